@@ -1,0 +1,133 @@
+# kesp: top-level build. See README.md for the two commands that matter:
+# `make demo` and `make check`.
+
+VERSION := $(shell cat VERSION)
+
+# ---- kernel module -------------------------------------------------------
+# KDIR: the running kernel's build dir if it exists, else the newest Debian
+# linux-headers-* installed (this machine's own kernel has no headers and is
+# never a target). KVER=... picks an installed kernel by version.
+ifdef KVER
+KDIR ?= /lib/modules/$(KVER)/build
+endif
+KDIR ?= $(shell tools/kernels.sh default-kdir)
+# The matrix the guest tests run on: newest installed kernel of each series.
+KERNEL_SERIES ?= 6.1 6.12
+MATRIX_KVERS = $(shell tools/kernels.sh matrix $(KERNEL_SERIES))
+
+# ---- userspace -----------------------------------------------------------
+PKGS := gnutls nettle hogweed libnl-genl-3.0
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lgmp
+CC ?= cc
+CFLAGS ?= -O2 -g
+USER_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+	-Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing \
+	-Iuapi -Iikehelper -Itools -DKESP_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+
+IKE_SRCS := $(wildcard ikehelper/*.c)
+IKE_LIB_SRCS := $(filter-out ikehelper/main.c,$(IKE_SRCS))
+CTL_SRCS := $(wildcard tools/*.c)
+CTL_LIB_SRCS := $(filter-out tools/kespctl.c,$(CTL_SRCS))
+UNIT_SRCS := $(wildcard selftests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:selftests/unit/%.c=build/unit/%)
+
+all: module ikehelper/ikehelper tools/kespctl
+
+build/o/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+build/asan/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -O1 -g $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+
+ikehelper/ikehelper: $(IKE_SRCS:%.c=build/o/%.o)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+tools/kespctl: $(CTL_SRCS:%.c=build/o/%.o)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Unit tests link the program code (minus main) from archives, under
+# ASan/UBSan; each test pulls only the objects it uses.
+build/asan/libike.a: $(IKE_LIB_SRCS:%.c=build/asan/%.o)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+build/asan/libkespctl.a: $(CTL_LIB_SRCS:%.c=build/asan/%.o)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+build/unit/%: build/asan/selftests/unit/%.o build/asan/libkespctl.a build/asan/libike.a
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $< -Lbuild/asan -lkespctl -like $(PKG_LIBS)
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+# Extra unit-tier programs (each prints TAP) may be added by included files.
+UNIT_EXTRA :=
+-include selftests/fuzz/fuzz.mk
+
+module:
+	$(MAKE) -C kmod KDIR=$(KDIR)
+
+# The module for one kernel of the matrix, built in a copy of the tree so
+# that builds for several kernels never share objects.
+build/kmod/%/kmod/kesp.ko: FORCE
+	@mkdir -p build/kmod/$*/kmod build/kmod/$*/uapi/linux
+	cp -p VERSION build/kmod/$*/
+	cp -p uapi/linux/kesp.h build/kmod/$*/uapi/linux/
+	cp -p kmod/Makefile kmod/Kbuild kmod/*.c kmod/*.h build/kmod/$*/kmod/
+	$(MAKE) -C build/kmod/$*/kmod KDIR=/lib/modules/$*/build
+
+modules-matrix: $(foreach k,$(MATRIX_KVERS),build/kmod/$(k)/kmod/kesp.ko)
+
+# W=1 and sparse on every kernel of the matrix; any warning fails.
+module-lint:
+	@for k in $(MATRIX_KVERS); do \
+		echo "== lint $$k"; \
+		$(MAKE) -C kmod KDIR=/lib/modules/$$k/build lint || exit 1; \
+	done
+
+# ---- tests ---------------------------------------------------------------
+deps:
+	sh tools/install-deps.sh
+
+unit-bins: $(UNIT_BINS) $(UNIT_EXTRA_DEPS)
+
+check-unit: all unit-bins
+	sh selftests/unit/run.sh $(UNIT_BINS) $(UNIT_EXTRA)
+
+check-vm: all modules-matrix module-lint
+	sh selftests/vm/run-matrix.sh $(MATRIX_KVERS)
+
+check-dkms:
+	sh tools/dkms-check.sh $(MATRIX_KVERS)
+
+# The full tier: installs what it needs first, then re-reads this Makefile
+# (so pkg-config sees the freshly installed libraries) and runs every tier,
+# even when an earlier one fails, before the one summary line.
+check:
+	$(MAKE) deps
+	rm -rf build/results
+	-$(MAKE) check-unit
+	-$(MAKE) check-dkms
+	-$(MAKE) check-vm
+	sh selftests/summary.sh unit dkms vm
+
+demo:
+	$(MAKE) deps
+	$(MAKE) all modules-matrix
+	sh selftests/vm/run-vm.sh --demo $(word 1,$(MATRIX_KVERS))
+
+dkms-install:
+	sh tools/dkms-install.sh
+
+clean:
+	$(MAKE) -C kmod KDIR=$(KDIR) clean 2>/dev/null || true
+	rm -rf build ikehelper/ikehelper tools/kespctl
+
+.PHONY: all module modules-matrix module-lint deps unit-bins check check-unit \
+	check-vm check-dkms demo dkms-install clean FORCE
+.SECONDARY:
