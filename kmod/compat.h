@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Differences between the kernels kesp builds against (6.1 and 6.12 today),
+ * each behind a named feature test. Force-included into every file by Kbuild
+ * so the core code carries no version conditionals.
+ *
+ * Debian's stable kernels carry backports, so these probe for the feature
+ * itself (a macro or a flag that exists) rather than trusting a version.
+ */
+#ifndef KESP_COMPAT_H
+#define KESP_COMPAT_H
+
+#include <linux/netdevice.h>
+#include <linux/netlink.h>
+
+/* 6.12 made lockless transmit a device field instead of a feature bit. */
+#ifdef NETIF_F_LLTX
+static inline void compat_set_lltx(struct net_device *dev)
+{
+	dev->features |= NETIF_F_LLTX;
+}
+#else
+static inline void compat_set_lltx(struct net_device *dev)
+{
+	dev->lltx = true;
+}
+#endif
+
+#endif /* KESP_COMPAT_H */

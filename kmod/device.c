@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kesp network device ("ip link add kesp0 type kesp") and the per
+ * network namespace state behind it.
+ */
+#include <linux/if_arp.h>
+#include <linux/netdevice.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/netns/generic.h>
+#include <net/rtnetlink.h>
+
+#include "kesp.h"
+
+unsigned int kesp_net_id __read_mostly;
+
+static int kesp_dev_init(struct net_device *dev)
+{
+	dev->tstats = netdev_alloc_pcpu_stats(struct pcpu_sw_netstats);
+	return dev->tstats ? 0 : -ENOMEM;
+}
+
+/*
+ * Runs under RTNL for every way a device goes away: ip link del, module
+ * unload, its own namespace or its underlay namespace dying.
+ */
+static void kesp_dev_uninit(struct net_device *dev)
+{
+	struct kesp_device *kd = netdev_priv(dev);
+
+	ASSERT_RTNL();
+	list_del_init(&kd->underlay_node);
+	free_percpu(dev->tstats);
+	dev->tstats = NULL;
+}
+
+/* No SA can match yet: everything routed into the device is dropped. */
+static netdev_tx_t kesp_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	dev_core_stats_tx_dropped_inc(dev);
+	kfree_skb(skb);
+	return NETDEV_TX_OK;
+}
+
+static const struct net_device_ops kesp_netdev_ops = {
+	.ndo_init = kesp_dev_init,
+	.ndo_uninit = kesp_dev_uninit,
+	.ndo_start_xmit = kesp_xmit,
+	.ndo_get_stats64 = dev_get_tstats64,
+};
+
+static void kesp_setup(struct net_device *dev)
+{
+	struct kesp_device *kd = netdev_priv(dev);
+
+	dev->netdev_ops = &kesp_netdev_ops;
+	dev->type = ARPHRD_NONE;
+	dev->hard_header_len = 0;
+	dev->addr_len = 0;
+	dev->flags = IFF_POINTOPOINT | IFF_NOARP;
+	dev->priv_flags |= IFF_NO_QUEUE;
+	dev->needs_free_netdev = true;
+	compat_set_lltx(dev);
+	dev->mtu = KESP_DEFAULT_MTU;
+	dev->min_mtu = IPV6_MIN_MTU;
+	dev->max_mtu = IP_MAX_MTU - KESP_MAX_OVERHEAD;
+
+	kd->dev = dev;
+	INIT_LIST_HEAD(&kd->underlay_node);
+}
+
+static int kesp_newlink(struct net *src_net, struct net_device *dev,
+			struct nlattr *tb[], struct nlattr *data[],
+			struct netlink_ext_ack *extack)
+{
+	struct kesp_device *kd = netdev_priv(dev);
+	int ret;
+
+	kd->underlay_net = src_net;
+	ret = register_netdevice(dev);
+	if (ret)
+		return ret;
+	list_add(&kd->underlay_node, &kesp_net(src_net)->underlay_devices);
+	return 0;
+}
+
+struct rtnl_link_ops kesp_link_ops __read_mostly = {
+	.kind = "kesp",
+	.priv_size = sizeof(struct kesp_device),
+	.setup = kesp_setup,
+	.newlink = kesp_newlink,
+};
+
+static int __net_init kesp_net_init(struct net *net)
+{
+	INIT_LIST_HEAD(&kesp_net(net)->underlay_devices);
+	return 0;
+}
+
+/*
+ * A namespace is going away: devices whose outer packets it carried go too,
+ * even those that were moved into another namespace. Runs before the
+ * namespace is torn down and before the RCU grace period that precedes its
+ * exit, so readers that found such a device under RCU still see a live
+ * underlay.
+ */
+static void __net_exit kesp_net_pre_exit(struct net *net)
+{
+	struct kesp_net *kn = kesp_net(net);
+	struct kesp_device *kd, *tmp;
+	LIST_HEAD(dead);
+
+	rtnl_lock();
+	list_for_each_entry_safe(kd, tmp, &kn->underlay_devices, underlay_node)
+		unregister_netdevice_queue(kd->dev, &dead);
+	unregister_netdevice_many(&dead);
+	rtnl_unlock();
+}
+
+static struct pernet_operations kesp_net_ops = {
+	.init = kesp_net_init,
+	.pre_exit = kesp_net_pre_exit,
+	.id = &kesp_net_id,
+	.size = sizeof(struct kesp_net),
+};
+
+int kesp_device_init(void)
+{
+	int ret;
+
+	ret = register_pernet_device(&kesp_net_ops);
+	if (ret)
+		return ret;
+	ret = rtnl_link_register(&kesp_link_ops);
+	if (ret)
+		unregister_pernet_device(&kesp_net_ops);
+	return ret;
+}
+
+void kesp_device_uninit(void)
+{
+	rtnl_link_unregister(&kesp_link_ops);
+	unregister_pernet_device(&kesp_net_ops);
+}

@@ -1,0 +1,85 @@
+#!/bin/sh
+# Boots Debian's kernel KVER in QEMU (TCG) with this machine's root shared
+# read-only over 9p, runs the selftests (or the demo) inside, and prints
+# the guest's TAP. On any failure it prints the guest console and kernel log
+# so a reader can see why. Writes "PASSED FAILED" to build/vm/KVER/result.
+#   run-vm.sh [--demo] KVER
+set -u
+MODE=check
+if [ "${1:-}" = "--demo" ]; then MODE=demo; shift; fi
+KVER=${1:?usage: run-vm.sh [--demo] KVER}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+VMDIR=$ROOT/build/vm/$KVER
+OUT=$VMDIR/out
+TIMEOUT=${KESP_VM_TIMEOUT:-1500}
+
+result() {	# PASSED FAILED
+	echo "$1 $2" >"$VMDIR/result"
+}
+
+mkdir -p "$VMDIR"
+rm -rf "$OUT"
+mkdir -p "$OUT"
+if [ ! -f "/boot/vmlinuz-$KVER" ]; then
+	echo "not ok - [$KVER] kernel image /boot/vmlinuz-$KVER is installed (make deps)"
+	result 0 1
+	exit 1
+fi
+initrd=$VMDIR/initrd.cpio.gz
+if [ ! -f "$initrd" ] || [ "$ROOT/selftests/vm/initramfs-init" -nt "$initrd" ] ||
+	[ "$ROOT/selftests/vm/mkinitramfs.sh" -nt "$initrd" ]; then
+	sh "$ROOT/selftests/vm/mkinitramfs.sh" "$KVER" "$initrd" || { result 0 1; exit 1; }
+fi
+{
+	echo "MODE=$MODE"
+	echo "KESP_TESTS='${KESP_TESTS:-}'"
+} >"$OUT/job"
+
+# slub_debug: red zones, poisoning, sanity checks and owner tracking on
+# every slab; kfence samples allocations for use-after-free on 6.12 (the
+# 6.1 image has no KFENCE and ignores the parameter).
+CMDLINE="console=ttyS0 quiet loglevel=4 panic=-1 slub_debug=FZPU kfence.sample_interval=10 rdinit=/init"
+start=$(date +%s)
+timeout "$TIMEOUT" qemu-system-x86_64 \
+	-machine q35,accel=tcg -cpu max,-pcid,-invpcid -smp 2 -m 2048 \
+	-display none -monitor none -serial stdio -no-reboot \
+	-kernel "/boot/vmlinuz-$KVER" -initrd "$initrd" -append "$CMDLINE" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs "local,path=$ROOT,mount_tag=kesp,security_model=none,readonly=on,multidevs=remap" \
+	-virtfs "local,path=$OUT,mount_tag=kespout,security_model=none,multidevs=remap" \
+	</dev/null >"$VMDIR/console.log" 2>&1
+qemu_rc=$?
+elapsed=$(($(date +%s) - start))
+
+show_guest_logs() {
+	echo "# ---- guest console ($VMDIR/console.log), last 80 lines ----"
+	tail -n 80 "$VMDIR/console.log" | sed 's/^/# /'
+	if [ -s "$OUT/dmesg.txt" ]; then
+		echo "# ---- guest kernel log, last 80 lines ----"
+		tail -n 80 "$OUT/dmesg.txt" | sed 's/^/# /'
+	fi
+}
+
+if [ "$MODE" = demo ]; then
+	cat "$OUT/demo.txt" 2>/dev/null
+	if [ ! -f "$OUT/finished" ]; then
+		echo "demo: the guest did not finish (qemu status $qemu_rc)"
+		show_guest_logs
+		exit 1
+	fi
+	echo "demo: guest $KVER ran for $elapsed s"
+	exit 0
+fi
+
+cat "$OUT/tap.txt" 2>/dev/null
+passed=$(grep -c '^ok ' "$OUT/tap.txt" 2>/dev/null)
+failed=$(grep -c '^not ok ' "$OUT/tap.txt" 2>/dev/null)
+passed=${passed:-0} failed=${failed:-0}
+if [ ! -f "$OUT/finished" ] || ! grep -q '^1\.\.[0-9]' "$OUT/tap.txt" 2>/dev/null; then
+	echo "not ok - [$KVER] the guest ran the suite to the end (qemu status $qemu_rc after $elapsed s)"
+	failed=$((failed + 1))
+fi
+echo "# [$KVER] guest boot and suite: $elapsed s"
+[ "$failed" -eq 0 ] || show_guest_logs
+result "$passed" "$failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kespctl: inspect and configure kesp. Feels like `ip` and `wg`: short
+ * verbs, output for people by default and exact JSON with --json.
+ *
+ * Exit status: 0 success, 1 the kernel refused or failed, 2 bad usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/kesp.h>
+#include <netlink/attr.h>
+#include <netlink/genl/genl.h>
+
+#include "genl.h"
+#include "json.h"
+
+#define EXIT_KERNEL 1
+#define EXIT_USAGE 2
+
+static bool opt_json;
+
+static int usage_error(const char *fmt, const char *token)
+{
+	fprintf(stderr, "kespctl: ");
+	fprintf(stderr, fmt, token);
+	fprintf(stderr, " (see kespctl help)\n");
+	return EXIT_USAGE;
+}
+
+/* Reports a failed kernel call with the kernel's own words where it gave any. */
+static int kernel_error(const struct kesp_nl *nl, const char *what, int err)
+{
+	if (nl->error[0])
+		fprintf(stderr, "kespctl: %s: %s (%s)\n", what, nl->error,
+			strerror(-err));
+	else
+		fprintf(stderr, "kespctl: %s: %s\n", what, strerror(-err));
+	return EXIT_KERNEL;
+}
+
+static int open_family(struct kesp_nl *nl)
+{
+	int ret = kesp_nl_open(nl);
+
+	if (ret < 0) {
+		fprintf(stderr, "kespctl: %s\n",
+			nl->error[0] ? nl->error : strerror(-ret));
+		return EXIT_KERNEL;
+	}
+	return 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	struct kesp_nl nl;
+	int ret;
+
+	(void)argv;
+	if (argc > 0)
+		return usage_error("unexpected argument \"%s\"", argv[0]);
+	ret = open_family(&nl);
+	if (ret)
+		return ret;
+	if (opt_json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_object_begin(&j, NULL);
+		json_string(&j, "kespctl", KESP_VERSION);
+		json_string(&j, "family", KESP_GENL_NAME);
+		json_uint(&j, "family_version", nl.family_version);
+		json_uint(&j, "family_id", (uint64_t)nl.family_id);
+		json_object_end(&j);
+	} else {
+		printf("kespctl %s\n", KESP_VERSION);
+		printf("kernel: genl family %s version %u (id %d)\n",
+		       KESP_GENL_NAME, nl.family_version, nl.family_id);
+	}
+	if (nl.family_version != KESP_GENL_VERSION)
+		fprintf(stderr,
+			"kespctl: warning: built for family version %d, kernel has %u\n",
+			KESP_GENL_VERSION, nl.family_version);
+	kesp_nl_close(&nl);
+	return 0;
+}
+
+struct dev_print {
+	struct json json;
+	int count;
+};
+
+static int print_dev(struct nl_msg *msg, void *arg)
+{
+	static struct nla_policy policy[KESP_DEV_A_MAX + 1] = {
+		[KESP_DEV_A_IFINDEX] = { .type = NLA_U32 },
+		[KESP_DEV_A_IFNAME] = { .type = NLA_STRING },
+		[KESP_DEV_A_MTU] = { .type = NLA_U32 },
+		[KESP_DEV_A_UNDERLAY_NETNSID] = { .type = NLA_U32 },
+	};
+	struct nlattr *tb[KESP_DEV_A_MAX + 1];
+	struct dev_print *p = arg;
+	const char *name;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KESP_DEV_A_MAX, policy) < 0 ||
+	    !tb[KESP_DEV_A_IFINDEX] || !tb[KESP_DEV_A_IFNAME])
+		return -1;
+	name = nla_get_string(tb[KESP_DEV_A_IFNAME]);
+	p->count++;
+	if (opt_json) {
+		json_object_begin(&p->json, NULL);
+		json_string(&p->json, "ifname", name);
+		json_uint(&p->json, "ifindex", nla_get_u32(tb[KESP_DEV_A_IFINDEX]));
+		if (tb[KESP_DEV_A_MTU])
+			json_uint(&p->json, "mtu", nla_get_u32(tb[KESP_DEV_A_MTU]));
+		if (tb[KESP_DEV_A_UNDERLAY_NETNSID])
+			json_int(&p->json, "underlay_netnsid",
+				 (int32_t)nla_get_u32(tb[KESP_DEV_A_UNDERLAY_NETNSID]));
+		json_object_end(&p->json);
+		return 0;
+	}
+	printf("%s: ifindex %u", name, nla_get_u32(tb[KESP_DEV_A_IFINDEX]));
+	if (tb[KESP_DEV_A_MTU])
+		printf(" mtu %u", nla_get_u32(tb[KESP_DEV_A_MTU]));
+	if (tb[KESP_DEV_A_UNDERLAY_NETNSID])
+		printf(" underlay netnsid %d",
+		       (int32_t)nla_get_u32(tb[KESP_DEV_A_UNDERLAY_NETNSID]));
+	printf("\n");
+	return 0;
+}
+
+/* kespctl dev [list] | kespctl dev show DEV */
+static int cmd_dev(int argc, char **argv)
+{
+	struct dev_print p = { .count = 0 };
+	struct kesp_nl nl;
+	struct nl_msg *req;
+	const char *name = NULL;
+	bool dump;
+	int ret;
+
+	if (argc == 0 || !strcmp(argv[0], "list") || !strcmp(argv[0], "ls")) {
+		if (argc > 1)
+			return usage_error("unexpected argument \"%s\"", argv[1]);
+		dump = true;
+	} else if (!strcmp(argv[0], "show")) {
+		if (argc != 2)
+			return usage_error("%s: dev show takes one device name",
+					   argc > 2 ? argv[2] : "show");
+		name = argv[1];
+		if (strlen(name) >= IFNAMSIZ)
+			return usage_error("device name \"%s\" is too long", name);
+		dump = false;
+	} else {
+		return usage_error("unknown dev verb \"%s\"", argv[0]);
+	}
+
+	ret = open_family(&nl);
+	if (ret)
+		return ret;
+	req = kesp_nl_request(&nl, KESP_CMD_DEV_GET, dump ? NLM_F_DUMP : 0);
+	if (!req || (name && nla_put_string(req, KESP_DEV_A_IFNAME, name) < 0)) {
+		fprintf(stderr, "kespctl: out of memory\n");
+		kesp_nl_close(&nl);
+		return EXIT_KERNEL;
+	}
+	json_init(&p.json, stdout);
+	if (opt_json && dump)
+		json_array_begin(&p.json, NULL);
+	ret = kesp_nl_call(&nl, req, print_dev, &p);
+	if (opt_json && dump)
+		json_array_end(&p.json);
+	if (ret < 0) {
+		char what[64];
+
+		snprintf(what, sizeof(what), name ? "dev %s" : "dev list", name);
+		ret = kernel_error(&nl, what, ret);
+	}
+	kesp_nl_close(&nl);
+	return ret;
+}
+
+static int cmd_help(int argc, char **argv);
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "version", cmd_version, "version              tool and kernel family versions" },
+	{ "dev", cmd_dev, "dev [list]           kesp devices in this namespace\n"
+			  "  dev show DEV         one device" },
+	{ "help", cmd_help, "help                 this text" },
+};
+
+static void print_usage(FILE *f)
+{
+	fprintf(f, "usage: kespctl [--json] [--version] COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %s\n", commands[i].help);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	print_usage(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	/* "+": options end at the command, so its arguments are its own. */
+	while ((c = getopt_long(argc, argv, "+jVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			opt_json = true;
+			break;
+		case 'V':
+			printf("kespctl %s\n", KESP_VERSION);
+			return 0;
+		case 'h':
+			print_usage(stdout);
+			return 0;
+		default:
+			print_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		print_usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[optind], commands[i].name))
+			return commands[i].run(argc - optind - 1, argv + optind + 1);
+	return usage_error("unknown command \"%s\"", argv[optind]);
+}
