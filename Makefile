@@ -66,7 +66,7 @@ build/unit/%: build/asan/selftests/unit/%.o build/asan/libkespctl.a build/asan/l
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 # Extra unit-tier programs (each prints TAP) may be added by included files.
-UNIT_EXTRA :=
+UNIT_EXTRA := selftests/unit/check-tree.sh
 -include selftests/fuzz/fuzz.mk
 
 module:

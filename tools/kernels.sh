@@ -1,6 +1,7 @@
 #!/bin/sh
 # Which installed Debian kernels kesp builds and tests against.
 #   kernels.sh default-kdir      build dir for a plain `make`
+#   kernels.sh list              every installed kernel with headers and image
 #   kernels.sh matrix S1 S2 ...  newest installed version of each series that
 #                                has both an image and headers
 set -eu
@@ -23,6 +24,9 @@ default-kdir)
 		[ -n "$v" ] && echo "/lib/modules/$v/build"
 	fi
 	;;
+list)
+	with_headers
+	;;
 matrix)
 	shift
 	for series in "$@"; do
@@ -36,7 +40,7 @@ matrix)
 	done
 	;;
 *)
-	echo "usage: kernels.sh default-kdir | matrix SERIES..." >&2
+	echo "usage: kernels.sh default-kdir | list | matrix SERIES..." >&2
 	exit 2
 	;;
 esac

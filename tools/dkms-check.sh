@@ -1,0 +1,40 @@
+#!/bin/sh
+# Builds kesp through DKMS for each kernel given, from a copy of the tree,
+# in a private DKMS tree (nothing is installed into the system). TAP out,
+# "PASSED FAILED" into build/results/dkms.
+#   dkms-check.sh KVER...
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+version=$(cat "$ROOT/VERSION")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0 passed=0 failed=0
+t() {	# STATUS WHAT
+	n=$((n + 1))
+	echo "$1 $n - $2"
+	if [ "$1" = ok ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+}
+mkdir -p "$tmp/source" "$tmp/tree"
+sh "$ROOT/tools/dkms-source.sh" "$tmp/source" >/dev/null
+dkms_() { dkms --dkmstree "$tmp/tree" --sourcetree "$tmp/source" "$@"; }
+if dkms_ add -m kesp -v "$version" >"$tmp/log" 2>&1; then
+	t ok "dkms add kesp/$version"
+else
+	t "not ok" "dkms add kesp/$version"
+	sed 's/^/# /' "$tmp/log"
+fi
+for kver in "$@"; do
+	if dkms_ build -m kesp -v "$version" -k "$kver" >"$tmp/log" 2>&1 &&
+		ls "$tmp/tree/kesp/$version/$kver/"*/module/kesp.ko* >/dev/null 2>&1; then
+		t ok "dkms build kesp/$version for $kver"
+	else
+		t "not ok" "dkms build kesp/$version for $kver"
+		sed 's/^/# /' "$tmp/log"
+		cat "$tmp/tree/kesp/$version/build/make.log" 2>/dev/null | tail -n 40 | sed 's/^/# /'
+	fi
+done
+mkdir -p "$ROOT/build/results"
+echo "$passed $failed" >"$ROOT/build/results/dkms"
+echo "1..$n"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

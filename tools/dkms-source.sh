@@ -1,0 +1,14 @@
+#!/bin/sh
+# Copies what DKMS needs to build kesp.ko (and nothing that a build leaves
+# behind) into DIR/kesp-VERSION. Prints that path.
+#   dkms-source.sh DIR
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+version=$(cat "$ROOT/VERSION")
+dst=$1/kesp-$version
+rm -rf "$dst"
+mkdir -p "$dst/kmod" "$dst/uapi/linux"
+cp "$ROOT/VERSION" "$ROOT/dkms.conf" "$dst/"
+cp "$ROOT/uapi/linux/kesp.h" "$dst/uapi/linux/"
+cp "$ROOT/kmod/Makefile" "$ROOT/kmod/Kbuild" "$ROOT"/kmod/*.c "$ROOT"/kmod/*.h "$dst/kmod/"
+echo "$dst"
