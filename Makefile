@@ -78,7 +78,7 @@ build/kmod/%/kmod/kesp.ko: FORCE
 	@mkdir -p build/kmod/$*/kmod build/kmod/$*/uapi/linux
 	cp -p VERSION build/kmod/$*/
 	cp -p uapi/linux/kesp.h build/kmod/$*/uapi/linux/
-	cp -p kmod/Makefile kmod/Kbuild kmod/*.c kmod/*.h build/kmod/$*/kmod/
+	cp -p kmod/Makefile kmod/Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.c)) kmod/*.h build/kmod/$*/kmod/
 	$(MAKE) -C build/kmod/$*/kmod KDIR=/lib/modules/$*/build
 
 modules-matrix: $(foreach k,$(MATRIX_KVERS),build/kmod/$(k)/kmod/kesp.ko)

@@ -16,7 +16,7 @@ t "dkms.conf builds kesp from kmod/" sh -c 'grep -qx "BUILT_MODULE_NAME\[0\]=\"k
 t "every object in kmod/Kbuild has a source file" sh -c \
 	'for o in $(sed -n "s/^kesp-y := //p" kmod/Kbuild); do [ -f "kmod/${o%.o}.c" ] || exit 1; done'
 t "every kmod/*.c is built" sh -c \
-	'for c in kmod/*.c; do b=$(basename "$c" .c); grep -q "$b.o" kmod/Kbuild || exit 1; done'
+	'for c in kmod/*.c; do case $c in *.mod.c) continue;; esac; b=$(basename "$c" .c); grep -q "$b.o" kmod/Kbuild || exit 1; done'
 t "core module files carry no kernel version conditionals (compat.h does)" sh -c \
 	'! grep -l "LINUX_VERSION_CODE\|KERNEL_VERSION(" kmod/*.c'
 echo "1..$n"
