@@ -32,7 +32,7 @@ if [ ! -f "$initrd" ] || [ "$ROOT/selftests/vm/initramfs-init" -nt "$initrd" ] |
 fi
 {
 	echo "MODE=$MODE"
-	echo "KESP_TESTS='${KESP_TESTS:-}'"
+	echo "export KESP_TESTS='${KESP_TESTS:-}'"
 } >"$OUT/job"
 
 # slub_debug: red zones, poisoning, sanity checks and owner tracking on
