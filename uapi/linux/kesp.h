@@ -27,6 +27,89 @@
  *         where its outer packets are sent; absent when that is the
  *         caller's own namespace
  *
+ * Security associations
+ * ---------------------
+ * An SA belongs to one kesp device. Inbound SAs are found by SPI among all
+ * inbound SAs whose devices share the device's underlay namespace (so
+ * inbound SPIs are unique there); outbound SAs by (SPI, destination) per
+ * device. Every SA also has a kernel-assigned KESP_SA_A_ID, unique per
+ * underlay namespace, which events and tools use to name it. SAs of one
+ * pair are linked by the caller's KESP_SA_A_REQID, as XFRM's reqid.
+ *
+ * Addresses are NLA_BINARY of 4 (IPv4) or 16 (IPv6) bytes in network byte
+ * order; SPIs and ports are NLA_U32/NLA_U16 in host byte order. Keys are
+ * write-only: no reply or dump ever carries KESP_ALG_A_KEY.
+ *
+ * An SA is addressed ("SA-KEY" below) by KESP_SA_A_IFINDEX plus either
+ * KESP_SA_A_ID, or KESP_SA_A_DIR and KESP_SA_A_SPI (and KESP_SA_A_DST for an
+ * outbound SA).
+ *
+ * KESP_CMD_SPI_ALLOC
+ *   Reserves a random inbound SPI, unique in the underlay namespace, for
+ *   KESP_SPI_RESERVE_SECONDS or until KESP_CMD_SA_NEW uses it.
+ *   Request: KESP_SA_A_IFINDEX (required),
+ *            KESP_SA_A_SPI_MIN, KESP_SA_A_SPI_MAX: NLA_U32, optional range,
+ *            default 256..0xffffffff (1..255 are reserved by IANA)
+ *   Reply:   KESP_SA_A_IFINDEX, KESP_SA_A_SPI
+ *
+ * KESP_CMD_SA_NEW
+ *   Request:
+ *     KESP_SA_A_IFINDEX: NLA_U32, required
+ *     KESP_SA_A_DIR: NLA_U8, enum kesp_dir, required
+ *     KESP_SA_A_SPI: NLA_U32, required, not 0; inbound: unused in the
+ *         underlay namespace or reserved by KESP_CMD_SPI_ALLOC
+ *     KESP_SA_A_MODE: NLA_U8, enum kesp_mode, required
+ *     KESP_SA_A_SRC, KESP_SA_A_DST: outer addresses, required, same family
+ *     KESP_SA_A_REQID: NLA_U32, default 0
+ *     exactly one of
+ *       KESP_SA_A_AEAD: nest, enum kesp_alg_attr: NAME ("rfc4106(gcm(aes))",
+ *           "rfc7539esp(chacha20,poly1305)"), KEY (key then 4-byte salt),
+ *           ICV_BITS (64, 96 or 128 for GCM; 128 for ChaCha20-Poly1305)
+ *     or both
+ *       KESP_SA_A_ENC: nest: NAME ("cbc(aes)" or "ecb(cipher_null)"), KEY
+ *       KESP_SA_A_AUTH: nest: NAME ("hmac(sha256)", "hmac(sha384)",
+ *           "hmac(sha512)"), KEY, ICV_BITS (the RFC 4868 truncation:
+ *           128, 192 or 256 respectively)
+ *     KESP_SA_A_REPLAY_WINDOW: NLA_U32, 0 (off) .. KESP_REPLAY_WINDOW_MAX,
+ *         inbound only, default 64
+ *     KESP_SA_A_FLAGS: NLA_U32, enum kesp_sa_flags; unknown bits are refused
+ *         with -EOPNOTSUPP
+ *     KESP_SA_A_SEQ: NLA_U64, outbound: the last sequence number sent
+ *         (the next packet carries SEQ + 1); inbound: the highest sequence
+ *         number already received. Default 0. Above 2^32 - 1 only with
+ *         KESP_SA_F_ESN.
+ *     KESP_SA_A_PRIORITY: NLA_U32, outbound only; breaks ties between
+ *         equally specific selectors, lower wins. Default 0.
+ *     KESP_SA_A_SELECTORS: nest of KESP_SELECTORS_A_SELECTOR nests, each
+ *         enum kesp_sel_attr; at most KESP_SELECTORS_MAX. Outbound: which
+ *         packets routed into the device use this SA. Inbound: what a
+ *         decrypted inner packet must match. No selector means any packet.
+ *     KESP_SA_A_LIFETIME: nest, enum kesp_lft_attr, 0 or absent = no limit
+ *   Reply: as KESP_CMD_SA_GET, so the caller learns KESP_SA_A_ID.
+ *
+ * KESP_CMD_SA_UPDATE
+ *   Request: SA-KEY, then any of KESP_SA_A_SRC + KESP_SA_A_DST (together),
+ *            KESP_SA_A_SELECTORS (replaces all), KESP_SA_A_LIFETIME
+ *            (replaces all limits). Anything else is refused: keys,
+ *            algorithms, mode and SPI of an SA never change.
+ *   Reply:   as KESP_CMD_SA_GET.
+ *
+ * KESP_CMD_SA_DEL
+ *   Request: SA-KEY.
+ *
+ * KESP_CMD_SA_GET
+ *   doit request: SA-KEY. dump request: optionally KESP_SA_A_IFINDEX and/or
+ *   KESP_SA_A_DIR to filter; otherwise every SA of every kesp device in the
+ *   caller's namespace.
+ *   Reply (one message per SA): IFINDEX, ID, DIR, SPI, MODE, REQID, SRC,
+ *   DST, AEAD or ENC+AUTH (NAME and ICV_BITS, never KEY), REPLAY_WINDOW,
+ *   FLAGS, SEQ, PRIORITY, SELECTORS, LIFETIME, KESP_SA_A_ADD_TIME (NLA_U64,
+ *   seconds since boot), KESP_SA_A_COUNTERS (nest, enum kesp_cnt_attr).
+ *
+ * KESP_CMD_SA_FLUSH
+ *   Request: optionally KESP_SA_A_IFINDEX and/or KESP_SA_A_DIR; deletes
+ *   every matching SA of the caller's namespace.
+ *
  * Multicast group KESP_MCGRP_EVENTS carries SA events (expiry, acquire,
  * mapping changes); its messages are documented with their commands.
  */
@@ -41,6 +124,12 @@
 enum kesp_cmd {
 	KESP_CMD_UNSPEC,
 	KESP_CMD_DEV_GET,
+	KESP_CMD_SPI_ALLOC,
+	KESP_CMD_SA_NEW,
+	KESP_CMD_SA_UPDATE,
+	KESP_CMD_SA_DEL,
+	KESP_CMD_SA_GET,
+	KESP_CMD_SA_FLUSH,
 	__KESP_CMD_LAST
 };
 #define KESP_CMD_MAX (__KESP_CMD_LAST - 1)
@@ -54,5 +143,119 @@ enum kesp_dev_attr {
 	__KESP_DEV_A_LAST
 };
 #define KESP_DEV_A_MAX (__KESP_DEV_A_LAST - 1)
+
+#define KESP_REPLAY_WINDOW_MAX 4096
+#define KESP_SELECTORS_MAX 64
+#define KESP_SPI_RESERVE_SECONDS 60
+#define KESP_KEY_MAX 68			/* HMAC-SHA-512 key (64) + slack */
+
+enum kesp_dir {
+	KESP_DIR_IN = 1,
+	KESP_DIR_OUT = 2,
+};
+
+enum kesp_mode {
+	KESP_MODE_TUNNEL = 1,
+	KESP_MODE_TRANSPORT = 2,
+};
+
+enum kesp_sa_flags {
+	KESP_SA_F_ESN = 1U << 0,	/* 64-bit extended sequence numbers */
+};
+
+enum kesp_sa_attr {
+	KESP_SA_A_UNSPEC,
+	KESP_SA_A_PAD,
+	KESP_SA_A_IFINDEX,
+	KESP_SA_A_ID,
+	KESP_SA_A_DIR,
+	KESP_SA_A_SPI,
+	KESP_SA_A_MODE,
+	KESP_SA_A_REQID,
+	KESP_SA_A_SRC,
+	KESP_SA_A_DST,
+	KESP_SA_A_AEAD,
+	KESP_SA_A_ENC,
+	KESP_SA_A_AUTH,
+	KESP_SA_A_REPLAY_WINDOW,
+	KESP_SA_A_FLAGS,
+	KESP_SA_A_SEQ,
+	KESP_SA_A_PRIORITY,
+	KESP_SA_A_SELECTORS,
+	KESP_SA_A_LIFETIME,
+	KESP_SA_A_ADD_TIME,
+	KESP_SA_A_COUNTERS,
+	KESP_SA_A_SPI_MIN,
+	KESP_SA_A_SPI_MAX,
+	__KESP_SA_A_LAST
+};
+#define KESP_SA_A_MAX (__KESP_SA_A_LAST - 1)
+
+enum kesp_alg_attr {
+	KESP_ALG_A_UNSPEC,
+	KESP_ALG_A_NAME,		/* NLA_NUL_STRING */
+	KESP_ALG_A_KEY,			/* NLA_BINARY, write-only */
+	KESP_ALG_A_ICV_BITS,		/* NLA_U32 */
+	__KESP_ALG_A_LAST
+};
+#define KESP_ALG_A_MAX (__KESP_ALG_A_LAST - 1)
+
+enum kesp_selectors_attr {
+	KESP_SELECTORS_A_UNSPEC,
+	KESP_SELECTORS_A_SELECTOR,	/* nest, enum kesp_sel_attr */
+	__KESP_SELECTORS_A_LAST
+};
+#define KESP_SELECTORS_A_MAX (__KESP_SELECTORS_A_LAST - 1)
+
+/*
+ * A traffic selector, as an IKEv2 one (RFC 7296 3.13.1): inclusive address
+ * and port ranges. Written from the packet's point of view: SRC is where the
+ * packet comes from. Absent ranges mean "any"; PROTO 0 means any protocol.
+ * Port ranges apply to TCP, UDP, SCTP and UDP-Lite; for ICMP and ICMPv6
+ * SPORT carries the type and DPORT the code, as IKEv2 does.
+ */
+enum kesp_sel_attr {
+	KESP_SEL_A_UNSPEC,
+	KESP_SEL_A_FAMILY,		/* NLA_U16, AF_INET or AF_INET6 */
+	KESP_SEL_A_SRC_START,		/* NLA_BINARY 4 or 16 */
+	KESP_SEL_A_SRC_END,
+	KESP_SEL_A_DST_START,
+	KESP_SEL_A_DST_END,
+	KESP_SEL_A_PROTO,		/* NLA_U8 */
+	KESP_SEL_A_SPORT_START,		/* NLA_U16 */
+	KESP_SEL_A_SPORT_END,
+	KESP_SEL_A_DPORT_START,
+	KESP_SEL_A_DPORT_END,
+	__KESP_SEL_A_LAST
+};
+#define KESP_SEL_A_MAX (__KESP_SEL_A_LAST - 1)
+
+/* Soft limits raise an event once; hard limits delete the SA. */
+enum kesp_lft_attr {
+	KESP_LFT_A_UNSPEC,
+	KESP_LFT_A_PAD,
+	KESP_LFT_A_SOFT_BYTES,		/* NLA_U64 each */
+	KESP_LFT_A_HARD_BYTES,
+	KESP_LFT_A_SOFT_PACKETS,
+	KESP_LFT_A_HARD_PACKETS,
+	KESP_LFT_A_SOFT_SECONDS,
+	KESP_LFT_A_HARD_SECONDS,
+	__KESP_LFT_A_LAST
+};
+#define KESP_LFT_A_MAX (__KESP_LFT_A_LAST - 1)
+
+enum kesp_cnt_attr {
+	KESP_CNT_A_UNSPEC,
+	KESP_CNT_A_PAD,
+	KESP_CNT_A_PACKETS,		/* NLA_U64 each */
+	KESP_CNT_A_BYTES,
+	KESP_CNT_A_REPLAY_ERRORS,
+	KESP_CNT_A_AUTH_ERRORS,
+	KESP_CNT_A_SELECTOR_ERRORS,
+	KESP_CNT_A_PADDING_ERRORS,
+	KESP_CNT_A_OTHER_ERRORS,	/* truncated, malformed, no memory */
+	__KESP_CNT_A_LAST
+};
+#define KESP_CNT_A_MAX (__KESP_CNT_A_LAST - 1)
 
 #endif /* _UAPI_LINUX_KESP_H */
