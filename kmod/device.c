@@ -29,6 +29,7 @@ static void kesp_dev_uninit(struct net_device *dev)
 	struct kesp_device *kd = netdev_priv(dev);
 
 	ASSERT_RTNL();
+	kesp_sad_device_flush(kd);
 	list_del_init(&kd->underlay_node);
 	free_percpu(dev->tstats);
 	dev->tstats = NULL;
@@ -67,6 +68,7 @@ static void kesp_setup(struct net_device *dev)
 
 	kd->dev = dev;
 	INIT_LIST_HEAD(&kd->underlay_node);
+	kesp_sad_device_init(kd);
 }
 
 static int kesp_newlink(struct net *src_net, struct net_device *dev,
@@ -94,7 +96,13 @@ struct rtnl_link_ops kesp_link_ops __read_mostly = {
 static int __net_init kesp_net_init(struct net *net)
 {
 	INIT_LIST_HEAD(&kesp_net(net)->underlay_devices);
+	kesp_sad_net_init(kesp_net(net));
 	return 0;
+}
+
+static void __net_exit kesp_net_exit(struct net *net)
+{
+	kesp_sad_net_exit(kesp_net(net));
 }
 
 /*
@@ -120,6 +128,7 @@ static void __net_exit kesp_net_pre_exit(struct net *net)
 static struct pernet_operations kesp_net_ops = {
 	.init = kesp_net_init,
 	.pre_exit = kesp_net_pre_exit,
+	.exit = kesp_net_exit,
 	.id = &kesp_net_id,
 	.size = sizeof(struct kesp_net),
 };

@@ -2,8 +2,15 @@
 #ifndef KESP_H
 #define KESP_H
 
+#include <linux/crypto.h>
+#include <linux/in6.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/netdevice.h>
+#include <linux/refcount.h>
+#include <linux/u64_stats_sync.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/rtnetlink.h>
@@ -25,6 +32,19 @@ struct kesp_net {
 	 * their underlay, so they must go when it goes. Protected by RTNL.
 	 */
 	struct list_head underlay_devices;
+	/*
+	 * Serialises SA configuration of every device whose underlay is this
+	 * namespace, since they share the inbound SPI space. Taken inside
+	 * RTNL where both are held, never the other way round.
+	 */
+	struct mutex sad_lock;
+	/*
+	 * Inbound SPI -> struct kesp_sa (RCU readers on the receive path), or
+	 * a value entry holding the boot-time second until which the SPI is
+	 * reserved by KESP_CMD_SPI_ALLOC. Written under sad_lock.
+	 */
+	struct xarray in_spis;
+	u32 reserved_spis;	/* upper bound on live reservations */
 };
 
 struct kesp_device {
@@ -36,6 +56,88 @@ struct kesp_device {
 	 */
 	struct net *underlay_net;
 	struct list_head underlay_node;	/* in kesp_net(underlay_net) */
+	/* The rest is protected by kesp_net(underlay_net)->sad_lock. */
+	struct xarray sas;		/* SA id -> SA */
+	u32 next_sa_id;			/* cyclic allocation hint */
+	struct xarray out_spis;		/* SPI -> chain of outbound SAs */
+	bool dead;			/* unregistering: no new SAs */
+};
+
+union kesp_addr {
+	__be32 ip4;
+	struct in6_addr ip6;
+};
+
+struct kesp_lifetime {
+	u64 soft_bytes, hard_bytes;
+	u64 soft_packets, hard_packets;
+	u64 soft_seconds, hard_seconds;
+};
+
+struct kesp_sa_stats {
+	struct u64_stats_sync syncp;
+	u64_stats_t packets;
+	u64_stats_t bytes;
+};
+
+enum kesp_sa_error {
+	KESP_ERR_REPLAY,
+	KESP_ERR_AUTH,
+	KESP_ERR_SELECTOR,
+	KESP_ERR_PADDING,
+	KESP_ERR_OTHER,
+	KESP_ERR_COUNT
+};
+
+struct kesp_sa {
+	refcount_t refcnt;
+	struct kesp_device *kd;
+	u32 id;
+	u32 spi;
+	u32 reqid;
+	u32 priority;
+	u32 flags;		/* enum kesp_sa_flags */
+	u8 dir;			/* enum kesp_dir */
+	u8 mode;		/* enum kesp_mode */
+	u8 family;		/* outer: AF_INET or AF_INET6 */
+	union kesp_addr src, dst;
+
+	struct crypto_aead *aead;
+	u8 iv_len, block, icv_len;
+	/* For replies: AEAD or cipher name, then HMAC name (or ""). */
+	char alg_name[2][CRYPTO_MAX_ALG_NAME];
+
+	spinlock_t lock;	/* sequence numbers and replay state */
+	u64 seq;		/* out: last sent; in: highest received */
+	u32 replay_window;
+
+	struct kesp_lifetime lft;
+	u64 add_time;		/* ktime_get_boottime_seconds() */
+
+	struct kesp_sa_stats __percpu *stats;
+	atomic64_t errors[KESP_ERR_COUNT];
+
+	struct kesp_sa *next_same_spi;	/* outbound chain, under sad_lock */
+	struct rcu_work free_work;
+};
+
+/* What a netlink request says about an SA's algorithms, already parsed. */
+struct kesp_alg_params {
+	const char *aead_name, *enc_name, *auth_name;
+	const u8 *aead_key, *enc_key, *auth_key;
+	u32 aead_key_len, enc_key_len, auth_key_len;
+	u32 icv_bits;
+	/* For extack: the nest each came from. */
+	const struct nlattr *aead_attr, *enc_attr, *auth_attr;
+};
+
+/* Everything SA_NEW needs besides the algorithms. */
+struct kesp_sa_params {
+	u8 dir, mode, family;
+	u32 spi, reqid, priority, flags, replay_window;
+	u64 seq;
+	union kesp_addr src, dst;
+	struct kesp_lifetime lft;
 };
 
 extern unsigned int kesp_net_id;
@@ -49,6 +151,33 @@ static inline struct kesp_net *kesp_net(const struct net *net)
 static inline bool kesp_is_device(const struct net_device *dev)
 {
 	return dev->rtnl_link_ops == &kesp_link_ops;
+}
+
+int kesp_crypto_setup(struct kesp_sa *sa, const struct kesp_alg_params *p,
+		      struct netlink_ext_ack *extack);
+
+int kesp_sad_init(void);
+void kesp_sad_uninit(void);
+void kesp_sad_net_init(struct kesp_net *kn);
+void kesp_sad_net_exit(struct kesp_net *kn);
+void kesp_sad_device_init(struct kesp_device *kd);
+void kesp_sad_device_flush(struct kesp_device *kd);
+struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
+			       const struct kesp_sa_params *p,
+			       const struct kesp_alg_params *alg,
+			       struct netlink_ext_ack *extack);
+struct kesp_sa *kesp_sa_find(struct kesp_device *kd, u32 id, u8 dir, u32 spi,
+			     const union kesp_addr *dst, u8 family);
+void kesp_sa_unlink(struct kesp_sa *sa);
+int kesp_sa_flush(struct kesp_device *kd, u8 dir);
+int kesp_spi_alloc(struct kesp_device *kd, u32 min, u32 max, u32 *spi,
+		   struct netlink_ext_ack *extack);
+void kesp_sa_put(struct kesp_sa *sa);
+void kesp_sa_read_stats(const struct kesp_sa *sa, u64 *packets, u64 *bytes);
+
+static inline struct kesp_net *kesp_underlay(const struct kesp_device *kd)
+{
+	return kesp_net(kd->underlay_net);
 }
 
 int kesp_device_init(void);

@@ -10,9 +10,12 @@ static int __init kesp_mod_init(void)
 {
 	int ret;
 
-	ret = kesp_device_init();
+	ret = kesp_sad_init();
 	if (ret)
 		return ret;
+	ret = kesp_device_init();
+	if (ret)
+		goto err_sad;
 	ret = kesp_netlink_init();
 	if (ret)
 		goto err_device;
@@ -22,6 +25,8 @@ static int __init kesp_mod_init(void)
 
 err_device:
 	kesp_device_uninit();
+err_sad:
+	kesp_sad_uninit();
 	return ret;
 }
 
@@ -29,8 +34,8 @@ static void __exit kesp_mod_exit(void)
 {
 	kesp_netlink_uninit();
 	kesp_device_uninit();
-	/* Objects freed through call_rcu must be gone before the code is. */
-	rcu_barrier();
+	/* After the devices (and with them every SA) are gone. */
+	kesp_sad_uninit();
 	pr_info("kesp unloaded\n");
 }
 

@@ -14,6 +14,48 @@ static const struct nla_policy dev_policy[KESP_DEV_A_MAX + 1] = {
 	[KESP_DEV_A_UNDERLAY_NETNSID] = { .type = NLA_REJECT },
 };
 
+static const struct nla_policy alg_policy[KESP_ALG_A_MAX + 1] = {
+	[KESP_ALG_A_NAME] = { .type = NLA_NUL_STRING,
+			      .len = CRYPTO_MAX_ALG_NAME - 1 },
+	[KESP_ALG_A_KEY] = { .type = NLA_BINARY, .len = KESP_KEY_MAX },
+	[KESP_ALG_A_ICV_BITS] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy lft_policy[KESP_LFT_A_MAX + 1] = {
+	[KESP_LFT_A_SOFT_BYTES] = { .type = NLA_U64 },
+	[KESP_LFT_A_HARD_BYTES] = { .type = NLA_U64 },
+	[KESP_LFT_A_SOFT_PACKETS] = { .type = NLA_U64 },
+	[KESP_LFT_A_HARD_PACKETS] = { .type = NLA_U64 },
+	[KESP_LFT_A_SOFT_SECONDS] = { .type = NLA_U64 },
+	[KESP_LFT_A_HARD_SECONDS] = { .type = NLA_U64 },
+};
+
+static const struct nla_policy sa_policy[KESP_SA_A_MAX + 1] = {
+	[KESP_SA_A_IFINDEX] = { .type = NLA_U32 },
+	[KESP_SA_A_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[KESP_SA_A_DIR] = NLA_POLICY_RANGE(NLA_U8, KESP_DIR_IN, KESP_DIR_OUT),
+	[KESP_SA_A_SPI] = NLA_POLICY_MIN(NLA_U32, 1),
+	[KESP_SA_A_MODE] = NLA_POLICY_RANGE(NLA_U8, KESP_MODE_TUNNEL,
+					    KESP_MODE_TRANSPORT),
+	[KESP_SA_A_REQID] = { .type = NLA_U32 },
+	[KESP_SA_A_SRC] = { .type = NLA_BINARY, .len = sizeof(struct in6_addr) },
+	[KESP_SA_A_DST] = { .type = NLA_BINARY, .len = sizeof(struct in6_addr) },
+	[KESP_SA_A_AEAD] = NLA_POLICY_NESTED(alg_policy),
+	[KESP_SA_A_ENC] = NLA_POLICY_NESTED(alg_policy),
+	[KESP_SA_A_AUTH] = NLA_POLICY_NESTED(alg_policy),
+	[KESP_SA_A_REPLAY_WINDOW] = NLA_POLICY_MAX(NLA_U32,
+						   KESP_REPLAY_WINDOW_MAX),
+	[KESP_SA_A_FLAGS] = { .type = NLA_U32 },
+	[KESP_SA_A_SEQ] = { .type = NLA_U64 },
+	[KESP_SA_A_PRIORITY] = { .type = NLA_U32 },
+	[KESP_SA_A_SELECTORS] = { .type = NLA_NESTED },
+	[KESP_SA_A_LIFETIME] = NLA_POLICY_NESTED(lft_policy),
+	[KESP_SA_A_ADD_TIME] = { .type = NLA_REJECT },
+	[KESP_SA_A_COUNTERS] = { .type = NLA_REJECT },
+	[KESP_SA_A_SPI_MIN] = NLA_POLICY_MIN(NLA_U32, 1),
+	[KESP_SA_A_SPI_MAX] = NLA_POLICY_MIN(NLA_U32, 1),
+};
+
 static struct genl_family kesp_family;
 
 static int fill_dev(struct sk_buff *skb, struct net *net,
@@ -46,11 +88,10 @@ cancel:
  * The kesp device named by the request, with a reference, or an ERR_PTR
  * with the reason in extack.
  */
-static struct net_device *lookup_dev(struct net *net, struct nlattr **attrs,
+static struct net_device *lookup_dev(struct net *net, struct nlattr *index,
+				     struct nlattr *name,
 				     struct netlink_ext_ack *extack)
 {
-	struct nlattr *index = attrs[KESP_DEV_A_IFINDEX];
-	struct nlattr *name = attrs[KESP_DEV_A_IFNAME];
 	struct net_device *dev;
 
 	if (!index == !name) {
@@ -83,7 +124,8 @@ static int kesp_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *msg;
 	int ret;
 
-	dev = lookup_dev(net, info->attrs, info->extack);
+	dev = lookup_dev(net, info->attrs[KESP_DEV_A_IFINDEX],
+			 info->attrs[KESP_DEV_A_IFNAME], info->extack);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
 	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
@@ -125,6 +167,751 @@ static int kesp_nl_dev_get_dumpit(struct sk_buff *skb,
 	return ret == -EMSGSIZE ? skb->len : ret ?: skb->len;
 }
 
+
+/* ---- security associations -------------------------------------------- */
+
+static int put_addr(struct sk_buff *skb, int type, const union kesp_addr *a,
+		    u8 family)
+{
+	return nla_put(skb, type, family == AF_INET ? 4 : 16, a);
+}
+
+static int put_alg(struct sk_buff *skb, int type, const char *name,
+		   u32 icv_bits)
+{
+	struct nlattr *nest = nla_nest_start(skb, type);
+
+	if (!nest || nla_put_string(skb, KESP_ALG_A_NAME, name) ||
+	    (icv_bits && nla_put_u32(skb, KESP_ALG_A_ICV_BITS, icv_bits)))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int put_lifetime(struct sk_buff *skb, const struct kesp_lifetime *l)
+{
+	const u64 v[] = { l->soft_bytes, l->hard_bytes, l->soft_packets,
+			  l->hard_packets, l->soft_seconds, l->hard_seconds };
+	struct nlattr *nest;
+	int i;
+
+	nest = nla_nest_start(skb, KESP_SA_A_LIFETIME);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < ARRAY_SIZE(v); i++)
+		if (v[i] && nla_put_u64_64bit(skb, KESP_LFT_A_SOFT_BYTES + i,
+					      v[i], KESP_LFT_A_PAD))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int put_counters(struct sk_buff *skb, const struct kesp_sa *sa)
+{
+	struct nlattr *nest;
+	u64 packets, bytes;
+	int i;
+
+	kesp_sa_read_stats(sa, &packets, &bytes);
+	nest = nla_nest_start(skb, KESP_SA_A_COUNTERS);
+	if (!nest ||
+	    nla_put_u64_64bit(skb, KESP_CNT_A_PACKETS, packets, KESP_CNT_A_PAD) ||
+	    nla_put_u64_64bit(skb, KESP_CNT_A_BYTES, bytes, KESP_CNT_A_PAD))
+		return -EMSGSIZE;
+	for (i = 0; i < KESP_ERR_COUNT; i++)
+		if (nla_put_u64_64bit(skb, KESP_CNT_A_REPLAY_ERRORS + i,
+				      atomic64_read(&sa->errors[i]),
+				      KESP_CNT_A_PAD))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* Never puts key material: keys live only inside the crypto transform. */
+static int fill_sa(struct sk_buff *skb, const struct kesp_sa *sa, u32 portid,
+		   u32 seq, int flags)
+{
+	struct kesp_sa *mut = (struct kesp_sa *)sa;
+	union kesp_addr src, dst;
+	u64 sa_seq;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &kesp_family, flags,
+			  KESP_CMD_SA_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	/* Addresses may change under SA_UPDATE, the sequence on every packet. */
+	spin_lock_bh(&mut->lock);
+	src = sa->src;
+	dst = sa->dst;
+	sa_seq = sa->seq;
+	spin_unlock_bh(&mut->lock);
+
+	if (nla_put_u32(skb, KESP_SA_A_IFINDEX, sa->kd->dev->ifindex) ||
+	    nla_put_u32(skb, KESP_SA_A_ID, sa->id) ||
+	    nla_put_u8(skb, KESP_SA_A_DIR, sa->dir) ||
+	    nla_put_u32(skb, KESP_SA_A_SPI, sa->spi) ||
+	    nla_put_u8(skb, KESP_SA_A_MODE, sa->mode) ||
+	    nla_put_u32(skb, KESP_SA_A_REQID, sa->reqid) ||
+	    put_addr(skb, KESP_SA_A_SRC, &src, sa->family) ||
+	    put_addr(skb, KESP_SA_A_DST, &dst, sa->family))
+		goto cancel;
+	if (sa->alg_name[1][0]) {
+		if (put_alg(skb, KESP_SA_A_ENC, sa->alg_name[0], 0) ||
+		    put_alg(skb, KESP_SA_A_AUTH, sa->alg_name[1],
+			    sa->icv_len * 8))
+			goto cancel;
+	} else if (put_alg(skb, KESP_SA_A_AEAD, sa->alg_name[0],
+			   sa->icv_len * 8)) {
+		goto cancel;
+	}
+	if ((sa->dir == KESP_DIR_IN &&
+	     nla_put_u32(skb, KESP_SA_A_REPLAY_WINDOW, sa->replay_window)) ||
+	    nla_put_u32(skb, KESP_SA_A_FLAGS, sa->flags) ||
+	    nla_put_u64_64bit(skb, KESP_SA_A_SEQ, sa_seq, KESP_SA_A_PAD) ||
+	    (sa->dir == KESP_DIR_OUT &&
+	     nla_put_u32(skb, KESP_SA_A_PRIORITY, sa->priority)) ||
+	    put_lifetime(skb, &sa->lft) ||
+	    nla_put_u64_64bit(skb, KESP_SA_A_ADD_TIME, sa->add_time,
+			      KESP_SA_A_PAD) ||
+	    put_counters(skb, sa))
+		goto cancel;
+	genlmsg_end(skb, hdr);
+	return 0;
+
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+/* The kesp device an SA request names; required for every SA command. */
+static struct net_device *sa_dev(struct genl_info *info)
+{
+	if (GENL_REQ_ATTR_CHECK(info, KESP_SA_A_IFINDEX)) {
+		NL_SET_ERR_MSG(info->extack, "the device (ifindex) is required");
+		return ERR_PTR(-EINVAL);
+	}
+	return lookup_dev(genl_info_net(info), info->attrs[KESP_SA_A_IFINDEX],
+			  NULL, info->extack);
+}
+
+static int parse_addr(struct nlattr *attr, union kesp_addr *addr, u8 *family,
+		      struct netlink_ext_ack *extack)
+{
+	memset(addr, 0, sizeof(*addr));
+	switch (nla_len(attr)) {
+	case 4:
+		*family = AF_INET;
+		break;
+	case 16:
+		*family = AF_INET6;
+		break;
+	default:
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "an address is 4 (IPv4) or 16 (IPv6) bytes");
+		return -EINVAL;
+	}
+	nla_memcpy(addr, attr, sizeof(*addr));
+	return 0;
+}
+
+/* SRC and DST, both present and of one family. */
+static int parse_endpoints(struct nlattr **attrs, union kesp_addr *src,
+			   union kesp_addr *dst, u8 *family,
+			   struct netlink_ext_ack *extack)
+{
+	u8 src_family, dst_family;
+
+	if (parse_addr(attrs[KESP_SA_A_SRC], src, &src_family, extack) ||
+	    parse_addr(attrs[KESP_SA_A_DST], dst, &dst_family, extack))
+		return -EINVAL;
+	if (src_family != dst_family) {
+		NL_SET_ERR_MSG_ATTR(extack, attrs[KESP_SA_A_DST],
+				    "source and destination are of different families");
+		return -EINVAL;
+	}
+	*family = src_family;
+	return 0;
+}
+
+static int parse_lifetime(struct nlattr *nest, struct kesp_lifetime *l,
+			  struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[KESP_LFT_A_MAX + 1];
+	u64 *v[] = { &l->soft_bytes, &l->hard_bytes, &l->soft_packets,
+		     &l->hard_packets, &l->soft_seconds, &l->hard_seconds };
+	int i, ret;
+
+	memset(l, 0, sizeof(*l));
+	if (!nest)
+		return 0;
+	ret = nla_parse_nested(tb, KESP_LFT_A_MAX, nest, lft_policy, extack);
+	if (ret)
+		return ret;
+	for (i = 0; i < ARRAY_SIZE(v); i++)
+		if (tb[KESP_LFT_A_SOFT_BYTES + i])
+			*v[i] = nla_get_u64(tb[KESP_LFT_A_SOFT_BYTES + i]);
+	/* Pairs are (soft, hard); a soft limit past the hard one never fires. */
+	for (i = 0; i < ARRAY_SIZE(v); i += 2)
+		if (*v[i] && *v[i + 1] && *v[i] > *v[i + 1]) {
+			NL_SET_ERR_MSG_ATTR(extack, nest,
+					    "a soft limit is above its hard limit");
+			return -EINVAL;
+		}
+	return 0;
+}
+
+static int parse_alg_nest(struct nlattr *nest, const char **name,
+			  const u8 **key, u32 *key_len, u32 *icv_bits,
+			  bool need_icv, struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[KESP_ALG_A_MAX + 1];
+	int ret;
+
+	ret = nla_parse_nested(tb, KESP_ALG_A_MAX, nest, alg_policy, extack);
+	if (ret)
+		return ret;
+	if (!tb[KESP_ALG_A_NAME]) {
+		NL_SET_ERR_MSG_ATTR(extack, nest, "algorithm name missing");
+		return -EINVAL;
+	}
+	if (need_icv && !tb[KESP_ALG_A_ICV_BITS]) {
+		NL_SET_ERR_MSG_ATTR(extack, nest, "ICV length (bits) missing");
+		return -EINVAL;
+	}
+	*name = nla_data(tb[KESP_ALG_A_NAME]);
+	*key = tb[KESP_ALG_A_KEY] ? nla_data(tb[KESP_ALG_A_KEY]) : NULL;
+	*key_len = tb[KESP_ALG_A_KEY] ? nla_len(tb[KESP_ALG_A_KEY]) : 0;
+	if (tb[KESP_ALG_A_ICV_BITS])
+		*icv_bits = nla_get_u32(tb[KESP_ALG_A_ICV_BITS]);
+	return 0;
+}
+
+static int parse_algs(struct nlattr **attrs, struct kesp_alg_params *alg,
+		      struct netlink_ext_ack *extack)
+{
+	struct nlattr *aead = attrs[KESP_SA_A_AEAD];
+	struct nlattr *enc = attrs[KESP_SA_A_ENC];
+	struct nlattr *auth = attrs[KESP_SA_A_AUTH];
+
+	memset(alg, 0, sizeof(*alg));
+	if (aead && !enc && !auth) {
+		alg->aead_attr = aead;
+		return parse_alg_nest(aead, &alg->aead_name, &alg->aead_key,
+				      &alg->aead_key_len, &alg->icv_bits, true,
+				      extack);
+	}
+	if (!aead && enc && auth) {
+		u32 unused = 0;
+		int ret;
+
+		alg->enc_attr = enc;
+		alg->auth_attr = auth;
+		ret = parse_alg_nest(enc, &alg->enc_name, &alg->enc_key,
+				     &alg->enc_key_len, &unused, false, extack);
+		if (!ret)
+			ret = parse_alg_nest(auth, &alg->auth_name,
+					     &alg->auth_key, &alg->auth_key_len,
+					     &alg->icv_bits, true, extack);
+		return ret;
+	}
+	NL_SET_ERR_MSG(extack,
+		       "give either an AEAD, or a cipher with an authentication algorithm");
+	return -EINVAL;
+}
+
+/* Keys in the request must not linger in freed socket buffers. */
+static void wipe_keys(struct nlattr **attrs)
+{
+	static const int nests[] = { KESP_SA_A_AEAD, KESP_SA_A_ENC,
+				     KESP_SA_A_AUTH };
+	struct nlattr *attr;
+	int i, rem;
+
+	for (i = 0; i < ARRAY_SIZE(nests); i++) {
+		if (!attrs[nests[i]])
+			continue;
+		nla_for_each_nested(attr, attrs[nests[i]], rem)
+			if (nla_type(attr) == KESP_ALG_A_KEY)
+				memzero_explicit(nla_data(attr), nla_len(attr));
+	}
+}
+
+static int parse_sa_params(struct genl_info *info, struct kesp_sa_params *p)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr **attrs = info->attrs;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, KESP_SA_A_DIR) ||
+	    GENL_REQ_ATTR_CHECK(info, KESP_SA_A_SPI) ||
+	    GENL_REQ_ATTR_CHECK(info, KESP_SA_A_MODE) ||
+	    GENL_REQ_ATTR_CHECK(info, KESP_SA_A_SRC) ||
+	    GENL_REQ_ATTR_CHECK(info, KESP_SA_A_DST)) {
+		NL_SET_ERR_MSG(extack,
+			       "direction, SPI, mode, source and destination are required");
+		return -EINVAL;
+	}
+	memset(p, 0, sizeof(*p));
+	p->dir = nla_get_u8(attrs[KESP_SA_A_DIR]);
+	p->spi = nla_get_u32(attrs[KESP_SA_A_SPI]);
+	p->mode = nla_get_u8(attrs[KESP_SA_A_MODE]);
+	ret = parse_endpoints(attrs, &p->src, &p->dst, &p->family, extack);
+	if (ret)
+		return ret;
+	if (attrs[KESP_SA_A_REQID])
+		p->reqid = nla_get_u32(attrs[KESP_SA_A_REQID]);
+	if (attrs[KESP_SA_A_FLAGS]) {
+		p->flags = nla_get_u32(attrs[KESP_SA_A_FLAGS]);
+		if (p->flags & ~KESP_SA_F_ESN) {
+			NL_SET_ERR_MSG_ATTR(extack, attrs[KESP_SA_A_FLAGS],
+					    "unknown SA flag bits");
+			return -EOPNOTSUPP;
+		}
+	}
+	if (attrs[KESP_SA_A_REPLAY_WINDOW] && p->dir != KESP_DIR_IN) {
+		NL_SET_ERR_MSG_ATTR(extack, attrs[KESP_SA_A_REPLAY_WINDOW],
+				    "a replay window is for inbound SAs");
+		return -EINVAL;
+	}
+	p->replay_window = attrs[KESP_SA_A_REPLAY_WINDOW] ?
+			   nla_get_u32(attrs[KESP_SA_A_REPLAY_WINDOW]) :
+			   (p->dir == KESP_DIR_IN ? 64 : 0);
+	if (attrs[KESP_SA_A_PRIORITY] && p->dir != KESP_DIR_OUT) {
+		NL_SET_ERR_MSG_ATTR(extack, attrs[KESP_SA_A_PRIORITY],
+				    "a selector priority is for outbound SAs");
+		return -EINVAL;
+	}
+	if (attrs[KESP_SA_A_PRIORITY])
+		p->priority = nla_get_u32(attrs[KESP_SA_A_PRIORITY]);
+	if (attrs[KESP_SA_A_SEQ]) {
+		p->seq = nla_get_u64(attrs[KESP_SA_A_SEQ]);
+		if (p->seq > U32_MAX && !(p->flags & KESP_SA_F_ESN)) {
+			NL_SET_ERR_MSG_ATTR(extack, attrs[KESP_SA_A_SEQ],
+					    "a sequence number above 2^32-1 needs ESN");
+			return -EINVAL;
+		}
+	}
+	if (attrs[KESP_SA_A_SELECTORS]) {
+		NL_SET_ERR_MSG_ATTR(extack, attrs[KESP_SA_A_SELECTORS],
+				    "selectors are not supported by this build yet");
+		return -EOPNOTSUPP;
+	}
+	return parse_lifetime(attrs[KESP_SA_A_LIFETIME], &p->lft, extack);
+}
+
+static int reply_sa(struct genl_info *info, const struct kesp_sa *sa,
+		    struct sk_buff **msg)
+{
+	int ret;
+
+	*msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!*msg)
+		return -ENOMEM;
+	ret = fill_sa(*msg, sa, info->snd_portid, info->snd_seq, 0);
+	if (ret) {
+		nlmsg_free(*msg);
+		*msg = NULL;
+	}
+	return ret;
+}
+
+static int kesp_nl_sa_new_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg = NULL;
+	struct kesp_alg_params alg;
+	struct kesp_sa_params p;
+	struct net_device *dev;
+	struct kesp_device *kd;
+	struct kesp_sa *sa;
+	int ret;
+
+	dev = sa_dev(info);
+	if (IS_ERR(dev)) {
+		ret = PTR_ERR(dev);
+		goto out_wipe;
+	}
+	kd = netdev_priv(dev);
+	ret = parse_sa_params(info, &p);
+	if (!ret)
+		ret = parse_algs(info->attrs, &alg, info->extack);
+	if (ret)
+		goto out;
+
+	mutex_lock(&kesp_underlay(kd)->sad_lock);
+	sa = kesp_sa_create(kd, &p, &alg, info->extack);
+	if (IS_ERR(sa))
+		ret = PTR_ERR(sa);
+	else
+		ret = reply_sa(info, sa, &msg);
+	mutex_unlock(&kesp_underlay(kd)->sad_lock);
+	if (msg)
+		ret = genlmsg_reply(msg, info);
+out:
+	dev_put(dev);
+out_wipe:
+	wipe_keys(info->attrs);
+	return ret;
+}
+
+/*
+ * The SA a request names by id, or by direction and SPI (and destination
+ * for outbound SAs), with the device's sad_lock held; the caller unlocks.
+ */
+static struct kesp_sa *lookup_sa(struct genl_info *info, struct kesp_device *kd)
+{
+	struct nlattr **attrs = info->attrs;
+	union kesp_addr dst = {};
+	u8 dir = 0, family = 0;
+	u32 id = 0, spi = 0;
+	struct kesp_sa *sa;
+
+	if (attrs[KESP_SA_A_ID]) {
+		id = nla_get_u32(attrs[KESP_SA_A_ID]);
+	} else if (attrs[KESP_SA_A_DIR] && attrs[KESP_SA_A_SPI]) {
+		dir = nla_get_u8(attrs[KESP_SA_A_DIR]);
+		spi = nla_get_u32(attrs[KESP_SA_A_SPI]);
+		if (dir == KESP_DIR_OUT) {
+			if (!attrs[KESP_SA_A_DST]) {
+				NL_SET_ERR_MSG(info->extack,
+					       "an outbound SA is named by SPI and destination");
+				return ERR_PTR(-EINVAL);
+			}
+			if (parse_addr(attrs[KESP_SA_A_DST], &dst, &family,
+				       info->extack))
+				return ERR_PTR(-EINVAL);
+		}
+	} else {
+		NL_SET_ERR_MSG(info->extack,
+			       "name the SA by id, or by direction and SPI");
+		return ERR_PTR(-EINVAL);
+	}
+	sa = kesp_sa_find(kd, id, dir, spi, &dst, family);
+	if (!sa) {
+		NL_SET_ERR_MSG(info->extack, "no such SA on this device");
+		return ERR_PTR(-ENOENT);
+	}
+	return sa;
+}
+
+static int kesp_nl_sa_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg = NULL;
+	struct net_device *dev;
+	struct kesp_device *kd;
+	struct kesp_sa *sa;
+	int ret;
+
+	dev = sa_dev(info);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	kd = netdev_priv(dev);
+	mutex_lock(&kesp_underlay(kd)->sad_lock);
+	sa = lookup_sa(info, kd);
+	ret = IS_ERR(sa) ? PTR_ERR(sa) : reply_sa(info, sa, &msg);
+	mutex_unlock(&kesp_underlay(kd)->sad_lock);
+	if (msg)
+		ret = genlmsg_reply(msg, info);
+	dev_put(dev);
+	return ret;
+}
+
+static int kesp_nl_sa_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net_device *dev;
+	struct kesp_device *kd;
+	struct kesp_sa *sa;
+	int ret = 0;
+
+	dev = sa_dev(info);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	kd = netdev_priv(dev);
+	mutex_lock(&kesp_underlay(kd)->sad_lock);
+	sa = lookup_sa(info, kd);
+	if (IS_ERR(sa))
+		ret = PTR_ERR(sa);
+	else
+		kesp_sa_unlink(sa);
+	mutex_unlock(&kesp_underlay(kd)->sad_lock);
+	dev_put(dev);
+	return ret;
+}
+
+static int kesp_nl_sa_update_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	static const int allowed[] = { KESP_SA_A_IFINDEX, KESP_SA_A_ID,
+				       KESP_SA_A_DIR, KESP_SA_A_SPI,
+				       KESP_SA_A_SRC, KESP_SA_A_DST,
+				       KESP_SA_A_LIFETIME };
+	struct nlattr **attrs = info->attrs;
+	struct kesp_lifetime lft;
+	union kesp_addr src, dst;
+	struct sk_buff *msg = NULL;
+	struct net_device *dev;
+	struct kesp_device *kd;
+	bool move = false;
+	struct kesp_sa *sa;
+	u8 family = 0;
+	int i, ret;
+
+	for (i = 0; i <= KESP_SA_A_MAX; i++) {
+		int j;
+
+		if (!attrs[i])
+			continue;
+		for (j = 0; j < ARRAY_SIZE(allowed) && allowed[j] != i; j++)
+			;
+		if (j == ARRAY_SIZE(allowed)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, attrs[i],
+					    "only addresses and lifetimes of an SA can change");
+			ret = -EINVAL;
+			goto out_wipe;
+		}
+	}
+	dev = sa_dev(info);
+	if (IS_ERR(dev)) {
+		ret = PTR_ERR(dev);
+		goto out_wipe;
+	}
+	kd = netdev_priv(dev);
+	mutex_lock(&kesp_underlay(kd)->sad_lock);
+	sa = lookup_sa(info, kd);
+	if (IS_ERR(sa)) {
+		ret = PTR_ERR(sa);
+		goto out_unlock;
+	}
+	/* With an id, SRC and DST are the new addresses; otherwise DST names
+	 * an outbound SA and the addresses cannot change in the same call.
+	 */
+	if (attrs[KESP_SA_A_SRC] || attrs[KESP_SA_A_DST]) {
+		if (!attrs[KESP_SA_A_ID] || !attrs[KESP_SA_A_SRC] ||
+		    !attrs[KESP_SA_A_DST]) {
+			NL_SET_ERR_MSG(info->extack,
+				       "new addresses need both source and destination, and the SA named by id");
+			ret = -EINVAL;
+			goto out_unlock;
+		}
+		ret = parse_endpoints(attrs, &src, &dst, &family, info->extack);
+		if (ret)
+			goto out_unlock;
+		if (sa->dir == KESP_DIR_OUT && family == sa->family &&
+		    !memcmp(&dst, &sa->dst, sizeof(dst)))
+			move = true;	/* same key: no uniqueness question */
+		else if (sa->dir == KESP_DIR_OUT &&
+			 kesp_sa_find(kd, 0, KESP_DIR_OUT, sa->spi, &dst,
+				      family)) {
+			NL_SET_ERR_MSG(info->extack,
+				       "an outbound SA with this SPI and destination exists on the device");
+			ret = -EEXIST;
+			goto out_unlock;
+		} else {
+			move = true;
+		}
+	}
+	if (attrs[KESP_SA_A_LIFETIME]) {
+		ret = parse_lifetime(attrs[KESP_SA_A_LIFETIME], &lft,
+				     info->extack);
+		if (ret)
+			goto out_unlock;
+		sa->lft = lft;
+	}
+	if (move) {
+		spin_lock_bh(&sa->lock);
+		sa->family = family;
+		sa->src = src;
+		sa->dst = dst;
+		spin_unlock_bh(&sa->lock);
+	}
+	ret = reply_sa(info, sa, &msg);
+out_unlock:
+	mutex_unlock(&kesp_underlay(kd)->sad_lock);
+	if (msg)
+		ret = genlmsg_reply(msg, info);
+	dev_put(dev);
+out_wipe:
+	wipe_keys(attrs);
+	return ret;
+}
+
+static int kesp_nl_spi_alloc_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **attrs = info->attrs;
+	u32 min = 256, max = U32_MAX, spi = 0;
+	struct net_device *dev;
+	struct kesp_device *kd;
+	struct sk_buff *msg;
+	void *hdr;
+	int ret;
+
+	if (attrs[KESP_SA_A_SPI_MIN])
+		min = nla_get_u32(attrs[KESP_SA_A_SPI_MIN]);
+	if (attrs[KESP_SA_A_SPI_MAX])
+		max = nla_get_u32(attrs[KESP_SA_A_SPI_MAX]);
+	if (min > max) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[KESP_SA_A_SPI_MIN],
+				    "SPI range is empty (min > max)");
+		return -EINVAL;
+	}
+	dev = sa_dev(info);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	kd = netdev_priv(dev);
+	mutex_lock(&kesp_underlay(kd)->sad_lock);
+	ret = kesp_spi_alloc(kd, min, max, &spi, info->extack);
+	mutex_unlock(&kesp_underlay(kd)->sad_lock);
+	if (ret)
+		goto out;
+	ret = -ENOMEM;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		goto out;
+	hdr = genlmsg_put_reply(msg, info, &kesp_family, 0,
+				KESP_CMD_SPI_ALLOC);
+	if (!hdr || nla_put_u32(msg, KESP_SA_A_IFINDEX, dev->ifindex) ||
+	    nla_put_u32(msg, KESP_SA_A_SPI, spi)) {
+		nlmsg_free(msg);
+		ret = -EMSGSIZE;
+		goto out;
+	}
+	genlmsg_end(msg, hdr);
+	ret = genlmsg_reply(msg, info);
+out:
+	dev_put(dev);
+	return ret;
+}
+
+/*
+ * Filters of a dump or flush: an optional device and direction. Parsed by
+ * hand from the request so dumps need no kernel-version-specific helper.
+ */
+struct sa_filter {
+	int ifindex;
+	u8 dir;
+};
+
+static int parse_filter(const struct nlmsghdr *nlh, struct sa_filter *f,
+			struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[KESP_SA_A_MAX + 1];
+	int ret;
+
+	ret = nlmsg_parse(nlh, GENL_HDRLEN, tb, KESP_SA_A_MAX, sa_policy,
+			  extack);
+	if (ret)
+		return ret;
+	f->ifindex = tb[KESP_SA_A_IFINDEX] ?
+		     nla_get_u32(tb[KESP_SA_A_IFINDEX]) : 0;
+	f->dir = tb[KESP_SA_A_DIR] ? nla_get_u8(tb[KESP_SA_A_DIR]) : 0;
+	return 0;
+}
+
+/* The kesp device of NET with the smallest ifindex >= FROM, held. */
+static struct net_device *next_kesp_dev(struct net *net, int from)
+{
+	struct net_device *dev, *best = NULL;
+
+	rcu_read_lock();
+	for_each_netdev_rcu(net, dev)
+		if (kesp_is_device(dev) && dev->ifindex >= from &&
+		    (!best || dev->ifindex < best->ifindex))
+			best = dev;
+	if (best)
+		dev_hold(best);
+	rcu_read_unlock();
+	return best;
+}
+
+/*
+ * cb->args: [0] filter parsed, [1] ifindex of the device being dumped,
+ * [2] the next SA id on it, [3] filter ifindex, [4] filter direction.
+ */
+static int kesp_nl_sa_get_dumpit(struct sk_buff *skb,
+				 struct netlink_callback *cb)
+{
+	struct net *net = sock_net(skb->sk);
+	struct net_device *dev;
+	int ret = 0;
+
+	if (!cb->args[0]) {
+		struct sa_filter f;
+
+		ret = parse_filter(cb->nlh, &f, cb->extack);
+		if (ret)
+			return ret;
+		cb->args[0] = 1;
+		cb->args[1] = f.ifindex;
+		cb->args[3] = f.ifindex;
+		cb->args[4] = f.dir;
+	}
+	while ((dev = next_kesp_dev(net, cb->args[1]))) {
+		struct kesp_device *kd = netdev_priv(dev);
+		unsigned long id;
+		struct kesp_sa *sa;
+
+		if (cb->args[3] && dev->ifindex != cb->args[3]) {
+			dev_put(dev);
+			break;
+		}
+		if (dev->ifindex != cb->args[1]) {
+			cb->args[1] = dev->ifindex;
+			cb->args[2] = 0;
+		}
+		mutex_lock(&kesp_underlay(kd)->sad_lock);
+		xa_for_each_start(&kd->sas, id, sa, cb->args[2]) {
+			if (cb->args[4] && sa->dir != cb->args[4])
+				continue;
+			ret = fill_sa(skb, sa, NETLINK_CB(cb->skb).portid,
+				      cb->nlh->nlmsg_seq, NLM_F_MULTI);
+			if (ret) {
+				cb->args[2] = id;
+				break;
+			}
+		}
+		mutex_unlock(&kesp_underlay(kd)->sad_lock);
+		dev_put(dev);
+		if (ret)
+			break;
+		cb->args[1]++;
+		cb->args[2] = 0;
+	}
+	return ret == -EMSGSIZE ? skb->len : ret ?: skb->len;
+}
+
+static int kesp_nl_sa_flush_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct net_device *dev;
+	struct sa_filter f;
+	int ret, from = 0;
+
+	ret = parse_filter(info->nlhdr, &f, info->extack);
+	if (ret)
+		return ret;
+	if (f.ifindex) {
+		dev = lookup_dev(net, info->attrs[KESP_SA_A_IFINDEX], NULL,
+				 info->extack);
+		if (IS_ERR(dev))
+			return PTR_ERR(dev);
+		dev_put(dev);
+		from = f.ifindex;
+	}
+	while ((dev = next_kesp_dev(net, from))) {
+		struct kesp_device *kd = netdev_priv(dev);
+
+		if (f.ifindex && dev->ifindex != f.ifindex) {
+			dev_put(dev);
+			break;
+		}
+		mutex_lock(&kesp_underlay(kd)->sad_lock);
+		kesp_sa_flush(kd, f.dir);
+		mutex_unlock(&kesp_underlay(kd)->sad_lock);
+		from = dev->ifindex + 1;
+		dev_put(dev);
+	}
+	return 0;
+}
+
 static const struct genl_ops kesp_ops[] = {
 	{
 		.cmd = KESP_CMD_DEV_GET,
@@ -132,6 +919,49 @@ static const struct genl_ops kesp_ops[] = {
 		.dumpit = kesp_nl_dev_get_dumpit,
 		.policy = dev_policy,
 		.maxattr = KESP_DEV_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KESP_CMD_SPI_ALLOC,
+		.doit = kesp_nl_spi_alloc_doit,
+		.policy = sa_policy,
+		.maxattr = KESP_SA_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KESP_CMD_SA_NEW,
+		.doit = kesp_nl_sa_new_doit,
+		.policy = sa_policy,
+		.maxattr = KESP_SA_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KESP_CMD_SA_UPDATE,
+		.doit = kesp_nl_sa_update_doit,
+		.policy = sa_policy,
+		.maxattr = KESP_SA_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KESP_CMD_SA_DEL,
+		.doit = kesp_nl_sa_del_doit,
+		.policy = sa_policy,
+		.maxattr = KESP_SA_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KESP_CMD_SA_GET,
+		.doit = kesp_nl_sa_get_doit,
+		.dumpit = kesp_nl_sa_get_dumpit,
+		.policy = sa_policy,
+		.maxattr = KESP_SA_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KESP_CMD_SA_FLUSH,
+		.doit = kesp_nl_sa_flush_doit,
+		.policy = sa_policy,
+		.maxattr = KESP_SA_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };
@@ -147,7 +977,7 @@ static struct genl_family kesp_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.ops = kesp_ops,
 	.n_ops = ARRAY_SIZE(kesp_ops),
-	.resv_start_op = KESP_CMD_DEV_GET + 1,
+	.resv_start_op = __KESP_CMD_LAST,
 	.mcgrps = kesp_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(kesp_mcgrps),
 };

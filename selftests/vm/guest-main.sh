@@ -27,4 +27,5 @@ dmesg >"$OUT/dmesg-final.txt" 2>&1
 echo done >"$OUT/finished"
 sync
 echo o >/proc/sysrq-trigger
-sleep 30
+# Power-off is asynchronous; wait for it without noise.
+sleep 30 2>/dev/null

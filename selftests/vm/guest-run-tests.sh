@@ -48,10 +48,13 @@ done
 
 for test in "$SRC"/selftests/tests/[0-9]*.sh; do
 	name=$(basename "$test" .sh)
-	case "${KESP_TESTS:-}" in
-	"" | *"$name"*) ;;
-	*) continue ;;
-	esac
+	if [ -n "${KESP_TESTS:-}" ]; then
+		wanted=0
+		for pattern in $KESP_TESTS; do
+			case "$name" in *"$pattern"*) wanted=1 ;; esac
+		done
+		[ "$wanted" -eq 1 ] || continue
+	fi
 	ip netns list >"$tmp/netns-before"
 	if ! insmod "$KO" >"$tmp/insmod" 2>&1; then
 		tap "not ok" "$name: insmod kesp.ko"

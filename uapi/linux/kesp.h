@@ -33,8 +33,8 @@
  * inbound SAs whose devices share the device's underlay namespace (so
  * inbound SPIs are unique there); outbound SAs by (SPI, destination) per
  * device. Every SA also has a kernel-assigned KESP_SA_A_ID, unique per
- * underlay namespace, which events and tools use to name it. SAs of one
- * pair are linked by the caller's KESP_SA_A_REQID, as XFRM's reqid.
+ * device, which events and tools use (with the ifindex) to name it. SAs of
+ * one pair are linked by the caller's KESP_SA_A_REQID, as XFRM's reqid.
  *
  * Addresses are NLA_BINARY of 4 (IPv4) or 16 (IPv6) bytes in network byte
  * order; SPIs and ports are NLA_U32/NLA_U16 in host byte order. Keys are

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The SA database. Each SA belongs to a device and sits in three indexes:
+ * the device's id table, and either the underlay namespace's inbound SPI
+ * table (read under RCU by the receive path) or the device's outbound
+ * (SPI, destination) chains. All changes happen under the underlay
+ * namespace's sad_lock.
+ *
+ * Lifetime: the tables together own one reference. Unlinking drops it;
+ * whoever else holds a reference (a packet in async crypto, a netlink
+ * reply being built) keeps the SA alive until its own put. The last put
+ * frees the SA after an RCU grace period, from a workqueue because freeing
+ * a crypto transform may sleep.
+ */
+#include <crypto/aead.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <net/ipv6.h>
+#include <linux/kesp.h>
+
+#include "kesp.h"
+
+/* Reservations a namespace may hold at once before SPI_ALLOC says no. */
+#define MAX_RESERVED_SPIS 65536
+/* Random probes for a free SPI before giving up on a crowded range. */
+#define SPI_ALLOC_TRIES 256
+
+static struct workqueue_struct *kesp_wq;
+
+static void sa_free_work(struct work_struct *work)
+{
+	struct kesp_sa *sa = container_of(to_rcu_work(work), struct kesp_sa,
+					  free_work);
+
+	crypto_free_aead(sa->aead);
+	free_percpu(sa->stats);
+	dev_put(sa->kd->dev);
+	kfree_sensitive(sa);
+}
+
+void kesp_sa_put(struct kesp_sa *sa)
+{
+	if (refcount_dec_and_test(&sa->refcnt))
+		queue_rcu_work(kesp_wq, &sa->free_work);
+}
+
+void kesp_sa_read_stats(const struct kesp_sa *sa, u64 *packets, u64 *bytes)
+{
+	int cpu;
+
+	*packets = 0;
+	*bytes = 0;
+	for_each_possible_cpu(cpu) {
+		const struct kesp_sa_stats *s = per_cpu_ptr(sa->stats, cpu);
+		unsigned int start;
+		u64 p, b;
+
+		do {
+			start = u64_stats_fetch_begin(&s->syncp);
+			p = u64_stats_read(&s->packets);
+			b = u64_stats_read(&s->bytes);
+		} while (u64_stats_fetch_retry(&s->syncp, start));
+		*packets += p;
+		*bytes += b;
+	}
+}
+
+/* Reservations are xarray value entries holding their expiry second. */
+static bool reservation_live(void *entry)
+{
+	return xa_is_value(entry) &&
+	       xa_to_value(entry) > ktime_get_boottime_seconds();
+}
+
+static bool addr_eq(const union kesp_addr *a, const union kesp_addr *b,
+		    u8 family)
+{
+	if (family == AF_INET)
+		return a->ip4 == b->ip4;
+	return ipv6_addr_equal(&a->ip6, &b->ip6);
+}
+
+static struct kesp_sa *find_out(struct kesp_device *kd, u32 spi,
+				const union kesp_addr *dst, u8 family)
+{
+	struct kesp_sa *sa;
+
+	for (sa = xa_load(&kd->out_spis, spi); sa; sa = sa->next_same_spi)
+		if (sa->family == family && addr_eq(&sa->dst, dst, family))
+			return sa;
+	return NULL;
+}
+
+struct kesp_sa *kesp_sa_find(struct kesp_device *kd, u32 id, u8 dir, u32 spi,
+			     const union kesp_addr *dst, u8 family)
+{
+	struct kesp_net *kn = kesp_underlay(kd);
+	struct kesp_sa *sa;
+
+	lockdep_assert_held(&kn->sad_lock);
+	if (id)
+		return xa_load(&kd->sas, id);
+	if (dir == KESP_DIR_OUT)
+		return find_out(kd, spi, dst, family);
+	sa = xa_load(&kn->in_spis, spi);
+	if (!sa || xa_is_value(sa) || sa->kd != kd)
+		return NULL;
+	return sa;
+}
+
+struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
+			       const struct kesp_sa_params *p,
+			       const struct kesp_alg_params *alg,
+			       struct netlink_ext_ack *extack)
+{
+	struct kesp_net *kn = kesp_underlay(kd);
+	struct kesp_sa *sa;
+	void *entry;
+	int ret;
+
+	lockdep_assert_held(&kn->sad_lock);
+	if (kd->dead) {
+		NL_SET_ERR_MSG(extack, "the device is being deleted");
+		return ERR_PTR(-ENODEV);
+	}
+	if (p->dir == KESP_DIR_IN) {
+		entry = xa_load(&kn->in_spis, p->spi);
+		if (entry && !xa_is_value(entry)) {
+			NL_SET_ERR_MSG(extack,
+				       "an inbound SA with this SPI exists in the underlay namespace");
+			return ERR_PTR(-EEXIST);
+		}
+	} else if (find_out(kd, p->spi, &p->dst, p->family)) {
+		NL_SET_ERR_MSG(extack,
+			       "an outbound SA with this SPI and destination exists on the device");
+		return ERR_PTR(-EEXIST);
+	}
+
+	sa = kzalloc(sizeof(*sa), GFP_KERNEL);
+	if (!sa)
+		return ERR_PTR(-ENOMEM);
+	sa->stats = netdev_alloc_pcpu_stats(struct kesp_sa_stats);
+	if (!sa->stats) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	ret = kesp_crypto_setup(sa, alg, extack);
+	if (ret)
+		goto err_free;
+
+	refcount_set(&sa->refcnt, 1);
+	spin_lock_init(&sa->lock);
+	INIT_RCU_WORK(&sa->free_work, sa_free_work);
+	sa->kd = kd;
+	sa->dir = p->dir;
+	sa->mode = p->mode;
+	sa->family = p->family;
+	sa->spi = p->spi;
+	sa->reqid = p->reqid;
+	sa->priority = p->priority;
+	sa->flags = p->flags;
+	sa->replay_window = p->replay_window;
+	sa->seq = p->seq;
+	sa->src = p->src;
+	sa->dst = p->dst;
+	sa->lft = p->lft;
+	sa->add_time = ktime_get_boottime_seconds();
+
+	ret = xa_alloc_cyclic(&kd->sas, &sa->id, sa, xa_limit_32b,
+			      &kd->next_sa_id, GFP_KERNEL);
+	if (ret < 0) {
+		NL_SET_ERR_MSG(extack, "no free SA id on this device");
+		goto err_crypto;
+	}
+	if (p->dir == KESP_DIR_IN) {
+		/* Replaces a reservation of this SPI, if there was one. */
+		ret = xa_err(xa_store(&kn->in_spis, sa->spi, sa, GFP_KERNEL));
+		if (ret) {
+			xa_erase(&kd->sas, sa->id);
+			goto err_crypto;
+		}
+	} else {
+		sa->next_same_spi = xa_load(&kd->out_spis, sa->spi);
+		ret = xa_err(xa_store(&kd->out_spis, sa->spi, sa, GFP_KERNEL));
+		if (ret) {
+			xa_erase(&kd->sas, sa->id);
+			goto err_crypto;
+		}
+	}
+	dev_hold(kd->dev);
+	return sa;
+
+err_crypto:
+	crypto_free_aead(sa->aead);
+err_free:
+	free_percpu(sa->stats);
+	kfree_sensitive(sa);
+	return ERR_PTR(ret);
+}
+
+/* Removes SA from every index and drops the tables' reference. */
+void kesp_sa_unlink(struct kesp_sa *sa)
+{
+	struct kesp_device *kd = sa->kd;
+	struct kesp_net *kn = kesp_underlay(kd);
+
+	lockdep_assert_held(&kn->sad_lock);
+	xa_erase(&kd->sas, sa->id);
+	if (sa->dir == KESP_DIR_IN) {
+		xa_cmpxchg(&kn->in_spis, sa->spi, sa, NULL, GFP_KERNEL);
+	} else {
+		struct kesp_sa *head = xa_load(&kd->out_spis, sa->spi);
+
+		if (head == sa) {
+			if (sa->next_same_spi)
+				xa_store(&kd->out_spis, sa->spi,
+					 sa->next_same_spi, GFP_KERNEL);
+			else
+				xa_erase(&kd->out_spis, sa->spi);
+		} else {
+			while (head && head->next_same_spi != sa)
+				head = head->next_same_spi;
+			if (head)
+				head->next_same_spi = sa->next_same_spi;
+		}
+	}
+	kesp_sa_put(sa);
+}
+
+/* Deletes the device's SAs in direction DIR (0: both); returns how many. */
+int kesp_sa_flush(struct kesp_device *kd, u8 dir)
+{
+	struct kesp_sa *sa;
+	unsigned long id;
+	int n = 0;
+
+	lockdep_assert_held(&kesp_underlay(kd)->sad_lock);
+	xa_for_each(&kd->sas, id, sa) {
+		if (dir && sa->dir != dir)
+			continue;
+		kesp_sa_unlink(sa);
+		n++;
+	}
+	return n;
+}
+
+static int count_and_sweep_reservations(struct kesp_net *kn)
+{
+	unsigned long spi;
+	void *entry;
+	int n = 0;
+
+	xa_for_each(&kn->in_spis, spi, entry) {
+		if (!xa_is_value(entry))
+			continue;
+		if (reservation_live(entry))
+			n++;
+		else
+			xa_erase(&kn->in_spis, spi);
+	}
+	return n;
+}
+
+int kesp_spi_alloc(struct kesp_device *kd, u32 min, u32 max, u32 *spi,
+		   struct netlink_ext_ack *extack)
+{
+	struct kesp_net *kn = kesp_underlay(kd);
+	u32 span = max - min, candidate;
+	void *entry;
+	int i;
+
+	lockdep_assert_held(&kn->sad_lock);
+	if (kd->dead) {
+		NL_SET_ERR_MSG(extack, "the device is being deleted");
+		return -ENODEV;
+	}
+	/* Sweeping walks the table, so only when the cap may be near. */
+	if (kn->reserved_spis >= MAX_RESERVED_SPIS) {
+		kn->reserved_spis = count_and_sweep_reservations(kn);
+		if (kn->reserved_spis >= MAX_RESERVED_SPIS) {
+			NL_SET_ERR_MSG(extack, "too many SPIs reserved and unused");
+			return -ENOSPC;
+		}
+	}
+	for (i = 0; i < SPI_ALLOC_TRIES; i++) {
+		candidate = min + (span == U32_MAX ? get_random_u32() :
+				   get_random_u32() % (span + 1));
+		entry = xa_load(&kn->in_spis, candidate);
+		if (!entry || (xa_is_value(entry) && !reservation_live(entry)))
+			goto found;
+	}
+	/* A crowded range: look at every SPI in it once. */
+	for (candidate = min;; candidate++) {
+		entry = xa_load(&kn->in_spis, candidate);
+		if (!entry || (xa_is_value(entry) && !reservation_live(entry)))
+			goto found;
+		if (candidate == max)
+			break;
+	}
+	NL_SET_ERR_MSG(extack, "no free SPI in the requested range");
+	return -ENOSPC;
+
+found:
+	entry = xa_mk_value(ktime_get_boottime_seconds() +
+			    KESP_SPI_RESERVE_SECONDS);
+	if (xa_err(xa_store(&kn->in_spis, candidate, entry, GFP_KERNEL)))
+		return -ENOMEM;
+	kn->reserved_spis++;
+	*spi = candidate;
+	return 0;
+}
+
+void kesp_sad_net_init(struct kesp_net *kn)
+{
+	mutex_init(&kn->sad_lock);
+	xa_init(&kn->in_spis);
+}
+
+void kesp_sad_device_init(struct kesp_device *kd)
+{
+	xa_init_flags(&kd->sas, XA_FLAGS_ALLOC1);
+	xa_init(&kd->out_spis);
+}
+
+/* The device is going away: refuse new SAs and drop the existing ones. */
+void kesp_sad_device_flush(struct kesp_device *kd)
+{
+	struct kesp_net *kn = kesp_underlay(kd);
+
+	mutex_lock(&kn->sad_lock);
+	kd->dead = true;
+	kesp_sa_flush(kd, 0);
+	mutex_unlock(&kn->sad_lock);
+	xa_destroy(&kd->sas);
+	xa_destroy(&kd->out_spis);
+}
+
+/* Namespace teardown: only reservations can be left by now. */
+void kesp_sad_net_exit(struct kesp_net *kn)
+{
+	xa_destroy(&kn->in_spis);
+}
+
+int __init kesp_sad_init(void)
+{
+	kesp_wq = alloc_workqueue("kesp", WQ_UNBOUND, 0);
+	return kesp_wq ? 0 : -ENOMEM;
+}
+
+void kesp_sad_uninit(void)
+{
+	/* Queued frees run after a grace period; let them all finish. */
+	rcu_barrier();
+	destroy_workqueue(kesp_wq);
+}

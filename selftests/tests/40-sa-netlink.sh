@@ -1,0 +1,21 @@
+#!/bin/sh
+# The SA commands of the kesp family over raw netlink (every algorithm,
+# every refusal with its reason, keys never returned, big dumps), and who
+# may use them.
+. "$KESP_SRC/selftests/tests/lib.sh"
+
+netns_add sa
+ip netns exec sa python3 "$KESP_SRC/selftests/tests/sa_netlink.py" || FAILED=1
+ip -n sa link add kesp5 type kesp
+refuse "a process without CAP_NET_ADMIN cannot add an SA" 1 "PermissionError|Operation not permitted|EPERM" \
+	ip netns exec sa setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+	python3 -c "
+import sys, os; sys.path.insert(0, os.environ['KESP_SRC'] + '/selftests/lib')
+from kespnl import *
+nl = Kesp()
+try:
+    nl.call('KESP_CMD_SPI_ALLOC', u32(K['KESP_SA_A_IFINDEX'], __import__('socket').if_nametoindex('kesp5')))
+except Error as e:
+    print('EPERM' if e.errno == 1 else e); sys.exit(1)
+"
+finish

@@ -1,0 +1,242 @@
+"""SA commands over raw generic netlink: every algorithm we claim, every
+refusal with its extack message, keys never returned, and big dumps.
+Prints "ok - ..." / "not ok - ..." lines for the guest harness."""
+import errno
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.environ["KESP_SRC"], "selftests/lib"))
+from kespnl import K, Kesp, Error, u8, u32, u64, string, nest, attr, addr, get_u32, get_u64  # noqa: E402
+
+failed = False
+
+
+def report(ok, what, why=""):
+    global failed
+    print(("ok - " if ok else "not ok - ") + what)
+    if not ok:
+        failed = True
+        if why:
+            print("  " + why)
+
+
+def refused(what, want_errno, want_text, cmd, *attrs):
+    try:
+        nl.call(cmd, *attrs)
+    except Error as e:
+        report(e.errno == want_errno and want_text in e.message, what,
+               "got %s %r, want %s %r" % (errno.errorcode.get(e.errno), e.message,
+                                         errno.errorcode[want_errno], want_text))
+        return
+    report(False, what, "the kernel accepted it")
+
+
+def sa_attrs(ifindex, spi, direction="KESP_DIR_IN", src="192.0.2.1", dst="192.0.2.2",
+             alg=None, extra=()):
+    if alg is None:
+        alg = (nest(K["KESP_SA_A_AEAD"], string(K["KESP_ALG_A_NAME"], "rfc4106(gcm(aes))"),
+                    attr(K["KESP_ALG_A_KEY"], KEY[:20]), u32(K["KESP_ALG_A_ICV_BITS"], 128)),)
+    return (u32(K["KESP_SA_A_IFINDEX"], ifindex), u8(K["KESP_SA_A_DIR"], K[direction]),
+            u32(K["KESP_SA_A_SPI"], spi), u8(K["KESP_SA_A_MODE"], K["KESP_MODE_TUNNEL"]),
+            addr(K["KESP_SA_A_SRC"], src), addr(K["KESP_SA_A_DST"], dst)) + tuple(alg) + tuple(extra)
+
+
+def aead(name, key_len, icv):
+    return (nest(K["KESP_SA_A_AEAD"], string(K["KESP_ALG_A_NAME"], name),
+                 attr(K["KESP_ALG_A_KEY"], KEY[:key_len]), u32(K["KESP_ALG_A_ICV_BITS"], icv)),)
+
+
+def enc_auth(enc, enc_len, auth, auth_len, icv):
+    return (nest(K["KESP_SA_A_ENC"], string(K["KESP_ALG_A_NAME"], enc),
+                 attr(K["KESP_ALG_A_KEY"], KEY[:enc_len])),
+            nest(K["KESP_SA_A_AUTH"], string(K["KESP_ALG_A_NAME"], auth),
+                 attr(K["KESP_ALG_A_KEY"], KEY[:auth_len]), u32(K["KESP_ALG_A_ICV_BITS"], icv)))
+
+
+# A distinctive key pattern: if it ever shows up in a reply, keys leaked.
+KEY = bytes(range(0xA0, 0xA0 + 68))
+
+subprocess.run(["ip", "link", "add", "kesp0", "type", "kesp"], check=True)
+subprocess.run(["ip", "link", "add", "kesp1", "type", "kesp"], check=True)
+dev = socket.if_nametoindex("kesp0")
+dev1 = socket.if_nametoindex("kesp1")
+nl = Kesp()
+
+# ---- every algorithm the uapi lists is accepted -----------------------
+algorithms = [
+    ("AES-GCM-128 ICV 128", aead("rfc4106(gcm(aes))", 20, 128)),
+    ("AES-GCM-192 ICV 96", aead("rfc4106(gcm(aes))", 28, 96)),
+    ("AES-GCM-256 ICV 64", aead("rfc4106(gcm(aes))", 36, 64)),
+    ("ChaCha20-Poly1305", aead("rfc7539esp(chacha20,poly1305)", 36, 128)),
+    ("AES-CBC-128 + HMAC-SHA-256-128", enc_auth("cbc(aes)", 16, "hmac(sha256)", 32, 128)),
+    ("AES-CBC-256 + HMAC-SHA-384-192", enc_auth("cbc(aes)", 32, "hmac(sha384)", 48, 192)),
+    ("AES-CBC-192 + HMAC-SHA-512-256", enc_auth("cbc(aes)", 24, "hmac(sha512)", 64, 256)),
+    ("NULL + HMAC-SHA-256-128", enc_auth("ecb(cipher_null)", 0, "hmac(sha256)", 32, 128)),
+]
+for i, (name, alg) in enumerate(algorithms):
+    try:
+        reply = nl.call("KESP_CMD_SA_NEW", *sa_attrs(dev, 0x1000 + i, alg=alg))[0]
+        report(get_u32(reply, "KESP_SA_A_SPI") == 0x1000 + i and get_u32(reply, "KESP_SA_A_ID") > 0,
+               "SA_NEW accepts %s and replies with the new SA's id" % name)
+    except Error as e:
+        report(False, "SA_NEW accepts %s and replies with the new SA's id" % name, str(e))
+
+sas = nl.call("KESP_CMD_SA_GET", u32(K["KESP_SA_A_IFINDEX"], dev), dump=True)
+report(len(sas) == len(algorithms), "a dump lists the %d SAs" % len(algorithms), "got %d" % len(sas))
+raw = b"".join(nl.raw_dump("KESP_CMD_SA_GET"))
+report(KEY[:12] not in raw and KEY[20:32] not in raw and all(K["KESP_ALG_A_KEY"] not in
+       __import__("kespnl").parse_attrs(a[4:]) for s in sas for n in ("KESP_SA_A_AEAD", "KESP_SA_A_ENC",
+                                                                    "KESP_SA_A_AUTH") for a in s.get(K[n], [])),
+       "no reply carries key material")
+first = sas[0]
+report(get_u32(first, "KESP_SA_A_REPLAY_WINDOW") == 64 and get_u64(first, "KESP_SA_A_SEQ") == 0
+       and first[K["KESP_SA_A_DIR"]][0][0] == K["KESP_DIR_IN"],
+       "an inbound SA defaults to a 64-packet replay window, sequence 0")
+
+# ---- lookups, deletes, updates -----------------------------------------
+one = nl.call("KESP_CMD_SA_GET", u32(K["KESP_SA_A_IFINDEX"], dev), u8(K["KESP_SA_A_DIR"], K["KESP_DIR_IN"]),
+              u32(K["KESP_SA_A_SPI"], 0x1003))[0]
+report(get_u32(one, "KESP_SA_A_SPI") == 0x1003, "SA_GET finds an inbound SA by SPI")
+nl.call("KESP_CMD_SA_NEW", *sa_attrs(dev, 0x2000, "KESP_DIR_OUT", dst="198.51.100.7"))
+nl.call("KESP_CMD_SA_NEW", *sa_attrs(dev, 0x2000, "KESP_DIR_OUT", dst="198.51.100.8"))
+report(True, "two outbound SAs may share an SPI towards different peers")
+refused("a third with the same SPI and destination is refused", errno.EEXIST,
+        "an outbound SA with this SPI and destination exists on the device",
+        "KESP_CMD_SA_NEW", *sa_attrs(dev, 0x2000, "KESP_DIR_OUT", dst="198.51.100.8"))
+out = nl.call("KESP_CMD_SA_GET", u32(K["KESP_SA_A_IFINDEX"], dev), u8(K["KESP_SA_A_DIR"], K["KESP_DIR_OUT"]),
+              u32(K["KESP_SA_A_SPI"], 0x2000), addr(K["KESP_SA_A_DST"], "198.51.100.8"))[0]
+report(out[K["KESP_SA_A_DST"]][0] == socket.inet_pton(socket.AF_INET, "198.51.100.8"),
+       "SA_GET finds an outbound SA by SPI and destination")
+out_id = get_u32(out, "KESP_SA_A_ID")
+upd = nl.call("KESP_CMD_SA_UPDATE", u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KESP_SA_A_ID"], out_id),
+              addr(K["KESP_SA_A_SRC"], "2001:db8::1"), addr(K["KESP_SA_A_DST"], "2001:db8::2"),
+              nest(K["KESP_SA_A_LIFETIME"], u64(K["KESP_LFT_A_HARD_SECONDS"], 3600)))[0]
+report(upd[K["KESP_SA_A_DST"]][0] == socket.inet_pton(socket.AF_INET6, "2001:db8::2")
+       and get_u64(__import__("kespnl").parse_attrs(upd[K["KESP_SA_A_LIFETIME"]][0]), "KESP_LFT_A_HARD_SECONDS") == 3600,
+       "SA_UPDATE moves an SA to new (IPv6) addresses and sets a lifetime")
+refused("SA_UPDATE refuses to change keys", errno.EINVAL, "only addresses and lifetimes of an SA can change",
+        "KESP_CMD_SA_UPDATE", u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KESP_SA_A_ID"], out_id),
+        *aead("rfc4106(gcm(aes))", 20, 128))
+nl.call("KESP_CMD_SA_DEL", u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KESP_SA_A_ID"], out_id))
+refused("a deleted SA is gone", errno.ENOENT, "no such SA on this device", "KESP_CMD_SA_GET",
+        u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KESP_SA_A_ID"], out_id))
+
+# ---- SPI allocation --------------------------------------------------
+spis = set()
+for _ in range(20):
+    r = nl.call("KESP_CMD_SPI_ALLOC", u32(K["KESP_SA_A_IFINDEX"], dev))[0]
+    spis.add(get_u32(r, "KESP_SA_A_SPI"))
+report(len(spis) == 20 and min(spis) >= 256, "SPI_ALLOC gives distinct random SPIs >= 256")
+r = nl.call("KESP_CMD_SPI_ALLOC", u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KESP_SA_A_SPI_MIN"], 0x5000),
+            u32(K["KESP_SA_A_SPI_MAX"], 0x5001))[0]
+spi = get_u32(r, "KESP_SA_A_SPI")
+report(spi in (0x5000, 0x5001), "SPI_ALLOC honours a range")
+nl.call("KESP_CMD_SA_NEW", *sa_attrs(dev, spi))
+report(True, "an SA can be added with the reserved SPI")
+nl.call("KESP_CMD_SPI_ALLOC", u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KESP_SA_A_SPI_MIN"], 0x5000),
+        u32(K["KESP_SA_A_SPI_MAX"], 0x5001))
+refused("a full range is refused", errno.ENOSPC, "no free SPI in the requested range", "KESP_CMD_SPI_ALLOC",
+        u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KESP_SA_A_SPI_MIN"], 0x5000), u32(K["KESP_SA_A_SPI_MAX"], 0x5001))
+refused("an inbound SPI is unique across the devices of one underlay namespace",
+        errno.EEXIST, "an inbound SA with this SPI exists", "KESP_CMD_SA_NEW", *sa_attrs(dev1, spi))
+refused("an empty SPI range is refused", errno.EINVAL, "SPI range is empty", "KESP_CMD_SPI_ALLOC",
+        u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KESP_SA_A_SPI_MIN"], 9), u32(K["KESP_SA_A_SPI_MAX"], 8))
+
+# ---- refusals ------------------------------------------------------------
+refused("SA_NEW without a device", errno.EINVAL, "the device (ifindex) is required",
+        "KESP_CMD_SA_NEW", *sa_attrs(dev, 0x3000)[1:])
+refused("SA_NEW on a device that is not kesp", errno.EOPNOTSUPP, "device is not a kesp device",
+        "KESP_CMD_SA_NEW", *sa_attrs(1, 0x3000))
+no_spi = [a for a in sa_attrs(dev, 0x3000) if a != u32(K["KESP_SA_A_SPI"], 0x3000)]
+refused("SA_NEW without an SPI", errno.EINVAL, "direction, SPI, mode, source and destination are required",
+        "KESP_CMD_SA_NEW", *no_spi)
+refused("SPI 0 is refused", errno.ERANGE, "integer out of range", "KESP_CMD_SA_NEW", *sa_attrs(dev, 0))
+bad_src = [attr(K["KESP_SA_A_SRC"], b"\1\2\3\4\5") if a == addr(K["KESP_SA_A_SRC"], "192.0.2.1") else a
+           for a in sa_attrs(dev, 0x3000)]
+refused("a 5-byte address", errno.EINVAL, "an address is 4 (IPv4) or 16 (IPv6) bytes", "KESP_CMD_SA_NEW", *bad_src)
+refused("mixed address families", errno.EINVAL, "source and destination are of different families",
+        "KESP_CMD_SA_NEW", *sa_attrs(dev, 0x3000, dst="2001:db8::2"))
+refused("an unknown AEAD", errno.EOPNOTSUPP, "unsupported AEAD", "KESP_CMD_SA_NEW",
+        *sa_attrs(dev, 0x3000, alg=aead("gcm(aes)", 20, 128)))
+refused("an unknown cipher", errno.EOPNOTSUPP, "unsupported cipher", "KESP_CMD_SA_NEW",
+        *sa_attrs(dev, 0x3000, alg=enc_auth("cbc(des3_ede)", 24, "hmac(sha256)", 32, 128)))
+refused("HMAC-SHA-1 is not offered", errno.EOPNOTSUPP, "unsupported authentication", "KESP_CMD_SA_NEW",
+        *sa_attrs(dev, 0x3000, alg=enc_auth("cbc(aes)", 16, "hmac(sha1)", 20, 96)))
+refused("an oversized key fails the policy", errno.ERANGE, "Attribute failed policy validation", "KESP_CMD_SA_NEW",
+        *sa_attrs(dev, 0x3000, alg=(nest(K["KESP_SA_A_AEAD"], string(K["KESP_ALG_A_NAME"], "rfc4106(gcm(aes))"),
+                                          attr(K["KESP_ALG_A_KEY"], bytes(K["KESP_KEY_MAX"] + 1)),
+                                          u32(K["KESP_ALG_A_ICV_BITS"], 128)),)))
+refused("a GCM key of the wrong length", errno.EINVAL, "wrong AEAD key length", "KESP_CMD_SA_NEW",
+        *sa_attrs(dev, 0x3000, alg=aead("rfc4106(gcm(aes))", 17, 128)))
+refused("an HMAC key of the wrong length", errno.EINVAL, "HMAC key length must equal the hash length",
+        "KESP_CMD_SA_NEW", *sa_attrs(dev, 0x3000, alg=enc_auth("cbc(aes)", 16, "hmac(sha256)", 20, 128)))
+refused("a truncation RFC 4868 does not allow", errno.EINVAL, "truncation must be half the hash length",
+        "KESP_CMD_SA_NEW", *sa_attrs(dev, 0x3000, alg=enc_auth("cbc(aes)", 16, "hmac(sha256)", 32, 96)))
+refused("an unsupported GCM ICV length", errno.EINVAL, "unsupported ICV length", "KESP_CMD_SA_NEW",
+        *sa_attrs(dev, 0x3000, alg=aead("rfc4106(gcm(aes))", 20, 100)))
+refused("an AEAD together with a cipher", errno.EINVAL, "give either an AEAD", "KESP_CMD_SA_NEW",
+        *sa_attrs(dev, 0x3000, alg=aead("rfc4106(gcm(aes))", 20, 128) + enc_auth("cbc(aes)", 16, "hmac(sha256)", 32, 128)[:1]))
+refused("a cipher without authentication", errno.EINVAL, "give either an AEAD", "KESP_CMD_SA_NEW",
+        *sa_attrs(dev, 0x3000, alg=enc_auth("cbc(aes)", 16, "hmac(sha256)", 32, 128)[:1]))
+refused("an algorithm without a name", errno.EINVAL, "algorithm name missing", "KESP_CMD_SA_NEW",
+        *sa_attrs(dev, 0x3000, alg=(nest(K["KESP_SA_A_AEAD"], attr(K["KESP_ALG_A_KEY"], KEY[:20]),
+                                          u32(K["KESP_ALG_A_ICV_BITS"], 128)),)))
+refused("a duplicate inbound SPI", errno.EEXIST, "an inbound SA with this SPI exists in the underlay namespace",
+        "KESP_CMD_SA_NEW", *sa_attrs(dev, 0x1000))
+refused("unknown flag bits", errno.EOPNOTSUPP, "unknown SA flag bits", "KESP_CMD_SA_NEW",
+        *sa_attrs(dev, 0x3000, extra=(u32(K["KESP_SA_A_FLAGS"], 0x80),)))
+refused("a replay window above 4096", errno.ERANGE, "integer out of range", "KESP_CMD_SA_NEW",
+        *sa_attrs(dev, 0x3000, extra=(u32(K["KESP_SA_A_REPLAY_WINDOW"], 4097),)))
+refused("a replay window on an outbound SA", errno.EINVAL, "a replay window is for inbound SAs",
+        "KESP_CMD_SA_NEW", *sa_attrs(dev, 0x3000, "KESP_DIR_OUT", extra=(u32(K["KESP_SA_A_REPLAY_WINDOW"], 32),)))
+refused("a 64-bit sequence number without ESN", errno.EINVAL, "needs ESN", "KESP_CMD_SA_NEW",
+        *sa_attrs(dev, 0x3000, extra=(u64(K["KESP_SA_A_SEQ"], 1 << 32),)))
+refused("a soft limit above the hard limit", errno.EINVAL, "a soft limit is above its hard limit",
+        "KESP_CMD_SA_NEW", *sa_attrs(dev, 0x3000, extra=(nest(K["KESP_SA_A_LIFETIME"],
+                                                               u64(K["KESP_LFT_A_SOFT_BYTES"], 10),
+                                                               u64(K["KESP_LFT_A_HARD_BYTES"], 5)),)))
+refused("a direction that does not exist", errno.ERANGE, "integer out of range", "KESP_CMD_SA_NEW",
+        *[u8(K["KESP_SA_A_DIR"], 3) if a == u8(K["KESP_SA_A_DIR"], K["KESP_DIR_IN"]) else a
+          for a in sa_attrs(dev, 0x3000)])
+refused("counters cannot be written", errno.EINVAL, "Attribute failed policy validation", "KESP_CMD_SA_NEW",
+        *sa_attrs(dev, 0x3000, extra=(u64(K["KESP_SA_A_COUNTERS"], 1),)))
+refused("a delete that names nothing", errno.EINVAL, "name the SA by id, or by direction and SPI",
+        "KESP_CMD_SA_DEL", u32(K["KESP_SA_A_IFINDEX"], dev))
+refused("an outbound SA is named with its destination", errno.EINVAL,
+        "an outbound SA is named by SPI and destination", "KESP_CMD_SA_DEL", u32(K["KESP_SA_A_IFINDEX"], dev),
+        u8(K["KESP_SA_A_DIR"], K["KESP_DIR_OUT"]), u32(K["KESP_SA_A_SPI"], 0x2000))
+
+# ---- flush, and SAs going with their device --------------------------------
+nl.call("KESP_CMD_SA_NEW", *sa_attrs(dev1, 0x7000))
+nl.call("KESP_CMD_SA_NEW", *sa_attrs(dev1, 0x7001, "KESP_DIR_OUT"))
+nl.call("KESP_CMD_SA_FLUSH", u32(K["KESP_SA_A_IFINDEX"], dev1), u8(K["KESP_SA_A_DIR"], K["KESP_DIR_IN"]))
+left = nl.call("KESP_CMD_SA_GET", u32(K["KESP_SA_A_IFINDEX"], dev1), dump=True)
+report(len(left) == 1 and left[0][K["KESP_SA_A_DIR"]][0][0] == K["KESP_DIR_OUT"],
+       "SA_FLUSH of one device and direction leaves the rest")
+before = len(nl.call("KESP_CMD_SA_GET", u32(K["KESP_SA_A_IFINDEX"], dev), dump=True))
+subprocess.run(["ip", "link", "del", "kesp1"], check=True)
+report(len(nl.call("KESP_CMD_SA_GET", dump=True)) == before, "deleting a device deletes its SAs")
+nl.call("KESP_CMD_SA_NEW", *sa_attrs(dev, 0x7000))
+report(True, "an inbound SPI freed by a deleted device can be used again")
+nl.call("KESP_CMD_SA_FLUSH")
+report(nl.call("KESP_CMD_SA_GET", dump=True) == [], "SA_FLUSH without filters empties the namespace")
+
+# ---- a large dump ----------------------------------------------------------
+count = int(os.environ.get("KESP_MANY_SAS", "10000"))
+null_alg = enc_auth("ecb(cipher_null)", 0, "hmac(sha256)", 32, 128)
+start = time.time()
+for i in range(count):
+    nl.call("KESP_CMD_SA_NEW", *sa_attrs(dev, 0x100000 + i, alg=null_alg))
+added = time.time() - start
+start = time.time()
+got = nl.call("KESP_CMD_SA_GET", u32(K["KESP_SA_A_IFINDEX"], dev), dump=True)
+dumped = time.time() - start
+ids = {get_u32(s, "KESP_SA_A_ID") for s in got}
+report(len(got) == count and len(ids) == count, "a dump of %d SAs returns each once" % count,
+       "got %d messages, %d distinct ids" % (len(got), len(ids)))
+print("  %d SAs added in %.1f s, dumped in %.1f s" % (count, added, dumped))
+sys.exit(1 if failed else 0)
