@@ -115,6 +115,17 @@ void sa_print_end(struct sa_printer *p);
  * Never prints key material, even if a reply carried some.
  */
 int sa_print_reply(struct nl_msg *msg, void *printer);
+/*
+ * For sa del/get written as ip xfrm users do (src A dst B ... spi S): the
+ * addresses that are not part of SA-KEY (src, and dst of an inbound SA)
+ * are checked against the SA the kernel found. Returns 1 if the reply
+ * matches every address given in A (and stores the SA's id in *ID), 0 if
+ * not, -1 if it is malformed.
+ */
+int sa_reply_check(struct nl_msg *msg, const struct sa_args *a, uint32_t *id);
+/* Whether A carries such addresses, so sa_reply_check() is needed. */
+bool sa_needs_check(const struct sa_args *a);
+
 /* Prints a KESP_CMD_SPI_ALLOC reply: "spi 0x..." or {"spi":N}. */
 int spi_print_reply(struct nl_msg *msg, void *printer);
 

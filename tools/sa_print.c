@@ -454,6 +454,34 @@ int sa_print_reply(struct nl_msg *msg, void *arg)
 	return ret;
 }
 
+bool sa_needs_check(const struct sa_args *a)
+{
+	if (a->verb != SA_VERB_DEL && a->verb != SA_VERB_GET)
+		return false;
+	return a->has_src || (a->has_dst && a->dir != KESP_DIR_OUT);
+}
+
+static bool same_addr(const struct nlattr *attr, const struct kesp_addr *want)
+{
+	size_t len = kesp_addr_len(want->family);
+
+	return (size_t)nla_len(attr) == len && !memcmp(nla_data(attr), want->a, len);
+}
+
+int sa_reply_check(struct nl_msg *msg, const struct sa_args *a, uint32_t *id)
+{
+	struct nlattr *tb[KESP_SA_A_MAX + 1];
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KESP_SA_A_MAX, sa_policy) < 0 ||
+	    !tb[KESP_SA_A_ID] || !tb[KESP_SA_A_SRC] || !tb[KESP_SA_A_DST])
+		return -1;
+	if ((a->has_src && !same_addr(tb[KESP_SA_A_SRC], &a->src)) ||
+	    (a->has_dst && !same_addr(tb[KESP_SA_A_DST], &a->dst)))
+		return 0;
+	*id = nla_get_u32(tb[KESP_SA_A_ID]);
+	return 1;
+}
+
 int spi_print_reply(struct nl_msg *msg, void *arg)
 {
 	static struct nla_policy policy[KESP_SA_A_MAX + 1] = {
