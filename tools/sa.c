@@ -98,11 +98,17 @@ void sa_args_wipe(struct sa_args *a)
 	explicit_bzero(a, sizeof(*a));
 }
 
-/* "0x" hex key into ALG; the token itself never goes into a message. */
-static int parse_key(struct sa_args *a, const char *kw, const char *s,
+/*
+ * "0x" hex key into ALG. The token never goes into a message, and it is
+ * wiped from argv once read, so /proc/PID/cmdline stops showing it.
+ */
+static int parse_key(struct sa_args *a, const char *kw, char *s,
 		     struct sa_alg *alg)
 {
-	if (parse_hex_key(s, alg->key, sizeof(alg->key), &alg->key_len) < 0)
+	int ret = parse_hex_key(s, alg->key, sizeof(alg->key), &alg->key_len);
+
+	explicit_bzero(s, strlen(s));
+	if (ret < 0)
 		return fail(a, "bad %s key (want 0x and an even number of hex digits, at most %d bytes)",
 			    kw, KESP_KEY_MAX);
 	if (!alg_key_len_ok(alg->info, alg->key_len)) {

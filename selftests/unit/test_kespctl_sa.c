@@ -257,6 +257,19 @@ static void bad_forms(void)
 		sa_args_wipe(&a);
 	}
 
+	/* Key tokens are wiped from argv once read, good or bad. */
+	{
+		char k1[] = "0x00112233445566778899aabbccddeeff", k2[] = "0x0102";
+		char dev[] = "kesp0", *argv[] = { "dev", dev, "enc", "aes", k1, "auth", "sha256", k2 };
+		static const char zero[sizeof(k1)];
+
+		sa_parse(SA_VERB_ADD, 8, argv, &a);
+		TAP_EQ_MEM(k1, zero, sizeof(k1), "the enc key token is wiped from argv");
+		TAP_EQ_MEM(k2, zero, sizeof(k2), "the auth key token is wiped from argv");
+		TAP_EQ_STR(dev, "kesp0", "other tokens are left alone");
+		sa_args_wipe(&a);
+	}
+
 	/* A bad key is reported without echoing it. */
 	parse_line(SA_VERB_ADD, "dev kesp0 aead rfc4106(gcm(aes)) 0xdeadbeefzz 128", &a);
 	tap_ok(!strstr(a.err, "deadbeef"), "a refused key is not echoed in the error");
