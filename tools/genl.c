@@ -194,6 +194,17 @@ struct nl_msg *kesp_nl_request(struct kesp_nl *nl, uint8_t cmd, int flags)
 	return msg;
 }
 
+void kesp_nl_free_request(struct nl_msg *req)
+{
+	struct nlmsghdr *nlh;
+
+	if (!req)
+		return;
+	nlh = nlmsg_hdr(req);
+	explicit_bzero(nlh, nlh->nlmsg_len);
+	nlmsg_free(req);
+}
+
 int kesp_nl_call(struct kesp_nl *nl, struct nl_msg *req,
 		 int (*on_reply)(struct nl_msg *msg, void *arg), void *arg)
 {
@@ -205,7 +216,7 @@ int kesp_nl_call(struct kesp_nl *nl, struct nl_msg *req,
 	nl->error_offset = 0;
 	cb = nl_cb_alloc(NL_CB_DEFAULT);
 	if (!cb) {
-		nlmsg_free(req);
+		kesp_nl_free_request(req);
 		return -ENOMEM;
 	}
 	nl_cb_err(cb, NL_CB_CUSTOM, on_error, &st);
@@ -214,7 +225,7 @@ int kesp_nl_call(struct kesp_nl *nl, struct nl_msg *req,
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &st);
 
 	ret = nl_send_auto(nl->sk, req);
-	nlmsg_free(req);
+	kesp_nl_free_request(req);
 	while (ret >= 0 && !st.done)
 		ret = nl_recvmsgs(nl->sk, cb);
 	nl_cb_put(cb);

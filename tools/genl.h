@@ -28,8 +28,11 @@ void kesp_nl_close(struct kesp_nl *nl);
 /* A request for CMD with the kesp header filled in; NULL on no memory. */
 struct nl_msg *kesp_nl_request(struct kesp_nl *nl, uint8_t cmd, int flags);
 
+/* Wipes REQ (it may hold keys) and frees it. NULL is fine. */
+void kesp_nl_free_request(struct nl_msg *req);
+
 /*
- * Sends REQ (consumed) and feeds each reply message to ON_REPLY until the
+ * Sends REQ (consumed, wiped) and feeds each reply message to ON_REPLY until the
  * kernel acks, ends the dump or fails. Returns 0 or a negative errno, with
  * the kernel's extack message in nl->error.
  */

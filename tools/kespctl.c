@@ -5,6 +5,7 @@
  *
  * Exit status: 0 success, 1 the kernel refused or failed, 2 bad usage.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <net/if.h>
@@ -19,6 +20,7 @@
 
 #include "genl.h"
 #include "json.h"
+#include "sa.h"
 
 #define EXIT_KERNEL 1
 #define EXIT_USAGE 2
@@ -185,6 +187,199 @@ static int cmd_dev(int argc, char **argv)
 	return ret;
 }
 
+/* An SA reply checked against the addresses ip xfrm users also give. */
+struct checked {
+	const struct sa_args *a;
+	struct sa_printer *p;	/* print it when it matches (get) */
+	bool matched;
+	uint32_t id;
+};
+
+static int on_checked_reply(struct nl_msg *msg, void *arg)
+{
+	struct checked *c = arg;
+	int ret = sa_reply_check(msg, c->a, &c->id);
+
+	if (ret <= 0)
+		return ret;
+	c->matched = true;
+	return c->p ? sa_print_reply(msg, c->p) : 0;
+}
+
+/*
+ * sa del/get with addresses that are not part of SA-KEY: the SA is got
+ * first and must have them. get prints it; del then deletes it by its id,
+ * so what is deleted is exactly what was checked.
+ */
+static int run_checked(struct kesp_nl *nl, struct sa_args *a, const char *what,
+		       struct sa_printer *p)
+{
+	struct checked c = { .a = a, .p = a->verb == SA_VERB_GET ? p : NULL };
+	enum sa_verb verb = a->verb;
+	struct nl_msg *req;
+	char src[INET6_ADDRSTRLEN] = "", dst[INET6_ADDRSTRLEN] = "";
+	int ret;
+
+	a->verb = SA_VERB_GET;
+	req = sa_build_request(nl, a);
+	a->verb = verb;
+	if (!req) {
+		fprintf(stderr, "kespctl: out of memory\n");
+		return EXIT_KERNEL;
+	}
+	if (c.p)
+		sa_print_begin(p);
+	ret = kesp_nl_call(nl, req, on_checked_reply, &c);
+	if (c.p)
+		sa_print_end(p);
+	if (ret < 0)
+		return kernel_error(nl, what, ret);
+	if (!c.matched) {
+		if (a->has_src)
+			inet_ntop(a->src.family, a->src.a, src, sizeof(src));
+		if (a->has_dst)
+			inet_ntop(a->dst.family, a->dst.a, dst, sizeof(dst));
+		fprintf(stderr, "kespctl: %s: the SA found does not have%s%s%s%s\n",
+			what, a->has_src ? " src " : "", src,
+			a->has_dst ? " dst " : "", dst);
+		return EXIT_KERNEL;
+	}
+	if (verb == SA_VERB_GET)
+		return 0;
+
+	a->has_id = true;
+	a->id = c.id;
+	a->dir = 0;
+	a->has_spi = a->has_src = a->has_dst = false;
+	req = sa_build_request(nl, a);
+	if (!req) {
+		fprintf(stderr, "kespctl: out of memory\n");
+		return EXIT_KERNEL;
+	}
+	ret = kesp_nl_call(nl, req, NULL, NULL);
+	return ret < 0 ? kernel_error(nl, what, ret) : 0;
+}
+
+/*
+ * One sa/spi command: parse (exit 2 naming the bad token), resolve the
+ * device (exit 1 if it does not exist), send, print what came back.
+ */
+static int run_sa(enum sa_verb verb, const char *what, int argc, char **argv)
+{
+	int (*on_reply)(struct nl_msg *msg, void *arg) = NULL;
+	struct sa_printer p;
+	struct sa_args a;
+	struct kesp_nl nl;
+	struct nl_msg *req;
+	bool array;
+	int ret;
+
+	if (sa_parse(verb, argc, argv, &a) < 0) {
+		fprintf(stderr, "kespctl: %s: %s\n", what, a.err);
+		sa_args_wipe(&a);
+		return EXIT_USAGE;
+	}
+	if (a.dev[0]) {
+		a.ifindex = if_nametoindex(a.dev);
+		if (!a.ifindex) {
+			fprintf(stderr, "kespctl: device %s does not exist\n", a.dev);
+			sa_args_wipe(&a);
+			return EXIT_KERNEL;
+		}
+	}
+	ret = open_family(&nl);
+	if (ret) {
+		sa_args_wipe(&a);
+		return ret;
+	}
+	sa_printer_init(&p, stdout, opt_json);
+	if (sa_needs_check(&a)) {
+		ret = run_checked(&nl, &a, what, &p);
+		sa_args_wipe(&a);
+		kesp_nl_close(&nl);
+		return ret;
+	}
+	req = sa_build_request(&nl, &a);
+	sa_args_wipe(&a);
+	if (!req) {
+		fprintf(stderr, "kespctl: out of memory\n");
+		kesp_nl_close(&nl);
+		return EXIT_KERNEL;
+	}
+
+	/* add and update answer with the SA, so its id is learnt. */
+	switch (verb) {
+	case SA_VERB_ADD:
+	case SA_VERB_UPDATE:
+	case SA_VERB_GET:
+	case SA_VERB_LIST:
+		on_reply = sa_print_reply;
+		break;
+	case SA_VERB_SPI_ALLOC:
+		on_reply = spi_print_reply;
+		break;
+	case SA_VERB_DEL:
+	case SA_VERB_FLUSH:
+		break;
+	}
+	array = on_reply == sa_print_reply;
+	if (array)
+		sa_print_begin(&p);
+	ret = kesp_nl_call(&nl, req, on_reply, &p);
+	if (array)
+		sa_print_end(&p);
+	if (ret < 0)
+		ret = kernel_error(&nl, what, ret);
+	kesp_nl_close(&nl);
+	return ret;
+}
+
+static const struct {
+	const char *name;
+	enum sa_verb verb;
+} sa_verbs[] = {
+	{ "add", SA_VERB_ADD },
+	{ "update", SA_VERB_UPDATE },
+	{ "del", SA_VERB_DEL },
+	{ "delete", SA_VERB_DEL },
+	{ "get", SA_VERB_GET },
+	{ "list", SA_VERB_LIST },
+	{ "ls", SA_VERB_LIST },
+	{ "show", SA_VERB_LIST },
+	{ "flush", SA_VERB_FLUSH },
+};
+
+/* kespctl sa [add|update|del|get|list|flush] ...; "sa" alone lists. */
+static int cmd_sa(int argc, char **argv)
+{
+	char what[32];
+
+	if (argc == 0)
+		return run_sa(SA_VERB_LIST, "sa list", 0, argv);
+	for (size_t i = 0; i < sizeof(sa_verbs) / sizeof(sa_verbs[0]); i++) {
+		if (strcmp(argv[0], sa_verbs[i].name))
+			continue;
+		snprintf(what, sizeof(what), "sa %s", sa_verb_name(sa_verbs[i].verb));
+		return run_sa(sa_verbs[i].verb, what, argc - 1, argv + 1);
+	}
+	fprintf(stderr, "kespctl: sa: unknown verb \"%s\"\n", argv[0]);
+	return EXIT_USAGE;
+}
+
+/* kespctl spi alloc dev DEV [min N] [max N] */
+static int cmd_spi(int argc, char **argv)
+{
+	if (argc == 0) {
+		fprintf(stderr, "kespctl: spi: missing verb (alloc)\n");
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[0], "alloc")) {
+		fprintf(stderr, "kespctl: spi: unknown verb \"%s\"\n", argv[0]);
+		return EXIT_USAGE;
+	}
+	return run_sa(SA_VERB_SPI_ALLOC, "spi alloc", argc - 1, argv + 1);
+}
+
 static int cmd_help(int argc, char **argv);
 
 static const struct {
@@ -195,6 +390,28 @@ static const struct {
 	{ "version", cmd_version, "version              tool and kernel family versions" },
 	{ "dev", cmd_dev, "dev [list]           kesp devices in this namespace\n"
 			  "  dev show DEV         one device" },
+	{ "sa", cmd_sa,
+	  "sa add dev DEV dir in|out src ADDR dst ADDR [proto esp] spi SPI\n"
+	  "      mode tunnel|transport [reqid ID] [replay-window N] [flag esn]...\n"
+	  "      [seq N] [priority N]\n"
+	  "      { aead NAME KEY ICV-BITS | enc NAME KEY { auth NAME KEY |\n"
+	  "        auth-trunc NAME KEY TRUNC-BITS } }\n"
+	  "      [sel SEL]... [limit LIMIT...]...\n"
+	  "  sa update dev DEV SA-ID [src ADDR dst ADDR] [sel SEL | sel none]...\n"
+	  "      [limit LIMIT... | limit none]\n"
+	  "  sa del|get dev DEV SA-ID [src ADDR] [dst ADDR] [proto esp]\n"
+	  "      (src, and dst of an inbound SA, are checked against the SA found)\n"
+	  "  sa [list] [dev DEV] [dir in|out]\n"
+	  "  sa flush [dev DEV] [dir in|out]\n"
+	  "    SA-ID := id N | dir in spi SPI | dir out spi SPI dst ADDR\n"
+	  "    SEL := src PREFIX dst PREFIX [proto PROTO] [sport P[-P]] [dport P[-P]]\n"
+	  "           [type T] [code C]     (type/code: icmp, ipv6-icmp)\n"
+	  "    LIMIT := { time-soft | time-hard } SECONDS | { byte-soft | byte-hard } N\n"
+	  "           | { packet-soft | packet-hard } N\n"
+	  "    aead: rfc4106(gcm(aes)), rfc7539esp(chacha20,poly1305) (key + 4-byte salt)\n"
+	  "    enc: cbc(aes) (aes), ecb(cipher_null) (cipher_null, key \"\")\n"
+	  "    auth: hmac(sha256|sha384|sha512) (sha256, sha384, sha512)" },
+	{ "spi", cmd_spi, "spi alloc dev DEV [min SPI] [max SPI]   reserve an inbound SPI" },
 	{ "help", cmd_help, "help                 this text" },
 };
 

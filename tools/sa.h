@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kespctl sa ... and kespctl spi alloc: the command line grammar (sa.c),
+ * the requests built from it (sa.c) and the printing of the kernel's SA
+ * replies (sa_print.c). Nothing here touches a socket, so all of it runs
+ * in host unit tests.
+ */
+#ifndef KESP_SA_H
+#define KESP_SA_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <linux/kesp.h>
+#include <netlink/msg.h>
+
+#include "genl.h"
+#include "json.h"
+#include "parse.h"
+
+enum sa_verb {
+	SA_VERB_ADD,
+	SA_VERB_UPDATE,
+	SA_VERB_DEL,
+	SA_VERB_GET,
+	SA_VERB_LIST,
+	SA_VERB_FLUSH,
+	SA_VERB_SPI_ALLOC,
+};
+
+struct sa_alg {
+	const struct kesp_alg_info *info;	/* NULL: not given */
+	uint8_t key[KESP_KEY_MAX];
+	size_t key_len;
+	uint32_t icv_bits;
+};
+
+struct sa_sel {
+	int family;
+	uint8_t src_start[16], src_end[16], dst_start[16], dst_end[16];
+	uint8_t proto;
+	bool has_sport, has_dport;
+	uint16_t sport_start, sport_end, dport_start, dport_end;
+};
+
+struct sa_args {
+	enum sa_verb verb;
+	char dev[IFNAMSIZ];		/* "" when not given */
+	uint32_t ifindex;		/* the caller resolves dev */
+
+	bool has_id, has_spi, has_src, has_dst;
+	uint32_t id;
+	uint8_t dir;			/* 0 when not given */
+	uint32_t spi;
+	struct kesp_addr src, dst;
+
+	uint8_t mode;
+	bool has_reqid, has_replay_window, has_seq, has_priority;
+	uint32_t reqid, replay_window, flags, priority;
+	uint64_t seq;
+	struct sa_alg aead, enc, auth;
+
+	bool has_sel;			/* selectors given, perhaps "sel none" */
+	unsigned int nsel;
+	struct sa_sel sel[KESP_SELECTORS_MAX];
+
+	bool has_lft;			/* limits given, perhaps "limit none" */
+	bool lft_set[KESP_LFT_A_MAX + 1];
+	uint64_t lft[KESP_LFT_A_MAX + 1];
+
+	bool has_spi_min, has_spi_max;
+	uint32_t spi_min, spi_max;
+
+	/* Why parsing failed, naming the token, e.g. "bad spi \"0xzz\"". */
+	char err[160];
+};
+
+/*
+ * Parses the arguments of VERB (after the verb itself) into A, which is
+ * zeroed first. Returns 0, or -1 with A->err set. Key bytes in A must be
+ * wiped with sa_args_wipe() whatever the outcome.
+ */
+int sa_parse(enum sa_verb verb, int argc, char **argv, struct sa_args *a);
+void sa_args_wipe(struct sa_args *a);
+
+/* "add", "update", ... as the user typed it. */
+const char *sa_verb_name(enum sa_verb verb);
+
+/*
+ * The request for A (A->ifindex already resolved when A->dev is set), for
+ * the family NL->family_id; NULL on no memory. It may hold key bytes:
+ * free it with kesp_nl_free_request(), or hand it to kesp_nl_call().
+ */
+struct nl_msg *sa_build_request(struct kesp_nl *nl, const struct sa_args *a);
+
+/* How replies are printed; set up with sa_printer_init(). */
+struct sa_printer {
+	FILE *out;
+	bool json;
+	struct json j;
+	unsigned int count;
+	/* Name of an ifindex; if_indextoname() unless a test sets another. */
+	const char *(*ifname)(uint32_t ifindex, char *buf);
+};
+
+void sa_printer_init(struct sa_printer *p, FILE *out, bool json);
+/* JSON: opens the array that sa_print_end() closes. */
+void sa_print_begin(struct sa_printer *p);
+void sa_print_end(struct sa_printer *p);
+/*
+ * Prints one SA reply message (KESP_CMD_SA_GET form); usable as the
+ * on_reply of kesp_nl_call(). Returns 0, or -1 if the message is malformed.
+ * Never prints key material, even if a reply carried some.
+ */
+int sa_print_reply(struct nl_msg *msg, void *printer);
+/*
+ * For sa del/get written as ip xfrm users do (src A dst B ... spi S): the
+ * addresses that are not part of SA-KEY (src, and dst of an inbound SA)
+ * are checked against the SA the kernel found. Returns 1 if the reply
+ * matches every address given in A (and stores the SA's id in *ID), 0 if
+ * not, -1 if it is malformed.
+ */
+int sa_reply_check(struct nl_msg *msg, const struct sa_args *a, uint32_t *id);
+/* Whether A carries such addresses, so sa_reply_check() is needed. */
+bool sa_needs_check(const struct sa_args *a);
+
+/* Prints a KESP_CMD_SPI_ALLOC reply: "spi 0x..." or {"spi":N}. */
+int spi_print_reply(struct nl_msg *msg, void *printer);
+
+#endif /* KESP_SA_H */
