@@ -72,6 +72,27 @@ int ike_random_key(void *buf, size_t len)
 	return gnutls_rnd(GNUTLS_RND_KEY, buf, len) < 0 ? -IKE_ERR_CRYPTO : 0;
 }
 
+/* A fresh SPI (IKE: 8 bytes, ESP: 4): random and never all zero (RFC 7296
+ * §3.1 reserves the zero IKE SPI for "not yet known"). */
+int ike_spi_new(uint8_t *spi, size_t len)
+{
+	bool zero;
+
+	do {
+		if (ike_random(spi, len))
+			return -IKE_ERR_CRYPTO;
+		zero = true;
+		for (size_t i = 0; i < len; i++)
+			zero = zero && spi[i] == 0;
+	} while (zero && len);
+	return 0;
+}
+
+void ike_sk_keys_wipe(struct ike_sk_keys *k)
+{
+	ike_wipe(k, sizeof(*k));
+}
+
 /* ---- PRF and integrity (HMAC) ------------------------------------------- */
 
 static gnutls_mac_algorithm_t prf_mac(unsigned int prf)
@@ -431,7 +452,7 @@ static int sk_open(const struct ike_sk_keys *k, const uint8_t *msg, size_t len,
 		return ike_set_error(err, IKE_ERR_UNSUPPORTED, IKE_PL_SK,
 				     "SK keys do not fit the negotiated transforms");
 	bl = ike_encr_block_len(k->encr);
-	if (sk_off > len || len - aad_len < ivl + icvl + bl || aad_len > len)
+	if (aad_len > len || len - aad_len < ivl + icvl + bl)
 		return ike_set_error(err, IKE_ERR_SYNTAX, IKE_PL_SK,
 				     "SK payload of %zu bytes cannot hold IV, data and ICV",
 				     len > sk_off ? len - sk_off : 0);
@@ -453,11 +474,13 @@ static int sk_open(const struct ike_sk_keys *k, const uint8_t *msg, size_t len,
 		if (!rc)
 			rc = ike_cbc_decrypt(k, iv, ct, ctl, plain);
 	}
-	if (rc == -IKE_ERR_INTEGRITY)
-		return ike_set_error(err, IKE_ERR_INTEGRITY, IKE_PL_SK,
-				     "SK integrity check failed");
-	if (rc)
+	if (rc) {
+		ike_wipe(plain, ctl);
+		if (rc == -IKE_ERR_INTEGRITY)
+			return ike_set_error(err, IKE_ERR_INTEGRITY, IKE_PL_SK,
+					     "SK integrity check failed");
 		return ike_set_error(err, (enum ike_err)-rc, IKE_PL_SK, "SK decryption failed");
+	}
 	pad = plain[ctl - 1];
 	if ((size_t)pad + 1 > ctl) {
 		ike_wipe(plain, ctl);

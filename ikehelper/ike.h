@@ -360,6 +360,8 @@ void ike_crypto_deinit(void);
 void ike_wipe(void *p, size_t len);
 int ike_random(void *buf, size_t len);
 int ike_random_key(void *buf, size_t len);
+int ike_spi_new(uint8_t *spi, size_t len);
+void ike_sk_keys_wipe(struct ike_sk_keys *k);
 
 size_t ike_prf_len(unsigned int prf);
 int ike_prf(unsigned int prf, const uint8_t *key, size_t keylen,

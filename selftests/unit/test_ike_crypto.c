@@ -54,6 +54,14 @@ static const struct hmac_vec hmac_vecs[] = {
 	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
 	  "dddddddddddddddddddddddddddddddddddd",
 	  "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe" },
+	/* RFC 2202 §3 test case 1 (HMAC-SHA-1), the PRF kept for interop */
+	{ "RFC 2202 HMAC-SHA-1 #1 as PRF_HMAC_SHA1", IKE_PRF_HMAC_SHA1, false,
+	  "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "4869205468657265",
+	  "b617318655057264e28bc0b6fb378c8ef146be00" },
+	/* RFC 2404 §3: HMAC-SHA-1-96 is RFC 2202 case 1 truncated to 96 bits */
+	{ "RFC 2404/2202 HMAC-SHA-1-96 #1", IKE_INTEG_HMAC_SHA1_96, true,
+	  "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "4869205468657265",
+	  "b617318655057264e28bc0b6" },
 	/* RFC 4868 §2.7.2.1-3, Authenticator Test Case #1: truncated ICVs */
 	{ "RFC 4868 2.7.2 HMAC-SHA-256-128 #1", IKE_INTEG_HMAC_SHA2_256_128, true,
 	  "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "4869205468657265",
@@ -431,6 +439,142 @@ static void test_modp_p_minus_1(void)
 	ike_dh_free(a);
 }
 
+/* ---- AES-CBC (the cipher half of the CBC+HMAC SK suites) ---------------- */
+
+struct cbc_vec {
+	const char *name, *key, *iv, *plain, *cipher;
+};
+
+static const struct cbc_vec cbc_vecs[] = {
+	/* RFC 3602 §4, Cases #1-#3 (AES-128-CBC for IPsec) */
+	{ "RFC 3602 case 1", "06a9214036b8a15b512e03d534120006", "3dafba429d9eb430b422da802c9fac41",
+	  "53696e676c6520626c6f636b206d7367", "e353779c1079aeb82708942dbe77181a" },
+	{ "RFC 3602 case 2", "c286696d887c9aa0611bbb3e2025a45a", "562e17996d093d28ddb3ba695a2e6f58",
+	  "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", "d296cd94c2cccf8a3a863028b5e1dc0a7586602d253cfff91b8266bea6d61ab1" },
+	{ "RFC 3602 case 3", "56e47a38c5598974bc46903dba290349", "8ce82eefbea0da3c44699ed7db51b7d9",
+	  "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+	  "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf", "c30e32ffedc0774e6aff6af0869f71aa0f3af07a9a31a9c684db207eb0ef8e4e"
+	  "35907aa632c3ffdf868bb7b29d3d46ad83ce9f9a102ee99d49a53e87f4c3da55" },
+	/* NIST SP 800-38A Appendix F.2.1 (CBC-AES128) and F.2.5 (CBC-AES256) */
+	{ "SP 800-38A F.2.1 CBC-AES128", "2b7e151628aed2a6abf7158809cf4f3c", "000102030405060708090a0b0c0d0e0f",
+	  "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
+	  "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710", "7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2"
+	  "73bed6b8e3c1743b7116e69e222295163ff1caa1681fac09120eca307586e1a7" },
+	{ "SP 800-38A F.2.5 CBC-AES256", "603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4", "000102030405060708090a0b0c0d0e0f",
+	  "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
+	  "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710", "f58c4c04d6e5f1ba779eabfb5f7bfbd69cfc4e967edb808d679f777bc6702c7d"
+	  "39f23369a9d9bacfa530e26304231461b2eb05e2c39be9fcda6c19078c6a9d1b" },
+};
+
+static void test_cbc(void)
+{
+	for (size_t i = 0; i < sizeof(cbc_vecs) / sizeof(cbc_vecs[0]); i++) {
+		const struct cbc_vec *v = &cbc_vecs[i];
+		struct ike_sk_keys k = { .encr = IKE_ENCR_AES_CBC };
+		uint8_t iv[16], pt[64], want[64], got[64];
+		size_t pl, wl;
+
+		k.ekey_len = unhex(v->key, k.ekey, sizeof(k.ekey));
+		k.encr_bits = (uint16_t)(k.ekey_len * 8);
+		unhex(v->iv, iv, sizeof(iv));
+		pl = unhex(v->plain, pt, sizeof(pt));
+		wl = unhex(v->cipher, want, sizeof(want));
+		tap_ok(!ike_cbc_encrypt(&k, iv, pt, pl, got) && wl == pl && !memcmp(got, want, wl),
+		       "%s: encrypt", v->name);
+		tap_ok(!ike_cbc_decrypt(&k, iv, want, wl, got) && !memcmp(got, pt, pl),
+		       "%s: decrypt", v->name);
+	}
+	{
+		struct ike_sk_keys k = { .encr = IKE_ENCR_AES_CBC, .encr_bits = 128, .ekey_len = 16 };
+		uint8_t iv[16] = { 0 }, b[17] = { 0 };
+
+		TAP_EQ_INT(ike_cbc_encrypt(&k, iv, b, 17, b), -IKE_ERR_ARG, "CBC refuses a partial block");
+		k.ekey_len = 15;
+		TAP_EQ_INT(ike_cbc_encrypt(&k, iv, b, 16, b), -IKE_ERR_UNSUPPORTED,
+			   "CBC refuses a key of the wrong length");
+	}
+}
+
+/* ---- RFC 7748 §5.2: scalar multiplication with arbitrary u -------------- */
+
+struct xvec {
+	const char *name;
+	unsigned int group;
+	const char *scalar, *u, *out;
+};
+
+static const struct xvec xvecs[] = {
+	/* RFC 7748 §5.2, X25519 first and second test vectors */
+	{ "RFC 7748 5.2 X25519 #1", IKE_DH_CURVE25519,
+	  "a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4",
+	  "e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c",
+	  "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552" },
+	{ "RFC 7748 5.2 X25519 #2 (u with bit 255 set)", IKE_DH_CURVE25519,
+	  "4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d",
+	  "e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493",
+	  "95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957" },
+	/* RFC 7748 §5.2, X448 first and second test vectors */
+	{ "RFC 7748 5.2 X448 #1", IKE_DH_CURVE448,
+	  "3d262fddf9ec8e88495266fea19a34d28882acef045104d0d1aae121"
+	  "700a779c984c24f8cdd78fbff44943eba368f54b29259a4f1c600ad3",
+	  "06fce640fa3487bfda5f6cf2d5263f8aad88334cbd07437f020f08f9"
+	  "814dc031ddbdc38c19c6da2583fa5429db94ada18aa7a7fb4ef8a086",
+	  "ce3e4ff95a60dc6697da1db1d85e6afbdf79b50a2412d7546d5f239f"
+	  "e14fbaadeb445fc66a01b0779d98223961111e21766282f73dd96b6f" },
+	{ "RFC 7748 5.2 X448 #2", IKE_DH_CURVE448,
+	  "203d494428b8399352665ddca42f9de8fef600908e0d461cb021f8c5"
+	  "38345dd77c3e4806e25f46d3315c44e0a5b4371282dd2c8d5be3095f",
+	  "0fbcc2f993cd56d3305b0b7d9e55d4c1a8fb5dbb52f8e9a1e9b6201b"
+	  "165d015894e56c4d3570bee52fe205e28a78b91cdfbde71ce8d157db",
+	  "884a02576239ff7a2f2f63b2db6a9ff37047ac13568e1e30fe63c4a7"
+	  "ad1b3ee3a5700df34321d62077e63633c575c1c954514e99da7c179d" },
+};
+
+static int xmul(unsigned int group, const uint8_t *k, const uint8_t *u, uint8_t *out)
+{
+	struct ike_error err = { 0 };
+	size_t n = ike_dh_public_len(group);
+	struct ike_dh *d = ike_dh_new(group, &err);
+	int rc = d ? ike_dh_set_private(d, k, n, &err) : -1;
+
+	if (!rc)
+		rc = ike_dh_shared(d, u, n, out, n, &err);
+	ike_dh_free(d);
+	return rc;
+}
+
+static void test_x_scalarmult(void)
+{
+	for (size_t i = 0; i < sizeof(xvecs) / sizeof(xvecs[0]); i++) {
+		const struct xvec *v = &xvecs[i];
+		uint8_t k[56], u[56], want[56], got[56];
+		size_t n = unhex(v->scalar, k, sizeof(k));
+
+		unhex(v->u, u, sizeof(u));
+		unhex(v->out, want, sizeof(want));
+		tap_ok(!xmul(v->group, k, u, got) && !memcmp(got, want, n), "%s", v->name);
+	}
+	/*
+	 * RFC 7748 §5.2 iterated X25519: k = u = 9; k, u = X25519(k, u), k.
+	 * After 1 iteration k = 422c8e7a...; after 1,000 k = 684cf59b...
+	 */
+	{
+		uint8_t k[32] = { 9 }, u[32] = { 9 }, r[32], w1[32], w1000[32];
+		bool ok = true;
+
+		unhex("422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079", w1, 32);
+		unhex("684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51", w1000, 32);
+		for (int i = 1; i <= 1000 && ok; i++) {
+			ok = !xmul(IKE_DH_CURVE25519, k, u, r);
+			memcpy(u, k, 32);
+			memcpy(k, r, 32);
+			if (i == 1)
+				tap_ok(!memcmp(k, w1, 32), "RFC 7748 5.2 X25519 iterated, 1 round");
+		}
+		tap_ok(ok && !memcmp(k, w1000, 32), "RFC 7748 5.2 X25519 iterated, 1,000 rounds");
+	}
+}
+
 static void test_misc(void)
 {
 	struct ike_error err = { 0 };
@@ -443,6 +587,13 @@ static void test_misc(void)
 	ike_wipe(a, sizeof(a));
 	memset(b, 0, sizeof(b));
 	TAP_EQ_MEM(a, b, 32, "ike_wipe zeroes");
+	tap_ok(!ike_spi_new(a, 8) && memcmp(a, b, 8) != 0, "IKE SPI is random and non-zero");
+	{
+		struct ike_sk_keys k = { .ekey_len = 16, .ekey = { 1, 2, 3 }, .akey = { 4 } };
+
+		ike_sk_keys_wipe(&k);
+		tap_ok(k.ekey[0] == 0 && k.akey[0] == 0 && k.ekey_len == 0, "SK keys wiped");
+	}
 }
 
 int main(void)
@@ -452,6 +603,8 @@ int main(void)
 	test_hmac();
 	test_aead();
 	test_rfc7634_message();
+	test_cbc();
+	test_x_scalarmult();
 	test_dh_vectors();
 	test_modp(IKE_DH_MODP2048);
 	test_modp(IKE_DH_MODP3072);
