@@ -123,6 +123,12 @@ enum ike_notify_type {
 
 /* ---- errors ------------------------------------------------------------ */
 
+/*
+ * Functions return 0 or the negated enum ike_err; those taking a struct
+ * ike_error also fill in the code, the offending payload and a reason fit
+ * for a log line (never containing key material).
+ */
+
 enum ike_err {
 	IKE_OK = 0,
 	IKE_ERR_SYNTAX,		/* -> INVALID_SYNTAX */
@@ -333,6 +339,10 @@ int ike_msg_encode_sk(const struct ike_header *hdr,
 		      const struct ike_payload *inner, size_t ninner,
 		      const struct ike_sk_keys *keys, const uint8_t *iv,
 		      struct ike_buf *b, struct ike_error *err);
+int ike_msg_encode_skf(const struct ike_header *hdr, uint8_t first,
+		       uint16_t frag_num, uint16_t total, const uint8_t *frag,
+		       size_t frag_len, const struct ike_sk_keys *keys,
+		       const uint8_t *iv, struct ike_buf *b, struct ike_error *err);
 int ike_msg_decrypt(const uint8_t *buf, size_t len, const struct ike_msg *msg,
 		    const struct ike_sk_keys *keys, uint8_t *plain,
 		    size_t *plain_len, struct ike_msg *inner,

@@ -248,6 +248,36 @@ out:
 }
 
 /*
+ * One fragment of an encrypted message (RFC 7383 §2.5): a header and a
+ * lone SKF payload protecting frag_len bytes of the inner payload chain.
+ * Only fragment 1 names the first inner payload type (first), as §2.5 asks.
+ */
+int ike_msg_encode_skf(const struct ike_header *hdr, uint8_t first,
+		       uint16_t frag_num, uint16_t total, const uint8_t *frag,
+		       size_t frag_len, const struct ike_sk_keys *keys,
+		       const uint8_t *iv, struct ike_buf *b, struct ike_error *err)
+{
+	size_t start = b->len, over = ike_sk_overhead(keys, frag_len), aad;
+
+	if (!frag_num || frag_num > total)
+		return ike_set_error(err, IKE_ERR_ARG, IKE_PL_SKF, "fragment %u of %u",
+				     frag_num, total);
+	put_header(hdr, IKE_PL_SKF, b);
+	ike_buf_put8(b, frag_num == 1 ? first : 0);
+	ike_buf_put8(b, 0);
+	ike_buf_put16(b, (uint16_t)(IKE_PL_HDR_LEN + 4 + over));
+	ike_buf_put16(b, frag_num);
+	ike_buf_put16(b, total);
+	aad = b->len - start;
+	if (b->overflow || IKE_PL_HDR_LEN + 4 + over > 0xffff || over > b->cap - b->len)
+		return ike_set_error(err, IKE_ERR_NOSPC, IKE_PL_SKF, "fragment too large");
+	memset(b->p + b->len, 0, over);
+	b->len += over;
+	patch_length(b, start);
+	return ike_sk_seal(keys, b->p + start, aad, iv, frag, frag_len, aad + over, err);
+}
+
+/*
  * Verifies and decrypts the SK/SKF payload of a decoded message. plain must
  * hold len bytes. For SK the inner payloads are decoded into inner (slices
  * point into plain); for SKF plain holds this fragment's share of them.

@@ -23,7 +23,14 @@ build/fuzz/%: selftests/fuzz/%.c $(FUZZ_LIB_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) \
 		$(PKG_LIBS)
 
+# Without clang's libFuzzer runtime (Debian: libclang-rt-14-dev) the other
+# unit tests still build; smoke.sh then reports the fuzzers as not built.
+FUZZ_RT := $(wildcard $(shell $(FUZZ_CC) -print-resource-dir 2>/dev/null)/lib/linux/libclang_rt.fuzzer-x86_64.a)
+ifneq ($(FUZZ_RT),)
 UNIT_EXTRA_DEPS += $(FUZZ_BINS)
+else
+$(warning fuzz.mk: no libFuzzer runtime for $(FUZZ_CC) (install libclang-rt-14-dev); fuzzers not built)
+endif
 UNIT_EXTRA += selftests/fuzz/smoke.sh
 
 fuzz: $(FUZZ_BINS)

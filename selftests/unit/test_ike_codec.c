@@ -594,6 +594,62 @@ static void test_skf(void)
 	ike_msg_decode(buf, n, &m, &err);
 	TAP_EQ_INT(ike_msg_decrypt(buf, n, &m, &k, plain, &plen, &inner, &err), -IKE_ERR_INTEGRITY,
 		   "SKF total is authenticated");
+
+	/* Split an encrypted IKE_AUTH's inner chain into three SKF messages. */
+	{
+		static struct ike_msg all, frag_m;
+		static uint8_t chain[4096], whole[4096], out[1024];
+		struct ike_buf cb, ob;
+		size_t clen, got = 0, third;
+		bool ok = true;
+
+		fill_all(&all);
+		ike_buf_init(&cb, chain, sizeof(chain));
+		ike_payloads_encode(all.pl + 1, all.npl - 2, &cb);
+		clen = cb.len;
+		third = clen / 3 + 1;
+		for (uint16_t f = 1; f <= 3; f++) {
+			size_t off = (f - 1) * third, len = f == 3 ? clen - off : third;
+
+			ike_buf_init(&ob, out, sizeof(out));
+			ok = ok && !ike_msg_encode_skf(&all.hdr, all.pl[1].type, f, 3, chain + off,
+						       len, &k, NULL, &ob, &err);
+			ok = ok && !ike_msg_decode(out, ob.len, &frag_m, &err) &&
+			     frag_m.pl[0].u.skf.frag_num == f && frag_m.pl[0].u.skf.total == 3 &&
+			     frag_m.pl[0].next == (f == 1 ? all.pl[1].type : 0);
+			ok = ok && !ike_msg_decrypt(out, ob.len, &frag_m, &k, plain, &plen, &inner, &err);
+			memcpy(whole + got, plain, plen);
+			got += plen;
+		}
+		tap_ok(ok && got == clen && !memcmp(whole, chain, clen),
+		       "three SKF fragments reassemble the inner chain (%s)", ok ? "ok" : err.reason);
+		ok = !ike_payloads_decode(all.pl[1].type, whole, got, &inner, &err) &&
+		     inner.npl == all.npl - 2;
+		tap_ok(ok, "reassembled chain decodes into %zu payloads", inner.npl);
+		ike_buf_init(&ob, out, sizeof(out));
+		TAP_EQ_INT(ike_msg_encode_skf(&all.hdr, 0, 4, 3, chain, 10, &k, NULL, &ob, &err),
+			   -IKE_ERR_ARG, "fragment 4 of 3 refused");
+	}
+	/* The SKF payload itself round-trips through the struct form. */
+	{
+		static struct ike_msg a, b;
+		static uint8_t o1[256], o2[256], data[40];
+		struct ike_buf b1, b2;
+
+		memset(&a, 0, sizeof(a));
+		a.hdr.exchange = IKE_AUTH;
+		a.npl = 1;
+		a.pl[0].type = IKE_PL_SKF;
+		a.pl[0].next = IKE_PL_IDI;
+		a.pl[0].u.skf = (struct ike_pl_skf){ 2, 5, { data, sizeof(data) } };
+		ike_buf_init(&b1, o1, sizeof(o1));
+		ike_buf_init(&b2, o2, sizeof(o2));
+		tap_ok(!ike_msg_encode(&a, &b1) && !ike_msg_decode(o1, b1.len, &b, &err) &&
+		       b.pl[0].u.skf.frag_num == 2 && b.pl[0].u.skf.total == 5 &&
+		       b.pl[0].next == IKE_PL_IDI && b.pl[0].u.skf.data.len == sizeof(data) &&
+		       !ike_msg_encode(&b, &b2) && b1.len == b2.len && !memcmp(o1, o2, b1.len),
+		       "SKF payload round-trips");
+	}
 }
 
 static void test_names(void)
