@@ -223,6 +223,52 @@ static void test_roundtrip(void)
 	TAP_EQ_INT(ike_msg_encode(&m, &b2), -IKE_ERR_NOSPC, "short output buffer reported");
 }
 
+/*
+ * Wire format against bytes written by hand from RFC 7296 §3.1 (header),
+ * §3.2 (generic payload header), §3.4 (KE) and §3.10 (Notify).
+ */
+static void test_wire_layout(void)
+{
+	static const uint8_t want[] = {
+		0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,	/* IKE SA initiator's SPI */
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,	/* responder's SPI */
+		0x22, 0x20, 0x22, 0x08,		/* next KE(34), v2.0, IKE_SA_INIT(34), I */
+		0x00, 0x00, 0x00, 0x00,		/* message ID */
+		0x00, 0x00, 0x00, 0x34,		/* length 52 */
+		0x29, 0x00, 0x00, 0x0c,		/* KE: next N(41), length 12 */
+		0x00, 0x1f, 0x00, 0x00,		/* group 31, reserved */
+		0x09, 0x08, 0x07, 0x06,		/* key exchange data */
+		0x00, 0x80, 0x00, 0x0c,		/* N: last, critical bit, length 12 */
+		0x00, 0x00, 0x40, 0x06,		/* protocol 0, SPI size 0, COOKIE */
+		0xde, 0xad, 0xbe, 0xef,		/* notification data */
+	};
+	static const uint8_t ke[] = { 9, 8, 7, 6 }, cookie[] = { 0xde, 0xad, 0xbe, 0xef };
+	static struct ike_msg m, d;
+	uint8_t out[128];
+	struct ike_buf b;
+	struct ike_error err = { 0 };
+
+	memset(&m, 0, sizeof(m));
+	memset(m.hdr.spi_i, 0x11, 8);
+	m.hdr.exchange = IKE_SA_INIT;
+	m.hdr.flags = IKE_FLAG_INITIATOR;
+	m.npl = 2;
+	m.pl[0].type = IKE_PL_KE;
+	m.pl[0].u.ke = (struct ike_pl_ke){ IKE_DH_CURVE25519, { ke, sizeof(ke) } };
+	m.pl[1].type = IKE_PL_NOTIFY;
+	m.pl[1].flags = IKE_PL_CRITICAL;
+	m.pl[1].u.notify = (struct ike_pl_notify){ 0, IKE_N_COOKIE, { NULL, 0 },
+						   { cookie, sizeof(cookie) } };
+	ike_buf_init(&b, out, sizeof(out));
+	tap_ok(!ike_msg_encode(&m, &b) && b.len == sizeof(want) && !memcmp(out, want, b.len),
+	       "KE + Notify(COOKIE) encode to the RFC 7296 §3 layout");
+	tap_ok(!ike_msg_decode(want, sizeof(want), &d, &err) && d.npl == 2 &&
+	       d.pl[0].u.ke.group == 31 && d.pl[0].u.ke.data.len == 4 &&
+	       d.pl[1].u.notify.type == IKE_N_COOKIE && d.pl[1].flags == IKE_PL_CRITICAL &&
+	       d.pl[1].u.notify.data.len == 4 && d.hdr.msgid == 0 && d.hdr.length == 52,
+	       "and the hand-written bytes decode to the same fields");
+}
+
 /* A hand-built message: header then the given payload bytes. */
 static size_t raw(uint8_t *out, uint8_t first, const uint8_t *pl, size_t len, long length)
 {
@@ -674,6 +720,7 @@ int main(void)
 	if (ike_crypto_init())
 		return 1;
 	test_roundtrip();
+	test_wire_layout();
 	test_malformed();
 	test_sk();
 	test_sk_malformed();
