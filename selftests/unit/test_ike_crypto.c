@@ -414,6 +414,29 @@ static void test_modp(unsigned int group)
 	free(pa), free(pb), free(s1), free(s2), free(bad);
 }
 
+/* Fresh random key pairs of every elliptic group agree on g^ir. */
+static void test_dh_fresh(void)
+{
+	static const unsigned int groups[] = {
+		IKE_DH_ECP256, IKE_DH_ECP384, IKE_DH_ECP521, IKE_DH_CURVE25519, IKE_DH_CURVE448,
+	};
+
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		unsigned int g = groups[i];
+		size_t pl = ike_dh_public_len(g), sl = ike_dh_shared_len(g);
+		struct ike_error err = { 0 };
+		struct ike_dh *a = ike_dh_new(g, &err), *b = ike_dh_new(g, &err);
+		uint8_t pa[132], pb[132], s1[66], s2[66];
+
+		tap_ok(a && b && !ike_dh_public(a, pa, pl) && !ike_dh_public(b, pb, pl) &&
+		       memcmp(pa, pb, pl) && !ike_dh_shared(a, pb, pl, s1, sl, &err) &&
+		       !ike_dh_shared(b, pa, pl, s2, sl, &err) && !memcmp(s1, s2, sl),
+		       "%s: fresh key pairs agree", ike_transform_name(IKE_TRANS_DH, g));
+		ike_dh_free(a);
+		ike_dh_free(b);
+	}
+}
+
 /* p - 1 for group 14: RFC 3526 §3 prime with the last byte 0xff -> 0xfe. */
 static void test_modp_p_minus_1(void)
 {
@@ -606,6 +629,7 @@ int main(void)
 	test_cbc();
 	test_x_scalarmult();
 	test_dh_vectors();
+	test_dh_fresh();
 	test_modp(IKE_DH_MODP2048);
 	test_modp(IKE_DH_MODP3072);
 	test_modp(IKE_DH_MODP4096);
