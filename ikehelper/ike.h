@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ikehelper: types and prototypes, grouped by the file that defines them
+ * (OpenBSD iked style). Numbers are the IANA "Internet Key Exchange Version 2
+ * (IKEv2) Parameters" registry values, so they go on the wire unchanged.
+ */
+#ifndef KESP_IKE_H
+#define KESP_IKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- IANA numbers ------------------------------------------------------ */
+
+enum ike_payload_type {
+	IKE_PL_NONE = 0,
+	IKE_PL_SA = 33,
+	IKE_PL_KE = 34,
+	IKE_PL_IDI = 35,
+	IKE_PL_IDR = 36,
+	IKE_PL_CERT = 37,
+	IKE_PL_CERTREQ = 38,
+	IKE_PL_AUTH = 39,
+	IKE_PL_NONCE = 40,
+	IKE_PL_NOTIFY = 41,
+	IKE_PL_DELETE = 42,
+	IKE_PL_VENDOR = 43,
+	IKE_PL_TSI = 44,
+	IKE_PL_TSR = 45,
+	IKE_PL_SK = 46,
+	IKE_PL_CP = 47,
+	IKE_PL_EAP = 48,
+	IKE_PL_SKF = 53,
+};
+
+enum ike_exchange_type {
+	IKE_SA_INIT = 34,
+	IKE_AUTH = 35,
+	IKE_CREATE_CHILD_SA = 36,
+	IKE_INFORMATIONAL = 37,
+	IKE_INTERMEDIATE = 43,
+};
+
+#define IKE_FLAG_INITIATOR 0x08
+#define IKE_FLAG_VERSION 0x10
+#define IKE_FLAG_RESPONSE 0x20
+#define IKE_PL_CRITICAL 0x80
+
+enum ike_protocol_id {
+	IKE_PROTO_IKE = 1,
+	IKE_PROTO_AH = 2,
+	IKE_PROTO_ESP = 3,
+};
+
+enum ike_transform_type {
+	IKE_TRANS_ENCR = 1,
+	IKE_TRANS_PRF = 2,
+	IKE_TRANS_INTEG = 3,
+	IKE_TRANS_DH = 4,
+	IKE_TRANS_ESN = 5,
+};
+
+enum ike_encr_id {
+	IKE_ENCR_NULL = 11,
+	IKE_ENCR_AES_CBC = 12,
+	IKE_ENCR_AES_CTR = 13,
+	IKE_ENCR_AES_GCM_8 = 18,
+	IKE_ENCR_AES_GCM_12 = 19,
+	IKE_ENCR_AES_GCM_16 = 20,
+	IKE_ENCR_CHACHA20_POLY1305 = 28,
+};
+
+enum ike_prf_id {
+	IKE_PRF_HMAC_SHA1 = 2,
+	IKE_PRF_HMAC_SHA2_256 = 5,
+	IKE_PRF_HMAC_SHA2_384 = 6,
+	IKE_PRF_HMAC_SHA2_512 = 7,
+};
+
+enum ike_integ_id {
+	IKE_INTEG_NONE = 0,
+	IKE_INTEG_HMAC_SHA1_96 = 2,
+	IKE_INTEG_HMAC_SHA2_256_128 = 12,
+	IKE_INTEG_HMAC_SHA2_384_192 = 13,
+	IKE_INTEG_HMAC_SHA2_512_256 = 14,
+};
+
+enum ike_dh_id {
+	IKE_DH_NONE = 0,
+	IKE_DH_MODP2048 = 14,
+	IKE_DH_MODP3072 = 15,
+	IKE_DH_MODP4096 = 16,
+	IKE_DH_ECP256 = 19,
+	IKE_DH_ECP384 = 20,
+	IKE_DH_ECP521 = 21,
+	IKE_DH_CURVE25519 = 31,
+	IKE_DH_CURVE448 = 32,
+};
+
+#define IKE_ATTR_KEY_LENGTH 14
+#define IKE_ATTR_TV 0x8000
+
+enum ike_notify_type {
+	IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD = 1,
+	IKE_N_INVALID_IKE_SPI = 4,
+	IKE_N_INVALID_MAJOR_VERSION = 5,
+	IKE_N_INVALID_SYNTAX = 7,
+	IKE_N_INVALID_MESSAGE_ID = 9,
+	IKE_N_INVALID_SPI = 11,
+	IKE_N_NO_PROPOSAL_CHOSEN = 14,
+	IKE_N_INVALID_KE_PAYLOAD = 17,
+	IKE_N_AUTHENTICATION_FAILED = 24,
+	IKE_N_INITIAL_CONTACT = 16384,
+	IKE_N_NAT_DETECTION_SOURCE_IP = 16388,
+	IKE_N_NAT_DETECTION_DESTINATION_IP = 16389,
+	IKE_N_COOKIE = 16390,
+	IKE_N_USE_TRANSPORT_MODE = 16391,
+	IKE_N_REKEY_SA = 16393,
+	IKE_N_IKEV2_FRAGMENTATION_SUPPORTED = 16430,
+	IKE_N_SIGNATURE_HASH_ALGORITHMS = 16431,
+};
+
+/* ---- errors ------------------------------------------------------------ */
+
+/*
+ * Functions return 0 or the negated enum ike_err; those taking a struct
+ * ike_error also fill in the code, the offending payload and a reason fit
+ * for a log line (never containing key material).
+ */
+
+enum ike_err {
+	IKE_OK = 0,
+	IKE_ERR_SYNTAX,		/* -> INVALID_SYNTAX */
+	IKE_ERR_CRITICAL,	/* -> UNSUPPORTED_CRITICAL_PAYLOAD */
+	IKE_ERR_MAJOR_VERSION,	/* -> INVALID_MAJOR_VERSION */
+	IKE_ERR_INVALID_KE,	/* -> INVALID_KE_PAYLOAD */
+	IKE_ERR_NO_PROPOSAL,	/* -> NO_PROPOSAL_CHOSEN */
+	IKE_ERR_INTEGRITY,	/* ICV mismatch: drop silently (RFC 7296 §2.21.2) */
+	IKE_ERR_UNSUPPORTED,	/* algorithm or group we do not implement */
+	IKE_ERR_NOSPC,		/* output buffer too small */
+	IKE_ERR_NOMEM,
+	IKE_ERR_CRYPTO,		/* the crypto library failed */
+	IKE_ERR_ARG,		/* caller error */
+};
+
+/* The reason travels with the code so logs say what was wrong. */
+struct ike_error {
+	enum ike_err code;
+	uint8_t payload;	/* offending payload type, if any */
+	char reason[160];
+};
+
+/* ---- decoded message ---------------------------------------------------- */
+
+/* Slices point into the buffer that was decoded (or that will be encoded). */
+struct ike_slice {
+	const uint8_t *p;
+	size_t len;
+};
+
+#define IKE_HDR_LEN 28
+#define IKE_PL_HDR_LEN 4
+#define IKE_MAX_PAYLOADS 64
+#define IKE_MAX_PROPOSALS 16
+#define IKE_MAX_TRANSFORMS 24
+#define IKE_MAX_TS 16
+#define IKE_MAX_CP_ATTRS 16
+#define IKE_MAX_SPI 8
+#define IKE_MAX_MSG 65535
+
+struct ike_header {
+	uint8_t spi_i[8];
+	uint8_t spi_r[8];
+	uint8_t next;		/* first payload type */
+	uint8_t version;	/* 0x20 */
+	uint8_t exchange;
+	uint8_t flags;
+	uint32_t msgid;
+	uint32_t length;
+};
+
+struct ike_transform {
+	uint8_t type;
+	uint16_t id;
+	uint16_t keylen;	/* bits, 0 when the transform has no attribute */
+};
+
+struct ike_proposal {
+	uint8_t num;
+	uint8_t protocol;
+	uint8_t spi_size;
+	uint8_t spi[IKE_MAX_SPI];
+	uint8_t ntrans;
+	struct ike_transform trans[IKE_MAX_TRANSFORMS];
+};
+
+struct ike_pl_sa {
+	uint8_t nprop;
+	struct ike_proposal prop[IKE_MAX_PROPOSALS];
+};
+
+struct ike_pl_ke {
+	uint16_t group;
+	struct ike_slice data;
+};
+
+/* IDi, IDr, CERT, CERTREQ, AUTH: a one-byte kind and opaque data. */
+struct ike_pl_typed {
+	uint8_t kind;
+	struct ike_slice data;
+};
+
+struct ike_pl_notify {
+	uint8_t protocol;
+	uint16_t type;
+	struct ike_slice spi;
+	struct ike_slice data;
+};
+
+struct ike_pl_delete {
+	uint8_t protocol;
+	uint8_t spi_size;
+	uint16_t nspi;
+	struct ike_slice spis;	/* nspi * spi_size bytes */
+};
+
+#define IKE_TS_IPV4_ADDR_RANGE 7
+#define IKE_TS_IPV6_ADDR_RANGE 8
+
+struct ike_ts {
+	uint8_t type;
+	uint8_t ipproto;
+	uint16_t start_port;
+	uint16_t end_port;
+	uint8_t start[16];
+	uint8_t end[16];
+};
+
+struct ike_pl_ts {
+	uint8_t nts;
+	struct ike_ts ts[IKE_MAX_TS];
+};
+
+struct ike_cp_attr {
+	uint16_t type;
+	struct ike_slice value;
+};
+
+struct ike_pl_cp {
+	uint8_t cfg_type;
+	uint8_t nattr;
+	struct ike_cp_attr attr[IKE_MAX_CP_ATTRS];
+};
+
+struct ike_pl_eap {
+	uint8_t code;
+	uint8_t ident;
+	struct ike_slice data;	/* bytes after the 4-byte EAP header */
+};
+
+struct ike_pl_skf {
+	uint16_t frag_num;
+	uint16_t total;
+	struct ike_slice data;	/* IV, ciphertext, padding, ICV */
+};
+
+struct ike_payload {
+	uint8_t type;
+	uint8_t flags;		/* IKE_PL_CRITICAL or 0 */
+	uint8_t next;		/* as on the wire (the inner type for SK/SKF) */
+	struct ike_slice body;	/* everything after the generic header */
+	union {
+		struct ike_pl_sa sa;
+		struct ike_pl_ke ke;
+		struct ike_pl_typed typed;	/* ID, CERT, CERTREQ, AUTH */
+		struct ike_slice raw;		/* Nonce, Vendor ID, SK */
+		struct ike_pl_notify notify;
+		struct ike_pl_delete del;
+		struct ike_pl_ts ts;
+		struct ike_pl_cp cp;
+		struct ike_pl_eap eap;
+		struct ike_pl_skf skf;
+	} u;
+};
+
+struct ike_msg {
+	struct ike_header hdr;
+	size_t npl;
+	struct ike_payload pl[IKE_MAX_PAYLOADS];
+	size_t sk_offset;	/* offset of the SK/SKF generic header, or 0 */
+};
+
+/* A bounded output buffer; any overflow sticks and is reported at the end. */
+struct ike_buf {
+	uint8_t *p;
+	size_t len;
+	size_t cap;
+	bool overflow;
+};
+
+/* ---- ikev2_names.c ------------------------------------------------------ */
+const char *ike_payload_name(unsigned int type);
+const char *ike_exchange_name(unsigned int type);
+const char *ike_notify_name(unsigned int type);
+const char *ike_protocol_name(unsigned int proto);
+const char *ike_transform_type_name(unsigned int type);
+const char *ike_transform_name(unsigned int type, unsigned int id);
+const char *ike_err_name(enum ike_err err);
+unsigned int ike_err_notify(enum ike_err err);
+
+/* ---- payload.c ---------------------------------------------------------- */
+void ike_buf_init(struct ike_buf *b, uint8_t *storage, size_t cap);
+void ike_buf_put8(struct ike_buf *b, uint8_t v);
+void ike_buf_put16(struct ike_buf *b, uint16_t v);
+void ike_buf_put32(struct ike_buf *b, uint32_t v);
+void ike_buf_put(struct ike_buf *b, const void *p, size_t len);
+void ike_buf_patch16(struct ike_buf *b, size_t off, uint16_t v);
+int ike_set_error(struct ike_error *err, enum ike_err code, uint8_t payload,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int ike_payload_parse(struct ike_payload *pl, struct ike_error *err);
+void ike_payload_encode_body(const struct ike_payload *pl, struct ike_buf *b);
+bool ike_payload_known(unsigned int type);
+
+/* ---- message.c ---------------------------------------------------------- */
+int ike_header_decode(const uint8_t *buf, size_t len, struct ike_header *h,
+		      struct ike_error *err);
+int ike_msg_decode(const uint8_t *buf, size_t len, struct ike_msg *msg,
+		   struct ike_error *err);
+int ike_payloads_decode(uint8_t first, const uint8_t *buf, size_t len,
+			struct ike_msg *msg, struct ike_error *err);
+int ike_payloads_encode(const struct ike_payload *pl, size_t npl,
+			struct ike_buf *b);
+int ike_msg_encode(const struct ike_msg *msg, struct ike_buf *b);
+
+struct ike_sk_keys;
+int ike_msg_encode_sk(const struct ike_header *hdr,
+		      const struct ike_payload *outer, size_t nouter,
+		      const struct ike_payload *inner, size_t ninner,
+		      const struct ike_sk_keys *keys, const uint8_t *iv,
+		      struct ike_buf *b, struct ike_error *err);
+int ike_msg_encode_skf(const struct ike_header *hdr, uint8_t first,
+		       uint16_t frag_num, uint16_t total, const uint8_t *frag,
+		       size_t frag_len, const struct ike_sk_keys *keys,
+		       const uint8_t *iv, struct ike_buf *b, struct ike_error *err);
+int ike_msg_decrypt(const uint8_t *buf, size_t len, const struct ike_msg *msg,
+		    const struct ike_sk_keys *keys, uint8_t *plain,
+		    size_t *plain_len, struct ike_msg *inner,
+		    struct ike_error *err);
+
+/* ---- crypto.c ----------------------------------------------------------- */
+#define IKE_PRF_MAX 64
+#define IKE_ICV_MAX 32
+#define IKE_ENCR_KEY_MAX 36	/* AES-256 key plus 4-byte salt */
+#define IKE_IV_MAX 16
+
+/* Keys for one direction of SK payload protection. */
+struct ike_sk_keys {
+	uint16_t encr;		/* enum ike_encr_id */
+	uint16_t encr_bits;	/* 128 or 256 (ChaCha20: 256) */
+	uint16_t integ;		/* enum ike_integ_id, NONE for AEADs */
+	uint8_t ekey[IKE_ENCR_KEY_MAX];
+	size_t ekey_len;
+	uint8_t akey[IKE_PRF_MAX];
+	size_t akey_len;
+};
+
+int ike_crypto_init(void);
+void ike_crypto_deinit(void);
+void ike_wipe(void *p, size_t len);
+int ike_random(void *buf, size_t len);
+int ike_random_key(void *buf, size_t len);
+int ike_spi_new(uint8_t *spi, size_t len);
+void ike_sk_keys_wipe(struct ike_sk_keys *k);
+
+size_t ike_prf_len(unsigned int prf);
+int ike_prf(unsigned int prf, const uint8_t *key, size_t keylen,
+	    const uint8_t *data, size_t len, uint8_t *out);
+int ike_prf_vec(unsigned int prf, const uint8_t *key, size_t keylen,
+		const struct ike_slice *parts, size_t nparts, uint8_t *out);
+
+size_t ike_integ_key_len(unsigned int integ);
+size_t ike_integ_icv_len(unsigned int integ);
+int ike_integ_mac(unsigned int integ, const uint8_t *key, const uint8_t *data,
+		  size_t len, uint8_t *icv);
+
+bool ike_encr_is_aead(unsigned int encr);
+bool ike_encr_supported(unsigned int encr, unsigned int bits);
+size_t ike_encr_key_len(unsigned int encr, unsigned int bits);
+size_t ike_encr_iv_len(unsigned int encr);
+size_t ike_encr_block_len(unsigned int encr);
+size_t ike_encr_icv_len(unsigned int encr);
+int ike_aead_seal(const struct ike_sk_keys *k, const uint8_t *iv,
+		  const uint8_t *aad, size_t aadlen, const uint8_t *in,
+		  size_t len, uint8_t *out);
+int ike_aead_open(const struct ike_sk_keys *k, const uint8_t *iv,
+		  const uint8_t *aad, size_t aadlen, const uint8_t *in,
+		  size_t len, uint8_t *out);
+int ike_cbc_encrypt(const struct ike_sk_keys *k, const uint8_t *iv,
+		    const uint8_t *in, size_t len, uint8_t *out);
+int ike_cbc_decrypt(const struct ike_sk_keys *k, const uint8_t *iv,
+		    const uint8_t *in, size_t len, uint8_t *out);
+size_t ike_sk_overhead(const struct ike_sk_keys *k, size_t inner_len);
+int ike_sk_seal(const struct ike_sk_keys *k, uint8_t *msg, size_t aad_len,
+		const uint8_t *iv, const uint8_t *inner, size_t inner_len,
+		size_t total_len, struct ike_error *err);
+int ike_sk_open(const struct ike_sk_keys *k, const uint8_t *msg, size_t len,
+		size_t sk_off, uint8_t *plain, size_t *plain_len,
+		struct ike_error *err);
+int ike_skf_open(const struct ike_sk_keys *k, const uint8_t *msg, size_t len,
+		 size_t skf_off, uint8_t *plain, size_t *plain_len,
+		 struct ike_error *err);
+
+/* ---- dh.c --------------------------------------------------------------- */
+struct ike_dh;
+bool ike_dh_supported(unsigned int group);
+size_t ike_dh_public_len(unsigned int group);
+size_t ike_dh_shared_len(unsigned int group);
+struct ike_dh *ike_dh_new(unsigned int group, struct ike_error *err);
+int ike_dh_set_private(struct ike_dh *dh, const uint8_t *priv, size_t len,
+		       struct ike_error *err);
+int ike_dh_public(struct ike_dh *dh, uint8_t *out, size_t len);
+int ike_dh_shared(struct ike_dh *dh, const uint8_t *peer, size_t peer_len,
+		  uint8_t *out, size_t len, struct ike_error *err);
+void ike_dh_free(struct ike_dh *dh);
+
+/* ---- keys.c ------------------------------------------------------------- */
+#define IKE_PRFPLUS_MAX_ITER 255
+
+struct ike_sa_keys {
+	unsigned int prf;
+	size_t prf_len, integ_len, encr_len;
+	uint8_t sk_d[IKE_PRF_MAX];
+	uint8_t sk_ai[IKE_PRF_MAX], sk_ar[IKE_PRF_MAX];
+	uint8_t sk_ei[IKE_ENCR_KEY_MAX], sk_er[IKE_ENCR_KEY_MAX];
+	uint8_t sk_pi[IKE_PRF_MAX], sk_pr[IKE_PRF_MAX];
+};
+
+int ike_prf_plus(unsigned int prf, const uint8_t *key, size_t keylen,
+		 const uint8_t *seed, size_t seedlen, uint8_t *out,
+		 size_t outlen);
+int ike_skeyseed(unsigned int prf, const struct ike_slice *ni,
+		 const struct ike_slice *nr, const struct ike_slice *gir,
+		 uint8_t *out);
+int ike_skeyseed_rekey(unsigned int prf, const uint8_t *sk_d_old,
+		       size_t sk_d_len, const struct ike_slice *gir_new,
+		       const struct ike_slice *ni, const struct ike_slice *nr,
+		       uint8_t *out);
+int ike_ike_dkm(unsigned int prf, const uint8_t *skeyseed,
+		const struct ike_slice *ni, const struct ike_slice *nr,
+		const uint8_t spi_i[8], const uint8_t spi_r[8], uint8_t *out,
+		size_t outlen);
+int ike_sa_keys_derive(unsigned int prf, unsigned int encr,
+		       unsigned int encr_bits, unsigned int integ,
+		       const uint8_t *skeyseed, const struct ike_slice *ni,
+		       const struct ike_slice *nr, const uint8_t spi_i[8],
+		       const uint8_t spi_r[8], struct ike_sa_keys *keys);
+void ike_sa_keys_sk(const struct ike_sa_keys *keys, bool initiator,
+		    unsigned int encr, unsigned int encr_bits,
+		    unsigned int integ, struct ike_sk_keys *out);
+int ike_child_keymat(unsigned int prf, const uint8_t *sk_d, size_t sk_d_len,
+		     const struct ike_slice *gir_new,
+		     const struct ike_slice *ni, const struct ike_slice *nr,
+		     uint8_t *out, size_t outlen);
+void ike_sa_keys_wipe(struct ike_sa_keys *keys);
+
+/* ---- proposal.c --------------------------------------------------------- */
+int ike_proposal_parse(const char *text, unsigned int protocol,
+		       struct ike_proposal *p, char *why, size_t whylen);
+int ike_proposal_format(const struct ike_proposal *p, char *buf, size_t len);
+const char *ike_transform_keyword(const struct ike_transform *t);
+int ike_proposal_select(const struct ike_proposal *mine, size_t nmine,
+			const struct ike_proposal *peer, size_t npeer,
+			struct ike_proposal *chosen, char *why, size_t whylen);
+
+#endif /* KESP_IKE_H */

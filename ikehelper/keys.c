@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * IKEv2 key derivation (RFC 7296 §2.13, §2.14, §2.17, §2.18):
+ *   prf+(K, S)  = T1 | T2 | ...,  Tn = prf(K, Tn-1 | S | n)
+ *   SKEYSEED    = prf(Ni | Nr, g^ir)
+ *   {SK_d | SK_ai | SK_ar | SK_ei | SK_er | SK_pi | SK_pr}
+ *               = prf+(SKEYSEED, Ni | Nr | SPIi | SPIr)
+ *   SKEYSEED'   = prf(SK_d(old), g^ir(new) | Ni | Nr)        (IKE SA rekey)
+ *   KEYMAT      = prf+(SK_d, [g^ir(new) |] Ni | Nr)           (Child SA)
+ * Only HMAC PRFs are offered, so Ni | Nr is used as the key unchanged.
+ */
+#include <string.h>
+
+#include "ike.h"
+
+int ike_prf_plus(unsigned int prf, const uint8_t *key, size_t keylen,
+		 const uint8_t *seed, size_t seedlen, uint8_t *out,
+		 size_t outlen)
+{
+	size_t hlen = ike_prf_len(prf), done = 0;
+	uint8_t t[IKE_PRF_MAX], n = 1;
+	int rc = 0;
+
+	if (!hlen)
+		return -IKE_ERR_UNSUPPORTED;
+	if (outlen > hlen * IKE_PRFPLUS_MAX_ITER)
+		return -IKE_ERR_ARG;	/* the counter is one octet */
+	while (done < outlen) {
+		struct ike_slice parts[3] = {
+			{ t, n > 1 ? hlen : 0 }, { seed, seedlen }, { &n, 1 },
+		};
+		size_t take = outlen - done < hlen ? outlen - done : hlen;
+
+		rc = ike_prf_vec(prf, key, keylen, parts, 3, t);
+		if (rc)
+			break;
+		memcpy(out + done, t, take);
+		done += take;
+		n++;
+	}
+	ike_wipe(t, sizeof(t));
+	return rc;
+}
+
+int ike_skeyseed(unsigned int prf, const struct ike_slice *ni,
+		 const struct ike_slice *nr, const struct ike_slice *gir,
+		 uint8_t *out)
+{
+	uint8_t key[2 * 256];
+	int rc;
+
+	if (ni->len > 256 || nr->len > 256)
+		return -IKE_ERR_ARG;
+	memcpy(key, ni->p, ni->len);
+	memcpy(key + ni->len, nr->p, nr->len);
+	rc = ike_prf(prf, key, ni->len + nr->len, gir->p, gir->len, out);
+	ike_wipe(key, sizeof(key));
+	return rc;
+}
+
+int ike_skeyseed_rekey(unsigned int prf, const uint8_t *sk_d_old,
+		       size_t sk_d_len, const struct ike_slice *gir_new,
+		       const struct ike_slice *ni, const struct ike_slice *nr,
+		       uint8_t *out)
+{
+	struct ike_slice parts[3] = { *gir_new, *ni, *nr };
+
+	return ike_prf_vec(prf, sk_d_old, sk_d_len, parts, 3, out);
+}
+
+/* The raw prf+ stream of §2.14 (what NIST calls DKM). */
+int ike_ike_dkm(unsigned int prf, const uint8_t *skeyseed,
+		const struct ike_slice *ni, const struct ike_slice *nr,
+		const uint8_t spi_i[8], const uint8_t spi_r[8], uint8_t *out,
+		size_t outlen)
+{
+	uint8_t seed[2 * 256 + 16];
+	size_t slen;
+	int rc;
+
+	if (ni->len > 256 || nr->len > 256)
+		return -IKE_ERR_ARG;
+	memcpy(seed, ni->p, ni->len);
+	memcpy(seed + ni->len, nr->p, nr->len);
+	slen = ni->len + nr->len;
+	memcpy(seed + slen, spi_i, 8);
+	memcpy(seed + slen + 8, spi_r, 8);
+	rc = ike_prf_plus(prf, skeyseed, ike_prf_len(prf), seed, slen + 16, out, outlen);
+	ike_wipe(seed, sizeof(seed));
+	return rc;
+}
+
+int ike_sa_keys_derive(unsigned int prf, unsigned int encr,
+		       unsigned int encr_bits, unsigned int integ,
+		       const uint8_t *skeyseed, const struct ike_slice *ni,
+		       const struct ike_slice *nr, const uint8_t spi_i[8],
+		       const uint8_t spi_r[8], struct ike_sa_keys *k)
+{
+	uint8_t dkm[7 * IKE_PRF_MAX];
+	size_t off = 0, total;
+	int rc;
+
+	memset(k, 0, sizeof(*k));
+	k->prf = prf;
+	k->prf_len = ike_prf_len(prf);
+	k->encr_len = ike_encr_key_len(encr, encr_bits);
+	k->integ_len = ike_encr_is_aead(encr) ? 0 : ike_integ_key_len(integ);
+	if (!k->prf_len || !k->encr_len || (!ike_encr_is_aead(encr) && !k->integ_len))
+		return -IKE_ERR_UNSUPPORTED;
+	total = 3 * k->prf_len + 2 * k->integ_len + 2 * k->encr_len;
+	rc = ike_ike_dkm(prf, skeyseed, ni, nr, spi_i, spi_r, dkm, total);
+	if (rc)
+		goto out;
+#define TAKE(dst, n) do { memcpy(dst, dkm + off, n); off += n; } while (0)
+	TAKE(k->sk_d, k->prf_len);
+	TAKE(k->sk_ai, k->integ_len);
+	TAKE(k->sk_ar, k->integ_len);
+	TAKE(k->sk_ei, k->encr_len);
+	TAKE(k->sk_er, k->encr_len);
+	TAKE(k->sk_pi, k->prf_len);
+	TAKE(k->sk_pr, k->prf_len);
+#undef TAKE
+out:
+	ike_wipe(dkm, sizeof(dkm));
+	return rc;
+}
+
+/* The SK keys for messages sent by the initiator (or by the responder). */
+void ike_sa_keys_sk(const struct ike_sa_keys *k, bool initiator,
+		    unsigned int encr, unsigned int encr_bits,
+		    unsigned int integ, struct ike_sk_keys *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->encr = (uint16_t)encr;
+	out->encr_bits = (uint16_t)encr_bits;
+	out->integ = ike_encr_is_aead(encr) ? IKE_INTEG_NONE : (uint16_t)integ;
+	out->ekey_len = k->encr_len;
+	out->akey_len = k->integ_len;
+	memcpy(out->ekey, initiator ? k->sk_ei : k->sk_er, k->encr_len);
+	memcpy(out->akey, initiator ? k->sk_ai : k->sk_ar, k->integ_len);
+}
+
+int ike_child_keymat(unsigned int prf, const uint8_t *sk_d, size_t sk_d_len,
+		     const struct ike_slice *gir_new,
+		     const struct ike_slice *ni, const struct ike_slice *nr,
+		     uint8_t *out, size_t outlen)
+{
+	size_t glen = gir_new ? gir_new->len : 0;
+	uint8_t seed[1024 + 2 * 256];
+	int rc;
+
+	if (glen > 1024 || ni->len > 256 || nr->len > 256)
+		return -IKE_ERR_ARG;
+	if (glen)
+		memcpy(seed, gir_new->p, glen);
+	memcpy(seed + glen, ni->p, ni->len);
+	memcpy(seed + glen + ni->len, nr->p, nr->len);
+	rc = ike_prf_plus(prf, sk_d, sk_d_len, seed, glen + ni->len + nr->len, out, outlen);
+	ike_wipe(seed, sizeof(seed));
+	return rc;
+}
+
+void ike_sa_keys_wipe(struct ike_sa_keys *k)
+{
+	ike_wipe(k, sizeof(*k));
+}

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Proposals in strongSwan's keyword syntax ("aes256gcm16-prfsha384-x25519",
+ * "aes128-sha256-modp2048", ESP forms with "-esn"/"-noesn"), the reverse,
+ * and responder-side selection that honours our own preference order and
+ * says, per transform type, why two lists did not intersect.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ike.h"
+
+struct keyword {
+	const char *name;
+	uint8_t type;
+	uint16_t id;
+	uint16_t keylen;
+};
+
+/* The first entry for a (type, id, keylen) is the canonical spelling. */
+static const struct keyword keywords[] = {
+	{ "aes128", IKE_TRANS_ENCR, IKE_ENCR_AES_CBC, 128 },
+	{ "aes192", IKE_TRANS_ENCR, IKE_ENCR_AES_CBC, 192 },
+	{ "aes256", IKE_TRANS_ENCR, IKE_ENCR_AES_CBC, 256 },
+	{ "aes128gcm16", IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16, 128 },
+	{ "aes192gcm16", IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16, 192 },
+	{ "aes256gcm16", IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16, 256 },
+	{ "aes128gcm128", IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16, 128 },
+	{ "aes192gcm128", IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16, 192 },
+	{ "aes256gcm128", IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16, 256 },
+	{ "chacha20poly1305", IKE_TRANS_ENCR, IKE_ENCR_CHACHA20_POLY1305, 0 },
+	{ "sha1", IKE_TRANS_INTEG, IKE_INTEG_HMAC_SHA1_96, 0 },
+	{ "sha256", IKE_TRANS_INTEG, IKE_INTEG_HMAC_SHA2_256_128, 0 },
+	{ "sha384", IKE_TRANS_INTEG, IKE_INTEG_HMAC_SHA2_384_192, 0 },
+	{ "sha512", IKE_TRANS_INTEG, IKE_INTEG_HMAC_SHA2_512_256, 0 },
+	{ "sha2_256", IKE_TRANS_INTEG, IKE_INTEG_HMAC_SHA2_256_128, 0 },
+	{ "sha2_384", IKE_TRANS_INTEG, IKE_INTEG_HMAC_SHA2_384_192, 0 },
+	{ "sha2_512", IKE_TRANS_INTEG, IKE_INTEG_HMAC_SHA2_512_256, 0 },
+	{ "prfsha1", IKE_TRANS_PRF, IKE_PRF_HMAC_SHA1, 0 },
+	{ "prfsha256", IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_256, 0 },
+	{ "prfsha384", IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_384, 0 },
+	{ "prfsha512", IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_512, 0 },
+	{ "modp2048", IKE_TRANS_DH, IKE_DH_MODP2048, 0 },
+	{ "modp3072", IKE_TRANS_DH, IKE_DH_MODP3072, 0 },
+	{ "modp4096", IKE_TRANS_DH, IKE_DH_MODP4096, 0 },
+	{ "ecp256", IKE_TRANS_DH, IKE_DH_ECP256, 0 },
+	{ "ecp384", IKE_TRANS_DH, IKE_DH_ECP384, 0 },
+	{ "ecp521", IKE_TRANS_DH, IKE_DH_ECP521, 0 },
+	{ "x25519", IKE_TRANS_DH, IKE_DH_CURVE25519, 0 },
+	{ "curve25519", IKE_TRANS_DH, IKE_DH_CURVE25519, 0 },
+	{ "x448", IKE_TRANS_DH, IKE_DH_CURVE448, 0 },
+	{ "curve448", IKE_TRANS_DH, IKE_DH_CURVE448, 0 },
+	{ "noesn", IKE_TRANS_ESN, 0, 0 },
+	{ "esn", IKE_TRANS_ESN, 1, 0 },
+};
+
+#define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
+
+/* Keyword, or the IANA name for transforms we have no keyword for. */
+const char *ike_transform_keyword(const struct ike_transform *t)
+{
+	static __thread char buf[48];
+
+	for (size_t i = 0; i < NKEYWORDS; i++)
+		if (keywords[i].type == t->type && keywords[i].id == t->id &&
+		    keywords[i].keylen == t->keylen)
+			return keywords[i].name;
+	if (t->keylen)
+		snprintf(buf, sizeof(buf), "%s_%u", ike_transform_name(t->type, t->id), t->keylen);
+	else
+		snprintf(buf, sizeof(buf), "%s", ike_transform_name(t->type, t->id));
+	return buf;
+}
+
+static bool has(const struct ike_proposal *p, const struct ike_transform *t)
+{
+	for (unsigned int i = 0; i < p->ntrans; i++)
+		if (p->trans[i].type == t->type && p->trans[i].id == t->id &&
+		    p->trans[i].keylen == t->keylen)
+			return true;
+	return false;
+}
+
+static unsigned int count_type(const struct ike_proposal *p, uint8_t type)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < p->ntrans; i++)
+		n += p->trans[i].type == type;
+	return n;
+}
+
+static int add(struct ike_proposal *p, const struct ike_transform *t)
+{
+	if (has(p, t))
+		return 0;
+	if (p->ntrans == IKE_MAX_TRANSFORMS)
+		return -1;
+	p->trans[p->ntrans++] = *t;
+	return 0;
+}
+
+static const uint8_t type_order[] = {
+	IKE_TRANS_ENCR, IKE_TRANS_INTEG, IKE_TRANS_PRF, IKE_TRANS_DH, IKE_TRANS_ESN,
+};
+
+/* Stable reorder into ENCR, INTEG, PRF, DH, ESN (strongSwan's order). */
+static void sort_types(struct ike_proposal *p)
+{
+	struct ike_transform t[IKE_MAX_TRANSFORMS];
+	unsigned int n = 0;
+
+	for (size_t o = 0; o < sizeof(type_order); o++)
+		for (unsigned int i = 0; i < p->ntrans; i++)
+			if (p->trans[i].type == type_order[o])
+				t[n++] = p->trans[i];
+	memcpy(p->trans, t, n * sizeof(t[0]));
+	p->ntrans = (uint8_t)n;
+}
+
+static uint16_t integ_to_prf(uint16_t integ)
+{
+	switch (integ) {
+	case IKE_INTEG_HMAC_SHA1_96: return IKE_PRF_HMAC_SHA1;
+	case IKE_INTEG_HMAC_SHA2_256_128: return IKE_PRF_HMAC_SHA2_256;
+	case IKE_INTEG_HMAC_SHA2_384_192: return IKE_PRF_HMAC_SHA2_384;
+	case IKE_INTEG_HMAC_SHA2_512_256: return IKE_PRF_HMAC_SHA2_512;
+	}
+	return 0;
+}
+
+#define WHY(...) (snprintf(why, whylen, __VA_ARGS__), -IKE_ERR_ARG)
+
+int ike_proposal_parse(const char *text, unsigned int protocol,
+		       struct ike_proposal *p, char *why, size_t whylen)
+{
+	char tok[32];
+	const char *s = text;
+	unsigned int aead = 0, plain = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->num = 1;
+	p->protocol = (uint8_t)protocol;
+	p->spi_size = protocol == IKE_PROTO_IKE ? 0 : 4;
+	if (protocol < IKE_PROTO_IKE || protocol > IKE_PROTO_ESP)
+		return WHY("unknown protocol %u", protocol);
+	while (*s) {
+		size_t n = strcspn(s, "-");
+		size_t k;
+
+		if (n == 0 || n >= sizeof(tok))
+			return WHY("empty or overlong keyword in '%s'", text);
+		memcpy(tok, s, n);
+		tok[n] = '\0';
+		s += n;
+		if (*s == '-' && !*++s)
+			return WHY("'%s' ends with '-'", text);
+		for (k = 0; k < NKEYWORDS; k++)
+			if (!strcmp(tok, keywords[k].name))
+				break;
+		if (k == NKEYWORDS)
+			return WHY("unknown algorithm keyword '%s' in '%s'", tok, text);
+		{
+			struct ike_transform t = {
+				keywords[k].type, keywords[k].id, keywords[k].keylen,
+			};
+
+			if (t.type == IKE_TRANS_ENCR)
+				ike_encr_is_aead(t.id) ? aead++ : plain++;
+			if (add(p, &t))
+				return WHY("too many transforms in '%s'", text);
+		}
+	}
+	if (!count_type(p, IKE_TRANS_ENCR))
+		return WHY("'%s' has no encryption algorithm", text);
+	if (aead && plain)
+		return WHY("'%s' mixes AEAD and non-AEAD encryption", text);
+	if (aead && count_type(p, IKE_TRANS_INTEG))
+		return WHY("'%s': an AEAD takes no integrity algorithm", text);
+	if (plain && !count_type(p, IKE_TRANS_INTEG))
+		return WHY("'%s' needs an integrity algorithm", text);
+	if (protocol == IKE_PROTO_IKE) {
+		if (count_type(p, IKE_TRANS_ESN))
+			return WHY("'%s': esn/noesn are for ESP and AH only", text);
+		if (!count_type(p, IKE_TRANS_PRF)) {
+			if (aead)
+				return WHY("'%s' needs a PRF (e.g. prfsha256) with an AEAD", text);
+			/* strongSwan: the PRF follows each integrity algorithm. */
+			for (unsigned int i = 0, n = p->ntrans; i < n; i++) {
+				struct ike_transform t = { IKE_TRANS_PRF, 0, 0 };
+
+				if (p->trans[i].type != IKE_TRANS_INTEG)
+					continue;
+				t.id = integ_to_prf(p->trans[i].id);
+				if (add(p, &t))
+					return WHY("too many transforms in '%s'", text);
+			}
+		}
+		if (!count_type(p, IKE_TRANS_DH))
+			return WHY("'%s' needs a key exchange method", text);
+	} else {
+		if (count_type(p, IKE_TRANS_PRF))
+			return WHY("'%s': a PRF is for IKE proposals only", text);
+		if (!count_type(p, IKE_TRANS_ESN)) {
+			struct ike_transform t = { IKE_TRANS_ESN, 0, 0 };
+
+			add(p, &t);
+		}
+	}
+	sort_types(p);
+	return 0;
+}
+
+int ike_proposal_format(const struct ike_proposal *p, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (!len)
+		return -IKE_ERR_NOSPC;
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < p->ntrans; i++) {
+		int n = snprintf(buf + off, len - off, "%s%s", i ? "-" : "",
+				 ike_transform_keyword(&p->trans[i]));
+
+		if (n < 0 || (size_t)n >= len - off)
+			return -IKE_ERR_NOSPC;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* "aes128/aes256" for one transform type of a proposal, or "none". */
+static void list_type(const struct ike_proposal *p, uint8_t type, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < p->ntrans && off < len; i++) {
+		int n;
+
+		if (p->trans[i].type != type)
+			continue;
+		n = snprintf(buf + off, len - off, "%s%s", off ? "/" : "",
+			     ike_transform_keyword(&p->trans[i]));
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	if (!off)
+		snprintf(buf, len, "none");
+}
+
+static void appendf(char *why, size_t whylen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void appendf(char *why, size_t whylen, const char *fmt, ...)
+{
+	size_t off = strlen(why);
+	va_list ap;
+
+	if (off + 1 >= whylen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why + off, whylen - off, fmt, ap);
+	va_end(ap);
+}
+
+/* Does the peer's proposal match ours? If so fill chosen; if not, explain. */
+static bool match(const struct ike_proposal *m, const struct ike_proposal *p,
+		  struct ike_proposal *chosen, char *why, size_t whylen)
+{
+	bool ok = true;
+
+	memset(chosen, 0, sizeof(*chosen));
+	if (m->protocol != p->protocol) {
+		appendf(why, whylen, " protocol (ours %s, theirs %s);",
+			ike_protocol_name(m->protocol), ike_protocol_name(p->protocol));
+		return false;
+	}
+	for (size_t o = 0; o < sizeof(type_order); o++) {
+		uint8_t type = type_order[o];
+		bool found = false;
+
+		if (!count_type(m, type) && !count_type(p, type))
+			continue;
+		/* Our order decides among the transforms both sides accept. */
+		for (unsigned int i = 0; i < m->ntrans && !found; i++) {
+			if (m->trans[i].type != type || !has(p, &m->trans[i]))
+				continue;
+			chosen->trans[chosen->ntrans++] = m->trans[i];
+			found = true;
+		}
+		if (!found) {
+			char a[96], b[96];
+
+			list_type(m, type, a, sizeof(a));
+			list_type(p, type, b, sizeof(b));
+			appendf(why, whylen, " no common %s (ours %s, theirs %s);",
+				ike_transform_type_name(type), a, b);
+			ok = false;
+		}
+	}
+	if (ok) {
+		chosen->num = p->num;
+		chosen->protocol = p->protocol;
+		chosen->spi_size = p->spi_size;
+		memcpy(chosen->spi, p->spi, sizeof(chosen->spi));
+	}
+	return ok;
+}
+
+int ike_proposal_select(const struct ike_proposal *mine, size_t nmine,
+			const struct ike_proposal *peer, size_t npeer,
+			struct ike_proposal *chosen, char *why, size_t whylen)
+{
+	char scratch[1];
+
+	if (!why || !whylen)
+		why = scratch, whylen = sizeof(scratch);
+	why[0] = '\0';
+	appendf(why, whylen, "no proposal chosen:");
+	for (size_t i = 0; i < nmine; i++) {
+		for (size_t j = 0; j < npeer; j++) {
+			char a[160], b[160];
+
+			ike_proposal_format(&mine[i], a, sizeof(a));
+			ike_proposal_format(&peer[j], b, sizeof(b));
+			appendf(why, whylen, " [ours '%s' vs theirs #%u '%s']", a, peer[j].num, b);
+			if (match(&mine[i], &peer[j], chosen, why, whylen)) {
+				snprintf(why, whylen, "chose peer proposal #%u (%s) for ours '%s'",
+					 peer[j].num, b, a);
+				return 0;
+			}
+		}
+	}
+	if (!nmine || !npeer)
+		appendf(why, whylen, " %s list is empty", !nmine ? "our" : "the peer's");
+	return -IKE_ERR_NO_PROPOSAL;
+}
