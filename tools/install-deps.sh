@@ -40,7 +40,7 @@ resolve_meta() {
 		tr ',' '\n' | sed 's/^ *//; s/ .*//' | grep -E "^${meta%-amd64}-[0-9]" | head -n 1
 }
 
-BUILD_PKGS="build-essential pkg-config clang llvm sparse dkms kmod xz-utils zstd cpio
+BUILD_PKGS="build-essential pkg-config clang llvm libclang-rt-14-dev sparse dkms kmod xz-utils zstd cpio
 libgnutls28-dev nettle-dev libgmp-dev libnl-3-dev libnl-genl-3-dev"
 GUEST_PKGS="qemu-system-x86 busybox-static iproute2 iputils-ping iperf3 tcpdump nftables
 conntrack python3 util-linux procps strongswan-charon strongswan-swanctl"
