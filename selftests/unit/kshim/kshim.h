@@ -32,6 +32,8 @@ typedef uint64_t u64;
 #define U32_MAX ((u32)~0U)
 #define U64_MAX ((u64)~0ULL)
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
@@ -82,16 +84,32 @@ struct rcu_head {
 	void *unused;
 };
 
+/*
+ * Fault injection: when kshim_fail_after >= 0, that many more allocations
+ * succeed and the ones after fail, until a test sets it back to -1.
+ */
+static int kshim_fail_after = -1;
+
+static inline bool kshim_alloc_fails(void)
+{
+	if (kshim_fail_after < 0)
+		return false;
+	if (kshim_fail_after == 0)
+		return true;
+	kshim_fail_after--;
+	return false;
+}
+
 static inline void *kmalloc(size_t size, gfp_t gfp)
 {
 	(void)gfp;
-	return malloc(size);
+	return kshim_alloc_fails() ? NULL : malloc(size);
 }
 
 static inline void *kzalloc(size_t size, gfp_t gfp)
 {
 	(void)gfp;
-	return calloc(1, size);
+	return kshim_alloc_fails() ? NULL : calloc(1, size);
 }
 
 #define kfree(p) free(p)
