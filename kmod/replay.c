@@ -14,6 +14,7 @@
 #include <linux/bitmap.h>
 #include <linux/build_bug.h>
 #include <linux/errno.h>
+#include <linux/limits.h>
 #endif
 
 #include "replay.h"

@@ -30,6 +30,11 @@
  * source (or ports) sit in one list, and a packet matching none of the
  * early ones walks it: the lookup is then linear in those SAs. The common
  * shapes, one SA per remote network and one per peer, stay logarithmic.
+ * Memory: a selector whose destination is a prefix costs one candidate and
+ * at most two nodes; an arbitrary range costs one candidate (and up to two
+ * nodes) per prefix of its cover, so up to 62 (IPv4) or 254 (IPv6). Insert
+ * and remove cost that many trie walks. Removal finds an owner's entries
+ * through a small hash of owners, so it does not scan the whole table.
  *
  * Concurrency: lookups run under rcu_read_lock(); insert and remove are
  * serialised by the caller's mutex. Writers build every new node and
@@ -97,11 +102,11 @@ struct sel_node {
 };
 
 struct kesp_seltab {
+	struct rcu_head rcu;	/* first: kfree_rcu() needs it in 4 KiB */
 	struct sel_node __rcu *root[2];	/* AF_INET, AF_INET6 */
 	u64 next_order;
 	/* Writer only: every entry, hashed by owner, for removal. */
 	struct sel_entry *owners[1 << OWNER_BITS];
-	struct rcu_head rcu;
 };
 
 /* ---- 128-bit helpers ----------------------------------------------------- */
@@ -564,8 +569,10 @@ int kesp_seltab_insert(struct kesp_seltab *tab, const struct kesp_sel *sel,
 	if (!e)
 		return -ENOMEM;
 	e->sel = *sel;
-	e->dst_size = a128_sub(a128_load(sel->dst_end), a128_load(sel->dst_start));
-	e->src_size = a128_sub(a128_load(sel->src_end), a128_load(sel->src_start));
+	e->dst_size = a128_sub(a128_load(sel->dst_end),
+			       a128_load(sel->dst_start));
+	e->src_size = a128_sub(a128_load(sel->src_end),
+			       a128_load(sel->src_start));
 	e->dport_size = sel->dport_end - sel->dport_start;
 	e->sport_size = sel->sport_end - sel->sport_start;
 	e->priority = priority;

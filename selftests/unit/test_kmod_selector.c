@@ -618,6 +618,24 @@ static void test_random(void)
 			bad++;
 	}
 	TAP_EQ_INT(bad, 0, "after removing half the owners: still agrees");
+
+	/* Put them back: now they are the latest insertions. */
+	for (i = 0, err = 0; i < NSEL; i++) {
+		if (r[i].live)
+			continue;
+		r[i].order = NSEL + i;
+		r[i].live = true;
+		err += kesp_seltab_insert(t, &r[i].sel, r[i].prio,
+					  OWNER(r[i].owner)) != 0;
+	}
+	TAP_EQ_INT(err, 0, "removed selectors inserted again");
+	for (bad = 0, i = 0; i < NFLOW; i++) {
+		struct kesp_flow f = rnd_flow(r, NSEL);
+
+		if (owner_of(kesp_seltab_lookup(t, &f)) != ref_lookup(r, NSEL, &f))
+			bad++;
+	}
+	TAP_EQ_INT(bad, 0, "after inserting them again: still agrees");
 	for (i = 0; i < NSEL / 3; i++)
 		kesp_seltab_remove(t, OWNER(i));
 	TAP_EQ_INT(!t->root[0] && !t->root[1], 1,
