@@ -13,6 +13,13 @@
 #include <linux/netdevice.h>
 #include <linux/netlink.h>
 
+/* get_unaligned_be32() and friends moved to linux/unaligned.h in 6.12. */
+#ifdef COMPAT_HAVE_LINUX_UNALIGNED_H
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
+
 /* 6.12 made lockless transmit a device field instead of a feature bit. */
 #ifdef NETIF_F_LLTX
 static inline void compat_set_lltx(struct net_device *dev)
@@ -24,6 +31,18 @@ static inline void compat_set_lltx(struct net_device *dev)
 {
 	dev->lltx = true;
 }
+#endif
+
+/*
+ * Async crypto completion callbacks: declare with COMPAT_CRYPTO_DONE_ARG(x)
+ * and recover the request's data pointer with compat_crypto_done_data(x).
+ */
+#ifdef COMPAT_CRYPTO_DONE_TAKES_DATA
+#define COMPAT_CRYPTO_DONE_ARG(x) void *x
+#define compat_crypto_done_data(x) (x)
+#else
+#define COMPAT_CRYPTO_DONE_ARG(x) struct crypto_async_request *x
+#define compat_crypto_done_data(x) ((x)->data)
 #endif
 
 #endif /* KESP_COMPAT_H */

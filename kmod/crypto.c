@@ -142,7 +142,9 @@ int kesp_crypto_setup(struct kesp_sa *sa, const struct kesp_alg_params *p,
 					    "truncation must be half the hash length (RFC 4868: 128, 192 or 256 bits)");
 			return -EINVAL;
 		}
-		if (snprintf(tfm_name, sizeof(tfm_name), "authenc(%s,%s)",
+		/* authencesn places the ESN high bits as RFC 4303 2.2.1 says. */
+		if (snprintf(tfm_name, sizeof(tfm_name), "%s(%s,%s)",
+			     sa->flags & KESP_SA_F_ESN ? "authencesn" : "authenc",
 			     auth->name, enc->name) >= (int)sizeof(tfm_name))
 			return -ENAMETOOLONG;
 

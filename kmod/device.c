@@ -16,8 +16,31 @@ unsigned int kesp_net_id __read_mostly;
 
 static int kesp_dev_init(struct net_device *dev)
 {
+	struct kesp_device *kd = netdev_priv(dev);
+
 	dev->tstats = netdev_alloc_pcpu_stats(struct pcpu_sw_netstats);
-	return dev->tstats ? 0 : -ENOMEM;
+	if (!dev->tstats)
+		return -ENOMEM;
+	kd->seltab = kesp_seltab_alloc();
+	if (!kd->seltab) {
+		free_percpu(dev->tstats);
+		dev->tstats = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * Runs when the last reference is gone: packets still in async crypto
+ * hold the device through their SA, and use its statistics and selector
+ * table until then.
+ */
+static void kesp_dev_free(struct net_device *dev)
+{
+	struct kesp_device *kd = netdev_priv(dev);
+
+	kesp_seltab_free(kd->seltab);
+	free_percpu(dev->tstats);
 }
 
 /*
@@ -31,14 +54,29 @@ static void kesp_dev_uninit(struct net_device *dev)
 	ASSERT_RTNL();
 	kesp_sad_device_flush(kd);
 	list_del_init(&kd->underlay_node);
-	free_percpu(dev->tstats);
-	dev->tstats = NULL;
 }
 
-/* No SA can match yet: everything routed into the device is dropped. */
+/* A packet routed into the device leaves with its best outbound SA. */
 static netdev_tx_t kesp_xmit(struct sk_buff *skb, struct net_device *dev)
 {
-	dev_core_stats_tx_dropped_inc(dev);
+	struct kesp_device *kd = netdev_priv(dev);
+	struct kesp_flow flow;
+	struct kesp_sa *sa;
+
+	skb_reset_network_header(skb);
+	if (!kesp_flow_from_skb(skb, &flow)) {
+		DEV_STATS_INC(dev, tx_errors);
+		goto drop;
+	}
+	sa = kesp_sa_select_out(kd, &flow);
+	if (!sa) {
+		dev_core_stats_tx_dropped_inc(dev);
+		goto drop;
+	}
+	kesp_esp_output(sa, skb);
+	return NETDEV_TX_OK;
+
+drop:
 	kfree_skb(skb);
 	return NETDEV_TX_OK;
 }
@@ -61,6 +99,7 @@ static void kesp_setup(struct net_device *dev)
 	dev->flags = IFF_POINTOPOINT | IFF_NOARP;
 	dev->priv_flags |= IFF_NO_QUEUE;
 	dev->needs_free_netdev = true;
+	dev->priv_destructor = kesp_dev_free;
 	compat_set_lltx(dev);
 	dev->mtu = KESP_DEFAULT_MTU;
 	dev->min_mtu = IPV6_MIN_MTU;

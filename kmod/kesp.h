@@ -11,6 +11,9 @@
 #include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
+
+#include "replay.h"
+#include "selector.h"
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/rtnetlink.h>
@@ -61,6 +64,8 @@ struct kesp_device {
 	u32 next_sa_id;			/* cyclic allocation hint */
 	struct xarray out_spis;		/* SPI -> chain of outbound SAs */
 	bool dead;			/* unregistering: no new SAs */
+	/* Outbound SA by packet: RCU readers, writers under sad_lock. */
+	struct kesp_seltab *seltab;
 };
 
 union kesp_addr {
@@ -72,6 +77,13 @@ struct kesp_lifetime {
 	u64 soft_bytes, hard_bytes;
 	u64 soft_packets, hard_packets;
 	u64 soft_seconds, hard_seconds;
+};
+
+/* An SA's traffic selectors; replaced whole under RCU. */
+struct kesp_sel_set {
+	struct rcu_head rcu;
+	u32 n;
+	struct kesp_sel sel[];
 };
 
 struct kesp_sa_stats {
@@ -107,9 +119,12 @@ struct kesp_sa {
 	/* For replies: AEAD or cipher name, then HMAC name (or ""). */
 	char alg_name[2][CRYPTO_MAX_ALG_NAME];
 
-	spinlock_t lock;	/* sequence numbers and replay state */
-	u64 seq;		/* out: last sent; in: highest received */
+	spinlock_t lock;	/* sequence numbers, replay state, addresses */
+	u64 seq;		/* outbound: the last sequence number sent */
+	struct kesp_replay replay;	/* inbound */
 	u32 replay_window;
+	/* NULL: any packet. Outbound copies also live in the device's seltab. */
+	struct kesp_sel_set __rcu *sels;
 
 	struct kesp_lifetime lft;
 	u64 add_time;		/* ktime_get_boottime_seconds() */
@@ -138,6 +153,7 @@ struct kesp_sa_params {
 	u64 seq;
 	union kesp_addr src, dst;
 	struct kesp_lifetime lft;
+	struct kesp_sel_set *sels;	/* taken over by the SA; may be NULL */
 };
 
 extern unsigned int kesp_net_id;
@@ -173,6 +189,16 @@ int kesp_sa_flush(struct kesp_device *kd, u8 dir);
 int kesp_spi_alloc(struct kesp_device *kd, u32 min, u32 max, u32 *spi,
 		   struct netlink_ext_ack *extack);
 void kesp_sa_put(struct kesp_sa *sa);
+int kesp_sa_set_selectors(struct kesp_sa *sa, struct kesp_sel_set *sels);
+struct kesp_sa *kesp_sa_select_out(struct kesp_device *kd,
+				   const struct kesp_flow *flow);
+bool kesp_sa_inbound_allowed(struct kesp_sa *sa, struct sk_buff *skb);
+u64 kesp_sa_seq(struct kesp_sa *sa);
+
+bool kesp_flow_from_skb(struct sk_buff *skb, struct kesp_flow *flow);
+void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb);
+int kesp_esp_input_init(void);
+void kesp_esp_input_uninit(void);
 void kesp_sa_read_stats(const struct kesp_sa *sa, u64 *packets, u64 *bytes);
 
 static inline struct kesp_net *kesp_underlay(const struct kesp_device *kd)

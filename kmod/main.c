@@ -16,13 +16,18 @@ static int __init kesp_mod_init(void)
 	ret = kesp_device_init();
 	if (ret)
 		goto err_sad;
-	ret = kesp_netlink_init();
+	ret = kesp_esp_input_init();
 	if (ret)
 		goto err_device;
+	ret = kesp_netlink_init();
+	if (ret)
+		goto err_input;
 	pr_info("kesp %s loaded (genl family %s v%d)\n", KESP_VERSION,
 		KESP_GENL_NAME, KESP_GENL_VERSION);
 	return 0;
 
+err_input:
+	kesp_esp_input_uninit();
 err_device:
 	kesp_device_uninit();
 err_sad:
@@ -33,6 +38,7 @@ err_sad:
 static void __exit kesp_mod_exit(void)
 {
 	kesp_netlink_uninit();
+	kesp_esp_input_uninit();
 	kesp_device_uninit();
 	/* After the devices (and with them every SA) are gone. */
 	kesp_sad_uninit();

@@ -30,6 +30,19 @@ static const struct nla_policy lft_policy[KESP_LFT_A_MAX + 1] = {
 	[KESP_LFT_A_HARD_SECONDS] = { .type = NLA_U64 },
 };
 
+static const struct nla_policy sel_policy[KESP_SEL_A_MAX + 1] = {
+	[KESP_SEL_A_FAMILY] = { .type = NLA_U16 },
+	[KESP_SEL_A_SRC_START] = { .type = NLA_BINARY, .len = 16 },
+	[KESP_SEL_A_SRC_END] = { .type = NLA_BINARY, .len = 16 },
+	[KESP_SEL_A_DST_START] = { .type = NLA_BINARY, .len = 16 },
+	[KESP_SEL_A_DST_END] = { .type = NLA_BINARY, .len = 16 },
+	[KESP_SEL_A_PROTO] = { .type = NLA_U8 },
+	[KESP_SEL_A_SPORT_START] = { .type = NLA_U16 },
+	[KESP_SEL_A_SPORT_END] = { .type = NLA_U16 },
+	[KESP_SEL_A_DPORT_START] = { .type = NLA_U16 },
+	[KESP_SEL_A_DPORT_END] = { .type = NLA_U16 },
+};
+
 static const struct nla_policy sa_policy[KESP_SA_A_MAX + 1] = {
 	[KESP_SA_A_IFINDEX] = { .type = NLA_U32 },
 	[KESP_SA_A_ID] = NLA_POLICY_MIN(NLA_U32, 1),
@@ -227,6 +240,42 @@ static int put_counters(struct sk_buff *skb, const struct kesp_sa *sa)
 	return 0;
 }
 
+static int put_selectors(struct sk_buff *skb, const struct kesp_sa *sa)
+{
+	const struct kesp_sel_set *sels;
+	struct nlattr *list, *one;
+	u32 i;
+
+	sels = rcu_dereference_protected(sa->sels,
+		lockdep_is_held(&kesp_underlay(sa->kd)->sad_lock));
+	if (!sels)
+		return 0;
+	list = nla_nest_start(skb, KESP_SA_A_SELECTORS);
+	if (!list)
+		return -EMSGSIZE;
+	for (i = 0; i < sels->n; i++) {
+		const struct kesp_sel *sel = &sels->sel[i];
+		int alen = sel->family == AF_INET ? 4 : 16;
+
+		one = nla_nest_start(skb, KESP_SELECTORS_A_SELECTOR);
+		if (!one ||
+		    nla_put_u16(skb, KESP_SEL_A_FAMILY, sel->family) ||
+		    nla_put(skb, KESP_SEL_A_SRC_START, alen, sel->src_start) ||
+		    nla_put(skb, KESP_SEL_A_SRC_END, alen, sel->src_end) ||
+		    nla_put(skb, KESP_SEL_A_DST_START, alen, sel->dst_start) ||
+		    nla_put(skb, KESP_SEL_A_DST_END, alen, sel->dst_end) ||
+		    nla_put_u8(skb, KESP_SEL_A_PROTO, sel->proto) ||
+		    nla_put_u16(skb, KESP_SEL_A_SPORT_START, sel->sport_start) ||
+		    nla_put_u16(skb, KESP_SEL_A_SPORT_END, sel->sport_end) ||
+		    nla_put_u16(skb, KESP_SEL_A_DPORT_START, sel->dport_start) ||
+		    nla_put_u16(skb, KESP_SEL_A_DPORT_END, sel->dport_end))
+			return -EMSGSIZE;
+		nla_nest_end(skb, one);
+	}
+	nla_nest_end(skb, list);
+	return 0;
+}
+
 /* Never puts key material: keys live only inside the crypto transform. */
 static int fill_sa(struct sk_buff *skb, const struct kesp_sa *sa, u32 portid,
 		   u32 seq, int flags)
@@ -240,12 +289,10 @@ static int fill_sa(struct sk_buff *skb, const struct kesp_sa *sa, u32 portid,
 			  KESP_CMD_SA_GET);
 	if (!hdr)
 		return -EMSGSIZE;
-	/* Addresses may change under SA_UPDATE, the sequence on every packet. */
-	spin_lock_bh(&mut->lock);
+	/* Addresses change only under sad_lock, which the caller holds. */
 	src = sa->src;
 	dst = sa->dst;
-	sa_seq = sa->seq;
-	spin_unlock_bh(&mut->lock);
+	sa_seq = kesp_sa_seq(mut);
 
 	if (nla_put_u32(skb, KESP_SA_A_IFINDEX, sa->kd->dev->ifindex) ||
 	    nla_put_u32(skb, KESP_SA_A_ID, sa->id) ||
@@ -271,6 +318,7 @@ static int fill_sa(struct sk_buff *skb, const struct kesp_sa *sa, u32 portid,
 	    nla_put_u64_64bit(skb, KESP_SA_A_SEQ, sa_seq, KESP_SA_A_PAD) ||
 	    (sa->dir == KESP_DIR_OUT &&
 	     nla_put_u32(skb, KESP_SA_A_PRIORITY, sa->priority)) ||
+	    put_selectors(skb, sa) ||
 	    put_lifetime(skb, &sa->lft) ||
 	    nla_put_u64_64bit(skb, KESP_SA_A_ADD_TIME, sa->add_time,
 			      KESP_SA_A_PAD) ||
@@ -331,6 +379,118 @@ static int parse_endpoints(struct nlattr **attrs, union kesp_addr *src,
 		return -EINVAL;
 	}
 	*family = src_family;
+	return 0;
+}
+
+/* An address range of a selector; absent means the whole family. */
+static int parse_sel_range(struct nlattr *start, struct nlattr *end,
+			   u16 family, u8 *out_start, u8 *out_end,
+			   struct netlink_ext_ack *extack)
+{
+	int alen = family == AF_INET ? 4 : 16;
+
+	if (!start && !end) {
+		memset(out_end, 0xff, alen);
+		return 0;
+	}
+	if (!start || !end) {
+		NL_SET_ERR_MSG_ATTR(extack, start ?: end,
+				    "an address range needs both its start and its end");
+		return -EINVAL;
+	}
+	if (nla_len(start) != alen || nla_len(end) != alen) {
+		NL_SET_ERR_MSG_ATTR(extack, nla_len(start) != alen ? start : end,
+				    "selector address length does not match its family");
+		return -EINVAL;
+	}
+	memcpy(out_start, nla_data(start), alen);
+	memcpy(out_end, nla_data(end), alen);
+	return 0;
+}
+
+static int parse_one_selector(struct nlattr *nest, struct kesp_sel *sel,
+			      struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[KESP_SEL_A_MAX + 1];
+	int ret;
+
+	ret = nla_parse_nested(tb, KESP_SEL_A_MAX, nest, sel_policy, extack);
+	if (ret)
+		return ret;
+	memset(sel, 0, sizeof(*sel));
+	if (!tb[KESP_SEL_A_FAMILY]) {
+		NL_SET_ERR_MSG_ATTR(extack, nest, "a selector needs a family");
+		return -EINVAL;
+	}
+	sel->family = nla_get_u16(tb[KESP_SEL_A_FAMILY]);
+	if (sel->family != AF_INET && sel->family != AF_INET6) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KESP_SEL_A_FAMILY],
+				    "selector family is AF_INET or AF_INET6");
+		return -EAFNOSUPPORT;
+	}
+	ret = parse_sel_range(tb[KESP_SEL_A_SRC_START], tb[KESP_SEL_A_SRC_END],
+			      sel->family, sel->src_start, sel->src_end, extack);
+	if (!ret)
+		ret = parse_sel_range(tb[KESP_SEL_A_DST_START],
+				      tb[KESP_SEL_A_DST_END], sel->family,
+				      sel->dst_start, sel->dst_end, extack);
+	if (ret)
+		return ret;
+	if (tb[KESP_SEL_A_PROTO])
+		sel->proto = nla_get_u8(tb[KESP_SEL_A_PROTO]);
+	sel->sport_end = U16_MAX;
+	sel->dport_end = U16_MAX;
+	if (tb[KESP_SEL_A_SPORT_START])
+		sel->sport_start = nla_get_u16(tb[KESP_SEL_A_SPORT_START]);
+	if (tb[KESP_SEL_A_SPORT_END])
+		sel->sport_end = nla_get_u16(tb[KESP_SEL_A_SPORT_END]);
+	if (tb[KESP_SEL_A_DPORT_START])
+		sel->dport_start = nla_get_u16(tb[KESP_SEL_A_DPORT_START]);
+	if (tb[KESP_SEL_A_DPORT_END])
+		sel->dport_end = nla_get_u16(tb[KESP_SEL_A_DPORT_END]);
+	if (kesp_sel_validate(sel)) {
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "a selector range starts after it ends");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* KESP_SA_A_SELECTORS into a set (NULL for an empty nest: any packet). */
+static int parse_selectors(struct nlattr *nest, struct kesp_sel_set **out,
+			   struct netlink_ext_ack *extack)
+{
+	struct kesp_sel_set *set;
+	struct nlattr *attr;
+	int rem, n = 0, ret;
+
+	*out = NULL;
+	nla_for_each_nested(attr, nest, rem) {
+		if (nla_type(attr) != KESP_SELECTORS_A_SELECTOR) {
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "only KESP_SELECTORS_A_SELECTOR belongs in the selector list");
+			return -EINVAL;
+		}
+		n++;
+	}
+	if (n > KESP_SELECTORS_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack, nest, "too many selectors for one SA");
+		return -E2BIG;
+	}
+	if (!n)
+		return 0;
+	set = kzalloc(struct_size(set, sel, n), GFP_KERNEL);
+	if (!set)
+		return -ENOMEM;
+	nla_for_each_nested(attr, nest, rem) {
+		ret = parse_one_selector(attr, &set->sel[set->n], extack);
+		if (ret) {
+			kfree(set);
+			return ret;
+		}
+		set->n++;
+	}
+	*out = set;
 	return 0;
 }
 
@@ -492,12 +652,14 @@ static int parse_sa_params(struct genl_info *info, struct kesp_sa_params *p)
 			return -EINVAL;
 		}
 	}
-	if (attrs[KESP_SA_A_SELECTORS]) {
-		NL_SET_ERR_MSG_ATTR(extack, attrs[KESP_SA_A_SELECTORS],
-				    "selectors are not supported by this build yet");
-		return -EOPNOTSUPP;
-	}
-	return parse_lifetime(attrs[KESP_SA_A_LIFETIME], &p->lft, extack);
+	ret = parse_lifetime(attrs[KESP_SA_A_LIFETIME], &p->lft, extack);
+	if (ret)
+		return ret;
+	/* Last, so that nothing after it can fail and leak the set. */
+	if (attrs[KESP_SA_A_SELECTORS])
+		ret = parse_selectors(attrs[KESP_SA_A_SELECTORS], &p->sels,
+				      extack);
+	return ret;
 }
 
 static int reply_sa(struct genl_info *info, const struct kesp_sa *sa,
@@ -532,18 +694,20 @@ static int kesp_nl_sa_new_doit(struct sk_buff *skb, struct genl_info *info)
 		goto out_wipe;
 	}
 	kd = netdev_priv(dev);
-	ret = parse_sa_params(info, &p);
+	ret = parse_algs(info->attrs, &alg, info->extack);
 	if (!ret)
-		ret = parse_algs(info->attrs, &alg, info->extack);
+		ret = parse_sa_params(info, &p);
 	if (ret)
 		goto out;
 
 	mutex_lock(&kesp_underlay(kd)->sad_lock);
 	sa = kesp_sa_create(kd, &p, &alg, info->extack);
-	if (IS_ERR(sa))
+	if (IS_ERR(sa)) {
+		kfree(p.sels);	/* the SA takes the set only on success */
 		ret = PTR_ERR(sa);
-	else
+	} else {
 		ret = reply_sa(info, sa, &msg);
+	}
 	mutex_unlock(&kesp_underlay(kd)->sad_lock);
 	if (msg)
 		ret = genlmsg_reply(msg, info);
@@ -643,7 +807,7 @@ static int kesp_nl_sa_update_doit(struct sk_buff *skb, struct genl_info *info)
 	static const int allowed[] = { KESP_SA_A_IFINDEX, KESP_SA_A_ID,
 				       KESP_SA_A_DIR, KESP_SA_A_SPI,
 				       KESP_SA_A_SRC, KESP_SA_A_DST,
-				       KESP_SA_A_LIFETIME };
+				       KESP_SA_A_LIFETIME, KESP_SA_A_SELECTORS };
 	struct nlattr **attrs = info->attrs;
 	struct kesp_lifetime lft;
 	union kesp_addr src, dst;
@@ -664,7 +828,7 @@ static int kesp_nl_sa_update_doit(struct sk_buff *skb, struct genl_info *info)
 			;
 		if (j == ARRAY_SIZE(allowed)) {
 			NL_SET_ERR_MSG_ATTR(info->extack, attrs[i],
-					    "only addresses and lifetimes of an SA can change");
+					    "only addresses, selectors and lifetimes of an SA can change");
 			ret = -EINVAL;
 			goto out_wipe;
 		}
@@ -714,8 +878,19 @@ static int kesp_nl_sa_update_doit(struct sk_buff *skb, struct genl_info *info)
 				     info->extack);
 		if (ret)
 			goto out_unlock;
-		sa->lft = lft;
 	}
+	if (attrs[KESP_SA_A_SELECTORS]) {
+		struct kesp_sel_set *sels;
+
+		ret = parse_selectors(attrs[KESP_SA_A_SELECTORS], &sels,
+				      info->extack);
+		if (!ret)
+			ret = kesp_sa_set_selectors(sa, sels);
+		if (ret)
+			goto out_unlock;
+	}
+	if (attrs[KESP_SA_A_LIFETIME])
+		sa->lft = lft;
 	if (move) {
 		spin_lock_bh(&sa->lock);
 		sa->family = family;

@@ -35,6 +35,7 @@ static void sa_free_work(struct work_struct *work)
 
 	crypto_free_aead(sa->aead);
 	free_percpu(sa->stats);
+	kfree(rcu_dereference_protected(sa->sels, true));
 	dev_put(sa->kd->dev);
 	kfree_sensitive(sa);
 }
@@ -64,6 +65,114 @@ void kesp_sa_read_stats(const struct kesp_sa *sa, u64 *packets, u64 *bytes)
 		*packets += p;
 		*bytes += b;
 	}
+}
+
+/* The highest sequence number sent (outbound) or received (inbound). */
+u64 kesp_sa_seq(struct kesp_sa *sa)
+{
+	u64 seq;
+
+	spin_lock_bh(&sa->lock);
+	seq = sa->dir == KESP_DIR_OUT ? sa->seq : sa->replay.top;
+	spin_unlock_bh(&sa->lock);
+	return seq;
+}
+
+/* Match-everything selectors of one family, for an SA that gave none. */
+static void sel_any(struct kesp_sel *sel, u16 family)
+{
+	memset(sel, 0, sizeof(*sel));
+	sel->family = family;
+	memset(sel->src_end, 0xff, family == AF_INET ? 4 : 16);
+	memset(sel->dst_end, 0xff, family == AF_INET ? 4 : 16);
+	sel->sport_end = U16_MAX;
+	sel->dport_end = U16_MAX;
+}
+
+/* Puts an outbound SA's selectors into its device's lookup table. */
+static int seltab_add(struct kesp_sa *sa, const struct kesp_sel_set *sels)
+{
+	struct kesp_seltab *tab = sa->kd->seltab;
+	struct kesp_sel any;
+	u32 i;
+	int ret = 0;
+
+	if (!sels) {
+		sel_any(&any, AF_INET);
+		ret = kesp_seltab_insert(tab, &any, sa->priority, sa);
+		sel_any(&any, AF_INET6);
+		if (!ret)
+			ret = kesp_seltab_insert(tab, &any, sa->priority, sa);
+	}
+	for (i = 0; !ret && sels && i < sels->n; i++)
+		ret = kesp_seltab_insert(tab, &sels->sel[i], sa->priority, sa);
+	if (ret)
+		kesp_seltab_remove(tab, sa);
+	return ret;
+}
+
+/*
+ * Replaces the SA's selectors with SELS (NULL: any packet), taking it over
+ * whether or not this succeeds.
+ */
+int kesp_sa_set_selectors(struct kesp_sa *sa, struct kesp_sel_set *sels)
+{
+	struct kesp_net *kn = kesp_underlay(sa->kd);
+	struct kesp_sel_set *old;
+	int ret = 0;
+
+	lockdep_assert_held(&kn->sad_lock);
+	if (sa->dir == KESP_DIR_OUT) {
+		/* Packets may miss the SA for a moment; none is misrouted. */
+		kesp_seltab_remove(sa->kd->seltab, sa);
+		ret = seltab_add(sa, sels);
+		if (ret) {
+			kfree(sels);
+			old = rcu_dereference_protected(sa->sels,
+						lockdep_is_held(&kn->sad_lock));
+			seltab_add(sa, old);
+			return ret;
+		}
+	}
+	old = rcu_replace_pointer(sa->sels, sels,
+				  lockdep_is_held(&kn->sad_lock));
+	if (old)
+		kfree_rcu(old, rcu);
+	return 0;
+}
+
+/* The best outbound SA for FLOW, with a reference, or NULL. */
+struct kesp_sa *kesp_sa_select_out(struct kesp_device *kd,
+				   const struct kesp_flow *flow)
+{
+	struct kesp_sa *sa;
+
+	rcu_read_lock();
+	sa = kesp_seltab_lookup(kd->seltab, flow);
+	if (sa && !refcount_inc_not_zero(&sa->refcnt))
+		sa = NULL;
+	rcu_read_unlock();
+	return sa;
+}
+
+/* RFC 4301 5.2: a decrypted packet must match one of its SA's selectors. */
+bool kesp_sa_inbound_allowed(struct kesp_sa *sa, struct sk_buff *skb)
+{
+	const struct kesp_sel_set *sels;
+	struct kesp_flow flow;
+	bool allowed = false;
+	u32 i;
+
+	if (!kesp_flow_from_skb(skb, &flow))
+		return false;
+	rcu_read_lock();
+	sels = rcu_dereference(sa->sels);
+	if (!sels)
+		allowed = true;
+	for (i = 0; sels && i < sels->n && !allowed; i++)
+		allowed = kesp_sel_match(&sels->sel[i], &flow);
+	rcu_read_unlock();
+	return allowed;
 }
 
 /* Reservations are xarray value entries holding their expiry second. */
@@ -145,6 +254,7 @@ struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
 		ret = -ENOMEM;
 		goto err_free;
 	}
+	sa->flags = p->flags;	/* ESN chooses the crypto template */
 	ret = kesp_crypto_setup(sa, alg, extack);
 	if (ret)
 		goto err_free;
@@ -166,6 +276,8 @@ struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
 	sa->dst = p->dst;
 	sa->lft = p->lft;
 	sa->add_time = ktime_get_boottime_seconds();
+	kesp_replay_init(&sa->replay, p->replay_window,
+			 p->flags & KESP_SA_F_ESN, p->dir == KESP_DIR_IN ? p->seq : 0);
 
 	ret = xa_alloc_cyclic(&kd->sas, &sa->id, sa, xa_limit_32b,
 			      &kd->next_sa_id, GFP_KERNEL);
@@ -173,24 +285,31 @@ struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
 		NL_SET_ERR_MSG(extack, "no free SA id on this device");
 		goto err_crypto;
 	}
+	if (p->dir == KESP_DIR_OUT) {
+		ret = seltab_add(sa, p->sels);
+		if (ret) {
+			NL_SET_ERR_MSG(extack, "no memory for the selectors");
+			goto err_id;
+		}
+	}
 	if (p->dir == KESP_DIR_IN) {
 		/* Replaces a reservation of this SPI, if there was one. */
 		ret = xa_err(xa_store(&kn->in_spis, sa->spi, sa, GFP_KERNEL));
-		if (ret) {
-			xa_erase(&kd->sas, sa->id);
-			goto err_crypto;
-		}
 	} else {
 		sa->next_same_spi = xa_load(&kd->out_spis, sa->spi);
 		ret = xa_err(xa_store(&kd->out_spis, sa->spi, sa, GFP_KERNEL));
-		if (ret) {
-			xa_erase(&kd->sas, sa->id);
-			goto err_crypto;
-		}
 	}
+	if (ret)
+		goto err_seltab;
+	RCU_INIT_POINTER(sa->sels, p->sels);
 	dev_hold(kd->dev);
 	return sa;
 
+err_seltab:
+	if (p->dir == KESP_DIR_OUT)
+		kesp_seltab_remove(kd->seltab, sa);
+err_id:
+	xa_erase(&kd->sas, sa->id);
 err_crypto:
 	crypto_free_aead(sa->aead);
 err_free:
@@ -207,6 +326,8 @@ void kesp_sa_unlink(struct kesp_sa *sa)
 
 	lockdep_assert_held(&kn->sad_lock);
 	xa_erase(&kd->sas, sa->id);
+	if (sa->dir == KESP_DIR_OUT)
+		kesp_seltab_remove(kd->seltab, sa);
 	if (sa->dir == KESP_DIR_IN) {
 		xa_cmpxchg(&kn->in_spis, sa->spi, sa, NULL, GFP_KERNEL);
 	} else {

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the ESP output and input paths share: the per-packet temporary
+ * (context, IV copy, crypto request and scatterlist in one allocation, as
+ * esp4.c does) and the layout of the associated data.
+ *
+ * The AEAD sees [SPI][seq_hi (ESN only)][seq_lo][IV] as associated data
+ * (the rfc4106, rfc7539esp and authenc(esn) templates all take the IV as
+ * the last bytes of it) followed by the payload. On the wire seq_hi is not
+ * sent, so with ESN the header is widened by 4 bytes in place while the
+ * crypto runs: the SPI moves 4 bytes to the front and seq_hi takes its
+ * slot.
+ */
+#ifndef KESP_ESP_H
+#define KESP_ESP_H
+
+#include <crypto/aead.h>
+#include <linux/scatterlist.h>
+#include <linux/skbuff.h>
+
+#include "kesp.h"
+
+#define ESP_HDR_LEN 8		/* SPI and sequence number */
+#define ESP_MAX_IV_LEN 16
+
+struct esp_ctx {
+	struct kesp_sa *sa;
+	struct dst_entry *route;	/* output: where the packet goes */
+	union kesp_addr saddr, daddr;	/* output: outer addresses */
+	u64 seq;
+	unsigned int inner_len;		/* for statistics and lifetimes */
+	u8 outer_family;
+	u8 outer_dsfield;		/* output: outer TOS; input: as received */
+	__be16 df;			/* output: outer IPv4 DF */
+	u8 ad_len;			/* associated data without the IV */
+	u8 iv[ESP_MAX_IV_LEN] __aligned(8);
+};
+
+/* skb->cb while a packet is in the crypto layer. */
+struct kesp_skb_cb {
+	struct esp_ctx *ctx;
+};
+
+static inline struct kesp_skb_cb *kesp_cb(struct sk_buff *skb)
+{
+	BUILD_BUG_ON(sizeof(struct kesp_skb_cb) > sizeof(skb->cb));
+	return (struct kesp_skb_cb *)skb->cb;
+}
+
+static inline struct aead_request *esp_ctx_req(struct esp_ctx *ctx)
+{
+	return (struct aead_request *)ALIGN((unsigned long)(ctx + 1),
+					    crypto_tfm_ctx_alignment());
+}
+
+static inline struct scatterlist *esp_ctx_sg(struct esp_ctx *ctx,
+					     struct crypto_aead *aead)
+{
+	unsigned long req_end = (unsigned long)(esp_ctx_req(ctx) + 1) +
+				crypto_aead_reqsize(aead);
+
+	return (struct scatterlist *)ALIGN(req_end,
+					   __alignof__(struct scatterlist));
+}
+
+/* One GFP_ATOMIC allocation per packet: context, request, NSG entries. */
+static inline struct esp_ctx *esp_ctx_alloc(struct crypto_aead *aead,
+					    int nsg)
+{
+	size_t len = sizeof(struct esp_ctx);
+
+	len = ALIGN(len, crypto_tfm_ctx_alignment());
+	len += sizeof(struct aead_request) + crypto_aead_reqsize(aead);
+	len = ALIGN(len, __alignof__(struct scatterlist));
+	len += sizeof(struct scatterlist) * nsg;
+	return kzalloc(len, GFP_ATOMIC);
+}
+
+static inline bool kesp_sa_esn(const struct kesp_sa *sa)
+{
+	return sa->flags & KESP_SA_F_ESN;
+}
+
+/* Bytes of associated data before the IV: SPI, [seq_hi,] seq_lo. */
+static inline unsigned int esp_ad_len(const struct kesp_sa *sa)
+{
+	return ESP_HDR_LEN + (kesp_sa_esn(sa) ? 4 : 0);
+}
+
+static inline void kesp_sa_count(struct kesp_sa *sa, unsigned int bytes)
+{
+	struct kesp_sa_stats *s = this_cpu_ptr(sa->stats);
+
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_inc(&s->packets);
+	u64_stats_add(&s->bytes, bytes);
+	u64_stats_update_end(&s->syncp);
+}
+
+static inline void kesp_sa_error(struct kesp_sa *sa, enum kesp_sa_error e)
+{
+	atomic64_inc(&sa->errors[e]);
+}
+
+#endif /* KESP_ESP_H */

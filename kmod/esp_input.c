@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Inbound ESP. We sit in the kernel's ESP protocol chain ahead of esp4 and
+ * esp6 and answer -EINVAL for SPIs we do not own, so XFRM keeps receiving
+ * its own SAs in the same namespace. An ESP packet for one of our SAs is
+ * checked against the replay window, decrypted, checked again (RFC 4303
+ * 3.4.3: the window only advances once the ICV verifies), stripped, and
+ * its inner packet delivered on the SA's device if it matches the SA's
+ * selectors. Anything that fails is counted and dropped, never delivered.
+ */
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <net/dsfield.h>
+#include <net/inet_ecn.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/xfrm.h>
+
+#include "esp.h"
+
+/* Ahead of esp4/esp6 (priority 0) and IPcomp/tunnel handlers. */
+#define KESP_ESP_PRIORITY 10
+
+static bool outer_matches(const struct kesp_sa *sa, struct sk_buff *skb)
+{
+	if (skb->protocol == htons(ETH_P_IP))
+		return sa->family == AF_INET && ip_hdr(skb)->daddr == sa->dst.ip4;
+	return sa->family == AF_INET6 &&
+	       ipv6_addr_equal(&ipv6_hdr(skb)->daddr, &sa->dst.ip6);
+}
+
+static u8 outer_dsfield(struct sk_buff *skb)
+{
+	return skb->protocol == htons(ETH_P_IP) ?
+	       ipv4_get_dsfield(ip_hdr(skb)) : ipv6_get_dsfield(ipv6_hdr(skb));
+}
+
+/* RFC 4303 2.4: padding bytes are 1, 2, 3, ... */
+static bool padding_ok(struct sk_buff *skb, unsigned int off, u8 padlen)
+{
+	u8 pad[255];
+	unsigned int i;
+
+	if (skb_copy_bits(skb, off, pad, padlen))
+		return false;
+	for (i = 0; i < padlen; i++)
+		if (pad[i] != i + 1)
+			return false;
+	return true;
+}
+
+/* The decrypted inner packet of a tunnel-mode SA, made ready for delivery. */
+static int inner_packet(struct kesp_sa *sa, struct sk_buff *skb, u8 nexthdr,
+			u8 outer_ds)
+{
+	bool set_ce = false;
+	u8 inner_ds;
+
+	skb_reset_network_header(skb);
+	if (nexthdr == IPPROTO_IPIP) {
+		if (!pskb_may_pull(skb, sizeof(struct iphdr)) ||
+		    ip_hdr(skb)->version != 4 || ip_hdr(skb)->ihl < 5 ||
+		    ntohs(ip_hdr(skb)->tot_len) > skb->len)
+			return -EINVAL;
+		if (pskb_trim(skb, ntohs(ip_hdr(skb)->tot_len)))
+			return -ENOMEM;
+		skb->protocol = htons(ETH_P_IP);
+		inner_ds = ipv4_get_dsfield(ip_hdr(skb));
+	} else if (nexthdr == IPPROTO_IPV6) {
+		if (!pskb_may_pull(skb, sizeof(struct ipv6hdr)) ||
+		    ipv6_hdr(skb)->version != 6 ||
+		    ntohs(ipv6_hdr(skb)->payload_len) + sizeof(struct ipv6hdr) >
+		    skb->len)
+			return -EINVAL;
+		if (pskb_trim(skb, ntohs(ipv6_hdr(skb)->payload_len) +
+				   sizeof(struct ipv6hdr)))
+			return -ENOMEM;
+		skb->protocol = htons(ETH_P_IPV6);
+		inner_ds = ipv6_get_dsfield(ipv6_hdr(skb));
+	} else {
+		return -EPROTONOSUPPORT;
+	}
+	/* RFC 6040 decapsulation: CE on a not-ECT inner packet is a drop. */
+	if (__INET_ECN_decapsulate(outer_ds, inner_ds, &set_ce) == 2)
+		return -EINVAL;
+	if (set_ce) {
+		if (skb->protocol == htons(ETH_P_IP))
+			IP_ECN_set_ce(ip_hdr(skb));
+		else
+			IP6_ECN_set_ce(skb, ipv6_hdr(skb));
+	}
+	return 0;
+}
+
+static void esp_input_finish(struct sk_buff *skb, int err)
+{
+	struct esp_ctx *ctx = kesp_cb(skb)->ctx;
+	struct kesp_sa *sa = ctx->sa;
+	struct net_device *dev = sa->kd->dev;
+	unsigned int hdr_len = ctx->ad_len + sa->iv_len;
+	u8 trailer[2], padlen, nexthdr;
+
+	if (err) {
+		kesp_sa_error(sa, err == -EBADMSG ? KESP_ERR_AUTH : KESP_ERR_OTHER);
+		goto drop;
+	}
+	spin_lock(&sa->lock);
+	err = kesp_replay_advance(&sa->replay, ctx->seq);
+	spin_unlock(&sa->lock);
+	if (err) {
+		kesp_sa_error(sa, KESP_ERR_REPLAY);
+		goto drop;
+	}
+
+	if (skb_copy_bits(skb, skb->len - sa->icv_len - 2, trailer, 2))
+		goto drop_other;
+	padlen = trailer[0];
+	nexthdr = trailer[1];
+	if (hdr_len + padlen + 2 + sa->icv_len > skb->len ||
+	    !padding_ok(skb, skb->len - sa->icv_len - 2 - padlen, padlen)) {
+		kesp_sa_error(sa, KESP_ERR_PADDING);
+		goto drop;
+	}
+	if (pskb_trim(skb, skb->len - sa->icv_len - 2 - padlen))
+		goto drop_other;
+	__skb_pull(skb, hdr_len);
+
+	if (inner_packet(sa, skb, nexthdr, ctx->outer_dsfield))
+		goto drop_other;
+	if (!kesp_sa_inbound_allowed(sa, skb)) {
+		kesp_sa_error(sa, KESP_ERR_SELECTOR);
+		goto drop;
+	}
+
+	skb_scrub_packet(skb, !net_eq(dev_net(skb->dev), dev_net(dev)));
+	skb->dev = dev;
+	skb->pkt_type = PACKET_HOST;
+	skb->ip_summed = CHECKSUM_NONE;
+	skb_reset_transport_header(skb);
+	kesp_sa_count(sa, skb->len);
+	dev_sw_netstats_rx_add(dev, skb->len);
+	netif_rx(skb);
+	goto out;
+
+drop_other:
+	kesp_sa_error(sa, KESP_ERR_OTHER);
+drop:
+	DEV_STATS_INC(dev, rx_errors);
+	kfree_skb(skb);
+out:
+	kesp_sa_put(sa);
+	kfree(ctx);
+}
+
+static void esp_input_done(COMPAT_CRYPTO_DONE_ARG(arg), int err)
+{
+	struct sk_buff *skb = compat_crypto_done_data(arg);
+
+	if (err == -EINPROGRESS)
+		return;
+	local_bh_disable();
+	esp_input_finish(skb, err);
+	local_bh_enable();
+}
+
+/*
+ * SKB starts at the ESP header. Returns -EINVAL when the packet is not
+ * ours (the next handler, normally XFRM's, gets it), else 0: consumed.
+ */
+static int esp_input(struct sk_buff *skb)
+{
+	struct kesp_net *kn = kesp_net(dev_net(skb->dev));
+	unsigned int block, payload, ad_len;
+	struct sk_buff *trailer;
+	struct aead_request *req;
+	struct scatterlist *sg;
+	struct esp_ctx *ctx;
+	struct kesp_sa *sa;
+	u32 spi, seq_lo;
+	u64 seq;
+	u8 *hdr;
+	int nsg, err;
+
+	if (!pskb_may_pull(skb, ESP_HDR_LEN))
+		return -EINVAL;
+	spi = get_unaligned_be32(skb->data);
+	rcu_read_lock();
+	sa = xa_load(&kn->in_spis, spi);
+	if (!sa || xa_is_value(sa) || !outer_matches(sa, skb) ||
+	    !refcount_inc_not_zero(&sa->refcnt)) {
+		rcu_read_unlock();
+		return -EINVAL;
+	}
+	rcu_read_unlock();
+
+	block = max_t(unsigned int, sa->block, 4);
+	ad_len = esp_ad_len(sa);
+	if (skb->len < ESP_HDR_LEN + sa->iv_len + sa->icv_len + 2)
+		goto drop_other;
+	payload = skb->len - ESP_HDR_LEN - sa->iv_len - sa->icv_len;
+	if (payload % block)
+		goto drop_other;
+
+	/* RFC 4303 3.4.3: replays are dropped before any crypto work. */
+	seq_lo = get_unaligned_be32(skb->data + 4);
+	spin_lock(&sa->lock);
+	err = kesp_replay_check(&sa->replay, seq_lo, &seq);
+	spin_unlock(&sa->lock);
+	ctx = NULL;
+	if (err) {
+		kesp_sa_error(sa, KESP_ERR_REPLAY);
+		goto drop;
+	}
+
+	nsg = skb_cow_data(skb, 0, &trailer);
+	if (nsg < 0)
+		goto drop_other;
+	ctx = esp_ctx_alloc(sa->aead, nsg);
+	if (!ctx)
+		goto drop_other;
+	ctx->sa = sa;
+	ctx->seq = seq;
+	ctx->ad_len = ad_len;
+	ctx->outer_dsfield = outer_dsfield(skb);
+	kesp_cb(skb)->ctx = ctx;
+
+	if (kesp_sa_esn(sa)) {
+		/*
+		 * Widen the header by 4 bytes in place: the outer IP header
+		 * before it is no longer needed (its DS field is saved).
+		 */
+		hdr = skb_push(skb, 4);
+		put_unaligned_be32(spi, hdr);
+		put_unaligned_be32(upper_32_bits(ctx->seq), hdr + 4);
+	}
+	hdr = skb->data;
+	memcpy(ctx->iv, hdr + ad_len, sa->iv_len);
+
+	req = esp_ctx_req(ctx);
+	sg = esp_ctx_sg(ctx, sa->aead);
+	sg_init_table(sg, nsg);
+	err = skb_to_sgvec(skb, sg, 0, skb->len);
+	if (unlikely(err < 0))
+		goto drop_other;
+	aead_request_set_tfm(req, sa->aead);
+	aead_request_set_callback(req, 0, esp_input_done, skb);
+	aead_request_set_crypt(req, sg, sg, payload + sa->icv_len, ctx->iv);
+	aead_request_set_ad(req, ad_len + sa->iv_len);
+	err = crypto_aead_decrypt(req);
+	if (err == -EINPROGRESS)
+		return 0;
+	esp_input_finish(skb, err);
+	return 0;
+
+drop_other:
+	kesp_sa_error(sa, KESP_ERR_OTHER);
+drop:
+	DEV_STATS_INC(sa->kd->dev, rx_errors);
+	kfree(ctx);
+	kfree_skb(skb);
+	kesp_sa_put(sa);
+	return 0;
+}
+
+/* Not ours: these return "next handler" for everything. */
+static int esp_input_encap(struct sk_buff *skb, int nexthdr, __be32 spi,
+			   int encap_type)
+{
+	return -EINVAL;
+}
+
+static int esp_cb(struct sk_buff *skb, int err)
+{
+	return 1;
+}
+
+static int esp4_err(struct sk_buff *skb, u32 info)
+{
+	return -ENOENT;
+}
+
+static int esp6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
+		    u8 code, int offset, __be32 info)
+{
+	return -ENOENT;
+}
+
+static struct xfrm4_protocol esp4_handler = {
+	.handler = esp_input,
+	.input_handler = esp_input_encap,
+	.cb_handler = esp_cb,
+	.err_handler = esp4_err,
+	.priority = KESP_ESP_PRIORITY,
+};
+
+static struct xfrm6_protocol esp6_handler = {
+	.handler = esp_input,
+	.input_handler = esp_input_encap,
+	.cb_handler = esp_cb,
+	.err_handler = esp6_err,
+	.priority = KESP_ESP_PRIORITY,
+};
+
+int __init kesp_esp_input_init(void)
+{
+	int ret;
+
+	ret = xfrm4_protocol_register(&esp4_handler, IPPROTO_ESP);
+	if (ret)
+		return ret;
+	ret = xfrm6_protocol_register(&esp6_handler, IPPROTO_ESP);
+	if (ret)
+		xfrm4_protocol_deregister(&esp4_handler, IPPROTO_ESP);
+	return ret;
+}
+
+void kesp_esp_input_uninit(void)
+{
+	xfrm6_protocol_deregister(&esp6_handler, IPPROTO_ESP);
+	xfrm4_protocol_deregister(&esp4_handler, IPPROTO_ESP);
+}

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Outbound ESP (RFC 4303), tunnel and transport mode, IPv4 and IPv6 outer:
+ * a packet routed into a kesp device, its SA chosen, leaves as ESP from
+ * the device's underlay namespace.
+ */
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/random.h>
+#include <net/dsfield.h>
+#include <net/icmp.h>
+#include <net/inet_ecn.h>
+#include <net/ip.h>
+#include <net/ip6_route.h>
+#include <net/ipv6.h>
+#include <net/route.h>
+
+#include "esp.h"
+
+/* Headers an outer packet adds before the ESP header. */
+static unsigned int outer_hdr_len(u8 family)
+{
+	return family == AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+}
+
+static struct dst_entry *route_outer(struct kesp_sa *sa, struct esp_ctx *ctx)
+{
+	struct net *net = sa->kd->underlay_net;
+
+	if (ctx->outer_family == AF_INET) {
+		struct flowi4 fl4 = {
+			.daddr = ctx->daddr.ip4,
+			.saddr = ctx->saddr.ip4,
+			.flowi4_proto = IPPROTO_ESP,
+		};
+		struct rtable *rt = ip_route_output_key(net, &fl4);
+
+		return IS_ERR(rt) ? ERR_CAST(rt) : &rt->dst;
+	} else {
+		struct flowi6 fl6 = {
+			.daddr = ctx->daddr.ip6,
+			.saddr = ctx->saddr.ip6,
+			.flowi6_proto = IPPROTO_ESP,
+		};
+		struct dst_entry *dst = ip6_route_output(net, NULL, &fl6);
+
+		if (dst->error) {
+			int err = dst->error;
+
+			dst_release(dst);
+			return ERR_PTR(err);
+		}
+		return dst;
+	}
+}
+
+/* Wire length of the ESP packet carrying PAYLOAD bytes. */
+static unsigned int esp_wire_len(const struct kesp_sa *sa, unsigned int payload)
+{
+	unsigned int block = max_t(unsigned int, sa->block, 4);
+
+	return ESP_HDR_LEN + sa->iv_len + ALIGN(payload + 2, block) +
+	       sa->icv_len;
+}
+
+/* The largest payload that fits an outer MTU, for ICMP "too big". */
+static unsigned int inner_mtu(const struct kesp_sa *sa, unsigned int mtu)
+{
+	unsigned int block = max_t(unsigned int, sa->block, 4);
+	unsigned int room = mtu - outer_hdr_len(sa->family) - ESP_HDR_LEN -
+			    sa->iv_len - sa->icv_len;
+
+	return round_down(room, block) - 2;
+}
+
+/*
+ * Tunnel mode: an inner packet too big for the path comes back to its
+ * sender as ICMP "fragmentation needed" / ICMPv6 "packet too big" when it
+ * may not be fragmented (IPv4 DF set, or IPv6). Returns true if it was.
+ */
+static bool too_big(struct kesp_sa *sa, struct sk_buff *skb,
+		    struct dst_entry *route)
+{
+	unsigned int mtu = dst_mtu(route);
+
+	if (esp_wire_len(sa, skb->len) + outer_hdr_len(sa->family) <= mtu)
+		return false;
+	if (skb->protocol == htons(ETH_P_IP)) {
+		if (!(ip_hdr(skb)->frag_off & htons(IP_DF)))
+			return false;	/* the outer packet will be fragmented */
+		icmp_ndo_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
+			      htonl(inner_mtu(sa, mtu)));
+	} else {
+		icmpv6_ndo_send(skb, ICMPV6_PKT_TOOBIG, 0,
+				max_t(u32, inner_mtu(sa, mtu), IPV6_MIN_MTU));
+	}
+	return true;
+}
+
+static void send_outer(struct sk_buff *skb, struct esp_ctx *ctx)
+{
+	struct kesp_sa *sa = ctx->sa;
+	struct net *net = sa->kd->underlay_net;
+	struct dst_entry *route = ctx->route;
+
+	ctx->route = NULL;
+	skb_scrub_packet(skb, !net_eq(net, dev_net(sa->kd->dev)));
+	skb_dst_set(skb, route);
+	skb_push(skb, outer_hdr_len(ctx->outer_family));
+	skb_reset_network_header(skb);
+	if (ctx->outer_family == AF_INET) {
+		struct iphdr *iph = ip_hdr(skb);
+
+		iph->version = 4;
+		iph->ihl = sizeof(*iph) >> 2;
+		iph->tos = ctx->outer_dsfield;
+		iph->tot_len = htons(skb->len);
+		iph->frag_off = ctx->df;
+		iph->ttl = ip4_dst_hoplimit(route);
+		iph->protocol = IPPROTO_ESP;
+		iph->saddr = ctx->saddr.ip4;
+		iph->daddr = ctx->daddr.ip4;
+		__ip_select_ident(net, iph, 1);
+		skb->protocol = htons(ETH_P_IP);
+		memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+		ip_local_out(net, NULL, skb);
+	} else {
+		struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+		ip6_flow_hdr(ip6h, ctx->outer_dsfield, 0);
+		ip6h->payload_len = htons(skb->len - sizeof(*ip6h));
+		ip6h->nexthdr = IPPROTO_ESP;
+		ip6h->hop_limit = ip6_dst_hoplimit(route);
+		ip6h->saddr = ctx->saddr.ip6;
+		ip6h->daddr = ctx->daddr.ip6;
+		skb->protocol = htons(ETH_P_IPV6);
+		memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
+		ip6_local_out(net, NULL, skb);
+	}
+}
+
+/* After encryption, sync or async: finish the packet and let go of it all. */
+static void esp_output_finish(struct sk_buff *skb, int err)
+{
+	struct esp_ctx *ctx = kesp_cb(skb)->ctx;
+	struct kesp_sa *sa = ctx->sa;
+	struct net_device *dev = sa->kd->dev;
+
+	if (err) {
+		net_dbg_ratelimited("kesp: %s: SA %u: encryption failed: %d\n",
+				    dev->name, sa->id, err);
+		kesp_sa_error(sa, KESP_ERR_OTHER);
+		DEV_STATS_INC(dev, tx_errors);
+		kfree_skb(skb);
+		goto out;
+	}
+	if (kesp_sa_esn(sa)) {
+		/* Back to the wire layout: the SPI takes seq_hi's slot. */
+		put_unaligned_be32(sa->spi, skb->data + 4);
+		__skb_pull(skb, 4);
+	}
+	kesp_sa_count(sa, ctx->inner_len);
+	dev_sw_netstats_tx_add(dev, 1, ctx->inner_len);
+	send_outer(skb, ctx);
+out:
+	dst_release(ctx->route);
+	kesp_sa_put(sa);
+	kfree(ctx);
+}
+
+static void esp_output_done(COMPAT_CRYPTO_DONE_ARG(arg), int err)
+{
+	struct sk_buff *skb = compat_crypto_done_data(arg);
+
+	/* A backlogged request being started, not finished. */
+	if (err == -EINPROGRESS)
+		return;
+	local_bh_disable();
+	esp_output_finish(skb, err);
+	local_bh_enable();
+}
+
+static u8 inner_dsfield(struct sk_buff *skb)
+{
+	return skb->protocol == htons(ETH_P_IP) ?
+	       ipv4_get_dsfield(ip_hdr(skb)) : ipv6_get_dsfield(ipv6_hdr(skb));
+}
+
+/*
+ * Encrypts SKB (an IP packet) with SA and sends it. Consumes the packet
+ * and the caller's reference on SA.
+ */
+void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb)
+{
+	struct net_device *dev = sa->kd->dev;
+	unsigned int block = max_t(unsigned int, sa->block, 4);
+	unsigned int payload, padlen, tailen, ad_len, i;
+	struct sk_buff *trailer;
+	struct aead_request *req;
+	struct scatterlist *sg;
+	struct dst_entry *route;
+	struct esp_ctx *ctx;
+	u8 *tail, *hdr, nexthdr;
+	int nsg, err;
+
+	ctx = esp_ctx_alloc(sa->aead, MAX_SKB_FRAGS + 2);
+	if (!ctx)
+		goto drop;
+	ctx->sa = sa;
+	kesp_cb(skb)->ctx = ctx;
+
+	spin_lock_bh(&sa->lock);
+	/* Sequence numbers never wrap: the SA is spent instead (RFC 4303). */
+	if (sa->seq >= (kesp_sa_esn(sa) ? U64_MAX : U32_MAX)) {
+		spin_unlock_bh(&sa->lock);
+		net_dbg_ratelimited("kesp: %s: SA %u: sequence numbers exhausted\n",
+				    dev->name, sa->id);
+		kesp_sa_error(sa, KESP_ERR_OTHER);
+		goto drop_ctx;
+	}
+	ctx->seq = ++sa->seq;
+	ctx->outer_family = sa->family;
+	ctx->saddr = sa->src;
+	ctx->daddr = sa->dst;
+	spin_unlock_bh(&sa->lock);
+
+	route = route_outer(sa, ctx);
+	if (IS_ERR(route)) {
+		DEV_STATS_INC(dev, tx_carrier_errors);
+		goto drop_ctx;
+	}
+	ctx->route = route;
+	if (route->dev == dev) {
+		/* The outer packet would be routed back into the tunnel. */
+		net_dbg_ratelimited("kesp: %s: SA %u: routing loop\n",
+				    dev->name, sa->id);
+		DEV_STATS_INC(dev, collisions);
+		goto drop_ctx;
+	}
+	if (too_big(sa, skb, route)) {
+		DEV_STATS_INC(dev, tx_dropped);
+		goto drop_ctx_quiet;
+	}
+
+	/* RFC 6040 normal mode: copy DSCP and ECN (CE becomes ECT(0)). */
+	ctx->outer_dsfield = INET_ECN_encapsulate(inner_dsfield(skb) &
+						  ~INET_ECN_MASK,
+						  inner_dsfield(skb));
+	ctx->df = skb->protocol == htons(ETH_P_IP) ?
+		  ip_hdr(skb)->frag_off & htons(IP_DF) : htons(IP_DF);
+	if (sa->mode == KESP_MODE_TUNNEL) {
+		nexthdr = skb->protocol == htons(ETH_P_IP) ? IPPROTO_IPIP :
+							   IPPROTO_IPV6;
+	} else {
+		/* Transport: only packets between the SA's own endpoints. */
+		nexthdr = 0;
+		goto drop_ctx;
+	}
+	skb_dst_drop(skb);
+
+	payload = skb->len;
+	ctx->inner_len = payload;
+	padlen = ALIGN(payload + 2, block) - payload - 2;
+	tailen = padlen + 2 + sa->icv_len;
+	ad_len = esp_ad_len(sa);
+	ctx->ad_len = ad_len;
+
+	if (skb_cow_head(skb, outer_hdr_len(sa->family) + ad_len +
+			      sa->iv_len + LL_RESERVED_SPACE(route->dev)))
+		goto drop_ctx;
+	nsg = skb_cow_data(skb, tailen, &trailer);
+	if (nsg < 0 || nsg > MAX_SKB_FRAGS + 1)
+		goto drop_ctx;
+
+	/* Trailer: monotonic padding (RFC 4303 2.4), pad length, next header. */
+	tail = pskb_put(skb, trailer, tailen);
+	for (i = 0; i < padlen; i++)
+		tail[i] = i + 1;
+	tail[padlen] = padlen;
+	tail[padlen + 1] = nexthdr;
+
+	hdr = skb_push(skb, ad_len + sa->iv_len);
+	put_unaligned_be32(sa->spi, hdr);
+	if (kesp_sa_esn(sa)) {
+		put_unaligned_be32(upper_32_bits(ctx->seq), hdr + 4);
+		put_unaligned_be32(lower_32_bits(ctx->seq), hdr + 8);
+	} else {
+		put_unaligned_be32(lower_32_bits(ctx->seq), hdr + 4);
+	}
+	/*
+	 * AEAD IVs are the sequence number: unique per key, which is all
+	 * GCM and ChaCha20-Poly1305 need (RFC 4106 3.1, RFC 7634 2). CBC
+	 * needs unpredictable IVs (RFC 3602 3).
+	 */
+	if (sa->iv_len == 8)
+		put_unaligned_be64(ctx->seq, ctx->iv);
+	else if (sa->iv_len)
+		get_random_bytes(ctx->iv, sa->iv_len);
+	memcpy(hdr + ad_len, ctx->iv, sa->iv_len);
+
+	req = esp_ctx_req(ctx);
+	sg = esp_ctx_sg(ctx, sa->aead);
+	sg_init_table(sg, nsg + 1);
+	err = skb_to_sgvec(skb, sg, 0, skb->len);
+	if (unlikely(err < 0))
+		goto drop_ctx;
+	aead_request_set_tfm(req, sa->aead);
+	aead_request_set_callback(req, 0, esp_output_done, skb);
+	aead_request_set_crypt(req, sg, sg, payload + padlen + 2, ctx->iv);
+	aead_request_set_ad(req, ad_len + sa->iv_len);
+	err = crypto_aead_encrypt(req);
+	if (err == -EINPROGRESS)
+		return;
+	esp_output_finish(skb, err);
+	return;
+
+drop_ctx:
+	DEV_STATS_INC(dev, tx_errors);
+drop_ctx_quiet:
+	dst_release(ctx->route);
+	kfree(ctx);
+drop:
+	kfree_skb(skb);
+	kesp_sa_put(sa);
+}

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What a packet offers to traffic selectors: family, addresses, protocol
+ * and ports (ICMP type and code for ICMP). Non-first fragments and
+ * protocols without ports carry none, so they match only selectors that
+ * allow any port (RFC 4301 4.4.1.1, OPAQUE).
+ */
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+
+#include "kesp.h"
+#include "selector.h"
+
+static void read_ports(struct sk_buff *skb, unsigned int off,
+		       struct kesp_flow *flow)
+{
+	u8 buf[4];
+
+	switch (flow->proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_SCTP:
+		if (skb_copy_bits(skb, off, buf, 4))
+			return;
+		flow->sport = get_unaligned_be16(buf);
+		flow->dport = get_unaligned_be16(buf + 2);
+		flow->has_ports = true;
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		if (skb_copy_bits(skb, off, buf, 2))
+			return;
+		flow->sport = buf[0];	/* type */
+		flow->dport = buf[1];	/* code */
+		flow->has_ports = true;
+		break;
+	}
+}
+
+/* Fills FLOW from the IP packet at skb's network header; false if malformed. */
+bool kesp_flow_from_skb(struct sk_buff *skb, struct kesp_flow *flow)
+{
+	unsigned int nh = skb_network_offset(skb);
+
+	memset(flow, 0, sizeof(*flow));
+	if (skb->protocol == htons(ETH_P_IP)) {
+		const struct iphdr *iph;
+
+		if (!pskb_may_pull(skb, nh + sizeof(*iph)))
+			return false;
+		iph = ip_hdr(skb);
+		if (iph->version != 4 || iph->ihl < 5)
+			return false;
+		flow->family = AF_INET;
+		flow->proto = iph->protocol;
+		memcpy(flow->src, &iph->saddr, 4);
+		memcpy(flow->dst, &iph->daddr, 4);
+		if (!(iph->frag_off & htons(IP_OFFSET)))
+			read_ports(skb, nh + iph->ihl * 4, flow);
+		return true;
+	}
+	if (skb->protocol == htons(ETH_P_IPV6)) {
+		const struct ipv6hdr *ip6h;
+		__be16 frag_off = 0;
+		u8 nexthdr;
+		int off;
+
+		if (!pskb_may_pull(skb, nh + sizeof(*ip6h)))
+			return false;
+		ip6h = ipv6_hdr(skb);
+		if (ip6h->version != 6)
+			return false;
+		flow->family = AF_INET6;
+		memcpy(flow->src, &ip6h->saddr, 16);
+		memcpy(flow->dst, &ip6h->daddr, 16);
+		nexthdr = ip6h->nexthdr;
+		off = ipv6_skip_exthdr(skb, nh + sizeof(*ip6h), &nexthdr,
+				       &frag_off);
+		if (off < 0)
+			return false;
+		flow->proto = nexthdr;
+		if (!(frag_off & htons(IP6_OFFSET)))
+			read_ports(skb, off, flow);
+		return true;
+	}
+	return false;
+}

@@ -1,0 +1,113 @@
+#!/bin/sh
+# Wire interoperability with the kernel's own XFRM: namespace a runs kesp
+# (configured with kespctl), namespace b runs XFRM (ip xfrm) with the same
+# keys. Every algorithm kesp claims, every outer/inner family combination;
+# traffic must flow both ways and the counters on both sides agree.
+. "$KESP_SRC/selftests/tests/lib.sh"
+
+hexkey() { printf '0x%s' "$(od -An -tx1 -N "$1" /dev/urandom | tr -d ' \n')"; }
+
+netns_add a b
+ip link add veth-a netns a type veth peer name veth-b netns b
+ip -n a link set veth-a up
+ip -n b link set veth-b up
+ip -n a addr add 192.168.100.1/24 dev veth-a
+ip -n b addr add 192.168.100.2/24 dev veth-b
+ip -n a addr add fd00:100::1/64 dev veth-a nodad
+ip -n b addr add fd00:100::2/64 dev veth-b nodad
+ip -n a link add kesp0 type kesp
+ip -n a link set kesp0 up
+ip -n a addr add 10.1.0.1/32 dev kesp0
+ip -n a addr add fd00:1::1/128 dev kesp0 nodad
+ip -n a route add 10.2.0.0/24 dev kesp0
+ip -n a route add fd00:2::/64 dev kesp0
+ip -n b link add inner type dummy
+ip -n b link set inner up
+ip -n b addr add 10.2.0.1/24 dev inner
+ip -n b addr add fd00:2::1/64 dev inner nodad
+ip -n b route add 10.1.0.0/24 via 192.168.100.1
+ip -n b route add fd00:1::/64 via fd00:100::1
+
+# xfrm_case NAME OUTER(4|6) INNER(4|6) ALG-ARGS...
+# ALG-ARGS are the same words for kespctl and ip xfrm state.
+case_n=0
+xfrm_case() {
+	name=$1 outer=$2 inner=$3
+	shift 3
+	case_n=$((case_n + 1))
+	out_spi=$((0x1000 + case_n)) in_spi=$((0x2000 + case_n))
+	if [ "$outer" = 4 ]; then ea=192.168.100.1 eb=192.168.100.2; else ea=fd00:100::1 eb=fd00:100::2; fi
+	if [ "$inner" = 4 ]; then
+		na=10.1.0.0/24 nb=10.2.0.0/24 ha=10.1.0.1 hb=10.2.0.1 ping=ping
+	else
+		na=fd00:1::/64 nb=fd00:2::/64 ha=fd00:1::1 hb=fd00:2::1 ping="ping -6"
+	fi
+	what="tunnel $name, IPv$inner in IPv$outer"
+	# XFRM needs to be told that an SA may carry another family inside.
+	xflags=""
+	[ "$inner" = "$outer" ] || xflags="flag af-unspec"
+
+	ip netns exec a $KESPCTL sa flush
+	ip -n b xfrm state flush
+	ip -n b xfrm policy flush
+	if ! out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir out src $ea dst $eb proto esp \
+			spi $out_spi mode tunnel reqid 1 "$@" sel src $na dst $nb 2>&1) ||
+		! out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir in src $eb dst $ea proto esp \
+			spi $in_spi mode tunnel reqid 1 "$@" sel src $nb dst $na 2>&1) ||
+		! out=$(ip -n b xfrm state add src $ea dst $eb proto esp spi $out_spi reqid 1 \
+			mode tunnel $xflags "$@" 2>&1) ||
+		! out=$(ip -n b xfrm state add src $eb dst $ea proto esp spi $in_spi reqid 1 \
+			mode tunnel $xflags "$@" 2>&1) ||
+		! out=$(ip -n b xfrm policy add src $nb dst $na dir out \
+			tmpl src $eb dst $ea proto esp reqid 1 mode tunnel 2>&1) ||
+		! out=$(ip -n b xfrm policy add src $na dst $nb dir in \
+			tmpl src $ea dst $eb proto esp reqid 1 mode tunnel 2>&1); then
+		fail "$what: configure" "$out"
+		return
+	fi
+	if ip netns exec a $ping -c 4 -i 0.2 -W 2 -I $ha $hb >/tmp/ping.out 2>&1; then
+		pass "$what: ping from kesp through XFRM and back"
+	else
+		fail "$what: ping from kesp through XFRM and back" "$(cat /tmp/ping.out)" \
+			"$(ip netns exec a $KESPCTL sa list 2>&1)" "$(ip -n b -s xfrm state 2>&1)" \
+			"$(ip -n a -s link show kesp0 2>&1)"
+		return
+	fi
+	# kesp sent 4 echo requests and received 4 replies; XFRM the reverse.
+	kesp=$(ip netns exec a $KESPCTL --json sa list | python3 -c '
+import json, sys
+d = {s["dir"]: s["counters"]["packets"] for s in json.load(sys.stdin)}
+print(d.get("out"), d.get("in"))')
+	xfrm=$(ip -n b -s xfrm state | python3 -c '
+import re, sys
+text = sys.stdin.read()
+# ip -s xfrm state: one block per SA, "src A dst B" first, then the lifetime
+# current line with "N(bytes), M(packets)".
+blocks = re.split(r"\n(?=src )", text)
+got = {}
+for b in blocks:
+    spi = re.search(r"spi (0x[0-9a-f]+)", b)
+    cur = re.search(r"(\d+)\(bytes\), (\d+)\(packets\)", b)
+    if spi and cur:
+        got[int(spi.group(1), 16)] = int(cur.group(2))
+print(got.get('"$out_spi"'), got.get('"$in_spi"'))')
+	same "$what: kesp sent 4 and received 4, XFRM received 4 and sent 4" "$kesp / $xfrm" "4 4 / 4 4"
+}
+
+K16=$(hexkey 16) K20=$(hexkey 20) K24=$(hexkey 24) K28=$(hexkey 28) K32=$(hexkey 32)
+K36=$(hexkey 36) K48=$(hexkey 48) K64=$(hexkey 64)
+for fam in "4 4" "6 6" "4 6" "6 4"; do
+	set -- $fam
+	o=$1 i=$2
+	xfrm_case "AES-GCM-128" $o $i aead 'rfc4106(gcm(aes))' $K20 128
+	xfrm_case "AES-GCM-256" $o $i aead 'rfc4106(gcm(aes))' $K36 128
+	xfrm_case "ChaCha20-Poly1305" $o $i aead 'rfc7539esp(chacha20,poly1305)' $K36 128
+	xfrm_case "AES-CBC-128/HMAC-SHA-256" $o $i enc 'cbc(aes)' $K16 auth-trunc 'hmac(sha256)' $K32 128
+	xfrm_case "AES-CBC-256/HMAC-SHA-512" $o $i enc 'cbc(aes)' $K32 auth-trunc 'hmac(sha512)' $K64 256
+	xfrm_case "NULL/HMAC-SHA-256" $o $i enc 'ecb(cipher_null)' "" auth-trunc 'hmac(sha256)' $K32 128
+done
+xfrm_case "AES-GCM-128 ICV 64" 4 4 aead 'rfc4106(gcm(aes))' $K20 64
+xfrm_case "AES-GCM-128 ICV 96" 6 6 aead 'rfc4106(gcm(aes))' $K20 96
+xfrm_case "AES-GCM-192" 4 4 aead 'rfc4106(gcm(aes))' $K28 128
+xfrm_case "AES-CBC-192/HMAC-SHA-384" 4 6 enc 'cbc(aes)' $K24 auth-trunc 'hmac(sha384)' $K48 192
+finish
