@@ -8,6 +8,7 @@
 #include "../../kmod/selector.c"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -725,6 +726,190 @@ static void test_timing(void)
 	tap_ok(big < 10 * small, "10000 SAs cost less than 10x of 10 SAs per lookup");
 }
 
+/* ---- lookups beside a writer ---------------------------------------------- */
+
+/*
+ * Readers look up flows while a writer keeps inserting and removing
+ * selectors around three that stay: A 10.0.0.0/8, B 10.1.0.0/16 and
+ * C 10.1.2.3/32. Whatever the writer is doing, a reader must get an owner
+ * whose selector matches the flow; never A for a flow in B; and exactly C
+ * for 10.1.2.3 (the churning selectors never beat C). A reader that ever
+ * sees a half-built or half-pruned trie breaks one of these. The threads
+ * find such a state only by chance on a small machine; the publish hook
+ * phase looks at every state deterministically.
+ */
+enum { CONC_A, CONC_B, CONC_C, CONC_CHURN0, CONC_N = CONC_CHURN0 + 300 };
+static struct kesp_sel conc_sel[CONC_N];
+static struct kesp_seltab *conc_tab;
+static int conc_stop;
+
+struct conc_reader {
+	pthread_t thread;
+	unsigned int seed;
+	long lookups;
+	long bad;
+};
+
+/* A flow for reader number @r: in C, near C, anywhere in B or in A. */
+static struct kesp_flow conc_flow(u32 r)
+{
+	struct kesp_flow f = flow(AF_INET, "192.0.2.1", "10.1.2.3", 6, 1, 2);
+
+	if (r % 4 == 1) {
+		f.dst[2] = r >> 8;
+		f.dst[3] = r >> 16;
+	} else if (r % 4 == 2) {
+		f.dst[1] = r >> 8;
+		f.dst[2] = r >> 16;
+		f.dst[3] = r >> 24;
+	} else if (r % 4 == 3) {
+		f.dst[3] = r >> 8;
+	}
+	return f;
+}
+
+/* Whether a lookup of @f breaks the invariants above. */
+static bool conc_wrong(const struct kesp_flow *f)
+{
+	int o = owner_of(kesp_seltab_lookup(conc_tab, f));
+
+	return o < 0 || o >= CONC_N || !kesp_sel_match(&conc_sel[o], f) ||
+	       (o == CONC_A && f->dst[1] == 1) ||
+	       (!memcmp(f->dst, conc_sel[CONC_C].dst_start, 4) && o != CONC_C);
+}
+
+static void *conc_read(void *arg)
+{
+	struct conc_reader *rd = arg;
+
+	while (!__atomic_load_n(&conc_stop, __ATOMIC_ACQUIRE)) {
+		struct kesp_flow f = conc_flow(rand_r(&rd->seed));
+
+		rd->bad += conc_wrong(&f);
+		rd->lookups++;
+	}
+	return NULL;
+}
+
+/* Run at every publication: a reader arriving in each in-between state. */
+static struct kesp_flow conc_fixed[128];
+static long conc_hook_bad, conc_hook_runs;
+
+static void conc_hook(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(conc_fixed); i++)
+		conc_hook_bad += conc_wrong(&conc_fixed[i]);
+	conc_hook_runs++;
+}
+
+/* Insert or remove churning selector @j. */
+static int conc_toggle(bool *in, int j)
+{
+	int err = 0;
+
+	if (in[j])
+		kesp_seltab_remove(conc_tab, OWNER(j));
+	else
+		err = kesp_seltab_insert(conc_tab, &conc_sel[j], j % 2,
+					 OWNER(j));
+	in[j] = !in[j];
+	return err != 0;
+}
+
+static void test_concurrent(void)
+{
+	struct conc_reader rd[3];
+	bool in[CONC_N] = { false };
+	int i, err = 0;
+	long lookups = 0, bad = 0;
+
+	srandom(11);
+	conc_tab = kesp_seltab_alloc();
+	kshim_rcu_defer = true;
+	for (i = 0; i < CONC_N; i++) {
+		struct kesp_sel *s = &conc_sel[i];
+		u32 r = rnd();
+
+		*s = sel_any(AF_INET);
+		if (i == CONC_A) {
+			set_prefix(AF_INET, s->dst_start, s->dst_end, "10.0.0.0/8");
+		} else if (i == CONC_B) {
+			set_prefix(AF_INET, s->dst_start, s->dst_end, "10.1.0.0/16");
+		} else if (i == CONC_C) {
+			set_prefix(AF_INET, s->dst_start, s->dst_end, "10.1.2.3/32");
+		} else if (i % 10 == 0 || i % 10 == 1) {
+			/*
+			 * B's or C's destination, but UDP: sorted before them
+			 * in their node's list, never matching the readers'
+			 * TCP flows, so lookups must walk past them.
+			 */
+			*s = conc_sel[i % 10 ? CONC_C : CONC_B];
+			s->proto = 17;
+		} else {
+			/* Prefixes and ranges in A, in B and next to C. */
+			int len = 9 + r % 24;
+			char pfx[32];
+
+			snprintf(pfx, sizeof(pfx), "10.%u.%u.%u/%d",
+				 r % 3 ? 1 : (r >> 8) & 0xff,
+				 r % 2 ? 2 : (r >> 16) & 0xff, (r >> 24) & 0xff,
+				 r % 3 ? (len < 17 ? len + 8 : len) : len);
+			set_prefix(AF_INET, s->dst_start, s->dst_end, pfx);
+			if (r % 5 == 0)		/* a non-prefix range */
+				s->dst_end[3] |= 0x7f;
+			if (!memcmp(s->dst_start, conc_sel[CONC_C].dst_start, 4) &&
+			    !memcmp(s->dst_end, conc_sel[CONC_C].dst_end, 4))
+				s->dst_end[3]++;	/* C stays the best */
+		}
+		if (i < CONC_CHURN0) {
+			err += kesp_seltab_insert(conc_tab, s, 0, OWNER(i)) != 0;
+			in[i] = true;
+		}
+	}
+
+	/* Deterministic: readers at every single store of the writer. */
+	for (i = 0; i < (int)ARRAY_SIZE(conc_fixed); i++) {
+		/* Flows next to the churning selectors' edges, and C. */
+		const struct kesp_sel *s = &conc_sel[CONC_CHURN0 + i];
+
+		conc_fixed[i] = conc_flow(i);
+		if (i % 2)
+			memcpy(conc_fixed[i].dst, i % 4 == 1 ? s->dst_start :
+			       s->dst_end, 4);
+	}
+	kshim_publish_hook = conc_hook;
+	for (i = 0; i < 3000; i++)
+		err += conc_toggle(in, CONC_CHURN0 +
+				   random() % (CONC_N - CONC_CHURN0));
+	kshim_publish_hook = NULL;
+	TAP_EQ_INT(conc_hook_bad, 0,
+		   "every state a reader can see during 3000 changes is valid");
+	tap_ok(conc_hook_runs > 3000, "checked after %ld publications",
+	       conc_hook_runs);
+
+	/* And real threads beside the writer. */
+	for (i = 0; i < 3; i++) {
+		rd[i] = (struct conc_reader){ .seed = i + 1 };
+		err += pthread_create(&rd[i].thread, NULL, conc_read, &rd[i]);
+	}
+	for (i = 0; i < 40000; i++)
+		err += conc_toggle(in, CONC_CHURN0 +
+				   random() % (CONC_N - CONC_CHURN0));
+	__atomic_store_n(&conc_stop, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < 3; i++) {
+		pthread_join(rd[i].thread, NULL);
+		lookups += rd[i].lookups;
+		bad += rd[i].bad;
+	}
+	TAP_EQ_INT(err, 0, "concurrent: every insert and thread start worked");
+	TAP_EQ_INT(bad, 0, "concurrent: lookups beside a writer always valid");
+	tap_ok(lookups > 10000, "concurrent: %ld lookups during 40000 changes",
+	       lookups);
+	kesp_seltab_free(conc_tab);
+	kshim_synchronize_rcu();
+	kshim_rcu_defer = false;
+}
+
 int main(void)
 {
 	test_match();
@@ -732,6 +917,7 @@ int main(void)
 	test_ipv6();
 	test_nomem();
 	test_random();
+	test_concurrent();
 	test_timing();
 	return tap_done();
 }

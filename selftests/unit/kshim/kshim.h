@@ -5,9 +5,9 @@
  * then the kmod source file itself; kmod headers skip their kernel includes
  * when KESP_HOST_TEST is defined (see kmod/replay.h and kmod/selector.h).
  *
- * The host tests are single threaded, so RCU degenerates to plain accesses
- * and kfree_rcu() frees at once: a use after a removal is then a use after
- * free that AddressSanitizer reports.
+ * RCU is modelled with atomic pointer accesses, an optional deferred free
+ * (kshim_synchronize_rcu()) and an optional hook run at every publication
+ * (kshim_publish_hook).
  */
 #ifndef KESP_KSHIM_H
 #define KESP_KSHIM_H
@@ -113,14 +113,61 @@ static inline void *kzalloc(size_t size, gfp_t gfp)
 }
 
 #define kfree(p) free(p)
-#define kfree_rcu(p, field) free(p)
 
-/* ---- RCU ------------------------------------------------------------------ */
+/*
+ * RCU. Pointer publication and reads are release stores and acquire
+ * loads, so tests may run lookups in threads beside a writer. kfree_rcu()
+ * frees at once (a use after removal is then a use after free that
+ * AddressSanitizer reports) unless a test sets kshim_rcu_defer: then it
+ * queues, and kshim_synchronize_rcu(), called once no reader runs, stands
+ * for the grace period.
+ */
+static bool kshim_rcu_defer;
+static void **kshim_rcu_queue;
+static size_t kshim_rcu_queued, kshim_rcu_room;
+
+static inline void kshim_kfree_rcu(void *p)
+{
+	if (!kshim_rcu_defer) {
+		free(p);
+		return;
+	}
+	if (kshim_rcu_queued == kshim_rcu_room) {
+		kshim_rcu_room = kshim_rcu_room ? 2 * kshim_rcu_room : 1024;
+		kshim_rcu_queue = realloc(kshim_rcu_queue,
+					  kshim_rcu_room * sizeof(void *));
+		if (!kshim_rcu_queue)
+			abort();
+	}
+	kshim_rcu_queue[kshim_rcu_queued++] = p;
+}
+
+static inline void kshim_synchronize_rcu(void)
+{
+	while (kshim_rcu_queued)
+		free(kshim_rcu_queue[--kshim_rcu_queued]);
+	free(kshim_rcu_queue);
+	kshim_rcu_queue = NULL;
+	kshim_rcu_room = 0;
+}
+
+#define kfree_rcu(p, field) kshim_kfree_rcu(p)
+
 #define __rcu
-#define rcu_dereference(p) (p)
+#define rcu_dereference(p) __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
 #define rcu_dereference_protected(p, c) ((void)(c), (p))
-#define rcu_access_pointer(p) (p)
-#define rcu_assign_pointer(p, v) ((p) = (v))
-#define RCU_INIT_POINTER(p, v) ((p) = (v))
+#define rcu_access_pointer(p) __atomic_load_n(&(p), __ATOMIC_RELAXED)
+/*
+ * A test may set kshim_publish_hook to run reader checks right after every
+ * publication, i.e. in every state a concurrent reader could observe.
+ */
+static void (*kshim_publish_hook)(void) __attribute__((unused));
+
+#define rcu_assign_pointer(p, v) do {					\
+	__atomic_store_n(&(p), (v), __ATOMIC_RELEASE);			\
+	if (kshim_publish_hook)						\
+		kshim_publish_hook();					\
+} while (0)
+#define RCU_INIT_POINTER(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELAXED)
 
 #endif /* KESP_KSHIM_H */
