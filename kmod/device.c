@@ -98,6 +98,8 @@ static void kesp_setup(struct net_device *dev)
 	dev->addr_len = 0;
 	dev->flags = IFF_POINTOPOINT | IFF_NOARP;
 	dev->priv_flags |= IFF_NO_QUEUE;
+	/* The inner route must reach xmit: path MTU updates go to it. */
+	netif_keep_dst(dev);
 	dev->needs_free_netdev = true;
 	dev->priv_destructor = kesp_dev_free;
 	compat_set_lltx(dev);

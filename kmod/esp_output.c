@@ -78,24 +78,36 @@ static unsigned int inner_mtu(const struct kesp_sa *sa, unsigned int mtu)
 /*
  * Tunnel mode: an inner packet too big for the path comes back to its
  * sender as ICMP "fragmentation needed" / ICMPv6 "packet too big" when it
- * may not be fragmented (IPv4 DF set, or IPv6). Returns true if it was.
+ * may not be fragmented (IPv4 DF set, or IPv6), and the function returns
+ * true. Otherwise the outer packet is fragmented: IPv4 without DF, or
+ * IPv6 when the path is below what IPv6 lets a tunnel announce (RFC 8200
+ * 5: links carry 1280 bytes, so the tunnel must fragment below it).
  */
 static bool too_big(struct kesp_sa *sa, struct sk_buff *skb,
-		    struct dst_entry *route)
+		    struct esp_ctx *ctx)
 {
-	unsigned int mtu = dst_mtu(route);
+	unsigned int mtu = dst_mtu(ctx->route), fit;
 
 	if (esp_wire_len(sa, skb->len) + outer_hdr_len(sa->family) <= mtu)
 		return false;
+	fit = inner_mtu(sa, mtu);
 	if (skb->protocol == htons(ETH_P_IP)) {
-		if (!(ip_hdr(skb)->frag_off & htons(IP_DF)))
-			return false;	/* the outer packet will be fragmented */
+		if (!(ip_hdr(skb)->frag_off & htons(IP_DF))) {
+			ctx->df = 0;
+			return false;
+		}
+		/* A local sender learns from its route, a remote one by ICMP. */
+		skb_dst_update_pmtu_no_confirm(skb, fit);
 		icmp_ndo_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
-			      htonl(inner_mtu(sa, mtu)));
-	} else {
-		icmpv6_ndo_send(skb, ICMPV6_PKT_TOOBIG, 0,
-				max_t(u32, inner_mtu(sa, mtu), IPV6_MIN_MTU));
+			      htonl(fit));
+		return true;
 	}
+	if (fit < IPV6_MIN_MTU) {
+		ctx->df = 0;
+		return false;
+	}
+	skb_dst_update_pmtu_no_confirm(skb, fit);
+	icmpv6_ndo_send(skb, ICMPV6_PKT_TOOBIG, 0, fit);
 	return true;
 }
 
@@ -108,6 +120,8 @@ static void send_outer(struct sk_buff *skb, struct esp_ctx *ctx)
 	ctx->route = NULL;
 	skb_scrub_packet(skb, !net_eq(net, dev_net(sa->kd->dev)));
 	skb_dst_set(skb, route);
+	/* Without DF the outer packet may be fragmented, IPv6 included. */
+	skb->ignore_df = !ctx->df;
 	skb_push(skb, outer_hdr_len(ctx->outer_family));
 	skb_reset_network_header(skb);
 	if (ctx->outer_family == AF_INET) {
@@ -239,23 +253,23 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb)
 		DEV_STATS_INC(dev, collisions);
 		goto drop_ctx;
 	}
-	if (too_big(sa, skb, route)) {
-		DEV_STATS_INC(dev, tx_dropped);
-		goto drop_ctx_quiet;
-	}
-
 	/* RFC 6040 normal mode: copy DSCP and ECN (CE becomes ECT(0)). */
 	ctx->outer_dsfield = INET_ECN_encapsulate(inner_dsfield(skb) &
 						  ~INET_ECN_MASK,
 						  inner_dsfield(skb));
 	ctx->df = skb->protocol == htons(ETH_P_IP) ?
 		  ip_hdr(skb)->frag_off & htons(IP_DF) : htons(IP_DF);
+	if (too_big(sa, skb, ctx)) {
+		DEV_STATS_INC(dev, tx_dropped);
+		goto drop_ctx_quiet;
+	}
 	if (sa->mode == KESP_MODE_TUNNEL) {
 		nexthdr = skb->protocol == htons(ETH_P_IP) ? IPPROTO_IPIP :
 							   IPPROTO_IPV6;
 	} else {
-		/* Transport: only packets between the SA's own endpoints. */
-		nexthdr = 0;
+		/* SA_NEW refuses transport mode until it is implemented. */
+		net_dbg_ratelimited("kesp: %s: SA %u: transport mode unsupported\n",
+				    dev->name, sa->id);
 		goto drop_ctx;
 	}
 	skb_dst_drop(skb);

@@ -616,6 +616,11 @@ static int parse_sa_params(struct genl_info *info, struct kesp_sa_params *p)
 	p->dir = nla_get_u8(attrs[KESP_SA_A_DIR]);
 	p->spi = nla_get_u32(attrs[KESP_SA_A_SPI]);
 	p->mode = nla_get_u8(attrs[KESP_SA_A_MODE]);
+	if (p->mode != KESP_MODE_TUNNEL) {
+		NL_SET_ERR_MSG_ATTR(extack, attrs[KESP_SA_A_MODE],
+				    "transport mode is not supported yet; use tunnel mode");
+		return -EOPNOTSUPP;
+	}
 	ret = parse_endpoints(attrs, &p->src, &p->dst, &p->family, extack);
 	if (ret)
 		return ret;

@@ -1,0 +1,98 @@
+#!/bin/sh
+# kesp beside XFRM in one namespace, both carrying traffic at once; path
+# MTU (ICMP "fragmentation needed" towards the inner sender); DSCP copied
+# and ECN encapsulated per RFC 6040 in the outer header.
+. "$KESP_SRC/selftests/tests/lib.sh"
+
+hexkey() { printf '0x%s' "$(od -An -tx1 -N "$1" /dev/urandom | tr -d ' \n')"; }
+netns_add a b
+ip link add veth-a netns a type veth peer name veth-b netns b
+ip -n a link set veth-a up
+ip -n b link set veth-b up
+ip -n a addr add 192.168.100.1/24 dev veth-a
+ip -n b addr add 192.168.100.2/24 dev veth-b
+# kesp in a <-> XFRM in b, for 10.1.0.0/24 <-> 10.2.0.0/24
+ip -n a link add kesp0 type kesp
+ip -n a link set kesp0 up
+ip -n a addr add 10.1.0.1/32 dev kesp0
+ip -n a route add 10.2.0.0/24 dev kesp0
+ip -n b link add inner type dummy
+ip -n b link set inner up
+ip -n b addr add 10.2.0.1/24 dev inner
+ip -n b addr add 10.3.0.1/24 dev inner
+ip -n b route add 10.1.0.0/24 via 192.168.100.1
+K=$(hexkey 20)
+ip netns exec a $KESPCTL sa add dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 proto esp spi 0x100 \
+	mode tunnel reqid 1 aead 'rfc4106(gcm(aes))' $K 128 sel src 10.1.0.0/24 dst 10.2.0.0/24 >/dev/null
+ip netns exec a $KESPCTL sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 proto esp spi 0x200 \
+	mode tunnel reqid 1 aead 'rfc4106(gcm(aes))' $K 128 sel src 10.2.0.0/24 dst 10.1.0.0/24 >/dev/null
+ip -n b xfrm state add src 192.168.100.1 dst 192.168.100.2 proto esp spi 0x100 reqid 1 mode tunnel \
+	aead 'rfc4106(gcm(aes))' $K 128
+ip -n b xfrm state add src 192.168.100.2 dst 192.168.100.1 proto esp spi 0x200 reqid 1 mode tunnel \
+	aead 'rfc4106(gcm(aes))' $K 128
+ip -n b xfrm policy add src 10.2.0.0/24 dst 10.1.0.0/24 dir out tmpl src 192.168.100.2 dst 192.168.100.1 \
+	proto esp reqid 1 mode tunnel
+ip -n b xfrm policy add src 10.1.0.0/24 dst 10.2.0.0/24 dir in tmpl src 192.168.100.1 dst 192.168.100.2 \
+	proto esp reqid 1 mode tunnel
+
+# XFRM in a <-> XFRM in b, for 10.4.0.0/24 <-> 10.3.0.0/24, other SPIs.
+X=$(hexkey 20)
+ip -n a link add inner type dummy
+ip -n a link set inner up
+ip -n a addr add 10.4.0.1/24 dev inner
+ip -n a route add 10.3.0.0/24 via 192.168.100.2
+ip -n b route add 10.4.0.0/24 via 192.168.100.1
+for ns in a b; do
+	ip -n $ns xfrm state add src 192.168.100.1 dst 192.168.100.2 proto esp spi 0x300 reqid 2 mode tunnel \
+		aead 'rfc4106(gcm(aes))' $X 128
+	ip -n $ns xfrm state add src 192.168.100.2 dst 192.168.100.1 proto esp spi 0x400 reqid 2 mode tunnel \
+		aead 'rfc4106(gcm(aes))' $X 128
+done
+ip -n a xfrm policy add src 10.4.0.0/24 dst 10.3.0.0/24 dir out tmpl src 192.168.100.1 dst 192.168.100.2 \
+	proto esp reqid 2 mode tunnel
+ip -n a xfrm policy add src 10.3.0.0/24 dst 10.4.0.0/24 dir in tmpl src 192.168.100.2 dst 192.168.100.1 \
+	proto esp reqid 2 mode tunnel
+ip -n b xfrm policy add src 10.3.0.0/24 dst 10.4.0.0/24 dir out tmpl src 192.168.100.2 dst 192.168.100.1 \
+	proto esp reqid 2 mode tunnel
+ip -n b xfrm policy add src 10.4.0.0/24 dst 10.3.0.0/24 dir in tmpl src 192.168.100.1 dst 192.168.100.2 \
+	proto esp reqid 2 mode tunnel
+
+ip netns exec a ping -c 20 -i 0.05 -I 10.1.0.1 10.2.0.1 >/tmp/kesp.ping 2>&1 &
+ip netns exec a ping -c 20 -i 0.05 -I 10.4.0.1 10.3.0.1 >/tmp/xfrm.ping 2>&1 &
+wait
+check "kesp's tunnel works while XFRM's runs in the same namespace" grep -q ' 0% packet loss' /tmp/kesp.ping
+check "XFRM's tunnel works while kesp's runs in the same namespace" grep -q ' 0% packet loss' /tmp/xfrm.ping
+xfrm_in=$(ip -n a -s xfrm state get src 192.168.100.2 dst 192.168.100.1 proto esp spi 0x400 |
+	sed -n 's/^[[:space:]]*\([0-9]*\)(bytes), \([0-9]*\)(packets)/\2/p')
+same "XFRM in namespace a decrypted its 20 replies (SPIs kesp does not own reach it)" "$xfrm_in" 20
+kesp_in=$(ip netns exec a $KESPCTL --json sa get dev kesp0 dir in spi 0x200 |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["counters"]["packets"])')
+same "kesp decrypted its 20 replies" "$kesp_in" 20
+
+# DSCP and ECN in the outer header, seen on the wire in b.
+ip netns exec b tcpdump -i veth-b -n -v -c 3 'esp and src 192.168.100.1' >/tmp/tos.txt 2>/dev/null &
+sleep 1
+ip netns exec a ping -c 1 -Q 0xb9 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1
+ip netns exec a ping -c 1 -Q 0xbb -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1
+ip netns exec a ping -c 1 -Q 0x00 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1
+wait
+tos=$(sed -n 's/.*(tos \(0x[0-9a-f]*\).*/\1/p' /tmp/tos.txt | tr '\n' ' ')
+same "outer TOS: DSCP copied, ECT(1) copied, CE sent as ECT(0), zero stays zero" "$tos" "0xb9 0xba 0x0 "
+
+# Path MTU: a 1300-byte path leaves room for 1246 bytes of inner packet
+# with AES-GCM (20 outer + 8 ESP + 8 IV + 16 ICV, padding to 4, 2 trailer).
+ip -n a link set veth-a mtu 1300
+ip -n b link set veth-b mtu 1300
+ip netns exec a ping -c 2 -i 0.3 -W 1 -M do -s 1300 -I 10.1.0.1 10.2.0.1 >/tmp/pmtu.txt 2>&1
+echo "ping -M do -s 1300 said:"
+sed 's/^/  /' /tmp/pmtu.txt
+
+check "a too-big inner packet with DF gets 'fragmentation needed' with the inner MTU (1246)" \
+	grep -q 'mtu = 1246\|mtu=1246' /tmp/pmtu.txt
+check "a packet of exactly that size passes" \
+	ip netns exec a ping -c 1 -W 2 -M do -s $((1246 - 28)) -I 10.1.0.1 10.2.0.1
+check "one byte more does not" sh -c "! ip netns exec a ping -c 1 -W 2 -M do -s $((1246 - 27)) -I 10.1.0.1 10.2.0.1"
+check "without DF the outer packet is fragmented and delivered" \
+	ip netns exec a ping -c 1 -W 2 -M dont -s 1300 -I 10.1.0.1 10.2.0.1
+rm -f /tmp/kesp.ping /tmp/xfrm.ping /tmp/tos.txt /tmp/pmtu.txt
+finish

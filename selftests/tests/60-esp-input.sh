@@ -1,0 +1,40 @@
+#!/bin/sh
+# Inbound ESP, packet by packet: the replay window (RFC 4303 3.4.3) for
+# small and large windows and with ESN across 2^32, and every way a
+# packet can be wrong (ICV, padding, next header, selectors, length, SPI):
+# dropped, counted, never delivered, no splat.
+. "$KESP_SRC/selftests/tests/lib.sh"
+
+netns_add a b
+ip link add veth-a netns a type veth peer name veth-b netns b
+ip -n a link set veth-a up
+ip -n b link set veth-b up
+ip -n a addr add 192.168.100.1/24 dev veth-a
+ip -n b addr add 192.168.100.2/24 dev veth-b
+ip -n a link add kesp0 type kesp
+ip -n a link set kesp0 up
+ip -n a addr add 10.1.0.1/32 dev kesp0
+ip -n a route add 10.2.0.0/24 dev kesp0
+
+run() {	# WINDOW ESN TOP
+	ip netns exec a $KESPCTL sa flush
+	flag=""
+	[ "$2" = 1 ] && flag="flag esn"
+	if ! out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 \
+		proto esp spi 0x3000 mode tunnel reqid 1 replay-window "$1" $flag seq "$3" \
+		enc cipher_null "" auth-trunc 'hmac(sha256)' \
+		0x0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20 128 \
+		sel src 10.2.0.0/24 dst 10.1.0.0/24 2>&1); then
+		fail "window $1 esn $2: add the SA" "$out"
+		return
+	fi
+	ip netns exec a python3 "$KESP_SRC/selftests/tests/esp_input.py" "$@" || FAILED=1
+}
+
+run 32 0 0
+run 4096 0 0
+run 0 0 0
+run 64 1 $((0xfffffffd))
+run 4096 1 $((0x1fffffff0))
+run 0 1 $((0xfffffffe))
+finish
