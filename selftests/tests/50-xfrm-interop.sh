@@ -5,28 +5,7 @@
 # traffic must flow both ways and the counters on both sides agree.
 . "$KESP_SRC/selftests/tests/lib.sh"
 
-hexkey() { printf '0x%s' "$(od -An -tx1 -N "$1" /dev/urandom | tr -d ' \n')"; }
-
-netns_add a b
-ip link add veth-a netns a type veth peer name veth-b netns b
-ip -n a link set veth-a up
-ip -n b link set veth-b up
-ip -n a addr add 192.168.100.1/24 dev veth-a
-ip -n b addr add 192.168.100.2/24 dev veth-b
-ip -n a addr add fd00:100::1/64 dev veth-a nodad
-ip -n b addr add fd00:100::2/64 dev veth-b nodad
-ip -n a link add kesp0 type kesp
-ip -n a link set kesp0 up
-ip -n a addr add 10.1.0.1/32 dev kesp0
-ip -n a addr add fd00:1::1/128 dev kesp0 nodad
-ip -n a route add 10.2.0.0/24 dev kesp0
-ip -n a route add fd00:2::/64 dev kesp0
-ip -n b link add inner type dummy
-ip -n b link set inner up
-ip -n b addr add 10.2.0.1/24 dev inner
-ip -n b addr add fd00:2::1/64 dev inner nodad
-ip -n b route add 10.1.0.0/24 via 192.168.100.1
-ip -n b route add fd00:1::/64 via fd00:100::1
+two_sites
 
 # xfrm_case NAME OUTER(4|6) INNER(4|6) ALG-ARGS...
 # ALG-ARGS are the same words for kespctl and ip xfrm state.

@@ -4,36 +4,11 @@
 # and ECN encapsulated per RFC 6040 in the outer header.
 . "$KESP_SRC/selftests/tests/lib.sh"
 
-hexkey() { printf '0x%s' "$(od -An -tx1 -N "$1" /dev/urandom | tr -d ' \n')"; }
-netns_add a b
-ip link add veth-a netns a type veth peer name veth-b netns b
-ip -n a link set veth-a up
-ip -n b link set veth-b up
-ip -n a addr add 192.168.100.1/24 dev veth-a
-ip -n b addr add 192.168.100.2/24 dev veth-b
-# kesp in a <-> XFRM in b, for 10.1.0.0/24 <-> 10.2.0.0/24
-ip -n a link add kesp0 type kesp
-ip -n a link set kesp0 up
-ip -n a addr add 10.1.0.1/32 dev kesp0
-ip -n a route add 10.2.0.0/24 dev kesp0
-ip -n b link add inner type dummy
-ip -n b link set inner up
-ip -n b addr add 10.2.0.1/24 dev inner
+two_sites
 ip -n b addr add 10.3.0.1/24 dev inner
-ip -n b route add 10.1.0.0/24 via 192.168.100.1
-K=$(hexkey 20)
-ip netns exec a $KESPCTL sa add dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 proto esp spi 0x100 \
-	mode tunnel reqid 1 aead 'rfc4106(gcm(aes))' $K 128 sel src 10.1.0.0/24 dst 10.2.0.0/24 >/dev/null
-ip netns exec a $KESPCTL sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 proto esp spi 0x200 \
-	mode tunnel reqid 1 aead 'rfc4106(gcm(aes))' $K 128 sel src 10.2.0.0/24 dst 10.1.0.0/24 >/dev/null
-ip -n b xfrm state add src 192.168.100.1 dst 192.168.100.2 proto esp spi 0x100 reqid 1 mode tunnel \
-	aead 'rfc4106(gcm(aes))' $K 128
-ip -n b xfrm state add src 192.168.100.2 dst 192.168.100.1 proto esp spi 0x200 reqid 1 mode tunnel \
-	aead 'rfc4106(gcm(aes))' $K 128
-ip -n b xfrm policy add src 10.2.0.0/24 dst 10.1.0.0/24 dir out tmpl src 192.168.100.2 dst 192.168.100.1 \
-	proto esp reqid 1 mode tunnel
-ip -n b xfrm policy add src 10.1.0.0/24 dst 10.2.0.0/24 dir in tmpl src 192.168.100.1 dst 192.168.100.2 \
-	proto esp reqid 1 mode tunnel
+# kesp in a <-> XFRM in b, for 10.1.0.0/24 <-> 10.2.0.0/24
+kesp_xfrm_pair aead 'rfc4106(gcm(aes))' $(hexkey 20) 128
+site_b_policies
 
 # XFRM in a <-> XFRM in b, for 10.4.0.0/24 <-> 10.3.0.0/24, other SPIs.
 X=$(hexkey 20)

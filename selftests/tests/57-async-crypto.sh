@@ -6,7 +6,6 @@
 . "$KESP_SRC/selftests/tests/lib.sh"
 
 modprobe crypto_user && modprobe cryptd || fail "crypto_user and cryptd modules load"
-hexkey() { printf '0x%s' "$(od -An -tx1 -N "$1" /dev/urandom | tr -d ' \n')"; }
 cu() { python3 "$KESP_SRC/selftests/lib/crypto_user.py" "$@"; }
 
 # refcount of the /proc/crypto entry whose driver starts with $1
@@ -14,24 +13,8 @@ refcnt() {
 	awk -v d="$1" '/^name/ {n=$3} /^driver/ {dr=$3} /^refcnt/ {if (index(dr, d) == 1) {print $3; exit}}' /proc/crypto
 }
 
-netns_add a b
-ip link add veth-a netns a type veth peer name veth-b netns b
-ip -n a link set veth-a up
-ip -n b link set veth-b up
-ip -n a addr add 192.168.100.1/24 dev veth-a
-ip -n b addr add 192.168.100.2/24 dev veth-b
-ip -n a link add kesp0 type kesp
-ip -n a link set kesp0 up
-ip -n a addr add 10.1.0.1/32 dev kesp0
-ip -n a route add 10.2.0.0/24 dev kesp0
-ip -n b link add inner type dummy
-ip -n b link set inner up
-ip -n b addr add 10.2.0.1/24 dev inner
-ip -n b route add 10.1.0.0/24 via 192.168.100.1
-ip -n b xfrm policy add src 10.2.0.0/24 dst 10.1.0.0/24 dir out tmpl src 192.168.100.2 dst 192.168.100.1 \
-	proto esp reqid 1 mode tunnel
-ip -n b xfrm policy add src 10.1.0.0/24 dst 10.2.0.0/24 dir in tmpl src 192.168.100.1 dst 192.168.100.2 \
-	proto esp reqid 1 mode tunnel
+two_sites
+site_b_policies
 
 async_case() {	# TEMPLATE-INSTANCE DRIVER-PREFIX ALG-ARGS...
 	instance=$1 prefix=$2
@@ -44,14 +27,10 @@ async_case() {	# TEMPLATE-INSTANCE DRIVER-PREFIX ALG-ARGS...
 	ip -n b xfrm state flush
 	sleep 1	# transforms of earlier SAs are freed after a grace period
 	before=$(refcnt "$prefix")
-	ip netns exec a $KESPCTL sa add dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 proto esp \
-		spi 0x100 mode tunnel reqid 1 "$@" sel src 10.1.0.0/24 dst 10.2.0.0/24 >/dev/null
-	ip netns exec a $KESPCTL sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 proto esp \
-		spi 0x200 mode tunnel reqid 1 "$@" sel src 10.2.0.0/24 dst 10.1.0.0/24 >/dev/null
-	# Measured before XFRM's states exist: only kesp's two transforms.
+	kesp_pair "$@" || { fail "$instance: configure kesp's SAs"; return; }
+	# Counted before XFRM's states exist: only kesp's two transforms.
 	users=$(( $(refcnt "$prefix") - ${before:-0} ))
-	ip -n b xfrm state add src 192.168.100.1 dst 192.168.100.2 proto esp spi 0x100 reqid 1 mode tunnel "$@"
-	ip -n b xfrm state add src 192.168.100.2 dst 192.168.100.1 proto esp spi 0x200 reqid 1 mode tunnel "$@"
+	xfrm_pair "$@" || { fail "$instance: configure XFRM's SAs"; return; }
 	same "$instance: both of kesp's SAs use the asynchronous implementation" "$users" 2
 	check "$instance: 50 pings through the tunnel" \
 		ip netns exec a ping -c 50 -i 0.02 -W 2 -I 10.1.0.1 10.2.0.1

@@ -5,16 +5,7 @@
 # dropped, counted, never delivered, no splat.
 . "$KESP_SRC/selftests/tests/lib.sh"
 
-netns_add a b
-ip link add veth-a netns a type veth peer name veth-b netns b
-ip -n a link set veth-a up
-ip -n b link set veth-b up
-ip -n a addr add 192.168.100.1/24 dev veth-a
-ip -n b addr add 192.168.100.2/24 dev veth-b
-ip -n a link add kesp0 type kesp
-ip -n a link set kesp0 up
-ip -n a addr add 10.1.0.1/32 dev kesp0
-ip -n a route add 10.2.0.0/24 dev kesp0
+two_sites
 
 run() {	# WINDOW ESN TOP
 	ip netns exec a $KESPCTL sa flush

@@ -20,20 +20,13 @@ import struct
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.environ["KESP_SRC"], "selftests/lib"))
+from tap import report, finish  # noqa: E402
+
 WINDOW, ESN, TOP0 = int(sys.argv[1]), sys.argv[2] == "1", int(sys.argv[3])
 KEY = bytes(range(1, 33))
 SPI = 0x3000
 KESPCTL = os.environ["KESPCTL"]
-failed = False
-
-
-def report(ok, what, why=""):
-    global failed
-    print(("ok - " if ok else "not ok - ") + what)
-    if not ok:
-        failed = True
-        if why:
-            print("  " + why)
 
 
 def checksum(data):
@@ -206,4 +199,4 @@ if ESN:
     report(not send(esp(s, inner_udp("seq=%d" % s), icv_seq=s + (1 << 32)), "seq=%d" % s),
            "%s: an ICV over the wrong high sequence bits is dropped" % mode)
     report(grew(b, counters(), "auth_errors"), "%s: as an authentication error" % mode)
-sys.exit(1 if failed else 0)
+finish()

@@ -11,17 +11,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ["KESP_SRC"], "selftests/lib"))
 from kespnl import K, Kesp, Error, u8, u32, u64, string, nest, attr, addr, get_u32, get_u64  # noqa: E402
+from tap import report, finish  # noqa: E402
 
-failed = False
-
-
-def report(ok, what, why=""):
-    global failed
-    print(("ok - " if ok else "not ok - ") + what)
-    if not ok:
-        failed = True
-        if why:
-            print("  " + why)
 
 
 def refused(what, want_errno, want_text, cmd, *attrs):
@@ -243,4 +234,4 @@ ids = {get_u32(s, "KESP_SA_A_ID") for s in got}
 report(len(got) == count and len(ids) == count, "a dump of %d SAs returns each once" % count,
        "got %d messages, %d distinct ids" % (len(got), len(ids)))
 print("  %d SAs added in %.1f s, dumped in %.1f s" % (count, added, dumped))
-sys.exit(1 if failed else 0)
+finish()
