@@ -105,6 +105,47 @@ for fam in "4 4" "6 6" "4 6" "6 4"; do
 	xfrm_case "AES-CBC-256/HMAC-SHA-512" $o $i enc 'cbc(aes)' $K32 auth-trunc 'hmac(sha512)' $K64 256
 	xfrm_case "NULL/HMAC-SHA-256" $o $i enc 'ecb(cipher_null)' "" auth-trunc 'hmac(sha256)' $K32 128
 done
+# esn_case NAME ALG-ARGS...: 64-bit sequence numbers that start just below
+# 2^32 in both directions, so 24 pings carry both sides across the
+# boundary: kesp sends from 0xfffffff0 on and XFRM expects that; XFRM
+# sends from 0xfffffff0 on and kesp expects that.
+esn_case() {
+	name=$1
+	shift
+	what="tunnel $name with ESN across 2^32"
+	ip netns exec a $KESPCTL sa flush
+	ip -n b xfrm state flush
+	ip -n b xfrm policy flush
+	start=$((0xfffffff0))
+	if ! out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 \
+			proto esp spi 0x3100 mode tunnel reqid 1 flag esn seq $start "$@" \
+			sel src 10.1.0.0/24 dst 10.2.0.0/24 2>&1) ||
+		! out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 \
+			proto esp spi 0x3200 mode tunnel reqid 1 flag esn seq $start replay-window 64 "$@" \
+			sel src 10.2.0.0/24 dst 10.1.0.0/24 2>&1) ||
+		! out=$(ip -n b xfrm state add src 192.168.100.1 dst 192.168.100.2 proto esp spi 0x3100 \
+			reqid 1 mode tunnel flag esn replay-window 32 replay-seq $start "$@" 2>&1) ||
+		! out=$(ip -n b xfrm state add src 192.168.100.2 dst 192.168.100.1 proto esp spi 0x3200 \
+			reqid 1 mode tunnel flag esn replay-window 32 replay-oseq $start "$@" 2>&1); then
+		fail "$what: configure" "$out"
+		return
+	fi
+	site_b_policies
+	if ip netns exec a ping -c 24 -i 0.05 -W 2 -I 10.1.0.1 10.2.0.1 >/tmp/ping.out 2>&1; then
+		pass "$what: 24 pings from kesp through XFRM and back"
+	else
+		fail "$what: 24 pings from kesp through XFRM and back" "$(tail -3 /tmp/ping.out)" \
+			"$(ip netns exec a $KESPCTL sa list 2>&1)" "$(ip -n b -s xfrm state 2>&1)"
+		return
+	fi
+	seqs=$(ip netns exec a $KESPCTL --json sa list | python3 -c '
+import json, sys
+print(" ".join("%s=%#x" % (s["dir"], s["seq"]) for s in sorted(json.load(sys.stdin), key=lambda s: s["dir"])))')
+	same "$what: both of kesp's SAs are past 2^32" "$seqs" "in=0x100000008 out=0x100000008"
+}
+
+esn_case "AES-GCM-128" aead 'rfc4106(gcm(aes))' $K20 128
+esn_case "AES-CBC-128/HMAC-SHA-256 (authencesn)" enc 'cbc(aes)' $K16 auth-trunc 'hmac(sha256)' $K32 128
 xfrm_case "AES-GCM-128 ICV 64" 4 4 aead 'rfc4106(gcm(aes))' $K20 64
 xfrm_case "AES-GCM-128 ICV 96" 6 6 aead 'rfc4106(gcm(aes))' $K20 96
 xfrm_case "AES-GCM-192" 4 4 aead 'rfc4106(gcm(aes))' $K28 128

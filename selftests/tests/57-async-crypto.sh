@@ -5,6 +5,16 @@
 # interoperating with XFRM.
 . "$KESP_SRC/selftests/tests/lib.sh"
 
+# Debian's 6.1 cannot make these instances: the kernel's own self-test
+# of them fails ("alg: self-tests for rfc7539esp(chacha20,poly1305) using
+# cryptd(rfc7539esp(chacha20-simd,poly1305-simd)) failed (rc=-22)", with a
+# testmgr WARNING), so there is nothing asynchronous to test kesp with.
+case "$(uname -r)" in
+6.1.*)
+	echo "SKIP: the 6.1 kernel fails its own self-test of cryptd AEAD instances"
+	finish
+	;;
+esac
 modprobe crypto_user && modprobe cryptd || fail "crypto_user and cryptd modules load"
 cu() { python3 "$KESP_SRC/selftests/lib/crypto_user.py" "$@"; }
 
