@@ -20,7 +20,7 @@ struct alg_desc {
 	/* Allowed ICV lengths in bits; the first is the default. */
 	u16 icv_bits[3];
 	u8 iv_len;	/* bytes on the wire */
-	u8 block;	/* padding unit */
+	u8 block;	/* padding unit: the cipher block, at least 4 */
 };
 
 static const struct alg_desc aeads[] = {

@@ -17,6 +17,9 @@
 #include <crypto/aead.h>
 #include <linux/scatterlist.h>
 #include <linux/skbuff.h>
+#include <net/dsfield.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
 
 #include "kesp.h"
 
@@ -74,6 +77,13 @@ static inline struct esp_ctx *esp_ctx_alloc(struct crypto_aead *aead,
 	len = ALIGN(len, __alignof__(struct scatterlist));
 	len += sizeof(struct scatterlist) * nsg;
 	return kzalloc(len, GFP_ATOMIC);
+}
+
+/* The DS field (DSCP and ECN) of the IP packet at skb's network header. */
+static inline u8 kesp_ip_dsfield(struct sk_buff *skb)
+{
+	return skb->protocol == htons(ETH_P_IP) ?
+	       ipv4_get_dsfield(ip_hdr(skb)) : ipv6_get_dsfield(ipv6_hdr(skb));
 }
 
 static inline bool kesp_sa_esn(const struct kesp_sa *sa)

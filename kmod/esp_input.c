@@ -29,12 +29,6 @@ static bool outer_matches(const struct kesp_sa *sa, struct sk_buff *skb)
 	       ipv6_addr_equal(&ipv6_hdr(skb)->daddr, &sa->dst.ip6);
 }
 
-static u8 outer_dsfield(struct sk_buff *skb)
-{
-	return skb->protocol == htons(ETH_P_IP) ?
-	       ipv4_get_dsfield(ip_hdr(skb)) : ipv6_get_dsfield(ipv6_hdr(skb));
-}
-
 /* RFC 4303 2.4: padding bytes are 1, 2, 3, ... */
 static bool padding_ok(struct sk_buff *skb, unsigned int off, u8 padlen)
 {
@@ -193,7 +187,7 @@ static int esp_input(struct sk_buff *skb)
 	}
 	rcu_read_unlock();
 
-	block = max_t(unsigned int, sa->block, 4);
+	block = sa->block;
 	ad_len = esp_ad_len(sa);
 	if (skb->len < ESP_HDR_LEN + sa->iv_len + sa->icv_len + 2)
 		goto drop_other;
@@ -221,7 +215,7 @@ static int esp_input(struct sk_buff *skb)
 	ctx->sa = sa;
 	ctx->seq = seq;
 	ctx->ad_len = ad_len;
-	ctx->outer_dsfield = outer_dsfield(skb);
+	ctx->outer_dsfield = kesp_ip_dsfield(skb);
 	kesp_cb(skb)->ctx = ctx;
 
 	if (kesp_sa_esn(sa)) {

@@ -59,7 +59,7 @@ static struct dst_entry *route_outer(struct kesp_sa *sa, struct esp_ctx *ctx)
 /* Wire length of the ESP packet carrying PAYLOAD bytes. */
 static unsigned int esp_wire_len(const struct kesp_sa *sa, unsigned int payload)
 {
-	unsigned int block = max_t(unsigned int, sa->block, 4);
+	unsigned int block = sa->block;
 
 	return ESP_HDR_LEN + sa->iv_len + ALIGN(payload + 2, block) +
 	       sa->icv_len;
@@ -68,7 +68,7 @@ static unsigned int esp_wire_len(const struct kesp_sa *sa, unsigned int payload)
 /* The largest payload that fits an outer MTU, for ICMP "too big". */
 static unsigned int inner_mtu(const struct kesp_sa *sa, unsigned int mtu)
 {
-	unsigned int block = max_t(unsigned int, sa->block, 4);
+	unsigned int block = sa->block;
 	unsigned int room = mtu - outer_hdr_len(sa->family) - ESP_HDR_LEN -
 			    sa->iv_len - sa->icv_len;
 
@@ -196,12 +196,6 @@ static void esp_output_done(COMPAT_CRYPTO_DONE_ARG(arg), int err)
 	local_bh_enable();
 }
 
-static u8 inner_dsfield(struct sk_buff *skb)
-{
-	return skb->protocol == htons(ETH_P_IP) ?
-	       ipv4_get_dsfield(ip_hdr(skb)) : ipv6_get_dsfield(ipv6_hdr(skb));
-}
-
 /*
  * Encrypts SKB (an IP packet) with SA and sends it. Consumes the packet
  * and the caller's reference on SA.
@@ -209,7 +203,7 @@ static u8 inner_dsfield(struct sk_buff *skb)
 void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb)
 {
 	struct net_device *dev = sa->kd->dev;
-	unsigned int block = max_t(unsigned int, sa->block, 4);
+	unsigned int block = sa->block;
 	unsigned int payload, padlen, tailen, ad_len, i;
 	struct sk_buff *trailer;
 	struct aead_request *req;
@@ -254,9 +248,9 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb)
 		goto drop_ctx;
 	}
 	/* RFC 6040 normal mode: copy DSCP and ECN (CE becomes ECT(0)). */
-	ctx->outer_dsfield = INET_ECN_encapsulate(inner_dsfield(skb) &
+	ctx->outer_dsfield = INET_ECN_encapsulate(kesp_ip_dsfield(skb) &
 						  ~INET_ECN_MASK,
-						  inner_dsfield(skb));
+						  kesp_ip_dsfield(skb));
 	ctx->df = skb->protocol == htons(ETH_P_IP) ?
 		  ip_hdr(skb)->frag_off & htons(IP_DF) : htons(IP_DF);
 	if (too_big(sa, skb, ctx)) {

@@ -115,6 +115,7 @@ struct kesp_sa {
 	union kesp_addr src, dst;
 
 	struct crypto_aead *aead;
+	/* block: padding unit, never below RFC 4303's 4-byte alignment. */
 	u8 iv_len, block, icv_len;
 	/* For replies: AEAD or cipher name, then HMAC name (or ""). */
 	char alg_name[2][CRYPTO_MAX_ALG_NAME];

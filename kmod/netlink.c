@@ -157,7 +157,26 @@ out:
 	return ret;
 }
 
-/* cb->args[0]: the ifindex of the last device sent, to resume after it. */
+/* The kesp device of NET with the smallest ifindex >= FROM, held. */
+static struct net_device *next_kesp_dev(struct net *net, int from)
+{
+	struct net_device *dev, *best = NULL;
+
+	rcu_read_lock();
+	for_each_netdev_rcu(net, dev)
+		if (kesp_is_device(dev) && dev->ifindex >= from &&
+		    (!best || dev->ifindex < best->ifindex))
+			best = dev;
+	if (best)
+		dev_hold(best);
+	rcu_read_unlock();
+	return best;
+}
+
+/*
+ * cb->args[0]: the ifindex of the last device sent. Devices are visited in
+ * ifindex order, not list order, so resuming after it skips none.
+ */
 static int kesp_nl_dev_get_dumpit(struct sk_buff *skb,
 				  struct netlink_callback *cb)
 {
@@ -165,21 +184,18 @@ static int kesp_nl_dev_get_dumpit(struct sk_buff *skb,
 	struct net_device *dev;
 	int ret = 0;
 
-	rcu_read_lock();
-	for_each_netdev_rcu(net, dev) {
-		if (!kesp_is_device(dev) || dev->ifindex <= cb->args[0])
-			continue;
+	while ((dev = next_kesp_dev(net, cb->args[0] + 1))) {
 		ret = fill_dev(skb, net, dev, NETLINK_CB(cb->skb).portid,
 			       cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		if (!ret)
+			cb->args[0] = dev->ifindex;
+		dev_put(dev);
 		if (ret)
 			break;
-		cb->args[0] = dev->ifindex;
 	}
-	rcu_read_unlock();
 	/* A full message means "call again"; anything sent so far stands. */
 	return ret == -EMSGSIZE ? skb->len : ret ?: skb->len;
 }
-
 
 /* ---- security associations -------------------------------------------- */
 
@@ -984,22 +1000,6 @@ static int parse_filter(const struct nlmsghdr *nlh, struct sa_filter *f,
 		     nla_get_u32(tb[KESP_SA_A_IFINDEX]) : 0;
 	f->dir = tb[KESP_SA_A_DIR] ? nla_get_u8(tb[KESP_SA_A_DIR]) : 0;
 	return 0;
-}
-
-/* The kesp device of NET with the smallest ifindex >= FROM, held. */
-static struct net_device *next_kesp_dev(struct net *net, int from)
-{
-	struct net_device *dev, *best = NULL;
-
-	rcu_read_lock();
-	for_each_netdev_rcu(net, dev)
-		if (kesp_is_device(dev) && dev->ifindex >= from &&
-		    (!best || dev->ifindex < best->ifindex))
-			best = dev;
-	if (best)
-		dev_hold(best);
-	rcu_read_unlock();
-	return best;
 }
 
 /*

@@ -31,7 +31,14 @@ refuse "kespctl rejects an unknown verb with exit status 2" 2 'unknown dev verb 
 netns_add many
 for i in $(seq 1 300); do echo "link add k$i type kesp"; done >/tmp/batch
 check "300 devices are created" ip -n many -batch /tmp/batch
-count=$(ip netns exec many $KESPCTL --json dev list | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d), len({x["ifindex"] for x in d}))')
-same "a dump lists all 300, each once" "$count" "300 300"
+# A device moved in keeps a free low ifindex but joins the end of the
+# namespace's list: a dump must still find it after resuming.
+netns_add other
+ip -n other link add kmoved type kesp
+ip -n many link del k1
+check "a device moves in with ifindex $(ip -n other -j link show kmoved | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["ifindex"])')" \
+	ip -n other link set kmoved netns many
+count=$(ip netns exec many $KESPCTL --json dev list | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d), len({x["ifindex"] for x in d}), "kmoved" in {x["ifname"] for x in d})')
+same "a dump lists all 300, each once, the moved one included" "$count" "300 300 True"
 rm -f "$ctl" /tmp/batch
 finish

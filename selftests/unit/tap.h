@@ -9,7 +9,9 @@
 #define KESP_TAP_H
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int tap_count;
@@ -50,6 +52,28 @@ static int tap_ok(int pass, const char *fmt, ...)
 #define TAP_EQ_MEM(got, want, len, name) ({				\
 	int pass_ = tap_ok(!memcmp((got), (want), (len)), "%s", (name)); \
 	pass_; })
+
+/*
+ * Hex text of a published test vector into bytes; aborts on anything that
+ * is not hex or does not fit, since a mistyped vector is a broken test.
+ */
+__attribute__((unused))
+static size_t tap_unhex(const char *h, uint8_t *out, size_t max)
+{
+	size_t n = 0;
+
+	while (h[0] && h[1] && n < max) {
+		unsigned int v;
+
+		if (sscanf(h, "%2x", &v) != 1)
+			abort();
+		out[n++] = (uint8_t)v;
+		h += 2;
+	}
+	if (h[0])
+		abort();	/* vector longer than the buffer */
+	return n;
+}
 
 /* Ends main(): the TAP plan, and a status the runner checks too. */
 static inline int tap_done(void)

@@ -15,23 +15,6 @@
 #include "ike.h"
 #include "tap.h"
 
-static size_t unhex(const char *h, uint8_t *out, size_t max)
-{
-	size_t n = 0;
-
-	while (h[0] && h[1] && n < max) {
-		unsigned int v;
-
-		if (sscanf(h, "%2x", &v) != 1)
-			abort();
-		out[n++] = (uint8_t)v;
-		h += 2;
-	}
-	if (h[0])
-		abort();	/* vector longer than the buffer */
-	return n;
-}
-
 /* ---- RFC 4868 §2.7.1 (PRF) and §2.7.2 (authenticator) test cases -------- */
 
 struct hmac_vec {
@@ -98,9 +81,9 @@ static void test_hmac(void)
 	for (size_t i = 0; i < sizeof(hmac_vecs) / sizeof(hmac_vecs[0]); i++) {
 		const struct hmac_vec *v = &hmac_vecs[i];
 		uint8_t key[200], data[200], want[64], got[64];
-		size_t kl = unhex(v->key, key, sizeof(key));
-		size_t dl = unhex(v->data, data, sizeof(data));
-		size_t wl = unhex(v->out, want, sizeof(want));
+		size_t kl = tap_unhex(v->key, key, sizeof(key));
+		size_t dl = tap_unhex(v->data, data, sizeof(data));
+		size_t wl = tap_unhex(v->out, want, sizeof(want));
 		int rc;
 
 		if (v->auth) {
@@ -198,11 +181,11 @@ static void test_aead(void)
 		size_t al, pl, wl;
 		int rc;
 
-		k.ekey_len = unhex(v->key, k.ekey, sizeof(k.ekey));
-		unhex(v->iv, iv, sizeof(iv));
-		al = unhex(v->aad, aad, sizeof(aad));
-		pl = unhex(v->plain, pt, sizeof(pt));
-		wl = unhex(v->cipher, want, sizeof(want));
+		k.ekey_len = tap_unhex(v->key, k.ekey, sizeof(k.ekey));
+		tap_unhex(v->iv, iv, sizeof(iv));
+		al = tap_unhex(v->aad, aad, sizeof(aad));
+		pl = tap_unhex(v->plain, pt, sizeof(pt));
+		wl = tap_unhex(v->cipher, want, sizeof(want));
 		rc = ike_aead_seal(&k, iv, aad, al, pt, pl, got);
 		tap_ok(rc == 0 && wl == pl + 16 && !memcmp(got, want, wl), "%s: seal", v->name);
 		memset(got, 0, sizeof(got));
@@ -235,11 +218,11 @@ static void test_rfc7634_message(void)
 	struct ike_buf b;
 	int rc;
 
-	k.ekey_len = unhex(v->key, k.ekey, sizeof(k.ekey));
-	n += unhex(v->aad, msg, sizeof(msg));
-	n += unhex(v->iv, msg + n, sizeof(msg) - n);
-	unhex(v->iv, iv, sizeof(iv));
-	n += unhex(v->cipher, msg + n, sizeof(msg) - n);
+	k.ekey_len = tap_unhex(v->key, k.ekey, sizeof(k.ekey));
+	n += tap_unhex(v->aad, msg, sizeof(msg));
+	n += tap_unhex(v->iv, msg + n, sizeof(msg) - n);
+	tap_unhex(v->iv, iv, sizeof(iv));
+	n += tap_unhex(v->cipher, msg + n, sizeof(msg) - n);
 	TAP_EQ_INT(n, 69, "RFC 7634 B: message is 69 bytes");
 	rc = ike_msg_decode(msg, n, &m, &err);
 	TAP_EQ_INT(rc, 0, "RFC 7634 B: outer message decodes");
@@ -340,15 +323,15 @@ static void test_dh_vectors(void)
 		const struct dh_vec *v = &dh_vecs[i];
 		uint8_t privi[66], privr[66], pubi[132], pubr[132], want[66];
 		uint8_t got[132], s1[66], s2[66];
-		size_t li = unhex(v->priv_i, privi, sizeof(privi));
-		size_t lr = unhex(v->priv_r, privr, sizeof(privr));
-		size_t pl = unhex(v->pub_i, pubi, sizeof(pubi));
-		size_t sl = unhex(v->shared, want, sizeof(want));
+		size_t li = tap_unhex(v->priv_i, privi, sizeof(privi));
+		size_t lr = tap_unhex(v->priv_r, privr, sizeof(privr));
+		size_t pl = tap_unhex(v->pub_i, pubi, sizeof(pubi));
+		size_t sl = tap_unhex(v->shared, want, sizeof(want));
 		struct ike_error err = { 0 };
 		struct ike_dh *a = ike_dh_new(v->group, &err);
 		struct ike_dh *b = ike_dh_new(v->group, &err);
 
-		unhex(v->pub_r, pubr, sizeof(pubr));
+		tap_unhex(v->pub_r, pubr, sizeof(pubr));
 		TAP_EQ_INT(ike_dh_public_len(v->group), pl, "public value length");
 		TAP_EQ_INT(ike_dh_shared_len(v->group), sl, "shared secret length");
 		tap_ok(a && b && !ike_dh_set_private(a, privi, li, &err) &&
@@ -449,7 +432,7 @@ static void test_modp_p_minus_1(void)
 	struct ike_dh *a = ike_dh_new(IKE_DH_MODP2048, &err);
 	uint8_t y[256], s[256];
 
-	unhex("FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74"
+	tap_unhex("FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74"
 	      "020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F1437"
 	      "4FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"
 	      "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF05"
@@ -502,11 +485,11 @@ static void test_cbc(void)
 		uint8_t iv[16], pt[64], want[64], got[64];
 		size_t pl, wl;
 
-		k.ekey_len = unhex(v->key, k.ekey, sizeof(k.ekey));
+		k.ekey_len = tap_unhex(v->key, k.ekey, sizeof(k.ekey));
 		k.encr_bits = (uint16_t)(k.ekey_len * 8);
-		unhex(v->iv, iv, sizeof(iv));
-		pl = unhex(v->plain, pt, sizeof(pt));
-		wl = unhex(v->cipher, want, sizeof(want));
+		tap_unhex(v->iv, iv, sizeof(iv));
+		pl = tap_unhex(v->plain, pt, sizeof(pt));
+		wl = tap_unhex(v->cipher, want, sizeof(want));
 		tap_ok(!ike_cbc_encrypt(&k, iv, pt, pl, got) && wl == pl && !memcmp(got, want, wl),
 		       "%s: encrypt", v->name);
 		tap_ok(!ike_cbc_decrypt(&k, iv, want, wl, got) && !memcmp(got, pt, pl),
@@ -576,10 +559,10 @@ static void test_x_scalarmult(void)
 	for (size_t i = 0; i < sizeof(xvecs) / sizeof(xvecs[0]); i++) {
 		const struct xvec *v = &xvecs[i];
 		uint8_t k[56], u[56], want[56], got[56];
-		size_t n = unhex(v->scalar, k, sizeof(k));
+		size_t n = tap_unhex(v->scalar, k, sizeof(k));
 
-		unhex(v->u, u, sizeof(u));
-		unhex(v->out, want, sizeof(want));
+		tap_unhex(v->u, u, sizeof(u));
+		tap_unhex(v->out, want, sizeof(want));
 		tap_ok(!xmul(v->group, k, u, got) && !memcmp(got, want, n), "%s", v->name);
 	}
 	/*
@@ -590,8 +573,8 @@ static void test_x_scalarmult(void)
 		uint8_t k[32] = { 9 }, u[32] = { 9 }, r[32], w1[32], w1000[32];
 		bool ok = true;
 
-		unhex("422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079", w1, 32);
-		unhex("684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51", w1000, 32);
+		tap_unhex("422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079", w1, 32);
+		tap_unhex("684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51", w1000, 32);
 		for (int i = 1; i <= 1000 && ok; i++) {
 			ok = !xmul(IKE_DH_CURVE25519, k, u, r);
 			memcpy(u, k, 32);

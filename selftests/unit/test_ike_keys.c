@@ -21,23 +21,6 @@
 #include "ike.h"
 #include "tap.h"
 
-static size_t unhex(const char *h, uint8_t *out, size_t max)
-{
-	size_t n = 0;
-
-	while (h[0] && h[1] && n < max) {
-		unsigned int v;
-
-		if (sscanf(h, "%2x", &v) != 1)
-			abort();
-		out[n++] = (uint8_t)v;
-		h += 2;
-	}
-	if (h[0])
-		abort();
-	return n;
-}
-
 struct kdf_vec {
 	const char *name;
 	unsigned int prf;
@@ -282,7 +265,7 @@ static struct bin *load(const char *hex)
 {
 	struct bin *x = calloc(1, sizeof(*x));
 
-	x->n = unhex(hex, x->b, sizeof(x->b));
+	x->n = tap_unhex(hex, x->b, sizeof(x->b));
 	return x;
 }
 
