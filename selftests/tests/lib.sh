@@ -14,29 +14,30 @@ fail() {
 	FAILED=1
 }
 
-# check WHAT CMD...: CMD succeeds.
+# check WHAT CMD...: CMD succeeds. (Its variables start with "ck_" so a
+# caller's own survive.)
 check() {
-	what=$1
+	ck_what=$1
 	shift
-	if out=$("$@" 2>&1); then
-		pass "$what"
+	if ck_out=$("$@" 2>&1); then
+		pass "$ck_what"
 	else
-		fail "$what" "command: $*" "exit status $?, output: $out"
+		fail "$ck_what" "command: $*" "exit status $?, output: $ck_out"
 	fi
 }
 
 # refuse WHAT STATUS PATTERN CMD...: CMD fails with exit STATUS and prints
 # something matching the extended regex PATTERN (the error a user reads).
 refuse() {
-	what=$1 want_status=$2 pattern=$3
+	ck_what=$1 ck_want=$2 ck_pattern=$3
 	shift 3
-	out=$("$@" 2>&1)
-	status=$?
-	if [ "$status" -eq "$want_status" ] && printf '%s\n' "$out" | grep -Eq -- "$pattern"; then
-		pass "$what"
+	ck_out=$("$@" 2>&1)
+	ck_status=$?
+	if [ "$ck_status" -eq "$ck_want" ] && printf '%s\n' "$ck_out" | grep -Eq -- "$ck_pattern"; then
+		pass "$ck_what"
 	else
-		fail "$what" "command: $*" "want exit $want_status and /$pattern/," \
-			"got exit $status: $out"
+		fail "$ck_what" "command: $*" "want exit $ck_want and /$ck_pattern/," \
+			"got exit $ck_status: $ck_out"
 	fi
 }
 
@@ -127,4 +128,32 @@ xfrm_pair() {
 }
 kesp_xfrm_pair() {
 	kesp_pair "$@" && xfrm_pair "$@"
+}
+
+# counters [--settle]: "KESP_OUT KESP_IN / XFRM_IN XFRM_OUT" packet counts
+# of kesp's SA pair in a and XFRM's in b, SPIs $out_spi and $in_spi.
+counters() { python3 "$KESP_SRC/selftests/tests/sa_counters.py" "$@" "$out_spi" "$in_spi"; }
+
+# iperf_agrees WHAT SERVER CLIENT IPERF-ARGS: a short iperf3 TCP transfer
+# from CLIENT in a to SERVER in b; then kesp's SA pair in a and XFRM's in b
+# (SPIs $out_spi and $in_spi) must each have received exactly what the
+# other sent.
+iperf_agrees() {
+	ip netns exec b iperf3 -s -1 -B "$2" >/dev/null 2>&1 &
+	sleep 1
+	# shellcheck disable=SC2086
+	if ip netns exec a iperf3 -c "$2" -B "$3" $4 -J >/tmp/iperf.json 2>&1; then
+		mbit=$(python3 -c 'import json; d=json.load(open("/tmp/iperf.json")); print("%.1f" % (d["end"]["sum_received"]["bits_per_second"] / 1e6))')
+		pass "$1: iperf3 TCP ($mbit Mbit/s)"
+	else
+		fail "$1: iperf3 TCP" "$(tail -5 /tmp/iperf.json)"
+	fi
+	wait
+	c=$(counters --settle)
+	same "$1: after iperf3, each side received exactly what the other sent" \
+		"$(echo "$c" | awk '{print ($1 == $4 && $2 == $5 && $1 > 100) ? "agree" : "differ: " $0}')" agree
+	if [ "$(echo "$c" | awk '{print ($1 == $4 && $2 == $5) ? 1 : 0}')" = 0 ]; then
+		ip netns exec a $KESPCTL sa list | sed 's/^/  /'
+	fi
+	rm -f /tmp/iperf.json
 }
