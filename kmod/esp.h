@@ -36,6 +36,14 @@ struct esp_ctx {
 	u8 outer_dsfield;		/* output: outer TOS; input: as received */
 	__be16 df;			/* output: outer IPv4 DF */
 	u8 ad_len;			/* associated data without the IV */
+	/*
+	 * Transport mode: the length of the IP header (with any IPv6
+	 * extension headers ESP follows) and the offset in it of the next
+	 * header byte that says ESP on the wire.
+	 */
+	u16 ip_hdr_len, nexthdr_off;
+	/* The 4 bytes before the ESP header that ESN's seq_hi borrows. */
+	u8 esn_saved[4];
 	u8 iv[ESP_MAX_IV_LEN] __aligned(8);
 };
 
@@ -84,6 +92,11 @@ static inline u8 kesp_ip_dsfield(struct sk_buff *skb)
 {
 	return skb->protocol == htons(ETH_P_IP) ?
 	       ipv4_get_dsfield(ip_hdr(skb)) : ipv6_get_dsfield(ipv6_hdr(skb));
+}
+
+static inline bool kesp_sa_transport(const struct kesp_sa *sa)
+{
+	return sa->mode == KESP_MODE_TRANSPORT;
 }
 
 static inline bool kesp_sa_esn(const struct kesp_sa *sa)

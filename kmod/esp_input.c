@@ -86,14 +86,43 @@ static int inner_packet(struct kesp_sa *sa, struct sk_buff *skb, u8 nexthdr,
 	return 0;
 }
 
+/*
+ * The decrypted payload of a transport-mode SA behind its own IP header
+ * again, with the next header byte that said ESP now saying what the
+ * payload is (RFC 4303 3.1.1). SKB's data is at the payload; the IP header
+ * ends where the ESP header began.
+ */
+static void transport_packet(struct sk_buff *skb, struct esp_ctx *ctx,
+			     u8 nexthdr)
+{
+	unsigned int ip_len = ctx->ip_hdr_len;
+
+	memmove(skb->data - ip_len, skb_network_header(skb), ip_len);
+	skb_push(skb, ip_len);
+	skb_reset_network_header(skb);
+	skb_network_header(skb)[ctx->nexthdr_off] = nexthdr;
+	if (skb->protocol == htons(ETH_P_IP)) {
+		ip_hdr(skb)->tot_len = htons(skb->len);
+		ip_send_check(ip_hdr(skb));
+	} else {
+		ipv6_hdr(skb)->payload_len = htons(skb->len -
+						   sizeof(struct ipv6hdr));
+	}
+}
+
 static void esp_input_finish(struct sk_buff *skb, int err)
 {
 	struct esp_ctx *ctx = kesp_cb(skb)->ctx;
 	struct kesp_sa *sa = ctx->sa;
 	struct net_device *dev = sa->kd->dev;
-	unsigned int hdr_len = ctx->ad_len + sa->iv_len;
+	unsigned int hdr_len = ESP_HDR_LEN + sa->iv_len;
 	u8 trailer[2], padlen, nexthdr;
 
+	if (kesp_sa_esn(sa)) {
+		/* Give back what seq_hi borrowed; data at the wire header. */
+		memcpy(skb->data, ctx->esn_saved, 4);
+		__skb_pull(skb, 4);
+	}
 	if (err) {
 		kesp_sa_error(sa, err == -EBADMSG ? KESP_ERR_AUTH : KESP_ERR_OTHER);
 		goto drop;
@@ -118,8 +147,16 @@ static void esp_input_finish(struct sk_buff *skb, int err)
 	if (pskb_trim(skb, skb->len - sa->icv_len - 2 - padlen))
 		goto drop_other;
 	__skb_pull(skb, hdr_len);
+	ctx->inner_len = skb->len;
 
-	if (inner_packet(sa, skb, nexthdr, ctx->outer_dsfield))
+	/* A dummy packet (RFC 4303 2.6, traffic flow confidentiality). */
+	if (nexthdr == IPPROTO_NONE) {
+		consume_skb(skb);
+		goto out;
+	}
+	if (kesp_sa_transport(sa))
+		transport_packet(skb, ctx, nexthdr);
+	else if (inner_packet(sa, skb, nexthdr, ctx->outer_dsfield))
 		goto drop_other;
 	if (!kesp_sa_inbound_allowed(sa, skb)) {
 		kesp_sa_error(sa, KESP_ERR_SELECTOR);
@@ -131,7 +168,7 @@ static void esp_input_finish(struct sk_buff *skb, int err)
 	skb->pkt_type = PACKET_HOST;
 	skb->ip_summed = CHECKSUM_NONE;
 	skb_reset_transport_header(skb);
-	kesp_sa_count(sa, skb->len);
+	kesp_sa_count(sa, ctx->inner_len);
 	dev_sw_netstats_rx_add(dev, skb->len);
 	netif_rx(skb);
 	goto out;
@@ -216,13 +253,18 @@ static int esp_input(struct sk_buff *skb)
 	ctx->seq = seq;
 	ctx->ad_len = ad_len;
 	ctx->outer_dsfield = kesp_ip_dsfield(skb);
+	ctx->ip_hdr_len = skb->data - skb_network_header(skb);
+	ctx->nexthdr_off = skb->protocol == htons(ETH_P_IP) ?
+			   offsetof(struct iphdr, protocol) :
+			   IP6CB(skb)->nhoff;
 	kesp_cb(skb)->ctx = ctx;
 
 	if (kesp_sa_esn(sa)) {
 		/*
-		 * Widen the header by 4 bytes in place: the outer IP header
-		 * before it is no longer needed (its DS field is saved).
+		 * Widen the header by 4 bytes in place, over the end of the
+		 * IP header, which comes back after decryption.
 		 */
+		memcpy(ctx->esn_saved, skb->data - 4, 4);
 		hdr = skb_push(skb, 4);
 		put_unaligned_be32(spi, hdr);
 		put_unaligned_be32(upper_32_bits(ctx->seq), hdr + 4);

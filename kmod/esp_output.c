@@ -34,6 +34,7 @@ static struct dst_entry *route_outer(struct kesp_sa *sa, struct esp_ctx *ctx)
 			.daddr = ctx->daddr.ip4,
 			.saddr = ctx->saddr.ip4,
 			.flowi4_proto = IPPROTO_ESP,
+			.flowi4_mark = READ_ONCE(sa->kd->fwmark),
 		};
 		struct rtable *rt = ip_route_output_key(net, &fl4);
 
@@ -43,6 +44,7 @@ static struct dst_entry *route_outer(struct kesp_sa *sa, struct esp_ctx *ctx)
 			.daddr = ctx->daddr.ip6,
 			.saddr = ctx->saddr.ip6,
 			.flowi6_proto = IPPROTO_ESP,
+			.flowi6_mark = READ_ONCE(sa->kd->fwmark),
 		};
 		struct dst_entry *dst = ip6_route_output(net, NULL, &fl6);
 
@@ -65,19 +67,77 @@ static unsigned int esp_wire_len(const struct kesp_sa *sa, unsigned int payload)
 	       sa->icv_len;
 }
 
-/* The largest payload that fits an outer MTU, for ICMP "too big". */
-static unsigned int inner_mtu(const struct kesp_sa *sa, unsigned int mtu)
+/* The largest payload that fits ROOM bytes after the outer IP header. */
+static unsigned int esp_payload_room(const struct kesp_sa *sa,
+				     unsigned int room)
 {
-	unsigned int block = sa->block;
-	unsigned int room = mtu - outer_hdr_len(sa->family) - ESP_HDR_LEN -
-			    sa->iv_len - sa->icv_len;
-
-	return round_down(room, block) - 2;
+	room -= ESP_HDR_LEN + sa->iv_len + sa->icv_len;
+	return round_down(room, sa->block) - 2;
 }
 
 /*
- * Tunnel mode: an inner packet too big for the path comes back to its
- * sender as ICMP "fragmentation needed" / ICMPv6 "packet too big" when it
+ * Transport mode keeps the packet's own IP header in front of ESP. Notes
+ * its length (with the IPv6 extension headers that go before ESP, RFC 4303
+ * 3.1.1) and where its next header byte is, and returns that byte. Only a
+ * packet between the SA's own endpoints may use it: anything else would
+ * reach a peer that has no SA for it. Returns -1 then.
+ */
+static int transport_header(struct sk_buff *skb, struct esp_ctx *ctx)
+{
+	if (skb->protocol == htons(ETH_P_IP)) {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		if (ctx->outer_family != AF_INET ||
+		    iph->saddr != ctx->saddr.ip4 ||
+		    iph->daddr != ctx->daddr.ip4 ||
+		    !pskb_may_pull(skb, iph->ihl * 4))
+			return -1;
+		iph = ip_hdr(skb);
+		ctx->ip_hdr_len = iph->ihl * 4;
+		ctx->nexthdr_off = offsetof(struct iphdr, protocol);
+		return iph->protocol;
+	} else {
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+		u8 *prevhdr;
+		int off;
+
+		if (ctx->outer_family != AF_INET6 ||
+		    !ipv6_addr_equal(&ip6h->saddr, &ctx->saddr.ip6) ||
+		    !ipv6_addr_equal(&ip6h->daddr, &ctx->daddr.ip6))
+			return -1;
+		off = ip6_find_1stfragopt(skb, &prevhdr);
+		if (off < 0)
+			return -1;
+		ctx->ip_hdr_len = off;
+		ctx->nexthdr_off = prevhdr - skb_network_header(skb);
+		return *prevhdr;
+	}
+}
+
+/*
+ * Transport mode cannot carry an IPv4 fragment: its header would describe
+ * the ESP packet instead. The local stack fragments datagrams bigger than
+ * the device MTU, so they are put back together here and ESP applies to
+ * the whole datagram, as XFRM does; the ESP packet is fragmented on the
+ * way out if it must be. Returns the datagram, or NULL once SKB is queued
+ * or dropped. (IPv6 keeps its fragment header inside ESP, RFC 4303 3.1.1.)
+ */
+static struct sk_buff *transport_defrag(struct sk_buff *skb)
+{
+	memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+	/* Our own datagrams: they never share a queue with inbound ones. */
+	if (ip_defrag(dev_net(skb->dev), skb, IP_DEFRAG_LOCAL_DELIVER))
+		return NULL;
+	/* One buffer rather than a scatterlist entry per fragment. */
+	if (skb_linearize(skb)) {
+		kfree_skb(skb);
+		return NULL;
+	}
+	return skb;
+}
+
+/*
+ * A packet too big for the path once in ESP comes back to its sender as ICMP "fragmentation needed" / ICMPv6 "packet too big" when it
  * may not be fragmented (IPv4 DF set, or IPv6), and the function returns
  * true. Otherwise the outer packet is fragmented: IPv4 without DF, or
  * IPv6 when the path is below what IPv6 lets a tunnel announce (RFC 8200
@@ -86,11 +146,14 @@ static unsigned int inner_mtu(const struct kesp_sa *sa, unsigned int mtu)
 static bool too_big(struct kesp_sa *sa, struct sk_buff *skb,
 		    struct esp_ctx *ctx)
 {
+	/* Transport mode keeps the IP header; tunnel mode adds one. */
+	unsigned int kept = ctx->ip_hdr_len;
+	unsigned int outer = kept ?: outer_hdr_len(sa->family);
 	unsigned int mtu = dst_mtu(ctx->route), fit;
 
-	if (esp_wire_len(sa, skb->len) + outer_hdr_len(sa->family) <= mtu)
+	if (outer + esp_wire_len(sa, skb->len - kept) <= mtu)
 		return false;
-	fit = inner_mtu(sa, mtu);
+	fit = kept + esp_payload_room(sa, mtu - outer);
 	if (skb->protocol == htons(ETH_P_IP)) {
 		if (!(ip_hdr(skb)->frag_off & htons(IP_DF))) {
 			ctx->df = 0;
@@ -111,6 +174,36 @@ static bool too_big(struct kesp_sa *sa, struct sk_buff *skb,
 	return true;
 }
 
+/* Tunnel mode: a new outer IP header in front of ESP. */
+static void push_tunnel_header(struct sk_buff *skb, struct esp_ctx *ctx,
+			       struct net *net)
+{
+	skb_push(skb, outer_hdr_len(ctx->outer_family));
+	skb_reset_network_header(skb);
+	if (ctx->outer_family == AF_INET) {
+		struct iphdr *iph = ip_hdr(skb);
+
+		iph->version = 4;
+		iph->ihl = sizeof(*iph) >> 2;
+		iph->tos = ctx->outer_dsfield;
+		iph->frag_off = ctx->df;
+		iph->ttl = ip4_dst_hoplimit(skb_dst(skb));
+		iph->saddr = ctx->saddr.ip4;
+		iph->daddr = ctx->daddr.ip4;
+		__ip_select_ident(net, iph, 1);
+	} else {
+		struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+		ip6_flow_hdr(ip6h, ctx->outer_dsfield, 0);
+		ip6h->hop_limit = ip6_dst_hoplimit(skb_dst(skb));
+		ip6h->saddr = ctx->saddr.ip6;
+		ip6h->daddr = ctx->daddr.ip6;
+	}
+	ctx->nexthdr_off = ctx->outer_family == AF_INET ?
+			   offsetof(struct iphdr, protocol) :
+			   offsetof(struct ipv6hdr, nexthdr);
+}
+
 static void send_outer(struct sk_buff *skb, struct esp_ctx *ctx)
 {
 	struct kesp_sa *sa = ctx->sa;
@@ -120,35 +213,26 @@ static void send_outer(struct sk_buff *skb, struct esp_ctx *ctx)
 	ctx->route = NULL;
 	skb_scrub_packet(skb, !net_eq(net, dev_net(sa->kd->dev)));
 	skb_dst_set(skb, route);
+	skb->mark = READ_ONCE(sa->kd->fwmark);
 	/* Without DF the outer packet may be fragmented, IPv6 included. */
 	skb->ignore_df = !ctx->df;
-	skb_push(skb, outer_hdr_len(ctx->outer_family));
-	skb_reset_network_header(skb);
+	if (ctx->ip_hdr_len) {
+		/* Transport mode: the packet's own header, already in place. */
+		skb_push(skb, ctx->ip_hdr_len);
+		skb_reset_network_header(skb);
+	} else {
+		push_tunnel_header(skb, ctx, net);
+	}
+	skb_network_header(skb)[ctx->nexthdr_off] = IPPROTO_ESP;
 	if (ctx->outer_family == AF_INET) {
-		struct iphdr *iph = ip_hdr(skb);
-
-		iph->version = 4;
-		iph->ihl = sizeof(*iph) >> 2;
-		iph->tos = ctx->outer_dsfield;
-		iph->tot_len = htons(skb->len);
-		iph->frag_off = ctx->df;
-		iph->ttl = ip4_dst_hoplimit(route);
-		iph->protocol = IPPROTO_ESP;
-		iph->saddr = ctx->saddr.ip4;
-		iph->daddr = ctx->daddr.ip4;
-		__ip_select_ident(net, iph, 1);
+		/* ip_local_out() computes the header checksum. */
+		ip_hdr(skb)->tot_len = htons(skb->len);
 		skb->protocol = htons(ETH_P_IP);
 		memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
 		ip_local_out(net, NULL, skb);
 	} else {
-		struct ipv6hdr *ip6h = ipv6_hdr(skb);
-
-		ip6_flow_hdr(ip6h, ctx->outer_dsfield, 0);
-		ip6h->payload_len = htons(skb->len - sizeof(*ip6h));
-		ip6h->nexthdr = IPPROTO_ESP;
-		ip6h->hop_limit = ip6_dst_hoplimit(route);
-		ip6h->saddr = ctx->saddr.ip6;
-		ip6h->daddr = ctx->daddr.ip6;
+		ipv6_hdr(skb)->payload_len = htons(skb->len -
+						   sizeof(struct ipv6hdr));
 		skb->protocol = htons(ETH_P_IPV6);
 		memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
 		ip6_local_out(net, NULL, skb);
@@ -171,9 +255,14 @@ static void esp_output_finish(struct sk_buff *skb, int err)
 		goto out;
 	}
 	if (kesp_sa_esn(sa)) {
-		/* Back to the wire layout: the SPI takes seq_hi's slot. */
+		/*
+		 * Back to the wire layout: the SPI takes seq_hi's slot, and
+		 * what the SPI covered meanwhile (the end of a transport-mode
+		 * IP header) comes back.
+		 */
 		put_unaligned_be32(sa->spi, skb->data + 4);
 		__skb_pull(skb, 4);
+		memcpy(skb->data - 4, ctx->esn_saved, 4);
 	}
 	kesp_sa_count(sa, ctx->inner_len);
 	dev_sw_netstats_tx_add(dev, 1, ctx->inner_len);
@@ -204,15 +293,23 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb)
 {
 	struct net_device *dev = sa->kd->dev;
 	unsigned int block = sa->block;
-	unsigned int payload, padlen, tailen, ad_len, i;
+	unsigned int payload, padlen, tailen, ad_len, wire_hdr_len, i;
 	struct sk_buff *trailer;
 	struct aead_request *req;
 	struct scatterlist *sg;
 	struct dst_entry *route;
 	struct esp_ctx *ctx;
-	u8 *tail, *hdr, nexthdr;
-	int nsg, err;
+	u8 *tail, *hdr;
+	int nexthdr, nsg, err;
 
+	if (kesp_sa_transport(sa) && skb->protocol == htons(ETH_P_IP) &&
+	    ip_is_fragment(ip_hdr(skb))) {
+		skb = transport_defrag(skb);
+		if (!skb) {
+			kesp_sa_put(sa);
+			return;
+		}
+	}
 	ctx = esp_ctx_alloc(sa->aead, MAX_SKB_FRAGS + 2);
 	if (!ctx)
 		goto drop;
@@ -253,31 +350,36 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb)
 						  kesp_ip_dsfield(skb));
 	ctx->df = skb->protocol == htons(ETH_P_IP) ?
 		  ip_hdr(skb)->frag_off & htons(IP_DF) : htons(IP_DF);
+	if (kesp_sa_transport(sa)) {
+		nexthdr = transport_header(skb, ctx);
+		if (nexthdr < 0) {
+			net_dbg_ratelimited("kesp: %s: SA %u: transport mode carries only packets between its own addresses\n",
+					    dev->name, sa->id);
+			kesp_sa_error(sa, KESP_ERR_SELECTOR);
+			goto drop_ctx;
+		}
+	} else {
+		nexthdr = skb->protocol == htons(ETH_P_IP) ? IPPROTO_IPIP :
+							   IPPROTO_IPV6;
+	}
 	if (too_big(sa, skb, ctx)) {
 		DEV_STATS_INC(dev, tx_dropped);
 		goto drop_ctx_quiet;
 	}
-	if (sa->mode == KESP_MODE_TUNNEL) {
-		nexthdr = skb->protocol == htons(ETH_P_IP) ? IPPROTO_IPIP :
-							   IPPROTO_IPV6;
-	} else {
-		/* SA_NEW refuses transport mode until it is implemented. */
-		net_dbg_ratelimited("kesp: %s: SA %u: transport mode unsupported\n",
-				    dev->name, sa->id);
-		goto drop_ctx;
-	}
 	skb_dst_drop(skb);
 
+	ad_len = esp_ad_len(sa);
+	ctx->ad_len = ad_len;
+	wire_hdr_len = ESP_HDR_LEN + sa->iv_len;
+	if (skb_cow_head(skb, outer_hdr_len(sa->family) + ad_len +
+			      sa->iv_len + LL_RESERVED_SPACE(route->dev)))
+		goto drop_ctx;
+	/* Transport mode: ESP protects what follows the IP header. */
+	__skb_pull(skb, ctx->ip_hdr_len);
 	payload = skb->len;
 	ctx->inner_len = payload;
 	padlen = ALIGN(payload + 2, block) - payload - 2;
 	tailen = padlen + 2 + sa->icv_len;
-	ad_len = esp_ad_len(sa);
-	ctx->ad_len = ad_len;
-
-	if (skb_cow_head(skb, outer_hdr_len(sa->family) + ad_len +
-			      sa->iv_len + LL_RESERVED_SPACE(route->dev)))
-		goto drop_ctx;
 	nsg = skb_cow_data(skb, tailen, &trailer);
 	if (nsg < 0 || nsg > MAX_SKB_FRAGS + 1)
 		goto drop_ctx;
@@ -289,7 +391,14 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb)
 	tail[padlen] = padlen;
 	tail[padlen + 1] = nexthdr;
 
+	/* Transport mode: make room for ESP between IP header and payload. */
+	if (ctx->ip_hdr_len)
+		memmove(skb->data - wire_hdr_len - ctx->ip_hdr_len,
+			skb->data - ctx->ip_hdr_len, ctx->ip_hdr_len);
 	hdr = skb_push(skb, ad_len + sa->iv_len);
+	/* ESN widens the header by 4 bytes into whatever precedes it. */
+	if (kesp_sa_esn(sa))
+		memcpy(ctx->esn_saved, hdr, 4);
 	put_unaligned_be32(sa->spi, hdr);
 	if (kesp_sa_esn(sa)) {
 		put_unaligned_be32(upper_32_bits(ctx->seq), hdr + 4);

@@ -59,6 +59,7 @@ struct kesp_device {
 	 */
 	struct net *underlay_net;
 	struct list_head underlay_node;	/* in kesp_net(underlay_net) */
+	u32 fwmark;			/* of outer packets; READ_ONCE */
 	/* The rest is protected by kesp_net(underlay_net)->sad_lock. */
 	struct xarray sas;		/* SA id -> SA */
 	u32 next_sa_id;			/* cyclic allocation hint */

@@ -12,6 +12,7 @@ static const struct nla_policy dev_policy[KESP_DEV_A_MAX + 1] = {
 	[KESP_DEV_A_IFNAME] = { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
 	[KESP_DEV_A_MTU] = { .type = NLA_REJECT },
 	[KESP_DEV_A_UNDERLAY_NETNSID] = { .type = NLA_REJECT },
+	[KESP_DEV_A_FWMARK] = { .type = NLA_U32 },
 };
 
 static const struct nla_policy alg_policy[KESP_ALG_A_MAX + 1] = {
@@ -83,7 +84,8 @@ static int fill_dev(struct sk_buff *skb, struct net *net,
 		return -EMSGSIZE;
 	if (nla_put_u32(skb, KESP_DEV_A_IFINDEX, dev->ifindex) ||
 	    nla_put_string(skb, KESP_DEV_A_IFNAME, dev->name) ||
-	    nla_put_u32(skb, KESP_DEV_A_MTU, READ_ONCE(dev->mtu)))
+	    nla_put_u32(skb, KESP_DEV_A_MTU, READ_ONCE(dev->mtu)) ||
+	    nla_put_u32(skb, KESP_DEV_A_FWMARK, READ_ONCE(kd->fwmark)))
 		goto cancel;
 	if (!net_eq(kd->underlay_net, net) &&
 	    nla_put_s32(skb, KESP_DEV_A_UNDERLAY_NETNSID,
@@ -130,29 +132,55 @@ static struct net_device *lookup_dev(struct net *net, struct nlattr *index,
 	return dev;
 }
 
-static int kesp_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
+/* Replies to a device request with the device as it is now. */
+static int reply_dev(struct genl_info *info, struct net_device *dev)
 {
-	struct net *net = genl_info_net(info);
-	struct net_device *dev;
 	struct sk_buff *msg;
 	int ret;
 
-	dev = lookup_dev(net, info->attrs[KESP_DEV_A_IFINDEX],
+	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	ret = fill_dev(msg, genl_info_net(info), dev, info->snd_portid,
+		       info->snd_seq, 0);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+static int kesp_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net_device *dev;
+	int ret;
+
+	dev = lookup_dev(genl_info_net(info), info->attrs[KESP_DEV_A_IFINDEX],
 			 info->attrs[KESP_DEV_A_IFNAME], info->extack);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
-	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!msg) {
-		ret = -ENOMEM;
-		goto out;
+	ret = reply_dev(info, dev);
+	dev_put(dev);
+	return ret;
+}
+
+static int kesp_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kesp_device *kd;
+	struct net_device *dev;
+	int ret;
+
+	if (!info->attrs[KESP_DEV_A_FWMARK]) {
+		NL_SET_ERR_MSG(info->extack, "nothing to change: give a fwmark");
+		return -EINVAL;
 	}
-	ret = fill_dev(msg, net, dev, info->snd_portid, info->snd_seq, 0);
-	if (ret) {
-		nlmsg_free(msg);
-		goto out;
-	}
-	ret = genlmsg_reply(msg, info);
-out:
+	dev = lookup_dev(genl_info_net(info), info->attrs[KESP_DEV_A_IFINDEX],
+			 info->attrs[KESP_DEV_A_IFNAME], info->extack);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	kd = netdev_priv(dev);
+	WRITE_ONCE(kd->fwmark, nla_get_u32(info->attrs[KESP_DEV_A_FWMARK]));
+	ret = reply_dev(info, dev);
 	dev_put(dev);
 	return ret;
 }
@@ -472,8 +500,13 @@ static int parse_one_selector(struct nlattr *nest, struct kesp_sel *sel,
 	return 0;
 }
 
-/* KESP_SA_A_SELECTORS into a set (NULL for an empty nest: any packet). */
-static int parse_selectors(struct nlattr *nest, struct kesp_sel_set **out,
+/*
+ * KESP_SA_A_SELECTORS into a set (NULL for an empty nest: any packet).
+ * A transport-mode SA carries only packets of its own family, so
+ * ONLY_FAMILY, when not 0, is the one family its selectors may name.
+ */
+static int parse_selectors(struct nlattr *nest, u8 only_family,
+			   struct kesp_sel_set **out,
 			   struct netlink_ext_ack *extack)
 {
 	struct kesp_sel_set *set;
@@ -500,6 +533,12 @@ static int parse_selectors(struct nlattr *nest, struct kesp_sel_set **out,
 		return -ENOMEM;
 	nla_for_each_nested(attr, nest, rem) {
 		ret = parse_one_selector(attr, &set->sel[set->n], extack);
+		if (!ret && only_family &&
+		    set->sel[set->n].family != only_family) {
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "a transport-mode SA's selectors must be of its own address family");
+			ret = -EINVAL;
+		}
 		if (ret) {
 			kfree(set);
 			return ret;
@@ -508,6 +547,12 @@ static int parse_selectors(struct nlattr *nest, struct kesp_sel_set **out,
 	}
 	*out = set;
 	return 0;
+}
+
+/* The family a transport-mode SA is limited to; 0 for tunnel mode. */
+static u8 transport_family(u8 mode, u8 family)
+{
+	return mode == KESP_MODE_TRANSPORT ? family : 0;
 }
 
 static int parse_lifetime(struct nlattr *nest, struct kesp_lifetime *l,
@@ -632,11 +677,6 @@ static int parse_sa_params(struct genl_info *info, struct kesp_sa_params *p)
 	p->dir = nla_get_u8(attrs[KESP_SA_A_DIR]);
 	p->spi = nla_get_u32(attrs[KESP_SA_A_SPI]);
 	p->mode = nla_get_u8(attrs[KESP_SA_A_MODE]);
-	if (p->mode != KESP_MODE_TUNNEL) {
-		NL_SET_ERR_MSG_ATTR(extack, attrs[KESP_SA_A_MODE],
-				    "transport mode is not supported yet; use tunnel mode");
-		return -EOPNOTSUPP;
-	}
 	ret = parse_endpoints(attrs, &p->src, &p->dst, &p->family, extack);
 	if (ret)
 		return ret;
@@ -678,8 +718,9 @@ static int parse_sa_params(struct genl_info *info, struct kesp_sa_params *p)
 		return ret;
 	/* Last, so that nothing after it can fail and leak the set. */
 	if (attrs[KESP_SA_A_SELECTORS])
-		ret = parse_selectors(attrs[KESP_SA_A_SELECTORS], &p->sels,
-				      extack);
+		ret = parse_selectors(attrs[KESP_SA_A_SELECTORS],
+				      transport_family(p->mode, p->family),
+				      &p->sels, extack);
 	return ret;
 }
 
@@ -880,6 +921,13 @@ static int kesp_nl_sa_update_doit(struct sk_buff *skb, struct genl_info *info)
 		ret = parse_endpoints(attrs, &src, &dst, &family, info->extack);
 		if (ret)
 			goto out_unlock;
+		if (transport_family(sa->mode, sa->family) &&
+		    family != sa->family) {
+			NL_SET_ERR_MSG_ATTR(info->extack, attrs[KESP_SA_A_SRC],
+					    "a transport-mode SA keeps its address family");
+			ret = -EINVAL;
+			goto out_unlock;
+		}
 		if (sa->dir == KESP_DIR_OUT && family == sa->family &&
 		    !memcmp(&dst, &sa->dst, sizeof(dst)))
 			move = true;	/* same key: no uniqueness question */
@@ -903,8 +951,9 @@ static int kesp_nl_sa_update_doit(struct sk_buff *skb, struct genl_info *info)
 	if (attrs[KESP_SA_A_SELECTORS]) {
 		struct kesp_sel_set *sels;
 
-		ret = parse_selectors(attrs[KESP_SA_A_SELECTORS], &sels,
-				      info->extack);
+		ret = parse_selectors(attrs[KESP_SA_A_SELECTORS],
+				      transport_family(sa->mode, sa->family),
+				      &sels, info->extack);
 		if (!ret)
 			ret = kesp_sa_set_selectors(sa, sels);
 		if (ret)
@@ -1097,6 +1146,13 @@ static const struct genl_ops kesp_ops[] = {
 		.cmd = KESP_CMD_DEV_GET,
 		.doit = kesp_nl_dev_get_doit,
 		.dumpit = kesp_nl_dev_get_dumpit,
+		.policy = dev_policy,
+		.maxattr = KESP_DEV_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KESP_CMD_DEV_SET,
+		.doit = kesp_nl_dev_set_doit,
 		.policy = dev_policy,
 		.maxattr = KESP_DEV_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,

@@ -20,6 +20,7 @@
 
 #include "genl.h"
 #include "json.h"
+#include "parse.h"
 #include "sa.h"
 
 #define EXIT_KERNEL 1
@@ -104,6 +105,7 @@ static int print_dev(struct nl_msg *msg, void *arg)
 		[KESP_DEV_A_IFNAME] = { .type = NLA_STRING },
 		[KESP_DEV_A_MTU] = { .type = NLA_U32 },
 		[KESP_DEV_A_UNDERLAY_NETNSID] = { .type = NLA_U32 },
+		[KESP_DEV_A_FWMARK] = { .type = NLA_U32 },
 	};
 	struct nlattr *tb[KESP_DEV_A_MAX + 1];
 	struct dev_print *p = arg;
@@ -123,6 +125,8 @@ static int print_dev(struct nl_msg *msg, void *arg)
 		if (tb[KESP_DEV_A_UNDERLAY_NETNSID])
 			json_int(&p->json, "underlay_netnsid",
 				 (int32_t)nla_get_u32(tb[KESP_DEV_A_UNDERLAY_NETNSID]));
+		if (tb[KESP_DEV_A_FWMARK])
+			json_uint(&p->json, "fwmark", nla_get_u32(tb[KESP_DEV_A_FWMARK]));
 		json_object_end(&p->json);
 		return 0;
 	}
@@ -132,18 +136,24 @@ static int print_dev(struct nl_msg *msg, void *arg)
 	if (tb[KESP_DEV_A_UNDERLAY_NETNSID])
 		printf(" underlay netnsid %d",
 		       (int32_t)nla_get_u32(tb[KESP_DEV_A_UNDERLAY_NETNSID]));
+	if (tb[KESP_DEV_A_FWMARK] && nla_get_u32(tb[KESP_DEV_A_FWMARK]))
+		printf(" fwmark %#x", nla_get_u32(tb[KESP_DEV_A_FWMARK]));
 	printf("\n");
 	return 0;
 }
 
-/* kespctl dev [list] | kespctl dev show DEV */
+/*
+ * kespctl dev [list] | kespctl dev show DEV | kespctl dev set DEV fwmark N
+ */
 static int cmd_dev(int argc, char **argv)
 {
 	struct dev_print p = { .count = 0 };
+	int cmd = KESP_CMD_DEV_GET;
+	bool dump, set_mark = false;
+	const char *name = NULL;
 	struct kesp_nl nl;
 	struct nl_msg *req;
-	const char *name = NULL;
-	bool dump;
+	uint32_t mark = 0;
 	int ret;
 
 	if (argc == 0 || !strcmp(argv[0], "list") || !strcmp(argv[0], "ls")) {
@@ -158,6 +168,26 @@ static int cmd_dev(int argc, char **argv)
 		if (strlen(name) >= IFNAMSIZ)
 			return usage_error("device name \"%s\" is too long", name);
 		dump = false;
+	} else if (!strcmp(argv[0], "set")) {
+		if (argc < 2)
+			return usage_error("%s: dev set needs a device name", argv[0]);
+		name = argv[1];
+		if (strlen(name) >= IFNAMSIZ)
+			return usage_error("device name \"%s\" is too long", name);
+		for (int i = 2; i < argc; i += 2) {
+			if (strcmp(argv[i], "fwmark"))
+				return usage_error("unknown dev set keyword \"%s\"",
+						   argv[i]);
+			if (i + 1 == argc)
+				return usage_error("\"%s\" needs a value", argv[i]);
+			if (parse_u32(argv[i + 1], UINT32_MAX, &mark) < 0)
+				return usage_error("bad fwmark \"%s\"", argv[i + 1]);
+			set_mark = true;
+		}
+		if (!set_mark)
+			return usage_error("%s: nothing to set (fwmark MARK)", name);
+		cmd = KESP_CMD_DEV_SET;
+		dump = false;
 	} else {
 		return usage_error("unknown dev verb \"%s\"", argv[0]);
 	}
@@ -165,8 +195,9 @@ static int cmd_dev(int argc, char **argv)
 	ret = open_family(&nl);
 	if (ret)
 		return ret;
-	req = kesp_nl_request(&nl, KESP_CMD_DEV_GET, dump ? NLM_F_DUMP : 0);
-	if (!req || (name && nla_put_string(req, KESP_DEV_A_IFNAME, name) < 0)) {
+	req = kesp_nl_request(&nl, cmd, dump ? NLM_F_DUMP : 0);
+	if (!req || (name && nla_put_string(req, KESP_DEV_A_IFNAME, name) < 0) ||
+	    (set_mark && nla_put_u32(req, KESP_DEV_A_FWMARK, mark) < 0)) {
 		fprintf(stderr, "kespctl: out of memory\n");
 		kesp_nl_close(&nl);
 		return EXIT_KERNEL;
@@ -389,7 +420,9 @@ static const struct {
 } commands[] = {
 	{ "version", cmd_version, "version              tool and kernel family versions" },
 	{ "dev", cmd_dev, "dev [list]           kesp devices in this namespace\n"
-			  "  dev show DEV         one device" },
+			  "  dev show DEV         one device\n"
+			  "  dev set DEV fwmark MARK   mark (and route) the device's outer\n"
+			  "                       packets with MARK; 0 for none" },
 	{ "sa", cmd_sa,
 	  "sa add dev DEV dir in|out src ADDR dst ADDR [proto esp] spi SPI\n"
 	  "      mode tunnel|transport [reqid ID] [replay-window N] [flag esn]...\n"

@@ -176,9 +176,8 @@ refused("a cipher without authentication", errno.EINVAL, "give either an AEAD", 
 refused("an algorithm without a name", errno.EINVAL, "algorithm name missing", "KESP_CMD_SA_NEW",
         *sa_attrs(dev, 0x3000, alg=(nest(K["KESP_SA_A_AEAD"], attr(K["KESP_ALG_A_KEY"], KEY[:20]),
                                           u32(K["KESP_ALG_A_ICV_BITS"], 128)),)))
-refused("transport mode is refused until it is implemented", errno.EOPNOTSUPP,
-        "transport mode is not supported yet", "KESP_CMD_SA_NEW",
-        *[u8(K["KESP_SA_A_MODE"], K["KESP_MODE_TRANSPORT"]) if a == u8(K["KESP_SA_A_MODE"], K["KESP_MODE_TUNNEL"])
+refused("a mode that is neither tunnel nor transport", errno.ERANGE, "integer out of range", "KESP_CMD_SA_NEW",
+        *[u8(K["KESP_SA_A_MODE"], 3) if a == u8(K["KESP_SA_A_MODE"], K["KESP_MODE_TUNNEL"])
           else a for a in sa_attrs(dev, 0x3000)])
 refused("a duplicate inbound SPI", errno.EEXIST, "an inbound SA with this SPI exists in the underlay namespace",
         "KESP_CMD_SA_NEW", *sa_attrs(dev, 0x1000))

@@ -26,6 +26,22 @@
  *         caller's namespace) of the namespace the device was created in,
  *         where its outer packets are sent; absent when that is the
  *         caller's own namespace
+ *     KESP_DEV_A_FWMARK: NLA_U32, the mark of the device's outer packets
+ *
+ * KESP_CMD_DEV_SET
+ * ----------------
+ *   Changes a kesp device of the caller's network namespace.
+ *
+ *   Request:
+ *     KESP_DEV_A_IFINDEX or KESP_DEV_A_IFNAME: which device, as DEV_GET
+ *     KESP_DEV_A_FWMARK: NLA_U32, optional. Outer packets (ESP) carry this
+ *         skb mark and are routed with it in the underlay namespace, so a
+ *         policy rule ("ip rule add not fwmark MARK table T") can send
+ *         traffic into the device while its own ESP packets to the same
+ *         peer take the underlay route instead of looping. 0 (the
+ *         default) means no mark. Transport mode needs it, since there
+ *         the peer's own address is routed into the device.
+ *   Reply: as DEV_GET.
  *
  * Security associations
  * ---------------------
@@ -58,7 +74,12 @@
  *     KESP_SA_A_DIR: NLA_U8, enum kesp_dir, required
  *     KESP_SA_A_SPI: NLA_U32, required, not 0; inbound: unused in the
  *         underlay namespace or reserved by KESP_CMD_SPI_ALLOC
- *     KESP_SA_A_MODE: NLA_U8, enum kesp_mode, required
+ *     KESP_SA_A_MODE: NLA_U8, enum kesp_mode, required. Tunnel: the
+ *         packet routed into the device travels whole inside ESP between
+ *         SRC and DST, any family in any family. Transport (RFC 4303 3.1.1,
+ *         host to host): only packets from SRC to DST use the SA; ESP is
+ *         inserted after their IP header (and IPv6 hop-by-hop/routing
+ *         headers). Selectors must then be of the SA's family.
  *     KESP_SA_A_SRC, KESP_SA_A_DST: outer addresses, required, same family
  *     KESP_SA_A_REQID: NLA_U32, default 0
  *     exactly one of
@@ -130,6 +151,7 @@ enum kesp_cmd {
 	KESP_CMD_SA_DEL,
 	KESP_CMD_SA_GET,
 	KESP_CMD_SA_FLUSH,
+	KESP_CMD_DEV_SET,
 	__KESP_CMD_LAST
 };
 #define KESP_CMD_MAX (__KESP_CMD_LAST - 1)
@@ -140,6 +162,7 @@ enum kesp_dev_attr {
 	KESP_DEV_A_IFNAME,
 	KESP_DEV_A_MTU,
 	KESP_DEV_A_UNDERLAY_NETNSID,
+	KESP_DEV_A_FWMARK,
 	__KESP_DEV_A_LAST
 };
 #define KESP_DEV_A_MAX (__KESP_DEV_A_LAST - 1)
