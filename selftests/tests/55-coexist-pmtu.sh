@@ -54,6 +54,32 @@ wait
 tos=$(sed -n 's/.*(tos \(0x[0-9a-f]*\).*/\1/p' /tmp/tos.txt | tr '\n' ' ')
 same "outer TOS: DSCP copied, ECT(1) copied, CE sent as ECT(0), zero stays zero" "$tos" "0xb9 0xba 0x0 "
 
+# The same in an IPv6 outer header's traffic class (IPv6 inside), over a
+# second SA pair with other SPIs.
+K6=$(hexkey 20)
+ip netns exec a $KESPCTL sa add dev kesp0 dir out src fd00:100::1 dst fd00:100::2 spi 0x500 \
+	mode tunnel aead 'rfc4106(gcm(aes))' $K6 128 sel src fd00:1::/64 dst fd00:2::/64 >/dev/null
+ip netns exec a $KESPCTL sa add dev kesp0 dir in src fd00:100::2 dst fd00:100::1 spi 0x600 \
+	mode tunnel aead 'rfc4106(gcm(aes))' $K6 128 sel src fd00:2::/64 dst fd00:1::/64 >/dev/null
+ip -n b xfrm state add src fd00:100::1 dst fd00:100::2 proto esp spi 0x500 reqid 3 mode tunnel \
+	aead 'rfc4106(gcm(aes))' $K6 128
+ip -n b xfrm state add src fd00:100::2 dst fd00:100::1 proto esp spi 0x600 reqid 3 mode tunnel \
+	aead 'rfc4106(gcm(aes))' $K6 128
+ip -n b xfrm policy add src fd00:2::/64 dst fd00:1::/64 dir out \
+	tmpl src fd00:100::2 dst fd00:100::1 proto esp reqid 3 mode tunnel
+ip -n b xfrm policy add src fd00:1::/64 dst fd00:2::/64 dir in \
+	tmpl src fd00:100::1 dst fd00:100::2 proto esp reqid 3 mode tunnel
+ip netns exec b tcpdump -i veth-b -n -v -c 3 'ip6 and esp and src fd00:100::1' >/tmp/tos.txt 2>/dev/null &
+sleep 1
+for q in 0xb9 0xbb 0x00; do
+	ip netns exec a ping -6 -c 1 -W 2 -Q $q -I fd00:1::1 fd00:2::1 >/dev/null 2>&1
+done
+wait
+# tcpdump names the class only when it is not zero.
+tclass=$(grep 'ESP' /tmp/tos.txt | sed -n 's/.*(class \(0x[0-9a-f]*\).*/\1/p; /(class /!s/.*/0x0/p' | tr '\n' ' ')
+same "outer IPv6 traffic class: DSCP copied, ECT(1) copied, CE sent as ECT(0), zero stays zero" \
+	"$tclass" "0xb9 0xba 0x0 "
+
 # Path MTU: a 1300-byte path leaves room for 1246 bytes of inner packet
 # with AES-GCM (20 outer + 8 ESP + 8 IV + 16 ICV, padding to 4, 2 trailer).
 ip -n a link set veth-a mtu 1300
