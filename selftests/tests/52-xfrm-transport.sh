@@ -89,14 +89,14 @@ K16=$(hexkey 16) K20=$(hexkey 20) K28=$(hexkey 28) K32=$(hexkey 32) K36=$(hexkey
 K48=$(hexkey 48) K64=$(hexkey 64) K24=$(hexkey 24)
 for fam in 4 6; do
 	transport_case "AES-GCM-128" $fam "-t 2" aead 'rfc4106(gcm(aes))' $K20 128
-	transport_case "AES-GCM-256" $fam "-n 256K" aead 'rfc4106(gcm(aes))' $K36 128
-	transport_case "ChaCha20-Poly1305" $fam "-n 256K" aead 'rfc7539esp(chacha20,poly1305)' $K36 128
-	transport_case "AES-CBC-128/HMAC-SHA-256" $fam "-n 256K" enc 'cbc(aes)' $K16 auth-trunc 'hmac(sha256)' $K32 128
-	transport_case "AES-CBC-256/HMAC-SHA-512" $fam "-n 256K" enc 'cbc(aes)' $K32 auth-trunc 'hmac(sha512)' $K64 256
-	transport_case "NULL/HMAC-SHA-256" $fam "-n 256K" enc 'ecb(cipher_null)' "" auth-trunc 'hmac(sha256)' $K32 128
+	transport_case "AES-GCM-256" $fam "-t 1" aead 'rfc4106(gcm(aes))' $K36 128
+	transport_case "ChaCha20-Poly1305" $fam "-t 1" aead 'rfc7539esp(chacha20,poly1305)' $K36 128
+	transport_case "AES-CBC-128/HMAC-SHA-256" $fam "-t 1" enc 'cbc(aes)' $K16 auth-trunc 'hmac(sha256)' $K32 128
+	transport_case "AES-CBC-256/HMAC-SHA-512" $fam "-t 1" enc 'cbc(aes)' $K32 auth-trunc 'hmac(sha512)' $K64 256
+	transport_case "NULL/HMAC-SHA-256" $fam "-t 1" enc 'ecb(cipher_null)' "" auth-trunc 'hmac(sha256)' $K32 128
 done
-transport_case "AES-GCM-192" 4 "-n 256K" aead 'rfc4106(gcm(aes))' $K28 128
-transport_case "AES-CBC-192/HMAC-SHA-384" 6 "-n 256K" enc 'cbc(aes)' $K24 auth-trunc 'hmac(sha384)' $K48 192
+transport_case "AES-GCM-192" 4 "-t 1" aead 'rfc4106(gcm(aes))' $K28 128
+transport_case "AES-CBC-192/HMAC-SHA-384" 6 "-t 1" enc 'cbc(aes)' $K24 auth-trunc 'hmac(sha384)' $K48 192
 
 # ESN across 2^32 in transport mode: seq_hi borrows the 4 bytes in front
 # of the ESP header, which here are the end of the packet's own IP header.
