@@ -127,14 +127,6 @@ static void esp_input_finish(struct sk_buff *skb, int err)
 		kesp_sa_error(sa, err == -EBADMSG ? KESP_ERR_AUTH : KESP_ERR_OTHER);
 		goto drop;
 	}
-	spin_lock(&sa->lock);
-	err = kesp_replay_advance(&sa->replay, ctx->seq);
-	spin_unlock(&sa->lock);
-	if (err) {
-		kesp_sa_error(sa, KESP_ERR_REPLAY);
-		goto drop;
-	}
-
 	if (skb_copy_bits(skb, skb->len - sa->icv_len - 2, trailer, 2))
 		goto drop_other;
 	padlen = trailer[0];
@@ -148,6 +140,21 @@ static void esp_input_finish(struct sk_buff *skb, int err)
 		goto drop_other;
 	__skb_pull(skb, hdr_len);
 	ctx->inner_len = skb->len;
+
+	spin_lock(&sa->lock);
+	err = kesp_replay_advance(&sa->replay, ctx->seq);
+	/* Past a hard limit: the SA is on its way out. */
+	if (!err && !kesp_sa_lifetime_use(sa, ctx->inner_len))
+		err = -EKEYEXPIRED;
+	spin_unlock(&sa->lock);
+	if (err == -EKEYEXPIRED) {
+		DEV_STATS_INC(dev, rx_dropped);
+		kfree_skb(skb);
+		goto out;
+	} else if (err) {
+		kesp_sa_error(sa, KESP_ERR_REPLAY);
+		goto drop;
+	}
 
 	/* A dummy packet (RFC 4303 2.6, traffic flow confidentiality). */
 	if (nexthdr == IPPROTO_NONE) {

@@ -286,6 +286,30 @@ static void esp_output_done(COMPAT_CRYPTO_DONE_ARG(arg), int err)
 }
 
 /*
+ * The packet's sequence number, if the SA may still send it: sequence
+ * numbers never wrap (RFC 4303 3.3.3), so sending the last one expires
+ * the SA, and lifetimes may have spent it already.
+ */
+static bool take_seq(struct kesp_sa *sa, struct esp_ctx *ctx)
+{
+	u64 last = kesp_sa_esn(sa) ? U64_MAX : U32_MAX;
+	bool ok = false;
+
+	spin_lock_bh(&sa->lock);
+	if (sa->seq >= last)
+		kesp_sa_expire(sa, true, KESP_EXPIRE_SEQUENCE);
+	else if (kesp_sa_lifetime_use(sa, ctx->inner_len))
+		ok = true;
+	if (ok) {
+		ctx->seq = ++sa->seq;
+		if (ctx->seq == last)
+			kesp_sa_expire(sa, true, KESP_EXPIRE_SEQUENCE);
+	}
+	spin_unlock_bh(&sa->lock);
+	return ok;
+}
+
+/*
  * Encrypts SKB (an IP packet) with SA and sends it. Consumes the packet
  * and the caller's reference on SA.
  */
@@ -317,15 +341,6 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb)
 	kesp_cb(skb)->ctx = ctx;
 
 	spin_lock_bh(&sa->lock);
-	/* Sequence numbers never wrap: the SA is spent instead (RFC 4303). */
-	if (sa->seq >= (kesp_sa_esn(sa) ? U64_MAX : U32_MAX)) {
-		spin_unlock_bh(&sa->lock);
-		net_dbg_ratelimited("kesp: %s: SA %u: sequence numbers exhausted\n",
-				    dev->name, sa->id);
-		kesp_sa_error(sa, KESP_ERR_OTHER);
-		goto drop_ctx;
-	}
-	ctx->seq = ++sa->seq;
 	ctx->outer_family = sa->family;
 	ctx->saddr = sa->src;
 	ctx->daddr = sa->dst;
@@ -378,6 +393,10 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb)
 	__skb_pull(skb, ctx->ip_hdr_len);
 	payload = skb->len;
 	ctx->inner_len = payload;
+	if (!take_seq(sa, ctx)) {
+		DEV_STATS_INC(dev, tx_dropped);
+		goto drop_ctx_quiet;
+	}
 	padlen = ALIGN(payload + 2, block) - payload - 2;
 	tailen = padlen + 2 + sa->icv_len;
 	nsg = skb_cow_data(skb, tailen, &trailer);

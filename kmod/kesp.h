@@ -128,8 +128,15 @@ struct kesp_sa {
 	/* NULL: any packet. Outbound copies also live in the device's seltab. */
 	struct kesp_sel_set __rcu *sels;
 
-	struct kesp_lifetime lft;
+	struct kesp_lifetime lft;	/* written under lock too */
 	u64 add_time;		/* ktime_get_boottime_seconds() */
+	/* Lifetime use, under lock. Reasons: enum kesp_expire_reason. */
+	u64 used_bytes, used_packets;
+	u8 soft_reason, hard_reason;
+	bool soft_reported;
+	bool unlinked;		/* under sad_lock */
+	/* Expiry events and deletion; holds a reference while queued. */
+	struct delayed_work lft_work;
 
 	struct kesp_sa_stats __percpu *stats;
 	atomic64_t errors[KESP_ERR_COUNT];
@@ -196,6 +203,10 @@ struct kesp_sa *kesp_sa_select_out(struct kesp_device *kd,
 				   const struct kesp_flow *flow);
 bool kesp_sa_inbound_allowed(struct kesp_sa *sa, struct sk_buff *skb);
 u64 kesp_sa_seq(struct kesp_sa *sa);
+bool kesp_sa_lifetime_use(struct kesp_sa *sa, unsigned int bytes);
+void kesp_sa_expire(struct kesp_sa *sa, bool hard, u8 reason);
+void kesp_sa_lifetime_changed(struct kesp_sa *sa);
+void kesp_nl_notify_expire(struct kesp_sa *sa, bool hard, u8 reason);
 
 bool kesp_flow_from_skb(struct sk_buff *skb, struct kesp_flow *flow);
 void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb);

@@ -68,6 +68,8 @@ static const struct nla_policy sa_policy[KESP_SA_A_MAX + 1] = {
 	[KESP_SA_A_COUNTERS] = { .type = NLA_REJECT },
 	[KESP_SA_A_SPI_MIN] = NLA_POLICY_MIN(NLA_U32, 1),
 	[KESP_SA_A_SPI_MAX] = NLA_POLICY_MIN(NLA_U32, 1),
+	[KESP_SA_A_EXPIRE_HARD] = { .type = NLA_REJECT },
+	[KESP_SA_A_EXPIRE_REASON] = { .type = NLA_REJECT },
 };
 
 static struct genl_family kesp_family;
@@ -321,18 +323,13 @@ static int put_selectors(struct sk_buff *skb, const struct kesp_sa *sa)
 }
 
 /* Never puts key material: keys live only inside the crypto transform. */
-static int fill_sa(struct sk_buff *skb, const struct kesp_sa *sa, u32 portid,
-		   u32 seq, int flags)
+/* The SA's attributes, as SA_GET replies and events carry them. */
+static int put_sa(struct sk_buff *skb, const struct kesp_sa *sa)
 {
 	struct kesp_sa *mut = (struct kesp_sa *)sa;
 	union kesp_addr src, dst;
 	u64 sa_seq;
-	void *hdr;
 
-	hdr = genlmsg_put(skb, portid, seq, &kesp_family, flags,
-			  KESP_CMD_SA_GET);
-	if (!hdr)
-		return -EMSGSIZE;
 	/* Addresses change only under sad_lock, which the caller holds. */
 	src = sa->src;
 	dst = sa->dst;
@@ -346,15 +343,15 @@ static int fill_sa(struct sk_buff *skb, const struct kesp_sa *sa, u32 portid,
 	    nla_put_u32(skb, KESP_SA_A_REQID, sa->reqid) ||
 	    put_addr(skb, KESP_SA_A_SRC, &src, sa->family) ||
 	    put_addr(skb, KESP_SA_A_DST, &dst, sa->family))
-		goto cancel;
+		return -EMSGSIZE;
 	if (sa->alg_name[1][0]) {
 		if (put_alg(skb, KESP_SA_A_ENC, sa->alg_name[0], 0) ||
 		    put_alg(skb, KESP_SA_A_AUTH, sa->alg_name[1],
 			    sa->icv_len * 8))
-			goto cancel;
+			return -EMSGSIZE;
 	} else if (put_alg(skb, KESP_SA_A_AEAD, sa->alg_name[0],
 			   sa->icv_len * 8)) {
-		goto cancel;
+		return -EMSGSIZE;
 	}
 	if ((sa->dir == KESP_DIR_IN &&
 	     nla_put_u32(skb, KESP_SA_A_REPLAY_WINDOW, sa->replay_window)) ||
@@ -367,13 +364,49 @@ static int fill_sa(struct sk_buff *skb, const struct kesp_sa *sa, u32 portid,
 	    nla_put_u64_64bit(skb, KESP_SA_A_ADD_TIME, sa->add_time,
 			      KESP_SA_A_PAD) ||
 	    put_counters(skb, sa))
-		goto cancel;
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int fill_sa(struct sk_buff *skb, const struct kesp_sa *sa, u32 portid,
+		   u32 seq, int flags)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &kesp_family, flags,
+			  KESP_CMD_SA_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (put_sa(skb, sa)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
 	genlmsg_end(skb, hdr);
 	return 0;
+}
 
-cancel:
-	genlmsg_cancel(skb, hdr);
-	return -EMSGSIZE;
+/*
+ * KESP_CMD_SA_EXPIRE to the events group of the namespace the SA's device
+ * is in. Under sad_lock, from process context.
+ */
+void kesp_nl_notify_expire(struct kesp_sa *sa, bool hard, u8 reason)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &kesp_family, 0, KESP_CMD_SA_EXPIRE);
+	if (!hdr || put_sa(msg, sa) ||
+	    (hard && nla_put_flag(msg, KESP_SA_A_EXPIRE_HARD)) ||
+	    nla_put_u8(msg, KESP_SA_A_EXPIRE_REASON, reason)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&kesp_family, dev_net(sa->kd->dev), msg, 0,
+				0, GFP_KERNEL);
 }
 
 /* The kesp device an SA request names; required for every SA command. */
@@ -959,8 +992,12 @@ static int kesp_nl_sa_update_doit(struct sk_buff *skb, struct genl_info *info)
 		if (ret)
 			goto out_unlock;
 	}
-	if (attrs[KESP_SA_A_LIFETIME])
+	if (attrs[KESP_SA_A_LIFETIME]) {
+		spin_lock_bh(&sa->lock);
 		sa->lft = lft;
+		spin_unlock_bh(&sa->lock);
+		kesp_sa_lifetime_changed(sa);
+	}
 	if (move) {
 		spin_lock_bh(&sa->lock);
 		sa->family = family;
@@ -1203,7 +1240,8 @@ static const struct genl_ops kesp_ops[] = {
 };
 
 static const struct genl_multicast_group kesp_mcgrps[] = {
-	{ .name = KESP_MCGRP_EVENTS, .flags = GENL_UNS_ADMIN_PERM },
+	/* Events describe SAs: only CAP_NET_ADMIN in the namespace may listen. */
+	{ .name = KESP_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
 static struct genl_family kesp_family __ro_after_init = {

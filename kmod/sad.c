@@ -11,6 +11,11 @@
  * reply being built) keeps the SA alive until its own put. The last put
  * frees the SA after an RCU grace period, from a workqueue because freeing
  * a crypto transform may sleep.
+ *
+ * Lifetimes (RFC 4301 4.4.2.1) live here too: the data path counts what
+ * an SA protected and notes a limit it crossed; a work item per SA sends
+ * the EXPIRE events and deletes the SA at a hard limit, since both need
+ * to sleep. The same work item watches the time limits.
  */
 #include <crypto/aead.h>
 #include <linux/random.h>
@@ -76,6 +81,141 @@ u64 kesp_sa_seq(struct kesp_sa *sa)
 	seq = sa->dir == KESP_DIR_OUT ? sa->seq : sa->replay.top;
 	spin_unlock_bh(&sa->lock);
 	return seq;
+}
+
+/* Runs the SA's lifetime work after DELAY jiffies, holding a reference. */
+static void lifetime_kick(struct kesp_sa *sa, unsigned long delay)
+{
+	refcount_inc(&sa->refcnt);
+	/* Already pending: that instance holds a reference of its own. */
+	if (mod_delayed_work(kesp_wq, &sa->lft_work, delay))
+		kesp_sa_put(sa);
+}
+
+/* The reason a byte or packet limit (0: none) is reached, or 0. */
+static u8 used_past(const struct kesp_sa *sa, u64 bytes, u64 packets)
+{
+	if (packets && sa->used_packets >= packets)
+		return KESP_EXPIRE_PACKETS;
+	if (bytes && sa->used_bytes >= bytes)
+		return KESP_EXPIRE_BYTES;
+	return 0;
+}
+
+/*
+ * Under sa->lock: notes that SA reached a soft or hard limit for REASON
+ * and has the work item report it. The first reason of each kind stays.
+ */
+void kesp_sa_expire(struct kesp_sa *sa, bool hard, u8 reason)
+{
+	u8 *slot = hard ? &sa->hard_reason : &sa->soft_reason;
+
+	lockdep_assert_held(&sa->lock);
+	if (*slot)
+		return;
+	*slot = reason;
+	lifetime_kick(sa, 0);
+}
+
+/*
+ * Under sa->lock: counts one packet of BYTES protected by SA. Returns
+ * false when the SA is past a hard limit and the packet must be dropped.
+ */
+bool kesp_sa_lifetime_use(struct kesp_sa *sa, unsigned int bytes)
+{
+	const struct kesp_lifetime *l = &sa->lft;
+	u8 reason;
+
+	lockdep_assert_held(&sa->lock);
+	if (sa->hard_reason)
+		return false;
+	/* Limits lowered by SA_UPDATE below what was used already. */
+	if (l->hard_packets && sa->used_packets >= l->hard_packets) {
+		kesp_sa_expire(sa, true, KESP_EXPIRE_PACKETS);
+		return false;
+	}
+	if (l->hard_bytes && sa->used_bytes + bytes > l->hard_bytes) {
+		kesp_sa_expire(sa, true, KESP_EXPIRE_BYTES);
+		return false;
+	}
+	sa->used_bytes += bytes;
+	sa->used_packets++;
+	reason = used_past(sa, l->hard_bytes, l->hard_packets);
+	if (reason) {
+		kesp_sa_expire(sa, true, reason);
+		return true;
+	}
+	reason = used_past(sa, l->soft_bytes, l->soft_packets);
+	if (reason)
+		kesp_sa_expire(sa, false, reason);
+	return true;
+}
+
+/* Seconds from AGE until SA's next time limit still ahead, or 0: none. */
+static u64 next_deadline(const struct kesp_sa *sa, u64 age)
+{
+	u64 next = 0;
+
+	if (sa->lft.hard_seconds > age)
+		next = sa->lft.hard_seconds - age;
+	if (!sa->soft_reported && sa->lft.soft_seconds > age &&
+	    (!next || sa->lft.soft_seconds - age < next))
+		next = sa->lft.soft_seconds - age;
+	return next;
+}
+
+static void sa_lifetime_work(struct work_struct *work)
+{
+	struct kesp_sa *sa = container_of(to_delayed_work(work),
+					  struct kesp_sa, lft_work);
+	struct kesp_net *kn = kesp_underlay(sa->kd);
+	u8 soft = 0, hard;
+	u64 age, next;
+
+	mutex_lock(&kn->sad_lock);
+	if (sa->unlinked)
+		goto out;
+	age = ktime_get_boottime_seconds() - sa->add_time;
+	spin_lock_bh(&sa->lock);
+	if (!sa->hard_reason && sa->lft.hard_seconds &&
+	    age >= sa->lft.hard_seconds)
+		sa->hard_reason = KESP_EXPIRE_SECONDS;
+	if (!sa->soft_reason && sa->lft.soft_seconds &&
+	    age >= sa->lft.soft_seconds)
+		sa->soft_reason = KESP_EXPIRE_SECONDS;
+	/* Limits that SA_UPDATE lowered below what was used already. */
+	if (!sa->hard_reason)
+		sa->hard_reason = used_past(sa, sa->lft.hard_bytes,
+					    sa->lft.hard_packets);
+	if (!sa->soft_reason)
+		sa->soft_reason = used_past(sa, sa->lft.soft_bytes,
+					    sa->lft.soft_packets);
+	hard = sa->hard_reason;
+	if (!hard && !sa->soft_reported && sa->soft_reason) {
+		soft = sa->soft_reason;
+		sa->soft_reported = true;
+	}
+	next = hard ? 0 : next_deadline(sa, age);
+	spin_unlock_bh(&sa->lock);
+
+	if (hard) {
+		kesp_nl_notify_expire(sa, true, hard);
+		kesp_sa_unlink(sa);
+		goto out;
+	}
+	if (soft)
+		kesp_nl_notify_expire(sa, false, soft);
+	if (next)
+		lifetime_kick(sa, next * HZ);
+out:
+	mutex_unlock(&kn->sad_lock);
+	kesp_sa_put(sa);
+}
+
+/* Under sad_lock, after SA_UPDATE changed the limits: look again now. */
+void kesp_sa_lifetime_changed(struct kesp_sa *sa)
+{
+	lifetime_kick(sa, 0);
 }
 
 /* Match-everything selectors of one family, for an SA that gave none. */
@@ -276,6 +416,7 @@ struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
 	sa->dst = p->dst;
 	sa->lft = p->lft;
 	sa->add_time = ktime_get_boottime_seconds();
+	INIT_DELAYED_WORK(&sa->lft_work, sa_lifetime_work);
 	kesp_replay_init(&sa->replay, p->replay_window,
 			 p->flags & KESP_SA_F_ESN, p->dir == KESP_DIR_IN ? p->seq : 0);
 
@@ -303,6 +444,8 @@ struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
 		goto err_seltab;
 	RCU_INIT_POINTER(sa->sels, p->sels);
 	dev_hold(kd->dev);
+	if (sa->lft.soft_seconds || sa->lft.hard_seconds)
+		lifetime_kick(sa, next_deadline(sa, 0) * HZ);
 	return sa;
 
 err_seltab:
@@ -325,6 +468,9 @@ void kesp_sa_unlink(struct kesp_sa *sa)
 	struct kesp_net *kn = kesp_underlay(kd);
 
 	lockdep_assert_held(&kn->sad_lock);
+	sa->unlinked = true;
+	if (cancel_delayed_work(&sa->lft_work))
+		kesp_sa_put(sa);
 	xa_erase(&kd->sas, sa->id);
 	if (sa->dir == KESP_DIR_OUT)
 		kesp_seltab_remove(kd->seltab, sa);

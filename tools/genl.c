@@ -173,6 +173,42 @@ fail:
 	return ret;
 }
 
+int kesp_nl_listen(struct kesp_nl *nl, const char *group,
+		   int (*on_event)(struct nl_msg *msg, void *arg), void *arg)
+{
+	int grp, ret;
+
+	grp = genl_ctrl_resolve_grp(nl->sk, KESP_GENL_NAME, group);
+	if (grp < 0) {
+		snprintf(nl->error, sizeof(nl->error),
+			 "no multicast group \"%s\" in family %s: %s", group,
+			 KESP_GENL_NAME, nl_geterror(grp));
+		return -ENOENT;
+	}
+	ret = nl_socket_add_membership(nl->sk, grp);
+	if (ret < 0) {
+		snprintf(nl->error, sizeof(nl->error),
+			 "cannot join group \"%s\": %s", group, nl_geterror(ret));
+		return -EPERM;
+	}
+	/* Events are not answers to anything we sent. */
+	nl_socket_disable_seq_check(nl->sk);
+	nl_socket_modify_cb(nl->sk, NL_CB_VALID, NL_CB_CUSTOM, on_event, arg);
+	for (;;) {
+		ret = nl_recvmsgs_default(nl->sk);
+		/* A burst beyond the socket buffer: say so, keep listening. */
+		if (ret == -NLE_NOMEM) {
+			fprintf(stderr, "kespctl: events were lost (receive buffer full)\n");
+			continue;
+		}
+		if (ret < 0) {
+			snprintf(nl->error, sizeof(nl->error),
+				 "reading events: %s", nl_geterror(ret));
+			return -EIO;
+		}
+	}
+}
+
 void kesp_nl_close(struct kesp_nl *nl)
 {
 	if (nl->sk)

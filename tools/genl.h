@@ -40,6 +40,14 @@ int kesp_nl_call(struct kesp_nl *nl, struct nl_msg *req,
 		 int (*on_reply)(struct nl_msg *msg, void *arg), void *arg);
 
 /*
+ * Joins the family's multicast group GROUP, then feeds every message
+ * that arrives to ON_EVENT until reading fails. Returns a negative errno,
+ * with the reason in nl->error.
+ */
+int kesp_nl_listen(struct kesp_nl *nl, const char *group,
+		   int (*on_event)(struct nl_msg *msg, void *arg), void *arg);
+
+/*
  * Pulls the extack message and blamed offset out of an NLMSG_ERROR message
  * of LEN bytes. Returns the message's error code (0 or negative errno);
  * MSG gets "" when the kernel sent no text.

@@ -397,6 +397,25 @@ static int cmd_sa(int argc, char **argv)
 	return EXIT_USAGE;
 }
 
+/* kespctl monitor: SA events as they happen, until interrupted. */
+static int cmd_monitor(int argc, char **argv)
+{
+	struct sa_printer p;
+	struct kesp_nl nl;
+	int ret;
+
+	if (argc > 0)
+		return usage_error("unexpected argument \"%s\"", argv[0]);
+	ret = open_family(&nl);
+	if (ret)
+		return ret;
+	sa_printer_init(&p, stdout, opt_json);
+	ret = kesp_nl_listen(&nl, KESP_MCGRP_EVENTS, sa_print_event, &p);
+	ret = kernel_error(&nl, "monitor", ret);
+	kesp_nl_close(&nl);
+	return ret;
+}
+
 /* kespctl spi alloc dev DEV [min N] [max N] */
 static int cmd_spi(int argc, char **argv)
 {
@@ -444,6 +463,7 @@ static const struct {
 	  "    aead: rfc4106(gcm(aes)), rfc7539esp(chacha20,poly1305) (key + 4-byte salt)\n"
 	  "    enc: cbc(aes) (aes), ecb(cipher_null) (cipher_null, key \"\")\n"
 	  "    auth: hmac(sha256|sha384|sha512) (sha256, sha384, sha512)" },
+	{ "monitor", cmd_monitor, "monitor              print SA events (expiry) as they happen" },
 	{ "spi", cmd_spi, "spi alloc dev DEV [min SPI] [max SPI]   reserve an inbound SPI" },
 	{ "help", cmd_help, "help                 this text" },
 };

@@ -101,6 +101,8 @@ struct sa_printer {
 	bool json;
 	struct json j;
 	unsigned int count;
+	/* For an event: its name and details, printed with the SA. */
+	const char *event, *event_kind, *event_reason;
 	/* Name of an ifindex; if_indextoname() unless a test sets another. */
 	const char *(*ifname)(uint32_t ifindex, char *buf);
 };
@@ -125,6 +127,13 @@ int sa_print_reply(struct nl_msg *msg, void *printer);
 int sa_reply_check(struct nl_msg *msg, const struct sa_args *a, uint32_t *id);
 /* Whether A carries such addresses, so sa_reply_check() is needed. */
 bool sa_needs_check(const struct sa_args *a);
+
+/*
+ * Prints one message of the events group: human, a line per event, or one
+ * JSON object per line; flushed at once. Messages of unknown commands are
+ * skipped (a newer module may send more kinds). Returns 0 or -1.
+ */
+int sa_print_event(struct nl_msg *msg, void *printer);
 
 /* Prints a KESP_CMD_SPI_ALLOC reply: "spi 0x..." or {"spi":N}. */
 int spi_print_reply(struct nl_msg *msg, void *printer);

@@ -303,6 +303,8 @@ static struct nla_policy sa_policy[KESP_SA_A_MAX + 1] = {
 	[KESP_SA_A_LIFETIME] = { .type = NLA_NESTED },
 	[KESP_SA_A_ADD_TIME] = { .type = NLA_U64 },
 	[KESP_SA_A_COUNTERS] = { .type = NLA_NESTED },
+	[KESP_SA_A_EXPIRE_HARD] = { .type = NLA_FLAG },
+	[KESP_SA_A_EXPIRE_REASON] = { .type = NLA_U8 },
 };
 
 static void print_flags(struct sa_printer *p, uint32_t flags)
@@ -356,6 +358,11 @@ static int print_sa(struct sa_printer *p, struct nl_msg *msg)
 
 	if (json) {
 		json_object_begin(&p->j, NULL);
+		if (p->event) {
+			json_string(&p->j, "event", p->event);
+			json_string(&p->j, "kind", p->event_kind);
+			json_string(&p->j, "reason", p->event_reason);
+		}
 		json_uint(&p->j, "id", id);
 		json_uint(&p->j, "ifindex", ifindex);
 		if (ifname)
@@ -367,6 +374,9 @@ static int print_sa(struct sa_printer *p, struct nl_msg *msg)
 		json_string(&p->j, "src", src);
 		json_string(&p->j, "dst", dst);
 	} else {
+		if (p->event)
+			fprintf(p->out, "%s %s (%s): ", p->event, p->event_kind,
+				p->event_reason);
 		fprintf(p->out, "sa %u ", id);
 		if (ifname)
 			fprintf(p->out, "dev %s", ifname);
@@ -451,6 +461,44 @@ int sa_print_reply(struct nl_msg *msg, void *arg)
 		*p = scratch;
 	}
 	free(buf);
+	return ret;
+}
+
+static const char *expire_reason(uint8_t reason)
+{
+	switch (reason) {
+	case KESP_EXPIRE_SECONDS:
+		return "seconds";
+	case KESP_EXPIRE_BYTES:
+		return "bytes";
+	case KESP_EXPIRE_PACKETS:
+		return "packets";
+	case KESP_EXPIRE_SEQUENCE:
+		return "sequence numbers spent";
+	}
+	return "unknown";
+}
+
+int sa_print_event(struct nl_msg *msg, void *arg)
+{
+	struct sa_printer *p = arg;
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
+	struct nlattr *tb[KESP_SA_A_MAX + 1];
+	int ret;
+
+	if (gh->cmd != KESP_CMD_SA_EXPIRE)
+		return 0;
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KESP_SA_A_MAX, sa_policy) < 0 ||
+	    !tb[KESP_SA_A_EXPIRE_REASON])
+		return -1;
+	p->event = "expire";
+	p->event_kind = tb[KESP_SA_A_EXPIRE_HARD] ? "hard" : "soft";
+	p->event_reason = expire_reason(nla_get_u8(tb[KESP_SA_A_EXPIRE_REASON]));
+	/* Each event is a document of its own (the JSON writer ends it with a newline). */
+	json_init(&p->j, p->out);
+	ret = sa_print_reply(msg, p);
+	p->event = NULL;
+	fflush(p->out);
 	return ret;
 }
 

@@ -44,9 +44,19 @@ kesp_in=$(ip netns exec a $KESPCTL --json sa get dev kesp0 dir in spi 0x200 |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["counters"]["packets"])')
 same "kesp decrypted its 20 replies" "$kesp_in" 20
 
+# capture FILTER: the next 3 such packets on b's wire, verbose, into
+# /tmp/tos.txt, once tcpdump is really listening.
+capture() {
+	rm -f /tmp/tos.err
+	timeout 30 ip netns exec b tcpdump -i veth-b -n -v -c 3 "$1" >/tmp/tos.txt 2>/tmp/tos.err &
+	for _ in $(seq 50); do
+		grep -q 'listening on' /tmp/tos.err 2>/dev/null && break
+		sleep 0.2
+	done
+}
+
 # DSCP and ECN in the outer header, seen on the wire in b.
-ip netns exec b tcpdump -i veth-b -n -v -c 3 'esp and src 192.168.100.1' >/tmp/tos.txt 2>/dev/null &
-sleep 1
+capture 'esp and src 192.168.100.1'
 ip netns exec a ping -c 1 -Q 0xb9 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1
 ip netns exec a ping -c 1 -Q 0xbb -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1
 ip netns exec a ping -c 1 -Q 0x00 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1
@@ -69,14 +79,13 @@ ip -n b xfrm policy add src fd00:2::/64 dst fd00:1::/64 dir out \
 	tmpl src fd00:100::2 dst fd00:100::1 proto esp reqid 3 mode tunnel
 ip -n b xfrm policy add src fd00:1::/64 dst fd00:2::/64 dir in \
 	tmpl src fd00:100::1 dst fd00:100::2 proto esp reqid 3 mode tunnel
-ip netns exec b tcpdump -i veth-b -n -v -c 3 'ip6 and esp and src fd00:100::1' >/tmp/tos.txt 2>/dev/null &
-sleep 1
+capture 'ip6 and esp and src fd00:100::1'
 for q in 0xb9 0xbb 0x00; do
 	ip netns exec a ping -6 -c 1 -W 2 -Q $q -I fd00:1::1 fd00:2::1 >/dev/null 2>&1
 done
 wait
 # tcpdump names the class only when it is not zero.
-tclass=$(grep 'ESP' /tmp/tos.txt | sed -n 's/.*(class \(0x[0-9a-f]*\).*/\1/p; /(class /!s/.*/0x0/p' | tr '\n' ' ')
+tclass=$(awk '/ IP6 / { if (match($0, /\(class 0x[0-9a-f]+/)) print substr($0, RSTART + 7, RLENGTH - 7); else print "0x0" }' /tmp/tos.txt | tr '\n' ' ')
 same "outer IPv6 traffic class: DSCP copied, ECT(1) copied, CE sent as ECT(0), zero stays zero" \
 	"$tclass" "0xb9 0xba 0x0 "
 
@@ -95,5 +104,5 @@ check "a packet of exactly that size passes" \
 check "one byte more does not" sh -c "! ip netns exec a ping -c 1 -W 2 -M do -s $((1246 - 27)) -I 10.1.0.1 10.2.0.1"
 check "without DF the outer packet is fragmented and delivered" \
 	ip netns exec a ping -c 1 -W 2 -M dont -s 1300 -I 10.1.0.1 10.2.0.1
-rm -f /tmp/kesp.ping /tmp/xfrm.ping /tmp/tos.txt /tmp/pmtu.txt
+rm -f /tmp/kesp.ping /tmp/xfrm.ping /tmp/tos.txt /tmp/tos.err /tmp/pmtu.txt
 finish

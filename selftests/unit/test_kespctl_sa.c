@@ -845,6 +845,64 @@ static void command_line(void)
 	}
 }
 
+/* An EXPIRE event: the enc/auth reply turned into one, REASON 0 = none. */
+static char *render_event(bool json, uint8_t cmd, uint8_t reason, int *ret)
+{
+	struct nl_msg *m = reply(R_ENC_AUTH);
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(m));
+	struct sa_printer p;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	gh->cmd = cmd;
+	nla_put_flag(m, KESP_SA_A_EXPIRE_HARD);
+	if (reason)
+		nla_put_u8(m, KESP_SA_A_EXPIRE_REASON, reason);
+	sa_printer_init(&p, f, json);
+	p.ifname = fake_ifname;
+	*ret = sa_print_event(m, &p);
+	/* A second event on the same printer is a line of its own. */
+	if (*ret == 0 && reason)
+		*ret = sa_print_event(m, &p);
+	nlmsg_free(m);
+	fclose(f);
+	return buf;
+}
+
+static void events(void)
+{
+	static const char human[] =
+		"expire hard (packets): sa 17 ifindex 33 dir out spi 0x00c0ffee reqid 7 mode tunnel\n"
+		"\tsrc 2001:db8::1 dst 2001:db8::2\n";
+	static const char json_start[] =
+		"{\"event\":\"expire\",\"kind\":\"hard\",\"reason\":\"sequence numbers spent\","
+		"\"id\":17,";
+	char *out, *nl;
+	int ret;
+
+	out = render_event(false, KESP_CMD_SA_EXPIRE, KESP_EXPIRE_PACKETS, &ret);
+	TAP_EQ_INT(ret, 0, "event: an expire event prints");
+	tap_ok(!strncmp(out, human, strlen(human)), "event: human form names kind and reason, then the SA");
+	tap_ok(strstr(out + 1, "\nexpire hard (packets): sa 17") != NULL,
+	       "event: the next event starts a line of its own");
+	free(out);
+	out = render_event(true, KESP_CMD_SA_EXPIRE, KESP_EXPIRE_SEQUENCE, &ret);
+	tap_ok(!strncmp(out, json_start, strlen(json_start)), "event: JSON object with event, kind, reason");
+	nl = strchr(out, '\n');
+	if (!tap_ok(nl && nl[-1] == '}' && nl[1] == '{' && strchr(nl + 1, '\n') &&
+		    !strchr(nl + 1, '\n')[1], "event: one JSON document per line"))
+		printf("#   got %s", out);
+	tap_ok(!has_secret(out), "event: no key material");
+	free(out);
+	out = render_event(false, KESP_CMD_SA_GET, KESP_EXPIRE_BYTES, &ret);
+	tap_ok(ret == 0 && !*out, "event: messages of other commands are skipped");
+	free(out);
+	out = render_event(false, KESP_CMD_SA_EXPIRE, 0, &ret);
+	tap_ok(ret == -1 && !*out, "event: an expire without a reason is malformed, nothing printed");
+	free(out);
+}
+
 int main(void)
 {
 	good_forms();
@@ -853,6 +911,7 @@ int main(void)
 	request_add_enc_auth();
 	request_others();
 	replies();
+	events();
 	checks();
 	command_line();
 	return tap_done();

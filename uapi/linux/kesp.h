@@ -131,6 +131,21 @@
  *   Request: optionally KESP_SA_A_IFINDEX and/or KESP_SA_A_DIR; deletes
  *   every matching SA of the caller's namespace.
  *
+ * Lifetimes: an SA's KESP_SA_A_LIFETIME limits count seconds since it was
+ * added, and bytes and packets it protected (the payload ESP carried:
+ * the inner packet in tunnel mode, what follows the IP header in
+ * transport mode). A packet that would pass a hard byte limit is dropped.
+ * Reaching a soft limit raises one KESP_CMD_SA_EXPIRE event; reaching a
+ * hard limit raises one and deletes the SA. An outbound SA that has sent
+ * its last sequence number (2^32 - 1, or 2^64 - 1 with ESN) expires hard
+ * the same way, since sequence numbers never wrap.
+ *
+ * KESP_CMD_SA_EXPIRE (event, multicast on KESP_MCGRP_EVENTS in the
+ * namespace the device is in; not a request)
+ *   The SA as KESP_CMD_SA_GET describes it, plus
+ *     KESP_SA_A_EXPIRE_HARD: NLA_FLAG, present when the SA is gone
+ *     KESP_SA_A_EXPIRE_REASON: NLA_U8, enum kesp_expire_reason
+ *
  * Multicast group KESP_MCGRP_EVENTS carries SA events (expiry, acquire,
  * mapping changes); its messages are documented with their commands.
  */
@@ -152,6 +167,7 @@ enum kesp_cmd {
 	KESP_CMD_SA_GET,
 	KESP_CMD_SA_FLUSH,
 	KESP_CMD_DEV_SET,
+	KESP_CMD_SA_EXPIRE,
 	__KESP_CMD_LAST
 };
 #define KESP_CMD_MAX (__KESP_CMD_LAST - 1)
@@ -182,6 +198,13 @@ enum kesp_mode {
 	KESP_MODE_TRANSPORT = 2,
 };
 
+enum kesp_expire_reason {
+	KESP_EXPIRE_SECONDS = 1,
+	KESP_EXPIRE_BYTES = 2,
+	KESP_EXPIRE_PACKETS = 3,
+	KESP_EXPIRE_SEQUENCE = 4,	/* outbound sequence numbers spent */
+};
+
 enum kesp_sa_flags {
 	KESP_SA_F_ESN = 1U << 0,	/* 64-bit extended sequence numbers */
 };
@@ -210,6 +233,8 @@ enum kesp_sa_attr {
 	KESP_SA_A_COUNTERS,
 	KESP_SA_A_SPI_MIN,
 	KESP_SA_A_SPI_MAX,
+	KESP_SA_A_EXPIRE_HARD,
+	KESP_SA_A_EXPIRE_REASON,
 	__KESP_SA_A_LAST
 };
 #define KESP_SA_A_MAX (__KESP_SA_A_LAST - 1)

@@ -1,0 +1,117 @@
+#!/bin/sh
+# SA lifetimes against XFRM: soft and hard limits in packets, bytes and
+# seconds, and the end of the sequence number space. Each raises its
+# EXPIRE events, seen by `kespctl monitor --json`; a hard limit removes the
+# SA and traffic stops there.
+. "$KESP_SRC/selftests/tests/lib.sh"
+
+two_sites
+site_b_policies
+KEY=$(hexkey 20)
+ALG="aead rfc4106(gcm(aes)) $KEY 128"
+
+# Bounded, so a monitor that never ends cannot hang the run.
+timeout 300 ip netns exec a $KESPCTL --json monitor >/tmp/events.json 2>/tmp/monitor.err &
+MONITOR=$!
+timeout 300 ip netns exec a $KESPCTL monitor >/tmp/events.txt 2>&1 &
+MONITOR_HUMAN=$!
+seen=0
+sleep 1
+
+# lifetime_pair OUT-EXTRA -- IN-EXTRA: a fresh pair (SPIs 0x100 out,
+# 0x200 in) with extra words for each of kesp's SAs; XFRM's as usual.
+lifetime_pair() {
+	out_extra="" in_extra=""
+	while [ "$1" != "--" ]; do out_extra="$out_extra $1"; shift; done
+	shift
+	in_extra="$*"
+	ip netns exec a $KESPCTL sa flush
+	sleep 0.5	# events of the SAs flushed here are not this case's
+	seen=$(wc -l </tmp/events.json)
+	ip -n b xfrm state flush
+	# shellcheck disable=SC2086
+	ip netns exec a $KESPCTL sa add dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 \
+		spi 0x100 mode tunnel reqid 1 $ALG sel src 10.1.0.0/24 dst 10.2.0.0/24 $out_extra >/dev/null &&
+	ip netns exec a $KESPCTL sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 \
+		spi 0x200 mode tunnel reqid 1 $ALG sel src 10.2.0.0/24 dst 10.1.0.0/24 $in_extra >/dev/null &&
+	xfrm_pair $ALG
+}
+
+# events SPI: "kind/reason" of each EXPIRE event for SPI since the last
+# lifetime_pair.
+events() {
+	python3 -c '
+import json, sys
+for line in open("/tmp/events.json").readlines()[int(sys.argv[2]):]:
+    e = json.loads(line)
+    if e["spi"] == int(sys.argv[1], 0):
+        print("%s/%s" % (e["kind"], e["reason"]), end=" ")
+' "$1" "$seen"
+}
+
+# sa_dirs: the directions of kesp's SAs that still exist.
+sa_dirs() {
+	ip netns exec a $KESPCTL --json sa list | python3 -c '
+import json, sys
+print(" ".join(sorted(s["dir"] for s in json.load(sys.stdin))))'
+}
+
+replies() {	# COUNT: echo replies out of COUNT pings at 0.2 s
+	ip netns exec a ping -c "$1" -i 0.2 -W 1 -I 10.1.0.1 10.2.0.1 2>/dev/null |
+		sed -n 's/.* \([0-9]*\) received.*/\1/p'
+}
+
+# Packets, outbound: soft at 3, hard at 6; the 7th ping finds no SA.
+lifetime_pair limit packet-soft 3 packet-hard 6 --
+echo "# packet limits"
+same "packet limits: 6 of 10 pings pass an outbound SA with a hard limit of 6" "$(replies 10)" 6
+sleep 1
+same "packet limits: a soft then a hard event, once each" "$(events 0x100)" "soft/packets hard/packets "
+same "packet limits: the outbound SA is gone, the inbound one stays" "$(sa_dirs)" "in"
+
+# Bytes, inbound: replies are 84-byte inner packets. Soft at 300 (the
+# 4th), hard at 600: the 8th would pass it, so it is dropped.
+lifetime_pair -- limit byte-soft 300 byte-hard 600
+same "byte limits: 7 of 10 replies fit an inbound SA with a hard limit of 600 bytes" "$(replies 10)" 7
+sleep 1
+same "byte limits: a soft then a hard event" "$(events 0x200)" "soft/bytes hard/bytes "
+same "byte limits: the inbound SA is gone" "$(sa_dirs)" "out"
+
+# Seconds: soft after 3, hard after 8 (wide margins: TCG is slow).
+lifetime_pair limit time-soft 3 time-hard 8 --
+same "time limits: the tunnel works at first" "$(replies 2)" 2
+sleep 3
+same "time limits: a soft event after 3 s, no hard one yet" "$(events 0x100)" "soft/seconds "
+sleep 5
+same "time limits: then a hard event after 8 s" "$(events 0x100)" "soft/seconds hard/seconds "
+same "time limits: the outbound SA is gone and traffic stops" "$(sa_dirs) $(replies 2)" "in 0"
+
+# The end of the 32-bit sequence space: the last two numbers are sent,
+# then the SA expires hard (sequence numbers never wrap, RFC 4303 3.3.3).
+lifetime_pair seq 0xfffffffd --
+same "sequence numbers: 2 of 4 pings use the last two numbers" "$(replies 4)" 2
+sleep 1
+same "sequence numbers: one hard event" "$(events 0x100)" "hard/sequence numbers spent "
+same "sequence numbers: the SA is gone" "$(sa_dirs)" "in"
+
+# A lower limit given later takes effect at once.
+lifetime_pair --
+same "update: the pair works without limits" "$(replies 3)" 3
+id=$(ip netns exec a $KESPCTL --json sa get dev kesp0 dir in spi 0x200 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+check "update: an inbound packet limit below what was used" \
+	ip netns exec a $KESPCTL sa update dev kesp0 id "$id" limit packet-hard 2
+sleep 1
+same "update: the SA expires hard at once" "$(events 0x200)" "hard/packets "
+same "update: it is gone" "$(sa_dirs)" "out"
+
+kill $MONITOR $MONITOR_HUMAN
+wait $MONITOR $MONITOR_HUMAN 2>/dev/null
+same "the monitor reported no error" "$(cat /tmp/monitor.err)" ""
+check "the human monitor names the event, its kind and reason, and the SA" \
+	grep -q '^expire hard (packets): sa [0-9]* dev kesp0 dir in spi 0x00000200' /tmp/events.txt
+refuse "monitoring needs CAP_NET_ADMIN" 1 "cannot join group" \
+	timeout 10 ip netns exec a setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	--bounding-set=-all $KESPCTL monitor
+refuse "monitor takes no arguments" 2 'unexpected argument "x"' ip netns exec a $KESPCTL monitor x
+rm -f /tmp/events.json /tmp/events.txt /tmp/monitor.err
+finish
