@@ -65,8 +65,20 @@ struct kesp_device {
 	u32 next_sa_id;			/* cyclic allocation hint */
 	struct xarray out_spis;		/* SPI -> chain of outbound SAs */
 	bool dead;			/* unregistering: no new SAs */
-	/* Outbound SA by packet: RCU readers, writers under sad_lock. */
+	/* Outbound SA (or trap) by packet: RCU readers, writers under sad_lock. */
 	struct kesp_seltab *seltab;
+	struct xarray traps;		/* trap id -> trap */
+	u32 next_trap_id;
+};
+
+/* A selector with no SA behind it: packets on it raise ACQUIRE. */
+struct kesp_trap {
+	struct rcu_head rcu;
+	struct kesp_device *kd;
+	u32 id, reqid, priority;
+	struct kesp_sel sel;
+	unsigned long next_acquire;	/* jiffies: the next event's earliest */
+	atomic64_t hits, acquires;
 };
 
 union kesp_addr {
@@ -207,6 +219,16 @@ bool kesp_sa_lifetime_use(struct kesp_sa *sa, unsigned int bytes);
 void kesp_sa_expire(struct kesp_sa *sa, bool hard, u8 reason);
 void kesp_sa_lifetime_changed(struct kesp_sa *sa);
 void kesp_nl_notify_expire(struct kesp_sa *sa, bool hard, u8 reason);
+
+struct kesp_trap *kesp_owner_trap(void *owner);
+struct kesp_trap *kesp_trap_add(struct kesp_device *kd,
+				const struct kesp_sel *sel, u32 reqid,
+				u32 priority, struct netlink_ext_ack *extack);
+void kesp_trap_del(struct kesp_trap *trap);
+int kesp_trap_flush(struct kesp_device *kd);
+void kesp_trap_hit(struct kesp_trap *trap, const struct kesp_flow *flow);
+void kesp_nl_notify_acquire(const struct kesp_trap *trap,
+			    const struct kesp_flow *flow);
 
 bool kesp_flow_from_skb(struct sk_buff *skb, struct kesp_flow *flow);
 void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb);

@@ -72,6 +72,17 @@ static const struct nla_policy sa_policy[KESP_SA_A_MAX + 1] = {
 	[KESP_SA_A_EXPIRE_REASON] = { .type = NLA_REJECT },
 };
 
+static const struct nla_policy trap_policy[KESP_TRAP_A_MAX + 1] = {
+	[KESP_TRAP_A_IFINDEX] = { .type = NLA_U32 },
+	[KESP_TRAP_A_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[KESP_TRAP_A_REQID] = { .type = NLA_U32 },
+	[KESP_TRAP_A_PRIORITY] = { .type = NLA_U32 },
+	[KESP_TRAP_A_SELECTOR] = NLA_POLICY_NESTED(sel_policy),
+	[KESP_TRAP_A_HITS] = { .type = NLA_REJECT },
+	[KESP_TRAP_A_ACQUIRES] = { .type = NLA_REJECT },
+	[KESP_TRAP_A_PACKET] = { .type = NLA_REJECT },
+};
+
 static struct genl_family kesp_family;
 
 static int fill_dev(struct sk_buff *skb, struct net *net,
@@ -286,10 +297,34 @@ static int put_counters(struct sk_buff *skb, const struct kesp_sa *sa)
 	return 0;
 }
 
+/* SEL as a nest of TYPE, enum kesp_sel_attr. */
+static int put_one_selector(struct sk_buff *skb, int type,
+			    const struct kesp_sel *sel)
+{
+	int alen = sel->family == AF_INET ? 4 : 16;
+	struct nlattr *one;
+
+	one = nla_nest_start(skb, type);
+	if (!one ||
+	    nla_put_u16(skb, KESP_SEL_A_FAMILY, sel->family) ||
+	    nla_put(skb, KESP_SEL_A_SRC_START, alen, sel->src_start) ||
+	    nla_put(skb, KESP_SEL_A_SRC_END, alen, sel->src_end) ||
+	    nla_put(skb, KESP_SEL_A_DST_START, alen, sel->dst_start) ||
+	    nla_put(skb, KESP_SEL_A_DST_END, alen, sel->dst_end) ||
+	    nla_put_u8(skb, KESP_SEL_A_PROTO, sel->proto) ||
+	    nla_put_u16(skb, KESP_SEL_A_SPORT_START, sel->sport_start) ||
+	    nla_put_u16(skb, KESP_SEL_A_SPORT_END, sel->sport_end) ||
+	    nla_put_u16(skb, KESP_SEL_A_DPORT_START, sel->dport_start) ||
+	    nla_put_u16(skb, KESP_SEL_A_DPORT_END, sel->dport_end))
+		return -EMSGSIZE;
+	nla_nest_end(skb, one);
+	return 0;
+}
+
 static int put_selectors(struct sk_buff *skb, const struct kesp_sa *sa)
 {
 	const struct kesp_sel_set *sels;
-	struct nlattr *list, *one;
+	struct nlattr *list;
 	u32 i;
 
 	sels = rcu_dereference_protected(sa->sels,
@@ -299,25 +334,10 @@ static int put_selectors(struct sk_buff *skb, const struct kesp_sa *sa)
 	list = nla_nest_start(skb, KESP_SA_A_SELECTORS);
 	if (!list)
 		return -EMSGSIZE;
-	for (i = 0; i < sels->n; i++) {
-		const struct kesp_sel *sel = &sels->sel[i];
-		int alen = sel->family == AF_INET ? 4 : 16;
-
-		one = nla_nest_start(skb, KESP_SELECTORS_A_SELECTOR);
-		if (!one ||
-		    nla_put_u16(skb, KESP_SEL_A_FAMILY, sel->family) ||
-		    nla_put(skb, KESP_SEL_A_SRC_START, alen, sel->src_start) ||
-		    nla_put(skb, KESP_SEL_A_SRC_END, alen, sel->src_end) ||
-		    nla_put(skb, KESP_SEL_A_DST_START, alen, sel->dst_start) ||
-		    nla_put(skb, KESP_SEL_A_DST_END, alen, sel->dst_end) ||
-		    nla_put_u8(skb, KESP_SEL_A_PROTO, sel->proto) ||
-		    nla_put_u16(skb, KESP_SEL_A_SPORT_START, sel->sport_start) ||
-		    nla_put_u16(skb, KESP_SEL_A_SPORT_END, sel->sport_end) ||
-		    nla_put_u16(skb, KESP_SEL_A_DPORT_START, sel->dport_start) ||
-		    nla_put_u16(skb, KESP_SEL_A_DPORT_END, sel->dport_end))
+	for (i = 0; i < sels->n; i++)
+		if (put_one_selector(skb, KESP_SELECTORS_A_SELECTOR,
+				     &sels->sel[i]))
 			return -EMSGSIZE;
-		nla_nest_end(skb, one);
-	}
 	nla_nest_end(skb, list);
 	return 0;
 }
@@ -410,14 +430,20 @@ void kesp_nl_notify_expire(struct kesp_sa *sa, bool hard, u8 reason)
 }
 
 /* The kesp device an SA request names; required for every SA command. */
-static struct net_device *sa_dev(struct genl_info *info)
+/* The kesp device whose ifindex is attribute TYPE, held. */
+static struct net_device *ifindex_dev(struct genl_info *info, int type)
 {
-	if (GENL_REQ_ATTR_CHECK(info, KESP_SA_A_IFINDEX)) {
+	if (GENL_REQ_ATTR_CHECK(info, type)) {
 		NL_SET_ERR_MSG(info->extack, "the device (ifindex) is required");
 		return ERR_PTR(-EINVAL);
 	}
-	return lookup_dev(genl_info_net(info), info->attrs[KESP_SA_A_IFINDEX],
-			  NULL, info->extack);
+	return lookup_dev(genl_info_net(info), info->attrs[type], NULL,
+			  info->extack);
+}
+
+static struct net_device *sa_dev(struct genl_info *info)
+{
+	return ifindex_dev(info, KESP_SA_A_IFINDEX);
 }
 
 static int parse_addr(struct nlattr *attr, union kesp_addr *addr, u8 *family,
@@ -1092,28 +1118,23 @@ static int parse_filter(const struct nlmsghdr *nlh, struct sa_filter *f,
  * cb->args: [0] filter parsed, [1] ifindex of the device being dumped,
  * [2] the next SA id on it, [3] filter ifindex, [4] filter direction.
  */
-static int kesp_nl_sa_get_dumpit(struct sk_buff *skb,
-				 struct netlink_callback *cb)
+/*
+ * Walks the kesp devices of the dump's namespace in ifindex order from
+ * cb->args[1], calling DUMP_DEV for each under its underlay's sad_lock.
+ * cb->args[2] is where DUMP_DEV resumes inside a device (it sets it when
+ * the message is full), cb->args[3] an ifindex the dump is limited to.
+ */
+static int dump_each_dev(struct sk_buff *skb, struct netlink_callback *cb,
+			 int (*dump_dev)(struct sk_buff *skb,
+					 struct netlink_callback *cb,
+					 struct kesp_device *kd))
 {
 	struct net *net = sock_net(skb->sk);
 	struct net_device *dev;
 	int ret = 0;
 
-	if (!cb->args[0]) {
-		struct sa_filter f;
-
-		ret = parse_filter(cb->nlh, &f, cb->extack);
-		if (ret)
-			return ret;
-		cb->args[0] = 1;
-		cb->args[1] = f.ifindex;
-		cb->args[3] = f.ifindex;
-		cb->args[4] = f.dir;
-	}
 	while ((dev = next_kesp_dev(net, cb->args[1]))) {
 		struct kesp_device *kd = netdev_priv(dev);
-		unsigned long id;
-		struct kesp_sa *sa;
 
 		if (cb->args[3] && dev->ifindex != cb->args[3]) {
 			dev_put(dev);
@@ -1124,16 +1145,7 @@ static int kesp_nl_sa_get_dumpit(struct sk_buff *skb,
 			cb->args[2] = 0;
 		}
 		mutex_lock(&kesp_underlay(kd)->sad_lock);
-		xa_for_each_start(&kd->sas, id, sa, cb->args[2]) {
-			if (cb->args[4] && sa->dir != cb->args[4])
-				continue;
-			ret = fill_sa(skb, sa, NETLINK_CB(cb->skb).portid,
-				      cb->nlh->nlmsg_seq, NLM_F_MULTI);
-			if (ret) {
-				cb->args[2] = id;
-				break;
-			}
-		}
+		ret = dump_dev(skb, cb, kd);
 		mutex_unlock(&kesp_underlay(kd)->sad_lock);
 		dev_put(dev);
 		if (ret)
@@ -1142,6 +1154,45 @@ static int kesp_nl_sa_get_dumpit(struct sk_buff *skb,
 		cb->args[2] = 0;
 	}
 	return ret == -EMSGSIZE ? skb->len : ret ?: skb->len;
+}
+
+/* args[4]: the direction the dump is limited to, or 0. */
+static int dump_dev_sas(struct sk_buff *skb, struct netlink_callback *cb,
+			struct kesp_device *kd)
+{
+	struct kesp_sa *sa;
+	unsigned long id;
+	int ret;
+
+	xa_for_each_start(&kd->sas, id, sa, cb->args[2]) {
+		if (cb->args[4] && sa->dir != cb->args[4])
+			continue;
+		ret = fill_sa(skb, sa, NETLINK_CB(cb->skb).portid,
+			      cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		if (ret) {
+			cb->args[2] = id;
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int kesp_nl_sa_get_dumpit(struct sk_buff *skb,
+				 struct netlink_callback *cb)
+{
+	if (!cb->args[0]) {
+		struct sa_filter f;
+		int ret;
+
+		ret = parse_filter(cb->nlh, &f, cb->extack);
+		if (ret)
+			return ret;
+		cb->args[0] = 1;
+		cb->args[1] = f.ifindex;
+		cb->args[3] = f.ifindex;
+		cb->args[4] = f.dir;
+	}
+	return dump_each_dev(skb, cb, dump_dev_sas);
 }
 
 static int kesp_nl_sa_flush_doit(struct sk_buff *skb, struct genl_info *info)
@@ -1178,6 +1229,233 @@ static int kesp_nl_sa_flush_doit(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
+/* ---- trap selectors ---- */
+
+static int fill_trap(struct sk_buff *skb, const struct kesp_trap *trap,
+		     u32 portid, u32 seq, int flags)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &kesp_family, flags,
+			  KESP_CMD_TRAP_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, KESP_TRAP_A_IFINDEX, trap->kd->dev->ifindex) ||
+	    nla_put_u32(skb, KESP_TRAP_A_ID, trap->id) ||
+	    nla_put_u32(skb, KESP_TRAP_A_REQID, trap->reqid) ||
+	    nla_put_u32(skb, KESP_TRAP_A_PRIORITY, trap->priority) ||
+	    put_one_selector(skb, KESP_TRAP_A_SELECTOR, &trap->sel) ||
+	    nla_put_u64_64bit(skb, KESP_TRAP_A_HITS,
+			      atomic64_read(&trap->hits), KESP_TRAP_A_PAD) ||
+	    nla_put_u64_64bit(skb, KESP_TRAP_A_ACQUIRES,
+			      atomic64_read(&trap->acquires), KESP_TRAP_A_PAD)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int reply_trap(struct genl_info *info, const struct kesp_trap *trap,
+		      struct sk_buff **msg)
+{
+	int ret;
+
+	*msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!*msg)
+		return -ENOMEM;
+	ret = fill_trap(*msg, trap, info->snd_portid, info->snd_seq, 0);
+	if (ret) {
+		nlmsg_free(*msg);
+		*msg = NULL;
+	}
+	return ret;
+}
+
+/* The trap named by KESP_TRAP_A_ID on KD, or NULL with extack set. */
+static struct kesp_trap *lookup_trap(struct genl_info *info,
+				     struct kesp_device *kd)
+{
+	struct kesp_trap *trap;
+
+	trap = xa_load(&kd->traps, nla_get_u32(info->attrs[KESP_TRAP_A_ID]));
+	if (!trap)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KESP_TRAP_A_ID],
+				    "no trap with this id on the device");
+	return trap;
+}
+
+static int kesp_nl_trap_add_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **attrs = info->attrs;
+	struct sk_buff *msg = NULL;
+	struct kesp_trap *trap;
+	struct net_device *dev;
+	struct kesp_device *kd;
+	struct kesp_sel sel;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, KESP_TRAP_A_SELECTOR)) {
+		NL_SET_ERR_MSG(info->extack, "a trap needs a selector");
+		return -EINVAL;
+	}
+	if (attrs[KESP_TRAP_A_ID]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[KESP_TRAP_A_ID],
+				    "the kernel chooses a trap's id");
+		return -EINVAL;
+	}
+	ret = parse_one_selector(attrs[KESP_TRAP_A_SELECTOR], &sel,
+				 info->extack);
+	if (ret)
+		return ret;
+	dev = ifindex_dev(info, KESP_TRAP_A_IFINDEX);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	kd = netdev_priv(dev);
+	mutex_lock(&kesp_underlay(kd)->sad_lock);
+	trap = kesp_trap_add(kd, &sel,
+			     attrs[KESP_TRAP_A_REQID] ?
+			     nla_get_u32(attrs[KESP_TRAP_A_REQID]) : 0,
+			     attrs[KESP_TRAP_A_PRIORITY] ?
+			     nla_get_u32(attrs[KESP_TRAP_A_PRIORITY]) : U32_MAX,
+			     info->extack);
+	ret = IS_ERR(trap) ? PTR_ERR(trap) : reply_trap(info, trap, &msg);
+	mutex_unlock(&kesp_underlay(kd)->sad_lock);
+	if (msg)
+		ret = genlmsg_reply(msg, info);
+	dev_put(dev);
+	return ret;
+}
+
+static int kesp_nl_trap_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kesp_trap *trap;
+	struct net_device *dev;
+	struct kesp_device *kd;
+	int ret = 0;
+
+	dev = ifindex_dev(info, KESP_TRAP_A_IFINDEX);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	kd = netdev_priv(dev);
+	mutex_lock(&kesp_underlay(kd)->sad_lock);
+	if (!info->attrs[KESP_TRAP_A_ID]) {
+		kesp_trap_flush(kd);
+	} else {
+		trap = lookup_trap(info, kd);
+		if (trap)
+			kesp_trap_del(trap);
+		else
+			ret = -ENOENT;
+	}
+	mutex_unlock(&kesp_underlay(kd)->sad_lock);
+	dev_put(dev);
+	return ret;
+}
+
+static int kesp_nl_trap_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg = NULL;
+	struct kesp_trap *trap;
+	struct net_device *dev;
+	struct kesp_device *kd;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, KESP_TRAP_A_ID)) {
+		NL_SET_ERR_MSG(info->extack, "which trap: give its id, or dump them all");
+		return -EINVAL;
+	}
+	dev = ifindex_dev(info, KESP_TRAP_A_IFINDEX);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	kd = netdev_priv(dev);
+	mutex_lock(&kesp_underlay(kd)->sad_lock);
+	trap = lookup_trap(info, kd);
+	ret = trap ? reply_trap(info, trap, &msg) : -ENOENT;
+	mutex_unlock(&kesp_underlay(kd)->sad_lock);
+	if (msg)
+		ret = genlmsg_reply(msg, info);
+	dev_put(dev);
+	return ret;
+}
+
+static int dump_dev_traps(struct sk_buff *skb, struct netlink_callback *cb,
+			  struct kesp_device *kd)
+{
+	struct kesp_trap *trap;
+	unsigned long id;
+	int ret;
+
+	xa_for_each_start(&kd->traps, id, trap, cb->args[2]) {
+		ret = fill_trap(skb, trap, NETLINK_CB(cb->skb).portid,
+				cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		if (ret) {
+			cb->args[2] = id;
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int kesp_nl_trap_get_dumpit(struct sk_buff *skb,
+				   struct netlink_callback *cb)
+{
+	if (!cb->args[0]) {
+		struct nlattr *tb[KESP_TRAP_A_MAX + 1];
+		int ret;
+
+		ret = nlmsg_parse(cb->nlh, GENL_HDRLEN, tb, KESP_TRAP_A_MAX,
+				  trap_policy, cb->extack);
+		if (ret)
+			return ret;
+		cb->args[0] = 1;
+		if (tb[KESP_TRAP_A_IFINDEX]) {
+			cb->args[3] = nla_get_u32(tb[KESP_TRAP_A_IFINDEX]);
+			cb->args[1] = cb->args[3];
+		}
+	}
+	return dump_each_dev(skb, cb, dump_dev_traps);
+}
+
+/*
+ * KESP_CMD_ACQUIRE for a packet that hit TRAP, from the transmit path
+ * (atomic context). The packet's values go out as single-value ranges.
+ */
+void kesp_nl_notify_acquire(const struct kesp_trap *trap,
+			    const struct kesp_flow *flow)
+{
+	struct net_device *dev = trap->kd->dev;
+	struct kesp_sel pkt = {
+		.family = flow->family,
+		.proto = flow->proto,
+		.sport_start = flow->has_ports ? flow->sport : 0,
+		.sport_end = flow->has_ports ? flow->sport : U16_MAX,
+		.dport_start = flow->has_ports ? flow->dport : 0,
+		.dport_end = flow->has_ports ? flow->dport : U16_MAX,
+	};
+	struct sk_buff *msg;
+	void *hdr;
+
+	memcpy(pkt.src_start, flow->src, sizeof(pkt.src_start));
+	memcpy(pkt.src_end, flow->src, sizeof(pkt.src_end));
+	memcpy(pkt.dst_start, flow->dst, sizeof(pkt.dst_start));
+	memcpy(pkt.dst_end, flow->dst, sizeof(pkt.dst_end));
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &kesp_family, 0, KESP_CMD_ACQUIRE);
+	if (!hdr || nla_put_u32(msg, KESP_TRAP_A_IFINDEX, dev->ifindex) ||
+	    nla_put_u32(msg, KESP_TRAP_A_ID, trap->id) ||
+	    nla_put_u32(msg, KESP_TRAP_A_REQID, trap->reqid) ||
+	    put_one_selector(msg, KESP_TRAP_A_PACKET, &pkt)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&kesp_family, dev_net(dev), msg, 0, 0,
+				GFP_ATOMIC);
+}
+
 static const struct genl_ops kesp_ops[] = {
 	{
 		.cmd = KESP_CMD_DEV_GET,
@@ -1192,6 +1470,28 @@ static const struct genl_ops kesp_ops[] = {
 		.doit = kesp_nl_dev_set_doit,
 		.policy = dev_policy,
 		.maxattr = KESP_DEV_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KESP_CMD_TRAP_ADD,
+		.doit = kesp_nl_trap_add_doit,
+		.policy = trap_policy,
+		.maxattr = KESP_TRAP_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KESP_CMD_TRAP_DEL,
+		.doit = kesp_nl_trap_del_doit,
+		.policy = trap_policy,
+		.maxattr = KESP_TRAP_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KESP_CMD_TRAP_GET,
+		.doit = kesp_nl_trap_get_doit,
+		.dumpit = kesp_nl_trap_get_dumpit,
+		.policy = trap_policy,
+		.maxattr = KESP_TRAP_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{

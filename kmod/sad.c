@@ -281,15 +281,24 @@ int kesp_sa_set_selectors(struct kesp_sa *sa, struct kesp_sel_set *sels)
 	return 0;
 }
 
-/* The best outbound SA for FLOW, with a reference, or NULL. */
+/*
+ * The best outbound SA for FLOW, with a reference, or NULL: no match, or
+ * the best match is a trap (which then asks for an SA).
+ */
 struct kesp_sa *kesp_sa_select_out(struct kesp_device *kd,
 				   const struct kesp_flow *flow)
 {
+	struct kesp_trap *trap;
 	struct kesp_sa *sa;
+	void *owner;
 
 	rcu_read_lock();
-	sa = kesp_seltab_lookup(kd->seltab, flow);
-	if (sa && !refcount_inc_not_zero(&sa->refcnt))
+	owner = kesp_seltab_lookup(kd->seltab, flow);
+	trap = kesp_owner_trap(owner);
+	sa = trap ? NULL : owner;
+	if (trap)
+		kesp_trap_hit(trap, flow);
+	else if (sa && !refcount_inc_not_zero(&sa->refcnt))
 		sa = NULL;
 	rcu_read_unlock();
 	return sa;
@@ -588,6 +597,7 @@ void kesp_sad_device_init(struct kesp_device *kd)
 {
 	xa_init_flags(&kd->sas, XA_FLAGS_ALLOC1);
 	xa_init(&kd->out_spis);
+	xa_init_flags(&kd->traps, XA_FLAGS_ALLOC1);
 }
 
 /* The device is going away: refuse new SAs and drop the existing ones. */
@@ -598,9 +608,11 @@ void kesp_sad_device_flush(struct kesp_device *kd)
 	mutex_lock(&kn->sad_lock);
 	kd->dead = true;
 	kesp_sa_flush(kd, 0);
+	kesp_trap_flush(kd);
 	mutex_unlock(&kn->sad_lock);
 	xa_destroy(&kd->sas);
 	xa_destroy(&kd->out_spis);
+	xa_destroy(&kd->traps);
 }
 
 /* Namespace teardown: only reservations can be left by now. */

@@ -22,6 +22,7 @@
 #include "json.h"
 #include "parse.h"
 #include "sa.h"
+#include "trap.h"
 
 #define EXIT_KERNEL 1
 #define EXIT_USAGE 2
@@ -416,6 +417,11 @@ static int cmd_monitor(int argc, char **argv)
 	return ret;
 }
 
+static int cmd_trap_json(int argc, char **argv)
+{
+	return cmd_trap(argc, argv, opt_json);
+}
+
 /* kespctl spi alloc dev DEV [min N] [max N] */
 static int cmd_spi(int argc, char **argv)
 {
@@ -463,6 +469,12 @@ static const struct {
 	  "    aead: rfc4106(gcm(aes)), rfc7539esp(chacha20,poly1305) (key + 4-byte salt)\n"
 	  "    enc: cbc(aes) (aes), ecb(cipher_null) (cipher_null, key \"\")\n"
 	  "    auth: hmac(sha256|sha384|sha512) (sha256, sha384, sha512)" },
+	{ "trap", cmd_trap_json,
+	  "trap add dev DEV sel SEL [reqid N] [priority N]\n"
+	  "                       a selector with no SA: its packets are dropped\n"
+	  "                       and raise ACQUIRE events (once a second)\n"
+	  "  trap del dev DEV id N | trap flush dev DEV\n"
+	  "  trap get dev DEV id N | trap [list] [dev DEV]" },
 	{ "monitor", cmd_monitor, "monitor              print SA events (expiry) as they happen" },
 	{ "spi", cmd_spi, "spi alloc dev DEV [min SPI] [max SPI]   reserve an inbound SPI" },
 	{ "help", cmd_help, "help                 this text" },

@@ -542,9 +542,14 @@ static int put_alg(struct nl_msg *msg, int type, const struct sa_alg *alg,
 	return 0;
 }
 
-static int put_sel(struct nl_msg *msg, const struct sa_sel *sel)
+int sa_parse_sel(struct sa_args *a, int argc, char **argv)
 {
-	struct nlattr *nest = nla_nest_start(msg, KESP_SELECTORS_A_SELECTOR | NLA_F_NESTED);
+	return parse_sel(a, argc, argv);
+}
+
+int sa_put_sel(struct nl_msg *msg, int type, const struct sa_sel *sel)
+{
+	struct nlattr *nest = nla_nest_start(msg, type | NLA_F_NESTED);
 	int len = (int)kesp_addr_len(sel->family);
 
 	if (!nest ||
@@ -586,7 +591,7 @@ static int put_selectors(struct nl_msg *msg, const struct sa_args *a)
 	if (!nest)
 		return -1;
 	for (unsigned int i = 0; i < a->nsel; i++)
-		if (put_sel(msg, &a->sel[i]) < 0)
+		if (sa_put_sel(msg, KESP_SELECTORS_A_SELECTOR, &a->sel[i]) < 0)
 			return -1;
 	nla_nest_end(msg, nest);
 	return 0;

@@ -85,6 +85,21 @@ struct sa_args {
 int sa_parse(enum sa_verb verb, int argc, char **argv, struct sa_args *a);
 void sa_args_wipe(struct sa_args *a);
 
+struct sa_printer;
+
+/*
+ * One "sel ..." clause (ARGV after the word sel) into A's next selector.
+ * Returns the words consumed, or -1 with A->err set.
+ */
+int sa_parse_sel(struct sa_args *a, int argc, char **argv);
+/* SEL as a nest of TYPE (enum kesp_sel_attr inside). Returns 0 or -1. */
+int sa_put_sel(struct nl_msg *msg, int type, const struct sa_sel *sel);
+/*
+ * A selector nest as "\tsel src A dst B ..." or, in JSON, an object under
+ * KEY (NULL inside an array). Returns 0 or -1.
+ */
+int sa_print_sel(struct sa_printer *p, const char *key, struct nlattr *nest);
+
 /* "add", "update", ... as the user typed it. */
 const char *sa_verb_name(enum sa_verb verb);
 

@@ -13,6 +13,7 @@
 #include <netlink/genl/genl.h>
 
 #include "sa.h"
+#include "trap.h"
 
 static const char *default_ifname(uint32_t ifindex, char *buf)
 {
@@ -147,7 +148,7 @@ static void print_ports(struct sa_printer *p, const char *key, uint16_t lo,
 	}
 }
 
-static int print_sel(struct sa_printer *p, struct nlattr *nest)
+int sa_print_sel(struct sa_printer *p, const char *key, struct nlattr *nest)
 {
 	struct nlattr *tb[KESP_SEL_A_MAX + 1];
 	char src[KESP_RANGE_STRLEN], dst[KESP_RANGE_STRLEN];
@@ -174,7 +175,7 @@ static int print_sel(struct sa_printer *p, struct nlattr *nest)
 	has_d = port_range(tb, KESP_SEL_A_DPORT_START, KESP_SEL_A_DPORT_END, &dlo, &dhi);
 
 	if (p->json) {
-		json_object_begin(&p->j, NULL);
+		json_object_begin(&p->j, key);
 		json_string(&p->j, "family", family == AF_INET ? "inet" : "inet6");
 		json_string(&p->j, "src", src);
 		json_string(&p->j, "dst", dst);
@@ -213,7 +214,7 @@ static int print_selectors(struct sa_printer *p, struct nlattr *nest)
 	nla_for_each_nested(a, nest, rem) {
 		if (nla_type(a) != KESP_SELECTORS_A_SELECTOR)
 			continue;
-		if (print_sel(p, a) < 0) {
+		if (sa_print_sel(p, NULL, a) < 0) {
 			ret = -1;
 			break;
 		}
@@ -486,6 +487,12 @@ int sa_print_event(struct nl_msg *msg, void *arg)
 	struct nlattr *tb[KESP_SA_A_MAX + 1];
 	int ret;
 
+	if (gh->cmd == KESP_CMD_ACQUIRE) {
+		json_init(&p->j, p->out);
+		ret = trap_print_acquire(msg, p);
+		fflush(p->out);
+		return ret;
+	}
 	if (gh->cmd != KESP_CMD_SA_EXPIRE)
 		return 0;
 	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KESP_SA_A_MAX, sa_policy) < 0 ||

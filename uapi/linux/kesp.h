@@ -146,6 +146,37 @@
  *     KESP_SA_A_EXPIRE_HARD: NLA_FLAG, present when the SA is gone
  *     KESP_SA_A_EXPIRE_REASON: NLA_U8, enum kesp_expire_reason
  *
+ * Trap selectors
+ * --------------
+ * A trap is a selector on a device with no SA behind it, for tunnels made
+ * on demand: a packet routed into the device whose most specific match
+ * (among SA selectors and traps; at equal specificity the lower priority
+ * value, then an SA) is a trap is dropped, counted, and raises
+ * KESP_CMD_ACQUIRE, at most once per second per trap, so the key manager
+ * can negotiate the SA. Traps use enum kesp_trap_attr.
+ *
+ * KESP_CMD_TRAP_ADD
+ *   Request: KESP_TRAP_A_IFINDEX (required), KESP_TRAP_A_SELECTOR (nest,
+ *            enum kesp_sel_attr, required), KESP_TRAP_A_REQID (default
+ *            0), KESP_TRAP_A_PRIORITY (default 0xffffffff: SAs with the
+ *            same selector win)
+ *   Reply:   as KESP_CMD_TRAP_GET, so the caller learns KESP_TRAP_A_ID.
+ *
+ * KESP_CMD_TRAP_DEL
+ *   Request: KESP_TRAP_A_IFINDEX and KESP_TRAP_A_ID of one trap, or
+ *            KESP_TRAP_A_IFINDEX alone: every trap of the device.
+ *
+ * KESP_CMD_TRAP_GET
+ *   doit: KESP_TRAP_A_IFINDEX and KESP_TRAP_A_ID; dump: optionally
+ *   KESP_TRAP_A_IFINDEX. Reply (one message per trap): IFINDEX, ID, REQID,
+ *   PRIORITY, SELECTOR, HITS (packets dropped on it), ACQUIRES (events).
+ *
+ * KESP_CMD_ACQUIRE (event on KESP_MCGRP_EVENTS, not a request)
+ *   KESP_TRAP_A_IFINDEX, KESP_TRAP_A_ID and KESP_TRAP_A_REQID of the trap
+ *   that was hit, and KESP_TRAP_A_PACKET: nest, enum kesp_sel_attr, the
+ *   packet's family, addresses and protocol as single-value ranges, and
+ *   its ports (ICMP type and code) likewise when it has any.
+ *
  * Multicast group KESP_MCGRP_EVENTS carries SA events (expiry, acquire,
  * mapping changes); its messages are documented with their commands.
  */
@@ -168,6 +199,10 @@ enum kesp_cmd {
 	KESP_CMD_SA_FLUSH,
 	KESP_CMD_DEV_SET,
 	KESP_CMD_SA_EXPIRE,
+	KESP_CMD_TRAP_ADD,
+	KESP_CMD_TRAP_DEL,
+	KESP_CMD_TRAP_GET,
+	KESP_CMD_ACQUIRE,
 	__KESP_CMD_LAST
 };
 #define KESP_CMD_MAX (__KESP_CMD_LAST - 1)
@@ -277,6 +312,21 @@ enum kesp_sel_attr {
 	__KESP_SEL_A_LAST
 };
 #define KESP_SEL_A_MAX (__KESP_SEL_A_LAST - 1)
+
+enum kesp_trap_attr {
+	KESP_TRAP_A_UNSPEC,
+	KESP_TRAP_A_PAD,
+	KESP_TRAP_A_IFINDEX,		/* NLA_U32 */
+	KESP_TRAP_A_ID,			/* NLA_U32, kernel-assigned */
+	KESP_TRAP_A_REQID,		/* NLA_U32 */
+	KESP_TRAP_A_PRIORITY,		/* NLA_U32 */
+	KESP_TRAP_A_SELECTOR,		/* nest, enum kesp_sel_attr */
+	KESP_TRAP_A_HITS,		/* NLA_U64 */
+	KESP_TRAP_A_ACQUIRES,		/* NLA_U64 */
+	KESP_TRAP_A_PACKET,		/* nest, enum kesp_sel_attr */
+	__KESP_TRAP_A_LAST
+};
+#define KESP_TRAP_A_MAX (__KESP_TRAP_A_LAST - 1)
 
 /* Soft limits raise an event once; hard limits delete the SA. */
 enum kesp_lft_attr {

@@ -1,0 +1,93 @@
+#!/bin/sh
+# Trap selectors and ACQUIRE events: packets routed into the device that
+# best match a trap are dropped and ask for an SA, once a second per trap
+# however many packets arrive; an SA with the same selector takes over.
+. "$KESP_SRC/selftests/tests/lib.sh"
+
+two_sites
+site_b_policies
+timeout 300 ip netns exec a $KESPCTL --json monitor >/tmp/acq.json 2>/tmp/acq.err &
+MONITOR=$!
+timeout 300 ip netns exec a $KESPCTL monitor >/tmp/acq.txt 2>&1 &
+MONITOR_HUMAN=$!
+sleep 1
+
+acquires() {	# the number of ACQUIRE events so far
+	python3 -c '
+import json
+print(sum(1 for l in open("/tmp/acq.json") if json.loads(l)["event"] == "acquire"))'
+}
+
+out=$(ip netns exec a $KESPCTL --json trap add dev kesp0 sel src 10.1.0.0/24 dst 10.2.0.0/24 reqid 5)
+check "a trap for 10.1.0.0/24 -> 10.2.0.0/24 is added" test -n "$out"
+trap_id=$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+
+# 31 pings over 3 s: three or four events (one per second), not 31.
+start=$(date +%s%N)
+ip netns exec a ping -c 31 -i 0.1 -W 1 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1
+ms=$((($(date +%s%N) - start) / 1000000))
+sleep 0.5
+n=$(acquires)
+echo "$n ACQUIRE events in $ms ms of pinging"
+# An event at the start of each second the flood lasted, no more.
+same "a flood into the trap raises one event per second, not one per packet" \
+	"$([ "$n" -ge 3 ] && [ "$n" -le $((ms / 1000 + 1)) ] && echo ok)" ok
+same "the event names the trap, its reqid and the packet" \
+	"$(python3 -c '
+import json
+e = [json.loads(l) for l in open("/tmp/acq.json")][0]
+p = e["packet"]
+print(e["dev"], e["trap"], e["reqid"], p["src"], p["dst"], p["proto"], p["sport"], p["dport"])')" \
+	"kesp0 $trap_id 5 10.1.0.1/32 10.2.0.1/32 1 [8, 8] [0, 0]"
+same "the trap counted every packet and every event" \
+	"$(ip netns exec a $KESPCTL --json trap list dev kesp0 | python3 -c 'import json,sys; t=json.load(sys.stdin)[0]; print(t["hits"], t["acquires"])')" \
+	"31 $n"
+check "the human monitor shows the acquire" grep -q "^acquire trap $trap_id dev kesp0 reqid 5" /tmp/acq.txt
+
+# The SA that the key manager would now install wins over the trap.
+kesp_xfrm_pair aead 'rfc4106(gcm(aes))' "$(hexkey 20)" 128
+check "with an SA of the same selector, traffic flows" \
+	ip netns exec a ping -c 3 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1
+same "and the trap is not hit any more" "$(acquires)" "$n"
+
+# A trap more specific than the SA wins over it.
+check "a /32 trap inside the SA's selector" ip netns exec a $KESPCTL trap add dev kesp0 \
+	sel src 10.1.0.0/24 dst 10.2.0.1/32 proto icmp reqid 6
+ip netns exec a ping -c 2 -i 0.2 -W 1 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1
+sleep 0.5
+same "the more specific trap catches the packets and asks for its own SA" \
+	"$(python3 -c '
+import json
+print(sorted(set(json.loads(l)["reqid"] for l in open("/tmp/acq.json"))))')" "[5, 6]"
+
+check "trap flush" ip netns exec a $KESPCTL trap flush dev kesp0
+same "no trap is left" "$(ip netns exec a $KESPCTL --json trap list)" "[]"
+check "with the traps gone the SA carries the traffic again" \
+	ip netns exec a ping -c 2 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1
+
+refuse "a trap needs a selector" 2 "add needs sel SEL" ip netns exec a $KESPCTL trap add dev kesp0
+refuse "one selector per trap" 2 "one selector per trap" ip netns exec a $KESPCTL trap add dev kesp0 \
+	sel src 10.1.0.0/24 dst 10.2.0.0/24 sel src 10.1.0.0/24 dst 10.3.0.0/24
+refuse "deleting a trap that does not exist" 1 "no trap with this id on the device" \
+	ip netns exec a $KESPCTL trap del dev kesp0 id 999
+refuse "a trap on a device that is not kesp" 1 "not a kesp device" \
+	ip netns exec a $KESPCTL trap add dev veth-a sel src 10.1.0.0/24 dst 10.2.0.0/24
+refuse "an unknown trap verb" 2 'unknown verb "frob"' ip netns exec a $KESPCTL trap frob
+refuse "the kernel wants a selector too" 1 "a trap needs a selector" \
+	ip netns exec a python3 -c "
+import sys, os, socket; sys.path.insert(0, os.environ['KESP_SRC'] + '/selftests/lib')
+from kespnl import *
+try:
+    Kesp().call('KESP_CMD_TRAP_ADD', u32(K['KESP_TRAP_A_IFINDEX'], socket.if_nametoindex('kesp0')))
+except Error as e:
+    print(e.message); sys.exit(1)
+"
+
+kill $MONITOR $MONITOR_HUMAN
+wait $MONITOR $MONITOR_HUMAN 2>/dev/null
+same "the monitor reported no error" "$(cat /tmp/acq.err)" ""
+# Traps left on a device that goes away go with it.
+ip netns exec a $KESPCTL trap add dev kesp0 sel src 10.1.0.0/24 dst 10.2.0.0/24 >/dev/null
+check "deleting a device with a trap" ip -n a link del kesp0
+rm -f /tmp/acq.json /tmp/acq.txt /tmp/acq.err
+finish
