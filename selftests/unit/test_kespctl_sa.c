@@ -16,6 +16,7 @@
 
 #include "sa.h"
 #include "tap.h"
+#include "trap.h"
 
 #define FAMILY_ID 0x1d
 
@@ -903,6 +904,64 @@ static void events(void)
 	free(out);
 }
 
+/* An ACQUIRE event for a ping from 10.1.0.1 to 10.2.0.1 on trap 4. */
+static char *render_acquire(bool json, bool with_packet, int *ret)
+{
+	struct nl_msg *m = nlmsg_alloc();
+	struct sa_printer p;
+	struct nlattr *pkt;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	genlmsg_put(m, 0, 0, FAMILY_ID, 0, 0, KESP_CMD_ACQUIRE, KESP_GENL_VERSION);
+	nla_put_u32(m, KESP_TRAP_A_IFINDEX, 9);
+	nla_put_u32(m, KESP_TRAP_A_ID, 4);
+	nla_put_u32(m, KESP_TRAP_A_REQID, 5);
+	if (with_packet) {
+		pkt = nla_nest_start(m, KESP_TRAP_A_PACKET | NLA_F_NESTED);
+		nla_put_u16(m, KESP_SEL_A_FAMILY, AF_INET);
+		put_addr(m, KESP_SEL_A_SRC_START, "10.1.0.1");
+		put_addr(m, KESP_SEL_A_SRC_END, "10.1.0.1");
+		put_addr(m, KESP_SEL_A_DST_START, "10.2.0.1");
+		put_addr(m, KESP_SEL_A_DST_END, "10.2.0.1");
+		nla_put_u8(m, KESP_SEL_A_PROTO, 1);
+		nla_put_u16(m, KESP_SEL_A_SPORT_START, 8);
+		nla_put_u16(m, KESP_SEL_A_SPORT_END, 8);
+		nla_put_u16(m, KESP_SEL_A_DPORT_START, 0);
+		nla_put_u16(m, KESP_SEL_A_DPORT_END, 0);
+		nla_nest_end(m, pkt);
+	}
+	sa_printer_init(&p, f, json);
+	p.ifname = fake_ifname;
+	*ret = sa_print_event(m, &p);
+	nlmsg_free(m);
+	fclose(f);
+	return buf;
+}
+
+static void acquires(void)
+{
+	char *out;
+	int ret;
+
+	out = render_acquire(false, true, &ret);
+	TAP_EQ_STR(out, "acquire trap 4 dev kesp0 reqid 5\n"
+		   "\tsel src 10.1.0.1/32 dst 10.2.0.1/32 proto icmp type 8 code 0\n",
+		   "acquire: human form names trap, device, reqid and the packet");
+	TAP_EQ_INT(ret, 0, "acquire: prints");
+	free(out);
+	out = render_acquire(true, true, &ret);
+	TAP_EQ_STR(out, "{\"event\":\"acquire\",\"trap\":4,\"ifindex\":9,\"dev\":\"kesp0\","
+		   "\"reqid\":5,\"packet\":{\"family\":\"inet\",\"src\":\"10.1.0.1/32\","
+		   "\"dst\":\"10.2.0.1/32\",\"proto\":1,\"sport\":[8,8],\"dport\":[0,0]}}\n",
+		   "acquire: one JSON document per line");
+	free(out);
+	out = render_acquire(false, false, &ret);
+	TAP_EQ_INT(ret, -1, "acquire: without the packet it is malformed");
+	free(out);
+}
+
 int main(void)
 {
 	good_forms();
@@ -912,6 +971,7 @@ int main(void)
 	request_others();
 	replies();
 	events();
+	acquires();
 	checks();
 	command_line();
 	return tap_done();
