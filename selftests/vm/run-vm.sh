@@ -11,7 +11,8 @@ KVER=${1:?usage: run-vm.sh [--demo] KVER}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 VMDIR=$ROOT/build/vm/$KVER
 OUT=$VMDIR/out
-TIMEOUT=${KESP_VM_TIMEOUT:-1500}
+# A kernel's whole suite; past it that kernel's results are lost.
+TIMEOUT=${KESP_VM_TIMEOUT:-2700}
 
 result() {	# PASSED FAILED
 	echo "$1 $2" >"$VMDIR/result"
