@@ -183,10 +183,8 @@ int kesp_crypto_setup(struct kesp_sa *sa, const struct kesp_alg_params *p,
 	}
 	sa->aead = tfm;
 	sa->icv_len = p->icv_bits / 8;
-	strscpy(sa->alg_name[0], aead ? aead->name : enc->name,
-		sizeof(sa->alg_name[0]));
-	strscpy(sa->alg_name[1], aead ? "" : auth->name,
-		sizeof(sa->alg_name[1]));
+	sa->alg_name[0] = aead ? aead->name : enc->name;
+	sa->alg_name[1] = aead ? "" : auth->name;
 out:
 	kfree_sensitive(key);
 	return ret;

@@ -130,8 +130,12 @@ struct kesp_sa {
 	struct crypto_aead *aead;
 	/* block: padding unit, never below RFC 4303's 4-byte alignment. */
 	u8 iv_len, block, icv_len;
-	/* For replies: AEAD or cipher name, then HMAC name (or ""). */
-	char alg_name[2][CRYPTO_MAX_ALG_NAME];
+	/*
+	 * For replies: AEAD or cipher name, then HMAC name (or ""). Static
+	 * strings of crypto.c's tables, so an SA does not carry two
+	 * CRYPTO_MAX_ALG_NAME buffers (which made it a 2 KiB allocation).
+	 */
+	const char *alg_name[2];
 
 	spinlock_t lock;	/* sequence numbers, replay state, addresses */
 	u64 seq;		/* outbound: the last sequence number sent */

@@ -342,6 +342,39 @@ static int put_selectors(struct sk_buff *skb, const struct kesp_sa *sa)
 	return 0;
 }
 
+/*
+ * Room for one fill_sa() message with NSEL selectors and the given
+ * algorithm names (NULL: the longest possible), counting every address as
+ * IPv6 and every optional attribute as present. Keep it in step with
+ * fill_sa(): replies are allocated this size, not a page that netlink
+ * would trim again with a copy.
+ */
+static size_t sa_msg_size(u32 nsel, const char *alg0, const char *alg1)
+{
+	const char *names[] = { alg0, alg1 };
+	size_t size, one_sel;
+	int i;
+
+	/* IFINDEX ID SPI REQID REPLAY_WINDOW FLAGS PRIORITY, DIR MODE */
+	size = 7 * nla_total_size(sizeof(u32)) + 2 * nla_total_size(sizeof(u8));
+	/* SRC DST, SEQ ADD_TIME */
+	size += 2 * nla_total_size(16) + 2 * nla_total_size_64bit(sizeof(u64));
+	/* LIFETIME and COUNTERS */
+	size += 2 * nla_total_size(0) +
+		(6 + 2 + KESP_ERR_COUNT) * nla_total_size_64bit(sizeof(u64));
+	/* ENC and AUTH, or AEAD */
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		size += nla_total_size(0) + nla_total_size(sizeof(u32)) +
+			nla_total_size(names[i] ? strlen(names[i]) + 1 :
+				       CRYPTO_MAX_ALG_NAME);
+	one_sel = nla_total_size(0) + nla_total_size(sizeof(u16)) +
+		  4 * nla_total_size(16) + nla_total_size(sizeof(u8)) +
+		  4 * nla_total_size(sizeof(u16));
+	if (nsel)
+		size += nla_total_size(0) + nsel * one_sel;
+	return size;
+}
+
 /* Never puts key material: keys live only inside the crypto transform. */
 /* The SA's attributes, as SA_GET replies and events carry them. */
 static int put_sa(struct sk_buff *skb, const struct kesp_sa *sa)
@@ -786,12 +819,26 @@ static int parse_sa_params(struct genl_info *info, struct kesp_sa_params *p)
 static int reply_sa(struct genl_info *info, const struct kesp_sa *sa,
 		    struct sk_buff **msg)
 {
+	const struct kesp_sel_set *sels;
+	size_t size;
 	int ret;
 
-	*msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	sels = rcu_dereference_protected(sa->sels,
+		lockdep_is_held(&kesp_underlay(sa->kd)->sad_lock));
+	size = sa_msg_size(sels ? sels->n : 0, sa->alg_name[0],
+			   sa->alg_name[1]);
+	*msg = genlmsg_new(size, GFP_KERNEL);
 	if (!*msg)
 		return -ENOMEM;
 	ret = fill_sa(*msg, sa, info->snd_portid, info->snd_seq, 0);
+	/* A size that fell behind fill_sa() is a bug, but not the caller's. */
+	if (WARN_ON_ONCE(ret == -EMSGSIZE)) {
+		nlmsg_free(*msg);
+		*msg = genlmsg_new(size + NLMSG_GOODSIZE, GFP_KERNEL);
+		if (!*msg)
+			return -ENOMEM;
+		ret = fill_sa(*msg, sa, info->snd_portid, info->snd_seq, 0);
+	}
 	if (ret) {
 		nlmsg_free(*msg);
 		*msg = NULL;
@@ -1111,6 +1158,14 @@ static int parse_filter(const struct nlmsghdr *nlh, struct sa_filter *f,
 	f->ifindex = tb[KESP_SA_A_IFINDEX] ?
 		     nla_get_u32(tb[KESP_SA_A_IFINDEX]) : 0;
 	f->dir = tb[KESP_SA_A_DIR] ? nla_get_u8(tb[KESP_SA_A_DIR]) : 0;
+	return 0;
+}
+
+/* Every dump message must fit, even an SA's with the most selectors. */
+static int kesp_nl_sa_get_start(struct netlink_callback *cb)
+{
+	cb->min_dump_alloc = genlmsg_total_size(sa_msg_size(KESP_SELECTORS_MAX,
+							    NULL, NULL));
 	return 0;
 }
 
@@ -1525,6 +1580,7 @@ static const struct genl_ops kesp_ops[] = {
 	{
 		.cmd = KESP_CMD_SA_GET,
 		.doit = kesp_nl_sa_get_doit,
+		.start = kesp_nl_sa_get_start,
 		.dumpit = kesp_nl_sa_get_dumpit,
 		.policy = sa_policy,
 		.maxattr = KESP_SA_A_MAX,

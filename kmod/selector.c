@@ -32,9 +32,17 @@
  * shapes, one SA per remote network and one per peer, stay logarithmic.
  * Memory: a selector whose destination is a prefix costs one candidate and
  * at most two nodes; an arbitrary range costs one candidate (and up to two
- * nodes) per prefix of its cover, so up to 62 (IPv4) or 254 (IPv6). Insert
- * and remove cost that many trie walks. Removal finds an owner's entries
- * through a small hash of owners, so it does not scan the whole table.
+ * nodes) per prefix of its cover, so up to 62 (IPv4) or 254 (IPv6).
+ *
+ * Writers. Insertion costs a trie walk per prefix plus the sorted insertion
+ * of each candidate. Entries arrive in insertion order, so a new candidate
+ * that ties with a node's last one on everything but that order belongs
+ * after it: the tail is tried first, and loading many SAs with equal
+ * selectors (say "any", or one remote network) costs O(1) per candidate,
+ * not a walk of a list that grows with every SA. Removal finds an owner's
+ * entries through a hash of owners that grows with the table, and each
+ * entry its candidates through a list of its own; candidates know their
+ * node and predecessor, so unlinking one walks nothing.
  *
  * Concurrency: lookups run under rcu_read_lock(); insert and remove are
  * serialised by the caller's mutex. Writers build every new node and
@@ -63,7 +71,12 @@
 #define wderef(p) rcu_dereference_protected(p, true)
 
 #define PORT_ANY_END 0xffff
-#define OWNER_BITS 8
+/*
+ * The owner hash grows fourfold past two entries a bucket and shrinks below
+ * one in eight, within these sizes.
+ */
+#define OWNER_MIN_BITS 8
+#define OWNER_MAX_BITS 24
 
 /* An address as a 128-bit number; IPv4 fills the top 32 bits. */
 struct a128 {
@@ -81,7 +94,9 @@ struct sel_entry {
 	u32 priority;
 	u64 order;
 	void *owner;
-	struct sel_entry *owner_next;	/* writer only: tab->owners chain */
+	/* Writer only: */
+	struct sel_entry *owner_next;	/* tab->owners chain */
+	struct sel_cand *cands;		/* this entry's candidates */
 	struct rcu_head rcu;
 };
 
@@ -89,24 +104,32 @@ struct sel_entry {
 struct sel_cand {
 	struct sel_cand __rcu *next;	/* sorted by entry_cmp() */
 	struct sel_entry *entry;
+	/* Writer only: */
+	struct sel_cand *prev;		/* NULL: first of node->cands */
+	struct sel_node *node;
+	struct sel_cand *entry_next;	/* entry->cands chain */
 	struct rcu_head rcu;
 };
 
 struct sel_node {
 	struct sel_node __rcu *child[2];
 	struct sel_cand __rcu *cands;
-	struct sel_node *parent;	/* writer only */
+	/* Writer only: */
+	struct sel_cand *last;		/* the tail of cands */
+	struct sel_node *parent;
 	struct a128 key;		/* the prefix, bits past cidr zero */
 	u8 cidr;
 	struct rcu_head rcu;
 };
 
 struct kesp_seltab {
-	struct rcu_head rcu;	/* first: kfree_rcu() needs it in 4 KiB */
+	struct rcu_head rcu;
 	struct sel_node __rcu *root[2];	/* AF_INET, AF_INET6 */
 	u64 next_order;
 	/* Writer only: every entry, hashed by owner, for removal. */
-	struct sel_entry *owners[1 << OWNER_BITS];
+	struct sel_entry **owners;
+	unsigned int owner_bits;	/* 1 << owner_bits buckets */
+	unsigned int entries;
 };
 
 /* ---- 128-bit helpers ----------------------------------------------------- */
@@ -425,19 +448,6 @@ static struct sel_node *node_get(struct sel_node __rcu **slot,
 	}
 }
 
-static struct sel_node *node_find(struct sel_node __rcu **slot,
-				  struct a128 key, unsigned int cidr)
-{
-	struct sel_node *n = wderef(*slot);
-
-	while (n && n->cidr <= cidr && a128_common(n->key, key) >= n->cidr) {
-		if (n->cidr == cidr)
-			return n;
-		n = wderef(n->child[a128_bit(key, n->cidr)]);
-	}
-	return NULL;
-}
-
 /*
  * Removes nodes that no longer carry candidates and branch nowhere, from
  * @n up. A node with one child is replaced by that child; readers still on
@@ -472,57 +482,104 @@ static void node_prune(struct sel_node __rcu **root, struct sel_node *n)
 	}
 }
 
+/*
+ * Puts @c into @n's list at its place in entry_cmp() order. The tail is
+ * tried first (see "Writers" in the file comment); otherwise the list is
+ * walked from the head.
+ */
 static void cand_link(struct sel_node *n, struct sel_cand *c)
 {
-	struct sel_cand __rcu **pp = &n->cands;
-	struct sel_cand *cur;
+	struct sel_cand *prev = n->last, *next = NULL;
 
-	while ((cur = wderef(*pp)) && entry_cmp(cur->entry, c->entry) < 0)
-		pp = &cur->next;
-	RCU_INIT_POINTER(c->next, cur);
-	rcu_assign_pointer(*pp, c);
+	if (prev && entry_cmp(prev->entry, c->entry) > 0) {
+		prev = NULL;
+		next = wderef(n->cands);
+		while (next && entry_cmp(next->entry, c->entry) < 0) {
+			prev = next;
+			next = wderef(next->next);
+		}
+	}
+	c->node = n;
+	c->prev = prev;
+	RCU_INIT_POINTER(c->next, next);
+	if (next)
+		next->prev = c;
+	else
+		n->last = c;
+	if (prev)
+		rcu_assign_pointer(prev->next, c);
+	else
+		rcu_assign_pointer(n->cands, c);
 }
 
-/* Unlinks @e's candidate from @n; readers on it still find its next. */
-static bool cand_unlink(struct sel_node *n, const struct sel_entry *e)
+/* Unlinks @c from its node; readers on it still find its next. */
+static void cand_unlink(struct sel_cand *c)
 {
-	struct sel_cand __rcu **pp = &n->cands;
-	struct sel_cand *cur;
+	struct sel_cand *next = wderef(c->next);
+	struct sel_node *n = c->node;
 
-	while ((cur = wderef(*pp))) {
-		if (cur->entry == e) {
-			rcu_assign_pointer(*pp, wderef(cur->next));
-			kfree_rcu(cur, rcu);
-			return true;
-		}
-		pp = &cur->next;
-	}
-	return false;
+	if (c->prev)
+		rcu_assign_pointer(c->prev->next, next);
+	else
+		rcu_assign_pointer(n->cands, next);
+	if (next)
+		next->prev = c->prev;
+	else
+		n->last = c->prev;
+	kfree_rcu(c, rcu);
 }
 
 /* Takes @e out of the trie; also undoes a partial insertion. */
 static void entry_unlink(struct kesp_seltab *tab, struct sel_entry *e)
 {
-	int fi = family_index(e->sel.family);
-	struct sel_node __rcu **root = &tab->root[fi];
-	struct prefix_iter it;
+	struct sel_node __rcu **root = &tab->root[family_index(e->sel.family)];
 	struct sel_node *n;
-	unsigned int cidr;
-	struct a128 key;
+	struct sel_cand *c;
 
-	prefix_iter_init(&it, &e->sel, fi);
-	while (prefix_next(&it, &key, &cidr)) {
-		n = node_find(root, key, cidr);
-		if (n && cand_unlink(n, e))
-			node_prune(root, n);
+	while ((c = e->cands)) {
+		e->cands = c->entry_next;
+		n = c->node;
+		cand_unlink(c);
+		node_prune(root, n);
 	}
+}
+
+static u32 owner_hash(void *owner, unsigned int bits)
+{
+	u64 h = (u64)(uintptr_t)owner * 0x9e3779b97f4a7c15ULL;
+
+	return h >> (64 - bits);
 }
 
 static struct sel_entry **owner_bucket(struct kesp_seltab *tab, void *owner)
 {
-	u64 h = (u64)(uintptr_t)owner * 0x9e3779b97f4a7c15ULL;
+	return &tab->owners[owner_hash(owner, tab->owner_bits)];
+}
 
-	return &tab->owners[h >> (64 - OWNER_BITS)];
+/*
+ * Rehashes the owners into 1 << @bits buckets. Without memory the table
+ * keeps its size: chains get longer, nothing breaks.
+ */
+static void owners_resize(struct kesp_seltab *tab, unsigned int bits)
+{
+	struct sel_entry **owners, *e;
+	unsigned int i;
+
+	owners = kvcalloc(1U << bits, sizeof(*owners), GFP_KERNEL);
+	if (!owners)
+		return;
+	for (i = 0; i < 1U << tab->owner_bits; i++) {
+		while ((e = tab->owners[i])) {
+			u32 h = owner_hash(e->owner, bits);
+
+			tab->owners[i] = e->owner_next;
+			e->owner_next = owners[h];
+			owners[h] = e;
+		}
+	}
+	kvfree(tab->owners);
+	tab->owners = owners;
+	tab->owner_bits = bits;
 }
 
 /* ---- the table ----------------------------------------------------------- */
@@ -534,7 +591,18 @@ static struct sel_entry **owner_bucket(struct kesp_seltab *tab, void *owner)
  */
 struct kesp_seltab *kesp_seltab_alloc(void)
 {
-	return kzalloc(sizeof(struct kesp_seltab), GFP_KERNEL);
+	struct kesp_seltab *tab = kzalloc(sizeof(*tab), GFP_KERNEL);
+
+	if (!tab)
+		return NULL;
+	tab->owner_bits = OWNER_MIN_BITS;
+	tab->owners = kvcalloc(1U << tab->owner_bits, sizeof(*tab->owners),
+			       GFP_KERNEL);
+	if (!tab->owners) {
+		kfree(tab);
+		return NULL;
+	}
+	return tab;
 }
 
 /**
@@ -591,7 +659,12 @@ int kesp_seltab_insert(struct kesp_seltab *tab, const struct kesp_sel *sel,
 		}
 		c->entry = e;
 		cand_link(n, c);
+		c->entry_next = e->cands;
+		e->cands = c;
 	}
+	if (++tab->entries > 2U << tab->owner_bits &&
+	    tab->owner_bits < OWNER_MAX_BITS)
+		owners_resize(tab, tab->owner_bits + 2);
 	bucket = owner_bucket(tab, owner);
 	e->owner_next = *bucket;
 	*bucket = e;
@@ -624,7 +697,11 @@ void kesp_seltab_remove(struct kesp_seltab *tab, void *owner)
 		*pp = e->owner_next;
 		entry_unlink(tab, e);
 		kfree_rcu(e, rcu);
+		tab->entries--;
 	}
+	if (tab->entries < 1U << (tab->owner_bits - 3) &&
+	    tab->owner_bits > OWNER_MIN_BITS)
+		owners_resize(tab, tab->owner_bits - 2);
 }
 
 /**
@@ -683,12 +760,13 @@ void kesp_seltab_free(struct kesp_seltab *tab)
 
 	if (!tab)
 		return;
-	for (i = 0; i < ARRAY_SIZE(tab->owners); i++) {
+	for (i = 0; i < 1U << tab->owner_bits; i++) {
 		while ((e = tab->owners[i])) {
 			tab->owners[i] = e->owner_next;
 			entry_unlink(tab, e);
 			kfree_rcu(e, rcu);
 		}
 	}
+	kvfree(tab->owners);
 	kfree_rcu(tab, rcu);
 }

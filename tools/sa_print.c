@@ -15,9 +15,23 @@
 #include "sa.h"
 #include "trap.h"
 
+/*
+ * if_indextoname(), remembering the last answer: it costs a socket of its
+ * own, and every SA a -batch adds is printed, all on one device.
+ */
 static const char *default_ifname(uint32_t ifindex, char *buf)
 {
-	return if_indextoname(ifindex, buf);
+	static uint32_t last_index;
+	static char last[IF_NAMESIZE];
+
+	if (!ifindex || ifindex != last_index) {
+		if (!if_indextoname(ifindex, last)) {
+			last_index = 0;
+			return NULL;
+		}
+		last_index = ifindex;
+	}
+	return memcpy(buf, last, sizeof(last));
 }
 
 void sa_printer_init(struct sa_printer *p, FILE *out, bool json)

@@ -114,6 +114,14 @@ static inline void *kzalloc(size_t size, gfp_t gfp)
 
 #define kfree(p) free(p)
 
+static inline void *kvcalloc(size_t n, size_t size, gfp_t gfp)
+{
+	(void)gfp;
+	return kshim_alloc_fails() ? NULL : calloc(n, size);
+}
+
+#define kvfree(p) free(p)
+
 /*
  * RCU. Pointer publication and reads are release stores and acquire
  * loads, so tests may run lookups in threads beside a writer. kfree_rcu()
