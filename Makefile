@@ -105,6 +105,14 @@ check-vm: all modules-matrix module-lint
 check-dkms:
 	sh tools/dkms-check.sh $(MATRIX_KVERS)
 
+# kesp against XFRM in one guest per kernel (README "Benchmarks"); the
+# smoke version runs the same code for seconds, as part of `make check`.
+bench: all modules-matrix
+	sh selftests/bench/run.sh $(MATRIX_KVERS)
+
+check-bench: all modules-matrix
+	sh selftests/bench/run.sh --smoke $(MATRIX_KVERS)
+
 # The full tier: installs what it needs first, then re-reads this Makefile
 # (so pkg-config sees the freshly installed libraries) and runs every tier,
 # even when an earlier one fails, before the one summary line.
@@ -114,7 +122,8 @@ check:
 	-$(MAKE) check-unit
 	-$(MAKE) check-dkms
 	-$(MAKE) check-vm
-	sh selftests/summary.sh unit dkms vm
+	-$(MAKE) check-bench
+	sh selftests/summary.sh unit dkms vm bench
 
 demo:
 	$(MAKE) deps
@@ -129,5 +138,5 @@ clean:
 	rm -rf build ikehelper/ikehelper tools/kespctl
 
 .PHONY: all module modules-matrix module-lint deps unit-bins check check-unit \
-	check-vm check-dkms demo dkms-install clean FORCE
+	check-vm check-dkms check-bench bench demo dkms-install clean FORCE
 .SECONDARY:

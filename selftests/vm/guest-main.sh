@@ -21,6 +21,7 @@ cd "$SRC" || exit 1
 echo "guest: kernel $(uname -r), job $MODE" >/dev/console
 case "$MODE" in
 demo) sh selftests/vm/demo.sh 2>&1 | tee "$OUT/demo.txt" >/dev/console ;;
+bench) sh selftests/bench/guest-bench.sh >"$OUT/bench-console.txt" 2>&1 ;;
 *) sh selftests/vm/guest-run-tests.sh >"$OUT/tap.txt" 2>&1 ;;
 esac
 dmesg >"$OUT/dmesg-final.txt" 2>&1

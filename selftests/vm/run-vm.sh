@@ -3,11 +3,17 @@
 # read-only over 9p, runs the selftests (or the demo) inside, and prints
 # the guest's TAP. On any failure it prints the guest console and kernel log
 # so a reader can see why. Writes "PASSED FAILED" to build/vm/KVER/result.
-#   run-vm.sh [--demo] KVER
+# --bench runs selftests/bench/ instead (profile KESP_BENCH_PROFILE: full
+# or smoke), on a guest booted without the debugging that distorts timing,
+# and leaves its results in build/vm/KVER/out/bench/.
+#   run-vm.sh [--demo | --bench] KVER
 set -u
 MODE=check
-if [ "${1:-}" = "--demo" ]; then MODE=demo; shift; fi
-KVER=${1:?usage: run-vm.sh [--demo] KVER}
+case "${1:-}" in
+--demo) MODE=demo; shift ;;
+--bench) MODE=bench; shift ;;
+esac
+KVER=${1:?usage: run-vm.sh [--demo | --bench] KVER}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 VMDIR=$ROOT/build/vm/$KVER
 OUT=$VMDIR/out
@@ -34,15 +40,28 @@ fi
 {
 	echo "MODE=$MODE"
 	echo "export KESP_TESTS='${KESP_TESTS:-}'"
+	echo "export KESP_BENCH_PROFILE='${KESP_BENCH_PROFILE:-full}'"
+	echo "export KESP_BENCH_ONLY='${KESP_BENCH_ONLY:-}'"
+	echo "export KESP_BENCH_SCALE='${KESP_BENCH_SCALE:-}'"
+	echo "export KESP_BENCH_DEADLINE='${KESP_BENCH_DEADLINE:-0}'"
 } >"$OUT/job"
 
 # slub_debug: red zones, poisoning, sanity checks and owner tracking on
 # every slab; kfence samples allocations for use-after-free on 6.12 (the
-# 6.1 image has no KFENCE and ignores the parameter).
-CMDLINE="console=ttyS0 quiet loglevel=4 panic=-1 slub_debug=FZPU kfence.sample_interval=10 rdinit=/init"
+# 6.1 image has no KFENCE and ignores the parameter). Benchmarks boot
+# without either (both slow every allocation; KFENCE is off with 0) and
+# with memory for 100,000 SAs of each stack.
+CMDLINE="console=ttyS0 quiet loglevel=4 panic=-1 rdinit=/init"
+MEM=2048
+if [ "$MODE" = bench ]; then
+	CMDLINE="$CMDLINE kfence.sample_interval=0"
+	MEM=${KESP_BENCH_MEM:-3072}
+else
+	CMDLINE="$CMDLINE slub_debug=FZPU kfence.sample_interval=10"
+fi
 start=$(date +%s)
 timeout "$TIMEOUT" qemu-system-x86_64 \
-	-machine q35,accel=tcg -cpu max,-pcid,-invpcid -smp 2 -m 2048 \
+	-machine q35,accel=tcg -cpu max,-pcid,-invpcid -smp 2 -m "$MEM" \
 	-display none -monitor none -serial stdio -no-reboot \
 	-kernel "/boot/vmlinuz-$KVER" -initrd "$initrd" -append "$CMDLINE" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
@@ -69,6 +88,17 @@ if [ "$MODE" = demo ]; then
 		exit 1
 	fi
 	echo "demo: guest $KVER ran for $elapsed s"
+	exit 0
+fi
+
+if [ "$MODE" = bench ]; then
+	cat "$OUT/bench/log.txt" 2>/dev/null
+	if [ ! -f "$OUT/finished" ] || [ ! -s "$OUT/bench/result.json" ]; then
+		echo "bench: the guest on $KVER did not finish (qemu status $qemu_rc after $elapsed s)"
+		show_guest_logs
+		exit 1
+	fi
+	echo "bench: guest $KVER ran for $elapsed s"
 	exit 0
 fi
 

@@ -1,0 +1,446 @@
+#!/bin/sh
+# Inside a bench guest (run-vm.sh --bench): kesp against the kernel's XFRM
+# on the same namespaces, veths, keys and settings. Every measurement is
+# repeated RUNS times per stack, kesp and XFRM alternating (ABBA order, so
+# a drift in the machine's load touches both alike). The raw output of
+# every run goes to $OUT/runs/ with a line in $OUT/manifest; report.py
+# turns them into result.json and the table at the end of log.txt.
+#   KESP_BENCH_PROFILE  full (make bench) or smoke (make check)
+#   KESP_BENCH_ONLY     sections to run, of: tcp udp latency scale
+#   KESP_BENCH_SCALE    numbers of SAs for the scale section; run.sh has
+#                       written each one's SAs to build/bench/sas/N/
+#   KESP_BENCH_DEADLINE seconds this may take: a section (or scale size)
+#                       that would end later is not run, and says so
+set -u
+SRC=/run/kesp/src
+OUT=/run/kesp/out/bench
+KVER=$(uname -r)
+KO=$SRC/build/kmod/$KVER/kmod/kesp.ko
+export KESP_SRC=$SRC KESPCTL=$SRC/tools/kespctl
+PROFILE=${KESP_BENCH_PROFILE:-full}
+ONLY=${KESP_BENCH_ONLY:-}
+SCALE=${KESP_BENCH_SCALE:-}
+DEADLINE=${KESP_BENCH_DEADLINE:-0}
+BENCH=$SRC/selftests/bench
+rm -rf "$OUT"
+mkdir -p "$OUT/runs"
+exec >"$OUT/log.txt" 2>&1
+. "$BENCH/topo.sh"
+
+case $PROFILE in
+full)
+	RUNS=5 TCP_SECONDS=2 UDP_SECONDS=2 PINGS=100 FLOOD=500
+	ALGS="aes-gcm-128 chacha20-poly1305 null-hmac-sha256" UDP_SIZES="64 512"
+	SCALE_RUNS=5
+	;;
+smoke)
+	RUNS=1 TCP_SECONDS=1 UDP_SECONDS=1 PINGS=10 FLOOD=50
+	ALGS="aes-gcm-128" UDP_SIZES="64" SCALE_RUNS=1
+	;;
+*) echo "bench: unknown profile $PROFILE"; exit 1 ;;
+esac
+
+# The same keys for both stacks, new for every boot.
+hexkey() { printf '0x%s' "$(od -An -tx1 -N "$1" /dev/urandom | tr -d ' \n')"; }
+K20=$(hexkey 20) K32=$(hexkey 32) K36=$(hexkey 36)
+
+started=$(date +%s.%N)
+started_s=${started%.*}
+elapsed() { echo $(($(date +%s) - started_s)); }
+log() { echo "[$(echo "$(date +%s.%N) $started" | awk '{printf "%.1f", $1 - $2}')s] $*"; }
+wanted() { [ -z "$ONLY" ] || case " $ONLY " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+now() { date +%s.%N; }
+
+# manifest KIND SECTION CASE STACK RUN VALUE-OR-FILE: files relative to
+# $OUT, so report.py can also read what a stopped guest left behind.
+manifest() {
+	m_head="$1 $2 $3 $4 $5"
+	shift 5
+	m_value=$*
+	echo "$m_head ${m_value#"$OUT"/}" >>"$OUT/manifest"
+}
+meta() { echo "$1=$2" >>"$OUT/meta"; }
+
+run_n=0
+# new_run SECTION CASE: a fresh file name for one run's raw output.
+new_run() { run_n=$((run_n + 1)); RUN=$OUT/runs/$run_n-$1-$(echo "$2" | tr / -)-$STACK; }
+
+# stack_order I: the two stacks in the order of run I (ABBA...).
+stack_order() { if [ $(($1 % 2)) -eq 1 ]; then echo "kesp xfrm"; else echo "xfrm kesp"; fi; }
+
+# counters SECTION CASE TOPOLOGY: the counters of each stack's SA pair on
+# the first node (ha or gw1) after a case, to show which data plane
+# carried the traffic and what it dropped. Only the pair: listing 100,000
+# SAs takes minutes here.
+counters() {
+	if [ "$3" = transport ]; then
+		set -- "$1" "$2" ha 192.168.50.1 192.168.50.2 0x1001 0x1002
+	else
+		set -- "$1" "$2" gw1 192.168.60.1 192.168.60.2 0x2001 0x2002
+	fi
+	for STACK in $STACKS; do
+		co_file=$OUT/runs/counters-$1-$(echo "$2" | tr / -)-$STACK
+		case $STACK in
+		kesp)
+			ip netns exec kesp-$3 sh -c "$KESPCTL --json sa get dev kesp0 dir out spi $6 dst $5 &&
+				$KESPCTL --json sa get dev kesp0 dir in spi $7"
+			;;
+		xfrm)
+			ip -n xfrm-$3 -s xfrm state get src $4 dst $5 proto esp spi $6 &&
+			ip -n xfrm-$3 -s xfrm state get src $5 dst $4 proto esp spi $7
+			;;
+		esac >"$co_file" 2>&1
+		manifest counters "$1" "$2" $STACK - "$co_file"
+	done
+}
+
+# (Shell functions share one set of variables: each helper's own start
+# with its initials.)
+wait_listen() {	# NS PORT
+	wl_n=0
+	while [ $wl_n -lt 100 ]; do
+		ip netns exec "$1" ss -Hltn "sport = :$2" 2>/dev/null | grep -q . && return 0
+		sleep 0.05
+		wl_n=$((wl_n + 1))
+	done
+	return 1
+}
+
+# One iperf3 server per stack and topology for the whole benchmark, on
+# CPU 1 (clients run on CPU 0): starting one per run costs seconds here.
+SERVERS="hb:192.168.50.2 dst:10.10.2.2"
+server_start() {	# NS ADDR
+	ip netns exec "$1" iperf3 -s -B "$2" -A 1 >/dev/null 2>&1 &
+	echo $! >"$OUT/server-$1.pid"
+}
+servers_start() {
+	for STACK in $STACKS; do
+		for ss_node in $SERVERS; do server_start $STACK-${ss_node%%:*} ${ss_node#*:}; done
+	done
+	for STACK in $STACKS; do
+		for ss_node in $SERVERS; do wait_listen $STACK-${ss_node%%:*} 5201 || return 1; done
+	done
+}
+servers_stop() {
+	for ss_pid in "$OUT"/server-*.pid; do kill "$(cat "$ss_pid")" 2>/dev/null; done
+	wait
+}
+
+# iperf CLIENT SERVER SERVER-ADDR ARGS...: one iperf3 test between the
+# current stack's nodes, its JSON in $RUN.json. A server that saw a
+# failed test is restarted, so the next run finds it idle.
+iperf() {
+	ip_client=$STACK-$1 ip_server=$STACK-$2 ip_addr=$3
+	shift 3
+	# iperf3's own timeouts instead of timeout(1): one program less to
+	# start per run.
+	if ! ip netns exec "$ip_client" iperf3 -c "$ip_addr" -A 0 -J --connect-timeout 5000 \
+			"$@" >"$RUN.json" 2>&1; then
+		kill "$(cat "$OUT/server-$ip_server.pid")" 2>/dev/null
+		server_start "$ip_server" "$ip_addr"
+		wait_listen "$ip_server" 5201
+	fi
+}
+
+# configure SECTION CASE TOPOLOGY ALG: both stacks' SAs for a case, then a
+# few pings through each (neighbours, routes). Returns 1, with the reason
+# in the manifest, when a stack cannot be configured. Sections that use
+# the same SAs keep them (SA counters are then cumulative).
+CONFIGURED=""
+configure() {
+	[ "$CONFIGURED" = "$3 $4" ] && return 0
+	CONFIGURED=""
+	for STACK in $STACKS; do
+		if ! cf_out=$(sas_up $STACK "$3" "$4" 2>&1); then
+			manifest na "$1" "$2" $STACK - "configuring $STACK failed: $(echo "$cf_out" | head -n 3 | tr '\n' ' ')"
+			log "configuring $STACK for $3 $4 failed: $cf_out"
+			return 1
+		fi
+	done
+	CONFIGURED="$3 $4"
+	for STACK in $STACKS; do
+		if [ "$3" = transport ]; then
+			ip netns exec $STACK-ha ping -c 2 -i 0.1 -W 2 -q 192.168.50.2
+		else
+			ip netns exec $STACK-src ping -c 2 -i 0.1 -W 2 -q 10.10.2.2
+		fi >/dev/null 2>&1
+	done
+}
+
+# ---- 1. TCP bulk, one flow ---------------------------------------------
+bench_tcp() {
+	for topo in transport tunnel; do
+		if [ $topo = transport ]; then
+			client=ha server=hb addr=192.168.50.2
+		else
+			client=src server=dst addr=10.10.2.2
+		fi
+		for alg in $ALGS; do
+			case_=$topo/$alg
+			if [ $topo = transport ] && [ "$TRANSPORT" != yes ]; then
+				manifest na tcp "$case_" - - "$TRANSPORT"
+				continue
+			fi
+			log "tcp $case_"
+			configure tcp "$case_" $topo "$alg" || continue
+			i=1
+			while [ $i -le "$RUNS" ]; do
+				for STACK in $(stack_order $i); do
+					new_run tcp "$case_"
+					iperf $client $server $addr -t "$TCP_SECONDS" --snd-timeout 10000
+					manifest iperf tcp "$case_" $STACK $i "$RUN"
+				done
+				i=$((i + 1))
+			done
+			counters tcp "$case_" $topo
+		done
+	done
+}
+
+# ---- 2. UDP datagrams per second through the tunnel --------------------
+bench_udp() {
+	for size in $UDP_SIZES; do
+		log "udp $size"
+		configure udp "$size" tunnel aes-gcm-128 || continue
+		i=1
+		while [ $i -le "$RUNS" ]; do
+			for STACK in $(stack_order $i); do
+				new_run udp "$size"
+				iperf src dst 10.10.2.2 -u -b 0 -l "$size" -t "$UDP_SECONDS"
+				manifest iperf udp "$size" $STACK $i "$RUN"
+			done
+			i=$((i + 1))
+		done
+		counters udp "$size" tunnel
+	done
+}
+
+# ---- 3. latency: ping RTT, and round trips per second of a flood ping --
+bench_latency() {
+	log "latency"
+	configure latency rtt tunnel aes-gcm-128 || return
+	i=1
+	while [ $i -le "$RUNS" ]; do
+		for STACK in $(stack_order $i); do
+			new_run latency rtt
+			ip netns exec $STACK-src ping -c "$PINGS" -i 0.005 -W 2 10.10.2.2 >"$RUN.ping" 2>&1
+			manifest ping latency rtt $STACK $i "$RUN"
+			ip netns exec $STACK-src ping -f -c "$FLOOD" -W 2 -q 10.10.2.2 >"$RUN.flood" 2>&1
+			manifest flood latency rr $STACK $i "$RUN"
+		done
+		i=$((i + 1))
+	done
+	counters latency rtt tunnel
+}
+
+# ---- 4. and 5. scale and memory ----------------------------------------
+# meminfo NAME: snapshots of /proc/meminfo and /proc/slabinfo once the
+# kernel's deferred frees have settled (unreclaimable slab steady for a
+# second). meminfo_again NAME: the last ones again, nothing having changed.
+MEM_LAST=""
+meminfo_again() {
+	cp "$OUT/runs/mem-$MEM_LAST" "$OUT/runs/mem-$1"
+	cp "$OUT/runs/mem-$MEM_LAST.slab" "$OUT/runs/mem-$1.slab"
+	manifest mem scale "$1" - - "$OUT/runs/mem-$1"
+}
+meminfo() {
+	mi_prev=0 mi_steady=0 mi_n=0
+	while [ $mi_n -lt 120 ] && [ $mi_steady -lt 2 ]; do
+		sleep 0.5
+		mi_cur=$(awk '/^SUnreclaim:/ {print $2}' /proc/meminfo)
+		if [ $((mi_cur - mi_prev)) -lt 256 ] && [ $((mi_prev - mi_cur)) -lt 256 ]; then
+			mi_steady=$((mi_steady + 1))
+		else
+			mi_steady=0
+		fi
+		mi_prev=$mi_cur mi_n=$((mi_n + 1))
+	done
+	cat /proc/meminfo >"$OUT/runs/mem-$1"
+	cat /proc/slabinfo >"$OUT/runs/mem-$1.slab"
+	MEM_LAST=$1
+	manifest mem scale "$1" - - "$OUT/runs/mem-$1"
+}
+
+# timed FILE CMD...: runs CMD, its output and then "STATUS SECONDS" in FILE.
+timed() {
+	ti_file=$1
+	shift
+	ti_start=$(now)
+	"$@" >"$ti_file" 2>&1
+	echo "$? $(echo "$(now) $ti_start" | awk '{printf "%.3f", $1 - $2}')" >>"$ti_file"
+}
+
+# scale_install N: N random SAs (N/2 pairs, out and in) for $STACK on its
+# gw1, besides the tunnel's own pair: timed, with memory snapshots around.
+scale_install() {
+	si_dir=$SRC/build/bench/sas/$1 si_file=$OUT/runs/install-$STACK-$1
+	if [ -n "$MEM_LAST" ]; then meminfo_again "$STACK-$1-before"; else meminfo "$STACK-$1-before"; fi
+	case $STACK in
+	kesp)
+		if [ "$KESP_BATCH" = yes ]; then
+			timed "$si_file" ip netns exec kesp-gw1 $KESPCTL -batch "$si_dir/kesp.batch"
+		else
+			# The python client times its netlink exchange itself.
+			ip netns exec kesp-gw1 python3 "$BENCH/sa_flood.py" install "$si_dir/kesp.nl" \
+				>"$si_file" 2>&1
+		fi
+		manifest install scale "$1" kesp - "$si_file"
+		meminfo "kesp-$1-sas"
+		;;
+	xfrm)
+		timed "$si_file" ip -n xfrm-gw1 -batch "$si_dir/xfrm-states.batch"
+		manifest install scale "$1" xfrm - "$si_file"
+		meminfo "xfrm-$1-sas"
+		timed "$si_file-policies" ip -n xfrm-gw1 -batch "$si_dir/xfrm-policies.batch"
+		manifest install scale "$1" xfrm-policies - "$si_file-policies"
+		meminfo "xfrm-$1-policies"
+		;;
+	esac
+	log "scale: $1 SAs for $STACK installed: $(tail -n 1 "$si_file")"
+}
+
+# scale_flush N: removes every SA of $STACK's gw1, timed.
+scale_flush() {
+	sf_file=$OUT/runs/flush-$STACK-$1
+	case $STACK in
+	kesp) timed "$sf_file" ip netns exec kesp-gw1 $KESPCTL sa flush ;;
+	xfrm) timed "$sf_file" sh -c 'ip -n xfrm-gw1 xfrm policy flush && ip -n xfrm-gw1 xfrm state flush' ;;
+	esac
+	manifest flush scale "$1" $STACK - "$sf_file"
+	meminfo "$STACK-$1-after"
+}
+
+# Each stack's SAs sit in its own gw1, so with both installed the runs
+# alternate as everywhere else. The 1-SA figure is tcp's tunnel/aes-gcm-128.
+bench_scale() {
+	j=1 prev_n=0
+	for n in $SCALE; do
+		if [ ! -s "$SRC/build/bench/sas/$n/kesp.nl" ]; then
+			manifest na scale "$n" - - "no SAs generated (selftests/bench/run.sh does that)"
+			continue
+		fi
+		# What the last size took, runs apart, grows with the number of SAs.
+		if [ "$DEADLINE" -gt 0 ] && [ $prev_n -gt 0 ]; then
+			need=$((runs_took + (block_took - runs_took) * n / prev_n))
+			left=$((DEADLINE - $(elapsed)))
+			if [ $need -gt $left ]; then
+				manifest na scale "$n" - - "not run: about $need s needed ($n/$prev_n x the $prev_n-SA block), $left s of the time budget left"
+				log "scale: $n SAs skipped: about $need s needed, $left s left"
+				continue
+			fi
+		fi
+		block_start=$(elapsed)
+		configure scale "$n" tunnel aes-gcm-128 || continue
+		MEM_LAST=""
+		for STACK in $(stack_order $j); do
+			scale_install "$n"
+		done
+		runs_start=$(elapsed)
+		i=1
+		while [ $i -le "$SCALE_RUNS" ]; do
+			for STACK in $(stack_order $i); do
+				new_run scale "$n"
+				iperf src dst 10.10.2.2 -t "$TCP_SECONDS" --snd-timeout 10000
+				manifest iperf scale "$n" $STACK $i "$RUN"
+			done
+			i=$((i + 1))
+		done
+		counters scale "$n" tunnel
+		runs_took=$(($(elapsed) - runs_start))
+		log "scale: $n SAs: runs done"
+		for STACK in $(stack_order $j); do
+			scale_flush "$n"
+		done
+		log "scale: $n SAs: removed"
+		# Once, at the first size: kesp one request at a time, as ip -batch
+		# sends XFRM's, to tell the kernel's share from the tool's.
+		if [ $prev_n -eq 0 ] && [ "$KESP_BATCH" != yes ]; then
+			ip netns exec kesp-gw1 python3 "$BENCH/sa_flood.py" install \
+				"$SRC/build/bench/sas/$n/kesp.nl" kesp0 --one-by-one >"$OUT/runs/install-seq-kesp-$n" 2>&1
+			manifest install scale "$n" kesp-one-by-one - "$OUT/runs/install-seq-kesp-$n"
+			ip netns exec kesp-gw1 $KESPCTL sa flush
+			meminfo "kesp-$n-after-one-by-one"
+		fi
+		block_took=$(($(elapsed) - block_start)) prev_n=$n
+		CONFIGURED=""
+		j=$((j + 1))
+	done
+}
+
+# ---- where the time goes (KESP_BENCH_ONLY=profile, not part of make bench)
+# A system-wide perf profile of one TCP run per stack through the tunnel,
+# per algorithm: the top symbols, and the kesp/esp/xfrm ones.
+bench_profile() {
+	for alg in $ALGS; do
+		configure profile "$alg" tunnel "$alg" || continue
+		for STACK in $STACKS; do
+			RUN=$OUT/runs/profile-$alg-$STACK
+			perf record -a -e cpu-clock -F 2000 -o "$RUN.data" -- \
+				ip netns exec $STACK-src iperf3 -c 10.10.2.2 -A 0 -t 4 -J >"$RUN.json" 2>"$RUN.perf-err"
+			perf report -i "$RUN.data" --no-children --sort sym --stdio 2>/dev/null |
+				grep -v '^#' | grep . | head -n 40 >"$RUN.top"
+			perf report -i "$RUN.data" --no-children --sort sym --stdio 2>/dev/null |
+				grep -E 'kesp|esp|xfrm|aead|gcm|chacha|poly|sha256|skb_cow|copy|csum' |
+				head -n 40 >"$RUN.esp"
+			rm -f "$RUN.data"
+			manifest profile profile "$alg" $STACK 1 "$RUN"
+		done
+		log "profile $alg"
+	done
+}
+
+# ---- the run ------------------------------------------------------------
+log "kesp bench, profile $PROFILE, kernel $KVER"
+for dep in $(modinfo -F depends "$KO" | tr ',' ' '); do modprobe "$dep"; done
+insmod "$KO" || { log "insmod $KO failed"; exit 1; }
+meta kernel "$KVER"
+meta profile "$PROFILE"
+meta cmdline "$(cat /proc/cmdline)"
+meta cpus "$(nproc)"
+meta mem_kib "$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)"
+meta cpu_model "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+meta runs "$RUNS"
+meta tcp_seconds "$TCP_SECONDS"
+meta udp_seconds "$UDP_SECONDS"
+meta replay_window "$REPLAY"
+meta esn no
+topo_setup || { log "topology setup failed"; topo_teardown; rmmod kesp; exit 1; }
+log "topology ready"
+
+# Transport mode and kespctl -batch may not exist yet in this tree.
+if out=$(ip netns exec kesp-ha $KESPCTL sa add dev kesp0 dir out src 192.168.50.1 \
+		dst 192.168.50.2 spi 0x999 mode transport aead 'rfc4106(gcm(aes))' "$K20" 128 2>&1); then
+	TRANSPORT=yes
+	ip netns exec kesp-ha $KESPCTL sa flush
+else
+	TRANSPORT="not available: kespctl sa add ... mode transport says: $(echo "$out" | head -n 1)"
+fi
+meta transport "$TRANSPORT"
+if $KESPCTL -batch /dev/null >/dev/null 2>&1; then KESP_BATCH=yes; else KESP_BATCH=no; fi
+meta kesp_install_tool "$([ $KESP_BATCH = yes ] && echo "kespctl -batch" || echo "sa_flood.py (raw netlink, 128 requests per send)")"
+python3 "$BENCH/netdev_features.py" kesp-ha:eth0 kesp-ha:kesp0 kesp-src:eth0 kesp-gw1:lan \
+	kesp-gw1:wan kesp-gw1:kesp0 kesp-gw2:wan kesp-gw2:kesp0 kesp-gw2:lan kesp-dst:eth0 \
+	xfrm-ha:eth0 xfrm-src:eth0 xfrm-gw1:lan xfrm-gw1:wan xfrm-gw2:wan xfrm-gw2:lan \
+	xfrm-dst:eth0 >"$OUT/features" 2>&1
+
+servers_start || log "an iperf3 server did not start"
+for section in tcp udp latency scale profile; do
+	# profile only when asked for by name.
+	if [ $section = profile ]; then
+		case " $ONLY " in *" profile "*) ;; *) continue ;; esac
+	fi
+	wanted $section || continue
+	if [ "$DEADLINE" -gt 0 ] && [ "$(elapsed)" -ge "$DEADLINE" ]; then
+		manifest na $section all - - "not run: the time budget of $DEADLINE s was spent"
+		continue
+	fi
+	bench_$section
+done
+servers_stop
+meta modules "$(lsmod | awk 'NR > 1 {print $1}' | sort | tr '\n' ' ')"
+meta guest_seconds "$(echo "$(date +%s) $started" | awk '{printf "%d", $1 - $2}')"
+topo_teardown
+rmmod kesp || log "rmmod kesp failed"
+dmesg >"$OUT/dmesg.txt"
+log "done"
+python3 "$BENCH/report.py" guest "$OUT" || log "report.py failed"

@@ -1,0 +1,65 @@
+#!/bin/sh
+# `make bench`: boots one guest per kernel (run-vm.sh --bench, no slab
+# debugging), runs guest-bench.sh in it, and gathers every kernel's
+# result into build/bench/full/result.json and table.txt. The whole run
+# is given KESP_BENCH_BUDGET seconds (default 1140), shared out between
+# the kernels; what would not fit is left out and named in the table.
+# `--smoke` is the seconds-long version `make check` runs: the same code
+# paths with one short run of each, judged by report.py check (TAP), with
+# "PASSED FAILED" in build/results/bench.
+#   run.sh [--smoke] KVER...
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PROFILE=full SCALE="10000 100000"
+if [ "${1:-}" = "--smoke" ]; then PROFILE=smoke SCALE=100; shift; fi
+DIR=$ROOT/build/bench/$PROFILE
+mkdir -p "$DIR"
+start=$(date +%s)
+BUDGET=${KESP_BENCH_BUDGET:-1140}
+[ $# -gt 0 ] && PER_KERNEL=$((BUDGET / $# - 45)) || PER_KERNEL=0
+[ "$PROFILE" = smoke ] && PER_KERNEL=0
+# The scale section's SAs, generated here rather than under TCG. The seed
+# is the size: every run installs the same SAs.
+for n in $SCALE; do
+	sas=$ROOT/build/bench/sas/$n/kesp.nl
+	[ -s "$sas" ] && [ "$sas" -nt "$ROOT/selftests/bench/sa_flood.py" ] &&
+		[ "$sas" -nt "$ROOT/uapi/linux/kesp.h" ] ||
+		python3 "$ROOT/selftests/bench/sa_flood.py" gen $((n / 2)) "$n" 192.168.60.1 192.168.60.2 \
+			"$ROOT/build/bench/sas/$n" || exit 1
+done
+results=""
+passed=0 failed=0
+for kver in "$@"; do
+	echo "# ==== bench ($PROFILE) on $kver ===="
+	rm -f "$DIR/$kver.json"
+	# The guest stops itself at its deadline, but a block it started (the
+	# scale section's) still ends: QEMU gets ten minutes more.
+	KESP_BENCH_PROFILE=$PROFILE KESP_BENCH_SCALE=$SCALE KESP_BENCH_DEADLINE=$PER_KERNEL \
+		KESP_VM_TIMEOUT=${KESP_VM_TIMEOUT:-$((PER_KERNEL > 0 ? PER_KERNEL + 600 : 1200))} \
+		sh "$ROOT/selftests/vm/run-vm.sh" --bench "$kver" | sed 's/^/# /'
+	rm -rf "$DIR/$kver"
+	cp -r "$ROOT/build/vm/$kver/out/bench" "$DIR/$kver" 2>/dev/null
+	# A guest that was stopped still left its raw runs: report those.
+	if [ ! -s "$DIR/$kver/result.json" ] && [ -s "$DIR/$kver/manifest" ]; then
+		echo "# the guest on $kver did not finish: the figures below are what it measured"
+		python3 "$ROOT/selftests/bench/report.py" guest "$DIR/$kver" --stopped | sed 's/^/# /'
+	fi
+	cp "$DIR/$kver/result.json" "$DIR/$kver.json" 2>/dev/null
+	results="$results $DIR/$kver.json"
+	if [ "$PROFILE" = smoke ]; then
+		python3 "$ROOT/selftests/bench/report.py" check "$DIR/$kver.json" >"$DIR/$kver.tap"
+		cat "$DIR/$kver.tap"
+		p=$(grep -c '^ok ' "$DIR/$kver.tap") f=$(grep -c '^not ok ' "$DIR/$kver.tap")
+		passed=$((passed + p)) failed=$((failed + f))
+	fi
+done
+[ $# -gt 0 ] || { echo "not ok - bench: no kernel given"; failed=1; }
+# shellcheck disable=SC2086
+python3 "$ROOT/selftests/bench/report.py" combine "$DIR/result.json" "$DIR/table.txt" \
+	$(($(date +%s) - start)) $results
+echo "# results: $DIR/result.json, $DIR/table.txt"
+if [ "$PROFILE" = smoke ]; then
+	mkdir -p "$ROOT/build/results"
+	echo "$passed $failed" >"$ROOT/build/results/bench"
+	[ "$failed" -eq 0 ]
+fi

@@ -1,0 +1,196 @@
+# The benchmark's topologies and how each stack is put on them (sourced).
+# Each stack gets its own identical copy: the same namespaces (prefixed
+# "kesp-" or "xfrm-"), veths, addresses, routes, keys, replay window (64,
+# no ESN) and offload settings, so a kesp run and an XFRM run differ only
+# in the data plane, and alternating between them costs nothing. (Putting
+# both in one namespace would make each pay for the other, e.g. XFRM's
+# policy lookup runs for every packet of a namespace that has policies;
+# re-configuring one namespace between runs takes seconds under TCG.)
+#
+#   host to host, transport mode:     ha 192.168.50.1 --- hb 192.168.50.2
+#
+#   gateway to gateway, tunnel mode:
+#     src 10.10.1.2 --- 10.10.1.1 gw1 192.168.60.1 === 192.168.60.2 gw2
+#         10.10.2.1 --- 10.10.2.2 dst
+#
+# kesp0's MTU is set to the inner MTU XFRM computes for the SA
+# (xfrm_state_mtu()), so TCP segments are the same size on both stacks.
+# shellcheck shell=sh
+
+KESPCTL=${KESPCTL:?run inside the bench guest}
+REPLAY=64
+MARK=0x51
+STACKS="kesp xfrm"
+NODES="ha hb src gw1 gw2 dst"
+
+# alg_words ALG: sets ALG_N and ALG_1..ALG_7, the words of ALG shared by
+# kespctl and ip xfrm state (one of them may be an empty key), and
+# ALG_IV/ALG_ICV, the byte sizes the MTU depends on.
+alg_words() {
+	case $1 in
+	aes-gcm-128)
+		set -- aead 'rfc4106(gcm(aes))' "$K20" 128
+		ALG_IV=8 ALG_ICV=16 ;;
+	chacha20-poly1305)
+		set -- aead 'rfc7539esp(chacha20,poly1305)' "$K36" 128
+		ALG_IV=8 ALG_ICV=16 ;;
+	null-hmac-sha256)
+		set -- enc 'ecb(cipher_null)' "" auth-trunc 'hmac(sha256)' "$K32" 128
+		ALG_IV=0 ALG_ICV=16 ;;
+	*) echo "bench: unknown algorithm $1" >&2; return 1 ;;
+	esac
+	ALG_N=$# ALG_1=${1:-} ALG_2=${2:-} ALG_3=${3:-} ALG_4=${4:-} ALG_5=${5:-} ALG_6=${6:-} ALG_7=${7:-}
+}
+
+# with_alg CMD...: runs CMD followed by the words alg_words set;
+# alg_line: the same words quoted for ip -batch.
+with_alg() {
+	case $ALG_N in
+	4) "$@" "$ALG_1" "$ALG_2" "$ALG_3" "$ALG_4" ;;
+	7) "$@" "$ALG_1" "$ALG_2" "$ALG_3" "$ALG_4" "$ALG_5" "$ALG_6" "$ALG_7" ;;
+	esac
+}
+alg_line() {
+	with_alg printf "'%s' "
+}
+
+# inner_mtu MODE: XFRM's MTU for an IPv4 SA of the current algorithm over
+# a 1500-byte path. Every algorithm here pads to 4 bytes.
+inner_mtu() {
+	if [ "$1" = tunnel ]; then
+		echo $(((1500 - 20 - 8 - ALG_IV - ALG_ICV) / 4 * 4 - 2))
+	else
+		echo $(((1500 - 8 - ALG_IV - ALG_ICV - 20) / 4 * 4 + 20 - 2))
+	fi
+}
+
+# topo_setup: both copies, with ip -batch wherever it can be used (every
+# command started costs a noticeable time under TCG).
+topo_setup() {
+	for ts_s in $STACKS; do
+		for ts_node in $NODES; do echo "netns add $ts_s-$ts_node"; done
+		echo "link add eth0 netns $ts_s-ha type veth peer name eth0 netns $ts_s-hb"
+		echo "link add eth0 netns $ts_s-src type veth peer name lan netns $ts_s-gw1"
+		echo "link add wan netns $ts_s-gw1 type veth peer name wan netns $ts_s-gw2"
+		echo "link add lan netns $ts_s-gw2 type veth peer name eth0 netns $ts_s-dst"
+	done | ip -batch - || return 1
+	for ts_s in $STACKS; do
+		node_setup $ts_s ha "addr add 192.168.50.1/24 dev eth0" || return 1
+		node_setup $ts_s hb "addr add 192.168.50.2/24 dev eth0" || return 1
+		node_setup $ts_s src "addr add 10.10.1.2/24 dev eth0" "route add default via 10.10.1.1" || return 1
+		node_setup $ts_s gw1 "addr add 10.10.1.1/24 dev lan" "addr add 192.168.60.1/24 dev wan" || return 1
+		node_setup $ts_s gw2 "addr add 10.10.2.1/24 dev lan" "addr add 192.168.60.2/24 dev wan" || return 1
+		node_setup $ts_s dst "addr add 10.10.2.2/24 dev eth0" "route add default via 10.10.2.1" || return 1
+		for ts_gw in gw1 gw2; do
+			ip netns exec $ts_s-$ts_gw sysctl -qw net.ipv4.ip_forward=1 || return 1
+		done
+	done
+	# kesp: the devices, and routes into them. Transport mode routes the
+	# peer's own address into kesp0 through a rule that skips kesp0's
+	# marked ESP (what wg-quick does).
+	for ts_side in "ha 192.168.50.1 192.168.50.2" "hb 192.168.50.2 192.168.50.1"; do
+		set -- $ts_side
+		ip netns exec kesp-$1 $KESPCTL dev set kesp0 fwmark $MARK >/dev/null &&
+		ip -n kesp-$1 -batch - <<-EOF || return 1
+			rule add not fwmark $MARK table 51
+			route add $3/32 dev kesp0 table 51 src $2
+		EOF
+	done
+	ip -n kesp-gw1 route add 10.10.2.0/24 dev kesp0 &&
+	ip -n kesp-gw2 route add 10.10.1.0/24 dev kesp0 &&
+	ip -n xfrm-gw1 route add 10.10.2.0/24 via 192.168.60.2 &&
+	ip -n xfrm-gw2 route add 10.10.1.0/24 via 192.168.60.1
+}
+
+# node_setup STACK NODE IP-COMMAND...: links up (and kesp0 for kesp where
+# the stack needs one), then the commands, in one ip -batch.
+node_setup() {
+	ns_name=$1-$2
+	{
+		if [ $1 = kesp ] && [ $2 != src ] && [ $2 != dst ]; then
+			echo "link add kesp0 type kesp"
+			echo "link set kesp0 up"
+		fi
+		ip -n $ns_name -br link | awk '{sub(/@.*/, "", $1); print "link set " $1 " up"}'
+		shift 2
+		for ns_cmd in "$@"; do echo "$ns_cmd"; done
+	} | ip -n $ns_name -batch -
+}
+
+topo_teardown() {
+	for td_s in $STACKS; do
+		for td_node in $NODES; do ip netns del $td_s-$td_node 2>/dev/null; done
+	done
+}
+
+# kesp_sas NS OUT-SPI IN-SPI MODE ME PEER HERE THERE: replaces
+# the SAs on NS's kesp0 with the pair for the current algorithm.
+kesp_sas() {
+	ip netns exec $1 $KESPCTL sa flush &&
+	with_alg ip netns exec $1 $KESPCTL sa add dev kesp0 dir out src $5 dst $6 \
+		proto esp spi $2 mode $4 reqid 1 sel src $7 dst $8 >/dev/null &&
+	with_alg ip netns exec $1 $KESPCTL sa add dev kesp0 dir in src $6 dst $5 \
+		proto esp spi $3 mode $4 reqid 1 replay-window $REPLAY sel src $8 dst $7 >/dev/null
+}
+
+# xfrm_sas NS OUT-SPI IN-SPI MODE ME PEER HERE THERE POLICY-DIRS: the
+# same for XFRM: both states and a policy for each direction listed
+# (out, and in or fwd for what comes back).
+xfrm_sas() {
+	xs_ns=$1 xs_out=$2 xs_in=$3 xs_mode=$4 xs_me=$5 xs_peer=$6 xs_here=$7 xs_there=$8
+	shift 8
+	xs_dirs=$* xs_alg=$(alg_line)
+	{
+		echo "xfrm policy flush"
+		echo "xfrm state flush"
+		for xs_sa in "$xs_me $xs_peer $xs_out" "$xs_peer $xs_me $xs_in"; do
+			set -- $xs_sa
+			echo "xfrm state add src $1 dst $2 proto esp spi $3 reqid 1 mode $xs_mode replay-window $REPLAY $xs_alg"
+		done
+		for xs_dir in $xs_dirs; do
+			if [ $xs_dir = out ]; then
+				echo "xfrm policy add src $xs_here dst $xs_there dir out tmpl src $xs_me dst $xs_peer proto esp reqid 1 mode $xs_mode"
+			else
+				echo "xfrm policy add src $xs_there dst $xs_here dir $xs_dir tmpl src $xs_peer dst $xs_me proto esp reqid 1 mode $xs_mode"
+			fi
+		done
+	} | ip -n $xs_ns -batch -
+}
+
+# sas_up STACK TOPOLOGY ALG: the SA pairs of STACK for TOPOLOGY
+# (transport or tunnel) with ALG, replacing what was there.
+sas_up() {
+	alg_words "$3" || return 1
+	su_stack=$1 su_mtu=$(inner_mtu "$2")
+	if [ "$2" = transport ]; then
+		set -- "ha 0x1001 0x1002 192.168.50.1 192.168.50.2" \
+			"hb 0x1002 0x1001 192.168.50.2 192.168.50.1"
+	else
+		set -- "gw1 0x2001 0x2002 192.168.60.1 192.168.60.2 10.10.1.0/24 10.10.2.0/24" \
+			"gw2 0x2002 0x2001 192.168.60.2 192.168.60.1 10.10.2.0/24 10.10.1.0/24"
+	fi
+	for su_side in "$@"; do
+		# NODE OUT-SPI IN-SPI ME PEER [HERE THERE]
+		set -- $su_side
+		su_ns=$su_stack-$1
+		if [ $# -eq 7 ]; then
+			set -- "$su_ns" "$2" "$3" tunnel "$4" "$5" "$6" "$7"
+			su_dirs="out fwd in"
+		else
+			set -- "$su_ns" "$2" "$3" transport "$4" "$5" "$4/32" "$5/32"
+			su_dirs="out in"
+		fi
+		case $su_stack in
+		kesp)
+			ip -n $su_ns link set kesp0 mtu "$su_mtu" &&
+			kesp_sas "$@" || return 1
+			;;
+		xfrm)
+			# shellcheck disable=SC2086
+			xfrm_sas "$@" $su_dirs || return 1
+			;;
+		esac
+	done
+	ip -n $su_stack-src route flush cache
+	ip -n $su_stack-ha route flush cache
+}
