@@ -32,7 +32,7 @@ xfrm_case() {
 	if ! out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir out src $ea dst $eb proto esp \
 			spi $out_spi mode tunnel reqid 1 "$@" sel src $na dst $nb 2>&1) ||
 		! out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir in src $eb dst $ea proto esp \
-			spi $in_spi mode tunnel reqid 1 "$@" sel src $nb dst $na 2>&1) ||
+			spi $in_spi mode tunnel reqid 1 replay-window $INTEROP_REPLAY_WINDOW "$@" sel src $nb dst $na 2>&1) ||
 		! out=$(ip -n b xfrm state add src $ea dst $eb proto esp spi $out_spi reqid 1 \
 			mode tunnel $xflags "$@" 2>&1) ||
 		! out=$(ip -n b xfrm state add src $eb dst $ea proto esp spi $in_spi reqid 1 \

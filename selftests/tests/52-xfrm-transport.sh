@@ -44,7 +44,7 @@ transport_sas() {
 	out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir out src $ea dst $eb proto esp \
 			spi $out_spi mode transport reqid 7 "$@" sel src $ea dst $eb 2>&1) &&
 	out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir in src $eb dst $ea proto esp \
-			spi $in_spi mode transport reqid 7 "$@" sel src $eb dst $ea 2>&1) &&
+			spi $in_spi mode transport reqid 7 replay-window $INTEROP_REPLAY_WINDOW "$@" sel src $eb dst $ea 2>&1) &&
 	out=$(ip -n b xfrm state add src $ea dst $eb proto esp spi $out_spi reqid 7 \
 			mode transport "$@" 2>&1) &&
 	out=$(ip -n b xfrm state add src $eb dst $ea proto esp spi $in_spi reqid 7 \
