@@ -145,20 +145,23 @@ counters() { python3 "$KESP_SRC/selftests/tests/sa_counters.py" "$@" "$out_spi" 
 # (SPIs $out_spi and $in_spi) must each have received exactly what the
 # other sent.
 iperf_agrees() {
-	ip netns exec b iperf3 -s -1 -B "$2" >/dev/null 2>&1 &
+	# Bounded: a server whose client never connected would wait forever.
+	timeout 60 ip netns exec b iperf3 -s -1 -B "$2" >/dev/null 2>&1 &
+	ia_server=$!
 	# Until the server listens (a fixed second costs more under TCG).
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		ip netns exec b ss -Hltn 'sport = :5201' | grep -q . && break
 		sleep 0.2
 	done
 	# shellcheck disable=SC2086
-	if ip netns exec a iperf3 -c "$2" -B "$3" $4 -J >/tmp/iperf.json 2>&1; then
-		mbit=$(python3 -c 'import json; d=json.load(open("/tmp/iperf.json")); print("%.1f" % (d["end"]["sum_received"]["bits_per_second"] / 1e6))')
+	if ip netns exec a iperf3 -c "$2" -B "$3" $4 -J >/tmp/iperf.json 2>&1 &&
+		mbit=$(python3 -c 'import json; d=json.load(open("/tmp/iperf.json")); print("%.1f" % (d["end"]["sum_received"]["bits_per_second"] / 1e6))' 2>&1); then
 		pass "$1: iperf3 TCP ($mbit Mbit/s)"
 	else
 		fail "$1: iperf3 TCP" "$(tail -5 /tmp/iperf.json)"
 	fi
-	wait
+	# Only the server: a test may keep daemons of its own in the background.
+	wait $ia_server
 	c=$(counters --settle)
 	same "$1: after iperf3, each side received exactly what the other sent" \
 		"$(echo "$c" | awk '{print ($1 == $4 && $2 == $5 && $1 > 100) ? "agree" : "differ: " $0}')" agree
