@@ -53,6 +53,8 @@ static void kesp_dev_uninit(struct net_device *dev)
 
 	ASSERT_RTNL();
 	kesp_sad_device_flush(kd);
+	/* After the flush marked the device dead: no new attachments. */
+	kesp_encap_detach(kd, 0);
 	list_del_init(&kd->underlay_node);
 }
 

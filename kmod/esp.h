@@ -29,7 +29,14 @@
 struct esp_ctx {
 	struct kesp_sa *sa;
 	struct dst_entry *route;	/* output: where the packet goes */
-	union kesp_addr saddr, daddr;	/* output: outer addresses */
+	/* Output: outer addresses; input: the outer source. */
+	union kesp_addr saddr, daddr;
+	/*
+	 * ESP in UDP. Output: the ports to send from and to; input: the
+	 * port the packet came from (sport).
+	 */
+	bool encap;
+	__be16 sport, dport;
 	u64 seq;
 	unsigned int inner_len;		/* for statistics and lifetimes */
 	u8 outer_family;

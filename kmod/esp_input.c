@@ -110,6 +110,25 @@ static void transport_packet(struct sk_buff *skb, struct esp_ctx *ctx,
 	}
 }
 
+/*
+ * RFC 7296 2.23: an authenticated packet from another address or port
+ * than the SA expects means a NAT changed its mapping. Tell the key
+ * manager; the SA itself is its to move.
+ */
+static void check_mapping(struct kesp_sa *sa, struct esp_ctx *ctx)
+{
+	u8 family = ctx->outer_family;
+	bool same;
+
+	spin_lock(&sa->lock);
+	same = family == sa->family && ctx->sport == htons(sa->encap_sport) &&
+	       (family == AF_INET ? ctx->saddr.ip4 == sa->src.ip4 :
+		ipv6_addr_equal(&ctx->saddr.ip6, &sa->src.ip6));
+	spin_unlock(&sa->lock);
+	if (!same)
+		kesp_sa_new_mapping(sa, family, &ctx->saddr, ctx->sport);
+}
+
 static void esp_input_finish(struct sk_buff *skb, int err)
 {
 	struct esp_ctx *ctx = kesp_cb(skb)->ctx;
@@ -156,6 +175,9 @@ static void esp_input_finish(struct sk_buff *skb, int err)
 		goto drop;
 	}
 
+	if (ctx->encap)
+		check_mapping(sa, ctx);
+
 	/* A dummy packet (RFC 4303 2.6, traffic flow confidentiality). */
 	if (nexthdr == IPPROTO_NONE) {
 		consume_skb(skb);
@@ -173,7 +195,13 @@ static void esp_input_finish(struct sk_buff *skb, int err)
 	skb_scrub_packet(skb, !net_eq(dev_net(skb->dev), dev_net(dev)));
 	skb->dev = dev;
 	skb->pkt_type = PACKET_HOST;
-	skb->ip_summed = CHECKSUM_NONE;
+	/*
+	 * RFC 3948 3.1.2: behind a NAT a transport-mode TCP or UDP checksum
+	 * covers addresses the packet no longer has; the ICV vouched for
+	 * the payload instead (as XFRM does).
+	 */
+	skb->ip_summed = ctx->encap && kesp_sa_transport(sa) ?
+			 CHECKSUM_UNNECESSARY : CHECKSUM_NONE;
 	skb_reset_transport_header(skb);
 	kesp_sa_count(sa, ctx->inner_len);
 	dev_sw_netstats_rx_add(dev, skb->len);
@@ -202,35 +230,28 @@ static void esp_input_done(COMPAT_CRYPTO_DONE_ARG(arg), int err)
 }
 
 /*
- * SKB starts at the ESP header. Returns -EINVAL when the packet is not
- * ours (the next handler, normally XFRM's, gets it), else 0: consumed.
+ * SKB starts at the ESP header of a packet for SA (a reference the
+ * function takes over); UDP_LEN bytes of UDP header (0 or 8) sit between
+ * it and the IP header. Consumes the packet.
  */
-static int esp_input(struct sk_buff *skb)
+static void esp_input_sa(struct sk_buff *skb, struct kesp_sa *sa,
+			 unsigned int udp_len)
 {
-	struct kesp_net *kn = kesp_net(dev_net(skb->dev));
 	unsigned int block, payload, ad_len;
 	struct sk_buff *trailer;
 	struct aead_request *req;
 	struct scatterlist *sg;
-	struct esp_ctx *ctx;
-	struct kesp_sa *sa;
+	struct esp_ctx *ctx = NULL;
 	u32 spi, seq_lo;
 	u64 seq;
 	u8 *hdr;
 	int nsg, err;
 
-	if (!pskb_may_pull(skb, ESP_HDR_LEN))
-		return -EINVAL;
-	spi = get_unaligned_be32(skb->data);
-	rcu_read_lock();
-	sa = xa_load(&kn->in_spis, spi);
-	if (!sa || xa_is_value(sa) || !outer_matches(sa, skb) ||
-	    !refcount_inc_not_zero(&sa->refcnt)) {
-		rcu_read_unlock();
-		return -EINVAL;
+	/* RFC 3948: an SA is either ESP in UDP or raw ESP, never both. */
+	if (!sa->encap_type != !udp_len) {
+		kesp_sa_error(sa, KESP_ERR_ENCAP);
+		goto drop;
 	}
-	rcu_read_unlock();
-
 	block = sa->block;
 	ad_len = esp_ad_len(sa);
 	if (skb->len < ESP_HDR_LEN + sa->iv_len + sa->icv_len + 2)
@@ -240,11 +261,11 @@ static int esp_input(struct sk_buff *skb)
 		goto drop_other;
 
 	/* RFC 4303 3.4.3: replays are dropped before any crypto work. */
+	spi = get_unaligned_be32(skb->data);
 	seq_lo = get_unaligned_be32(skb->data + 4);
 	spin_lock(&sa->lock);
 	err = kesp_replay_check(&sa->replay, seq_lo, &seq);
 	spin_unlock(&sa->lock);
-	ctx = NULL;
 	if (err) {
 		kesp_sa_error(sa, KESP_ERR_REPLAY);
 		goto drop;
@@ -260,16 +281,26 @@ static int esp_input(struct sk_buff *skb)
 	ctx->seq = seq;
 	ctx->ad_len = ad_len;
 	ctx->outer_dsfield = kesp_ip_dsfield(skb);
-	ctx->ip_hdr_len = skb->data - skb_network_header(skb);
-	ctx->nexthdr_off = skb->protocol == htons(ETH_P_IP) ?
-			   offsetof(struct iphdr, protocol) :
-			   IP6CB(skb)->nhoff;
+	ctx->ip_hdr_len = skb->data - skb_network_header(skb) - udp_len;
+	if (skb->protocol == htons(ETH_P_IP)) {
+		ctx->outer_family = AF_INET;
+		ctx->saddr.ip4 = ip_hdr(skb)->saddr;
+		ctx->nexthdr_off = offsetof(struct iphdr, protocol);
+	} else {
+		ctx->outer_family = AF_INET6;
+		ctx->saddr.ip6 = ipv6_hdr(skb)->saddr;
+		ctx->nexthdr_off = IP6CB(skb)->nhoff;
+	}
+	if (udp_len) {
+		ctx->encap = true;
+		ctx->sport = udp_hdr(skb)->source;
+	}
 	kesp_cb(skb)->ctx = ctx;
 
 	if (kesp_sa_esn(sa)) {
 		/*
 		 * Widen the header by 4 bytes in place, over the end of the
-		 * IP header, which comes back after decryption.
+		 * IP (or UDP) header, which comes back after decryption.
 		 */
 		memcpy(ctx->esn_saved, skb->data - 4, 4);
 		hdr = skb_push(skb, 4);
@@ -291,9 +322,9 @@ static int esp_input(struct sk_buff *skb)
 	aead_request_set_ad(req, ad_len + sa->iv_len);
 	err = crypto_aead_decrypt(req);
 	if (err == -EINPROGRESS)
-		return 0;
+		return;
 	esp_input_finish(skb, err);
-	return 0;
+	return;
 
 drop_other:
 	kesp_sa_error(sa, KESP_ERR_OTHER);
@@ -302,6 +333,61 @@ drop:
 	kfree(ctx);
 	kfree_skb(skb);
 	kesp_sa_put(sa);
+}
+
+/* The inbound SA of KN for the ESP packet at SKB's data, held, or NULL. */
+static struct kesp_sa *inbound_sa(struct kesp_net *kn, struct sk_buff *skb)
+{
+	struct kesp_sa *sa;
+
+	rcu_read_lock();
+	sa = xa_load(&kn->in_spis, get_unaligned_be32(skb->data));
+	if (!sa || xa_is_value(sa) || !outer_matches(sa, skb) ||
+	    !refcount_inc_not_zero(&sa->refcnt))
+		sa = NULL;
+	rcu_read_unlock();
+	return sa;
+}
+
+/*
+ * Raw ESP. SKB starts at the ESP header. Returns -EINVAL when the packet
+ * is not ours (the next handler, normally XFRM's, gets it), else 0:
+ * consumed.
+ */
+static int esp_input(struct sk_buff *skb)
+{
+	struct kesp_sa *sa;
+
+	if (!pskb_may_pull(skb, ESP_HDR_LEN))
+		return -EINVAL;
+	sa = inbound_sa(kesp_net(dev_net(skb->dev)), skb);
+	if (!sa)
+		return -EINVAL;
+	esp_input_sa(skb, sa, 0);
+	return 0;
+}
+
+/*
+ * ESP in UDP from a socket attached to KD. SKB starts at the UDP header
+ * (UDP_LEN bytes). Every SPI on our socket is ours to judge: one without
+ * an SA is dropped and counted. Consumes the packet; returns 0.
+ */
+int kesp_esp_input_encap(struct sk_buff *skb, struct kesp_device *kd,
+			 unsigned int udp_len)
+{
+	struct kesp_sa *sa = NULL;
+
+	/* The transport header stays at the UDP header, for the ports. */
+	__skb_pull(skb, udp_len);
+	if (pskb_may_pull(skb, ESP_HDR_LEN))
+		sa = inbound_sa(kesp_underlay(kd), skb);
+	if (!sa) {
+		kesp_dev_count(kd, KESP_DEV_CNT_ENCAP_ERRORS);
+		DEV_STATS_INC(kd->dev, rx_errors);
+		kfree_skb(skb);
+		return 0;
+	}
+	esp_input_sa(skb, sa, udp_len);
 	return 0;
 }
 

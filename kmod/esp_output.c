@@ -13,9 +13,11 @@
 #include <net/icmp.h>
 #include <net/inet_ecn.h>
 #include <net/ip.h>
+#include <net/ip6_checksum.h>
 #include <net/ip6_route.h>
 #include <net/ipv6.h>
 #include <net/route.h>
+#include <net/udp.h>
 
 #include "esp.h"
 
@@ -23,6 +25,12 @@
 static unsigned int outer_hdr_len(u8 family)
 {
 	return family == AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+}
+
+/* The UDP header of ESP in UDP (RFC 3948), or nothing. */
+static unsigned int encap_len(const struct esp_ctx *ctx)
+{
+	return ctx->encap ? sizeof(struct udphdr) : 0;
 }
 
 static struct dst_entry *route_outer(struct kesp_sa *sa, struct esp_ctx *ctx)
@@ -33,8 +41,10 @@ static struct dst_entry *route_outer(struct kesp_sa *sa, struct esp_ctx *ctx)
 		struct flowi4 fl4 = {
 			.daddr = ctx->daddr.ip4,
 			.saddr = ctx->saddr.ip4,
-			.flowi4_proto = IPPROTO_ESP,
+			.flowi4_proto = ctx->encap ? IPPROTO_UDP : IPPROTO_ESP,
 			.flowi4_mark = READ_ONCE(sa->kd->fwmark),
+			.fl4_sport = ctx->sport,
+			.fl4_dport = ctx->dport,
 		};
 		struct rtable *rt = ip_route_output_key(net, &fl4);
 
@@ -43,8 +53,10 @@ static struct dst_entry *route_outer(struct kesp_sa *sa, struct esp_ctx *ctx)
 		struct flowi6 fl6 = {
 			.daddr = ctx->daddr.ip6,
 			.saddr = ctx->saddr.ip6,
-			.flowi6_proto = IPPROTO_ESP,
+			.flowi6_proto = ctx->encap ? IPPROTO_UDP : IPPROTO_ESP,
 			.flowi6_mark = READ_ONCE(sa->kd->fwmark),
+			.fl6_sport = ctx->sport,
+			.fl6_dport = ctx->dport,
 		};
 		struct dst_entry *dst = ip6_route_output(net, NULL, &fl6);
 
@@ -148,7 +160,8 @@ static bool too_big(struct kesp_sa *sa, struct sk_buff *skb,
 {
 	/* Transport mode keeps the IP header; tunnel mode adds one. */
 	unsigned int kept = ctx->ip_hdr_len;
-	unsigned int outer = kept ?: outer_hdr_len(sa->family);
+	unsigned int outer = (kept ?: outer_hdr_len(sa->family)) +
+			     encap_len(ctx);
 	unsigned int mtu = dst_mtu(ctx->route), fit;
 
 	if (outer + esp_wire_len(sa, skb->len - kept) <= mtu)
@@ -204,6 +217,22 @@ static void push_tunnel_header(struct sk_buff *skb, struct esp_ctx *ctx,
 			   offsetof(struct ipv6hdr, nexthdr);
 }
 
+/*
+ * RFC 3948 2.1: the UDP header in front of ESP. Its IPv4 checksum is
+ * zero, as RFC 3948 allows and XFRM sends; IPv6 needs a real one (RFC
+ * 8200 8.1), filled in once the IP header is there.
+ */
+static void push_udp_header(struct sk_buff *skb, struct esp_ctx *ctx)
+{
+	struct udphdr *uh = skb_push(skb, sizeof(*uh));
+
+	skb_reset_transport_header(skb);
+	uh->source = ctx->sport;
+	uh->dest = ctx->dport;
+	uh->len = htons(skb->len);
+	uh->check = 0;
+}
+
 static void send_outer(struct sk_buff *skb, struct esp_ctx *ctx)
 {
 	struct kesp_sa *sa = ctx->sa;
@@ -216,6 +245,8 @@ static void send_outer(struct sk_buff *skb, struct esp_ctx *ctx)
 	skb->mark = READ_ONCE(sa->kd->fwmark);
 	/* Without DF the outer packet may be fragmented, IPv6 included. */
 	skb->ignore_df = !ctx->df;
+	if (ctx->encap)
+		push_udp_header(skb, ctx);
 	if (ctx->ip_hdr_len) {
 		/* Transport mode: the packet's own header, already in place. */
 		skb_push(skb, ctx->ip_hdr_len);
@@ -223,7 +254,8 @@ static void send_outer(struct sk_buff *skb, struct esp_ctx *ctx)
 	} else {
 		push_tunnel_header(skb, ctx, net);
 	}
-	skb_network_header(skb)[ctx->nexthdr_off] = IPPROTO_ESP;
+	skb_network_header(skb)[ctx->nexthdr_off] = ctx->encap ? IPPROTO_UDP :
+								 IPPROTO_ESP;
 	if (ctx->outer_family == AF_INET) {
 		/* ip_local_out() computes the header checksum. */
 		ip_hdr(skb)->tot_len = htons(skb->len);
@@ -233,6 +265,12 @@ static void send_outer(struct sk_buff *skb, struct esp_ctx *ctx)
 	} else {
 		ipv6_hdr(skb)->payload_len = htons(skb->len -
 						   sizeof(struct ipv6hdr));
+		if (ctx->encap) {
+			skb->ip_summed = CHECKSUM_NONE;
+			udp6_set_csum(false, skb, &ctx->saddr.ip6,
+				      &ctx->daddr.ip6,
+				      ntohs(udp_hdr(skb)->len));
+		}
 		skb->protocol = htons(ETH_P_IPV6);
 		memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
 		ip6_local_out(net, NULL, skb);
@@ -344,6 +382,11 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb)
 	ctx->outer_family = sa->family;
 	ctx->saddr = sa->src;
 	ctx->daddr = sa->dst;
+	if (sa->encap_type) {
+		ctx->encap = true;
+		ctx->sport = htons(sa->encap_sport);
+		ctx->dport = htons(sa->encap_dport);
+	}
 	spin_unlock_bh(&sa->lock);
 
 	route = route_outer(sa, ctx);
@@ -386,8 +429,9 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb)
 	ad_len = esp_ad_len(sa);
 	ctx->ad_len = ad_len;
 	wire_hdr_len = ESP_HDR_LEN + sa->iv_len;
-	if (skb_cow_head(skb, outer_hdr_len(sa->family) + ad_len +
-			      sa->iv_len + LL_RESERVED_SPACE(route->dev)))
+	if (skb_cow_head(skb, outer_hdr_len(sa->family) + encap_len(ctx) +
+			      ad_len + sa->iv_len +
+			      LL_RESERVED_SPACE(route->dev)))
 		goto drop_ctx;
 	/* Transport mode: ESP protects what follows the IP header. */
 	__skb_pull(skb, ctx->ip_hdr_len);
@@ -410,9 +454,13 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb)
 	tail[padlen] = padlen;
 	tail[padlen + 1] = nexthdr;
 
-	/* Transport mode: make room for ESP between IP header and payload. */
+	/*
+	 * Transport mode: make room for ESP (and UDP) between IP header and
+	 * payload.
+	 */
 	if (ctx->ip_hdr_len)
-		memmove(skb->data - wire_hdr_len - ctx->ip_hdr_len,
+		memmove(skb->data - wire_hdr_len - encap_len(ctx) -
+			ctx->ip_hdr_len,
 			skb->data - ctx->ip_hdr_len, ctx->ip_hdr_len);
 	hdr = skb_push(skb, ad_len + sa->iv_len);
 	/* ESN widens the header by 4 bytes into whatever precedes it. */

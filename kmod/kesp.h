@@ -50,6 +50,19 @@ struct kesp_net {
 	u32 reserved_spis;	/* upper bound on live reservations */
 };
 
+/* Device counters, in the order of enum kesp_dev_cnt_attr from EXPIRES_SOFT. */
+enum kesp_dev_counter {
+	KESP_DEV_CNT_EXPIRES_SOFT,
+	KESP_DEV_CNT_EXPIRES_HARD,
+	KESP_DEV_CNT_ACQUIRES,
+	KESP_DEV_CNT_MAPPINGS,
+	KESP_DEV_CNT_ENCAP_ESP,
+	KESP_DEV_CNT_ENCAP_IKE,
+	KESP_DEV_CNT_ENCAP_KEEPALIVES,
+	KESP_DEV_CNT_ENCAP_ERRORS,
+	KESP_DEV_CNT_COUNT
+};
+
 struct kesp_device {
 	struct net_device *dev;
 	/*
@@ -69,7 +82,16 @@ struct kesp_device {
 	struct kesp_seltab *seltab;
 	struct xarray traps;		/* trap id -> trap */
 	u32 next_trap_id;
+	/* Attached UDP sockets, [0] IPv4 and [1] IPv6; see encap.c. */
+	struct kesp_encap_sock __rcu *encap[2];
+	atomic64_t counters[KESP_DEV_CNT_COUNT];
 };
+
+static inline void kesp_dev_count(struct kesp_device *kd,
+				  enum kesp_dev_counter c)
+{
+	atomic64_inc(&kd->counters[c]);
+}
 
 /* A selector with no SA behind it: packets on it raise ACQUIRE. */
 struct kesp_trap {
@@ -111,6 +133,7 @@ enum kesp_sa_error {
 	KESP_ERR_SELECTOR,
 	KESP_ERR_PADDING,
 	KESP_ERR_OTHER,
+	KESP_ERR_ENCAP,
 	KESP_ERR_COUNT
 };
 
@@ -137,6 +160,14 @@ struct kesp_sa {
 	 */
 	const char *alg_name[2];
 
+	/*
+	 * ESP in UDP (RFC 3948): 0 or KESP_ENCAP_ESPINUDP, and the ports in
+	 * host order (outbound: ours then the peer's; inbound: the peer's
+	 * then ours). Ports change under lock.
+	 */
+	u8 encap_type;
+	u16 encap_sport, encap_dport;
+
 	spinlock_t lock;	/* sequence numbers, replay state, addresses */
 	u64 seq;		/* outbound: the last sequence number sent */
 	struct kesp_replay replay;	/* inbound */
@@ -153,6 +184,16 @@ struct kesp_sa {
 	bool unlinked;		/* under sad_lock */
 	/* Expiry events and deletion; holds a reference while queued. */
 	struct delayed_work lft_work;
+	/*
+	 * NAT mapping changes seen on inbound ESP in UDP, under lock: the
+	 * newest source (family, address, port) and when it may be reported
+	 * again. mapping_work reports it, holding a reference while queued.
+	 */
+	u8 mapping_family;
+	__be16 mapping_port;
+	union kesp_addr mapping_addr;
+	unsigned long mapping_next;
+	struct work_struct mapping_work;
 
 	struct kesp_sa_stats __percpu *stats;
 	atomic64_t errors[KESP_ERR_COUNT];
@@ -174,6 +215,8 @@ struct kesp_alg_params {
 /* Everything SA_NEW needs besides the algorithms. */
 struct kesp_sa_params {
 	u8 dir, mode, family;
+	u8 encap_type;
+	u16 encap_sport, encap_dport;
 	u32 spi, reqid, priority, flags, replay_window;
 	u64 seq;
 	union kesp_addr src, dst;
@@ -223,6 +266,10 @@ bool kesp_sa_lifetime_use(struct kesp_sa *sa, unsigned int bytes);
 void kesp_sa_expire(struct kesp_sa *sa, bool hard, u8 reason);
 void kesp_sa_lifetime_changed(struct kesp_sa *sa);
 void kesp_nl_notify_expire(struct kesp_sa *sa, bool hard, u8 reason);
+void kesp_nl_notify_mapping(struct kesp_sa *sa, u8 family,
+			    const union kesp_addr *addr, __be16 port);
+void kesp_sa_new_mapping(struct kesp_sa *sa, u8 family,
+			 const union kesp_addr *addr, __be16 port);
 
 struct kesp_trap *kesp_owner_trap(void *owner);
 struct kesp_trap *kesp_trap_add(struct kesp_device *kd,
@@ -233,6 +280,14 @@ int kesp_trap_flush(struct kesp_device *kd);
 void kesp_trap_hit(struct kesp_trap *trap, const struct kesp_flow *flow);
 void kesp_nl_notify_acquire(const struct kesp_trap *trap,
 			    const struct kesp_flow *flow);
+
+struct kesp_encap_sock;
+int kesp_encap_attach(struct kesp_device *kd, int fd,
+		      struct netlink_ext_ack *extack);
+void kesp_encap_detach(struct kesp_device *kd, int family);
+u16 kesp_encap_port(struct kesp_device *kd, int family);
+int kesp_esp_input_encap(struct sk_buff *skb, struct kesp_device *kd,
+			 unsigned int udp_len);
 
 bool kesp_flow_from_skb(struct sk_buff *skb, struct kesp_flow *flow);
 void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb);

@@ -13,6 +13,18 @@ static const struct nla_policy dev_policy[KESP_DEV_A_MAX + 1] = {
 	[KESP_DEV_A_MTU] = { .type = NLA_REJECT },
 	[KESP_DEV_A_UNDERLAY_NETNSID] = { .type = NLA_REJECT },
 	[KESP_DEV_A_FWMARK] = { .type = NLA_U32 },
+	[KESP_DEV_A_ENCAP_FD] = { .type = NLA_U32 },
+	[KESP_DEV_A_ENCAP_FAMILY] = { .type = NLA_U16 },
+	[KESP_DEV_A_ENCAP_PORT4] = { .type = NLA_REJECT },
+	[KESP_DEV_A_ENCAP_PORT6] = { .type = NLA_REJECT },
+	[KESP_DEV_A_COUNTERS] = { .type = NLA_REJECT },
+};
+
+static const struct nla_policy encap_policy[KESP_ENCAP_A_MAX + 1] = {
+	[KESP_ENCAP_A_TYPE] = NLA_POLICY_RANGE(NLA_U8, KESP_ENCAP_ESPINUDP,
+					       KESP_ENCAP_ESPINUDP),
+	[KESP_ENCAP_A_SPORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[KESP_ENCAP_A_DPORT] = NLA_POLICY_MIN(NLA_U16, 1),
 };
 
 static const struct nla_policy alg_policy[KESP_ALG_A_MAX + 1] = {
@@ -70,6 +82,9 @@ static const struct nla_policy sa_policy[KESP_SA_A_MAX + 1] = {
 	[KESP_SA_A_SPI_MAX] = NLA_POLICY_MIN(NLA_U32, 1),
 	[KESP_SA_A_EXPIRE_HARD] = { .type = NLA_REJECT },
 	[KESP_SA_A_EXPIRE_REASON] = { .type = NLA_REJECT },
+	[KESP_SA_A_ENCAP] = NLA_POLICY_NESTED(encap_policy),
+	[KESP_SA_A_MAPPING_SRC] = { .type = NLA_REJECT },
+	[KESP_SA_A_MAPPING_SPORT] = { .type = NLA_REJECT },
 };
 
 static const struct nla_policy trap_policy[KESP_TRAP_A_MAX + 1] = {
@@ -85,6 +100,34 @@ static const struct nla_policy trap_policy[KESP_TRAP_A_MAX + 1] = {
 
 static struct genl_family kesp_family;
 
+static int put_dev_counters(struct sk_buff *skb, struct kesp_device *kd)
+{
+	struct nlattr *nest;
+	int i;
+
+	nest = nla_nest_start(skb, KESP_DEV_A_COUNTERS);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < KESP_DEV_CNT_COUNT; i++)
+		if (nla_put_u64_64bit(skb, KESP_DEV_CNT_A_EXPIRES_SOFT + i,
+				      atomic64_read(&kd->counters[i]),
+				      KESP_DEV_CNT_A_PAD))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int put_encap_ports(struct sk_buff *skb, struct kesp_device *kd)
+{
+	u16 port4 = kesp_encap_port(kd, AF_INET);
+	u16 port6 = kesp_encap_port(kd, AF_INET6);
+
+	if ((port4 && nla_put_u16(skb, KESP_DEV_A_ENCAP_PORT4, port4)) ||
+	    (port6 && nla_put_u16(skb, KESP_DEV_A_ENCAP_PORT6, port6)))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int fill_dev(struct sk_buff *skb, struct net *net,
 		    struct net_device *dev, u32 portid, u32 seq, int flags)
 {
@@ -98,7 +141,8 @@ static int fill_dev(struct sk_buff *skb, struct net *net,
 	if (nla_put_u32(skb, KESP_DEV_A_IFINDEX, dev->ifindex) ||
 	    nla_put_string(skb, KESP_DEV_A_IFNAME, dev->name) ||
 	    nla_put_u32(skb, KESP_DEV_A_MTU, READ_ONCE(dev->mtu)) ||
-	    nla_put_u32(skb, KESP_DEV_A_FWMARK, READ_ONCE(kd->fwmark)))
+	    nla_put_u32(skb, KESP_DEV_A_FWMARK, READ_ONCE(kd->fwmark)) ||
+	    put_encap_ports(skb, kd) || put_dev_counters(skb, kd))
 		goto cancel;
 	if (!net_eq(kd->underlay_net, net) &&
 	    nla_put_s32(skb, KESP_DEV_A_UNDERLAY_NETNSID,
@@ -193,6 +237,55 @@ static int kesp_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info)
 		return PTR_ERR(dev);
 	kd = netdev_priv(dev);
 	WRITE_ONCE(kd->fwmark, nla_get_u32(info->attrs[KESP_DEV_A_FWMARK]));
+	ret = reply_dev(info, dev);
+	dev_put(dev);
+	return ret;
+}
+
+static int kesp_nl_encap_attach_doit(struct sk_buff *skb,
+				     struct genl_info *info)
+{
+	struct net_device *dev;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, KESP_DEV_A_ENCAP_FD)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "the UDP socket's file descriptor is required");
+		return -EINVAL;
+	}
+	dev = lookup_dev(genl_info_net(info), info->attrs[KESP_DEV_A_IFINDEX],
+			 info->attrs[KESP_DEV_A_IFNAME], info->extack);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	ret = kesp_encap_attach(netdev_priv(dev),
+				nla_get_u32(info->attrs[KESP_DEV_A_ENCAP_FD]),
+				info->extack);
+	if (!ret)
+		ret = reply_dev(info, dev);
+	dev_put(dev);
+	return ret;
+}
+
+static int kesp_nl_encap_detach_doit(struct sk_buff *skb,
+				     struct genl_info *info)
+{
+	struct nlattr *fam = info->attrs[KESP_DEV_A_ENCAP_FAMILY];
+	struct net_device *dev;
+	int family = 0, ret;
+
+	if (fam) {
+		family = nla_get_u16(fam);
+		if (family != AF_INET && family != AF_INET6) {
+			NL_SET_ERR_MSG_ATTR(info->extack, fam,
+					    "the family is AF_INET or AF_INET6");
+			return -EINVAL;
+		}
+	}
+	dev = lookup_dev(genl_info_net(info), info->attrs[KESP_DEV_A_IFINDEX],
+			 info->attrs[KESP_DEV_A_IFNAME], info->extack);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	kesp_encap_detach(netdev_priv(dev), family);
 	ret = reply_dev(info, dev);
 	dev_put(dev);
 	return ret;
@@ -297,6 +390,27 @@ static int put_counters(struct sk_buff *skb, const struct kesp_sa *sa)
 	return 0;
 }
 
+static int put_encap(struct sk_buff *skb, const struct kesp_sa *sa)
+{
+	struct kesp_sa *mut = (struct kesp_sa *)sa;
+	struct nlattr *nest;
+	u16 sport, dport;
+
+	if (!sa->encap_type)
+		return 0;
+	spin_lock_bh(&mut->lock);
+	sport = sa->encap_sport;
+	dport = sa->encap_dport;
+	spin_unlock_bh(&mut->lock);
+	nest = nla_nest_start(skb, KESP_SA_A_ENCAP);
+	if (!nest || nla_put_u8(skb, KESP_ENCAP_A_TYPE, sa->encap_type) ||
+	    nla_put_u16(skb, KESP_ENCAP_A_SPORT, sport) ||
+	    nla_put_u16(skb, KESP_ENCAP_A_DPORT, dport))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 /* SEL as a nest of TYPE, enum kesp_sel_attr. */
 static int put_one_selector(struct sk_buff *skb, int type,
 			    const struct kesp_sel *sel)
@@ -359,6 +473,9 @@ static size_t sa_msg_size(u32 nsel, const char *alg0, const char *alg1)
 	size = 7 * nla_total_size(sizeof(u32)) + 2 * nla_total_size(sizeof(u8));
 	/* SRC DST, SEQ ADD_TIME */
 	size += 2 * nla_total_size(16) + 2 * nla_total_size_64bit(sizeof(u64));
+	/* ENCAP */
+	size += nla_total_size(0) + nla_total_size(sizeof(u8)) +
+		2 * nla_total_size(sizeof(u16));
 	/* LIFETIME and COUNTERS */
 	size += 2 * nla_total_size(0) +
 		(6 + 2 + KESP_ERR_COUNT) * nla_total_size_64bit(sizeof(u64));
@@ -413,6 +530,7 @@ static int put_sa(struct sk_buff *skb, const struct kesp_sa *sa)
 	    (sa->dir == KESP_DIR_OUT &&
 	     nla_put_u32(skb, KESP_SA_A_PRIORITY, sa->priority)) ||
 	    put_selectors(skb, sa) ||
+	    put_encap(skb, sa) ||
 	    put_lifetime(skb, &sa->lft) ||
 	    nla_put_u64_64bit(skb, KESP_SA_A_ADD_TIME, sa->add_time,
 			      KESP_SA_A_PAD) ||
@@ -454,6 +572,31 @@ void kesp_nl_notify_expire(struct kesp_sa *sa, bool hard, u8 reason)
 	if (!hdr || put_sa(msg, sa) ||
 	    (hard && nla_put_flag(msg, KESP_SA_A_EXPIRE_HARD)) ||
 	    nla_put_u8(msg, KESP_SA_A_EXPIRE_REASON, reason)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&kesp_family, dev_net(sa->kd->dev), msg, 0,
+				0, GFP_KERNEL);
+}
+
+/*
+ * KESP_CMD_SA_MAPPING: an authenticated packet of SA came from FAMILY ADDR
+ * PORT. Under sad_lock, from process context.
+ */
+void kesp_nl_notify_mapping(struct kesp_sa *sa, u8 family,
+			    const union kesp_addr *addr, __be16 port)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &kesp_family, 0, KESP_CMD_SA_MAPPING);
+	if (!hdr || put_sa(msg, sa) ||
+	    put_addr(msg, KESP_SA_A_MAPPING_SRC, addr, family) ||
+	    nla_put_u16(msg, KESP_SA_A_MAPPING_SPORT, ntohs(port))) {
 		nlmsg_free(msg);
 		return;
 	}
@@ -750,6 +893,29 @@ static void wipe_keys(struct nlattr **attrs)
 	}
 }
 
+/* An SA's KESP_SA_A_ENCAP: the type and both ports are required. */
+static int parse_encap(struct nlattr *nest, u8 *type, u16 *sport, u16 *dport,
+		       struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[KESP_ENCAP_A_MAX + 1];
+	int ret;
+
+	ret = nla_parse_nested(tb, KESP_ENCAP_A_MAX, nest, encap_policy,
+			       extack);
+	if (ret)
+		return ret;
+	if (!tb[KESP_ENCAP_A_TYPE] || !tb[KESP_ENCAP_A_SPORT] ||
+	    !tb[KESP_ENCAP_A_DPORT]) {
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "encapsulation needs its type, source port and destination port");
+		return -EINVAL;
+	}
+	*type = nla_get_u8(tb[KESP_ENCAP_A_TYPE]);
+	*sport = nla_get_u16(tb[KESP_ENCAP_A_SPORT]);
+	*dport = nla_get_u16(tb[KESP_ENCAP_A_DPORT]);
+	return 0;
+}
+
 static int parse_sa_params(struct genl_info *info, struct kesp_sa_params *p)
 {
 	struct netlink_ext_ack *extack = info->extack;
@@ -808,6 +974,12 @@ static int parse_sa_params(struct genl_info *info, struct kesp_sa_params *p)
 	ret = parse_lifetime(attrs[KESP_SA_A_LIFETIME], &p->lft, extack);
 	if (ret)
 		return ret;
+	if (attrs[KESP_SA_A_ENCAP]) {
+		ret = parse_encap(attrs[KESP_SA_A_ENCAP], &p->encap_type,
+				  &p->encap_sport, &p->encap_dport, extack);
+		if (ret)
+			return ret;
+	}
 	/* Last, so that nothing after it can fail and leak the set. */
 	if (attrs[KESP_SA_A_SELECTORS])
 		ret = parse_selectors(attrs[KESP_SA_A_SELECTORS],
@@ -975,7 +1147,8 @@ static int kesp_nl_sa_update_doit(struct sk_buff *skb, struct genl_info *info)
 	static const int allowed[] = { KESP_SA_A_IFINDEX, KESP_SA_A_ID,
 				       KESP_SA_A_DIR, KESP_SA_A_SPI,
 				       KESP_SA_A_SRC, KESP_SA_A_DST,
-				       KESP_SA_A_LIFETIME, KESP_SA_A_SELECTORS };
+				       KESP_SA_A_LIFETIME, KESP_SA_A_SELECTORS,
+				       KESP_SA_A_ENCAP };
 	struct nlattr **attrs = info->attrs;
 	struct kesp_lifetime lft;
 	union kesp_addr src, dst;
@@ -983,8 +1156,9 @@ static int kesp_nl_sa_update_doit(struct sk_buff *skb, struct genl_info *info)
 	struct net_device *dev;
 	struct kesp_device *kd;
 	bool move = false;
+	u16 sport = 0, dport = 0;
 	struct kesp_sa *sa;
-	u8 family = 0;
+	u8 family = 0, encap_type;
 	int i, ret;
 
 	for (i = 0; i <= KESP_SA_A_MAX; i++) {
@@ -996,7 +1170,7 @@ static int kesp_nl_sa_update_doit(struct sk_buff *skb, struct genl_info *info)
 			;
 		if (j == ARRAY_SIZE(allowed)) {
 			NL_SET_ERR_MSG_ATTR(info->extack, attrs[i],
-					    "only addresses, selectors and lifetimes of an SA can change");
+					    "only addresses, selectors, lifetimes and encapsulation ports of an SA can change");
 			ret = -EINVAL;
 			goto out_wipe;
 		}
@@ -1016,7 +1190,9 @@ static int kesp_nl_sa_update_doit(struct sk_buff *skb, struct genl_info *info)
 	/* With an id, SRC and DST are the new addresses; otherwise DST names
 	 * an outbound SA and the addresses cannot change in the same call.
 	 */
-	if (attrs[KESP_SA_A_SRC] || attrs[KESP_SA_A_DST]) {
+	if (attrs[KESP_SA_A_SRC] ||
+	    (attrs[KESP_SA_A_DST] &&
+	     (attrs[KESP_SA_A_ID] || sa->dir != KESP_DIR_OUT))) {
 		if (!attrs[KESP_SA_A_ID] || !attrs[KESP_SA_A_SRC] ||
 		    !attrs[KESP_SA_A_DST]) {
 			NL_SET_ERR_MSG(info->extack,
@@ -1054,6 +1230,17 @@ static int kesp_nl_sa_update_doit(struct sk_buff *skb, struct genl_info *info)
 		if (ret)
 			goto out_unlock;
 	}
+	if (attrs[KESP_SA_A_ENCAP]) {
+		ret = parse_encap(attrs[KESP_SA_A_ENCAP], &encap_type, &sport,
+				  &dport, info->extack);
+		if (!ret && encap_type != sa->encap_type) {
+			NL_SET_ERR_MSG_ATTR(info->extack, attrs[KESP_SA_A_ENCAP],
+					    "an SA keeps its encapsulation type: only the ports can change");
+			ret = -EINVAL;
+		}
+		if (ret)
+			goto out_unlock;
+	}
 	if (attrs[KESP_SA_A_SELECTORS]) {
 		struct kesp_sel_set *sels;
 
@@ -1076,6 +1263,12 @@ static int kesp_nl_sa_update_doit(struct sk_buff *skb, struct genl_info *info)
 		sa->family = family;
 		sa->src = src;
 		sa->dst = dst;
+		spin_unlock_bh(&sa->lock);
+	}
+	if (attrs[KESP_SA_A_ENCAP]) {
+		spin_lock_bh(&sa->lock);
+		sa->encap_sport = sport;
+		sa->encap_dport = dport;
 		spin_unlock_bh(&sa->lock);
 	}
 	ret = reply_sa(info, sa, &msg);
@@ -1523,6 +1716,20 @@ static const struct genl_ops kesp_ops[] = {
 	{
 		.cmd = KESP_CMD_DEV_SET,
 		.doit = kesp_nl_dev_set_doit,
+		.policy = dev_policy,
+		.maxattr = KESP_DEV_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KESP_CMD_ENCAP_ATTACH,
+		.doit = kesp_nl_encap_attach_doit,
+		.policy = dev_policy,
+		.maxattr = KESP_DEV_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = KESP_CMD_ENCAP_DETACH,
+		.doit = kesp_nl_encap_detach_doit,
 		.policy = dev_policy,
 		.maxattr = KESP_DEV_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,

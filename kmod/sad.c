@@ -199,17 +199,70 @@ static void sa_lifetime_work(struct work_struct *work)
 	spin_unlock_bh(&sa->lock);
 
 	if (hard) {
+		kesp_dev_count(sa->kd, KESP_DEV_CNT_EXPIRES_HARD);
 		kesp_nl_notify_expire(sa, true, hard);
 		kesp_sa_unlink(sa);
 		goto out;
 	}
-	if (soft)
+	if (soft) {
+		kesp_dev_count(sa->kd, KESP_DEV_CNT_EXPIRES_SOFT);
 		kesp_nl_notify_expire(sa, false, soft);
+	}
 	if (next)
 		lifetime_kick(sa, next * HZ);
 out:
 	mutex_unlock(&kn->sad_lock);
 	kesp_sa_put(sa);
+}
+
+/* Reports the newest NAT mapping of an inbound SA (see kesp_sa_new_mapping). */
+static void sa_mapping_work(struct work_struct *work)
+{
+	struct kesp_sa *sa = container_of(work, struct kesp_sa, mapping_work);
+	struct kesp_net *kn = kesp_underlay(sa->kd);
+	union kesp_addr addr;
+	__be16 port;
+	u8 family;
+
+	mutex_lock(&kn->sad_lock);
+	if (!sa->unlinked) {
+		spin_lock_bh(&sa->lock);
+		family = sa->mapping_family;
+		addr = sa->mapping_addr;
+		port = sa->mapping_port;
+		spin_unlock_bh(&sa->lock);
+		kesp_dev_count(sa->kd, KESP_DEV_CNT_MAPPINGS);
+		kesp_nl_notify_mapping(sa, family, &addr, port);
+	}
+	mutex_unlock(&kn->sad_lock);
+	kesp_sa_put(sa);
+}
+
+/*
+ * From the receive path: an authenticated packet of inbound SA came from
+ * FAMILY ADDR PORT, which is not the source the SA has. Reported from
+ * process context (the event carries the whole SA), at most once a
+ * second per SA, the newest mapping winning.
+ */
+void kesp_sa_new_mapping(struct kesp_sa *sa, u8 family,
+			 const union kesp_addr *addr, __be16 port)
+{
+	bool report = false;
+
+	spin_lock_bh(&sa->lock);
+	sa->mapping_family = family;
+	sa->mapping_addr = *addr;
+	sa->mapping_port = port;
+	if (time_after_eq(jiffies, sa->mapping_next)) {
+		sa->mapping_next = jiffies + HZ;
+		report = true;
+	}
+	spin_unlock_bh(&sa->lock);
+	if (!report)
+		return;
+	refcount_inc(&sa->refcnt);
+	if (!queue_work(kesp_wq, &sa->mapping_work))
+		kesp_sa_put(sa);
 }
 
 /* Under sad_lock, after SA_UPDATE changed the limits: look again now. */
@@ -426,6 +479,11 @@ struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
 	sa->lft = p->lft;
 	sa->add_time = ktime_get_boottime_seconds();
 	INIT_DELAYED_WORK(&sa->lft_work, sa_lifetime_work);
+	INIT_WORK(&sa->mapping_work, sa_mapping_work);
+	sa->mapping_next = jiffies;
+	sa->encap_type = p->encap_type;
+	sa->encap_sport = p->encap_sport;
+	sa->encap_dport = p->encap_dport;
 	kesp_replay_init(&sa->replay, p->replay_window,
 			 p->flags & KESP_SA_F_ESN, p->dir == KESP_DIR_IN ? p->seq : 0);
 

@@ -106,5 +106,6 @@ void kesp_trap_hit(struct kesp_trap *trap, const struct kesp_flow *flow)
 	if (cmpxchg(&trap->next_acquire, next, jiffies + HZ) != next)
 		return;
 	atomic64_inc(&trap->acquires);
+	kesp_dev_count(trap->kd, KESP_DEV_CNT_ACQUIRES);
 	kesp_nl_notify_acquire(trap, flow);
 }

@@ -27,6 +27,9 @@
  *         where its outer packets are sent; absent when that is the
  *         caller's own namespace
  *     KESP_DEV_A_FWMARK: NLA_U32, the mark of the device's outer packets
+ *     KESP_DEV_A_ENCAP_PORT4, KESP_DEV_A_ENCAP_PORT6: NLA_U16, the local
+ *         port of the attached IPv4 / IPv6 UDP socket, when there is one
+ *     KESP_DEV_A_COUNTERS: nest, enum kesp_dev_cnt_attr
  *
  * KESP_CMD_DEV_SET
  * ----------------
@@ -106,12 +109,18 @@
  *         packets routed into the device use this SA. Inbound: what a
  *         decrypted inner packet must match. No selector means any packet.
  *     KESP_SA_A_LIFETIME: nest, enum kesp_lft_attr, 0 or absent = no limit
+ *     KESP_SA_A_ENCAP: nest, enum kesp_encap_attr: TYPE
+ *         (KESP_ENCAP_ESPINUDP), SPORT and DPORT (both required, not 0):
+ *         ESP in UDP, see "UDP encapsulation" below. For an outbound SA
+ *         the ports it sends from and to; for an inbound SA the peer's
+ *         port (SPORT) and ours (DPORT).
  *   Reply: as KESP_CMD_SA_GET, so the caller learns KESP_SA_A_ID.
  *
  * KESP_CMD_SA_UPDATE
  *   Request: SA-KEY, then any of KESP_SA_A_SRC + KESP_SA_A_DST (together),
  *            KESP_SA_A_SELECTORS (replaces all), KESP_SA_A_LIFETIME
- *            (replaces all limits). Anything else is refused: keys,
+ *            (replaces all limits), KESP_SA_A_ENCAP (new ports of an SA
+ *            that has them, e.g. after KESP_CMD_SA_MAPPING). Anything else is refused: keys,
  *            algorithms, mode and SPI of an SA never change.
  *   Reply:   as KESP_CMD_SA_GET.
  *
@@ -124,7 +133,7 @@
  *   caller's namespace.
  *   Reply (one message per SA): IFINDEX, ID, DIR, SPI, MODE, REQID, SRC,
  *   DST, AEAD or ENC+AUTH (NAME and ICV_BITS, never KEY), REPLAY_WINDOW,
- *   FLAGS, SEQ, PRIORITY, SELECTORS, LIFETIME, KESP_SA_A_ADD_TIME (NLA_U64,
+ *   FLAGS, SEQ, PRIORITY, SELECTORS, LIFETIME, ENCAP, KESP_SA_A_ADD_TIME (NLA_U64,
  *   seconds since boot), KESP_SA_A_COUNTERS (nest, enum kesp_cnt_attr).
  *
  * KESP_CMD_SA_FLUSH
@@ -177,8 +186,50 @@
  *   packet's family, addresses and protocol as single-value ranges, and
  *   its ports (ICMP type and code) likewise when it has any.
  *
+ * UDP encapsulation (RFC 3948)
+ * ----------------------------
+ * An SA with KESP_SA_A_ENCAP sends its ESP packets in UDP from SPORT to
+ * DPORT (IPv4: UDP checksum zero, as RFC 3948 allows; IPv6: a full
+ * checksum) and accepts only ESP that arrived in UDP on a socket attached
+ * to a kesp device of its underlay namespace; raw ESP for it (and ESP in
+ * UDP for an SA without KESP_SA_A_ENCAP) is dropped and counted as an
+ * encapsulation error. The key manager owns the socket, bound to its port
+ * (normally 4500), and hands it to the module by file descriptor, as
+ * OpenVPN's ovpn does. On an attached socket
+ *   - ESP (the first 4 bytes of the datagram not zero) is consumed by the
+ *     module: looked up by SPI among the namespace's inbound SAs,
+ *   - IKE (the 4-byte zero non-ESP marker, RFC 3948 2.2) and any other
+ *     datagram reach the socket unchanged,
+ *   - NAT keepalives (one byte 0xFF, RFC 3948 2.3) are dropped.
+ * Closing the socket, detaching it or deleting the device undoes the
+ * attachment; the socket is never closed by the module.
+ *
+ * KESP_CMD_ENCAP_ATTACH
+ *   Request: KESP_DEV_A_IFINDEX or KESP_DEV_A_IFNAME (the device),
+ *            KESP_DEV_A_ENCAP_FD: NLA_U32, the caller's file descriptor of
+ *            a bound UDP socket (AF_INET or AF_INET6) in the device's
+ *            underlay namespace, not already encapsulating. One socket
+ *            per address family and device.
+ *   Reply:   as KESP_CMD_DEV_GET.
+ *
+ * KESP_CMD_ENCAP_DETACH
+ *   Request: the device, and optionally KESP_DEV_A_ENCAP_FAMILY (NLA_U16,
+ *            AF_INET or AF_INET6): detach that family's socket, or all.
+ *   Reply:   as KESP_CMD_DEV_GET.
+ *
+ * KESP_CMD_SA_MAPPING (event on KESP_MCGRP_EVENTS, not a request)
+ *   An authenticated ESP-in-UDP packet for an inbound SA came from another
+ *   address or port than the SA's source and KESP_ENCAP_A_SPORT say: a NAT
+ *   on the way changed its mapping (RFC 7296 2.23). The packet was
+ *   accepted; moving the SAs is the key manager's decision (SA_UPDATE).
+ *   At most one event per SA per second while the difference lasts.
+ *   The SA as KESP_CMD_SA_GET describes it (the old mapping), plus
+ *     KESP_SA_A_MAPPING_SRC: NLA_BINARY 4 or 16, the new source address
+ *     KESP_SA_A_MAPPING_SPORT: NLA_U16, the new source port
+ *
  * Multicast group KESP_MCGRP_EVENTS carries SA events (expiry, acquire,
  * mapping changes); its messages are documented with their commands.
+ * Devices count them (KESP_DEV_A_COUNTERS, enum kesp_dev_cnt_attr).
  */
 #ifndef _UAPI_LINUX_KESP_H
 #define _UAPI_LINUX_KESP_H
@@ -203,6 +254,9 @@ enum kesp_cmd {
 	KESP_CMD_TRAP_DEL,
 	KESP_CMD_TRAP_GET,
 	KESP_CMD_ACQUIRE,
+	KESP_CMD_ENCAP_ATTACH,
+	KESP_CMD_ENCAP_DETACH,
+	KESP_CMD_SA_MAPPING,
 	__KESP_CMD_LAST
 };
 #define KESP_CMD_MAX (__KESP_CMD_LAST - 1)
@@ -214,6 +268,12 @@ enum kesp_dev_attr {
 	KESP_DEV_A_MTU,
 	KESP_DEV_A_UNDERLAY_NETNSID,
 	KESP_DEV_A_FWMARK,
+	KESP_DEV_A_ENCAP_FD,
+	KESP_DEV_A_ENCAP_FAMILY,
+	KESP_DEV_A_ENCAP_PORT4,
+	KESP_DEV_A_ENCAP_PORT6,
+	KESP_DEV_A_COUNTERS,
+	KESP_DEV_A_PAD,
 	__KESP_DEV_A_LAST
 };
 #define KESP_DEV_A_MAX (__KESP_DEV_A_LAST - 1)
@@ -270,6 +330,9 @@ enum kesp_sa_attr {
 	KESP_SA_A_SPI_MAX,
 	KESP_SA_A_EXPIRE_HARD,
 	KESP_SA_A_EXPIRE_REASON,
+	KESP_SA_A_ENCAP,
+	KESP_SA_A_MAPPING_SRC,
+	KESP_SA_A_MAPPING_SPORT,
 	__KESP_SA_A_LAST
 };
 #define KESP_SA_A_MAX (__KESP_SA_A_LAST - 1)
@@ -352,8 +415,39 @@ enum kesp_cnt_attr {
 	KESP_CNT_A_SELECTOR_ERRORS,
 	KESP_CNT_A_PADDING_ERRORS,
 	KESP_CNT_A_OTHER_ERRORS,	/* truncated, malformed, no memory */
+	KESP_CNT_A_ENCAP_ERRORS,	/* raw ESP for an ESP-in-UDP SA, or
+					 * the other way round */
 	__KESP_CNT_A_LAST
 };
 #define KESP_CNT_A_MAX (__KESP_CNT_A_LAST - 1)
+
+enum kesp_encap_type {
+	KESP_ENCAP_ESPINUDP = 1,	/* RFC 3948, as UDP_ENCAP_ESPINUDP */
+};
+
+enum kesp_encap_attr {
+	KESP_ENCAP_A_UNSPEC,
+	KESP_ENCAP_A_TYPE,		/* NLA_U8, enum kesp_encap_type */
+	KESP_ENCAP_A_SPORT,		/* NLA_U16 */
+	KESP_ENCAP_A_DPORT,		/* NLA_U16 */
+	__KESP_ENCAP_A_LAST
+};
+#define KESP_ENCAP_A_MAX (__KESP_ENCAP_A_LAST - 1)
+
+/* Per device: what happened on it that has no SA to count it. */
+enum kesp_dev_cnt_attr {
+	KESP_DEV_CNT_A_UNSPEC,
+	KESP_DEV_CNT_A_PAD,
+	KESP_DEV_CNT_A_EXPIRES_SOFT,	/* NLA_U64 each: events sent */
+	KESP_DEV_CNT_A_EXPIRES_HARD,
+	KESP_DEV_CNT_A_ACQUIRES,
+	KESP_DEV_CNT_A_MAPPINGS,
+	KESP_DEV_CNT_A_ENCAP_ESP,	/* ESP datagrams taken off its sockets */
+	KESP_DEV_CNT_A_ENCAP_IKE,	/* passed up to the socket's owner */
+	KESP_DEV_CNT_A_ENCAP_KEEPALIVES,	/* dropped */
+	KESP_DEV_CNT_A_ENCAP_ERRORS,	/* ESP for no SA of ours, or too short */
+	__KESP_DEV_CNT_A_LAST
+};
+#define KESP_DEV_CNT_A_MAX (__KESP_DEV_CNT_A_LAST - 1)
 
 #endif /* _UAPI_LINUX_KESP_H */
