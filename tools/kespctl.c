@@ -18,6 +18,7 @@
 #include <netlink/attr.h>
 #include <netlink/genl/genl.h>
 
+#include "encap.h"
 #include "genl.h"
 #include "json.h"
 #include "parse.h"
@@ -107,7 +108,22 @@ static int print_dev(struct nl_msg *msg, void *arg)
 		[KESP_DEV_A_MTU] = { .type = NLA_U32 },
 		[KESP_DEV_A_UNDERLAY_NETNSID] = { .type = NLA_U32 },
 		[KESP_DEV_A_FWMARK] = { .type = NLA_U32 },
+		[KESP_DEV_A_ENCAP_PORT4] = { .type = NLA_U16 },
+		[KESP_DEV_A_ENCAP_PORT6] = { .type = NLA_U16 },
+		[KESP_DEV_A_COUNTERS] = { .type = NLA_NESTED },
 	};
+	static struct nla_policy cnt_policy[KESP_DEV_CNT_A_MAX + 1];
+	static const struct { int attr; const char *human, *json; } counters[] = {
+		{ KESP_DEV_CNT_A_EXPIRES_SOFT, "expires-soft", "expires_soft" },
+		{ KESP_DEV_CNT_A_EXPIRES_HARD, "expires-hard", "expires_hard" },
+		{ KESP_DEV_CNT_A_ACQUIRES, "acquires", "acquires" },
+		{ KESP_DEV_CNT_A_MAPPINGS, "mappings", "mappings" },
+		{ KESP_DEV_CNT_A_ENCAP_ESP, "encap-esp", "encap_esp" },
+		{ KESP_DEV_CNT_A_ENCAP_IKE, "encap-ike", "encap_ike" },
+		{ KESP_DEV_CNT_A_ENCAP_KEEPALIVES, "encap-keepalives", "encap_keepalives" },
+		{ KESP_DEV_CNT_A_ENCAP_ERRORS, "encap-errors", "encap_errors" },
+	};
+	struct nlattr *ctb[KESP_DEV_CNT_A_MAX + 1] = { NULL };
 	struct nlattr *tb[KESP_DEV_A_MAX + 1];
 	struct dev_print *p = arg;
 	const char *name;
@@ -116,6 +132,12 @@ static int print_dev(struct nl_msg *msg, void *arg)
 	    !tb[KESP_DEV_A_IFINDEX] || !tb[KESP_DEV_A_IFNAME])
 		return -1;
 	name = nla_get_string(tb[KESP_DEV_A_IFNAME]);
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		cnt_policy[counters[i].attr].type = NLA_U64;
+	if (tb[KESP_DEV_A_COUNTERS] &&
+	    nla_parse_nested(ctb, KESP_DEV_CNT_A_MAX, tb[KESP_DEV_A_COUNTERS],
+			     cnt_policy) < 0)
+		return -1;
 	p->count++;
 	if (opt_json) {
 		json_object_begin(&p->json, NULL);
@@ -128,6 +150,20 @@ static int print_dev(struct nl_msg *msg, void *arg)
 				 (int32_t)nla_get_u32(tb[KESP_DEV_A_UNDERLAY_NETNSID]));
 		if (tb[KESP_DEV_A_FWMARK])
 			json_uint(&p->json, "fwmark", nla_get_u32(tb[KESP_DEV_A_FWMARK]));
+		if (tb[KESP_DEV_A_ENCAP_PORT4])
+			json_uint(&p->json, "encap_port4",
+				  nla_get_u16(tb[KESP_DEV_A_ENCAP_PORT4]));
+		if (tb[KESP_DEV_A_ENCAP_PORT6])
+			json_uint(&p->json, "encap_port6",
+				  nla_get_u16(tb[KESP_DEV_A_ENCAP_PORT6]));
+		if (tb[KESP_DEV_A_COUNTERS]) {
+			json_object_begin(&p->json, "counters");
+			for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+				if (ctb[counters[i].attr])
+					json_uint(&p->json, counters[i].json,
+						  nla_get_u64(ctb[counters[i].attr]));
+			json_object_end(&p->json);
+		}
 		json_object_end(&p->json);
 		return 0;
 	}
@@ -139,7 +175,19 @@ static int print_dev(struct nl_msg *msg, void *arg)
 		       (int32_t)nla_get_u32(tb[KESP_DEV_A_UNDERLAY_NETNSID]));
 	if (tb[KESP_DEV_A_FWMARK] && nla_get_u32(tb[KESP_DEV_A_FWMARK]))
 		printf(" fwmark %#x", nla_get_u32(tb[KESP_DEV_A_FWMARK]));
+	if (tb[KESP_DEV_A_ENCAP_PORT4])
+		printf(" encap udp %u", nla_get_u16(tb[KESP_DEV_A_ENCAP_PORT4]));
+	if (tb[KESP_DEV_A_ENCAP_PORT6])
+		printf(" encap udp6 %u", nla_get_u16(tb[KESP_DEV_A_ENCAP_PORT6]));
 	printf("\n");
+	if (tb[KESP_DEV_A_COUNTERS]) {
+		printf("\tstats");
+		for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+			if (ctb[counters[i].attr])
+				printf(" %s %llu", counters[i].human,
+				       (unsigned long long)nla_get_u64(ctb[counters[i].attr]));
+		printf("\n");
+	}
 	return 0;
 }
 
@@ -423,6 +471,11 @@ static int cmd_trap_json(int argc, char **argv)
 }
 
 /* kespctl spi alloc dev DEV [min N] [max N] */
+static int cmd_encap_json(int argc, char **argv)
+{
+	return cmd_encap(argc, argv, opt_json);
+}
+
 static int cmd_spi(int argc, char **argv)
 {
 	if (argc == 0) {
@@ -454,9 +507,9 @@ static const struct {
 	  "      [seq N] [priority N]\n"
 	  "      { aead NAME KEY ICV-BITS | enc NAME KEY { auth NAME KEY |\n"
 	  "        auth-trunc NAME KEY TRUNC-BITS } }\n"
-	  "      [sel SEL]... [limit LIMIT...]...\n"
+	  "      [sel SEL]... [limit LIMIT...]... [encap espinudp SPORT DPORT]\n"
 	  "  sa update dev DEV SA-ID [src ADDR dst ADDR] [sel SEL | sel none]...\n"
-	  "      [limit LIMIT... | limit none]\n"
+	  "      [limit LIMIT... | limit none] [encap espinudp SPORT DPORT]\n"
 	  "  sa del|get dev DEV SA-ID [src ADDR] [dst ADDR] [proto esp]\n"
 	  "      (src, and dst of an inbound SA, are checked against the SA found)\n"
 	  "  sa [list] [dev DEV] [dir in|out]\n"
@@ -475,7 +528,13 @@ static const struct {
 	  "                       and raise ACQUIRE events (once a second)\n"
 	  "  trap del dev DEV id N | trap flush dev DEV\n"
 	  "  trap get dev DEV id N | trap [list] [dev DEV]" },
-	{ "monitor", cmd_monitor, "monitor              print SA events (expiry) as they happen" },
+	{ "encap", cmd_encap_json,
+	  "encap listen dev DEV [addr ADDR] [port PORT]\n"
+	  "                       bind a UDP socket (0.0.0.0 port 4500) for ESP in\n"
+	  "                       UDP and attach it to DEV; stays in the foreground,\n"
+	  "                       printing the datagrams that are not ESP (IKE)\n"
+	  "  encap detach dev DEV [family inet|inet6]" },
+	{ "monitor", cmd_monitor, "monitor              print events (expiry, acquire, NAT mapping) as they happen" },
 	{ "spi", cmd_spi, "spi alloc dev DEV [min SPI] [max SPI]   reserve an inbound SPI" },
 	{ "help", cmd_help, "help                 this text" },
 };

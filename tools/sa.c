@@ -22,6 +22,7 @@ enum kw {
 	KW_DEV, KW_DIR, KW_ID, KW_SRC, KW_DST, KW_PROTO, KW_SPI, KW_MODE,
 	KW_REQID, KW_REPLAY_WINDOW, KW_FLAG, KW_SEQ, KW_PRIORITY, KW_AEAD,
 	KW_ENC, KW_AUTH, KW_AUTH_TRUNC, KW_SEL, KW_LIMIT, KW_MIN, KW_MAX,
+	KW_ENCAP,
 };
 
 static const struct {
@@ -51,6 +52,7 @@ static const struct {
 	{ "limit", KW_LIMIT, V(ADD) | V(UPDATE), true },
 	{ "min", KW_MIN, V(SPI_ALLOC), false },
 	{ "max", KW_MAX, V(SPI_ALLOC), false },
+	{ "encap", KW_ENCAP, V(ADD) | V(UPDATE), false },
 };
 
 static const struct {
@@ -316,6 +318,25 @@ static int parse_limit(struct sa_args *a, int argc, char **argv)
 	return i;
 }
 
+/* encap espinudp SPORT DPORT, as ip xfrm state takes it (minus OADDR). */
+static int parse_encap(struct sa_args *a, int argc, char **argv)
+{
+	uint32_t port;
+
+	if (strcmp(argv[0], "espinudp"))
+		return fail(a, "bad encap \"%s\" (only espinudp)", argv[0]);
+	if (argc < 3)
+		return fail(a, "\"encap espinudp\" needs a source and a destination port");
+	for (int i = 1; i <= 2; i++) {
+		if (parse_u32(argv[i], UINT16_MAX, &port) < 0 || !port)
+			return bad(a, i == 1 ? "encap source port" :
+					       "encap destination port", argv[i]);
+		*(i == 1 ? &a->encap_sport : &a->encap_dport) = port;
+	}
+	a->has_encap = true;
+	return 3;
+}
+
 static int check_add(struct sa_args *a, const char *seq_tok)
 {
 	static const struct {
@@ -369,8 +390,8 @@ static int check_keyed(struct sa_args *a)
 			return fail(a, "changing the addresses of an outbound SA needs \"id\"");
 		if (!a->has_src && a->has_dst && a->dir != KESP_DIR_OUT)
 			return fail(a, "\"dst\" needs \"src\" (addresses change together)");
-		if (!a->has_src && !a->has_sel && !a->has_lft)
-			return fail(a, "nothing to update (give src and dst, sel or limit)");
+		if (!a->has_src && !a->has_sel && !a->has_lft && !a->has_encap)
+			return fail(a, "nothing to update (give src and dst, sel, limit or encap)");
 	}
 	if (a->dir == KESP_DIR_OUT && !a->has_dst)
 		return fail(a, "\"dir out\" needs \"dst\" to find the SA");
@@ -489,6 +510,9 @@ int sa_parse(enum sa_verb verb, int argc, char **argv, struct sa_args *a)
 			break;
 		case KW_LIMIT:
 			n = parse_limit(a, argc - i - 1, argv + i + 1);
+			break;
+		case KW_ENCAP:
+			n = parse_encap(a, argc - i - 1, argv + i + 1);
 			break;
 		case KW_MIN:
 		case KW_MAX: {
@@ -643,6 +667,18 @@ static int put_key(struct nl_msg *msg, const struct sa_args *a)
 	return 0;
 }
 
+static int put_encap(struct nl_msg *msg, const struct sa_args *a)
+{
+	struct nlattr *nest = nla_nest_start(msg, KESP_SA_A_ENCAP);
+
+	if (!nest || nla_put_u8(msg, KESP_ENCAP_A_TYPE, KESP_ENCAP_ESPINUDP) < 0 ||
+	    nla_put_u16(msg, KESP_ENCAP_A_SPORT, a->encap_sport) < 0 ||
+	    nla_put_u16(msg, KESP_ENCAP_A_DPORT, a->encap_dport) < 0)
+		return -1;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
 static int put_add(struct nl_msg *msg, const struct sa_args *a)
 {
 	if (nla_put_u8(msg, KESP_SA_A_DIR, a->dir) < 0 ||
@@ -712,7 +748,8 @@ struct nl_msg *sa_build_request(struct kesp_nl *nl, const struct sa_args *a)
 		goto fail;
 	if ((a->verb == SA_VERB_ADD || a->verb == SA_VERB_UPDATE) &&
 	    ((a->has_sel && put_selectors(msg, a) < 0) ||
-	     (a->has_lft && put_lifetime(msg, a) < 0)))
+	     (a->has_lft && put_lifetime(msg, a) < 0) ||
+	     (a->has_encap && put_encap(msg, a) < 0)))
 		goto fail;
 	return msg;
 

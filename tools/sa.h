@@ -73,6 +73,9 @@ struct sa_args {
 	bool has_spi_min, has_spi_max;
 	uint32_t spi_min, spi_max;
 
+	bool has_encap;			/* encap espinudp SPORT DPORT */
+	uint16_t encap_sport, encap_dport;
+
 	/* Why parsing failed, naming the token, e.g. "bad spi \"0xzz\"". */
 	char err[160];
 };
@@ -118,6 +121,9 @@ struct sa_printer {
 	unsigned int count;
 	/* For an event: its name and details, printed with the SA. */
 	const char *event, *event_kind, *event_reason;
+	/* A mapping event's new source (NULL for other events) and port. */
+	const char *event_src;
+	unsigned int event_sport;
 	/* Name of an ifindex; if_indextoname() unless a test sets another. */
 	const char *(*ifname)(uint32_t ifindex, char *buf);
 };

@@ -260,6 +260,7 @@ static const struct u64_field cnt_fields[] = {
 	{ KESP_CNT_A_SELECTOR_ERRORS, "selector-errors", "selector_errors" },
 	{ KESP_CNT_A_PADDING_ERRORS, "padding-errors", "padding_errors" },
 	{ KESP_CNT_A_OTHER_ERRORS, "other-errors", "other_errors" },
+	{ KESP_CNT_A_ENCAP_ERRORS, "encap-errors", "encap_errors" },
 };
 
 /* A nest of u64s; absent or 0 limits mean none and are left out. */
@@ -320,7 +321,40 @@ static struct nla_policy sa_policy[KESP_SA_A_MAX + 1] = {
 	[KESP_SA_A_COUNTERS] = { .type = NLA_NESTED },
 	[KESP_SA_A_EXPIRE_HARD] = { .type = NLA_FLAG },
 	[KESP_SA_A_EXPIRE_REASON] = { .type = NLA_U8 },
+	[KESP_SA_A_ENCAP] = { .type = NLA_NESTED },
+	[KESP_SA_A_MAPPING_SPORT] = { .type = NLA_U16 },
 };
+
+/* "encap espinudp SPORT DPORT", as ip xfrm writes it. */
+static int print_encap(struct sa_printer *p, struct nlattr *nest)
+{
+	static struct nla_policy policy[KESP_ENCAP_A_MAX + 1] = {
+		[KESP_ENCAP_A_TYPE] = { .type = NLA_U8 },
+		[KESP_ENCAP_A_SPORT] = { .type = NLA_U16 },
+		[KESP_ENCAP_A_DPORT] = { .type = NLA_U16 },
+	};
+	struct nlattr *tb[KESP_ENCAP_A_MAX + 1];
+	const char *type;
+
+	if (nla_parse_nested(tb, KESP_ENCAP_A_MAX, nest, policy) < 0 ||
+	    !tb[KESP_ENCAP_A_TYPE] || !tb[KESP_ENCAP_A_SPORT] ||
+	    !tb[KESP_ENCAP_A_DPORT])
+		return -1;
+	type = nla_get_u8(tb[KESP_ENCAP_A_TYPE]) == KESP_ENCAP_ESPINUDP ?
+	       "espinudp" : "unknown";
+	if (p->json) {
+		json_object_begin(&p->j, "encap");
+		json_string(&p->j, "type", type);
+		json_uint(&p->j, "sport", nla_get_u16(tb[KESP_ENCAP_A_SPORT]));
+		json_uint(&p->j, "dport", nla_get_u16(tb[KESP_ENCAP_A_DPORT]));
+		json_object_end(&p->j);
+	} else {
+		fprintf(p->out, "\tencap %s %u %u\n", type,
+			nla_get_u16(tb[KESP_ENCAP_A_SPORT]),
+			nla_get_u16(tb[KESP_ENCAP_A_DPORT]));
+	}
+	return 0;
+}
 
 static void print_flags(struct sa_printer *p, uint32_t flags)
 {
@@ -375,8 +409,14 @@ static int print_sa(struct sa_printer *p, struct nl_msg *msg)
 		json_object_begin(&p->j, NULL);
 		if (p->event) {
 			json_string(&p->j, "event", p->event);
-			json_string(&p->j, "kind", p->event_kind);
-			json_string(&p->j, "reason", p->event_reason);
+			if (p->event_kind)
+				json_string(&p->j, "kind", p->event_kind);
+			if (p->event_reason)
+				json_string(&p->j, "reason", p->event_reason);
+			if (p->event_src) {
+				json_string(&p->j, "new_src", p->event_src);
+				json_uint(&p->j, "new_sport", p->event_sport);
+			}
 		}
 		json_uint(&p->j, "id", id);
 		json_uint(&p->j, "ifindex", ifindex);
@@ -389,7 +429,10 @@ static int print_sa(struct sa_printer *p, struct nl_msg *msg)
 		json_string(&p->j, "src", src);
 		json_string(&p->j, "dst", dst);
 	} else {
-		if (p->event)
+		if (p->event && p->event_src)
+			fprintf(p->out, "%s to %s port %u: ", p->event,
+				p->event_src, p->event_sport);
+		else if (p->event)
 			fprintf(p->out, "%s %s (%s): ", p->event, p->event_kind,
 				p->event_reason);
 		fprintf(p->out, "sa %u ", id);
@@ -428,6 +471,8 @@ static int print_sa(struct sa_printer *p, struct nl_msg *msg)
 			fprintf(p->out, " priority %u", nla_get_u32(tb[KESP_SA_A_PRIORITY]));
 		fputc('\n', p->out);
 	}
+	if (tb[KESP_SA_A_ENCAP] && print_encap(p, tb[KESP_SA_A_ENCAP]) < 0)
+		goto malformed;
 	if (tb[KESP_SA_A_SELECTORS] && print_selectors(p, tb[KESP_SA_A_SELECTORS]) < 0)
 		goto malformed;
 	if (tb[KESP_SA_A_LIFETIME] &&
@@ -499,6 +544,7 @@ int sa_print_event(struct nl_msg *msg, void *arg)
 	struct sa_printer *p = arg;
 	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
 	struct nlattr *tb[KESP_SA_A_MAX + 1];
+	char src[INET6_ADDRSTRLEN];
 	int ret;
 
 	if (gh->cmd == KESP_CMD_ACQUIRE) {
@@ -507,18 +553,28 @@ int sa_print_event(struct nl_msg *msg, void *arg)
 		fflush(p->out);
 		return ret;
 	}
-	if (gh->cmd != KESP_CMD_SA_EXPIRE)
+	if (gh->cmd != KESP_CMD_SA_EXPIRE && gh->cmd != KESP_CMD_SA_MAPPING)
 		return 0;
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KESP_SA_A_MAX, sa_policy) < 0 ||
-	    !tb[KESP_SA_A_EXPIRE_REASON])
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KESP_SA_A_MAX, sa_policy) < 0)
 		return -1;
-	p->event = "expire";
-	p->event_kind = tb[KESP_SA_A_EXPIRE_HARD] ? "hard" : "soft";
-	p->event_reason = expire_reason(nla_get_u8(tb[KESP_SA_A_EXPIRE_REASON]));
+	if (gh->cmd == KESP_CMD_SA_EXPIRE) {
+		if (!tb[KESP_SA_A_EXPIRE_REASON])
+			return -1;
+		p->event = "expire";
+		p->event_kind = tb[KESP_SA_A_EXPIRE_HARD] ? "hard" : "soft";
+		p->event_reason = expire_reason(nla_get_u8(tb[KESP_SA_A_EXPIRE_REASON]));
+	} else {
+		if (!tb[KESP_SA_A_MAPPING_SRC] || !tb[KESP_SA_A_MAPPING_SPORT] ||
+		    addr_str(tb[KESP_SA_A_MAPPING_SRC], src, sizeof(src)) < 0)
+			return -1;
+		p->event = "mapping";
+		p->event_src = src;
+		p->event_sport = nla_get_u16(tb[KESP_SA_A_MAPPING_SPORT]);
+	}
 	/* Each event is a document of its own (the JSON writer ends it with a newline). */
 	json_init(&p->j, p->out);
 	ret = sa_print_reply(msg, p);
-	p->event = NULL;
+	p->event = p->event_kind = p->event_reason = p->event_src = NULL;
 	fflush(p->out);
 	return ret;
 }

@@ -228,7 +228,7 @@ static void bad_forms(void)
 		{ SA_VERB_GET, "dev kesp0 dir out spi 5", "\"dir out\" needs \"dst\" to find the SA" },
 		{ SA_VERB_GET, "dev kesp0 id 4 reqid 1", "unexpected \"reqid\"" },
 		{ SA_VERB_DEL, "dev kesp0 id 4 sel src 10.0.0.0/8 dst 0.0.0.0/0", "unexpected \"sel\"" },
-		{ SA_VERB_UPDATE, "dev kesp0 id 4", "nothing to update (give src and dst, sel or limit)" },
+		{ SA_VERB_UPDATE, "dev kesp0 id 4", "nothing to update (give src and dst, sel, limit or encap)" },
 		{ SA_VERB_UPDATE, "dev kesp0 id 4 src 192.0.2.1", "\"src\" needs \"dst\" (addresses change together)" },
 		{ SA_VERB_UPDATE, "dev kesp0 id 4 dst 192.0.2.1", "\"dst\" needs \"src\" (addresses change together)" },
 		{ SA_VERB_UPDATE, "dev kesp0 dir out spi 5 src 192.0.2.1 dst 192.0.2.2",
@@ -243,6 +243,12 @@ static void bad_forms(void)
 		{ SA_VERB_SPI_ALLOC, "dev kesp0 min 0x200 max 0x100", "min 0x200 is above max 0x100" },
 		{ SA_VERB_SPI_ALLOC, "dev kesp0 min 0", "bad min \"0\"" },
 		{ SA_VERB_SPI_ALLOC, "dev kesp0 dir in", "unexpected \"dir\"" },
+		{ SA_VERB_ADD, "dev kesp0 encap espinudp 4500", "\"encap espinudp\" needs a source and a destination port" },
+		{ SA_VERB_ADD, "dev kesp0 encap espintcp 4500 4500", "bad encap \"espintcp\" (only espinudp)" },
+		{ SA_VERB_ADD, "dev kesp0 encap espinudp 0 4500", "bad encap source port \"0\"" },
+		{ SA_VERB_ADD, "dev kesp0 encap espinudp 4500 65536", "bad encap destination port \"65536\"" },
+		{ SA_VERB_DEL, "dev kesp0 id 1 encap espinudp 1 2", "unexpected \"encap\"" },
+		{ SA_VERB_UPDATE, "dev kesp0 id 1", "nothing to update (give src and dst, sel, limit or encap)" },
 	};
 	struct sa_args a;
 
@@ -536,6 +542,21 @@ static void request_others(void)
 	tap_ok(tb[KESP_SA_A_SELECTORS] && count == 0, "update: sel none is an empty SELECTORS nest");
 	tap_ok(tb[KESP_SA_A_LIFETIME] && nla_len(tb[KESP_SA_A_LIFETIME]) == 0,
 	       "update: limit none is an empty LIFETIME nest");
+	kesp_nl_free_request(msg);
+
+	msg = build(SA_VERB_ADD, ADD_IN AEAD " encap espinudp 4500 5001", 2);
+	top(msg, tb);
+	if (tap_ok(tb[KESP_SA_A_ENCAP] != NULL, "add with encap: an ENCAP nest") &&
+	    nla_parse_nested(n, KESP_ENCAP_A_MAX, tb[KESP_SA_A_ENCAP], NULL) == 0)
+		tap_ok(n[KESP_ENCAP_A_TYPE] && nla_get_u8(n[KESP_ENCAP_A_TYPE]) == KESP_ENCAP_ESPINUDP &&
+		       n[KESP_ENCAP_A_SPORT] && nla_get_u16(n[KESP_ENCAP_A_SPORT]) == 4500 &&
+		       n[KESP_ENCAP_A_DPORT] && nla_get_u16(n[KESP_ENCAP_A_DPORT]) == 5001,
+		       "add with encap: ESPINUDP, SPORT 4500, DPORT 5001");
+	kesp_nl_free_request(msg);
+	msg = build(SA_VERB_UPDATE, "dev kesp0 dir in spi 9 encap espinudp 5002 4500", 2);
+	top(msg, tb);
+	tap_ok(tb[KESP_SA_A_ENCAP] && !tb[KESP_SA_A_SELECTORS] && !tb[KESP_SA_A_LIFETIME],
+	       "update encap: ENCAP alone");
 	kesp_nl_free_request(msg);
 }
 
@@ -871,6 +892,61 @@ static char *render_event(bool json, uint8_t cmd, uint8_t reason, int *ret)
 	return buf;
 }
 
+/* A MAPPING event of an inbound ESP-in-UDP SA: 198.51.100.7:5001 -> :5002. */
+static char *render_mapping(bool json, bool with_new, int *ret)
+{
+	struct nl_msg *m = reply(R_ENC_AUTH);
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(m));
+	struct sa_printer p;
+	struct nlattr *encap;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	gh->cmd = KESP_CMD_SA_MAPPING;
+	encap = nla_nest_start(m, KESP_SA_A_ENCAP | NLA_F_NESTED);
+	nla_put_u8(m, KESP_ENCAP_A_TYPE, KESP_ENCAP_ESPINUDP);
+	nla_put_u16(m, KESP_ENCAP_A_SPORT, 5001);
+	nla_put_u16(m, KESP_ENCAP_A_DPORT, 4500);
+	nla_nest_end(m, encap);
+	if (with_new) {
+		put_addr(m, KESP_SA_A_MAPPING_SRC, "198.51.100.7");
+		nla_put_u16(m, KESP_SA_A_MAPPING_SPORT, 5002);
+	}
+	sa_printer_init(&p, f, json);
+	p.ifname = fake_ifname;
+	*ret = sa_print_event(m, &p);
+	nlmsg_free(m);
+	fclose(f);
+	return buf;
+}
+
+#define JSON_MAPPING "{\"event\":\"mapping\",\"new_src\":\"198.51.100.7\",\"new_sport\":5002,"
+static void mapping_events(void)
+{
+	char *out;
+	int ret;
+
+	out = render_mapping(false, true, &ret);
+	TAP_EQ_INT(ret, 0, "mapping: prints");
+	tap_ok(!strncmp(out, "mapping to 198.51.100.7 port 5002: sa 17 ",
+			strlen("mapping to 198.51.100.7 port 5002: sa 17 ")),
+	       "mapping: human form starts with the new address and port");
+	tap_ok(strstr(out, "\tencap espinudp 5001 4500\n") != NULL,
+	       "mapping: the SA's old ports follow, as ip xfrm writes them");
+	free(out);
+	out = render_mapping(true, true, &ret);
+	tap_ok(!strncmp(out, JSON_MAPPING, strlen(JSON_MAPPING)),
+	       "mapping: JSON names event, new_src and new_sport first");
+	tap_ok(strstr(out, "\"encap\":{\"type\":\"espinudp\",\"sport\":5001,\"dport\":4500}") != NULL,
+	       "mapping: JSON carries the SA's encap object");
+	tap_ok(!has_secret(out), "mapping: no key material");
+	free(out);
+	out = render_mapping(false, false, &ret);
+	tap_ok(ret == -1 && !*out, "mapping: without the new source it is malformed, nothing printed");
+	free(out);
+}
+
 static void events(void)
 {
 	static const char human[] =
@@ -902,6 +978,7 @@ static void events(void)
 	out = render_event(false, KESP_CMD_SA_EXPIRE, 0, &ret);
 	tap_ok(ret == -1 && !*out, "event: an expire without a reason is malformed, nothing printed");
 	free(out);
+	mapping_events();
 }
 
 /* An ACQUIRE event for a ping from 10.1.0.1 to 10.2.0.1 on trap 4. */
