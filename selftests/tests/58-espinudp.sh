@@ -1,0 +1,355 @@
+#!/bin/sh
+# ESP in UDP (RFC 3948). First against XFRM on one wire, IPv4 and IPv6:
+# namespace a runs kesp with its UDP socket held by "kespctl encap
+# listen", b runs XFRM ("encap espinudp") with the UDP_ENCAP socket an IKE
+# daemon would hold. Then through a NAT namespace, where the module must
+# report a changed mapping. On the way: IKE on the port reaches the
+# socket's owner intact, keepalives and stray ESP do not, and raw ESP for
+# an ESP-in-UDP SA is refused.
+. "$KESP_SRC/selftests/tests/lib.sh"
+
+T=$KESP_SRC/selftests/tests
+PIDS=""
+stop_all() {
+	# shellcheck disable=SC2086
+	[ -n "$PIDS" ] && kill $PIDS 2>/dev/null
+	wait 2>/dev/null
+	cleanup_netns
+}
+trap stop_all EXIT
+
+# wait_line FILE PATTERN: until FILE has a line matching PATTERN (10 s).
+wait_line() {
+	for _ in $(seq 50); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# dev_counter NS NAME: a device counter of kesp0 in NS, from --json.
+dev_counter() {
+	ip netns exec "$1" $KESPCTL --json dev show kesp0 |
+		python3 -c "import json,sys; print(json.load(sys.stdin)['counters']['$2'])"
+}
+
+# ---- attach and detach, and what they refuse (netlink) ----
+netns_add nl
+ip -n nl link add kesp0 type kesp
+ip netns exec nl python3 "$T/encap_netlink.py" kesp0
+
+# ---- interop with XFRM on one wire ----
+two_sites
+ip netns exec b python3 "$T/udp_encap_sock.py" 4500 >/tmp/holder.out 2>&1 &
+PIDS="$PIDS $!"
+ip netns exec a $KESPCTL --json encap listen dev kesp0 port 4500 >/tmp/listen4.out 2>&1 &
+PIDS="$PIDS $!"
+ip netns exec a $KESPCTL encap listen dev kesp0 addr :: port 4500 >/tmp/listen6.out 2>&1 &
+PIDS="$PIDS $!"
+if wait_line /tmp/holder.out ready && wait_line /tmp/listen4.out listening &&
+	wait_line /tmp/listen6.out listening; then
+	pass "kespctl encap listen attaches UDP sockets for IPv4 and IPv6 to kesp0"
+else
+	fail "kespctl encap listen attaches UDP sockets for IPv4 and IPv6 to kesp0" \
+		"$(cat /tmp/holder.out /tmp/listen4.out /tmp/listen6.out)"
+fi
+same "kespctl dev show names both ports" \
+	"$(ip netns exec a $KESPCTL dev show kesp0 | grep -o 'encap udp[0-9]* [0-9]*' | tr '\n' ' ')" \
+	"encap udp 4500 encap udp6 4500 "
+refuse "a second listener for the same family is refused with the kernel's reason" 1 \
+	"already has a socket of this address family" \
+	ip netns exec a $KESPCTL encap listen dev kesp0 port 4600
+refuse "kespctl encap rejects a bad port with exit status 2" 2 'bad port "70000"' \
+	$KESPCTL encap listen dev kesp0 port 70000
+
+# encap_case NAME FAMILY(4|6) ALG-ARGS...: tunnel mode, inner family as
+# the outer one, both directions in UDP 4500 <-> 4500.
+case_n=0
+encap_case() {
+	name=$1 fam=$2
+	shift 2
+	case_n=$((case_n + 1))
+	out_spi=$((0x7000 + case_n)) in_spi=$((0x7100 + case_n))
+	if [ "$fam" = 4 ]; then
+		ea=192.168.100.1 eb=192.168.100.2 na=10.1.0.0/24 nb=10.2.0.0/24
+		ha=10.1.0.1 hb=10.2.0.1 ping=ping any=0.0.0.0 filter="ip proto 50"
+	else
+		ea=fd00:100::1 eb=fd00:100::2 na=fd00:1::/64 nb=fd00:2::/64
+		ha=fd00:1::1 hb=fd00:2::1 ping="ping -6" any=:: filter="ip6 proto 50"
+	fi
+	what="ESP in UDP, $name over IPv$fam"
+	ip netns exec a $KESPCTL sa flush
+	ip -n b xfrm state flush
+	ip -n b xfrm policy flush
+	if ! out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir out src $ea dst $eb proto esp \
+			spi $out_spi mode tunnel reqid 3 "$@" encap espinudp 4500 4500 \
+			sel src $na dst $nb 2>&1) ||
+		! out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir in src $eb dst $ea proto esp \
+			spi $in_spi mode tunnel reqid 3 replay-window $INTEROP_REPLAY_WINDOW "$@" \
+			encap espinudp 4500 4500 sel src $nb dst $na 2>&1) ||
+		! out=$(ip -n b xfrm state add src $ea dst $eb proto esp spi $out_spi reqid 3 \
+			mode tunnel "$@" encap espinudp 4500 4500 $any 2>&1) ||
+		! out=$(ip -n b xfrm state add src $eb dst $ea proto esp spi $in_spi reqid 3 \
+			mode tunnel "$@" encap espinudp 4500 4500 $any 2>&1) ||
+		! out=$(ip -n b xfrm policy add src $nb dst $na dir out \
+			tmpl src $eb dst $ea proto esp reqid 3 mode tunnel 2>&1) ||
+		! out=$(ip -n b xfrm policy add src $na dst $nb dir in \
+			tmpl src $ea dst $eb proto esp reqid 3 mode tunnel 2>&1); then
+		fail "$what: configure" "$out"
+		return
+	fi
+	# Nothing may cross the wire as raw ESP.
+	rm -f /tmp/raw.err /tmp/udp.err
+	timeout 20 ip netns exec b tcpdump -i veth-b -n -c 1 "$filter" >/tmp/raw.txt 2>/tmp/raw.err &
+	tcpdump_pid=$!
+	timeout 20 ip netns exec b tcpdump -i veth-b -n -c 8 "udp port 4500" >/tmp/udp.txt 2>/tmp/udp.err &
+	udp_pid=$!
+	wait_line /tmp/raw.err 'listening on' && wait_line /tmp/udp.err 'listening on'
+	if ip netns exec a $ping -c 4 -i 0.2 -W 2 -I $ha $hb >/tmp/ping.out 2>&1; then
+		pass "$what: ping from kesp through XFRM and back"
+	else
+		fail "$what: ping from kesp through XFRM and back" "$(cat /tmp/ping.out)" \
+			"$(ip netns exec a $KESPCTL sa list 2>&1)" "$(ip -n b -s xfrm state 2>&1)"
+	fi
+	wait $udp_pid
+	kill $tcpdump_pid 2>/dev/null
+	wait $tcpdump_pid
+	same "$what: 8 UDP datagrams on port 4500 on the wire, no raw ESP" \
+		"$(grep -c 'UDP-encap\|udp\|UDP' /tmp/udp.txt) $(grep -c . /tmp/raw.txt)" "8 0"
+	same "$what: kesp sent 4 and received 4, XFRM received 4 and sent 4" \
+		"$(counters)" "4 4 / 4 4"
+	iperf_agrees "$what" $hb $ha "-t 1"
+}
+
+K20=$(hexkey 20) K36=$(hexkey 36) K16=$(hexkey 16) K32=$(hexkey 32)
+encap_case "AES-GCM-128" 4 aead 'rfc4106(gcm(aes))' $K20 128
+encap_case "AES-GCM-128" 6 aead 'rfc4106(gcm(aes))' $K20 128
+encap_case "ChaCha20-Poly1305" 6 aead 'rfc7539esp(chacha20,poly1305)' $K36 128
+encap_case "AES-CBC-128/HMAC-SHA-256" 4 enc 'cbc(aes)' $K16 auth-trunc 'hmac(sha256)' $K32 128
+
+show=$(ip netns exec a $KESPCTL sa get dev kesp0 dir in spi $in_spi)
+same "kespctl shows an SA's encapsulation as ip xfrm writes it" \
+	"$(echo "$show" | grep -o 'encap espinudp [0-9]* [0-9]*')" "encap espinudp 4500 4500"
+
+# What else arrives on the port. IKE (the zero non-ESP marker) is the
+# socket owner's, byte for byte; a keepalive and ESP for no SA are not.
+ike=000000002a2b2c2d01020304
+esp_before=$(dev_counter a encap_esp) err_before=$(dev_counter a encap_errors)
+ip netns exec b python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('192.168.100.2', 500))
+for d in (bytes.fromhex('$ike'), b'\xff', bytes.fromhex('deadbeef00000001') + bytes(32)):
+    s.sendto(d, ('192.168.100.1', 4500))
+"
+wait_line /tmp/listen4.out "$ike"
+same "an IKE datagram on the attached port reaches its owner intact" \
+	"$(grep -o '"data":"[0-9a-f]*"' /tmp/listen4.out | tr '\n' ' ')" "\"data\":\"$ike\" "
+same "the keepalive was dropped and counted, never delivered" \
+	"$(dev_counter a encap_keepalives)" 1
+same "ESP for an SPI with no SA was taken off the socket and counted as an error" \
+	"$(($(dev_counter a encap_esp) - esp_before)) $(($(dev_counter a encap_errors) - err_before))" "1 1"
+ip netns exec b python3 -c "
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(('fd00:100::2', 500))
+s.sendto(bytes.fromhex('$ike'), ('fd00:100::1', 4500))
+"
+wait_line /tmp/listen6.out "$ike"
+same "IKE over IPv6 reaches the IPv6 socket's owner (human output)" \
+	"$(grep -c "datagram from fd00:100::2 port 500, 12 bytes: $ike" /tmp/listen6.out)" 1
+
+# Raw ESP (IP protocol 50) for an SA that takes ESP in UDP only.
+ip netns exec a $KESPCTL sa flush
+ip netns exec a $KESPCTL sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 \
+	proto esp spi 0x7777 mode tunnel reqid 3 aead 'rfc4106(gcm(aes))' $K20 128 \
+	encap espinudp 4500 4500 >/dev/null
+ip netns exec b python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 50)
+s.sendto(bytes.fromhex('0000777700000001') + bytes(40), ('192.168.100.1', 0))
+"
+sleep 0.5
+same "raw ESP for an ESP-in-UDP SA is dropped and counted as an encapsulation error" \
+	"$(ip netns exec a $KESPCTL --json sa get dev kesp0 dir in spi 0x7777 |
+		python3 -c 'import json,sys; c=json.load(sys.stdin)[0]["counters"]; print(c["encap_errors"], c["packets"])')" "1 0"
+refuse "an SA's ports change, its encapsulation type cannot be added" 1 \
+	"keeps its encapsulation type" \
+	sh -c "ip netns exec a $KESPCTL sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 \
+		proto esp spi 0x7778 mode tunnel aead 'rfc4106(gcm(aes))' $K20 128 >/dev/null &&
+		ip netns exec a $KESPCTL sa update dev kesp0 dir in spi 0x7778 encap espinudp 1 2"
+
+# Transport mode in UDP (RFC 3948 3.1.2), host to host over IPv4: a routes
+# b's address into kesp0 except for kesp0's own marked packets (as 52 does).
+# b's policies name ICMP and TCP only: a policy for all traffic between
+# the hosts would also claim the UDP datagrams ESP arrives in (an IKE
+# daemon exempts its socket with a per-socket bypass policy instead).
+mac_b=$(ip -n b -br link show veth-b | awk '{print $3}')
+mac_a=$(ip -n a -br link show veth-a | awk '{print $3}')
+ip -n a neigh replace 192.168.100.2 lladdr "$mac_b" dev veth-a nud permanent
+ip -n b neigh replace 192.168.100.1 lladdr "$mac_a" dev veth-b nud permanent
+ip netns exec a $KESPCTL dev set kesp0 fwmark 0x51 >/dev/null
+ip -n a rule add not fwmark 0x51 table 51
+ip -n a route add 192.168.100.2/32 dev kesp0 table 51 src 192.168.100.1
+ea=192.168.100.1 eb=192.168.100.2 out_spi=0x7401 in_spi=0x7402
+ip netns exec a $KESPCTL sa flush
+ip -n b xfrm state flush
+ip -n b xfrm policy flush
+if out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir out src $ea dst $eb proto esp spi $out_spi \
+		mode transport reqid 4 aead 'rfc4106(gcm(aes))' $K20 128 encap espinudp 4500 4500 \
+		sel src $ea dst $eb 2>&1) &&
+	out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir in src $eb dst $ea proto esp spi $in_spi \
+		mode transport reqid 4 replay-window $INTEROP_REPLAY_WINDOW \
+		aead 'rfc4106(gcm(aes))' $K20 128 encap espinudp 4500 4500 sel src $eb dst $ea 2>&1) &&
+	out=$(ip -n b xfrm state add src $ea dst $eb proto esp spi $out_spi reqid 4 mode transport \
+		aead 'rfc4106(gcm(aes))' $K20 128 encap espinudp 4500 4500 0.0.0.0 2>&1) &&
+	out=$(ip -n b xfrm state add src $eb dst $ea proto esp spi $in_spi reqid 4 mode transport \
+		aead 'rfc4106(gcm(aes))' $K20 128 encap espinudp 4500 4500 0.0.0.0 2>&1) &&
+	out=$(ip -n b xfrm policy add src $eb dst $ea proto icmp dir out \
+		tmpl src $eb dst $ea proto esp reqid 4 mode transport 2>&1) &&
+	out=$(ip -n b xfrm policy add src $eb dst $ea proto tcp dir out \
+		tmpl src $eb dst $ea proto esp reqid 4 mode transport 2>&1) &&
+	out=$(ip -n b xfrm policy add src $ea dst $eb proto icmp dir in \
+		tmpl src $ea dst $eb proto esp reqid 4 mode transport 2>&1) &&
+	out=$(ip -n b xfrm policy add src $ea dst $eb proto tcp dir in \
+		tmpl src $ea dst $eb proto esp reqid 4 mode transport 2>&1); then
+	if ip netns exec a ping -c 4 -i 0.2 -W 2 $eb >/tmp/ping.out 2>&1; then
+		pass "ESP in UDP, transport mode over IPv4: ping from kesp through XFRM and back"
+	else
+		fail "ESP in UDP, transport mode over IPv4: ping from kesp through XFRM and back" \
+			"$(cat /tmp/ping.out)" "$(ip netns exec a $KESPCTL sa list 2>&1)" \
+			"$(ip -n b -s xfrm state 2>&1)"
+	fi
+	same "ESP in UDP, transport mode: kesp sent 4 and received 4, XFRM received 4 and sent 4" \
+		"$(counters)" "4 4 / 4 4"
+	iperf_agrees "ESP in UDP, transport mode over IPv4" $eb $ea "-t 1"
+else
+	fail "ESP in UDP, transport mode over IPv4: configure" "$out"
+fi
+
+# Closing the socket detaches it: the port is gone from the device.
+# shellcheck disable=SC2086
+kill $PIDS 2>/dev/null
+wait 2>/dev/null
+PIDS=""
+same "when the listeners exit, the device has no socket left" \
+	"$(ip netns exec a $KESPCTL dev show kesp0 | grep -c 'encap udp')" 0
+cleanup_netns
+
+# ---- through a NAT ----
+# c (XFRM, 10.9.1.2, inner 10.3.0.1) -- n (SNAT to 10.9.2.1:5001) --
+# s (kesp, 10.9.2.2, inner 10.4.0.1). c starts the traffic: only its
+# packets open the NAT's mapping.
+netns_add c n s
+ip link add veth-c netns c type veth peer name veth-nc netns n
+ip link add veth-s netns s type veth peer name veth-ns netns n
+ip -n c addr add 10.9.1.2/24 dev veth-c
+ip -n n addr add 10.9.1.1/24 dev veth-nc
+ip -n n addr add 10.9.2.1/24 dev veth-ns
+ip -n s addr add 10.9.2.2/24 dev veth-s
+for l in c/veth-c n/veth-nc n/veth-ns s/veth-s; do ip -n "${l%/*}" link set "${l#*/}" up; done
+ip -n c route add default via 10.9.1.1
+ip netns exec n sysctl -qw net.ipv4.ip_forward=1
+nat_port() {
+	ip netns exec n nft -f - <<EOF
+flush ruleset
+table ip nat {
+	chain post {
+		type nat hook postrouting priority srcnat;
+		oifname "veth-ns" udp sport 4500 snat to 10.9.2.1:$1
+	}
+}
+EOF
+}
+nat_port 5001
+ip -n c link add inner type dummy
+ip -n c link set inner up
+ip -n c addr add 10.3.0.1/24 dev inner
+ip -n s link add kesp0 type kesp
+ip -n s link set kesp0 up
+ip -n s addr add 10.4.0.1/32 dev kesp0
+ip -n s route add 10.3.0.0/24 dev kesp0
+ip netns exec c python3 "$T/udp_encap_sock.py" 4500 >/tmp/holder.out 2>&1 &
+PIDS="$PIDS $!"
+ip netns exec s $KESPCTL encap listen dev kesp0 port 4500 >/tmp/listen4.out 2>&1 &
+PIDS="$PIDS $!"
+ip netns exec s $KESPCTL --json monitor >/tmp/events.json 2>&1 &
+PIDS="$PIDS $!"
+wait_line /tmp/holder.out ready && wait_line /tmp/listen4.out listening
+sleep 0.5
+K=$(hexkey 20)
+out_spi=0x7301 in_spi=0x7302
+ip netns exec s $KESPCTL sa add dev kesp0 dir out src 10.9.2.2 dst 10.9.2.1 proto esp \
+	spi $out_spi mode tunnel reqid 5 aead 'rfc4106(gcm(aes))' $K 128 \
+	encap espinudp 4500 5001 sel src 10.4.0.0/24 dst 10.3.0.0/24 >/dev/null
+ip netns exec s $KESPCTL sa add dev kesp0 dir in src 10.9.2.1 dst 10.9.2.2 proto esp \
+	spi $in_spi mode tunnel reqid 5 replay-window $INTEROP_REPLAY_WINDOW \
+	aead 'rfc4106(gcm(aes))' $K 128 encap espinudp 5001 4500 \
+	sel src 10.3.0.0/24 dst 10.4.0.0/24 >/dev/null
+ip -n c xfrm state add src 10.9.1.2 dst 10.9.2.2 proto esp spi $in_spi reqid 5 mode tunnel \
+	aead 'rfc4106(gcm(aes))' $K 128 encap espinudp 4500 4500 0.0.0.0
+ip -n c xfrm state add src 10.9.2.2 dst 10.9.1.2 proto esp spi $out_spi reqid 5 mode tunnel \
+	aead 'rfc4106(gcm(aes))' $K 128 encap espinudp 4500 4500 0.0.0.0
+ip -n c xfrm policy add src 10.3.0.0/24 dst 10.4.0.0/24 dir out \
+	tmpl src 10.9.1.2 dst 10.9.2.2 proto esp reqid 5 mode tunnel
+ip -n c xfrm policy add src 10.4.0.0/24 dst 10.3.0.0/24 dir in \
+	tmpl src 10.9.2.2 dst 10.9.1.2 proto esp reqid 5 mode tunnel
+ip -n c route add 10.4.0.0/24 via 10.9.1.1 src 10.3.0.1
+
+if ip netns exec c ping -c 4 -i 0.2 -W 2 -I 10.3.0.1 10.4.0.1 >/tmp/ping.out 2>&1; then
+	pass "through a NAT: XFRM behind it pings kesp and back, ESP in UDP"
+else
+	fail "through a NAT: XFRM behind it pings kesp and back, ESP in UDP" "$(cat /tmp/ping.out)" \
+		"$(ip netns exec s $KESPCTL sa list 2>&1)" "$(ip netns exec n conntrack -L 2>&1)"
+fi
+iperf_nat() {
+	timeout 60 ip netns exec s iperf3 -s -1 -B 10.4.0.1 >/dev/null 2>&1 &
+	for _ in $(seq 10); do
+		ip netns exec s ss -Hltn 'sport = :5201' | grep -q . && break
+		sleep 0.2
+	done
+	if ip netns exec c iperf3 -c 10.4.0.1 -B 10.3.0.1 -t 1 >/tmp/iperf.out 2>&1; then
+		pass "$1"
+	else
+		fail "$1" "$(tail -5 /tmp/iperf.out)"
+	fi
+	wait $!
+}
+iperf_nat "through a NAT: iperf3 TCP from behind it"
+same "no mapping event while the NAT keeps its mapping" \
+	"$(grep -c '"event":"mapping"' /tmp/events.json)" 0
+
+# The NAT forgets the mapping and makes a new one on another port.
+nat_port 5002
+ip netns exec n conntrack -F >/dev/null 2>&1
+ip netns exec c ping -c 10 -i 0.2 -W 1 -I 10.3.0.1 10.4.0.1 >/tmp/ping.out 2>&1
+sleep 0.5
+wait_line /tmp/events.json '"event":"mapping"'
+ev=$(grep '"event":"mapping"' /tmp/events.json | head -n 1)
+same "after the NAT's mapping changed, a MAPPING event names the old and new port" \
+	"$(json_get "$ev" '"%s %s:%d -> %s:%d" % (d["dir"], d["src"], d["encap"]["sport"], d["new_src"], d["new_sport"])')" \
+	"in 10.9.2.1:5001 -> 10.9.2.1:5002"
+n_ev=$(grep -c '"event":"mapping"' /tmp/events.json)
+if [ "$n_ev" -ge 1 ] && [ "$n_ev" -le 3 ]; then
+	pass "10 packets in 2 s from the new mapping raise at most one event a second ($n_ev)"
+else
+	fail "10 packets in 2 s from the new mapping raise at most one event a second" "$n_ev events"
+fi
+same "the device counts the mapping events" "$(dev_counter s mappings)" "$n_ev"
+# The key manager follows the NAT: both SAs move to the new port.
+check "kespctl sa update moves the SAs to the new port" sh -c \
+	"ip netns exec s $KESPCTL sa update dev kesp0 dir out spi $out_spi dst 10.9.2.1 encap espinudp 4500 5002 >/dev/null &&
+	 ip netns exec s $KESPCTL sa update dev kesp0 dir in spi $in_spi encap espinudp 5002 4500 >/dev/null"
+n_ev=$(grep -c '"event":"mapping"' /tmp/events.json)
+if ip netns exec c ping -c 4 -i 0.2 -W 2 -I 10.3.0.1 10.4.0.1 >/tmp/ping.out 2>&1; then
+	pass "after the update, traffic flows both ways through the new mapping"
+else
+	fail "after the update, traffic flows both ways through the new mapping" "$(cat /tmp/ping.out)"
+fi
+sleep 1.2
+same "and no more mapping events come" "$(grep -c '"event":"mapping"' /tmp/events.json)" "$n_ev"
+
+# Everything torn down with sockets still attached: the harness checks
+# the unload and the kernel log after this test.
+ip -n s link del kesp0
+finish
