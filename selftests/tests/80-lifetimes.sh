@@ -110,6 +110,12 @@ same "update: it is gone" "$(sa_dirs)" "out"
 
 kill $MONITOR $MONITOR_HUMAN
 wait $MONITOR $MONITOR_HUMAN 2>/dev/null
+same "the device counts every soft and hard expiry the monitor saw" \
+	"$(ip netns exec a $KESPCTL --json dev show kesp0 | python3 -c 'import json,sys; c=json.load(sys.stdin)["counters"]; print(c["expires_soft"], c["expires_hard"])')" \
+	"$(python3 -c '
+import json
+e = [json.loads(l) for l in open("/tmp/events.json") if l.strip()]
+print(sum(x["kind"] == "soft" for x in e), sum(x["kind"] == "hard" for x in e))')"
 same "the monitor reported no error" "$(cat /tmp/monitor.err)" ""
 check "the human monitor names the event, its kind and reason, and the SA" \
 	grep -q '^expire hard (packets): sa [0-9]* dev kesp0 dir in spi 0x00000200' /tmp/events.txt

@@ -42,6 +42,8 @@ print(e["dev"], e["trap"], e["reqid"], p["src"], p["dst"], p["proto"], p["sport"
 same "the trap counted every packet and every event" \
 	"$(ip netns exec a $KESPCTL --json trap list dev kesp0 | python3 -c 'import json,sys; t=json.load(sys.stdin)[0]; print(t["hits"], t["acquires"])')" \
 	"31 $n"
+same "the device counts the acquires too" \
+	"$(ip netns exec a $KESPCTL --json dev show kesp0 | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["acquires"])')" "$n"
 check "the human monitor shows the acquire" grep -q "^acquire trap $trap_id dev kesp0 reqid 5" /tmp/acq.txt
 
 # The SA that the key manager would now install wins over the trap.
