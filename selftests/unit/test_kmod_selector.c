@@ -723,7 +723,12 @@ static void test_timing(void)
 	       small, big, big / small);
 	tap_ok(hs >= 2048 && hb >= 2048, "timed lookups hit their SAs (%d, %d)",
 	       hs, hb);
-	tap_ok(big < 10 * small, "10000 SAs cost less than 10x of 10 SAs per lookup");
+	/*
+	 * A scan of every selector would cost about 1000x here. The bound
+	 * leaves room for cache misses on a loaded machine (seen: 3.5x idle,
+	 * up to 24x with two TCG guests running) without letting a scan by.
+	 */
+	tap_ok(big < 50 * small, "10000 SAs cost less than 50x of 10 SAs per lookup");
 }
 
 /*
