@@ -109,7 +109,7 @@ upd = nl.call("KESP_CMD_SA_UPDATE", u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KES
 report(upd[K["KESP_SA_A_DST"]][0] == socket.inet_pton(socket.AF_INET6, "2001:db8::2")
        and get_u64(__import__("kespnl").parse_attrs(upd[K["KESP_SA_A_LIFETIME"]][0]), "KESP_LFT_A_HARD_SECONDS") == 3600,
        "SA_UPDATE moves an SA to new (IPv6) addresses and sets a lifetime")
-refused("SA_UPDATE refuses to change keys", errno.EINVAL, "only addresses, selectors and lifetimes of an SA can change",
+refused("SA_UPDATE refuses to change keys", errno.EINVAL, "only addresses, selectors, lifetimes and encapsulation ports of an SA can change",
         "KESP_CMD_SA_UPDATE", u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KESP_SA_A_ID"], out_id),
         *aead("rfc4106(gcm(aes))", 20, 128))
 nl.call("KESP_CMD_SA_DEL", u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KESP_SA_A_ID"], out_id))
