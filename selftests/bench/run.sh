@@ -38,7 +38,7 @@ for kver in "$@"; do
 		KESP_VM_TIMEOUT=${KESP_VM_TIMEOUT:-$((PER_KERNEL > 0 ? PER_KERNEL + 600 : 1200))} \
 		sh "$ROOT/selftests/vm/run-vm.sh" --bench "$kver" | sed 's/^/# /'
 	rm -rf "$DIR/$kver"
-	cp -r "$ROOT/build/vm/$kver/out/bench" "$DIR/$kver" 2>/dev/null
+	cp -r "$ROOT/build/vm/$kver/out-bench/bench" "$DIR/$kver" 2>/dev/null
 	# A guest that was stopped still left its raw runs: report those.
 	if [ ! -s "$DIR/$kver/result.json" ] && [ -s "$DIR/$kver/manifest" ]; then
 		echo "# the guest on $kver did not finish: the figures below are what it measured"

@@ -5,7 +5,11 @@
 # so a reader can see why. Writes "PASSED FAILED" to build/vm/KVER/result.
 # --bench runs selftests/bench/ instead (profile KESP_BENCH_PROFILE: full
 # or smoke), on a guest booted without the debugging that distorts timing,
-# and leaves its results in build/vm/KVER/out/bench/.
+# and leaves its results in build/vm/KVER/out-bench/bench/.
+# Each mode keeps its own console log and output directory in
+# build/vm/KVER/ (console.log and out/ for the tests, console-bench.log and
+# out-bench/, console-demo.log and out-demo/), so that one run never wipes
+# the evidence another one left.
 #   run-vm.sh [--demo | --bench] KVER
 set -u
 MODE=check
@@ -16,12 +20,16 @@ esac
 KVER=${1:?usage: run-vm.sh [--demo | --bench] KVER}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 VMDIR=$ROOT/build/vm/$KVER
-OUT=$VMDIR/out
+if [ "$MODE" = check ]; then
+	OUT=$VMDIR/out CONSOLE=$VMDIR/console.log
+else
+	OUT=$VMDIR/out-$MODE CONSOLE=$VMDIR/console-$MODE.log
+fi
 # A kernel's whole suite; past it that kernel's results are lost.
 TIMEOUT=${KESP_VM_TIMEOUT:-2700}
 
-result() {	# PASSED FAILED
-	echo "$1 $2" >"$VMDIR/result"
+result() {	# PASSED FAILED (the tests' mode only)
+	[ "$MODE" != check ] || echo "$1 $2" >"$VMDIR/result"
 }
 
 mkdir -p "$VMDIR"
@@ -67,13 +75,13 @@ timeout "$TIMEOUT" qemu-system-x86_64 \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$ROOT,mount_tag=kesp,security_model=none,readonly=on,multidevs=remap" \
 	-virtfs "local,path=$OUT,mount_tag=kespout,security_model=none,multidevs=remap" \
-	</dev/null >"$VMDIR/console.log" 2>&1
+	</dev/null >"$CONSOLE" 2>&1
 qemu_rc=$?
 elapsed=$(($(date +%s) - start))
 
 show_guest_logs() {
-	echo "# ---- guest console ($VMDIR/console.log), last 80 lines ----"
-	tail -n 80 "$VMDIR/console.log" | sed 's/^/# /'
+	echo "# ---- guest console ($CONSOLE), last 80 lines ----"
+	tail -n 80 "$CONSOLE" | sed 's/^/# /'
 	if [ -s "$OUT/dmesg.txt" ]; then
 		echo "# ---- guest kernel log, last 80 lines ----"
 		tail -n 80 "$OUT/dmesg.txt" | sed 's/^/# /'
