@@ -55,6 +55,9 @@ for test in "$SRC"/selftests/tests/[0-9]*.sh; do
 		done
 		[ "$wanted" -eq 1 ] || continue
 	fi
+	# Which test runs and what it printed so far, on the host's side (9p),
+	# for the host to report if the guest dies.
+	echo "$name" >"$OUT/running"
 	ip netns list >"$tmp/netns-before"
 	if ! insmod "$KO" >"$tmp/insmod" 2>&1; then
 		tap "not ok" "$name: insmod kesp.ko"
@@ -62,7 +65,7 @@ for test in "$SRC"/selftests/tests/[0-9]*.sh; do
 		continue
 	fi
 	start=$(date +%s)
-	(cd "$tmp" && timeout 900 sh "$test") >"$tmp/out" 2>&1
+	(cd "$tmp" && timeout 900 sh "$test") >"$OUT/running.out" 2>&1
 	rc=$?
 	failed=0
 	while IFS= read -r line; do
@@ -71,7 +74,8 @@ for test in "$SRC"/selftests/tests/[0-9]*.sh; do
 		"not ok - "*) tap "not ok" "$name: ${line#not ok - }"; failed=1 ;;
 		*) echo "# $line" ;;
 		esac
-	done <"$tmp/out"
+	done <"$OUT/running.out"
+	rm -f "$OUT/running.out"
 	if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
 		tap "not ok" "$name: script exited with status $rc"
 	fi
@@ -104,5 +108,5 @@ for test in "$SRC"/selftests/tests/[0-9]*.sh; do
 		tap ok "$name: kernel log has no splat"
 	fi
 done
-rm -rf "$tmp"
+rm -rf "$tmp" "$OUT/running"
 echo "1..$n"

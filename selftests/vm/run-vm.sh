@@ -80,6 +80,14 @@ qemu_rc=$?
 elapsed=$(($(date +%s) - start))
 
 show_guest_logs() {
+	# An oops's first lines (what and where) scroll past the last 80.
+	# ("[#1]" is the die counter: 6.1 prints "int3: 0000 [#1]", no "Oops".)
+	splat=$(awk '!/harness self-check/ && /Oops|BUG:|\[#[0-9]+\]|Kernel panic|general protection|WARNING:/ { n = 9 }
+		n > 0 { print; n-- } /Kernel panic/ { exit }' "$CONSOLE" | head -n 9)
+	if [ -n "$splat" ]; then
+		echo "# ---- first kernel splat on the guest console ----"
+		printf '%s\n' "$splat" | sed 's/^/# /'
+	fi
 	echo "# ---- guest console ($CONSOLE), last 80 lines ----"
 	tail -n 80 "$CONSOLE" | sed 's/^/# /'
 	if [ -s "$OUT/dmesg.txt" ]; then
@@ -114,8 +122,24 @@ cat "$OUT/tap.txt" 2>/dev/null
 passed=$(grep -c '^ok ' "$OUT/tap.txt" 2>/dev/null)
 failed=$(grep -c '^not ok ' "$OUT/tap.txt" 2>/dev/null)
 passed=${passed:-0} failed=${failed:-0}
+# A guest that died (panic, timeout) still counts what it ran: every TAP
+# line so far, the checks of the test it died in, and one failure for the
+# death, naming that test.
 if [ ! -f "$OUT/finished" ] || ! grep -q '^1\.\.[0-9]' "$OUT/tap.txt" 2>/dev/null; then
-	echo "not ok - [$KVER] the guest ran the suite to the end (qemu status $qemu_rc after $elapsed s)"
+	during=""
+	if [ -s "$OUT/running" ]; then
+		name=$(cat "$OUT/running")
+		during=", died during $name"
+		[ -s "$OUT/running.out" ] && echo "# what $name printed before the guest died:"
+		while IFS= read -r line; do
+			case "$line" in
+			"ok - "*) echo "ok - [$KVER] $name: ${line#ok - }"; passed=$((passed + 1)) ;;
+			"not ok - "*) echo "not ok - [$KVER] $name: ${line#not ok - }"; failed=$((failed + 1)) ;;
+			*) echo "# $line" ;;
+			esac
+		done <"$OUT/running.out" 2>/dev/null
+	fi
+	echo "not ok - [$KVER] the guest ran the suite to the end (qemu status $qemu_rc after $elapsed s$during)"
 	failed=$((failed + 1))
 fi
 echo "# [$KVER] guest boot and suite: $elapsed s"
