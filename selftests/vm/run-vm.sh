@@ -67,9 +67,24 @@ if [ "$MODE" = bench ]; then
 else
 	CMDLINE="$CMDLINE slub_debug=FZPU kfence.sample_interval=10"
 fi
+# Two vCPUs, emulated by one host thread (thread=single: round-robin TCG)
+# rather than one thread each (MTTCG). The kernel patches its own code
+# whenever a static key flips (text_poke_bp: int3 first, then the rest, then
+# the first byte) and QEMU 7.2's MTTCG can leave another vCPU running a
+# stale translation of the half-patched code, the int3 included, after the
+# patch is complete: 6.12 died of "Oops: int3" in netif_rx_internal (ping
+# turns netstamp_needed_key on) and earlier in sched_clock_cpu at boot. With
+# one thread no vCPU runs while another writes, so no static key, kprobe or
+# alternative can race; the SMP code paths still run. Each guest then uses
+# one host core, so run-matrix.sh runs the kernels side by side. The full
+# `make bench` keeps MTTCG, for speed, unless KESP_VM_TCG_THREAD says
+# otherwise (single or multi).
+THREAD=single
+[ "$MODE" = bench ] && [ "${KESP_BENCH_PROFILE:-full}" = full ] && THREAD=multi
+THREAD=${KESP_VM_TCG_THREAD:-$THREAD}
 start=$(date +%s)
 timeout "$TIMEOUT" qemu-system-x86_64 \
-	-machine q35,accel=tcg -cpu max,-pcid,-invpcid -smp 2 -m "$MEM" \
+	-machine q35 -accel "tcg,thread=$THREAD" -cpu max,-pcid,-invpcid -smp 2 -m "$MEM" \
 	-display none -monitor none -serial stdio -no-reboot \
 	-kernel "/boot/vmlinuz-$KVER" -initrd "$initrd" -append "$CMDLINE" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
