@@ -27,18 +27,38 @@ for n in $SCALE; do
 		python3 "$ROOT/selftests/bench/sa_flood.py" gen $((n / 2)) "$n" 192.168.60.1 192.168.60.2 \
 			"$ROOT/build/bench/sas/$n" || exit 1
 done
-results=""
-passed=0 failed=0
-for kver in "$@"; do
-	echo "# ==== bench ($PROFILE) on $kver ===="
-	rm -f "$DIR/$kver.json"
+guest() {	# KVER: one bench guest, its output as TAP comments
 	# The guest stops itself at its deadline, but a block it started (the
 	# scale section's) still ends: QEMU gets ten minutes more.
 	KESP_BENCH_PROFILE=$PROFILE KESP_BENCH_SCALE=$SCALE KESP_BENCH_DEADLINE=$PER_KERNEL \
 		KESP_VM_TIMEOUT=${KESP_VM_TIMEOUT:-$((PER_KERNEL > 0 ? PER_KERNEL + 600 : 1200))} \
-		sh "$ROOT/selftests/vm/run-vm.sh" --bench "$kver" | sed 's/^/# /'
+		sh "$ROOT/selftests/vm/run-vm.sh" --bench "$1" | sed 's/^/# /'
+}
+# The smoke guests are single-threaded TCG (run-vm.sh), so they run side
+# by side, KESP_VM_JOBS at a time, each one's output printed whole below.
+# The full run keeps one kernel after the other, each guest on every core.
+if [ "$PROFILE" = smoke ]; then
+	. "$ROOT/selftests/vm/jobs.sh"
+	for kver in "$@"; do
+		rm -f "$DIR/$kver.json"
+		job_slot
+		guest "$kver" >"$DIR/$kver.guest.txt" 2>&1 &
+		job_started
+	done
+	wait
+fi
+results=""
+passed=0 failed=0
+for kver in "$@"; do
+	echo "# ==== bench ($PROFILE) on $kver ===="
+	if [ "$PROFILE" = smoke ]; then
+		cat "$DIR/$kver.guest.txt"
+	else
+		rm -f "$DIR/$kver.json"
+		guest "$kver"
+	fi
 	rm -rf "$DIR/$kver"
-	cp -r "$ROOT/build/vm/$kver/out/bench" "$DIR/$kver" 2>/dev/null
+	cp -r "$ROOT/build/vm/$kver/out-bench/bench" "$DIR/$kver" 2>/dev/null
 	# A guest that was stopped still left its raw runs: report those.
 	if [ ! -s "$DIR/$kver/result.json" ] && [ -s "$DIR/$kver/manifest" ]; then
 		echo "# the guest on $kver did not finish: the figures below are what it measured"
