@@ -73,9 +73,10 @@ fi
 # the first byte) and QEMU 7.2's MTTCG can leave another vCPU running a
 # stale translation of the half-patched code, the int3 included, after the
 # patch is complete: 6.12 died of "Oops: int3" in netif_rx_internal (ping
-# turns netstamp_needed_key on) and earlier in sched_clock_cpu at boot. With
-# one thread no vCPU runs while another writes, so no static key, kprobe or
-# alternative can race; the SMP code paths still run. Each guest then uses
+# turns netstamp_needed_key on); the int3 in sched_clock_cpu at boot that
+# -pcid,-invpcid hid was likely the same race (guest-codepatch.sh provokes
+# it). With one thread no vCPU runs while another writes, so no static key,
+# kprobe or alternative can race; the SMP code paths still run. Each guest uses
 # one host core, so run-matrix.sh runs the kernels side by side. The full
 # `make bench` keeps MTTCG, for speed, unless KESP_VM_TCG_THREAD says
 # otherwise (single or multi).
