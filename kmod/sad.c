@@ -290,12 +290,20 @@ static int seltab_add(struct kesp_sa *sa, const struct kesp_sel_set *sels)
 	u32 i;
 	int ret = 0;
 
-	if (!sels) {
+	/*
+	 * No selectors: any packet, except that a transport-mode SA can only
+	 * carry its own family (an IPv6 router solicitation must not count
+	 * as a selector error of an IPv4 host-to-host SA).
+	 */
+	if (!sels && sa->mode != KESP_MODE_TRANSPORT) {
 		sel_any(&any, AF_INET);
 		ret = kesp_seltab_insert(tab, &any, sa->priority, sa);
 		sel_any(&any, AF_INET6);
 		if (!ret)
 			ret = kesp_seltab_insert(tab, &any, sa->priority, sa);
+	} else if (!sels) {
+		sel_any(&any, sa->family);
+		ret = kesp_seltab_insert(tab, &any, sa->priority, sa);
 	}
 	for (i = 0; !ret && sels && i < sels->n; i++)
 		ret = kesp_seltab_insert(tab, &sels->sel[i], sa->priority, sa);

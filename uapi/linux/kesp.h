@@ -107,7 +107,8 @@
  *     KESP_SA_A_SELECTORS: nest of KESP_SELECTORS_A_SELECTOR nests, each
  *         enum kesp_sel_attr; at most KESP_SELECTORS_MAX. Outbound: which
  *         packets routed into the device use this SA. Inbound: what a
- *         decrypted inner packet must match. No selector means any packet.
+ *         decrypted inner packet must match. No selector means any packet
+ *         (in transport mode: any packet of the SA's family).
  *     KESP_SA_A_LIFETIME: nest, enum kesp_lft_attr, 0 or absent = no limit
  *     KESP_SA_A_ENCAP: nest, enum kesp_encap_attr: TYPE
  *         (KESP_ENCAP_ESPINUDP), SPORT and DPORT (both required, not 0):
