@@ -111,22 +111,17 @@ static void transport_packet(struct sk_buff *skb, struct esp_ctx *ctx,
 }
 
 /*
- * RFC 7296 2.23: an authenticated packet from another address or port
- * than the SA expects means a NAT changed its mapping. Tell the key
- * manager; the SA itself is its to move.
+ * Under sa->lock: whether an ESP-in-UDP packet came from another address
+ * or port than the SA expects, which after authentication means a NAT
+ * changed its mapping (RFC 7296 2.23).
  */
-static void check_mapping(struct kesp_sa *sa, struct esp_ctx *ctx)
+static bool source_moved(const struct kesp_sa *sa, const struct esp_ctx *ctx)
 {
 	u8 family = ctx->outer_family;
-	bool same;
 
-	spin_lock(&sa->lock);
-	same = family == sa->family && ctx->sport == htons(sa->encap_sport) &&
-	       (family == AF_INET ? ctx->saddr.ip4 == sa->src.ip4 :
-		ipv6_addr_equal(&ctx->saddr.ip6, &sa->src.ip6));
-	spin_unlock(&sa->lock);
-	if (!same)
-		kesp_sa_new_mapping(sa, family, &ctx->saddr, ctx->sport);
+	return family != sa->family || ctx->sport != htons(sa->encap_sport) ||
+	       (family == AF_INET ? ctx->saddr.ip4 != sa->src.ip4 :
+		!ipv6_addr_equal(&ctx->saddr.ip6, &sa->src.ip6));
 }
 
 static void esp_input_finish(struct sk_buff *skb, int err)
@@ -136,6 +131,7 @@ static void esp_input_finish(struct sk_buff *skb, int err)
 	struct net_device *dev = sa->kd->dev;
 	unsigned int hdr_len = ESP_HDR_LEN + sa->iv_len;
 	u8 trailer[2], padlen, nexthdr;
+	bool moved;
 
 	if (kesp_sa_esn(sa)) {
 		/* Give back what seq_hi borrowed; data at the wire header. */
@@ -165,6 +161,8 @@ static void esp_input_finish(struct sk_buff *skb, int err)
 	/* Past a hard limit: the SA is on its way out. */
 	if (!err && !kesp_sa_lifetime_use(sa, ctx->inner_len))
 		err = -EKEYEXPIRED;
+	/* In the same lock as the window: one lock per packet, not two. */
+	moved = !err && ctx->encap && source_moved(sa, ctx);
 	spin_unlock(&sa->lock);
 	if (err == -EKEYEXPIRED) {
 		DEV_STATS_INC(dev, rx_dropped);
@@ -175,8 +173,10 @@ static void esp_input_finish(struct sk_buff *skb, int err)
 		goto drop;
 	}
 
-	if (ctx->encap)
-		check_mapping(sa, ctx);
+	/* Tell the key manager; the SA itself is its to move. */
+	if (moved)
+		kesp_sa_new_mapping(sa, ctx->outer_family, &ctx->saddr,
+				    ctx->sport);
 
 	/* A dummy packet (RFC 4303 2.6, traffic flow confidentiality). */
 	if (nexthdr == IPPROTO_NONE) {

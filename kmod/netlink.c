@@ -390,22 +390,17 @@ static int put_counters(struct sk_buff *skb, const struct kesp_sa *sa)
 	return 0;
 }
 
+/* Ports change only under sad_lock, which the caller holds (as put_sa). */
 static int put_encap(struct sk_buff *skb, const struct kesp_sa *sa)
 {
-	struct kesp_sa *mut = (struct kesp_sa *)sa;
 	struct nlattr *nest;
-	u16 sport, dport;
 
 	if (!sa->encap_type)
 		return 0;
-	spin_lock_bh(&mut->lock);
-	sport = sa->encap_sport;
-	dport = sa->encap_dport;
-	spin_unlock_bh(&mut->lock);
 	nest = nla_nest_start(skb, KESP_SA_A_ENCAP);
 	if (!nest || nla_put_u8(skb, KESP_ENCAP_A_TYPE, sa->encap_type) ||
-	    nla_put_u16(skb, KESP_ENCAP_A_SPORT, sport) ||
-	    nla_put_u16(skb, KESP_ENCAP_A_DPORT, dport))
+	    nla_put_u16(skb, KESP_ENCAP_A_SPORT, sa->encap_sport) ||
+	    nla_put_u16(skb, KESP_ENCAP_A_DPORT, sa->encap_dport))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -1258,19 +1253,18 @@ static int kesp_nl_sa_update_doit(struct sk_buff *skb, struct genl_info *info)
 		spin_unlock_bh(&sa->lock);
 		kesp_sa_lifetime_changed(sa);
 	}
+	/* Addresses and ports together: no packet sees one without the other. */
+	spin_lock_bh(&sa->lock);
 	if (move) {
-		spin_lock_bh(&sa->lock);
 		sa->family = family;
 		sa->src = src;
 		sa->dst = dst;
-		spin_unlock_bh(&sa->lock);
 	}
 	if (attrs[KESP_SA_A_ENCAP]) {
-		spin_lock_bh(&sa->lock);
 		sa->encap_sport = sport;
 		sa->encap_dport = dport;
-		spin_unlock_bh(&sa->lock);
 	}
+	spin_unlock_bh(&sa->lock);
 	ret = reply_sa(info, sa, &msg);
 out_unlock:
 	mutex_unlock(&kesp_underlay(kd)->sad_lock);
