@@ -49,6 +49,20 @@ for line in open("/tmp/events.json").readlines()[int(sys.argv[2]):]:
 ' "$1" "$seen"
 }
 
+uptime_s() { cut -d. -f1 /proc/uptime; }
+# await_events SPI WANT DEADLINE: polls until events(SPI) is WANT or the
+# guest's uptime reaches DEADLINE; prints what it last saw.
+await_events() {
+	while got=$(events "$1") && [ "$got" != "$2" ] && [ "$(uptime_s)" -lt "$3" ]; do
+		sleep 0.2
+	done
+	echo "$got"
+}
+# soon_events SPI WANT: events(SPI) once they are WANT, or after 10 s.
+soon_events() { await_events "$1" "$2" $(($(uptime_s) + 10)); }
+# not_before T: "in time" if the guest's uptime is at least T.
+not_before() { [ "$(uptime_s)" -ge "$1" ] && echo "in time" || echo "too early"; }
+
 # sa_dirs: the directions of kesp's SAs that still exist.
 sa_dirs() {
 	ip netns exec a $KESPCTL --json sa list | python3 -c '
@@ -65,37 +79,41 @@ replies() {	# COUNT: echo replies out of COUNT pings at 0.2 s
 lifetime_pair limit packet-soft 3 packet-hard 6 --
 echo "# packet limits"
 same "packet limits: 6 of 10 pings pass an outbound SA with a hard limit of 6" "$(replies 10)" 6
-sleep 1
-same "packet limits: a soft then a hard event, once each" "$(events 0x100)" "soft/packets hard/packets "
+same "packet limits: a soft then a hard event, once each" \
+	"$(soon_events 0x100 "soft/packets hard/packets ")" "soft/packets hard/packets "
 same "packet limits: the outbound SA is gone, the inbound one stays" "$(sa_dirs)" "in"
 
 # Bytes, inbound: replies are 84-byte inner packets. Soft at 300 (the
 # 4th), hard at 600: the 8th would pass it, so it is dropped.
 lifetime_pair -- limit byte-soft 300 byte-hard 600
 same "byte limits: 7 of 10 replies fit an inbound SA with a hard limit of 600 bytes" "$(replies 10)" 7
-sleep 1
-same "byte limits: a soft then a hard event" "$(events 0x200)" "soft/bytes hard/bytes "
+same "byte limits: a soft then a hard event" \
+	"$(soon_events 0x200 "soft/bytes hard/bytes ")" "soft/bytes hard/bytes "
 same "byte limits: the inbound SA is gone" "$(sa_dirs)" "out"
 
-# Seconds: soft after 3, hard after 12, checked against the guest's own
-# clock since the SA was added (TCG makes every command slow).
-uptime_s() { cut -d. -f1 /proc/uptime; }
-wait_until() { while [ "$(uptime_s)" -lt "$1" ]; do sleep 0.2; done; }
-t0=$(uptime_s)
+# Seconds: soft after 3, hard after 12, against the guest's own clock.
+# The SA is added somewhere between T_BEFORE and T_AFTER (TCG makes every
+# command slow, and under load that span is seconds), so each event is
+# awaited up to a deadline after T_AFTER, and must not come before the
+# limit counted from T_BEFORE.
+t_before=$(uptime_s)
 lifetime_pair limit time-soft 3 time-hard 12 --
+t_after=$(uptime_s)
 same "time limits: the tunnel works at first" "$(replies 2)" 2
-wait_until $((t0 + 5))
-same "time limits: a soft event after 3 s, no hard one yet" "$(events 0x100)" "soft/seconds "
-wait_until $((t0 + 14))
-same "time limits: then a hard event after 12 s" "$(events 0x100)" "soft/seconds hard/seconds "
+got=$(await_events 0x100 "soft/seconds " $((t_after + 10)))
+same "time limits: a soft event after 3 s, no hard one yet" \
+	"$got, $(not_before $((t_before + 3)))" "soft/seconds , in time"
+got=$(await_events 0x100 "soft/seconds hard/seconds " $((t_after + 25)))
+same "time limits: then a hard event after 12 s" \
+	"$got, $(not_before $((t_before + 12)))" "soft/seconds hard/seconds , in time"
 same "time limits: the outbound SA is gone and traffic stops" "$(sa_dirs) $(replies 2)" "in 0"
 
 # The end of the 32-bit sequence space: the last two numbers are sent,
 # then the SA expires hard (sequence numbers never wrap, RFC 4303 3.3.3).
 lifetime_pair seq 0xfffffffd --
 same "sequence numbers: 2 of 4 pings use the last two numbers" "$(replies 4)" 2
-sleep 1
-same "sequence numbers: one hard event" "$(events 0x100)" "hard/sequence numbers spent "
+same "sequence numbers: one hard event" \
+	"$(soon_events 0x100 "hard/sequence numbers spent ")" "hard/sequence numbers spent "
 same "sequence numbers: the SA is gone" "$(sa_dirs)" "in"
 
 # A lower limit given later takes effect at once.
@@ -104,8 +122,7 @@ same "update: the pair works without limits" "$(replies 3)" 3
 id=$(ip netns exec a $KESPCTL --json sa get dev kesp0 dir in spi 0x200 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 check "update: an inbound packet limit below what was used" \
 	ip netns exec a $KESPCTL sa update dev kesp0 id "$id" limit packet-hard 2
-sleep 1
-same "update: the SA expires hard at once" "$(events 0x200)" "hard/packets "
+same "update: the SA expires hard at once" "$(soon_events 0x200 "hard/packets ")" "hard/packets "
 same "update: it is gone" "$(sa_dirs)" "out"
 
 kill $MONITOR $MONITOR_HUMAN
