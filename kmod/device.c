@@ -22,12 +22,19 @@ static int kesp_dev_init(struct net_device *dev)
 	if (!dev->tstats)
 		return -ENOMEM;
 	kd->seltab = kesp_seltab_alloc();
-	if (!kd->seltab) {
-		free_percpu(dev->tstats);
-		dev->tstats = NULL;
-		return -ENOMEM;
-	}
+	if (!kd->seltab)
+		goto err_stats;
+	if (kesp_sad_device_init(kd))
+		goto err_seltab;
 	return 0;
+
+err_seltab:
+	kesp_seltab_free(kd->seltab);
+	kd->seltab = NULL;
+err_stats:
+	free_percpu(dev->tstats);
+	dev->tstats = NULL;
+	return -ENOMEM;
 }
 
 /*
@@ -39,6 +46,7 @@ static void kesp_dev_free(struct net_device *dev)
 {
 	struct kesp_device *kd = netdev_priv(dev);
 
+	kesp_sad_device_free(kd);
 	kesp_seltab_free(kd->seltab);
 	free_percpu(dev->tstats);
 }
@@ -111,7 +119,6 @@ static void kesp_setup(struct net_device *dev)
 
 	kd->dev = dev;
 	INIT_LIST_HEAD(&kd->underlay_node);
-	kesp_sad_device_init(kd);
 }
 
 static int kesp_newlink(struct net *src_net, struct net_device *dev,
@@ -139,8 +146,7 @@ struct rtnl_link_ops kesp_link_ops __read_mostly = {
 static int __net_init kesp_net_init(struct net *net)
 {
 	INIT_LIST_HEAD(&kesp_net(net)->underlay_devices);
-	kesp_sad_net_init(kesp_net(net));
-	return 0;
+	return kesp_sad_net_init(kesp_net(net));
 }
 
 static void __net_exit kesp_net_exit(struct net *net)

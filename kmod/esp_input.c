@@ -341,8 +341,8 @@ static struct kesp_sa *inbound_sa(struct kesp_net *kn, struct sk_buff *skb)
 	struct kesp_sa *sa;
 
 	rcu_read_lock();
-	sa = xa_load(&kn->in_spis, get_unaligned_be32(skb->data));
-	if (!sa || xa_is_value(sa) || !outer_matches(sa, skb) ||
+	sa = kesp_sa_lookup_in(kn, get_unaligned_be32(skb->data));
+	if (!sa || !outer_matches(sa, skb) ||
 	    !refcount_inc_not_zero(&sa->refcnt))
 		sa = NULL;
 	rcu_read_unlock();

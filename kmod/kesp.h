@@ -8,6 +8,7 @@
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
 #include <linux/refcount.h>
+#include <linux/rhashtable-types.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -42,11 +43,16 @@ struct kesp_net {
 	 */
 	struct mutex sad_lock;
 	/*
-	 * Inbound SPI -> struct kesp_sa (RCU readers on the receive path), or
-	 * a value entry holding the boot-time second until which the SPI is
-	 * reserved by KESP_CMD_SPI_ALLOC. Written under sad_lock.
+	 * Inbound SAs by SPI (RCU readers on the receive path), written under
+	 * sad_lock. A hash table, not an xarray: random 32-bit SPIs make an
+	 * xarray a tree of mostly empty nodes, over 1 KiB per SA.
 	 */
-	struct xarray in_spis;
+	struct rhashtable in_sas;
+	/*
+	 * SPIs reserved by KESP_CMD_SPI_ALLOC and not yet used: value entries
+	 * holding the boot-time second the reservation ends. Under sad_lock.
+	 */
+	struct xarray reserved;
 	u32 reserved_spis;	/* upper bound on live reservations */
 };
 
@@ -76,7 +82,7 @@ struct kesp_device {
 	/* The rest is protected by kesp_net(underlay_net)->sad_lock. */
 	struct xarray sas;		/* SA id -> SA */
 	u32 next_sa_id;			/* cyclic allocation hint */
-	struct xarray out_spis;		/* SPI -> chain of outbound SAs */
+	struct rhltable out_sas;	/* outbound SAs by SPI (several dsts) */
 	bool dead;			/* unregistering: no new SAs */
 	/* Outbound SA (or trap) by packet: RCU readers, writers under sad_lock. */
 	struct kesp_seltab *seltab;
@@ -137,10 +143,14 @@ enum kesp_sa_error {
 	KESP_ERR_COUNT
 };
 
+/*
+ * Ordered to leave no holes: a 64-packet inbound SA (the default) fits a
+ * 512-byte slab object with its replay ring.
+ */
 struct kesp_sa {
 	refcount_t refcnt;
-	struct kesp_device *kd;
 	u32 id;
+	struct kesp_device *kd;
 	u32 spi;
 	u32 reqid;
 	u32 priority;
@@ -148,18 +158,8 @@ struct kesp_sa {
 	u8 dir;			/* enum kesp_dir */
 	u8 mode;		/* enum kesp_mode */
 	u8 family;		/* outer: AF_INET or AF_INET6 */
-	union kesp_addr src, dst;
-
-	struct crypto_aead *aead;
 	/* block: padding unit, never below RFC 4303's 4-byte alignment. */
 	u8 iv_len, block, icv_len;
-	/*
-	 * For replies: AEAD or cipher name, then HMAC name (or ""). Static
-	 * strings of crypto.c's tables, so an SA does not carry two
-	 * CRYPTO_MAX_ALG_NAME buffers (which made it a 2 KiB allocation).
-	 */
-	const char *alg_name[2];
-
 	/*
 	 * ESP in UDP (RFC 3948): 0 or KESP_ENCAP_ESPINUDP, and the ports in
 	 * host order (outbound: ours then the peer's; inbound: the peer's
@@ -169,9 +169,17 @@ struct kesp_sa {
 	u16 encap_sport, encap_dport;
 
 	spinlock_t lock;	/* sequence numbers, replay state, addresses */
+	union kesp_addr src, dst;
+
+	struct crypto_aead *aead;
+	/*
+	 * For replies: AEAD or cipher name, then HMAC name (or ""). Static
+	 * strings of crypto.c's tables, so an SA does not carry two
+	 * CRYPTO_MAX_ALG_NAME buffers (which made it a 2 KiB allocation).
+	 */
+	const char *alg_name[2];
+
 	u64 seq;		/* outbound: the last sequence number sent */
-	struct kesp_replay replay;	/* inbound */
-	u32 replay_window;
 	/* NULL: any packet. Outbound copies also live in the device's seltab. */
 	struct kesp_sel_set __rcu *sels;
 
@@ -182,8 +190,6 @@ struct kesp_sa {
 	u8 soft_reason, hard_reason;
 	bool soft_reported;
 	bool unlinked;		/* under sad_lock */
-	/* Expiry events and deletion; holds a reference while queued. */
-	struct delayed_work lft_work;
 	/*
 	 * NAT mapping changes seen on inbound ESP in UDP, under lock: the
 	 * newest source (family, address, port) and when it may be reported
@@ -194,13 +200,23 @@ struct kesp_sa {
 	union kesp_addr mapping_addr;
 	unsigned long mapping_next;
 	struct work_struct mapping_work;
+	/* Expiry events and deletion; holds a reference while queued. */
+	struct delayed_work lft_work;
 
 	struct kesp_sa_stats __percpu *stats;
 	atomic64_t errors[KESP_ERR_COUNT];
 
-	struct kesp_sa *next_same_spi;	/* outbound chain, under sad_lock */
+	/* In kesp_net.in_sas or kesp_device.out_sas, under sad_lock. */
+	union {
+		struct rhash_head in_node;
+		struct rhlist_head out_node;
+	};
 	struct rcu_work free_work;
+
+	/* Inbound, under lock. Last: its ring, sized to the window, follows. */
+	struct kesp_replay replay;
 };
+
 
 /* What a netlink request says about an SA's algorithms, already parsed. */
 struct kesp_alg_params {
@@ -242,10 +258,12 @@ int kesp_crypto_setup(struct kesp_sa *sa, const struct kesp_alg_params *p,
 
 int kesp_sad_init(void);
 void kesp_sad_uninit(void);
-void kesp_sad_net_init(struct kesp_net *kn);
+int kesp_sad_net_init(struct kesp_net *kn);
 void kesp_sad_net_exit(struct kesp_net *kn);
-void kesp_sad_device_init(struct kesp_device *kd);
+int kesp_sad_device_init(struct kesp_device *kd);
 void kesp_sad_device_flush(struct kesp_device *kd);
+void kesp_sad_device_free(struct kesp_device *kd);
+struct kesp_sa *kesp_sa_lookup_in(struct kesp_net *kn, u32 spi);
 struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
 			       const struct kesp_sa_params *p,
 			       const struct kesp_alg_params *alg,

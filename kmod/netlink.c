@@ -519,7 +519,7 @@ static int put_sa(struct sk_buff *skb, const struct kesp_sa *sa)
 		return -EMSGSIZE;
 	}
 	if ((sa->dir == KESP_DIR_IN &&
-	     nla_put_u32(skb, KESP_SA_A_REPLAY_WINDOW, sa->replay_window)) ||
+	     nla_put_u32(skb, KESP_SA_A_REPLAY_WINDOW, sa->replay.window)) ||
 	    nla_put_u32(skb, KESP_SA_A_FLAGS, sa->flags) ||
 	    nla_put_u64_64bit(skb, KESP_SA_A_SEQ, sa_seq, KESP_SA_A_PAD) ||
 	    (sa->dir == KESP_DIR_OUT &&

@@ -19,9 +19,8 @@
 
 #include "replay.h"
 
-#define RING_BITS KESP_REPLAY_WINDOW_MAX
-/* The ring index is a mask of the sequence number. */
-static_assert((RING_BITS & (RING_BITS - 1)) == 0,
+/* The largest ring is a power of two, like every ring smaller than it. */
+static_assert((KESP_REPLAY_WINDOW_MAX & (KESP_REPLAY_WINDOW_MAX - 1)) == 0,
 	      "KESP_REPLAY_WINDOW_MAX must be a power of two");
 
 /*
@@ -34,7 +33,7 @@ static_assert((RING_BITS & (RING_BITS - 1)) == 0,
 
 /**
  * kesp_replay_init - set up the receive state of a new SA
- * @r: the state
+ * @r: the state, followed by kesp_replay_ring_longs(@window) longs of ring
  * @window: the replay window in packets, 0 (off) .. KESP_REPLAY_WINDOW_MAX
  * @esn: whether the SA uses 64-bit extended sequence numbers
  * @top: the highest sequence number already received, 0 for none (an SA
@@ -50,12 +49,13 @@ void kesp_replay_init(struct kesp_replay *r, u32 window, bool esn, u64 top)
 	if (window > KESP_REPLAY_WINDOW_MAX)
 		window = KESP_REPLAY_WINDOW_MAX;
 	r->window = window;
+	r->ring_bits = kesp_replay_ring_longs(window) * BITS_PER_LONG;
 	r->esn = esn;
 	r->top = top;
 	if (top)
-		bitmap_fill(r->bitmap, RING_BITS);
+		bitmap_fill(r->ring, r->ring_bits);
 	else
-		bitmap_zero(r->bitmap, RING_BITS);
+		bitmap_zero(r->ring, r->ring_bits);
 }
 
 /*
@@ -106,7 +106,7 @@ static int window_test(const struct kesp_replay *r, u64 seq)
 		return 0;
 	if (r->top - seq >= r->window)
 		return -ERANGE;
-	if (test_bit(seq & (RING_BITS - 1), r->bitmap))
+	if (test_bit(seq & (r->ring_bits - 1), r->ring))
 		return -EEXIST;
 	return 0;
 }
@@ -146,21 +146,22 @@ int kesp_replay_check(const struct kesp_replay *r, u32 seq_lo, u64 *seq)
 /* Clears the ring bits of top + 1 .. @seq, which enter the window now. */
 static void window_slide(struct kesp_replay *r, u64 seq)
 {
+	u32 ring = r->ring_bits;
 	u64 diff = seq - r->top;
 	u32 start, n;
 
 	/* A jump of a whole ring or more leaves nothing of the old window. */
-	if (diff >= RING_BITS) {
-		bitmap_zero(r->bitmap, RING_BITS);
+	if (diff >= ring) {
+		bitmap_zero(r->ring, ring);
 		return;
 	}
-	start = (r->top + 1) & (RING_BITS - 1);
+	start = (r->top + 1) & (ring - 1);
 	n = diff;
-	if (start + n <= RING_BITS) {
-		bitmap_clear(r->bitmap, start, n);
+	if (start + n <= ring) {
+		bitmap_clear(r->ring, start, n);
 	} else {
-		bitmap_clear(r->bitmap, start, RING_BITS - start);
-		bitmap_clear(r->bitmap, 0, n - (RING_BITS - start));
+		bitmap_clear(r->ring, start, ring - start);
+		bitmap_clear(r->ring, 0, n - (ring - start));
 	}
 }
 
@@ -193,6 +194,6 @@ int kesp_replay_advance(struct kesp_replay *r, u64 seq)
 		r->top = seq;
 	}
 	if (r->window)
-		__set_bit(seq & (RING_BITS - 1), r->bitmap);
+		__set_bit(seq & (r->ring_bits - 1), r->ring);
 	return 0;
 }

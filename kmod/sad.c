@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The SA database. Each SA belongs to a device and sits in three indexes:
+ * The SA database. Each SA belongs to a device and sits in two indexes:
  * the device's id table, and either the underlay namespace's inbound SPI
- * table (read under RCU by the receive path) or the device's outbound
- * (SPI, destination) chains. All changes happen under the underlay
- * namespace's sad_lock.
+ * hash table (read under RCU by the receive path) or the device's outbound
+ * SPI hash table, where SAs to different destinations may share an SPI.
+ * All changes happen under the underlay namespace's sad_lock.
  *
  * Lifetime: the tables together own one reference. Unlinking drops it;
  * whoever else holds a reference (a packet in async crypto, a netlink
@@ -18,7 +18,9 @@
  * to sleep. The same work item watches the time limits.
  */
 #include <crypto/aead.h>
+#include <linux/overflow.h>
 #include <linux/random.h>
+#include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <net/ipv6.h>
@@ -32,6 +34,21 @@
 #define SPI_ALLOC_TRIES 256
 
 static struct workqueue_struct *kesp_wq;
+
+/* Both tables hash the SPI; the inbound one holds each SPI once. */
+static const struct rhashtable_params in_sas_params = {
+	.key_len = sizeof(u32),
+	.key_offset = offsetof(struct kesp_sa, spi),
+	.head_offset = offsetof(struct kesp_sa, in_node),
+	.automatic_shrinking = true,
+};
+
+static const struct rhashtable_params out_sas_params = {
+	.key_len = sizeof(u32),
+	.key_offset = offsetof(struct kesp_sa, spi),
+	.head_offset = offsetof(struct kesp_sa, out_node),
+	.automatic_shrinking = true,
+};
 
 static void sa_free_work(struct work_struct *work)
 {
@@ -392,6 +409,37 @@ static bool reservation_live(void *entry)
 	       xa_to_value(entry) > ktime_get_boottime_seconds();
 }
 
+/**
+ * kesp_sa_lookup_in - the inbound SA of an SPI
+ * @kn: the underlay namespace's state
+ * @spi: the SPI, host order
+ *
+ * Context: rcu_read_lock() held; not a counted reference.
+ */
+struct kesp_sa *kesp_sa_lookup_in(struct kesp_net *kn, u32 spi)
+{
+	return rhashtable_lookup(&kn->in_sas, &spi, in_sas_params);
+}
+
+/* The same under sad_lock, where the table cannot change under us. */
+static struct kesp_sa *lookup_in_locked(struct kesp_net *kn, u32 spi)
+{
+	struct kesp_sa *sa;
+
+	lockdep_assert_held(&kn->sad_lock);
+	rcu_read_lock();	/* for the table's own pointers */
+	sa = kesp_sa_lookup_in(kn, spi);
+	rcu_read_unlock();
+	return sa;
+}
+
+/* An SPI no inbound SA has and no live reservation holds. */
+static bool spi_free(struct kesp_net *kn, u32 spi)
+{
+	return !lookup_in_locked(kn, spi) &&
+	       !reservation_live(xa_load(&kn->reserved, spi));
+}
+
 static bool addr_eq(const union kesp_addr *a, const union kesp_addr *b,
 		    u8 family)
 {
@@ -403,12 +451,17 @@ static bool addr_eq(const union kesp_addr *a, const union kesp_addr *b,
 static struct kesp_sa *find_out(struct kesp_device *kd, u32 spi,
 				const union kesp_addr *dst, u8 family)
 {
+	struct rhlist_head *list, *pos;
 	struct kesp_sa *sa;
 
-	for (sa = xa_load(&kd->out_spis, spi); sa; sa = sa->next_same_spi)
+	/* Under sad_lock the list cannot change; RCU only for the walk. */
+	rcu_read_lock();
+	list = rhltable_lookup(&kd->out_sas, &spi, out_sas_params);
+	rhl_for_each_entry_rcu(sa, pos, list, out_node)
 		if (sa->family == family && addr_eq(&sa->dst, dst, family))
-			return sa;
-	return NULL;
+			break;
+	rcu_read_unlock();
+	return pos ? sa : NULL;
 }
 
 struct kesp_sa *kesp_sa_find(struct kesp_device *kd, u32 id, u8 dir, u32 spi,
@@ -422,10 +475,8 @@ struct kesp_sa *kesp_sa_find(struct kesp_device *kd, u32 id, u8 dir, u32 spi,
 		return xa_load(&kd->sas, id);
 	if (dir == KESP_DIR_OUT)
 		return find_out(kd, spi, dst, family);
-	sa = xa_load(&kn->in_spis, spi);
-	if (!sa || xa_is_value(sa) || sa->kd != kd)
-		return NULL;
-	return sa;
+	sa = lookup_in_locked(kn, spi);
+	return sa && sa->kd == kd ? sa : NULL;
 }
 
 struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
@@ -435,7 +486,6 @@ struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
 {
 	struct kesp_net *kn = kesp_underlay(kd);
 	struct kesp_sa *sa;
-	void *entry;
 	int ret;
 
 	lockdep_assert_held(&kn->sad_lock);
@@ -444,8 +494,7 @@ struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
 		return ERR_PTR(-ENODEV);
 	}
 	if (p->dir == KESP_DIR_IN) {
-		entry = xa_load(&kn->in_spis, p->spi);
-		if (entry && !xa_is_value(entry)) {
+		if (lookup_in_locked(kn, p->spi)) {
 			NL_SET_ERR_MSG(extack,
 				       "an inbound SA with this SPI exists in the underlay namespace");
 			return ERR_PTR(-EEXIST);
@@ -456,7 +505,9 @@ struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
 		return ERR_PTR(-EEXIST);
 	}
 
-	sa = kzalloc(sizeof(*sa), GFP_KERNEL);
+	sa = kzalloc(struct_size(sa, replay.ring,
+				 kesp_replay_ring_longs(p->replay_window)),
+		     GFP_KERNEL);
 	if (!sa)
 		return ERR_PTR(-ENOMEM);
 	sa->stats = netdev_alloc_pcpu_stats(struct kesp_sa_stats);
@@ -480,7 +531,6 @@ struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
 	sa->reqid = p->reqid;
 	sa->priority = p->priority;
 	sa->flags = p->flags;
-	sa->replay_window = p->replay_window;
 	sa->seq = p->seq;
 	sa->src = p->src;
 	sa->dst = p->dst;
@@ -508,15 +558,19 @@ struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
 			goto err_id;
 		}
 	}
-	if (p->dir == KESP_DIR_IN) {
-		/* Replaces a reservation of this SPI, if there was one. */
-		ret = xa_err(xa_store(&kn->in_spis, sa->spi, sa, GFP_KERNEL));
-	} else {
-		sa->next_same_spi = xa_load(&kd->out_spis, sa->spi);
-		ret = xa_err(xa_store(&kd->out_spis, sa->spi, sa, GFP_KERNEL));
-	}
-	if (ret)
+	if (p->dir == KESP_DIR_IN)
+		ret = rhashtable_insert_fast(&kn->in_sas, &sa->in_node,
+					     in_sas_params);
+	else
+		ret = rhltable_insert(&kd->out_sas, &sa->out_node,
+				      out_sas_params);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "no memory for the SPI table");
 		goto err_seltab;
+	}
+	/* The SPI's reservation, if it had one, is used now. */
+	if (p->dir == KESP_DIR_IN)
+		xa_erase(&kn->reserved, sa->spi);
 	RCU_INIT_POINTER(sa->sels, p->sels);
 	dev_hold(kd->dev);
 	if (sa->lft.soft_seconds || sa->lft.hard_seconds)
@@ -549,24 +603,10 @@ void kesp_sa_unlink(struct kesp_sa *sa)
 	xa_erase(&kd->sas, sa->id);
 	if (sa->dir == KESP_DIR_OUT)
 		kesp_seltab_remove(kd->seltab, sa);
-	if (sa->dir == KESP_DIR_IN) {
-		xa_cmpxchg(&kn->in_spis, sa->spi, sa, NULL, GFP_KERNEL);
-	} else {
-		struct kesp_sa *head = xa_load(&kd->out_spis, sa->spi);
-
-		if (head == sa) {
-			if (sa->next_same_spi)
-				xa_store(&kd->out_spis, sa->spi,
-					 sa->next_same_spi, GFP_KERNEL);
-			else
-				xa_erase(&kd->out_spis, sa->spi);
-		} else {
-			while (head && head->next_same_spi != sa)
-				head = head->next_same_spi;
-			if (head)
-				head->next_same_spi = sa->next_same_spi;
-		}
-	}
+	if (sa->dir == KESP_DIR_IN)
+		rhashtable_remove_fast(&kn->in_sas, &sa->in_node, in_sas_params);
+	else
+		rhltable_remove(&kd->out_sas, &sa->out_node, out_sas_params);
 	kesp_sa_put(sa);
 }
 
@@ -593,13 +633,11 @@ static int count_and_sweep_reservations(struct kesp_net *kn)
 	void *entry;
 	int n = 0;
 
-	xa_for_each(&kn->in_spis, spi, entry) {
-		if (!xa_is_value(entry))
-			continue;
+	xa_for_each(&kn->reserved, spi, entry) {
 		if (reservation_live(entry))
 			n++;
 		else
-			xa_erase(&kn->in_spis, spi);
+			xa_erase(&kn->reserved, spi);
 	}
 	return n;
 }
@@ -628,14 +666,12 @@ int kesp_spi_alloc(struct kesp_device *kd, u32 min, u32 max, u32 *spi,
 	for (i = 0; i < SPI_ALLOC_TRIES; i++) {
 		candidate = min + (span == U32_MAX ? get_random_u32() :
 				   get_random_u32() % (span + 1));
-		entry = xa_load(&kn->in_spis, candidate);
-		if (!entry || (xa_is_value(entry) && !reservation_live(entry)))
+		if (spi_free(kn, candidate))
 			goto found;
 	}
 	/* A crowded range: look at every SPI in it once. */
 	for (candidate = min;; candidate++) {
-		entry = xa_load(&kn->in_spis, candidate);
-		if (!entry || (xa_is_value(entry) && !reservation_live(entry)))
+		if (spi_free(kn, candidate))
 			goto found;
 		if (candidate == max)
 			break;
@@ -646,24 +682,31 @@ int kesp_spi_alloc(struct kesp_device *kd, u32 min, u32 max, u32 *spi,
 found:
 	entry = xa_mk_value(ktime_get_boottime_seconds() +
 			    KESP_SPI_RESERVE_SECONDS);
-	if (xa_err(xa_store(&kn->in_spis, candidate, entry, GFP_KERNEL)))
+	if (xa_err(xa_store(&kn->reserved, candidate, entry, GFP_KERNEL)))
 		return -ENOMEM;
 	kn->reserved_spis++;
 	*spi = candidate;
 	return 0;
 }
 
-void kesp_sad_net_init(struct kesp_net *kn)
+int kesp_sad_net_init(struct kesp_net *kn)
 {
 	mutex_init(&kn->sad_lock);
-	xa_init(&kn->in_spis);
+	xa_init(&kn->reserved);
+	return rhashtable_init(&kn->in_sas, &in_sas_params);
 }
 
-void kesp_sad_device_init(struct kesp_device *kd)
+/* From the device's ndo_init; kesp_sad_device_free() undoes it. */
+int kesp_sad_device_init(struct kesp_device *kd)
 {
 	xa_init_flags(&kd->sas, XA_FLAGS_ALLOC1);
-	xa_init(&kd->out_spis);
 	xa_init_flags(&kd->traps, XA_FLAGS_ALLOC1);
+	return rhltable_init(&kd->out_sas, &out_sas_params);
+}
+
+void kesp_sad_device_free(struct kesp_device *kd)
+{
+	rhltable_destroy(&kd->out_sas);
 }
 
 /* The device is going away: refuse new SAs and drop the existing ones. */
@@ -677,14 +720,14 @@ void kesp_sad_device_flush(struct kesp_device *kd)
 	kesp_trap_flush(kd);
 	mutex_unlock(&kn->sad_lock);
 	xa_destroy(&kd->sas);
-	xa_destroy(&kd->out_spis);
 	xa_destroy(&kd->traps);
 }
 
-/* Namespace teardown: only reservations can be left by now. */
+/* Namespace teardown: every SA went with its device; reservations stay. */
 void kesp_sad_net_exit(struct kesp_net *kn)
 {
-	xa_destroy(&kn->in_spis);
+	rhashtable_destroy(&kn->in_sas);
+	xa_destroy(&kn->reserved);
 }
 
 int __init kesp_sad_init(void)
