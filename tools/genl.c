@@ -122,7 +122,36 @@ static int on_valid(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+/* The connection kept for a -batch, and whether to keep one. */
+static struct kesp_nl kept;
+static bool keeping;
+
+void kesp_nl_keep(bool keep)
+{
+	if (!keep && kept.sk) {
+		nl_socket_free(kept.sk);
+		kept.sk = NULL;
+	}
+	keeping = keep;
+}
+
+static int connect_family(struct kesp_nl *nl);
+
 int kesp_nl_open(struct kesp_nl *nl)
+{
+	int ret;
+
+	if (keeping && kept.sk) {
+		*nl = kept;
+		return 0;
+	}
+	ret = connect_family(nl);
+	if (!ret && keeping)
+		kept = *nl;
+	return ret;
+}
+
+static int connect_family(struct kesp_nl *nl)
 {
 	struct nl_cache *cache = NULL;
 	struct genl_family *fam;
@@ -220,7 +249,7 @@ int kesp_nl_listen(struct kesp_nl *nl, const char *group,
 
 void kesp_nl_close(struct kesp_nl *nl)
 {
-	if (nl->sk)
+	if (nl->sk && nl->sk != kept.sk)
 		nl_socket_free(nl->sk);
 	nl->sk = NULL;
 }
@@ -275,6 +304,9 @@ int kesp_nl_call(struct kesp_nl *nl, struct nl_msg *req,
 		ret = nl_recvmsgs(nl->sk, cb);
 	nl_cb_put(cb);
 	if (ret < 0 && !st.error) {
+		/* Unread replies may be left: the next command opens afresh. */
+		if (nl->sk == kept.sk)
+			kept.sk = NULL;
 		snprintf(nl->error, sizeof(nl->error), "netlink: %s",
 			 nl_geterror(ret));
 		return -EIO;

@@ -3,6 +3,7 @@
 #ifndef KESP_GENL_H
 #define KESP_GENL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/netlink.h>
@@ -24,6 +25,13 @@ struct kesp_nl {
  */
 int kesp_nl_open(struct kesp_nl *nl);
 void kesp_nl_close(struct kesp_nl *nl);
+
+/*
+ * With KEEP, the connection the next kesp_nl_open() makes is kept, and
+ * later opens reuse it until kesp_nl_keep(false) closes it: -batch then
+ * resolves the family once, not once per line.
+ */
+void kesp_nl_keep(bool keep);
 
 /* A request for CMD with the kesp header filled in; NULL on no memory. */
 struct nl_msg *kesp_nl_request(struct kesp_nl *nl, uint8_t cmd, int flags);

@@ -18,6 +18,7 @@
 #include <netlink/attr.h>
 #include <netlink/genl/genl.h>
 
+#include "batch.h"
 #include "encap.h"
 #include "genl.h"
 #include "json.h"
@@ -29,6 +30,7 @@
 #define EXIT_USAGE 2
 
 static bool opt_json;
+static bool in_batch;
 
 static int usage_error(const char *fmt, const char *token)
 {
@@ -341,6 +343,22 @@ static int run_checked(struct kesp_nl *nl, struct sa_args *a, const char *what,
 }
 
 /*
+ * if_nametoindex(), remembered through a -batch: each call costs a socket
+ * of its own, and a batch names the same device on every line.
+ */
+static unsigned int dev_index(const char *name)
+{
+	static char last[IF_NAMESIZE];
+	static unsigned int last_index;
+
+	if (in_batch && last_index && !strcmp(name, last))
+		return last_index;
+	last_index = if_nametoindex(name);
+	snprintf(last, sizeof(last), "%s", name);
+	return last_index;
+}
+
+/*
  * One sa/spi command: parse (exit 2 naming the bad token), resolve the
  * device (exit 1 if it does not exist), send, print what came back.
  */
@@ -360,7 +378,7 @@ static int run_sa(enum sa_verb verb, const char *what, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (a.dev[0]) {
-		a.ifindex = if_nametoindex(a.dev);
+		a.ifindex = dev_index(a.dev);
 		if (!a.ifindex) {
 			fprintf(stderr, "kespctl: device %s does not exist\n", a.dev);
 			sa_args_wipe(&a);
@@ -541,7 +559,11 @@ static const struct {
 
 static void print_usage(FILE *f)
 {
-	fprintf(f, "usage: kespctl [--json] [--version] COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(f, "usage: kespctl [--json] [--version] COMMAND [ARGS]\n"
+		   "       kespctl [--json] [-force] -batch FILE|-\n"
+		   "         (one command per line, # comments, \"quotes\";\n"
+		   "          stops at the first that fails unless -force)\n"
+		   "\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %s\n", commands[i].help);
 }
@@ -554,18 +576,32 @@ static int cmd_help(int argc, char **argv)
 	return 0;
 }
 
+/* ARGV[0] is the command; returns its exit status. */
+static int run_command(int argc, char **argv)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[0], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	return usage_error("unknown command \"%s\"", argv[0]);
+}
+
 int main(int argc, char **argv)
 {
+	/* Single dash too, as ip writes -batch and -force. */
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	const char *batch = NULL;
+	bool force = false;
+	int c, ret;
 
 	/* "+": options end at the command, so its arguments are its own. */
-	while ((c = getopt_long(argc, argv, "+jVh", opts, NULL)) != -1) {
+	while ((c = getopt_long_only(argc, argv, "+jVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			opt_json = true;
@@ -576,17 +612,32 @@ int main(int argc, char **argv)
 		case 'h':
 			print_usage(stdout);
 			return 0;
+		case 'b':
+			batch = optarg;
+			break;
+		case 'f':
+			force = true;
+			break;
 		default:
 			print_usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
+	if (batch) {
+		if (optind < argc)
+			return usage_error("-batch takes no command, not \"%s\"",
+					   argv[optind]);
+		in_batch = true;
+		kesp_nl_keep(true);
+		ret = batch_run(batch, force, run_command);
+		kesp_nl_keep(false);
+		return ret;
+	}
+	if (force)
+		return usage_error("%s is for -batch", "-force");
 	if (optind >= argc) {
 		print_usage(stderr);
 		return EXIT_USAGE;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[optind], commands[i].name))
-			return commands[i].run(argc - optind - 1, argv + optind + 1);
-	return usage_error("unknown command \"%s\"", argv[optind]);
+	return run_command(argc - optind, argv + optind);
 }

@@ -1,0 +1,68 @@
+#!/bin/sh
+# kespctl -batch: a file of commands, one per line as ip -batch reads
+# them, configures a tunnel that works against XFRM; the first failing
+# line stops the batch and is named, -force goes on; "-" is stdin.
+. "$KESP_SRC/selftests/tests/lib.sh"
+
+two_sites
+site_b_policies
+KEY=$(hexkey 20)
+BATCH=/tmp/kesp.batch
+
+# Comments, blank lines, a line continued with a backslash and quoted
+# words, as ip -batch takes them.
+cat >$BATCH <<END
+# the IPv4 tunnel of two_sites, SPIs 0x100 out and 0x200 in
+
+sa add dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 proto esp spi 0x100 \\
+	mode tunnel reqid 1 aead "rfc4106(gcm(aes))" $KEY 128 sel src 10.1.0.0/24 dst 10.2.0.0/24
+sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 proto esp spi 0x200 mode tunnel reqid 1 aead 'rfc4106(gcm(aes))' $KEY 128 sel src 10.2.0.0/24 dst 10.1.0.0/24   # back
+trap add dev kesp0 sel src 10.1.0.0/24 dst 10.3.0.0/24 reqid 7
+END
+check "a batch of two SAs and a trap succeeds" ip netns exec a $KESPCTL -batch $BATCH
+xfrm_pair aead 'rfc4106(gcm(aes))' "$KEY" 128
+check "the tunnel it made carries traffic to XFRM" \
+	ip netns exec a ping -c 3 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1
+same "every line took effect" \
+	"$(ip netns exec a $KESPCTL --json sa list | python3 -c 'import json,sys; print(" ".join(sorted("%s/%#x" % (s["dir"], s["spi"]) for s in json.load(sys.stdin))))') $(ip netns exec a $KESPCTL --json trap list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" \
+	"in/0x200 out/0x100 1"
+
+# The same file again: its first SA exists, so the kernel refuses it.
+out=$(ip netns exec a $KESPCTL -batch $BATCH 2>&1)
+status=$?
+same "the first refusal stops the batch, with the kernel's reason and the line" \
+	"$status $(echo "$out" | grep -c 'outbound SA with this SPI and destination exists') $(echo "$out" | grep -o 'kesp.batch:[0-9]*: command failed')" \
+	"1 1 kesp.batch:3: command failed"
+out=$(ip netns exec a $KESPCTL -force -batch $BATCH 2>&1)
+status=$?
+same "-force runs every line and names each that failed" \
+	"$status $(echo "$out" | grep -o 'kesp.batch:[0-9]*: command failed' | tr '\n' ' ')" \
+	"1 kesp.batch:3: command failed kesp.batch:5: command failed "
+same "-force: the line that could succeed did (a second trap)" \
+	"$(ip netns exec a $KESPCTL --json trap list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 2
+
+printf 'trap flush dev kesp0\nsa add dev kesp0 "unterminated\n' >$BATCH
+refuse "a line that does not split stops the batch, naming the line and why" 2 \
+	'kesp.batch:2: unterminated " quote' ip netns exec a $KESPCTL -batch $BATCH
+check "commands from standard input" sh -c \
+	"printf 'trap flush dev kesp0\nsa del dev kesp0 dir in spi 0x200\n' | ip netns exec a $KESPCTL -batch -"
+same "took effect" "$(ip netns exec a $KESPCTL --json sa list | python3 -c 'import json,sys; print(" ".join(s["dir"] for s in json.load(sys.stdin)))') $(ip netns exec a $KESPCTL --json trap list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" "out 0"
+
+# A thousand SAs from one process and one socket.
+python3 -c '
+import sys
+key = sys.argv[1]
+for i in range(500):
+    for d, s, t, spi in (("out", "192.168.100.1", "192.168.100.2", 0x10000 + i),
+                         ("in", "192.168.100.2", "192.168.100.1", 0x20000 + i)):
+        print("sa add dev kesp0 dir %s src %s dst %s spi %#x mode tunnel reqid %d "
+              "aead rfc4106(gcm(aes)) %s 128 sel src 100.64.%d.%d/32 dst 100.65.%d.%d/32"
+              % (d, s, t, spi, 100 + i, key, i >> 8, i & 255, i >> 8, i & 255))
+' "$KEY" >$BATCH
+check "a batch of 1000 SAs succeeds" sh -c "ip netns exec a $KESPCTL -batch $BATCH >/dev/null"
+same "and all 1000 are there" "$(ip netns exec a $KESPCTL --json sa list dev kesp0 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 1001
+refuse "-batch takes no command as well" 2 'takes no command' ip netns exec a $KESPCTL -batch $BATCH sa list
+refuse "a missing file" 2 "-batch /nonexistent: No such file" ip netns exec a $KESPCTL -batch /nonexistent
+refuse "-force alone" 2 "-force is for -batch" ip netns exec a $KESPCTL -force sa list
+rm -f $BATCH
+finish

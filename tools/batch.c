@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kespctl -batch: reading commands from a file. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
+	       c == '\f';
+}
+
+int batch_split(char *line, char **argv, int max, const char **err)
+{
+	char *in = line, *out = line;
+	int argc = 0;
+
+	for (;;) {
+		char quote = 0;
+
+		while (is_blank(*in))
+			in++;
+		if (!*in || *in == '#')
+			return argc;
+		if (argc == max) {
+			*err = "too many words";
+			return -1;
+		}
+		argv[argc++] = out;
+		/* One word: until a blank outside quotes. */
+		for (; *in && (quote || !is_blank(*in)); in++) {
+			if (*in == quote) {
+				quote = 0;
+			} else if (!quote && (*in == '"' || *in == '\'')) {
+				quote = *in;
+			} else if (*in == '\\' && quote != '\'') {
+				if (!in[1]) {
+					*err = "a backslash ends the line";
+					return -1;
+				}
+				*out++ = *++in;
+			} else {
+				*out++ = *in;
+			}
+		}
+		if (quote) {
+			*err = quote == '"' ? "unterminated \" quote" :
+					      "unterminated ' quote";
+			return -1;
+		}
+		/* The word's end may overwrite the blank after it, never beyond. */
+		if (*in)
+			in++;
+		*out++ = '\0';
+	}
+}
+
+/* A command's text, in a buffer that is wiped whenever it is let go. */
+struct text {
+	char *s;
+	size_t len, size;
+};
+
+static int text_append(struct text *t, const char *s, size_t n)
+{
+	if (t->len + n + 1 > t->size) {
+		size_t size = 2 * (t->len + n + 1);
+		char *grown = malloc(size);
+
+		if (!grown)
+			return -1;
+		if (t->s) {
+			memcpy(grown, t->s, t->len);
+			explicit_bzero(t->s, t->size);
+			free(t->s);
+		}
+		t->s = grown;
+		t->size = size;
+	}
+	memcpy(t->s + t->len, s, n);
+	t->len += n;
+	t->s[t->len] = '\0';
+	return 0;
+}
+
+/*
+ * Reads the next command into T: a line, and the ones a backslash at the
+ * end of a line joins to it, as ip -batch does. *LINENO is advanced past
+ * them. Returns 1, 0 at the end of the file, -1 when out of memory.
+ */
+static int read_command(FILE *f, struct text *t, unsigned long *lineno)
+{
+	char chunk[4096];
+	int ret = 0;
+
+	t->len = 0;
+	while (fgets(chunk, sizeof(chunk), f)) {
+		size_t n = strlen(chunk);
+
+		ret = 1;
+		if (text_append(t, chunk, n) < 0) {
+			ret = -1;
+			break;
+		}
+		if (chunk[n - 1] != '\n' && !feof(f))
+			continue;	/* the rest of a long line */
+		++*lineno;
+		if (t->len >= 2 && !strcmp(t->s + t->len - 2, "\\\n")) {
+			t->len -= 2;
+			continue;
+		}
+		break;
+	}
+	explicit_bzero(chunk, sizeof(chunk));
+	return ret;
+}
+
+int batch_run(const char *path, bool force, int (*run)(int argc, char **argv))
+{
+	bool from_stdin = !strcmp(path, "-");
+	FILE *f = from_stdin ? stdin : fopen(path, "r");
+	char *argv[BATCH_MAX_WORDS + 1];
+	unsigned long lineno = 0, first;
+	struct text cmd = { NULL, 0, 0 };
+	int status = 0, got;
+
+	if (!f) {
+		fprintf(stderr, "kespctl: -batch %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	for (first = 1; (got = read_command(f, &cmd, &lineno)) > 0;
+	     first = lineno + 1) {
+		const char *err = NULL;
+		int argc, ret;
+
+		argc = batch_split(cmd.s, argv, BATCH_MAX_WORDS, &err);
+		if (argc < 0) {
+			fprintf(stderr, "kespctl: %s:%lu: %s\n", path, first, err);
+			ret = 2;
+		} else if (argc == 0) {
+			continue;
+		} else {
+			argv[argc] = NULL;
+			ret = run(argc, argv);
+			/* What the command printed belongs before the next one's errors. */
+			fflush(stdout);
+		}
+		if (!ret)
+			continue;
+		if (argc >= 0)
+			fprintf(stderr, "kespctl: %s:%lu: command failed\n", path,
+				first);
+		if (ret > status)
+			status = ret;
+		if (!force)
+			break;
+	}
+	if (got < 0) {
+		fprintf(stderr, "kespctl: out of memory\n");
+		status = 1;
+	} else if (ferror(f) && !status) {
+		fprintf(stderr, "kespctl: -batch %s: %s\n", path, strerror(errno));
+		status = 2;
+	}
+	if (cmd.s)
+		explicit_bzero(cmd.s, cmd.size);
+	free(cmd.s);
+	if (!from_stdin)
+		fclose(f);
+	return status;
+}
