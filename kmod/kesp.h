@@ -5,6 +5,7 @@
 #include <linux/crypto.h>
 #include <linux/in6.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
 #include <linux/refcount.h>
@@ -144,8 +145,9 @@ enum kesp_sa_error {
 };
 
 /*
- * Ordered to leave no holes: a 64-packet inbound SA (the default) fits a
- * 512-byte slab object with its replay ring.
+ * Ordered to leave no holes: with its replay ring, an inbound SA with a
+ * window of up to 512 packets (64 is the default) fits a 512-byte slab
+ * object, as does every outbound SA.
  */
 struct kesp_sa {
 	refcount_t refcnt;
@@ -211,7 +213,7 @@ struct kesp_sa {
 		struct rhash_head in_node;
 		struct rhlist_head out_node;
 	};
-	struct rcu_work free_work;
+	struct llist_node free_node;	/* waiting to be freed */
 
 	/* Inbound, under lock. Last: its ring, sized to the window, follows. */
 	struct kesp_replay replay;

@@ -10,7 +10,7 @@
  * whoever else holds a reference (a packet in async crypto, a netlink
  * reply being built) keeps the SA alive until its own put. The last put
  * frees the SA after an RCU grace period, from a workqueue because freeing
- * a crypto transform may sleep.
+ * a crypto transform may sleep (see sa_free_all).
  *
  * Lifetimes (RFC 4301 4.4.2.1) live here too: the data path counts what
  * an SA protected and notes a limit it crossed; a work item per SA sends
@@ -50,22 +50,41 @@ static const struct rhashtable_params out_sas_params = {
 	.automatic_shrinking = true,
 };
 
-static void sa_free_work(struct work_struct *work)
-{
-	struct kesp_sa *sa = container_of(to_rcu_work(work), struct kesp_sa,
-					  free_work);
+/*
+ * SAs whose last reference is gone wait here and are freed together, by
+ * one work item after one RCU grace period: a flush of 100,000 SAs then
+ * costs a grace period and one worker, not an RCU callback and a work item
+ * each, which kept every CPU freeing while the flush was still unlinking.
+ */
+static LLIST_HEAD(sa_free_list);
 
-	crypto_free_aead(sa->aead);
-	free_percpu(sa->stats);
-	kfree(rcu_dereference_protected(sa->sels, true));
-	dev_put(sa->kd->dev);
-	kfree_sensitive(sa);
+static void sa_free_all(struct work_struct *work)
+{
+	struct llist_node *list;
+	struct kesp_sa *sa, *next;
+
+	while ((list = llist_del_all(&sa_free_list))) {
+		/* Readers that found one of these SAs under RCU are done. */
+		synchronize_rcu();
+		llist_for_each_entry_safe(sa, next, list, free_node) {
+			crypto_free_aead(sa->aead);
+			free_percpu(sa->stats);
+			kfree(rcu_dereference_protected(sa->sels, true));
+			dev_put(sa->kd->dev);
+			kfree_sensitive(sa);
+			cond_resched();
+		}
+	}
 }
+
+static DECLARE_WORK(sa_free_work, sa_free_all);
 
 void kesp_sa_put(struct kesp_sa *sa)
 {
-	if (refcount_dec_and_test(&sa->refcnt))
-		queue_rcu_work(kesp_wq, &sa->free_work);
+	/* The first SA on an empty list starts the work item. */
+	if (refcount_dec_and_test(&sa->refcnt) &&
+	    llist_add(&sa->free_node, &sa_free_list))
+		queue_work(kesp_wq, &sa_free_work);
 }
 
 void kesp_sa_read_stats(const struct kesp_sa *sa, u64 *packets, u64 *bytes)
@@ -522,7 +541,6 @@ struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
 
 	refcount_set(&sa->refcnt, 1);
 	spin_lock_init(&sa->lock);
-	INIT_RCU_WORK(&sa->free_work, sa_free_work);
 	sa->kd = kd;
 	sa->dir = p->dir;
 	sa->mode = p->mode;
@@ -738,7 +756,7 @@ int __init kesp_sad_init(void)
 
 void kesp_sad_uninit(void)
 {
-	/* Queued frees run after a grace period; let them all finish. */
+	/* Every SA is unlinked by now: the last frees drain with the queue. */
 	rcu_barrier();
 	destroy_workqueue(kesp_wq);
 }
