@@ -270,6 +270,13 @@ timed() {
 	echo "$? $(echo "$(now) $ti_start" | awk '{printf "%.3f", $1 - $2}')" >>"$ti_file"
 }
 
+# secs_add FILE FIELD: adds field FIELD of FILE's last line, the seconds a
+# timed install or flush took, to SCALE_SECS.
+SCALE_SECS=0
+secs_add() {
+	SCALE_SECS=$(tail -n 1 "$1" | awk -v f="$2" -v s="$SCALE_SECS" '{printf "%.3f", s + $f}')
+}
+
 # scale_install N: N random SAs (N/2 pairs, out and in) for $STACK on its
 # gw1, besides the tunnel's own pair: timed, with memory snapshots around.
 scale_install() {
@@ -277,13 +284,8 @@ scale_install() {
 	if [ -n "$MEM_LAST" ]; then meminfo_again "$STACK-$1-before"; else meminfo "$STACK-$1-before"; fi
 	case $STACK in
 	kesp)
-		if [ "$KESP_BATCH" = yes ]; then
-			timed "$si_file" ip netns exec kesp-gw1 $KESPCTL -batch "$si_dir/kesp.batch"
-		else
-			# The python client times its netlink exchange itself.
-			ip netns exec kesp-gw1 python3 "$BENCH/sa_flood.py" install "$si_dir/kesp.nl" \
-				>"$si_file" 2>&1
-		fi
+		# kespctl prints every SA it adds; ip prints nothing.
+		timed "$si_file" sh -c "ip netns exec kesp-gw1 $KESPCTL -batch $si_dir/kesp.batch >/dev/null"
 		manifest install scale "$1" kesp - "$si_file"
 		meminfo "kesp-$1-sas"
 		;;
@@ -297,6 +299,10 @@ scale_install() {
 		;;
 	esac
 	log "scale: $1 SAs for $STACK installed: $(tail -n 1 "$si_file")"
+	case $STACK in
+	kesp) secs_add "$si_file" 2 ;;
+	xfrm) secs_add "$si_file" 2 && secs_add "$si_file-policies" 2 ;;
+	esac
 }
 
 # scale_flush N: removes every SA of $STACK's gw1, timed.
@@ -307,35 +313,39 @@ scale_flush() {
 	xfrm) timed "$sf_file" sh -c 'ip -n xfrm-gw1 xfrm policy flush && ip -n xfrm-gw1 xfrm state flush' ;;
 	esac
 	manifest flush scale "$1" $STACK - "$sf_file"
+	secs_add "$sf_file" 2
 	meminfo "$STACK-$1-after"
 }
 
 # Each stack's SAs sit in its own gw1, so with both installed the runs
 # alternate as everywhere else. The 1-SA figure is tcp's tunnel/aes-gcm-128.
 bench_scale() {
-	j=1 prev_n=0
+	j=1 prev_n=0 prev_secs=0
 	for n in $SCALE; do
 		if [ ! -s "$SRC/build/bench/sas/$n/kesp.nl" ]; then
 			manifest na scale "$n" - - "no SAs generated (selftests/bench/run.sh does that)"
 			continue
 		fi
-		# What the last size took, runs apart, grows with the number of SAs.
+		# What the last size took: the runs and the settling of memory
+		# take as long again; the installs and flushes grow with the
+		# number of SAs, XFRM's faster than linearly (12.8x for 10x on
+		# 6.12), hence half as much again.
 		if [ "$DEADLINE" -gt 0 ] && [ $prev_n -gt 0 ]; then
-			need=$((runs_took + (block_took - runs_took) * n / prev_n))
+			need=$(echo "$block_took $prev_secs $n $prev_n" |
+				awk '{printf "%d", $1 - $2 + 1.5 * $2 * $3 / $4}')
 			left=$((DEADLINE - $(elapsed)))
 			if [ $need -gt $left ]; then
-				manifest na scale "$n" - - "not run: about $need s needed ($n/$prev_n x the $prev_n-SA block), $left s of the time budget left"
+				manifest na scale "$n" - - "not run: about $need s needed (the $prev_n-SA block, its installs and flushes x $n/$prev_n x 1.5), $left s of the time budget left"
 				log "scale: $n SAs skipped: about $need s needed, $left s left"
 				continue
 			fi
 		fi
-		block_start=$(elapsed)
+		block_start=$(elapsed) SCALE_SECS=0
 		configure scale "$n" tunnel aes-gcm-128 || continue
 		MEM_LAST=""
 		for STACK in $(stack_order $j); do
 			scale_install "$n"
 		done
-		runs_start=$(elapsed)
 		i=1
 		while [ $i -le "$SCALE_RUNS" ]; do
 			for STACK in $(stack_order $i); do
@@ -346,28 +356,38 @@ bench_scale() {
 			i=$((i + 1))
 		done
 		counters scale "$n" tunnel
-		runs_took=$(($(elapsed) - runs_start))
 		log "scale: $n SAs: runs done"
 		for STACK in $(stack_order $j); do
 			scale_flush "$n"
 		done
 		log "scale: $n SAs: removed"
-		# Once, at the first size: kesp one request at a time, as ip -batch
-		# sends XFRM's, to tell the kernel's share from the tool's.
-		if [ $prev_n -eq 0 ] && [ "$KESP_BATCH" != yes ]; then
+		# Once, at the first size: the same SAs as raw netlink requests,
+		# 128 per send, to tell the kernel's share from kespctl's.
+		if [ $prev_n -eq 0 ]; then
 			ip netns exec kesp-gw1 python3 "$BENCH/sa_flood.py" install \
-				"$SRC/build/bench/sas/$n/kesp.nl" kesp0 --one-by-one >"$OUT/runs/install-seq-kesp-$n" 2>&1
-			manifest install scale "$n" kesp-one-by-one - "$OUT/runs/install-seq-kesp-$n"
+				"$SRC/build/bench/sas/$n/kesp.nl" kesp0 >"$OUT/runs/install-kesp-netlink-$n" 2>&1
+			manifest install scale "$n" kesp-netlink - "$OUT/runs/install-kesp-netlink-$n"
 			ip netns exec kesp-gw1 $KESPCTL sa flush
-			meminfo "kesp-$n-after-one-by-one"
+			meminfo "kesp-$n-after-netlink"
 		fi
-		block_took=$(($(elapsed) - block_start)) prev_n=$n
+		block_took=$(($(elapsed) - block_start)) prev_n=$n prev_secs=$SCALE_SECS
+		log "scale: $n SAs: block took $block_took s, $prev_secs s of it installing and flushing"
 		CONFIGURED=""
 		j=$((j + 1))
 	done
 }
 
 # ---- where the time goes (KESP_BENCH_ONLY=profile, not part of make bench)
+# perf's data lives in the guest's memory (it maps the file, which the
+# shared output directory does not allow); kernel symbols come from
+# /proc/kallsyms, which shows root the addresses only without kptr_restrict.
+PERF_DATA=/tmp/kesp-bench-perf.data
+perf_report() {
+	echo 0 >/proc/sys/kernel/kptr_restrict
+	perf report -i "$PERF_DATA" --kallsyms=/proc/kallsyms --stdio -g none "$@" 2>/dev/null |
+		grep -v '^#' | grep .
+}
+
 # A system-wide perf profile of one TCP run per stack through the tunnel,
 # per algorithm: the top symbols, and the kesp/esp/xfrm ones.
 bench_profile() {
@@ -375,18 +395,50 @@ bench_profile() {
 		configure profile "$alg" tunnel "$alg" || continue
 		for STACK in $STACKS; do
 			RUN=$OUT/runs/profile-$alg-$STACK
-			perf record -a -e cpu-clock -F 2000 -o "$RUN.data" -- \
+			perf record -a -e cpu-clock -F 2000 -o "$PERF_DATA" -- \
 				ip netns exec $STACK-src iperf3 -c 10.10.2.2 -A 0 -t 4 -J >"$RUN.json" 2>"$RUN.perf-err"
-			perf report -i "$RUN.data" --no-children --sort sym --stdio 2>/dev/null |
-				grep -v '^#' | grep . | head -n 40 >"$RUN.top"
-			perf report -i "$RUN.data" --no-children --sort sym --stdio 2>/dev/null |
+			perf_report --no-children --sort sym | head -n 40 >"$RUN.top"
+			perf_report --no-children --sort sym |
 				grep -E 'kesp|esp|xfrm|aead|gcm|chacha|poly|sha256|skb_cow|copy|csum' |
 				head -n 40 >"$RUN.esp"
-			rm -f "$RUN.data"
+			rm -f "$PERF_DATA"
 			manifest profile profile "$alg" $STACK 1 "$RUN"
 		done
 		log "profile $alg"
 	done
+	profile_flush
+}
+
+# profile_flush: where removing the largest scale size's SAs spends its
+# time, for each stack (its SAs in its own gw1, as in the scale section).
+profile_flush() {
+	pf_n=$(echo "$SCALE" | awk '{print $NF}')
+	pf_dir=$SRC/build/bench/sas/$pf_n
+	[ -n "$pf_n" ] && [ -s "$pf_dir/kesp.batch" ] || return 0
+	configure profile flush tunnel aes-gcm-128 || return 0
+	for STACK in $STACKS; do
+		RUN=$OUT/runs/profile-flush-$pf_n-$STACK
+		case $STACK in
+		kesp)
+			ip netns exec kesp-gw1 $KESPCTL -batch "$pf_dir/kesp.batch" >/dev/null
+			set -- ip netns exec kesp-gw1 $KESPCTL sa flush
+			;;
+		xfrm)
+			ip -n xfrm-gw1 -batch "$pf_dir/xfrm-states.batch"
+			ip -n xfrm-gw1 -batch "$pf_dir/xfrm-policies.batch"
+			set -- sh -c 'ip -n xfrm-gw1 xfrm policy flush && ip -n xfrm-gw1 xfrm state flush'
+			;;
+		esac
+		# The frees an RCU grace period or a work item defers count too.
+		perf record -a -g -e cpu-clock -F 2000 -o "$PERF_DATA" -- \
+			sh -c '"$@"; sleep 2' sh "$@" >"$RUN.out" 2>"$RUN.perf-err"
+		perf_report --no-children --sort comm,sym | head -n 40 >"$RUN.top"
+		perf_report --children --sort comm,sym | head -n 60 >"$RUN.esp"
+		rm -f "$PERF_DATA"
+		manifest profile profile "flush-$pf_n" $STACK 1 "$RUN"
+		log "profile flush $pf_n $STACK"
+	done
+	CONFIGURED=""
 }
 
 # ---- the run ------------------------------------------------------------
@@ -416,8 +468,7 @@ else
 	TRANSPORT="not available: kespctl sa add ... mode transport says: $(echo "$out" | head -n 1)"
 fi
 meta transport "$TRANSPORT"
-if $KESPCTL -batch /dev/null >/dev/null 2>&1; then KESP_BATCH=yes; else KESP_BATCH=no; fi
-meta kesp_install_tool "$([ $KESP_BATCH = yes ] && echo "kespctl -batch" || echo "sa_flood.py (raw netlink, 128 requests per send)")"
+meta kesp_install_tool "kespctl -batch"
 python3 "$BENCH/netdev_features.py" kesp-ha:eth0 kesp-ha:kesp0 kesp-src:eth0 kesp-gw1:lan \
 	kesp-gw1:wan kesp-gw1:kesp0 kesp-gw2:wan kesp-gw2:kesp0 kesp-gw2:lan kesp-dst:eth0 \
 	xfrm-ha:eth0 xfrm-src:eth0 xfrm-gw1:lan xfrm-gw1:wan xfrm-gw2:wan xfrm-gw2:lan \
