@@ -219,7 +219,6 @@ struct kesp_sa {
 	struct kesp_replay replay;
 };
 
-
 /* What a netlink request says about an SA's algorithms, already parsed. */
 struct kesp_alg_params {
 	const char *aead_name, *enc_name, *auth_name;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kespctl -batch: reading commands from a file. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,10 +8,10 @@
 
 #include "batch.h"
 
+/* kespctl never sets a locale: isspace() is " \t\n\v\f\r". */
 static bool is_blank(char c)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
-	       c == '\f';
+	return isspace((unsigned char)c);
 }
 
 int batch_split(char *line, char **argv, int max, const char **err)

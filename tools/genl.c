@@ -135,22 +135,6 @@ void kesp_nl_keep(bool keep)
 	keeping = keep;
 }
 
-static int connect_family(struct kesp_nl *nl);
-
-int kesp_nl_open(struct kesp_nl *nl)
-{
-	int ret;
-
-	if (keeping && kept.sk) {
-		*nl = kept;
-		return 0;
-	}
-	ret = connect_family(nl);
-	if (!ret && keeping)
-		kept = *nl;
-	return ret;
-}
-
 static int connect_family(struct kesp_nl *nl)
 {
 	struct nl_cache *cache = NULL;
@@ -208,6 +192,20 @@ static int connect_family(struct kesp_nl *nl)
 fail:
 	nl_socket_free(nl->sk);
 	nl->sk = NULL;
+	return ret;
+}
+
+int kesp_nl_open(struct kesp_nl *nl)
+{
+	int ret;
+
+	if (keeping && kept.sk) {
+		*nl = kept;
+		return 0;
+	}
+	ret = connect_family(nl);
+	if (!ret && keeping)
+		kept = *nl;
 	return ret;
 }
 

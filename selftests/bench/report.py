@@ -233,13 +233,11 @@ def guest(dirname, stopped=False):
         lines.append(line("install", "%s SAs, kesp raw netlink, 128 per send" % n, *UNITS["install"],
                           {"kesp": [seconds], "xfrm": inst.get("xfrm", [])}))
 
-    # Memory per SA: the growth of unreclaimable slab and of per-CPU
-    # memory (kesp's SA counters) while the SAs went in, over their number;
+    # Memory per SA: the kernel memory that grew while the SAs went in,
+    # over their number: all slab (xarray and radix-tree nodes are
+    # "reclaimable" slab, though an SA table's never are), per-CPU memory
+    # (kesp's SA counters) and vmalloc (large hash tables, both stacks');
     # and which slab caches grew, from /proc/slabinfo.
-    # Kernel memory that grew while the SAs went in: all slab (xarray and
-    # radix-tree nodes are "reclaimable" slab, though an SA table's never
-    # are), per-CPU memory (kesp's SA counters) and vmalloc (large hash
-    # tables, both stacks'), over the number of SAs.
     def per_sa(before, after, n):
         a, b = mem.get(after), mem.get(before)
         if not a or not b:

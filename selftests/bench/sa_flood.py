@@ -13,10 +13,10 @@ keys and a random host-to-host selector (both hosts in 100.64.0.0/10).
                          the policies a gateway needs to use them (out for
                          the outbound SA, fwd for what comes back)
         Done on the host before the guest boots: Python is slow under TCG.
-    sa_flood.py install FILE [DEV [--one-by-one]]
+    sa_flood.py install FILE [DEV]
         sends FILE (a kesp.nl) to kesp device DEV (default kesp0) of the
-        current namespace, 128 requests per send (or one, waiting for its
-        answer before the next, as ip -batch does), and prints the seconds
+        current namespace, 128 requests per send (kespctl -batch sends one
+        at a time, as ip -batch does), and prints the seconds
         the netlink exchange took, the number of refusals and the first
         refusal's errno text.
 
@@ -101,7 +101,7 @@ def gen(sas, local, peer, outdir):
             f.writelines(line + "\n" for line in lines)
 
 
-def install(path, dev, chunk):
+def install(path, dev):
     """Sends the requests of PATH CHUNK at a time, reading each chunk's acks
     before the next; returns (seconds, refusals, first refusal)."""
     nl = Kesp()
@@ -118,8 +118,8 @@ def install(path, dev, chunk):
     view = memoryview(buf)
     failed, first = 0, ""
     start = time.monotonic()
-    for i in range(0, len(offsets) - 1, chunk):
-        j = min(i + chunk, len(offsets) - 1)
+    for i in range(0, len(offsets) - 1, CHUNK):
+        j = min(i + CHUNK, len(offsets) - 1)
         nl.sock.send(view[offsets[i]:offsets[j]])
         acks = 0
         while acks < j - i:
@@ -140,10 +140,8 @@ def main():
     if sys.argv[1:2] == ["gen"] and len(sys.argv) == 7:
         _, _, count, seed, local, peer, outdir = sys.argv
         gen(pairs(int(count), int(seed)), local, peer, outdir)
-    elif sys.argv[1:2] == ["install"] and len(sys.argv) in (3, 4, 5):
-        chunk = 1 if sys.argv[4:5] == ["--one-by-one"] else CHUNK
-        seconds, failed, first = install(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "kesp0",
-                                         chunk)
+    elif sys.argv[1:2] == ["install"] and len(sys.argv) in (3, 4):
+        seconds, failed, first = install(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "kesp0")
         print("%.3f %d %s" % (seconds, failed, first))
     else:
         sys.exit(__doc__)
