@@ -74,6 +74,7 @@ static void encap_free_rcu(struct rcu_head *head)
 
 	sock_put(es->sk);
 	kfree(es);
+	kesp_obj_gone(KESP_OBJ_ENCAP_SOCK);
 }
 
 /*
@@ -170,6 +171,7 @@ int kesp_encap_attach(struct kesp_device *kd, int fd,
 			       "the device already has a socket of this address family: detach it first");
 		err = -EEXIST;
 	} else {
+		kesp_obj_new(KESP_OBJ_ENCAP_SOCK);
 		sock_hold(sk);
 		es->sk = sk;
 		es->kd = kd;

@@ -86,12 +86,24 @@ static inline struct esp_ctx *esp_ctx_alloc(struct crypto_aead *aead,
 					    int nsg)
 {
 	size_t len = sizeof(struct esp_ctx);
+	struct esp_ctx *ctx;
 
 	len = ALIGN(len, crypto_tfm_ctx_alignment());
 	len += sizeof(struct aead_request) + crypto_aead_reqsize(aead);
 	len = ALIGN(len, __alignof__(struct scatterlist));
 	len += sizeof(struct scatterlist) * nsg;
-	return kzalloc(len, GFP_ATOMIC);
+	ctx = kzalloc(len, GFP_ATOMIC);
+	if (ctx)
+		kesp_obj_new(KESP_OBJ_PACKET);
+	return ctx;
+}
+
+static inline void esp_ctx_free(struct esp_ctx *ctx)
+{
+	if (ctx) {
+		kfree(ctx);
+		kesp_obj_gone(KESP_OBJ_PACKET);
+	}
 }
 
 /* The DS field (DSCP and ECN) of the IP packet at skb's network header. */

@@ -215,7 +215,7 @@ drop:
 	kfree_skb(skb);
 out:
 	kesp_sa_put(sa);
-	kfree(ctx);
+	esp_ctx_free(ctx);
 }
 
 static void esp_input_done(COMPAT_CRYPTO_DONE_ARG(arg), int err)
@@ -330,7 +330,7 @@ drop_other:
 	kesp_sa_error(sa, KESP_ERR_OTHER);
 drop:
 	DEV_STATS_INC(sa->kd->dev, rx_errors);
-	kfree(ctx);
+	esp_ctx_free(ctx);
 	kfree_skb(skb);
 	kesp_sa_put(sa);
 }

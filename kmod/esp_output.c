@@ -308,7 +308,7 @@ static void esp_output_finish(struct sk_buff *skb, int err)
 out:
 	dst_release(ctx->route);
 	kesp_sa_put(sa);
-	kfree(ctx);
+	esp_ctx_free(ctx);
 }
 
 static void esp_output_done(COMPAT_CRYPTO_DONE_ARG(arg), int err)
@@ -504,7 +504,7 @@ drop_ctx:
 	DEV_STATS_INC(dev, tx_errors);
 drop_ctx_quiet:
 	dst_release(ctx->route);
-	kfree(ctx);
+	esp_ctx_free(ctx);
 drop:
 	kfree_skb(skb);
 	kesp_sa_put(sa);

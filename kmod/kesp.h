@@ -319,6 +319,31 @@ static inline struct kesp_net *kesp_underlay(const struct kesp_device *kd)
 	return kesp_net(kd->underlay_net);
 }
 
+/*
+ * Objects whose lives end in callbacks, work items or completions, counted
+ * per CPU so that unload can tell whether any was leaked (main.c): Debian's
+ * kernels have no kmemleak, and SLUB checks only caches a module owns.
+ */
+enum kesp_obj {
+	KESP_OBJ_SA,
+	KESP_OBJ_PACKET,	/* an ESP request in flight, sync or async */
+	KESP_OBJ_TRAP,
+	KESP_OBJ_ENCAP_SOCK,
+	KESP_OBJ_COUNT
+};
+
+DECLARE_PER_CPU(long [KESP_OBJ_COUNT], kesp_live_objs);
+
+static inline void kesp_obj_new(enum kesp_obj kind)
+{
+	this_cpu_inc(kesp_live_objs[kind]);
+}
+
+static inline void kesp_obj_gone(enum kesp_obj kind)
+{
+	this_cpu_dec(kesp_live_objs[kind]);
+}
+
 int kesp_device_init(void);
 void kesp_device_uninit(void);
 int kesp_netlink_init(void);

@@ -6,6 +6,32 @@
 
 #include "kesp.h"
 
+DEFINE_PER_CPU(long [KESP_OBJ_COUNT], kesp_live_objs);
+
+/*
+ * Called last at unload, when every device, SA and socket attachment is
+ * gone and their RCU callbacks and work items have run: anything still
+ * counted was leaked, and a WARN makes the selftests' splat check fail.
+ */
+static void kesp_check_leaks(void)
+{
+	static const char *const names[KESP_OBJ_COUNT] = {
+		[KESP_OBJ_SA] = "SAs",
+		[KESP_OBJ_PACKET] = "packet contexts",
+		[KESP_OBJ_TRAP] = "traps",
+		[KESP_OBJ_ENCAP_SOCK] = "socket attachments",
+	};
+	int kind, cpu;
+	long live;
+
+	for (kind = 0; kind < KESP_OBJ_COUNT; kind++) {
+		live = 0;
+		for_each_possible_cpu(cpu)
+			live += per_cpu(kesp_live_objs, cpu)[kind];
+		WARN(live, "kesp: %ld %s leaked\n", live, names[kind]);
+	}
+}
+
 static int __init kesp_mod_init(void)
 {
 	int ret;
@@ -42,6 +68,7 @@ static void __exit kesp_mod_exit(void)
 	kesp_device_uninit();
 	/* After the devices (and with them every SA) are gone. */
 	kesp_sad_uninit();
+	kesp_check_leaks();
 	pr_info("kesp unloaded\n");
 }
 

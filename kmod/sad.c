@@ -72,6 +72,7 @@ static void sa_free_all(struct work_struct *work)
 			kfree(rcu_dereference_protected(sa->sels, true));
 			dev_put(sa->kd->dev);
 			kfree_sensitive(sa);
+			kesp_obj_gone(KESP_OBJ_SA);
 			cond_resched();
 		}
 	}
@@ -529,6 +530,7 @@ struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
 		     GFP_KERNEL);
 	if (!sa)
 		return ERR_PTR(-ENOMEM);
+	kesp_obj_new(KESP_OBJ_SA);
 	sa->stats = netdev_alloc_pcpu_stats(struct kesp_sa_stats);
 	if (!sa->stats) {
 		ret = -ENOMEM;
@@ -605,6 +607,7 @@ err_crypto:
 err_free:
 	free_percpu(sa->stats);
 	kfree_sensitive(sa);
+	kesp_obj_gone(KESP_OBJ_SA);
 	return ERR_PTR(ret);
 }
 

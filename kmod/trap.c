@@ -31,6 +31,17 @@ struct kesp_trap *kesp_owner_trap(void *owner)
 	return (struct kesp_trap *)((unsigned long)owner & ~TRAP_TAG);
 }
 
+static void trap_free(struct kesp_trap *trap)
+{
+	kfree(trap);
+	kesp_obj_gone(KESP_OBJ_TRAP);
+}
+
+static void trap_free_rcu(struct rcu_head *head)
+{
+	trap_free(container_of(head, struct kesp_trap, rcu));
+}
+
 struct kesp_trap *kesp_trap_add(struct kesp_device *kd,
 				const struct kesp_sel *sel, u32 reqid,
 				u32 priority, struct netlink_ext_ack *extack)
@@ -46,6 +57,7 @@ struct kesp_trap *kesp_trap_add(struct kesp_device *kd,
 	trap = kzalloc(sizeof(*trap), GFP_KERNEL);
 	if (!trap)
 		return ERR_PTR(-ENOMEM);
+	kesp_obj_new(KESP_OBJ_TRAP);
 	trap->kd = kd;
 	trap->sel = *sel;
 	trap->reqid = reqid;
@@ -55,7 +67,7 @@ struct kesp_trap *kesp_trap_add(struct kesp_device *kd,
 			      &kd->next_trap_id, GFP_KERNEL);
 	if (ret < 0) {
 		NL_SET_ERR_MSG(extack, "no free trap id on this device");
-		kfree(trap);
+		trap_free(trap);
 		return ERR_PTR(ret);
 	}
 	ret = kesp_seltab_insert(kd->seltab, &trap->sel, priority,
@@ -63,7 +75,7 @@ struct kesp_trap *kesp_trap_add(struct kesp_device *kd,
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "no memory for the trap's selector");
 		xa_erase(&kd->traps, trap->id);
-		kfree(trap);
+		trap_free(trap);
 		return ERR_PTR(ret);
 	}
 	return trap;
@@ -77,7 +89,7 @@ void kesp_trap_del(struct kesp_trap *trap)
 	kesp_seltab_remove(kd->seltab, trap_owner(trap));
 	xa_erase(&kd->traps, trap->id);
 	/* The transmit path may still be looking at it. */
-	kfree_rcu(trap, rcu);
+	call_rcu(&trap->rcu, trap_free_rcu);
 }
 
 /* Deletes every trap of the device; returns how many. */
