@@ -209,6 +209,26 @@ void kesp_encap_detach(struct kesp_device *kd, int family)
 	mutex_unlock(&encap_mutex);
 }
 
+/*
+ * ESP in UDP leaves from the port of the device's socket and comes back to
+ * it, so an SA whose own port is another one could only lose its packets.
+ * LOCAL_PORT is the SA's port on this side: the source port of an
+ * outbound SA, the destination port of an inbound one. An SA may come
+ * before its socket; it is checked again when it sends.
+ */
+int kesp_encap_check_port(struct kesp_device *kd, int family, u16 local_port,
+			  struct netlink_ext_ack *extack)
+{
+	u16 port = kesp_encap_port(kd, family);
+
+	if (port && port != local_port) {
+		NL_SET_ERR_MSG(extack,
+			       "the SA's own encapsulation port is not the port of the device's UDP socket of its family");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* The local port of KD's socket of FAMILY, or 0. */
 u16 kesp_encap_port(struct kesp_device *kd, int family)
 {

@@ -388,6 +388,14 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb)
 		ctx->dport = htons(sa->encap_dport);
 	}
 	spin_unlock_bh(&sa->lock);
+	if (ctx->encap &&
+	    kesp_encap_port(sa->kd, ctx->outer_family) != ntohs(ctx->sport)) {
+		/* No reply could reach the SA's port: see encap.c. */
+		net_dbg_ratelimited("kesp: %s: SA %u: no UDP socket on its port %u\n",
+				    dev->name, sa->id, ntohs(ctx->sport));
+		kesp_sa_error(sa, KESP_ERR_ENCAP);
+		goto drop_ctx;
+	}
 
 	route = route_outer(sa, ctx);
 	if (IS_ERR(route)) {

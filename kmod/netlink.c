@@ -1034,6 +1034,16 @@ static int kesp_nl_sa_new_doit(struct sk_buff *skb, struct genl_info *info)
 		ret = parse_sa_params(info, &p);
 	if (ret)
 		goto out;
+	if (p.encap_type) {
+		ret = kesp_encap_check_port(kd, p.family,
+					    p.dir == KESP_DIR_OUT ?
+					    p.encap_sport : p.encap_dport,
+					    info->extack);
+		if (ret) {
+			kfree(p.sels);
+			goto out;
+		}
+	}
 
 	mutex_lock(&kesp_underlay(kd)->sad_lock);
 	sa = kesp_sa_create(kd, &p, &alg, info->extack);
@@ -1182,16 +1192,18 @@ static int kesp_nl_sa_update_doit(struct sk_buff *skb, struct genl_info *info)
 		ret = PTR_ERR(sa);
 		goto out_unlock;
 	}
-	/* With an id, SRC and DST are the new addresses; otherwise DST names
-	 * an outbound SA and the addresses cannot change in the same call.
+	/*
+	 * With an id, or for an inbound SA (its SPI alone names it), SRC and
+	 * DST are the new addresses; otherwise DST names an outbound SA and
+	 * the addresses cannot change in the same call.
 	 */
 	if (attrs[KESP_SA_A_SRC] ||
 	    (attrs[KESP_SA_A_DST] &&
 	     (attrs[KESP_SA_A_ID] || sa->dir != KESP_DIR_OUT))) {
-		if (!attrs[KESP_SA_A_ID] || !attrs[KESP_SA_A_SRC] ||
-		    !attrs[KESP_SA_A_DST]) {
+		if ((!attrs[KESP_SA_A_ID] && sa->dir == KESP_DIR_OUT) ||
+		    !attrs[KESP_SA_A_SRC] || !attrs[KESP_SA_A_DST]) {
 			NL_SET_ERR_MSG(info->extack,
-				       "new addresses need both source and destination, and the SA named by id");
+				       "new addresses need both source and destination, and an outbound SA named by id");
 			ret = -EINVAL;
 			goto out_unlock;
 		}
@@ -1233,6 +1245,11 @@ static int kesp_nl_sa_update_doit(struct sk_buff *skb, struct genl_info *info)
 					    "an SA keeps its encapsulation type: only the ports can change");
 			ret = -EINVAL;
 		}
+		if (!ret)
+			ret = kesp_encap_check_port(kd, move ? family : sa->family,
+						    sa->dir == KESP_DIR_OUT ?
+						    sport : dport,
+						    info->extack);
 		if (ret)
 			goto out_unlock;
 	}

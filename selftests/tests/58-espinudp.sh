@@ -39,7 +39,12 @@ ip -n nl link add kesp0 type kesp
 ip netns exec nl python3 "$T/encap_netlink.py" kesp0
 
 # ---- interop with XFRM on one wire ----
+# Without checksum offload on the veth pair, every UDP checksum is written
+# in full before it leaves and verified where it arrives, as on a real
+# wire: a wrong one would lose the packet.
 two_sites
+ip netns exec a ethtool -K veth-a tx off rx off >/dev/null
+ip netns exec b ethtool -K veth-b tx off rx off >/dev/null
 ip netns exec b python3 "$T/udp_encap_sock.py" 4500 >/tmp/holder.out 2>&1 &
 PIDS="$PIDS $!"
 ip netns exec a $KESPCTL --json encap listen dev kesp0 port 4500 >/tmp/listen4.out 2>&1 &
@@ -102,7 +107,7 @@ encap_case() {
 	rm -f /tmp/raw.err /tmp/udp.err
 	timeout 20 ip netns exec b tcpdump -i veth-b -n -c 1 "$filter" >/tmp/raw.txt 2>/tmp/raw.err &
 	tcpdump_pid=$!
-	timeout 20 ip netns exec b tcpdump -i veth-b -n -c 8 "udp port 4500" >/tmp/udp.txt 2>/tmp/udp.err &
+	timeout 20 ip netns exec b tcpdump -i veth-b -n -vv -c 8 "udp port 4500" >/tmp/udp.txt 2>/tmp/udp.err &
 	udp_pid=$!
 	wait_line /tmp/raw.err 'listening on' && wait_line /tmp/udp.err 'listening on'
 	if ip netns exec a $ping -c 4 -i 0.2 -W 2 -I $ha $hb >/tmp/ping.out 2>&1; then
@@ -114,8 +119,11 @@ encap_case() {
 	wait $udp_pid
 	kill $tcpdump_pid 2>/dev/null
 	wait $tcpdump_pid
-	same "$what: 8 UDP datagrams on port 4500 on the wire, no raw ESP" \
-		"$(grep -c 'UDP-encap\|udp\|UDP' /tmp/udp.txt) $(grep -c . /tmp/raw.txt)" "8 0"
+	# RFC 3948 3.1.3: over IPv4 the checksum may be zero (both stacks
+	# send it so), over IPv6 it must be right.
+	if [ "$fam" = 4 ]; then sum='\[no cksum\]'; else sum='\[udp sum ok\]'; fi
+	same "$what: 8 UDP datagrams on port 4500 on the wire, checksums as RFC 3948 says, no raw ESP" \
+		"$(grep -c "$sum" /tmp/udp.txt) $(grep -c 'bad udp cksum' /tmp/udp.txt) $(grep -c . /tmp/raw.txt)" "8 0 0"
 	same "$what: kesp sent 4 and received 4, XFRM received 4 and sent 4" \
 		"$(counters)" "4 4 / 4 4"
 	iperf_agrees "$what" $hb $ha "-t 1"
@@ -153,11 +161,27 @@ ip netns exec b python3 -c "
 import socket
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 s.bind(('fd00:100::2', 500))
+s.sendto(b'\\xff', ('fd00:100::1', 4500))
 s.sendto(bytes.fromhex('$ike'), ('fd00:100::1', 4500))
 "
 wait_line /tmp/listen6.out "$ike"
-same "IKE over IPv6 reaches the IPv6 socket's owner (human output)" \
-	"$(grep -c "datagram from fd00:100::2 port 500, 12 bytes: $ike" /tmp/listen6.out)" 1
+same "IKE over IPv6 reaches the IPv6 socket's owner (human output), the keepalive before it does not" \
+	"$(grep -c "datagram from fd00:100::2 port 500, 12 bytes: $ike" /tmp/listen6.out) $(grep -c 'datagram' /tmp/listen6.out)" "1 1"
+same "the IPv6 keepalive was dropped and counted too" "$(dev_counter a encap_keepalives)" 2
+
+# The device's sockets are on 4500: an SA on another port of this side
+# could neither send from it nor be reached on it.
+refuse "an outbound SA sending from a port with no socket is refused" 1 \
+	"not the port of the device's UDP socket" \
+	ip netns exec a $KESPCTL sa add dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 \
+	proto esp spi 0x7779 mode tunnel aead 'rfc4106(gcm(aes))' $K20 128 encap espinudp 4600 4500
+refuse "an inbound SA expecting ESP on a port with no socket is refused" 1 \
+	"not the port of the device's UDP socket" \
+	ip netns exec a $KESPCTL sa add dev kesp0 dir in src fd00:100::2 dst fd00:100::1 \
+	proto esp spi 0x7779 mode tunnel aead 'rfc4106(gcm(aes))' $K20 128 encap espinudp 4500 4600
+refuse "an SA cannot be moved to such a port either" 1 \
+	"not the port of the device's UDP socket" \
+	ip netns exec a $KESPCTL sa update dev kesp0 dir in spi $in_spi encap espinudp 4500 4600
 
 # Raw ESP (IP protocol 50) for an SA that takes ESP in UDP only.
 ip netns exec a $KESPCTL sa flush
@@ -234,122 +258,240 @@ wait 2>/dev/null
 PIDS=""
 same "when the listeners exit, the device has no socket left" \
 	"$(ip netns exec a $KESPCTL dev show kesp0 | grep -c 'encap udp')" 0
+# No reply could reach the SA now: it sends nothing and says why.
+out_sa() {
+	ip netns exec a $KESPCTL --json sa get dev kesp0 dir out spi $out_spi dst $eb |
+		python3 -c 'import json,sys; c=json.load(sys.stdin)[0]["counters"]; print(c["encap_errors"], c["packets"])'
+}
+before=$(out_sa)
+ip netns exec a ping -c 2 -i 0.2 -W 1 $eb >/dev/null 2>&1
+same "with no socket on its port, the outbound SA counts encapsulation errors and sends nothing" \
+	"$(out_sa)" "$((${before% *} + 2)) ${before#* }"
 cleanup_netns
 
 # ---- through a NAT ----
-# c (XFRM, 10.9.1.2, inner 10.3.0.1) -- n (SNAT to 10.9.2.1:5001) --
-# s (kesp, 10.9.2.2, inner 10.4.0.1). c starts the traffic: only its
-# packets open the NAT's mapping.
-netns_add c n s
-ip link add veth-c netns c type veth peer name veth-nc netns n
-ip link add veth-s netns s type veth peer name veth-ns netns n
-ip -n c addr add 10.9.1.2/24 dev veth-c
-ip -n n addr add 10.9.1.1/24 dev veth-nc
-ip -n n addr add 10.9.2.1/24 dev veth-ns
-ip -n s addr add 10.9.2.2/24 dev veth-s
-for l in c/veth-c n/veth-nc n/veth-ns s/veth-s; do ip -n "${l%/*}" link set "${l#*/}" up; done
-ip -n c route add default via 10.9.1.1
-ip netns exec n sysctl -qw net.ipv4.ip_forward=1
-nat_port() {
+# x (10.9.1.2 / fd00:9:1::2, inner 10.3.0.1 / fd00:3::1) -- n -- y
+# (10.9.2.2 / fd00:9:2::2, inner 10.4.0.1 / fd00:4::1). n masquerades what
+# leaves towards y from UDP port 4500 as its own address (10.9.2.1 /
+# fd00:9:2::1) and a port the test chooses. x starts the traffic: only its
+# packets open the NAT's mapping. nat_topology FAMILY sets the variables
+# the cases below use.
+nat_topology() {
+	fam=$1
+	netns_add x n y
+	ip link add veth-x netns x type veth peer name veth-nx netns n
+	ip link add veth-y netns y type veth peer name veth-ny netns n
+	for l in x/veth-x n/veth-nx n/veth-ny y/veth-y; do ip -n "${l%/*}" link set "${l#*/}" up; done
+	if [ "$fam" = 4 ]; then
+		X=10.9.1.2 NX=10.9.1.1 N=10.9.2.1 N2=10.9.2.3 Y=10.9.2.2 plen=24
+		XIN=10.3.0.1 XNET=10.3.0.0/24 YIN=10.4.0.1 YNET=10.4.0.0/24 ping=ping any=0.0.0.0 nodad=
+		nft_family=ip
+		ip netns exec n sysctl -qw net.ipv4.ip_forward=1
+	else
+		X=fd00:9:1::2 NX=fd00:9:1::1 N=fd00:9:2::1 N2=fd00:9:2::3 Y=fd00:9:2::2 plen=64
+		XIN=fd00:3::1 XNET=fd00:3::/64 YIN=fd00:4::1 YNET=fd00:4::/64 ping="ping -6" any=:: nodad=nodad
+		nft_family=ip6
+		ip netns exec n sysctl -qw net.ipv6.conf.all.forwarding=1
+	fi
+	ip -n x addr add $X/$plen dev veth-x $nodad
+	ip -n n addr add $NX/$plen dev veth-nx $nodad
+	ip -n n addr add $N/$plen dev veth-ny $nodad
+	ip -n y addr add $Y/$plen dev veth-y $nodad
+	ip -n x route add default via $NX
+}
+# nat_to [ADDRESS]:PORT: what n maps x's port 4500 to from now on; the NAT
+# forgets its mappings. Without an address it masquerades as its own.
+nat_to() {
+	case $1 in
+	:*) how="masquerade to $1" ;;
+	*) how="snat to $1" ;;
+	esac
 	ip netns exec n nft -f - <<EOF
 flush ruleset
-table ip nat {
+table $nft_family nat {
 	chain post {
 		type nat hook postrouting priority srcnat;
-		oifname "veth-ns" udp sport 4500 snat to 10.9.2.1:$1
+		oifname "veth-ny" udp sport 4500 $how
 	}
 }
 EOF
+	ip netns exec n conntrack -F >/dev/null 2>&1
+	ip netns exec n conntrack -f ipv6 -F >/dev/null 2>&1
 }
-nat_port 5001
-ip -n c link add inner type dummy
-ip -n c link set inner up
-ip -n c addr add 10.3.0.1/24 dev inner
-ip -n s link add kesp0 type kesp
-ip -n s link set kesp0 up
-ip -n s addr add 10.4.0.1/32 dev kesp0
-ip -n s route add 10.3.0.0/24 dev kesp0
-ip netns exec c python3 "$T/udp_encap_sock.py" 4500 >/tmp/holder.out 2>&1 &
-PIDS="$PIDS $!"
-ip netns exec s $KESPCTL encap listen dev kesp0 port 4500 >/tmp/listen4.out 2>&1 &
-PIDS="$PIDS $!"
-ip netns exec s $KESPCTL --json monitor >/tmp/events.json 2>&1 &
-PIDS="$PIDS $!"
-wait_line /tmp/holder.out ready && wait_line /tmp/listen4.out listening
-sleep 0.5
-K=$(hexkey 20)
-out_spi=0x7301 in_spi=0x7302
-ip netns exec s $KESPCTL sa add dev kesp0 dir out src 10.9.2.2 dst 10.9.2.1 proto esp \
-	spi $out_spi mode tunnel reqid 5 aead 'rfc4106(gcm(aes))' $K 128 \
-	encap espinudp 4500 5001 sel src 10.4.0.0/24 dst 10.3.0.0/24 >/dev/null
-ip netns exec s $KESPCTL sa add dev kesp0 dir in src 10.9.2.1 dst 10.9.2.2 proto esp \
-	spi $in_spi mode tunnel reqid 5 replay-window $INTEROP_REPLAY_WINDOW \
-	aead 'rfc4106(gcm(aes))' $K 128 encap espinudp 5001 4500 \
-	sel src 10.3.0.0/24 dst 10.4.0.0/24 >/dev/null
-ip -n c xfrm state add src 10.9.1.2 dst 10.9.2.2 proto esp spi $in_spi reqid 5 mode tunnel \
-	aead 'rfc4106(gcm(aes))' $K 128 encap espinudp 4500 4500 0.0.0.0
-ip -n c xfrm state add src 10.9.2.2 dst 10.9.1.2 proto esp spi $out_spi reqid 5 mode tunnel \
-	aead 'rfc4106(gcm(aes))' $K 128 encap espinudp 4500 4500 0.0.0.0
-ip -n c xfrm policy add src 10.3.0.0/24 dst 10.4.0.0/24 dir out \
-	tmpl src 10.9.1.2 dst 10.9.2.2 proto esp reqid 5 mode tunnel
-ip -n c xfrm policy add src 10.4.0.0/24 dst 10.3.0.0/24 dir in \
-	tmpl src 10.9.2.2 dst 10.9.1.2 proto esp reqid 5 mode tunnel
-ip -n c route add 10.4.0.0/24 via 10.9.1.1 src 10.3.0.1
-
-if ip netns exec c ping -c 4 -i 0.2 -W 2 -I 10.3.0.1 10.4.0.1 >/tmp/ping.out 2>&1; then
-	pass "through a NAT: XFRM behind it pings kesp and back, ESP in UDP"
-else
-	fail "through a NAT: XFRM behind it pings kesp and back, ESP in UDP" "$(cat /tmp/ping.out)" \
-		"$(ip netns exec s $KESPCTL sa list 2>&1)" "$(ip netns exec n conntrack -L 2>&1)"
-fi
+# kesp_at NS LISTEN-ADDR INNER-ADDR PEER-NET: a kesp0 in NS holding port
+# 4500 with "kespctl encap listen", its events in /tmp/events-NS.json.
+kesp_at() {
+	ip -n "$1" link add kesp0 type kesp
+	ip -n "$1" link set kesp0 up
+	ip -n "$1" addr add "$3" dev kesp0 $nodad
+	ip -n "$1" route add "$4" dev kesp0
+	ip netns exec "$1" $KESPCTL encap listen dev kesp0 addr "$2" port 4500 >/tmp/listen-$1.out 2>&1 &
+	PIDS="$PIDS $!"
+	ip netns exec "$1" $KESPCTL --json monitor >/tmp/events-$1.json 2>&1 &
+	PIDS="$PIDS $!"
+	wait_line /tmp/listen-$1.out listening
+	sleep 0.3	# the monitor subscribes
+}
+# xfrm_at NS INNER-ADDR/LEN: XFRM in NS with its UDP_ENCAP socket on 4500,
+# the inner address on a dummy device.
+xfrm_at() {
+	ip netns exec "$1" python3 "$T/udp_encap_sock.py" 4500 >/tmp/holder-$1.out 2>&1 &
+	PIDS="$PIDS $!"
+	ip -n "$1" link add inner type dummy
+	ip -n "$1" link set inner up
+	ip -n "$1" addr add "$2" dev inner $nodad
+	wait_line /tmp/holder-$1.out ready
+}
+# xfrm_sa_pair NS LOCAL REMOTE LOCAL-NET REMOTE-NET IN-SPI OUT-SPI LPORT RPORT
+xfrm_sa_pair() {
+	ip -n "$1" xfrm state add src "$3" dst "$2" proto esp spi "$6" reqid 5 mode tunnel \
+		aead 'rfc4106(gcm(aes))' $K 128 encap espinudp "$9" "$8" $any &&
+	ip -n "$1" xfrm state add src "$2" dst "$3" proto esp spi "$7" reqid 5 mode tunnel \
+		aead 'rfc4106(gcm(aes))' $K 128 encap espinudp "$8" "$9" $any &&
+	ip -n "$1" xfrm policy add src "$5" dst "$4" dir in \
+		tmpl src "$3" dst "$2" proto esp reqid 5 mode tunnel &&
+	ip -n "$1" xfrm policy add src "$4" dst "$5" dir out \
+		tmpl src "$2" dst "$3" proto esp reqid 5 mode tunnel
+}
+# kesp_sa_pair NS LOCAL REMOTE LOCAL-NET REMOTE-NET IN-SPI OUT-SPI RPORT
+kesp_sa_pair() {
+	ip netns exec "$1" $KESPCTL sa add dev kesp0 dir out src "$2" dst "$3" proto esp \
+		spi "$7" mode tunnel reqid 5 aead 'rfc4106(gcm(aes))' $K 128 \
+		encap espinudp 4500 "$8" sel src "$4" dst "$5" >/dev/null &&
+	ip netns exec "$1" $KESPCTL sa add dev kesp0 dir in src "$3" dst "$2" proto esp \
+		spi "$6" mode tunnel reqid 5 replay-window $INTEROP_REPLAY_WINDOW \
+		aead 'rfc4106(gcm(aes))' $K 128 encap espinudp "$8" 4500 \
+		sel src "$5" dst "$4" >/dev/null
+}
+# nat_ping WHAT COUNT: pings from x's inner address to y's.
+nat_ping() {
+	if ip netns exec x $ping -c "$2" -i 0.2 -W 2 -I $XIN $YIN >/tmp/ping.out 2>&1; then
+		pass "$1"
+	else
+		fail "$1" "$(cat /tmp/ping.out)" "$(ip netns exec y $KESPCTL sa list 2>&1)" \
+			"$(ip netns exec x $KESPCTL sa list 2>&1)" "$(ip netns exec n conntrack -L 2>&1)"
+	fi
+}
 iperf_nat() {
-	timeout 60 ip netns exec s iperf3 -s -1 -B 10.4.0.1 >/dev/null 2>&1 &
+	timeout 60 ip netns exec y iperf3 -s -1 -B $YIN >/dev/null 2>&1 &
 	for _ in $(seq 10); do
-		ip netns exec s ss -Hltn 'sport = :5201' | grep -q . && break
+		ip netns exec y ss -Hltn 'sport = :5201' | grep -q . && break
 		sleep 0.2
 	done
-	if ip netns exec c iperf3 -c 10.4.0.1 -B 10.3.0.1 -t 1 >/tmp/iperf.out 2>&1; then
+	if ip netns exec x iperf3 -c $YIN -B $XIN -t 1 >/tmp/iperf.out 2>&1; then
 		pass "$1"
 	else
 		fail "$1" "$(tail -5 /tmp/iperf.out)"
 	fi
 	wait $!
 }
-iperf_nat "through a NAT: iperf3 TCP from behind it"
-same "no mapping event while the NAT keeps its mapping" \
-	"$(grep -c '"event":"mapping"' /tmp/events.json)" 0
+mappings() { grep -c '"event":"mapping"' /tmp/events-y.json; }
+nat_done() {
+	# shellcheck disable=SC2086
+	[ -n "$PIDS" ] && kill $PIDS 2>/dev/null
+	wait 2>/dev/null
+	PIDS=""
+	cleanup_netns
+}
 
-# The NAT forgets the mapping and makes a new one on another port.
-nat_port 5002
-ip netns exec n conntrack -F >/dev/null 2>&1
-ip netns exec c ping -c 10 -i 0.2 -W 1 -I 10.3.0.1 10.4.0.1 >/tmp/ping.out 2>&1
-sleep 0.5
-wait_line /tmp/events.json '"event":"mapping"'
-ev=$(grep '"event":"mapping"' /tmp/events.json | head -n 1)
-same "after the NAT's mapping changed, a MAPPING event names the old and new port" \
-	"$(json_get "$ev" '"%s %s:%d -> %s:%d" % (d["dir"], d["src"], d["encap"]["sport"], d["new_src"], d["new_sport"])')" \
-	"in 10.9.2.1:5001 -> 10.9.2.1:5002"
-n_ev=$(grep -c '"event":"mapping"' /tmp/events.json)
-if [ "$n_ev" -ge 1 ] && [ "$n_ev" -le 3 ]; then
-	pass "10 packets in 2 s from the new mapping raise at most one event a second ($n_ev)"
-else
-	fail "10 packets in 2 s from the new mapping raise at most one event a second" "$n_ev events"
-fi
-same "the device counts the mapping events" "$(dev_counter s mappings)" "$n_ev"
-# The key manager follows the NAT: both SAs move to the new port.
-check "kespctl sa update moves the SAs to the new port" sh -c \
-	"ip netns exec s $KESPCTL sa update dev kesp0 dir out spi $out_spi dst 10.9.2.1 encap espinudp 4500 5002 >/dev/null &&
-	 ip netns exec s $KESPCTL sa update dev kesp0 dir in spi $in_spi encap espinudp 5002 4500 >/dev/null"
-n_ev=$(grep -c '"event":"mapping"' /tmp/events.json)
-if ip netns exec c ping -c 4 -i 0.2 -W 2 -I 10.3.0.1 10.4.0.1 >/tmp/ping.out 2>&1; then
-	pass "after the update, traffic flows both ways through the new mapping"
-else
-	fail "after the update, traffic flows both ways through the new mapping" "$(cat /tmp/ping.out)"
-fi
-sleep 1.2
-same "and no more mapping events come" "$(grep -c '"event":"mapping"' /tmp/events.json)" "$n_ev"
+# XFRM behind the NAT, kesp in front: kesp must see the mapping change,
+# first the port, then the address as well.
+nat_behind_xfrm() {
+	nat_topology "$1"
+	what="IPv$fam through a NAT"
+	xfrm_at x $XIN/${XNET#*/}
+	kesp_at y $Y $YIN $XNET
+	out_spi=0x7301 in_spi=0x7302
+	nat_to :5001
+	if ! kesp_sa_pair y $Y $N $YNET $XNET $in_spi $out_spi 5001 ||
+		! xfrm_sa_pair x $X $Y $XNET $YNET $out_spi $in_spi 4500 4500; then
+		fail "$what: configure"
+		nat_done
+		return
+	fi
+	ip -n x route add $YNET via $NX src $XIN
+	nat_ping "$what (masquerade): XFRM behind it pings kesp and back, ESP in UDP" 4
+	iperf_nat "$what: iperf3 TCP from behind it"
+	same "$what: no mapping event while the NAT keeps its mapping" "$(mappings)" 0
 
-# Everything torn down with sockets still attached: the harness checks
-# the unload and the kernel log after this test.
-ip -n s link del kesp0
+	# The NAT forgets the mapping and makes a new one on another port.
+	nat_to :5002
+	ip netns exec x $ping -c 10 -i 0.2 -W 1 -I $XIN $YIN >/tmp/ping.out 2>&1
+	wait_line /tmp/events-y.json '"event":"mapping"'
+	ev=$(grep '"event":"mapping"' /tmp/events-y.json | head -n 1)
+	same "$what: after the NAT's mapping changed, a MAPPING event names the old and new port" \
+		"$(json_get "$ev" '"%s %s %d -> %s %d" % (d["dir"], d["src"], d["encap"]["sport"], d["new_src"], d["new_sport"])')" \
+		"in $N 5001 -> $N 5002"
+	n_ev=$(mappings)
+	if [ "$n_ev" -ge 1 ] && [ "$n_ev" -le 3 ]; then
+		pass "$what: 10 packets in 2 s from the new mapping raise at most one event a second ($n_ev)"
+	else
+		fail "$what: 10 packets in 2 s from the new mapping raise at most one event a second" \
+			"$n_ev events"
+	fi
+	same "$what: the device counts the mapping events" "$(dev_counter y mappings)" "$n_ev"
+	# The key manager follows the NAT: both SAs move to the new port.
+	check "$what: kespctl sa update moves the SAs to the new port" sh -c \
+		"ip netns exec y $KESPCTL sa update dev kesp0 dir out spi $out_spi dst $N encap espinudp 4500 5002 >/dev/null &&
+		 ip netns exec y $KESPCTL sa update dev kesp0 dir in spi $in_spi encap espinudp 5002 4500 >/dev/null"
+	n_ev=$(mappings)
+	nat_ping "$what: after the update, traffic flows both ways through the new mapping" 4
+	sleep 1.2
+	same "$what: and no more mapping events come" "$(mappings)" "$n_ev"
+
+	# Now the NAT's public address changes too.
+	ip -n n addr add $N2/$plen dev veth-ny $nodad
+	if [ "$fam" = 4 ]; then nat_to "$N2:5003"; else nat_to "[$N2]:5003"; fi
+	ip netns exec x $ping -c 5 -i 0.2 -W 1 -I $XIN $YIN >/tmp/ping.out 2>&1
+	for _ in $(seq 25); do
+		[ "$(mappings)" -gt "$n_ev" ] && break
+		sleep 0.2
+	done
+	ev=$(grep '"event":"mapping"' /tmp/events-y.json | sed -n "$((n_ev + 1))p")
+	same "$what: when the NAT's address changes, the event names the old and new address" \
+		"$(json_get "${ev:-null}" '"%s %d -> %s %d" % (d["src"], d["encap"]["sport"], d["new_src"], d["new_sport"])' 2>&1)" \
+		"$N 5002 -> $N2 5003"
+	# An outbound SA is named by SPI and destination, so one that moves
+	# to another destination is named by its id.
+	out_id=$(ip netns exec y $KESPCTL --json sa get dev kesp0 dir out spi $out_spi dst $N |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+	check "$what: kespctl sa update moves the SAs to the new address and port" sh -c \
+		"ip netns exec y $KESPCTL sa update dev kesp0 id $out_id src $Y dst $N2 encap espinudp 4500 5003 >/dev/null &&
+		 ip netns exec y $KESPCTL sa update dev kesp0 dir in spi $in_spi src $N2 dst $Y encap espinudp 5003 4500 >/dev/null"
+	nat_ping "$what: after that update, traffic flows both ways again" 4
+	# Torn down with its socket still attached: the harness checks the
+	# unload and the kernel log after this test.
+	ip -n y link del kesp0
+	nat_done
+}
+
+# kesp behind the NAT, XFRM in front, as on a road warrior's laptop:
+# kesp's datagrams leave through the masquerade and XFRM's replies come
+# back through it to kesp's socket.
+nat_behind_kesp() {
+	nat_topology "$1"
+	what="IPv$fam, kesp behind a NAT"
+	kesp_at x $X $XIN $YNET
+	xfrm_at y $YIN/${YNET#*/}
+	out_spi=0x7311 in_spi=0x7312
+	nat_to :5011
+	if ! kesp_sa_pair x $X $Y $XNET $YNET $in_spi $out_spi 4500 ||
+		! xfrm_sa_pair y $Y $N $YNET $XNET $out_spi $in_spi 4500 5011; then
+		fail "$what: configure"
+		nat_done
+		return
+	fi
+	ip -n y route add $XNET via $N
+	nat_ping "$what (masquerade): kesp pings XFRM and back, ESP in UDP" 4
+	iperf_nat "$what: iperf3 TCP from kesp"
+	same "$what: kesp sees no mapping change of its own" \
+		"$(grep -c '"event":"mapping"' /tmp/events-x.json)" 0
+	nat_done
+}
+
+K=$(hexkey 20)
+nat_behind_xfrm 4
+nat_behind_kesp 4
+nat_behind_xfrm 6
+nat_behind_kesp 6
 finish

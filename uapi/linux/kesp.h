@@ -118,11 +118,13 @@
  *   Reply: as KESP_CMD_SA_GET, so the caller learns KESP_SA_A_ID.
  *
  * KESP_CMD_SA_UPDATE
- *   Request: SA-KEY, then any of KESP_SA_A_SRC + KESP_SA_A_DST (together),
+ *   Request: SA-KEY, then any of KESP_SA_A_SRC + KESP_SA_A_DST (together;
+ *            new addresses of an SA named by id or of an inbound SA),
  *            KESP_SA_A_SELECTORS (replaces all), KESP_SA_A_LIFETIME
  *            (replaces all limits), KESP_SA_A_ENCAP (new ports of an SA
- *            that has them, e.g. after KESP_CMD_SA_MAPPING). Anything else is refused: keys,
- *            algorithms, mode and SPI of an SA never change.
+ *            that has them, e.g. after KESP_CMD_SA_MAPPING). Anything else
+ *            is refused: keys, algorithms, mode and SPI of an SA never
+ *            change.
  *   Reply:   as KESP_CMD_SA_GET.
  *
  * KESP_CMD_SA_DEL
@@ -204,6 +206,14 @@
  *   - NAT keepalives (one byte 0xFF, RFC 3948 2.3) are dropped.
  * Closing the socket, detaching it or deleting the device undoes the
  * attachment; the socket is never closed by the module.
+ * The socket's port is the SAs' port on this side: SA_NEW and SA_UPDATE
+ * refuse an SA whose own port (SPORT outbound, DPORT inbound) is not the
+ * port of the device's socket of the SA's family, and an outbound SA
+ * whose device has no socket on its port (none attached yet, or detached)
+ * drops what it would send and counts an encapsulation error, since no
+ * reply could reach it. Sockets belong to a device, and the SAs of every
+ * device of the namespace receive through them: inbound ESP in UDP is
+ * looked up by SPI alone, as raw ESP is.
  *
  * KESP_CMD_ENCAP_ATTACH
  *   Request: KESP_DEV_A_IFINDEX or KESP_DEV_A_IFNAME (the device),
@@ -417,7 +427,8 @@ enum kesp_cnt_attr {
 	KESP_CNT_A_PADDING_ERRORS,
 	KESP_CNT_A_OTHER_ERRORS,	/* truncated, malformed, no memory */
 	KESP_CNT_A_ENCAP_ERRORS,	/* raw ESP for an ESP-in-UDP SA, or
-					 * the other way round */
+					 * the other way round; outbound: no
+					 * socket on the SA's port */
 	__KESP_CNT_A_LAST
 };
 #define KESP_CNT_A_MAX (__KESP_CNT_A_LAST - 1)
