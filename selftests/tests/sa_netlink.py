@@ -112,6 +112,20 @@ report(upd[K["KESP_SA_A_DST"]][0] == socket.inet_pton(socket.AF_INET6, "2001:db8
 refused("SA_UPDATE refuses to change keys", errno.EINVAL, "only addresses, selectors, lifetimes and encapsulation ports of an SA can change",
         "KESP_CMD_SA_UPDATE", u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KESP_SA_A_ID"], out_id),
         *aead("rfc4106(gcm(aes))", 20, 128))
+refused("an outbound SA named by SPI and destination cannot move", errno.EINVAL,
+        "an outbound SA named by id", "KESP_CMD_SA_UPDATE", u32(K["KESP_SA_A_IFINDEX"], dev),
+        u8(K["KESP_SA_A_DIR"], K["KESP_DIR_OUT"]), u32(K["KESP_SA_A_SPI"], 0x2000),
+        addr(K["KESP_SA_A_DST"], "198.51.100.7"), addr(K["KESP_SA_A_SRC"], "192.0.2.9"))
+# An inbound SA is named by its SPI alone, so it may move in the same call.
+upd = nl.call("KESP_CMD_SA_UPDATE", u32(K["KESP_SA_A_IFINDEX"], dev),
+              u8(K["KESP_SA_A_DIR"], K["KESP_DIR_IN"]), u32(K["KESP_SA_A_SPI"], 0x1003),
+              addr(K["KESP_SA_A_SRC"], "192.0.2.77"), addr(K["KESP_SA_A_DST"], "192.0.2.78"))[0]
+report(upd[K["KESP_SA_A_SRC"]][0] == socket.inet_pton(socket.AF_INET, "192.0.2.77"),
+       "SA_UPDATE moves an inbound SA named by its SPI")
+refused("new addresses come in pairs", errno.EINVAL, "both source and destination",
+        "KESP_CMD_SA_UPDATE", u32(K["KESP_SA_A_IFINDEX"], dev),
+        u8(K["KESP_SA_A_DIR"], K["KESP_DIR_IN"]), u32(K["KESP_SA_A_SPI"], 0x1003),
+        addr(K["KESP_SA_A_SRC"], "192.0.2.79"))
 nl.call("KESP_CMD_SA_DEL", u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KESP_SA_A_ID"], out_id))
 refused("a deleted SA is gone", errno.ENOENT, "no such SA on this device", "KESP_CMD_SA_GET",
         u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KESP_SA_A_ID"], out_id))
@@ -246,6 +260,40 @@ small._buf = bytearray(1 << 16)
 got = small.call("KESP_CMD_SA_GET", u32(K["KESP_SA_A_IFINDEX"], dev), dump=True)
 report([get_u32(m, "KESP_SA_A_SPI") for m in got] == [0x7100],
        "a dump on a socket that read only 4 KiB so far still returns the %d-selector SA" % most)
+refused("one selector more than KESP_SELECTORS_MAX", errno.E2BIG, "too many selectors for one SA",
+        "KESP_CMD_SA_NEW", *sa_attrs(dev, 0x7101, "KESP_DIR_OUT", extra=(
+            nest(K["KESP_SA_A_SELECTORS"], *[sel6(i) for i in range(most + 1)]),)))
+
+
+def sel4(*attrs):
+    return nest(K["KESP_SA_A_SELECTORS"], nest(K["KESP_SELECTORS_A_SELECTOR"], *attrs))
+
+
+v4 = socket.inet_pton(socket.AF_INET, "10.0.0.1")
+v4b = socket.inet_pton(socket.AF_INET, "10.0.0.9")
+fam4 = u16(K["KESP_SEL_A_FAMILY"], socket.AF_INET)
+bad_selectors = [
+    ("a selector without a family", errno.EINVAL, "a selector needs a family",
+     sel4(attr(K["KESP_SEL_A_SRC_START"], v4), attr(K["KESP_SEL_A_SRC_END"], v4))),
+    ("a selector of another family", errno.EAFNOSUPPORT, "selector family is AF_INET or AF_INET6",
+     sel4(u16(K["KESP_SEL_A_FAMILY"], socket.AF_PACKET))),
+    ("a selector range without its end", errno.EINVAL, "an address range needs both its start and its end",
+     sel4(fam4, attr(K["KESP_SEL_A_SRC_START"], v4))),
+    ("an IPv6 address in an IPv4 selector", errno.EINVAL, "selector address length does not match its family",
+     sel4(fam4, attr(K["KESP_SEL_A_DST_START"], bytes(16)), attr(K["KESP_SEL_A_DST_END"], bytes(16)))),
+    ("an address range that starts after it ends", errno.EINVAL, "a selector range starts after it ends",
+     sel4(fam4, attr(K["KESP_SEL_A_SRC_START"], v4b), attr(K["KESP_SEL_A_SRC_END"], v4))),
+    ("a port range that starts after it ends", errno.EINVAL, "a selector range starts after it ends",
+     sel4(fam4, u8(K["KESP_SEL_A_PROTO"], 17), u16(K["KESP_SEL_A_DPORT_START"], 600),
+          u16(K["KESP_SEL_A_DPORT_END"], 500))),
+]
+for what, err, text, sels in bad_selectors:
+    refused(what + " is refused", err, text,
+            "KESP_CMD_SA_NEW", *sa_attrs(dev, 0x7102, "KESP_DIR_OUT", extra=(sels,)))
+report(nl.call("KESP_CMD_SA_GET", u32(K["KESP_SA_A_IFINDEX"], dev), dump=True) != [] and
+       all(get_u32(m, "KESP_SA_A_SPI") == 0x7100
+           for m in nl.call("KESP_CMD_SA_GET", u32(K["KESP_SA_A_IFINDEX"], dev), dump=True)),
+       "no refused SA was left behind")
 nl.call("KESP_CMD_SA_FLUSH")
 
 # ---- a large dump ----------------------------------------------------------
