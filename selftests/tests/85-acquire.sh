@@ -46,6 +46,46 @@ same "the device counts the acquires too" \
 	"$(ip netns exec a $KESPCTL --json dev show kesp0 | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["acquires"])')" "$n"
 check "the human monitor shows the acquire" grep -q "^acquire trap $trap_id dev kesp0 reqid 5" /tmp/acq.txt
 
+# Two traps flooded at once, IPv4 ICMP and IPv6 UDP to a port range: the
+# limit is each trap's own, and the IPv6 event names the ports.
+acquires_of() {	# REQID [SKIP]: events for REQID after the first SKIP lines
+	python3 -c '
+import json, sys
+ev = [json.loads(l) for l in open("/tmp/acq.json")][int(sys.argv[2]):]
+print(sum(1 for e in ev if e["event"] == "acquire" and e["reqid"] == int(sys.argv[1])))' "$@"
+}
+seen=$(grep -c . /tmp/acq.json)
+out=$(ip netns exec a $KESPCTL --json trap add dev kesp0 \
+	sel src fd00:1::/64 dst fd00:2::/64 proto udp dport 5000-5010 reqid 7)
+trap6_id=$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+start=$(date +%s%N)
+ip netns exec a python3 -c "
+import socket, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(('fd00:1::1', 4321))
+for _ in range(31):
+    s.sendto(b'q', ('fd00:2::1', 5005))
+    time.sleep(0.1)
+" &
+ip netns exec a ping -c 31 -i 0.1 -W 1 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1
+wait $!
+ms=$((($(date +%s%N) - start) / 1000000))
+sleep 0.5
+n4=$(acquires_of 5 "$seen") n6=$(acquires_of 7 "$seen")
+echo "$n4 IPv4 and $n6 IPv6 ACQUIRE events in $ms ms of two floods"
+same "two traps flooded at once each raise one event per second" \
+	"$([ "$n4" -ge 3 ] && [ "$n4" -le $((ms / 1000 + 1)) ] &&
+		[ "$n6" -ge 3 ] && [ "$n6" -le $((ms / 1000 + 1)) ] && echo ok)" ok
+same "the IPv6 event names its trap and the packet's ports" \
+	"$(python3 -c '
+import json
+e = [json.loads(l) for l in open("/tmp/acq.json") if json.loads(l).get("reqid") == 7][0]
+p = e["packet"]
+print(e["trap"], p["src"], p["dst"], p["proto"], p["sport"], p["dport"])')" \
+	"$trap6_id fd00:1::1/128 fd00:2::1/128 17 [4321, 4321] [5005, 5005]"
+check "the IPv6 trap is deleted by id" ip netns exec a $KESPCTL trap del dev kesp0 id "$trap6_id"
+n=$(acquires)
+
 # The SA that the key manager would now install wins over the trap.
 kesp_xfrm_pair aead 'rfc4106(gcm(aes))' "$(hexkey 20)" 128
 check "with an SA of the same selector, traffic flows" \
@@ -60,7 +100,7 @@ sleep 0.5
 same "the more specific trap catches the packets and asks for its own SA" \
 	"$(python3 -c '
 import json
-print(sorted(set(json.loads(l)["reqid"] for l in open("/tmp/acq.json"))))')" "[5, 6]"
+print(sorted(set(json.loads(l)["reqid"] for l in open("/tmp/acq.json"))))')" "[5, 6, 7]"
 
 check "trap flush" ip netns exec a $KESPCTL trap flush dev kesp0
 same "no trap is left" "$(ip netns exec a $KESPCTL --json trap list)" "[]"
