@@ -9,7 +9,6 @@ socket in a tells which ones were delivered.
 Usage: esp_input.py WINDOW ESN(0|1) INITIAL_TOP   (run in namespace a)
 Prints "ok - ..." / "not ok - ..." lines.
 """
-import ctypes
 import hashlib
 import hmac
 import json
@@ -21,6 +20,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.environ["KESP_SRC"], "selftests/lib"))
+from netns import socket_in_netns  # noqa: E402
 from tap import report, finish  # noqa: E402
 
 WINDOW, ESN, TOP0 = int(sys.argv[1]), sys.argv[2] == "1", int(sys.argv[3])
@@ -60,23 +60,6 @@ def esp(seq, inner, *, spi=SPI, pad=None, padlen=None, nexthdr=4, icv_seq=None, 
     if flip is not None:
         packet[flip] ^= 0x01
     return bytes(packet)
-
-
-libc = ctypes.CDLL(None, use_errno=True)
-
-
-def socket_in_netns(name, *args):
-    """A socket created in namespace NAME, this thread staying where it is."""
-    own = os.open("/proc/self/ns/net", os.O_RDONLY)
-    other = os.open("/run/netns/" + name, os.O_RDONLY)
-    try:
-        if libc.setns(other, 0) != 0:
-            raise OSError(ctypes.get_errno(), "setns")
-        return socket.socket(*args)
-    finally:
-        libc.setns(own, 0)
-        os.close(own)
-        os.close(other)
 
 
 tx = socket_in_netns("b", socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ESP)
