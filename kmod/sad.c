@@ -24,6 +24,7 @@
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <net/ipv6.h>
+#include <net/xfrm.h>
 #include <linux/kesp.h>
 
 #include "kesp.h"
@@ -460,6 +461,45 @@ static bool spi_free(struct kesp_net *kn, u32 spi)
 	       !reservation_live(xa_load(&kn->reserved, spi));
 }
 
+/*
+ * kesp sees inbound ESP before XFRM does (esp_input.c), so an inbound SPI
+ * of kesp's that an XFRM SA also has would silently take that SA's
+ * packets. XFRM SAs added later cannot be stopped; these checks keep kesp
+ * from being the one that collides. Marked XFRM SAs are not seen.
+ */
+static bool xfrm_has_spi(struct net *net, u32 spi)
+{
+	static const unsigned short families[] = { AF_INET, AF_INET6 };
+	struct xfrm_state *x;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(families); i++) {
+		x = xfrm_state_lookup_byspi(net, htonl(spi), families[i]);
+		if (x) {
+			xfrm_state_put(x);
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool xfrm_has_sa(struct net *net, const struct kesp_sa_params *p)
+{
+	xfrm_address_t daddr = {};
+	struct xfrm_state *x;
+
+	if (p->family == AF_INET)
+		daddr.a4 = p->dst.ip4;
+	else
+		daddr.in6 = p->dst.ip6;
+	x = xfrm_state_lookup(net, 0, &daddr, htonl(p->spi), IPPROTO_ESP,
+			      p->family);
+	if (!x)
+		return false;
+	xfrm_state_put(x);
+	return true;
+}
+
 static bool addr_eq(const union kesp_addr *a, const union kesp_addr *b,
 		    u8 family)
 {
@@ -517,6 +557,11 @@ struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
 		if (lookup_in_locked(kn, p->spi)) {
 			NL_SET_ERR_MSG(extack,
 				       "an inbound SA with this SPI exists in the underlay namespace");
+			return ERR_PTR(-EEXIST);
+		}
+		if (xfrm_has_sa(kd->underlay_net, p)) {
+			NL_SET_ERR_MSG(extack,
+				       "an XFRM SA has this SPI and destination: kesp would take its packets");
 			return ERR_PTR(-EEXIST);
 		}
 	} else if (find_out(kd, p->spi, &p->dst, p->family)) {
@@ -687,12 +732,14 @@ int kesp_spi_alloc(struct kesp_device *kd, u32 min, u32 max, u32 *spi,
 	for (i = 0; i < SPI_ALLOC_TRIES; i++) {
 		candidate = min + (span == U32_MAX ? get_random_u32() :
 				   get_random_u32() % (span + 1));
-		if (spi_free(kn, candidate))
+		if (spi_free(kn, candidate) &&
+		    !xfrm_has_spi(kd->underlay_net, candidate))
 			goto found;
 	}
 	/* A crowded range: look at every SPI in it once. */
 	for (candidate = min;; candidate++) {
-		if (spi_free(kn, candidate))
+		if (spi_free(kn, candidate) &&
+		    !xfrm_has_spi(kd->underlay_net, candidate))
 			goto found;
 		if (candidate == max)
 			break;

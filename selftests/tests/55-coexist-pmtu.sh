@@ -44,6 +44,18 @@ kesp_in=$(ip netns exec a $KESPCTL --json sa get dev kesp0 dir in spi 0x200 |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["counters"]["packets"])')
 same "kesp decrypted its 20 replies" "$kesp_in" 20
 
+# kesp sees inbound ESP before XFRM: an SPI that one of XFRM's SAs here
+# has is not kesp's to take, on add or on allocation.
+refuse "an inbound SA with the SPI and destination of an XFRM SA is refused" 1 \
+	"an XFRM SA has this SPI and destination" \
+	ip netns exec a $KESPCTL sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 \
+	proto esp spi 0x400 mode tunnel aead 'rfc4106(gcm(aes))' $X 128
+refuse "SPI allocation never hands out an SPI of XFRM's" 1 "no free SPI in the requested range" \
+	ip netns exec a $KESPCTL spi alloc dev kesp0 min 0x400 max 0x400
+same "and takes the next free one instead" \
+	"$(ip netns exec a $KESPCTL --json spi alloc dev kesp0 min 0x400 max 0x401 |
+		python3 -c 'import json,sys; print(hex(json.load(sys.stdin)["spi"]))')" 0x401
+
 # capture FILTER: the next 3 such packets on b's wire, verbose, into
 # /tmp/tos.txt, once tcpdump is really listening.
 capture() {

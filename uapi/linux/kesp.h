@@ -65,7 +65,9 @@
  *
  * KESP_CMD_SPI_ALLOC
  *   Reserves a random inbound SPI, unique in the underlay namespace, for
- *   KESP_SPI_RESERVE_SECONDS or until KESP_CMD_SA_NEW uses it.
+ *   KESP_SPI_RESERVE_SECONDS or until KESP_CMD_SA_NEW uses it. It is never
+ *   the SPI of one of the namespace's XFRM SAs either: kesp sees inbound
+ *   ESP first, and would take that SA's packets.
  *   Request: KESP_SA_A_IFINDEX (required),
  *            KESP_SA_A_SPI_MIN, KESP_SA_A_SPI_MAX: NLA_U32, optional range,
  *            default 256..0xffffffff (1..255 are reserved by IANA)
@@ -76,7 +78,8 @@
  *     KESP_SA_A_IFINDEX: NLA_U32, required
  *     KESP_SA_A_DIR: NLA_U8, enum kesp_dir, required
  *     KESP_SA_A_SPI: NLA_U32, required, not 0; inbound: unused in the
- *         underlay namespace or reserved by KESP_CMD_SPI_ALLOC
+ *         underlay namespace or reserved by KESP_CMD_SPI_ALLOC, and not
+ *         the SPI of an XFRM SA to the same destination (unmarked ones)
  *     KESP_SA_A_MODE: NLA_U8, enum kesp_mode, required. Tunnel: the
  *         packet routed into the device travels whole inside ESP between
  *         SRC and DST, any family in any family. Transport (RFC 4303 3.1.1,
