@@ -272,7 +272,21 @@ struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
 struct kesp_sa *kesp_sa_find(struct kesp_device *kd, u32 id, u8 dir, u32 spi,
 			     const union kesp_addr *dst, u8 family);
 void kesp_sa_unlink(struct kesp_sa *sa);
-int kesp_sa_flush(struct kesp_device *kd, u8 dir);
+/* Which SAs a dump or a flush covers; zero fields match any. */
+struct kesp_sa_filter {
+	u8 dir;
+	bool by_reqid;
+	u32 reqid;
+};
+
+static inline bool kesp_sa_filter_match(const struct kesp_sa *sa,
+					const struct kesp_sa_filter *f)
+{
+	return (!f->dir || sa->dir == f->dir) &&
+	       (!f->by_reqid || sa->reqid == f->reqid);
+}
+
+int kesp_sa_flush(struct kesp_device *kd, const struct kesp_sa_filter *f);
 int kesp_spi_alloc(struct kesp_device *kd, u32 min, u32 max, u32 *spi,
 		   struct netlink_ext_ack *extack);
 void kesp_sa_put(struct kesp_sa *sa);

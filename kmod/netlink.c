@@ -1346,7 +1346,7 @@ out:
  */
 struct sa_filter {
 	int ifindex;
-	u8 dir;
+	struct kesp_sa_filter sa;
 };
 
 static int parse_filter(const struct nlmsghdr *nlh, struct sa_filter *f,
@@ -1361,7 +1361,9 @@ static int parse_filter(const struct nlmsghdr *nlh, struct sa_filter *f,
 		return ret;
 	f->ifindex = tb[KESP_SA_A_IFINDEX] ?
 		     nla_get_u32(tb[KESP_SA_A_IFINDEX]) : 0;
-	f->dir = tb[KESP_SA_A_DIR] ? nla_get_u8(tb[KESP_SA_A_DIR]) : 0;
+	f->sa.dir = tb[KESP_SA_A_DIR] ? nla_get_u8(tb[KESP_SA_A_DIR]) : 0;
+	f->sa.by_reqid = !!tb[KESP_SA_A_REQID];
+	f->sa.reqid = f->sa.by_reqid ? nla_get_u32(tb[KESP_SA_A_REQID]) : 0;
 	return 0;
 }
 
@@ -1373,10 +1375,6 @@ static int kesp_nl_sa_get_start(struct netlink_callback *cb)
 	return 0;
 }
 
-/*
- * cb->args: [0] filter parsed, [1] ifindex of the device being dumped,
- * [2] the next SA id on it, [3] filter ifindex, [4] filter direction.
- */
 /*
  * Walks the kesp devices of the dump's namespace in ifindex order from
  * cb->args[1], calling DUMP_DEV for each under its underlay's sad_lock.
@@ -1415,16 +1413,25 @@ static int dump_each_dev(struct sk_buff *skb, struct netlink_callback *cb,
 	return ret == -EMSGSIZE ? skb->len : ret ?: skb->len;
 }
 
-/* args[4]: the direction the dump is limited to, or 0. */
+/*
+ * cb->args: [0] filter parsed, [1] ifindex of the device being dumped,
+ * [2] the next SA id on it, [3] filter ifindex, [4] filter direction, and
+ * 1 << 8 when [5] is a reqid the dump is limited to.
+ */
 static int dump_dev_sas(struct sk_buff *skb, struct netlink_callback *cb,
 			struct kesp_device *kd)
 {
+	const struct kesp_sa_filter f = {
+		.dir = cb->args[4] & 0xff,
+		.by_reqid = cb->args[4] >> 8,
+		.reqid = cb->args[5],
+	};
 	struct kesp_sa *sa;
 	unsigned long id;
 	int ret;
 
 	xa_for_each_start(&kd->sas, id, sa, cb->args[2]) {
-		if (cb->args[4] && sa->dir != cb->args[4])
+		if (!kesp_sa_filter_match(sa, &f))
 			continue;
 		ret = fill_sa(skb, sa, NETLINK_CB(cb->skb).portid,
 			      cb->nlh->nlmsg_seq, NLM_F_MULTI);
@@ -1449,7 +1456,8 @@ static int kesp_nl_sa_get_dumpit(struct sk_buff *skb,
 		cb->args[0] = 1;
 		cb->args[1] = f.ifindex;
 		cb->args[3] = f.ifindex;
-		cb->args[4] = f.dir;
+		cb->args[4] = f.sa.dir | f.sa.by_reqid << 8;
+		cb->args[5] = f.sa.reqid;
 	}
 	return dump_each_dev(skb, cb, dump_dev_sas);
 }
@@ -1480,7 +1488,7 @@ static int kesp_nl_sa_flush_doit(struct sk_buff *skb, struct genl_info *info)
 			break;
 		}
 		mutex_lock(&kesp_underlay(kd)->sad_lock);
-		kesp_sa_flush(kd, f.dir);
+		kesp_sa_flush(kd, &f.sa);
 		mutex_unlock(&kesp_underlay(kd)->sad_lock);
 		from = dev->ifindex + 1;
 		dev_put(dev);

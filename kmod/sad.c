@@ -677,7 +677,7 @@ void kesp_sa_unlink(struct kesp_sa *sa)
 }
 
 /* Deletes the device's SAs in direction DIR (0: both); returns how many. */
-int kesp_sa_flush(struct kesp_device *kd, u8 dir)
+int kesp_sa_flush(struct kesp_device *kd, const struct kesp_sa_filter *f)
 {
 	struct kesp_sa *sa;
 	unsigned long id;
@@ -685,7 +685,7 @@ int kesp_sa_flush(struct kesp_device *kd, u8 dir)
 
 	lockdep_assert_held(&kesp_underlay(kd)->sad_lock);
 	xa_for_each(&kd->sas, id, sa) {
-		if (dir && sa->dir != dir)
+		if (!kesp_sa_filter_match(sa, f))
 			continue;
 		kesp_sa_unlink(sa);
 		n++;
@@ -784,7 +784,7 @@ void kesp_sad_device_flush(struct kesp_device *kd)
 
 	mutex_lock(&kn->sad_lock);
 	kd->dead = true;
-	kesp_sa_flush(kd, 0);
+	kesp_sa_flush(kd, &(struct kesp_sa_filter){});
 	kesp_trap_flush(kd);
 	mutex_unlock(&kn->sad_lock);
 	xa_destroy(&kd->sas);

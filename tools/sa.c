@@ -39,7 +39,7 @@ static const struct {
 	{ "proto", KW_PROTO, V(ADD) | V_KEYED, false },
 	{ "spi", KW_SPI, V(ADD) | V_KEYED, false },
 	{ "mode", KW_MODE, V(ADD), false },
-	{ "reqid", KW_REQID, V(ADD), false },
+	{ "reqid", KW_REQID, V(ADD) | V(LIST) | V(FLUSH), false },
 	{ "replay-window", KW_REPLAY_WINDOW, V(ADD), false },
 	{ "flag", KW_FLAG, V(ADD), true },
 	{ "seq", KW_SEQ, V(ADD), false },
@@ -736,6 +736,8 @@ struct nl_msg *sa_build_request(struct kesp_nl *nl, const struct sa_args *a)
 	case SA_VERB_FLUSH:
 		if (a->dir)
 			ret = nla_put_u8(msg, KESP_SA_A_DIR, a->dir);
+		if (!ret && a->has_reqid)
+			ret = nla_put_u32(msg, KESP_SA_A_REQID, a->reqid);
 		break;
 	case SA_VERB_SPI_ALLOC:
 		if (a->has_spi_min)

@@ -61,6 +61,16 @@ for i in range(500):
 ' "$KEY" >$BATCH
 check "a batch of 1000 SAs succeeds" sh -c "ip netns exec a $KESPCTL -batch $BATCH >/dev/null"
 same "and all 1000 are there" "$(ip netns exec a $KESPCTL --json sa list dev kesp0 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 1001
+# Each pair shares its reqid, so the reqid shows a pair together and
+# flushes it, as ip xfrm state list|deleteall reqid do.
+same "sa list reqid shows one pair, both halves" \
+	"$(ip netns exec a $KESPCTL --json sa list reqid 342 | python3 -c 'import json,sys; print(" ".join(sorted("%s/%#x/%d" % (s["dir"], s["spi"], s["reqid"]) for s in json.load(sys.stdin))))')" \
+	"in/0x200f2/342 out/0x100f2/342"
+same "and with dir, its one half" \
+	"$(ip netns exec a $KESPCTL --json sa list dev kesp0 dir in reqid 342 | python3 -c 'import json,sys; print(" ".join("%s/%#x" % (s["dir"], s["spi"]) for s in json.load(sys.stdin)))')" \
+	"in/0x200f2"
+check "sa flush reqid removes that pair" ip netns exec a $KESPCTL sa flush dev kesp0 reqid 342
+same "and only that pair" "$(ip netns exec a $KESPCTL --json sa list | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d), sum(1 for s in d if s["reqid"] == 342))')" "999 0"
 refuse "-batch takes no command as well" 2 'takes no command' ip netns exec a $KESPCTL -batch $BATCH sa list
 refuse "a missing file" 2 "-batch /nonexistent: No such file" ip netns exec a $KESPCTL -batch /nonexistent
 refuse "-force alone" 2 "-force is for -batch" ip netns exec a $KESPCTL -force sa list

@@ -238,6 +238,8 @@ static void bad_forms(void)
 		{ SA_VERB_UPDATE, "dev kesp0 id 4 limit time-soft 1 limit none", "\"limit none\" with other limits" },
 		{ SA_VERB_UPDATE, "dev kesp0 id 4 mode tunnel", "unexpected \"mode\"" },
 		{ SA_VERB_LIST, "dev kesp0 spi 5", "unexpected \"spi\"" },
+		{ SA_VERB_LIST, "reqid x", "bad reqid \"x\"" },
+		{ SA_VERB_DEL, "dev kesp0 id 1 reqid 3", "unexpected \"reqid\"" },
 		{ SA_VERB_FLUSH, "dir both", "bad dir \"both\"" },
 		{ SA_VERB_SPI_ALLOC, "min 5", "missing \"dev\"" },
 		{ SA_VERB_SPI_ALLOC, "dev kesp0 min 0x200 max 0x100", "min 0x200 is above max 0x100" },
@@ -508,10 +510,22 @@ static void request_others(void)
 	       nla_get_u8(tb[KESP_SA_A_DIR]) == KESP_DIR_OUT, "list: IFINDEX and DIR filter");
 	kesp_nl_free_request(msg);
 
+	msg = build(SA_VERB_LIST, "reqid 7", 0);
+	top(msg, tb);
+	tap_ok(tb[KESP_SA_A_REQID] && nla_get_u32(tb[KESP_SA_A_REQID]) == 7 && !tb[KESP_SA_A_DIR],
+	       "list reqid: a REQID filter, as ip xfrm state list reqid");
+	kesp_nl_free_request(msg);
+
+	msg = build(SA_VERB_FLUSH, "dev kesp0 reqid 0", 8);
+	top(msg, tb);
+	tap_ok(tb[KESP_SA_A_REQID] && nla_get_u32(tb[KESP_SA_A_REQID]) == 0 && tb[KESP_SA_A_IFINDEX],
+	       "flush reqid 0: reqid 0 is a filter too");
+	kesp_nl_free_request(msg);
+
 	msg = build(SA_VERB_FLUSH, "dir in", 0);
 	TAP_EQ_INT(top(msg, tb), KESP_CMD_SA_FLUSH, "flush: SA_FLUSH");
 	tap_ok(!(nlmsg_hdr(msg)->nlmsg_flags & NLM_F_DUMP), "flush: not a dump");
-	tap_ok(!tb[KESP_SA_A_IFINDEX] && tb[KESP_SA_A_DIR] &&
+	tap_ok(!tb[KESP_SA_A_IFINDEX] && tb[KESP_SA_A_DIR] && !tb[KESP_SA_A_REQID] &&
 	       nla_get_u8(tb[KESP_SA_A_DIR]) == KESP_DIR_IN, "flush: DIR only");
 	kesp_nl_free_request(msg);
 

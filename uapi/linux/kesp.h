@@ -134,17 +134,18 @@
  *   Request: SA-KEY.
  *
  * KESP_CMD_SA_GET
- *   doit request: SA-KEY. dump request: optionally KESP_SA_A_IFINDEX and/or
- *   KESP_SA_A_DIR to filter; otherwise every SA of every kesp device in the
- *   caller's namespace.
+ *   doit request: SA-KEY. dump request: optionally KESP_SA_A_IFINDEX,
+ *   KESP_SA_A_DIR and KESP_SA_A_REQID to filter (an SA pair shares its
+ *   reqid, so the last shows both halves); otherwise every SA of every
+ *   kesp device in the caller's namespace.
  *   Reply (one message per SA): IFINDEX, ID, DIR, SPI, MODE, REQID, SRC,
  *   DST, AEAD or ENC+AUTH (NAME and ICV_BITS, never KEY), REPLAY_WINDOW,
  *   FLAGS, SEQ, PRIORITY, SELECTORS, LIFETIME, ENCAP, KESP_SA_A_ADD_TIME (NLA_U64,
  *   seconds since boot), KESP_SA_A_COUNTERS (nest, enum kesp_cnt_attr).
  *
  * KESP_CMD_SA_FLUSH
- *   Request: optionally KESP_SA_A_IFINDEX and/or KESP_SA_A_DIR; deletes
- *   every matching SA of the caller's namespace.
+ *   Request: optionally KESP_SA_A_IFINDEX, KESP_SA_A_DIR and
+ *   KESP_SA_A_REQID; deletes every matching SA of the caller's namespace.
  *
  * Lifetimes: an SA's KESP_SA_A_LIFETIME limits count seconds since it was
  * added, and bytes and packets it protected (the payload ESP carried:
