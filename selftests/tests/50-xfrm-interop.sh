@@ -23,24 +23,9 @@ xfrm_case() {
 	fi
 	what="tunnel $name, IPv$inner in IPv$outer"
 	# XFRM needs to be told that an SA may carry another family inside.
-	xflags=""
-	[ "$inner" = "$outer" ] || xflags="flag af-unspec"
-
-	ip netns exec a $KESPCTL sa flush
-	ip -n b xfrm state flush
-	ip -n b xfrm policy flush
-	if ! out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir out src $ea dst $eb proto esp \
-			spi $out_spi mode tunnel reqid 1 "$@" sel src $na dst $nb 2>&1) ||
-		! out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir in src $eb dst $ea proto esp \
-			spi $in_spi mode tunnel reqid 1 replay-window $INTEROP_REPLAY_WINDOW "$@" sel src $nb dst $na 2>&1) ||
-		! out=$(ip -n b xfrm state add src $ea dst $eb proto esp spi $out_spi reqid 1 \
-			mode tunnel $xflags "$@" 2>&1) ||
-		! out=$(ip -n b xfrm state add src $eb dst $ea proto esp spi $in_spi reqid 1 \
-			mode tunnel $xflags "$@" 2>&1) ||
-		! out=$(ip -n b xfrm policy add src $nb dst $na dir out \
-			tmpl src $eb dst $ea proto esp reqid 1 mode tunnel 2>&1) ||
-		! out=$(ip -n b xfrm policy add src $na dst $nb dir in \
-			tmpl src $ea dst $eb proto esp reqid 1 mode tunnel 2>&1); then
+	xfrm_more=""
+	[ "$inner" = "$outer" ] || xfrm_more="flag af-unspec"
+	if ! tunnel_sas "$@"; then
 		fail "$what: configure" "$out"
 		return
 	fi

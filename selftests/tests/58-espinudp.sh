@@ -83,23 +83,8 @@ encap_case() {
 		ha=fd00:1::1 hb=fd00:2::1 ping="ping -6" any=:: filter="ip6 proto 50"
 	fi
 	what="ESP in UDP, $name over IPv$fam"
-	ip netns exec a $KESPCTL sa flush
-	ip -n b xfrm state flush
-	ip -n b xfrm policy flush
-	if ! out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir out src $ea dst $eb proto esp \
-			spi $out_spi mode tunnel reqid 3 "$@" encap espinudp 4500 4500 \
-			sel src $na dst $nb 2>&1) ||
-		! out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir in src $eb dst $ea proto esp \
-			spi $in_spi mode tunnel reqid 3 replay-window $INTEROP_REPLAY_WINDOW "$@" \
-			encap espinudp 4500 4500 sel src $nb dst $na 2>&1) ||
-		! out=$(ip -n b xfrm state add src $ea dst $eb proto esp spi $out_spi reqid 3 \
-			mode tunnel "$@" encap espinudp 4500 4500 $any 2>&1) ||
-		! out=$(ip -n b xfrm state add src $eb dst $ea proto esp spi $in_spi reqid 3 \
-			mode tunnel "$@" encap espinudp 4500 4500 $any 2>&1) ||
-		! out=$(ip -n b xfrm policy add src $nb dst $na dir out \
-			tmpl src $eb dst $ea proto esp reqid 3 mode tunnel 2>&1) ||
-		! out=$(ip -n b xfrm policy add src $na dst $nb dir in \
-			tmpl src $ea dst $eb proto esp reqid 3 mode tunnel 2>&1); then
+	kesp_more="encap espinudp 4500 4500" xfrm_more="encap espinudp 4500 4500 $any"
+	if ! tunnel_sas "$@"; then
 		fail "$what: configure" "$out"
 		return
 	fi

@@ -130,6 +130,32 @@ kesp_xfrm_pair() {
 	kesp_pair "$@" && xfrm_pair "$@"
 }
 
+# tunnel_sas ALG-ARGS...: replaces the sites' SAs and b's policies with
+# one tunnel for $na <-> $nb between the outer addresses $ea (a) and $eb
+# (b): kesp's SA pair in a, XFRM's SAs and policies in b, SPI $out_spi
+# from a to b and $in_spi back, reqid 1. The words in $kesp_more are added
+# to kesp's SAs, those in $xfrm_more to XFRM's (e.g. "flag af-unspec" for
+# another family inside). On failure $out holds the error.
+tunnel_sas() {
+	ip netns exec a $KESPCTL sa flush
+	ip -n b xfrm state flush
+	ip -n b xfrm policy flush
+	# shellcheck disable=SC2086
+	out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir out src $ea dst $eb proto esp \
+			spi $out_spi mode tunnel reqid 1 "$@" ${kesp_more:-} sel src $na dst $nb 2>&1) &&
+	out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir in src $eb dst $ea proto esp \
+			spi $in_spi mode tunnel reqid 1 replay-window $INTEROP_REPLAY_WINDOW "$@" \
+			${kesp_more:-} sel src $nb dst $na 2>&1) &&
+	out=$(ip -n b xfrm state add src $ea dst $eb proto esp spi $out_spi reqid 1 \
+			mode tunnel "$@" ${xfrm_more:-} 2>&1) &&
+	out=$(ip -n b xfrm state add src $eb dst $ea proto esp spi $in_spi reqid 1 \
+			mode tunnel "$@" ${xfrm_more:-} 2>&1) &&
+	out=$(ip -n b xfrm policy add src $nb dst $na dir out \
+			tmpl src $eb dst $ea proto esp reqid 1 mode tunnel 2>&1) &&
+	out=$(ip -n b xfrm policy add src $na dst $nb dir in \
+			tmpl src $ea dst $eb proto esp reqid 1 mode tunnel 2>&1)
+}
+
 # The replay window of kesp's inbound SAs in interop tests. The guest's two
 # CPUs take packets from the veth in separate backlogs; under TCG one can
 # stall long enough that XFRM's packets arrive more than 64 apart, which a
