@@ -94,6 +94,9 @@ esn_case() {
 import json, sys
 print(" ".join("%s=%#x" % (s["dir"], s["seq"]) for s in sorted(json.load(sys.stdin), key=lambda s: s["dir"])))')
 	same "$what: both of kesp's SAs are past 2^32" "$seqs" "in=0x100000008 out=0x100000008"
+	out_spi=0x3100 in_spi=0x3200
+	same "$what: kesp sent 24 and received 24, XFRM received 24 and sent 24" \
+		"$(counters)" "24 24 / 24 24"
 }
 
 esn_case "AES-GCM-128" aead 'rfc4106(gcm(aes))' $K20 128
