@@ -600,8 +600,13 @@ int main(int argc, char **argv)
 	bool force = false;
 	int c, ret;
 
-	/* "+": options end at the command, so its arguments are its own. */
-	while ((c = getopt_long_only(argc, argv, "+jVh", opts, NULL)) != -1) {
+	/*
+	 * "+": options end at the command, so its arguments are its own.
+	 * ":" and opterr 0: a bad option gets one line naming it, as a bad
+	 * word of a command does, not getopt's line and the whole usage.
+	 */
+	opterr = 0;
+	while ((c = getopt_long_only(argc, argv, "+:jVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			opt_json = true;
@@ -618,9 +623,12 @@ int main(int argc, char **argv)
 		case 'f':
 			force = true;
 			break;
+		case ':':
+			return usage_error("%s needs an argument",
+					   argv[optind - 1]);
 		default:
-			print_usage(stderr);
-			return EXIT_USAGE;
+			return usage_error("unknown option \"%s\"",
+					   argv[optind - 1]);
 		}
 	}
 	if (batch) {

@@ -74,5 +74,9 @@ same "and only that pair" "$(ip netns exec a $KESPCTL --json sa list | python3 -
 refuse "-batch takes no command as well" 2 'takes no command' ip netns exec a $KESPCTL -batch $BATCH sa list
 refuse "a missing file" 2 "-batch /nonexistent: No such file" ip netns exec a $KESPCTL -batch /nonexistent
 refuse "-force alone" 2 "-force is for -batch" ip netns exec a $KESPCTL -force sa list
+refuse "an unknown option is named" 2 '^kespctl: unknown option "--bogus" \(see kespctl help\)$' \
+	$KESPCTL --bogus sa list
+same "on one line" "$($KESPCTL --bogus sa list 2>&1 | wc -l)" 1
+refuse "-batch without its file" 2 '^kespctl: -batch needs an argument' $KESPCTL -batch
 rm -f $BATCH
 finish
