@@ -43,7 +43,7 @@ resolve_meta() {
 BUILD_PKGS="build-essential pkg-config clang llvm libclang-rt-14-dev sparse dkms kmod xz-utils zstd cpio
 libgnutls28-dev nettle-dev libgmp-dev libnl-3-dev libnl-genl-3-dev"
 GUEST_PKGS="qemu-system-x86 busybox-static iproute2 iputils-ping iperf3 tcpdump nftables
-conntrack ethtool python3 util-linux procps strongswan-charon strongswan-swanctl"
+conntrack ethtool python3 python3-cryptography util-linux procps strongswan-charon strongswan-swanctl"
 
 enable_backports
 apt-get update -q

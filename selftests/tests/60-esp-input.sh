@@ -2,7 +2,8 @@
 # Inbound ESP, packet by packet: the replay window (RFC 4303 3.4.3) for
 # small and large windows and with ESN across 2^32, and every way a
 # packet can be wrong (ICV, padding, next header, selectors, length, SPI):
-# dropped, counted, never delivered, no splat.
+# dropped, counted, never delivered, no splat; with NULL encryption and
+# HMAC, then with AES-GCM over IPv6 (tunnel) and IPv4 (transport).
 . "$KESP_SRC/selftests/tests/lib.sh"
 
 two_sites
@@ -28,4 +29,26 @@ run 0 0 0
 run 64 1 $((0xfffffffd))
 run 4096 1 $((0x1fffffff0))
 run 0 1 $((0xfffffffe))
+
+# The same kinds of damage through AES-GCM (the AEAD path), over IPv6 in
+# tunnel mode and over IPv4 in transport mode.
+aead_run() {	# tunnel6 | transport4
+	key=$(hexkey 20)
+	ip netns exec a $KESPCTL sa flush
+	if [ "$1" = tunnel6 ]; then
+		ends="src fd00:100::2 dst fd00:100::1" mode="tunnel sel src fd00:2::/64 dst fd00:1::/64"
+	else
+		ends="src 192.168.100.2 dst 192.168.100.1" mode=transport
+	fi
+	# shellcheck disable=SC2086
+	if ! out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir in $ends proto esp spi 0x3100 \
+		reqid 1 aead 'rfc4106(gcm(aes))' $key 128 mode $mode 2>&1); then
+		fail "$1: add the SA" "$out"
+		return
+	fi
+	ip netns exec a python3 "$KESP_SRC/selftests/tests/esp_aead_input.py" "$1" "${key#0x}" ||
+		FAILED=1
+}
+aead_run tunnel6
+aead_run transport4
 finish

@@ -20,6 +20,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.environ["KESP_SRC"], "selftests/lib"))
+from inet_checksum import checksum  # noqa: E402
 from netns import socket_in_netns  # noqa: E402
 from tap import report, finish  # noqa: E402
 
@@ -27,15 +28,6 @@ WINDOW, ESN, TOP0 = int(sys.argv[1]), sys.argv[2] == "1", int(sys.argv[3])
 KEY = bytes(range(1, 33))
 SPI = 0x3000
 KESPCTL = os.environ["KESPCTL"]
-
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def inner_udp(tag, src="10.2.0.1", dst="10.1.0.1", tos=0):
