@@ -107,9 +107,13 @@ result(s6.recv(64) == b"plain", "a detached socket receives like any UDP socket"
 attach(s6)
 result(dev_ports()[1] == s6.getsockname()[1], "and can be attached again")
 
+s6.close()
+result(dev_ports() == (p4, None), "closing an attached IPv6 socket detaches it")
+s6 = udp(socket.AF_INET6)
+attach(s6)
 s4.close()
 result(dev_ports() == (None, s6.getsockname()[1]),
-       "closing an attached socket detaches it")
+       "closing an attached IPv4 socket detaches it")
 attach(other)
 result(dev_ports()[0] == other.getsockname()[1], "the family's slot is free again after the close")
 # A socket that is open when its device goes: the device lets go of it.
@@ -118,6 +122,9 @@ other.sendto(b"still here", ("127.0.0.1", other.getsockname()[1]))
 other.settimeout(5)
 result(other.recv(64) == b"still here",
        "deleting the device leaves its attached socket a working UDP socket")
+s6.sendto(b"still here", ("::1", s6.getsockname()[1]))
+s6.settimeout(5)
+result(s6.recv(64) == b"still here", "and its attached IPv6 socket too")
 other.close()
 s6.close()
 sys.exit(failed)
