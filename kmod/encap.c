@@ -212,16 +212,16 @@ void kesp_encap_detach(struct kesp_device *kd, int family)
 /*
  * ESP in UDP leaves from the port of the device's socket and comes back to
  * it, so an SA whose own port is another one could only lose its packets.
- * LOCAL_PORT is the SA's port on this side: the source port of an
- * outbound SA, the destination port of an inbound one. An SA may come
- * before its socket; it is checked again when it sends.
+ * The SA's port on this side is the source port of an outbound SA, the
+ * destination port of an inbound one. An SA may come before its socket;
+ * it is checked again when it sends.
  */
-int kesp_encap_check_port(struct kesp_device *kd, int family, u16 local_port,
-			  struct netlink_ext_ack *extack)
+int kesp_encap_check_port(struct kesp_device *kd, int family, u8 dir,
+			  u16 sport, u16 dport, struct netlink_ext_ack *extack)
 {
 	u16 port = kesp_encap_port(kd, family);
 
-	if (port && port != local_port) {
+	if (port && port != (dir == KESP_DIR_OUT ? sport : dport)) {
 		NL_SET_ERR_MSG(extack,
 			       "the SA's own encapsulation port is not the port of the device's UDP socket of its family");
 		return -EINVAL;

@@ -319,8 +319,8 @@ int kesp_encap_attach(struct kesp_device *kd, int fd,
 		      struct netlink_ext_ack *extack);
 void kesp_encap_detach(struct kesp_device *kd, int family);
 u16 kesp_encap_port(struct kesp_device *kd, int family);
-int kesp_encap_check_port(struct kesp_device *kd, int family, u16 local_port,
-			  struct netlink_ext_ack *extack);
+int kesp_encap_check_port(struct kesp_device *kd, int family, u8 dir,
+			  u16 sport, u16 dport, struct netlink_ext_ack *extack);
 int kesp_esp_input_encap(struct sk_buff *skb, struct kesp_device *kd,
 			 unsigned int udp_len);
 

@@ -1035,9 +1035,8 @@ static int kesp_nl_sa_new_doit(struct sk_buff *skb, struct genl_info *info)
 	if (ret)
 		goto out;
 	if (p.encap_type) {
-		ret = kesp_encap_check_port(kd, p.family,
-					    p.dir == KESP_DIR_OUT ?
-					    p.encap_sport : p.encap_dport,
+		ret = kesp_encap_check_port(kd, p.family, p.dir,
+					    p.encap_sport, p.encap_dport,
 					    info->extack);
 		if (ret) {
 			kfree(p.sels);
@@ -1247,8 +1246,7 @@ static int kesp_nl_sa_update_doit(struct sk_buff *skb, struct genl_info *info)
 		}
 		if (!ret)
 			ret = kesp_encap_check_port(kd, move ? family : sa->family,
-						    sa->dir == KESP_DIR_OUT ?
-						    sport : dport,
+						    sa->dir, sport, dport,
 						    info->extack);
 		if (ret)
 			goto out_unlock;

@@ -454,13 +454,6 @@ static struct kesp_sa *lookup_in_locked(struct kesp_net *kn, u32 spi)
 	return sa;
 }
 
-/* An SPI no inbound SA has and no live reservation holds. */
-static bool spi_free(struct kesp_net *kn, u32 spi)
-{
-	return !lookup_in_locked(kn, spi) &&
-	       !reservation_live(xa_load(&kn->reserved, spi));
-}
-
 /*
  * kesp sees inbound ESP before XFRM does (esp_input.c), so an inbound SPI
  * of kesp's that an XFRM SA also has would silently take that SA's
@@ -498,6 +491,19 @@ static bool xfrm_has_sa(struct net *net, const struct kesp_sa_params *p)
 		return false;
 	xfrm_state_put(x);
 	return true;
+}
+
+/*
+ * An SPI SPI_ALLOC may hand out: no inbound SA has it, no live
+ * reservation holds it, and no XFRM SA of the namespace uses it.
+ */
+static bool spi_free(struct kesp_device *kd, u32 spi)
+{
+	struct kesp_net *kn = kesp_underlay(kd);
+
+	return !lookup_in_locked(kn, spi) &&
+	       !reservation_live(xa_load(&kn->reserved, spi)) &&
+	       !xfrm_has_spi(kd->underlay_net, spi);
 }
 
 static bool addr_eq(const union kesp_addr *a, const union kesp_addr *b,
@@ -676,7 +682,7 @@ void kesp_sa_unlink(struct kesp_sa *sa)
 	kesp_sa_put(sa);
 }
 
-/* Deletes the device's SAs in direction DIR (0: both); returns how many. */
+/* Deletes the device's SAs that F matches; returns how many. */
 int kesp_sa_flush(struct kesp_device *kd, const struct kesp_sa_filter *f)
 {
 	struct kesp_sa *sa;
@@ -732,14 +738,12 @@ int kesp_spi_alloc(struct kesp_device *kd, u32 min, u32 max, u32 *spi,
 	for (i = 0; i < SPI_ALLOC_TRIES; i++) {
 		candidate = min + (span == U32_MAX ? get_random_u32() :
 				   get_random_u32() % (span + 1));
-		if (spi_free(kn, candidate) &&
-		    !xfrm_has_spi(kd->underlay_net, candidate))
+		if (spi_free(kd, candidate))
 			goto found;
 	}
 	/* A crowded range: look at every SPI in it once. */
 	for (candidate = min;; candidate++) {
-		if (spi_free(kn, candidate) &&
-		    !xfrm_has_spi(kd->underlay_net, candidate))
+		if (spi_free(kd, candidate))
 			goto found;
 		if (candidate == max)
 			break;
