@@ -61,10 +61,7 @@ same "and takes the next free one instead" \
 capture() {
 	rm -f /tmp/tos.err
 	timeout 30 ip netns exec b tcpdump -i veth-b -n -v -c 3 "$1" >/tmp/tos.txt 2>/tmp/tos.err &
-	for _ in $(seq 50); do
-		grep -q 'listening on' /tmp/tos.err 2>/dev/null && break
-		sleep 0.2
-	done
+	wait_line /tmp/tos.err 'listening on'
 }
 
 # DSCP and ECN in the outer header, seen on the wire in b.

@@ -64,10 +64,7 @@ capture() {
 	rm -f /tmp/fwd.err
 	timeout 30 ip netns exec b tcpdump -i veth-b -n -v -l "$1" >/tmp/fwd.txt 2>/tmp/fwd.err &
 	cap_pid=$!
-	for _ in $(seq 50); do
-		grep -q 'listening on' /tmp/fwd.err 2>/dev/null && break
-		sleep 0.2
-	done
+	wait_line /tmp/fwd.err 'listening on'
 }
 stop_capture() {
 	sleep 0.5

@@ -36,10 +36,9 @@ async_case() {	# TEMPLATE-INSTANCE DRIVER-PREFIX ALG-ARGS...
 	same "$instance: both of kesp's SAs use the asynchronous implementation" "$users" 2
 	check "$instance: 50 pings through the tunnel" \
 		ip netns exec a ping -c 50 -i 0.02 -W 2 -I 10.1.0.1 10.2.0.1
-	ip netns exec b iperf3 -s -1 -B 10.2.0.1 >/dev/null 2>&1 &
-	sleep 1
+	iperf_server b 10.2.0.1
 	check "$instance: iperf3 through the tunnel" ip netns exec a iperf3 -c 10.2.0.1 -B 10.1.0.1 -t 2
-	wait
+	wait $iperf_server_pid
 	ip netns exec a $KESPCTL sa flush
 	ip -n b xfrm state flush
 }

@@ -10,22 +10,18 @@
 
 T=$KESP_SRC/selftests/tests
 PIDS=""
-stop_all() {
+# The background programs a part of the test started, and its namespaces.
+stop_daemons() {
 	# shellcheck disable=SC2086
 	[ -n "$PIDS" ] && kill $PIDS 2>/dev/null
 	wait 2>/dev/null
+	PIDS=""
+}
+stop_all() {
+	stop_daemons
 	cleanup_netns
 }
 trap stop_all EXIT
-
-# wait_line FILE PATTERN: until FILE has a line matching PATTERN (10 s).
-wait_line() {
-	for _ in $(seq 50); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.2
-	done
-	return 1
-}
 
 # dev_counter NS NAME: a device counter of kesp0 in NS, from --json.
 dev_counter() {
@@ -237,10 +233,7 @@ else
 fi
 
 # Closing the socket detaches it: the port is gone from the device.
-# shellcheck disable=SC2086
-kill $PIDS 2>/dev/null
-wait 2>/dev/null
-PIDS=""
+stop_daemons
 same "when the listeners exit, the device has no socket left" \
 	"$(ip netns exec a $KESPCTL dev show kesp0 | grep -c 'encap udp')" 0
 # No reply could reach the SA now: it sends nothing and says why.
@@ -358,26 +351,15 @@ nat_ping() {
 	fi
 }
 iperf_nat() {
-	timeout 60 ip netns exec y iperf3 -s -1 -B $YIN >/dev/null 2>&1 &
-	for _ in $(seq 10); do
-		ip netns exec y ss -Hltn 'sport = :5201' | grep -q . && break
-		sleep 0.2
-	done
+	iperf_server y $YIN
 	if ip netns exec x iperf3 -c $YIN -B $XIN -t 1 >/tmp/iperf.out 2>&1; then
 		pass "$1"
 	else
 		fail "$1" "$(tail -5 /tmp/iperf.out)"
 	fi
-	wait $!
+	wait $iperf_server_pid
 }
 mappings() { grep -c '"event":"mapping"' /tmp/events-y.json; }
-nat_done() {
-	# shellcheck disable=SC2086
-	[ -n "$PIDS" ] && kill $PIDS 2>/dev/null
-	wait 2>/dev/null
-	PIDS=""
-	cleanup_netns
-}
 
 # XFRM behind the NAT, kesp in front: kesp must see the mapping change,
 # first the port, then the address as well.
@@ -391,7 +373,7 @@ nat_behind_xfrm() {
 	if ! kesp_sa_pair y $Y $N $YNET $XNET $in_spi $out_spi 5001 ||
 		! xfrm_sa_pair x $X $Y $XNET $YNET $out_spi $in_spi 4500 4500; then
 		fail "$what: configure"
-		nat_done
+		stop_all
 		return
 	fi
 	ip -n x route add $YNET via $NX src $XIN
@@ -447,7 +429,7 @@ nat_behind_xfrm() {
 	# Torn down with its socket still attached: the harness checks the
 	# unload and the kernel log after this test.
 	ip -n y link del kesp0
-	nat_done
+	stop_all
 }
 
 # kesp behind the NAT, XFRM in front, as on a road warrior's laptop:
@@ -463,7 +445,7 @@ nat_behind_kesp() {
 	if ! kesp_sa_pair x $X $Y $XNET $YNET $in_spi $out_spi 4500 ||
 		! xfrm_sa_pair y $Y $N $YNET $XNET $out_spi $in_spi 4500 5011; then
 		fail "$what: configure"
-		nat_done
+		stop_all
 		return
 	fi
 	ip -n y route add $XNET via $N
@@ -471,7 +453,7 @@ nat_behind_kesp() {
 	iperf_nat "$what: iperf3 TCP from kesp"
 	same "$what: kesp sees no mapping change of its own" \
 		"$(grep -c '"event":"mapping"' /tmp/events-x.json)" 0
-	nat_done
+	stop_all
 }
 
 K=$(hexkey 20)

@@ -31,7 +31,7 @@ s.close()
 ' >/tmp/holder.out 2>&1 &
 holder=$!
 rm -f /tmp/unloaded
-for _ in $(seq 50); do grep -q attached /tmp/holder.out && break; sleep 0.2; done
+wait_line /tmp/holder.out attached
 
 # Floods both ways: a sends through kesp, b sends through XFRM to a.
 ip netns exec a ping -f -w 4 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1 &

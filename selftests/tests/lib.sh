@@ -71,6 +71,16 @@ json_get() {	# JSON-TEXT EXPR  (EXPR applied to the parsed document `d`)
 
 finish() { exit "$FAILED"; }
 
+# wait_line FILE PATTERN: until FILE has a line matching PATTERN (10 s),
+# e.g. until tcpdump says it is listening or a daemon that it is ready.
+wait_line() {
+	for _ in $(seq 50); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 # hexkey N: N random bytes as 0x-hex, the key syntax of kespctl and ip xfrm.
 hexkey() { printf '0x%s' "$(od -An -tx1 -N "$1" /dev/urandom | tr -d ' \n')"; }
 
@@ -166,19 +176,24 @@ INTEROP_REPLAY_WINDOW=1024
 # of kesp's SA pair in a and XFRM's in b, SPIs $out_spi and $in_spi.
 counters() { python3 "$KESP_SRC/selftests/tests/sa_counters.py" "$@" "$out_spi" "$in_spi"; }
 
+# iperf_server NS ADDR: a one-shot iperf3 server on ADDR in NS, once it
+# listens (a fixed second costs more under TCG); bounded, so a server whose
+# client never connected cannot wait forever. Its pid: $iperf_server_pid.
+iperf_server() {
+	timeout 60 ip netns exec "$1" iperf3 -s -1 -B "$2" >/dev/null 2>&1 &
+	iperf_server_pid=$!
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		ip netns exec "$1" ss -Hltn 'sport = :5201' | grep -q . && break
+		sleep 0.2
+	done
+}
+
 # iperf_agrees WHAT SERVER CLIENT IPERF-ARGS: a short iperf3 TCP transfer
 # from CLIENT in a to SERVER in b; then kesp's SA pair in a and XFRM's in b
 # (SPIs $out_spi and $in_spi) must each have received exactly what the
 # other sent.
 iperf_agrees() {
-	# Bounded: a server whose client never connected would wait forever.
-	timeout 60 ip netns exec b iperf3 -s -1 -B "$2" >/dev/null 2>&1 &
-	ia_server=$!
-	# Until the server listens (a fixed second costs more under TCG).
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		ip netns exec b ss -Hltn 'sport = :5201' | grep -q . && break
-		sleep 0.2
-	done
+	iperf_server b "$2"
 	# shellcheck disable=SC2086
 	if ip netns exec a iperf3 -c "$2" -B "$3" $4 -J >/tmp/iperf.json 2>&1 &&
 		mbit=$(python3 -c 'import json; d=json.load(open("/tmp/iperf.json")); print("%.1f" % (d["end"]["sum_received"]["bits_per_second"] / 1e6))' 2>&1); then
@@ -187,7 +202,7 @@ iperf_agrees() {
 		fail "$1: iperf3 TCP" "$(tail -5 /tmp/iperf.json)"
 	fi
 	# Only the server: a test may keep daemons of its own in the background.
-	wait $ia_server
+	wait $iperf_server_pid
 	c=$(counters --settle)
 	same "$1: after iperf3, each side received exactly what the other sent" \
 		"$(echo "$c" | awk '{print ($1 == $4 && $2 == $5 && $1 > 100) ? "agree" : "differ: " $0}')" agree
