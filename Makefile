@@ -125,9 +125,14 @@ check:
 	-$(MAKE) check-bench
 	sh selftests/summary.sh unit dkms vm bench
 
+# The kernel list is computed by a second make, after `make deps` has
+# installed the kernels: make expands a rule's whole recipe before running
+# its first line, so on a fresh machine this make's list is still empty.
 demo:
 	$(MAKE) deps
-	$(MAKE) all modules-matrix
+	$(MAKE) demo-run
+
+demo-run: all modules-matrix
 	sh selftests/vm/run-vm.sh --demo $(word 1,$(MATRIX_KVERS))
 
 dkms-install:
@@ -138,5 +143,5 @@ clean:
 	rm -rf build ikehelper/ikehelper tools/kespctl
 
 .PHONY: all module modules-matrix module-lint deps unit-bins check check-unit \
-	check-vm check-dkms check-bench bench demo dkms-install clean FORCE
+	check-vm check-dkms check-bench bench demo demo-run dkms-install clean FORCE
 .SECONDARY:
