@@ -318,7 +318,10 @@ void ike_buf_put(struct ike_buf *b, const void *p, size_t len);
 void ike_buf_patch16(struct ike_buf *b, size_t off, uint16_t v);
 int ike_set_error(struct ike_error *err, enum ike_err code, uint8_t payload,
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-int ike_payload_parse(struct ike_payload *pl, struct ike_error *err);
+/* Parses pl->body by pl->type; hdr is the message's (its R bit decides
+ * how SA proposals must be numbered). */
+int ike_payload_parse(const struct ike_header *hdr, struct ike_payload *pl,
+		      struct ike_error *err);
 void ike_payload_encode_body(const struct ike_payload *pl, struct ike_buf *b);
 bool ike_payload_known(unsigned int type);
 
@@ -327,8 +330,10 @@ int ike_header_decode(const uint8_t *buf, size_t len, struct ike_header *h,
 		      struct ike_error *err);
 int ike_msg_decode(const uint8_t *buf, size_t len, struct ike_msg *msg,
 		   struct ike_error *err);
-int ike_payloads_decode(uint8_t first, const uint8_t *buf, size_t len,
-			struct ike_msg *msg, struct ike_error *err);
+/* A payload chain on its own (the plaintext of SK, or reassembled SKF
+ * fragments); hdr is the message it came in, copied to msg->hdr. */
+int ike_payloads_decode(const struct ike_header *hdr, uint8_t first, const uint8_t *buf,
+			size_t len, struct ike_msg *msg, struct ike_error *err);
 int ike_payloads_encode(const struct ike_payload *pl, size_t npl,
 			struct ike_buf *b);
 int ike_msg_encode(const struct ike_msg *msg, struct ike_buf *b);
