@@ -447,17 +447,25 @@ int ike_prf_plus(unsigned int prf, const uint8_t *key, size_t keylen,
 int ike_skeyseed(unsigned int prf, const struct ike_slice *ni,
 		 const struct ike_slice *nr, const struct ike_slice *gir,
 		 uint8_t *out);
-int ike_skeyseed_rekey(unsigned int prf, const uint8_t *sk_d_old,
+/*
+ * SKEYSEED of a rekeyed IKE SA (RFC 7296 §2.18): computed with the OLD SA's
+ * PRF, so it is ike_prf_len(old_prf) bytes; hand it, with that length, to
+ * ike_sa_keys_derive() with the NEW SA's PRF.
+ */
+int ike_skeyseed_rekey(unsigned int old_prf, const uint8_t *sk_d_old,
 		       size_t sk_d_len, const struct ike_slice *gir_new,
 		       const struct ike_slice *ni, const struct ike_slice *nr,
 		       uint8_t *out);
-int ike_ike_dkm(unsigned int prf, const uint8_t *skeyseed,
+int ike_ike_dkm(unsigned int prf, const uint8_t *skeyseed, size_t skeyseed_len,
 		const struct ike_slice *ni, const struct ike_slice *nr,
 		const uint8_t spi_i[8], const uint8_t spi_r[8], uint8_t *out,
 		size_t outlen);
+/* prf runs prf+ and sizes SK_d/SK_pi/SK_pr; skeyseed_len is whatever PRF
+ * made SKEYSEED produced (they differ when a rekey changes the PRF). */
 int ike_sa_keys_derive(unsigned int prf, unsigned int encr,
 		       unsigned int encr_bits, unsigned int integ,
-		       const uint8_t *skeyseed, const struct ike_slice *ni,
+		       const uint8_t *skeyseed, size_t skeyseed_len,
+		       const struct ike_slice *ni,
 		       const struct ike_slice *nr, const uint8_t spi_i[8],
 		       const uint8_t spi_r[8], struct ike_sa_keys *keys);
 void ike_sa_keys_sk(const struct ike_sa_keys *keys, bool initiator,
