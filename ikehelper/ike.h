@@ -59,6 +59,8 @@ enum ike_transform_type {
 	IKE_TRANS_INTEG = 3,
 	IKE_TRANS_DH = 4,
 	IKE_TRANS_ESN = 5,
+	IKE_TRANS_ADDKE1 = 6,	/* RFC 9370 additional key exchanges 1..7: */
+	IKE_TRANS_ADDKE7 = 12,	/* not supported, a proposal with one is refused */
 };
 
 enum ike_encr_id {

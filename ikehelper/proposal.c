@@ -57,15 +57,30 @@ static const struct keyword keywords[] = {
 
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
 
+static const char *find_keyword(uint8_t type, uint16_t id, uint16_t keylen)
+{
+	for (size_t i = 0; i < NKEYWORDS; i++)
+		if (keywords[i].type == type && keywords[i].id == id &&
+		    keywords[i].keylen == keylen)
+			return keywords[i].name;
+	return NULL;
+}
+
 /* Keyword, or the IANA name for transforms we have no keyword for. */
 const char *ike_transform_keyword(const struct ike_transform *t)
 {
 	static __thread char buf[48];
+	const char *kw = find_keyword(t->type, t->id, t->keylen);
 
-	for (size_t i = 0; i < NKEYWORDS; i++)
-		if (keywords[i].type == t->type && keywords[i].id == t->id &&
-		    keywords[i].keylen == t->keylen)
-			return keywords[i].name;
+	if (kw)
+		return kw;
+	if (t->type >= IKE_TRANS_ADDKE1 && t->type <= IKE_TRANS_ADDKE7) {
+		/* strongSwan writes RFC 9370 additional key exchanges "ke1_x25519" */
+		kw = find_keyword(IKE_TRANS_DH, t->id, 0);
+		snprintf(buf, sizeof(buf), "ke%u_%s", t->type - IKE_TRANS_ADDKE1 + 1u,
+			 kw ? kw : ike_transform_name(t->type, t->id));
+		return buf;
+	}
 	if (t->keylen)
 		snprintf(buf, sizeof(buf), "%s_%u", ike_transform_name(t->type, t->id), t->keylen);
 	else
@@ -266,6 +281,27 @@ static void appendf(char *why, size_t whylen, const char *fmt, ...)
 	va_end(ap);
 }
 
+static bool known_type(uint8_t type)
+{
+	return memchr(type_order, type, sizeof(type_order)) != NULL;
+}
+
+/*
+ * RFC 7296 §3.3.6: a proposal with a transform type we do not understand is
+ * unacceptable as a whole (other proposals are still considered).
+ */
+static bool acceptable(const struct ike_proposal *p, char *why, size_t whylen)
+{
+	for (unsigned int i = 0; i < p->ntrans; i++) {
+		if (known_type(p->trans[i].type))
+			continue;
+		appendf(why, whylen, " theirs has transform type %u (%s) we do not support;",
+			p->trans[i].type, ike_transform_type_name(p->trans[i].type));
+		return false;
+	}
+	return true;
+}
+
 /* Does the peer's proposal match ours? If so fill chosen; if not, explain. */
 static bool match(const struct ike_proposal *m, const struct ike_proposal *p,
 		  struct ike_proposal *chosen, char *why, size_t whylen)
@@ -273,6 +309,8 @@ static bool match(const struct ike_proposal *m, const struct ike_proposal *p,
 	bool ok = true;
 
 	memset(chosen, 0, sizeof(*chosen));
+	if (!acceptable(p, why, whylen))
+		return false;
 	if (m->protocol != p->protocol) {
 		appendf(why, whylen, " protocol (ours %s, theirs %s);",
 			ike_protocol_name(m->protocol), ike_protocol_name(p->protocol));

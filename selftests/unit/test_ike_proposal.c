@@ -157,9 +157,38 @@ static void test_select(void)
 	TAP_EQ_STR(ike_transform_keyword(&peer[0].trans[0]), "ENCR_3DES", "IANA name fallback");
 }
 
+/*
+ * RFC 7296 §3.3.6: a proposal carrying a transform type we do not
+ * understand is unacceptable; the other proposals are still considered.
+ * Type 6 is RFC 9370's ADDITIONAL_KEY_EXCHANGE_1 (ADDKE1).
+ */
+static void test_unknown_transform_type(void)
+{
+	struct ike_proposal mine, peer[2], chosen;
+	struct ike_transform addke = { 6, IKE_DH_CURVE25519, 0 };
+	char why[1024];
+	int rc;
+
+	ike_proposal_parse("aes256gcm16-prfsha256-x25519", IKE_PROTO_IKE, &mine, why, sizeof(why));
+	ike_proposal_parse("aes256gcm16-prfsha256-x25519", IKE_PROTO_IKE, &peer[0], why, sizeof(why));
+	peer[0].trans[peer[0].ntrans++] = addke;
+	rc = ike_proposal_select(&mine, 1, peer, 1, &chosen, why, sizeof(why));
+	tap_ok(rc == -IKE_ERR_NO_PROPOSAL && strstr(why, "transform type 6 (ADDKE1)"),
+	       "a proposal with an ADDKE1 transform is unacceptable: %s", why);
+	peer[1] = peer[0];
+	peer[1].ntrans--;
+	peer[1].num = 2;
+	rc = ike_proposal_select(&mine, 1, peer, 2, &chosen, why, sizeof(why));
+	tap_ok(rc == 0 && chosen.num == 2 && chosen.ntrans == 3,
+	       "the next proposal without it is chosen: %s", why);
+	TAP_EQ_STR(ike_transform_type_name(6), "ADDKE1", "transform type 6 by name");
+	TAP_EQ_STR(ike_transform_type_name(12), "ADDKE7", "transform type 12 by name");
+}
+
 int main(void)
 {
 	test_parse();
 	test_select();
+	test_unknown_transform_type();
 	return tap_done();
 }
