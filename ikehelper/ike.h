@@ -484,8 +484,20 @@ int ike_proposal_parse(const char *text, unsigned int protocol,
 		       struct ike_proposal *p, char *why, size_t whylen);
 int ike_proposal_format(const struct ike_proposal *p, char *buf, size_t len);
 const char *ike_transform_keyword(const struct ike_transform *t);
+/*
+ * Responder's choice: the first of our proposals (in our order) that one
+ * of the peer's matches, taking one transform per type in our order.
+ * Explicit NONE (INTEG with AEADs, DH for "PFS optional") counts as
+ * absence; when the peer listed NONE and it is agreed, chosen carries it.
+ * A peer proposal with a transform type we do not know is unacceptable.
+ * On failure why says, per pair of proposals, what differed.
+ */
+#define IKE_SELECT_SKIP_DH	0x1	/* IKE_AUTH: Child SA proposals' DH transforms
+					 * are ignored (RFC 7296 §1.2) */
+#define IKE_SELECT_DH_REQUIRED	0x2	/* refuse DH NONE (implied for IKE proposals:
+					 * an IKE SA rekey needs a new KE, §2.18) */
 int ike_proposal_select(const struct ike_proposal *mine, size_t nmine,
-			const struct ike_proposal *peer, size_t npeer,
+			const struct ike_proposal *peer, size_t npeer, unsigned int flags,
 			struct ike_proposal *chosen, char *why, size_t whylen);
 
 #endif /* KESP_IKE_H */

@@ -302,9 +302,62 @@ static bool acceptable(const struct ike_proposal *p, char *why, size_t whylen)
 	return true;
 }
 
+/* INTEG NONE (RFC 5282 §8, with AEADs) and DH NONE (no PFS) mean "none". */
+static bool is_none(const struct ike_transform *t)
+{
+	return (t->type == IKE_TRANS_INTEG && t->id == IKE_INTEG_NONE) ||
+	       (t->type == IKE_TRANS_DH && t->id == IKE_DH_NONE);
+}
+
+/* Can p do without a transform of this type: it lists none, or lists NONE. */
+static bool accepts_none(const struct ike_proposal *p, uint8_t type)
+{
+	for (unsigned int i = 0; i < p->ntrans; i++)
+		if (p->trans[i].type == type && is_none(&p->trans[i]))
+			return true;
+	return !count_type(p, type);
+}
+
+/* Whether "none" may be agreed for a type under these selection flags. */
+static bool none_allowed(uint8_t type, uint8_t protocol, unsigned int flags)
+{
+	if (type == IKE_TRANS_INTEG)
+		return true;
+	if (type == IKE_TRANS_DH)
+		return protocol != IKE_PROTO_IKE && !(flags & IKE_SELECT_DH_REQUIRED);
+	return false;
+}
+
+/*
+ * One transform of this type for chosen, in our order of preference; NONE
+ * (or absence) only when both sides accept it. Returns false if none fits.
+ */
+static bool choose_type(const struct ike_proposal *m, const struct ike_proposal *p,
+			uint8_t type, unsigned int flags, struct ike_proposal *chosen)
+{
+	bool none_ok = none_allowed(type, m->protocol, flags) && accepts_none(p, type);
+	struct ike_transform none = { type, 0, 0 };
+
+	for (unsigned int i = 0; i < m->ntrans; i++) {
+		const struct ike_transform *t = &m->trans[i];
+
+		if (t->type != type || (is_none(t) ? !none_ok : !has(p, t)))
+			continue;
+		if (!is_none(t) || count_type(p, type))
+			chosen->trans[chosen->ntrans++] = is_none(t) ? none : *t;
+		return true;
+	}
+	if (!none_ok || count_type(m, type))
+		return false;
+	/* Neither side needs one; echo the peer's NONE if it listed the type. */
+	if (count_type(p, type))
+		chosen->trans[chosen->ntrans++] = none;
+	return true;
+}
+
 /* Does the peer's proposal match ours? If so fill chosen; if not, explain. */
 static bool match(const struct ike_proposal *m, const struct ike_proposal *p,
-		  struct ike_proposal *chosen, char *why, size_t whylen)
+		  unsigned int flags, struct ike_proposal *chosen, char *why, size_t whylen)
 {
 	bool ok = true;
 
@@ -318,26 +371,21 @@ static bool match(const struct ike_proposal *m, const struct ike_proposal *p,
 	}
 	for (size_t o = 0; o < sizeof(type_order); o++) {
 		uint8_t type = type_order[o];
-		bool found = false;
+		char a[96], b[96];
 
+		if (type == IKE_TRANS_DH && (flags & IKE_SELECT_SKIP_DH))
+			continue;
 		if (!count_type(m, type) && !count_type(p, type))
 			continue;
-		/* Our order decides among the transforms both sides accept. */
-		for (unsigned int i = 0; i < m->ntrans && !found; i++) {
-			if (m->trans[i].type != type || !has(p, &m->trans[i]))
-				continue;
-			chosen->trans[chosen->ntrans++] = m->trans[i];
-			found = true;
-		}
-		if (!found) {
-			char a[96], b[96];
-
-			list_type(m, type, a, sizeof(a));
-			list_type(p, type, b, sizeof(b));
-			appendf(why, whylen, " no common %s (ours %s, theirs %s);",
-				ike_transform_type_name(type), a, b);
-			ok = false;
-		}
+		if (choose_type(m, p, type, flags, chosen))
+			continue;
+		list_type(m, type, a, sizeof(a));
+		list_type(p, type, b, sizeof(b));
+		appendf(why, whylen, " no common %s (ours %s, theirs %s)%s;",
+			ike_transform_type_name(type), a, b,
+			type == IKE_TRANS_DH && accepts_none(p, type) && !count_type(m, type) ?
+			", and DH NONE is not allowed here" : "");
+		ok = false;
 	}
 	if (ok) {
 		chosen->num = p->num;
@@ -349,7 +397,7 @@ static bool match(const struct ike_proposal *m, const struct ike_proposal *p,
 }
 
 int ike_proposal_select(const struct ike_proposal *mine, size_t nmine,
-			const struct ike_proposal *peer, size_t npeer,
+			const struct ike_proposal *peer, size_t npeer, unsigned int flags,
 			struct ike_proposal *chosen, char *why, size_t whylen)
 {
 	char scratch[1];
@@ -365,7 +413,7 @@ int ike_proposal_select(const struct ike_proposal *mine, size_t nmine,
 			ike_proposal_format(&mine[i], a, sizeof(a));
 			ike_proposal_format(&peer[j], b, sizeof(b));
 			appendf(why, whylen, " [ours '%s' vs theirs #%u '%s']", a, peer[j].num, b);
-			if (match(&mine[i], &peer[j], chosen, why, whylen)) {
+			if (match(&mine[i], &peer[j], flags, chosen, why, whylen)) {
 				snprintf(why, whylen, "chose peer proposal #%u (%s) for ours '%s'",
 					 peer[j].num, b, a);
 				return 0;

@@ -486,7 +486,7 @@ static void test_proposal_numbers(void)
 	peer[1].num = 2;
 	rc = decode_sa(IKE_FLAG_INITIATOR, peer, 2, &d, &err);
 	tap_ok(rc == 0, "request with proposals #1 and #2 decodes (%s)", rc ? err.reason : "ok");
-	rc = ike_proposal_select(&mine, 1, d.pl[0].u.sa.prop, d.pl[0].u.sa.nprop, &chosen,
+	rc = ike_proposal_select(&mine, 1, d.pl[0].u.sa.prop, d.pl[0].u.sa.nprop, 0, &chosen,
 				 why, sizeof(why));
 	TAP_EQ_INT(rc == 0 ? chosen.num : 0, 2, "the responder accepts the peer's proposal #2");
 	rc = decode_sa(IKE_FLAG_RESPONSE, &chosen, 1, &d, &err);
