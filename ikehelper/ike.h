@@ -113,6 +113,7 @@ enum ike_notify_type {
 	IKE_N_NO_PROPOSAL_CHOSEN = 14,
 	IKE_N_INVALID_KE_PAYLOAD = 17,
 	IKE_N_AUTHENTICATION_FAILED = 24,
+	IKE_N_TS_UNACCEPTABLE = 38,
 	IKE_N_INITIAL_CONTACT = 16384,
 	IKE_N_NAT_DETECTION_SOURCE_IP = 16388,
 	IKE_N_NAT_DETECTION_DESTINATION_IP = 16389,
@@ -182,15 +183,24 @@ struct ike_header {
 	uint32_t length;
 };
 
+/* A received transform whose attributes we do not all understand: it is
+ * unacceptable (RFC 7296 §3.3.6) and never chosen; not re-encoded. */
+#define IKE_TRANSFORM_UNKNOWN_ATTR 0x1
+
 struct ike_transform {
 	uint8_t type;
 	uint16_t id;
 	uint16_t keylen;	/* bits, 0 when the transform has no attribute */
+	uint8_t flags;		/* IKE_TRANSFORM_* from the decoder */
 };
+
+/* A received proposal for a protocol we do not know: unacceptable (§3.3.6). */
+#define IKE_PROPOSAL_UNKNOWN_PROTOCOL 0x1
 
 struct ike_proposal {
 	uint8_t num;
 	uint8_t protocol;
+	uint8_t flags;		/* IKE_PROPOSAL_* from the decoder */
 	uint8_t spi_size;
 	uint8_t spi[IKE_MAX_SPI];
 	uint8_t ntrans;
@@ -230,6 +240,8 @@ struct ike_pl_delete {
 #define IKE_TS_IPV4_ADDR_RANGE 7
 #define IKE_TS_IPV6_ADDR_RANGE 8
 
+/* An address range; for any other type (ike_ts_known() false) only type,
+ * ipproto (the byte after it) and data (the rest of the selector) are set. */
 struct ike_ts {
 	uint8_t type;
 	uint8_t ipproto;
@@ -237,6 +249,7 @@ struct ike_ts {
 	uint16_t end_port;
 	uint8_t start[16];
 	uint8_t end[16];
+	struct ike_slice data;
 };
 
 struct ike_pl_ts {
@@ -326,6 +339,7 @@ int ike_payload_parse(const struct ike_header *hdr, struct ike_payload *pl,
 		      struct ike_error *err);
 void ike_payload_encode_body(const struct ike_payload *pl, struct ike_buf *b);
 bool ike_payload_known(unsigned int type);
+bool ike_ts_known(unsigned int type);
 
 /* ---- message.c ---------------------------------------------------------- */
 int ike_header_decode(const uint8_t *buf, size_t len, struct ike_header *h,

@@ -83,11 +83,16 @@ static uint16_t get16(const uint8_t *p)
 
 /* ---- SA ----------------------------------------------------------------- */
 
+/*
+ * Transform attributes (RFC 7296 §3.3.5). Key Length is the only one
+ * defined; any other, TV or TLV, makes this transform unacceptable
+ * (§3.3.6) without making the message malformed.
+ */
 static int parse_attrs(struct ike_payload *pl, struct ike_transform *t,
 		       const uint8_t *p, size_t len, struct ike_error *err)
 {
 	while (len) {
-		uint16_t af_type, alen;
+		uint16_t af_type, alen = 0;
 
 		if (len < 4)
 			return SYNTAX(pl, "transform attribute truncated (%zu bytes)", len);
@@ -96,18 +101,18 @@ static int parse_attrs(struct ike_payload *pl, struct ike_transform *t,
 			alen = get16(p + 2);
 			if (alen > len - 4)
 				return SYNTAX(pl, "transform attribute length %u overruns transform", alen);
-			return SYNTAX(pl, "unsupported variable-length transform attribute %u",
-				      af_type);
+			t->flags |= IKE_TRANSFORM_UNKNOWN_ATTR;
+		} else if ((af_type & 0x7fff) != IKE_ATTR_KEY_LENGTH) {
+			t->flags |= IKE_TRANSFORM_UNKNOWN_ATTR;
+		} else {
+			if (t->keylen)
+				return SYNTAX(pl, "transform has two key length attributes");
+			t->keylen = get16(p + 2);
+			if (!t->keylen)
+				return SYNTAX(pl, "key length attribute of zero");
 		}
-		if ((af_type & 0x7fff) != IKE_ATTR_KEY_LENGTH)
-			return SYNTAX(pl, "unknown transform attribute type %u", af_type & 0x7fff);
-		if (t->keylen)
-			return SYNTAX(pl, "transform has two key length attributes");
-		t->keylen = get16(p + 2);
-		if (!t->keylen)
-			return SYNTAX(pl, "key length attribute of zero");
-		p += 4;
-		len -= 4;
+		p += 4u + alen;
+		len -= 4u + alen;
 	}
 	return 0;
 }
@@ -122,8 +127,10 @@ static int parse_proposal(struct ike_payload *pl, struct ike_proposal *pr,
 	pr->protocol = p[5];
 	pr->spi_size = p[6];
 	pr->ntrans = 0;
+	pr->flags = 0;
+	/* §3.3.6: a protocol we do not know makes only this proposal unacceptable */
 	if (pr->protocol < IKE_PROTO_IKE || pr->protocol > IKE_PROTO_ESP)
-		return SYNTAX(pl, "proposal %u has unknown protocol %u", pr->num, pr->protocol);
+		pr->flags |= IKE_PROPOSAL_UNKNOWN_PROTOCOL;
 	if (pr->spi_size > IKE_MAX_SPI)
 		return SYNTAX(pl, "proposal %u SPI size %u too large", pr->num, pr->spi_size);
 	if (8u + pr->spi_size > len)
@@ -151,6 +158,7 @@ static int parse_proposal(struct ike_payload *pl, struct ike_proposal *pr,
 		t->type = p[off + 4];
 		t->id = get16(p + off + 6);
 		t->keylen = 0;
+		t->flags = 0;
 		if (parse_attrs(pl, t, p + off + 8, tlen - 8u, err))
 			return -(int)err->code;
 		off += tlen;
@@ -259,6 +267,11 @@ static void encode_sa(const struct ike_pl_sa *sa, struct ike_buf *b)
 
 /* ---- traffic selectors and configuration -------------------------------- */
 
+bool ike_ts_known(unsigned int type)
+{
+	return type == IKE_TS_IPV4_ADDR_RANGE || type == IKE_TS_IPV6_ADDR_RANGE;
+}
+
 static int parse_ts(struct ike_payload *pl, struct ike_error *err)
 {
 	const uint8_t *p = pl->body.p;
@@ -277,21 +290,25 @@ static int parse_ts(struct ike_payload *pl, struct ike_error *err)
 
 		if (len - off < 8)
 			return SYNTAX(pl, "traffic selector %u truncated", i + 1);
+		memset(t, 0, sizeof(*t));
 		t->type = p[off];
-		tlen = get16(p + off + 2);
-		if (t->type == IKE_TS_IPV4_ADDR_RANGE)
-			alen = 4;
-		else if (t->type == IKE_TS_IPV6_ADDR_RANGE)
-			alen = 16;
-		else
-			return SYNTAX(pl, "traffic selector %u has unknown type %u", i + 1, t->type);
-		if (tlen != 8 + 2 * alen || tlen > len - off)
-			return SYNTAX(pl, "traffic selector %u length %u invalid", i + 1, tlen);
 		t->ipproto = p[off + 1];
+		tlen = get16(p + off + 2);
+		if (tlen < 4 || tlen > len - off)
+			return SYNTAX(pl, "traffic selector %u length %u invalid", i + 1, tlen);
+		if (!ike_ts_known(t->type)) {
+			/* Kept for the caller, who answers TS_UNACCEPTABLE if
+			 * nothing else is left (e.g. RFC 9478 security labels). */
+			t->data.p = p + off + 4;
+			t->data.len = tlen - 4u;
+			off += tlen;
+			continue;
+		}
+		alen = t->type == IKE_TS_IPV4_ADDR_RANGE ? 4 : 16;
+		if (tlen != 8 + 2 * alen)
+			return SYNTAX(pl, "traffic selector %u length %u invalid", i + 1, tlen);
 		t->start_port = get16(p + off + 4);
 		t->end_port = get16(p + off + 6);
-		memset(t->start, 0, sizeof(t->start));
-		memset(t->end, 0, sizeof(t->end));
 		memcpy(t->start, p + off + 8, alen);
 		memcpy(t->end, p + off + 8 + alen, alen);
 		off += tlen;
@@ -311,6 +328,13 @@ static void encode_ts(const struct ike_pl_ts *ts, struct ike_buf *b)
 		const struct ike_ts *t = &ts->ts[i];
 		size_t alen = t->type == IKE_TS_IPV6_ADDR_RANGE ? 16 : 4;
 
+		if (!ike_ts_known(t->type)) {
+			ike_buf_put8(b, t->type);
+			ike_buf_put8(b, t->ipproto);
+			ike_buf_put16(b, (uint16_t)(4 + t->data.len));
+			ike_buf_put(b, t->data.p, t->data.len);
+			continue;
+		}
 		ike_buf_put8(b, t->type);
 		ike_buf_put8(b, t->ipproto);
 		ike_buf_put16(b, (uint16_t)(8 + 2 * alen));
@@ -462,10 +486,10 @@ int ike_payload_parse(const struct ike_header *hdr, struct ike_payload *pl,
 		if (get16(p + 2) != len)
 			return SYNTAX(pl, "EAP length %u differs from payload body %zu",
 				      get16(p + 2), len);
-		if (p[0] < 1 || p[0] > 4)
-			return SYNTAX(pl, "EAP code %u unknown", p[0]);
-		if ((p[0] == 1 || p[0] == 2) && len < 5)
-			return SYNTAX(pl, "EAP request/response without a type");
+		/* Codes beyond RFC 3748's four (RFC 6696's Initiate 5 and
+		 * Finish 6, ...) are the EAP layer's to judge, not ours. */
+		if ((p[0] == 1 || p[0] == 2 || p[0] == 5 || p[0] == 6) && len < 5)
+			return SYNTAX(pl, "EAP code %u without a type", p[0]);
 		pl->u.eap.code = p[0];
 		pl->u.eap.ident = p[1];
 		pl->u.eap.data.p = p + 4;

@@ -89,14 +89,15 @@ static void fill_all(struct ike_msg *m)
 	p->type = IKE_PL_TSI;
 	p->u.ts.nts = 2;
 	p->u.ts.ts[0] = (struct ike_ts){ IKE_TS_IPV4_ADDR_RANGE, 6, 0, 65535,
-					 { 10, 0, 0, 0 }, { 10, 0, 0, 255 } };
+					 { 10, 0, 0, 0 }, { 10, 0, 0, 255 }, { NULL, 0 } };
 	p->u.ts.ts[1] = (struct ike_ts){ IKE_TS_IPV6_ADDR_RANGE, 0, 500, 500,
-					 { 0x20, 0x01, 0x0d, 0xb8 }, { 0x20, 0x01, 0x0d, 0xb8, [15] = 0xff } };
+					 { 0x20, 0x01, 0x0d, 0xb8 }, { 0x20, 0x01, 0x0d, 0xb8, [15] = 0xff },
+					 { NULL, 0 } };
 	p++;
 	p->type = IKE_PL_TSR;
 	p->u.ts.nts = 1;
 	p->u.ts.ts[0] = (struct ike_ts){ IKE_TS_IPV4_ADDR_RANGE, 17, 4500, 4500,
-					 { 192, 0, 2, 0 }, { 192, 0, 2, 255 } };
+					 { 192, 0, 2, 0 }, { 192, 0, 2, 255 }, { NULL, 0 } };
 	p++;
 	p->type = IKE_PL_CP;
 	p->u.cp.cfg_type = 1;	/* CFG_REQUEST */
@@ -288,6 +289,15 @@ static size_t raw(uint8_t *out, uint8_t first, const uint8_t *pl, size_t len, lo
 	return IKE_HDR_LEN + len;
 }
 
+/* A message of one payload of this type with this body. */
+static size_t one_payload(uint8_t *out, uint8_t type, const uint8_t *body, size_t len)
+{
+	uint8_t pl[1024] = { 0, 0, (uint8_t)((4 + len) >> 8), (uint8_t)(4 + len) };
+
+	memcpy(pl + 4, body, len);
+	return raw(out, type, pl, 4 + len, -1);
+}
+
 static int decode_raw(uint8_t first, const uint8_t *pl, size_t len, struct ike_error *err)
 {
 	static struct ike_msg m;
@@ -390,13 +400,13 @@ static void test_malformed(void)
 	BAD(IKE_PL_SA, "SPI size 9", IKE_ERR_SYNTAX,
 	    0, 0, 0, 29, 0, 0, 0, 25, 1, 3, 9, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9,
 	    0, 0, 0, 8, 1, 0, 0, 12);
-	BAD(IKE_PL_SA, "unknown protocol 7", IKE_ERR_SYNTAX,
+	BAD(IKE_PL_SA, "unknown protocol 7 (that proposal is unacceptable)", IKE_OK,
 	    0, 0, 0, 20, 0, 0, 0, 16, 1, 7, 0, 1, 0, 0, 0, 8, 1, 0, 0, 12);
 	BAD(IKE_PL_SA, "last proposal flagged 'more follow'", IKE_ERR_SYNTAX,
 	    0, 0, 0, 20, 2, 0, 0, 16, 1, 1, 0, 1, 0, 0, 0, 8, 1, 0, 0, 12);
 	BAD(IKE_PL_SA, "first proposal numbered 2", IKE_ERR_SYNTAX,
 	    0, 0, 0, 20, 0, 0, 0, 16, 2, 1, 0, 1, 0, 0, 0, 8, 1, 0, 0, 12);
-	BAD(IKE_PL_SA, "unknown TV attribute", IKE_ERR_SYNTAX,
+	BAD(IKE_PL_SA, "unknown TV attribute (that transform is unacceptable)", IKE_OK,
 	    0, 0, 0, 24, 0, 0, 0, 20, 1, 1, 0, 1, 0, 0, 0, 12, 1, 0, 0, 12, 0x80, 15, 0, 128);
 	BAD(IKE_PL_SA, "TLV attribute overruns transform", IKE_ERR_SYNTAX,
 	    0, 0, 0, 24, 0, 0, 0, 20, 1, 1, 0, 1, 0, 0, 0, 12, 1, 0, 0, 12, 0, 14, 0, 9);
@@ -426,7 +436,7 @@ static void test_malformed(void)
 	    0, 0, 0, 24, 2, 0, 0, 0, 7, 0, 0, 16, 0, 0, 0xff, 0xff, 10, 0, 0, 0, 10, 0, 0, 9);
 	BAD(IKE_PL_TSI, "TS IPv4 with length 40", IKE_ERR_SYNTAX,
 	    0, 0, 0, 24, 1, 0, 0, 0, 7, 0, 0, 40, 0, 0, 0xff, 0xff, 10, 0, 0, 0, 10, 0, 0, 9);
-	BAD(IKE_PL_TSR, "TS of unknown type 9", IKE_ERR_SYNTAX,
+	BAD(IKE_PL_TSR, "TS of unknown type 9 (for TS_UNACCEPTABLE, not INVALID_SYNTAX)", IKE_OK,
 	    0, 0, 0, 24, 1, 0, 0, 0, 9, 0, 0, 16, 0, 0, 0xff, 0xff, 10, 0, 0, 0, 10, 0, 0, 9);
 	BAD(IKE_PL_TSR, "TS count 0", IKE_ERR_SYNTAX, 0, 0, 0, 8, 0, 0, 0, 0);
 	BAD(IKE_PL_CP, "CP attribute overruns", IKE_ERR_SYNTAX,
@@ -508,6 +518,81 @@ static void test_proposal_numbers(void)
 	chosen.num = 0;
 	rc = decode_sa(IKE_FLAG_RESPONSE, &chosen, 1, &d, &err);
 	tap_ok(rc == -IKE_ERR_SYNTAX, "a response with proposal #0 is refused (%s)", err.reason);
+}
+
+/*
+ * RFC 7296 §3.3.6: a transform attribute we do not understand makes that
+ * transform unacceptable, an unknown protocol ID that proposal; neither is
+ * a syntax error. Likewise an unknown traffic selector type (the answer is
+ * TS_UNACCEPTABLE) and EAP codes 5/6 (RFC 6696 Initiate/Finish).
+ */
+static void test_unknown_parts(void)
+{
+	static struct ike_msg d;
+	static uint8_t out[512];
+	struct ike_proposal mine, chosen;
+	const struct ike_pl_sa *sa;
+	struct ike_error err;
+	struct ike_buf b;
+	char why[1024];
+	int rc;
+	/* #1: AES-CBC-128 with TV attribute 15 and TLV attribute 17; #2 the
+	 * same suite cleanly; #3 protocol 7 (not assigned). */
+	static const uint8_t sa_pl[] = {
+		2, 0, 0, 54, 1, 1, 0, 4,
+		3, 0, 0, 22, 1, 0, 0, 12, 0x80, 14, 0, 128, 0x80, 15, 0, 1, 0, 17, 0, 2, 9, 9,
+		3, 0, 0, 8, 3, 0, 0, 12, 3, 0, 0, 8, 2, 0, 0, 5, 0, 0, 0, 8, 4, 0, 0, 14,
+		2, 0, 0, 44, 2, 1, 0, 4,
+		3, 0, 0, 12, 1, 0, 0, 12, 0x80, 14, 0, 128,
+		3, 0, 0, 8, 3, 0, 0, 12, 3, 0, 0, 8, 2, 0, 0, 5, 0, 0, 0, 8, 4, 0, 0, 14,
+		0, 0, 0, 16, 3, 7, 0, 1, 0, 0, 0, 8, 1, 0, 0, 12,
+	};
+	static const uint8_t ts_pl[] = {
+		2, 0, 0, 0,
+		7, 6, 0, 16, 0, 0, 0xff, 0xff, 10, 0, 0, 0, 10, 0, 0, 255,
+		10, 0, 0, 12, 0, 0, 0, 4, 's', 'y', 's', '_',	/* RFC 9478 TS_SECLABEL */
+	};
+
+	static uint8_t buf[1024];
+	size_t n;
+
+	n = one_payload(buf, IKE_PL_SA, sa_pl, sizeof(sa_pl));
+	rc = ike_msg_decode(buf, n, &d, &err);
+	tap_ok(rc == 0, "SA with an unknown attribute and an unknown protocol decodes (%s)",
+	       rc ? err.reason : "ok");
+	sa = &d.pl[0].u.sa;
+	tap_ok(rc == 0 && sa->nprop == 3 && (sa->prop[0].trans[0].flags & IKE_TRANSFORM_UNKNOWN_ATTR) &&
+	       sa->prop[0].trans[0].keylen == 128 && !sa->prop[1].trans[0].flags &&
+	       (sa->prop[2].flags & IKE_PROPOSAL_UNKNOWN_PROTOCOL) && !sa->prop[0].flags,
+	       "the transform and the proposal are marked, the rest is not");
+	ike_proposal_parse("aes128-sha256-modp2048", IKE_PROTO_IKE, &mine, why, sizeof(why));
+	rc = rc ? rc : ike_proposal_select(&mine, 1, sa->prop, sa->nprop, 0, &chosen, why, sizeof(why));
+	tap_ok(rc == 0 && chosen.num == 2, "the clean proposal #2 is chosen: %s", why);
+	rc = ike_proposal_select(&mine, 1, sa->prop, 1, 0, &chosen, why, sizeof(why));
+	tap_ok(rc != 0 && strstr(why, "aes128(unknown attribute)"),
+	       "the marked transform is never chosen: %s", why);
+	rc = ike_proposal_select(&mine, 1, sa->prop + 2, 1, 0, &chosen, why, sizeof(why));
+	tap_ok(rc != 0 && strstr(why, "protocol 7"), "nor the unknown protocol: %s", why);
+
+	{
+		n = one_payload(buf, IKE_PL_TSI, ts_pl, sizeof(ts_pl));
+		rc = ike_msg_decode(buf, n, &d, &err);
+		tap_ok(rc == 0 && d.pl[0].u.ts.nts == 2 && d.pl[0].u.ts.ts[1].type == 10 &&
+		       d.pl[0].u.ts.ts[1].data.len == 8 && !memcmp(d.pl[0].u.ts.ts[1].data.p + 4, "sys_", 4),
+		       "TS payload with a TS_SECLABEL selector decodes, its bytes kept (%s)",
+		       rc ? err.reason : "ok");
+		ike_buf_init(&b, out, sizeof(out));
+		tap_ok(!ike_msg_encode(&d, &b) && b.len == n && !memcmp(out, buf, n),
+		       "and re-encodes byte for byte");
+		TAP_EQ_INT(ike_ts_known(10), false, "TS type 10 is not one we can narrow");
+		TAP_EQ_INT(ike_ts_known(IKE_TS_IPV6_ADDR_RANGE), true, "TS type 8 is");
+	}
+	tap_ok(decode_raw(IKE_PL_EAP, (const uint8_t[]){ 0, 0, 0, 9, 5, 3, 0, 5, 1 }, 9, &err) == 0,
+	       "EAP code 5 (RFC 6696 Initiate) decodes (%s)", err.reason);
+	tap_ok(decode_raw(IKE_PL_EAP, (const uint8_t[]){ 0, 0, 0, 9, 6, 3, 0, 5, 1 }, 9, &err) == 0,
+	       "EAP code 6 (RFC 6696 Finish) decodes (%s)", err.reason);
+	TAP_EQ_INT(decode_raw(IKE_PL_EAP, (const uint8_t[]){ 0, 0, 0, 8, 5, 3, 0, 4 }, 8, &err),
+		   -IKE_ERR_SYNTAX, "EAP Initiate without a type is refused");
 }
 
 struct suite {
@@ -788,6 +873,7 @@ int main(void)
 	test_wire_layout();
 	test_malformed();
 	test_proposal_numbers();
+	test_unknown_parts();
 	test_sk();
 	test_sk_malformed();
 	test_skf();
