@@ -165,10 +165,14 @@ struct ike_slice {
 #define IKE_HDR_LEN 28
 #define IKE_PL_HDR_LEN 4
 #define IKE_MAX_PAYLOADS 64
-#define IKE_MAX_PROPOSALS 16
-#define IKE_MAX_TRANSFORMS 24
-#define IKE_MAX_TS 16
-#define IKE_MAX_CP_ATTRS 16
+/*
+ * Transforms held per proposal. strongSwan's "proposals = default" sends 38
+ * in one proposal (all its algorithms), so 64 leaves room; a received
+ * proposal with more keeps its first 64 and is marked
+ * IKE_PROPOSAL_TOO_MANY_TRANSFORMS (unacceptable, not a syntax error).
+ * Proposals, selectors and CP attributes are as many as the wire holds.
+ */
+#define IKE_MAX_TRANSFORMS 64
 #define IKE_MAX_SPI 8
 #define IKE_MAX_MSG 65535
 
@@ -196,6 +200,8 @@ struct ike_transform {
 
 /* A received proposal for a protocol we do not know: unacceptable (§3.3.6). */
 #define IKE_PROPOSAL_UNKNOWN_PROTOCOL 0x1
+/* A received proposal with more than IKE_MAX_TRANSFORMS: unacceptable. */
+#define IKE_PROPOSAL_TOO_MANY_TRANSFORMS 0x2
 
 struct ike_proposal {
 	uint8_t num;
@@ -207,9 +213,14 @@ struct ike_proposal {
 	struct ike_transform trans[IKE_MAX_TRANSFORMS];
 };
 
+/*
+ * The arrays of SA, TS and CP payloads are not inside struct ike_payload:
+ * the decoder allocates them with the message (see ike_msg_release), an
+ * encoder points them at its own.
+ */
 struct ike_pl_sa {
 	uint8_t nprop;
-	struct ike_proposal prop[IKE_MAX_PROPOSALS];
+	const struct ike_proposal *prop;
 };
 
 struct ike_pl_ke {
@@ -254,7 +265,7 @@ struct ike_ts {
 
 struct ike_pl_ts {
 	uint8_t nts;
-	struct ike_ts ts[IKE_MAX_TS];
+	const struct ike_ts *ts;
 };
 
 struct ike_cp_attr {
@@ -264,8 +275,8 @@ struct ike_cp_attr {
 
 struct ike_pl_cp {
 	uint8_t cfg_type;
-	uint8_t nattr;
-	struct ike_cp_attr attr[IKE_MAX_CP_ATTRS];
+	uint16_t nattr;
+	const struct ike_cp_attr *attr;
 };
 
 struct ike_pl_eap {
@@ -299,11 +310,19 @@ struct ike_payload {
 	} u;
 };
 
+struct ike_msg_store;
+
+/*
+ * A decoded message owns what its payloads' arrays were allocated in
+ * (store); ike_msg_release() frees it. A message built for encoding has
+ * no store (leave it NULL).
+ */
 struct ike_msg {
 	struct ike_header hdr;
 	size_t npl;
 	struct ike_payload pl[IKE_MAX_PAYLOADS];
 	size_t sk_offset;	/* offset of the SK/SKF generic header, or 0 */
+	struct ike_msg_store *store;
 };
 
 /* A bounded output buffer; any overflow sticks and is reported at the end. */
@@ -333,15 +352,23 @@ void ike_buf_put(struct ike_buf *b, const void *p, size_t len);
 void ike_buf_patch16(struct ike_buf *b, size_t off, uint16_t v);
 int ike_set_error(struct ike_error *err, enum ike_err code, uint8_t payload,
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* Parses pl->body by pl->type; hdr is the message's (its R bit decides
- * how SA proposals must be numbered). */
-int ike_payload_parse(const struct ike_header *hdr, struct ike_payload *pl,
-		      struct ike_error *err);
+/* Parses pl->body by pl->type into msg's store; msg->hdr's R bit decides
+ * how SA proposals must be numbered. */
+int ike_payload_parse(struct ike_msg *msg, struct ike_payload *pl, struct ike_error *err);
 void ike_payload_encode_body(const struct ike_payload *pl, struct ike_buf *b);
 bool ike_payload_known(unsigned int type);
 bool ike_ts_known(unsigned int type);
 
 /* ---- message.c ---------------------------------------------------------- */
+/*
+ * ike_msg_decode, ike_payloads_decode and ike_msg_decrypt (for inner) fill
+ * a struct ike_msg whose SA/TS/CP arrays live in memory the message owns:
+ * after a successful decode call ike_msg_release() when done with it (a
+ * failed decode has released already). Decoding into a message that still
+ * holds a previous decode's store leaks it. Releasing twice is harmless.
+ */
+void ike_msg_release(struct ike_msg *msg);
+void *ike_msg_alloc(struct ike_msg *msg, size_t size);
 int ike_header_decode(const uint8_t *buf, size_t len, struct ike_header *h,
 		      struct ike_error *err);
 int ike_msg_decode(const uint8_t *buf, size_t len, struct ike_msg *msg,

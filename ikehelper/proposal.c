@@ -300,6 +300,11 @@ static bool acceptable(const struct ike_proposal *p, char *why, size_t whylen)
 		appendf(why, whylen, " theirs is for protocol %u we do not know;", p->protocol);
 		return false;
 	}
+	if (p->flags & IKE_PROPOSAL_TOO_MANY_TRANSFORMS) {
+		appendf(why, whylen, " theirs has more than the %d transforms we consider;",
+			IKE_MAX_TRANSFORMS);
+		return false;
+	}
 	for (unsigned int i = 0; i < p->ntrans; i++) {
 		if (known_type(p->trans[i].type))
 			continue;
