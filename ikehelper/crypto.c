@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The one small crypto interface the helper uses, over GnuTLS: PRFs and
- * integrity (HMAC), the SK payload's ciphers (AES-GCM-16 RFC 5282,
- * ChaCha20-Poly1305 RFC 7634, AES-CBC with HMAC-SHA2 RFC 4868), randomness,
- * and wiping. Diffie-Hellman lives in dh.c (Nettle/GMP).
+ * integrity (HMAC-SHA2 RFC 4868, HMAC-SHA1 RFC 2404 for older peers), the
+ * SK payload's ciphers (AES-GCM-16 RFC 5282 and AES-CBC RFC 3602, each
+ * with 128/192/256-bit keys; ChaCha20-Poly1305 RFC 7634), randomness, and
+ * wiping. Diffie-Hellman lives in dh.c (Nettle/GMP).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -201,7 +202,7 @@ bool ike_encr_supported(unsigned int encr, unsigned int bits)
 	switch (encr) {
 	case IKE_ENCR_AES_CBC:
 	case IKE_ENCR_AES_GCM_16:
-		return bits == 128 || bits == 256;
+		return bits == 128 || bits == 192 || bits == 256;
 	case IKE_ENCR_CHACHA20_POLY1305:
 		return bits == 256 || bits == 0;
 	}
@@ -238,12 +239,14 @@ static gnutls_cipher_algorithm_t cipher_alg(const struct ike_sk_keys *k)
 	switch (k->encr) {
 	case IKE_ENCR_AES_GCM_16:
 		return k->encr_bits == 128 ? GNUTLS_CIPHER_AES_128_GCM :
+		       k->encr_bits == 192 ? GNUTLS_CIPHER_AES_192_GCM :
 		       k->encr_bits == 256 ? GNUTLS_CIPHER_AES_256_GCM :
 		       GNUTLS_CIPHER_UNKNOWN;
 	case IKE_ENCR_CHACHA20_POLY1305:
 		return GNUTLS_CIPHER_CHACHA20_POLY1305;
 	case IKE_ENCR_AES_CBC:
 		return k->encr_bits == 128 ? GNUTLS_CIPHER_AES_128_CBC :
+		       k->encr_bits == 192 ? GNUTLS_CIPHER_AES_192_CBC :
 		       k->encr_bits == 256 ? GNUTLS_CIPHER_AES_256_CBC :
 		       GNUTLS_CIPHER_UNKNOWN;
 	}

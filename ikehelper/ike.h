@@ -405,7 +405,7 @@ int ike_msg_decrypt(const uint8_t *buf, size_t len, const struct ike_msg *msg,
 /* Keys for one direction of SK payload protection. */
 struct ike_sk_keys {
 	uint16_t encr;		/* enum ike_encr_id */
-	uint16_t encr_bits;	/* 128 or 256 (ChaCha20: 256) */
+	uint16_t encr_bits;	/* AES: 128, 192 or 256 (ChaCha20: 256) */
 	uint16_t integ;		/* enum ike_integ_id, NONE for AEADs */
 	uint8_t ekey[IKE_ENCR_KEY_MAX];
 	size_t ekey_len;

@@ -135,6 +135,15 @@ static const struct aead_vec aead_vecs[] = {
 	  "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39", "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e"
 	  "21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e0915bc94fbc"
 	  "3221a5db94fae95ae7121a47" },
+	/* The same spec, Test Case 12 (AES-192 with AAD); checked again with
+	 * python3-cryptography's AESGCM */
+	{ "GCM spec test case 12 (AES-192, AAD)", IKE_ENCR_AES_GCM_16, 192,
+	  "feffe9928665731c6d6a8f9467308308feffe9928665731ccafebabe", "facedbaddecaf888",
+	  "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+	  "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+	  "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39", "3980ca0b3c00e841eb06fac4872a2757859e1ceaa6efd984628593b40ca1e19c"
+	  "7d773d00c144c525ac619d18c84a3f4718e2448b2fe324d9ccda2710"
+	  "2519498e80f1478f37ba55bd6d27618c" },
 	{ "GCM spec test case 15 (AES-256)", IKE_ENCR_AES_GCM_16, 256,
 	  "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308"
 	  "cafebabe", "facedbaddecaf888", "",
@@ -209,7 +218,7 @@ static void test_aead(void)
  */
 static void test_rfc7634_message(void)
 {
-	const struct aead_vec *v = &aead_vecs[5];
+	const struct aead_vec *v = &aead_vecs[sizeof(aead_vecs) / sizeof(aead_vecs[0]) - 1];
 	struct ike_sk_keys k = { .encr = IKE_ENCR_CHACHA20_POLY1305, .encr_bits = 256 };
 	uint8_t msg[128], plain[128], iv[8], out[128];
 	size_t n = 0, plen = 0;
@@ -471,6 +480,13 @@ static const struct cbc_vec cbc_vecs[] = {
 	  "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
 	  "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710", "7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2"
 	  "73bed6b8e3c1743b7116e69e222295163ff1caa1681fac09120eca307586e1a7" },
+	/* NIST SP 800-38A Appendix F.2.3 (CBC-AES192); checked again with
+	 * python3-cryptography before it went in */
+	{ "SP 800-38A F.2.3 CBC-AES192", "8e73b0f7da0e6452c810f32b809079e562f8ead2522c6b7b",
+	  "000102030405060708090a0b0c0d0e0f",
+	  "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
+	  "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710", "4f021db243bc633d7178183a9fa071e8b4d9ada9ad7dedf4e5e738763f69145a"
+	  "571b242012fb7ae07fa9baac3df102e008b0e27988598881d920a9e64f5615cd" },
 	{ "SP 800-38A F.2.5 CBC-AES256", "603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4", "000102030405060708090a0b0c0d0e0f",
 	  "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
 	  "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710", "f58c4c04d6e5f1ba779eabfb5f7bfbd69cfc4e967edb808d679f777bc6702c7d"
@@ -599,6 +615,12 @@ static void test_misc(void)
 	memset(b, 0, sizeof(b));
 	TAP_EQ_MEM(a, b, 32, "ike_wipe zeroes");
 	tap_ok(!ike_spi_new(a, 8) && memcmp(a, b, 8) != 0, "IKE SPI is random and non-zero");
+	/* AES-192: what the proposal keywords aes192, aes192gcm16 name. */
+	tap_ok(ike_encr_supported(IKE_ENCR_AES_CBC, 192) && ike_encr_supported(IKE_ENCR_AES_GCM_16, 192),
+	       "AES-192 CBC and GCM are supported");
+	TAP_EQ_INT(ike_encr_key_len(IKE_ENCR_AES_GCM_16, 192), 28, "AES-192-GCM takes 24 key + 4 salt bytes");
+	TAP_EQ_INT(ike_encr_key_len(IKE_ENCR_AES_CBC, 192), 24, "AES-192-CBC takes 24 key bytes");
+	TAP_EQ_INT(ike_encr_supported(IKE_ENCR_AES_CBC, 160), false, "AES-160 does not exist");
 	{
 		struct ike_sk_keys k = { .ekey_len = 16, .ekey = { 1, 2, 3 }, .akey = { 4 } };
 
