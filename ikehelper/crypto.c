@@ -487,8 +487,11 @@ static int sk_open(const struct ike_sk_keys *k, const uint8_t *msg, size_t len,
 	pad = plain[ctl - 1];
 	if ((size_t)pad + 1 > ctl) {
 		ike_wipe(plain, ctl);
-		return ike_set_error(err, IKE_ERR_SYNTAX, IKE_PL_SK,
-				     "SK pad length %u exceeds the %zu decrypted bytes", pad, ctl);
+		ike_set_error(err, IKE_ERR_SYNTAX, IKE_PL_SK,
+			      "SK pad length %u exceeds the %zu decrypted bytes", pad, ctl);
+		if (err)
+			err->authenticated = true;	/* the ICV verified */
+		return -IKE_ERR_SYNTAX;
 	}
 	*plain_len = ctl - pad - 1;
 	return 0;

@@ -134,9 +134,9 @@ enum ike_notify_type {
 
 enum ike_err {
 	IKE_OK = 0,
-	IKE_ERR_SYNTAX,		/* -> INVALID_SYNTAX */
+	IKE_ERR_SYNTAX,		/* -> INVALID_SYNTAX, only if authenticated */
 	IKE_ERR_CRITICAL,	/* -> UNSUPPORTED_CRITICAL_PAYLOAD */
-	IKE_ERR_MAJOR_VERSION,	/* -> INVALID_MAJOR_VERSION */
+	IKE_ERR_MAJOR_VERSION,	/* higher major version -> INVALID_MAJOR_VERSION */
 	IKE_ERR_INVALID_KE,	/* -> INVALID_KE_PAYLOAD */
 	IKE_ERR_NO_PROPOSAL,	/* -> NO_PROPOSAL_CHOSEN */
 	IKE_ERR_INTEGRITY,	/* ICV mismatch: drop silently (RFC 7296 §2.21.2) */
@@ -145,12 +145,19 @@ enum ike_err {
 	IKE_ERR_NOMEM,
 	IKE_ERR_CRYPTO,		/* the crypto library failed */
 	IKE_ERR_ARG,		/* caller error */
+	IKE_ERR_IKEV1,		/* major version 1: dropped, and logged rate-limited
+				 * (ike_ratelimit, ike_ikev1_log_line) */
 };
 
-/* The reason travels with the code so logs say what was wrong. */
+/*
+ * The reason travels with the code so logs say what was wrong.
+ * authenticated: found in a protected message whose ICV verified (set by
+ * ike_msg_decrypt); only then may INVALID_SYNTAX be sent (RFC 7296 §3.10.1).
+ */
 struct ike_error {
 	enum ike_err code;
 	uint8_t payload;	/* offending payload type, if any */
+	bool authenticated;
 	char reason[160];
 };
 
@@ -322,6 +329,12 @@ struct ike_msg {
 	size_t npl;
 	struct ike_payload pl[IKE_MAX_PAYLOADS];
 	size_t sk_offset;	/* offset of the SK/SKF generic header, or 0 */
+	/*
+	 * First unknown payload type marked critical, or 0. In a message
+	 * without SK the decoder fails with IKE_ERR_CRITICAL; with SK it
+	 * decodes, and ike_msg_decrypt fails so once the ICV verified.
+	 */
+	uint8_t unsupported_critical;
 	struct ike_msg_store *store;
 };
 
@@ -341,7 +354,8 @@ const char *ike_protocol_name(unsigned int proto);
 const char *ike_transform_type_name(unsigned int type);
 const char *ike_transform_name(unsigned int type, unsigned int id);
 const char *ike_err_name(enum ike_err err);
-unsigned int ike_err_notify(enum ike_err err);
+/* The notify that answers err, or 0 to drop the message (and log it). */
+unsigned int ike_err_notify(enum ike_err err, bool authenticated);
 
 /* ---- payload.c ---------------------------------------------------------- */
 void ike_buf_init(struct ike_buf *b, uint8_t *storage, size_t cap);
@@ -395,6 +409,24 @@ int ike_msg_decrypt(const uint8_t *buf, size_t len, const struct ike_msg *msg,
 		    const struct ike_sk_keys *keys, uint8_t *plain,
 		    size_t *plain_len, struct ike_msg *inner,
 		    struct ike_error *err);
+
+/*
+ * Dropped traffic gets a log line, rate-limited: IKEv1 (IKE_ERR_IKEV1 from
+ * the decoder) is logged as "IKEv1 from ADDR:PORT is not supported" so an
+ * administrator with a legacy peer sees why it gets no answer. E.g.
+ *   static struct ike_ratelimit rl = IKE_RATELIMIT_INIT(60000, 5);
+ *   if (ike_ratelimit(&rl, now_ms, &missed)) { ike_ikev1_log_line(...); }
+ */
+struct ike_ratelimit {
+	uint64_t interval_ms;
+	unsigned int burst;
+	uint64_t begin_ms;	/* start of the current interval, 0 before the first */
+	unsigned int allowed, missed;
+};
+#define IKE_RATELIMIT_INIT(interval_ms, burst) { (interval_ms), (burst), 0, 0, 0 }
+bool ike_ratelimit(struct ike_ratelimit *rl, uint64_t now_ms, unsigned int *missed);
+struct sockaddr;
+int ike_ikev1_log_line(char *buf, size_t len, const struct sockaddr *from);
 
 /* ---- crypto.c ----------------------------------------------------------- */
 #define IKE_PRF_MAX 64

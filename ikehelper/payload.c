@@ -67,6 +67,7 @@ int ike_set_error(struct ike_error *err, enum ike_err code, uint8_t payload,
 	if (err) {
 		err->code = code;
 		err->payload = payload;
+		err->authenticated = false;
 		va_start(ap, fmt);
 		vsnprintf(err->reason, sizeof(err->reason), fmt, ap);
 		va_end(ap);

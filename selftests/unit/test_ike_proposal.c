@@ -153,7 +153,7 @@ static void test_select(void)
 	       strstr(why, "no common DH (ours x25519, theirs modp2048)") &&
 	       strstr(why, "ours 'aes256gcm16-prfsha384-x25519' vs theirs #1"),
 	       "reason: %s", why);
-	TAP_EQ_INT(ike_err_notify(IKE_ERR_NO_PROPOSAL), IKE_N_NO_PROPOSAL_CHOSEN,
+	TAP_EQ_INT(ike_err_notify(IKE_ERR_NO_PROPOSAL, false), IKE_N_NO_PROPOSAL_CHOSEN,
 		   "maps to the NO_PROPOSAL_CHOSEN notify");
 
 	/* Only the DH differs. */
