@@ -4,8 +4,9 @@
  * payload headers. The chain walk checks each length against what is left
  * before looking at the body, requires the chain to end exactly at the end
  * of the message, stops at SK/SKF (whose "next payload" names the first
- * inner payload), and reports unknown payloads marked critical so the caller
- * can answer UNSUPPORTED_CRITICAL_PAYLOAD.
+ * inner payload; it must be the last payload, RFC 7383 §2.5 lets SKF follow
+ * others too), and notes unknown payloads marked critical: reported at once
+ * in an unprotected message, after the ICV verified in a protected one.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -156,9 +157,6 @@ static int walk(uint8_t first, const uint8_t *buf, size_t off, size_t len,
 				return ike_set_error(err, IKE_ERR_SYNTAX, np,
 						     "%s payload is not the last payload",
 						     ike_payload_name(np));
-			if (np == IKE_PL_SKF && msg->npl != 1)
-				return ike_set_error(err, IKE_ERR_SYNTAX, np,
-						     "SKF payload must be the only payload");
 			msg->sk_offset = off;
 			off += plen;
 			break;

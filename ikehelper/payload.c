@@ -545,6 +545,10 @@ int ike_payload_parse(struct ike_msg *msg, struct ike_payload *pl, struct ike_er
 		if (!pl->u.skf.frag_num || pl->u.skf.frag_num > pl->u.skf.total)
 			return SYNTAX(pl, "SKF fragment %u of %u", pl->u.skf.frag_num,
 				      pl->u.skf.total);
+		/* RFC 7383 §2.5: Next Payload "MUST be set to zero" after fragment 1 */
+		if (pl->u.skf.frag_num > 1 && pl->next)
+			return SYNTAX(pl, "SKF fragment %u names a first payload (%u); only fragment 1 may",
+				      pl->u.skf.frag_num, pl->next);
 		pl->u.skf.data.p = p + 4;
 		pl->u.skf.data.len = len - 4;
 		return 0;

@@ -482,8 +482,16 @@ static void test_malformed(void)
 	BAD(IKE_PL_EAP, "EAP shorter than its header", IKE_ERR_SYNTAX, 0, 0, 0, 6, 2, 1);
 	BAD(IKE_PL_SKF, "SKF fragment 0", IKE_ERR_SYNTAX, 0, 0, 0, 8, 0, 0, 0, 1);
 	BAD(IKE_PL_SKF, "SKF fragment 3 of 2", IKE_ERR_SYNTAX, 0, 0, 0, 8, 0, 3, 0, 2);
-	BAD(IKE_PL_VENDOR, "SKF not alone", IKE_ERR_SYNTAX,
+	/* RFC 7383 §2.5: SKF must be the last payload, not the only one. */
+	BAD(IKE_PL_VENDOR, "SKF after a Vendor ID", IKE_OK,
 	    IKE_PL_SKF, 0, 0, 4, 0, 0, 0, 8, 0, 1, 0, 1);
+	BAD(IKE_PL_SKF, "SKF before another payload", IKE_ERR_SYNTAX,
+	    IKE_PL_VENDOR, 0, 0, 8, 0, 1, 0, 1, 0, 0, 0, 4);
+	/* ... and only fragment 1 names the first inner payload. */
+	BAD(IKE_PL_SKF, "SKF fragment 1 of 2 naming IDi", IKE_OK, IKE_PL_IDI, 0, 0, 8, 0, 1, 0, 2);
+	BADR(IKE_PL_SKF, "SKF fragment 2 of 2 naming IDi", IKE_ERR_SYNTAX, "only fragment 1",
+	     IKE_PL_IDI, 0, 0, 8, 0, 2, 0, 2);
+	BAD(IKE_PL_SKF, "SKF fragment 2 of 2 with next 0", IKE_OK, 0, 0, 0, 8, 0, 2, 0, 2);
 	BAD(IKE_PL_SK, "SK not the last payload", IKE_ERR_SYNTAX,
 	    IKE_PL_NOTIFY, 0, 0, 4, 0, 0, 0, 8, 0, 0, 0x40, 0x00);
 	BAD(IKE_PL_SK, "zero-length SK decodes (decrypt must refuse it)", IKE_OK, 0, 0, 0, 4);
@@ -1168,11 +1176,11 @@ static void test_skf(void)
 		a.npl = 1;
 		a.pl[0].type = IKE_PL_SKF;
 		a.pl[0].next = IKE_PL_IDI;
-		a.pl[0].u.skf = (struct ike_pl_skf){ 2, 5, { data, sizeof(data) } };
+		a.pl[0].u.skf = (struct ike_pl_skf){ 1, 5, { data, sizeof(data) } };
 		ike_buf_init(&b1, o1, sizeof(o1));
 		ike_buf_init(&b2, o2, sizeof(o2));
 		tap_ok(!ike_msg_encode(&a, &b1) && !decode(o1, b1.len, &b, &err) &&
-		       b.pl[0].u.skf.frag_num == 2 && b.pl[0].u.skf.total == 5 &&
+		       b.pl[0].u.skf.frag_num == 1 && b.pl[0].u.skf.total == 5 &&
 		       b.pl[0].next == IKE_PL_IDI && b.pl[0].u.skf.data.len == sizeof(data) &&
 		       !ike_msg_encode(&b, &b2) && b1.len == b2.len && !memcmp(o1, o2, b1.len),
 		       "SKF payload round-trips");
