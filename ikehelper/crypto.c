@@ -62,6 +62,8 @@ void ike_crypto_deinit(void)
 	gnutls_global_deinit();
 }
 
+/* For IVs and SPIs: unpredictable, GnuTLS's NONCE level. Nonces proper
+ * come from ike_nonce_new(). */
 int ike_random(void *buf, size_t len)
 {
 	return gnutls_rnd(GNUTLS_RND_NONCE, buf, len) < 0 ? -IKE_ERR_CRYPTO : 0;
@@ -73,20 +75,55 @@ int ike_random_key(void *buf, size_t len)
 	return gnutls_rnd(GNUTLS_RND_KEY, buf, len) < 0 ? -IKE_ERR_CRYPTO : 0;
 }
 
-/* A fresh SPI (IKE: 8 bytes, ESP: 4): random and never all zero (RFC 7296
- * §3.1 reserves the zero IKE SPI for "not yet known"). */
+/*
+ * RFC 7296 §3.1 reserves the zero IKE SPI for "not yet known"; RFC 4303
+ * §2.1 reserves 4-byte SPIs 0-255.
+ */
+bool ike_spi_valid(const uint8_t *spi, size_t len)
+{
+	if (len == 8) {
+		uint8_t any = 0;
+
+		for (size_t i = 0; i < 8; i++)
+			any |= spi[i];
+		return any != 0;
+	}
+	if (len == 4)
+		return spi[0] || spi[1] || spi[2];
+	return false;
+}
+
+/*
+ * A fresh random SPI: 8 bytes for IKE SAs. 4 bytes works too (tests, a fake
+ * kernel), but the daemon's ESP SPIs come from kesp.ko's SPI_ALLOC, which
+ * alone knows which inbound SPIs are free.
+ */
 int ike_spi_new(uint8_t *spi, size_t len)
 {
-	bool zero;
-
+	if (len != 8 && len != 4)
+		return -IKE_ERR_ARG;
 	do {
 		if (ike_random(spi, len))
 			return -IKE_ERR_CRYPTO;
-		zero = true;
-		for (size_t i = 0; i < len; i++)
-			zero = zero && spi[i] == 0;
-	} while (zero && len);
+	} while (!ike_spi_valid(spi, len));
 	return 0;
+}
+
+/* RFC 7296 §2.10: at least 128 bits and half the PRF's (preferred) key size. */
+size_t ike_nonce_min_len(unsigned int prf)
+{
+	size_t half = ike_prf_len(prf) / 2;
+
+	return half > 16 ? half : 16;
+}
+
+/* A nonce of len bytes from GnuTLS's RANDOM level (the DRBG for values
+ * that must be unpredictable and are sent in the clear). */
+int ike_nonce_new(unsigned int prf, uint8_t *nonce, size_t len)
+{
+	if (len < ike_nonce_min_len(prf) || len > IKE_NONCE_MAX)
+		return -IKE_ERR_ARG;
+	return gnutls_rnd(GNUTLS_RND_RANDOM, nonce, len) < 0 ? -IKE_ERR_CRYPTO : 0;
 }
 
 void ike_sk_keys_wipe(struct ike_sk_keys *k)

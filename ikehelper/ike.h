@@ -450,6 +450,23 @@ void ike_crypto_deinit(void);
 void ike_wipe(void *p, size_t len);
 int ike_random(void *buf, size_t len);
 int ike_random_key(void *buf, size_t len);
+/*
+ * Nonces (RFC 7296 §2.10): ike_nonce_new() refuses fewer than
+ * ike_nonce_min_len(prf) bytes (max(16, PRF key size / 2)) or more than 256.
+ * Before the PRF is negotiated (an initiator's IKE_SA_INIT) use
+ * IKE_NONCE_LEN, enough for every PRF offered; check a peer's nonce
+ * against ike_nonce_min_len() of the negotiated PRF.
+ */
+#define IKE_NONCE_LEN 32
+#define IKE_NONCE_MAX 256
+size_t ike_nonce_min_len(unsigned int prf);
+int ike_nonce_new(unsigned int prf, uint8_t *nonce, size_t len);
+/*
+ * SPIs: 8 bytes (IKE) or 4 (never 0-255, RFC 4303 §2.1). ESP SPIs of the
+ * daemon come from kesp.ko's SPI_ALLOC (the module knows which inbound
+ * SPIs are free), not from ike_spi_new().
+ */
+bool ike_spi_valid(const uint8_t *spi, size_t len);
 int ike_spi_new(uint8_t *spi, size_t len);
 void ike_sk_keys_wipe(struct ike_sk_keys *k);
 

@@ -479,8 +479,9 @@ int ike_payload_parse(struct ike_msg *msg, struct ike_payload *pl, struct ike_er
 		return 0;
 	}
 	case IKE_PL_NONCE:
-		if (len < 16 || len > 256)
-			return SYNTAX(pl, "nonce of %zu bytes (must be 16..256)", len);
+		/* the PRF's own minimum (ike_nonce_min_len) is checked once it is known */
+		if (len < 16 || len > IKE_NONCE_MAX)
+			return SYNTAX(pl, "nonce of %zu bytes (must be 16..%d)", len, IKE_NONCE_MAX);
 		pl->u.raw = pl->body;
 		return 0;
 	case IKE_PL_NOTIFY:

@@ -629,6 +629,43 @@ static void test_misc(void)
 	}
 }
 
+/*
+ * RFC 7296 §2.10: nonces at least 128 bits and at least half the PRF's key
+ * size, from GnuTLS's RANDOM level. SPIs: an IKE SPI is never zero; a
+ * 4-byte SPI is never 0-255 (RFC 4303 §2.1 reserves them) - though ESP
+ * SPIs come from kesp.ko's SPI_ALLOC, never from here.
+ */
+static void test_nonces_and_spis(void)
+{
+	uint8_t a[256], b[256], spi[8];
+	bool all_valid = true;
+
+	TAP_EQ_INT(ike_nonce_min_len(IKE_PRF_HMAC_SHA2_512), 32, "prfsha512 nonces: 32 bytes at least");
+	TAP_EQ_INT(ike_nonce_min_len(IKE_PRF_HMAC_SHA2_256), 16, "prfsha256 nonces: 16 bytes at least");
+	TAP_EQ_INT(ike_nonce_min_len(IKE_PRF_HMAC_SHA1), 16, "prfsha1 nonces: 16 bytes at least");
+	TAP_EQ_INT(ike_nonce_new(IKE_PRF_HMAC_SHA2_512, a, 31), -IKE_ERR_ARG,
+		   "a 31-byte nonce for prfsha512 is refused");
+	TAP_EQ_INT(ike_nonce_new(IKE_PRF_HMAC_SHA2_256, a, 15), -IKE_ERR_ARG,
+		   "a 15-byte nonce is refused");
+	TAP_EQ_INT(ike_nonce_new(IKE_PRF_HMAC_SHA2_256, a, 257), -IKE_ERR_ARG,
+		   "a 257-byte nonce is refused (the payload holds 256)");
+	tap_ok(!ike_nonce_new(IKE_PRF_HMAC_SHA2_512, a, IKE_NONCE_LEN) &&
+	       !ike_nonce_new(IKE_PRF_HMAC_SHA2_512, b, IKE_NONCE_LEN) && memcmp(a, b, IKE_NONCE_LEN),
+	       "two %d-byte nonces differ", IKE_NONCE_LEN);
+	tap_ok(IKE_NONCE_LEN >= ike_nonce_min_len(IKE_PRF_HMAC_SHA2_512),
+	       "IKE_NONCE_LEN fits every PRF we offer");
+
+	TAP_EQ_INT(ike_spi_valid((const uint8_t[]){ 0, 0, 0, 255 }, 4), false, "ESP SPI 255 is reserved");
+	TAP_EQ_INT(ike_spi_valid((const uint8_t[]){ 0, 0, 1, 0 }, 4), true, "ESP SPI 256 is fine");
+	TAP_EQ_INT(ike_spi_valid((const uint8_t[]){ 0, 0, 0, 0 }, 4), false, "ESP SPI 0 is reserved");
+	TAP_EQ_INT(ike_spi_valid((const uint8_t[8]){ 0 }, 8), false, "IKE SPI 0 means 'unknown'");
+	TAP_EQ_INT(ike_spi_valid((const uint8_t[8]){ [7] = 1 }, 8), true, "IKE SPI 1 is fine");
+	TAP_EQ_INT(ike_spi_new(spi, 3), -IKE_ERR_ARG, "a 3-byte SPI is refused");
+	for (int i = 0; i < 10000; i++)
+		all_valid = all_valid && !ike_spi_new(spi, 4) && ike_spi_valid(spi, 4);
+	tap_ok(all_valid, "10000 4-byte SPIs, none reserved");
+}
+
 int main(void)
 {
 	if (ike_crypto_init())
@@ -645,6 +682,7 @@ int main(void)
 	test_modp(IKE_DH_MODP4096);
 	test_modp_p_minus_1();
 	test_misc();
+	test_nonces_and_spis();
 	ike_crypto_deinit();
 	return tap_done();
 }
