@@ -59,6 +59,7 @@ int ike_crypto_init(void)
 
 void ike_crypto_deinit(void)
 {
+	ike_dh_cleanup();
 	gnutls_global_deinit();
 }
 
@@ -124,11 +125,6 @@ int ike_nonce_new(unsigned int prf, uint8_t *nonce, size_t len)
 	if (len < ike_nonce_min_len(prf) || len > IKE_NONCE_MAX)
 		return -IKE_ERR_ARG;
 	return gnutls_rnd(GNUTLS_RND_RANDOM, nonce, len) < 0 ? -IKE_ERR_CRYPTO : 0;
-}
-
-void ike_sk_keys_wipe(struct ike_sk_keys *k)
-{
-	ike_wipe(k, sizeof(*k));
 }
 
 /* ---- PRF and integrity (HMAC) ------------------------------------------- */
@@ -290,20 +286,119 @@ static gnutls_cipher_algorithm_t cipher_alg(const struct ike_sk_keys *k)
 	return GNUTLS_CIPHER_UNKNOWN;
 }
 
-/* RFC 5282 §4 / RFC 7634 §2: nonce = 4-byte salt (end of key) | 8-byte IV. */
-static int aead_open_handle(const struct ike_sk_keys *k, gnutls_aead_cipher_hd_t *h,
-			    uint8_t nonce[12], const uint8_t *iv)
+/*
+ * Cipher handles for one struct ike_sk_keys, built once by
+ * ike_sk_keys_prepare() so that a message costs no key setup. A handle is
+ * used only through the object it was built for (a struct copy neither
+ * uses nor frees it: cache_for is the owner's address) and only while that
+ * object still holds the key it was built from.
+ */
+struct ike_sk_cache {
+	uint16_t encr, encr_bits;
+	size_t ekey_len;
+	uint8_t ekey[IKE_ENCR_KEY_MAX];
+	gnutls_aead_cipher_hd_t aead;
+	gnutls_cipher_hd_t cbc;
+};
+
+static struct ike_sk_cache *cache_of(const struct ike_sk_keys *k)
 {
-	gnutls_cipher_algorithm_t alg = cipher_alg(k);
-	gnutls_datum_t key;
+	struct ike_sk_cache *c = k->cache;
+
+	if (!c || k->cache_for != k || c->encr != k->encr || c->encr_bits != k->encr_bits ||
+	    c->ekey_len != k->ekey_len || gnutls_memcmp(c->ekey, k->ekey, k->ekey_len))
+		return NULL;
+	return c;
+}
+
+static void cache_free(struct ike_sk_keys *k)
+{
+	struct ike_sk_cache *c = k->cache;
+
+	if (c && k->cache_for == k) {
+		if (c->aead)
+			gnutls_aead_cipher_deinit(c->aead);
+		if (c->cbc)
+			gnutls_cipher_deinit(c->cbc);
+		ike_wipe(c, sizeof(*c));
+		free(c);
+	}
+	k->cache = NULL;
+	k->cache_for = NULL;
+}
+
+void ike_sk_keys_wipe(struct ike_sk_keys *k)
+{
+	cache_free(k);
+	ike_wipe(k, sizeof(*k));
+}
+
+/* The key GnuTLS takes: without the 4-byte salt of the AEADs. */
+static int cipher_key(const struct ike_sk_keys *k, gnutls_cipher_algorithm_t *alg,
+		      gnutls_datum_t *key)
+{
 	size_t klen = ike_encr_key_len(k->encr, k->encr_bits);
 
-	if (alg == GNUTLS_CIPHER_UNKNOWN || !ike_encr_is_aead(k->encr) || klen != k->ekey_len)
+	*alg = cipher_alg(k);
+	if (*alg == GNUTLS_CIPHER_UNKNOWN || !klen || klen != k->ekey_len)
 		return -IKE_ERR_UNSUPPORTED;
-	key.data = (unsigned char *)k->ekey;
-	key.size = (unsigned int)(klen - 4);
-	memcpy(nonce, k->ekey + klen - 4, 4);
+	key->data = (unsigned char *)k->ekey;
+	key->size = (unsigned int)(ike_encr_is_aead(k->encr) ? klen - 4 : klen);
+	return 0;
+}
+
+int ike_sk_keys_prepare(struct ike_sk_keys *k)
+{
+	static const uint8_t zero_iv[16];
+	gnutls_datum_t key, iv = { (unsigned char *)zero_iv, sizeof(zero_iv) };
+	gnutls_cipher_algorithm_t alg;
+	struct ike_sk_cache *c;
+	int rc = cipher_key(k, &alg, &key);
+
+	if (rc)
+		return rc;
+	cache_free(k);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -IKE_ERR_NOMEM;
+	c->encr = k->encr;
+	c->encr_bits = k->encr_bits;
+	c->ekey_len = k->ekey_len;
+	memcpy(c->ekey, k->ekey, k->ekey_len);
+	if (ike_encr_is_aead(k->encr))
+		rc = gnutls_aead_cipher_init(&c->aead, alg, &key);
+	else
+		rc = gnutls_cipher_init(&c->cbc, alg, &key, &iv);
+	k->cache = c;
+	k->cache_for = k;
+	if (rc < 0) {
+		cache_free(k);
+		return -IKE_ERR_CRYPTO;
+	}
+	return 0;
+}
+
+/*
+ * RFC 5282 §4 / RFC 7634 §2: nonce = 4-byte salt (end of key) | 8-byte IV.
+ * *h is the prepared handle, or a new one the caller deinits (*fresh).
+ */
+static int aead_begin(const struct ike_sk_keys *k, gnutls_aead_cipher_hd_t *h, bool *fresh,
+		      uint8_t nonce[12], const uint8_t *iv)
+{
+	struct ike_sk_cache *c;
+	gnutls_cipher_algorithm_t alg;
+	gnutls_datum_t key;
+
+	if (!ike_encr_is_aead(k->encr) || cipher_key(k, &alg, &key))
+		return -IKE_ERR_UNSUPPORTED;
+	memcpy(nonce, k->ekey + k->ekey_len - 4, 4);
 	memcpy(nonce + 4, iv, 8);
+	c = cache_of(k);
+	*fresh = !c;
+	if (c) {
+		*h = c->aead;
+		return 0;
+	}
 	return gnutls_aead_cipher_init(h, alg, &key) < 0 ? -IKE_ERR_CRYPTO : 0;
 }
 
@@ -315,14 +410,16 @@ int ike_aead_seal(const struct ike_sk_keys *k, const uint8_t *iv,
 	gnutls_aead_cipher_hd_t h;
 	uint8_t nonce[12];
 	size_t outlen = len + 16;
-	int rc = aead_open_handle(k, &h, nonce, iv);
+	bool fresh;
+	int rc = aead_begin(k, &h, &fresh, nonce, iv);
 
 	if (rc)
 		return rc;
 	if (gnutls_aead_cipher_encrypt(h, nonce, 12, aad, aadlen, 16, in, len,
 				       out, &outlen) < 0 || outlen != len + 16)
 		rc = -IKE_ERR_CRYPTO;
-	gnutls_aead_cipher_deinit(h);
+	if (fresh)
+		gnutls_aead_cipher_deinit(h);
 	return rc;
 }
 
@@ -334,43 +431,47 @@ int ike_aead_open(const struct ike_sk_keys *k, const uint8_t *iv,
 	gnutls_aead_cipher_hd_t h;
 	uint8_t nonce[12];
 	size_t outlen;
+	bool fresh;
 	int rc;
 
 	if (len < 16)
 		return -IKE_ERR_INTEGRITY;
 	outlen = len - 16;
-	rc = aead_open_handle(k, &h, nonce, iv);
+	rc = aead_begin(k, &h, &fresh, nonce, iv);
 	if (rc)
 		return rc;
 	if (gnutls_aead_cipher_decrypt(h, nonce, 12, aad, aadlen, 16, in, len,
 				       out, &outlen) < 0)
 		rc = -IKE_ERR_INTEGRITY;
-	gnutls_aead_cipher_deinit(h);
+	if (fresh)
+		gnutls_aead_cipher_deinit(h);
 	return rc;
 }
 
 static int cbc(const struct ike_sk_keys *k, const uint8_t *iv, const uint8_t *in,
 	       size_t len, uint8_t *out, bool enc)
 {
+	struct ike_sk_cache *c;
 	gnutls_cipher_hd_t h;
-	gnutls_cipher_algorithm_t alg = cipher_alg(k);
-	gnutls_datum_t key, ivd;
+	gnutls_cipher_algorithm_t alg;
+	gnutls_datum_t key, ivd = { (unsigned char *)iv, 16 };
 	int rc;
 
-	if (alg == GNUTLS_CIPHER_UNKNOWN || k->encr != IKE_ENCR_AES_CBC ||
-	    k->ekey_len != k->encr_bits / 8u)
+	if (k->encr != IKE_ENCR_AES_CBC || cipher_key(k, &alg, &key))
 		return -IKE_ERR_UNSUPPORTED;
 	if (len % 16)
 		return -IKE_ERR_ARG;
-	key.data = (unsigned char *)k->ekey;
-	key.size = (unsigned int)k->ekey_len;
-	ivd.data = (unsigned char *)iv;
-	ivd.size = 16;
-	if (gnutls_cipher_init(&h, alg, &key, &ivd) < 0)
+	c = cache_of(k);
+	if (c) {
+		h = c->cbc;
+		gnutls_cipher_set_iv(h, (void *)iv, 16);
+	} else if (gnutls_cipher_init(&h, alg, &key, &ivd) < 0) {
 		return -IKE_ERR_CRYPTO;
+	}
 	rc = enc ? gnutls_cipher_encrypt2(h, in, len, out, len) :
 		   gnutls_cipher_decrypt2(h, in, len, out, len);
-	gnutls_cipher_deinit(h);
+	if (!c)
+		gnutls_cipher_deinit(h);
 	return rc < 0 ? -IKE_ERR_CRYPTO : 0;
 }
 

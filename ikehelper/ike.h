@@ -434,7 +434,15 @@ int ike_ikev1_log_line(char *buf, size_t len, const struct sockaddr *from);
 #define IKE_ENCR_KEY_MAX 36	/* AES-256 key plus 4-byte salt */
 #define IKE_IV_MAX 16
 
-/* Keys for one direction of SK payload protection. */
+struct ike_sk_cache;
+
+/*
+ * Keys for one direction of SK payload protection. ike_sk_keys_prepare()
+ * builds the cipher handle once (else each message sets up its own); then
+ * ike_sk_keys_wipe() must be called to free it. A prepared struct may be
+ * copied (the copy works without the handle) but not moved and forgotten:
+ * only the original frees the handle.
+ */
 struct ike_sk_keys {
 	uint16_t encr;		/* enum ike_encr_id */
 	uint16_t encr_bits;	/* AES: 128, 192 or 256 (ChaCha20: 256) */
@@ -443,6 +451,8 @@ struct ike_sk_keys {
 	size_t ekey_len;
 	uint8_t akey[IKE_PRF_MAX];
 	size_t akey_len;
+	struct ike_sk_cache *cache;		/* NULL until prepared */
+	const struct ike_sk_keys *cache_for;	/* the object cache belongs to */
 };
 
 int ike_crypto_init(void);
@@ -468,6 +478,7 @@ int ike_nonce_new(unsigned int prf, uint8_t *nonce, size_t len);
  */
 bool ike_spi_valid(const uint8_t *spi, size_t len);
 int ike_spi_new(uint8_t *spi, size_t len);
+int ike_sk_keys_prepare(struct ike_sk_keys *k);
 void ike_sk_keys_wipe(struct ike_sk_keys *k);
 
 size_t ike_prf_len(unsigned int prf);
@@ -520,6 +531,7 @@ int ike_dh_public(struct ike_dh *dh, uint8_t *out, size_t len);
 int ike_dh_shared(struct ike_dh *dh, const uint8_t *peer, size_t peer_len,
 		  uint8_t *out, size_t len, struct ike_error *err);
 void ike_dh_free(struct ike_dh *dh);
+void ike_dh_cleanup(void);	/* frees the parsed MODP primes (ike_crypto_deinit) */
 
 /* ---- keys.c ------------------------------------------------------------- */
 #define IKE_PRFPLUS_MAX_ITER 255

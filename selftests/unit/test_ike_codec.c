@@ -1009,6 +1009,76 @@ static void test_ikev1_log(void)
 		   "a short buffer is reported");
 }
 
+/*
+ * Prepared keys (one cipher handle per key set, issue 13 item 11) protect
+ * exactly as unprepared ones do, message after message, and never with a
+ * stale key: not through a struct copy, not after the key bytes change.
+ */
+static void test_prepared_keys(void)
+{
+	static struct ike_msg all, outer, inner;
+	static uint8_t a[4096], b2[4096], plain[4096];
+	struct ike_error err;
+	struct ike_buf b;
+	size_t plen;
+
+	fill_all(&all);
+	all.npl--;
+	all.hdr.exchange = IKE_AUTH;
+	for (size_t i = 0; i < ARRAY_LEN(suites); i++) {
+		const struct suite *st = &suites[i];
+		struct ike_sk_keys k, kp, copy;
+		uint8_t iv[16];
+		bool same = true, opens = true;
+		int rc;
+
+		make_keys(st, &k);
+		make_keys(st, &kp);
+		rc = ike_sk_keys_prepare(&kp);
+		TAP_EQ_INT(rc, 0, "prepare");
+		TAP_EQ_INT(ike_sk_keys_prepare(&kp), 0, "prepare again (the first handle is freed)");
+		for (int n = 0; n < 3; n++) {
+			struct ike_buf bb;
+
+			memset(iv, 0x30 + n, sizeof(iv));
+			all.hdr.msgid = (uint32_t)n;
+			ike_buf_init(&b, a, sizeof(a));
+			ike_buf_init(&bb, b2, sizeof(b2));
+			rc = ike_msg_encode_sk(&all.hdr, NULL, 0, all.pl, all.npl, &kp, iv, &b, &err);
+			rc = rc ? rc : ike_msg_encode_sk(&all.hdr, NULL, 0, all.pl, all.npl, &k, iv, &bb,
+							 &err);
+			same = same && !rc && b.len == bb.len && !memcmp(a, b2, b.len);
+			rc = decode(a, b.len, &outer, &err);
+			rc = rc ? rc : decrypt(a, b.len, &outer, &kp, plain, &plen, &inner, &err);
+			opens = opens && !rc && inner.npl == all.npl;
+		}
+		tap_ok(same, "%s: prepared keys seal byte for byte as unprepared ones", st->name);
+		tap_ok(opens, "%s: and open three messages in a row", st->name);
+		copy = kp;
+		copy.ekey[0] ^= 1;
+		copy.akey[0] ^= 1;
+		rc = decrypt(a, b.len, &outer, &copy, plain, &plen, &inner, &err);
+		TAP_EQ_INT(rc, -IKE_ERR_INTEGRITY, "a copy with another key does not use the handle");
+		kp.ekey[0] ^= 1;
+		kp.akey[0] ^= 1;
+		rc = decrypt(a, b.len, &outer, &kp, plain, &plen, &inner, &err);
+		TAP_EQ_INT(rc, -IKE_ERR_INTEGRITY, "nor the prepared keys once their bytes changed");
+		kp.ekey[0] ^= 1;
+		kp.akey[0] ^= 1;
+		rc = decrypt(a, b.len, &outer, &kp, plain, &plen, &inner, &err);
+		TAP_EQ_INT(rc, 0, "and again once they are restored");
+		ike_sk_keys_wipe(&copy);	/* frees nothing: not the owner */
+		ike_sk_keys_wipe(&kp);
+		tap_ok(!kp.cache && kp.ekey[0] == 0, "wipe frees the handle and clears the keys");
+	}
+	{
+		struct ike_sk_keys bad = { .encr = IKE_ENCR_AES_CBC, .encr_bits = 128, .ekey_len = 15 };
+
+		TAP_EQ_INT(ike_sk_keys_prepare(&bad), -IKE_ERR_UNSUPPORTED,
+			   "keys of the wrong length are not prepared");
+	}
+}
+
 /* SK bodies built by hand: zero length, bad padding, partial blocks, nesting. */
 static void test_sk_malformed(void)
 {
@@ -1216,6 +1286,7 @@ int main(void)
 	test_real_peer_sizes();
 	test_sk();
 	test_sk_malformed();
+	test_prepared_keys();
 	test_critical_after_icv();
 	test_what_is_answered();
 	test_ikev1_log();
