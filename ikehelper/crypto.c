@@ -129,7 +129,7 @@ int ike_nonce_new(unsigned int prf, uint8_t *nonce, size_t len)
 
 /* ---- PRF and integrity (HMAC) ------------------------------------------- */
 
-static gnutls_mac_algorithm_t prf_mac(unsigned int prf)
+int ike_prf_mac(unsigned int prf)
 {
 	switch (prf) {
 	case IKE_PRF_HMAC_SHA1: return GNUTLS_MAC_SHA1;
@@ -155,7 +155,7 @@ int ike_prf_vec(unsigned int prf, const uint8_t *key, size_t keylen,
 		const struct ike_slice *parts, size_t nparts, uint8_t *out)
 {
 	gnutls_hmac_hd_t h;
-	gnutls_mac_algorithm_t alg = prf_mac(prf);
+	gnutls_mac_algorithm_t alg = (gnutls_mac_algorithm_t)ike_prf_mac(prf);
 
 	if (alg == GNUTLS_MAC_UNKNOWN)
 		return -IKE_ERR_UNSUPPORTED;
@@ -517,15 +517,6 @@ size_t ike_sk_overhead(const struct ike_sk_keys *k, size_t inner_len)
 	return ike_encr_iv_len(k->encr) + padded_len(k, inner_len) + icv_len(k);
 }
 
-static bool ct_equal(const uint8_t *a, const uint8_t *b, size_t n)
-{
-	uint8_t d = 0;
-
-	for (size_t i = 0; i < n; i++)
-		d |= a[i] ^ b[i];
-	return d == 0;
-}
-
 /*
  * msg[0, aad_len) holds the IKE header through the SK generic header, already
  * carrying the final lengths; total_len = aad_len + ike_sk_overhead(). Writes
@@ -610,7 +601,7 @@ static int sk_open(const struct ike_sk_keys *k, const uint8_t *msg, size_t len,
 		uint8_t icv[IKE_ICV_MAX];
 
 		rc = ike_integ_mac(k->integ, k->akey, msg, len - icvl, icv);
-		if (!rc && !ct_equal(icv, msg + len - icvl, icvl))
+		if (!rc && gnutls_memcmp(icv, msg + len - icvl, icvl))	/* constant time */
 			rc = -IKE_ERR_INTEGRITY;
 		if (!rc)
 			rc = ike_cbc_decrypt(k, iv, ct, ctl, plain);

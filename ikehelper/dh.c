@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <gmp.h>
+#include <nettle/bignum.h>
 #include <nettle/curve25519.h>
 #include <nettle/curve448.h>
 #include <nettle/ecc-curve.h>
@@ -171,15 +172,15 @@ size_t ike_dh_shared_len(unsigned int group)
 	return d.kind == DH_ECP ? d.plen / 2 : d.plen;
 }
 
-/* Big-endian, left-padded with zeros to len bytes. */
+/* Big-endian, left-padded with zeros to len bytes (zeros if it cannot fit,
+ * which no value reduced mod p or a field prime does). */
 static void export_padded(const mpz_t z, uint8_t *out, size_t len)
 {
-	size_t n = (mpz_sizeinbase(z, 2) + 7) / 8, count = 0;
-
-	memset(out, 0, len);
-	if (mpz_sgn(z) == 0 || n > len)
+	if (mpz_sgn(z) < 0 || (mpz_sizeinbase(z, 2) + 7) / 8 > len) {
+		memset(out, 0, len);
 		return;
-	mpz_export(out + len - n, &count, 1, 1, 1, 0, z);
+	}
+	nettle_mpz_get_str_256(len, out, z);
 }
 
 static void wipe_mpz(mpz_t z)

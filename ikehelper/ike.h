@@ -482,6 +482,9 @@ int ike_sk_keys_prepare(struct ike_sk_keys *k);
 void ike_sk_keys_wipe(struct ike_sk_keys *k);
 
 size_t ike_prf_len(unsigned int prf);
+/* The GnuTLS MAC behind a PRF (a gnutls_mac_algorithm_t; int keeps GnuTLS
+ * headers out of this one), GNUTLS_MAC_UNKNOWN for others. */
+int ike_prf_mac(unsigned int prf);
 int ike_prf(unsigned int prf, const uint8_t *key, size_t keylen,
 	    const uint8_t *data, size_t len, uint8_t *out);
 int ike_prf_vec(unsigned int prf, const uint8_t *key, size_t keylen,
