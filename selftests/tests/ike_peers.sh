@@ -41,7 +41,9 @@
 #                        swanctl ARGS against that charon, run inside its
 #                        mount namespace (so /etc/swanctl is DIR there).
 #   charon_up NS CHILD [SECONDS]
-#                        initiates CHILD, waiting for the result (30 s);
+#                        initiates CHILD, waiting for the result (60 s: the
+#                        first SA a guest installs waits for the kernel to
+#                        load and self-test its crypto, 12 s once);
 #                        swanctl's account of the exchange goes to the log.
 #   charon_get NS ike|child NAME KEY...
 #                        for each IKE SA of connection NAME (or each CHILD_SA
@@ -79,7 +81,7 @@
 #   pluto_add NS CONN... loads CONNs from DIR/ipsec.conf (addconn).
 #   pluto_up NS CONN [SECONDS]
 #                        initiates CONN; succeeds when a Child SA of CONN is
-#                        established (30 s). whack's output goes to the log.
+#                        established (60 s). whack's output goes to the log.
 #   pluto_states NS      "SERIAL CONN STATE" per state in `whack
 #                        --showstates`, e.g. "2 v4 STATE_V2_ESTABLISHED_CHILD_SA".
 #                        Pluto shows no IKE SPIs; read them on the other side.
@@ -97,6 +99,7 @@
 #                        where it stays after the test.
 #   ike_tail_logs [N]    the last N lines (30) of every log, for a failing
 #                        check's diagnostics.
+#   ike_stop_all         stops every daemon started, side by side.
 #   ike_cleanup          stops every daemon started, then removes the
 #                        namespaces: the EXIT trap (a test with a trap of its
 #                        own calls it from there).
@@ -272,7 +275,7 @@ charon_swanctl() {
 
 charon_up() {
 	echo "=== swanctl --initiate --child $2 $(date +%T)" >>"$(ike_log charon "$1")"
-	charon_swanctl "$1" --initiate --child "$2" --timeout "${3:-30}" >>"$(ike_log charon "$1")" 2>&1
+	charon_swanctl "$1" --initiate --child "$2" --timeout "${3:-60}" >>"$(ike_log charon "$1")" 2>&1
 }
 
 # swanctl --pretty puts every element on a line of its own ("key = value",
@@ -419,9 +422,9 @@ pluto_add() {
 # pluto established the IKE SA and then failed to install the child), so
 # success is a Child SA of CONN in --showstates.
 pluto_up() {
-	log=$(ike_log pluto "$1") deadline=$(($(date +%s) + ${3:-30}))
+	log=$(ike_log pluto "$1") deadline=$(($(date +%s) + ${3:-60}))
 	echo "=== whack --initiate --name $2 $(date +%T)" >>"$log"
-	timeout "${3:-30}" ip netns exec "$1" "$IKE_BIN/whack" \
+	timeout "${3:-60}" ip netns exec "$1" "$IKE_BIN/whack" \
 		--ctlsocket "$IKE_STATE/pluto-$1/run/pluto.ctl" --initiate --name "$2" >>"$log" 2>&1
 	while [ "$(date +%s)" -lt "$deadline" ]; do
 		[ -n "$(pluto_child_spis "$1" "$2")" ] && return 0
@@ -466,8 +469,12 @@ pluto_stop() {
 
 # By pid file rather than a list in a variable: a daemon started in a
 # subshell is stopped too.
+ike_stop_all() {
+	ike_stop $(cd "$IKE_STATE" 2>/dev/null && ls -d charon-* pluto-* 2>/dev/null)
+}
+
 ike_cleanup() {
-	ike_stop $(cd "$IKE_STATE" && ls -d charon-* pluto-* 2>/dev/null)
+	ike_stop_all
 	cleanup_netns
 	rm -rf "$IKE_STATE"
 }
