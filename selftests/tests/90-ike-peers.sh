@@ -66,8 +66,11 @@ site_conf east west $EAST4 $WEST4 $EAST_NET4 $WEST_NET4 $EAST6 $WEST6 $EAST_NET6
 { echo "connections {"; conn nat $X $Y x y $XNET $YNET; echo "}"; secret x y; } >x/swanctl.conf
 { echo "connections {"; conn nat $Y %any y x $YNET $XNET; echo "}"; secret y x; } >y/swanctl.conf
 
-# Started side by side: each needs seconds of the guest's CPUs.
-for ns in west east x y; do charon_spawn $ns $ns; done
+# Started side by side: each needs seconds of the guest's CPUs. y loads
+# the EAP plugins too, as a later test's responder will.
+EAP_PLUGINS="eap-identity eap-mschapv2 eap-tls eap-md5"
+for ns in west east x; do charon_spawn $ns $ns; done
+CHARON_PLUGINS_EXTRA=$EAP_PLUGINS charon_spawn y y
 for ns in west east x y; do
 	if out=$(charon_wait $ns); then
 		pass "charon starts in $ns and answers swanctl"
@@ -77,14 +80,16 @@ for ns in west east x y; do
 	check "swanctl loads $ns's connections and secret" charon_swanctl $ns --load-all --noprompt
 done
 echo "four charons up and loaded after $(elapsed)"
+same "CHARON_PLUGINS_EXTRA adds plugins: y has the EAP ones" \
+	"$(charon_swanctl y --stats | grep -o 'eap-[a-z0-9]*' | tr '\n' ' ')" "$EAP_PLUGINS "
 same "before anything is initiated, the parsers find no SA" \
 	"$(charon_child_spis west)$(charon_ike_spis west)$(charon_child_spis east)" ""
 
 # sa_view NS CONN: what charon in NS shows of CONN's IKE SA and its child:
-# algorithms, IKE ports / ESP algorithms, mode, encapsulation.
+# IKE algorithms and ports, then ESP algorithms, mode, encapsulation.
 sa_view() {
-	echo "$(charon_get "$1" ike "$2" encr-alg encr-keysize prf-alg dh-group local-port remote-port) /" \
-		"$(charon_get "$1" child "$2" encr-alg encr-keysize mode encap)"
+	charon_get "$1" child "$2" ike.encr-alg ike.encr-keysize ike.prf-alg ike.dh-group \
+		ike.local-port ike.remote-port encr-alg encr-keysize mode encap
 }
 ALGS="AES_GCM_16 256 PRF_HMAC_SHA2_256 CURVE_25519"
 ESP_ALGS="AES_GCM_16 256 TUNNEL"
@@ -147,7 +152,7 @@ for c in v4 v6; do
 	# IKE_AUTH though there is no NAT (MOBIKE), and ESP stays raw.
 	same "$what: both sides negotiated $ALGS and ESP $ESP_ALGS; IKE moved to port 4500 without a NAT, ESP not in UDP" \
 		"$(sa_view west $c), $(sa_view east $c)" \
-		"$ALGS 4500 4500 / $ESP_ALGS -, $ALGS 4500 4500 / $ESP_ALGS -"
+		"$ALGS 4500 4500 $ESP_ALGS -, $ALGS 4500 4500 $ESP_ALGS -"
 	iw=$(charon_ike_spis west $c) ie=$(charon_ike_spis east $c)
 	same "$what: both sides name the same IKE SPIs, one pair" \
 		"$(echo "$iw" | grep -cE '^[0-9a-f]{16} [0-9a-f]{16}$') $iw" "1 $ie"
@@ -164,7 +169,8 @@ fi
 xs=$(charon_child_spis x nat) ys=$(charon_child_spis y nat)
 if agree "$what" x "$xs" $X $Y y "$ys" $Y $N; then
 	same "$what: y sees x at the NAT's address and a translated port, and both sides put ESP in UDP" \
-		"$(charon_get y ike nat remote-host remote-port | awk '{print $1, ($2 >= 40000 && $2 <= 40999)}') $(charon_get y child nat encap) $(charon_get x child nat encap)" \
+		"$(charon_get y child nat ike.remote-host ike.remote-port encap |
+			awk '{print $1, ($2 >= 40000 && $2 <= 40999), $3}') $(charon_get x child nat encap)" \
 		"$N 1 yes yes"
 	ping_through "$what" x "$xs" $XIN y "$ys" $YIN
 fi
@@ -230,6 +236,9 @@ else
 	fail "charon-east initiates v6 to pluto-west (PSK)" "$(ike_tail_logs 20)"
 fi
 echo "pluto <-> charon: both tunnels up after $(elapsed)"
+same "pluto shows an IKE SA and a Child SA established for each conn" \
+	"$(pluto_states west | awk '{print $2, $3}' | sort | tr '\n' ' ')" \
+	"v4 STATE_V2_ESTABLISHED_CHILD_SA v4 STATE_V2_ESTABLISHED_IKE_SA v6 STATE_V2_ESTABLISHED_CHILD_SA v6 STATE_V2_ESTABLISHED_IKE_SA "
 for c in v4 v6; do
 	if [ $c = v4 ]; then
 		what="pluto <-> charon, IPv4 outer, pluto initiating"
@@ -244,7 +253,7 @@ for c in v4 v6; do
 	w=$(pluto_child_spis west $c) e=$(charon_child_spis east $c)
 	agree "$what" west "$w" $ew $ee east "$e" $ee $ew || continue
 	same "$what: charon negotiated $ALGS and ESP $ESP_ALGS with pluto, IKE on $ports" \
-		"$(sa_view east $c)" "$ALGS $ports $ports / $ESP_ALGS -"
+		"$(sa_view east $c)" "$ALGS $ports $ports $ESP_ALGS -"
 	ping_through "$what" west "$w" $hw east "$e" $he
 done
 

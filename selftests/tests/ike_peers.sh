@@ -4,14 +4,14 @@
 # shellcheck shell=sh
 #
 # Topologies (their namespaces are removed on exit, as lib.sh's are)
-#   ike_sites            west and east on one veth "wire", IPv4 and IPv6:
+#   ike_sites            west and east on one veth "wire", IPv4 and IPv6 (no
+#                        kesp device: ikehelper makes its own):
 #                        $WEST4 $EAST4 (192.168.200.1 and .2), $WEST6 $EAST6
 #                        (fd00:200::1 and ::2). Behind each, on a dummy
 #                        device "site": west's $WEST_NET4 $WEST_NET6 (own
 #                        addresses $WEST_HOST4 $WEST_HOST6), east's $EAST_*.
 #                        No routes between the sites: the daemons install
-#                        them (charon does; pluto with leftsourceip=), or
-#                        ike_wire_routes.
+#                        them (charon does; pluto only with leftsourceip=).
 #   ike_nat_sites FAM    lib.sh's nat_topology FAM (x -- n -- y, FAM 4 or 6)
 #                        plus a site behind x ($XIN in $XNET) and one behind
 #                        y ($YIN in $YNET), and n translating all UDP from x
@@ -19,9 +19,6 @@
 #                        both IKE ports move). Other traffic from x passes
 #                        untranslated and y has no route back to it: ESP
 #                        must go in UDP.
-#   ike_wire_routes NS   routes the other side's site networks over the wire
-#                        in NS (west, east or y), for a peer that installs
-#                        no routes itself.
 #
 # strongSwan's charon (one per namespace)
 #   charon_start NS DIR [SETTINGS]
@@ -39,11 +36,13 @@
 #                        charons start side by side.
 #   charon_swanctl NS ARGS...
 #                        swanctl ARGS against that charon, run inside its
-#                        mount namespace (so /etc/swanctl is DIR there).
+#                        mount namespace: /etc/swanctl is DIR there, and
+#                        /run its own (files under /run/kesp are hidden).
 #   charon_up NS CHILD [SECONDS]
 #                        initiates CHILD, waiting for the result (60 s: the
 #                        first SA a guest installs waits for the kernel to
-#                        load and self-test its crypto, 12 s once);
+#                        load and self-test its crypto, once 12 s on a
+#                        loaded host, and the peer retransmits meanwhile);
 #                        swanctl's account of the exchange goes to the log.
 #   charon_get NS ike|child NAME KEY...
 #                        for each IKE SA of connection NAME (or each CHILD_SA
@@ -53,7 +52,8 @@
 #                        initiator-spi responder-spi encr-alg encr-keysize
 #                        prf-alg dh-group; for a CHILD_SA state mode encap
 #                        spi-in spi-out encr-alg integ-alg packets-in
-#                        local-ts remote-ts. A list's items are joined by
+#                        local-ts remote-ts; in a CHILD_SA's line "ike.KEY"
+#                        is KEY of its IKE SA. A list's items are joined by
 #                        ",", a key swanctl does not show is "-" (encap, for
 #                        one, is shown only when it is "yes").
 #   charon_child_spis NS [CHILD]
@@ -87,7 +87,7 @@
 #                        Pluto shows no IKE SPIs; read them on the other side.
 #   pluto_child_spis NS [CONN]
 #                        "SPI_IN SPI_OUT" per established Child SA (of CONN).
-#   pluto_stop NS...     the same for pluto.
+#   pluto_stop NS...     the same for pluto, whose shutdown takes 5 to 8 s.
 #
 # Shared
 #   xfrm_spis NS         "SPI SRC DST" per XFRM state in NS, sorted: what the
@@ -185,15 +185,6 @@ ike_nat_sites() {
 	nat_to :40000-40999 "meta l4proto udp"
 }
 
-ike_wire_routes() {
-	case $1 in
-	west) ip -n west route add $EAST_NET4 via $EAST4 && ip -n west route add $EAST_NET6 via $EAST6 ;;
-	east) ip -n east route add $WEST_NET4 via $WEST4 && ip -n east route add $WEST_NET6 via $WEST6 ;;
-	y) ip -n y route add $XNET via $N ;;
-	*) echo "ike_wire_routes: no wire routes known for namespace $1" >&2; return 1 ;;
-	esac
-}
-
 # ---- what the kernel holds ----
 
 # ip xfrm writes "spi 0x0000abcd", and with -s "spi 0x0000abcd(43981)".
@@ -287,12 +278,19 @@ charon_get() {
 	shift 3
 	charon_swanctl "$g_ns" --list-sas --pretty | awk -v kind="$g_kind" -v name="$g_name" -v keys="$*" '
 	BEGIN { nkeys = split(keys, want, " ") }
-	function emit(sa, sa_name,   i, out) {
+	function emit(sa, sa_name,   i, k, v, out) {
 		if (name != "" && sa_name != name)
 			return
 		out = ""
-		for (i = 1; i <= nkeys; i++)
-			out = out (i > 1 ? " " : "") (want[i] in sa ? sa[want[i]] : "-")
+		for (i = 1; i <= nkeys; i++) {
+			k = want[i]
+			v = "-"
+			if (k in sa)
+				v = sa[k]
+			else if (k ~ /^ike\./ && (substr(k, 5) in ike))
+				v = ike[substr(k, 5)]
+			out = out (i > 1 ? " " : "") v
+		}
 		print out
 	}
 	function put(k, v) {
