@@ -18,6 +18,7 @@ mnt_before=$(mount_namespaces)
 
 ike_sites
 ike_nat_sites 4
+echo "topologies ready after $(elapsed)"
 mkdir -p west east x y pluto
 
 # conn NAME LOCAL REMOTE LOCAL-ID REMOTE-ID LOCAL-TS REMOTE-TS: a swanctl.conf
