@@ -87,11 +87,15 @@ same "before anything is initiated, the parsers find no SA" \
 	"$(charon_child_spis west)$(charon_ike_spis west)$(charon_child_spis east)" ""
 
 # sa_view NS CONN: what charon in NS shows of CONN's IKE SA and its child:
-# IKE algorithms and ports, then ESP algorithms, mode, encapsulation.
+# the IKE SPIs, then the rest of the IKE SA (algorithms, ports), then the
+# child's ESP algorithms, mode and encapsulation. spis_of and rest_of
+# split such a view.
 sa_view() {
-	charon_get "$1" child "$2" ike.encr-alg ike.encr-keysize ike.prf-alg ike.dh-group \
-		ike.local-port ike.remote-port encr-alg encr-keysize mode encap
+	charon_get "$1" child "$2" ike.initiator-spi ike.responder-spi ike.encr-alg ike.encr-keysize \
+		ike.prf-alg ike.dh-group ike.local-port ike.remote-port encr-alg encr-keysize mode encap
 }
+rest_of() { echo "${1#* * }"; }
+spis_of() { echo "${1%" ${1#* * }"}"; }
 ALGS="AES_GCM_16 256 PRF_HMAC_SHA2_256 CURVE_25519"
 ESP_ALGS="AES_GCM_16 256 TUNNEL"
 
@@ -151,12 +155,11 @@ for c in v4 v6; do
 	agree "$what" west "$w" $ew $ee east "$e" $ee $ew || continue
 	# What the daemon must expect of charon: IKE moves to 4500 in
 	# IKE_AUTH though there is no NAT (MOBIKE), and ESP stays raw.
+	vw=$(sa_view west $c) ve=$(sa_view east $c)
 	same "$what: both sides negotiated $ALGS and ESP $ESP_ALGS; IKE moved to port 4500 without a NAT, ESP not in UDP" \
-		"$(sa_view west $c), $(sa_view east $c)" \
-		"$ALGS 4500 4500 $ESP_ALGS -, $ALGS 4500 4500 $ESP_ALGS -"
-	iw=$(charon_ike_spis west $c) ie=$(charon_ike_spis east $c)
+		"$(rest_of "$vw"), $(rest_of "$ve")" "$ALGS 4500 4500 $ESP_ALGS -, $ALGS 4500 4500 $ESP_ALGS -"
 	same "$what: both sides name the same IKE SPIs, one pair" \
-		"$(echo "$iw" | grep -cE '^[0-9a-f]{16} [0-9a-f]{16}$') $iw" "1 $ie"
+		"$(spis_of "$vw" | grep -cE '^[0-9a-f]{16} [0-9a-f]{16}$') $(spis_of "$vw")" "1 $(spis_of "$ve")"
 	ping_through "$what" west "$w" $hw east "$e" $he
 done
 
@@ -254,7 +257,7 @@ for c in v4 v6; do
 	w=$(pluto_child_spis west $c) e=$(charon_child_spis east $c)
 	agree "$what" west "$w" $ew $ee east "$e" $ee $ew || continue
 	same "$what: charon negotiated $ALGS and ESP $ESP_ALGS with pluto, IKE on $ports" \
-		"$(sa_view east $c)" "$ALGS $ports $ports $ESP_ALGS -"
+		"$(rest_of "$(sa_view east $c)")" "$ALGS $ports $ports $ESP_ALGS -"
 	ping_through "$what" west "$w" $hw east "$e" $he
 done
 
