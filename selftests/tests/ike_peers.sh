@@ -28,8 +28,9 @@
 #                        strongswan.conf text for the charon section (e.g.
 #                        "retransmit_tries = 2"); $CHARON_PLUGINS_EXTRA adds
 #                        plugins (e.g. "eap-identity eap-mschapv2"). Returns
-#                        when `swanctl --stats` answers: fails after 60 s, or
-#                        at once if charon died. Loads nothing: call
+#                        when `swanctl --stats` answers, listing every plugin
+#                        asked for; fails after 60 s, at once if charon died,
+#                        or if a plugin is missing. Loads nothing: call
 #                        charon_swanctl NS --load-all.
 #   charon_spawn NS DIR [SETTINGS], charon_wait NS
 #                        the two halves of charon_start, so that several
@@ -122,7 +123,10 @@ LIBRESWAN_DIR=${LIBRESWAN_DIR:-/opt/kesp/libreswan}
 IKE_BIN=$LIBRESWAN_DIR/usr/libexec/ipsec
 CHARON=${CHARON:-/usr/lib/ipsec/charon}
 # PSK and certificate authentication, the IKE algorithms of the tests
-# (openssl brings the ECP groups), XFRM, vici.
+# (openssl brings the ECP groups), XFRM, vici. charon starts without a
+# plugin it cannot load (and with "name!", critical, it refuses to start
+# for the sake of a feature no test needs, such as DSA keys in pem), so
+# charon_wait checks that every one is loaded.
 CHARON_PLUGINS="random nonce openssl pem pkcs1 pkcs8 x509 revocation constraints pubkey
 curve25519 gmp aes sha1 sha2 hmac kdf gcm chapoly kernel-netlink socket-default vici updown"
 # swanctl needs plugins only to parse credentials; for anything else one
@@ -207,9 +211,10 @@ charon_spawn() {
 	ns=$1 dir=$(cd "$2" && pwd) || return 1
 	state=$IKE_STATE/charon-$ns log=$(ike_log charon "$1")
 	mkdir -p "$state"
+	echo $CHARON_PLUGINS ${CHARON_PLUGINS_EXTRA:-} >"$state/plugins"
 	cat >"$state/strongswan.conf" <<EOF
 charon {
-	load = $(echo $CHARON_PLUGINS ${CHARON_PLUGINS_EXTRA:-})
+	load = $(cat "$state/plugins")
 	filelog {
 		stderr {
 			default = 1
@@ -233,7 +238,24 @@ EOF
 }
 
 charon_wait() {
-	ike_wait_ready charon "$1" charon_swanctl "$1" --stats
+	ike_wait_ready charon "$1" charon_stats "$1" || return 1
+	cw_loaded=" $(sed -n 's/^loaded plugins: //p' "$IKE_STATE/charon-$1/stats") "
+	cw_missing=""
+	for cw_p in $(cat "$IKE_STATE/charon-$1/plugins"); do
+		case $cw_loaded in
+		*" $cw_p "*) ;;
+		*) cw_missing="$cw_missing $cw_p" ;;
+		esac
+	done
+	[ -z "$cw_missing" ] && return 0
+	echo "charon in $1 could not load:$cw_missing (a package missing? sh tools/install-deps.sh)"
+	grep -i "plugin" "$(ike_log charon "$1")" | tail -n 5
+	return 1
+}
+
+# The answer to --stats, which lists the plugins loaded, is kept.
+charon_stats() {
+	charon_swanctl "$1" --stats >"$IKE_STATE/charon-$1/stats" 2>&1
 }
 
 charon_start() {
@@ -375,6 +397,10 @@ ike_alive() {
 pluto_spawn() {
 	ns=$1 dir=$(cd "$2" && pwd) || return 1
 	state=$IKE_STATE/pluto-$ns log=$(ike_log pluto "$1")
+	if [ ! -x "$IKE_BIN/pluto" ]; then
+		echo "pluto_start: no Libreswan in $LIBRESWAN_DIR (sh tools/install-deps.sh)"
+		return 1
+	fi
 	mkdir -p "$state/nss" "$state/run" "$state/ipsec.d"
 	echo "$dir" >"$state/dir"
 	echo "=== pluto_start $ns $dir $(date +%T)" >>"$log"
