@@ -59,6 +59,8 @@ enum ike_transform_type {
 	IKE_TRANS_INTEG = 3,
 	IKE_TRANS_DH = 4,
 	IKE_TRANS_ESN = 5,
+	IKE_TRANS_ADDKE1 = 6,	/* RFC 9370 additional key exchanges 1..7: */
+	IKE_TRANS_ADDKE7 = 12,	/* not supported, a proposal with one is refused */
 };
 
 enum ike_encr_id {
@@ -318,7 +320,10 @@ void ike_buf_put(struct ike_buf *b, const void *p, size_t len);
 void ike_buf_patch16(struct ike_buf *b, size_t off, uint16_t v);
 int ike_set_error(struct ike_error *err, enum ike_err code, uint8_t payload,
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-int ike_payload_parse(struct ike_payload *pl, struct ike_error *err);
+/* Parses pl->body by pl->type; hdr is the message's (its R bit decides
+ * how SA proposals must be numbered). */
+int ike_payload_parse(const struct ike_header *hdr, struct ike_payload *pl,
+		      struct ike_error *err);
 void ike_payload_encode_body(const struct ike_payload *pl, struct ike_buf *b);
 bool ike_payload_known(unsigned int type);
 
@@ -327,8 +332,10 @@ int ike_header_decode(const uint8_t *buf, size_t len, struct ike_header *h,
 		      struct ike_error *err);
 int ike_msg_decode(const uint8_t *buf, size_t len, struct ike_msg *msg,
 		   struct ike_error *err);
-int ike_payloads_decode(uint8_t first, const uint8_t *buf, size_t len,
-			struct ike_msg *msg, struct ike_error *err);
+/* A payload chain on its own (the plaintext of SK, or reassembled SKF
+ * fragments); hdr is the message it came in, copied to msg->hdr. */
+int ike_payloads_decode(const struct ike_header *hdr, uint8_t first, const uint8_t *buf,
+			size_t len, struct ike_msg *msg, struct ike_error *err);
 int ike_payloads_encode(const struct ike_payload *pl, size_t npl,
 			struct ike_buf *b);
 int ike_msg_encode(const struct ike_msg *msg, struct ike_buf *b);
@@ -442,17 +449,25 @@ int ike_prf_plus(unsigned int prf, const uint8_t *key, size_t keylen,
 int ike_skeyseed(unsigned int prf, const struct ike_slice *ni,
 		 const struct ike_slice *nr, const struct ike_slice *gir,
 		 uint8_t *out);
-int ike_skeyseed_rekey(unsigned int prf, const uint8_t *sk_d_old,
+/*
+ * SKEYSEED of a rekeyed IKE SA (RFC 7296 §2.18): computed with the OLD SA's
+ * PRF, so it is ike_prf_len(old_prf) bytes; hand it, with that length, to
+ * ike_sa_keys_derive() with the NEW SA's PRF.
+ */
+int ike_skeyseed_rekey(unsigned int old_prf, const uint8_t *sk_d_old,
 		       size_t sk_d_len, const struct ike_slice *gir_new,
 		       const struct ike_slice *ni, const struct ike_slice *nr,
 		       uint8_t *out);
-int ike_ike_dkm(unsigned int prf, const uint8_t *skeyseed,
+int ike_ike_dkm(unsigned int prf, const uint8_t *skeyseed, size_t skeyseed_len,
 		const struct ike_slice *ni, const struct ike_slice *nr,
 		const uint8_t spi_i[8], const uint8_t spi_r[8], uint8_t *out,
 		size_t outlen);
+/* prf runs prf+ and sizes SK_d/SK_pi/SK_pr; skeyseed_len is whatever PRF
+ * made SKEYSEED produced (they differ when a rekey changes the PRF). */
 int ike_sa_keys_derive(unsigned int prf, unsigned int encr,
 		       unsigned int encr_bits, unsigned int integ,
-		       const uint8_t *skeyseed, const struct ike_slice *ni,
+		       const uint8_t *skeyseed, size_t skeyseed_len,
+		       const struct ike_slice *ni,
 		       const struct ike_slice *nr, const uint8_t spi_i[8],
 		       const uint8_t spi_r[8], struct ike_sa_keys *keys);
 void ike_sa_keys_sk(const struct ike_sa_keys *keys, bool initiator,
@@ -469,8 +484,20 @@ int ike_proposal_parse(const char *text, unsigned int protocol,
 		       struct ike_proposal *p, char *why, size_t whylen);
 int ike_proposal_format(const struct ike_proposal *p, char *buf, size_t len);
 const char *ike_transform_keyword(const struct ike_transform *t);
+/*
+ * Responder's choice: the first of our proposals (in our order) that one
+ * of the peer's matches, taking one transform per type in our order.
+ * Explicit NONE (INTEG with AEADs, DH for "PFS optional") counts as
+ * absence; when the peer listed NONE and it is agreed, chosen carries it.
+ * A peer proposal with a transform type we do not know is unacceptable.
+ * On failure why says, per pair of proposals, what differed.
+ */
+#define IKE_SELECT_SKIP_DH	0x1	/* IKE_AUTH: Child SA proposals' DH transforms
+					 * are ignored (RFC 7296 §1.2) */
+#define IKE_SELECT_DH_REQUIRED	0x2	/* refuse DH NONE (implied for IKE proposals:
+					 * an IKE SA rekey needs a new KE, §2.18) */
 int ike_proposal_select(const struct ike_proposal *mine, size_t nmine,
-			const struct ike_proposal *peer, size_t npeer,
+			const struct ike_proposal *peer, size_t npeer, unsigned int flags,
 			struct ike_proposal *chosen, char *why, size_t whylen);
 
 #endif /* KESP_IKE_H */

@@ -92,6 +92,8 @@ static const struct name protocols[] = {
 
 static const struct name ttypes[] = {
 	N(1, "ENCR"), N(2, "PRF"), N(3, "INTEG"), N(4, "DH"), N(5, "ESN"),
+	N(6, "ADDKE1"), N(7, "ADDKE2"), N(8, "ADDKE3"), N(9, "ADDKE4"),
+	N(10, "ADDKE5"), N(11, "ADDKE6"), N(12, "ADDKE7"),
 };
 
 static const struct name encrs[] = {
@@ -167,6 +169,8 @@ const char *ike_transform_type_name(unsigned int type)
 
 const char *ike_transform_name(unsigned int type, unsigned int id)
 {
+	if (type >= IKE_TRANS_ADDKE1 && type <= IKE_TRANS_ADDKE7)
+		return LOOKUP(dhs, id);	/* RFC 9370: the DH registry */
 	switch (type) {
 	case IKE_TRANS_ENCR:
 		return LOOKUP(encrs, id);

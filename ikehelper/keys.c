@@ -8,6 +8,16 @@
  *   SKEYSEED'   = prf(SK_d(old), g^ir(new) | Ni | Nr)        (IKE SA rekey)
  *   KEYMAT      = prf+(SK_d, [g^ir(new) |] Ni | Nr)           (Child SA)
  * Only HMAC PRFs are offered, so Ni | Nr is used as the key unchanged.
+ *
+ * A rekeyed IKE SA may negotiate another PRF. RFC 7296 §2.18: "Because the
+ * rekeying exchange belongs to the old IKE SA, it is the old IKE SA's PRF
+ * that is used to generate SKEYSEED", and the SK_* keys are "computed from
+ * SKEYSEED as specified in Section 2.14 ... using the new IKE SA's PRF". So
+ * SKEYSEED' is as long as the OLD PRF's output and keys prf+ of the NEW PRF:
+ * every length is passed explicitly, never assumed from the new PRF.
+ * strongSwan (5.9.8 and later, keymat_v2.c derive_ike_keys) runs prf+ with
+ * the old PRF as well; both agree whenever the PRF does not change, which
+ * is what a daemon should prefer when it picks the rekey proposal.
  */
 #include <string.h>
 
@@ -58,18 +68,19 @@ int ike_skeyseed(unsigned int prf, const struct ike_slice *ni,
 	return rc;
 }
 
-int ike_skeyseed_rekey(unsigned int prf, const uint8_t *sk_d_old,
+/* out receives ike_prf_len(old_prf) bytes. */
+int ike_skeyseed_rekey(unsigned int old_prf, const uint8_t *sk_d_old,
 		       size_t sk_d_len, const struct ike_slice *gir_new,
 		       const struct ike_slice *ni, const struct ike_slice *nr,
 		       uint8_t *out)
 {
 	struct ike_slice parts[3] = { *gir_new, *ni, *nr };
 
-	return ike_prf_vec(prf, sk_d_old, sk_d_len, parts, 3, out);
+	return ike_prf_vec(old_prf, sk_d_old, sk_d_len, parts, 3, out);
 }
 
 /* The raw prf+ stream of §2.14 (what NIST calls DKM). */
-int ike_ike_dkm(unsigned int prf, const uint8_t *skeyseed,
+int ike_ike_dkm(unsigned int prf, const uint8_t *skeyseed, size_t skeyseed_len,
 		const struct ike_slice *ni, const struct ike_slice *nr,
 		const uint8_t spi_i[8], const uint8_t spi_r[8], uint8_t *out,
 		size_t outlen)
@@ -78,21 +89,22 @@ int ike_ike_dkm(unsigned int prf, const uint8_t *skeyseed,
 	size_t slen;
 	int rc;
 
-	if (ni->len > 256 || nr->len > 256)
+	if (ni->len > 256 || nr->len > 256 || !skeyseed_len || skeyseed_len > IKE_PRF_MAX)
 		return -IKE_ERR_ARG;
 	memcpy(seed, ni->p, ni->len);
 	memcpy(seed + ni->len, nr->p, nr->len);
 	slen = ni->len + nr->len;
 	memcpy(seed + slen, spi_i, 8);
 	memcpy(seed + slen + 8, spi_r, 8);
-	rc = ike_prf_plus(prf, skeyseed, ike_prf_len(prf), seed, slen + 16, out, outlen);
+	rc = ike_prf_plus(prf, skeyseed, skeyseed_len, seed, slen + 16, out, outlen);
 	ike_wipe(seed, sizeof(seed));
 	return rc;
 }
 
 int ike_sa_keys_derive(unsigned int prf, unsigned int encr,
 		       unsigned int encr_bits, unsigned int integ,
-		       const uint8_t *skeyseed, const struct ike_slice *ni,
+		       const uint8_t *skeyseed, size_t skeyseed_len,
+		       const struct ike_slice *ni,
 		       const struct ike_slice *nr, const uint8_t spi_i[8],
 		       const uint8_t spi_r[8], struct ike_sa_keys *k)
 {
@@ -108,7 +120,7 @@ int ike_sa_keys_derive(unsigned int prf, unsigned int encr,
 	if (!k->prf_len || !k->encr_len || (!ike_encr_is_aead(encr) && !k->integ_len))
 		return -IKE_ERR_UNSUPPORTED;
 	total = 3 * k->prf_len + 2 * k->integ_len + 2 * k->encr_len;
-	rc = ike_ike_dkm(prf, skeyseed, ni, nr, spi_i, spi_r, dkm, total);
+	rc = ike_ike_dkm(prf, skeyseed, skeyseed_len, ni, nr, spi_i, spi_r, dkm, total);
 	if (rc)
 		goto out;
 #define TAKE(dst, n) do { memcpy(dst, dkm + off, n); off += n; } while (0)

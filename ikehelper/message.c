@@ -87,7 +87,7 @@ static int walk(uint8_t first, const uint8_t *buf, size_t off, size_t len,
 			/* RFC 7296 §2.5: skip it, but keep it for logs. */
 			pl->u.raw = pl->body;
 		} else {
-			rc = ike_payload_parse(pl, err);
+			rc = ike_payload_parse(&msg->hdr, pl, err);
 			if (rc)
 				return rc;
 		}
@@ -130,9 +130,10 @@ int ike_msg_decode(const uint8_t *buf, size_t len, struct ike_msg *msg,
 	return walk(msg->hdr.next, buf, IKE_HDR_LEN, len, msg, false, err);
 }
 
-int ike_payloads_decode(uint8_t first, const uint8_t *buf, size_t len,
-			struct ike_msg *msg, struct ike_error *err)
+int ike_payloads_decode(const struct ike_header *hdr, uint8_t first, const uint8_t *buf,
+			size_t len, struct ike_msg *msg, struct ike_error *err)
 {
+	msg->hdr = *hdr;
 	msg->npl = 0;
 	msg->sk_offset = 0;
 	return walk(first, buf, 0, len, msg, true, err);
@@ -301,5 +302,5 @@ int ike_msg_decrypt(const uint8_t *buf, size_t len, const struct ike_msg *msg,
 	rc = ike_sk_open(keys, buf, len, msg->sk_offset, plain, plain_len, err);
 	if (rc)
 		return rc;
-	return ike_payloads_decode(last->next, plain, *plain_len, inner, err);
+	return ike_payloads_decode(&msg->hdr, last->next, plain, *plain_len, inner, err);
 }

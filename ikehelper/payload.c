@@ -164,11 +164,36 @@ static int parse_proposal(struct ike_payload *pl, struct ike_proposal *pr,
 	return 0;
 }
 
-static int parse_sa(struct ike_payload *pl, struct ike_error *err)
+/*
+ * RFC 7296 §3.3.1: a request numbers its proposals 1, 2, 3... (a repeated
+ * number, IKEv1's way of ANDing proposals, has no meaning in IKEv2); a
+ * response carries exactly one proposal, numbered as the accepted one was.
+ */
+static int check_proposal_number(struct ike_payload *pl, bool response, unsigned int nprop,
+				 uint8_t num, uint8_t prev, struct ike_error *err)
+{
+	if (num == 0)
+		return SYNTAX(pl, "proposal number 0");
+	if (response) {
+		if (nprop)
+			return SYNTAX(pl, "a response carries one proposal (the accepted one), "
+				      "this one has more");
+		return 0;
+	}
+	if (num == prev)
+		return SYNTAX(pl, "proposal number %u repeated", num);
+	if (num != prev + 1u)
+		return SYNTAX(pl, "proposal number %u out of sequence (expected %u)", num,
+			      prev + 1u);
+	return 0;
+}
+
+static int parse_sa(const struct ike_header *hdr, struct ike_payload *pl, struct ike_error *err)
 {
 	const uint8_t *p = pl->body.p;
 	size_t len = pl->body.len, off = 0;
 	struct ike_pl_sa *sa = &pl->u.sa;
+	bool response = hdr->flags & IKE_FLAG_RESPONSE;
 	uint8_t prev = 0;
 
 	sa->nprop = 0;
@@ -186,9 +211,8 @@ static int parse_sa(struct ike_payload *pl, struct ike_error *err)
 		pr = &sa->prop[sa->nprop];
 		if (parse_proposal(pl, pr, p + off, plen, err))
 			return -(int)err->code;
-		if (pr->num == 0 || (prev && pr->num != prev && pr->num != prev + 1) ||
-		    (!prev && pr->num != 1))
-			return SYNTAX(pl, "proposal number %u out of sequence", pr->num);
+		if (check_proposal_number(pl, response, sa->nprop, pr->num, prev, err))
+			return -(int)err->code;
 		prev = pr->num;
 		off += plen;
 		sa->nprop++;
@@ -353,14 +377,15 @@ bool ike_payload_known(unsigned int type)
 	return (type >= IKE_PL_SA && type <= IKE_PL_EAP) || type == IKE_PL_SKF;
 }
 
-int ike_payload_parse(struct ike_payload *pl, struct ike_error *err)
+int ike_payload_parse(const struct ike_header *hdr, struct ike_payload *pl,
+		      struct ike_error *err)
 {
 	const uint8_t *p = pl->body.p;
 	size_t len = pl->body.len;
 
 	switch (pl->type) {
 	case IKE_PL_SA:
-		return parse_sa(pl, err);
+		return parse_sa(hdr, pl, err);
 	case IKE_PL_KE:
 		if (len < 4)
 			return SYNTAX(pl, "KE payload shorter than its header");

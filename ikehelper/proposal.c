@@ -57,15 +57,30 @@ static const struct keyword keywords[] = {
 
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
 
+static const char *find_keyword(uint8_t type, uint16_t id, uint16_t keylen)
+{
+	for (size_t i = 0; i < NKEYWORDS; i++)
+		if (keywords[i].type == type && keywords[i].id == id &&
+		    keywords[i].keylen == keylen)
+			return keywords[i].name;
+	return NULL;
+}
+
 /* Keyword, or the IANA name for transforms we have no keyword for. */
 const char *ike_transform_keyword(const struct ike_transform *t)
 {
 	static __thread char buf[48];
+	const char *kw = find_keyword(t->type, t->id, t->keylen);
 
-	for (size_t i = 0; i < NKEYWORDS; i++)
-		if (keywords[i].type == t->type && keywords[i].id == t->id &&
-		    keywords[i].keylen == t->keylen)
-			return keywords[i].name;
+	if (kw)
+		return kw;
+	if (t->type >= IKE_TRANS_ADDKE1 && t->type <= IKE_TRANS_ADDKE7) {
+		/* strongSwan writes RFC 9370 additional key exchanges "ke1_x25519" */
+		kw = find_keyword(IKE_TRANS_DH, t->id, 0);
+		snprintf(buf, sizeof(buf), "ke%u_%s", t->type - IKE_TRANS_ADDKE1 + 1u,
+			 kw ? kw : ike_transform_name(t->type, t->id));
+		return buf;
+	}
 	if (t->keylen)
 		snprintf(buf, sizeof(buf), "%s_%u", ike_transform_name(t->type, t->id), t->keylen);
 	else
@@ -266,13 +281,89 @@ static void appendf(char *why, size_t whylen, const char *fmt, ...)
 	va_end(ap);
 }
 
+static bool known_type(uint8_t type)
+{
+	return memchr(type_order, type, sizeof(type_order)) != NULL;
+}
+
+/*
+ * RFC 7296 §3.3.6: a proposal with a transform type we do not understand is
+ * unacceptable as a whole (other proposals are still considered).
+ */
+static bool acceptable(const struct ike_proposal *p, char *why, size_t whylen)
+{
+	for (unsigned int i = 0; i < p->ntrans; i++) {
+		if (known_type(p->trans[i].type))
+			continue;
+		appendf(why, whylen, " theirs has transform type %u (%s) we do not support;",
+			p->trans[i].type, ike_transform_type_name(p->trans[i].type));
+		return false;
+	}
+	return true;
+}
+
+/* INTEG NONE (RFC 5282 §8, with AEADs) and DH NONE (no PFS) mean "none". */
+static bool is_none(const struct ike_transform *t)
+{
+	return (t->type == IKE_TRANS_INTEG && t->id == IKE_INTEG_NONE) ||
+	       (t->type == IKE_TRANS_DH && t->id == IKE_DH_NONE);
+}
+
+/* Can p do without a transform of this type: it lists none, or lists NONE. */
+static bool accepts_none(const struct ike_proposal *p, uint8_t type)
+{
+	for (unsigned int i = 0; i < p->ntrans; i++)
+		if (p->trans[i].type == type && is_none(&p->trans[i]))
+			return true;
+	return !count_type(p, type);
+}
+
+/* Whether "none" may be agreed for a type under these selection flags. */
+static bool none_allowed(uint8_t type, uint8_t protocol, unsigned int flags)
+{
+	if (type == IKE_TRANS_INTEG)
+		return true;
+	if (type == IKE_TRANS_DH)
+		return protocol != IKE_PROTO_IKE && !(flags & IKE_SELECT_DH_REQUIRED);
+	return false;
+}
+
+/*
+ * One transform of this type for chosen, in our order of preference; NONE
+ * (or absence) only when both sides accept it. Returns false if none fits.
+ */
+static bool choose_type(const struct ike_proposal *m, const struct ike_proposal *p,
+			uint8_t type, unsigned int flags, struct ike_proposal *chosen)
+{
+	bool none_ok = none_allowed(type, m->protocol, flags) && accepts_none(p, type);
+	struct ike_transform none = { type, 0, 0 };
+
+	for (unsigned int i = 0; i < m->ntrans; i++) {
+		const struct ike_transform *t = &m->trans[i];
+
+		if (t->type != type || (is_none(t) ? !none_ok : !has(p, t)))
+			continue;
+		if (!is_none(t) || count_type(p, type))
+			chosen->trans[chosen->ntrans++] = is_none(t) ? none : *t;
+		return true;
+	}
+	if (!none_ok || count_type(m, type))
+		return false;
+	/* Neither side needs one; echo the peer's NONE if it listed the type. */
+	if (count_type(p, type))
+		chosen->trans[chosen->ntrans++] = none;
+	return true;
+}
+
 /* Does the peer's proposal match ours? If so fill chosen; if not, explain. */
 static bool match(const struct ike_proposal *m, const struct ike_proposal *p,
-		  struct ike_proposal *chosen, char *why, size_t whylen)
+		  unsigned int flags, struct ike_proposal *chosen, char *why, size_t whylen)
 {
 	bool ok = true;
 
 	memset(chosen, 0, sizeof(*chosen));
+	if (!acceptable(p, why, whylen))
+		return false;
 	if (m->protocol != p->protocol) {
 		appendf(why, whylen, " protocol (ours %s, theirs %s);",
 			ike_protocol_name(m->protocol), ike_protocol_name(p->protocol));
@@ -280,26 +371,21 @@ static bool match(const struct ike_proposal *m, const struct ike_proposal *p,
 	}
 	for (size_t o = 0; o < sizeof(type_order); o++) {
 		uint8_t type = type_order[o];
-		bool found = false;
+		char a[96], b[96];
 
+		if (type == IKE_TRANS_DH && (flags & IKE_SELECT_SKIP_DH))
+			continue;
 		if (!count_type(m, type) && !count_type(p, type))
 			continue;
-		/* Our order decides among the transforms both sides accept. */
-		for (unsigned int i = 0; i < m->ntrans && !found; i++) {
-			if (m->trans[i].type != type || !has(p, &m->trans[i]))
-				continue;
-			chosen->trans[chosen->ntrans++] = m->trans[i];
-			found = true;
-		}
-		if (!found) {
-			char a[96], b[96];
-
-			list_type(m, type, a, sizeof(a));
-			list_type(p, type, b, sizeof(b));
-			appendf(why, whylen, " no common %s (ours %s, theirs %s);",
-				ike_transform_type_name(type), a, b);
-			ok = false;
-		}
+		if (choose_type(m, p, type, flags, chosen))
+			continue;
+		list_type(m, type, a, sizeof(a));
+		list_type(p, type, b, sizeof(b));
+		appendf(why, whylen, " no common %s (ours %s, theirs %s)%s;",
+			ike_transform_type_name(type), a, b,
+			type == IKE_TRANS_DH && accepts_none(p, type) && !count_type(m, type) ?
+			", and DH NONE is not allowed here" : "");
+		ok = false;
 	}
 	if (ok) {
 		chosen->num = p->num;
@@ -311,7 +397,7 @@ static bool match(const struct ike_proposal *m, const struct ike_proposal *p,
 }
 
 int ike_proposal_select(const struct ike_proposal *mine, size_t nmine,
-			const struct ike_proposal *peer, size_t npeer,
+			const struct ike_proposal *peer, size_t npeer, unsigned int flags,
 			struct ike_proposal *chosen, char *why, size_t whylen)
 {
 	char scratch[1];
@@ -327,7 +413,7 @@ int ike_proposal_select(const struct ike_proposal *mine, size_t nmine,
 			ike_proposal_format(&mine[i], a, sizeof(a));
 			ike_proposal_format(&peer[j], b, sizeof(b));
 			appendf(why, whylen, " [ours '%s' vs theirs #%u '%s']", a, peer[j].num, b);
-			if (match(&mine[i], &peer[j], chosen, why, whylen)) {
+			if (match(&mine[i], &peer[j], flags, chosen, why, whylen)) {
 				snprintf(why, whylen, "chose peer proposal #%u (%s) for ours '%s'",
 					 peer[j].num, b, a);
 				return 0;

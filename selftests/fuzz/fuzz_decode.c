@@ -52,8 +52,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		}
 	}
-	/* The inner-payload walker on its own (what follows SK decryption). */
-	if (size >= 1 && ike_payloads_decode(data[0], data + 1, size - 1, &inner, &err) == 0)
-		touch_names(&inner);
+	/*
+	 * The inner-payload walker on its own (what follows SK decryption):
+	 * byte 0 is the first payload type, its top bit the header's R bit.
+	 */
+	if (size >= 1) {
+		struct ike_header h = { .flags = data[0] & 0x80 ? IKE_FLAG_RESPONSE : 0 };
+
+		if (ike_payloads_decode(&h, data[0] & 0x7f, data + 1, size - 1, &inner, &err) == 0)
+			touch_names(&inner);
+	}
 	return 0;
 }

@@ -445,6 +445,71 @@ static void test_malformed(void)
 	BAD(IKE_PL_SK, "zero-length SK decodes (decrypt must refuse it)", IKE_OK, 0, 0, 0, 4);
 }
 
+/*
+ * RFC 7296 §3.3.1: in a request the proposals are numbered 1, 2, 3...; the
+ * response carries the one accepted proposal under the number it had in
+ * the request. The decoder learns which it is from the header's R bit.
+ */
+static int decode_sa(uint8_t flags, const struct ike_proposal *props, size_t n,
+		     struct ike_msg *d, struct ike_error *err)
+{
+	static struct ike_msg m;
+	static uint8_t out[1024];
+	struct ike_buf b;
+
+	memset(&m, 0, sizeof(m));
+	memset(m.hdr.spi_i, 0x11, 8);
+	m.hdr.exchange = IKE_SA_INIT;
+	m.hdr.flags = flags;
+	m.npl = 1;
+	m.pl[0].type = IKE_PL_SA;
+	m.pl[0].u.sa.nprop = (uint8_t)n;
+	memcpy(m.pl[0].u.sa.prop, props, n * sizeof(*props));
+	ike_buf_init(&b, out, sizeof(out));
+	if (ike_msg_encode(&m, &b))
+		return -IKE_ERR_NOSPC;
+	memset(err, 0, sizeof(*err));
+	return ike_msg_decode(out, b.len, d, err);
+}
+
+static void test_proposal_numbers(void)
+{
+	static struct ike_msg d;
+	struct ike_proposal mine, peer[2], chosen, two[2];
+	struct ike_error err;
+	char why[512];
+	int rc;
+
+	ike_proposal_parse("aes256gcm16-prfsha384-x25519", IKE_PROTO_IKE, &mine, why, sizeof(why));
+	ike_proposal_parse("aes128-sha256-modp2048", IKE_PROTO_IKE, &peer[0], why, sizeof(why));
+	ike_proposal_parse("aes256gcm16-prfsha384-x25519", IKE_PROTO_IKE, &peer[1], why, sizeof(why));
+	peer[1].num = 2;
+	rc = decode_sa(IKE_FLAG_INITIATOR, peer, 2, &d, &err);
+	tap_ok(rc == 0, "request with proposals #1 and #2 decodes (%s)", rc ? err.reason : "ok");
+	rc = ike_proposal_select(&mine, 1, d.pl[0].u.sa.prop, d.pl[0].u.sa.nprop, 0, &chosen,
+				 why, sizeof(why));
+	TAP_EQ_INT(rc == 0 ? chosen.num : 0, 2, "the responder accepts the peer's proposal #2");
+	rc = decode_sa(IKE_FLAG_RESPONSE, &chosen, 1, &d, &err);
+	tap_ok(rc == 0 && d.pl[0].u.sa.nprop == 1 && d.pl[0].u.sa.prop[0].num == 2,
+	       "a response carrying accepted proposal #2 decodes (%s)", rc ? err.reason : "ok");
+	rc = decode_sa(IKE_FLAG_INITIATOR, &chosen, 1, &d, &err);
+	tap_ok(rc == -IKE_ERR_SYNTAX && strstr(err.reason, "out of sequence"),
+	       "a request whose first proposal is #2 is refused (%s)", err.reason);
+	two[0] = peer[0];
+	two[1] = peer[1];
+	two[1].num = 1;
+	rc = decode_sa(IKE_FLAG_INITIATOR, two, 2, &d, &err);
+	tap_ok(rc == -IKE_ERR_SYNTAX && strstr(err.reason, "repeated"),
+	       "a request numbering two proposals #1 (an IKEv1 habit) is refused (%s)", err.reason);
+	two[1].num = 2;
+	rc = decode_sa(IKE_FLAG_RESPONSE, two, 2, &d, &err);
+	tap_ok(rc == -IKE_ERR_SYNTAX && strstr(err.reason, "one proposal"),
+	       "a response with two proposals is refused (%s)", err.reason);
+	chosen.num = 0;
+	rc = decode_sa(IKE_FLAG_RESPONSE, &chosen, 1, &d, &err);
+	tap_ok(rc == -IKE_ERR_SYNTAX, "a response with proposal #0 is refused (%s)", err.reason);
+}
+
 struct suite {
 	const char *name;
 	unsigned int encr, bits, integ;
@@ -669,7 +734,7 @@ static void test_skf(void)
 		}
 		tap_ok(ok && got == clen && !memcmp(whole, chain, clen),
 		       "three SKF fragments reassemble the inner chain (%s)", ok ? "ok" : err.reason);
-		ok = !ike_payloads_decode(all.pl[1].type, whole, got, &inner, &err) &&
+		ok = !ike_payloads_decode(&all.hdr, all.pl[1].type, whole, got, &inner, &err) &&
 		     inner.npl == all.npl - 2;
 		tap_ok(ok, "reassembled chain decodes into %zu payloads", inner.npl);
 		ike_buf_init(&ob, out, sizeof(out));
@@ -722,6 +787,7 @@ int main(void)
 	test_roundtrip();
 	test_wire_layout();
 	test_malformed();
+	test_proposal_numbers();
 	test_sk();
 	test_sk_malformed();
 	test_skf();

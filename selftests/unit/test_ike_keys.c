@@ -285,7 +285,7 @@ static void test_vec(const struct kdf_vec *v)
 
 	rc = ike_skeyseed(v->prf, &sni, &snr, &sgir, out);
 	tap_ok(rc == 0 && seed->n == hl && !memcmp(out, seed->b, hl), "%s: SKEYSEED", v->name);
-	rc = ike_ike_dkm(v->prf, seed->b, &sni, &snr, spii->b, spir->b, out, dkm->n);
+	rc = ike_ike_dkm(v->prf, seed->b, seed->n, &sni, &snr, spii->b, spir->b, out, dkm->n);
 	tap_ok(rc == 0 && !memcmp(out, dkm->b, dkm->n), "%s: DKM (%zu bytes of prf+)",
 	       v->name, dkm->n);
 	rc = ike_child_keymat(v->prf, dkm->b, hl, NULL, &sni, &snr, out, child->n);
@@ -300,7 +300,7 @@ static void test_vec(const struct kdf_vec *v)
 
 	/* The seven keys are consecutive slices of the published DKM. */
 	rc = ike_sa_keys_derive(v->prf, IKE_ENCR_AES_CBC, v->cbc_bits, v->integ,
-				seed->b, &sni, &snr, spii->b, spir->b, &k);
+				seed->b, seed->n, &sni, &snr, spii->b, spir->b, &k);
 	{
 		const uint8_t *d = dkm->b;
 		size_t il = ike_integ_key_len(v->integ), el = v->cbc_bits / 8;
@@ -317,7 +317,7 @@ static void test_vec(const struct kdf_vec *v)
 		       v->name, v->cbc_bits, ike_transform_name(IKE_TRANS_INTEG, v->integ));
 	}
 	rc = ike_sa_keys_derive(v->prf, IKE_ENCR_AES_GCM_16, 256, IKE_INTEG_NONE,
-				seed->b, &sni, &snr, spii->b, spir->b, &k);
+				seed->b, seed->n, &sni, &snr, spii->b, spir->b, &k);
 	tap_ok(rc == 0 && 3 * hl + 72 <= dkm->n && k.integ_len == 0 && k.encr_len == 36 &&
 	       !memcmp(k.sk_ei, dkm->b + hl, 36) && !memcmp(k.sk_er, dkm->b + hl + 36, 36) &&
 	       !memcmp(k.sk_pi, dkm->b + hl + 72, hl),
@@ -331,6 +331,93 @@ static void test_vec(const struct kdf_vec *v)
 	tap_ok(memcmp(out, seed->b, hl) != 0, "%s: SKEYSEED depends on Ni", v->name);
 	free(ni), free(nr), free(gir), free(seed), free(spii), free(spir);
 	free(dkm), free(child), free(girn), free(childdh), free(rekey);
+}
+
+/*
+ * RFC 7296 §2.18 when the rekeyed IKE SA negotiates another PRF: SKEYSEED
+ * comes from the OLD SA's PRF (so it is as long as that PRF's output), and
+ * prf+ runs the NEW SA's PRF keyed with it. Expected values computed
+ * independently with Python's hmac/hashlib (selftests need no network):
+ *   SKEYSEED = HMAC-old(SK_d(old), g^ir | Ni | Nr)
+ *   KEYMAT   = prf+ over HMAC-new keyed with SKEYSEED, Ni | Nr | SPIi | SPIr
+ * with SK_d(old) = 10 11 .. 2f (prfsha256) or 40 41 .. 7f (prfsha512),
+ * g^ir = a0 .. bf, Ni = 20 .. 3f, Nr = 60 .. 7f, SPIi 0123456789abcdef,
+ * SPIr fedcba9876543210, and the new SA using AES-GCM-256 (36-byte SK_e).
+ * strongSwan 5.9.8 (keymat_v2.c) runs prf+ with the old PRF instead; its
+ * result ("charon") is kept to show that we do not.
+ */
+struct rekey_vec {
+	const char *name;
+	unsigned int old_prf, new_prf;
+	uint8_t skd_first;
+	size_t skd_len;
+	const char *skeyseed, *keymat, *charon;
+};
+
+static const struct rekey_vec rekey_vecs[] = {
+	{ "prfsha256 -> prfsha512", IKE_PRF_HMAC_SHA2_256, IKE_PRF_HMAC_SHA2_512, 0x10, 32,
+	  "270876412bdaa352e8daad0209bbb373acc159147119129acc5e411bcab7a841",
+	  "77765071f1cb842bb48f5fcd4e424797cb4911f8e27cbd603417b96976c4a9f79eb61aced986393e"
+	  "3b8d2566e1d68d1ea8bb468c261e147d05843e6a3f1570c0e2885d67a12e2ce9586eb834339fb740"
+	  "7257afa1ab8e654278fa9b9244430dc15189ecc4eef6afa57b7487bda7f7c1015eaa399cb74ac0dc"
+	  "6fef9b153c06398b6450d54dd56beeba97f623c17e31473acbbdec7f2699a0be5fdf784b060ed557"
+	  "f346bde3cdb3623bcdacfe9e2dff00f95412dc8ce5035dc1e4c56bfc1c9cf98de2011e9c7b1cf8e6"
+	  "8d74628a32b80f979c0ac6f05a3d024e4c8093eaa4a126d5d3b120c6ea0f401b739df8bc96a9d471"
+	  "1987c4d638520cb77ec0dc7ef4861b476cf8a195cc738035",
+	  "cddab25e20151291204366bcd9d92505f91b0c744b8b110be7e7cfd206e39442852bae2cc4e2c008" },
+	{ "prfsha512 -> prfsha256", IKE_PRF_HMAC_SHA2_512, IKE_PRF_HMAC_SHA2_256, 0x40, 64,
+	  "6028d0985f1dfcde08f52c1c576737d07b34b15df23658ccebf1a92333201cc0f946807085944bbb"
+	  "3a411b969997dae0ae06a6d0141f1364f7deddc8a71b5521",
+	  "1dd049c4718b7558962539ace8a65e69620bfd9ff9bad89d5cddd97deb692fbb907bb5c7c82e277b"
+	  "52100f6ca03ea785e71c5f5136555295de41b1c7abe0bb09cd356f74f3f3ba643cc9d3efe60ed0b9"
+	  "6a5f873bb9f1d55fabb3b5f812ffbd8eb6cd6f1866e1d645ed26ff2bd7c192064fe0127475982927"
+	  "b7f4fe84c1b26eff615f7066e0bec475eaed6b6c653da70e433147976d3fbda74d6723456b1f9c24"
+	  "63388a0c299411a1",
+	  "ebbc8d060b2897e457aabd09f4e0fc69595b386f0fe23c37462d50145bf2dc0db21ef86677eedbcf" },
+};
+
+static void test_rekey_prf_change(const struct rekey_vec *v)
+{
+	uint8_t skd[64], gir[32], ni[32], nr[32], keymat[512], charon[40];
+	static const uint8_t spii[8] = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef };
+	static const uint8_t spir[8] = { 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10 };
+	struct ike_slice sgir = { gir, 32 }, sni = { ni, 32 }, snr = { nr, 32 };
+	size_t seed_len = ike_prf_len(v->old_prf), nl = ike_prf_len(v->new_prf);
+	uint8_t seed[IKE_PRF_MAX], want_seed[64];
+	struct ike_sa_keys k;
+	const uint8_t *d = keymat;
+	int rc;
+	bool ok;
+
+	/* Bytes past the old PRF's output must not leak into the new keys
+	 * (HMAC pads a short key with zeros, so fill with something else). */
+	memset(seed, 0xa5, sizeof(seed));
+	for (size_t i = 0; i < 64; i++)
+		skd[i] = (uint8_t)(v->skd_first + i);
+	for (size_t i = 0; i < 32; i++)
+		gir[i] = (uint8_t)(0xa0 + i), ni[i] = (uint8_t)(0x20 + i), nr[i] = (uint8_t)(0x60 + i);
+	tap_unhex(v->skeyseed, want_seed, sizeof(want_seed));
+	tap_unhex(v->keymat, keymat, sizeof(keymat));
+	tap_unhex(v->charon, charon, sizeof(charon));
+	rc = ike_skeyseed_rekey(v->old_prf, skd, v->skd_len, &sgir, &sni, &snr, seed);
+	tap_ok(rc == 0 && !memcmp(seed, want_seed, seed_len),
+	       "%s: SKEYSEED from the old SA's PRF (%zu bytes)", v->name, seed_len);
+	rc = ike_sa_keys_derive(v->new_prf, IKE_ENCR_AES_GCM_16, 256, IKE_INTEG_NONE,
+				seed, seed_len, &sni, &snr, spii, spir, &k);
+	ok = rc == 0 && k.prf == v->new_prf && k.prf_len == nl && k.encr_len == 36;
+	ok = ok && !memcmp(k.sk_d, d, nl);
+	d += nl;
+	ok = ok && !memcmp(k.sk_ei, d, 36) && !memcmp(k.sk_er, d + 36, 36);
+	d += 72;
+	ok = ok && !memcmp(k.sk_pi, d, nl) && !memcmp(k.sk_pr, d + nl, nl);
+	tap_ok(ok, "%s: SK_d SK_ei SK_er SK_pi SK_pr from prf+ of the new SA's PRF", v->name);
+	tap_ok(rc == 0 && memcmp(k.sk_d, charon, sizeof(charon)),
+	       "%s: not strongSwan's prf+ with the old PRF", v->name);
+	ike_sa_keys_wipe(&k);
+	TAP_EQ_INT(ike_sa_keys_derive(v->new_prf, IKE_ENCR_AES_GCM_16, 256, IKE_INTEG_NONE,
+				      seed, 0, &sni, &snr, spii, spir, &k), -IKE_ERR_ARG,
+		   "an empty SKEYSEED is refused");
+	ike_wipe(seed, sizeof(seed));
 }
 
 static void test_limits(void)
@@ -353,6 +440,8 @@ int main(void)
 		return 1;
 	for (size_t i = 0; i < sizeof(vecs) / sizeof(vecs[0]); i++)
 		test_vec(&vecs[i]);
+	for (size_t i = 0; i < sizeof(rekey_vecs) / sizeof(rekey_vecs[0]); i++)
+		test_rekey_prf_change(&rekey_vecs[i]);
 	test_limits();
 	ike_crypto_deinit();
 	return tap_done();

@@ -17,6 +17,15 @@ static bool has_t(const struct ike_proposal *p, uint8_t type, uint16_t id, uint1
 	return false;
 }
 
+static unsigned int count_t(const struct ike_proposal *p, uint8_t type)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < p->ntrans; i++)
+		n += p->trans[i].type == type;
+	return n;
+}
+
 static bool same(const struct ike_proposal *a, const struct ike_proposal *b)
 {
 	if (a->ntrans != b->ntrans)
@@ -109,7 +118,7 @@ static void test_select(void)
 	ike_proposal_parse("aes128-sha256-modp2048", IKE_PROTO_IKE, &peer[0], why, sizeof(why));
 	ike_proposal_parse("aes256gcm16-prfsha384-ecp256-x25519", IKE_PROTO_IKE, &peer[1], why, sizeof(why));
 	peer[1].num = 2;
-	rc = ike_proposal_select(mine, 2, peer, 2, &chosen, why, sizeof(why));
+	rc = ike_proposal_select(mine, 2, peer, 2, 0, &chosen, why, sizeof(why));
 	TAP_EQ_INT(rc, 0, "a common proposal is found");
 	TAP_EQ_INT(chosen.num, 2, "our first preference wins over the peer's order");
 	tap_ok(chosen.ntrans == 3 && has_t(&chosen, IKE_TRANS_DH, IKE_DH_CURVE25519, 0) &&
@@ -119,7 +128,7 @@ static void test_select(void)
 	/* Disjoint lists: the reason names each differing type. */
 	ike_proposal_parse("aes256gcm16-prfsha384-x25519", IKE_PROTO_IKE, &mine[0], why, sizeof(why));
 	ike_proposal_parse("aes128-sha256-modp2048", IKE_PROTO_IKE, &peer[0], why, sizeof(why));
-	rc = ike_proposal_select(mine, 1, peer, 1, &chosen, why, sizeof(why));
+	rc = ike_proposal_select(mine, 1, peer, 1, 0, &chosen, why, sizeof(why));
 	TAP_EQ_INT(rc, -IKE_ERR_NO_PROPOSAL, "disjoint lists: NO_PROPOSAL_CHOSEN");
 	tap_ok(strstr(why, "no common ENCR (ours aes256gcm16, theirs aes128)") &&
 	       strstr(why, "no common INTEG (ours none, theirs sha256)") &&
@@ -132,24 +141,24 @@ static void test_select(void)
 	/* Only the DH differs. */
 	ike_proposal_parse("aes128gcm16-prfsha256-ecp384", IKE_PROTO_IKE, &peer[0], why, sizeof(why));
 	ike_proposal_parse("aes128gcm16-prfsha256-ecp256", IKE_PROTO_IKE, &mine[0], why, sizeof(why));
-	rc = ike_proposal_select(mine, 1, peer, 1, &chosen, why, sizeof(why));
+	rc = ike_proposal_select(mine, 1, peer, 1, 0, &chosen, why, sizeof(why));
 	tap_ok(rc != 0 && strstr(why, "no common DH (ours ecp256, theirs ecp384)") &&
 	       !strstr(why, "ENCR"), "only the DH is blamed: %s", why);
 
 	/* ESP: ESN must agree; protocols must agree. */
 	ike_proposal_parse("aes128gcm16-esn", IKE_PROTO_ESP, &mine[0], why, sizeof(why));
 	ike_proposal_parse("aes128gcm16-noesn", IKE_PROTO_ESP, &peer[0], why, sizeof(why));
-	rc = ike_proposal_select(mine, 1, peer, 1, &chosen, why, sizeof(why));
+	rc = ike_proposal_select(mine, 1, peer, 1, 0, &chosen, why, sizeof(why));
 	tap_ok(rc != 0 && strstr(why, "no common ESN (ours esn, theirs noesn)"), "ESN mismatch: %s", why);
 	ike_proposal_parse("aes128gcm16-esn-noesn", IKE_PROTO_ESP, &peer[0], why, sizeof(why));
 	peer[0].spi[0] = 0xab;
-	rc = ike_proposal_select(mine, 1, peer, 1, &chosen, why, sizeof(why));
+	rc = ike_proposal_select(mine, 1, peer, 1, 0, &chosen, why, sizeof(why));
 	tap_ok(rc == 0 && chosen.spi[0] == 0xab && chosen.spi_size == 4 &&
 	       has_t(&chosen, IKE_TRANS_ESN, 1, 0), "ESP with ESN chosen, peer SPI kept");
 	ike_proposal_parse("aes128gcm16-prfsha256-x25519", IKE_PROTO_IKE, &peer[0], why, sizeof(why));
-	rc = ike_proposal_select(mine, 1, peer, 1, &chosen, why, sizeof(why));
+	rc = ike_proposal_select(mine, 1, peer, 1, 0, &chosen, why, sizeof(why));
 	tap_ok(rc != 0 && strstr(why, "protocol (ours ESP, theirs IKE)"), "protocol mismatch: %s", why);
-	rc = ike_proposal_select(mine, 1, peer, 0, &chosen, why, sizeof(why));
+	rc = ike_proposal_select(mine, 1, peer, 0, 0, &chosen, why, sizeof(why));
 	tap_ok(rc != 0 && strstr(why, "empty"), "empty peer list: %s", why);
 	/* Unknown peer transforms print by IANA name. */
 	peer[0].trans[0].id = 3;	/* ENCR_3DES */
@@ -157,9 +166,108 @@ static void test_select(void)
 	TAP_EQ_STR(ike_transform_keyword(&peer[0].trans[0]), "ENCR_3DES", "IANA name fallback");
 }
 
+/*
+ * RFC 7296 §3.3.6: a proposal carrying a transform type we do not
+ * understand is unacceptable; the other proposals are still considered.
+ * Type 6 is RFC 9370's ADDITIONAL_KEY_EXCHANGE_1 (ADDKE1).
+ */
+static void test_unknown_transform_type(void)
+{
+	struct ike_proposal mine, peer[2], chosen;
+	struct ike_transform addke = { 6, IKE_DH_CURVE25519, 0 };
+	char why[1024];
+	int rc;
+
+	ike_proposal_parse("aes256gcm16-prfsha256-x25519", IKE_PROTO_IKE, &mine, why, sizeof(why));
+	ike_proposal_parse("aes256gcm16-prfsha256-x25519", IKE_PROTO_IKE, &peer[0], why, sizeof(why));
+	peer[0].trans[peer[0].ntrans++] = addke;
+	rc = ike_proposal_select(&mine, 1, peer, 1, 0, &chosen, why, sizeof(why));
+	tap_ok(rc == -IKE_ERR_NO_PROPOSAL && strstr(why, "transform type 6 (ADDKE1)"),
+	       "a proposal with an ADDKE1 transform is unacceptable: %s", why);
+	peer[1] = peer[0];
+	peer[1].ntrans--;
+	peer[1].num = 2;
+	rc = ike_proposal_select(&mine, 1, peer, 2, 0, &chosen, why, sizeof(why));
+	tap_ok(rc == 0 && chosen.num == 2 && chosen.ntrans == 3,
+	       "the next proposal without it is chosen: %s", why);
+	TAP_EQ_STR(ike_transform_type_name(6), "ADDKE1", "transform type 6 by name");
+	TAP_EQ_STR(ike_transform_type_name(12), "ADDKE7", "transform type 12 by name");
+}
+
+/*
+ * Explicit NONE transforms: RFC 5282 §8 lets an AEAD proposal carry
+ * INTEG NONE, and a Child SA proposal DH {x25519, NONE} means "PFS
+ * optional". NONE is treated as absence; when the peer listed it, the
+ * chosen proposal carries it back (one transform of each offered type).
+ */
+static void test_none_transforms(void)
+{
+	struct ike_proposal mine, peer, chosen;
+	struct ike_transform integ_none = { IKE_TRANS_INTEG, IKE_INTEG_NONE, 0 };
+	struct ike_transform dh_none = { IKE_TRANS_DH, IKE_DH_NONE, 0 };
+	char why[1024];
+	int rc;
+
+	ike_proposal_parse("aes256gcm16-prfsha256-x25519", IKE_PROTO_IKE, &mine, why, sizeof(why));
+	ike_proposal_parse("aes256gcm16-prfsha256-x25519", IKE_PROTO_IKE, &peer, why, sizeof(why));
+	peer.trans[peer.ntrans++] = integ_none;
+	rc = ike_proposal_select(&mine, 1, &peer, 1, 0, &chosen, why, sizeof(why));
+	tap_ok(rc == 0 && has_t(&chosen, IKE_TRANS_INTEG, IKE_INTEG_NONE, 0) && chosen.ntrans == 4,
+	       "AEAD with INTEG NONE is accepted and NONE echoed: %s", why);
+
+	/* No PFS configured; the peer offers PFS as optional. */
+	ike_proposal_parse("aes128gcm16-esn", IKE_PROTO_ESP, &mine, why, sizeof(why));
+	ike_proposal_parse("aes128gcm16-x25519-esn", IKE_PROTO_ESP, &peer, why, sizeof(why));
+	peer.trans[peer.ntrans++] = dh_none;
+	rc = ike_proposal_select(&mine, 1, &peer, 1, 0, &chosen, why, sizeof(why));
+	tap_ok(rc == 0 && has_t(&chosen, IKE_TRANS_DH, IKE_DH_NONE, 0) &&
+	       !has_t(&chosen, IKE_TRANS_DH, IKE_DH_CURVE25519, 0),
+	       "ESP DH {x25519, NONE} against no PFS: DH NONE chosen: %s", why);
+	/* PFS configured: x25519 wins over NONE. */
+	ike_proposal_parse("aes128gcm16-x25519-esn", IKE_PROTO_ESP, &mine, why, sizeof(why));
+	rc = ike_proposal_select(&mine, 1, &peer, 1, 0, &chosen, why, sizeof(why));
+	tap_ok(rc == 0 && has_t(&chosen, IKE_TRANS_DH, IKE_DH_CURVE25519, 0) &&
+	       !has_t(&chosen, IKE_TRANS_DH, IKE_DH_NONE, 0),
+	       "ESP DH {x25519, NONE} against PFS x25519: x25519 chosen: %s", why);
+	/* PFS required by the peer (no NONE) and not configured here. */
+	ike_proposal_parse("aes128gcm16-esn", IKE_PROTO_ESP, &mine, why, sizeof(why));
+	ike_proposal_parse("aes128gcm16-x25519-esn", IKE_PROTO_ESP, &peer, why, sizeof(why));
+	rc = ike_proposal_select(&mine, 1, &peer, 1, 0, &chosen, why, sizeof(why));
+	tap_ok(rc != 0 && strstr(why, "no common DH (ours none, theirs x25519)"),
+	       "peer requiring PFS against no PFS: %s", why);
+
+	/* IKE_AUTH: a Child SA proposal's DH transforms are ignored on both sides. */
+	ike_proposal_parse("aes128gcm16-x25519-esn", IKE_PROTO_ESP, &mine, why, sizeof(why));
+	ike_proposal_parse("aes128gcm16-ecp256-esn", IKE_PROTO_ESP, &peer, why, sizeof(why));
+	rc = ike_proposal_select(&mine, 1, &peer, 1, 0, &chosen, why, sizeof(why));
+	tap_ok(rc != 0, "x25519 against ecp256 outside IKE_AUTH: no match");
+	rc = ike_proposal_select(&mine, 1, &peer, 1, IKE_SELECT_SKIP_DH, &chosen, why, sizeof(why));
+	tap_ok(rc == 0 && !count_t(&chosen, IKE_TRANS_DH),
+	       "IKE_SELECT_SKIP_DH: DH ignored, none chosen: %s", why);
+
+	/* DH NONE refused where a new key exchange is required. */
+	ike_proposal_parse("aes128gcm16-esn", IKE_PROTO_ESP, &mine, why, sizeof(why));
+	ike_proposal_parse("aes128gcm16-x25519-esn", IKE_PROTO_ESP, &peer, why, sizeof(why));
+	peer.trans[peer.ntrans++] = dh_none;
+	rc = ike_proposal_select(&mine, 1, &peer, 1, IKE_SELECT_DH_REQUIRED, &chosen, why,
+				 sizeof(why));
+	tap_ok(rc != 0 && strstr(why, "DH NONE is not allowed"),
+	       "IKE_SELECT_DH_REQUIRED: DH NONE refused: %s", why);
+	/* An IKE proposal (the IKE SA rekey) implies it. */
+	ike_proposal_parse("aes256gcm16-prfsha256-x25519", IKE_PROTO_IKE, &mine, why, sizeof(why));
+	mine.ntrans--;	/* drop our DH: only NONE could still match */
+	ike_proposal_parse("aes256gcm16-prfsha256-x25519", IKE_PROTO_IKE, &peer, why, sizeof(why));
+	peer.trans[peer.ntrans - 1] = dh_none;
+	rc = ike_proposal_select(&mine, 1, &peer, 1, 0, &chosen, why, sizeof(why));
+	tap_ok(rc != 0 && strstr(why, "DH NONE is not allowed"),
+	       "an IKE proposal never agrees DH NONE: %s", why);
+}
+
 int main(void)
 {
 	test_parse();
 	test_select();
+	test_unknown_transform_type();
+	test_none_transforms();
 	return tap_done();
 }
