@@ -113,6 +113,7 @@ enum ike_notify_type {
 	IKE_N_NO_PROPOSAL_CHOSEN = 14,
 	IKE_N_INVALID_KE_PAYLOAD = 17,
 	IKE_N_AUTHENTICATION_FAILED = 24,
+	IKE_N_TS_UNACCEPTABLE = 38,
 	IKE_N_INITIAL_CONTACT = 16384,
 	IKE_N_NAT_DETECTION_SOURCE_IP = 16388,
 	IKE_N_NAT_DETECTION_DESTINATION_IP = 16389,
@@ -164,10 +165,14 @@ struct ike_slice {
 #define IKE_HDR_LEN 28
 #define IKE_PL_HDR_LEN 4
 #define IKE_MAX_PAYLOADS 64
-#define IKE_MAX_PROPOSALS 16
-#define IKE_MAX_TRANSFORMS 24
-#define IKE_MAX_TS 16
-#define IKE_MAX_CP_ATTRS 16
+/*
+ * Transforms held per proposal. strongSwan's "proposals = default" sends 38
+ * in one proposal (all its algorithms), so 64 leaves room; a received
+ * proposal with more keeps its first 64 and is marked
+ * IKE_PROPOSAL_TOO_MANY_TRANSFORMS (unacceptable, not a syntax error).
+ * Proposals, selectors and CP attributes are as many as the wire holds.
+ */
+#define IKE_MAX_TRANSFORMS 64
 #define IKE_MAX_SPI 8
 #define IKE_MAX_MSG 65535
 
@@ -182,24 +187,40 @@ struct ike_header {
 	uint32_t length;
 };
 
+/* A received transform whose attributes we do not all understand: it is
+ * unacceptable (RFC 7296 §3.3.6) and never chosen; not re-encoded. */
+#define IKE_TRANSFORM_UNKNOWN_ATTR 0x1
+
 struct ike_transform {
 	uint8_t type;
 	uint16_t id;
 	uint16_t keylen;	/* bits, 0 when the transform has no attribute */
+	uint8_t flags;		/* IKE_TRANSFORM_* from the decoder */
 };
+
+/* A received proposal for a protocol we do not know: unacceptable (§3.3.6). */
+#define IKE_PROPOSAL_UNKNOWN_PROTOCOL 0x1
+/* A received proposal with more than IKE_MAX_TRANSFORMS: unacceptable. */
+#define IKE_PROPOSAL_TOO_MANY_TRANSFORMS 0x2
 
 struct ike_proposal {
 	uint8_t num;
 	uint8_t protocol;
+	uint8_t flags;		/* IKE_PROPOSAL_* from the decoder */
 	uint8_t spi_size;
 	uint8_t spi[IKE_MAX_SPI];
 	uint8_t ntrans;
 	struct ike_transform trans[IKE_MAX_TRANSFORMS];
 };
 
+/*
+ * The arrays of SA, TS and CP payloads are not inside struct ike_payload:
+ * the decoder allocates them with the message (see ike_msg_release), an
+ * encoder points them at its own.
+ */
 struct ike_pl_sa {
 	uint8_t nprop;
-	struct ike_proposal prop[IKE_MAX_PROPOSALS];
+	const struct ike_proposal *prop;
 };
 
 struct ike_pl_ke {
@@ -230,6 +251,8 @@ struct ike_pl_delete {
 #define IKE_TS_IPV4_ADDR_RANGE 7
 #define IKE_TS_IPV6_ADDR_RANGE 8
 
+/* An address range; for any other type (ike_ts_known() false) only type,
+ * ipproto (the byte after it) and data (the rest of the selector) are set. */
 struct ike_ts {
 	uint8_t type;
 	uint8_t ipproto;
@@ -237,11 +260,12 @@ struct ike_ts {
 	uint16_t end_port;
 	uint8_t start[16];
 	uint8_t end[16];
+	struct ike_slice data;
 };
 
 struct ike_pl_ts {
 	uint8_t nts;
-	struct ike_ts ts[IKE_MAX_TS];
+	const struct ike_ts *ts;
 };
 
 struct ike_cp_attr {
@@ -251,8 +275,8 @@ struct ike_cp_attr {
 
 struct ike_pl_cp {
 	uint8_t cfg_type;
-	uint8_t nattr;
-	struct ike_cp_attr attr[IKE_MAX_CP_ATTRS];
+	uint16_t nattr;
+	const struct ike_cp_attr *attr;
 };
 
 struct ike_pl_eap {
@@ -286,11 +310,19 @@ struct ike_payload {
 	} u;
 };
 
+struct ike_msg_store;
+
+/*
+ * A decoded message owns what its payloads' arrays were allocated in
+ * (store); ike_msg_release() frees it. A message built for encoding has
+ * no store (leave it NULL).
+ */
 struct ike_msg {
 	struct ike_header hdr;
 	size_t npl;
 	struct ike_payload pl[IKE_MAX_PAYLOADS];
 	size_t sk_offset;	/* offset of the SK/SKF generic header, or 0 */
+	struct ike_msg_store *store;
 };
 
 /* A bounded output buffer; any overflow sticks and is reported at the end. */
@@ -320,14 +352,23 @@ void ike_buf_put(struct ike_buf *b, const void *p, size_t len);
 void ike_buf_patch16(struct ike_buf *b, size_t off, uint16_t v);
 int ike_set_error(struct ike_error *err, enum ike_err code, uint8_t payload,
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* Parses pl->body by pl->type; hdr is the message's (its R bit decides
- * how SA proposals must be numbered). */
-int ike_payload_parse(const struct ike_header *hdr, struct ike_payload *pl,
-		      struct ike_error *err);
+/* Parses pl->body by pl->type into msg's store; msg->hdr's R bit decides
+ * how SA proposals must be numbered. */
+int ike_payload_parse(struct ike_msg *msg, struct ike_payload *pl, struct ike_error *err);
 void ike_payload_encode_body(const struct ike_payload *pl, struct ike_buf *b);
 bool ike_payload_known(unsigned int type);
+bool ike_ts_known(unsigned int type);
 
 /* ---- message.c ---------------------------------------------------------- */
+/*
+ * ike_msg_decode, ike_payloads_decode and ike_msg_decrypt (for inner) fill
+ * a struct ike_msg whose SA/TS/CP arrays live in memory the message owns:
+ * after a successful decode call ike_msg_release() when done with it (a
+ * failed decode has released already). Decoding into a message that still
+ * holds a previous decode's store leaks it. Releasing twice is harmless.
+ */
+void ike_msg_release(struct ike_msg *msg);
+void *ike_msg_alloc(struct ike_msg *msg, size_t size);
 int ike_header_decode(const uint8_t *buf, size_t len, struct ike_header *h,
 		      struct ike_error *err);
 int ike_msg_decode(const uint8_t *buf, size_t len, struct ike_msg *msg,

@@ -7,10 +7,46 @@
  * inner payload), and reports unknown payloads marked critical so the caller
  * can answer UNSUPPORTED_CRITICAL_PAYLOAD.
  */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ike.h"
+
+/*
+ * What a decoded message's SA, TS and CP arrays live in: one allocation
+ * per array, chained, freed together. Only decoders allocate here.
+ */
+struct ike_msg_store {
+	struct ike_msg_store *next;
+	max_align_t data[];
+};
+
+void *ike_msg_alloc(struct ike_msg *msg, size_t size)
+{
+	struct ike_msg_store *s;
+
+	if (size > SIZE_MAX - sizeof(*s))
+		return NULL;
+	s = calloc(1, sizeof(*s) + size);
+	if (!s)
+		return NULL;
+	s->next = msg->store;
+	msg->store = s;
+	return s->data;
+}
+
+void ike_msg_release(struct ike_msg *msg)
+{
+	while (msg->store) {
+		struct ike_msg_store *next = msg->store->next;
+
+		free(msg->store);
+		msg->store = next;
+	}
+	msg->npl = 0;
+}
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -87,7 +123,7 @@ static int walk(uint8_t first, const uint8_t *buf, size_t off, size_t len,
 			/* RFC 7296 §2.5: skip it, but keep it for logs. */
 			pl->u.raw = pl->body;
 		} else {
-			rc = ike_payload_parse(&msg->hdr, pl, err);
+			rc = ike_payload_parse(msg, pl, err);
 			if (rc)
 				return rc;
 		}
@@ -124,19 +160,28 @@ int ike_msg_decode(const uint8_t *buf, size_t len, struct ike_msg *msg,
 
 	msg->npl = 0;
 	msg->sk_offset = 0;
+	msg->store = NULL;
 	rc = ike_header_decode(buf, len, &msg->hdr, err);
+	if (!rc)
+		rc = walk(msg->hdr.next, buf, IKE_HDR_LEN, len, msg, false, err);
 	if (rc)
-		return rc;
-	return walk(msg->hdr.next, buf, IKE_HDR_LEN, len, msg, false, err);
+		ike_msg_release(msg);
+	return rc;
 }
 
 int ike_payloads_decode(const struct ike_header *hdr, uint8_t first, const uint8_t *buf,
 			size_t len, struct ike_msg *msg, struct ike_error *err)
 {
+	int rc;
+
 	msg->hdr = *hdr;
 	msg->npl = 0;
 	msg->sk_offset = 0;
-	return walk(first, buf, 0, len, msg, true, err);
+	msg->store = NULL;
+	rc = walk(first, buf, 0, len, msg, true, err);
+	if (rc)
+		ike_msg_release(msg);
+	return rc;
 }
 
 static void encode_one(const struct ike_payload *pl, uint8_t next, struct ike_buf *b)
@@ -293,6 +338,7 @@ int ike_msg_decrypt(const uint8_t *buf, size_t len, const struct ike_msg *msg,
 
 	inner->npl = 0;
 	inner->sk_offset = 0;
+	inner->store = NULL;
 	if (!msg->npl || !msg->sk_offset)
 		return ike_set_error(err, IKE_ERR_SYNTAX, 0, "message has no SK payload");
 	last = &msg->pl[msg->npl - 1];

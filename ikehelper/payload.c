@@ -83,11 +83,16 @@ static uint16_t get16(const uint8_t *p)
 
 /* ---- SA ----------------------------------------------------------------- */
 
+/*
+ * Transform attributes (RFC 7296 §3.3.5). Key Length is the only one
+ * defined; any other, TV or TLV, makes this transform unacceptable
+ * (§3.3.6) without making the message malformed.
+ */
 static int parse_attrs(struct ike_payload *pl, struct ike_transform *t,
 		       const uint8_t *p, size_t len, struct ike_error *err)
 {
 	while (len) {
-		uint16_t af_type, alen;
+		uint16_t af_type, alen = 0;
 
 		if (len < 4)
 			return SYNTAX(pl, "transform attribute truncated (%zu bytes)", len);
@@ -96,18 +101,18 @@ static int parse_attrs(struct ike_payload *pl, struct ike_transform *t,
 			alen = get16(p + 2);
 			if (alen > len - 4)
 				return SYNTAX(pl, "transform attribute length %u overruns transform", alen);
-			return SYNTAX(pl, "unsupported variable-length transform attribute %u",
-				      af_type);
+			t->flags |= IKE_TRANSFORM_UNKNOWN_ATTR;
+		} else if ((af_type & 0x7fff) != IKE_ATTR_KEY_LENGTH) {
+			t->flags |= IKE_TRANSFORM_UNKNOWN_ATTR;
+		} else {
+			if (t->keylen)
+				return SYNTAX(pl, "transform has two key length attributes");
+			t->keylen = get16(p + 2);
+			if (!t->keylen)
+				return SYNTAX(pl, "key length attribute of zero");
 		}
-		if ((af_type & 0x7fff) != IKE_ATTR_KEY_LENGTH)
-			return SYNTAX(pl, "unknown transform attribute type %u", af_type & 0x7fff);
-		if (t->keylen)
-			return SYNTAX(pl, "transform has two key length attributes");
-		t->keylen = get16(p + 2);
-		if (!t->keylen)
-			return SYNTAX(pl, "key length attribute of zero");
-		p += 4;
-		len -= 4;
+		p += 4u + alen;
+		len -= 4u + alen;
 	}
 	return 0;
 }
@@ -122,19 +127,20 @@ static int parse_proposal(struct ike_payload *pl, struct ike_proposal *pr,
 	pr->protocol = p[5];
 	pr->spi_size = p[6];
 	pr->ntrans = 0;
+	pr->flags = 0;
+	/* §3.3.6: a protocol we do not know makes only this proposal unacceptable */
 	if (pr->protocol < IKE_PROTO_IKE || pr->protocol > IKE_PROTO_ESP)
-		return SYNTAX(pl, "proposal %u has unknown protocol %u", pr->num, pr->protocol);
+		pr->flags |= IKE_PROPOSAL_UNKNOWN_PROTOCOL;
 	if (pr->spi_size > IKE_MAX_SPI)
 		return SYNTAX(pl, "proposal %u SPI size %u too large", pr->num, pr->spi_size);
 	if (8u + pr->spi_size > len)
 		return SYNTAX(pl, "proposal %u SPI overruns proposal", pr->num);
 	if (p[7] > IKE_MAX_TRANSFORMS)
-		return SYNTAX(pl, "proposal %u has %u transforms (limit %d)", pr->num, p[7],
-			      IKE_MAX_TRANSFORMS);
+		pr->flags |= IKE_PROPOSAL_TOO_MANY_TRANSFORMS;
 	memcpy(pr->spi, p + 8, pr->spi_size);
 	off = 8 + pr->spi_size;
 	for (i = 0; i < p[7]; i++) {
-		struct ike_transform *t = &pr->trans[i];
+		struct ike_transform beyond, *t = i < IKE_MAX_TRANSFORMS ? &pr->trans[i] : &beyond;
 		uint16_t tlen;
 		uint8_t last;
 
@@ -151,11 +157,12 @@ static int parse_proposal(struct ike_payload *pl, struct ike_proposal *pr,
 		t->type = p[off + 4];
 		t->id = get16(p + off + 6);
 		t->keylen = 0;
+		t->flags = 0;
 		if (parse_attrs(pl, t, p + off + 8, tlen - 8u, err))
 			return -(int)err->code;
 		off += tlen;
 	}
-	pr->ntrans = p[7];
+	pr->ntrans = p[7] < IKE_MAX_TRANSFORMS ? p[7] : IKE_MAX_TRANSFORMS;
 	if (off != len)
 		return SYNTAX(pl, "proposal %u has %zu bytes after its last transform",
 			      pr->num, len - off);
@@ -169,17 +176,13 @@ static int parse_proposal(struct ike_payload *pl, struct ike_proposal *pr,
  * number, IKEv1's way of ANDing proposals, has no meaning in IKEv2); a
  * response carries exactly one proposal, numbered as the accepted one was.
  */
-static int check_proposal_number(struct ike_payload *pl, bool response, unsigned int nprop,
-				 uint8_t num, uint8_t prev, struct ike_error *err)
+static int check_proposal_number(struct ike_payload *pl, bool response, uint8_t num,
+				 uint8_t prev, struct ike_error *err)
 {
 	if (num == 0)
 		return SYNTAX(pl, "proposal number 0");
-	if (response) {
-		if (nprop)
-			return SYNTAX(pl, "a response carries one proposal (the accepted one), "
-				      "this one has more");
-		return 0;
-	}
+	if (response)
+		return 0;	/* that there is only one was checked before */
 	if (num == prev)
 		return SYNTAX(pl, "proposal number %u repeated", num);
 	if (num != prev + 1u)
@@ -188,30 +191,56 @@ static int check_proposal_number(struct ike_payload *pl, bool response, unsigned
 	return 0;
 }
 
-static int parse_sa(const struct ike_header *hdr, struct ike_payload *pl, struct ike_error *err)
+/* Proposals the SA body announces by their lengths (the parse checks them). */
+static size_t count_proposals(const uint8_t *p, size_t len)
+{
+	size_t off = 0, n = 0;
+
+	while (len - off >= 8) {
+		uint16_t plen = get16(p + off + 2);
+
+		if (plen < 8 || plen > len - off)
+			break;
+		off += plen;
+		n++;
+	}
+	return n;
+}
+
+static int parse_sa(struct ike_msg *msg, struct ike_payload *pl, struct ike_error *err)
 {
 	const uint8_t *p = pl->body.p;
-	size_t len = pl->body.len, off = 0;
+	size_t len = pl->body.len, off = 0, n = count_proposals(p, len);
 	struct ike_pl_sa *sa = &pl->u.sa;
-	bool response = hdr->flags & IKE_FLAG_RESPONSE;
+	bool response = msg->hdr.flags & IKE_FLAG_RESPONSE;
+	struct ike_proposal *props;
 	uint8_t prev = 0;
 
 	sa->nprop = 0;
+	/* A request numbers proposals 1..255 at most, a response holds one. */
+	if (response && n > 1)
+		return SYNTAX(pl, "a response carries one proposal (the accepted one), not %zu", n);
+	if (n > 255)
+		return SYNTAX(pl, "%zu proposals, more than a request can number", n);
+	props = n ? ike_msg_alloc(msg, n * sizeof(*props)) : NULL;
+	if (n && !props)
+		return ike_set_error(err, IKE_ERR_NOMEM, pl->type, "out of memory");
+	sa->prop = props;
 	while (off < len) {
 		struct ike_proposal *pr;
 		uint16_t plen;
 
-		if (sa->nprop == IKE_MAX_PROPOSALS)
-			return SYNTAX(pl, "more than %d proposals", IKE_MAX_PROPOSALS);
 		if (len - off < 8)
 			return SYNTAX(pl, "proposal truncated (%zu bytes)", len - off);
 		plen = get16(p + off + 2);
 		if (plen < 8 || plen > len - off)
 			return SYNTAX(pl, "proposal length %u invalid (%zu left)", plen, len - off);
-		pr = &sa->prop[sa->nprop];
+		if (sa->nprop == n)	/* cannot happen: counted with the same checks */
+			return SYNTAX(pl, "proposal %zu beyond those counted", n + 1);
+		pr = &props[sa->nprop];
 		if (parse_proposal(pl, pr, p + off, plen, err))
 			return -(int)err->code;
-		if (check_proposal_number(pl, response, sa->nprop, pr->num, prev, err))
+		if (check_proposal_number(pl, response, pr->num, prev, err))
 			return -(int)err->code;
 		prev = pr->num;
 		off += plen;
@@ -259,39 +288,53 @@ static void encode_sa(const struct ike_pl_sa *sa, struct ike_buf *b)
 
 /* ---- traffic selectors and configuration -------------------------------- */
 
-static int parse_ts(struct ike_payload *pl, struct ike_error *err)
+bool ike_ts_known(unsigned int type)
+{
+	return type == IKE_TS_IPV4_ADDR_RANGE || type == IKE_TS_IPV6_ADDR_RANGE;
+}
+
+static int parse_ts(struct ike_msg *msg, struct ike_payload *pl, struct ike_error *err)
 {
 	const uint8_t *p = pl->body.p;
 	size_t len = pl->body.len, off = 4;
 	struct ike_pl_ts *ts = &pl->u.ts;
+	struct ike_ts *sel;
 
+	ts->nts = 0;
 	if (len < 4)
 		return SYNTAX(pl, "TS payload shorter than its header");
-	if (p[0] == 0 || p[0] > IKE_MAX_TS)
-		return SYNTAX(pl, "TS payload announces %u selectors", p[0]);
-	ts->nts = 0;
+	/* Each selector takes at least 4 bytes: no allocation beyond the body. */
+	if (p[0] == 0 || p[0] > (len - 4) / 4)
+		return SYNTAX(pl, "TS payload announces %u selectors in %zu bytes", p[0], len - 4);
+	sel = ike_msg_alloc(msg, p[0] * sizeof(*sel));
+	if (!sel)
+		return ike_set_error(err, IKE_ERR_NOMEM, pl->type, "out of memory");
+	ts->ts = sel;
 	for (unsigned int i = 0; i < p[0]; i++) {
-		struct ike_ts *t = &ts->ts[i];
+		struct ike_ts *t = &sel[i];
 		uint16_t tlen;
 		size_t alen;
 
-		if (len - off < 8)
+		if (len - off < 4)
 			return SYNTAX(pl, "traffic selector %u truncated", i + 1);
 		t->type = p[off];
-		tlen = get16(p + off + 2);
-		if (t->type == IKE_TS_IPV4_ADDR_RANGE)
-			alen = 4;
-		else if (t->type == IKE_TS_IPV6_ADDR_RANGE)
-			alen = 16;
-		else
-			return SYNTAX(pl, "traffic selector %u has unknown type %u", i + 1, t->type);
-		if (tlen != 8 + 2 * alen || tlen > len - off)
-			return SYNTAX(pl, "traffic selector %u length %u invalid", i + 1, tlen);
 		t->ipproto = p[off + 1];
+		tlen = get16(p + off + 2);
+		if (tlen < 4 || tlen > len - off)
+			return SYNTAX(pl, "traffic selector %u length %u invalid", i + 1, tlen);
+		if (!ike_ts_known(t->type)) {
+			/* Kept for the caller, who answers TS_UNACCEPTABLE if
+			 * nothing else is left (e.g. RFC 9478 security labels). */
+			t->data.p = p + off + 4;
+			t->data.len = tlen - 4u;
+			off += tlen;
+			continue;
+		}
+		alen = t->type == IKE_TS_IPV4_ADDR_RANGE ? 4 : 16;
+		if (tlen != 8 + 2 * alen)
+			return SYNTAX(pl, "traffic selector %u length %u invalid", i + 1, tlen);
 		t->start_port = get16(p + off + 4);
 		t->end_port = get16(p + off + 6);
-		memset(t->start, 0, sizeof(t->start));
-		memset(t->end, 0, sizeof(t->end));
 		memcpy(t->start, p + off + 8, alen);
 		memcpy(t->end, p + off + 8 + alen, alen);
 		off += tlen;
@@ -311,6 +354,13 @@ static void encode_ts(const struct ike_pl_ts *ts, struct ike_buf *b)
 		const struct ike_ts *t = &ts->ts[i];
 		size_t alen = t->type == IKE_TS_IPV6_ADDR_RANGE ? 16 : 4;
 
+		if (!ike_ts_known(t->type)) {
+			ike_buf_put8(b, t->type);
+			ike_buf_put8(b, t->ipproto);
+			ike_buf_put16(b, (uint16_t)(4 + t->data.len));
+			ike_buf_put(b, t->data.p, t->data.len);
+			continue;
+		}
 		ike_buf_put8(b, t->type);
 		ike_buf_put8(b, t->ipproto);
 		ike_buf_put16(b, (uint16_t)(8 + 2 * alen));
@@ -321,31 +371,47 @@ static void encode_ts(const struct ike_pl_ts *ts, struct ike_buf *b)
 	}
 }
 
-static int parse_cp(struct ike_payload *pl, struct ike_error *err)
+/* Attributes in a CP body, counted by their lengths (the parse checks them). */
+static size_t count_cp_attrs(const uint8_t *p, size_t len)
+{
+	size_t off = 4, n = 0;
+
+	while (len - off >= 4 && get16(p + off + 2) <= len - off - 4) {
+		off += 4u + get16(p + off + 2);
+		n++;
+	}
+	return n;
+}
+
+static int parse_cp(struct ike_msg *msg, struct ike_payload *pl, struct ike_error *err)
 {
 	const uint8_t *p = pl->body.p;
-	size_t len = pl->body.len, off = 4;
+	size_t len = pl->body.len, off = 4, n;
 	struct ike_pl_cp *cp = &pl->u.cp;
+	struct ike_cp_attr *attr;
 
+	cp->nattr = 0;
 	if (len < 4)
 		return SYNTAX(pl, "CP payload shorter than its header");
 	cp->cfg_type = p[0];
 	if (cp->cfg_type < 1 || cp->cfg_type > 4)
 		return SYNTAX(pl, "CP payload has unknown CFG type %u", cp->cfg_type);
-	cp->nattr = 0;
+	n = count_cp_attrs(p, len);
+	attr = n ? ike_msg_alloc(msg, n * sizeof(*attr)) : NULL;
+	if (n && !attr)
+		return ike_set_error(err, IKE_ERR_NOMEM, pl->type, "out of memory");
+	cp->attr = attr;
 	while (off < len) {
 		uint16_t alen;
 
-		if (cp->nattr == IKE_MAX_CP_ATTRS)
-			return SYNTAX(pl, "more than %d configuration attributes", IKE_MAX_CP_ATTRS);
 		if (len - off < 4)
 			return SYNTAX(pl, "configuration attribute truncated");
 		alen = get16(p + off + 2);
 		if (alen > len - off - 4)
 			return SYNTAX(pl, "configuration attribute length %u overruns payload", alen);
-		cp->attr[cp->nattr].type = get16(p + off) & 0x7fff;
-		cp->attr[cp->nattr].value.p = p + off + 4;
-		cp->attr[cp->nattr].value.len = alen;
+		attr[cp->nattr].type = get16(p + off) & 0x7fff;
+		attr[cp->nattr].value.p = p + off + 4;
+		attr[cp->nattr].value.len = alen;
 		cp->nattr++;
 		off += 4u + alen;
 	}
@@ -377,15 +443,14 @@ bool ike_payload_known(unsigned int type)
 	return (type >= IKE_PL_SA && type <= IKE_PL_EAP) || type == IKE_PL_SKF;
 }
 
-int ike_payload_parse(const struct ike_header *hdr, struct ike_payload *pl,
-		      struct ike_error *err)
+int ike_payload_parse(struct ike_msg *msg, struct ike_payload *pl, struct ike_error *err)
 {
 	const uint8_t *p = pl->body.p;
 	size_t len = pl->body.len;
 
 	switch (pl->type) {
 	case IKE_PL_SA:
-		return parse_sa(hdr, pl, err);
+		return parse_sa(msg, pl, err);
 	case IKE_PL_KE:
 		if (len < 4)
 			return SYNTAX(pl, "KE payload shorter than its header");
@@ -453,19 +518,19 @@ int ike_payload_parse(const struct ike_header *hdr, struct ike_payload *pl,
 		return 0;
 	case IKE_PL_TSI:
 	case IKE_PL_TSR:
-		return parse_ts(pl, err);
+		return parse_ts(msg, pl, err);
 	case IKE_PL_CP:
-		return parse_cp(pl, err);
+		return parse_cp(msg, pl, err);
 	case IKE_PL_EAP:
 		if (len < 4)
 			return SYNTAX(pl, "EAP payload shorter than an EAP header");
 		if (get16(p + 2) != len)
 			return SYNTAX(pl, "EAP length %u differs from payload body %zu",
 				      get16(p + 2), len);
-		if (p[0] < 1 || p[0] > 4)
-			return SYNTAX(pl, "EAP code %u unknown", p[0]);
-		if ((p[0] == 1 || p[0] == 2) && len < 5)
-			return SYNTAX(pl, "EAP request/response without a type");
+		/* Codes beyond RFC 3748's four (RFC 6696's Initiate 5 and
+		 * Finish 6, ...) are the EAP layer's to judge, not ours. */
+		if ((p[0] == 1 || p[0] == 2 || p[0] == 5 || p[0] == 6) && len < 5)
+			return SYNTAX(pl, "EAP code %u without a type", p[0]);
 		pl->u.eap.code = p[0];
 		pl->u.eap.ident = p[1];
 		pl->u.eap.data.p = p + 4;

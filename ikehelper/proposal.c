@@ -88,11 +88,12 @@ const char *ike_transform_keyword(const struct ike_transform *t)
 	return buf;
 }
 
+/* Whether p offers t (a transform marked unacceptable offers nothing). */
 static bool has(const struct ike_proposal *p, const struct ike_transform *t)
 {
 	for (unsigned int i = 0; i < p->ntrans; i++)
 		if (p->trans[i].type == t->type && p->trans[i].id == t->id &&
-		    p->trans[i].keylen == t->keylen)
+		    p->trans[i].keylen == t->keylen && !p->trans[i].flags)
 			return true;
 	return false;
 }
@@ -178,7 +179,8 @@ int ike_proposal_parse(const char *text, unsigned int protocol,
 			return WHY("unknown algorithm keyword '%s' in '%s'", tok, text);
 		{
 			struct ike_transform t = {
-				keywords[k].type, keywords[k].id, keywords[k].keylen,
+				.type = keywords[k].type, .id = keywords[k].id,
+				.keylen = keywords[k].keylen,
 			};
 
 			if (t.type == IKE_TRANS_ENCR)
@@ -203,7 +205,7 @@ int ike_proposal_parse(const char *text, unsigned int protocol,
 				return WHY("'%s' needs a PRF (e.g. prfsha256) with an AEAD", text);
 			/* strongSwan: the PRF follows each integrity algorithm. */
 			for (unsigned int i = 0, n = p->ntrans; i < n; i++) {
-				struct ike_transform t = { IKE_TRANS_PRF, 0, 0 };
+				struct ike_transform t = { .type = IKE_TRANS_PRF };
 
 				if (p->trans[i].type != IKE_TRANS_INTEG)
 					continue;
@@ -218,7 +220,7 @@ int ike_proposal_parse(const char *text, unsigned int protocol,
 		if (count_type(p, IKE_TRANS_PRF))
 			return WHY("'%s': a PRF is for IKE proposals only", text);
 		if (!count_type(p, IKE_TRANS_ESN)) {
-			struct ike_transform t = { IKE_TRANS_ESN, 0, 0 };
+			struct ike_transform t = { .type = IKE_TRANS_ESN };
 
 			add(p, &t);
 		}
@@ -256,8 +258,10 @@ static void list_type(const struct ike_proposal *p, uint8_t type, char *buf, siz
 
 		if (p->trans[i].type != type)
 			continue;
-		n = snprintf(buf + off, len - off, "%s%s", off ? "/" : "",
-			     ike_transform_keyword(&p->trans[i]));
+		n = snprintf(buf + off, len - off, "%s%s%s", off ? "/" : "",
+			     ike_transform_keyword(&p->trans[i]),
+			     p->trans[i].flags & IKE_TRANSFORM_UNKNOWN_ATTR ?
+			     "(unknown attribute)" : "");
 		if (n < 0)
 			break;
 		off += (size_t)n;
@@ -292,6 +296,15 @@ static bool known_type(uint8_t type)
  */
 static bool acceptable(const struct ike_proposal *p, char *why, size_t whylen)
 {
+	if (p->flags & IKE_PROPOSAL_UNKNOWN_PROTOCOL) {
+		appendf(why, whylen, " theirs is for protocol %u we do not know;", p->protocol);
+		return false;
+	}
+	if (p->flags & IKE_PROPOSAL_TOO_MANY_TRANSFORMS) {
+		appendf(why, whylen, " theirs has more than the %d transforms we consider;",
+			IKE_MAX_TRANSFORMS);
+		return false;
+	}
 	for (unsigned int i = 0; i < p->ntrans; i++) {
 		if (known_type(p->trans[i].type))
 			continue;
@@ -336,7 +349,7 @@ static bool choose_type(const struct ike_proposal *m, const struct ike_proposal 
 			uint8_t type, unsigned int flags, struct ike_proposal *chosen)
 {
 	bool none_ok = none_allowed(type, m->protocol, flags) && accepts_none(p, type);
-	struct ike_transform none = { type, 0, 0 };
+	struct ike_transform none = { .type = type };
 
 	for (unsigned int i = 0; i < m->ntrans; i++) {
 		const struct ike_transform *t = &m->trans[i];

@@ -50,7 +50,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (ike_msg_encode(&m2, &b2) || b2.len != b1.len ||
 			    memcmp(out1, out2, b1.len))
 				abort();
+			ike_msg_release(&m2);
 		}
+		ike_msg_release(&m1);
 	}
 	/*
 	 * The inner-payload walker on its own (what follows SK decryption):
@@ -59,8 +61,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size >= 1) {
 		struct ike_header h = { .flags = data[0] & 0x80 ? IKE_FLAG_RESPONSE : 0 };
 
-		if (ike_payloads_decode(&h, data[0] & 0x7f, data + 1, size - 1, &inner, &err) == 0)
+		if (ike_payloads_decode(&h, data[0] & 0x7f, data + 1, size - 1, &inner, &err) == 0) {
 			touch_names(&inner);
+			ike_msg_release(&inner);
+		}
 	}
 	return 0;
 }

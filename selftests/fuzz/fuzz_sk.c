@@ -107,9 +107,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();	/* our own framing must always decode */
 		if (ike_msg_decrypt(msg, n, &m, k, plain, &plen, &inner, &err) == -IKE_ERR_INTEGRITY)
 			abort();	/* a correct seal must verify */
+		ike_msg_release(&inner);
+		ike_msg_release(&m);
 		return 0;
 	}
-	if (ike_msg_decode(data + 1, size - 1, &m, &err) == 0 && m.sk_offset)
-		ike_msg_decrypt(data + 1, size - 1, &m, k, plain, &plen, &inner, &err);
+	if (ike_msg_decode(data + 1, size - 1, &m, &err) == 0) {
+		if (m.sk_offset && !ike_msg_decrypt(data + 1, size - 1, &m, k, plain, &plen,
+						    &inner, &err))
+			ike_msg_release(&inner);
+		ike_msg_release(&m);
+	}
 	return 0;
 }

@@ -12,12 +12,32 @@
 #include "ike.h"
 #include "tap.h"
 
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Decoding into a message the test reuses releases what it held first. */
+static int decode(const uint8_t *buf, size_t len, struct ike_msg *m, struct ike_error *err)
+{
+	ike_msg_release(m);
+	return ike_msg_decode(buf, len, m, err);
+}
+
+static int decrypt(const uint8_t *buf, size_t len, const struct ike_msg *outer,
+		   const struct ike_sk_keys *k, uint8_t *plain, size_t *plen,
+		   struct ike_msg *inner, struct ike_error *err)
+{
+	ike_msg_release(inner);
+	return ike_msg_decrypt(buf, len, outer, k, plain, plen, inner, err);
+}
+
 static uint8_t nonce[32], kedata[64], idata[] = "moon.example.org", cert[40];
 static uint8_t authd[32], vid[] = "kesp", notd[20], spis[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 static uint8_t addr4[4] = { 192, 0, 2, 1 }, eapd[] = { 1, 'x', 'y' };
 
 static void fill_all(struct ike_msg *m)
 {
+	static struct ike_proposal props[2];
+	static struct ike_ts tsi[2], tsr[1];
+	static struct ike_cp_attr cpa[2];
 	struct ike_payload *p = m->pl;
 
 	memset(m, 0, sizeof(*m));
@@ -33,12 +53,13 @@ static void fill_all(struct ike_msg *m)
 
 	p->type = IKE_PL_SA;
 	p->u.sa.nprop = 2;
-	p->u.sa.prop[0] = (struct ike_proposal){ .num = 1, .protocol = IKE_PROTO_IKE, .ntrans = 4,
+	p->u.sa.prop = props;
+	props[0] = (struct ike_proposal){ .num = 1, .protocol = IKE_PROTO_IKE, .ntrans = 4,
 		.trans = { { IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16, 256 },
 			   { IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_384, 0 },
 			   { IKE_TRANS_DH, IKE_DH_CURVE25519, 0 },
 			   { IKE_TRANS_DH, IKE_DH_ECP256, 0 } } };
-	p->u.sa.prop[1] = (struct ike_proposal){ .num = 2, .protocol = IKE_PROTO_ESP,
+	props[1] = (struct ike_proposal){ .num = 2, .protocol = IKE_PROTO_ESP,
 		.spi_size = 4, .spi = { 0xde, 0xad, 0xbe, 0xef }, .ntrans = 3,
 		.trans = { { IKE_TRANS_ENCR, IKE_ENCR_AES_CBC, 128 },
 			   { IKE_TRANS_INTEG, IKE_INTEG_HMAC_SHA2_256_128, 0 },
@@ -88,21 +109,25 @@ static void fill_all(struct ike_msg *m)
 	p++;
 	p->type = IKE_PL_TSI;
 	p->u.ts.nts = 2;
-	p->u.ts.ts[0] = (struct ike_ts){ IKE_TS_IPV4_ADDR_RANGE, 6, 0, 65535,
-					 { 10, 0, 0, 0 }, { 10, 0, 0, 255 } };
-	p->u.ts.ts[1] = (struct ike_ts){ IKE_TS_IPV6_ADDR_RANGE, 0, 500, 500,
-					 { 0x20, 0x01, 0x0d, 0xb8 }, { 0x20, 0x01, 0x0d, 0xb8, [15] = 0xff } };
+	p->u.ts.ts = tsi;
+	tsi[0] = (struct ike_ts){ IKE_TS_IPV4_ADDR_RANGE, 6, 0, 65535,
+					 { 10, 0, 0, 0 }, { 10, 0, 0, 255 }, { NULL, 0 } };
+	tsi[1] = (struct ike_ts){ IKE_TS_IPV6_ADDR_RANGE, 0, 500, 500,
+					 { 0x20, 0x01, 0x0d, 0xb8 }, { 0x20, 0x01, 0x0d, 0xb8, [15] = 0xff },
+					 { NULL, 0 } };
 	p++;
 	p->type = IKE_PL_TSR;
 	p->u.ts.nts = 1;
-	p->u.ts.ts[0] = (struct ike_ts){ IKE_TS_IPV4_ADDR_RANGE, 17, 4500, 4500,
-					 { 192, 0, 2, 0 }, { 192, 0, 2, 255 } };
+	p->u.ts.ts = tsr;
+	tsr[0] = (struct ike_ts){ IKE_TS_IPV4_ADDR_RANGE, 17, 4500, 4500,
+					 { 192, 0, 2, 0 }, { 192, 0, 2, 255 }, { NULL, 0 } };
 	p++;
 	p->type = IKE_PL_CP;
 	p->u.cp.cfg_type = 1;	/* CFG_REQUEST */
 	p->u.cp.nattr = 2;
-	p->u.cp.attr[0] = (struct ike_cp_attr){ 1, { NULL, 0 } };	/* INTERNAL_IP4_ADDRESS */
-	p->u.cp.attr[1] = (struct ike_cp_attr){ 3, { addr4, 4 } };	/* INTERNAL_IP4_DNS */
+	p->u.cp.attr = cpa;
+	cpa[0] = (struct ike_cp_attr){ 1, { NULL, 0 } };	/* INTERNAL_IP4_ADDRESS */
+	cpa[1] = (struct ike_cp_attr){ 3, { addr4, 4 } };	/* INTERNAL_IP4_DNS */
 	p++;
 	p->type = IKE_PL_EAP;
 	p->u.eap.code = 2;	/* Response */
@@ -196,7 +221,7 @@ static void test_roundtrip(void)
 	fill_all(&m);
 	ike_buf_init(&b, buf, sizeof(buf));
 	TAP_EQ_INT(ike_msg_encode(&m, &b), 0, "message with every payload encodes");
-	rc = ike_msg_decode(buf, b.len, &d, &err);
+	rc = decode(buf, b.len, &d, &err);
 	tap_ok(rc == 0, "and decodes: %s", rc ? err.reason : "ok");
 	TAP_EQ_INT(d.npl, m.npl, "same number of payloads");
 	for (size_t i = 0; i < m.npl && i < d.npl; i++)
@@ -262,7 +287,7 @@ static void test_wire_layout(void)
 	ike_buf_init(&b, out, sizeof(out));
 	tap_ok(!ike_msg_encode(&m, &b) && b.len == sizeof(want) && !memcmp(out, want, b.len),
 	       "KE + Notify(COOKIE) encode to the RFC 7296 §3 layout");
-	tap_ok(!ike_msg_decode(want, sizeof(want), &d, &err) && d.npl == 2 &&
+	tap_ok(!decode(want, sizeof(want), &d, &err) && d.npl == 2 &&
 	       d.pl[0].u.ke.group == 31 && d.pl[0].u.ke.data.len == 4 &&
 	       d.pl[1].u.notify.type == IKE_N_COOKIE && d.pl[1].flags == IKE_PL_CRITICAL &&
 	       d.pl[1].u.notify.data.len == 4 && d.hdr.msgid == 0 && d.hdr.length == 52,
@@ -288,6 +313,15 @@ static size_t raw(uint8_t *out, uint8_t first, const uint8_t *pl, size_t len, lo
 	return IKE_HDR_LEN + len;
 }
 
+/* A message of one payload of this type with this body. */
+static size_t one_payload(uint8_t *out, uint8_t type, const uint8_t *body, size_t len)
+{
+	uint8_t pl[1024] = { 0, 0, (uint8_t)((4 + len) >> 8), (uint8_t)(4 + len) };
+
+	memcpy(pl + 4, body, len);
+	return raw(out, type, pl, 4 + len, -1);
+}
+
 static int decode_raw(uint8_t first, const uint8_t *pl, size_t len, struct ike_error *err)
 {
 	static struct ike_msg m;
@@ -295,7 +329,7 @@ static int decode_raw(uint8_t first, const uint8_t *pl, size_t len, struct ike_e
 	size_t n = raw(buf, first, pl, len, -1);
 
 	memset(err, 0, sizeof(*err));
-	return ike_msg_decode(buf, n, &m, err);
+	return decode(buf, n, &m, err);
 }
 
 #define BAD(first, name, want, ...) do {					\
@@ -324,23 +358,23 @@ static void test_malformed(void)
 
 	/* Header problems (RFC 7296 §3.1). */
 	n = raw(buf, IKE_PL_VENDOR, vendor, sizeof(vendor), -1);
-	TAP_EQ_INT(ike_msg_decode(buf, n, &m, &err), 0, "well-formed reference message decodes");
-	TAP_EQ_INT(ike_msg_decode(buf, 27, &m, &err), -IKE_ERR_SYNTAX, "27-byte message rejected");
+	TAP_EQ_INT(decode(buf, n, &m, &err), 0, "well-formed reference message decodes");
+	TAP_EQ_INT(decode(buf, 27, &m, &err), -IKE_ERR_SYNTAX, "27-byte message rejected");
 	raw(buf, IKE_PL_VENDOR, vendor, sizeof(vendor), (long)n + 1);
-	TAP_EQ_INT(ike_msg_decode(buf, n, &m, &err), -IKE_ERR_SYNTAX,
+	TAP_EQ_INT(decode(buf, n, &m, &err), -IKE_ERR_SYNTAX,
 		   "header length longer than the datagram rejected");
 	raw(buf, IKE_PL_VENDOR, vendor, sizeof(vendor), -1);
 	buf[n] = 0;
-	TAP_EQ_INT(ike_msg_decode(buf, n + 1, &m, &err), -IKE_ERR_SYNTAX,
+	TAP_EQ_INT(decode(buf, n + 1, &m, &err), -IKE_ERR_SYNTAX,
 		   "trailing garbage after the message rejected");
 	raw(buf, IKE_PL_VENDOR, vendor, sizeof(vendor), 0xffffffff);
-	TAP_EQ_INT(ike_msg_decode(buf, n, &m, &err), -IKE_ERR_SYNTAX, "length 0xffffffff rejected");
+	TAP_EQ_INT(decode(buf, n, &m, &err), -IKE_ERR_SYNTAX, "length 0xffffffff rejected");
 	raw(buf, IKE_PL_VENDOR, vendor, sizeof(vendor), -1);
 	buf[17] = 0x10;
-	TAP_EQ_INT(ike_msg_decode(buf, n, &m, &err), -IKE_ERR_MAJOR_VERSION, "IKEv1 major version");
+	TAP_EQ_INT(decode(buf, n, &m, &err), -IKE_ERR_MAJOR_VERSION, "IKEv1 major version");
 	TAP_EQ_INT(ike_err_notify(err.code), IKE_N_INVALID_MAJOR_VERSION, "-> INVALID_MAJOR_VERSION");
 	buf[17] = 0x21;
-	TAP_EQ_INT(ike_msg_decode(buf, n, &m, &err), 0, "higher minor version accepted");
+	TAP_EQ_INT(decode(buf, n, &m, &err), 0, "higher minor version accepted");
 
 	/* Generic payload header (§3.2). */
 	BADR(IKE_PL_VENDOR, "payload length 0 (would loop forever)", IKE_ERR_SYNTAX,
@@ -390,13 +424,13 @@ static void test_malformed(void)
 	BAD(IKE_PL_SA, "SPI size 9", IKE_ERR_SYNTAX,
 	    0, 0, 0, 29, 0, 0, 0, 25, 1, 3, 9, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9,
 	    0, 0, 0, 8, 1, 0, 0, 12);
-	BAD(IKE_PL_SA, "unknown protocol 7", IKE_ERR_SYNTAX,
+	BAD(IKE_PL_SA, "unknown protocol 7 (that proposal is unacceptable)", IKE_OK,
 	    0, 0, 0, 20, 0, 0, 0, 16, 1, 7, 0, 1, 0, 0, 0, 8, 1, 0, 0, 12);
 	BAD(IKE_PL_SA, "last proposal flagged 'more follow'", IKE_ERR_SYNTAX,
 	    0, 0, 0, 20, 2, 0, 0, 16, 1, 1, 0, 1, 0, 0, 0, 8, 1, 0, 0, 12);
 	BAD(IKE_PL_SA, "first proposal numbered 2", IKE_ERR_SYNTAX,
 	    0, 0, 0, 20, 0, 0, 0, 16, 2, 1, 0, 1, 0, 0, 0, 8, 1, 0, 0, 12);
-	BAD(IKE_PL_SA, "unknown TV attribute", IKE_ERR_SYNTAX,
+	BAD(IKE_PL_SA, "unknown TV attribute (that transform is unacceptable)", IKE_OK,
 	    0, 0, 0, 24, 0, 0, 0, 20, 1, 1, 0, 1, 0, 0, 0, 12, 1, 0, 0, 12, 0x80, 15, 0, 128);
 	BAD(IKE_PL_SA, "TLV attribute overruns transform", IKE_ERR_SYNTAX,
 	    0, 0, 0, 24, 0, 0, 0, 20, 1, 1, 0, 1, 0, 0, 0, 12, 1, 0, 0, 12, 0, 14, 0, 9);
@@ -426,7 +460,7 @@ static void test_malformed(void)
 	    0, 0, 0, 24, 2, 0, 0, 0, 7, 0, 0, 16, 0, 0, 0xff, 0xff, 10, 0, 0, 0, 10, 0, 0, 9);
 	BAD(IKE_PL_TSI, "TS IPv4 with length 40", IKE_ERR_SYNTAX,
 	    0, 0, 0, 24, 1, 0, 0, 0, 7, 0, 0, 40, 0, 0, 0xff, 0xff, 10, 0, 0, 0, 10, 0, 0, 9);
-	BAD(IKE_PL_TSR, "TS of unknown type 9", IKE_ERR_SYNTAX,
+	BAD(IKE_PL_TSR, "TS of unknown type 9 (for TS_UNACCEPTABLE, not INVALID_SYNTAX)", IKE_OK,
 	    0, 0, 0, 24, 1, 0, 0, 0, 9, 0, 0, 16, 0, 0, 0xff, 0xff, 10, 0, 0, 0, 10, 0, 0, 9);
 	BAD(IKE_PL_TSR, "TS count 0", IKE_ERR_SYNTAX, 0, 0, 0, 8, 0, 0, 0, 0);
 	BAD(IKE_PL_CP, "CP attribute overruns", IKE_ERR_SYNTAX,
@@ -464,12 +498,12 @@ static int decode_sa(uint8_t flags, const struct ike_proposal *props, size_t n,
 	m.npl = 1;
 	m.pl[0].type = IKE_PL_SA;
 	m.pl[0].u.sa.nprop = (uint8_t)n;
-	memcpy(m.pl[0].u.sa.prop, props, n * sizeof(*props));
+	m.pl[0].u.sa.prop = props;
 	ike_buf_init(&b, out, sizeof(out));
 	if (ike_msg_encode(&m, &b))
 		return -IKE_ERR_NOSPC;
 	memset(err, 0, sizeof(*err));
-	return ike_msg_decode(out, b.len, d, err);
+	return decode(out, b.len, d, err);
 }
 
 static void test_proposal_numbers(void)
@@ -508,6 +542,228 @@ static void test_proposal_numbers(void)
 	chosen.num = 0;
 	rc = decode_sa(IKE_FLAG_RESPONSE, &chosen, 1, &d, &err);
 	tap_ok(rc == -IKE_ERR_SYNTAX, "a response with proposal #0 is refused (%s)", err.reason);
+}
+
+/*
+ * RFC 7296 §3.3.6: a transform attribute we do not understand makes that
+ * transform unacceptable, an unknown protocol ID that proposal; neither is
+ * a syntax error. Likewise an unknown traffic selector type (the answer is
+ * TS_UNACCEPTABLE) and EAP codes 5/6 (RFC 6696 Initiate/Finish).
+ */
+static void test_unknown_parts(void)
+{
+	static struct ike_msg d;
+	static uint8_t out[512];
+	struct ike_proposal mine, chosen;
+	const struct ike_pl_sa *sa;
+	struct ike_error err;
+	struct ike_buf b;
+	char why[1024];
+	int rc;
+	/* #1: AES-CBC-128 with TV attribute 15 and TLV attribute 17; #2 the
+	 * same suite cleanly; #3 protocol 7 (not assigned). */
+	static const uint8_t sa_pl[] = {
+		2, 0, 0, 54, 1, 1, 0, 4,
+		3, 0, 0, 22, 1, 0, 0, 12, 0x80, 14, 0, 128, 0x80, 15, 0, 1, 0, 17, 0, 2, 9, 9,
+		3, 0, 0, 8, 3, 0, 0, 12, 3, 0, 0, 8, 2, 0, 0, 5, 0, 0, 0, 8, 4, 0, 0, 14,
+		2, 0, 0, 44, 2, 1, 0, 4,
+		3, 0, 0, 12, 1, 0, 0, 12, 0x80, 14, 0, 128,
+		3, 0, 0, 8, 3, 0, 0, 12, 3, 0, 0, 8, 2, 0, 0, 5, 0, 0, 0, 8, 4, 0, 0, 14,
+		0, 0, 0, 16, 3, 7, 0, 1, 0, 0, 0, 8, 1, 0, 0, 12,
+	};
+	static const uint8_t ts_pl[] = {
+		2, 0, 0, 0,
+		7, 6, 0, 16, 0, 0, 0xff, 0xff, 10, 0, 0, 0, 10, 0, 0, 255,
+		10, 0, 0, 12, 0, 0, 0, 4, 's', 'y', 's', '_',	/* RFC 9478 TS_SECLABEL */
+	};
+
+	static uint8_t buf[1024];
+	size_t n;
+
+	n = one_payload(buf, IKE_PL_SA, sa_pl, sizeof(sa_pl));
+	rc = decode(buf, n, &d, &err);
+	tap_ok(rc == 0, "SA with an unknown attribute and an unknown protocol decodes (%s)",
+	       rc ? err.reason : "ok");
+	sa = &d.pl[0].u.sa;
+	tap_ok(rc == 0 && sa->nprop == 3 && (sa->prop[0].trans[0].flags & IKE_TRANSFORM_UNKNOWN_ATTR) &&
+	       sa->prop[0].trans[0].keylen == 128 && !sa->prop[1].trans[0].flags &&
+	       (sa->prop[2].flags & IKE_PROPOSAL_UNKNOWN_PROTOCOL) && !sa->prop[0].flags,
+	       "the transform and the proposal are marked, the rest is not");
+	ike_proposal_parse("aes128-sha256-modp2048", IKE_PROTO_IKE, &mine, why, sizeof(why));
+	rc = rc ? rc : ike_proposal_select(&mine, 1, sa->prop, sa->nprop, 0, &chosen, why, sizeof(why));
+	tap_ok(rc == 0 && chosen.num == 2, "the clean proposal #2 is chosen: %s", why);
+	rc = ike_proposal_select(&mine, 1, sa->prop, 1, 0, &chosen, why, sizeof(why));
+	tap_ok(rc != 0 && strstr(why, "aes128(unknown attribute)"),
+	       "the marked transform is never chosen: %s", why);
+	rc = ike_proposal_select(&mine, 1, sa->prop + 2, 1, 0, &chosen, why, sizeof(why));
+	tap_ok(rc != 0 && strstr(why, "protocol 7"), "nor the unknown protocol: %s", why);
+
+	{
+		n = one_payload(buf, IKE_PL_TSI, ts_pl, sizeof(ts_pl));
+		rc = decode(buf, n, &d, &err);
+		tap_ok(rc == 0 && d.pl[0].u.ts.nts == 2 && d.pl[0].u.ts.ts[1].type == 10 &&
+		       d.pl[0].u.ts.ts[1].data.len == 8 && !memcmp(d.pl[0].u.ts.ts[1].data.p + 4, "sys_", 4),
+		       "TS payload with a TS_SECLABEL selector decodes, its bytes kept (%s)",
+		       rc ? err.reason : "ok");
+		ike_buf_init(&b, out, sizeof(out));
+		tap_ok(!ike_msg_encode(&d, &b) && b.len == n && !memcmp(out, buf, n),
+		       "and re-encodes byte for byte");
+		TAP_EQ_INT(ike_ts_known(10), false, "TS type 10 is not one we can narrow");
+		TAP_EQ_INT(ike_ts_known(IKE_TS_IPV6_ADDR_RANGE), true, "TS type 8 is");
+	}
+	tap_ok(decode_raw(IKE_PL_EAP, (const uint8_t[]){ 0, 0, 0, 9, 5, 3, 0, 5, 1 }, 9, &err) == 0,
+	       "EAP code 5 (RFC 6696 Initiate) decodes (%s)", err.reason);
+	tap_ok(decode_raw(IKE_PL_EAP, (const uint8_t[]){ 0, 0, 0, 9, 6, 3, 0, 5, 1 }, 9, &err) == 0,
+	       "EAP code 6 (RFC 6696 Finish) decodes (%s)", err.reason);
+	TAP_EQ_INT(decode_raw(IKE_PL_EAP, (const uint8_t[]){ 0, 0, 0, 8, 5, 3, 0, 4 }, 8, &err),
+		   -IKE_ERR_SYNTAX, "EAP Initiate without a type is refused");
+}
+
+/* ---- sizes real peers send (issue 13 item 6) ----------------------------- */
+
+struct wire_tf {
+	uint8_t type;
+	uint16_t id, keylen;
+};
+
+/* Our own writer for one proposal substructure (RFC 7296 §3.3.1-3.3.5),
+ * independent of the encoder under test. */
+static size_t wire_proposal(uint8_t *out, bool last, uint8_t num, const struct wire_tf *t,
+			    size_t n)
+{
+	size_t off = 8;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t tl = t[i].keylen ? 12 : 8;
+
+		out[off] = i + 1 == n ? 0 : 3;
+		out[off + 1] = 0;
+		out[off + 2] = 0, out[off + 3] = (uint8_t)tl;
+		out[off + 4] = t[i].type, out[off + 5] = 0;
+		out[off + 6] = (uint8_t)(t[i].id >> 8), out[off + 7] = (uint8_t)t[i].id;
+		if (t[i].keylen) {
+			out[off + 8] = 0x80, out[off + 9] = IKE_ATTR_KEY_LENGTH;
+			out[off + 10] = (uint8_t)(t[i].keylen >> 8), out[off + 11] = (uint8_t)t[i].keylen;
+		}
+		off += tl;
+	}
+	out[0] = last ? 0 : 2, out[1] = 0;
+	out[2] = (uint8_t)(off >> 8), out[3] = (uint8_t)off;
+	out[4] = num, out[5] = IKE_PROTO_IKE, out[6] = 0, out[7] = (uint8_t)n;
+	return off;
+}
+
+/*
+ * strongSwan 5.9.8's "proposals = default" as proposal_add_supported_ike()
+ * builds it when charon's crypto plugins provide AES, Camellia, 3DES,
+ * SHA-1/SHA-2, XCBC, CMAC and all of its ECP, Brainpool, Curve25519/448 and
+ * MODP groups: one classic proposal and one AEAD proposal, 38 transforms
+ * each (round 1 algorithms, then the weaker round 2/3 ones, in its order).
+ */
+#define ENCR(id, kl) { IKE_TRANS_ENCR, id, kl }
+#define INTEG(id) { IKE_TRANS_INTEG, id, 0 }
+#define PRF(id) { IKE_TRANS_PRF, id, 0 }
+#define KE(id) { IKE_TRANS_DH, id, 0 }
+#define SWAN_PRFS PRF(5), PRF(6), PRF(7), PRF(4), PRF(8), PRF(2)
+#define SWAN_KES KE(19), KE(20), KE(21), KE(28), KE(29), KE(30), KE(31), KE(32), \
+	KE(15), KE(16), KE(17), KE(18), KE(14)
+static const struct wire_tf swan_default[] = {
+	ENCR(12, 128), ENCR(12, 192), ENCR(12, 256), ENCR(13, 128), ENCR(13, 192), ENCR(13, 256),
+	ENCR(23, 128), ENCR(23, 192), ENCR(23, 256), ENCR(24, 128), ENCR(24, 192), ENCR(24, 256),
+	ENCR(3, 0),
+	INTEG(12), INTEG(13), INTEG(14), INTEG(5), INTEG(8), INTEG(2),
+	SWAN_PRFS, SWAN_KES,
+};
+static const struct wire_tf swan_default_aead[] = {
+	ENCR(20, 128), ENCR(20, 192), ENCR(20, 256), ENCR(16, 128), ENCR(16, 192), ENCR(16, 256),
+	ENCR(28, 0),
+	ENCR(19, 128), ENCR(19, 192), ENCR(19, 256), ENCR(18, 128), ENCR(18, 192), ENCR(18, 256),
+	ENCR(15, 128), ENCR(15, 192), ENCR(15, 256), ENCR(14, 128), ENCR(14, 192), ENCR(14, 256),
+	SWAN_PRFS, SWAN_KES,
+};
+
+static void test_real_peer_sizes(void)
+{
+	static struct ike_msg d;
+	static uint8_t body[4096], buf[4200];
+	struct ike_proposal mine[2], chosen;
+	struct ike_error err;
+	const struct ike_pl_sa *sa;
+	size_t n = 0, len;
+	char why[1024];
+	int rc;
+
+	n += wire_proposal(body, false, 1, swan_default, ARRAY_LEN(swan_default));
+	n += wire_proposal(body + n, true, 2, swan_default_aead, ARRAY_LEN(swan_default_aead));
+	len = one_payload(buf, IKE_PL_SA, body, n);
+	rc = decode(buf, len, &d, &err);
+	tap_ok(rc == 0, "strongSwan's default IKE proposals (2 x %zu transforms) decode (%s)",
+	       ARRAY_LEN(swan_default), rc ? err.reason : "ok");
+	sa = &d.pl[0].u.sa;
+	tap_ok(rc == 0 && sa->nprop == 2 && sa->prop[0].ntrans == ARRAY_LEN(swan_default) &&
+	       sa->prop[1].ntrans == ARRAY_LEN(swan_default_aead) && !sa->prop[0].flags,
+	       "every transform is kept");
+	ike_proposal_parse("aes256gcm16-prfsha384-x25519", IKE_PROTO_IKE, &mine[0], why, sizeof(why));
+	ike_proposal_parse("aes128-sha256-ecp256", IKE_PROTO_IKE, &mine[1], why, sizeof(why));
+	rc = rc ? rc : ike_proposal_select(mine, 2, sa->prop, sa->nprop, 0, &chosen, why, sizeof(why));
+	tap_ok(rc == 0 && chosen.num == 2 && chosen.ntrans == 3, "and our AEAD proposal matches "
+	       "their #2: %s", why);
+	rc = rc ? rc : ike_proposal_select(mine + 1, 1, sa->prop, sa->nprop, 0, &chosen, why,
+					   sizeof(why));
+	tap_ok(rc == 0 && chosen.num == 1 && chosen.ntrans == 4, "our CBC proposal their #1: %s", why);
+	ike_msg_release(&d);
+
+	/* Beyond what we hold: 70 transforms make the proposal unacceptable. */
+	{
+		struct wire_tf many[70];
+
+		for (size_t i = 0; i < 70; i++)
+			many[i] = (struct wire_tf){ IKE_TRANS_DH, (uint16_t)(100 + i), 0 };
+		many[0] = (struct wire_tf)ENCR(20, 256);
+		many[1] = (struct wire_tf)PRF(6);
+		many[2] = (struct wire_tf)KE(31);
+		n = wire_proposal(body, true, 1, many, 70);
+		len = one_payload(buf, IKE_PL_SA, body, n);
+		rc = ike_msg_decode(buf, len, &d, &err);
+		sa = &d.pl[0].u.sa;
+		tap_ok(rc == 0 && sa->prop[0].ntrans == IKE_MAX_TRANSFORMS &&
+		       (sa->prop[0].flags & IKE_PROPOSAL_TOO_MANY_TRANSFORMS),
+		       "a proposal of 70 transforms decodes, marked (%s)", rc ? err.reason : "ok");
+		rc = rc ? rc : ike_proposal_select(mine, 1, sa->prop, 1, 0, &chosen, why, sizeof(why));
+		tap_ok(rc == -IKE_ERR_NO_PROPOSAL && strstr(why, "more than the 64 transforms"),
+		       "and is not chosen: %s", why);
+		ike_msg_release(&d);
+	}
+
+	/* A road warrior's split tunnel: 40 selectors, 40 CP attributes. */
+	body[0] = 40, body[1] = body[2] = body[3] = 0;
+	for (n = 4; n < 4 + 40 * 16; n += 16) {
+		static const uint8_t ts4[16] = { 7, 0, 0, 16, 0, 0, 0xff, 0xff, 10, 0, 0, 0, 10, 0, 0, 255 };
+
+		memcpy(body + n, ts4, 16);
+		body[n + 9] = body[n + 13] = (uint8_t)n;
+	}
+	len = one_payload(buf, IKE_PL_TSR, body, n);
+	rc = decode(buf, len, &d, &err);
+	tap_ok(rc == 0 && d.pl[0].u.ts.nts == 40 && d.pl[0].u.ts.ts[39].start[1] == (uint8_t)(4 + 39 * 16),
+	       "a TS payload of 40 selectors decodes (%s)", rc ? err.reason : "ok");
+	ike_msg_release(&d);
+	body[0] = 2, body[1] = body[2] = body[3] = 0;	/* CFG_REPLY */
+	for (n = 4; n < 4 + 40 * 12; n += 12) {
+		/* INTERNAL_IP4_SUBNET (13): address and netmask */
+		static const uint8_t subnet[12] = { 0, 13, 0, 8, 10, 0, 0, 0, 255, 255, 255, 0 };
+
+		memcpy(body + n, subnet, 12);
+		body[n + 5] = (uint8_t)n;
+	}
+	len = one_payload(buf, IKE_PL_CP, body, n);
+	/* ... and the message stays small: its arrays are allocated to fit
+	 * (it was 160 KB with fixed arrays in each of its 64 payload slots). */
+	tap_ok(sizeof(struct ike_msg) <= 8192, "struct ike_msg is %zu bytes", sizeof(struct ike_msg));
+	rc = decode(buf, len, &d, &err);
+	tap_ok(rc == 0 && d.pl[0].u.cp.nattr == 40 && d.pl[0].u.cp.attr[39].value.len == 8,
+	       "a CP payload of 40 attributes decodes (%s)", rc ? err.reason : "ok");
+	ike_msg_release(&d);
 }
 
 struct suite {
@@ -561,10 +817,10 @@ static void test_sk(void)
 		all.hdr.msgid = 1;
 		rc = ike_msg_encode_sk(&all.hdr, all.pl, 1, all.pl + 1, all.npl - 1, &k, NULL, &b, &err);
 		tap_ok(rc == 0, "%s: protect", s->name);
-		rc = ike_msg_decode(buf, b.len, &outer, &err);
+		rc = decode(buf, b.len, &outer, &err);
 		tap_ok(rc == 0 && outer.npl == 2 && outer.pl[1].type == IKE_PL_SK,
 		       "%s: outer SA + SK decode", s->name);
-		rc = ike_msg_decrypt(buf, b.len, &outer, &k, plain, &plen, &inner, &err);
+		rc = decrypt(buf, b.len, &outer, &k, plain, &plen, &inner, &err);
 		tap_ok(rc == 0 && inner.npl == all.npl - 1, "%s: unprotect (%s)", s->name,
 		       rc ? err.reason : "ok");
 		for (size_t j = 0; j < inner.npl; j++)
@@ -573,15 +829,15 @@ static void test_sk(void)
 		wrong = k;
 		wrong.ekey[0] ^= 1;
 		wrong.akey[0] ^= 1;
-		rc = ike_msg_decrypt(buf, b.len, &outer, &wrong, plain, &plen, &inner, &err);
+		rc = decrypt(buf, b.len, &outer, &wrong, plain, &plen, &inner, &err);
 		TAP_EQ_INT(rc, -IKE_ERR_INTEGRITY, "wrong key: integrity failure");
 		TAP_EQ_INT(ike_err_notify(err.code), 0, "integrity failures are dropped silently");
 		buf[b.len - 1] ^= 1;
-		rc = ike_msg_decrypt(buf, b.len, &outer, &k, plain, &plen, &inner, &err);
+		rc = decrypt(buf, b.len, &outer, &k, plain, &plen, &inner, &err);
 		TAP_EQ_INT(rc, -IKE_ERR_INTEGRITY, "flipped ICV bit: integrity failure");
 		buf[b.len - 1] ^= 1;
 		buf[IKE_HDR_LEN + 4] ^= 1;	/* inside the SA payload: covered by AAD/MAC */
-		rc = ike_msg_decrypt(buf, b.len, &outer, &k, plain, &plen, &inner, &err);
+		rc = decrypt(buf, b.len, &outer, &k, plain, &plen, &inner, &err);
 		TAP_EQ_INT(rc, -IKE_ERR_INTEGRITY, "modified unencrypted payload: integrity failure");
 	}
 }
@@ -600,15 +856,15 @@ static void test_sk_malformed(void)
 	make_keys(&suites[3], &cbc);
 	/* Zero-length SK. */
 	n = raw(buf, IKE_PL_SK, (const uint8_t[]){ 0, 0, 0, 4 }, 4, -1);
-	ike_msg_decode(buf, n, &m, &err);
-	tap_ok(ike_msg_decrypt(buf, n, &m, &gcm, plain, &plen, &inner, &err) == -IKE_ERR_SYNTAX &&
+	decode(buf, n, &m, &err);
+	tap_ok(decrypt(buf, n, &m, &gcm, plain, &plen, &inner, &err) == -IKE_ERR_SYNTAX &&
 	       strstr(err.reason, "cannot hold"), "zero-length SK rejected before decryption");
 	/* SK with only an IV and an ICV: no room for the pad length byte. */
 	n = raw(buf, IKE_PL_SK, (const uint8_t[]){ 0, 0, 0, 28 }, 4, 28 + 28);
 	memset(buf + n, 0, 24);
 	n += 24;
-	ike_msg_decode(buf, n, &m, &err);
-	TAP_EQ_INT(ike_msg_decrypt(buf, n, &m, &gcm, plain, &plen, &inner, &err), -IKE_ERR_SYNTAX,
+	decode(buf, n, &m, &err);
+	TAP_EQ_INT(decrypt(buf, n, &m, &gcm, plain, &plen, &inner, &err), -IKE_ERR_SYNTAX,
 		   "SK holding only IV and ICV rejected");
 	/* GCM, valid ICV, pad length 0xff > plaintext: bad padding. */
 	memset(pt, 0, sizeof(pt));
@@ -617,8 +873,8 @@ static void test_sk_malformed(void)
 	memcpy(buf + n, iv, 8);
 	ike_aead_seal(&gcm, iv, buf, n, pt, 8, buf + n + 8);
 	n += 8 + 8 + 16;
-	TAP_EQ_INT(ike_msg_decode(buf, n, &m, &err), 0, "bad-padding SK message decodes");
-	tap_ok(ike_msg_decrypt(buf, n, &m, &gcm, plain, &plen, &inner, &err) == -IKE_ERR_SYNTAX &&
+	TAP_EQ_INT(decode(buf, n, &m, &err), 0, "bad-padding SK message decodes");
+	tap_ok(decrypt(buf, n, &m, &gcm, plain, &plen, &inner, &err) == -IKE_ERR_SYNTAX &&
 	       strstr(err.reason, "pad length"), "GCM: pad length beyond the plaintext rejected");
 	/* CBC, valid MAC, pad length 16 in a 16-byte block: bad padding. */
 	memset(pt, 0, 16);
@@ -628,8 +884,8 @@ static void test_sk_malformed(void)
 	ike_cbc_encrypt(&cbc, iv, pt, 16, buf + n + 16);
 	ike_integ_mac(cbc.integ, cbc.akey, buf, n + 32, buf + n + 32);
 	n += 48;
-	ike_msg_decode(buf, n, &m, &err);
-	tap_ok(ike_msg_decrypt(buf, n, &m, &cbc, plain, &plen, &inner, &err) == -IKE_ERR_SYNTAX &&
+	decode(buf, n, &m, &err);
+	tap_ok(decrypt(buf, n, &m, &cbc, plain, &plen, &inner, &err) == -IKE_ERR_SYNTAX &&
 	       strstr(err.reason, "pad length"), "CBC: pad length 16 of a 16-byte plaintext rejected");
 	/* Same with pad length 15: valid, and an empty inner chain. */
 	pt[15] = 15;
@@ -638,16 +894,16 @@ static void test_sk_malformed(void)
 	ike_cbc_encrypt(&cbc, iv, pt, 16, buf + n + 16);
 	ike_integ_mac(cbc.integ, cbc.akey, buf, n + 32, buf + n + 32);
 	n += 48;
-	ike_msg_decode(buf, n, &m, &err);
-	TAP_EQ_INT(ike_msg_decrypt(buf, n, &m, &cbc, plain, &plen, &inner, &err), 0,
+	decode(buf, n, &m, &err);
+	TAP_EQ_INT(decrypt(buf, n, &m, &cbc, plain, &plen, &inner, &err), 0,
 		   "CBC: pad length 15 accepted (empty SK, as in a liveness check)");
 	TAP_EQ_INT(inner.npl, 0, "no inner payloads");
 	/* CBC ciphertext that is not a whole number of blocks. */
 	n = raw(buf, IKE_PL_SK, (const uint8_t[]){ 0, 0, 0, 4 + 16 + 17 + 16 }, 4, 28 + 53);
 	memset(buf + n, 0, 49);
 	n += 49;
-	ike_msg_decode(buf, n, &m, &err);
-	TAP_EQ_INT(ike_msg_decrypt(buf, n, &m, &cbc, plain, &plen, &inner, &err), -IKE_ERR_SYNTAX,
+	decode(buf, n, &m, &err);
+	TAP_EQ_INT(decrypt(buf, n, &m, &cbc, plain, &plen, &inner, &err), -IKE_ERR_SYNTAX,
 		   "CBC: partial block rejected");
 	/* An SK payload inside the SK payload. */
 	{
@@ -658,8 +914,8 @@ static void test_sk_malformed(void)
 		memcpy(buf + n, iv, 8);
 		ike_aead_seal(&gcm, iv, buf, n, nested, sizeof(nested), buf + n + 8);
 		n += 8 + 5 + 16;
-		ike_msg_decode(buf, n, &m, &err);
-		TAP_EQ_INT(ike_msg_decrypt(buf, n, &m, &gcm, plain, &plen, &inner, &err),
+		decode(buf, n, &m, &err);
+		TAP_EQ_INT(decrypt(buf, n, &m, &gcm, plain, &plen, &inner, &err),
 			   -IKE_ERR_SYNTAX, "SK nested in SK rejected");
 	}
 	/* Inner garbage after a valid decryption is still validated. */
@@ -671,11 +927,11 @@ static void test_sk_malformed(void)
 		memcpy(buf + n, iv, 8);
 		ike_aead_seal(&gcm, iv, buf, n, garbage, sizeof(garbage), buf + n + 8);
 		n += 8 + 5 + 16;
-		ike_msg_decode(buf, n, &m, &err);
-		TAP_EQ_INT(ike_msg_decrypt(buf, n, &m, &gcm, plain, &plen, &inner, &err),
+		decode(buf, n, &m, &err);
+		TAP_EQ_INT(decrypt(buf, n, &m, &gcm, plain, &plen, &inner, &err),
 			   -IKE_ERR_SYNTAX, "malformed inner payload rejected after decryption");
 	}
-	TAP_EQ_INT(ike_msg_decrypt(buf, IKE_HDR_LEN, &m, &gcm, plain, &plen, &inner, &err) != 0, 1,
+	TAP_EQ_INT(decrypt(buf, IKE_HDR_LEN, &m, &gcm, plain, &plen, &inner, &err) != 0, 1,
 		   "decrypt of a message without SK refused");
 }
 
@@ -696,14 +952,14 @@ static void test_skf(void)
 	aad = n;
 	n += over;
 	TAP_EQ_INT(ike_sk_seal(&k, buf, aad, NULL, frag, sizeof(frag), n, &err), 0, "SKF sealed");
-	TAP_EQ_INT(ike_msg_decode(buf, n, &m, &err), 0, "SKF message decodes");
+	TAP_EQ_INT(decode(buf, n, &m, &err), 0, "SKF message decodes");
 	tap_ok(m.npl == 1 && m.pl[0].u.skf.frag_num == 1 && m.pl[0].u.skf.total == 3,
 	       "SKF fragment 1 of 3");
-	tap_ok(!ike_msg_decrypt(buf, n, &m, &k, plain, &plen, &inner, &err) &&
+	tap_ok(!decrypt(buf, n, &m, &k, plain, &plen, &inner, &err) &&
 	       plen == sizeof(frag) && !memcmp(plain, frag, plen), "SKF fragment decrypts");
 	buf[IKE_HDR_LEN + 7] = 2;	/* claim "of 2": the AAD no longer matches */
-	ike_msg_decode(buf, n, &m, &err);
-	TAP_EQ_INT(ike_msg_decrypt(buf, n, &m, &k, plain, &plen, &inner, &err), -IKE_ERR_INTEGRITY,
+	decode(buf, n, &m, &err);
+	TAP_EQ_INT(decrypt(buf, n, &m, &k, plain, &plen, &inner, &err), -IKE_ERR_INTEGRITY,
 		   "SKF total is authenticated");
 
 	/* Split an encrypted IKE_AUTH's inner chain into three SKF messages. */
@@ -725,15 +981,16 @@ static void test_skf(void)
 			ike_buf_init(&ob, out, sizeof(out));
 			ok = ok && !ike_msg_encode_skf(&all.hdr, all.pl[1].type, f, 3, chain + off,
 						       len, &k, NULL, &ob, &err);
-			ok = ok && !ike_msg_decode(out, ob.len, &frag_m, &err) &&
+			ok = ok && !decode(out, ob.len, &frag_m, &err) &&
 			     frag_m.pl[0].u.skf.frag_num == f && frag_m.pl[0].u.skf.total == 3 &&
 			     frag_m.pl[0].next == (f == 1 ? all.pl[1].type : 0);
-			ok = ok && !ike_msg_decrypt(out, ob.len, &frag_m, &k, plain, &plen, &inner, &err);
+			ok = ok && !decrypt(out, ob.len, &frag_m, &k, plain, &plen, &inner, &err);
 			memcpy(whole + got, plain, plen);
 			got += plen;
 		}
 		tap_ok(ok && got == clen && !memcmp(whole, chain, clen),
 		       "three SKF fragments reassemble the inner chain (%s)", ok ? "ok" : err.reason);
+		ike_msg_release(&inner);
 		ok = !ike_payloads_decode(&all.hdr, all.pl[1].type, whole, got, &inner, &err) &&
 		     inner.npl == all.npl - 2;
 		tap_ok(ok, "reassembled chain decodes into %zu payloads", inner.npl);
@@ -755,7 +1012,7 @@ static void test_skf(void)
 		a.pl[0].u.skf = (struct ike_pl_skf){ 2, 5, { data, sizeof(data) } };
 		ike_buf_init(&b1, o1, sizeof(o1));
 		ike_buf_init(&b2, o2, sizeof(o2));
-		tap_ok(!ike_msg_encode(&a, &b1) && !ike_msg_decode(o1, b1.len, &b, &err) &&
+		tap_ok(!ike_msg_encode(&a, &b1) && !decode(o1, b1.len, &b, &err) &&
 		       b.pl[0].u.skf.frag_num == 2 && b.pl[0].u.skf.total == 5 &&
 		       b.pl[0].next == IKE_PL_IDI && b.pl[0].u.skf.data.len == sizeof(data) &&
 		       !ike_msg_encode(&b, &b2) && b1.len == b2.len && !memcmp(o1, o2, b1.len),
@@ -788,6 +1045,8 @@ int main(void)
 	test_wire_layout();
 	test_malformed();
 	test_proposal_numbers();
+	test_unknown_parts();
+	test_real_peer_sizes();
 	test_sk();
 	test_sk_malformed();
 	test_skf();

@@ -174,7 +174,7 @@ static void test_select(void)
 static void test_unknown_transform_type(void)
 {
 	struct ike_proposal mine, peer[2], chosen;
-	struct ike_transform addke = { 6, IKE_DH_CURVE25519, 0 };
+	struct ike_transform addke = { .type = 6, .id = IKE_DH_CURVE25519 };
 	char why[1024];
 	int rc;
 
@@ -203,8 +203,8 @@ static void test_unknown_transform_type(void)
 static void test_none_transforms(void)
 {
 	struct ike_proposal mine, peer, chosen;
-	struct ike_transform integ_none = { IKE_TRANS_INTEG, IKE_INTEG_NONE, 0 };
-	struct ike_transform dh_none = { IKE_TRANS_DH, IKE_DH_NONE, 0 };
+	struct ike_transform integ_none = { .type = IKE_TRANS_INTEG, .id = IKE_INTEG_NONE };
+	struct ike_transform dh_none = { .type = IKE_TRANS_DH, .id = IKE_DH_NONE };
 	char why[1024];
 	int rc;
 
