@@ -24,7 +24,7 @@
 #include "ts.h"
 
 #define CONF_NAME_MAX 64
-#define CONF_MAX_PROPOSALS IKE_MAX_PROPOSALS
+#define CONF_MAX_PROPOSALS 16
 #define CONF_MAX_TS 16
 #define CONF_MAX_ADDRS 16
 

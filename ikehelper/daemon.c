@@ -297,9 +297,7 @@ void daemon_shutdown(struct daemon *d)
 			uint8_t *pkt;
 			size_t len;
 
-			m->n = 0;
-			m->used = 0;
-			m->overflow = false;
+			msg_reset(m);
 			pl = msg_add(m, IKE_PL_DELETE);
 			pl->u.del.protocol = IKE_PROTO_IKE;
 			if (!exchange_encode(sa, IKE_INFORMATIONAL, sa->mid_next++, false, m, &pkt,

@@ -234,11 +234,19 @@ struct msg_out {
 	size_t n;
 	uint8_t store[4096];
 	size_t used;
+	struct ike_proposal props[CONF_MAX_PROPOSALS];
+	size_t nprops;
+	struct ike_ts ts[2 * CONF_MAX_TS];
+	size_t nts;
 	bool overflow;
 };
 
 struct ike_payload *msg_add(struct msg_out *m, uint8_t type);
 uint8_t *msg_alloc(struct msg_out *m, size_t len);
+/* An SA payload with room for N proposals (returned) / a TS payload for N. */
+struct ike_proposal *msg_add_sa(struct msg_out *m, size_t n);
+struct ike_ts *msg_add_ts(struct msg_out *m, uint8_t type, size_t n);
+void msg_reset(struct msg_out *m);
 void msg_add_notify(struct msg_out *m, uint16_t type, const void *data, size_t len);
 /* The first payload of TYPE in M, or NULL. */
 const struct ike_payload *msg_find(const struct ike_msg *m, uint8_t type);

@@ -60,10 +60,44 @@ void msg_add_notify(struct msg_out *m, uint16_t type, const void *data, size_t l
 	pl->u.notify.data.len = m->overflow ? 0 : len;
 }
 
-static void msg_reset(struct msg_out *m)
+struct ike_proposal *msg_add_sa(struct msg_out *m, size_t n)
+{
+	struct ike_payload *pl = msg_add(m, IKE_PL_SA);
+	struct ike_proposal *p = m->props + m->nprops;
+
+	if (n > CONF_MAX_PROPOSALS - m->nprops) {
+		m->overflow = true;
+		return m->props;
+	}
+	memset(p, 0, n * sizeof(*p));
+	m->nprops += n;
+	pl->u.sa.prop = p;
+	pl->u.sa.nprop = (uint8_t)n;
+	return p;
+}
+
+struct ike_ts *msg_add_ts(struct msg_out *m, uint8_t type, size_t n)
+{
+	struct ike_payload *pl = msg_add(m, type);
+	struct ike_ts *t = m->ts + m->nts;
+
+	if (n > 2 * CONF_MAX_TS - m->nts) {
+		m->overflow = true;
+		return m->ts;
+	}
+	memset(t, 0, n * sizeof(*t));
+	m->nts += n;
+	pl->u.ts.ts = t;
+	pl->u.ts.nts = (uint8_t)n;
+	return t;
+}
+
+void msg_reset(struct msg_out *m)
 {
 	m->n = 0;
 	m->used = 0;
+	m->nprops = 0;
+	m->nts = 0;
 	m->overflow = false;
 }
 
@@ -535,9 +569,11 @@ void ike_receive(struct daemon *d, const struct endpoint *local, const struct en
 
 		if (!from_initiator || memcmp(m->hdr.spi_r, zero, 8) || m->hdr.msgid) {
 			d->st.dropped_malformed++;
+			ike_msg_release(m);
 			return;
 		}
 		ike_init_respond(d, local, remote, buf, len, m);
+		ike_msg_release(m);
 		return;
 	}
 	our_spi = from_initiator ? m->hdr.spi_r : m->hdr.spi_i;
@@ -551,10 +587,13 @@ void ike_receive(struct daemon *d, const struct endpoint *local, const struct en
 				ike_exchange_name(m->hdr.exchange),
 				m->hdr.flags & IKE_FLAG_RESPONSE ? "response" : "request",
 				endpoint_str(remote, peer, sizeof(peer)));
+		ike_msg_release(m);
 		return;
 	}
 	if (m->hdr.flags & IKE_FLAG_RESPONSE)
 		handle_response(sa, buf, len, m);
 	else
 		handle_request(sa, local, remote, buf, len, m);
+	ike_msg_release(d->rx_inner);
+	ike_msg_release(m);
 }

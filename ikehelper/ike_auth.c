@@ -114,20 +114,19 @@ static bool ts_payload(const struct ike_msg *m, uint8_t type, struct ts *out, si
 
 static void add_ts(struct msg_out *m, uint8_t type, const struct ts *ts, size_t n)
 {
-	struct ike_payload *pl = msg_add(m, type);
+	struct ike_ts *w = msg_add_ts(m, type, n);
 
-	for (size_t i = 0; i < n && i < IKE_MAX_TS; i++)
-		ts_to_wire(&ts[i], &pl->u.ts.ts[i]);
-	pl->u.ts.nts = (uint8_t)(n < IKE_MAX_TS ? n : IKE_MAX_TS);
+	for (size_t i = 0; i < n && !m->overflow; i++)
+		ts_to_wire(&ts[i], &w[i]);
 }
 
 static void add_esp_sa(struct msg_out *m, const struct ike_proposal *p, size_t n, uint32_t spi,
 		       bool strip_dh)
 {
-	struct ike_payload *pl = msg_add(m, IKE_PL_SA);
+	struct ike_proposal *props = msg_add_sa(m, n);
 
-	for (size_t i = 0; i < n && i < IKE_MAX_PROPOSALS; i++) {
-		struct ike_proposal *q = &pl->u.sa.prop[i];
+	for (size_t i = 0; i < n && !m->overflow; i++) {
+		struct ike_proposal *q = &props[i];
 
 		*q = p[i];
 		q->num = strip_dh ? (uint8_t)(i + 1) : p[i].num;
@@ -147,7 +146,6 @@ static void add_esp_sa(struct msg_out *m, const struct ike_proposal *p, size_t n
 			q->ntrans = (uint8_t)k;
 		}
 	}
-	pl->u.sa.nprop = (uint8_t)(n < IKE_MAX_PROPOSALS ? n : IKE_MAX_PROPOSALS);
 }
 
 static uint32_t spi_of(const struct ike_proposal *p)
@@ -180,7 +178,7 @@ static bool child_error_notify(uint16_t type)
 	case 35: /* NO_ADDITIONAL_SAS */
 	case 36: /* INTERNAL_ADDRESS_FAILURE */
 	case 37: /* FAILED_CP_REQUIRED */
-	case 38: /* TS_UNACCEPTABLE */
+	case IKE_N_TS_UNACCEPTABLE:
 	case 39: /* INVALID_SELECTORS */
 		return true;
 	}
@@ -313,7 +311,7 @@ static void process_child(struct ike_sa *sa, struct auth_task *at, const struct 
 	char why[1024], a[512], b[512];
 
 	if (err && child_error_notify(err->u.notify.type)) {
-		if (err->u.notify.type == 38)
+		if (err->u.notify.type == IKE_N_TS_UNACCEPTABLE)
 			child_failed(sa, at, "the peer sent TS_UNACCEPTABLE for TSi %s, TSr %s",
 				     ts_list_str(at->tsi, at->ntsi, a, sizeof(a)),
 				     ts_list_str(at->tsr, at->ntsr, b, sizeof(b)));
@@ -460,7 +458,7 @@ static void refuse(struct ike_sa *sa, struct msg_out *resp, const char *fmt, ...
 	vsnprintf(sa->error, sizeof(sa->error), fmt, ap);
 	va_end(ap);
 	sa_log(sa, LOG_IKE, 0, "%s: answering AUTHENTICATION_FAILED", sa->error);
-	resp->n = 0;
+	msg_reset(resp);
 	msg_add_notify(resp, IKE_N_AUTHENTICATION_FAILED, NULL, 0);
 	sa->close_after_send = true;
 }
@@ -508,7 +506,7 @@ static void respond_child(struct ike_sa *sa, const struct ike_msg *req, struct m
 		sa_log(sa, LOG_CHD, 0, "CHILD_SA refused: %s: answering TS_UNACCEPTABLE",
 		       msg_find(req, IKE_PL_TSI) ? "no selector of a type we know" :
 		       "the request has no TSi/TSr");
-		msg_add_notify(resp, 38, NULL, 0);
+		msg_add_notify(resp, IKE_N_TS_UNACCEPTABLE, NULL, 0);
 		return;
 	}
 	ours[0] = '\0';
@@ -532,7 +530,7 @@ static void respond_child(struct ike_sa *sa, const struct ike_msg *req, struct m
 		sa_log(sa, LOG_CHD, 0, "CHILD_SA refused: the peer's TSi %s, TSr %s fit no child "
 		       "(%s): answering TS_UNACCEPTABLE", ts_list_str(tsi, ntsi, a, sizeof(a)),
 		       ts_list_str(tsr, ntsr, b, sizeof(b)), ours[0] ? ours : "no children");
-		msg_add_notify(resp, 38, NULL, 0);
+		msg_add_notify(resp, IKE_N_TS_UNACCEPTABLE, NULL, 0);
 		return;
 	}
 	if (!spl || ike_proposal_select(cc->esp, cc->nesp, spl->u.sa.prop, spl->u.sa.nprop,

@@ -191,7 +191,7 @@ struct init_task {
 static int init_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 {
 	const struct conn *c = sa->conn;
-	struct ike_payload *pl;
+	struct ike_proposal *props;
 	struct ike_error err = { 0 };
 
 	(void)t;
@@ -216,12 +216,11 @@ static int init_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 	/* RFC 7296 §2.6: the cookie comes first. */
 	if (sa->cookie_len)
 		msg_add_notify(m, IKE_N_COOKIE, sa->cookie, sa->cookie_len);
-	pl = msg_add(m, IKE_PL_SA);
-	for (size_t i = 0; i < c->nike && i < IKE_MAX_PROPOSALS; i++) {
-		pl->u.sa.prop[i] = c->ike[i];
-		pl->u.sa.prop[i].num = (uint8_t)(i + 1);
+	props = msg_add_sa(m, c->nike);
+	for (size_t i = 0; i < c->nike && !m->overflow; i++) {
+		props[i] = c->ike[i];
+		props[i].num = (uint8_t)(i + 1);
 	}
-	pl->u.sa.nprop = (uint8_t)(c->nike < IKE_MAX_PROPOSALS ? c->nike : IKE_MAX_PROPOSALS);
 	add_ke(m, sa);
 	add_nonce(m, sa->ni, sa->ni_len);
 	add_natd(m, sa, (const uint8_t[8]){ 0 });
@@ -420,9 +419,7 @@ static void send_stateless(struct daemon *d, const struct endpoint *local,
 	uint8_t *pkt;
 	size_t plen;
 
-	m->n = 0;
-	m->used = 0;
-	m->overflow = false;
+	msg_reset(m);
 	msg_add_notify(m, notify, data, len);
 	if (exchange_encode_plain(req->hdr.spi_i, zero, IKE_SA_INIT, IKE_FLAG_RESPONSE, 0, m,
 				  &pkt, &plen))
@@ -596,15 +593,8 @@ void ike_init_respond(struct daemon *d, const struct endpoint *local,
 	sa->nr_len = NONCE_LEN;
 	nat_detect(sa, m, (const uint8_t[8]){ 0 }, &sa->local, &sa->remote);
 
-	out->n = 0;
-	out->used = 0;
-	out->overflow = false;
-	{
-		struct ike_payload *pl = msg_add(out, IKE_PL_SA);
-
-		pl->u.sa.nprop = 1;
-		pl->u.sa.prop[0] = chosen;
-	}
+	msg_reset(out);
+	*msg_add_sa(out, 1) = chosen;
 	add_ke(out, sa);
 	add_nonce(out, sa->nr, sa->nr_len);
 	if (sa->peer_natd)
