@@ -119,7 +119,8 @@ static int read_command(FILE *f, struct text *t, unsigned long *lineno)
 	return ret;
 }
 
-int batch_run(const char *path, bool force, int (*run)(int argc, char **argv))
+int batch_run(const char *path, bool force,
+	      int (*run)(void *arg, int argc, char **argv), void *arg)
 {
 	bool from_stdin = !strcmp(path, "-");
 	FILE *f = from_stdin ? stdin : fopen(path, "r");
@@ -145,7 +146,7 @@ int batch_run(const char *path, bool force, int (*run)(int argc, char **argv))
 			continue;
 		} else {
 			argv[argc] = NULL;
-			ret = run(argc, argv);
+			ret = run(arg, argc, argv);
 			/* What the command printed belongs before the next one's errors. */
 			fflush(stdout);
 		}

@@ -25,12 +25,9 @@
 #include <netlink/genl/genl.h>
 
 #include "encap.h"
-#include "genl.h"
+#include "kesp_nl.h"
 #include "json.h"
 #include "parse.h"
-
-#define EXIT_KERNEL 1
-#define EXIT_USAGE 2
 
 static int usage(const char *fmt, const char *token)
 {
@@ -231,26 +228,20 @@ static int listen_loop(struct kesp_nl *nl, const struct encap_args *a, bool json
 	return 0;
 }
 
-int cmd_encap(int argc, char **argv, bool json)
+int cmd_encap(struct ctl *c, int argc, char **argv)
 {
 	struct encap_args a;
-	struct kesp_nl nl;
+	struct kesp_nl *nl;
 	int ret;
 
 	ret = encap_parse(argc, argv, &a);
 	if (ret)
 		return ret;
-	ret = kesp_nl_open(&nl);
-	if (ret < 0) {
-		fprintf(stderr, "kespctl: %s\n", nl.error[0] ? nl.error : strerror(-ret));
+	nl = ctl_nl(c);
+	if (!nl)
 		return EXIT_KERNEL;
-	}
-	if (a.listen) {
-		ret = listen_loop(&nl, &a, json);
-	} else {
-		ret = encap_request(&nl, KESP_CMD_ENCAP_DETACH, &a, -1);
-		ret = ret < 0 ? kernel_error(&nl, "detach", ret) : 0;
-	}
-	kesp_nl_close(&nl);
-	return ret;
+	if (a.listen)
+		return listen_loop(nl, &a, c->json);
+	ret = encap_request(nl, KESP_CMD_ENCAP_DETACH, &a, -1);
+	return ret < 0 ? kernel_error(nl, "detach", ret) : 0;
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ctl.h"
 #include "parse.h"
 
 struct encap_args {
@@ -25,6 +26,6 @@ struct encap_args {
 int encap_parse(int argc, char **argv, struct encap_args *a);
 
 /* Runs "kespctl encap ARGV..."; returns the exit status. */
-int cmd_encap(int argc, char **argv, bool json);
+int cmd_encap(struct ctl *c, int argc, char **argv);
 
 #endif /* KESP_ENCAP_H */

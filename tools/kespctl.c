@@ -19,18 +19,13 @@
 #include <netlink/genl/genl.h>
 
 #include "batch.h"
+#include "ctl.h"
 #include "encap.h"
-#include "genl.h"
+#include "kesp_nl.h"
 #include "json.h"
 #include "parse.h"
 #include "sa.h"
 #include "trap.h"
-
-#define EXIT_KERNEL 1
-#define EXIT_USAGE 2
-
-static bool opt_json;
-static bool in_batch;
 
 static int usage_error(const char *fmt, const char *token)
 {
@@ -51,53 +46,39 @@ static int kernel_error(const struct kesp_nl *nl, const char *what, int err)
 	return EXIT_KERNEL;
 }
 
-static int open_family(struct kesp_nl *nl)
+static int cmd_version(struct ctl *c, int argc, char **argv)
 {
-	int ret = kesp_nl_open(nl);
+	struct kesp_nl *nl;
 
-	if (ret < 0) {
-		fprintf(stderr, "kespctl: %s\n",
-			nl->error[0] ? nl->error : strerror(-ret));
-		return EXIT_KERNEL;
-	}
-	return 0;
-}
-
-static int cmd_version(int argc, char **argv)
-{
-	struct kesp_nl nl;
-	int ret;
-
-	(void)argv;
 	if (argc > 0)
 		return usage_error("unexpected argument \"%s\"", argv[0]);
-	ret = open_family(&nl);
-	if (ret)
-		return ret;
-	if (opt_json) {
+	nl = ctl_nl(c);
+	if (!nl)
+		return EXIT_KERNEL;
+	if (c->json) {
 		struct json j;
 
 		json_init(&j, stdout);
 		json_object_begin(&j, NULL);
 		json_string(&j, "kespctl", KESP_VERSION);
 		json_string(&j, "family", KESP_GENL_NAME);
-		json_uint(&j, "family_version", nl.family_version);
-		json_uint(&j, "family_id", (uint64_t)nl.family_id);
+		json_uint(&j, "family_version", nl->family_version);
+		json_uint(&j, "family_id", (uint64_t)nl->family_id);
 		json_object_end(&j);
 	} else {
 		printf("kespctl %s\n", KESP_VERSION);
 		printf("kernel: genl family %s version %u (id %d)\n",
-		       KESP_GENL_NAME, nl.family_version, nl.family_id);
+		       KESP_GENL_NAME, nl->family_version, nl->family_id);
 	}
-	if (nl.family_version != KESP_GENL_VERSION)
+	if (nl->family_version != KESP_GENL_VERSION)
 		fprintf(stderr,
 			"kespctl: warning: built for family version %d, kernel has %u\n",
-			KESP_GENL_VERSION, nl.family_version);
-	kesp_nl_close(&nl);
+			KESP_GENL_VERSION, nl->family_version);
 	return 0;
 }
 
 struct dev_print {
+	bool as_json;
 	struct json json;
 	int count;
 };
@@ -141,7 +122,7 @@ static int print_dev(struct nl_msg *msg, void *arg)
 			     cnt_policy) < 0)
 		return -1;
 	p->count++;
-	if (opt_json) {
+	if (p->as_json) {
 		json_object_begin(&p->json, NULL);
 		json_string(&p->json, "ifname", name);
 		json_uint(&p->json, "ifindex", nla_get_u32(tb[KESP_DEV_A_IFINDEX]));
@@ -196,13 +177,13 @@ static int print_dev(struct nl_msg *msg, void *arg)
 /*
  * kespctl dev [list] | kespctl dev show DEV | kespctl dev set DEV fwmark N
  */
-static int cmd_dev(int argc, char **argv)
+static int cmd_dev(struct ctl *c, int argc, char **argv)
 {
-	struct dev_print p = { .count = 0 };
+	struct dev_print p = { .as_json = c->json };
 	int cmd = KESP_CMD_DEV_GET;
 	bool dump, set_mark = false;
 	const char *name = NULL;
-	struct kesp_nl nl;
+	struct kesp_nl *nl;
 	struct nl_msg *req;
 	uint32_t mark = 0;
 	int ret;
@@ -243,29 +224,28 @@ static int cmd_dev(int argc, char **argv)
 		return usage_error("unknown dev verb \"%s\"", argv[0]);
 	}
 
-	ret = open_family(&nl);
-	if (ret)
-		return ret;
-	req = kesp_nl_request(&nl, cmd, dump ? NLM_F_DUMP : 0);
+	nl = ctl_nl(c);
+	if (!nl)
+		return EXIT_KERNEL;
+	req = kesp_nl_request(nl, cmd, dump ? NLM_F_DUMP : 0);
 	if (!req || (name && nla_put_string(req, KESP_DEV_A_IFNAME, name) < 0) ||
 	    (set_mark && nla_put_u32(req, KESP_DEV_A_FWMARK, mark) < 0)) {
+		kesp_nl_free_request(req);
 		fprintf(stderr, "kespctl: out of memory\n");
-		kesp_nl_close(&nl);
 		return EXIT_KERNEL;
 	}
 	json_init(&p.json, stdout);
-	if (opt_json && dump)
+	if (c->json && dump)
 		json_array_begin(&p.json, NULL);
-	ret = kesp_nl_call(&nl, req, print_dev, &p);
-	if (opt_json && dump)
+	ret = kesp_nl_call(nl, req, print_dev, &p);
+	if (c->json && dump)
 		json_array_end(&p.json);
 	if (ret < 0) {
 		char what[64];
 
 		snprintf(what, sizeof(what), name ? "dev %s" : "dev list", name);
-		ret = kernel_error(&nl, what, ret);
+		ret = kernel_error(nl, what, ret);
 	}
-	kesp_nl_close(&nl);
 	return ret;
 }
 
@@ -346,12 +326,12 @@ static int run_checked(struct kesp_nl *nl, struct sa_args *a, const char *what,
  * if_nametoindex(), remembered through a -batch: each call costs a socket
  * of its own, and a batch names the same device on every line.
  */
-static unsigned int dev_index(const char *name)
+static unsigned int dev_index(const struct ctl *c, const char *name)
 {
 	static char last[IF_NAMESIZE];
 	static unsigned int last_index;
 
-	if (in_batch && last_index && !strcmp(name, last))
+	if (c->batch && last_index && !strcmp(name, last))
 		return last_index;
 	last_index = if_nametoindex(name);
 	snprintf(last, sizeof(last), "%s", name);
@@ -362,12 +342,13 @@ static unsigned int dev_index(const char *name)
  * One sa/spi command: parse (exit 2 naming the bad token), resolve the
  * device (exit 1 if it does not exist), send, print what came back.
  */
-static int run_sa(enum sa_verb verb, const char *what, int argc, char **argv)
+static int run_sa(struct ctl *c, enum sa_verb verb, const char *what, int argc,
+		  char **argv)
 {
 	int (*on_reply)(struct nl_msg *msg, void *arg) = NULL;
 	struct sa_printer p;
 	struct sa_args a;
-	struct kesp_nl nl;
+	struct kesp_nl *nl;
 	struct nl_msg *req;
 	bool array;
 	int ret;
@@ -378,30 +359,28 @@ static int run_sa(enum sa_verb verb, const char *what, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (a.dev[0]) {
-		a.ifindex = dev_index(a.dev);
+		a.ifindex = dev_index(c, a.dev);
 		if (!a.ifindex) {
 			fprintf(stderr, "kespctl: device %s does not exist\n", a.dev);
 			sa_args_wipe(&a);
 			return EXIT_KERNEL;
 		}
 	}
-	ret = open_family(&nl);
-	if (ret) {
+	nl = ctl_nl(c);
+	if (!nl) {
 		sa_args_wipe(&a);
-		return ret;
+		return EXIT_KERNEL;
 	}
-	sa_printer_init(&p, stdout, opt_json);
+	sa_printer_init(&p, stdout, c->json);
 	if (sa_needs_check(&a)) {
-		ret = run_checked(&nl, &a, what, &p);
+		ret = run_checked(nl, &a, what, &p);
 		sa_args_wipe(&a);
-		kesp_nl_close(&nl);
 		return ret;
 	}
-	req = sa_build_request(&nl, &a);
+	req = sa_build_request(nl, &a);
 	sa_args_wipe(&a);
 	if (!req) {
 		fprintf(stderr, "kespctl: out of memory\n");
-		kesp_nl_close(&nl);
 		return EXIT_KERNEL;
 	}
 
@@ -423,12 +402,11 @@ static int run_sa(enum sa_verb verb, const char *what, int argc, char **argv)
 	array = on_reply == sa_print_reply;
 	if (array)
 		sa_print_begin(&p);
-	ret = kesp_nl_call(&nl, req, on_reply, &p);
+	ret = kesp_nl_call(nl, req, on_reply, &p);
 	if (array)
 		sa_print_end(&p);
 	if (ret < 0)
-		ret = kernel_error(&nl, what, ret);
-	kesp_nl_close(&nl);
+		ret = kernel_error(nl, what, ret);
 	return ret;
 }
 
@@ -448,53 +426,57 @@ static const struct {
 };
 
 /* kespctl sa [add|update|del|get|list|flush] ...; "sa" alone lists. */
-static int cmd_sa(int argc, char **argv)
+static int cmd_sa(struct ctl *c, int argc, char **argv)
 {
 	char what[32];
 
 	if (argc == 0)
-		return run_sa(SA_VERB_LIST, "sa list", 0, argv);
+		return run_sa(c, SA_VERB_LIST, "sa list", 0, argv);
 	for (size_t i = 0; i < sizeof(sa_verbs) / sizeof(sa_verbs[0]); i++) {
 		if (strcmp(argv[0], sa_verbs[i].name))
 			continue;
 		snprintf(what, sizeof(what), "sa %s", sa_verb_name(sa_verbs[i].verb));
-		return run_sa(sa_verbs[i].verb, what, argc - 1, argv + 1);
+		return run_sa(c, sa_verbs[i].verb, what, argc - 1, argv + 1);
 	}
 	fprintf(stderr, "kespctl: sa: unknown verb \"%s\"\n", argv[0]);
 	return EXIT_USAGE;
 }
 
-/* kespctl monitor: SA events as they happen, until interrupted. */
-static int cmd_monitor(int argc, char **argv)
+/*
+ * kespctl monitor: SA events as they happen, until interrupted, on a
+ * socket of their own (the run's socket is for requests).
+ */
+static int cmd_monitor(struct ctl *c, int argc, char **argv)
 {
 	struct sa_printer p;
-	struct kesp_nl nl;
+	struct kesp_nl ev;
 	int ret;
 
 	if (argc > 0)
 		return usage_error("unexpected argument \"%s\"", argv[0]);
-	ret = open_family(&nl);
-	if (ret)
-		return ret;
-	sa_printer_init(&p, stdout, opt_json);
-	ret = kesp_nl_listen(&nl, KESP_MCGRP_EVENTS, sa_print_event, &p);
-	ret = kernel_error(&nl, "monitor", ret);
-	kesp_nl_close(&nl);
+	if (kesp_nl_open(&ev) < 0) {
+		fprintf(stderr, "kespctl: %s\n", ev.error);
+		return EXIT_KERNEL;
+	}
+	sa_printer_init(&p, stdout, c->json);
+	ret = kesp_nl_join(&ev, KESP_MCGRP_EVENTS, sa_print_event, &p);
+	while (!ret || ret == -EINTR || ret == -ENOBUFS || ret == -EPROTO) {
+		/* Say so, and keep listening. */
+		if (ret == -ENOBUFS)
+			fprintf(stderr, "kespctl: monitor: events were lost (receive buffer full)\n");
+		else if (ret == -EPROTO)
+			fprintf(stderr, "kespctl: monitor: an event could not be read\n");
+		ret = kesp_nl_wait(&ev, -1);
+	}
+	if (!ev.error[0])
+		snprintf(ev.error, sizeof(ev.error), "reading events: %s", strerror(-ret));
+	ret = kernel_error(&ev, "monitor", ret);
+	kesp_nl_close(&ev);
 	return ret;
 }
 
-static int cmd_trap_json(int argc, char **argv)
-{
-	return cmd_trap(argc, argv, opt_json);
-}
-
 /* kespctl spi alloc dev DEV [min N] [max N] */
-static int cmd_encap_json(int argc, char **argv)
-{
-	return cmd_encap(argc, argv, opt_json);
-}
-
-static int cmd_spi(int argc, char **argv)
+static int cmd_spi(struct ctl *c, int argc, char **argv)
 {
 	if (argc == 0) {
 		fprintf(stderr, "kespctl: spi: missing verb (alloc)\n");
@@ -504,14 +486,14 @@ static int cmd_spi(int argc, char **argv)
 		fprintf(stderr, "kespctl: spi: unknown verb \"%s\"\n", argv[0]);
 		return EXIT_USAGE;
 	}
-	return run_sa(SA_VERB_SPI_ALLOC, "spi alloc", argc - 1, argv + 1);
+	return run_sa(c, SA_VERB_SPI_ALLOC, "spi alloc", argc - 1, argv + 1);
 }
 
-static int cmd_help(int argc, char **argv);
+static int cmd_help(struct ctl *c, int argc, char **argv);
 
 static const struct {
 	const char *name;
-	int (*run)(int argc, char **argv);
+	int (*run)(struct ctl *c, int argc, char **argv);
 	const char *help;
 } commands[] = {
 	{ "version", cmd_version, "version              tool and kernel family versions" },
@@ -540,13 +522,13 @@ static const struct {
 	  "    aead: rfc4106(gcm(aes)), rfc7539esp(chacha20,poly1305) (key + 4-byte salt)\n"
 	  "    enc: cbc(aes) (aes), ecb(cipher_null) (cipher_null, key \"\")\n"
 	  "    auth: hmac(sha256|sha384|sha512) (sha256, sha384, sha512)" },
-	{ "trap", cmd_trap_json,
+	{ "trap", cmd_trap,
 	  "trap add dev DEV sel SEL [reqid N] [priority N]\n"
 	  "                       a selector with no SA: its packets are dropped\n"
 	  "                       and raise ACQUIRE events (once a second)\n"
 	  "  trap del dev DEV id N | trap flush dev DEV\n"
 	  "  trap get dev DEV id N | trap [list] [dev DEV]" },
-	{ "encap", cmd_encap_json,
+	{ "encap", cmd_encap,
 	  "encap listen dev DEV [addr ADDR] [port PORT]\n"
 	  "                       bind a UDP socket (0.0.0.0 port 4500) for ESP in\n"
 	  "                       UDP and attach it to DEV; stays in the foreground,\n"
@@ -568,20 +550,21 @@ static void print_usage(FILE *f)
 		fprintf(f, "  %s\n", commands[i].help);
 }
 
-static int cmd_help(int argc, char **argv)
+static int cmd_help(struct ctl *c, int argc, char **argv)
 {
+	(void)c;
 	(void)argc;
 	(void)argv;
 	print_usage(stdout);
 	return 0;
 }
 
-/* ARGV[0] is the command; returns its exit status. */
-static int run_command(int argc, char **argv)
+/* ARGV[0] is the command, CTL the run; returns its exit status. */
+static int run_command(void *ctl, int argc, char **argv)
 {
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[0], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
+			return commands[i].run(ctl, argc - 1, argv + 1);
 	return usage_error("unknown command \"%s\"", argv[0]);
 }
 
@@ -596,6 +579,7 @@ int main(int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct ctl ctl = { .json = false };
 	const char *batch = NULL;
 	bool force = false;
 	int c, ret;
@@ -609,7 +593,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long_only(argc, argv, "+:jVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			opt_json = true;
+			ctl.json = true;
 			break;
 		case 'V':
 			printf("kespctl %s\n", KESP_VERSION);
@@ -635,10 +619,9 @@ int main(int argc, char **argv)
 		if (optind < argc)
 			return usage_error("-batch takes no command, not \"%s\"",
 					   argv[optind]);
-		in_batch = true;
-		kesp_nl_keep(true);
-		ret = batch_run(batch, force, run_command);
-		kesp_nl_keep(false);
+		ctl.batch = true;
+		ret = batch_run(batch, force, run_command, &ctl);
+		ctl_end(&ctl);
 		return ret;
 	}
 	if (force)
@@ -647,5 +630,7 @@ int main(int argc, char **argv)
 		print_usage(stderr);
 		return EXIT_USAGE;
 	}
-	return run_command(argc - optind, argv + optind);
+	ret = run_command(&ctl, argc - optind, argv + optind);
+	ctl_end(&ctl);
+	return ret;
 }

@@ -16,7 +16,7 @@
 #include <linux/kesp.h>
 #include <netlink/msg.h>
 
-#include "genl.h"
+#include "kesp_nl.h"
 #include "json.h"
 #include "parse.h"
 

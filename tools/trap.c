@@ -20,9 +20,6 @@
 #include "sa.h"
 #include "trap.h"
 
-#define EXIT_KERNEL 1
-#define EXIT_USAGE 2
-
 enum trap_verb { TRAP_ADD, TRAP_DEL, TRAP_FLUSH, TRAP_GET, TRAP_LIST };
 
 struct trap_args {
@@ -139,7 +136,7 @@ static struct nl_msg *build(struct kesp_nl *nl, const struct trap_args *t,
 	     nla_put_u32(msg, KESP_TRAP_A_PRIORITY, t->priority) < 0) ||
 	    (t->sel.nsel &&
 	     sa_put_sel(msg, KESP_TRAP_A_SELECTOR, &t->sel.sel[0]) < 0)) {
-		nlmsg_free(msg);
+		kesp_nl_free_request(msg);
 		return NULL;
 	}
 	return msg;
@@ -243,11 +240,11 @@ int trap_print_acquire(struct nl_msg *msg, struct sa_printer *p)
 	return 0;
 }
 
-int cmd_trap(int argc, char **argv, bool json)
+int cmd_trap(struct ctl *c, int argc, char **argv)
 {
 	struct trap_args t;
 	struct sa_printer p;
-	struct kesp_nl nl;
+	struct kesp_nl *nl;
 	struct nl_msg *req;
 	uint32_t ifindex = 0;
 	bool prints;
@@ -260,33 +257,29 @@ int cmd_trap(int argc, char **argv, bool json)
 		fprintf(stderr, "kespctl: device %s does not exist\n", t.dev);
 		return EXIT_KERNEL;
 	}
-	ret = kesp_nl_open(&nl);
-	if (ret < 0) {
-		fprintf(stderr, "kespctl: %s\n", nl.error);
+	nl = ctl_nl(c);
+	if (!nl)
 		return EXIT_KERNEL;
-	}
-	req = build(&nl, &t, ifindex);
+	req = build(nl, &t, ifindex);
 	if (!req) {
 		fprintf(stderr, "kespctl: out of memory\n");
-		kesp_nl_close(&nl);
 		return EXIT_KERNEL;
 	}
-	sa_printer_init(&p, stdout, json);
+	sa_printer_init(&p, stdout, c->json);
 	prints = t.verb == TRAP_ADD || t.verb == TRAP_GET || t.verb == TRAP_LIST;
 	if (prints)
 		sa_print_begin(&p);
-	ret = kesp_nl_call(&nl, req, prints ? trap_print_reply : NULL, &p);
+	ret = kesp_nl_call(nl, req, prints ? trap_print_reply : NULL, &p);
 	if (prints)
 		sa_print_end(&p);
 	if (ret < 0) {
-		if (nl.error[0])
+		if (nl->error[0])
 			fprintf(stderr, "kespctl: trap %s: %s (%s)\n",
-				argc ? argv[0] : "list", nl.error, strerror(-ret));
+				argc ? argv[0] : "list", nl->error, strerror(-ret));
 		else
 			fprintf(stderr, "kespctl: trap %s: %s\n",
 				argc ? argv[0] : "list", strerror(-ret));
 		ret = EXIT_KERNEL;
 	}
-	kesp_nl_close(&nl);
 	return ret;
 }

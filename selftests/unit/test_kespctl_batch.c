@@ -37,8 +37,9 @@ static const char *split(const char *line)
 /* What the fake commands saw, and which ones fail with which status. */
 static char seen[65536];
 
-static int fake_run(int argc, char **argv)
+static int fake_run(void *arg, int argc, char **argv)
 {
+	(void)arg;
 	strcat(seen, "[");
 	for (int i = 0; i < argc; i++) {
 		strcat(seen, i ? " " : "");
@@ -65,7 +66,7 @@ static int run_file(const char *path, bool force, const char **errors)
 	seen[0] = '\0';
 	fflush(stderr);
 	dup2(fileno(tmp), 2);
-	ret = batch_run(path, force, fake_run);
+	ret = batch_run(path, force, fake_run, NULL);
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
