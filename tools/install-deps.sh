@@ -44,6 +44,19 @@ BUILD_PKGS="build-essential pkg-config clang llvm libclang-rt-14-dev sparse dkms
 libgnutls28-dev nettle-dev libgmp-dev libnl-3-dev libnl-genl-3-dev"
 GUEST_PKGS="qemu-system-x86 busybox-static iproute2 iputils-ping iperf3 tcpdump nftables
 conntrack ethtool python3 python3-cryptography util-linux procps strongswan-charon strongswan-swanctl"
+# The IKE peers of the guest tests (selftests/tests/ike_peers.sh): charon's
+# plugins for x25519, AES-GCM, ChaCha20-Poly1305 and OpenSSL, its EAP
+# plugins, the certificate tools, and what Libreswan's pluto needs at run
+# time beside the libraries already here.
+PEER_PKGS="libstrongswan-standard-plugins libstrongswan-extra-plugins libcharon-extauth-plugins
+libcharon-extra-plugins strongswan-pki gnutls-bin openssl
+libnss3-tools libevent-pthreads-2.1-7 libevent-core-2.1-7 libldns3 libunbound8 dns-root-data
+libcap-ng0 libaudit1 libcurl3-nss libnspr4 libnss3 libldap-2.5-0"
+
+# Libreswan conflicts with the strongSwan packages, so it is unpacked, not
+# installed, into a directory of its own; the tests run pluto from there.
+# The file VERSION there names the package version unpacked.
+LIBRESWAN_DIR=/opt/kesp/libreswan
 
 enable_backports
 apt-get update -q
@@ -59,13 +72,45 @@ if ! echo "$KPKGS" | grep -q 'linux-image-6\.1\.'; then
 fi
 
 missing=""
-for p in $BUILD_PKGS $GUEST_PKGS $KPKGS; do
+for p in $BUILD_PKGS $GUEST_PKGS $PEER_PKGS $KPKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
 	echo "install-deps: installing$missing"
 	apt-get install -y -q --no-install-recommends $missing
 fi
+unpack_libreswan() {
+	want=$(apt-cache policy libreswan | awk '/Candidate:/ {print $2}')
+	case $want in
+	"" | "(none)") echo "install-deps: no libreswan package in the configured suites" >&2; exit 1 ;;
+	esac
+	if [ "$(cat "$LIBRESWAN_DIR/VERSION" 2>/dev/null)" = "$want" ] &&
+		[ -x "$LIBRESWAN_DIR/usr/libexec/ipsec/pluto" ]; then
+		return 0
+	fi
+	echo "install-deps: unpacking libreswan $want into $LIBRESWAN_DIR"
+	dl=$(mktemp -d)
+	# apt's download sandbox user must be able to write there.
+	chown _apt "$dl" 2>/dev/null || chmod 777 "$dl"
+	(cd "$dl" && apt-get download -q "libreswan=$want") >/dev/null
+	rm -rf "$LIBRESWAN_DIR.new"
+	mkdir -p "$LIBRESWAN_DIR.new"
+	dpkg -x "$dl"/libreswan_*.deb "$LIBRESWAN_DIR.new"
+	rm -rf "$dl"
+	[ -x "$LIBRESWAN_DIR.new/usr/libexec/ipsec/pluto" ] ||
+		{ echo "install-deps: the libreswan package has no usr/libexec/ipsec/pluto" >&2; exit 1; }
+	echo "$want" >"$LIBRESWAN_DIR.new/VERSION"
+	rm -rf "$LIBRESWAN_DIR"
+	mv "$LIBRESWAN_DIR.new" "$LIBRESWAN_DIR"
+}
+unpack_libreswan
+# PEER_PKGS must cover every library Libreswan's programs load.
+for prog in pluto whack addconn; do
+	if ldd "$LIBRESWAN_DIR/usr/libexec/ipsec/$prog" | grep 'not found'; then
+		echo "install-deps: libreswan's $prog lacks the libraries above" >&2; exit 1
+	fi
+done
+
 # charon must not run on the host: the tests start it inside namespaces.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
 	systemctl disable --now strongswan-starter strongswan >/dev/null 2>&1 || true
