@@ -310,3 +310,9 @@ void daemon_shutdown(struct daemon *d)
 	}
 	daemon_reap(d);
 }
+
+void kernel_destroy(struct kernel *k)
+{
+	if (k)
+		k->ops->destroy(k);
+}

@@ -95,7 +95,7 @@ struct kernel_ops {
 
 struct kernel {
 	const struct kernel_ops *ops;
-	char error[256];
+	char error[512];
 };
 
 void kernel_destroy(struct kernel *k);

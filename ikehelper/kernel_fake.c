@@ -267,12 +267,6 @@ struct kernel *kernel_fake_new(void)
 	return &f->k;
 }
 
-void kernel_destroy(struct kernel *k)
-{
-	if (k)
-		k->ops->destroy(k);
-}
-
 size_t kernel_fake_sa_count(struct kernel *k)
 {
 	return F(k)->nsas;

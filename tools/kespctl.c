@@ -21,6 +21,7 @@
 #include "batch.h"
 #include "ctl.h"
 #include "encap.h"
+#include "ike_cmd.h"
 #include "kesp_nl.h"
 #include "json.h"
 #include "parse.h"
@@ -536,6 +537,12 @@ static const struct {
 	  "  encap detach dev DEV [family inet|inet6]" },
 	{ "monitor", cmd_monitor, "monitor              print events (expiry, acquire, NAT mapping) as they happen" },
 	{ "spi", cmd_spi, "spi alloc dev DEV [min SPI] [max SPI]   reserve an inbound SPI" },
+	{ "ike", cmd_ike,
+	  "ike up CONN | ike up --child CHILD   start an IKE SA (waits until it is up or failed)\n"
+	  "  ike down CONN        delete its SAs\n"
+	  "  ike list             IKE and CHILD SAs with SPIs, selectors, counters\n"
+	  "  ike reload           re-read ikehelper's config; unchanged connections keep\n"
+	  "                       their SAs  (ike --socket PATH ..., or $KESP_IKEHELPER_SOCKET)" },
 	{ "help", cmd_help, "help                 this text" },
 };
 
