@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The one small crypto interface the helper uses, over GnuTLS: PRFs and
- * integrity (HMAC), the SK payload's ciphers (AES-GCM-16 RFC 5282,
- * ChaCha20-Poly1305 RFC 7634, AES-CBC with HMAC-SHA2 RFC 4868), randomness,
- * and wiping. Diffie-Hellman lives in dh.c (Nettle/GMP).
+ * integrity (HMAC-SHA2 RFC 4868, HMAC-SHA1 RFC 2404 for older peers), the
+ * SK payload's ciphers (AES-GCM-16 RFC 5282 and AES-CBC RFC 3602, each
+ * with 128/192/256-bit keys; ChaCha20-Poly1305 RFC 7634), randomness, and
+ * wiping. Diffie-Hellman lives in dh.c (Nettle/GMP).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -58,9 +59,12 @@ int ike_crypto_init(void)
 
 void ike_crypto_deinit(void)
 {
+	ike_dh_cleanup();
 	gnutls_global_deinit();
 }
 
+/* For IVs and SPIs: unpredictable, GnuTLS's NONCE level. Nonces proper
+ * come from ike_nonce_new(). */
 int ike_random(void *buf, size_t len)
 {
 	return gnutls_rnd(GNUTLS_RND_NONCE, buf, len) < 0 ? -IKE_ERR_CRYPTO : 0;
@@ -72,30 +76,60 @@ int ike_random_key(void *buf, size_t len)
 	return gnutls_rnd(GNUTLS_RND_KEY, buf, len) < 0 ? -IKE_ERR_CRYPTO : 0;
 }
 
-/* A fresh SPI (IKE: 8 bytes, ESP: 4): random and never all zero (RFC 7296
- * §3.1 reserves the zero IKE SPI for "not yet known"). */
+/*
+ * RFC 7296 §3.1 reserves the zero IKE SPI for "not yet known"; RFC 4303
+ * §2.1 reserves 4-byte SPIs 0-255.
+ */
+bool ike_spi_valid(const uint8_t *spi, size_t len)
+{
+	if (len == 8) {
+		uint8_t any = 0;
+
+		for (size_t i = 0; i < 8; i++)
+			any |= spi[i];
+		return any != 0;
+	}
+	if (len == 4)
+		return spi[0] || spi[1] || spi[2];
+	return false;
+}
+
+/*
+ * A fresh random SPI: 8 bytes for IKE SAs. 4 bytes works too (tests, a fake
+ * kernel), but the daemon's ESP SPIs come from kesp.ko's SPI_ALLOC, which
+ * alone knows which inbound SPIs are free.
+ */
 int ike_spi_new(uint8_t *spi, size_t len)
 {
-	bool zero;
-
+	if (len != 8 && len != 4)
+		return -IKE_ERR_ARG;
 	do {
 		if (ike_random(spi, len))
 			return -IKE_ERR_CRYPTO;
-		zero = true;
-		for (size_t i = 0; i < len; i++)
-			zero = zero && spi[i] == 0;
-	} while (zero && len);
+	} while (!ike_spi_valid(spi, len));
 	return 0;
 }
 
-void ike_sk_keys_wipe(struct ike_sk_keys *k)
+/* RFC 7296 §2.10: at least 128 bits and half the PRF's (preferred) key size. */
+size_t ike_nonce_min_len(unsigned int prf)
 {
-	ike_wipe(k, sizeof(*k));
+	size_t half = ike_prf_len(prf) / 2;
+
+	return half > 16 ? half : 16;
+}
+
+/* A nonce of len bytes from GnuTLS's RANDOM level (the DRBG for values
+ * that must be unpredictable and are sent in the clear). */
+int ike_nonce_new(unsigned int prf, uint8_t *nonce, size_t len)
+{
+	if (len < ike_nonce_min_len(prf) || len > IKE_NONCE_MAX)
+		return -IKE_ERR_ARG;
+	return gnutls_rnd(GNUTLS_RND_RANDOM, nonce, len) < 0 ? -IKE_ERR_CRYPTO : 0;
 }
 
 /* ---- PRF and integrity (HMAC) ------------------------------------------- */
 
-static gnutls_mac_algorithm_t prf_mac(unsigned int prf)
+int ike_prf_mac(unsigned int prf)
 {
 	switch (prf) {
 	case IKE_PRF_HMAC_SHA1: return GNUTLS_MAC_SHA1;
@@ -121,7 +155,7 @@ int ike_prf_vec(unsigned int prf, const uint8_t *key, size_t keylen,
 		const struct ike_slice *parts, size_t nparts, uint8_t *out)
 {
 	gnutls_hmac_hd_t h;
-	gnutls_mac_algorithm_t alg = prf_mac(prf);
+	gnutls_mac_algorithm_t alg = (gnutls_mac_algorithm_t)ike_prf_mac(prf);
 
 	if (alg == GNUTLS_MAC_UNKNOWN)
 		return -IKE_ERR_UNSUPPORTED;
@@ -201,7 +235,7 @@ bool ike_encr_supported(unsigned int encr, unsigned int bits)
 	switch (encr) {
 	case IKE_ENCR_AES_CBC:
 	case IKE_ENCR_AES_GCM_16:
-		return bits == 128 || bits == 256;
+		return bits == 128 || bits == 192 || bits == 256;
 	case IKE_ENCR_CHACHA20_POLY1305:
 		return bits == 256 || bits == 0;
 	}
@@ -238,32 +272,133 @@ static gnutls_cipher_algorithm_t cipher_alg(const struct ike_sk_keys *k)
 	switch (k->encr) {
 	case IKE_ENCR_AES_GCM_16:
 		return k->encr_bits == 128 ? GNUTLS_CIPHER_AES_128_GCM :
+		       k->encr_bits == 192 ? GNUTLS_CIPHER_AES_192_GCM :
 		       k->encr_bits == 256 ? GNUTLS_CIPHER_AES_256_GCM :
 		       GNUTLS_CIPHER_UNKNOWN;
 	case IKE_ENCR_CHACHA20_POLY1305:
 		return GNUTLS_CIPHER_CHACHA20_POLY1305;
 	case IKE_ENCR_AES_CBC:
 		return k->encr_bits == 128 ? GNUTLS_CIPHER_AES_128_CBC :
+		       k->encr_bits == 192 ? GNUTLS_CIPHER_AES_192_CBC :
 		       k->encr_bits == 256 ? GNUTLS_CIPHER_AES_256_CBC :
 		       GNUTLS_CIPHER_UNKNOWN;
 	}
 	return GNUTLS_CIPHER_UNKNOWN;
 }
 
-/* RFC 5282 §4 / RFC 7634 §2: nonce = 4-byte salt (end of key) | 8-byte IV. */
-static int aead_open_handle(const struct ike_sk_keys *k, gnutls_aead_cipher_hd_t *h,
-			    uint8_t nonce[12], const uint8_t *iv)
+/*
+ * Cipher handles for one struct ike_sk_keys, built once by
+ * ike_sk_keys_prepare() so that a message costs no key setup. A handle is
+ * used only through the object it was built for (a struct copy neither
+ * uses nor frees it: cache_for is the owner's address) and only while that
+ * object still holds the key it was built from.
+ */
+struct ike_sk_cache {
+	uint16_t encr, encr_bits;
+	size_t ekey_len;
+	uint8_t ekey[IKE_ENCR_KEY_MAX];
+	gnutls_aead_cipher_hd_t aead;
+	gnutls_cipher_hd_t cbc;
+};
+
+static struct ike_sk_cache *cache_of(const struct ike_sk_keys *k)
 {
-	gnutls_cipher_algorithm_t alg = cipher_alg(k);
-	gnutls_datum_t key;
+	struct ike_sk_cache *c = k->cache;
+
+	if (!c || k->cache_for != k || c->encr != k->encr || c->encr_bits != k->encr_bits ||
+	    c->ekey_len != k->ekey_len || gnutls_memcmp(c->ekey, k->ekey, k->ekey_len))
+		return NULL;
+	return c;
+}
+
+static void cache_free(struct ike_sk_keys *k)
+{
+	struct ike_sk_cache *c = k->cache;
+
+	if (c && k->cache_for == k) {
+		if (c->aead)
+			gnutls_aead_cipher_deinit(c->aead);
+		if (c->cbc)
+			gnutls_cipher_deinit(c->cbc);
+		ike_wipe(c, sizeof(*c));
+		free(c);
+	}
+	k->cache = NULL;
+	k->cache_for = NULL;
+}
+
+void ike_sk_keys_wipe(struct ike_sk_keys *k)
+{
+	cache_free(k);
+	ike_wipe(k, sizeof(*k));
+}
+
+/* The key GnuTLS takes: without the 4-byte salt of the AEADs. */
+static int cipher_key(const struct ike_sk_keys *k, gnutls_cipher_algorithm_t *alg,
+		      gnutls_datum_t *key)
+{
 	size_t klen = ike_encr_key_len(k->encr, k->encr_bits);
 
-	if (alg == GNUTLS_CIPHER_UNKNOWN || !ike_encr_is_aead(k->encr) || klen != k->ekey_len)
+	*alg = cipher_alg(k);
+	if (*alg == GNUTLS_CIPHER_UNKNOWN || !klen || klen != k->ekey_len)
 		return -IKE_ERR_UNSUPPORTED;
-	key.data = (unsigned char *)k->ekey;
-	key.size = (unsigned int)(klen - 4);
-	memcpy(nonce, k->ekey + klen - 4, 4);
+	key->data = (unsigned char *)k->ekey;
+	key->size = (unsigned int)(ike_encr_is_aead(k->encr) ? klen - 4 : klen);
+	return 0;
+}
+
+int ike_sk_keys_prepare(struct ike_sk_keys *k)
+{
+	static const uint8_t zero_iv[16];
+	gnutls_datum_t key, iv = { (unsigned char *)zero_iv, sizeof(zero_iv) };
+	gnutls_cipher_algorithm_t alg;
+	struct ike_sk_cache *c;
+	int rc = cipher_key(k, &alg, &key);
+
+	if (rc)
+		return rc;
+	cache_free(k);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -IKE_ERR_NOMEM;
+	c->encr = k->encr;
+	c->encr_bits = k->encr_bits;
+	c->ekey_len = k->ekey_len;
+	memcpy(c->ekey, k->ekey, k->ekey_len);
+	if (ike_encr_is_aead(k->encr))
+		rc = gnutls_aead_cipher_init(&c->aead, alg, &key);
+	else
+		rc = gnutls_cipher_init(&c->cbc, alg, &key, &iv);
+	k->cache = c;
+	k->cache_for = k;
+	if (rc < 0) {
+		cache_free(k);
+		return -IKE_ERR_CRYPTO;
+	}
+	return 0;
+}
+
+/*
+ * RFC 5282 §4 / RFC 7634 §2: nonce = 4-byte salt (end of key) | 8-byte IV.
+ * *h is the prepared handle, or a new one the caller deinits (*fresh).
+ */
+static int aead_begin(const struct ike_sk_keys *k, gnutls_aead_cipher_hd_t *h, bool *fresh,
+		      uint8_t nonce[12], const uint8_t *iv)
+{
+	struct ike_sk_cache *c;
+	gnutls_cipher_algorithm_t alg;
+	gnutls_datum_t key;
+
+	if (!ike_encr_is_aead(k->encr) || cipher_key(k, &alg, &key))
+		return -IKE_ERR_UNSUPPORTED;
+	memcpy(nonce, k->ekey + k->ekey_len - 4, 4);
 	memcpy(nonce + 4, iv, 8);
+	c = cache_of(k);
+	*fresh = !c;
+	if (c) {
+		*h = c->aead;
+		return 0;
+	}
 	return gnutls_aead_cipher_init(h, alg, &key) < 0 ? -IKE_ERR_CRYPTO : 0;
 }
 
@@ -275,14 +410,16 @@ int ike_aead_seal(const struct ike_sk_keys *k, const uint8_t *iv,
 	gnutls_aead_cipher_hd_t h;
 	uint8_t nonce[12];
 	size_t outlen = len + 16;
-	int rc = aead_open_handle(k, &h, nonce, iv);
+	bool fresh;
+	int rc = aead_begin(k, &h, &fresh, nonce, iv);
 
 	if (rc)
 		return rc;
 	if (gnutls_aead_cipher_encrypt(h, nonce, 12, aad, aadlen, 16, in, len,
 				       out, &outlen) < 0 || outlen != len + 16)
 		rc = -IKE_ERR_CRYPTO;
-	gnutls_aead_cipher_deinit(h);
+	if (fresh)
+		gnutls_aead_cipher_deinit(h);
 	return rc;
 }
 
@@ -294,43 +431,47 @@ int ike_aead_open(const struct ike_sk_keys *k, const uint8_t *iv,
 	gnutls_aead_cipher_hd_t h;
 	uint8_t nonce[12];
 	size_t outlen;
+	bool fresh;
 	int rc;
 
 	if (len < 16)
 		return -IKE_ERR_INTEGRITY;
 	outlen = len - 16;
-	rc = aead_open_handle(k, &h, nonce, iv);
+	rc = aead_begin(k, &h, &fresh, nonce, iv);
 	if (rc)
 		return rc;
 	if (gnutls_aead_cipher_decrypt(h, nonce, 12, aad, aadlen, 16, in, len,
 				       out, &outlen) < 0)
 		rc = -IKE_ERR_INTEGRITY;
-	gnutls_aead_cipher_deinit(h);
+	if (fresh)
+		gnutls_aead_cipher_deinit(h);
 	return rc;
 }
 
 static int cbc(const struct ike_sk_keys *k, const uint8_t *iv, const uint8_t *in,
 	       size_t len, uint8_t *out, bool enc)
 {
+	struct ike_sk_cache *c;
 	gnutls_cipher_hd_t h;
-	gnutls_cipher_algorithm_t alg = cipher_alg(k);
-	gnutls_datum_t key, ivd;
+	gnutls_cipher_algorithm_t alg;
+	gnutls_datum_t key, ivd = { (unsigned char *)iv, 16 };
 	int rc;
 
-	if (alg == GNUTLS_CIPHER_UNKNOWN || k->encr != IKE_ENCR_AES_CBC ||
-	    k->ekey_len != k->encr_bits / 8u)
+	if (k->encr != IKE_ENCR_AES_CBC || cipher_key(k, &alg, &key))
 		return -IKE_ERR_UNSUPPORTED;
 	if (len % 16)
 		return -IKE_ERR_ARG;
-	key.data = (unsigned char *)k->ekey;
-	key.size = (unsigned int)k->ekey_len;
-	ivd.data = (unsigned char *)iv;
-	ivd.size = 16;
-	if (gnutls_cipher_init(&h, alg, &key, &ivd) < 0)
+	c = cache_of(k);
+	if (c) {
+		h = c->cbc;
+		gnutls_cipher_set_iv(h, (void *)iv, 16);
+	} else if (gnutls_cipher_init(&h, alg, &key, &ivd) < 0) {
 		return -IKE_ERR_CRYPTO;
+	}
 	rc = enc ? gnutls_cipher_encrypt2(h, in, len, out, len) :
 		   gnutls_cipher_decrypt2(h, in, len, out, len);
-	gnutls_cipher_deinit(h);
+	if (!c)
+		gnutls_cipher_deinit(h);
 	return rc < 0 ? -IKE_ERR_CRYPTO : 0;
 }
 
@@ -374,15 +515,6 @@ static bool keys_usable(const struct ike_sk_keys *k)
 size_t ike_sk_overhead(const struct ike_sk_keys *k, size_t inner_len)
 {
 	return ike_encr_iv_len(k->encr) + padded_len(k, inner_len) + icv_len(k);
-}
-
-static bool ct_equal(const uint8_t *a, const uint8_t *b, size_t n)
-{
-	uint8_t d = 0;
-
-	for (size_t i = 0; i < n; i++)
-		d |= a[i] ^ b[i];
-	return d == 0;
 }
 
 /*
@@ -469,7 +601,7 @@ static int sk_open(const struct ike_sk_keys *k, const uint8_t *msg, size_t len,
 		uint8_t icv[IKE_ICV_MAX];
 
 		rc = ike_integ_mac(k->integ, k->akey, msg, len - icvl, icv);
-		if (!rc && !ct_equal(icv, msg + len - icvl, icvl))
+		if (!rc && gnutls_memcmp(icv, msg + len - icvl, icvl))	/* constant time */
 			rc = -IKE_ERR_INTEGRITY;
 		if (!rc)
 			rc = ike_cbc_decrypt(k, iv, ct, ctl, plain);
@@ -484,8 +616,11 @@ static int sk_open(const struct ike_sk_keys *k, const uint8_t *msg, size_t len,
 	pad = plain[ctl - 1];
 	if ((size_t)pad + 1 > ctl) {
 		ike_wipe(plain, ctl);
-		return ike_set_error(err, IKE_ERR_SYNTAX, IKE_PL_SK,
-				     "SK pad length %u exceeds the %zu decrypted bytes", pad, ctl);
+		ike_set_error(err, IKE_ERR_SYNTAX, IKE_PL_SK,
+			      "SK pad length %u exceeds the %zu decrypted bytes", pad, ctl);
+		if (err)
+			err->authenticated = true;	/* the ICV verified */
+		return -IKE_ERR_SYNTAX;
 	}
 	*plain_len = ctl - pad - 1;
 	return 0;

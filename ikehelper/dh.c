@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <gmp.h>
+#include <nettle/bignum.h>
 #include <nettle/curve25519.h>
 #include <nettle/curve448.h>
 #include <nettle/ecc-curve.h>
@@ -64,6 +65,34 @@ static const char modp4096[] =
 	"93B4EA988D8FDDC186FFB7DC90A6C08F4DF435C934063199FFFFFFFFFFFFFFFF"
 	;
 
+static const char *const modp_hex[] = { modp2048, modp3072, modp4096 };
+
+/*
+ * The primes as numbers, parsed from hex on first use (after
+ * ike_crypto_init has installed GMP's wiping allocator) and kept until
+ * ike_dh_cleanup.
+ */
+static mpz_t modp_prime[3];
+static bool modp_ready[3];
+
+static mpz_srcptr prime_of(int i)
+{
+	if (!modp_ready[i]) {
+		mpz_init_set_str(modp_prime[i], modp_hex[i], 16);
+		modp_ready[i] = true;
+	}
+	return modp_prime[i];
+}
+
+void ike_dh_cleanup(void)
+{
+	for (int i = 0; i < 3; i++) {
+		if (modp_ready[i])
+			mpz_clear(modp_prime[i]);
+		modp_ready[i] = false;
+	}
+}
+
 enum dh_kind { DH_MODP, DH_ECP, DH_X25519, DH_X448 };
 
 #define DH_PRIV_MAX 66
@@ -76,7 +105,7 @@ struct ike_dh {
 	bool have_priv;
 	uint8_t priv[DH_PRIV_MAX];
 	const struct ecc_curve *curve;
-	const char *prime;
+	int modp;		/* index into modp_hex/modp_prime */
 };
 
 static bool lookup(unsigned int group, struct ike_dh *d)
@@ -85,15 +114,15 @@ static bool lookup(unsigned int group, struct ike_dh *d)
 	d->group = group;
 	switch (group) {
 	case IKE_DH_MODP2048:
-		d->kind = DH_MODP, d->plen = 256, d->prime = modp2048;
+		d->kind = DH_MODP, d->plen = 256, d->modp = 0;
 		d->priv_len = 64;
 		return true;
 	case IKE_DH_MODP3072:
-		d->kind = DH_MODP, d->plen = 384, d->prime = modp3072;
+		d->kind = DH_MODP, d->plen = 384, d->modp = 1;
 		d->priv_len = 64;
 		return true;
 	case IKE_DH_MODP4096:
-		d->kind = DH_MODP, d->plen = 512, d->prime = modp4096;
+		d->kind = DH_MODP, d->plen = 512, d->modp = 2;
 		d->priv_len = 64;
 		return true;
 	case IKE_DH_ECP256:
@@ -143,15 +172,15 @@ size_t ike_dh_shared_len(unsigned int group)
 	return d.kind == DH_ECP ? d.plen / 2 : d.plen;
 }
 
-/* Big-endian, left-padded with zeros to len bytes. */
+/* Big-endian, left-padded with zeros to len bytes (zeros if it cannot fit,
+ * which no value reduced mod p or a field prime does). */
 static void export_padded(const mpz_t z, uint8_t *out, size_t len)
 {
-	size_t n = (mpz_sizeinbase(z, 2) + 7) / 8, count = 0;
-
-	memset(out, 0, len);
-	if (mpz_sgn(z) == 0 || n > len)
+	if (mpz_sgn(z) < 0 || (mpz_sizeinbase(z, 2) + 7) / 8 > len) {
+		memset(out, 0, len);
 		return;
-	mpz_export(out + len - n, &count, 1, 1, 1, 0, z);
+	}
+	nettle_mpz_get_str_256(len, out, z);
 }
 
 static void wipe_mpz(mpz_t z)
@@ -285,22 +314,22 @@ int ike_dh_public(struct ike_dh *d, uint8_t *out, size_t len)
 		return 0;
 	}
 	case DH_MODP: {
-		mpz_t p, g, x, y;
+		mpz_srcptr p = prime_of(d->modp);
+		mpz_t g, x, y;
 
-		mpz_init_set_str(p, d->prime, 16);
 		mpz_init_set_ui(g, 2);
 		mpz_init(x);
 		mpz_init(y);
 		mpz_import(x, d->priv_len, 1, 1, 1, 0, d->priv);
 		if (mpz_sgn(x) == 0) {
 			wipe_mpz(x);
-			mpz_clears(p, g, y, NULL);
+			mpz_clears(g, y, NULL);
 			return -IKE_ERR_ARG;
 		}
 		mpz_powm_sec(y, g, x, p);
 		export_padded(y, out, d->plen);
 		wipe_mpz(x);
-		mpz_clears(p, g, y, NULL);
+		mpz_clears(g, y, NULL);
 		return 0;
 	}
 	}
@@ -374,18 +403,19 @@ int ike_dh_shared(struct ike_dh *d, const uint8_t *peer, size_t peer_len,
 		return 0;
 	}
 	case DH_MODP: {
-		mpz_t p, y, x, z;
+		mpz_srcptr p = prime_of(d->modp);
+		mpz_t pm1, y, x, z;
 		int rc = 0;
 
-		mpz_init_set_str(p, d->prime, 16);
 		mpz_init(y);
 		mpz_import(y, peer_len, 1, 1, 1, 0, peer);
-		mpz_sub_ui(p, p, 1);
-		if (mpz_cmp_ui(y, 1) <= 0 || mpz_cmp(y, p) >= 0) {
-			mpz_clears(p, y, NULL);
+		mpz_init(pm1);
+		mpz_sub_ui(pm1, p, 1);
+		if (mpz_cmp_ui(y, 1) <= 0 || mpz_cmp(y, pm1) >= 0) {
+			mpz_clears(pm1, y, NULL);
 			return BAD_KE("%s public value is 0, 1, p-1 or not below p", gname);
 		}
-		mpz_add_ui(p, p, 1);
+		mpz_clear(pm1);
 		mpz_init(x);
 		mpz_init(z);
 		mpz_import(x, d->priv_len, 1, 1, 1, 0, d->priv);
@@ -396,7 +426,7 @@ int ike_dh_shared(struct ike_dh *d, const uint8_t *peer, size_t peer_len,
 			export_padded(z, out, len);
 		wipe_mpz(x);
 		wipe_mpz(z);
-		mpz_clears(p, y, NULL);
+		mpz_clear(y);
 		return rc;
 	}
 	}

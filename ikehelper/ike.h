@@ -134,9 +134,9 @@ enum ike_notify_type {
 
 enum ike_err {
 	IKE_OK = 0,
-	IKE_ERR_SYNTAX,		/* -> INVALID_SYNTAX */
+	IKE_ERR_SYNTAX,		/* -> INVALID_SYNTAX, only if authenticated */
 	IKE_ERR_CRITICAL,	/* -> UNSUPPORTED_CRITICAL_PAYLOAD */
-	IKE_ERR_MAJOR_VERSION,	/* -> INVALID_MAJOR_VERSION */
+	IKE_ERR_MAJOR_VERSION,	/* higher major version -> INVALID_MAJOR_VERSION */
 	IKE_ERR_INVALID_KE,	/* -> INVALID_KE_PAYLOAD */
 	IKE_ERR_NO_PROPOSAL,	/* -> NO_PROPOSAL_CHOSEN */
 	IKE_ERR_INTEGRITY,	/* ICV mismatch: drop silently (RFC 7296 §2.21.2) */
@@ -145,12 +145,19 @@ enum ike_err {
 	IKE_ERR_NOMEM,
 	IKE_ERR_CRYPTO,		/* the crypto library failed */
 	IKE_ERR_ARG,		/* caller error */
+	IKE_ERR_IKEV1,		/* major version 1: dropped, and logged rate-limited
+				 * (ike_ratelimit, ike_ikev1_log_line) */
 };
 
-/* The reason travels with the code so logs say what was wrong. */
+/*
+ * The reason travels with the code so logs say what was wrong.
+ * authenticated: found in a protected message whose ICV verified (set by
+ * ike_msg_decrypt); only then may INVALID_SYNTAX be sent (RFC 7296 §3.10.1).
+ */
 struct ike_error {
 	enum ike_err code;
 	uint8_t payload;	/* offending payload type, if any */
+	bool authenticated;
 	char reason[160];
 };
 
@@ -322,6 +329,12 @@ struct ike_msg {
 	size_t npl;
 	struct ike_payload pl[IKE_MAX_PAYLOADS];
 	size_t sk_offset;	/* offset of the SK/SKF generic header, or 0 */
+	/*
+	 * First unknown payload type marked critical, or 0. In a message
+	 * without SK the decoder fails with IKE_ERR_CRITICAL; with SK it
+	 * decodes, and ike_msg_decrypt fails so once the ICV verified.
+	 */
+	uint8_t unsupported_critical;
 	struct ike_msg_store *store;
 };
 
@@ -341,7 +354,8 @@ const char *ike_protocol_name(unsigned int proto);
 const char *ike_transform_type_name(unsigned int type);
 const char *ike_transform_name(unsigned int type, unsigned int id);
 const char *ike_err_name(enum ike_err err);
-unsigned int ike_err_notify(enum ike_err err);
+/* The notify that answers err, or 0 to drop the message (and log it). */
+unsigned int ike_err_notify(enum ike_err err, bool authenticated);
 
 /* ---- payload.c ---------------------------------------------------------- */
 void ike_buf_init(struct ike_buf *b, uint8_t *storage, size_t cap);
@@ -396,21 +410,49 @@ int ike_msg_decrypt(const uint8_t *buf, size_t len, const struct ike_msg *msg,
 		    size_t *plain_len, struct ike_msg *inner,
 		    struct ike_error *err);
 
+/*
+ * Dropped traffic gets a log line, rate-limited: IKEv1 (IKE_ERR_IKEV1 from
+ * the decoder) is logged as "IKEv1 from ADDR:PORT is not supported" so an
+ * administrator with a legacy peer sees why it gets no answer. E.g.
+ *   static struct ike_ratelimit rl = IKE_RATELIMIT_INIT(60000, 5);
+ *   if (ike_ratelimit(&rl, now_ms, &missed)) { ike_ikev1_log_line(...); }
+ */
+struct ike_ratelimit {
+	uint64_t interval_ms;
+	unsigned int burst;
+	uint64_t begin_ms;	/* start of the current interval, 0 before the first */
+	unsigned int allowed, missed;
+};
+#define IKE_RATELIMIT_INIT(interval_ms, burst) { (interval_ms), (burst), 0, 0, 0 }
+bool ike_ratelimit(struct ike_ratelimit *rl, uint64_t now_ms, unsigned int *missed);
+struct sockaddr;
+int ike_ikev1_log_line(char *buf, size_t len, const struct sockaddr *from);
+
 /* ---- crypto.c ----------------------------------------------------------- */
 #define IKE_PRF_MAX 64
 #define IKE_ICV_MAX 32
 #define IKE_ENCR_KEY_MAX 36	/* AES-256 key plus 4-byte salt */
 #define IKE_IV_MAX 16
 
-/* Keys for one direction of SK payload protection. */
+struct ike_sk_cache;
+
+/*
+ * Keys for one direction of SK payload protection. ike_sk_keys_prepare()
+ * builds the cipher handle once (else each message sets up its own); then
+ * ike_sk_keys_wipe() must be called to free it. A prepared struct may be
+ * copied (the copy works without the handle) but not moved and forgotten:
+ * only the original frees the handle.
+ */
 struct ike_sk_keys {
 	uint16_t encr;		/* enum ike_encr_id */
-	uint16_t encr_bits;	/* 128 or 256 (ChaCha20: 256) */
+	uint16_t encr_bits;	/* AES: 128, 192 or 256 (ChaCha20: 256) */
 	uint16_t integ;		/* enum ike_integ_id, NONE for AEADs */
 	uint8_t ekey[IKE_ENCR_KEY_MAX];
 	size_t ekey_len;
 	uint8_t akey[IKE_PRF_MAX];
 	size_t akey_len;
+	struct ike_sk_cache *cache;		/* NULL until prepared */
+	const struct ike_sk_keys *cache_for;	/* the object cache belongs to */
 };
 
 int ike_crypto_init(void);
@@ -418,10 +460,31 @@ void ike_crypto_deinit(void);
 void ike_wipe(void *p, size_t len);
 int ike_random(void *buf, size_t len);
 int ike_random_key(void *buf, size_t len);
+/*
+ * Nonces (RFC 7296 §2.10): ike_nonce_new() refuses fewer than
+ * ike_nonce_min_len(prf) bytes (max(16, PRF key size / 2)) or more than 256.
+ * Before the PRF is negotiated (an initiator's IKE_SA_INIT) use
+ * IKE_NONCE_LEN, enough for every PRF offered; check a peer's nonce
+ * against ike_nonce_min_len() of the negotiated PRF.
+ */
+#define IKE_NONCE_LEN 32
+#define IKE_NONCE_MAX 256
+size_t ike_nonce_min_len(unsigned int prf);
+int ike_nonce_new(unsigned int prf, uint8_t *nonce, size_t len);
+/*
+ * SPIs: 8 bytes (IKE) or 4 (never 0-255, RFC 4303 §2.1). ESP SPIs of the
+ * daemon come from kesp.ko's SPI_ALLOC (the module knows which inbound
+ * SPIs are free), not from ike_spi_new().
+ */
+bool ike_spi_valid(const uint8_t *spi, size_t len);
 int ike_spi_new(uint8_t *spi, size_t len);
+int ike_sk_keys_prepare(struct ike_sk_keys *k);
 void ike_sk_keys_wipe(struct ike_sk_keys *k);
 
 size_t ike_prf_len(unsigned int prf);
+/* The GnuTLS MAC behind a PRF (a gnutls_mac_algorithm_t; int keeps GnuTLS
+ * headers out of this one), GNUTLS_MAC_UNKNOWN for others. */
+int ike_prf_mac(unsigned int prf);
 int ike_prf(unsigned int prf, const uint8_t *key, size_t keylen,
 	    const uint8_t *data, size_t len, uint8_t *out);
 int ike_prf_vec(unsigned int prf, const uint8_t *key, size_t keylen,
@@ -471,6 +534,7 @@ int ike_dh_public(struct ike_dh *dh, uint8_t *out, size_t len);
 int ike_dh_shared(struct ike_dh *dh, const uint8_t *peer, size_t peer_len,
 		  uint8_t *out, size_t len, struct ike_error *err);
 void ike_dh_free(struct ike_dh *dh);
+void ike_dh_cleanup(void);	/* frees the parsed MODP primes (ike_crypto_deinit) */
 
 /* ---- keys.c ------------------------------------------------------------- */
 #define IKE_PRFPLUS_MAX_ITER 255

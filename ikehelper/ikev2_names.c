@@ -201,15 +201,22 @@ const char *ike_err_name(enum ike_err err)
 	case IKE_ERR_NOMEM: return "out of memory";
 	case IKE_ERR_CRYPTO: return "crypto library error";
 	case IKE_ERR_ARG: return "invalid argument";
+	case IKE_ERR_IKEV1: return "IKEv1 is not supported";
 	}
 	return "unknown error";
 }
 
-/* The notify to answer with, or 0 when the message is dropped silently. */
-unsigned int ike_err_notify(enum ike_err err)
+/*
+ * The notify to answer with, or 0 when the message is dropped. INVALID_SYNTAX
+ * only behind a verified ICV (RFC 7296 §3.10.1: never for IKE_SA_INIT or a
+ * forgery); UNSUPPORTED_CRITICAL_PAYLOAD is reported by the codec only once
+ * answering is safe; INVALID_MAJOR_VERSION for a higher version (§2.5), an
+ * IKEv1 message is dropped.
+ */
+unsigned int ike_err_notify(enum ike_err err, bool authenticated)
 {
 	switch (err) {
-	case IKE_ERR_SYNTAX: return IKE_N_INVALID_SYNTAX;
+	case IKE_ERR_SYNTAX: return authenticated ? IKE_N_INVALID_SYNTAX : 0;
 	case IKE_ERR_CRITICAL: return IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD;
 	case IKE_ERR_MAJOR_VERSION: return IKE_N_INVALID_MAJOR_VERSION;
 	case IKE_ERR_INVALID_KE: return IKE_N_INVALID_KE_PAYLOAD;

@@ -4,13 +4,19 @@
  * payload headers. The chain walk checks each length against what is left
  * before looking at the body, requires the chain to end exactly at the end
  * of the message, stops at SK/SKF (whose "next payload" names the first
- * inner payload), and reports unknown payloads marked critical so the caller
- * can answer UNSUPPORTED_CRITICAL_PAYLOAD.
+ * inner payload; it must be the last payload, RFC 7383 §2.5 lets SKF follow
+ * others too), and notes unknown payloads marked critical: reported at once
+ * in an unprotected message, after the ICV verified in a protected one.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "ike.h"
 
@@ -72,9 +78,19 @@ int ike_header_decode(const uint8_t *buf, size_t len, struct ike_header *h,
 	h->flags = buf[19];
 	h->msgid = get32(buf + 20);
 	h->length = get32(buf + 24);
-	if (h->version >> 4 != 2)
+	/*
+	 * §2.5: a higher major version is answered with INVALID_MAJOR_VERSION;
+	 * IKEv1 (and 0) is not, but an administrator should learn why a legacy
+	 * peer gets no answer (see ike_ikev1_log_line).
+	 */
+	if (h->version >> 4 == 1)
+		return ike_set_error(err, IKE_ERR_IKEV1, 0, "IKEv1 (version 0x%02x) is not supported",
+				     h->version);
+	if (h->version >> 4 > 2)
 		return ike_set_error(err, IKE_ERR_MAJOR_VERSION, 0,
 				     "major version %u (we speak 2)", h->version >> 4);
+	if (h->version >> 4 != 2)
+		return ike_set_error(err, IKE_ERR_SYNTAX, 0, "major version %u", h->version >> 4);
 	if (h->length != len)
 		return ike_set_error(err, IKE_ERR_SYNTAX, 0,
 				     "header length %u but %zu bytes received", h->length, len);
@@ -117,10 +133,14 @@ static int walk(uint8_t first, const uint8_t *buf, size_t off, size_t len,
 		pl->body.p = buf + off + IKE_PL_HDR_LEN;
 		pl->body.len = plen - IKE_PL_HDR_LEN;
 		if (!ike_payload_known(np)) {
-			if (pl->flags & IKE_PL_CRITICAL)
-				return ike_set_error(err, IKE_ERR_CRITICAL, np,
-						     "unsupported critical payload type %u", np);
-			/* RFC 7296 §2.5: skip it, but keep it for logs. */
+			/*
+			 * RFC 7296 §2.5: skip it, but keep it for logs. One
+			 * marked critical rejects the message; in a protected
+			 * message only once the ICV verified (§2.21.2), so
+			 * note it and let the caller decide (see walk_end).
+			 */
+			if ((pl->flags & IKE_PL_CRITICAL) && !msg->unsupported_critical)
+				msg->unsupported_critical = np;
 			pl->u.raw = pl->body;
 		} else {
 			rc = ike_payload_parse(msg, pl, err);
@@ -137,9 +157,6 @@ static int walk(uint8_t first, const uint8_t *buf, size_t off, size_t len,
 				return ike_set_error(err, IKE_ERR_SYNTAX, np,
 						     "%s payload is not the last payload",
 						     ike_payload_name(np));
-			if (np == IKE_PL_SKF && msg->npl != 1)
-				return ike_set_error(err, IKE_ERR_SYNTAX, np,
-						     "SKF payload must be the only payload");
 			msg->sk_offset = off;
 			off += plen;
 			break;
@@ -153,6 +170,13 @@ static int walk(uint8_t first, const uint8_t *buf, size_t off, size_t len,
 	return 0;
 }
 
+/* The §2.5 verdict on an unknown critical payload in a chain walked. */
+static int critical_error(const struct ike_msg *msg, struct ike_error *err)
+{
+	return ike_set_error(err, IKE_ERR_CRITICAL, msg->unsupported_critical,
+			     "unsupported critical payload type %u", msg->unsupported_critical);
+}
+
 int ike_msg_decode(const uint8_t *buf, size_t len, struct ike_msg *msg,
 		   struct ike_error *err)
 {
@@ -160,10 +184,14 @@ int ike_msg_decode(const uint8_t *buf, size_t len, struct ike_msg *msg,
 
 	msg->npl = 0;
 	msg->sk_offset = 0;
+	msg->unsupported_critical = 0;
 	msg->store = NULL;
 	rc = ike_header_decode(buf, len, &msg->hdr, err);
 	if (!rc)
 		rc = walk(msg->hdr.next, buf, IKE_HDR_LEN, len, msg, false, err);
+	/* Unprotected (IKE_SA_INIT): nothing to verify first. */
+	if (!rc && msg->unsupported_critical && !msg->sk_offset)
+		rc = critical_error(msg, err);
 	if (rc)
 		ike_msg_release(msg);
 	return rc;
@@ -177,8 +205,11 @@ int ike_payloads_decode(const struct ike_header *hdr, uint8_t first, const uint8
 	msg->hdr = *hdr;
 	msg->npl = 0;
 	msg->sk_offset = 0;
+	msg->unsupported_critical = 0;
 	msg->store = NULL;
 	rc = walk(first, buf, 0, len, msg, true, err);
+	if (!rc && msg->unsupported_critical)
+		rc = critical_error(msg, err);
 	if (rc)
 		ike_msg_release(msg);
 	return rc;
@@ -327,6 +358,8 @@ int ike_msg_encode_skf(const struct ike_header *hdr, uint8_t first,
  * Verifies and decrypts the SK/SKF payload of a decoded message. plain must
  * hold len bytes. For SK the inner payloads are decoded into inner (slices
  * point into plain); for SKF plain holds this fragment's share of them.
+ * Whatever is wrong behind a verified ICV (padding, inner payloads, an
+ * unknown critical payload inside or before SK) sets err->authenticated.
  */
 int ike_msg_decrypt(const uint8_t *buf, size_t len, const struct ike_msg *msg,
 		    const struct ike_sk_keys *keys, uint8_t *plain,
@@ -338,15 +371,74 @@ int ike_msg_decrypt(const uint8_t *buf, size_t len, const struct ike_msg *msg,
 
 	inner->npl = 0;
 	inner->sk_offset = 0;
+	inner->unsupported_critical = 0;
 	inner->store = NULL;
 	if (!msg->npl || !msg->sk_offset)
 		return ike_set_error(err, IKE_ERR_SYNTAX, 0, "message has no SK payload");
 	last = &msg->pl[msg->npl - 1];
 	inner->hdr = msg->hdr;
 	if (last->type == IKE_PL_SKF)
-		return ike_skf_open(keys, buf, len, msg->sk_offset, plain, plain_len, err);
-	rc = ike_sk_open(keys, buf, len, msg->sk_offset, plain, plain_len, err);
+		rc = ike_skf_open(keys, buf, len, msg->sk_offset, plain, plain_len, err);
+	else
+		rc = ike_sk_open(keys, buf, len, msg->sk_offset, plain, plain_len, err);
 	if (rc)
 		return rc;
-	return ike_payloads_decode(&msg->hdr, last->next, plain, *plain_len, inner, err);
+	if (last->type == IKE_PL_SK)
+		rc = ike_payloads_decode(&msg->hdr, last->next, plain, *plain_len, inner, err);
+	if (!rc && msg->unsupported_critical) {
+		ike_msg_release(inner);
+		rc = critical_error(msg, err);
+	}
+	if (rc && err)
+		err->authenticated = true;
+	return rc;
+}
+
+/* ---- messages we drop, and say so ---------------------------------------- */
+
+/*
+ * At most burst allowed calls per interval; *missed (if not NULL) gets how
+ * many were refused since the last allowed one. For log lines about
+ * traffic we drop, which a peer (or anyone) can repeat at will.
+ */
+bool ike_ratelimit(struct ike_ratelimit *rl, uint64_t now_ms, unsigned int *missed)
+{
+	if (!rl->begin_ms || now_ms - rl->begin_ms >= rl->interval_ms) {
+		rl->begin_ms = now_ms ? now_ms : 1;
+		rl->allowed = 0;
+	}
+	if (rl->allowed >= rl->burst) {
+		rl->missed++;
+		return false;
+	}
+	rl->allowed++;
+	if (missed)
+		*missed = rl->missed;
+	rl->missed = 0;
+	return true;
+}
+
+/* "IKEv1 from 192.0.2.1:500 is not supported", or [2001:db8::1]:500. */
+int ike_ikev1_log_line(char *buf, size_t len, const struct sockaddr *from)
+{
+	char addr[INET6_ADDRSTRLEN] = "?";
+	unsigned int port = 0;
+	int n;
+
+	if (from && from->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)from;
+
+		inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof(addr));
+		port = ntohs(sin->sin_port);
+		n = snprintf(buf, len, "IKEv1 from %s:%u is not supported", addr, port);
+	} else if (from && from->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)from;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr));
+		port = ntohs(sin6->sin6_port);
+		n = snprintf(buf, len, "IKEv1 from [%s]:%u is not supported", addr, port);
+	} else {
+		n = snprintf(buf, len, "IKEv1 from an unknown address is not supported");
+	}
+	return n < 0 || (size_t)n >= len ? -IKE_ERR_NOSPC : 0;
 }

@@ -67,6 +67,7 @@ int ike_set_error(struct ike_error *err, enum ike_err code, uint8_t payload,
 	if (err) {
 		err->code = code;
 		err->payload = payload;
+		err->authenticated = false;
 		va_start(ap, fmt);
 		vsnprintf(err->reason, sizeof(err->reason), fmt, ap);
 		va_end(ap);
@@ -478,8 +479,9 @@ int ike_payload_parse(struct ike_msg *msg, struct ike_payload *pl, struct ike_er
 		return 0;
 	}
 	case IKE_PL_NONCE:
-		if (len < 16 || len > 256)
-			return SYNTAX(pl, "nonce of %zu bytes (must be 16..256)", len);
+		/* the PRF's own minimum (ike_nonce_min_len) is checked once it is known */
+		if (len < 16 || len > IKE_NONCE_MAX)
+			return SYNTAX(pl, "nonce of %zu bytes (must be 16..%d)", len, IKE_NONCE_MAX);
 		pl->u.raw = pl->body;
 		return 0;
 	case IKE_PL_NOTIFY:
@@ -544,6 +546,10 @@ int ike_payload_parse(struct ike_msg *msg, struct ike_payload *pl, struct ike_er
 		if (!pl->u.skf.frag_num || pl->u.skf.frag_num > pl->u.skf.total)
 			return SYNTAX(pl, "SKF fragment %u of %u", pl->u.skf.frag_num,
 				      pl->u.skf.total);
+		/* RFC 7383 §2.5: Next Payload "MUST be set to zero" after fragment 1 */
+		if (pl->u.skf.frag_num > 1 && pl->next)
+			return SYNTAX(pl, "SKF fragment %u names a first payload (%u); only fragment 1 may",
+				      pl->u.skf.frag_num, pl->next);
 		pl->u.skf.data.p = p + 4;
 		pl->u.skf.data.len = len - 4;
 		return 0;

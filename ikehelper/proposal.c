@@ -57,6 +57,39 @@ static const struct keyword keywords[] = {
 
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
 
+/*
+ * strongSwan keywords for algorithms we do not implement on purpose, with
+ * the reason from RFC 8247 (IKEv2 algorithm requirements), so a config
+ * carried over from an old peer fails with a line that says why.
+ */
+#define MD5_WHY(sec) "RFC 8247 §" sec ": MUST NOT, MD5 is being removed from crypto libraries"
+#define RFC5114_WHY "RFC 8247 §2.4: SHOULD NOT, an RFC 5114 group with a small subgroup"
+
+static const struct deprecated {
+	const char *name;
+	uint8_t type;
+	uint16_t id;
+	const char *why;
+} deprecated[] = {
+	{ "des", IKE_TRANS_ENCR, 2, "RFC 8247 §2.1: MUST NOT, a 56-bit key is brute-forced "
+	  "with off-the-shelf hardware" },
+	{ "3des", IKE_TRANS_ENCR, 3, "RFC 8247 §2.1 downgrades it to MAY as AES-CBC is "
+	  "everywhere, and its 64-bit block limits what one key may protect (SHOULD NOT for "
+	  "ESP, RFC 8221)" },
+	{ "md5", IKE_TRANS_INTEG, 1, MD5_WHY("2.3") },
+	{ "md5_128", IKE_TRANS_INTEG, 6, MD5_WHY("2.3") },
+	{ "prfmd5", IKE_TRANS_PRF, 1, MD5_WHY("2.2") },
+	{ "modp768", IKE_TRANS_DH, 1, "RFC 8247 §2.4: MUST NOT, 768-bit MODP is broken with "
+	  "commercially available computing" },
+	{ "modp1024", IKE_TRANS_DH, 2, "RFC 8247 §2.4: SHOULD NOT, 1024-bit MODP is within "
+	  "reach of well-funded attackers" },
+	{ "modp1536", IKE_TRANS_DH, 5, "RFC 8247 §2.4: SHOULD NOT, 1536-bit MODP leaves too "
+	  "narrow a security margin" },
+	{ "modp1024s160", IKE_TRANS_DH, 22, RFC5114_WHY },
+	{ "modp2048s224", IKE_TRANS_DH, 23, RFC5114_WHY },
+	{ "modp2048s256", IKE_TRANS_DH, 24, RFC5114_WHY },
+};
+
 static const char *find_keyword(uint8_t type, uint16_t id, uint16_t keylen)
 {
 	for (size_t i = 0; i < NKEYWORDS; i++)
@@ -175,8 +208,15 @@ int ike_proposal_parse(const char *text, unsigned int protocol,
 		for (k = 0; k < NKEYWORDS; k++)
 			if (!strcmp(tok, keywords[k].name))
 				break;
-		if (k == NKEYWORDS)
+		if (k == NKEYWORDS) {
+			for (size_t d = 0; d < sizeof(deprecated) / sizeof(deprecated[0]); d++)
+				if (!strcmp(tok, deprecated[d].name))
+					return WHY("'%s': %s (%s) is not supported: %s", text, tok,
+						   ike_transform_name(deprecated[d].type,
+								      deprecated[d].id),
+						   deprecated[d].why);
 			return WHY("unknown algorithm keyword '%s' in '%s'", tok, text);
+		}
 		{
 			struct ike_transform t = {
 				.type = keywords[k].type, .id = keywords[k].id,

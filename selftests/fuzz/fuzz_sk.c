@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer target: SK payload unprotection (ikehelper/crypto.c via
- * ike_msg_decrypt). Byte 0 picks one of seven suites with fixed keys.
+ * ike_msg_decrypt). Byte 0 picks one of nine suites with fixed keys.
  * If its top bit is clear the rest is a raw message: decode, then verify and
  * decrypt whatever SK/SKF it carries (almost always an integrity failure).
  * If it is set, the rest is a plaintext that is sealed correctly under the
@@ -26,6 +26,8 @@ static const struct {
 	{ IKE_ENCR_AES_CBC, 256, IKE_INTEG_HMAC_SHA2_384_192 },
 	{ IKE_ENCR_AES_CBC, 256, IKE_INTEG_HMAC_SHA2_512_256 },
 	{ IKE_ENCR_AES_CBC, 128, IKE_INTEG_HMAC_SHA1_96 },
+	{ IKE_ENCR_AES_GCM_16, 192, IKE_INTEG_NONE },
+	{ IKE_ENCR_AES_CBC, 192, IKE_INTEG_HMAC_SHA1_96 },
 };
 
 #define NSUITES (sizeof(suites) / sizeof(suites[0]))
@@ -52,6 +54,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			k->ekey[i] = (uint8_t)(0x40 + i);
 		for (size_t i = 0; i < sizeof(k->akey); i++)
 			k->akey[i] = (uint8_t)(0x80 + i);
+		/* odd suites through a prepared handle, even ones without */
+		if (s % 2 && ike_sk_keys_prepare(k))
+			abort();
 	}
 	return 0;
 }

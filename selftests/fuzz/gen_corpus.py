@@ -62,6 +62,21 @@ seeds_decode['rfc7634_informational'] = rfc7634
 skf = pl(35, struct.pack('>HH', 1, 2) + bytes(40))
 seeds_decode['skf_fragment'] = msg(53, skf, exch=35, msgid=1)
 seeds_decode['unknown_critical'] = msg(60, pl(0, b'\x01', crit=0x80), exch=37)
+# A response carrying the accepted proposal #2 (RFC 7296 §3.3.1)
+seeds_decode['response_proposal_2'] = msg(33, pl(0, proposal(2, 1, b'', [(1, 20, 256), (2, 6), (4, 31)], True)),
+                                          flags=0x20)
+# strongSwan 5.9.8 "proposals = default": 38 transforms in one proposal
+swan = [(1, 12, 128), (1, 12, 192), (1, 12, 256), (1, 13, 128), (1, 13, 192), (1, 13, 256),
+        (1, 23, 128), (1, 23, 192), (1, 23, 256), (1, 24, 128), (1, 24, 192), (1, 24, 256), (1, 3),
+        (3, 12), (3, 13), (3, 14), (3, 5), (3, 8), (3, 2),
+        (2, 5), (2, 6), (2, 7), (2, 4), (2, 8), (2, 2)] + \
+       [(4, g) for g in (19, 20, 21, 28, 29, 30, 31, 32, 15, 16, 17, 18, 14)]
+seeds_decode['strongswan_default'] = msg(33, pl(0, proposal(1, 1, b'', swan, True)))
+# Unknown critical payload before SK (judged only after the ICV), and an
+# SKF fragment after a Vendor ID (RFC 7383: last, not alone)
+seeds_decode['critical_before_sk'] = msg(60, pl(46, b'\x01', crit=0x80) + pl(41, bytes(40)), exch=37)
+seeds_decode['skf_after_vendor'] = msg(43, pl(53, vid) + pl(0, struct.pack('>HH', 2, 2) + bytes(40)),
+                                       exch=35, msgid=1)
 
 seeds_sk = {
     'rfc7634_chacha': bytes([2]) + rfc7634,

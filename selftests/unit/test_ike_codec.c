@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "ike.h"
 #include "tap.h"
 
@@ -371,8 +374,15 @@ static void test_malformed(void)
 	TAP_EQ_INT(decode(buf, n, &m, &err), -IKE_ERR_SYNTAX, "length 0xffffffff rejected");
 	raw(buf, IKE_PL_VENDOR, vendor, sizeof(vendor), -1);
 	buf[17] = 0x10;
-	TAP_EQ_INT(decode(buf, n, &m, &err), -IKE_ERR_MAJOR_VERSION, "IKEv1 major version");
-	TAP_EQ_INT(ike_err_notify(err.code), IKE_N_INVALID_MAJOR_VERSION, "-> INVALID_MAJOR_VERSION");
+	TAP_EQ_INT(decode(buf, n, &m, &err), -IKE_ERR_IKEV1, "IKEv1 major version");
+	TAP_EQ_INT(ike_err_notify(err.code, err.authenticated), 0,
+		   "-> dropped, not answered with INVALID_MAJOR_VERSION (RFC 7296 §2.5)");
+	buf[17] = 0x30;
+	TAP_EQ_INT(decode(buf, n, &m, &err), -IKE_ERR_MAJOR_VERSION, "IKE major version 3");
+	TAP_EQ_INT(ike_err_notify(err.code, err.authenticated), IKE_N_INVALID_MAJOR_VERSION,
+		   "-> INVALID_MAJOR_VERSION");
+	buf[17] = 0x00;
+	TAP_EQ_INT(decode(buf, n, &m, &err), -IKE_ERR_SYNTAX, "major version 0: dropped");
 	buf[17] = 0x21;
 	TAP_EQ_INT(decode(buf, n, &m, &err), 0, "higher minor version accepted");
 
@@ -393,7 +403,7 @@ static void test_malformed(void)
 	TAP_EQ_INT(decode_raw(60, (const uint8_t[]){ 0, 0x80, 0, 4 }, 4, &err), -IKE_ERR_CRITICAL,
 		   "critical again, to inspect the error");
 	TAP_EQ_INT(err.payload, 60, "error names the payload type");
-	TAP_EQ_INT(ike_err_notify(err.code), IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD,
+	TAP_EQ_INT(ike_err_notify(err.code, err.authenticated), IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD,
 		   "-> UNSUPPORTED_CRITICAL_PAYLOAD");
 	BAD(60, "unknown non-critical payload skipped", IKE_OK, 0, 0x00, 0, 5, 1);
 	BAD(IKE_PL_VENDOR, "known payload with critical bit is fine", IKE_OK, 0, 0x80, 0, 4);
@@ -472,8 +482,16 @@ static void test_malformed(void)
 	BAD(IKE_PL_EAP, "EAP shorter than its header", IKE_ERR_SYNTAX, 0, 0, 0, 6, 2, 1);
 	BAD(IKE_PL_SKF, "SKF fragment 0", IKE_ERR_SYNTAX, 0, 0, 0, 8, 0, 0, 0, 1);
 	BAD(IKE_PL_SKF, "SKF fragment 3 of 2", IKE_ERR_SYNTAX, 0, 0, 0, 8, 0, 3, 0, 2);
-	BAD(IKE_PL_VENDOR, "SKF not alone", IKE_ERR_SYNTAX,
+	/* RFC 7383 §2.5: SKF must be the last payload, not the only one. */
+	BAD(IKE_PL_VENDOR, "SKF after a Vendor ID", IKE_OK,
 	    IKE_PL_SKF, 0, 0, 4, 0, 0, 0, 8, 0, 1, 0, 1);
+	BAD(IKE_PL_SKF, "SKF before another payload", IKE_ERR_SYNTAX,
+	    IKE_PL_VENDOR, 0, 0, 8, 0, 1, 0, 1, 0, 0, 0, 4);
+	/* ... and only fragment 1 names the first inner payload. */
+	BAD(IKE_PL_SKF, "SKF fragment 1 of 2 naming IDi", IKE_OK, IKE_PL_IDI, 0, 0, 8, 0, 1, 0, 2);
+	BADR(IKE_PL_SKF, "SKF fragment 2 of 2 naming IDi", IKE_ERR_SYNTAX, "only fragment 1",
+	     IKE_PL_IDI, 0, 0, 8, 0, 2, 0, 2);
+	BAD(IKE_PL_SKF, "SKF fragment 2 of 2 with next 0", IKE_OK, 0, 0, 0, 8, 0, 2, 0, 2);
 	BAD(IKE_PL_SK, "SK not the last payload", IKE_ERR_SYNTAX,
 	    IKE_PL_NOTIFY, 0, 0, 4, 0, 0, 0, 8, 0, 0, 0x40, 0x00);
 	BAD(IKE_PL_SK, "zero-length SK decodes (decrypt must refuse it)", IKE_OK, 0, 0, 0, 4);
@@ -779,6 +797,8 @@ static const struct suite suites[] = {
 	{ "AES-CBC-256/HMAC-SHA2-384-192", IKE_ENCR_AES_CBC, 256, IKE_INTEG_HMAC_SHA2_384_192 },
 	{ "AES-CBC-256/HMAC-SHA2-512-256", IKE_ENCR_AES_CBC, 256, IKE_INTEG_HMAC_SHA2_512_256 },
 	{ "AES-CBC-128/HMAC-SHA1-96", IKE_ENCR_AES_CBC, 128, IKE_INTEG_HMAC_SHA1_96 },
+	{ "AES-GCM-16-192", IKE_ENCR_AES_GCM_16, 192, IKE_INTEG_NONE },
+	{ "AES-CBC-192/HMAC-SHA1-96", IKE_ENCR_AES_CBC, 192, IKE_INTEG_HMAC_SHA1_96 },
 };
 
 static void make_keys(const struct suite *s, struct ike_sk_keys *k)
@@ -831,7 +851,8 @@ static void test_sk(void)
 		wrong.akey[0] ^= 1;
 		rc = decrypt(buf, b.len, &outer, &wrong, plain, &plen, &inner, &err);
 		TAP_EQ_INT(rc, -IKE_ERR_INTEGRITY, "wrong key: integrity failure");
-		TAP_EQ_INT(ike_err_notify(err.code), 0, "integrity failures are dropped silently");
+		TAP_EQ_INT(ike_err_notify(err.code, err.authenticated), 0,
+			   "integrity failures are dropped silently");
 		buf[b.len - 1] ^= 1;
 		rc = decrypt(buf, b.len, &outer, &k, plain, &plen, &inner, &err);
 		TAP_EQ_INT(rc, -IKE_ERR_INTEGRITY, "flipped ICV bit: integrity failure");
@@ -839,6 +860,222 @@ static void test_sk(void)
 		buf[IKE_HDR_LEN + 4] ^= 1;	/* inside the SA payload: covered by AAD/MAC */
 		rc = decrypt(buf, b.len, &outer, &k, plain, &plen, &inner, &err);
 		TAP_EQ_INT(rc, -IKE_ERR_INTEGRITY, "modified unencrypted payload: integrity failure");
+	}
+}
+
+/*
+ * RFC 7296 §2.5 and §2.21.2: an unknown payload marked critical in a
+ * protected message is answered only once the ICV verified; a forged
+ * message must stay unanswered. In an unprotected one (IKE_SA_INIT) the
+ * decoder reports it at once.
+ */
+static void test_critical_after_icv(void)
+{
+	static struct ike_msg m, inner;
+	static uint8_t buf[512], plain[512];
+	struct ike_sk_keys k, wrong;
+	struct ike_error err;
+	struct ike_buf b;
+	struct ike_payload outer_pl = { .type = 60, .flags = IKE_PL_CRITICAL };
+	struct ike_payload inner_pl[2] = {
+		{ .type = IKE_PL_NOTIFY, .u.notify = { .type = IKE_N_INITIAL_CONTACT } },
+		{ .type = 61, .flags = IKE_PL_CRITICAL },
+	};
+	struct ike_header h = { .exchange = IKE_INFORMATIONAL, .flags = IKE_FLAG_INITIATOR,
+				.msgid = 2 };
+	static const uint8_t body[] = { 1, 2, 3 };
+	size_t plen;
+	int rc;
+
+	outer_pl.body = (struct ike_slice){ body, sizeof(body) };
+	inner_pl[1].body = (struct ike_slice){ body, sizeof(body) };
+	make_keys(&suites[0], &k);
+	wrong = k;
+	wrong.ekey[0] ^= 1;
+
+	/* An unknown critical payload before SK. */
+	ike_buf_init(&b, buf, sizeof(buf));
+	ike_msg_encode_sk(&h, &outer_pl, 1, inner_pl, 1, &k, NULL, &b, &err);
+	rc = decode(buf, b.len, &m, &err);
+	tap_ok(rc == 0, "outer unknown critical payload: the decoder leaves it to the ICV (%s)",
+	       rc ? err.reason : "ok");
+	rc = decrypt(buf, b.len, &m, &wrong, plain, &plen, &inner, &err);
+	TAP_EQ_INT(rc, -IKE_ERR_INTEGRITY, "forged (wrong key): dropped, not answered");
+	rc = decrypt(buf, b.len, &m, &k, plain, &plen, &inner, &err);
+	tap_ok(rc == -IKE_ERR_CRITICAL && err.payload == 60,
+	       "genuine: UNSUPPORTED_CRITICAL_PAYLOAD for type 60 (%s)", err.reason);
+
+	/* An unknown critical payload inside SK. */
+	ike_buf_init(&b, buf, sizeof(buf));
+	ike_msg_encode_sk(&h, NULL, 0, inner_pl, 2, &k, NULL, &b, &err);
+	rc = decode(buf, b.len, &m, &err);
+	rc = rc ? rc : decrypt(buf, b.len, &m, &wrong, plain, &plen, &inner, &err);
+	TAP_EQ_INT(rc, -IKE_ERR_INTEGRITY, "inner unknown critical, forged: dropped");
+	rc = decode(buf, b.len, &m, &err);
+	rc = rc ? rc : decrypt(buf, b.len, &m, &k, plain, &plen, &inner, &err);
+	tap_ok(rc == -IKE_ERR_CRITICAL && err.payload == 61,
+	       "inner unknown critical, genuine: reported after decryption (%s)", err.reason);
+
+	/* Unprotected: reported by the decoder. */
+	ike_buf_init(&b, buf, sizeof(buf));
+	m.hdr = h;
+	m.hdr.exchange = IKE_SA_INIT;
+	m.hdr.msgid = 0;
+	m.npl = 1;
+	m.pl[0] = outer_pl;
+	m.store = NULL;
+	ike_msg_encode(&m, &b);
+	rc = decode(buf, b.len, &m, &err);
+	tap_ok(rc == -IKE_ERR_CRITICAL && err.payload == 60,
+	       "IKE_SA_INIT with an unknown critical payload: reported at once (%s)", err.reason);
+}
+
+/*
+ * RFC 7296 §3.10.1: INVALID_SYNTAX only in a protected message whose ICV
+ * verified, never for an unprotected one (IKE_SA_INIT) or a forgery.
+ */
+static void test_what_is_answered(void)
+{
+	static struct ike_msg m, inner;
+	static uint8_t buf[512], plain[512];
+	static const uint8_t bad_inner[] = { 0, 0, 0, 2 };	/* Notify of length 2 */
+	struct ike_payload bad_outer = { .type = IKE_PL_NONCE };
+	struct ike_header h = { .exchange = IKE_INFORMATIONAL, .msgid = 3 };
+	struct ike_sk_keys k;
+	struct ike_error err;
+	struct ike_buf b;
+	size_t n, plen;
+	int rc;
+
+	make_keys(&suites[0], &k);
+	/* A syntax error in an unprotected message: dropped. */
+	bad_outer.u.raw = (struct ike_slice){ bad_inner, sizeof(bad_inner) };	/* 4-byte nonce */
+	m.hdr = h;
+	m.hdr.exchange = IKE_SA_INIT;
+	m.npl = 1;
+	m.pl[0] = bad_outer;
+	m.store = NULL;
+	ike_buf_init(&b, buf, sizeof(buf));
+	ike_msg_encode(&m, &b);
+	rc = decode(buf, b.len, &m, &err);
+	tap_ok(rc == -IKE_ERR_SYNTAX && !err.authenticated &&
+	       !ike_err_notify(err.code, err.authenticated),
+	       "IKE_SA_INIT with a 4-byte nonce: dropped, no INVALID_SYNTAX (%s)", err.reason);
+	/* The same kind of error behind a verified ICV: answered. */
+	n = raw(buf, IKE_PL_SK, (const uint8_t[]){ IKE_PL_NOTIFY, 0, 0, 4 + 8 + 5 + 16 }, 4, 28 + 33);
+	memset(buf + n, 0, 8);
+	ike_aead_seal(&k, buf + n, buf, n, (const uint8_t[]){ 0, 0, 0, 2, 0 }, 5, buf + n + 8);
+	n += 8 + 5 + 16;
+	rc = decode(buf, n, &m, &err);
+	rc = rc ? rc : decrypt(buf, n, &m, &k, plain, &plen, &inner, &err);
+	tap_ok(rc == -IKE_ERR_SYNTAX && err.authenticated &&
+	       ike_err_notify(err.code, err.authenticated) == IKE_N_INVALID_SYNTAX,
+	       "malformed inner payload behind a verified ICV: INVALID_SYNTAX (%s)", err.reason);
+	/* ... but not behind a broken one. */
+	buf[n - 1] ^= 1;
+	rc = decrypt(buf, n, &m, &k, plain, &plen, &inner, &err);
+	tap_ok(rc == -IKE_ERR_INTEGRITY && !ike_err_notify(err.code, err.authenticated),
+	       "the same with a broken ICV: dropped");
+	/* An SK too short to hold an ICV is not authenticated either. */
+	n = raw(buf, IKE_PL_SK, (const uint8_t[]){ 0, 0, 0, 8, 1, 2, 3, 4 }, 8, -1);
+	rc = decode(buf, n, &m, &err);
+	rc = rc ? rc : decrypt(buf, n, &m, &k, plain, &plen, &inner, &err);
+	tap_ok(rc == -IKE_ERR_SYNTAX && !err.authenticated, "a truncated SK payload: dropped (%s)",
+	       err.reason);
+}
+
+/* IKEv1 is dropped (§2.5) but said so, at a rate a flood cannot raise. */
+static void test_ikev1_log(void)
+{
+	struct ike_ratelimit rl = IKE_RATELIMIT_INIT(1000, 2);
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(500) };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(4500) };
+	unsigned int missed = 99;
+	char line[80];
+
+	tap_ok(ike_ratelimit(&rl, 5000, &missed) && missed == 0, "first line logged");
+	tap_ok(ike_ratelimit(&rl, 5001, &missed), "second line (the burst) logged");
+	tap_ok(!ike_ratelimit(&rl, 5002, &missed) && !ike_ratelimit(&rl, 5999, &missed),
+	       "the rest of the second suppressed");
+	tap_ok(ike_ratelimit(&rl, 6000, &missed) && missed == 2,
+	       "the next second logs again and counts the 2 suppressed");
+	inet_pton(AF_INET, "192.0.2.1", &sin.sin_addr);
+	inet_pton(AF_INET6, "2001:db8::1", &sin6.sin6_addr);
+	ike_ikev1_log_line(line, sizeof(line), (struct sockaddr *)&sin);
+	TAP_EQ_STR(line, "IKEv1 from 192.0.2.1:500 is not supported", "IPv4 log line");
+	ike_ikev1_log_line(line, sizeof(line), (struct sockaddr *)&sin6);
+	TAP_EQ_STR(line, "IKEv1 from [2001:db8::1]:4500 is not supported", "IPv6 log line");
+	TAP_EQ_INT(ike_ikev1_log_line(line, 10, (struct sockaddr *)&sin6), -IKE_ERR_NOSPC,
+		   "a short buffer is reported");
+}
+
+/*
+ * Prepared keys (one cipher handle per key set, issue 13 item 11) protect
+ * exactly as unprepared ones do, message after message, and never with a
+ * stale key: not through a struct copy, not after the key bytes change.
+ */
+static void test_prepared_keys(void)
+{
+	static struct ike_msg all, outer, inner;
+	static uint8_t a[4096], b2[4096], plain[4096];
+	struct ike_error err;
+	struct ike_buf b;
+	size_t plen;
+
+	fill_all(&all);
+	all.npl--;
+	all.hdr.exchange = IKE_AUTH;
+	for (size_t i = 0; i < ARRAY_LEN(suites); i++) {
+		const struct suite *st = &suites[i];
+		struct ike_sk_keys k, kp, copy;
+		uint8_t iv[16];
+		bool same = true, opens = true;
+		int rc;
+
+		make_keys(st, &k);
+		make_keys(st, &kp);
+		rc = ike_sk_keys_prepare(&kp);
+		TAP_EQ_INT(rc, 0, "prepare");
+		TAP_EQ_INT(ike_sk_keys_prepare(&kp), 0, "prepare again (the first handle is freed)");
+		for (int n = 0; n < 3; n++) {
+			struct ike_buf bb;
+
+			memset(iv, 0x30 + n, sizeof(iv));
+			all.hdr.msgid = (uint32_t)n;
+			ike_buf_init(&b, a, sizeof(a));
+			ike_buf_init(&bb, b2, sizeof(b2));
+			rc = ike_msg_encode_sk(&all.hdr, NULL, 0, all.pl, all.npl, &kp, iv, &b, &err);
+			rc = rc ? rc : ike_msg_encode_sk(&all.hdr, NULL, 0, all.pl, all.npl, &k, iv, &bb,
+							 &err);
+			same = same && !rc && b.len == bb.len && !memcmp(a, b2, b.len);
+			rc = decode(a, b.len, &outer, &err);
+			rc = rc ? rc : decrypt(a, b.len, &outer, &kp, plain, &plen, &inner, &err);
+			opens = opens && !rc && inner.npl == all.npl;
+		}
+		tap_ok(same, "%s: prepared keys seal byte for byte as unprepared ones", st->name);
+		tap_ok(opens, "%s: and open three messages in a row", st->name);
+		copy = kp;
+		copy.ekey[0] ^= 1;
+		copy.akey[0] ^= 1;
+		rc = decrypt(a, b.len, &outer, &copy, plain, &plen, &inner, &err);
+		TAP_EQ_INT(rc, -IKE_ERR_INTEGRITY, "a copy with another key does not use the handle");
+		kp.ekey[0] ^= 1;
+		kp.akey[0] ^= 1;
+		rc = decrypt(a, b.len, &outer, &kp, plain, &plen, &inner, &err);
+		TAP_EQ_INT(rc, -IKE_ERR_INTEGRITY, "nor the prepared keys once their bytes changed");
+		kp.ekey[0] ^= 1;
+		kp.akey[0] ^= 1;
+		rc = decrypt(a, b.len, &outer, &kp, plain, &plen, &inner, &err);
+		TAP_EQ_INT(rc, 0, "and again once they are restored");
+		ike_sk_keys_wipe(&copy);	/* frees nothing: not the owner */
+		ike_sk_keys_wipe(&kp);
+		tap_ok(!kp.cache && kp.ekey[0] == 0, "wipe frees the handle and clears the keys");
+	}
+	{
+		struct ike_sk_keys bad = { .encr = IKE_ENCR_AES_CBC, .encr_bits = 128, .ekey_len = 15 };
+
+		TAP_EQ_INT(ike_sk_keys_prepare(&bad), -IKE_ERR_UNSUPPORTED,
+			   "keys of the wrong length are not prepared");
 	}
 }
 
@@ -1009,11 +1246,11 @@ static void test_skf(void)
 		a.npl = 1;
 		a.pl[0].type = IKE_PL_SKF;
 		a.pl[0].next = IKE_PL_IDI;
-		a.pl[0].u.skf = (struct ike_pl_skf){ 2, 5, { data, sizeof(data) } };
+		a.pl[0].u.skf = (struct ike_pl_skf){ 1, 5, { data, sizeof(data) } };
 		ike_buf_init(&b1, o1, sizeof(o1));
 		ike_buf_init(&b2, o2, sizeof(o2));
 		tap_ok(!ike_msg_encode(&a, &b1) && !decode(o1, b1.len, &b, &err) &&
-		       b.pl[0].u.skf.frag_num == 2 && b.pl[0].u.skf.total == 5 &&
+		       b.pl[0].u.skf.frag_num == 1 && b.pl[0].u.skf.total == 5 &&
 		       b.pl[0].next == IKE_PL_IDI && b.pl[0].u.skf.data.len == sizeof(data) &&
 		       !ike_msg_encode(&b, &b2) && b1.len == b2.len && !memcmp(o1, o2, b1.len),
 		       "SKF payload round-trips");
@@ -1049,6 +1286,10 @@ int main(void)
 	test_real_peer_sizes();
 	test_sk();
 	test_sk_malformed();
+	test_prepared_keys();
+	test_critical_after_icv();
+	test_what_is_answered();
+	test_ikev1_log();
 	test_skf();
 	test_names();
 	ike_crypto_deinit();

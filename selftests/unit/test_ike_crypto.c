@@ -135,6 +135,15 @@ static const struct aead_vec aead_vecs[] = {
 	  "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39", "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e"
 	  "21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e0915bc94fbc"
 	  "3221a5db94fae95ae7121a47" },
+	/* The same spec, Test Case 12 (AES-192 with AAD); checked again with
+	 * python3-cryptography's AESGCM */
+	{ "GCM spec test case 12 (AES-192, AAD)", IKE_ENCR_AES_GCM_16, 192,
+	  "feffe9928665731c6d6a8f9467308308feffe9928665731ccafebabe", "facedbaddecaf888",
+	  "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+	  "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+	  "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39", "3980ca0b3c00e841eb06fac4872a2757859e1ceaa6efd984628593b40ca1e19c"
+	  "7d773d00c144c525ac619d18c84a3f4718e2448b2fe324d9ccda2710"
+	  "2519498e80f1478f37ba55bd6d27618c" },
 	{ "GCM spec test case 15 (AES-256)", IKE_ENCR_AES_GCM_16, 256,
 	  "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308"
 	  "cafebabe", "facedbaddecaf888", "",
@@ -209,7 +218,7 @@ static void test_aead(void)
  */
 static void test_rfc7634_message(void)
 {
-	const struct aead_vec *v = &aead_vecs[5];
+	const struct aead_vec *v = &aead_vecs[sizeof(aead_vecs) / sizeof(aead_vecs[0]) - 1];
 	struct ike_sk_keys k = { .encr = IKE_ENCR_CHACHA20_POLY1305, .encr_bits = 256 };
 	uint8_t msg[128], plain[128], iv[8], out[128];
 	size_t n = 0, plen = 0;
@@ -471,6 +480,13 @@ static const struct cbc_vec cbc_vecs[] = {
 	  "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
 	  "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710", "7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2"
 	  "73bed6b8e3c1743b7116e69e222295163ff1caa1681fac09120eca307586e1a7" },
+	/* NIST SP 800-38A Appendix F.2.3 (CBC-AES192); checked again with
+	 * python3-cryptography before it went in */
+	{ "SP 800-38A F.2.3 CBC-AES192", "8e73b0f7da0e6452c810f32b809079e562f8ead2522c6b7b",
+	  "000102030405060708090a0b0c0d0e0f",
+	  "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
+	  "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710", "4f021db243bc633d7178183a9fa071e8b4d9ada9ad7dedf4e5e738763f69145a"
+	  "571b242012fb7ae07fa9baac3df102e008b0e27988598881d920a9e64f5615cd" },
 	{ "SP 800-38A F.2.5 CBC-AES256", "603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4", "000102030405060708090a0b0c0d0e0f",
 	  "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
 	  "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710", "f58c4c04d6e5f1ba779eabfb5f7bfbd69cfc4e967edb808d679f777bc6702c7d"
@@ -599,12 +615,55 @@ static void test_misc(void)
 	memset(b, 0, sizeof(b));
 	TAP_EQ_MEM(a, b, 32, "ike_wipe zeroes");
 	tap_ok(!ike_spi_new(a, 8) && memcmp(a, b, 8) != 0, "IKE SPI is random and non-zero");
+	/* AES-192: what the proposal keywords aes192, aes192gcm16 name. */
+	tap_ok(ike_encr_supported(IKE_ENCR_AES_CBC, 192) && ike_encr_supported(IKE_ENCR_AES_GCM_16, 192),
+	       "AES-192 CBC and GCM are supported");
+	TAP_EQ_INT(ike_encr_key_len(IKE_ENCR_AES_GCM_16, 192), 28, "AES-192-GCM takes 24 key + 4 salt bytes");
+	TAP_EQ_INT(ike_encr_key_len(IKE_ENCR_AES_CBC, 192), 24, "AES-192-CBC takes 24 key bytes");
+	TAP_EQ_INT(ike_encr_supported(IKE_ENCR_AES_CBC, 160), false, "AES-160 does not exist");
 	{
 		struct ike_sk_keys k = { .ekey_len = 16, .ekey = { 1, 2, 3 }, .akey = { 4 } };
 
 		ike_sk_keys_wipe(&k);
 		tap_ok(k.ekey[0] == 0 && k.akey[0] == 0 && k.ekey_len == 0, "SK keys wiped");
 	}
+}
+
+/*
+ * RFC 7296 §2.10: nonces at least 128 bits and at least half the PRF's key
+ * size, from GnuTLS's RANDOM level. SPIs: an IKE SPI is never zero; a
+ * 4-byte SPI is never 0-255 (RFC 4303 §2.1 reserves them) - though ESP
+ * SPIs come from kesp.ko's SPI_ALLOC, never from here.
+ */
+static void test_nonces_and_spis(void)
+{
+	uint8_t a[256], b[256], spi[8];
+	bool all_valid = true;
+
+	TAP_EQ_INT(ike_nonce_min_len(IKE_PRF_HMAC_SHA2_512), 32, "prfsha512 nonces: 32 bytes at least");
+	TAP_EQ_INT(ike_nonce_min_len(IKE_PRF_HMAC_SHA2_256), 16, "prfsha256 nonces: 16 bytes at least");
+	TAP_EQ_INT(ike_nonce_min_len(IKE_PRF_HMAC_SHA1), 16, "prfsha1 nonces: 16 bytes at least");
+	TAP_EQ_INT(ike_nonce_new(IKE_PRF_HMAC_SHA2_512, a, 31), -IKE_ERR_ARG,
+		   "a 31-byte nonce for prfsha512 is refused");
+	TAP_EQ_INT(ike_nonce_new(IKE_PRF_HMAC_SHA2_256, a, 15), -IKE_ERR_ARG,
+		   "a 15-byte nonce is refused");
+	TAP_EQ_INT(ike_nonce_new(IKE_PRF_HMAC_SHA2_256, a, 257), -IKE_ERR_ARG,
+		   "a 257-byte nonce is refused (the payload holds 256)");
+	tap_ok(!ike_nonce_new(IKE_PRF_HMAC_SHA2_512, a, IKE_NONCE_LEN) &&
+	       !ike_nonce_new(IKE_PRF_HMAC_SHA2_512, b, IKE_NONCE_LEN) && memcmp(a, b, IKE_NONCE_LEN),
+	       "two %d-byte nonces differ", IKE_NONCE_LEN);
+	tap_ok(IKE_NONCE_LEN >= ike_nonce_min_len(IKE_PRF_HMAC_SHA2_512),
+	       "IKE_NONCE_LEN fits every PRF we offer");
+
+	TAP_EQ_INT(ike_spi_valid((const uint8_t[]){ 0, 0, 0, 255 }, 4), false, "ESP SPI 255 is reserved");
+	TAP_EQ_INT(ike_spi_valid((const uint8_t[]){ 0, 0, 1, 0 }, 4), true, "ESP SPI 256 is fine");
+	TAP_EQ_INT(ike_spi_valid((const uint8_t[]){ 0, 0, 0, 0 }, 4), false, "ESP SPI 0 is reserved");
+	TAP_EQ_INT(ike_spi_valid((const uint8_t[8]){ 0 }, 8), false, "IKE SPI 0 means 'unknown'");
+	TAP_EQ_INT(ike_spi_valid((const uint8_t[8]){ [7] = 1 }, 8), true, "IKE SPI 1 is fine");
+	TAP_EQ_INT(ike_spi_new(spi, 3), -IKE_ERR_ARG, "a 3-byte SPI is refused");
+	for (int i = 0; i < 10000; i++)
+		all_valid = all_valid && !ike_spi_new(spi, 4) && ike_spi_valid(spi, 4);
+	tap_ok(all_valid, "10000 4-byte SPIs, none reserved");
 }
 
 int main(void)
@@ -623,6 +682,7 @@ int main(void)
 	test_modp(IKE_DH_MODP4096);
 	test_modp_p_minus_1();
 	test_misc();
+	test_nonces_and_spis();
 	ike_crypto_deinit();
 	return tap_done();
 }

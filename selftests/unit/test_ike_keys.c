@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gnutls/crypto.h>
+
 #include "ike.h"
 #include "tap.h"
 
@@ -420,6 +422,39 @@ static void test_rekey_prf_change(const struct rekey_vec *v)
 	ike_wipe(seed, sizeof(seed));
 }
 
+/*
+ * prf+ (now gnutls_hkdf_expand) over all 255 blocks the one-octet counter
+ * allows, against Python's hmac: key 00..1f, seed "kesp"; the expected
+ * value is the SHA-256 of the whole output.
+ */
+static void test_prf_plus_full(void)
+{
+	static const struct {
+		unsigned int prf;
+		const char *sha256;
+	} v[] = {
+		{ IKE_PRF_HMAC_SHA1, "3e54f9a2d23ba94544f8f5dcbf194ac73d41ed0ce3939353747fcc978e307cd7" },
+		{ IKE_PRF_HMAC_SHA2_256, "f78defaac168194efb627dc3887853e557e8e8f96537abed30cea16923f92285" },
+		{ IKE_PRF_HMAC_SHA2_512, "0e78257a75416e9cfeec07872854a003eb3b2333a1e512a56d267622970dad30" },
+	};
+	uint8_t key[32], *out = malloc(255 * 64), digest[32], want[32];
+
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)i;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		size_t n = 255 * ike_prf_len(v[i].prf);
+		int rc = ike_prf_plus(v[i].prf, key, sizeof(key), (const uint8_t *)"kesp", 4, out, n);
+
+		tap_unhex(v[i].sha256, want, sizeof(want));
+		gnutls_hash_fast(GNUTLS_DIG_SHA256, out, n, digest);
+		tap_ok(rc == 0 && !memcmp(digest, want, 32), "%s: prf+ of 255 blocks",
+		       ike_transform_name(IKE_TRANS_PRF, v[i].prf));
+	}
+	TAP_EQ_INT(ike_prf_plus(IKE_PRF_HMAC_SHA2_256, key, 32, key, 1, out, 0), 0,
+		   "prf+ of nothing is nothing");
+	free(out);
+}
+
 static void test_limits(void)
 {
 	uint8_t key[32] = { 0 }, *out = malloc(256 * 32);
@@ -442,6 +477,7 @@ int main(void)
 		test_vec(&vecs[i]);
 	for (size_t i = 0; i < sizeof(rekey_vecs) / sizeof(rekey_vecs[0]); i++)
 		test_rekey_prf_change(&rekey_vecs[i]);
+	test_prf_plus_full();
 	test_limits();
 	ike_crypto_deinit();
 	return tap_done();

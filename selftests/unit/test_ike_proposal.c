@@ -92,6 +92,24 @@ static void test_parse(void)
 	       has_t(&p, IKE_TRANS_ESN, 1, 0) && !has_t(&p, IKE_TRANS_ESN, 0, 0),
 	       "ESP proposal: SPI size 4, ESN only");
 
+	/* What older Cisco and Juniper peers offer, end to end (issue 13 item 7). */
+	roundtrip("aes192-sha1-modp2048", IKE_PROTO_IKE, "aes192-sha1-prfsha1-modp2048");
+	roundtrip("aes192gcm16-prfsha1-ecp384", IKE_PROTO_IKE, "aes192gcm16-prfsha1-ecp384");
+	roundtrip("aes128-sha1", IKE_PROTO_ESP, "aes128-sha1-noesn");
+	roundtrip("aes192gcm128-esn", IKE_PROTO_ESP, "aes192gcm16-esn");
+	/* Deprecated choices we do not implement: named, with RFC 8247's reason. */
+	bad("3des-sha256-modp2048", IKE_PROTO_IKE, "3des (ENCR_3DES) is not supported: RFC 8247");
+	bad("des-sha256-modp2048", IKE_PROTO_IKE, "des (ENCR_DES) is not supported: RFC 8247");
+	bad("aes128-md5-modp2048", IKE_PROTO_IKE, "md5 (AUTH_HMAC_MD5_96) is not supported: RFC 8247");
+	bad("aes128-sha256-prfmd5-modp2048", IKE_PROTO_IKE,
+	    "prfmd5 (PRF_HMAC_MD5) is not supported: RFC 8247");
+	bad("aes128-sha256-modp1024", IKE_PROTO_IKE, "modp1024 (MODP_1024) is not supported: RFC 8247");
+	bad("aes128-sha256-modp768", IKE_PROTO_IKE, "modp768 (MODP_768) is not supported: RFC 8247");
+	bad("aes128-sha256-modp1536", IKE_PROTO_IKE, "modp1536 (MODP_1536) is not supported: RFC 8247");
+	bad("aes128-sha256-modp1024s160", IKE_PROTO_IKE,
+	    "modp1024s160 (MODP_1024_160) is not supported: RFC 8247");
+	bad("3des-md5", IKE_PROTO_ESP, "3des (ENCR_3DES) is not supported");
+	bad("aes128-sha1-modp1024", IKE_PROTO_ESP, "modp1024 (MODP_1024) is not supported");
 	bad("aes256gcm16-x25519", IKE_PROTO_IKE, "needs a PRF");
 	bad("aes128-modp2048", IKE_PROTO_IKE, "integrity");
 	bad("aes128-sha256", IKE_PROTO_IKE, "key exchange");
@@ -135,7 +153,7 @@ static void test_select(void)
 	       strstr(why, "no common DH (ours x25519, theirs modp2048)") &&
 	       strstr(why, "ours 'aes256gcm16-prfsha384-x25519' vs theirs #1"),
 	       "reason: %s", why);
-	TAP_EQ_INT(ike_err_notify(IKE_ERR_NO_PROPOSAL), IKE_N_NO_PROPOSAL_CHOSEN,
+	TAP_EQ_INT(ike_err_notify(IKE_ERR_NO_PROPOSAL, false), IKE_N_NO_PROPOSAL_CHOSEN,
 		   "maps to the NO_PROPOSAL_CHOSEN notify");
 
 	/* Only the DH differs. */
