@@ -133,8 +133,6 @@ struct ike_cached_response {
 	size_t len;
 };
 
-#define IKE_NONCE_MAX 256
-
 struct ike_sa {
 	struct daemon *d;
 	struct ike_sa *next_all, *next_spi, *next_half, *next_dead;

@@ -18,7 +18,6 @@
 
 #include "daemon.h"
 
-#define NONCE_LEN 32
 #define INIT_RETRIES_MAX 5
 #define COOKIE_ROTATE_MS (120 * 1000)
 #define COOKIE_LEN 17		/* version byte + 16 bytes of HMAC-SHA-256 */
@@ -146,6 +145,11 @@ static int derive_keys(struct ike_sa *sa, const struct ike_slice *peer_ke, char 
 	/* We send with our role's keys and receive with the other's. */
 	ike_sa_keys_sk(&sa->keys, sa->initiator, sa->encr, sa->encr_bits, sa->integ, &sa->sk_out);
 	ike_sa_keys_sk(&sa->keys, !sa->initiator, sa->encr, sa->encr_bits, sa->integ, &sa->sk_in);
+	/* One cipher handle per direction for the SA's life. */
+	if (ike_sk_keys_prepare(&sa->sk_out) || ike_sk_keys_prepare(&sa->sk_in)) {
+		snprintf(why, whylen, "cannot set up the SK ciphers");
+		return -1;
+	}
 	sa->keys_ready = true;
 	/* The DH private value is of no further use: forget it now. */
 	ike_dh_free(sa->dh);
@@ -209,9 +213,10 @@ static int init_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 		}
 	}
 	if (!sa->ni_len) {
-		if (ike_random_key(sa->ni, NONCE_LEN))
+		/* The PRF is not chosen yet: IKE_NONCE_LEN suits all we offer. */
+		if (ike_nonce_new(0, sa->ni, IKE_NONCE_LEN))
 			return -1;
-		sa->ni_len = NONCE_LEN;
+		sa->ni_len = IKE_NONCE_LEN;
 	}
 	/* RFC 7296 §2.6: the cookie comes first. */
 	if (sa->cookie_len)
@@ -310,6 +315,11 @@ static enum task_result init_process(struct ike_sa *sa, struct task *t, const st
 		ike_sa_fail(sa, "responder's KE is %s but it chose %s",
 			    ike_transform_name(IKE_TRANS_DH, ke->u.ke.group),
 			    ike_transform_name(IKE_TRANS_DH, sa->dh_group));
+		return TASK_FAILED;
+	}
+	if (nonce->u.raw.len < ike_nonce_min_len(sa->prf)) {
+		ike_sa_fail(sa, "responder's nonce of %zu bytes is too short for %s",
+			    nonce->u.raw.len, ike_transform_name(IKE_TRANS_PRF, sa->prf));
 		return TASK_FAILED;
 	}
 	memcpy(sa->spi_r, m->hdr.spi_r, 8);
@@ -586,11 +596,17 @@ void ike_init_respond(struct daemon *d, const struct endpoint *local,
 	sa->dh = ike_dh_new(sa->dh_group, NULL);
 	memcpy(sa->ni, nonce->u.raw.p, nonce->u.raw.len);
 	sa->ni_len = nonce->u.raw.len;
-	if (!sa->dh || ike_random_key(sa->nr, NONCE_LEN)) {
+	if (sa->ni_len < ike_nonce_min_len(sa->prf)) {
+		/* §2.10: at least half the PRF's key; no unprotected INVALID_SYNTAX. */
+		ike_sa_fail(sa, "IKE_SA_INIT from %s: a nonce of %zu bytes is too short for %s",
+			    peer, sa->ni_len, ike_transform_name(IKE_TRANS_PRF, sa->prf));
+		goto out;
+	}
+	if (!sa->dh || ike_nonce_new(sa->prf, sa->nr, IKE_NONCE_LEN)) {
 		ike_sa_fail(sa, "cannot make our key exchange");
 		goto out;
 	}
-	sa->nr_len = NONCE_LEN;
+	sa->nr_len = IKE_NONCE_LEN;
 	nat_detect(sa, m, (const uint8_t[8]){ 0 }, &sa->local, &sa->remote);
 
 	msg_reset(out);

@@ -4,11 +4,11 @@
 IKEHELPER=${IKEHELPER:-$KESP_SRC/ikehelper/ikehelper}
 PSK='"kesp-guest-test-Xq7#pL9!zW2@"'
 
-# ike_sites: namespaces a and b on one wire (192.168.100.0/24,
+# ikeh_sites: namespaces a and b on one wire (192.168.100.0/24,
 # fd00:100::/64; .1 is a, .2 is b), each with an inner network on a dummy
 # device: a has 10.1.0.1/24 and fd00:1::1/64, b 10.2.0.1/24 and
 # fd00:2::1/64. No kesp device: ikehelper makes its own.
-ike_sites() {
+ikeh_sites() {
 	netns_add a b
 	ip link add veth-a netns a type veth peer name veth-b netns b
 	for ns in a b; do

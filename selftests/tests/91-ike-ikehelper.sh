@@ -5,7 +5,7 @@
 # proposals and selectors: no SA on either side, a log line naming why).
 . "$KESP_SRC/selftests/tests/lib.sh"
 . "$KESP_SRC/selftests/tests/ike_lib.sh"
-TEST_NAME=90
+TEST_NAME=91
 
 stop_all() {
 	ikehelper_stop_all
@@ -40,7 +40,7 @@ secrets { ike { secret = ${8:-$PSK} } }
 EOF
 }
 
-ike_sites
+ikeh_sites
 ikehelper_start a site-a "$(conf_site site-a site-b 10.1.0.0/24 10.2.0.0/24 192.168.100.2)" ||
 	fail "ikehelper starts in a"
 ikehelper_start b site-b "$(conf_site site-b site-a 10.2.0.0/24 10.1.0.0/24 192.168.100.1)" ||
