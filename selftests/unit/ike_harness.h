@@ -16,6 +16,9 @@
 
 #include "daemon.h"
 
+/* Not every user of the harness needs every helper. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+
 #define H_PEERS 4
 #define H_LOG 262144
 
@@ -189,6 +192,7 @@ static void h_peer_free(struct h_peer *p)
 	daemon_free(p->d);
 	kernel_destroy(p->k);
 	p->d = NULL;
+	p->k = NULL;
 }
 
 static struct h_pkt *h_pop(void)
@@ -298,7 +302,7 @@ static void h_reset(void)
 	while ((p = h_pop()))
 		h_pkt_free(p);
 	for (size_t i = 0; i < h_npeers; i++)
-		if (h_peers[i].d)
+		if (h_peers[i].d || h_peers[i].k)
 			h_peer_free(&h_peers[i]);
 	h_npeers = 0;
 	memset(&h_nat, 0, sizeof(h_nat));
