@@ -79,6 +79,9 @@ static int parse(int argc, char **argv, struct trap_args *t)
 				fprintf(stderr, "kespctl: trap: %s\n", t->sel.err);
 				return EXIT_USAGE;
 			}
+			/* No SA to take the address family from. */
+			if (!t->sel.sel[0].family)
+				return usage("%s", "sel needs src or dst for its address family (0.0.0.0/0 or ::/0 for any)");
 			i += 1 + n;
 			continue;
 		}
