@@ -136,8 +136,8 @@ static int walk(uint8_t first, const uint8_t *buf, size_t off, size_t len,
 			/*
 			 * RFC 7296 §2.5: skip it, but keep it for logs. One
 			 * marked critical rejects the message; in a protected
-			 * message only once the ICV verified (§2.21.2), so
-			 * note it and let the caller decide (see walk_end).
+			 * message only once the ICV verified (§2.21.2): note
+			 * it, ike_msg_decode or ike_msg_decrypt reports it.
 			 */
 			if ((pl->flags & IKE_PL_CRITICAL) && !msg->unsupported_critical)
 				msg->unsupported_critical = np;
