@@ -25,8 +25,9 @@ struct daemon *daemon_new(struct config *cfg, struct kernel *k, const struct io_
 	d->io = io;
 	d->io_ctx = io_ctx;
 	d->now = now;
-	d->rx = malloc(sizeof(*d->rx));
-	d->rx_inner = malloc(sizeof(*d->rx_inner));
+	/* Zeroed: a decoded message owns a store, which must start empty. */
+	d->rx = calloc(1, sizeof(*d->rx));
+	d->rx_inner = calloc(1, sizeof(*d->rx_inner));
 	d->plain = malloc(IKE_MAX_MSG);
 	d->out = malloc(sizeof(*d->out));
 	if (!d->rx || !d->rx_inner || !d->plain || !d->out) {
@@ -48,6 +49,10 @@ void daemon_free(struct daemon *d)
 	timers_free(&d->timers);
 	free(d->by_spi.b);
 	free(d->half_open.b);
+	if (d->rx)
+		ike_msg_release(d->rx);
+	if (d->rx_inner)
+		ike_msg_release(d->rx_inner);
 	free(d->rx);
 	free(d->rx_inner);
 	if (d->plain)

@@ -118,6 +118,9 @@ const struct conn *policy_conn_for_peer(struct daemon *d, const struct ike_sa *s
 			best_score = score;
 		}
 	}
+	/* No trailing separator in the reason. */
+	for (size_t n2 = strlen(why); n2 >= 2 && !strcmp(why + n2 - 2, "; "); n2 = strlen(why))
+		why[n2 - 2] = '\0';
 	return best;
 }
 

@@ -30,17 +30,20 @@ ikeh_sites() {
 # its config in /tmp/NAME.conf, its log in /tmp/NAME.log and its control
 # socket /tmp/NAME.sock; waits until it says it started.
 IKE_PIDS=""
+# (Variables of these helpers start with ih_, so a caller's loop
+# variables survive.)
+IKE_PIDS=""
 ikehelper_start() {
-	ns=$1 name=$2
-	printf '%s\n' "$3" >/tmp/"$name".conf
+	ih_ns=$1 ih_name=$2
+	printf '%s\n' "$3" >/tmp/"$ih_name".conf
 	shift 3
-	rm -f /tmp/"$name".sock
-	ip netns exec "$ns" "$IKEHELPER" -f -d 2 -c /tmp/"$name".conf -s /tmp/"$name".sock "$@" \
-		>/tmp/"$name".log 2>&1 &
+	rm -f /tmp/"$ih_name".sock
+	ip netns exec "$ih_ns" "$IKEHELPER" -f -d 2 -c /tmp/"$ih_name".conf \
+		-s /tmp/"$ih_name".sock "$@" >/tmp/"$ih_name".log 2>&1 &
 	IKE_PIDS="$IKE_PIDS $!"
-	if ! wait_line /tmp/"$name".log 'ikehelper .* started'; then
-		echo "ikehelper $name did not start:"
-		sed 's/^/  /' /tmp/"$name".log
+	if ! wait_line /tmp/"$ih_name".log 'ikehelper .* started'; then
+		echo "ikehelper $ih_name did not start:"
+		sed 's/^/  /' /tmp/"$ih_name".log
 		return 1
 	fi
 }
@@ -58,21 +61,22 @@ ikehelper_stop_all() {
 	# shellcheck disable=SC2086
 	[ -n "$IKE_PIDS" ] && kill $IKE_PIDS 2>/dev/null
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		alive=0
-		for p in $IKE_PIDS; do kill -0 "$p" 2>/dev/null && alive=1; done
-		[ $alive = 0 ] && break
+		ih_alive=0
+		for ih_p in $IKE_PIDS; do kill -0 "$ih_p" 2>/dev/null && ih_alive=1; done
+		[ $ih_alive = 0 ] && break
 		sleep 0.3
 	done
-	wait 2>/dev/null
+	# shellcheck disable=SC2086
+	[ -n "$IKE_PIDS" ] && wait $IKE_PIDS 2>/dev/null
 	IKE_PIDS=""
 	ike_save_logs
 }
 
 # ikectl NS NAME ARGS...: kespctl ike against ikehelper NAME.
 ikectl() {
-	ns=$1 name=$2
+	ih_ns=$1 ih_name=$2
 	shift 2
-	ip netns exec "$ns" env KESP_IKEHELPER_SOCKET=/tmp/"$name".sock $KESPCTL "$@"
+	ip netns exec "$ih_ns" env KESP_IKEHELPER_SOCKET=/tmp/"$ih_name".sock $KESPCTL "$@"
 }
 
 # ike_json NS NAME EXPR: EXPR over `kespctl --json ike list`'s document d.
@@ -98,8 +102,74 @@ log_has() { grep -Eq -- "$2" /tmp/"$1".log; }
 
 # show_logs NAME...: the last lines of each log, for a failure.
 show_logs() {
-	for l in "$@"; do
-		echo "--- $l.log"
-		tail -25 /tmp/"$l".log | sed 's/^/  /'
+	for ih_l in "$@"; do
+		echo "--- $ih_l.log"
+		tail -25 /tmp/"$ih_l".log | sed 's/^/  /'
 	done
+}
+
+# ---- strongSwan's charon (one per test run) ----
+# charon_start NS SWANCTL-CONF-TEXT: charon in NS with only the plugins the
+# tests need, logging to /tmp/charon.log, its config loaded; returns once
+# swanctl answers (charon needs seconds to start under TCG).
+CHARON=${CHARON:-/usr/lib/ipsec/charon}
+CHARON_STATE=/tmp/charon-state
+CHARON_PID=""
+charon_start() {
+	mkdir -p $CHARON_STATE
+	printf '%s\n' "$2" >$CHARON_STATE/swanctl.conf
+	cat >$CHARON_STATE/strongswan.conf <<EOC
+charon {
+	load = random nonce openssl pem pkcs1 x509 pubkey curve25519 gmp aes sha1 sha2 hmac kdf gcm chapoly kernel-netlink socket-default vici
+	filelog {
+		test {
+			path = $CHARON_STATE/charon.log
+			default = 2
+			time_format = %H:%M:%S
+			flush_line = yes
+		}
+	}
+}
+swanctl {
+	load = random nonce openssl pem pkcs1 x509 pubkey
+}
+EOC
+	rm -f /run/charon.pid /run/charon.vici
+	STRONGSWAN_CONF=$CHARON_STATE/strongswan.conf ip netns exec "$1" "$CHARON" \
+		>$CHARON_STATE/charon.stderr 2>&1 &
+	CHARON_PID=$!
+	CHARON_NS=$1
+	for _ in $(seq 120); do
+		charon_swanctl --stats >/dev/null 2>&1 && break
+		kill -0 $CHARON_PID 2>/dev/null || break
+		sleep 0.5
+	done
+	charon_swanctl --load-all --file $CHARON_STATE/swanctl.conf >$CHARON_STATE/load.out 2>&1 || {
+		echo "charon did not start or load its config:"
+		sed 's/^/  /' $CHARON_STATE/load.out $CHARON_STATE/charon.stderr
+		tail -20 $CHARON_STATE/charon.log 2>/dev/null | sed 's/^/  /'
+		return 1
+	}
+}
+
+charon_swanctl() {
+	STRONGSWAN_CONF=$CHARON_STATE/strongswan.conf ip netns exec "$CHARON_NS" swanctl "$@"
+}
+
+charon_stop() {
+	[ -n "$CHARON_PID" ] || return 0
+	kill "$CHARON_PID" 2>/dev/null
+	for _ in $(seq 20); do kill -0 "$CHARON_PID" 2>/dev/null || break; sleep 0.5; done
+	kill -9 "$CHARON_PID" 2>/dev/null
+	wait "$CHARON_PID" 2>/dev/null
+	CHARON_PID=""
+	[ -d "$IKE_LOG_DIR" ] && cp $CHARON_STATE/charon.log "$IKE_LOG_DIR/${TEST_NAME:-test}-charon.log" 2>/dev/null
+}
+
+# charon_child_spis CONN: "SPI_IN SPI_OUT" of each installed CHILD_SA of
+# charon's IKE SA CONN, from swanctl --list-sas.
+charon_child_spis() {
+	charon_swanctl --list-sas --ike "$1" 2>/dev/null | awk '
+		$1 == "in" && $2 ~ /^[0-9a-f]+,$/ { i = substr($2, 1, length($2) - 1) }
+		$1 == "out" && $2 ~ /^[0-9a-f]+,$/ { print i, substr($2, 1, length($2) - 1) }'
 }
