@@ -173,3 +173,46 @@ charon_child_spis() {
 		$1 == "in" && $2 ~ /^[0-9a-f]+,$/ { i = substr($2, 1, length($2) - 1) }
 		$1 == "out" && $2 ~ /^[0-9a-f]+,$/ { print i, substr($2, 1, length($2) - 1) }'
 }
+
+# ikeh_nat_sites: x (10.9.1.2, inner 10.3.0.1/24) -- n -- y (10.9.2.2,
+# inner 10.4.0.1/24). n masquerades x's UDP as 10.9.2.1 with ports
+# 40000-40999 and forwards nothing else of x's (no raw ESP: it must go in
+# UDP); y has no route to x's network, so only translated packets work.
+# n counts x's NAT keepalives (one-byte datagrams from port 4500).
+ikeh_nat_sites() {
+	netns_add x n y
+	ip link add veth-x netns x type veth peer name veth-nx netns n
+	ip link add veth-y netns y type veth peer name veth-ny netns n
+	for l in x/veth-x n/veth-nx n/veth-ny y/veth-y; do ip -n "${l%/*}" link set "${l#*/}" up; done
+	ip -n x addr add 10.9.1.2/24 dev veth-x
+	ip -n n addr add 10.9.1.1/24 dev veth-nx
+	ip -n n addr add 10.9.2.1/24 dev veth-ny
+	ip -n y addr add 10.9.2.2/24 dev veth-y
+	ip -n x route add default via 10.9.1.1
+	ip netns exec n sysctl -qw net.ipv4.ip_forward=1
+	for ns in x y; do
+		ip -n $ns link add inner type dummy
+		ip -n $ns link set inner up
+	done
+	ip -n x addr add 10.3.0.1/24 dev inner
+	ip -n y addr add 10.4.0.1/24 dev inner
+	ip netns exec n nft -f - <<EON
+table ip kesp {
+	counter keepalives { }
+	chain post {
+		type nat hook postrouting priority srcnat;
+		oifname "veth-ny" ip saddr 10.9.1.0/24 meta l4proto udp masquerade to :40000-40999
+	}
+	chain forward_x {
+		type filter hook forward priority filter;
+		iifname "veth-nx" udp sport 4500 udp length 9 counter name keepalives
+		iifname "veth-nx" meta l4proto != udp drop
+	}
+}
+EON
+}
+
+# nat_keepalives: how many keepalives n has forwarded.
+nat_keepalives() {
+	ip netns exec n nft list counter ip kesp keepalives | awk '/packets/ {print $2}'
+}
