@@ -698,7 +698,7 @@ int kesp_nl_join(struct kesp_nl *nl, const char *group, kesp_nl_msg_fn on_event,
 			int err = -errno;
 
 			snprintf(nl->error, sizeof(nl->error),
-				 "cannot join multicast group \"%s\": %s", group,
+				 "cannot join group \"%s\": %s", group,
 				 strerror(-err));
 			return err;
 		}
