@@ -168,21 +168,51 @@ static void print_datagram(bool json, const struct sockaddr_storage *from,
 		inet_ntop(AF_INET, &s4->sin_addr, addr, sizeof(addr));
 		port = ntohs(s4->sin_port);
 	}
-	if (json)
-		printf("{\"event\":\"datagram\",\"src\":\"%s\",\"sport\":%u,\"length\":%zu,\"data\":\"",
-		       addr, port, len);
-	else
+	if (json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_object_begin(&j, NULL);
+		json_string(&j, "event", "datagram");
+		json_string(&j, "src", addr);
+		json_uint(&j, "sport", port);
+		json_uint(&j, "length", len);
+		json_hex(&j, "data", data, len);
+		json_object_end(&j);
+	} else {
 		printf("datagram from %s port %u, %zu bytes: ", addr, port, len);
-	for (size_t i = 0; i < len; i++)
-		printf("%02x", data[i]);
-	printf(json ? "\"}\n" : "\n");
+		for (size_t i = 0; i < len; i++)
+			printf("%02x", data[i]);
+		printf("\n");
+	}
+	fflush(stdout);
+}
+
+/* The line that says the socket is attached (tests wait for it). */
+static void print_listening(bool json, const struct encap_args *a)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	inet_ntop(a->addr.family, a->addr.a, addr, sizeof(addr));
+	if (json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_object_begin(&j, NULL);
+		json_string(&j, "event", "listening");
+		json_string(&j, "dev", a->dev);
+		json_string(&j, "addr", addr);
+		json_uint(&j, "port", a->port);
+		json_object_end(&j);
+	} else {
+		printf("listening on %s port %u for %s\n", addr, a->port, a->dev);
+	}
 	fflush(stdout);
 }
 
 static int listen_loop(struct kesp_nl *nl, const struct encap_args *a, bool json)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	char addr[INET6_ADDRSTRLEN];
 	static uint8_t buf[65536];
 	int fd, ret;
 
@@ -200,13 +230,7 @@ static int listen_loop(struct kesp_nl *nl, const struct encap_args *a, bool json
 	/* No SA_RESTART: a signal must end the blocking read. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	inet_ntop(a->addr.family, a->addr.a, addr, sizeof(addr));
-	if (json)
-		printf("{\"event\":\"listening\",\"dev\":\"%s\",\"addr\":\"%s\",\"port\":%u}\n",
-		       a->dev, addr, a->port);
-	else
-		printf("listening on %s port %u for %s\n", addr, a->port, a->dev);
-	fflush(stdout);
+	print_listening(json, a);
 	while (!stop) {
 		struct sockaddr_storage from;
 		socklen_t from_len = sizeof(from);
