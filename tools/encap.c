@@ -29,44 +29,38 @@
 #include "json.h"
 #include "parse.h"
 
-static int usage(const char *fmt, const char *token)
-{
-	fprintf(stderr, "kespctl: encap: ");
-	fprintf(stderr, fmt, token);
-	fprintf(stderr, " (see kespctl help)\n");
-	return EXIT_USAGE;
-}
-
 int encap_parse(int argc, char **argv, struct encap_args *a)
 {
 	bool have_addr = false, have_port = false, have_family = false;
+	const char *what;
 	uint32_t port;
 
 	memset(a, 0, sizeof(*a));
 	a->port = 4500;
 	a->addr.family = AF_INET;
 	if (argc < 1)
-		return usage("%s", "missing verb (listen or detach)");
+		return ctl_usage(NULL, "encap needs a verb (listen or detach)");
 	if (!strcmp(argv[0], "listen"))
 		a->listen = true;
 	else if (strcmp(argv[0], "detach"))
-		return usage("unknown verb \"%s\"", argv[0]);
+		return ctl_usage(NULL, "unknown encap verb \"%s\"", argv[0]);
+	what = a->listen ? "encap listen" : "encap detach";
 	for (int i = 1; i < argc; i += 2) {
 		const char *kw = argv[i], *val = argv[i + 1];
 
 		if (i + 1 == argc)
-			return usage("\"%s\" needs a value", kw);
+			return ctl_usage(what, "\"%s\" needs a value", kw);
 		if (!strcmp(kw, "dev")) {
 			if (!val[0] || strlen(val) >= IFNAMSIZ)
-				return usage("bad device name \"%s\"", val);
+				return ctl_usage(what, "bad device name \"%s\"", val);
 			strcpy(a->dev, val);
 		} else if (a->listen && !strcmp(kw, "addr") && !have_addr) {
 			if (parse_addr(val, &a->addr) < 0)
-				return usage("bad addr \"%s\"", val);
+				return ctl_usage(what, "bad addr \"%s\"", val);
 			have_addr = true;
 		} else if (a->listen && !strcmp(kw, "port") && !have_port) {
 			if (parse_u32(val, UINT16_MAX, &port) < 0 || !port)
-				return usage("bad port \"%s\"", val);
+				return ctl_usage(what, "bad port \"%s\"", val);
 			a->port = port;
 			have_port = true;
 		} else if (!a->listen && !strcmp(kw, "family") && !have_family) {
@@ -75,22 +69,15 @@ int encap_parse(int argc, char **argv, struct encap_args *a)
 			else if (!strcmp(val, "inet6"))
 				a->family = AF_INET6;
 			else
-				return usage("bad family \"%s\" (inet or inet6)", val);
+				return ctl_usage(what, "bad family \"%s\" (inet or inet6)", val);
 			have_family = true;
 		} else {
-			return usage("unexpected \"%s\"", kw);
+			return ctl_usage(what, "unexpected \"%s\"", kw);
 		}
 	}
 	if (!a->dev[0])
-		return usage("%s", "missing \"dev\"");
+		return ctl_usage(what, "missing \"dev\"");
 	return 0;
-}
-
-static int kernel_error(const struct kesp_nl *nl, const char *what, int err)
-{
-	fprintf(stderr, "kespctl: encap %s: %s\n", what,
-		nl->error[0] ? nl->error : strerror(-err));
-	return EXIT_KERNEL;
 }
 
 /* Sends CMD for A's device (with FD when >= 0); the reply is not needed. */
@@ -218,14 +205,14 @@ static int listen_loop(struct kesp_nl *nl, const struct encap_args *a, bool json
 
 	fd = bind_socket(a);
 	if (fd < 0) {
-		fprintf(stderr, "kespctl: encap listen: cannot bind UDP port %u: %s\n",
-			a->port, strerror(-fd));
+		ctl_error("encap listen", "cannot bind UDP port %u: %s", a->port,
+			  strerror(-fd));
 		return EXIT_KERNEL;
 	}
 	ret = encap_request(nl, KESP_CMD_ENCAP_ATTACH, a, fd);
 	if (ret < 0) {
 		close(fd);
-		return kernel_error(nl, "listen", ret);
+		return ctl_kernel_error(nl, "encap listen", ret);
 	}
 	/* No SA_RESTART: a signal must end the blocking read. */
 	sigaction(SIGINT, &sa, NULL);
@@ -241,7 +228,7 @@ static int listen_loop(struct kesp_nl *nl, const struct encap_args *a, bool json
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			fprintf(stderr, "kespctl: encap listen: %s\n", strerror(errno));
+			ctl_error("encap listen", "%s", strerror(errno));
 			close(fd);
 			return EXIT_KERNEL;
 		}
@@ -267,5 +254,5 @@ int cmd_encap(struct ctl *c, int argc, char **argv)
 	if (a.listen)
 		return listen_loop(nl, &a, c->json);
 	ret = encap_request(nl, KESP_CMD_ENCAP_DETACH, &a, -1);
-	return ret < 0 ? kernel_error(nl, "detach", ret) : 0;
+	return ret < 0 ? ctl_kernel_error(nl, "encap detach", ret) : 0;
 }
