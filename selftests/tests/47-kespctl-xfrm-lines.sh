@@ -130,7 +130,7 @@ else
 	fail "encap: the UDP sockets are held" "$(cat /tmp/holder.out /tmp/listen.out)"
 fi
 kill $holder $listener
-wait $holder $listener
+wait $holder $listener 2>/dev/null
 
 # ---- --json with a device name made to break JSON ----
 # A quote, a backslash and a byte that is not UTF-8 are all allowed in an
@@ -157,6 +157,6 @@ else
 	fail "--json encap listen on that device" "$(cat /tmp/listen.json)"
 fi
 kill $listener
-wait $listener
+wait $listener 2>/dev/null
 rm -f /tmp/ping.out /tmp/holder.out /tmp/listen.out /tmp/listen.json
 finish
