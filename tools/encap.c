@@ -39,11 +39,11 @@ int encap_parse(int argc, char **argv, struct encap_args *a)
 	a->port = 4500;
 	a->addr.family = AF_INET;
 	if (argc < 1)
-		return ctl_usage(NULL, "encap needs a verb (listen or detach)");
+		return ctl_usage("encap", "missing verb (listen or detach)");
 	if (!strcmp(argv[0], "listen"))
 		a->listen = true;
 	else if (strcmp(argv[0], "detach"))
-		return ctl_usage(NULL, "unknown encap verb \"%s\"", argv[0]);
+		return ctl_usage("encap", "unknown verb \"%s\"", argv[0]);
 	what = a->listen ? "encap listen" : "encap detach";
 	for (int i = 1; i < argc; i += 2) {
 		const char *kw = argv[i], *val = argv[i + 1];

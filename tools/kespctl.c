@@ -199,7 +199,7 @@ static int cmd_dev(struct ctl *c, int argc, char **argv)
 		cmd = KESP_CMD_DEV_SET;
 		dump = false;
 	} else {
-		return ctl_usage(NULL, "unknown dev verb \"%s\"", argv[0]);
+		return ctl_usage("dev", "unknown dev verb \"%s\"", argv[0]);
 	}
 
 	nl = ctl_nl(c);
@@ -415,7 +415,7 @@ static int cmd_sa(struct ctl *c, int argc, char **argv)
 		snprintf(what, sizeof(what), "sa %s", sa_verb_name(sa_verbs[i].verb));
 		return run_sa(c, sa_verbs[i].verb, what, argc - 1, argv + 1);
 	}
-	return ctl_usage(NULL, "unknown sa verb \"%s\"", argv[0]);
+	return ctl_usage("sa", "unknown verb \"%s\"", argv[0]);
 }
 
 /*
@@ -455,9 +455,9 @@ static int cmd_monitor(struct ctl *c, int argc, char **argv)
 static int cmd_spi(struct ctl *c, int argc, char **argv)
 {
 	if (argc == 0)
-		return ctl_usage(NULL, "spi needs a verb (alloc)");
+		return ctl_usage("spi", "missing verb (alloc)");
 	if (strcmp(argv[0], "alloc"))
-		return ctl_usage(NULL, "unknown spi verb \"%s\"", argv[0]);
+		return ctl_usage("spi", "unknown verb \"%s\"", argv[0]);
 	return run_sa(c, SA_VERB_SPI_ALLOC, "spi alloc", argc - 1, argv + 1);
 }
 

@@ -61,7 +61,7 @@ static int parse(int argc, char **argv, struct trap_args *t)
 	t->verb = TRAP_LIST;
 	if (argc > 0 && parse_verb(argv[0], &t->verb) < 0) {
 		if (strcmp(argv[0], "dev"))
-			return ctl_usage(NULL, "unknown trap verb \"%s\"", argv[0]);
+			return ctl_usage("trap", "unknown verb \"%s\"", argv[0]);
 		i = 0;	/* "trap dev X" lists */
 	}
 	what = verb_names[t->verb];
@@ -107,11 +107,12 @@ static int parse(int argc, char **argv, struct trap_args *t)
 		i += 2;
 	}
 	if (t->verb != TRAP_LIST && !t->dev[0])
-		return ctl_usage(what, "missing \"dev\"");
+		return ctl_usage("trap", "%s needs dev DEV", what + strlen("trap "));
 	if (t->verb == TRAP_ADD && !t->sel.nsel)
-		return ctl_usage(what, "missing \"sel\"");
+		return ctl_usage("trap", "add needs sel SEL");
 	if ((t->verb == TRAP_DEL || t->verb == TRAP_GET) && !t->has_id)
-		return ctl_usage(what, "missing \"id\" (trap flush deletes them all)");
+		return ctl_usage("trap", "%s needs id N (trap flush deletes them all)",
+				 what + strlen("trap "));
 	return 0;
 }
 

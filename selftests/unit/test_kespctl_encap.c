@@ -49,8 +49,8 @@ int main(void)
 	static const struct {
 		const char *line, *err;
 	} bad[] = {
-		{ "", "kespctl: encap needs a verb (listen or detach) (see kespctl help)\n" },
-		{ "attach dev kesp0", "kespctl: unknown encap verb \"attach\" (see kespctl help)\n" },
+		{ "", "kespctl: encap: missing verb (listen or detach) (see kespctl help)\n" },
+		{ "attach dev kesp0", "kespctl: encap: unknown verb \"attach\" (see kespctl help)\n" },
 		{ "listen port 4500", "kespctl: encap listen: missing \"dev\" (see kespctl help)\n" },
 		{ "listen dev kesp0 port 0", "kespctl: encap listen: bad port \"0\" (see kespctl help)\n" },
 		{ "listen dev kesp0 port 65536", "kespctl: encap listen: bad port \"65536\" (see kespctl help)\n" },
