@@ -90,7 +90,8 @@ int kesp_nl_open(struct kesp_nl *nl);
 int kesp_nl_open_family(struct kesp_nl *nl, const char *family);
 /*
  * Forgets every request without calling its callbacks, wipes the queued
- * ones (they may hold keys) and closes the socket. Safe on a closed nl.
+ * ones (they may hold keys) and closes the socket. Safe on a closed nl,
+ * and on one that was only zeroed.
  */
 void kesp_nl_close(struct kesp_nl *nl);
 

@@ -221,6 +221,13 @@ static void open_cases(void)
 	kesp_nl_close(&nl);
 	kesp_nl_close(&nl);
 	tap_ok(nl.fd == -1, "closing twice is harmless");
+	{
+		struct kesp_nl zeroed = { .fd = 0 };
+		int before = fcntl(0, F_GETFD) >= 0;
+
+		kesp_nl_close(&zeroed);
+		tap_ok((fcntl(0, F_GETFD) >= 0) == before, "closing a zeroed struct leaves fd 0 alone");
+	}
 
 	ret = kesp_nl_open_family(&nl, "kesp-nosuch");
 	TAP_EQ_INT(ret, -ENOENT, "an unknown family: ENOENT");
