@@ -55,39 +55,28 @@ void json_write_string(FILE *out, const char *s)
 
 	fputc('"', out);
 	while (*p) {
+		const unsigned char *run = p;
 		size_t n, bad = 0;
 
-		switch (*p) {
-		case '"':
-			fputs("\\\"", out);
-			p++;
-			continue;
-		case '\\':
-			fputs("\\\\", out);
-			p++;
-			continue;
-		case '\n':
+		/* What needs no escaping goes out in one piece. */
+		while (*p >= 0x20 && *p != '"' && *p != '\\' &&
+		       (n = utf8_sequence(p, &bad)) > 0)
+			p += n;
+		if (p > run)
+			fwrite(run, 1, (size_t)(p - run), out);
+		if (!*p)
+			break;
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p == '\n')
 			fputs("\\n", out);
-			p++;
-			continue;
-		case '\t':
+		else if (*p == '\t')
 			fputs("\\t", out);
-			p++;
-			continue;
-		}
-		if (*p < 0x20) {
+		else if (*p < 0x20)
 			fprintf(out, "\\u%04x", *p);
-			p++;
-			continue;
-		}
-		n = utf8_sequence(p, &bad);
-		if (!n) {
+		else
 			fputs("\\ufffd", out);
-			p += bad;
-			continue;
-		}
-		fwrite(p, 1, n, out);
-		p += n;
+		p += *p < 0x80 ? 1 : bad;
 	}
 	fputc('"', out);
 }
