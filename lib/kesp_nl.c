@@ -320,6 +320,8 @@ void kesp_nl_cancel(struct kesp_nl *nl, uint32_t seq)
 	if (r->msg) {
 		unlink_req(nl, p, r);
 		free_req(r);
+		/* It may have held the ones behind it back. */
+		send_queued(nl, NULL);
 		return;
 	}
 	/*
@@ -441,8 +443,25 @@ int kesp_nl_feed(struct kesp_nl *nl, const void *buf, size_t len)
 	return ret;
 }
 
-/* kesp_nl_receive(), stopping early once *DONE (if DONE) is set. */
+static int receive_batch(struct kesp_nl *nl, const bool *done);
+
+/*
+ * kesp_nl_receive(), stopping early once *DONE (if DONE) is set. Not from
+ * a callback: the datagram being handed out lives in nl->buf.
+ */
 static int receive(struct kesp_nl *nl, const bool *done)
+{
+	int ret;
+
+	if (nl->receiving)
+		return -EDEADLK;
+	nl->receiving = true;
+	ret = receive_batch(nl, done);
+	nl->receiving = false;
+	return ret;
+}
+
+static int receive_batch(struct kesp_nl *nl, const bool *done)
 {
 	int ret = 0;
 
@@ -548,6 +567,12 @@ int kesp_nl_call(struct kesp_nl *nl, struct nl_msg *req, kesp_nl_msg_fn on_reply
 
 	nl->error[0] = '\0';
 	nl->error_offset = 0;
+	if (nl->receiving) {
+		kesp_nl_free_request(req);
+		snprintf(nl->error, sizeof(nl->error),
+			 "a blocking call from a callback of the same socket");
+		return -EDEADLK;
+	}
 	ret = kesp_nl_send(nl, req, on_reply ? call_reply : NULL, call_done, &w, &seq);
 	if (ret < 0) {
 		snprintf(nl->error, sizeof(nl->error), "cannot send to the kernel: %s",
