@@ -320,6 +320,8 @@ void kesp_nl_cancel(struct kesp_nl *nl, uint32_t seq)
 	if (r->msg) {
 		unlink_req(nl, p, r);
 		free_req(r);
+		/* It may have held the ones behind it back. */
+		send_queued(nl, NULL);
 		return;
 	}
 	/*
@@ -441,11 +443,29 @@ int kesp_nl_feed(struct kesp_nl *nl, const void *buf, size_t len)
 	return ret;
 }
 
-int kesp_nl_receive(struct kesp_nl *nl)
+static int receive_batch(struct kesp_nl *nl, const bool *done);
+
+/*
+ * kesp_nl_receive(), stopping early once *DONE (if DONE) is set. Not from
+ * a callback: the datagram being handed out lives in nl->buf.
+ */
+static int receive(struct kesp_nl *nl, const bool *done)
+{
+	int ret;
+
+	if (nl->receiving)
+		return -EDEADLK;
+	nl->receiving = true;
+	ret = receive_batch(nl, done);
+	nl->receiving = false;
+	return ret;
+}
+
+static int receive_batch(struct kesp_nl *nl, const bool *done)
 {
 	int ret = 0;
 
-	for (int i = 0; i < RECV_BATCH; i++) {
+	for (int i = 0; i < RECV_BATCH && !(done && *done); i++) {
 		struct sockaddr_nl from;
 		struct iovec iov = { .iov_base = nl->buf, .iov_len = RECV_BUF_SIZE };
 		struct msghdr mh = {
@@ -483,16 +503,25 @@ int kesp_nl_receive(struct kesp_nl *nl)
 	return ret;
 }
 
-int kesp_nl_wait(struct kesp_nl *nl, int timeout_ms)
+int kesp_nl_receive(struct kesp_nl *nl)
+{
+	return receive(nl, NULL);
+}
+
+/* 1 when the socket is readable within TIMEOUT_MS, 0 if not, or -errno. */
+static int readable(struct kesp_nl *nl, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = nl->fd, .events = POLLIN };
 	int n = poll(&pfd, 1, timeout_ms);
 
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return 0;
-	return kesp_nl_receive(nl);
+	return n < 0 ? -errno : n > 0;
+}
+
+int kesp_nl_wait(struct kesp_nl *nl, int timeout_ms)
+{
+	int ret = readable(nl, timeout_ms);
+
+	return ret <= 0 ? ret : receive(nl, NULL);
 }
 
 int kesp_nl_fd(const struct kesp_nl *nl)
@@ -538,14 +567,27 @@ int kesp_nl_call(struct kesp_nl *nl, struct nl_msg *req, kesp_nl_msg_fn on_reply
 
 	nl->error[0] = '\0';
 	nl->error_offset = 0;
+	if (nl->receiving) {
+		kesp_nl_free_request(req);
+		snprintf(nl->error, sizeof(nl->error),
+			 "a blocking call from a callback of the same socket");
+		return -EDEADLK;
+	}
 	ret = kesp_nl_send(nl, req, on_reply ? call_reply : NULL, call_done, &w, &seq);
 	if (ret < 0) {
 		snprintf(nl->error, sizeof(nl->error), "cannot send to the kernel: %s",
 			 strerror(-ret));
 		return ret;
 	}
-	while (!w.done) {
-		ret = kesp_nl_wait(nl, -1);
+	/*
+	 * The kernel answers a request while it is sent, so the answer is
+	 * usually there already: read before waiting for it, and no further
+	 * than its end (a -batch would pay a read per line for more).
+	 */
+	for (bool first = true; !w.done; first = false) {
+		ret = first ? 0 : readable(nl, -1);
+		if (ret >= 0)
+			ret = receive(nl, &w.done);
 		/* ENOBUFS ends the request through call_done. */
 		if (ret < 0 && ret != -EINTR && ret != -ENOBUFS && ret != -EPROTO) {
 			kesp_nl_cancel(nl, seq);
@@ -698,7 +740,7 @@ int kesp_nl_join(struct kesp_nl *nl, const char *group, kesp_nl_msg_fn on_event,
 			int err = -errno;
 
 			snprintf(nl->error, sizeof(nl->error),
-				 "cannot join multicast group \"%s\": %s", group,
+				 "cannot join group \"%s\": %s", group,
 				 strerror(-err));
 			return err;
 		}
@@ -714,6 +756,9 @@ int kesp_nl_join(struct kesp_nl *nl, const char *group, kesp_nl_msg_fn on_event,
 
 void kesp_nl_close(struct kesp_nl *nl)
 {
+	/* Never opened (zeroed): fd 0 is not ours to close. */
+	if (!nl->reqs_tail)
+		return;
 	while (nl->reqs) {
 		struct kesp_nl_req *r = nl->reqs;
 

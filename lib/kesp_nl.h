@@ -16,8 +16,9 @@
  * open a second struct kesp_nl and kesp_nl_join() the group, so a burst
  * of events never queues in front of the answers to requests.
  *
- * A struct kesp_nl is not thread-safe, and must not be closed from one of
- * its own callbacks; every other call may be made from a callback.
+ * A struct kesp_nl is not thread-safe. From one of its own callbacks it
+ * may send and cancel, but not read (receive, wait, call: -EDEADLK) nor
+ * be closed.
  */
 #ifndef KESP_NL_H
 #define KESP_NL_H
@@ -74,6 +75,7 @@ struct kesp_nl {
 	struct kesp_nl_req *reqs, **reqs_tail;
 	unsigned int in_flight;
 	bool dumping;
+	bool receiving;
 	uint32_t seq, port;
 	kesp_nl_msg_fn on_event;
 	void *event_arg;
@@ -90,7 +92,8 @@ int kesp_nl_open(struct kesp_nl *nl);
 int kesp_nl_open_family(struct kesp_nl *nl, const char *family);
 /*
  * Forgets every request without calling its callbacks, wipes the queued
- * ones (they may hold keys) and closes the socket. Safe on a closed nl.
+ * ones (they may hold keys) and closes the socket. Safe on a closed nl,
+ * and on one that was only zeroed.
  */
 void kesp_nl_close(struct kesp_nl *nl);
 

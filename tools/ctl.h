@@ -21,6 +21,28 @@ struct ctl {
 	struct kesp_nl nl;
 };
 
+/*
+ * Every failure is one line on stderr, in one format:
+ *
+ *   kespctl: [WHAT: ]MESSAGE[ (see kespctl help)]
+ *
+ * WHAT names what failed as the user typed it ("sa add", "encap listen",
+ * "dev kesp0", "FILE:LINE"), or is NULL. Usage errors end with the hint
+ * and exit 2; the kernel's refusals carry its extended-ack message and
+ * the errno's text, and exit 1.
+ */
+__attribute__((format(printf, 2, 3)))
+void ctl_error(const char *what, const char *fmt, ...);
+/* A usage error (with the hint); returns EXIT_USAGE. */
+__attribute__((format(printf, 2, 3)))
+int ctl_usage(const char *what, const char *fmt, ...);
+/*
+ * The kernel refused or failed (ERR, a negative errno): "MESSAGE
+ * (STRERROR)" with the message NL holds, else "STRERROR"; returns
+ * EXIT_KERNEL.
+ */
+int ctl_kernel_error(const struct kesp_nl *nl, const char *what, int err);
+
 /* The run's connection; NULL after printing why there is none. */
 struct kesp_nl *ctl_nl(struct ctl *c);
 /* Closes the connection, if one was opened. */

@@ -21,7 +21,7 @@ struct encap_args {
 /*
  * "listen dev DEV [addr ADDR] [port PORT]" or "detach dev DEV [family
  * inet|inet6]" into A. Returns 0, or the exit status (2) after printing a
- * one-line error naming the bad token.
+ * one-line error naming the bad token (ctl_usage()).
  */
 int encap_parse(int argc, char **argv, struct encap_args *a);
 

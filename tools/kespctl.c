@@ -28,31 +28,12 @@
 #include "sa.h"
 #include "trap.h"
 
-static int usage_error(const char *fmt, const char *token)
-{
-	fprintf(stderr, "kespctl: ");
-	fprintf(stderr, fmt, token);
-	fprintf(stderr, " (see kespctl help)\n");
-	return EXIT_USAGE;
-}
-
-/* Reports a failed kernel call with the kernel's own words where it gave any. */
-static int kernel_error(const struct kesp_nl *nl, const char *what, int err)
-{
-	if (nl->error[0])
-		fprintf(stderr, "kespctl: %s: %s (%s)\n", what, nl->error,
-			strerror(-err));
-	else
-		fprintf(stderr, "kespctl: %s: %s\n", what, strerror(-err));
-	return EXIT_KERNEL;
-}
-
 static int cmd_version(struct ctl *c, int argc, char **argv)
 {
 	struct kesp_nl *nl;
 
 	if (argc > 0)
-		return usage_error("unexpected argument \"%s\"", argv[0]);
+		return ctl_usage("version", "unexpected argument \"%s\"", argv[0]);
 	nl = ctl_nl(c);
 	if (!nl)
 		return EXIT_KERNEL;
@@ -72,9 +53,8 @@ static int cmd_version(struct ctl *c, int argc, char **argv)
 		       KESP_GENL_NAME, nl->family_version, nl->family_id);
 	}
 	if (nl->family_version != KESP_GENL_VERSION)
-		fprintf(stderr,
-			"kespctl: warning: built for family version %d, kernel has %u\n",
-			KESP_GENL_VERSION, nl->family_version);
+		ctl_error("warning", "built for family version %d, kernel has %u",
+			  KESP_GENL_VERSION, nl->family_version);
 	return 0;
 }
 
@@ -191,38 +171,36 @@ static int cmd_dev(struct ctl *c, int argc, char **argv)
 
 	if (argc == 0 || !strcmp(argv[0], "list") || !strcmp(argv[0], "ls")) {
 		if (argc > 1)
-			return usage_error("unexpected argument \"%s\"", argv[1]);
+			return ctl_usage("dev list", "unexpected argument \"%s\"", argv[1]);
 		dump = true;
 	} else if (!strcmp(argv[0], "show")) {
 		if (argc != 2)
-			return usage_error("%s: dev show takes one device name",
-					   argc > 2 ? argv[2] : "show");
+			return ctl_usage("dev show", "takes one device name");
 		name = argv[1];
 		if (strlen(name) >= IFNAMSIZ)
-			return usage_error("device name \"%s\" is too long", name);
+			return ctl_usage("dev show", "device name \"%s\" is too long", name);
 		dump = false;
 	} else if (!strcmp(argv[0], "set")) {
 		if (argc < 2)
-			return usage_error("%s: dev set needs a device name", argv[0]);
+			return ctl_usage("dev set", "needs a device name");
 		name = argv[1];
 		if (strlen(name) >= IFNAMSIZ)
-			return usage_error("device name \"%s\" is too long", name);
+			return ctl_usage("dev set", "device name \"%s\" is too long", name);
 		for (int i = 2; i < argc; i += 2) {
 			if (strcmp(argv[i], "fwmark"))
-				return usage_error("unknown dev set keyword \"%s\"",
-						   argv[i]);
+				return ctl_usage("dev set", "unexpected \"%s\"", argv[i]);
 			if (i + 1 == argc)
-				return usage_error("\"%s\" needs a value", argv[i]);
+				return ctl_usage("dev set", "\"%s\" needs a value", argv[i]);
 			if (parse_u32(argv[i + 1], UINT32_MAX, &mark) < 0)
-				return usage_error("bad fwmark \"%s\"", argv[i + 1]);
+				return ctl_usage("dev set", "bad fwmark \"%s\"", argv[i + 1]);
 			set_mark = true;
 		}
 		if (!set_mark)
-			return usage_error("%s: nothing to set (fwmark MARK)", name);
+			return ctl_usage("dev set", "nothing to set (fwmark MARK)");
 		cmd = KESP_CMD_DEV_SET;
 		dump = false;
 	} else {
-		return usage_error("unknown dev verb \"%s\"", argv[0]);
+		return ctl_usage("dev", "unknown dev verb \"%s\"", argv[0]);
 	}
 
 	nl = ctl_nl(c);
@@ -232,7 +210,7 @@ static int cmd_dev(struct ctl *c, int argc, char **argv)
 	if (!req || (name && nla_put_string(req, KESP_DEV_A_IFNAME, name) < 0) ||
 	    (set_mark && nla_put_u32(req, KESP_DEV_A_FWMARK, mark) < 0)) {
 		kesp_nl_free_request(req);
-		fprintf(stderr, "kespctl: out of memory\n");
+		ctl_error("dev", "out of memory");
 		return EXIT_KERNEL;
 	}
 	json_init(&p.json, stdout);
@@ -245,7 +223,7 @@ static int cmd_dev(struct ctl *c, int argc, char **argv)
 		char what[64];
 
 		snprintf(what, sizeof(what), name ? "dev %s" : "dev list", name);
-		ret = kernel_error(nl, what, ret);
+		ret = ctl_kernel_error(nl, what, ret);
 	}
 	return ret;
 }
@@ -287,7 +265,7 @@ static int run_checked(struct kesp_nl *nl, struct sa_args *a, const char *what,
 	req = sa_build_request(nl, a);
 	a->verb = verb;
 	if (!req) {
-		fprintf(stderr, "kespctl: out of memory\n");
+		ctl_error(what, "out of memory");
 		return EXIT_KERNEL;
 	}
 	if (c.p)
@@ -296,15 +274,14 @@ static int run_checked(struct kesp_nl *nl, struct sa_args *a, const char *what,
 	if (c.p)
 		sa_print_end(p);
 	if (ret < 0)
-		return kernel_error(nl, what, ret);
+		return ctl_kernel_error(nl, what, ret);
 	if (!c.matched) {
 		if (a->has_src)
 			inet_ntop(a->src.family, a->src.a, src, sizeof(src));
 		if (a->has_dst)
 			inet_ntop(a->dst.family, a->dst.a, dst, sizeof(dst));
-		fprintf(stderr, "kespctl: %s: the SA found does not have%s%s%s%s\n",
-			what, a->has_src ? " src " : "", src,
-			a->has_dst ? " dst " : "", dst);
+		ctl_error(what, "the SA found does not have%s%s%s%s",
+			  a->has_src ? " src " : "", src, a->has_dst ? " dst " : "", dst);
 		return EXIT_KERNEL;
 	}
 	if (verb == SA_VERB_GET)
@@ -316,11 +293,11 @@ static int run_checked(struct kesp_nl *nl, struct sa_args *a, const char *what,
 	a->has_spi = a->has_src = a->has_dst = false;
 	req = sa_build_request(nl, a);
 	if (!req) {
-		fprintf(stderr, "kespctl: out of memory\n");
+		ctl_error(what, "out of memory");
 		return EXIT_KERNEL;
 	}
 	ret = kesp_nl_call(nl, req, NULL, NULL);
-	return ret < 0 ? kernel_error(nl, what, ret) : 0;
+	return ret < 0 ? ctl_kernel_error(nl, what, ret) : 0;
 }
 
 /*
@@ -355,14 +332,14 @@ static int run_sa(struct ctl *c, enum sa_verb verb, const char *what, int argc,
 	int ret;
 
 	if (sa_parse(verb, argc, argv, &a) < 0) {
-		fprintf(stderr, "kespctl: %s: %s\n", what, a.err);
+		ret = ctl_usage(what, "%s", a.err);
 		sa_args_wipe(&a);
-		return EXIT_USAGE;
+		return ret;
 	}
 	if (a.dev[0]) {
 		a.ifindex = dev_index(c, a.dev);
 		if (!a.ifindex) {
-			fprintf(stderr, "kespctl: device %s does not exist\n", a.dev);
+			ctl_error(what, "device %s does not exist", a.dev);
 			sa_args_wipe(&a);
 			return EXIT_KERNEL;
 		}
@@ -381,7 +358,7 @@ static int run_sa(struct ctl *c, enum sa_verb verb, const char *what, int argc,
 	req = sa_build_request(nl, &a);
 	sa_args_wipe(&a);
 	if (!req) {
-		fprintf(stderr, "kespctl: out of memory\n");
+		ctl_error(what, "out of memory");
 		return EXIT_KERNEL;
 	}
 
@@ -407,7 +384,7 @@ static int run_sa(struct ctl *c, enum sa_verb verb, const char *what, int argc,
 	if (array)
 		sa_print_end(&p);
 	if (ret < 0)
-		ret = kernel_error(nl, what, ret);
+		ret = ctl_kernel_error(nl, what, ret);
 	return ret;
 }
 
@@ -439,8 +416,7 @@ static int cmd_sa(struct ctl *c, int argc, char **argv)
 		snprintf(what, sizeof(what), "sa %s", sa_verb_name(sa_verbs[i].verb));
 		return run_sa(c, sa_verbs[i].verb, what, argc - 1, argv + 1);
 	}
-	fprintf(stderr, "kespctl: sa: unknown verb \"%s\"\n", argv[0]);
-	return EXIT_USAGE;
+	return ctl_usage("sa", "unknown verb \"%s\"", argv[0]);
 }
 
 /*
@@ -454,9 +430,9 @@ static int cmd_monitor(struct ctl *c, int argc, char **argv)
 	int ret;
 
 	if (argc > 0)
-		return usage_error("unexpected argument \"%s\"", argv[0]);
+		return ctl_usage("monitor", "unexpected argument \"%s\"", argv[0]);
 	if (kesp_nl_open(&ev) < 0) {
-		fprintf(stderr, "kespctl: %s\n", ev.error);
+		ctl_error(NULL, "%s", ev.error);
 		return EXIT_KERNEL;
 	}
 	sa_printer_init(&p, stdout, c->json);
@@ -464,14 +440,14 @@ static int cmd_monitor(struct ctl *c, int argc, char **argv)
 	while (!ret || ret == -EINTR || ret == -ENOBUFS || ret == -EPROTO) {
 		/* Say so, and keep listening. */
 		if (ret == -ENOBUFS)
-			fprintf(stderr, "kespctl: monitor: events were lost (receive buffer full)\n");
+			ctl_error("monitor", "events were lost (receive buffer full)");
 		else if (ret == -EPROTO)
-			fprintf(stderr, "kespctl: monitor: an event could not be read\n");
+			ctl_error("monitor", "an event could not be read");
 		ret = kesp_nl_wait(&ev, -1);
 	}
 	if (!ev.error[0])
 		snprintf(ev.error, sizeof(ev.error), "reading events: %s", strerror(-ret));
-	ret = kernel_error(&ev, "monitor", ret);
+	ret = ctl_kernel_error(&ev, "monitor", ret);
 	kesp_nl_close(&ev);
 	return ret;
 }
@@ -479,14 +455,10 @@ static int cmd_monitor(struct ctl *c, int argc, char **argv)
 /* kespctl spi alloc dev DEV [min N] [max N] */
 static int cmd_spi(struct ctl *c, int argc, char **argv)
 {
-	if (argc == 0) {
-		fprintf(stderr, "kespctl: spi: missing verb (alloc)\n");
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[0], "alloc")) {
-		fprintf(stderr, "kespctl: spi: unknown verb \"%s\"\n", argv[0]);
-		return EXIT_USAGE;
-	}
+	if (argc == 0)
+		return ctl_usage("spi", "missing verb (alloc)");
+	if (strcmp(argv[0], "alloc"))
+		return ctl_usage("spi", "unknown verb \"%s\"", argv[0]);
 	return run_sa(c, SA_VERB_SPI_ALLOC, "spi alloc", argc - 1, argv + 1);
 }
 
@@ -575,7 +547,7 @@ static int run_command(void *ctl, int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[0], commands[i].name))
 			return commands[i].run(ctl, argc - 1, argv + 1);
-	return usage_error("unknown command \"%s\"", argv[0]);
+	return ctl_usage(NULL, "unknown command \"%s\"", argv[0]);
 }
 
 int main(int argc, char **argv)
@@ -618,24 +590,22 @@ int main(int argc, char **argv)
 			force = true;
 			break;
 		case ':':
-			return usage_error("%s needs an argument",
-					   argv[optind - 1]);
+			return ctl_usage(NULL, "%s needs an argument", argv[optind - 1]);
 		default:
-			return usage_error("unknown option \"%s\"",
-					   argv[optind - 1]);
+			return ctl_usage(NULL, "unknown option \"%s\"", argv[optind - 1]);
 		}
 	}
 	if (batch) {
 		if (optind < argc)
-			return usage_error("-batch takes no command, not \"%s\"",
-					   argv[optind]);
+			return ctl_usage(NULL, "-batch takes no command, not \"%s\"",
+					 argv[optind]);
 		ctl.batch = true;
 		ret = batch_run(batch, force, run_command, &ctl);
 		ctl_end(&ctl);
 		return ret;
 	}
 	if (force)
-		return usage_error("%s is for -batch", "-force");
+		return ctl_usage(NULL, "-force is for -batch");
 	if (optind >= argc) {
 		print_usage(stderr);
 		return EXIT_USAGE;

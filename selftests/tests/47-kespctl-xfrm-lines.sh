@@ -130,6 +130,33 @@ else
 	fail "encap: the UDP sockets are held" "$(cat /tmp/holder.out /tmp/listen.out)"
 fi
 kill $holder $listener
-wait $holder $listener
-rm -f /tmp/ping.out /tmp/holder.out /tmp/listen.out
+wait $holder $listener 2>/dev/null
+
+# ---- --json with a device name made to break JSON ----
+# A quote, a backslash and a byte that is not UTF-8 are all allowed in an
+# interface name. Every --json output here goes through lib.sh's parser
+# check; the name must come out escaped, the stray byte as U+FFFD.
+netns_add h
+bad=$(printf 'k"\\\377')
+ip -n h link add "$bad" type kesp
+ip -n h link add kesp0 type kesp
+same "--json dev list: the name escaped, the stray byte replaced" \
+	"$(json_get "$(ip netns exec h $KESPCTL --json dev list)" \
+		'sorted(x["ifname"] for x in d) == ["k\"\\\ufffd", "kesp0"]' 2>&1)" True
+check "--json sa add on that device" ip netns exec h $KESPCTL --json sa add dev "$bad" \
+	dir in $IN_ID aead 'rfc4106(gcm(aes))' "$K20" 128
+check "--json trap add on that device" ip netns exec h $KESPCTL --json trap add dev "$bad" \
+	sel src 10.1.0.0/24
+check "--json sa list and trap list" sh -c "ip netns exec h $KESPCTL --json sa list &&
+	ip netns exec h $KESPCTL --json trap list"
+ip netns exec h $KESPCTL --json encap listen dev "$bad" port 4501 >/tmp/listen.json 2>&1 &
+listener=$!
+if wait_line /tmp/listen.json listening; then
+	pass "--json encap listen on that device"
+else
+	fail "--json encap listen on that device" "$(cat /tmp/listen.json)"
+fi
+kill $listener
+wait $listener 2>/dev/null
+rm -f /tmp/ping.out /tmp/holder.out /tmp/listen.out /tmp/listen.json
 finish

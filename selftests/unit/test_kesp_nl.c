@@ -221,6 +221,13 @@ static void open_cases(void)
 	kesp_nl_close(&nl);
 	kesp_nl_close(&nl);
 	tap_ok(nl.fd == -1, "closing twice is harmless");
+	{
+		struct kesp_nl zeroed = { .fd = 0 };
+		int before = fcntl(0, F_GETFD) >= 0;
+
+		kesp_nl_close(&zeroed);
+		tap_ok((fcntl(0, F_GETFD) >= 0) == before, "closing a zeroed struct leaves fd 0 alone");
+	}
 
 	ret = kesp_nl_open_family(&nl, "kesp-nosuch");
 	TAP_EQ_INT(ret, -ENOENT, "an unknown family: ENOENT");
@@ -616,12 +623,18 @@ static void forged_ack(void)
 static struct kesp_nl *chain_nl;
 static struct outcome chain_next;
 
+static int nested_call, nested_receive;
+
 static void chain_done(const struct kesp_nl_result *res, void *arg)
 {
 	(void)arg;
-	if (!res->error)
-		kesp_nl_send(chain_nl, getfamily(chain_nl, "nlctrl"), on_reply, on_done,
-			     &chain_next, NULL);
+	if (res->error)
+		return;
+	kesp_nl_send(chain_nl, getfamily(chain_nl, "nlctrl"), on_reply, on_done,
+		     &chain_next, NULL);
+	/* Reading from inside would overwrite the datagram being handed out. */
+	nested_call = kesp_nl_call(chain_nl, getfamily(chain_nl, "nlctrl"), NULL, NULL);
+	nested_receive = kesp_nl_receive(chain_nl);
 }
 
 static void chained(void)
@@ -636,6 +649,8 @@ static void chained(void)
 	TAP_EQ_INT(drain(&nl), 0, "chain: both requests are answered");
 	tap_ok(chain_next.done == 1 && chain_next.family_id == GENL_ID_CTRL,
 	       "chain: a request sent from a done callback works");
+	TAP_EQ_INT(nested_call, -EDEADLK, "chain: a blocking call from a callback is refused");
+	TAP_EQ_INT(nested_receive, -EDEADLK, "chain: so is receiving");
 	kesp_nl_close(&nl);
 }
 

@@ -152,7 +152,7 @@ int main(void)
 	ret = run_text("one\nbad \"quote\nthree\n", false, &err);
 	TAP_EQ_INT(ret, 2, "a line that does not split is a usage error");
 	TAP_EQ_STR(seen, "[one]", "and stops the batch");
-	TAP_EQ_STR(err, "kespctl: F:2: unterminated \" quote\n",
+	TAP_EQ_STR(err, "kespctl: F:2: unterminated \" quote (see kespctl help)\n",
 		   "naming the line and what is wrong");
 
 	ret = run_text("one \\\n  a \\\nb\nfail1 \\\nx\n", false, &err);
@@ -192,7 +192,7 @@ int main(void)
 		big[n++] = '\n';
 		big[n] = '\0';
 		ret = run_text(big, false, &err);
-		TAP_EQ_STR(err, "kespctl: F:1: too many words\n",
+		TAP_EQ_STR(err, "kespctl: F:1: too many words (see kespctl help)\n",
 			   "a line of more than BATCH_MAX_WORDS words is refused");
 	}
 

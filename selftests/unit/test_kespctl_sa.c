@@ -957,22 +957,45 @@ static void checks(void)
 	nlmsg_free(bad);
 }
 
-/* The binary itself, when built: status 2 and one line naming the token. */
+/*
+ * The binary itself, when built: every failure is one line in the one
+ * format, "kespctl: [WHAT: ]MESSAGE", usage errors (status 2) ending in
+ * the hint, whichever command (and source file) reports it.
+ */
 static void command_line(void)
 {
 	static const struct {
 		const char *cmd, *out;
 		int status;
 	} cases[] = {
-		{ "sa add dev lo spi 0xzz", "kespctl: sa add: bad spi \"0xzz\"\n", 2 },
-		{ "sa add dev lo enc des 0x00", "kespctl: sa add: unknown enc algorithm \"des\" (kesp has cbc(aes), ecb(cipher_null))\n", 2 },
-		{ "sa frob", "kespctl: sa: unknown verb \"frob\"\n", 2 },
-		{ "spi alloc dev lo min x", "kespctl: spi alloc: bad min \"x\"\n", 2 },
-		{ "sa del dev kesp-none-9 id 1", "kespctl: device kesp-none-9 does not exist\n", 1 },
+		{ "sa add dev lo spi 0xzz", "kespctl: sa add: bad spi \"0xzz\" (see kespctl help)\n", 2 },
+		{ "sa add dev lo enc des 0x00", "kespctl: sa add: unknown enc algorithm \"des\" "
+		  "(kesp has cbc(aes), ecb(cipher_null)) (see kespctl help)\n", 2 },
+		{ "sa frob", "kespctl: sa: unknown verb \"frob\" (see kespctl help)\n", 2 },
+		{ "spi alloc dev lo min x", "kespctl: spi alloc: bad min \"x\" (see kespctl help)\n", 2 },
+		{ "spi", "kespctl: spi: missing verb (alloc) (see kespctl help)\n", 2 },
+		{ "sa del dev kesp-none-9 id 1", "kespctl: sa del: device kesp-none-9 does not exist\n", 1 },
+		{ "trap frob", "kespctl: trap: unknown verb \"frob\" (see kespctl help)\n", 2 },
+		{ "trap add dev lo", "kespctl: trap: add needs sel SEL (see kespctl help)\n", 2 },
+		{ "trap del id 1", "kespctl: trap: del needs dev DEV (see kespctl help)\n", 2 },
+		{ "trap add dev lo sel proto tcp", "kespctl: trap add: sel needs src or dst for its "
+		  "address family (0.0.0.0/0 or ::/0 for any) (see kespctl help)\n", 2 },
+		{ "trap add dev lo sel src 10.0.0.0/33", "kespctl: trap add: bad sel src \"10.0.0.0/33\" "
+		  "(see kespctl help)\n", 2 },
+		{ "trap del dev kesp-none-9 id 1", "kespctl: trap del: device kesp-none-9 does not exist\n", 1 },
+		{ "encap", "kespctl: encap: missing verb (listen or detach) (see kespctl help)\n", 2 },
+		{ "encap listen port 1", "kespctl: encap listen: missing \"dev\" (see kespctl help)\n", 2 },
+		{ "dev frob", "kespctl: dev: unknown dev verb \"frob\" (see kespctl help)\n", 2 },
+		{ "dev set lo fwmark 0xg", "kespctl: dev set: bad fwmark \"0xg\" (see kespctl help)\n", 2 },
+		{ "monitor x", "kespctl: monitor: unexpected argument \"x\" (see kespctl help)\n", 2 },
+		{ "version x", "kespctl: version: unexpected argument \"x\" (see kespctl help)\n", 2 },
+		{ "frob", "kespctl: unknown command \"frob\" (see kespctl help)\n", 2 },
+		{ "--bogus sa", "kespctl: unknown option \"--bogus\" (see kespctl help)\n", 2 },
+		{ "-batch /nonexistent", "kespctl: -batch /nonexistent: No such file or directory\n", 2 },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char cmd[256], out[256] = "";
+		char cmd[256], out[512] = "";
 		size_t n;
 		FILE *f;
 		int st;
