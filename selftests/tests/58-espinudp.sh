@@ -247,55 +247,7 @@ same "with no socket on its port, the outbound SA counts encapsulation errors an
 	"$(out_sa)" "$((${before% *} + 2)) ${before#* }"
 cleanup_netns
 
-# ---- through a NAT ----
-# x (10.9.1.2 / fd00:9:1::2, inner 10.3.0.1 / fd00:3::1) -- n -- y
-# (10.9.2.2 / fd00:9:2::2, inner 10.4.0.1 / fd00:4::1). n masquerades what
-# leaves towards y from UDP port 4500 as its own address (10.9.2.1 /
-# fd00:9:2::1) and a port the test chooses. x starts the traffic: only its
-# packets open the NAT's mapping. nat_topology FAMILY sets the variables
-# the cases below use.
-nat_topology() {
-	fam=$1
-	netns_add x n y
-	ip link add veth-x netns x type veth peer name veth-nx netns n
-	ip link add veth-y netns y type veth peer name veth-ny netns n
-	for l in x/veth-x n/veth-nx n/veth-ny y/veth-y; do ip -n "${l%/*}" link set "${l#*/}" up; done
-	if [ "$fam" = 4 ]; then
-		X=10.9.1.2 NX=10.9.1.1 N=10.9.2.1 N2=10.9.2.3 Y=10.9.2.2 plen=24
-		XIN=10.3.0.1 XNET=10.3.0.0/24 YIN=10.4.0.1 YNET=10.4.0.0/24 ping=ping any=0.0.0.0 nodad=
-		nft_family=ip
-		ip netns exec n sysctl -qw net.ipv4.ip_forward=1
-	else
-		X=fd00:9:1::2 NX=fd00:9:1::1 N=fd00:9:2::1 N2=fd00:9:2::3 Y=fd00:9:2::2 plen=64
-		XIN=fd00:3::1 XNET=fd00:3::/64 YIN=fd00:4::1 YNET=fd00:4::/64 ping="ping -6" any=:: nodad=nodad
-		nft_family=ip6
-		ip netns exec n sysctl -qw net.ipv6.conf.all.forwarding=1
-	fi
-	ip -n x addr add $X/$plen dev veth-x $nodad
-	ip -n n addr add $NX/$plen dev veth-nx $nodad
-	ip -n n addr add $N/$plen dev veth-ny $nodad
-	ip -n y addr add $Y/$plen dev veth-y $nodad
-	ip -n x route add default via $NX
-}
-# nat_to [ADDRESS]:PORT: what n maps x's port 4500 to from now on; the NAT
-# forgets its mappings. Without an address it masquerades as its own.
-nat_to() {
-	case $1 in
-	:*) how="masquerade to $1" ;;
-	*) how="snat to $1" ;;
-	esac
-	ip netns exec n nft -f - <<EOF
-flush ruleset
-table $nft_family nat {
-	chain post {
-		type nat hook postrouting priority srcnat;
-		oifname "veth-ny" udp sport 4500 $how
-	}
-}
-EOF
-	ip netns exec n conntrack -F >/dev/null 2>&1
-	ip netns exec n conntrack -f ipv6 -F >/dev/null 2>&1
-}
+# ---- through a NAT (lib.sh's nat_topology and nat_to) ----
 # kesp_at NS LISTEN-ADDR INNER-ADDR PEER-NET: a kesp0 in NS holding port
 # 4500 with "kespctl encap listen", its events in /tmp/events-NS.json.
 kesp_at() {

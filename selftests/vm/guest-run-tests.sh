@@ -8,7 +8,7 @@ SRC=/run/kesp/src
 OUT=/run/kesp/out
 KVER=$(uname -r)
 KO=$SRC/build/kmod/$KVER/kmod/kesp.ko
-export KESP_SRC=$SRC KESP_KO=$KO KESPCTL=$SRC/tools/kespctl
+export KESP_SRC=$SRC KESP_KO=$KO KESPCTL=$SRC/tools/kespctl KESP_OUT=$OUT
 # What a kernel splat looks like: lockdep, refcount, slab and KFENCE
 # reports, UBSAN, oopses, warnings. SLUB prints "BUG <cache> (...): ...".
 SPLAT='WARNING:|BUG:|BUG [^ ]+ \(|Oops|refcount_t|general protection|unreferenced object|KFENCE|UBSAN:|Call Trace:|list_(add|del) corruption'
