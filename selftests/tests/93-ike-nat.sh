@@ -1,33 +1,40 @@
 #!/bin/sh
-# ikehelper behind a NAT (nftables masquerade; the NAT passes only UDP, so
-# ESP must go in UDP): first with charon as the public peer, then with
-# another ikehelper. NAT detection moves IKE to port 4500, the CHILD_SA is
-# ESP in UDP on both sides, traffic flows, both show the same SPIs, and the
-# side behind the NAT sends keepalives.
+# ikehelper behind a NAT (ike_peers.sh's ike_nat_sites: n translates x's
+# UDP, raw ESP from x cannot come back), first with charon as the public
+# peer, then with another ikehelper. NAT detection moves IKE to port 4500,
+# the CHILD_SA is ESP in UDP on both sides, traffic flows, both show the
+# same SPIs, and the side behind the NAT sends keepalives across it.
 . "$KESP_SRC/selftests/tests/lib.sh"
+. "$KESP_SRC/selftests/tests/ike_peers.sh"
 . "$KESP_SRC/selftests/tests/ike_lib.sh"
-TEST_NAME=93
 
-stop_all() {
-	charon_stop
-	ikehelper_stop_all
-	cleanup_netns
+ike_nat_sites 4
+# n counts x's keepalives: one-byte datagrams from port 4500.
+ip netns exec n nft -f - <<EON
+table ip kesp_keepalives {
+	counter keepalives { }
+	chain forward_x {
+		type filter hook forward priority filter;
+		iifname "veth-nx" udp sport 4500 udp length 9 counter name keepalives
+	}
 }
-trap stop_all EXIT
+EON
+nat_keepalives() {
+	ip netns exec n nft list counter ip kesp_keepalives keepalives | awk '/packets/ {print $2}'
+}
 
-ikeh_nat_sites
 ikehelper_start x behind "$(cat <<EOC
 connections {
     public {
-        remote_addrs = 10.9.2.2
+        remote_addrs = $Y
         proposals = aes256gcm16-prfsha256-x25519
         local { auth = psk
             id = behind.kesp }
         remote { auth = psk
             id = public }
         children {
-            public { local_ts = 10.3.0.0/24
-                remote_ts = 10.4.0.0/24
+            public { local_ts = $XNET
+                remote_ts = $YNET
                 esp_proposals = aes128gcm16
                 replay_window = 1024 }
         }
@@ -49,8 +56,8 @@ connections {
         remote { auth = psk
             id = behind.kesp }
         children {
-            behind { local_ts = 10.4.0.0/24
-                remote_ts = 10.3.0.0/24
+            behind { local_ts = $YNET
+                remote_ts = $XNET
                 esp_proposals = aes128gcm16 }
         }
     }
@@ -59,7 +66,9 @@ secrets { ike { secret = $PSK } }
 EOC
 }
 
-through_nat() {	# WHAT PUBLIC-SPIS-COMMAND...
+# through_nat WHAT PUBLIC-SPIS-COMMAND...: the tunnel from behind the NAT.
+# $PUBLIC says who answers (charon or ikehelper), for its own checks.
+through_nat() {
 	what=$1
 	shift
 	if ikectl x behind ike up public >/tmp/up.out 2>&1; then
@@ -68,42 +77,43 @@ through_nat() {	# WHAT PUBLIC-SPIS-COMMAND...
 		fail "$what: ikehelper behind the NAT brings the tunnel up" "$(cat /tmp/up.out)"
 		return
 	fi
-	same "$what: ikehelper saw the NAT and moved to port 4500" \
+	same "$what: ikehelper saw the NAT and moved to port 4500, ESP in UDP" \
 		"$(ike_json x behind '(d["ike_sas"][0]["nat"], d["ike_sas"][0]["local_port"], d["ike_sas"][0]["child_sas"][0]["encap"])')" \
 		"('local', 4500, 'yes')"
+	if [ "$PUBLIC" = charon ]; then
+		same "$what: charon's CHILD_SA is ESP in UDP too" "$(charon_get y child behind encap)" yes
+	else
+		same "$what: the public ikehelper saw its peer behind a NAT, ESP in UDP" \
+			"$(ike_json y public '(d["ike_sas"][0]["nat"], d["ike_sas"][0]["child_sas"][0]["encap"])')" \
+			"('remote', 'yes')"
+	fi
 	same "$what: the same SPIs on both sides" "$(spis x behind)" "$("$@" | awk '{print $2, $1}')"
-	check "$what: ping 10.3.0.1 -> 10.4.0.1 through the NAT, ESP in UDP" \
-		ip netns exec x ping -c 3 -i 0.3 -W 2 -I 10.3.0.1 10.4.0.1
+	check "$what: ping $XIN -> $YIN through the NAT, ESP in UDP" \
+		ip netns exec x ping -c 3 -i 0.3 -W 2 -I $XIN $YIN
 	k0=$(nat_keepalives)
 	sleep 5
 	k1=$(nat_keepalives)
 	same "$what: the NAT forwarded keepalives (2 s interval) from behind it" \
 		"$([ "$k1" -ge $((k0 + 2)) ] && echo yes || echo "no: $k0 -> $k1")" yes
-	if [ -n "${PUBLIC_IKEHELPER:-}" ]; then
-		same "$what: the public ikehelper saw its peer behind a NAT, ESP in UDP" \
-			"$(ike_json y public '(d["ike_sas"][0]["nat"], d["ike_sas"][0]["child_sas"][0]["encap"])')" \
-			"('remote', 'yes')"
-	fi
 	check "$what: down" ikectl x behind ike down public
 }
 
-# charon on the public side (its XFRM SAs are ESP in UDP too)
-if charon_start y "$(public_conf)"; then
-	through_nat "with charon" charon_child_spis behind
-	same "with charon: charon's CHILD_SA was ESP in UDP" \
-		"$(grep -c 'UDP_ENCAP\|in-UDP\|ESP_IN_UDP\|encap' $CHARON_STATE/charon.log | awk '{print ($1 > 0) ? "yes" : "no"}')" yes
-	charon_stop
+mkdir -p y
+public_conf >y/swanctl.conf
+if charon_start y y && charon_swanctl y --load-all >/tmp/load.out 2>&1; then
+	PUBLIC=charon
+	through_nat "with charon" charon_child_spis y behind
+	charon_stop y
 else
-	fail "charon starts on the public side"
+	fail "charon starts on the public side" "$(cat /tmp/load.out)"
 fi
 
-# another ikehelper on the public side
-ikehelper_start y public "$(public_conf)" || fail "ikehelper starts on the public side"
-PUBLIC_IKEHELPER=1
-through_nat "with ikehelper" spis y public
-
-if [ "$FAILED" != 0 ]; then
-	show_logs behind public
-	[ -f $CHARON_STATE/charon.log ] && tail -40 $CHARON_STATE/charon.log | sed 's/^/  charon: /'
+if ikehelper_start y public "$(public_conf)"; then
+	PUBLIC=ikehelper
+	through_nat "with ikehelper" spis y public
+else
+	fail "ikehelper starts on the public side"
 fi
+
+[ "$FAILED" != 0 ] && ike_tail_logs 30
 finish
