@@ -525,8 +525,8 @@ static void test_two_peers(void)
 		"  children { c { remote_ts = 10.3.0.0/24 } } }\n"
 		"}\n"
 		"secrets {\n"
-		" ike-a { id = alice\n secret = \"alice-and-gw-share-this-one!\" }\n"
-		" ike-c { id = carol\n secret = \"carol-and-gw-share-another-1\" }\n"
+		" ike-a { id = alice\n secret = \"Ga7#qW2!zX9@pL4$mN1^\" }\n"
+		" ike-c { id = carol\n secret = \"Cb3@rT8!yU5#kJ2$hG6^\" }\n"
 		"}\n";
 	static const char peer[] =
 		"connections { gw { remote_addrs = 192.0.2.2\n"
@@ -541,12 +541,12 @@ static void test_two_peers(void)
 
 	h_reset();
 	log_set_sink(h_sink, NULL);
-	snprintf(buf, sizeof(buf), peer, "alice", "10.1.0.0/24", "alice-and-gw-share-this-one!");
+	snprintf(buf, sizeof(buf), peer, "alice", "10.1.0.0/24", "Ga7#qW2!zX9@pL4$mN1^");
 	alice = h_peer_new("alice", "192.0.2.1", buf);
 	bob = h_peer_new("gw", "192.0.2.2", gw);
-	snprintf(buf, sizeof(buf), peer, "carol", "10.3.0.0/24", "carol-and-gw-share-another-1");
+	snprintf(buf, sizeof(buf), peer, "carol", "10.3.0.0/24", "Cb3@rT8!yU5#kJ2$hG6^");
 	carol = h_peer_new("carol", "192.0.2.3", buf);
-	snprintf(buf, sizeof(buf), peer, "carol", "10.3.0.0/24", "alice-and-gw-share-this-one!");
+	snprintf(buf, sizeof(buf), peer, "carol", "10.3.0.0/24", "Ga7#qW2!zX9@pL4$mN1^");
 	eve = h_peer_new("eve", "192.0.2.4", buf);
 	h_up(alice, "gw", &wa);
 	h_up(carol, "gw", &wc);
@@ -565,6 +565,43 @@ static void test_two_peers(void)
 	tap_ok(!we.ok && h_count_sas(eve) == 0 && kernel_fake_sa_count(bob->k) == 4 &&
 	       h_log_has("gw:", "does not verify with the PSK of secret 'ike-c'", NULL),
 	       "eve claiming to be carol with alice's PSK is refused");
+	h_reset();
+}
+
+/* kespctl ike reload: an unchanged connection keeps its SAs, a changed one
+ * is deleted (DELETE sent), a new one with start_action = start starts. */
+static void test_reload(void)
+{
+	struct h_wait w;
+	struct ike_sa *sa;
+	struct config *cfg;
+	char *text;
+
+	setup(conf_alice("", "", PSK), conf_bob("", "", PSK, NULL));
+	sa = h_up(alice, "site-b", &w);
+	h_run();
+	text = conf_alice("", "", PSK);
+	cfg = config_parse("alice", text, h_diag, NULL);
+	free(text);
+	daemon_reload(alice->d, cfg);
+	tap_ok(sa->state == IKE_S_ESTABLISHED && sa->conn == config_find_conn(alice->d->cfg, "site-b") &&
+	       kernel_fake_sa_count(alice->k) == 2 && !h_wire,
+	       "reload with the same connection: its IKE SA and CHILD_SA stay");
+	text = conf_alice("", "start_action = start", PSK);
+	cfg = config_parse("alice", text, h_diag, NULL);
+	free(text);
+	daemon_reload(alice->d, cfg);
+	tap_ok(sa->state == IKE_S_DELETING && kernel_fake_sa_count(alice->k) == 0 &&
+	       h_head_exchange() == IKE_INFORMATIONAL,
+	       "reload with the connection changed: its SAs are deleted (DELETE sent)");
+	tap_ok(h_count_sas(alice) == 2, "and, with start_action = start now, it starts again");
+	h_run();
+	tap_ok(h_count_sas(alice) == 1 && h_sa(alice)->state == IKE_S_ESTABLISHED &&
+	       h_count_sas(bob) == 1 && kernel_fake_sa_count(alice->k) == 2 &&
+	       kernel_fake_sa_count(bob->k) == 2, "the new IKE SA is up, the old one gone on both sides");
+	tap_ok(h_log_has("alice:", "connection site-b changed: deleting its IKE SA", NULL) &&
+	       h_log_has("configuration reloaded: 1 connections, 0 unchanged, 1 SAs deleted", NULL),
+	       "the log says what the reload did");
 	h_reset();
 }
 
@@ -621,6 +658,7 @@ int main(void)
 	test_nat();
 	test_transport();
 	test_two_peers();
+	test_reload();
 	test_garbage();
 	h_reset();
 	log_set_sink(NULL, NULL);
