@@ -176,6 +176,8 @@ struct ike_sa {
 	struct sa_waiter *waiters;
 	struct timer t_half_open, t_keepalive;
 	bool close_after_send;		/* responder: our answer is the last word */
+	bool in_init_table;		/* responder: findable by SPIi and address */
+	bool half_open;			/* counted in half_open_count */
 	char error[256];		/* why it failed, for waiters */
 };
 
@@ -191,7 +193,8 @@ void ike_sa_established(struct ike_sa *sa);
 struct ike_sa *ike_sa_find_spi(struct daemon *d, const uint8_t spi[8]);
 struct ike_sa *ike_sa_find_half_open(struct daemon *d, const uint8_t spi_i[8],
 				     const struct addr *remote);
-/* Responder: counted as half-open (cookies, limits) until IKE_AUTH. */
+/* Responder: findable by (SPIi, address) for life; counted as half-open
+ * (cookies, limits) until IKE_AUTH. */
 void ike_sa_half_open_add(struct ike_sa *sa);
 void ike_sa_half_open_done(struct ike_sa *sa);
 uint8_t *ike_sa_our_spi(struct ike_sa *sa);

@@ -515,7 +515,8 @@ void ike_init_respond(struct daemon *d, const struct endpoint *local,
 	endpoint_str(remote, peer, sizeof(peer));
 	sa = ike_sa_find_half_open(d, m->hdr.spi_i, &remote->addr);
 	if (sa) {
-		/* A retransmission: the same answer, no new state. */
+		/* A retransmission: the same answer while it can matter, and
+		 * never a second SA for the same initiator SPI. */
 		if (sa->init_resp && sa->state == IKE_S_INIT_R) {
 			d->st.retransmits_answered++;
 			sa_log(sa, LOG_IKE, 1, "answering a retransmitted IKE_SA_INIT from cache");

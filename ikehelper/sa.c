@@ -210,17 +210,26 @@ void ike_sa_set_conn(struct ike_sa *sa, const struct conn *c)
 	conn_put(old);
 }
 
+/*
+ * A responder's SA stays findable by the initiator's SPI and address for
+ * its whole life (a late retransmission of IKE_SA_INIT must not make a
+ * second SA), but counts as half-open, for cookies and limits, only until
+ * IKE_AUTH.
+ */
 void ike_sa_half_open_add(struct ike_sa *sa)
 {
 	table_add(&sa->d->half_open, sa, true);
+	sa->in_init_table = true;
+	sa->half_open = true;
 	sa->d->half_open_count++;
 	timer_arm(sa->d, &sa->t_half_open, sa->d->cfg->set.half_open_timeout * 1000ULL);
 }
 
 void ike_sa_half_open_done(struct ike_sa *sa)
 {
-	if (table_del(&sa->d->half_open, sa, true))
+	if (sa->half_open)
 		sa->d->half_open_count--;
+	sa->half_open = false;
 	timer_cancel(sa->d, &sa->t_half_open);
 }
 
@@ -277,6 +286,8 @@ void ike_sa_destroy(struct ike_sa *sa, const char *why)
 		child_sa_free(c);
 	}
 	ike_sa_half_open_done(sa);
+	if (sa->in_init_table)
+		table_del(&d->half_open, sa, true);
 	table_del(&d->by_spi, sa, false);
 	for (pp = &d->sas; *pp; pp = &(*pp)->next_all)
 		if (*pp == sa) {
