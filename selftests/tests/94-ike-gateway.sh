@@ -101,8 +101,8 @@ charon_start c c && charon_swanctl c --load-all >/tmp/load.out 2>&1 ||
 check "peer a (ikehelper) comes up" ikectl a peer-a ike up gw
 check "peer c (charon) comes up" charon_up c gw 30
 same "the gateway gave each peer its own connection" \
-	"$(ike_json g gw '" ".join(sorted("%s:%s:%s" % (s["name"], s["remote_id"], s["state"]) for s in d["ike_sas"]))')" \
-	"to-a:a.kesp:ESTABLISHED to-c:charon-c:ESTABLISHED"
+	"$(ikectl g gw ike list | sed -n 's/^\([^ []*\)\[[0-9]*\]: \([A-Z_]*\) .*\.\.\..*\[\(.*\)\]$/\1:\3:\2/p' | sort | tr '\n' ' ')" \
+	"to-a:a.kesp:ESTABLISHED to-c:charon-c:ESTABLISHED "
 check "ping through a's tunnel" ip netns exec a ping -c 2 -i 0.3 -W 2 -I 10.1.0.1 10.0.0.1
 check "ping through c's tunnel" ip netns exec c ping -c 2 -i 0.3 -W 2 -I 10.3.0.1 10.0.0.1
 
@@ -117,7 +117,7 @@ same "300+ forged initiators: the gateway answers with COOKIEs" \
 same "and keeps state for exactly cookie_threshold (5) of them" \
 	"$(echo "$flood" | awk '{print $6}')" 5
 same "the gateway holds 5 half-open SAs, no more" \
-	"$(ike_json g gw 'sum(1 for s in d["ike_sas"] if s["state"] == "HALF_OPEN")')" 5
+	"$(ike_get g gw state | grep -c HALF_OPEN)" 5
 check "during the flood peer a takes its tunnel down" ikectl a peer-a ike down gw
 check "and still gets through when it brings it up again" ikectl a peer-a ike up gw
 check "peer a was asked for a COOKIE and retried with it" log_has peer-a 'demands a COOKIE'

@@ -9,8 +9,12 @@
 #                        once it says it started (fails if it dies first).
 #   ikehelper_stop NAME...   SIGTERM (it deletes its SAs), as ike_stop does.
 #   ikectl NS NAME ARGS...   kespctl ARGS against ikehelper NAME.
-#   ike_json NS NAME EXPR    EXPR over `kespctl --json ike list`'s document d.
+#   ike_get NS NAME KEY      every value of KEY in `kespctl --json ike list`,
+#                            in order (IKE SAs' and CHILD SAs' keys differ but
+#                            for name and state), one per line.
 #   spis NS NAME             "SPI_IN SPI_OUT" of NAME's first CHILD_SA.
+#   ike_sa_count NS NAME     how many IKE SAs ikehelper NAME has.
+# (No python3 here: under TCG each start of it costs about 2 s.)
 #   kernel_sa_count NS       the SAs kesp.ko holds in NS.
 #   log_has NAME PATTERN     ikehelper NAME's log has a line matching PATTERN.
 # Variables of these helpers start with ih_, so a caller's survive.
@@ -57,19 +61,22 @@ ikectl() {
 		$KESPCTL "$@"
 }
 
-ike_json() {
-	ikectl "$1" "$2" --json ike list |
-		python3 -c "import json,sys; d=json.load(sys.stdin); print($3)" 2>&1
+# json_values KEY: every value of KEY (a grep alternation, e.g.
+# 'nat\|encap') in the JSON on stdin, strings and numbers, in order.
+json_values() {
+	grep -o "\"\($1\)\":\(\"[^\"]*\"\|[0-9]*\)" | sed 's/^[^:]*://; s/"//g'
 }
+
+ike_get() { ikectl "$1" "$2" --json ike list | json_values "$3"; }
 
 spis() {
-	ike_json "$1" "$2" '" ".join((lambda c: [c["spi_in"], c["spi_out"]])(d["ike_sas"][0]["child_sas"][0]))'
+	ih_json=$(ikectl "$1" "$2" --json ike list)
+	echo "$(echo "$ih_json" | json_values spi_in | head -n 1) $(echo "$ih_json" | json_values spi_out | head -n 1)"
 }
 
-kernel_sa_count() {
-	ip netns exec "$1" $KESPCTL --json sa list 2>/dev/null |
-		python3 -c "import json,sys; d=json.load(sys.stdin); print(len(d))" 2>/dev/null || echo "?"
-}
+ike_sa_count() { ike_get "$1" "$2" role | wc -l; }
+
+kernel_sa_count() { ip netns exec "$1" $KESPCTL sa list | grep -c '^sa '; }
 
 log_has() { grep -Eq -- "$2" "$(ike_log ikehelper "$1")"; }
 
