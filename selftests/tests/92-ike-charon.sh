@@ -14,14 +14,28 @@
 CHARON_LOG=$(ike_log charon east)
 
 # case NAME A-ADDR B-ADDR IKE ESP MODE LOCAL_TS REMOTE_TS: one connection
-# on each side. A is ikehelper's address for it, B charon's.
+# on each side. A is ikehelper's address for it, B charon's. The first
+# ESP proposal names a DH group (PFS for rekeys; IKE_AUTH skips it).
 cat >/tmp/cases <<'EOF'
-x25519-gcm128 192.168.200.11 192.168.200.2 aes256gcm16-prfsha256-x25519 aes128gcm16 tunnel 10.11.0.0/24,fd00:11::/64 10.12.0.0/24,fd00:12::/64
+x25519-gcm128 192.168.200.11 192.168.200.2 aes256gcm16-prfsha256-x25519 aes128gcm16-x25519 tunnel 10.11.0.0/24,fd00:11::/64 10.12.0.0/24,fd00:12::/64
 ecp256-gcm256-v6 fd00:200::12 fd00:200::2 aes128-sha256-ecp256 aes256gcm16 tunnel 10.11.0.0/24 10.12.0.0/24
 modp2048-chacha 192.168.200.13 192.168.200.2 aes256-sha384-modp2048 chacha20poly1305 tunnel 10.11.0.0/24,10.11.9.0/24 10.12.0.0/24
 cbc-sha256-transport 192.168.200.14 192.168.200.2 aes256gcm16-prfsha256-x25519 aes128-sha256 transport dynamic dynamic
 cbc-sha1 192.168.200.15 192.168.200.2 aes128-sha256-x25519 aes128-sha1 tunnel 10.11.0.0/24 10.12.0.0/24
 EOF
+
+# kesp_id NAME: ikehelper's identity in case NAME, one of each type, as
+# both sides write it in swanctl.conf (charon must read it to the same
+# bytes: the DN is DER-encoded by each side on its own).
+kesp_id() {
+	case $1 in
+	x25519-gcm128) echo kesp@x25519.example ;;
+	ecp256-gcm256-v6) echo fd00:200::12 ;;
+	modp2048-chacha) echo '"C=CH, O=kesp, OU=tests, CN=modp2048-chacha"' ;;
+	cbc-sha256-transport) echo 192.168.200.14 ;;
+	*) echo "$1.kesp" ;;
+	esac
+}
 
 kesp_conf() {
 	echo "connections {"
@@ -33,7 +47,7 @@ kesp_conf() {
     remote_addrs = $ba
     proposals = $ike
     local { auth = psk
-      id = $name.kesp }
+      id = $(kesp_id $name) }
     remote { auth = psk
       id = charon }
     children {
@@ -130,7 +144,7 @@ charon_conf() {
     local { auth = psk
       id = charon }
     remote { auth = psk
-      id = $name.kesp }
+      id = $(kesp_id $name) }
     children {
       $name {
         local_ts = $rts
@@ -262,7 +276,7 @@ while read -r name aa ba ike esp mode lts rts; do
 	[ "$esp" = aes128-sha1 ] && [ "$sha1" = no ] && continue
 	# ikehelper initiates
 	if ikectl west kesp ike up "$name" >/tmp/up.out 2>&1; then
-		pass "$name: ikehelper initiates, charon accepts ($ike, $esp, $mode)"
+		pass "$name: ikehelper initiates, charon accepts ($ike, $esp, $mode, id $(kesp_id $name))"
 	else
 		fail "$name: ikehelper initiates, charon accepts ($ike, $esp, $mode)" "$(cat /tmp/up.out)"
 		continue
