@@ -1,7 +1,10 @@
 #!/bin/sh
 # One ikehelper gateway, one address, two connections: an ikehelper peer and
 # a charon peer, each with its own identity and PSK, each gets its own
-# connection and tunnel. Then a flood of forged IKE_SA_INIT: the gateway
+# connection and tunnel. ikehelper <-> ikehelper both ways: a initiates,
+# later the gateway does; ping and a short iperf3 through the tunnel, the
+# same SPIs on both sides, the module's counters in kespctl ike list, down
+# with nothing left. Then a flood of forged IKE_SA_INIT: the gateway
 # switches to COOKIEs after cookie_threshold half-open SAs, keeps no more
 # state than that, and a legitimate peer still gets through (with a
 # cookie); the gateway's memory stays put.
@@ -34,6 +37,7 @@ ikehelper_start g gw "$(cat <<EOC
 connections {
     to-a {
         local_addrs = 192.168.100.1
+        remote_addrs = 192.168.100.2
         local { auth = psk
             id = gw }
         remote { auth = psk
@@ -99,12 +103,24 @@ charon_start c c && charon_swanctl c --load-all >/tmp/load.out 2>&1 ||
 	fail "charon starts in c" "$(cat /tmp/load.out)"
 
 check "peer a (ikehelper) comes up" ikectl a peer-a ike up gw
+same "a and the gateway show the same SPIs" \
+	"$(spis a peer-a)" "$(conn_spis g gw to-a | awk '{print $2, $1}')"
 check "peer c (charon) comes up" charon_up c gw 30
 same "the gateway gave each peer its own connection" \
 	"$(ikectl g gw ike list | sed -n 's/^\([^ []*\)\[[0-9]*\]: \([A-Z_]*\) .*\.\.\..*\[\(.*\)\]$/\1:\3:\2/p' | sort | tr '\n' ' ')" \
 	"to-a:a.kesp:ESTABLISHED to-c:charon-c:ESTABLISHED "
 check "ping through a's tunnel" ip netns exec a ping -c 2 -i 0.3 -W 2 -I 10.1.0.1 10.0.0.1
 check "ping through c's tunnel" ip netns exec c ping -c 2 -i 0.3 -W 2 -I 10.3.0.1 10.0.0.1
+iperf_server g 10.0.0.1
+if ip netns exec a iperf3 -c 10.0.0.1 -B 10.1.0.1 -t 2 >/tmp/iperf.out 2>&1; then
+	pass "iperf3 through a's tunnel ($(awk '/receiver/ {print $7, $8}' /tmp/iperf.out))"
+else
+	fail "iperf3 through a's tunnel" "$(tail -5 /tmp/iperf.out)"
+fi
+wait "$iperf_server_pid" 2>/dev/null
+pk=$(ike_get a peer-a packets_out | head -n 1)
+same "kespctl ike list shows the module's counters" \
+	"$([ "$pk" -gt 100 ] 2>/dev/null && echo yes || echo "no: $pk")" yes
 
 # ---- the flood ----
 gw_pid=$(cat "$IKE_STATE/ikehelper-gw/pid")
@@ -125,6 +141,20 @@ check "ping through a's new tunnel" ip netns exec a ping -c 2 -i 0.3 -W 2 -I 10.
 rss1=$(rss "$gw_pid")
 same "the gateway's memory stayed bounded (RSS $rss0 kB -> $rss1 kB)" \
 	"$([ "$rss1" -le $((rss0 + 2048)) ] && echo yes || echo no)" yes
+
+# ---- the other way: the gateway initiates to a ----
+check "a takes its tunnel down" ikectl a peer-a ike down gw
+sleep 0.5
+same "after down: a's SAs are gone from the gateway too" "$(kernel_sa_count g)" 2
+check "the gateway initiates to a" ikectl g gw ike up to-a
+check "ping through the tunnel the gateway made" \
+	ip netns exec g ping -c 2 -i 0.3 -W 2 -I 10.0.0.1 10.1.0.1
+same "a and the gateway show the same SPIs (gateway initiated)" \
+	"$(spis a peer-a)" "$(conn_spis g gw to-a | awk '{print $2, $1}')"
+check "the gateway takes it down" ikectl g gw ike down to-a
+sleep 0.5
+same "after down: no SA left in a" "$(kernel_sa_count a)" 0
+same "and a has no IKE SA" "$(ike_sa_count a peer-a)" 0
 
 [ "$FAILED" != 0 ] && ike_tail_logs 30
 finish

@@ -14,6 +14,7 @@
 #                            for name and state), one per line.
 #   spis NS NAME             "SPI_IN SPI_OUT" of NAME's first CHILD_SA.
 #   ike_sa_count NS NAME     how many IKE SAs ikehelper NAME has.
+#   conn_spis NS NAME CONN   "SPI_IN SPI_OUT" of connection CONN's CHILD_SA.
 # (No python3 here: under TCG each start of it costs about 2 s.)
 #   kernel_sa_count NS       the SAs kesp.ko holds in NS.
 #   log_has NAME PATTERN     ikehelper NAME's log has a line matching PATTERN.
@@ -75,6 +76,16 @@ spis() {
 }
 
 ike_sa_count() { ike_get "$1" "$2" role | wc -l; }
+
+# conn_spis NS NAME CONN: "SPI_IN SPI_OUT" of the first CHILD_SA of
+# connection CONN's IKE SA (kespctl ike list, read as a person would).
+conn_spis() {
+	ikectl "$1" "$2" ike list | awk -v conn="$3" '
+		index($0, conn "[") == 1 { f = 1; next }
+		/^[^ ]/ { f = 0 }
+		f && $1 == "in" { i = $2 }
+		f && $1 == "out" { o = $2; sub(/,$/, "", i); sub(/,$/, "", o); print i, o; exit }'
+}
 
 kernel_sa_count() { ip netns exec "$1" $KESPCTL sa list | grep -c '^sa '; }
 
