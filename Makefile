@@ -23,10 +23,12 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 USER_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing \
-	-Iuapi -Iikehelper -Itools -DKESP_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+	-Iuapi -Ilib -Iikehelper -Itools -DKESP_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 
+# lib/: the kesp netlink client, linked into both programs.
+NL_SRCS := $(wildcard lib/*.c)
 IKE_SRCS := $(wildcard ikehelper/*.c)
 IKE_LIB_SRCS := $(filter-out ikehelper/main.c,$(IKE_SRCS))
 CTL_SRCS := $(wildcard tools/*.c)
@@ -44,10 +46,10 @@ build/asan/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -O1 -g $(SAN_FLAGS) -MMD -MP -c -o $@ $<
 
-ikehelper/ikehelper: $(IKE_SRCS:%.c=build/o/%.o)
+ikehelper/ikehelper: $(IKE_SRCS:%.c=build/o/%.o) $(NL_SRCS:%.c=build/o/%.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-tools/kespctl: $(CTL_SRCS:%.c=build/o/%.o)
+tools/kespctl: $(CTL_SRCS:%.c=build/o/%.o) $(NL_SRCS:%.c=build/o/%.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Unit tests link the program code (minus main) from archives, under
@@ -58,10 +60,14 @@ build/asan/libike.a: $(IKE_LIB_SRCS:%.c=build/asan/%.o)
 build/asan/libkespctl.a: $(CTL_LIB_SRCS:%.c=build/asan/%.o)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
-
-build/unit/%: build/asan/selftests/unit/%.o build/asan/libkespctl.a build/asan/libike.a
+build/asan/libkespnl.a: $(NL_SRCS:%.c=build/asan/%.o)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_FLAGS) -o $@ $< -Lbuild/asan -lkespctl -like $(PKG_LIBS)
+	rm -f $@ && ar rcs $@ $^
+
+build/unit/%: build/asan/selftests/unit/%.o build/asan/libkespctl.a build/asan/libike.a \
+		build/asan/libkespnl.a
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $< -Lbuild/asan -lkespctl -like -lkespnl $(PKG_LIBS)
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
@@ -125,14 +131,13 @@ check:
 	-$(MAKE) check-bench
 	sh selftests/summary.sh unit dkms vm bench
 
-# The kernel list is computed by a second make, after `make deps` has
-# installed the kernels: make expands a rule's whole recipe before running
-# its first line, so on a fresh machine this make's list is still empty.
+# The kernel list is read after deps has installed the kernels: a recipe is
+# expanded before its first line runs, so the guest starts in a sub-make.
 demo:
 	$(MAKE) deps
-	$(MAKE) demo-run
+	$(MAKE) demo-guest
 
-demo-run: all modules-matrix
+demo-guest: all modules-matrix
 	sh selftests/vm/run-vm.sh --demo $(word 1,$(MATRIX_KVERS))
 
 dkms-install:
@@ -143,5 +148,5 @@ clean:
 	rm -rf build ikehelper/ikehelper tools/kespctl
 
 .PHONY: all module modules-matrix module-lint deps unit-bins check check-unit \
-	check-vm check-dkms check-bench bench demo demo-run dkms-install clean FORCE
+	check-vm check-dkms check-bench bench demo demo-guest dkms-install clean FORCE
 .SECONDARY:

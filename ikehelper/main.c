@@ -1,25 +1,243 @@
 // SPDX-License-Identifier: GPL-2.0
-/* ikehelper: the kesp IKEv2 daemon. */
+/* ikehelper: the kesp IKEv2 daemon. Options, config check, then the loop. */
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "loop.h"
+
+#define DEFAULT_CONFIG "/etc/kesp/ikehelper.conf"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ikehelper [--version] [--help]\n");
+	fprintf(f,
+		"usage: ikehelper [-c FILE] [-f] [-d LEVEL] [--check-config] [--version]\n"
+		"  -c, --config FILE   configuration in swanctl.conf syntax (default %s)\n"
+		"  -f, --foreground    stay in the foreground and log to stderr (else syslog)\n"
+		"  -d, --debug LEVEL   log level -1..4 for all subsystems, or e.g. ike=2,knl=3\n"
+		"  -s, --socket PATH   control socket (default %s)\n"
+		"                      (subsystems: dmn cfg net ike chd knl ctl)\n"
+		"      --check-config  read and validate the configuration, print each error\n"
+		"                      as FILE:LINE: what is wrong, exit 1 if there is one\n"
+		"      --version       print the version\n",
+		DEFAULT_CONFIG, CONTROL_PATH);
+}
+
+/* Config diagnostics go to stderr as they are: "FILE:LINE: what". */
+static void print_diag(void *ctx, bool error, const char *msg)
+{
+	(void)ctx;
+	(void)error;
+	fprintf(stderr, "%s\n", msg);
+}
+
+/* At run time (and for SIGHUP): to the log as well. */
+static void log_diag(void *ctx, bool error, const char *msg)
+{
+	(void)ctx;
+	log_msg(LOG_CFG, error ? 0 : 1, "%s", msg);
+}
+
+/*
+ * After the sockets are bound, only CAP_NET_ADMIN is needed: the kesp
+ * family, rtnetlink, and SO_MARK on the NAT-T sockets of later devices.
+ */
+static void drop_capabilities(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = { { 0 } };
+
+	data[0].effective = data[0].permitted = 1u << CAP_NET_ADMIN;
+	if (syscall(SYS_capset, &h, data))
+		log_msg(LOG_DMN, 1, "keeping our capabilities: capset: %s", strerror(errno));
+}
+
+struct run {
+	struct loop loop;
+	struct net net;
+	struct daemon *d;
+	const char *config_path;
+	int sfd;
+};
+
+static void on_signal(void *arg, int fd)
+{
+	struct run *r = arg;
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			struct config *cfg = config_load(r->config_path, log_diag, NULL);
+
+			log_msg(LOG_DMN, 0, "SIGHUP: reloading %s", r->config_path);
+			if (!cfg) {
+				log_msg(LOG_CFG, 0, "%s has errors; the running configuration stays",
+					r->config_path);
+				continue;
+			}
+			config_resolve_names(cfg);
+			daemon_reload(r->d, cfg);
+		} else {
+			log_msg(LOG_DMN, 0, "signal %u: deleting every SA and stopping", si.ssi_signo);
+			daemon_shutdown(r->d);
+			r->loop.stop = true;
+		}
+	}
+}
+
+static int daemon_main(const char *config_path, const char *socket_path, bool foreground)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	struct config *cfg;
+	struct kernel *k = NULL;
+	struct control *ctl = NULL;
+	sigset_t set;
+	char why[512];
+	int rc = 1;
+
+	if (!r)
+		return 1;
+	r->config_path = config_path;
+	r->sfd = -1;
+	cfg = config_load(config_path, print_diag, NULL);
+	if (!cfg)
+		goto out;
+	log_open(foreground);
+	config_resolve_names(cfg);
+	if (ike_crypto_init()) {
+		log_msg(LOG_DMN, 0, "cannot initialise GnuTLS");
+		goto out_cfg;
+	}
+	k = kernel_kesp_new(why, sizeof(why));
+	if (!k) {
+		log_msg(LOG_DMN, 0, "no kernel backend: %s", why);
+		if (!foreground)
+			fprintf(stderr, "ikehelper: %s\n", why);
+		goto out_cfg;
+	}
+	if (loop_init(&r->loop)) {
+		log_msg(LOG_DMN, 0, "cannot create the event loop: %s", strerror(errno));
+		goto out_cfg;
+	}
+	r->d = daemon_new(cfg, k, &net_io_ops, &r->net, loop_now_ms());
+	cfg = NULL;
+	if (!r->d)
+		goto out_loop;
+	r->loop.d = r->d;
+	for (int f = 0; f < 2; f++)
+		for (int p = 0; p < 2; p++)
+			r->net.fd[f][p] = -1;
+	if (net_open(&r->net, &r->loop, r->d->cfg->set.port, r->d->cfg->set.port_nat_t,
+		     r->d->cfg->set.fwmark, why, sizeof(why))) {
+		log_msg(LOG_DMN, 0, "cannot open the IKE sockets: %s", why);
+		if (!foreground)
+			fprintf(stderr, "ikehelper: %s\n", why);
+		goto out_daemon;
+	}
+	r->d->encap_fd = net_encap_fd;
+	ctl = control_open(&r->loop, r->d, socket_path, config_path, why, sizeof(why));
+	if (!ctl) {
+		log_msg(LOG_DMN, 0, "%s", why);
+		goto out_net;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	r->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (r->sfd < 0 || !loop_add(&r->loop, r->sfd, on_signal, r)) {
+		log_msg(LOG_DMN, 0, "cannot watch signals: %s", strerror(errno));
+		goto out_ctl;
+	}
+	for (size_t i = 0; i < r->d->cfg->nconns; i++) {
+		uint32_t ifindex;
+
+		if (daemon_device(r->d, r->d->cfg->conns[i]->device, &ifindex))
+			log_msg(LOG_KNL, 0, "device %s of connection %s: %s",
+				r->d->cfg->conns[i]->device, r->d->cfg->conns[i]->name, k->error);
+	}
+	drop_capabilities();
+	if (!foreground && daemon(0, 0)) {
+		log_msg(LOG_DMN, 0, "cannot detach: %s", strerror(errno));
+		goto out_ctl;
+	}
+	log_msg(LOG_DMN, 0, "ikehelper %s started: %zu connection%s, control socket %s", KESP_VERSION,
+		r->d->cfg->nconns, r->d->cfg->nconns == 1 ? "" : "s", socket_path);
+	daemon_start_all(r->d);
+	loop_run(&r->loop);
+	rc = 0;
+out_ctl:
+	if (r->sfd >= 0)
+		close(r->sfd);
+	control_close(ctl);
+out_net:
+	net_close(&r->net);
+out_daemon:
+	daemon_free(r->d);
+out_loop:
+	loop_free(&r->loop);
+out_cfg:
+	config_free(cfg);
+	kernel_destroy(k);
+	ike_crypto_deinit();
+	log_msg(LOG_DMN, 0, "ikehelper stopped");
+	log_close();
+out:
+	free(r);
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
+	enum { OPT_CHECK = 256 };
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "debug", required_argument, NULL, 'd' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *config_path = DEFAULT_CONFIG, *socket_path = CONTROL_PATH;
+	bool foreground = false, check = false;
+	char why[160];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "Vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fd:s:Vh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 's':
+			socket_path = optarg;
+			break;
+		case 'd':
+			if (!log_set_levels(optarg, why, sizeof(why))) {
+				fprintf(stderr, "ikehelper: -d %s: %s\n", optarg, why);
+				return 2;
+			}
+			break;
+		case OPT_CHECK:
+			check = true;
+			break;
 		case 'V':
 			printf("ikehelper %s\n", KESP_VERSION);
 			return 0;
@@ -31,6 +249,20 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	fprintf(stderr, "ikehelper: no IKE daemon yet; only --version\n");
-	return 2;
+	if (optind < argc) {
+		fprintf(stderr, "ikehelper: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (check) {
+		struct config *cfg = config_load(config_path, print_diag, NULL);
+
+		if (!cfg)
+			return 1;
+		printf("%s: %zu connection%s, %zu secret%s: OK\n", config_path, cfg->nconns,
+		       cfg->nconns == 1 ? "" : "s", cfg->npsks, cfg->npsks == 1 ? "" : "s");
+		config_free(cfg);
+		return 0;
+	}
+	return daemon_main(config_path, socket_path, foreground);
 }

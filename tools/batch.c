@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 #include "batch.h"
+#include "ctl.h"
 
 /* kespctl never sets a locale: isspace() is " \t\n\v\f\r". */
 static bool is_blank(char c)
@@ -119,7 +121,8 @@ static int read_command(FILE *f, struct text *t, unsigned long *lineno)
 	return ret;
 }
 
-int batch_run(const char *path, bool force, int (*run)(int argc, char **argv))
+int batch_run(const char *path, bool force,
+	      int (*run)(void *arg, int argc, char **argv), void *arg)
 {
 	bool from_stdin = !strcmp(path, "-");
 	FILE *f = from_stdin ? stdin : fopen(path, "r");
@@ -127,10 +130,13 @@ int batch_run(const char *path, bool force, int (*run)(int argc, char **argv))
 	unsigned long lineno = 0, first;
 	struct text cmd = { NULL, 0, 0 };
 	int status = 0, got;
+	/* "FILE:LINE" or "-batch FILE", naming what failed. */
+	char where[PATH_MAX + 32];
 
 	if (!f) {
-		fprintf(stderr, "kespctl: -batch %s: %s\n", path, strerror(errno));
-		return 2;
+		snprintf(where, sizeof(where), "-batch %s", path);
+		ctl_error(where, "%s", strerror(errno));
+		return EXIT_USAGE;
 	}
 	for (first = 1; (got = read_command(f, &cmd, &lineno)) > 0;
 	     first = lineno + 1) {
@@ -139,32 +145,34 @@ int batch_run(const char *path, bool force, int (*run)(int argc, char **argv))
 
 		argc = batch_split(cmd.s, argv, BATCH_MAX_WORDS, &err);
 		if (argc < 0) {
-			fprintf(stderr, "kespctl: %s:%lu: %s\n", path, first, err);
-			ret = 2;
+			snprintf(where, sizeof(where), "%s:%lu", path, first);
+			ret = ctl_usage(where, "%s", err);
 		} else if (argc == 0) {
 			continue;
 		} else {
 			argv[argc] = NULL;
-			ret = run(argc, argv);
+			ret = run(arg, argc, argv);
 			/* What the command printed belongs before the next one's errors. */
 			fflush(stdout);
 		}
 		if (!ret)
 			continue;
-		if (argc >= 0)
-			fprintf(stderr, "kespctl: %s:%lu: command failed\n", path,
-				first);
+		if (argc >= 0) {
+			snprintf(where, sizeof(where), "%s:%lu", path, first);
+			ctl_error(where, "command failed");
+		}
 		if (ret > status)
 			status = ret;
 		if (!force)
 			break;
 	}
 	if (got < 0) {
-		fprintf(stderr, "kespctl: out of memory\n");
-		status = 1;
+		ctl_error(NULL, "out of memory");
+		status = EXIT_KERNEL;
 	} else if (ferror(f) && !status) {
-		fprintf(stderr, "kespctl: -batch %s: %s\n", path, strerror(errno));
-		status = 2;
+		snprintf(where, sizeof(where), "-batch %s", path);
+		ctl_error(where, "%s", strerror(errno));
+		status = EXIT_USAGE;
 	}
 	if (cmd.s)
 		explicit_bzero(cmd.s, cmd.size);

@@ -22,11 +22,13 @@ int batch_split(char *line, char **argv, int max, const char **err);
 
 /*
  * Runs every line of PATH ("-": standard input) through RUN (argv[0] is
- * the command), stopping at the first that fails unless FORCE. A line that
- * ends in a backslash goes on on the next. A command that fails is named
- * on stderr as PATH:LINE, the line it starts on. Returns 0, or the exit status of
- * the first failure (FORCE: the highest); 2 if PATH cannot be read.
+ * the command; ARG is passed on), stopping at the first that fails unless
+ * FORCE. A line that ends in a backslash goes on on the next. A command
+ * that fails is named on stderr as PATH:LINE, the line it starts on.
+ * Returns 0, or the exit status of the first failure (FORCE: the
+ * highest); 2 if PATH cannot be read.
  */
-int batch_run(const char *path, bool force, int (*run)(int argc, char **argv));
+int batch_run(const char *path, bool force,
+	      int (*run)(void *arg, int argc, char **argv), void *arg);
 
 #endif /* KESP_BATCH_H */

@@ -25,51 +25,42 @@
 #include <netlink/genl/genl.h>
 
 #include "encap.h"
-#include "genl.h"
+#include "kesp_nl.h"
 #include "json.h"
 #include "parse.h"
-
-#define EXIT_KERNEL 1
-#define EXIT_USAGE 2
-
-static int usage(const char *fmt, const char *token)
-{
-	fprintf(stderr, "kespctl: encap: ");
-	fprintf(stderr, fmt, token);
-	fprintf(stderr, " (see kespctl help)\n");
-	return EXIT_USAGE;
-}
 
 int encap_parse(int argc, char **argv, struct encap_args *a)
 {
 	bool have_addr = false, have_port = false, have_family = false;
+	const char *what;
 	uint32_t port;
 
 	memset(a, 0, sizeof(*a));
 	a->port = 4500;
 	a->addr.family = AF_INET;
 	if (argc < 1)
-		return usage("%s", "missing verb (listen or detach)");
+		return ctl_usage("encap", "missing verb (listen or detach)");
 	if (!strcmp(argv[0], "listen"))
 		a->listen = true;
 	else if (strcmp(argv[0], "detach"))
-		return usage("unknown verb \"%s\"", argv[0]);
+		return ctl_usage("encap", "unknown verb \"%s\"", argv[0]);
+	what = a->listen ? "encap listen" : "encap detach";
 	for (int i = 1; i < argc; i += 2) {
 		const char *kw = argv[i], *val = argv[i + 1];
 
 		if (i + 1 == argc)
-			return usage("\"%s\" needs a value", kw);
+			return ctl_usage(what, "\"%s\" needs a value", kw);
 		if (!strcmp(kw, "dev")) {
 			if (!val[0] || strlen(val) >= IFNAMSIZ)
-				return usage("bad device name \"%s\"", val);
+				return ctl_usage(what, "bad device name \"%s\"", val);
 			strcpy(a->dev, val);
 		} else if (a->listen && !strcmp(kw, "addr") && !have_addr) {
 			if (parse_addr(val, &a->addr) < 0)
-				return usage("bad addr \"%s\"", val);
+				return ctl_usage(what, "bad addr \"%s\"", val);
 			have_addr = true;
 		} else if (a->listen && !strcmp(kw, "port") && !have_port) {
 			if (parse_u32(val, UINT16_MAX, &port) < 0 || !port)
-				return usage("bad port \"%s\"", val);
+				return ctl_usage(what, "bad port \"%s\"", val);
 			a->port = port;
 			have_port = true;
 		} else if (!a->listen && !strcmp(kw, "family") && !have_family) {
@@ -78,22 +69,15 @@ int encap_parse(int argc, char **argv, struct encap_args *a)
 			else if (!strcmp(val, "inet6"))
 				a->family = AF_INET6;
 			else
-				return usage("bad family \"%s\" (inet or inet6)", val);
+				return ctl_usage(what, "bad family \"%s\" (inet or inet6)", val);
 			have_family = true;
 		} else {
-			return usage("unexpected \"%s\"", kw);
+			return ctl_usage(what, "unexpected \"%s\"", kw);
 		}
 	}
 	if (!a->dev[0])
-		return usage("%s", "missing \"dev\"");
+		return ctl_usage(what, "missing \"dev\"");
 	return 0;
-}
-
-static int kernel_error(const struct kesp_nl *nl, const char *what, int err)
-{
-	fprintf(stderr, "kespctl: encap %s: %s\n", what,
-		nl->error[0] ? nl->error : strerror(-err));
-	return EXIT_KERNEL;
 }
 
 /* Sends CMD for A's device (with FD when >= 0); the reply is not needed. */
@@ -171,45 +155,69 @@ static void print_datagram(bool json, const struct sockaddr_storage *from,
 		inet_ntop(AF_INET, &s4->sin_addr, addr, sizeof(addr));
 		port = ntohs(s4->sin_port);
 	}
-	if (json)
-		printf("{\"event\":\"datagram\",\"src\":\"%s\",\"sport\":%u,\"length\":%zu,\"data\":\"",
-		       addr, port, len);
-	else
+	if (json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_object_begin(&j, NULL);
+		json_string(&j, "event", "datagram");
+		json_string(&j, "src", addr);
+		json_uint(&j, "sport", port);
+		json_uint(&j, "length", len);
+		json_hex(&j, "data", data, len);
+		json_object_end(&j);
+	} else {
 		printf("datagram from %s port %u, %zu bytes: ", addr, port, len);
-	for (size_t i = 0; i < len; i++)
-		printf("%02x", data[i]);
-	printf(json ? "\"}\n" : "\n");
+		for (size_t i = 0; i < len; i++)
+			printf("%02x", data[i]);
+		printf("\n");
+	}
+	fflush(stdout);
+}
+
+/* The line that says the socket is attached (tests wait for it). */
+static void print_listening(bool json, const struct encap_args *a)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	inet_ntop(a->addr.family, a->addr.a, addr, sizeof(addr));
+	if (json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_object_begin(&j, NULL);
+		json_string(&j, "event", "listening");
+		json_string(&j, "dev", a->dev);
+		json_string(&j, "addr", addr);
+		json_uint(&j, "port", a->port);
+		json_object_end(&j);
+	} else {
+		printf("listening on %s port %u for %s\n", addr, a->port, a->dev);
+	}
 	fflush(stdout);
 }
 
 static int listen_loop(struct kesp_nl *nl, const struct encap_args *a, bool json)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	char addr[INET6_ADDRSTRLEN];
 	static uint8_t buf[65536];
 	int fd, ret;
 
 	fd = bind_socket(a);
 	if (fd < 0) {
-		fprintf(stderr, "kespctl: encap listen: cannot bind UDP port %u: %s\n",
-			a->port, strerror(-fd));
+		ctl_error("encap listen", "cannot bind UDP port %u: %s", a->port,
+			  strerror(-fd));
 		return EXIT_KERNEL;
 	}
 	ret = encap_request(nl, KESP_CMD_ENCAP_ATTACH, a, fd);
 	if (ret < 0) {
 		close(fd);
-		return kernel_error(nl, "listen", ret);
+		return ctl_kernel_error(nl, "encap listen", ret);
 	}
 	/* No SA_RESTART: a signal must end the blocking read. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	inet_ntop(a->addr.family, a->addr.a, addr, sizeof(addr));
-	if (json)
-		printf("{\"event\":\"listening\",\"dev\":\"%s\",\"addr\":\"%s\",\"port\":%u}\n",
-		       a->dev, addr, a->port);
-	else
-		printf("listening on %s port %u for %s\n", addr, a->port, a->dev);
-	fflush(stdout);
+	print_listening(json, a);
 	while (!stop) {
 		struct sockaddr_storage from;
 		socklen_t from_len = sizeof(from);
@@ -220,7 +228,7 @@ static int listen_loop(struct kesp_nl *nl, const struct encap_args *a, bool json
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			fprintf(stderr, "kespctl: encap listen: %s\n", strerror(errno));
+			ctl_error("encap listen", "%s", strerror(errno));
 			close(fd);
 			return EXIT_KERNEL;
 		}
@@ -231,26 +239,20 @@ static int listen_loop(struct kesp_nl *nl, const struct encap_args *a, bool json
 	return 0;
 }
 
-int cmd_encap(int argc, char **argv, bool json)
+int cmd_encap(struct ctl *c, int argc, char **argv)
 {
 	struct encap_args a;
-	struct kesp_nl nl;
+	struct kesp_nl *nl;
 	int ret;
 
 	ret = encap_parse(argc, argv, &a);
 	if (ret)
 		return ret;
-	ret = kesp_nl_open(&nl);
-	if (ret < 0) {
-		fprintf(stderr, "kespctl: %s\n", nl.error[0] ? nl.error : strerror(-ret));
+	nl = ctl_nl(c);
+	if (!nl)
 		return EXIT_KERNEL;
-	}
-	if (a.listen) {
-		ret = listen_loop(&nl, &a, json);
-	} else {
-		ret = encap_request(&nl, KESP_CMD_ENCAP_DETACH, &a, -1);
-		ret = ret < 0 ? kernel_error(&nl, "detach", ret) : 0;
-	}
-	kesp_nl_close(&nl);
-	return ret;
+	if (a.listen)
+		return listen_loop(nl, &a, c->json);
+	ret = encap_request(nl, KESP_CMD_ENCAP_DETACH, &a, -1);
+	return ret < 0 ? ctl_kernel_error(nl, "encap detach", ret) : 0;
 }

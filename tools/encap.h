@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ctl.h"
 #include "parse.h"
 
 struct encap_args {
@@ -20,11 +21,11 @@ struct encap_args {
 /*
  * "listen dev DEV [addr ADDR] [port PORT]" or "detach dev DEV [family
  * inet|inet6]" into A. Returns 0, or the exit status (2) after printing a
- * one-line error naming the bad token.
+ * one-line error naming the bad token (ctl_usage()).
  */
 int encap_parse(int argc, char **argv, struct encap_args *a);
 
 /* Runs "kespctl encap ARGV..."; returns the exit status. */
-int cmd_encap(int argc, char **argv, bool json);
+int cmd_encap(struct ctl *c, int argc, char **argv);
 
 #endif /* KESP_ENCAP_H */

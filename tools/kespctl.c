@@ -19,85 +19,47 @@
 #include <netlink/genl/genl.h>
 
 #include "batch.h"
+#include "ctl.h"
 #include "encap.h"
-#include "genl.h"
+#include "ike_cmd.h"
+#include "kesp_nl.h"
 #include "json.h"
 #include "parse.h"
 #include "sa.h"
 #include "trap.h"
 
-#define EXIT_KERNEL 1
-#define EXIT_USAGE 2
-
-static bool opt_json;
-static bool in_batch;
-
-static int usage_error(const char *fmt, const char *token)
+static int cmd_version(struct ctl *c, int argc, char **argv)
 {
-	fprintf(stderr, "kespctl: ");
-	fprintf(stderr, fmt, token);
-	fprintf(stderr, " (see kespctl help)\n");
-	return EXIT_USAGE;
-}
+	struct kesp_nl *nl;
 
-/* Reports a failed kernel call with the kernel's own words where it gave any. */
-static int kernel_error(const struct kesp_nl *nl, const char *what, int err)
-{
-	if (nl->error[0])
-		fprintf(stderr, "kespctl: %s: %s (%s)\n", what, nl->error,
-			strerror(-err));
-	else
-		fprintf(stderr, "kespctl: %s: %s\n", what, strerror(-err));
-	return EXIT_KERNEL;
-}
-
-static int open_family(struct kesp_nl *nl)
-{
-	int ret = kesp_nl_open(nl);
-
-	if (ret < 0) {
-		fprintf(stderr, "kespctl: %s\n",
-			nl->error[0] ? nl->error : strerror(-ret));
-		return EXIT_KERNEL;
-	}
-	return 0;
-}
-
-static int cmd_version(int argc, char **argv)
-{
-	struct kesp_nl nl;
-	int ret;
-
-	(void)argv;
 	if (argc > 0)
-		return usage_error("unexpected argument \"%s\"", argv[0]);
-	ret = open_family(&nl);
-	if (ret)
-		return ret;
-	if (opt_json) {
+		return ctl_usage("version", "unexpected argument \"%s\"", argv[0]);
+	nl = ctl_nl(c);
+	if (!nl)
+		return EXIT_KERNEL;
+	if (c->json) {
 		struct json j;
 
 		json_init(&j, stdout);
 		json_object_begin(&j, NULL);
 		json_string(&j, "kespctl", KESP_VERSION);
 		json_string(&j, "family", KESP_GENL_NAME);
-		json_uint(&j, "family_version", nl.family_version);
-		json_uint(&j, "family_id", (uint64_t)nl.family_id);
+		json_uint(&j, "family_version", nl->family_version);
+		json_uint(&j, "family_id", (uint64_t)nl->family_id);
 		json_object_end(&j);
 	} else {
 		printf("kespctl %s\n", KESP_VERSION);
 		printf("kernel: genl family %s version %u (id %d)\n",
-		       KESP_GENL_NAME, nl.family_version, nl.family_id);
+		       KESP_GENL_NAME, nl->family_version, nl->family_id);
 	}
-	if (nl.family_version != KESP_GENL_VERSION)
-		fprintf(stderr,
-			"kespctl: warning: built for family version %d, kernel has %u\n",
-			KESP_GENL_VERSION, nl.family_version);
-	kesp_nl_close(&nl);
+	if (nl->family_version != KESP_GENL_VERSION)
+		ctl_error("warning", "built for family version %d, kernel has %u",
+			  KESP_GENL_VERSION, nl->family_version);
 	return 0;
 }
 
 struct dev_print {
+	bool as_json;
 	struct json json;
 	int count;
 };
@@ -141,7 +103,7 @@ static int print_dev(struct nl_msg *msg, void *arg)
 			     cnt_policy) < 0)
 		return -1;
 	p->count++;
-	if (opt_json) {
+	if (p->as_json) {
 		json_object_begin(&p->json, NULL);
 		json_string(&p->json, "ifname", name);
 		json_uint(&p->json, "ifindex", nla_get_u32(tb[KESP_DEV_A_IFINDEX]));
@@ -196,76 +158,73 @@ static int print_dev(struct nl_msg *msg, void *arg)
 /*
  * kespctl dev [list] | kespctl dev show DEV | kespctl dev set DEV fwmark N
  */
-static int cmd_dev(int argc, char **argv)
+static int cmd_dev(struct ctl *c, int argc, char **argv)
 {
-	struct dev_print p = { .count = 0 };
+	struct dev_print p = { .as_json = c->json };
 	int cmd = KESP_CMD_DEV_GET;
 	bool dump, set_mark = false;
 	const char *name = NULL;
-	struct kesp_nl nl;
+	struct kesp_nl *nl;
 	struct nl_msg *req;
 	uint32_t mark = 0;
 	int ret;
 
 	if (argc == 0 || !strcmp(argv[0], "list") || !strcmp(argv[0], "ls")) {
 		if (argc > 1)
-			return usage_error("unexpected argument \"%s\"", argv[1]);
+			return ctl_usage("dev list", "unexpected argument \"%s\"", argv[1]);
 		dump = true;
 	} else if (!strcmp(argv[0], "show")) {
 		if (argc != 2)
-			return usage_error("%s: dev show takes one device name",
-					   argc > 2 ? argv[2] : "show");
+			return ctl_usage("dev show", "takes one device name");
 		name = argv[1];
 		if (strlen(name) >= IFNAMSIZ)
-			return usage_error("device name \"%s\" is too long", name);
+			return ctl_usage("dev show", "device name \"%s\" is too long", name);
 		dump = false;
 	} else if (!strcmp(argv[0], "set")) {
 		if (argc < 2)
-			return usage_error("%s: dev set needs a device name", argv[0]);
+			return ctl_usage("dev set", "needs a device name");
 		name = argv[1];
 		if (strlen(name) >= IFNAMSIZ)
-			return usage_error("device name \"%s\" is too long", name);
+			return ctl_usage("dev set", "device name \"%s\" is too long", name);
 		for (int i = 2; i < argc; i += 2) {
 			if (strcmp(argv[i], "fwmark"))
-				return usage_error("unknown dev set keyword \"%s\"",
-						   argv[i]);
+				return ctl_usage("dev set", "unexpected \"%s\"", argv[i]);
 			if (i + 1 == argc)
-				return usage_error("\"%s\" needs a value", argv[i]);
+				return ctl_usage("dev set", "\"%s\" needs a value", argv[i]);
 			if (parse_u32(argv[i + 1], UINT32_MAX, &mark) < 0)
-				return usage_error("bad fwmark \"%s\"", argv[i + 1]);
+				return ctl_usage("dev set", "bad fwmark \"%s\"", argv[i + 1]);
 			set_mark = true;
 		}
 		if (!set_mark)
-			return usage_error("%s: nothing to set (fwmark MARK)", name);
+			return ctl_usage("dev set", "nothing to set (fwmark MARK)");
 		cmd = KESP_CMD_DEV_SET;
 		dump = false;
 	} else {
-		return usage_error("unknown dev verb \"%s\"", argv[0]);
+		return ctl_usage("dev", "unknown dev verb \"%s\"", argv[0]);
 	}
 
-	ret = open_family(&nl);
-	if (ret)
-		return ret;
-	req = kesp_nl_request(&nl, cmd, dump ? NLM_F_DUMP : 0);
+	nl = ctl_nl(c);
+	if (!nl)
+		return EXIT_KERNEL;
+	req = kesp_nl_request(nl, cmd, dump ? NLM_F_DUMP : 0);
 	if (!req || (name && nla_put_string(req, KESP_DEV_A_IFNAME, name) < 0) ||
 	    (set_mark && nla_put_u32(req, KESP_DEV_A_FWMARK, mark) < 0)) {
-		fprintf(stderr, "kespctl: out of memory\n");
-		kesp_nl_close(&nl);
+		kesp_nl_free_request(req);
+		ctl_error("dev", "out of memory");
 		return EXIT_KERNEL;
 	}
 	json_init(&p.json, stdout);
-	if (opt_json && dump)
+	if (c->json && dump)
 		json_array_begin(&p.json, NULL);
-	ret = kesp_nl_call(&nl, req, print_dev, &p);
-	if (opt_json && dump)
+	ret = kesp_nl_call(nl, req, print_dev, &p);
+	if (c->json && dump)
 		json_array_end(&p.json);
 	if (ret < 0) {
 		char what[64];
 
 		snprintf(what, sizeof(what), name ? "dev %s" : "dev list", name);
-		ret = kernel_error(&nl, what, ret);
+		ret = ctl_kernel_error(nl, what, ret);
 	}
-	kesp_nl_close(&nl);
 	return ret;
 }
 
@@ -306,7 +265,7 @@ static int run_checked(struct kesp_nl *nl, struct sa_args *a, const char *what,
 	req = sa_build_request(nl, a);
 	a->verb = verb;
 	if (!req) {
-		fprintf(stderr, "kespctl: out of memory\n");
+		ctl_error(what, "out of memory");
 		return EXIT_KERNEL;
 	}
 	if (c.p)
@@ -315,15 +274,14 @@ static int run_checked(struct kesp_nl *nl, struct sa_args *a, const char *what,
 	if (c.p)
 		sa_print_end(p);
 	if (ret < 0)
-		return kernel_error(nl, what, ret);
+		return ctl_kernel_error(nl, what, ret);
 	if (!c.matched) {
 		if (a->has_src)
 			inet_ntop(a->src.family, a->src.a, src, sizeof(src));
 		if (a->has_dst)
 			inet_ntop(a->dst.family, a->dst.a, dst, sizeof(dst));
-		fprintf(stderr, "kespctl: %s: the SA found does not have%s%s%s%s\n",
-			what, a->has_src ? " src " : "", src,
-			a->has_dst ? " dst " : "", dst);
+		ctl_error(what, "the SA found does not have%s%s%s%s",
+			  a->has_src ? " src " : "", src, a->has_dst ? " dst " : "", dst);
 		return EXIT_KERNEL;
 	}
 	if (verb == SA_VERB_GET)
@@ -335,23 +293,23 @@ static int run_checked(struct kesp_nl *nl, struct sa_args *a, const char *what,
 	a->has_spi = a->has_src = a->has_dst = false;
 	req = sa_build_request(nl, a);
 	if (!req) {
-		fprintf(stderr, "kespctl: out of memory\n");
+		ctl_error(what, "out of memory");
 		return EXIT_KERNEL;
 	}
 	ret = kesp_nl_call(nl, req, NULL, NULL);
-	return ret < 0 ? kernel_error(nl, what, ret) : 0;
+	return ret < 0 ? ctl_kernel_error(nl, what, ret) : 0;
 }
 
 /*
  * if_nametoindex(), remembered through a -batch: each call costs a socket
  * of its own, and a batch names the same device on every line.
  */
-static unsigned int dev_index(const char *name)
+static unsigned int dev_index(const struct ctl *c, const char *name)
 {
 	static char last[IF_NAMESIZE];
 	static unsigned int last_index;
 
-	if (in_batch && last_index && !strcmp(name, last))
+	if (c->batch && last_index && !strcmp(name, last))
 		return last_index;
 	last_index = if_nametoindex(name);
 	snprintf(last, sizeof(last), "%s", name);
@@ -362,46 +320,45 @@ static unsigned int dev_index(const char *name)
  * One sa/spi command: parse (exit 2 naming the bad token), resolve the
  * device (exit 1 if it does not exist), send, print what came back.
  */
-static int run_sa(enum sa_verb verb, const char *what, int argc, char **argv)
+static int run_sa(struct ctl *c, enum sa_verb verb, const char *what, int argc,
+		  char **argv)
 {
 	int (*on_reply)(struct nl_msg *msg, void *arg) = NULL;
 	struct sa_printer p;
 	struct sa_args a;
-	struct kesp_nl nl;
+	struct kesp_nl *nl;
 	struct nl_msg *req;
 	bool array;
 	int ret;
 
 	if (sa_parse(verb, argc, argv, &a) < 0) {
-		fprintf(stderr, "kespctl: %s: %s\n", what, a.err);
+		ret = ctl_usage(what, "%s", a.err);
 		sa_args_wipe(&a);
-		return EXIT_USAGE;
+		return ret;
 	}
 	if (a.dev[0]) {
-		a.ifindex = dev_index(a.dev);
+		a.ifindex = dev_index(c, a.dev);
 		if (!a.ifindex) {
-			fprintf(stderr, "kespctl: device %s does not exist\n", a.dev);
+			ctl_error(what, "device %s does not exist", a.dev);
 			sa_args_wipe(&a);
 			return EXIT_KERNEL;
 		}
 	}
-	ret = open_family(&nl);
-	if (ret) {
+	nl = ctl_nl(c);
+	if (!nl) {
 		sa_args_wipe(&a);
-		return ret;
+		return EXIT_KERNEL;
 	}
-	sa_printer_init(&p, stdout, opt_json);
+	sa_printer_init(&p, stdout, c->json);
 	if (sa_needs_check(&a)) {
-		ret = run_checked(&nl, &a, what, &p);
+		ret = run_checked(nl, &a, what, &p);
 		sa_args_wipe(&a);
-		kesp_nl_close(&nl);
 		return ret;
 	}
-	req = sa_build_request(&nl, &a);
+	req = sa_build_request(nl, &a);
 	sa_args_wipe(&a);
 	if (!req) {
-		fprintf(stderr, "kespctl: out of memory\n");
-		kesp_nl_close(&nl);
+		ctl_error(what, "out of memory");
 		return EXIT_KERNEL;
 	}
 
@@ -423,12 +380,11 @@ static int run_sa(enum sa_verb verb, const char *what, int argc, char **argv)
 	array = on_reply == sa_print_reply;
 	if (array)
 		sa_print_begin(&p);
-	ret = kesp_nl_call(&nl, req, on_reply, &p);
+	ret = kesp_nl_call(nl, req, on_reply, &p);
 	if (array)
 		sa_print_end(&p);
 	if (ret < 0)
-		ret = kernel_error(&nl, what, ret);
-	kesp_nl_close(&nl);
+		ret = ctl_kernel_error(nl, what, ret);
 	return ret;
 }
 
@@ -448,70 +404,69 @@ static const struct {
 };
 
 /* kespctl sa [add|update|del|get|list|flush] ...; "sa" alone lists. */
-static int cmd_sa(int argc, char **argv)
+static int cmd_sa(struct ctl *c, int argc, char **argv)
 {
 	char what[32];
 
 	if (argc == 0)
-		return run_sa(SA_VERB_LIST, "sa list", 0, argv);
+		return run_sa(c, SA_VERB_LIST, "sa list", 0, argv);
 	for (size_t i = 0; i < sizeof(sa_verbs) / sizeof(sa_verbs[0]); i++) {
 		if (strcmp(argv[0], sa_verbs[i].name))
 			continue;
 		snprintf(what, sizeof(what), "sa %s", sa_verb_name(sa_verbs[i].verb));
-		return run_sa(sa_verbs[i].verb, what, argc - 1, argv + 1);
+		return run_sa(c, sa_verbs[i].verb, what, argc - 1, argv + 1);
 	}
-	fprintf(stderr, "kespctl: sa: unknown verb \"%s\"\n", argv[0]);
-	return EXIT_USAGE;
+	return ctl_usage("sa", "unknown verb \"%s\"", argv[0]);
 }
 
-/* kespctl monitor: SA events as they happen, until interrupted. */
-static int cmd_monitor(int argc, char **argv)
+/*
+ * kespctl monitor: SA events as they happen, until interrupted, on a
+ * socket of their own (the run's socket is for requests).
+ */
+static int cmd_monitor(struct ctl *c, int argc, char **argv)
 {
 	struct sa_printer p;
-	struct kesp_nl nl;
+	struct kesp_nl ev;
 	int ret;
 
 	if (argc > 0)
-		return usage_error("unexpected argument \"%s\"", argv[0]);
-	ret = open_family(&nl);
-	if (ret)
-		return ret;
-	sa_printer_init(&p, stdout, opt_json);
-	ret = kesp_nl_listen(&nl, KESP_MCGRP_EVENTS, sa_print_event, &p);
-	ret = kernel_error(&nl, "monitor", ret);
-	kesp_nl_close(&nl);
+		return ctl_usage("monitor", "unexpected argument \"%s\"", argv[0]);
+	if (kesp_nl_open(&ev) < 0) {
+		ctl_error(NULL, "%s", ev.error);
+		return EXIT_KERNEL;
+	}
+	sa_printer_init(&p, stdout, c->json);
+	ret = kesp_nl_join(&ev, KESP_MCGRP_EVENTS, sa_print_event, &p);
+	while (!ret || ret == -EINTR || ret == -ENOBUFS || ret == -EPROTO) {
+		/* Say so, and keep listening. */
+		if (ret == -ENOBUFS)
+			ctl_error("monitor", "events were lost (receive buffer full)");
+		else if (ret == -EPROTO)
+			ctl_error("monitor", "an event could not be read");
+		ret = kesp_nl_wait(&ev, -1);
+	}
+	if (!ev.error[0])
+		snprintf(ev.error, sizeof(ev.error), "reading events: %s", strerror(-ret));
+	ret = ctl_kernel_error(&ev, "monitor", ret);
+	kesp_nl_close(&ev);
 	return ret;
 }
 
-static int cmd_trap_json(int argc, char **argv)
-{
-	return cmd_trap(argc, argv, opt_json);
-}
-
 /* kespctl spi alloc dev DEV [min N] [max N] */
-static int cmd_encap_json(int argc, char **argv)
+static int cmd_spi(struct ctl *c, int argc, char **argv)
 {
-	return cmd_encap(argc, argv, opt_json);
+	if (argc == 0)
+		return ctl_usage("spi", "missing verb (alloc)");
+	if (strcmp(argv[0], "alloc"))
+		return ctl_usage("spi", "unknown verb \"%s\"", argv[0]);
+	return run_sa(c, SA_VERB_SPI_ALLOC, "spi alloc", argc - 1, argv + 1);
 }
 
-static int cmd_spi(int argc, char **argv)
-{
-	if (argc == 0) {
-		fprintf(stderr, "kespctl: spi: missing verb (alloc)\n");
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[0], "alloc")) {
-		fprintf(stderr, "kespctl: spi: unknown verb \"%s\"\n", argv[0]);
-		return EXIT_USAGE;
-	}
-	return run_sa(SA_VERB_SPI_ALLOC, "spi alloc", argc - 1, argv + 1);
-}
-
-static int cmd_help(int argc, char **argv);
+static int cmd_help(struct ctl *c, int argc, char **argv);
 
 static const struct {
 	const char *name;
-	int (*run)(int argc, char **argv);
+	int (*run)(struct ctl *c, int argc, char **argv);
 	const char *help;
 } commands[] = {
 	{ "version", cmd_version, "version              tool and kernel family versions" },
@@ -525,28 +480,31 @@ static const struct {
 	  "      [seq N] [priority N]\n"
 	  "      { aead NAME KEY ICV-BITS | enc NAME KEY { auth NAME KEY |\n"
 	  "        auth-trunc NAME KEY TRUNC-BITS } }\n"
-	  "      [sel SEL]... [limit LIMIT...]... [encap espinudp SPORT DPORT]\n"
+	  "      [sel SEL]... [limit LIMIT...]... [encap espinudp SPORT DPORT [OADDR]]\n"
 	  "  sa update dev DEV SA-ID [src ADDR dst ADDR] [sel SEL | sel none]...\n"
-	  "      [limit LIMIT... | limit none] [encap espinudp SPORT DPORT]\n"
+	  "      [limit LIMIT... | limit none] [encap espinudp SPORT DPORT [OADDR]]\n"
 	  "  sa del|get dev DEV SA-ID [src ADDR] [dst ADDR] [proto esp]\n"
 	  "      (src, and dst of an inbound SA, are checked against the SA found)\n"
 	  "  sa [list] [dev DEV] [dir in|out] [reqid ID]\n"
 	  "  sa flush [dev DEV] [dir in|out] [reqid ID]\n"
 	  "    SA-ID := id N | dir in spi SPI | dir out spi SPI dst ADDR\n"
-	  "    SEL := src PREFIX dst PREFIX [proto PROTO] [sport P[-P]] [dport P[-P]]\n"
-	  "           [type T] [code C]     (type/code: icmp, ipv6-icmp)\n"
+	  "    SEL := [src PREFIX] [dst PREFIX] [proto PROTO] [sport P[-P]] [dport P[-P]]\n"
+	  "           [type T] [code C]     (type/code: icmp, ipv6-icmp; no src or dst: any)\n"
 	  "    LIMIT := { time-soft | time-hard } SECONDS | { byte-soft | byte-hard } N\n"
 	  "           | { packet-soft | packet-hard } N\n"
 	  "    aead: rfc4106(gcm(aes)), rfc7539esp(chacha20,poly1305) (key + 4-byte salt)\n"
 	  "    enc: cbc(aes) (aes), ecb(cipher_null) (cipher_null, key \"\")\n"
-	  "    auth: hmac(sha256|sha384|sha512) (sha256, sha384, sha512)" },
-	{ "trap", cmd_trap_json,
+	  "    auth: hmac(sha1|sha256|sha384|sha512) (sha1, sha256, ...); as in ip xfrm,\n"
+	  "      \"auth NAME KEY\" truncates sha1 and sha256 to 96 bits, sha384 to 192,\n"
+	  "      sha512 to 256; kesp takes sha256 only at RFC 4868's 128 bits:\n"
+	  "      auth-trunc hmac(sha256) KEY 128 (the same line works with ip xfrm)" },
+	{ "trap", cmd_trap,
 	  "trap add dev DEV sel SEL [reqid N] [priority N]\n"
 	  "                       a selector with no SA: its packets are dropped\n"
 	  "                       and raise ACQUIRE events (once a second)\n"
 	  "  trap del dev DEV id N | trap flush dev DEV\n"
 	  "  trap get dev DEV id N | trap [list] [dev DEV]" },
-	{ "encap", cmd_encap_json,
+	{ "encap", cmd_encap,
 	  "encap listen dev DEV [addr ADDR] [port PORT]\n"
 	  "                       bind a UDP socket (0.0.0.0 port 4500) for ESP in\n"
 	  "                       UDP and attach it to DEV; stays in the foreground,\n"
@@ -554,6 +512,12 @@ static const struct {
 	  "  encap detach dev DEV [family inet|inet6]" },
 	{ "monitor", cmd_monitor, "monitor              print events (expiry, acquire, NAT mapping) as they happen" },
 	{ "spi", cmd_spi, "spi alloc dev DEV [min SPI] [max SPI]   reserve an inbound SPI" },
+	{ "ike", cmd_ike,
+	  "ike up CONN | ike up --child CHILD   start an IKE SA (waits until it is up or failed)\n"
+	  "  ike down CONN        delete its SAs\n"
+	  "  ike list             IKE and CHILD SAs with SPIs, selectors, counters\n"
+	  "  ike reload           re-read ikehelper's config; unchanged connections keep\n"
+	  "                       their SAs  (ike --socket PATH ..., or $KESP_IKEHELPER_SOCKET)" },
 	{ "help", cmd_help, "help                 this text" },
 };
 
@@ -568,21 +532,22 @@ static void print_usage(FILE *f)
 		fprintf(f, "  %s\n", commands[i].help);
 }
 
-static int cmd_help(int argc, char **argv)
+static int cmd_help(struct ctl *c, int argc, char **argv)
 {
+	(void)c;
 	(void)argc;
 	(void)argv;
 	print_usage(stdout);
 	return 0;
 }
 
-/* ARGV[0] is the command; returns its exit status. */
-static int run_command(int argc, char **argv)
+/* ARGV[0] is the command, CTL the run; returns its exit status. */
+static int run_command(void *ctl, int argc, char **argv)
 {
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[0], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
-	return usage_error("unknown command \"%s\"", argv[0]);
+			return commands[i].run(ctl, argc - 1, argv + 1);
+	return ctl_usage(NULL, "unknown command \"%s\"", argv[0]);
 }
 
 int main(int argc, char **argv)
@@ -596,6 +561,7 @@ int main(int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct ctl ctl = { .json = false };
 	const char *batch = NULL;
 	bool force = false;
 	int c, ret;
@@ -609,7 +575,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long_only(argc, argv, "+:jVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			opt_json = true;
+			ctl.json = true;
 			break;
 		case 'V':
 			printf("kespctl %s\n", KESP_VERSION);
@@ -624,28 +590,27 @@ int main(int argc, char **argv)
 			force = true;
 			break;
 		case ':':
-			return usage_error("%s needs an argument",
-					   argv[optind - 1]);
+			return ctl_usage(NULL, "%s needs an argument", argv[optind - 1]);
 		default:
-			return usage_error("unknown option \"%s\"",
-					   argv[optind - 1]);
+			return ctl_usage(NULL, "unknown option \"%s\"", argv[optind - 1]);
 		}
 	}
 	if (batch) {
 		if (optind < argc)
-			return usage_error("-batch takes no command, not \"%s\"",
-					   argv[optind]);
-		in_batch = true;
-		kesp_nl_keep(true);
-		ret = batch_run(batch, force, run_command);
-		kesp_nl_keep(false);
+			return ctl_usage(NULL, "-batch takes no command, not \"%s\"",
+					 argv[optind]);
+		ctl.batch = true;
+		ret = batch_run(batch, force, run_command, &ctl);
+		ctl_end(&ctl);
 		return ret;
 	}
 	if (force)
-		return usage_error("%s is for -batch", "-force");
+		return ctl_usage(NULL, "-force is for -batch");
 	if (optind >= argc) {
 		print_usage(stderr);
 		return EXIT_USAGE;
 	}
-	return run_command(argc - optind, argv + optind);
+	ret = run_command(&ctl, argc - optind, argv + optind);
+	ctl_end(&ctl);
+	return ret;
 }

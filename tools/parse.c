@@ -243,25 +243,48 @@ bool proto_is_icmp(uint8_t proto)
 
 /*
  * What the uapi lists. AEAD keys carry the 4-byte salt; HMAC keys may be
- * any length up to KESP_KEY_MAX (RFC 2104), so they are not listed.
+ * any length up to KESP_KEY_MAX (RFC 2104), so they are not listed (the
+ * module asks for RFC 4868's lengths and says so).
+ *
+ * The authentication names and what "auth NAME" means are XFRM's
+ * (net/xfrm/xfrm_algo.c, which ip xfrm passes names to): sha1 and sha256
+ * are aliases there, and its default truncation is 96 bits for both --
+ * for hmac(sha256) that predates RFC 4868's 128, which is all kesp
+ * takes. hmac(sha384) and hmac(sha512) have no short names there, so
+ * none here: a line either tool refuses, the other refuses too.
  */
 static const struct kesp_alg_info algs[] = {
 	{ "rfc4106(gcm(aes))", KESP_ALG_AEAD, { "gcm(aes)", "aes-gcm", "gcm-aes" },
-	  { 20, 28, 36 }, false, { 128, 96, 64 } },
+	  { 20, 28, 36 }, false, { 128, 96, 64 }, 0 },
 	{ "rfc7539esp(chacha20,poly1305)", KESP_ALG_AEAD,
 	  { "chacha20-poly1305", "chacha20poly1305", NULL },
-	  { 36, 0, 0 }, false, { 128, 0, 0 } },
+	  { 36, 0, 0 }, false, { 128, 0, 0 }, 0 },
 	{ "cbc(aes)", KESP_ALG_ENC, { "aes", "aes-cbc", NULL },
-	  { 16, 24, 32 }, false, { 0, 0, 0 } },
+	  { 16, 24, 32 }, false, { 0, 0, 0 }, 0 },
 	{ "ecb(cipher_null)", KESP_ALG_ENC, { "cipher_null", "null", NULL },
-	  { 0, 0, 0 }, true, { 0, 0, 0 } },
+	  { 0, 0, 0 }, true, { 0, 0, 0 }, 0 },
+	{ "hmac(sha1)", KESP_ALG_AUTH, { "sha1", NULL, NULL },
+	  { 0, 0, 0 }, false, { 96, 0, 0 }, 96 },
 	{ "hmac(sha256)", KESP_ALG_AUTH, { "sha256", NULL, NULL },
-	  { 0, 0, 0 }, false, { 128, 0, 0 } },
-	{ "hmac(sha384)", KESP_ALG_AUTH, { "sha384", NULL, NULL },
-	  { 0, 0, 0 }, false, { 192, 0, 0 } },
-	{ "hmac(sha512)", KESP_ALG_AUTH, { "sha512", NULL, NULL },
-	  { 0, 0, 0 }, false, { 256, 0, 0 } },
+	  { 0, 0, 0 }, false, { 128, 0, 0 }, 96 },
+	{ "hmac(sha384)", KESP_ALG_AUTH, { NULL, NULL, NULL },
+	  { 0, 0, 0 }, false, { 192, 0, 0 }, 192 },
+	{ "hmac(sha512)", KESP_ALG_AUTH, { NULL, NULL, NULL },
+	  { 0, 0, 0 }, false, { 256, 0, 0 }, 256 },
 };
+
+void alg_names(enum kesp_alg_kind kind, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]) && used < size; i++) {
+		if (algs[i].kind != kind)
+			continue;
+		used += (size_t)snprintf(buf + used, size - used, "%s%s",
+					 used ? ", " : "", algs[i].name);
+	}
+}
 
 const struct kesp_alg_info *alg_lookup(enum kesp_alg_kind kind, const char *name)
 {

@@ -76,9 +76,17 @@ struct kesp_alg_info {
 	const char *aliases[3];		/* what ip xfrm users type */
 	uint8_t key_lens[3];		/* allowed key bytes; all 0: any 1..max */
 	bool empty_key;			/* the null cipher takes no key */
-	uint16_t icv_bits[3];		/* allowed ICV bits, first is the default */
+	uint16_t icv_bits[3];		/* ICV bits kesp takes; aead's default first */
+	/*
+	 * Authentication: the ICV bits "auth NAME KEY" (no -trunc) gives in
+	 * ip xfrm, i.e. the kernel's XFRM default for the algorithm. It
+	 * means the same here, even where kesp does not take it.
+	 */
+	uint16_t xfrm_auth_bits;
 };
 
+/* The names of KIND's algorithms, ", "-separated, for error messages. */
+void alg_names(enum kesp_alg_kind kind, char *buf, size_t size);
 /* Looks NAME (kernel name or alias) up among algorithms of KIND. */
 const struct kesp_alg_info *alg_lookup(enum kesp_alg_kind kind, const char *name);
 bool alg_key_len_ok(const struct kesp_alg_info *alg, size_t len);

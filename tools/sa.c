@@ -153,9 +153,13 @@ static int parse_alg(struct sa_args *a, enum kw kw, const char *name,
 		return fail(a, "\"%s\" needs %s", name,
 			    need == 3 ? "NAME KEY BITS" : "NAME KEY");
 	alg->info = alg_lookup(kind, argv[0]);
-	if (!alg->info)
-		return fail(a, "unknown %s algorithm \"%s\"",
-			    kind == KESP_ALG_AUTH ? "auth" : name, argv[0]);
+	if (!alg->info) {
+		char known[96];
+
+		alg_names(kind, known, sizeof(known));
+		return fail(a, "unknown %s algorithm \"%.24s\" (kesp has %s)",
+			    kind == KESP_ALG_AUTH ? "auth" : name, argv[0], known);
+	}
 	if (parse_key(a, kind == KESP_ALG_AUTH ? "auth" : name, argv[1], alg) < 0)
 		return -1;
 	alg->icv_bits = alg->info->icv_bits[0];
@@ -163,12 +167,41 @@ static int parse_alg(struct sa_args *a, enum kw kw, const char *name,
 			  !alg_icv_ok(alg->info, alg->icv_bits)))
 		return fail(a, "bad %s bits \"%s\" for %s", name, argv[2],
 			    alg->info->name);
+	/* A pasted ip xfrm line must not quietly mean another SA here. */
+	if (kw == KW_AUTH) {
+		alg->icv_bits = alg->info->xfrm_auth_bits;
+		if (!alg_icv_ok(alg->info, alg->icv_bits))
+			return fail(a, "auth %s is %s with a %u-bit ICV in ip xfrm, which kesp does not take: use \"auth-trunc %s KEY %u\" on both sides",
+				    argv[0], alg->info->name, alg->icv_bits,
+				    alg->info->name, alg->info->icv_bits[0]);
+	}
 	return need;
 }
 
 /*
- * sel src PREFIX dst PREFIX [proto P] [sport A[-B]] [dport A[-B]]
- *     [type T] [code C], or sel none. Returns tokens consumed, or -1.
+ * SEL's address family, and "any" for a side it was not given: all of
+ * the family's addresses, as ip xfrm's prefix length 0.
+ */
+static void sel_set_family(struct sa_sel *sel, int family, bool has_src, bool has_dst)
+{
+	size_t len = kesp_addr_len(family);
+
+	sel->family = family;
+	if (!has_src) {
+		memset(sel->src_start, 0, sizeof(sel->src_start));
+		memset(sel->src_end, 0xff, len);
+	}
+	if (!has_dst) {
+		memset(sel->dst_start, 0, sizeof(sel->dst_start));
+		memset(sel->dst_end, 0xff, len);
+	}
+}
+
+/*
+ * sel [src PREFIX] [dst PREFIX] [proto P] [sport A[-B]] [dport A[-B]]
+ *     [type T] [code C], or sel none. A side not given is any address;
+ * with neither, the family is learnt later (sa_sel_resolve). Returns
+ * tokens consumed, or -1.
  */
 static int parse_sel(struct sa_args *a, int argc, char **argv)
 {
@@ -251,8 +284,8 @@ static int parse_sel(struct sa_args *a, int argc, char **argv)
 		}
 		i += 2;
 	}
-	if (!has_src || !has_dst)
-		return fail(a, "sel needs src and dst (0.0.0.0/0 or ::/0 for any)");
+	if (!i)
+		return fail(a, "sel needs src, dst or proto");
 	if (port_tok && !proto_has_ports(sel->proto))
 		return fail(a, "sel \"%s\" needs proto tcp, udp, sctp or udplite",
 			    port_tok);
@@ -263,11 +296,16 @@ static int parse_sel(struct sa_args *a, int argc, char **argv)
 	/* ICMP type and code travel as the port ranges, as IKEv2 has them. */
 	sel->has_sport = sel->has_sport || has_type;
 	sel->has_dport = sel->has_dport || has_code;
-	sel->family = ss.family;
-	memcpy(sel->src_start, ss.a, sizeof(ss.a));
-	memcpy(sel->src_end, se.a, sizeof(se.a));
-	memcpy(sel->dst_start, ds.a, sizeof(ds.a));
-	memcpy(sel->dst_end, de.a, sizeof(de.a));
+	if (has_src) {
+		memcpy(sel->src_start, ss.a, sizeof(ss.a));
+		memcpy(sel->src_end, se.a, sizeof(se.a));
+	}
+	if (has_dst) {
+		memcpy(sel->dst_start, ds.a, sizeof(ds.a));
+		memcpy(sel->dst_end, de.a, sizeof(de.a));
+	}
+	if (has_src || has_dst)
+		sel_set_family(sel, has_src ? ss.family : ds.family, has_src, has_dst);
 	a->nsel++;
 	a->has_sel = true;
 	return i;
@@ -318,9 +356,15 @@ static int parse_limit(struct sa_args *a, int argc, char **argv)
 	return i;
 }
 
-/* encap espinudp SPORT DPORT, as ip xfrm state takes it (minus OADDR). */
+/*
+ * encap espinudp SPORT DPORT [OADDR], as ip xfrm state takes it. OADDR
+ * (the peer's address before NAT, which XFRM keeps for transport-mode
+ * checksums) is checked and dropped: like XFRM, kesp does not verify the
+ * inner checksum of a transport-mode packet that came in UDP.
+ */
 static int parse_encap(struct sa_args *a, int argc, char **argv)
 {
+	struct kesp_addr oaddr;
 	uint32_t port;
 
 	if (strcmp(argv[0], "espinudp"))
@@ -334,7 +378,8 @@ static int parse_encap(struct sa_args *a, int argc, char **argv)
 		*(i == 1 ? &a->encap_sport : &a->encap_dport) = port;
 	}
 	a->has_encap = true;
-	return 3;
+	/* Optional here: a word that is no address is the next keyword. */
+	return argc > 3 && parse_addr(argv[3], &oaddr) == 0 ? 4 : 3;
 }
 
 static int check_add(struct sa_args *a, const char *seq_tok)
@@ -530,6 +575,8 @@ int sa_parse(enum sa_verb verb, int argc, char **argv, struct sa_args *a)
 		i += 1 + n;
 	}
 
+	if (sa_sel_resolve(a, a->has_src ? a->src.family : a->dst.family) < 0)
+		return -1;
 	switch (verb) {
 	case SA_VERB_ADD:
 		return check_add(a, seq_tok);
@@ -569,6 +616,18 @@ static int put_alg(struct nl_msg *msg, int type, const struct sa_alg *alg,
 int sa_parse_sel(struct sa_args *a, int argc, char **argv)
 {
 	return parse_sel(a, argc, argv);
+}
+
+int sa_sel_resolve(struct sa_args *a, int family)
+{
+	for (unsigned int i = 0; i < a->nsel; i++) {
+		if (a->sel[i].family)
+			continue;
+		if (!family)
+			return fail(a, "sel without src or dst needs the SA's src or dst, for its address family");
+		sel_set_family(&a->sel[i], family, false, false);
+	}
+	return 0;
 }
 
 int sa_put_sel(struct nl_msg *msg, int type, const struct sa_sel *sel)

@@ -16,7 +16,7 @@
 #include <linux/kesp.h>
 #include <netlink/msg.h>
 
-#include "genl.h"
+#include "kesp_nl.h"
 #include "json.h"
 #include "parse.h"
 
@@ -95,6 +95,11 @@ struct sa_printer;
  * Returns the words consumed, or -1 with A->err set.
  */
 int sa_parse_sel(struct sa_args *a, int argc, char **argv);
+/*
+ * Gives the selectors that named neither src nor dst the address family
+ * FAMILY (0: none known, an error). Returns 0, or -1 with A->err set.
+ */
+int sa_sel_resolve(struct sa_args *a, int family);
 /* SEL as a nest of TYPE (enum kesp_sel_attr inside). Returns 0 or -1. */
 int sa_put_sel(struct nl_msg *msg, int type, const struct sa_sel *sel);
 /*

@@ -210,9 +210,10 @@ int sa_print_sel(struct sa_printer *p, const char *key, struct nlattr *nest)
 		else
 			fprintf(p->out, " proto %u", proto);
 	}
-	if (has_s)
+	/* Every port is what ip xfrm leaves out: a line that reads back the same. */
+	if (has_s && (slo || shi != 65535))
 		print_ports(p, icmp ? "type" : "sport", slo, shi);
-	if (has_d)
+	if (has_d && (dlo || dhi != 65535))
 		print_ports(p, icmp ? "code" : "dport", dlo, dhi);
 	fputc('\n', p->out);
 	return 0;

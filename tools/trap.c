@@ -20,9 +20,6 @@
 #include "sa.h"
 #include "trap.h"
 
-#define EXIT_KERNEL 1
-#define EXIT_USAGE 2
-
 enum trap_verb { TRAP_ADD, TRAP_DEL, TRAP_FLUSH, TRAP_GET, TRAP_LIST };
 
 struct trap_args {
@@ -33,13 +30,10 @@ struct trap_args {
 	struct sa_args sel;	/* only its selectors are used */
 };
 
-static int usage(const char *fmt, const char *token)
-{
-	fprintf(stderr, "kespctl: trap: ");
-	fprintf(stderr, fmt, token);
-	fprintf(stderr, " (see kespctl help)\n");
-	return EXIT_USAGE;
-}
+static const char *const verb_names[] = {
+	[TRAP_ADD] = "trap add", [TRAP_DEL] = "trap del", [TRAP_FLUSH] = "trap flush",
+	[TRAP_GET] = "trap get", [TRAP_LIST] = "trap list",
+};
 
 static int parse_verb(const char *word, enum trap_verb *verb)
 {
@@ -60,15 +54,17 @@ static int parse_verb(const char *word, enum trap_verb *verb)
 /* Returns 0, or an exit status after printing why. */
 static int parse(int argc, char **argv, struct trap_args *t)
 {
+	const char *what;
 	int i = 1;
 
 	memset(t, 0, sizeof(*t));
 	t->verb = TRAP_LIST;
 	if (argc > 0 && parse_verb(argv[0], &t->verb) < 0) {
 		if (strcmp(argv[0], "dev"))
-			return usage("unknown verb \"%s\"", argv[0]);
+			return ctl_usage("trap", "unknown verb \"%s\"", argv[0]);
 		i = 0;	/* "trap dev X" lists */
 	}
+	what = verb_names[t->verb];
 	while (i < argc) {
 		const char *kw = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -76,45 +72,47 @@ static int parse(int argc, char **argv, struct trap_args *t)
 			int n;
 
 			if (t->sel.nsel)
-				return usage("\"%s\" given twice: one selector per trap", kw);
+				return ctl_usage(what, "\"%s\" given twice: one selector per trap", kw);
 			n = sa_parse_sel(&t->sel, argc - i - 1, argv + i + 1);
-			if (n < 0) {
-				fprintf(stderr, "kespctl: trap: %s\n", t->sel.err);
-				return EXIT_USAGE;
-			}
+			if (n < 0)
+				return ctl_usage(what, "%s", t->sel.err);
+			/* No SA to take the address family from. */
+			if (!t->sel.sel[0].family)
+				return ctl_usage(what, "sel needs src or dst for its address family (0.0.0.0/0 or ::/0 for any)");
 			i += 1 + n;
 			continue;
 		}
 		if (!val)
-			return usage("\"%s\" needs a value", kw);
+			return ctl_usage(what, "\"%s\" needs a value", kw);
 		if (!strcmp(kw, "dev")) {
 			if (strlen(val) >= IFNAMSIZ)
-				return usage("device name \"%s\" is too long", val);
+				return ctl_usage(what, "device name \"%s\" is too long", val);
 			strcpy(t->dev, val);
 		} else if (!strcmp(kw, "id") &&
 			   (t->verb == TRAP_DEL || t->verb == TRAP_GET)) {
 			if (parse_u32(val, UINT32_MAX, &t->id) < 0 || !t->id)
-				return usage("bad id \"%s\"", val);
+				return ctl_usage(what, "bad id \"%s\"", val);
 			t->has_id = true;
 		} else if (!strcmp(kw, "reqid") && t->verb == TRAP_ADD) {
 			if (parse_u32(val, UINT32_MAX, &t->reqid) < 0)
-				return usage("bad reqid \"%s\"", val);
+				return ctl_usage(what, "bad reqid \"%s\"", val);
 			t->has_reqid = true;
 		} else if (!strcmp(kw, "priority") && t->verb == TRAP_ADD) {
 			if (parse_u32(val, UINT32_MAX, &t->priority) < 0)
-				return usage("bad priority \"%s\"", val);
+				return ctl_usage(what, "bad priority \"%s\"", val);
 			t->has_priority = true;
 		} else {
-			return usage("unexpected \"%s\"", kw);
+			return ctl_usage(what, "unexpected \"%s\"", kw);
 		}
 		i += 2;
 	}
 	if (t->verb != TRAP_LIST && !t->dev[0])
-		return usage("%s", "this needs dev DEV");
+		return ctl_usage("trap", "%s needs dev DEV", what + strlen("trap "));
 	if (t->verb == TRAP_ADD && !t->sel.nsel)
-		return usage("%s", "add needs sel SEL");
+		return ctl_usage("trap", "add needs sel SEL");
 	if ((t->verb == TRAP_DEL || t->verb == TRAP_GET) && !t->has_id)
-		return usage("%s", "this needs id N (trap flush deletes them all)");
+		return ctl_usage("trap", "%s needs id N (trap flush deletes them all)",
+				 what + strlen("trap "));
 	return 0;
 }
 
@@ -139,7 +137,7 @@ static struct nl_msg *build(struct kesp_nl *nl, const struct trap_args *t,
 	     nla_put_u32(msg, KESP_TRAP_A_PRIORITY, t->priority) < 0) ||
 	    (t->sel.nsel &&
 	     sa_put_sel(msg, KESP_TRAP_A_SELECTOR, &t->sel.sel[0]) < 0)) {
-		nlmsg_free(msg);
+		kesp_nl_free_request(msg);
 		return NULL;
 	}
 	return msg;
@@ -243,11 +241,11 @@ int trap_print_acquire(struct nl_msg *msg, struct sa_printer *p)
 	return 0;
 }
 
-int cmd_trap(int argc, char **argv, bool json)
+int cmd_trap(struct ctl *c, int argc, char **argv)
 {
 	struct trap_args t;
 	struct sa_printer p;
-	struct kesp_nl nl;
+	struct kesp_nl *nl;
 	struct nl_msg *req;
 	uint32_t ifindex = 0;
 	bool prints;
@@ -257,36 +255,25 @@ int cmd_trap(int argc, char **argv, bool json)
 	if (ret)
 		return ret;
 	if (t.dev[0] && !(ifindex = if_nametoindex(t.dev))) {
-		fprintf(stderr, "kespctl: device %s does not exist\n", t.dev);
+		ctl_error(verb_names[t.verb], "device %s does not exist", t.dev);
 		return EXIT_KERNEL;
 	}
-	ret = kesp_nl_open(&nl);
-	if (ret < 0) {
-		fprintf(stderr, "kespctl: %s\n", nl.error);
+	nl = ctl_nl(c);
+	if (!nl)
 		return EXIT_KERNEL;
-	}
-	req = build(&nl, &t, ifindex);
+	req = build(nl, &t, ifindex);
 	if (!req) {
-		fprintf(stderr, "kespctl: out of memory\n");
-		kesp_nl_close(&nl);
+		ctl_error(verb_names[t.verb], "out of memory");
 		return EXIT_KERNEL;
 	}
-	sa_printer_init(&p, stdout, json);
+	sa_printer_init(&p, stdout, c->json);
 	prints = t.verb == TRAP_ADD || t.verb == TRAP_GET || t.verb == TRAP_LIST;
 	if (prints)
 		sa_print_begin(&p);
-	ret = kesp_nl_call(&nl, req, prints ? trap_print_reply : NULL, &p);
+	ret = kesp_nl_call(nl, req, prints ? trap_print_reply : NULL, &p);
 	if (prints)
 		sa_print_end(&p);
-	if (ret < 0) {
-		if (nl.error[0])
-			fprintf(stderr, "kespctl: trap %s: %s (%s)\n",
-				argc ? argv[0] : "list", nl.error, strerror(-ret));
-		else
-			fprintf(stderr, "kespctl: trap %s: %s\n",
-				argc ? argv[0] : "list", strerror(-ret));
-		ret = EXIT_KERNEL;
-	}
-	kesp_nl_close(&nl);
+	if (ret < 0)
+		ret = ctl_kernel_error(nl, verb_names[t.verb], ret);
 	return ret;
 }

@@ -6,10 +6,11 @@
 #include <stdbool.h>
 #include <netlink/msg.h>
 
+#include "ctl.h"
 #include "sa.h"
 
 /* Runs "kespctl trap ARGV..."; returns the exit status. */
-int cmd_trap(int argc, char **argv, bool json);
+int cmd_trap(struct ctl *c, int argc, char **argv);
 /* Prints a KESP_CMD_TRAP_GET reply; an on_reply for kesp_nl_call(). */
 int trap_print_reply(struct nl_msg *msg, void *printer);
 /* Prints a KESP_CMD_ACQUIRE event. Returns 0, or -1 if malformed. */

@@ -6,7 +6,7 @@
 # every run goes to $OUT/runs/ with a line in $OUT/manifest; report.py
 # turns them into result.json and the table at the end of log.txt.
 #   KESP_BENCH_PROFILE  full (make bench) or smoke (make check)
-#   KESP_BENCH_ONLY     sections to run, of: tcp udp latency scale
+#   KESP_BENCH_ONLY     sections to run, of: tcp udp latency scale handshake
 #   KESP_BENCH_SCALE    numbers of SAs for the scale section; run.sh has
 #                       written each one's SAs to build/bench/sas/N/
 #   KESP_BENCH_DEADLINE seconds this may take: a section (or scale size)
@@ -26,6 +26,7 @@ rm -rf "$OUT"
 mkdir -p "$OUT/runs"
 exec >"$OUT/log.txt" 2>&1
 . "$BENCH/topo.sh"
+. "$BENCH/handshake.sh"
 
 case $PROFILE in
 full)
@@ -475,7 +476,7 @@ python3 "$BENCH/netdev_features.py" kesp-ha:eth0 kesp-ha:kesp0 kesp-src:eth0 kes
 	xfrm-dst:eth0 >"$OUT/features" 2>&1
 
 servers_start || log "an iperf3 server did not start"
-for section in tcp udp latency scale profile; do
+for section in tcp udp latency scale handshake profile; do
 	# profile only when asked for by name.
 	if [ $section = profile ]; then
 		case " $ONLY " in *" profile "*) ;; *) continue ;; esac

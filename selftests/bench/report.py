@@ -32,6 +32,8 @@ UNITS = {
     "install": ("s", "lower"),
     "flush": ("s", "lower"),
     "memory": ("bytes/SA", "lower"),
+    "handshake": ("ms", "lower"),
+    "hsrate": ("handshakes/s", "higher"),
 }
 
 
@@ -161,7 +163,7 @@ def guest(dirname, stopped=False):
 
     for entry in read(os.path.join(dirname, "manifest")).splitlines():
         kind, section, case, stack, _run, value = entry.split(" ", 5)
-        if kind not in ("na", "seconds"):
+        if kind not in ("na", "seconds", "value"):
             value = os.path.join(dirname, value)
         if kind == "na":
             not_measured.append({"section": section, "case": case, "stack": stack, "why": value})
@@ -178,6 +180,9 @@ def guest(dirname, stopped=False):
                 add((section, case), stack, v)
             else:
                 add((section, case), stack, v, retransmits=retrans)
+        elif kind == "value":
+            # a figure the guest computed itself (handshake.sh)
+            add((section, case), stack, float(value))
         elif kind == "ping":
             add(("rtt", "ping"), stack, ping_rtt(value))
         elif kind == "flood":

@@ -8,16 +8,23 @@
 FUZZ_CC ?= $(shell command -v clang-14 2>/dev/null || command -v clang 2>/dev/null || echo clang)
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Wall -Wextra \
-	-Werror -Iikehelper $(PKG_CFLAGS)
-FUZZ_TARGETS := fuzz_decode fuzz_sk
+	-Werror -Iuapi -Ilib -Iikehelper $(PKG_CFLAGS)
+FUZZ_TARGETS := fuzz_decode fuzz_sk fuzz_exchange
 FUZZ_BINS := $(FUZZ_TARGETS:%=build/fuzz/%)
-FUZZ_LIB_OBJS := $(IKE_LIB_SRCS:ikehelper/%.c=build/fuzz/obj/%.o)
+# The netlink client too: ikehelper's kernel backend calls it.
+FUZZ_LIB_OBJS := $(IKE_LIB_SRCS:ikehelper/%.c=build/fuzz/obj/%.o) \
+	$(NL_SRCS:lib/%.c=build/fuzz/obj/lib/%.o)
 FUZZ_SECONDS ?= 600
+
+build/fuzz/obj/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
 
 build/fuzz/obj/%.o: ikehelper/%.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
 
+build/fuzz/fuzz_exchange: selftests/unit/ike_harness.h
 build/fuzz/%: selftests/fuzz/%.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) \

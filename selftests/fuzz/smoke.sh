@@ -6,7 +6,7 @@
 # Run from the repository root.
 set -u
 total=${FUZZ_SECONDS:-60}
-targets="fuzz_decode fuzz_sk"
+targets="fuzz_decode fuzz_sk fuzz_exchange"
 ntargets=$(echo $targets | wc -w)
 per=$((total / ntargets))
 [ "$per" -ge 1 ] || per=1

@@ -6,6 +6,107 @@
 KESPCTL=${KESPCTL:?run inside the guest harness}
 FAILED=0
 
+# Every --json output of kespctl is read by a real JSON parser. $KESPCTL
+# becomes a wrapper that runs a copy of kespctl and, when --json is given,
+# keeps a copy of what it printed; finish() hands them all to Python's
+# json module (one document per line, strict UTF-8) and reports them as
+# one check. Both live in a directory anyone may read (a test runs
+# kespctl as nobody, too). Output to a regular file is written there as
+# it comes (stderr, if it went to the same file, is held back and
+# appended once the command ends); output to anything else (a pipe, a
+# command substitution) is passed on once the command ends.
+JSON_CHECK_DIR=$(mktemp -d /tmp/kespctl-json.XXXXXX)
+chmod 755 "$JSON_CHECK_DIR"
+cp "$KESPCTL" "$JSON_CHECK_DIR/kespctl.bin"
+printf '#!/bin/sh\ndir=%s\n' "$JSON_CHECK_DIR" >"$JSON_CHECK_DIR/kespctl"
+cat >>"$JSON_CHECK_DIR/kespctl" <<'WRAPPER'
+json=0 skip=0
+for arg; do
+	if [ "$skip" = 1 ]; then skip=0; continue; fi
+	case $arg in
+	-j | -json | --json) json=1 ;;
+	-b | -batch | --batch) skip=1 ;;
+	-*) ;;
+	*) break ;;
+	esac
+done
+[ "$json" = 1 ] || exec "$dir/kespctl.bin" "$@"
+
+saved=$(mktemp "$dir/out.XXXXXX")
+# Keys stay out of the record.
+echo "$*" | sed -E 's/0x[0-9a-fA-F]{8,}/0x.../g' >"$saved.cmd"
+# Standard input stays the caller's although the command runs in the
+# background (so that a signal to this script reaches it).
+exec 3<&0
+err="" start=""
+if [ -f /proc/$$/fd/1 ]; then
+	# Read back through a descriptor of its own: while a command runs
+	# with a redirection, the shell's fd 1 may point elsewhere.
+	exec 5</proc/$$/fd/1
+	start=$(stat -L -c %s /proc/$$/fd/5)
+	if [ /proc/$$/fd/2 -ef /proc/$$/fd/1 ]; then
+		err=$(mktemp "$dir/err.XXXXXX")
+		exec 2>"$err"
+	fi
+else
+	exec 4>&1 1>"$saved"
+fi
+"$dir/kespctl.bin" "$@" 0<&3 3<&- &
+child=$!
+trap 'kill -TERM $child 2>/dev/null' TERM INT HUP
+# A wait that a trapped signal cut short reports the job again later;
+# dash would say "Terminated" on stderr then, which is not kespctl's.
+while :; do
+	wait $child 2>/dev/null
+	status=$?
+	kill -0 $child 2>/dev/null || break
+done
+trap - TERM INT HUP
+if [ -n "$start" ]; then
+	tail -c +$((start + 1)) <&5 >"$saved"
+	exec 5<&-
+else
+	exec 1>&4 4>&-
+	cat "$saved"
+fi
+if [ -n "$err" ]; then
+	cat "$err" >>/proc/$$/fd/1
+	rm -f "$err"
+fi
+exit $status
+WRAPPER
+chmod 755 "$JSON_CHECK_DIR/kespctl"
+KESPCTL=$JSON_CHECK_DIR/kespctl
+
+# One line for the test: every --json output it produced parsed.
+json_check_report() {
+	if ls "$JSON_CHECK_DIR"/out.*.cmd >/dev/null 2>&1; then
+		if ck_out=$(python3 - "$JSON_CHECK_DIR" <<'CHECK' 2>&1
+import glob, json, sys
+bad, files = [], sorted(glob.glob(sys.argv[1] + "/out.*.cmd"))
+for cmd in files:
+    data = open(cmd[:-4], "rb").read()
+    try:
+        text = data.decode("utf-8")
+        if text and not text.endswith("\n"):
+            raise ValueError("the output does not end with a newline")
+        for line in text.splitlines():
+            json.loads(line)
+    except ValueError as e:
+        bad.append("kespctl %s: %s, in %r" % (open(cmd).read().strip(), e, data[:300]))
+print("%d checked" % len(files))
+if bad:
+    sys.exit("\n".join(bad))
+CHECK
+		); then
+			pass "every --json output of kespctl is valid JSON ($ck_out)"
+		else
+			fail "every --json output of kespctl is valid JSON" "$ck_out"
+		fi
+	fi
+	rm -rf "$JSON_CHECK_DIR"
+}
+
 pass() { echo "ok - $1"; }
 fail() {
 	echo "not ok - $1"
@@ -69,7 +170,10 @@ json_get() {	# JSON-TEXT EXPR  (EXPR applied to the parsed document `d`)
 	printf '%s' "$1" | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"
 }
 
-finish() { exit "$FAILED"; }
+finish() {
+	json_check_report
+	exit "$FAILED"
+}
 
 # wait_line FILE PATTERN: until FILE has a line matching PATTERN (10 s),
 # e.g. until tcpdump says it is listening or a daemon that it is ready.

@@ -37,8 +37,9 @@ static const char *split(const char *line)
 /* What the fake commands saw, and which ones fail with which status. */
 static char seen[65536];
 
-static int fake_run(int argc, char **argv)
+static int fake_run(void *arg, int argc, char **argv)
 {
+	(void)arg;
 	strcat(seen, "[");
 	for (int i = 0; i < argc; i++) {
 		strcat(seen, i ? " " : "");
@@ -65,7 +66,7 @@ static int run_file(const char *path, bool force, const char **errors)
 	seen[0] = '\0';
 	fflush(stderr);
 	dup2(fileno(tmp), 2);
-	ret = batch_run(path, force, fake_run);
+	ret = batch_run(path, force, fake_run, NULL);
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
@@ -151,7 +152,7 @@ int main(void)
 	ret = run_text("one\nbad \"quote\nthree\n", false, &err);
 	TAP_EQ_INT(ret, 2, "a line that does not split is a usage error");
 	TAP_EQ_STR(seen, "[one]", "and stops the batch");
-	TAP_EQ_STR(err, "kespctl: F:2: unterminated \" quote\n",
+	TAP_EQ_STR(err, "kespctl: F:2: unterminated \" quote (see kespctl help)\n",
 		   "naming the line and what is wrong");
 
 	ret = run_text("one \\\n  a \\\nb\nfail1 \\\nx\n", false, &err);
@@ -191,7 +192,7 @@ int main(void)
 		big[n++] = '\n';
 		big[n] = '\0';
 		ret = run_text(big, false, &err);
-		TAP_EQ_STR(err, "kespctl: F:1: too many words\n",
+		TAP_EQ_STR(err, "kespctl: F:1: too many words (see kespctl help)\n",
 			   "a line of more than BATCH_MAX_WORDS words is refused");
 	}
 

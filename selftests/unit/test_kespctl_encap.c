@@ -51,15 +51,15 @@ int main(void)
 	} bad[] = {
 		{ "", "kespctl: encap: missing verb (listen or detach) (see kespctl help)\n" },
 		{ "attach dev kesp0", "kespctl: encap: unknown verb \"attach\" (see kespctl help)\n" },
-		{ "listen port 4500", "kespctl: encap: missing \"dev\" (see kespctl help)\n" },
-		{ "listen dev kesp0 port 0", "kespctl: encap: bad port \"0\" (see kespctl help)\n" },
-		{ "listen dev kesp0 port 65536", "kespctl: encap: bad port \"65536\" (see kespctl help)\n" },
-		{ "listen dev kesp0 addr 10.0.0.256", "kespctl: encap: bad addr \"10.0.0.256\" (see kespctl help)\n" },
-		{ "listen dev kesp0 port 1 port 2", "kespctl: encap: unexpected \"port\" (see kespctl help)\n" },
-		{ "listen dev kesp0 family inet", "kespctl: encap: unexpected \"family\" (see kespctl help)\n" },
-		{ "detach dev kesp0 family ipx", "kespctl: encap: bad family \"ipx\" (inet or inet6) (see kespctl help)\n" },
-		{ "detach dev kesp0 port 4500", "kespctl: encap: unexpected \"port\" (see kespctl help)\n" },
-		{ "detach dev", "kespctl: encap: \"dev\" needs a value (see kespctl help)\n" },
+		{ "listen port 4500", "kespctl: encap listen: missing \"dev\" (see kespctl help)\n" },
+		{ "listen dev kesp0 port 0", "kespctl: encap listen: bad port \"0\" (see kespctl help)\n" },
+		{ "listen dev kesp0 port 65536", "kespctl: encap listen: bad port \"65536\" (see kespctl help)\n" },
+		{ "listen dev kesp0 addr 10.0.0.256", "kespctl: encap listen: bad addr \"10.0.0.256\" (see kespctl help)\n" },
+		{ "listen dev kesp0 port 1 port 2", "kespctl: encap listen: unexpected \"port\" (see kespctl help)\n" },
+		{ "listen dev kesp0 family inet", "kespctl: encap listen: unexpected \"family\" (see kespctl help)\n" },
+		{ "detach dev kesp0 family ipx", "kespctl: encap detach: bad family \"ipx\" (inet or inet6) (see kespctl help)\n" },
+		{ "detach dev kesp0 port 4500", "kespctl: encap detach: unexpected \"port\" (see kespctl help)\n" },
+		{ "detach dev", "kespctl: encap detach: \"dev\" needs a value (see kespctl help)\n" },
 	};
 	struct encap_args a;
 	int ret;

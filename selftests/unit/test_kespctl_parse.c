@@ -197,8 +197,10 @@ static void algorithms(void)
 		{ KESP_ALG_ENC, "cipher_null", "ecb(cipher_null)" },
 		{ KESP_ALG_AUTH, "hmac(sha256)", "hmac(sha256)" },
 		{ KESP_ALG_AUTH, "sha256", "hmac(sha256)" },
-		{ KESP_ALG_AUTH, "sha384", "hmac(sha384)" },
-		{ KESP_ALG_AUTH, "sha512", "hmac(sha512)" },
+		{ KESP_ALG_AUTH, "hmac(sha384)", "hmac(sha384)" },
+		{ KESP_ALG_AUTH, "hmac(sha512)", "hmac(sha512)" },
+		{ KESP_ALG_AUTH, "sha1", "hmac(sha1)" },
+		{ KESP_ALG_AUTH, "hmac(sha1)", "hmac(sha1)" },
 	};
 	const struct kesp_alg_info *alg;
 
@@ -208,8 +210,9 @@ static void algorithms(void)
 	}
 	tap_ok(!alg_lookup(KESP_ALG_ENC, "hmac(sha256)"), "alg: an auth name is no enc");
 	tap_ok(!alg_lookup(KESP_ALG_AEAD, "cbc(aes)"), "alg: cbc(aes) is no aead");
-	tap_ok(!alg_lookup(KESP_ALG_AUTH, "sha1"), "alg: sha1 unknown");
 	tap_ok(!alg_lookup(KESP_ALG_AUTH, "md5"), "alg: md5 unknown");
+	tap_ok(!alg_lookup(KESP_ALG_AUTH, "sha384") && !alg_lookup(KESP_ALG_AUTH, "sha512"),
+	       "alg: sha384 and sha512 are no names, as in XFRM");
 	tap_ok(!alg_lookup(KESP_ALG_ENC, "des3_ede"), "alg: des3_ede unknown");
 
 	alg = alg_lookup(KESP_ALG_AEAD, "rfc4106(gcm(aes))");
@@ -230,9 +233,20 @@ static void algorithms(void)
 	alg = alg_lookup(KESP_ALG_AUTH, "sha256");
 	TAP_EQ_INT(alg->icv_bits[0], 128, "sha256: RFC 4868 truncation 128");
 	tap_ok(!alg_key_len_ok(alg, 0) && alg_key_len_ok(alg, 32), "sha256: any non-empty key");
-	TAP_EQ_INT(alg_lookup(KESP_ALG_AUTH, "sha384")->icv_bits[0], 192, "sha384: truncation 192");
-	TAP_EQ_INT(alg_lookup(KESP_ALG_AUTH, "sha512")->icv_bits[0], 256, "sha512: truncation 256");
-	tap_ok(!alg_icv_ok(alg_lookup(KESP_ALG_AUTH, "sha512"), 128), "sha512: 128 refused");
+	TAP_EQ_INT(alg_lookup(KESP_ALG_AUTH, "hmac(sha384)")->icv_bits[0], 192, "sha384: truncation 192");
+	TAP_EQ_INT(alg_lookup(KESP_ALG_AUTH, "hmac(sha512)")->icv_bits[0], 256, "sha512: truncation 256");
+	tap_ok(!alg_icv_ok(alg_lookup(KESP_ALG_AUTH, "hmac(sha512)"), 128), "sha512: 128 refused");
+
+	/* "auth NAME" means what XFRM's table gives it (net/xfrm/xfrm_algo.c). */
+	TAP_EQ_INT(alg_lookup(KESP_ALG_AUTH, "sha1")->xfrm_auth_bits, 96, "auth sha1: 96 in ip xfrm");
+	TAP_EQ_INT(alg_lookup(KESP_ALG_AUTH, "sha256")->xfrm_auth_bits, 96,
+		   "auth sha256: 96 in ip xfrm (pre-RFC 4868)");
+	tap_ok(!alg_icv_ok(alg_lookup(KESP_ALG_AUTH, "sha256"), 96),
+	       "sha256: kesp does not take 96");
+	TAP_EQ_INT(alg_lookup(KESP_ALG_AUTH, "hmac(sha384)")->xfrm_auth_bits, 192, "auth hmac(sha384): 192");
+	TAP_EQ_INT(alg_lookup(KESP_ALG_AUTH, "hmac(sha512)")->xfrm_auth_bits, 256, "auth hmac(sha512): 256");
+	alg = alg_lookup(KESP_ALG_AUTH, "sha1");
+	tap_ok(alg_icv_ok(alg, 96) && !alg_icv_ok(alg, 160), "sha1: HMAC-SHA1-96 only");
 }
 
 int main(void)

@@ -44,8 +44,8 @@ static int parse_line(enum sa_verb verb, const char *line, struct sa_args *a)
 #define ADD_IN "dev kesp0 dir in src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x1000 mode tunnel reqid 7 "
 #define ADD_OUT "dev kesp0 dir out src 192.0.2.1 dst 192.0.2.2 spi 4096 mode transport "
 #define AEAD "aead rfc4106(gcm(aes)) " GCM128_KEY " 128"
-#define ENC_AUTH "enc aes 0x00112233445566778899aabbccddeeff auth sha256 0x" \
-	"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+#define KEY32 "0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+#define ENC_AUTH "enc aes 0x00112233445566778899aabbccddeeff auth-trunc sha256 " KEY32 " 128"
 
 static void good_forms(void)
 {
@@ -72,7 +72,7 @@ static void good_forms(void)
 		   "add: outbound enc+auth SA parses");
 	TAP_EQ_STR(a.enc.info ? a.enc.info->name : NULL, "cbc(aes)", "add: enc alias aes is cbc(aes)");
 	TAP_EQ_STR(a.auth.info ? a.auth.info->name : NULL, "hmac(sha256)", "add: auth alias sha256");
-	TAP_EQ_INT(a.auth.icv_bits, 128, "add: auth without -trunc gets RFC 4868's 128");
+	TAP_EQ_INT(a.auth.icv_bits, 128, "add: auth-trunc sha256 128");
 	TAP_EQ_INT(a.mode, KESP_MODE_TRANSPORT, "add: mode transport");
 	TAP_EQ_INT(a.priority, 5, "add: priority");
 	tap_ok(!a.has_reqid, "add: no reqid given, none sent");
@@ -168,10 +168,20 @@ static void bad_forms(void)
 		{ SA_VERB_ADD, "dev kesp0 flag wrap", "bad flag \"wrap\"" },
 		{ SA_VERB_ADD, "dev kesp0 seq 1x", "bad seq \"1x\"" },
 		{ SA_VERB_ADD, "dev kesp0 replay-window 4097", "bad replay-window \"4097\"" },
-		{ SA_VERB_ADD, "dev kesp0 aead gcm(des) 0x00 128", "unknown aead algorithm \"gcm(des)\"" },
-		{ SA_VERB_ADD, "dev kesp0 enc des3_ede 0x00", "unknown enc algorithm \"des3_ede\"" },
-		{ SA_VERB_ADD, "dev kesp0 auth md5 0x00", "unknown auth algorithm \"md5\"" },
-		{ SA_VERB_ADD, "dev kesp0 auth-trunc sha1 0x00 96", "unknown auth algorithm \"sha1\"" },
+		{ SA_VERB_ADD, "dev kesp0 aead gcm(des) 0x00 128",
+		  "unknown aead algorithm \"gcm(des)\" (kesp has rfc4106(gcm(aes)), rfc7539esp(chacha20,poly1305))" },
+		{ SA_VERB_ADD, "dev kesp0 enc des3_ede 0x00",
+		  "unknown enc algorithm \"des3_ede\" (kesp has cbc(aes), ecb(cipher_null))" },
+		{ SA_VERB_ADD, "dev kesp0 auth md5 0x00", "unknown auth algorithm \"md5\" (kesp has hmac(sha1), hmac(sha256), hmac(sha384), hmac(sha512))" },
+		{ SA_VERB_ADD, "dev kesp0 auth-trunc hmac(md5) 0x00 96", "unknown auth algorithm \"hmac(md5)\" (kesp has hmac(sha1), hmac(sha256), hmac(sha384), hmac(sha512))" },
+		/* Names ip xfrm refuses ("Requested AUTH algorithm not found"). */
+		{ SA_VERB_ADD, "dev kesp0 auth sha384 0x00", "unknown auth algorithm \"sha384\" (kesp has hmac(sha1), hmac(sha256), hmac(sha384), hmac(sha512))" },
+		{ SA_VERB_ADD, "dev kesp0 auth sha512 0x00", "unknown auth algorithm \"sha512\" (kesp has hmac(sha1), hmac(sha256), hmac(sha384), hmac(sha512))" },
+		{ SA_VERB_ADD, "dev kesp0 auth sha256 " KEY32,
+		  "auth sha256 is hmac(sha256) with a 96-bit ICV in ip xfrm, which kesp does not take: use \"auth-trunc hmac(sha256) KEY 128\" on both sides" },
+		{ SA_VERB_ADD, "dev kesp0 auth hmac(sha256) " KEY32,
+		  "auth hmac(sha256) is hmac(sha256) with a 96-bit ICV in ip xfrm, which kesp does not take: use \"auth-trunc hmac(sha256) KEY 128\" on both sides" },
+		{ SA_VERB_ADD, "dev kesp0 auth-trunc sha1 0x00 128", "bad auth-trunc bits \"128\" for hmac(sha1)" },
 		{ SA_VERB_ADD, "dev kesp0 aead rfc4106(gcm(aes)) " GCM128_KEY " 100",
 		  "bad aead bits \"100\" for rfc4106(gcm(aes))" },
 		{ SA_VERB_ADD, "dev kesp0 auth-trunc sha256 0x00 96",
@@ -201,7 +211,10 @@ static void bad_forms(void)
 		{ SA_VERB_ADD, "dev kesp0 sel src 10.0.0.0/8 dst 0.0.0.0/0 proto icmp type 256",
 		  "bad sel type \"256\"" },
 		{ SA_VERB_ADD, "dev kesp0 sel src 10.0.0.0/8 src 10.0.0.0/8", "sel: \"src\" given twice" },
-		{ SA_VERB_ADD, "dev kesp0 sel src 10.0.0.0/8", "sel needs src and dst (0.0.0.0/0 or ::/0 for any)" },
+		{ SA_VERB_ADD, "dev kesp0 sel limit time-soft 1", "sel needs src, dst or proto" },
+		{ SA_VERB_UPDATE, "dev kesp0 id 3 sel proto tcp",
+		  "sel without src or dst needs the SA's src or dst, for its address family" },
+		{ SA_VERB_ADD, "dev kesp0 encap espinudp 4500 4500 0.0.0.300", "unexpected \"0.0.0.300\"" },
 		{ SA_VERB_ADD, "dev kesp0 limit time-use-soft 5", "bad limit \"time-use-soft\"" },
 		{ SA_VERB_ADD, "dev kesp0 limit time-soft -5", "bad time-soft \"-5\"" },
 		{ SA_VERB_ADD, "dev kesp0 limit time-soft", "limit \"time-soft\" needs a value" },
@@ -214,8 +227,8 @@ static void bad_forms(void)
 		{ SA_VERB_ADD, ADD_IN, "missing \"aead\", or \"enc\" and \"auth\"" },
 		{ SA_VERB_ADD, ADD_IN "enc aes 0x00112233445566778899aabbccddeeff",
 		  "missing \"auth\"" },
-		{ SA_VERB_ADD, ADD_IN AEAD " auth sha256 0x01", "\"aead\" excludes \"enc\" and \"auth\"" },
-		{ SA_VERB_ADD, ADD_IN AEAD " auth sha256 0x01 auth-trunc sha256 0x01 128",
+		{ SA_VERB_ADD, ADD_IN AEAD " auth hmac(sha512) 0x01", "\"aead\" excludes \"enc\" and \"auth\"" },
+		{ SA_VERB_ADD, ADD_IN AEAD " auth hmac(sha512) 0x01 auth-trunc sha256 0x01 128",
 		  "\"auth\" given twice" },
 		{ SA_VERB_ADD, ADD_OUT AEAD " replay-window 32", "\"replay-window\" is for inbound SAs" },
 		{ SA_VERB_ADD, ADD_IN AEAD " priority 1", "\"priority\" is for outbound SAs" },
@@ -269,7 +282,7 @@ static void bad_forms(void)
 	/* Key tokens are wiped from argv once read, good or bad. */
 	{
 		char k1[] = "0x00112233445566778899aabbccddeeff", k2[] = "0x0102";
-		char dev[] = "kesp0", *argv[] = { "dev", dev, "enc", "aes", k1, "auth", "sha256", k2 };
+		char dev[] = "kesp0", *argv[] = { "dev", dev, "enc", "aes", k1, "auth", "hmac(sha512)", k2 };
 		static const char zero[sizeof(k1)];
 
 		sa_parse(SA_VERB_ADD, 8, argv, &a);
@@ -574,6 +587,100 @@ static void request_others(void)
 	kesp_nl_free_request(msg);
 }
 
+/*
+ * Lines as ip xfrm takes them mean the same SA here: every auth name with
+ * the truncation XFRM gives "auth NAME" (net/xfrm/xfrm_algo.c), selectors
+ * with a side left out, encap with its OADDR.
+ */
+static bool range_is(const uint8_t *start, const uint8_t *end, const char *lo,
+		     const char *hi)
+{
+	struct kesp_addr a, b;
+
+	return parse_addr(lo, &a) == 0 && parse_addr(hi, &b) == 0 &&
+	       !memcmp(start, a.a, 16) && !memcmp(end, b.a, kesp_addr_len(b.family));
+}
+
+static void xfrm_lines(void)
+{
+	static const struct {
+		const char *typed, *name;
+		uint32_t bits;
+	} auths[] = {
+		{ "sha1", "hmac(sha1)", 96 }, { "hmac(sha1)", "hmac(sha1)", 96 },
+		{ "hmac(sha384)", "hmac(sha384)", 192 }, { "hmac(sha512)", "hmac(sha512)", 256 },
+	};
+	struct nlattr *tb[KESP_SA_A_MAX + 1], *n[KESP_SEL_A_MAX + 1], *sel;
+	struct nl_msg *msg;
+	struct sa_args a;
+	char line[256];
+	int rem;
+
+	for (size_t i = 0; i < sizeof(auths) / sizeof(auths[0]); i++) {
+		snprintf(line, sizeof(line), ADD_OUT "enc aes 0x00112233445566778899aabbccddeeff auth %s %s",
+			 auths[i].typed, KEY32);
+		parse_line(SA_VERB_ADD, line, &a);
+		tap_ok(a.auth.info && !strcmp(a.auth.info->name, auths[i].name) &&
+		       a.auth.icv_bits == auths[i].bits,
+		       "auth %s means %s with %u bits, as in ip xfrm (err \"%s\")", auths[i].typed,
+		       auths[i].name, auths[i].bits, a.err);
+		sa_args_wipe(&a);
+	}
+
+	/* ip xfrm's whole line, after kespctl's "dev DEV dir DIR". */
+	TAP_EQ_INT(parse_line(SA_VERB_ADD, "dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 "
+			      "proto esp spi 0x100 reqid 1 mode tunnel enc cbc(aes) "
+			      "0x00112233445566778899aabbccddeeff auth sha1 0x0011223344556677889900112233445566778899 "
+			      "sel src 10.1.0.0/24 encap espinudp 4500 4500 0.0.0.0", &a), 0,
+		   "a pasted ip xfrm line with sel src alone and encap OADDR parses");
+	tap_ok(a.nsel == 1 && a.sel[0].family == AF_INET &&
+	       range_is(a.sel[0].src_start, a.sel[0].src_end, "10.1.0.0", "10.1.0.255") &&
+	       range_is(a.sel[0].dst_start, a.sel[0].dst_end, "0.0.0.0", "255.255.255.255"),
+	       "sel src alone: dst is any IPv4 address");
+	tap_ok(a.has_encap && a.encap_sport == 4500 && a.encap_dport == 4500 &&
+	       a.auth.icv_bits == 96, "encap ports kept, OADDR taken, sha1 at 96 bits");
+	sa_args_wipe(&a);
+
+	TAP_EQ_INT(parse_line(SA_VERB_ADD, ADD_IN AEAD " sel dst 10.2.0.0/16 proto udp "
+			      "encap espinudp 4500 4500 sel src 10.9.0.0/16", &a), 0,
+		   "sel dst alone; encap without OADDR followed by a keyword");
+	tap_ok(a.nsel == 2 &&
+	       range_is(a.sel[0].src_start, a.sel[0].src_end, "0.0.0.0", "255.255.255.255") &&
+	       range_is(a.sel[0].dst_start, a.sel[0].dst_end, "10.2.0.0", "10.2.255.255") &&
+	       a.sel[0].proto == 17, "sel dst alone: src is any IPv4 address");
+	sa_args_wipe(&a);
+
+	/* Neither side: the SA's family, wherever the SA's addresses come. */
+	TAP_EQ_INT(parse_line(SA_VERB_ADD, "dev kesp0 dir in sel proto tcp dport 443 "
+			      "spi 1 src 2001:db8::1 dst 2001:db8::2 mode tunnel " AEAD
+			      " encap espinudp 4500 4500 ::", &a), 0,
+		   "sel with only proto, before the SA's IPv6 addresses; encap with an IPv6 OADDR");
+	tap_ok(a.nsel == 1 && a.sel[0].family == AF_INET6 &&
+	       range_is(a.sel[0].src_start, a.sel[0].src_end, "::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff") &&
+	       range_is(a.sel[0].dst_start, a.sel[0].dst_end, "::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+	       "sel with only proto: any IPv6 address on both sides");
+	sa_args_wipe(&a);
+	TAP_EQ_INT(parse_line(SA_VERB_UPDATE, "dev kesp0 dir out spi 5 dst 192.0.2.2 sel proto icmp", &a), 0,
+		   "update: a selector with only proto takes the family of the SA's dst");
+	TAP_EQ_INT(a.sel[0].family, AF_INET, "  ... IPv4");
+	sa_args_wipe(&a);
+
+	/* What goes to the kernel: the side left out as the whole family. */
+	msg = build(SA_VERB_ADD, ADD_IN AEAD " sel src 10.1.0.0/24", 2);
+	top(msg, tb);
+	sel = NULL;
+	if (tb[KESP_SA_A_SELECTORS])
+		nla_for_each_nested(sel, tb[KESP_SA_A_SELECTORS], rem)
+			break;
+	tap_ok(sel && nla_parse_nested(n, KESP_SEL_A_MAX, sel, NULL) == 0 &&
+	       n[KESP_SEL_A_FAMILY] && nla_get_u16(n[KESP_SEL_A_FAMILY]) == AF_INET &&
+	       addr_is(n[KESP_SEL_A_DST_START], "0.0.0.0") &&
+	       addr_is(n[KESP_SEL_A_DST_END], "255.255.255.255") &&
+	       addr_is(n[KESP_SEL_A_SRC_END], "10.1.0.255"),
+	       "request: sel src alone is sent with DST 0.0.0.0-255.255.255.255");
+	kesp_nl_free_request(msg);
+}
+
 /* ---- replies ----------------------------------------------------------- */
 
 static const char *fake_ifname(uint32_t ifindex, char *buf)
@@ -659,6 +766,9 @@ static struct nl_msg *reply(int kind)
 	nla_put_u8(m, KESP_SEL_A_PROTO, 1);
 	nla_put_u16(m, KESP_SEL_A_SPORT_START, 8);
 	nla_put_u16(m, KESP_SEL_A_SPORT_END, 8);
+	/* Any code, as the kernel reports a range not given: no words for it. */
+	nla_put_u16(m, KESP_SEL_A_DPORT_START, 0);
+	nla_put_u16(m, KESP_SEL_A_DPORT_END, 65535);
 	nla_nest_end(m, sel);
 	nla_nest_end(m, sels);
 	nest = nla_nest_start(m, KESP_SA_A_LIFETIME | NLA_F_NESTED);
@@ -735,7 +845,7 @@ static void replies(void)
 		"\"selectors\":[{\"family\":\"inet\",\"src\":\"10.0.0.0/8\",\"dst\":\"10.1.0.1-10.1.0.5\","
 		"\"proto\":6,\"dport\":[443,443]},"
 		"{\"family\":\"inet\",\"src\":\"192.168.0.0/16\",\"dst\":\"any\",\"proto\":1,"
-		"\"sport\":[8,8]}],"
+		"\"sport\":[8,8],\"dport\":[0,65535]}],"
 		"\"limits\":{\"time_soft\":3000,\"time_hard\":3600,\"byte_hard\":18446744073709551615},"
 		"\"counters\":{\"packets\":10,\"bytes\":1400,\"replay_errors\":1,\"auth_errors\":2,"
 		"\"selector_errors\":3,\"padding_errors\":4,\"other_errors\":5},\"add_time\":1234},"
@@ -847,22 +957,45 @@ static void checks(void)
 	nlmsg_free(bad);
 }
 
-/* The binary itself, when built: status 2 and one line naming the token. */
+/*
+ * The binary itself, when built: every failure is one line in the one
+ * format, "kespctl: [WHAT: ]MESSAGE", usage errors (status 2) ending in
+ * the hint, whichever command (and source file) reports it.
+ */
 static void command_line(void)
 {
 	static const struct {
 		const char *cmd, *out;
 		int status;
 	} cases[] = {
-		{ "sa add dev lo spi 0xzz", "kespctl: sa add: bad spi \"0xzz\"\n", 2 },
-		{ "sa add dev lo enc des 0x00", "kespctl: sa add: unknown enc algorithm \"des\"\n", 2 },
-		{ "sa frob", "kespctl: sa: unknown verb \"frob\"\n", 2 },
-		{ "spi alloc dev lo min x", "kespctl: spi alloc: bad min \"x\"\n", 2 },
-		{ "sa del dev kesp-none-9 id 1", "kespctl: device kesp-none-9 does not exist\n", 1 },
+		{ "sa add dev lo spi 0xzz", "kespctl: sa add: bad spi \"0xzz\" (see kespctl help)\n", 2 },
+		{ "sa add dev lo enc des 0x00", "kespctl: sa add: unknown enc algorithm \"des\" "
+		  "(kesp has cbc(aes), ecb(cipher_null)) (see kespctl help)\n", 2 },
+		{ "sa frob", "kespctl: sa: unknown verb \"frob\" (see kespctl help)\n", 2 },
+		{ "spi alloc dev lo min x", "kespctl: spi alloc: bad min \"x\" (see kespctl help)\n", 2 },
+		{ "spi", "kespctl: spi: missing verb (alloc) (see kespctl help)\n", 2 },
+		{ "sa del dev kesp-none-9 id 1", "kespctl: sa del: device kesp-none-9 does not exist\n", 1 },
+		{ "trap frob", "kespctl: trap: unknown verb \"frob\" (see kespctl help)\n", 2 },
+		{ "trap add dev lo", "kespctl: trap: add needs sel SEL (see kespctl help)\n", 2 },
+		{ "trap del id 1", "kespctl: trap: del needs dev DEV (see kespctl help)\n", 2 },
+		{ "trap add dev lo sel proto tcp", "kespctl: trap add: sel needs src or dst for its "
+		  "address family (0.0.0.0/0 or ::/0 for any) (see kespctl help)\n", 2 },
+		{ "trap add dev lo sel src 10.0.0.0/33", "kespctl: trap add: bad sel src \"10.0.0.0/33\" "
+		  "(see kespctl help)\n", 2 },
+		{ "trap del dev kesp-none-9 id 1", "kespctl: trap del: device kesp-none-9 does not exist\n", 1 },
+		{ "encap", "kespctl: encap: missing verb (listen or detach) (see kespctl help)\n", 2 },
+		{ "encap listen port 1", "kespctl: encap listen: missing \"dev\" (see kespctl help)\n", 2 },
+		{ "dev frob", "kespctl: dev: unknown dev verb \"frob\" (see kespctl help)\n", 2 },
+		{ "dev set lo fwmark 0xg", "kespctl: dev set: bad fwmark \"0xg\" (see kespctl help)\n", 2 },
+		{ "monitor x", "kespctl: monitor: unexpected argument \"x\" (see kespctl help)\n", 2 },
+		{ "version x", "kespctl: version: unexpected argument \"x\" (see kespctl help)\n", 2 },
+		{ "frob", "kespctl: unknown command \"frob\" (see kespctl help)\n", 2 },
+		{ "--bogus sa", "kespctl: unknown option \"--bogus\" (see kespctl help)\n", 2 },
+		{ "-batch /nonexistent", "kespctl: -batch /nonexistent: No such file or directory\n", 2 },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char cmd[256], out[256] = "";
+		char cmd[256], out[512] = "";
 		size_t n;
 		FILE *f;
 		int st;
@@ -1057,6 +1190,7 @@ int main(void)
 {
 	good_forms();
 	bad_forms();
+	xfrm_lines();
 	request_add_aead();
 	request_add_enc_auth();
 	request_others();

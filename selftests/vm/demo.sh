@@ -1,13 +1,19 @@
 #!/bin/sh
-# `make demo`, inside the guest: a live IPsec tunnel between kesp and the
-# kernel's own XFRM. Namespace "site-a" runs kesp (kespctl), namespace
-# "site-b" runs XFRM (ip xfrm); they share an AES-GCM key and ping across.
+# `make demo`, inside the guest: an IPsec tunnel negotiated by two
+# ikehelpers from their config files. Namespaces "site-a" (192.0.2.1,
+# 10.1.0.0/24 behind it) and "site-b" (192.0.2.2, 10.2.0.0/24) each run
+# ikehelper; site-a brings the tunnel up with kespctl, traffic crosses it,
+# kespctl shows the IKE and CHILD SAs and kesp.ko's ESP SAs, and the tunnel
+# comes down again.
 set -u
 SRC=/run/kesp/src
 KO=$SRC/build/kmod/$(uname -r)/kmod/kesp.ko
 KESPCTL=$SRC/tools/kespctl
+IKEHELPER=$SRC/ikehelper/ikehelper
+DIR=$(mktemp -d)
 say() { printf '\n$ %s\n' "$*"; "$@"; }
-KEY=0x$(od -An -tx1 -N 20 /dev/urandom | tr -d ' \n')
+# The PSK both config files share: random for every demo.
+PSK=$(od -An -tx1 -N 24 /dev/urandom | tr -d ' \n')
 
 for dep in $(modinfo -F depends "$KO" | tr ',' ' '); do modprobe "$dep"; done
 say uname -r
@@ -15,45 +21,80 @@ say insmod "$KO"
 ip netns add site-a
 ip netns add site-b
 ip link add wan netns site-a type veth peer name wan netns site-b
-for ns in site-a site-b; do ip -n $ns link set lo up; ip -n $ns link set wan up; done
+for ns in site-a site-b; do
+	ip -n $ns link set lo up
+	ip -n $ns link set wan up
+	ip -n $ns link add lan type dummy
+	ip -n $ns link set lan up
+done
 ip -n site-a addr add 192.0.2.1/24 dev wan
 ip -n site-b addr add 192.0.2.2/24 dev wan
-ip -n site-b link add lan type dummy
-ip -n site-b link set lan up
+ip -n site-a addr add 10.1.0.1/24 dev lan
 ip -n site-b addr add 10.2.0.1/24 dev lan
-ip -n site-b route add 10.1.0.0/24 via 192.0.2.1
+
+# site ME PEER MY_NET PEER_NET [REMOTE_ADDRS]: a site's config file.
+site() {
+	cat <<EOF
+connections {
+    $2 {
+        ${5:+remote_addrs = $5}
+        proposals = aes256gcm16-prfsha384-x25519
+        local { auth = psk
+            id = $1.example.org }
+        remote { auth = psk
+            id = $2.example.org }
+        children {
+            $2-net {
+                local_ts = $3
+                remote_ts = $4
+                esp_proposals = aes128gcm16
+            }
+        }
+    }
+}
+secrets { ike { secret = 0x$PSK } }
+EOF
+}
+site site-a site-b 10.1.0.0/24 10.2.0.0/24 192.0.2.2 >"$DIR/site-a.conf"
+site site-b site-a 10.2.0.0/24 10.1.0.0/24 >"$DIR/site-b.conf"
 
 echo
-echo "# site-a: a kesp device and two SAs, keyed by hand"
-say ip -n site-a link add kesp0 type kesp
-say ip -n site-a link set kesp0 up
-say ip -n site-a addr add 10.1.0.1/32 dev kesp0
-say ip -n site-a route add 10.2.0.0/24 dev kesp0
-say ip netns exec site-a "$KESPCTL" sa add dev kesp0 dir out src 192.0.2.1 dst 192.0.2.2 proto esp \
-	spi 0x100 mode tunnel reqid 1 aead 'rfc4106(gcm(aes))' "$KEY" 128 sel src 10.1.0.0/24 dst 10.2.0.0/24
-say ip netns exec site-a "$KESPCTL" sa add dev kesp0 dir in src 192.0.2.2 dst 192.0.2.1 proto esp \
-	spi 0x200 mode tunnel reqid 1 aead 'rfc4106(gcm(aes))' "$KEY" 128 sel src 10.2.0.0/24 dst 10.1.0.0/24
-
-echo
-echo "# site-b: the kernel's XFRM with the same keys"
-for spec in "192.0.2.1 192.0.2.2 0x100" "192.0.2.2 192.0.2.1 0x200"; do
-	set -- $spec
-	ip -n site-b xfrm state add src $1 dst $2 proto esp spi $3 reqid 1 mode tunnel \
-		aead 'rfc4106(gcm(aes))' "$KEY" 128
+echo "# each site's config file, in strongSwan's swanctl.conf syntax"
+say cat "$DIR/site-a.conf"
+say "$IKEHELPER" --check-config -c "$DIR/site-b.conf"
+for ns in site-a site-b; do
+	ip netns exec $ns "$IKEHELPER" -f -d 1 -c "$DIR/$ns.conf" -s "$DIR/$ns.sock" \
+		>"$DIR/$ns.log" 2>&1 &
+	echo $! >"$DIR/$ns.pid"
 done
-ip -n site-b xfrm policy add src 10.2.0.0/24 dst 10.1.0.0/24 dir out \
-	tmpl src 192.0.2.2 dst 192.0.2.1 proto esp reqid 1 mode tunnel
-ip -n site-b xfrm policy add src 10.1.0.0/24 dst 10.2.0.0/24 dir in \
-	tmpl src 192.0.2.1 dst 192.0.2.2 proto esp reqid 1 mode tunnel
-say ip -n site-b xfrm policy
+for ns in site-a site-b; do
+	for _ in $(seq 50); do grep -q 'started' "$DIR/$ns.log" && break; sleep 0.2; done
+done
+ike() { ns=$1; shift; ip netns exec "$ns" env KESP_IKEHELPER_SOCKET="$DIR/$ns.sock" "$KESPCTL" "$@"; }
 
 echo
-echo "# across the tunnel"
+echo "# site-a starts the tunnel; the command returns once it is up"
+say ike site-a ike up site-b
+echo
+echo "# across the tunnel: ikehelper made the device, its routes and the SAs"
 say ip netns exec site-a ping -c 3 -I 10.1.0.1 10.2.0.1
+say ike site-a ike list
+say ike site-b --json ike list
 say ip netns exec site-a "$KESPCTL" sa list
-say ip netns exec site-a "$KESPCTL" --json dev list
-say ip netns del site-a
+say ip -n site-a route show table all dev kesp0
+echo
+echo "# down: DELETE to the peer, SAs and routes gone on both sides"
+say ike site-a ike down site-b
+sleep 1
+say ip netns exec site-b "$KESPCTL" sa list
+for ns in site-a site-b; do kill "$(cat "$DIR/$ns.pid")"; done
+wait
+echo
+echo "# site-a's log"
+cat "$DIR/site-a.log"
+ip netns del site-a
 ip netns del site-b
 say rmmod kesp
+rm -rf "$DIR"
 echo
-echo "demo: kesp (site-a) and XFRM (site-b) exchanged ESP; the tunnel's SAs were listed and removed with the module"
+echo "demo: two ikehelpers negotiated a tunnel from their config files, carried ping over kesp.ko and took it down"

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Pre-shared key authentication (RFC 7296 §2.15, AUTH method 2):
+ *   AUTH = prf(prf(PSK, "Key Pad for IKEv2"), <SignedOctets>)
+ *   InitiatorSignedOctets = RealMessage1 | NonceRData | prf(SK_pi, RestOfInitIDPayload)
+ *   ResponderSignedOctets = RealMessage2 | NonceIData | prf(SK_pr, RestOfRespIDPayload)
+ * RealMessage1/2 are the IKE_SA_INIT request and response exactly as sent
+ * (the last request, with its cookie, if the responder asked for one);
+ * RestOf...IDPayload is the ID payload's body: type, three reserved bytes
+ * as they were on the wire, identification data.
+ */
+#include <string.h>
+
+#include "daemon.h"
+
+static const char key_pad[] = "Key Pad for IKEv2";
+
+int auth_psk_compute(const struct ike_sa *sa, bool of_initiator, const uint8_t *psk,
+		     size_t psk_len, const struct ike_payload *id, uint8_t *out, size_t *out_len)
+{
+	uint8_t idbody[4 + IKE_ID_MAX], maced[IKE_PRF_MAX], padkey[IKE_PRF_MAX];
+	size_t plen = ike_prf_len(sa->prf), blen;
+	struct ike_slice parts[3];
+	int rc;
+
+	if (!plen || !sa->keys_ready || !sa->init_req || !sa->init_resp)
+		return -1;
+	if (id->body.p) {
+		blen = id->body.len;
+		if (blen > sizeof(idbody))
+			return -1;
+		memcpy(idbody, id->body.p, blen);
+	} else {
+		/* Ours, not encoded yet: the reserved bytes are zero. */
+		blen = 4 + id->u.typed.data.len;
+		if (blen > sizeof(idbody))
+			return -1;
+		memset(idbody, 0, 4);
+		idbody[0] = id->u.typed.kind;
+		memcpy(idbody + 4, id->u.typed.data.p, id->u.typed.data.len);
+	}
+	rc = ike_prf(sa->prf, of_initiator ? sa->keys.sk_pi : sa->keys.sk_pr, plen, idbody, blen,
+		     maced);
+	if (!rc)
+		rc = ike_prf(sa->prf, psk, psk_len, (const uint8_t *)key_pad, strlen(key_pad),
+			     padkey);
+	if (!rc) {
+		parts[0] = (struct ike_slice){ of_initiator ? sa->init_req : sa->init_resp,
+					       of_initiator ? sa->init_req_len : sa->init_resp_len };
+		parts[1] = (struct ike_slice){ of_initiator ? sa->nr : sa->ni,
+					       of_initiator ? sa->nr_len : sa->ni_len };
+		parts[2] = (struct ike_slice){ maced, plen };
+		rc = ike_prf_vec(sa->prf, padkey, plen, parts, 3, out);
+	}
+	ike_wipe(padkey, sizeof(padkey));
+	ike_wipe(maced, sizeof(maced));
+	*out_len = plen;
+	return rc ? -1 : 0;
+}

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The configuration, read from a file in strongSwan's swanctl.conf syntax
+ * (connections { NAME { ... } } secrets { ike-NAME { ... } }) plus one
+ * section of daemon settings, "ikehelper { }", whose keys carry the names of
+ * their strongswan.conf counterparts (charon.retransmit_tries, ...).
+ *
+ * Every key kesp does not know, every swanctl key it does not support yet,
+ * and every bad value is an error "FILE:LINE: what is wrong"; nothing is
+ * silently ignored. A config is immutable once loaded; connections are
+ * reference counted so IKE SAs keep theirs across a reload.
+ */
+#ifndef KESP_CONFIG_H
+#define KESP_CONFIG_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "id.h"
+#include "ike.h"
+#include "ts.h"
+
+#define CONF_NAME_MAX 64
+#define CONF_MAX_PROPOSALS 16
+#define CONF_MAX_TS 16
+#define CONF_MAX_ADDRS 16
+
+/* An entry of local_addrs / remote_addrs. */
+struct addr_spec {
+	enum { ADDR_ANY, ADDR_ANY4, ADDR_ANY6, ADDR_RANGE, ADDR_NAME } kind;
+	struct addr lo, hi;		/* ADDR_RANGE (a single address: lo == hi) */
+	char name[256];			/* ADDR_NAME */
+	struct addr resolved[4];	/* ADDR_NAME: its addresses when last resolved */
+	size_t nresolved;
+};
+#define ADDR_SPEC_RESOLVED 4
+
+enum auth_method {
+	AUTH_NONE = 0,
+	AUTH_PSK,
+};
+
+enum child_mode {
+	MODE_TUNNEL = 1,
+	MODE_TRANSPORT = 2,
+};
+
+enum start_action {
+	START_NONE = 0,
+	START_START,
+};
+
+struct child_cfg {
+	char name[CONF_NAME_MAX];
+	struct ts local_ts[CONF_MAX_TS], remote_ts[CONF_MAX_TS];
+	size_t nlocal_ts, nremote_ts;
+	struct ike_proposal esp[CONF_MAX_PROPOSALS];
+	size_t nesp;
+	enum child_mode mode;
+	enum start_action start_action;
+	uint32_t replay_window;
+	int line;
+};
+
+struct conn {
+	int refs;
+	char name[CONF_NAME_MAX];
+	char file[256];
+	int line;
+	unsigned int version;		/* 0 (any) or 2 */
+	struct addr_spec local_addrs[CONF_MAX_ADDRS], remote_addrs[CONF_MAX_ADDRS];
+	size_t nlocal_addrs, nremote_addrs;
+	uint16_t local_port, remote_port;
+	struct ike_proposal ike[CONF_MAX_PROPOSALS];
+	size_t nike;
+	struct ike_id local_id, remote_id;
+	bool local_id_set;		/* else: our IKE address */
+	enum auth_method local_auth, remote_auth;
+	char device[IF_NAMESIZE];
+	struct child_cfg *children;
+	size_t nchildren;
+	/* Hash of everything above, so a reload can tell an unchanged
+	 * connection (whose SAs stay) from a changed one. */
+	uint64_t fingerprint;
+};
+
+struct psk {
+	char name[CONF_NAME_MAX];
+	struct ike_id *ids;
+	size_t nids;
+	uint8_t *secret;
+	size_t len;
+	int line;
+};
+
+/* Daemon-wide settings: "ikehelper { ... }". */
+struct settings {
+	unsigned int retransmit_tries;		/* 5 */
+	unsigned int retransmit_timeout_ms;	/* 4000 */
+	double retransmit_base;			/* 1.8 */
+	unsigned int cookie_threshold;		/* half-open SAs before COOKIEs: 10 */
+	unsigned int half_open_timeout;		/* seconds: 30 */
+	unsigned int half_open_max;		/* hard limit on half-open SAs: 8192 */
+	unsigned int keep_alive;		/* NAT keepalive seconds: 20 */
+	uint16_t port, port_nat_t;		/* 500, 4500 */
+	uint32_t fwmark;			/* mark of our devices and IKE sockets */
+	uint32_t route_table;			/* table of the selector routes */
+	uint32_t rule_priority;			/* of "not fwmark M lookup T" */
+};
+
+struct config {
+	char file[256];
+	struct settings set;
+	struct conn **conns;
+	size_t nconns;
+	struct psk *psks;
+	size_t npsks;
+};
+
+/*
+ * Receives each diagnostic as it is found: "FILE:LINE: message". Errors
+ * make config_load fail; warnings (e.g. a weak PSK) do not.
+ */
+typedef void (*config_report_fn)(void *ctx, bool error, const char *msg);
+
+/* Parses PATH; NULL when it has errors (each one reported). */
+struct config *config_load(const char *path, config_report_fn report, void *ctx);
+/* Same from a string (unit tests); NAME stands in for the file name. */
+struct config *config_parse(const char *name, const char *text, config_report_fn report,
+			    void *ctx);
+void config_free(struct config *cfg);
+void settings_default(struct settings *s);
+
+struct conn *conn_get(struct conn *c);
+void conn_put(struct conn *c);
+const struct conn *config_find_conn(const struct config *cfg, const char *name);
+/* The connection with a child named NAME, and the child. */
+const struct conn *config_find_child(const struct config *cfg, const char *name,
+				     const struct child_cfg **child);
+
+/*
+ * The PSK for the identities ME and OTHER, strongSwan's way: a secret
+ * listing both wins over one listing either, which wins over one listing
+ * none. NULL when no secret applies.
+ */
+const struct psk *config_find_psk(const struct config *cfg, const struct ike_id *me,
+				  const struct ike_id *other);
+
+/* Whether A satisfies the address list (an empty list means %any). */
+bool addr_spec_match(const struct addr_spec *specs, size_t n, const struct addr *a);
+/* Resolves every host name of the connections (getaddrinfo; blocks). */
+void config_resolve_names(struct config *cfg);
+/* Resolves one; 0 or a getaddrinfo error code. */
+int addr_spec_resolve(struct addr_spec *s);
+const char *addr_specs_str(const struct addr_spec *specs, size_t n, char *buf, size_t len);
+
+/* Whether SECRET looks guessable offline; *why says how. */
+bool psk_is_weak(const uint8_t *secret, size_t len, const char **why);
+
+#endif /* KESP_CONFIG_H */

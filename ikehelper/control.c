@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The control socket kespctl talks to (/run/kesp/ikehelper.sock, mode 0600,
+ * peers checked to be root). One request line per connection:
+ *   up CONN | up-child CHILD | down CONN | list | reload
+ * and answer lines, each starting with what it is:
+ *   "| text"          something to show the user
+ *   "ike k=v ..."     an IKE SA (list), "child k=v ..." one of its CHILD SAs
+ *   "+ text"          done, succeeded (last line)
+ *   "- text"          done, failed, and why (last line)
+ * Values in records are %XX-escaped outside [A-Za-z0-9._:/@+-], so a line
+ * always splits on spaces and '='. "up" answers when the SA is up or has
+ * failed, so the client waits as long as the negotiation takes.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "loop.h"
+
+struct control {
+	struct loop *loop;
+	struct daemon *d;
+	int fd;
+	struct loop_fd *entry;
+	char path[108];
+	char config_path[256];
+	struct client *clients;
+};
+
+struct client {
+	struct control *c;
+	int fd;
+	struct loop_fd *entry;
+	char in[512];
+	size_t inlen;
+	struct sa_waiter w;	/* an "up" in progress */
+	bool answered;
+	bool in_command;	/* closing waits until command() returns */
+	struct client *next;
+};
+
+static void client_close(struct client *cl)
+{
+	struct client **pp;
+
+	ike_sa_remove_waiter(&cl->w);
+	loop_del(cl->c->loop, cl->entry);
+	close(cl->fd);
+	for (pp = &cl->c->clients; *pp; pp = &(*pp)->next)
+		if (*pp == cl) {
+			*pp = cl->next;
+			break;
+		}
+	free(cl);
+}
+
+static void say(struct client *cl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(struct client *cl, const char *fmt, ...)
+{
+	char line[4096];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	/* The socket blocks with a send timeout: a stuck client costs a
+	 * couple of seconds, not the daemon. */
+	if (write(cl->fd, line, (size_t)n) != n)
+		cl->answered = true;
+}
+
+/* The last line, then the connection ends. */
+static void finish(struct client *cl, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void finish(struct client *cl, bool ok, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	for (char *p = msg; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	say(cl, "%c %s", ok ? '+' : '-', msg);
+	cl->answered = true;
+}
+
+/* ---- records ------------------------------------------------------------- */
+
+struct rec {
+	char buf[4096];
+	size_t len;
+};
+
+static void rec_put(struct rec *r, const char *key, const char *value)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t need = strlen(key) + 2 + 3 * strlen(value);
+
+	if (r->len + need + 1 >= sizeof(r->buf))
+		return;
+	r->len += (size_t)sprintf(r->buf + r->len, " %s=", key);
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("._:/@+-", *p)) {
+			r->buf[r->len++] = (char)*p;
+		} else {
+			r->buf[r->len++] = '%';
+			r->buf[r->len++] = hex[*p >> 4];
+			r->buf[r->len++] = hex[*p & 15];
+		}
+	}
+	r->buf[r->len] = '\0';
+}
+
+static void rec_putf(struct rec *r, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void rec_putf(struct rec *r, const char *key, const char *fmt, ...)
+{
+	char v[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v, sizeof(v), fmt, ap);
+	va_end(ap);
+	rec_put(r, key, v);
+}
+
+static const char *hex8(const uint8_t *p, char *buf)
+{
+	for (int i = 0; i < 8; i++)
+		sprintf(buf + 2 * i, "%02x", p[i]);
+	return buf;
+}
+
+static const char *child_state_name(enum child_state s)
+{
+	return s == CHILD_S_INSTALLED ? "INSTALLED" : s == CHILD_S_INSTALLING ? "INSTALLING" :
+	       "DELETING";
+}
+
+static void list_child(struct client *cl, struct child_sa *ch)
+{
+	struct daemon *d = ch->ike->d;
+	struct kernel_counters in = { 0 }, out = { 0 };
+	struct rec r = { "child", 5 };
+	char buf[1024];
+
+	if (ch->kid_in)
+		d->kernel->ops->sa_counters(d->kernel, ch->ifindex, ch->kid_in, &in);
+	if (ch->kid_out)
+		d->kernel->ops->sa_counters(d->kernel, ch->ifindex, ch->kid_out, &out);
+	rec_put(&r, "name", ch->cfg->name);
+	rec_putf(&r, "reqid", "%u", ch->reqid);
+	rec_put(&r, "state", child_state_name(ch->state));
+	rec_put(&r, "mode", ch->mode == MODE_TRANSPORT ? "transport" : "tunnel");
+	rec_putf(&r, "spi_in", "%08x", ch->spi_in);
+	rec_putf(&r, "spi_out", "%08x", ch->spi_out);
+	rec_put(&r, "algs", child_sa_algs(ch, buf, sizeof(buf)));
+	rec_put(&r, "encap", ch->encap ? "yes" : "no");
+	rec_put(&r, "local_ts", ts_list_str(ch->ts_local, ch->nts_local, buf, sizeof(buf)));
+	rec_put(&r, "remote_ts", ts_list_str(ch->ts_remote, ch->nts_remote, buf, sizeof(buf)));
+	rec_putf(&r, "bytes_in", "%llu", (unsigned long long)in.bytes);
+	rec_putf(&r, "packets_in", "%llu", (unsigned long long)in.packets);
+	rec_putf(&r, "bytes_out", "%llu", (unsigned long long)out.bytes);
+	rec_putf(&r, "packets_out", "%llu", (unsigned long long)out.packets);
+	rec_putf(&r, "age", "%llu",
+		 (unsigned long long)(ch->installed_at ? (d->now - ch->installed_at) / 1000 : 0));
+	say(cl, "%s", r.buf);
+}
+
+static void list(struct client *cl)
+{
+	struct daemon *d = cl->c->d;
+	size_t n = 0;
+
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next_all) {
+		struct rec r = { "ike", 3 };
+		char buf[IKE_ID_STRLEN], h[17];
+
+		rec_put(&r, "name", sa->conn ? sa->conn->name : "");
+		rec_putf(&r, "id", "%llu", (unsigned long long)sa->id);
+		rec_put(&r, "state", ike_state_name(sa->state));
+		rec_put(&r, "role", sa->initiator ? "initiator" : "responder");
+		rec_put(&r, "local", endpoint_str(&sa->local, buf, sizeof(buf)));
+		rec_put(&r, "remote", endpoint_str(&sa->remote, buf, sizeof(buf)));
+		rec_put(&r, "local_id", sa->id_local.type || sa->id_local.len ?
+			id_str(&sa->id_local, buf, sizeof(buf)) : "");
+		rec_put(&r, "remote_id", sa->id_remote.type || sa->id_remote.len ?
+			id_str(&sa->id_remote, buf, sizeof(buf)) : "");
+		rec_put(&r, "algs", sa->keys_ready ? ike_sa_algs(sa, buf, sizeof(buf)) : "");
+		rec_put(&r, "spi_i", hex8(sa->spi_i, h));
+		rec_put(&r, "spi_r", hex8(sa->spi_r, h));
+		rec_put(&r, "nat", sa->nat_local ? "local" : sa->nat_remote ? "remote" : "none");
+		rec_putf(&r, "age", "%llu", (unsigned long long)((d->now - sa->created) / 1000));
+		say(cl, "%s", r.buf);
+		for (struct child_sa *ch = sa->children; ch; ch = ch->next)
+			list_child(cl, ch);
+		n++;
+	}
+	finish(cl, true, "%zu IKE SA%s", n, n == 1 ? "" : "s");
+}
+
+/* ---- commands ------------------------------------------------------------ */
+
+static void up_done(struct sa_waiter *w, bool ok, const char *msg)
+{
+	struct client *cl = w->ctx;
+
+	finish(cl, ok, "%s", msg);
+	if (!cl->in_command)
+		client_close(cl);
+}
+
+static bool child_up(const struct ike_sa *sa, const struct child_cfg *cc)
+{
+	for (const struct child_sa *c = sa->children; c; c = c->next)
+		if (c->cfg == cc && c->state == CHILD_S_INSTALLED)
+			return true;
+	return false;
+}
+
+static void cmd_up(struct client *cl, const char *name, bool by_child)
+{
+	struct daemon *d = cl->c->d;
+	const struct child_cfg *cc = NULL;
+	const struct conn *c = by_child ? config_find_child(d->cfg, name, &cc) :
+					  config_find_conn(d->cfg, name);
+	struct ike_sa *sa;
+	char why[512];
+
+	if (!c) {
+		finish(cl, false, "no %s named '%s' in %s", by_child ? "child" : "connection", name,
+		       d->cfg->file);
+		return;
+	}
+	if (!cc)
+		cc = c->nchildren ? &c->children[0] : NULL;
+	sa = daemon_find_sa_for_conn(d, c);
+	if (sa && sa->state == IKE_S_ESTABLISHED) {
+		if (!cc || child_up(sa, cc))
+			finish(cl, true, "%s is already up (IKE SA %llu)", c->name,
+			       (unsigned long long)sa->id);
+		else
+			finish(cl, false, "%s has an IKE SA without CHILD_SA %s: a further "
+			       "CHILD_SA needs CREATE_CHILD_SA, which kesp does not do yet",
+			       c->name, cc->name);
+		return;
+	}
+	cl->w.done = up_done;
+	cl->w.ctx = cl;
+	if (sa) {
+		say(cl, "| %s is being set up (IKE SA %llu, %s), waiting", c->name,
+		    (unsigned long long)sa->id, ike_state_name(sa->state));
+		ike_sa_add_waiter(sa, &cl->w);
+		return;
+	}
+	sa = daemon_initiate(d, c, cc, &cl->w, why, sizeof(why));
+	if (!sa) {
+		finish(cl, false, "%s", why);
+		return;
+	}
+	if (!cl->answered)
+		say(cl, "| initiating %s (IKE SA %llu)", c->name, (unsigned long long)sa->id);
+}
+
+static void cmd_down(struct client *cl, const char *name)
+{
+	struct daemon *d = cl->c->d;
+	size_t n;
+
+	if (!config_find_conn(d->cfg, name)) {
+		finish(cl, false, "no connection named '%s' in %s", name, d->cfg->file);
+		return;
+	}
+	n = daemon_terminate(d, name);
+	if (!n)
+		finish(cl, false, "%s has no IKE SA", name);
+	else
+		finish(cl, true, "deleting %zu IKE SA%s of %s", n, n == 1 ? "" : "s", name);
+}
+
+static void reload_diag(void *ctx, bool error, const char *msg)
+{
+	struct client *cl = ctx;
+
+	log_msg(LOG_CFG, error ? 0 : 1, "%s", msg);
+	say(cl, "| %s", msg);
+}
+
+static void cmd_reload(struct client *cl)
+{
+	struct config *cfg = config_load(cl->c->config_path, reload_diag, cl);
+
+	if (!cfg) {
+		finish(cl, false, "%s has errors; the running configuration stays",
+		       cl->c->config_path);
+		return;
+	}
+	config_resolve_names(cfg);
+	daemon_reload(cl->c->d, cfg);
+	finish(cl, true, "reloaded %s: %zu connection%s", cl->c->config_path, cfg->nconns,
+	       cfg->nconns == 1 ? "" : "s");
+}
+
+static void command(struct client *cl, char *line)
+{
+	char *verb = strtok(line, " \t"), *arg = strtok(NULL, " \t"), *extra = strtok(NULL, " \t");
+
+	log_msg(LOG_CTL, 1, "control: %s%s%s", verb ? verb : "", arg ? " " : "", arg ? arg : "");
+	if (!verb) {
+		finish(cl, false, "empty request");
+	} else if (extra) {
+		finish(cl, false, "'%s' takes at most one argument", verb);
+	} else if (!strcmp(verb, "up") && arg) {
+		cmd_up(cl, arg, false);
+	} else if (!strcmp(verb, "up-child") && arg) {
+		cmd_up(cl, arg, true);
+	} else if (!strcmp(verb, "down") && arg) {
+		cmd_down(cl, arg);
+	} else if (!strcmp(verb, "list") && !arg) {
+		list(cl);
+	} else if (!strcmp(verb, "reload") && !arg) {
+		cmd_reload(cl);
+	} else {
+		finish(cl, false, "unknown request '%s' (up CONN, up-child CHILD, down CONN, list, "
+		       "reload)", verb);
+	}
+}
+
+static void on_client(void *arg, int fd)
+{
+	struct client *cl = arg;
+	ssize_t n = read(fd, cl->in + cl->inlen, sizeof(cl->in) - 1 - cl->inlen);
+	char *nl;
+
+	if (n <= 0) {
+		client_close(cl);
+		return;
+	}
+	if (cl->w.sa || cl->answered)
+		return;		/* one request per connection */
+	cl->inlen += (size_t)n;
+	cl->in[cl->inlen] = '\0';
+	nl = strchr(cl->in, '\n');
+	if (!nl) {
+		if (cl->inlen == sizeof(cl->in) - 1) {
+			finish(cl, false, "request too long");
+			client_close(cl);
+		}
+		return;
+	}
+	*nl = '\0';
+	cl->in_command = true;
+	command(cl, cl->in);
+	cl->in_command = false;
+	if (cl->answered)
+		client_close(cl);
+}
+
+static void on_accept(void *arg, int fd)
+{
+	struct control *c = arg;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct timeval tv = { .tv_sec = 2 };
+	struct client *cl;
+	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (cfd < 0)
+		return;
+	/* Root only: the socket file is 0600 too, this is the belt. */
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || (cred.uid && cred.uid != geteuid())) {
+		log_msg(LOG_CTL, 0, "control: refusing a client with uid %u", cred.uid);
+		close(cfd);
+		return;
+	}
+	setsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	cl = calloc(1, sizeof(*cl));
+	if (!cl) {
+		close(cfd);
+		return;
+	}
+	cl->c = c;
+	cl->fd = cfd;
+	cl->entry = loop_add(c->loop, cfd, on_client, cl);
+	if (!cl->entry) {
+		close(cfd);
+		free(cl);
+		return;
+	}
+	cl->next = c->clients;
+	c->clients = cl;
+}
+
+struct control *control_open(struct loop *l, struct daemon *d, const char *path,
+			     const char *config_path, char *why, size_t whylen)
+{
+	struct control *c = calloc(1, sizeof(*c));
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char dir[sizeof(sun.sun_path)], *slash;
+	mode_t old;
+
+	if (!c || strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(why, whylen, "control socket path too long");
+		free(c);
+		return NULL;
+	}
+	c->loop = l;
+	c->d = d;
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	snprintf(c->config_path, sizeof(c->config_path), "%s", config_path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0700) && errno != EEXIST) {
+			snprintf(why, whylen, "cannot create %s: %s", dir, strerror(errno));
+			free(c);
+			return NULL;
+		}
+	}
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	unlink(path);
+	old = umask(0077);
+	if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(c->fd, 16)) {
+		snprintf(why, whylen, "control socket %s: %s", path, strerror(errno));
+		umask(old);
+		if (c->fd >= 0)
+			close(c->fd);
+		free(c);
+		return NULL;
+	}
+	umask(old);
+	c->entry = loop_add(l, c->fd, on_accept, c);
+	if (!c->entry) {
+		snprintf(why, whylen, "cannot watch the control socket");
+		control_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+void control_close(struct control *c)
+{
+	if (!c)
+		return;
+	while (c->clients)
+		client_close(c->clients);
+	loop_del(c->loop, c->entry);
+	close(c->fd);
+	unlink(c->path);
+	free(c);
+}

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The daemon object: its config, SA tables, devices and scratch buffers,
+ * and the operations the control socket and the loop ask for: initiate,
+ * terminate, reload, shut down. No sockets here (net.c, loop.c own them),
+ * so two daemons live side by side in a unit test.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+
+#define COOKIE_ROTATE_MS (120 * 1000)
+
+struct daemon *daemon_new(struct config *cfg, struct kernel *k, const struct io_ops *io,
+			  void *io_ctx, uint64_t now)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->cfg = cfg;
+	d->kernel = k;
+	d->io = io;
+	d->io_ctx = io_ctx;
+	d->now = now;
+	/* Zeroed: a decoded message owns a store, which must start empty. */
+	d->rx = calloc(1, sizeof(*d->rx));
+	d->rx_inner = calloc(1, sizeof(*d->rx_inner));
+	d->plain = malloc(IKE_MAX_MSG);
+	d->out = malloc(sizeof(*d->out));
+	if (!d->rx || !d->rx_inner || !d->plain || !d->out) {
+		daemon_free(d);
+		return NULL;
+	}
+	timer_init(&d->cookie_timer, cookie_rotate);
+	cookie_rotate(d, &d->cookie_timer);
+	return d;
+}
+
+void daemon_free(struct daemon *d)
+{
+	if (!d)
+		return;
+	while (d->sas)
+		ike_sa_destroy(d->sas, "daemon stopped");
+	daemon_reap(d);
+	timers_free(&d->timers);
+	free(d->by_spi.b);
+	free(d->half_open.b);
+	if (d->rx)
+		ike_msg_release(d->rx);
+	if (d->rx_inner)
+		ike_msg_release(d->rx_inner);
+	free(d->rx);
+	free(d->rx_inner);
+	if (d->plain)
+		ike_wipe(d->plain, IKE_MAX_MSG);
+	free(d->plain);
+	if (d->out)
+		ike_wipe(d->out, sizeof(*d->out));
+	free(d->out);
+	ike_wipe(d->cookie_secret, sizeof(d->cookie_secret));
+	ike_wipe(d->cookie_prev, sizeof(d->cookie_prev));
+	config_free(d->cfg);
+	free(d);
+}
+
+int daemon_device(struct daemon *d, const char *name, uint32_t *ifindex)
+{
+	struct device *dev;
+	int rc;
+
+	for (size_t i = 0; i < d->ndevices; i++)
+		if (!strcmp(d->devices[i].name, name)) {
+			*ifindex = d->devices[i].ifindex;
+			return 0;
+		}
+	if (d->ndevices == DEV_MAX) {
+		snprintf(d->kernel->error, sizeof(d->kernel->error), "more than %d devices",
+			 DEV_MAX);
+		return -1;
+	}
+	rc = d->kernel->ops->dev_setup(d->kernel, name, d->cfg->set.fwmark, d->cfg->set.route_table,
+				       d->cfg->set.rule_priority, ifindex);
+	if (rc)
+		return rc;
+	/* ESP in UDP reaches the module through our NAT-T sockets (kesp.h,
+	 * "UDP encapsulation"): one per family and device. */
+	for (int fam = 0; fam < 2 && d->encap_fd; fam++) {
+		int fd = d->encap_fd(d->io_ctx, fam ? AF_INET6 : AF_INET);
+
+		if (fd < 0)
+			continue;
+		if (d->kernel->ops->encap_attach(d->kernel, *ifindex, fd))
+			log_msg(LOG_KNL, 0, "cannot attach our %s NAT-T socket to %s: %s",
+				fam ? "IPv6" : "IPv4", name, d->kernel->error);
+	}
+	dev = &d->devices[d->ndevices++];
+	snprintf(dev->name, sizeof(dev->name), "%s", name);
+	dev->ifindex = *ifindex;
+	log_msg(LOG_KNL, 1, "device %s (ifindex %u) ready, fwmark 0x%x, routes in table %u", name,
+		*ifindex, d->cfg->set.fwmark, d->cfg->set.route_table);
+	return 0;
+}
+
+/* A single address of the list, resolving a name now. */
+static bool initiate_target(const struct addr_spec *specs, size_t n, struct addr *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct addr_spec s = specs[i];
+
+		if (s.kind == ADDR_RANGE && addr_equal(&s.lo, &s.hi)) {
+			*out = s.lo;
+			return true;
+		}
+		if (s.kind == ADDR_NAME && !addr_spec_resolve(&s) && s.nresolved) {
+			*out = s.resolved[0];
+			return true;
+		}
+	}
+	return false;
+}
+
+struct ike_sa *daemon_find_sa_for_conn(struct daemon *d, const struct conn *c)
+{
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next_all)
+		if (sa->conn && !strcmp(sa->conn->name, c->name) && sa->state != IKE_S_DELETING)
+			return sa;
+	return NULL;
+}
+
+struct ike_sa *daemon_initiate(struct daemon *d, const struct conn *c,
+			       const struct child_cfg *child, struct sa_waiter *w, char *why,
+			       size_t whylen)
+{
+	struct endpoint local = { .port = d->cfg->set.port }, remote = { .port = c->remote_port };
+	struct ike_sa *sa;
+	struct task *init, *auth;
+	char a[ADDR_STRLEN];
+
+	if (!child && c->nchildren)
+		child = &c->children[0];
+	if (!initiate_target(c->remote_addrs, c->nremote_addrs, &remote.addr)) {
+		snprintf(why, whylen, "connection %s: remote_addrs names no single address or "
+			 "resolvable host to initiate to", c->name);
+		return NULL;
+	}
+	if (c->local_port != d->cfg->set.port && c->local_port != d->cfg->set.port_nat_t) {
+		snprintf(why, whylen, "connection %s: local_port %u is none of our ports (%u, %u)",
+			 c->name, c->local_port, d->cfg->set.port, d->cfg->set.port_nat_t);
+		return NULL;
+	}
+	local.port = c->local_port;
+	if (!initiate_target(c->local_addrs, c->nlocal_addrs, &local.addr) &&
+	    d->io->route_src(d->io_ctx, &remote.addr, &local.addr)) {
+		snprintf(why, whylen, "connection %s: no route to %s", c->name,
+			 addr_str(&remote.addr, a, sizeof(a)));
+		return NULL;
+	}
+	if (!c->nike) {
+		snprintf(why, whylen, "connection %s has no IKE proposals", c->name);
+		return NULL;
+	}
+	sa = ike_sa_new(d, true, &local, &remote);
+	init = ike_init_task_new();
+	auth = ike_auth_task_new();
+	if (!sa || !init || !auth) {
+		free(init);
+		free(auth);
+		if (sa)
+			ike_sa_destroy(sa, "out of memory");
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	ike_sa_set_conn(sa, c);
+	sa->want_child = child;
+	if (w)
+		ike_sa_add_waiter(sa, w);
+	sa_log(sa, LOG_IKE, 1, "initiating to %s%s%s", addr_str(&remote.addr, a, sizeof(a)),
+	       child ? " with CHILD_SA " : "", child ? child->name : "");
+	exchange_queue(sa, init);
+	exchange_queue(sa, auth);
+	return sa;
+}
+
+/* Our DELETE goes out; the kernel SAs go now (§1.4.1 lets us stop using
+ * them at once), the IKE SA when the peer answers or the tries run out. */
+static void terminate(struct ike_sa *sa)
+{
+	struct task *t;
+
+	if (sa->state != IKE_S_ESTABLISHED) {
+		ike_sa_destroy(sa, "terminated before it was established");
+		return;
+	}
+	for (struct child_sa *c = sa->children; c; c = c->next)
+		child_sa_uninstall(c);
+	t = delete_ike_task_new();
+	if (!t) {
+		ike_sa_destroy(sa, "terminated");
+		return;
+	}
+	sa->state = IKE_S_DELETING;
+	ike_sa_notify_waiters(sa, false, "terminated");
+	sa_log(sa, LOG_IKE, 0, "deleting the IKE SA");
+	exchange_queue(sa, t);
+}
+
+size_t daemon_terminate(struct daemon *d, const char *conn_name)
+{
+	struct ike_sa *sa, *next;
+	size_t n = 0;
+
+	for (sa = d->sas; sa; sa = next) {
+		next = sa->next_all;
+		if (sa->conn && !strcmp(sa->conn->name, conn_name) && sa->state != IKE_S_DELETING) {
+			terminate(sa);
+			n++;
+		}
+	}
+	return n;
+}
+
+static void start_conn(struct daemon *d, const struct conn *c)
+{
+	char why[256];
+
+	for (size_t j = 0; j < c->nchildren; j++) {
+		if (c->children[j].start_action != START_START)
+			continue;
+		if (!daemon_initiate(d, c, &c->children[j], NULL, why, sizeof(why)))
+			log_msg(LOG_DMN, 0, "start_action = start: %s", why);
+		/* Further children need CREATE_CHILD_SA (the lifecycle issue). */
+		return;
+	}
+}
+
+void daemon_start_all(struct daemon *d)
+{
+	for (size_t i = 0; i < d->cfg->nconns; i++)
+		start_conn(d, d->cfg->conns[i]);
+}
+
+void daemon_reload(struct daemon *d, struct config *cfg)
+{
+	struct config *old = d->cfg;
+	struct ike_sa *sa, *next;
+	size_t kept = 0, changed = 0;
+
+	/* Unchanged connections keep their object, so their SAs stay. */
+	for (size_t i = 0; i < cfg->nconns; i++) {
+		const struct conn *o = config_find_conn(old, cfg->conns[i]->name);
+
+		if (o && o->fingerprint == cfg->conns[i]->fingerprint) {
+			conn_put(cfg->conns[i]);
+			cfg->conns[i] = conn_get((struct conn *)o);
+			kept++;
+		}
+	}
+	if (cfg->set.port != old->set.port || cfg->set.port_nat_t != old->set.port_nat_t)
+		log_msg(LOG_CFG, 0, "new ports take effect when ikehelper restarts");
+	d->cfg = cfg;
+	for (sa = d->sas; sa; sa = next) {
+		const struct conn *now;
+
+		next = sa->next_all;
+		if (!sa->conn)
+			continue;
+		now = config_find_conn(cfg, sa->conn->name);
+		if (now == sa->conn)
+			continue;
+		changed++;
+		sa_log(sa, LOG_CFG, 0, "connection %s %s: deleting its IKE SA", sa->conn->name,
+		       now ? "changed" : "was removed");
+		terminate(sa);
+	}
+	for (size_t i = 0; i < cfg->nconns; i++) {
+		const struct conn *o = config_find_conn(old, cfg->conns[i]->name);
+
+		if (o != cfg->conns[i])
+			start_conn(d, cfg->conns[i]);
+	}
+	log_msg(LOG_CFG, 0, "configuration reloaded: %zu connections, %zu unchanged, %zu SAs "
+		"deleted", cfg->nconns, kept, changed);
+	config_free(old);
+}
+
+void daemon_shutdown(struct daemon *d)
+{
+	struct ike_sa *sa, *next;
+
+	for (sa = d->sas; sa; sa = next) {
+		next = sa->next_all;
+		for (struct child_sa *c = sa->children; c; c = c->next)
+			child_sa_uninstall(c);
+		/* One DELETE, not waited for: we are going away. */
+		if (sa->state == IKE_S_ESTABLISHED) {
+			struct msg_out *m = d->out;
+			struct ike_payload *pl;
+			uint8_t *pkt;
+			size_t len;
+
+			msg_reset(m);
+			pl = msg_add(m, IKE_PL_DELETE);
+			pl->u.del.protocol = IKE_PROTO_IKE;
+			if (!exchange_encode(sa, IKE_INFORMATIONAL, sa->mid_next++, false, m, &pkt,
+					     &len)) {
+				exchange_send_raw(sa, pkt, len);
+				free(pkt);
+			}
+		}
+		ike_sa_destroy(sa, "ikehelper is stopping");
+	}
+	daemon_reap(d);
+}
+
+void kernel_destroy(struct kernel *k)
+{
+	if (k)
+		k->ops->destroy(k);
+}

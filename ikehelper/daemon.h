@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ikehelper's runtime: the daemon, IKE SAs, CHILD SAs, exchanges (tasks),
+ * timers. Prototypes are grouped by the file that defines them (OpenBSD
+ * iked style). Nothing here touches a socket or the kernel directly: the
+ * network goes through struct io_ops and the kernel through struct kernel,
+ * so unit tests and the fuzzer run two daemons in one process.
+ *
+ * Lifetimes: an IKE SA is freed only by daemon_reap(), which the loop calls
+ * after each event; ike_sa_destroy() unlinks it, cancels its timers and
+ * marks it dead, so code that still holds the pointer in the same event
+ * sees IKE_S_DEAD instead of freed memory.
+ */
+#ifndef KESP_DAEMON_H
+#define KESP_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "config.h"
+#include "id.h"
+#include "ike.h"
+#include "kernel.h"
+#include "log.h"
+#include "ts.h"
+
+struct daemon;
+struct ike_sa;
+struct child_sa;
+struct task;
+
+/* ---- timer.c ------------------------------------------------------------ */
+
+struct timer {
+	uint64_t when;		/* ms on the daemon's monotonic clock */
+	size_t idx;		/* heap position; TIMER_IDLE when not armed */
+	void (*fn)(struct daemon *d, struct timer *t);
+};
+#define TIMER_IDLE ((size_t)-1)
+
+struct timer_heap {
+	struct timer **v;
+	size_t n, cap;
+};
+
+void timer_init(struct timer *t, void (*fn)(struct daemon *d, struct timer *t));
+void timer_arm(struct daemon *d, struct timer *t, uint64_t delay_ms);
+void timer_cancel(struct daemon *d, struct timer *t);
+bool timer_armed(const struct timer *t);
+/* Runs every timer due at d->now, in order. */
+void timers_run(struct daemon *d);
+/* When the next timer is due, or UINT64_MAX. */
+uint64_t timers_next(const struct daemon *d);
+void timers_free(struct timer_heap *h);
+
+/* ---- the network, as the core sees it ----------------------------------- */
+
+struct io_ops {
+	/* An IKE message from LOCAL to REMOTE (net.c adds the non-ESP
+	 * marker when LOCAL's port is the NAT-T port). */
+	void (*send)(void *ctx, const struct endpoint *local, const struct endpoint *remote,
+		     const uint8_t *pkt, size_t len);
+	/* A NAT keepalive (RFC 3948 §2.3) from LOCAL to REMOTE. */
+	void (*keepalive)(void *ctx, const struct endpoint *local, const struct endpoint *remote);
+	/* The source address the host would use towards DST; 0 or -errno. */
+	int (*route_src)(void *ctx, const struct addr *dst, struct addr *src);
+};
+
+/* ---- IKE and CHILD SAs (sa.c, child_sa.c) -------------------------------- */
+
+enum ike_state {
+	IKE_S_INIT_I,		/* initiator: IKE_SA_INIT sent */
+	IKE_S_AUTH_I,		/* initiator: IKE_AUTH sent */
+	IKE_S_INIT_R,		/* responder: half-open, waiting for IKE_AUTH */
+	IKE_S_ESTABLISHED,
+	IKE_S_DELETING,		/* our DELETE is out; no new exchanges */
+	IKE_S_DEAD,		/* unlinked; freed by daemon_reap() */
+};
+
+enum child_state {
+	CHILD_S_INSTALLING,
+	CHILD_S_INSTALLED,
+	CHILD_S_DELETING,
+};
+
+/* Who waits for an SA to come up (a control client's "up"). */
+struct sa_waiter {
+	struct sa_waiter *next;
+	struct ike_sa *sa;
+	void (*done)(struct sa_waiter *w, bool ok, const char *msg);
+	void *ctx;
+};
+
+#define CHILD_ROUTES_MAX 64
+
+struct child_sa {
+	struct child_sa *next;
+	struct ike_sa *ike;
+	const struct child_cfg *cfg;	/* within ike->conn, which we hold */
+	uint32_t reqid;
+	enum child_state state;
+	enum child_mode mode;
+	uint32_t ifindex;
+	uint32_t spi_in, spi_out;	/* host order */
+	uint32_t kid_in, kid_out;	/* kesp.ko's SA ids; 0: not installed */
+	struct ike_proposal prop;	/* the chosen ESP transforms */
+	struct ts ts_local[CONF_MAX_TS], ts_remote[CONF_MAX_TS];
+	size_t nts_local, nts_remote;
+	bool encap;
+	struct kernel_route routes[CHILD_ROUTES_MAX];
+	size_t nroutes;
+	uint64_t installed_at;
+};
+
+/* Our outstanding request (window size 1, RFC 7296 §2.3). */
+struct ike_request {
+	struct task *task;
+	uint32_t mid;
+	uint8_t *pkt;
+	size_t len;
+	unsigned int tries;
+	struct timer timer;
+};
+
+/* The response to the peer's last request, for its retransmissions. */
+struct ike_cached_response {
+	bool valid;
+	uint32_t mid;
+	uint64_t req_hash;	/* of the request it answers */
+	uint8_t *pkt;
+	size_t len;
+};
+
+struct ike_sa {
+	struct daemon *d;
+	struct ike_sa *next_all, *next_spi, *next_half, *next_dead;
+	uint64_t id;
+	struct conn *conn;		/* held; NULL for a responder before IKE_AUTH */
+	const struct child_cfg *want_child;	/* initiator: the first CHILD_SA */
+	enum ike_state state;
+	bool initiator;
+	uint8_t spi_i[8], spi_r[8];
+	struct endpoint local, remote;
+	bool nat_local, nat_remote;	/* a NAT before us / before the peer */
+	bool peer_natd;			/* the peer sent NAT_DETECTION payloads */
+	uint64_t created, established;
+
+	/* IKE_SA_INIT */
+	struct ike_proposal prop;
+	uint16_t encr, encr_bits, integ, prf, dh_group;
+	struct ike_dh *dh;
+	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	size_t ni_len, nr_len;
+	uint8_t *init_req, *init_resp;	/* both IKE_SA_INIT messages, for AUTH */
+	size_t init_req_len, init_resp_len;
+	uint8_t cookie[64];		/* initiator: the responder's COOKIE */
+	size_t cookie_len;
+	unsigned int init_retries;	/* initiator: COOKIE / INVALID_KE restarts */
+	struct ike_sa_keys keys;
+	struct ike_sk_keys sk_in, sk_out;
+	bool keys_ready;
+
+	/* IKE_AUTH */
+	struct ike_id id_local, id_remote;
+
+	/* exchanges */
+	uint32_t mid_next;		/* our next request */
+	uint32_t mid_peer;		/* the peer's next request */
+	struct ike_request req;
+	struct task *queue;		/* our exchanges waiting for the window */
+	struct ike_cached_response resp;
+
+	struct child_sa *children;
+	struct sa_waiter *waiters;
+	struct timer t_half_open, t_keepalive;
+	bool close_after_send;		/* responder: our answer is the last word */
+	bool in_init_table;		/* responder: findable by SPIi and address */
+	bool half_open;			/* counted in half_open_count */
+	char error[256];		/* why it failed, for waiters */
+};
+
+const char *ike_state_name(enum ike_state s);
+struct ike_sa *ike_sa_new(struct daemon *d, bool initiator, const struct endpoint *local,
+			  const struct endpoint *remote);
+void ike_sa_set_conn(struct ike_sa *sa, const struct conn *c);
+/* Unlinks, removes its kernel SAs, tells waiters (ok false, WHY), frees later. */
+void ike_sa_destroy(struct ike_sa *sa, const char *why);
+/* Logs REASON at level 0 and destroys the SA with it. */
+void ike_sa_fail(struct ike_sa *sa, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ike_sa_established(struct ike_sa *sa);
+struct ike_sa *ike_sa_find_spi(struct daemon *d, const uint8_t spi[8]);
+struct ike_sa *ike_sa_find_half_open(struct daemon *d, const uint8_t spi_i[8],
+				     const struct addr *remote);
+/* Responder: findable by (SPIi, address) for life; counted as half-open
+ * (cookies, limits) until IKE_AUTH. */
+void ike_sa_half_open_add(struct ike_sa *sa);
+void ike_sa_half_open_done(struct ike_sa *sa);
+uint8_t *ike_sa_our_spi(struct ike_sa *sa);
+void sa_log(const struct ike_sa *sa, enum log_subsys s, int level, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void ike_sa_add_waiter(struct ike_sa *sa, struct sa_waiter *w);
+void ike_sa_remove_waiter(struct sa_waiter *w);
+/* Tells every waiter and forgets them. */
+void ike_sa_notify_waiters(struct ike_sa *sa, bool ok, const char *msg);
+void ike_sa_start_keepalives(struct ike_sa *sa);
+/* "aes256gcm16-prfsha384-x25519" of the IKE SA. */
+const char *ike_sa_algs(const struct ike_sa *sa, char *buf, size_t len);
+
+/* child_sa.c */
+struct child_sa *child_sa_new(struct ike_sa *ike, const struct child_cfg *cfg);
+void child_sa_free(struct child_sa *c);
+/*
+ * Derives the keys (RFC 7296 §2.17, from the IKE SA's SK_d and nonces) and
+ * installs one direction. Returns 0, or -1 with a log line.
+ */
+int child_sa_install(struct child_sa *c, enum kernel_dir dir);
+/* Routes for the remote selectors through the device. */
+void child_sa_add_routes(struct child_sa *c);
+/* Removes kernel SAs and routes; the child stays in its list. */
+void child_sa_uninstall(struct child_sa *c);
+struct child_sa *child_sa_find_out(struct ike_sa *ike, uint32_t spi_out);
+uint32_t child_sa_alloc_spi(struct ike_sa *ike, const struct child_cfg *cfg, uint32_t *ifindex);
+const char *child_sa_algs(const struct child_sa *c, char *buf, size_t len);
+
+/* ---- exchanges (exchange.c) ---------------------------------------------- */
+
+#define MSG_OUT_MAX 24
+
+/* The payloads of a message we build; slices point into store or into
+ * state that outlives the encoding. */
+struct msg_out {
+	struct ike_payload pl[MSG_OUT_MAX];
+	size_t n;
+	uint8_t store[4096];
+	size_t used;
+	struct ike_proposal props[CONF_MAX_PROPOSALS];
+	size_t nprops;
+	struct ike_ts ts[2 * CONF_MAX_TS];
+	size_t nts;
+	bool overflow;
+};
+
+struct ike_payload *msg_add(struct msg_out *m, uint8_t type);
+uint8_t *msg_alloc(struct msg_out *m, size_t len);
+/* An SA payload with room for N proposals (returned) / a TS payload for N. */
+struct ike_proposal *msg_add_sa(struct msg_out *m, size_t n);
+struct ike_ts *msg_add_ts(struct msg_out *m, uint8_t type, size_t n);
+void msg_reset(struct msg_out *m);
+void msg_add_notify(struct msg_out *m, uint16_t type, const void *data, size_t len);
+/* The first payload of TYPE in M, or NULL. */
+const struct ike_payload *msg_find(const struct ike_msg *m, uint8_t type);
+const struct ike_payload *msg_find_notify(const struct ike_msg *m, uint16_t type);
+/* The first error notify (type below 16384), or NULL. */
+const struct ike_payload *msg_find_error(const struct ike_msg *m);
+
+enum task_result {
+	TASK_DONE,		/* the exchange is complete */
+	TASK_RETRY,		/* send the request again, rebuilt (COOKIE, INVALID_KE) */
+	TASK_FAILED,		/* the task failed; the SA may be gone (check state) */
+};
+
+struct task_ops {
+	const char *name;
+	uint8_t exchange;
+	/* Fills our request; 0 or -1 (the SA is failed by the caller). */
+	int (*build)(struct ike_sa *sa, struct task *t, struct msg_out *m);
+	/* The peer's answer M (decrypted for every exchange but IKE_SA_INIT),
+	 * which arrived as RAW. */
+	enum task_result (*process)(struct ike_sa *sa, struct task *t, const struct ike_msg *m,
+				    const uint8_t *raw, size_t rawlen);
+	/* The exchange will never finish: undo what build reserved. */
+	void (*abort)(struct ike_sa *sa, struct task *t);
+	void (*free)(struct task *t);
+};
+
+struct task {
+	const struct task_ops *ops;
+	struct task *next;
+};
+
+/* A zeroed task of SIZE bytes (a struct embedding struct task first). */
+struct task *task_alloc(size_t size, const struct task_ops *ops);
+/* ops->free for tasks that own nothing beyond themselves. */
+void task_free_plain(struct task *t);
+/* "a, b, c" of proposals, for log lines. */
+const char *proposals_str(const struct ike_proposal *p, size_t n, char *buf, size_t len);
+
+/* Entry point for every IKE datagram (marker already stripped). */
+void ike_receive(struct daemon *d, const struct endpoint *local, const struct endpoint *remote,
+		 const uint8_t *buf, size_t len);
+/* Queues T; starts it now if the window is free. */
+void exchange_queue(struct ike_sa *sa, struct task *t);
+/* Sends a message of ours; the caller owns nothing afterwards. */
+void exchange_send_raw(struct ike_sa *sa, const uint8_t *pkt, size_t len);
+/* Encodes and protects a message of SA: header with EXCHANGE, MID, RESPONSE. */
+int exchange_encode(struct ike_sa *sa, uint8_t exchange, uint32_t mid, bool response,
+		    const struct msg_out *m, uint8_t **pkt, size_t *len);
+/* An unprotected message (IKE_SA_INIT and its errors) into a malloc'd buffer. */
+int exchange_encode_plain(const uint8_t spi_i[8], const uint8_t spi_r[8], uint8_t exchange,
+			  uint8_t flags, uint32_t mid, const struct msg_out *m, uint8_t **pkt,
+			  size_t *len);
+/* The retransmission timer of sa->req. */
+void exchange_request_timeout(struct daemon *d, struct timer *t);
+/* Drops every queued and outstanding task (aborting them). */
+void exchange_flush(struct ike_sa *sa);
+/* Sends a one-shot INFORMATIONAL with NOTIFY, not waiting for its answer
+ * (RFC 7296 §2.21.2: the initiator reporting an error in a response). */
+void exchange_send_error_info(struct ike_sa *sa, uint16_t notify);
+
+/* ---- the exchanges ------------------------------------------------------- */
+
+/* ike_init.c */
+struct task *ike_init_task_new(void);
+void ike_init_respond(struct daemon *d, const struct endpoint *local,
+		      const struct endpoint *remote, const uint8_t *buf, size_t len,
+		      const struct ike_msg *m);
+void cookie_rotate(struct daemon *d, struct timer *t);
+/* The NAT_DETECTION hash of SPIs and an endpoint (RFC 7296 §2.23). */
+void natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8], const struct endpoint *e,
+	       uint8_t out[20]);
+
+/* ike_auth.c */
+struct task *ike_auth_task_new(void);
+void ike_auth_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp);
+/* After the response is sent: outbound SA and routes of the responder's child. */
+void ike_auth_respond_done(struct ike_sa *sa);
+
+/* auth_psk.c: AUTH = prf(prf(PSK, "Key Pad for IKEv2"), octets) (§2.15) */
+int auth_psk_compute(const struct ike_sa *sa, bool of_initiator, const uint8_t *psk,
+		     size_t psk_len, const struct ike_payload *id, uint8_t *out, size_t *out_len);
+
+/* info.c */
+struct task *delete_ike_task_new(void);
+struct task *delete_child_task_new(struct child_sa *c);
+/* An empty INFORMATIONAL: is the peer alive? (DPD builds on it.) */
+struct task *liveness_task_new(void);
+/* Sets sa->close_after_send when the IKE SA ends with this answer. */
+void info_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp);
+
+/* policy.c: choosing a connection */
+/* Connections whose addresses fit; returns how many went to OUT. */
+size_t policy_conns_for(struct daemon *d, const struct addr *local, const struct addr *remote,
+			const struct conn **out, size_t max);
+/* The responder's connection for IDi (and IDr if sent), or NULL with a
+ * reason for the log in WHY. */
+const struct conn *policy_conn_for_peer(struct daemon *d, const struct ike_sa *sa,
+					const struct ike_id *idi, const struct ike_id *idr,
+					uint8_t auth_method, char *why, size_t whylen);
+/* Our identity for connection C on SA. */
+void policy_local_id(const struct conn *c, const struct ike_sa *sa, struct ike_id *out);
+/* Whether proposal P (one chosen) is within one of C's IKE proposals. */
+bool policy_conn_has_ike_proposal(const struct conn *c, const struct ike_proposal *p);
+
+/* ---- the daemon (daemon.c) ------------------------------------------------ */
+
+struct daemon_stats {
+	uint64_t rx, tx;
+	uint64_t dropped_malformed;	/* undecodable */
+	uint64_t dropped_unknown_spi;
+	uint64_t dropped_integrity;	/* ICV failed */
+	uint64_t dropped_window;	/* message id out of window */
+	uint64_t dropped_ikev1;
+	uint64_t dropped_half_open;	/* over init_limit_half_open */
+	uint64_t retransmits_sent;
+	uint64_t retransmits_answered;
+	uint64_t cookies_sent;
+	uint64_t ike_established, ike_failed;
+	uint64_t child_installed, child_failed;
+};
+
+#define DEV_MAX 16
+
+struct device {
+	char name[IF_NAMESIZE];
+	uint32_t ifindex;
+};
+
+struct sa_table {
+	struct ike_sa **b;
+	size_t nb, n;
+};
+
+struct daemon {
+	const char *name;		/* unit tests: "alice" in log lines */
+	struct config *cfg;
+	struct kernel *kernel;
+	const struct io_ops *io;
+	void *io_ctx;
+	/* The loop tells each encap socket to the devices; NULL in tests. */
+	int (*encap_fd)(void *ctx, int family);
+	uint64_t now;			/* ms, monotonic */
+	struct timer_heap timers;
+
+	struct ike_sa *sas;
+	struct sa_table by_spi, half_open;
+	unsigned int half_open_count;
+	struct ike_sa *dead;
+	uint64_t next_sa_id;
+	uint32_t next_reqid;
+
+	uint8_t cookie_secret[32], cookie_prev[32];
+	uint8_t cookie_version;
+	bool cookie_prev_valid;
+	struct timer cookie_timer;
+
+	struct device devices[DEV_MAX];
+	size_t ndevices;
+
+	struct ike_msg *rx, *rx_inner;	/* decode scratch */
+	uint8_t *plain;
+	struct msg_out *out;		/* build scratch */
+
+	struct daemon_stats st;
+	struct ratelimit rl_ikev1, rl_drop, rl_half_open;
+};
+
+struct daemon *daemon_new(struct config *cfg, struct kernel *k, const struct io_ops *io,
+			  void *io_ctx, uint64_t now);
+void daemon_free(struct daemon *d);
+/* Frees the SAs ike_sa_destroy() left for it. */
+void daemon_reap(struct daemon *d);
+/* Creates or finds the device NAME (attaching the encap sockets). */
+int daemon_device(struct daemon *d, const char *name, uint32_t *ifindex);
+/*
+ * Starts connection CONN (with CHILD, or its first child). W (may be
+ * NULL) learns the outcome. Returns the new IKE SA, or NULL with the
+ * reason in WHY.
+ */
+struct ike_sa *daemon_initiate(struct daemon *d, const struct conn *c,
+			       const struct child_cfg *child, struct sa_waiter *w, char *why,
+			       size_t whylen);
+/* Sends DELETE for every IKE SA of connection NAME; how many. */
+size_t daemon_terminate(struct daemon *d, const char *conn_name);
+/* Takes NEW (a parsed config): unchanged connections keep their SAs,
+ * changed and removed ones are torn down, new start_action=start ones
+ * start. */
+void daemon_reload(struct daemon *d, struct config *cfg);
+/* start_action = start for every connection (at startup). */
+void daemon_start_all(struct daemon *d);
+/* Deletes every SA (DELETE sent, kernel SAs removed), for shutdown. */
+void daemon_shutdown(struct daemon *d);
+struct ike_sa *daemon_find_sa_for_conn(struct daemon *d, const struct conn *c);
+
+#endif /* KESP_DAEMON_H */

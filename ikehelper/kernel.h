@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The kernel backend: everything the daemon asks of the kernel, behind one
+ * ops table. kernel_kesp.c speaks kesp.ko's generic netlink family (through
+ * the shared client in lib/) and rtnetlink; kernel_fake.c keeps the same
+ * state in memory so unit tests and the fuzzer run whole exchanges.
+ *
+ * Calls are synchronous: each is one netlink round trip to the local
+ * kernel, short next to a network round trip, and it keeps the order the
+ * protocol needs (inbound SA before the response that announces it).
+ * Every failure leaves a reason in k->error for the log line.
+ */
+#ifndef KESP_KERNEL_H
+#define KESP_KERNEL_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "ts.h"
+
+#define KERNEL_KEY_MAX 68	/* KESP_KEY_MAX */
+#define KERNEL_SEL_MAX 64	/* KESP_SELECTORS_MAX */
+
+enum kernel_dir { KERNEL_IN = 1, KERNEL_OUT = 2 };	/* enum kesp_dir */
+enum kernel_mode { KERNEL_TUNNEL = 1, KERNEL_TRANSPORT = 2 };
+
+/* One selector: packets from SRC to DST (ranges, protocol, ports). */
+struct kernel_sel {
+	struct ts src, dst;
+};
+
+struct kernel_sa {
+	uint32_t ifindex;
+	enum kernel_dir dir;
+	uint32_t spi;
+	enum kernel_mode mode;
+	uint32_t reqid;
+	struct addr src, dst;
+	/* An AEAD (aead_name set) or cipher + HMAC, in kesp.ko's names. */
+	const char *aead_name, *enc_name, *auth_name;
+	uint32_t icv_bits;	/* AEAD ICV, or the HMAC truncation */
+	uint8_t enc_key[KERNEL_KEY_MAX], auth_key[KERNEL_KEY_MAX];
+	size_t enc_key_len, auth_key_len;
+	uint32_t replay_window;
+	bool esn;
+	struct kernel_sel sel[KERNEL_SEL_MAX];
+	size_t nsel;
+	bool encap;		/* ESP in UDP from sport to dport */
+	uint16_t sport, dport;
+};
+
+struct kernel_counters {
+	uint64_t packets, bytes;
+	uint64_t replay_errors, auth_errors;
+};
+
+struct kernel_route {
+	uint32_t ifindex;
+	uint32_t table;
+	struct addr dst;
+	uint8_t bits;
+	struct addr src;	/* preferred source; family 0: none */
+};
+
+struct kernel;
+
+struct kernel_ops {
+	/*
+	 * The kesp device NAME, created if absent, set up, marked with
+	 * FWMARK (if it has none), and the rules that keep its marked outer
+	 * packets out of TABLE ("not fwmark FWMARK lookup TABLE", both
+	 * families) added once. Returns 0 with its ifindex.
+	 */
+	int (*dev_setup)(struct kernel *k, const char *name, uint32_t fwmark, uint32_t table,
+			 uint32_t rule_priority, uint32_t *ifindex);
+	/* Hands UDP socket FD (bound to the NAT-T port) to the device. */
+	int (*encap_attach)(struct kernel *k, uint32_t ifindex, int fd);
+	int (*spi_alloc)(struct kernel *k, uint32_t ifindex, uint32_t *spi);
+	/* Installs SA; its kernel id goes to *ID. Key material is the
+	 * caller's to wipe. */
+	int (*sa_add)(struct kernel *k, const struct kernel_sa *sa, uint32_t *id);
+	int (*sa_del)(struct kernel *k, uint32_t ifindex, uint32_t id);
+	int (*sa_counters)(struct kernel *k, uint32_t ifindex, uint32_t id,
+			   struct kernel_counters *c);
+	/* EEXIST from route_add means someone else owns the route. */
+	int (*route_add)(struct kernel *k, const struct kernel_route *r);
+	int (*route_del)(struct kernel *k, const struct kernel_route *r);
+	/* An address of this host inside TS (for a route's source). */
+	int (*local_addr_in)(struct kernel *k, const struct ts *ts, struct addr *out);
+	void (*destroy)(struct kernel *k);
+};
+
+struct kernel {
+	const struct kernel_ops *ops;
+	char error[512];
+};
+
+void kernel_destroy(struct kernel *k);
+
+/* ---- kernel_fake.c: the in-memory backend ------------------------------- */
+
+struct kernel *kernel_fake_new(void);
+/* What the fake holds, for tests. */
+size_t kernel_fake_sa_count(struct kernel *k);
+/* The installed SA with SPI and direction, or NULL. */
+const struct kernel_sa *kernel_fake_sa(struct kernel *k, enum kernel_dir dir, uint32_t spi);
+/* The i-th installed SA in the order they were added. */
+const struct kernel_sa *kernel_fake_sa_at(struct kernel *k, size_t i);
+size_t kernel_fake_route_count(struct kernel *k);
+const struct kernel_route *kernel_fake_route_at(struct kernel *k, size_t i);
+/* SPIs handed out and not yet used by an SA. */
+size_t kernel_fake_spis_reserved(struct kernel *k);
+/* The next N calls of OP ("spi_alloc", "sa_add", ...) fail with ERR. */
+void kernel_fake_fail(struct kernel *k, const char *op, unsigned int n, int err);
+/* Addresses local_addr_in may find. */
+void kernel_fake_add_local(struct kernel *k, const struct addr *a);
+
+/* ---- kernel_kesp.c: kesp.ko and rtnetlink ------------------------------- */
+
+/* NULL with the reason in WHY (e.g. "is kesp.ko loaded?"). */
+struct kernel *kernel_kesp_new(char *why, size_t whylen);
+
+#endif /* KESP_KERNEL_H */

@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The real kernel backend: kesp.ko's generic netlink family through the
+ * shared client (lib/kesp_nl.c, the one place that speaks it), and
+ * rtnetlink (rtnl.c) for the device, rules and routes. Every request
+ * carries what uapi/linux/kesp.h documents; every refusal keeps the
+ * kernel's extended-ack text in k->error for the daemon's log line.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/kesp.h>
+#include <netlink/attr.h>
+#include <netlink/genl/genl.h>
+#include <netlink/msg.h>
+
+#include "daemon.h"
+#include "kesp_nl.h"
+#include "rtnl.h"
+
+struct kesp_kernel {
+	struct kernel k;
+	struct kesp_nl nl;
+	struct rtnl rt;
+};
+
+static struct kesp_kernel *K(struct kernel *k)
+{
+	return (struct kesp_kernel *)k;
+}
+
+/* Sends REQ and records the reason of a failure. */
+static int call(struct kesp_kernel *kk, struct nl_msg *req, kesp_nl_msg_fn on_reply, void *arg,
+		const char *what)
+{
+	int rc;
+
+	if (!req) {
+		snprintf(kk->k.error, sizeof(kk->k.error), "%s: out of memory", what);
+		return -ENOMEM;
+	}
+	rc = kesp_nl_call(&kk->nl, req, on_reply, arg);
+	if (rc < 0)
+		snprintf(kk->k.error, sizeof(kk->k.error), "%s: %s%s%s%s", what,
+			 kk->nl.error[0] ? kk->nl.error : strerror(-rc),
+			 kk->nl.error[0] ? " (" : "", kk->nl.error[0] ? strerror(-rc) : "",
+			 kk->nl.error[0] ? ")" : "");
+	return rc;
+}
+
+static struct nlattr *attrs_of(struct nl_msg *msg, struct nlattr **tb, int max)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+
+	if (genlmsg_parse(nlh, 0, tb, max, NULL) < 0)
+		return NULL;
+	return (struct nlattr *)1;
+}
+
+/* ---- devices ------------------------------------------------------------- */
+
+static int on_dev(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[KESP_DEV_A_MAX + 1];
+	uint32_t *mark = arg;
+
+	if (!attrs_of(msg, tb, KESP_DEV_A_MAX))
+		return -1;
+	*mark = tb[KESP_DEV_A_FWMARK] ? nla_get_u32(tb[KESP_DEV_A_FWMARK]) : 0;
+	return 0;
+}
+
+static int dev_setup(struct kernel *k, const char *name, uint32_t fwmark, uint32_t table,
+		     uint32_t prio, uint32_t *ifindex)
+{
+	struct kesp_kernel *kk = K(k);
+	struct nl_msg *req;
+	uint32_t mark = 0;
+	int rc;
+
+	rc = rtnl_link_create(&kk->rt, name, "kesp");
+	if (rc && rc != -EEXIST) {
+		snprintf(k->error, sizeof(k->error), "%s", kk->rt.error);
+		return rc;
+	}
+	*ifindex = if_nametoindex(name);
+	if (!*ifindex) {
+		snprintf(k->error, sizeof(k->error), "device %s vanished", name);
+		return -ENODEV;
+	}
+	if (rtnl_link_up(&kk->rt, *ifindex)) {
+		snprintf(k->error, sizeof(k->error), "%s", kk->rt.error);
+		return -EIO;
+	}
+	req = kesp_nl_request(&kk->nl, KESP_CMD_DEV_GET, 0);
+	if (req && nla_put_u32(req, KESP_DEV_A_IFINDEX, *ifindex) < 0) {
+		kesp_nl_free_request(req);
+		req = NULL;
+	}
+	rc = call(kk, req, on_dev, &mark, "reading the device");
+	if (rc)
+		return rc;
+	if (mark && mark != fwmark) {
+		snprintf(k->error, sizeof(k->error), "%s has fwmark 0x%x, ikehelper uses 0x%x "
+			 "(ikehelper { fwmark = ... })", name, mark, fwmark);
+		return -EEXIST;
+	}
+	if (!mark) {
+		req = kesp_nl_request(&kk->nl, KESP_CMD_DEV_SET, 0);
+		if (req && (nla_put_u32(req, KESP_DEV_A_IFINDEX, *ifindex) < 0 ||
+			    nla_put_u32(req, KESP_DEV_A_FWMARK, fwmark) < 0)) {
+			kesp_nl_free_request(req);
+			req = NULL;
+		}
+		rc = call(kk, req, NULL, NULL, "setting the device's fwmark");
+		if (rc)
+			return rc;
+	}
+	for (int fam = 0; fam < 2; fam++) {
+		rc = rtnl_rule_not_fwmark(&kk->rt, fam ? AF_INET6 : AF_INET, fwmark, table, prio);
+		/* A host without IPv6 has no IPv6 rules to add. */
+		if (rc && !(fam && rc == -EAFNOSUPPORT)) {
+			snprintf(k->error, sizeof(k->error), "%s", kk->rt.error);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int encap_attach(struct kernel *k, uint32_t ifindex, int fd)
+{
+	struct kesp_kernel *kk = K(k);
+	struct nl_msg *req = kesp_nl_request(&kk->nl, KESP_CMD_ENCAP_ATTACH, 0);
+
+	if (req && (nla_put_u32(req, KESP_DEV_A_IFINDEX, ifindex) < 0 ||
+		    nla_put_u32(req, KESP_DEV_A_ENCAP_FD, (uint32_t)fd) < 0)) {
+		kesp_nl_free_request(req);
+		req = NULL;
+	}
+	return call(kk, req, NULL, NULL, "attaching the NAT-T socket");
+}
+
+/* ---- SAs ----------------------------------------------------------------- */
+
+static int on_spi(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[KESP_SA_A_MAX + 1];
+
+	if (!attrs_of(msg, tb, KESP_SA_A_MAX) || !tb[KESP_SA_A_SPI])
+		return -1;
+	*(uint32_t *)arg = nla_get_u32(tb[KESP_SA_A_SPI]);
+	return 0;
+}
+
+static int spi_alloc(struct kernel *k, uint32_t ifindex, uint32_t *spi)
+{
+	struct kesp_kernel *kk = K(k);
+	struct nl_msg *req = kesp_nl_request(&kk->nl, KESP_CMD_SPI_ALLOC, 0);
+
+	*spi = 0;
+	if (req && nla_put_u32(req, KESP_SA_A_IFINDEX, ifindex) < 0) {
+		kesp_nl_free_request(req);
+		req = NULL;
+	}
+	return call(kk, req, on_spi, spi, "SPI_ALLOC");
+}
+
+static int put_alg(struct nl_msg *msg, int type, const char *name, const uint8_t *key,
+		   size_t len, uint32_t icv_bits)
+{
+	struct nlattr *nest = nla_nest_start(msg, type | NLA_F_NESTED);
+
+	if (!nest || nla_put_string(msg, KESP_ALG_A_NAME, name) < 0 ||
+	    nla_put(msg, KESP_ALG_A_KEY, (int)len, key) < 0 ||
+	    (icv_bits && nla_put_u32(msg, KESP_ALG_A_ICV_BITS, icv_bits) < 0))
+		return -1;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+static bool full_ports(const struct ts *t)
+{
+	return t->port_lo == 0 && t->port_hi == 65535;
+}
+
+static int put_sel(struct nl_msg *msg, const struct kernel_sel *s)
+{
+	struct nlattr *nest = nla_nest_start(msg, KESP_SELECTORS_A_SELECTOR | NLA_F_NESTED);
+	int len = (int)addr_len(s->src.family);
+	uint8_t proto = s->src.proto ? s->src.proto : s->dst.proto;
+	bool icmp = proto == 1 || proto == 58;
+	uint16_t sp_lo = s->src.port_lo, sp_hi = s->src.port_hi;
+	uint16_t dp_lo = s->dst.port_lo, dp_hi = s->dst.port_hi;
+	bool has_sport = !full_ports(&s->src), has_dport = !full_ports(&s->dst);
+
+	if (icmp) {
+		/* IKE carries ICMP type and code as type << 8 | code in one
+		 * side's ports (RFC 4301 §4.4.1.3); kesp.ko wants the type in
+		 * SPORT and the code in DPORT. */
+		const struct ts *t = has_sport ? &s->src : &s->dst;
+
+		has_sport = has_dport = has_sport || has_dport;
+		sp_lo = t->port_lo >> 8;
+		sp_hi = t->port_hi >> 8;
+		dp_lo = sp_lo == sp_hi ? t->port_lo & 0xff : 0;
+		dp_hi = sp_lo == sp_hi ? t->port_hi & 0xff : 255;
+	}
+	if (!nest || nla_put_u16(msg, KESP_SEL_A_FAMILY, s->src.family) < 0 ||
+	    nla_put(msg, KESP_SEL_A_SRC_START, len, s->src.lo) < 0 ||
+	    nla_put(msg, KESP_SEL_A_SRC_END, len, s->src.hi) < 0 ||
+	    nla_put(msg, KESP_SEL_A_DST_START, len, s->dst.lo) < 0 ||
+	    nla_put(msg, KESP_SEL_A_DST_END, len, s->dst.hi) < 0 ||
+	    (proto && nla_put_u8(msg, KESP_SEL_A_PROTO, proto) < 0) ||
+	    (has_sport && (nla_put_u16(msg, KESP_SEL_A_SPORT_START, sp_lo) < 0 ||
+			   nla_put_u16(msg, KESP_SEL_A_SPORT_END, sp_hi) < 0)) ||
+	    (has_dport && (nla_put_u16(msg, KESP_SEL_A_DPORT_START, dp_lo) < 0 ||
+			   nla_put_u16(msg, KESP_SEL_A_DPORT_END, dp_hi) < 0)))
+		return -1;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+static int put_sa(struct nl_msg *msg, const struct kernel_sa *sa)
+{
+	int alen = (int)addr_len(sa->src.family);
+	struct nlattr *nest;
+
+	if (nla_put_u32(msg, KESP_SA_A_IFINDEX, sa->ifindex) < 0 ||
+	    nla_put_u8(msg, KESP_SA_A_DIR, (uint8_t)sa->dir) < 0 ||
+	    nla_put_u32(msg, KESP_SA_A_SPI, sa->spi) < 0 ||
+	    nla_put_u8(msg, KESP_SA_A_MODE, (uint8_t)sa->mode) < 0 ||
+	    nla_put(msg, KESP_SA_A_SRC, alen, sa->src.ip) < 0 ||
+	    nla_put(msg, KESP_SA_A_DST, alen, sa->dst.ip) < 0 ||
+	    nla_put_u32(msg, KESP_SA_A_REQID, sa->reqid) < 0)
+		return -1;
+	if (sa->aead_name) {
+		if (put_alg(msg, KESP_SA_A_AEAD, sa->aead_name, sa->enc_key, sa->enc_key_len,
+			    sa->icv_bits))
+			return -1;
+	} else if (put_alg(msg, KESP_SA_A_ENC, sa->enc_name, sa->enc_key, sa->enc_key_len, 0) ||
+		   put_alg(msg, KESP_SA_A_AUTH, sa->auth_name, sa->auth_key, sa->auth_key_len,
+			   sa->icv_bits)) {
+		return -1;
+	}
+	if ((sa->dir == KERNEL_IN &&
+	     nla_put_u32(msg, KESP_SA_A_REPLAY_WINDOW, sa->replay_window) < 0) ||
+	    (sa->esn && nla_put_u32(msg, KESP_SA_A_FLAGS, KESP_SA_F_ESN) < 0))
+		return -1;
+	if (sa->nsel) {
+		nest = nla_nest_start(msg, KESP_SA_A_SELECTORS | NLA_F_NESTED);
+		if (!nest)
+			return -1;
+		for (size_t i = 0; i < sa->nsel; i++)
+			if (put_sel(msg, &sa->sel[i]))
+				return -1;
+		nla_nest_end(msg, nest);
+	}
+	if (sa->encap) {
+		nest = nla_nest_start(msg, KESP_SA_A_ENCAP | NLA_F_NESTED);
+		if (!nest || nla_put_u8(msg, KESP_ENCAP_A_TYPE, KESP_ENCAP_ESPINUDP) < 0 ||
+		    nla_put_u16(msg, KESP_ENCAP_A_SPORT, sa->sport) < 0 ||
+		    nla_put_u16(msg, KESP_ENCAP_A_DPORT, sa->dport) < 0)
+			return -1;
+		nla_nest_end(msg, nest);
+	}
+	return 0;
+}
+
+static int on_sa_id(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[KESP_SA_A_MAX + 1];
+
+	if (!attrs_of(msg, tb, KESP_SA_A_MAX) || !tb[KESP_SA_A_ID])
+		return -1;
+	*(uint32_t *)arg = nla_get_u32(tb[KESP_SA_A_ID]);
+	return 0;
+}
+
+static int sa_add(struct kernel *k, const struct kernel_sa *sa, uint32_t *id)
+{
+	struct kesp_kernel *kk = K(k);
+	struct nl_msg *req = kesp_nl_request(&kk->nl, KESP_CMD_SA_NEW, 0);
+
+	*id = 0;
+	if (req && put_sa(req, sa)) {
+		kesp_nl_free_request(req);
+		req = NULL;
+	}
+	/* The request held keys: kesp_nl_call wipes it. */
+	return call(kk, req, on_sa_id, id, "SA_NEW");
+}
+
+static struct nl_msg *sa_key(struct kesp_kernel *kk, uint8_t cmd, uint32_t ifindex, uint32_t id)
+{
+	struct nl_msg *req = kesp_nl_request(&kk->nl, cmd, 0);
+
+	if (req && (nla_put_u32(req, KESP_SA_A_IFINDEX, ifindex) < 0 ||
+		    nla_put_u32(req, KESP_SA_A_ID, id) < 0)) {
+		kesp_nl_free_request(req);
+		return NULL;
+	}
+	return req;
+}
+
+static int sa_del(struct kernel *k, uint32_t ifindex, uint32_t id)
+{
+	struct kesp_kernel *kk = K(k);
+
+	return call(kk, sa_key(kk, KESP_CMD_SA_DEL, ifindex, id), NULL, NULL, "SA_DEL");
+}
+
+static int on_counters(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[KESP_SA_A_MAX + 1], *cnt[KESP_CNT_A_MAX + 1];
+	struct kernel_counters *c = arg;
+
+	if (!attrs_of(msg, tb, KESP_SA_A_MAX))
+		return -1;
+	if (!tb[KESP_SA_A_COUNTERS] || nla_parse_nested(cnt, KESP_CNT_A_MAX, tb[KESP_SA_A_COUNTERS],
+							NULL) < 0)
+		return 0;
+	if (cnt[KESP_CNT_A_PACKETS])
+		c->packets = nla_get_u64(cnt[KESP_CNT_A_PACKETS]);
+	if (cnt[KESP_CNT_A_BYTES])
+		c->bytes = nla_get_u64(cnt[KESP_CNT_A_BYTES]);
+	if (cnt[KESP_CNT_A_REPLAY_ERRORS])
+		c->replay_errors = nla_get_u64(cnt[KESP_CNT_A_REPLAY_ERRORS]);
+	if (cnt[KESP_CNT_A_AUTH_ERRORS])
+		c->auth_errors = nla_get_u64(cnt[KESP_CNT_A_AUTH_ERRORS]);
+	return 0;
+}
+
+static int sa_counters(struct kernel *k, uint32_t ifindex, uint32_t id, struct kernel_counters *c)
+{
+	struct kesp_kernel *kk = K(k);
+
+	memset(c, 0, sizeof(*c));
+	return call(kk, sa_key(kk, KESP_CMD_SA_GET, ifindex, id), on_counters, c, "SA_GET");
+}
+
+/* ---- routes and addresses ------------------------------------------------ */
+
+static int route_add(struct kernel *k, const struct kernel_route *r)
+{
+	int rc = rtnl_route_add(&K(k)->rt, r);
+
+	if (rc)
+		snprintf(k->error, sizeof(k->error), "%s", K(k)->rt.error);
+	return rc;
+}
+
+static int route_del(struct kernel *k, const struct kernel_route *r)
+{
+	int rc = rtnl_route_del(&K(k)->rt, r);
+
+	if (rc)
+		snprintf(k->error, sizeof(k->error), "%s", K(k)->rt.error);
+	return rc;
+}
+
+struct addr_in {
+	const struct ts *ts;
+	struct addr *out;
+};
+
+static int addr_in_ts(const struct addr *a, void *arg)
+{
+	struct addr_in *ai = arg;
+
+	if (!ts_contains_addr(ai->ts, a))
+		return 0;
+	*ai->out = *a;
+	return 1;
+}
+
+static int local_addr_in(struct kernel *k, const struct ts *ts, struct addr *out)
+{
+	struct addr_in ai = { ts, out };
+	int rc = rtnl_addr_walk(&K(k)->rt, addr_in_ts, &ai);
+
+	return rc == 1 ? 0 : rc < 0 ? rc : -ENOENT;
+}
+
+static void destroy(struct kernel *k)
+{
+	struct kesp_kernel *kk = K(k);
+
+	kesp_nl_close(&kk->nl);
+	rtnl_close(&kk->rt);
+	free(kk);
+}
+
+static const struct kernel_ops kesp_ops = {
+	.dev_setup = dev_setup,
+	.encap_attach = encap_attach,
+	.spi_alloc = spi_alloc,
+	.sa_add = sa_add,
+	.sa_del = sa_del,
+	.sa_counters = sa_counters,
+	.route_add = route_add,
+	.route_del = route_del,
+	.local_addr_in = local_addr_in,
+	.destroy = destroy,
+};
+
+struct kernel *kernel_kesp_new(char *why, size_t whylen)
+{
+	struct kesp_kernel *kk = calloc(1, sizeof(*kk));
+	int rc;
+
+	if (!kk) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	kk->k.ops = &kesp_ops;
+	rc = kesp_nl_open(&kk->nl);
+	if (rc < 0) {
+		snprintf(why, whylen, "%s", kk->nl.error[0] ? kk->nl.error : strerror(-rc));
+		free(kk);
+		return NULL;
+	}
+	if (rtnl_open(&kk->rt)) {
+		snprintf(why, whylen, "%s", kk->rt.error);
+		kesp_nl_close(&kk->nl);
+		free(kk);
+		return NULL;
+	}
+	return &kk->k;
+}

@@ -1,0 +1,358 @@
+#!/bin/sh
+# ikehelper (kesp.ko) <-> strongSwan's charon (XFRM), each side initiating:
+# the IKE proposals (x25519, ecp256, modp2048), the ESP ones (AES-GCM-128
+# and -256, ChaCha20-Poly1305, AES-CBC with HMAC-SHA-256 and -SHA-1),
+# tunnel mode with IPv4 and IPv6 selectors in one CHILD_SA, transport mode
+# host to host, IPv4 and IPv6 outer. One charon for all of it; each case
+# has its own address pair, so charon picks its connection as it would on a
+# real gateway. Every tunnel carries ping (iperf3 once), and both daemons
+# must show the same SPIs. Then the negatives: no SA on either side, the
+# notify in charon's log, ikehelper's log line naming the cause.
+. "$KESP_SRC/selftests/tests/lib.sh"
+. "$KESP_SRC/selftests/tests/ike_peers.sh"
+. "$KESP_SRC/selftests/tests/ike_lib.sh"
+CHARON_LOG=$(ike_log charon east)
+
+# case NAME A-ADDR B-ADDR IKE ESP MODE LOCAL_TS REMOTE_TS: one connection
+# on each side. A is ikehelper's address for it, B charon's. The first
+# ESP proposal names a DH group (PFS for rekeys; IKE_AUTH skips it).
+cat >/tmp/cases <<'EOF'
+x25519-gcm128 192.168.200.11 192.168.200.2 aes256gcm16-prfsha256-x25519 aes128gcm16-x25519 tunnel 10.11.0.0/24,fd00:11::/64 10.12.0.0/24,fd00:12::/64
+ecp256-gcm256-v6 fd00:200::12 fd00:200::2 aes128-sha256-ecp256 aes256gcm16 tunnel 10.11.0.0/24 10.12.0.0/24
+modp2048-chacha 192.168.200.13 192.168.200.2 aes256-sha384-modp2048 chacha20poly1305 tunnel 10.11.0.0/24,10.11.9.0/24 10.12.0.0/24
+cbc-sha256-transport 192.168.200.14 192.168.200.2 aes256gcm16-prfsha256-x25519 aes128-sha256 transport dynamic dynamic
+cbc-sha1 192.168.200.15 192.168.200.2 aes128-sha256-x25519 aes128-sha1 tunnel 10.11.0.0/24 10.12.0.0/24
+EOF
+
+# kesp_id NAME: ikehelper's identity in case NAME, one of each type, as
+# both sides write it in swanctl.conf (charon must read it to the same
+# bytes: the DN is DER-encoded by each side on its own).
+kesp_id() {
+	case $1 in
+	x25519-gcm128) echo kesp@x25519.example ;;
+	ecp256-gcm256-v6) echo fd00:200::12 ;;
+	modp2048-chacha) echo '"C=CH, O=kesp, OU=tests, CN=modp2048-chacha"' ;;
+	cbc-sha256-transport) echo 192.168.200.14 ;;
+	*) echo "$1.kesp" ;;
+	esac
+}
+
+kesp_conf() {
+	echo "connections {"
+	while read -r name aa ba ike esp mode lts rts; do
+		[ -n "$name" ] || continue
+		cat <<EOF
+  $name {
+    local_addrs = $aa
+    remote_addrs = $ba
+    proposals = $ike
+    local { auth = psk
+      id = $(kesp_id $name) }
+    remote { auth = psk
+      id = charon }
+    children {
+      $name {
+        local_ts = $lts
+        remote_ts = $rts
+        esp_proposals = $esp
+        mode = $mode
+        replay_window = 1024
+      }
+    }
+  }
+EOF
+	done </tmp/cases
+	cat <<EOF
+  neg-in {
+    local_addrs = 192.168.200.24
+    local { auth = psk
+      id = neg-in.kesp }
+    remote { auth = psk
+      id = charon-neg }
+    children { neg-in { local_ts = 10.11.0.0/24
+      remote_ts = 10.12.0.0/24 } }
+  }
+  bad-psk {
+    local_addrs = 192.168.200.21
+    remote_addrs = 192.168.200.2
+    local { auth = psk
+      id = bad-psk.kesp }
+    remote { auth = psk
+      id = charon }
+    children { bad-psk { local_ts = 10.11.0.0/24
+      remote_ts = 10.12.0.0/24 } }
+  }
+  stranger {
+    local_addrs = 192.168.200.21
+    remote_addrs = 192.168.200.2
+    local { auth = psk
+      id = stranger.kesp }
+    remote { auth = psk
+      id = charon }
+    children { stranger { local_ts = 10.11.0.0/24
+      remote_ts = 10.12.0.0/24 } }
+  }
+  disjoint-ike {
+    local_addrs = 192.168.200.22
+    remote_addrs = 192.168.200.2
+    proposals = aes128-sha512-modp3072
+    local { auth = psk
+      id = disjoint-ike.kesp }
+    remote { auth = psk
+      id = charon }
+    children { disjoint-ike { local_ts = 10.11.0.0/24
+      remote_ts = 10.12.0.0/24 } }
+  }
+  disjoint-ts {
+    local_addrs = 192.168.200.23
+    remote_addrs = 192.168.200.2
+    proposals = aes256gcm16-prfsha256-x25519
+    local { auth = psk
+      id = disjoint-ts.kesp }
+    remote { auth = psk
+      id = charon }
+    children { disjoint-ts { local_ts = 10.11.0.0/24
+      remote_ts = 10.7.0.0/24 } }
+  }
+}
+ikehelper {
+  # the negatives must fail fast; retransmission itself is unit-tested
+  retransmit_timeout = 2s
+  retransmit_tries = 3
+}
+secrets {
+  ike-charon { id = charon
+    secret = $PSK }
+  ike-bad { id-1 = bad-psk.kesp
+    id-2 = charon
+    secret = "Kq8#z!Lm2@vX9$wB4^nR7&" }
+  ike-neg { id = charon-neg
+    secret = "Tz3!pQ7#mW1@kY6$hV9^" }
+}
+EOF
+}
+
+charon_conf() {
+	echo "connections {"
+	while read -r name aa ba ike esp mode lts rts; do
+		[ -n "$name" ] || continue
+		cat <<EOF
+  $name {
+    local_addrs = $ba
+    remote_addrs = $aa
+    proposals = $ike
+    local { auth = psk
+      id = charon }
+    remote { auth = psk
+      id = $(kesp_id $name) }
+    children {
+      $name {
+        local_ts = $rts
+        remote_ts = $lts
+        esp_proposals = $esp
+        mode = $mode
+      }
+    }
+  }
+EOF
+	done </tmp/cases
+	cat <<EOF
+  neg-psk {
+    local_addrs = 192.168.200.2
+    remote_addrs = 192.168.200.24
+    local { auth = psk
+      id = charon-neg }
+    remote { auth = psk }
+    children { neg-psk { local_ts = 10.12.0.0/24
+      remote_ts = 10.11.0.0/24 } }
+  }
+  neg-id {
+    local_addrs = 192.168.200.2
+    remote_addrs = 192.168.200.24
+    local { auth = psk
+      id = nobody-kesp-knows }
+    remote { auth = psk }
+    children { neg-id { local_ts = 10.12.0.0/24
+      remote_ts = 10.11.0.0/24 } }
+  }
+  neg-a {
+    local_addrs = 192.168.200.2
+    remote_addrs = 192.168.200.21
+    proposals = aes256gcm16-prfsha256-x25519
+    local { auth = psk
+      id = charon }
+    remote { auth = psk
+      id = bad-psk.kesp }
+    children { neg-a { local_ts = 10.12.0.0/24
+      remote_ts = 10.11.0.0/24 } }
+  }
+  neg-ike {
+    local_addrs = 192.168.200.2
+    remote_addrs = 192.168.200.22
+    proposals = aes256gcm16-prfsha256-x25519
+    local { auth = psk
+      id = charon }
+    remote { auth = psk
+      id = disjoint-ike.kesp }
+    children { neg-ike { local_ts = 10.12.0.0/24
+      remote_ts = 10.11.0.0/24 } }
+  }
+  neg-ts {
+    local_addrs = 192.168.200.2
+    remote_addrs = 192.168.200.23
+    proposals = aes256gcm16-prfsha256-x25519
+    local { auth = psk
+      id = charon }
+    remote { auth = psk
+      id = disjoint-ts.kesp }
+    children { neg-ts { local_ts = 10.12.0.0/24
+      remote_ts = 10.11.0.0/24 } }
+  }
+}
+secrets {
+  ike-1 { secret = $PSK }
+  ike-neg { id = charon-neg
+    secret = "Rb5@nG2#xL8!qP4$cZ1^" }
+}
+EOF
+}
+
+ike_sites
+{
+	for a in 11 13 14 15 21 22 23 24; do echo "addr add 192.168.200.$a/24 dev wire"; done
+	echo "addr add fd00:200::12/64 dev wire nodad"
+} | ip -n west -batch -
+# charon's host-to-host and site routes come from charon itself (table 220).
+mkdir -p east
+charon_conf >east/swanctl.conf
+if ! charon_start east east || ! charon_swanctl east --load-all >/tmp/load.out 2>&1; then
+	fail "charon starts in east" "$(cat /tmp/load.out)"
+	finish
+fi
+if ! ikehelper_start west kesp "$(kesp_conf)"; then
+	fail "ikehelper starts in west"
+	finish
+fi
+
+# Does this kesp.ko know HMAC-SHA-1 (issue 13 item 7)?
+ip -n west link add probe type kesp 2>/dev/null
+if ip netns exec west $KESPCTL sa add dev probe dir out src 1.1.1.1 dst 2.2.2.2 spi 0x1234 \
+	mode tunnel enc 'cbc(aes)' 0x00112233445566778899aabbccddeeff \
+	auth-trunc 'hmac(sha1)' 0x0011223344556677889900112233445566778899 96 >/dev/null 2>&1; then
+	sha1=yes
+else
+	sha1=no
+	echo "this kesp.ko has no hmac(sha1): the aes128-sha1 case is left out (kmod branch)"
+fi
+ip -n west link del probe 2>/dev/null
+
+# traffic NAME MODE LOCAL_TS: ping across the tunnel just made.
+traffic() {
+	case $2 in
+	transport) check "$1: ping 192.168.200.2 in transport mode" \
+		ip netns exec west ping -c 2 -i 0.3 -W 2 -I "$4" 192.168.200.2 ;;
+	*) check "$1: ping 10.11.0.1 -> 10.12.0.1" ip netns exec west ping -c 2 -i 0.3 -W 2 -I 10.11.0.1 10.12.0.1
+	   case $3 in *fd00:11::*) check "$1: ping fd00:11::1 -> fd00:12::1 in the same CHILD_SA" \
+		ip netns exec west ping -6 -c 2 -i 0.3 -W 2 -I fd00:11::1 fd00:12::1 ;; esac ;;
+	esac
+}
+
+spis_agree() {	# WHAT CHILD
+	k=$(spis west kesp)
+	c=$(charon_child_spis east "$2" | awk '{print $2, $1}')
+	same "$1: the same SPIs in kespctl ike list --json and swanctl --list-sas" "$k" "$c"
+}
+
+# alive: ikehelper is still running (else the rest cannot mean anything).
+alive() {
+	ike_alive "$(cat "$IKE_STATE/ikehelper-kesp/pid")" && return 0
+	fail "ikehelper is still running" "$(tail -5 "$(ike_log ikehelper kesp)")"
+	finish
+}
+
+first=yes
+while read -r name aa ba ike esp mode lts rts; do
+	[ -n "$name" ] || continue
+	[ "$esp" = aes128-sha1 ] && [ "$sha1" = no ] && continue
+	# ikehelper initiates
+	if ikectl west kesp ike up "$name" >/tmp/up.out 2>&1; then
+		pass "$name: ikehelper initiates, charon accepts ($ike, $esp, $mode, id $(kesp_id $name))"
+	else
+		fail "$name: ikehelper initiates, charon accepts ($ike, $esp, $mode)" "$(cat /tmp/up.out)"
+		continue
+	fi
+	alive
+	spis_agree "$name" "$name"
+	traffic "$name" "$mode" "$lts" "$aa"
+	if [ $first = yes ]; then
+		first=no
+		iperf_server east 10.12.0.1
+		if ip netns exec west iperf3 -c 10.12.0.1 -B 10.11.0.1 -t 2 >/tmp/iperf.out 2>&1; then
+			pass "$name: iperf3 through the tunnel"
+		else
+			fail "$name: iperf3 through the tunnel" "$(tail -3 /tmp/iperf.out)"
+		fi
+		wait "$iperf_server_pid" 2>/dev/null
+		charon_swanctl east --list-sas | sed 's/^/  /'
+	fi
+	check "$name: kespctl ike down" ikectl west kesp ike down "$name"
+	sleep 0.5
+	same "$name: charon deleted its SA pair too" "$(xfrm_count east)" 0
+	same "$name: no kesp SA left" "$(kernel_sa_count west)" 0
+	# charon initiates
+	if charon_up east "$name" 30; then
+		pass "$name: charon initiates, ikehelper accepts"
+	else
+		fail "$name: charon initiates, ikehelper accepts" "$(tail -5 "$CHARON_LOG")"
+		continue
+	fi
+	spis_agree "$name (charon initiated)" "$name"
+	traffic "$name (charon initiated)" "$mode" "$lts" "$aa"
+	alive
+	charon_swanctl east --terminate --ike "$name" --timeout 10 >/dev/null 2>&1
+	sleep 0.5
+	same "$name: after charon's DELETE no kesp SA is left" "$(kernel_sa_count west)" 0
+	same "$name: and ikehelper has no IKE SA" "$(ike_sa_count west kesp)" 0
+done </tmp/cases
+
+alive
+# ---- negatives: nothing installed on either side, each side says why ----
+nothing_installed() {	# WHAT
+	same "$1: no kesp SA in west" "$(kernel_sa_count west)" 0
+	same "$1: no XFRM SA in east" "$(xfrm_count east)" 0
+}
+
+refuse "wrong PSK: kespctl ike up fails with the peer's AUTHENTICATION_FAILED" 1 \
+	'AUTHENTICATION_FAILED' ikectl west kesp ike up bad-psk
+nothing_installed "wrong PSK"
+same "wrong PSK: charon logs why" \
+	"$(grep -c 'tried [0-9]* shared key.*failed\|verification of AUTH payload.*failed\|MAC mismatch\|AUTH payload.*failed' "$CHARON_LOG" | awk '{print ($1 > 0) ? "yes" : "no"}')" yes
+
+refuse "unknown identity: charon refuses stranger.kesp (AUTHENTICATION_FAILED)" 1 \
+	'AUTHENTICATION_FAILED' ikectl west kesp ike up stranger
+nothing_installed "unknown identity"
+refuse "disjoint IKE proposals: NO_PROPOSAL_CHOSEN from charon" 1 'NO_PROPOSAL_CHOSEN' \
+	ikectl west kesp ike up disjoint-ike
+nothing_installed "disjoint IKE proposals"
+check "disjoint IKE proposals: ikehelper's log names both sides' lists" \
+	log_has kesp 'disjoint-ike.*NO_PROPOSAL_CHOSEN.*we offered aes128-sha512'
+refuse "disjoint selectors: TS_UNACCEPTABLE from charon" 1 'TS_UNACCEPTABLE' \
+	ikectl west kesp ike up disjoint-ts
+nothing_installed "disjoint selectors"
+check "disjoint selectors: ikehelper's log names the selectors it proposed" \
+	log_has kesp 'disjoint-ts.*TS_UNACCEPTABLE for TSi 10.11.0.0/24, TSr 10.7.0.0/24'
+
+# charon initiating with what ikehelper refuses
+charon_up east neg-psk 15
+nothing_installed "charon with another PSK"
+check "charon with another PSK: charon got AUTHENTICATION_FAILED" \
+	grep -q 'received AUTHENTICATION_FAILED notify error' "$CHARON_LOG"
+check "charon with another PSK: ikehelper says the PSKs differ" \
+	log_has kesp "peer 'charon-neg' .PSK. does not verify with the PSK of secret 'ike-neg'"
+charon_up east neg-id 15
+nothing_installed "charon as an unknown identity"
+check "charon as an unknown identity: ikehelper names it" \
+	log_has kesp "no connection for peer identity 'nobody-kesp-knows'"
+
+[ "$FAILED" != 0 ] && ike_tail_logs 40
+finish

@@ -1,0 +1,95 @@
+# ikehelper in guest tests (sourced after lib.sh and ike_peers.sh, whose
+# topologies, charon and pluto helpers, state directory and logs it uses).
+# shellcheck shell=sh
+#
+#   ikehelper_start NS NAME CONFIG-TEXT
+#                        ikehelper in NS with CONFIG-TEXT as its config, its
+#                        control socket and pid in $IKE_STATE/ikehelper-NAME,
+#                        its log $(ike_log ikehelper NAME) (level 2); returns
+#                        once it says it started (fails if it dies first).
+#   ikehelper_stop NAME...   SIGTERM (it deletes its SAs), as ike_stop does.
+#   ikectl NS NAME ARGS...   kespctl ARGS against ikehelper NAME.
+#   ike_get NS NAME KEY      every value of KEY in `kespctl --json ike list`,
+#                            in order (IKE SAs' and CHILD SAs' keys differ but
+#                            for name and state), one per line.
+#   spis NS NAME             "SPI_IN SPI_OUT" of NAME's first CHILD_SA.
+#   ike_sa_count NS NAME     how many IKE SAs ikehelper NAME has.
+#   conn_spis NS NAME CONN   "SPI_IN SPI_OUT" of connection CONN's CHILD_SA.
+# (No python3 here: under TCG each start of it costs about 2 s.)
+#   kernel_sa_count NS       the SAs kesp.ko holds in NS.
+#   log_has NAME PATTERN     ikehelper NAME's log has a line matching PATTERN.
+# Variables of these helpers start with ih_, so a caller's survive.
+
+IKEHELPER=${IKEHELPER:-$KESP_SRC/ikehelper/ikehelper}
+PSK='"kesp-guest-test-Xq7#pL9!zW2@"'
+
+ikehelper_start() {
+	ih_state=$IKE_STATE/ikehelper-$2 ih_log=$(ike_log ikehelper "$2")
+	mkdir -p "$ih_state"
+	printf '%s\n' "$3" >"$ih_state/conf"
+	rm -f "$ih_state/sock"
+	echo "=== ikehelper_start $1 $2 $(date +%T)" >>"$ih_log"
+	ip netns exec "$1" "$IKEHELPER" -f -d 2 -c "$ih_state/conf" -s "$ih_state/sock" \
+		>>"$ih_log" 2>&1 &
+	echo $! >"$ih_state/pid"
+	ih_deadline=$(($(date +%s) + 60))
+	while [ "$(date +%s)" -lt "$ih_deadline" ]; do
+		grep -q 'ikehelper .* started' "$ih_log" && return 0
+		ike_alive "$(cat "$ih_state/pid")" || break
+		sleep 0.2
+	done
+	echo "ikehelper $2 did not start; its log ends:"
+	tail -n 20 "$ih_log"
+	return 1
+}
+
+ikehelper_stop() {
+	for ih_n in "$@"; do set -- "$@" "ikehelper-$ih_n"; shift; done
+	ike_stop "$@"
+}
+
+ikehelper_cleanup() {
+	# shellcheck disable=SC2046
+	ike_stop $(cd "$IKE_STATE" 2>/dev/null && ls -d ikehelper-* 2>/dev/null)
+	ike_cleanup
+}
+trap ikehelper_cleanup EXIT
+
+ikectl() {
+	ih_ns=$1 ih_name=$2
+	shift 2
+	ip netns exec "$ih_ns" env KESP_IKEHELPER_SOCKET="$IKE_STATE/ikehelper-$ih_name/sock" \
+		$KESPCTL "$@"
+}
+
+# json_values KEY: every value of KEY (a grep alternation, e.g.
+# 'nat\|encap') in the JSON on stdin, strings and numbers, in order.
+json_values() {
+	grep -o "\"\($1\)\":\(\"[^\"]*\"\|[0-9]*\)" | sed 's/^[^:]*://; s/"//g'
+}
+
+ike_get() { ikectl "$1" "$2" --json ike list | json_values "$3"; }
+
+spis() {
+	ih_json=$(ikectl "$1" "$2" --json ike list)
+	echo "$(echo "$ih_json" | json_values spi_in | head -n 1) $(echo "$ih_json" | json_values spi_out | head -n 1)"
+}
+
+ike_sa_count() { ike_get "$1" "$2" role | wc -l; }
+
+# conn_spis NS NAME CONN: "SPI_IN SPI_OUT" of the first CHILD_SA of
+# connection CONN's IKE SA (kespctl ike list, read as a person would).
+conn_spis() {
+	ikectl "$1" "$2" ike list | awk -v conn="$3" '
+		index($0, conn "[") == 1 { f = 1; next }
+		/^[^ ]/ { f = 0 }
+		f && $1 == "in" { i = $2 }
+		f && $1 == "out" { o = $2; sub(/,$/, "", i); sub(/,$/, "", o); print i, o; exit }'
+}
+
+kernel_sa_count() { ip netns exec "$1" $KESPCTL sa list | grep -c '^sa '; }
+
+log_has() { grep -Eq -- "$2" "$(ike_log ikehelper "$1")"; }
+
+# xfrm_count NS: XFRM states in NS (a peer's side of a tunnel).
+xfrm_count() { ip -n "$1" xfrm state | grep -c '^src'; }

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+
+static void report(const char *what, bool hint, const char *fmt, va_list ap)
+{
+	char message[448];
+
+	vsnprintf(message, sizeof(message), fmt, ap);
+	fprintf(stderr, "kespctl: %s%s%s%s\n", what ? what : "", what ? ": " : "",
+		message, hint ? " (see kespctl help)" : "");
+}
+
+void ctl_error(const char *what, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(what, false, fmt, ap);
+	va_end(ap);
+}
+
+int ctl_usage(const char *what, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(what, true, fmt, ap);
+	va_end(ap);
+	return EXIT_USAGE;
+}
+
+int ctl_kernel_error(const struct kesp_nl *nl, const char *what, int err)
+{
+	if (nl && nl->error[0])
+		ctl_error(what, "%s (%s)", nl->error, strerror(-err));
+	else
+		ctl_error(what, "%s", strerror(-err));
+	return EXIT_KERNEL;
+}
+
+struct kesp_nl *ctl_nl(struct ctl *c)
+{
+	if (!c->nl_open) {
+		if (kesp_nl_open(&c->nl) < 0) {
+			ctl_error(NULL, "%s", c->nl.error);
+			return NULL;
+		}
+		c->nl_open = true;
+	}
+	return &c->nl;
+}
+
+void ctl_end(struct ctl *c)
+{
+	if (c->nl_open)
+		kesp_nl_close(&c->nl);
+	c->nl_open = false;
+}

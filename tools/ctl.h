@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What every kespctl command shares: the options of the run and its one
+ * connection to the kesp family, opened when a command first needs it and
+ * kept for the rest of the run (a -batch resolves the family once).
+ */
+#ifndef KESP_CTL_H
+#define KESP_CTL_H
+
+#include <stdbool.h>
+
+#include "kesp_nl.h"
+
+#define EXIT_KERNEL 1
+#define EXIT_USAGE 2
+
+struct ctl {
+	bool json;		/* --json */
+	bool batch;		/* lines of a -batch, not one command */
+	bool nl_open;
+	struct kesp_nl nl;
+};
+
+/*
+ * Every failure is one line on stderr, in one format:
+ *
+ *   kespctl: [WHAT: ]MESSAGE[ (see kespctl help)]
+ *
+ * WHAT names what failed as the user typed it ("sa add", "encap listen",
+ * "dev kesp0", "FILE:LINE"), or is NULL. Usage errors end with the hint
+ * and exit 2; the kernel's refusals carry its extended-ack message and
+ * the errno's text, and exit 1.
+ */
+__attribute__((format(printf, 2, 3)))
+void ctl_error(const char *what, const char *fmt, ...);
+/* A usage error (with the hint); returns EXIT_USAGE. */
+__attribute__((format(printf, 2, 3)))
+int ctl_usage(const char *what, const char *fmt, ...);
+/*
+ * The kernel refused or failed (ERR, a negative errno): "MESSAGE
+ * (STRERROR)" with the message NL holds, else "STRERROR"; returns
+ * EXIT_KERNEL.
+ */
+int ctl_kernel_error(const struct kesp_nl *nl, const char *what, int err);
+
+/* The run's connection; NULL after printing why there is none. */
+struct kesp_nl *ctl_nl(struct ctl *c);
+/* Closes the connection, if one was opened. */
+void ctl_end(struct ctl *c);
+
+#endif /* KESP_CTL_H */
