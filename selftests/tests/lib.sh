@@ -140,6 +140,11 @@ kesp_xfrm_pair() {
 	kesp_pair "$@" && xfrm_pair "$@"
 }
 
+# How tunnel_sas adds kesp's SAs: kespctl, or (for what kespctl does not
+# know yet) raw netlink from the same words, SA_ADD="$SA_ADD_NETLINK".
+SA_ADD="$KESPCTL sa add"
+SA_ADD_NETLINK="python3 $KESP_SRC/selftests/tests/sa_add.py"
+
 # tunnel_sas ALG-ARGS...: replaces the sites' SAs and b's policies with
 # one tunnel for $na <-> $nb between the outer addresses $ea (a) and $eb
 # (b): kesp's SA pair in a, XFRM's SAs and policies in b, SPI $out_spi
@@ -151,9 +156,9 @@ tunnel_sas() {
 	ip -n b xfrm state flush
 	ip -n b xfrm policy flush
 	# shellcheck disable=SC2086
-	out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir out src $ea dst $eb proto esp \
+	out=$(ip netns exec a $SA_ADD dev kesp0 dir out src $ea dst $eb proto esp \
 			spi $out_spi mode tunnel reqid 1 "$@" ${kesp_more:-} sel src $na dst $nb 2>&1) &&
-	out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir in src $eb dst $ea proto esp \
+	out=$(ip netns exec a $SA_ADD dev kesp0 dir in src $eb dst $ea proto esp \
 			spi $in_spi mode tunnel reqid 1 replay-window $INTEROP_REPLAY_WINDOW "$@" \
 			${kesp_more:-} sel src $nb dst $na 2>&1) &&
 	out=$(ip -n b xfrm state add src $ea dst $eb proto esp spi $out_spi reqid 1 \

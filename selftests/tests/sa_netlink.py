@@ -67,6 +67,8 @@ algorithms = [
     ("AES-CBC-256 + HMAC-SHA-384-192", enc_auth("cbc(aes)", 32, "hmac(sha384)", 48, 192)),
     ("AES-CBC-192 + HMAC-SHA-512-256", enc_auth("cbc(aes)", 24, "hmac(sha512)", 64, 256)),
     ("NULL + HMAC-SHA-256-128", enc_auth("ecb(cipher_null)", 0, "hmac(sha256)", 32, 128)),
+    ("AES-CBC-128 + HMAC-SHA-1-96", enc_auth("cbc(aes)", 16, "hmac(sha1)", 20, 96)),
+    ("NULL + HMAC-SHA-1-96", enc_auth("ecb(cipher_null)", 0, "hmac(sha1)", 20, 96)),
 ]
 for i, (name, alg) in enumerate(algorithms):
     try:
@@ -169,8 +171,12 @@ refused("an unknown AEAD", errno.EOPNOTSUPP, "unsupported AEAD", "KESP_CMD_SA_NE
         *sa_attrs(dev, 0x3000, alg=aead("gcm(aes)", 20, 128)))
 refused("an unknown cipher", errno.EOPNOTSUPP, "unsupported cipher", "KESP_CMD_SA_NEW",
         *sa_attrs(dev, 0x3000, alg=enc_auth("cbc(des3_ede)", 24, "hmac(sha256)", 32, 128)))
-refused("HMAC-SHA-1 is not offered", errno.EOPNOTSUPP, "unsupported authentication", "KESP_CMD_SA_NEW",
-        *sa_attrs(dev, 0x3000, alg=enc_auth("cbc(aes)", 16, "hmac(sha1)", 20, 96)))
+refused("HMAC-MD5 is not offered", errno.EOPNOTSUPP, "unsupported authentication", "KESP_CMD_SA_NEW",
+        *sa_attrs(dev, 0x3000, alg=enc_auth("cbc(aes)", 16, "hmac(md5)", 16, 96)))
+refused("HMAC-SHA-1 with a 32-byte key", errno.EINVAL, "HMAC key length must equal the hash length",
+        "KESP_CMD_SA_NEW", *sa_attrs(dev, 0x3000, alg=enc_auth("cbc(aes)", 16, "hmac(sha1)", 32, 96)))
+refused("HMAC-SHA-1 truncated to other than 96 bits (RFC 2404)", errno.EINVAL, "96 bits for SHA-1",
+        "KESP_CMD_SA_NEW", *sa_attrs(dev, 0x3000, alg=enc_auth("cbc(aes)", 16, "hmac(sha1)", 20, 128)))
 refused("an oversized key fails the policy", errno.ERANGE, "Attribute failed policy validation", "KESP_CMD_SA_NEW",
         *sa_attrs(dev, 0x3000, alg=(nest(K["KESP_SA_A_AEAD"], string(K["KESP_ALG_A_NAME"], "rfc4106(gcm(aes))"),
                                           attr(K["KESP_ALG_A_KEY"], bytes(K["KESP_KEY_MAX"] + 1)),
@@ -179,7 +185,7 @@ refused("a GCM key of the wrong length", errno.EINVAL, "wrong AEAD key length", 
         *sa_attrs(dev, 0x3000, alg=aead("rfc4106(gcm(aes))", 17, 128)))
 refused("an HMAC key of the wrong length", errno.EINVAL, "HMAC key length must equal the hash length",
         "KESP_CMD_SA_NEW", *sa_attrs(dev, 0x3000, alg=enc_auth("cbc(aes)", 16, "hmac(sha256)", 20, 128)))
-refused("a truncation RFC 4868 does not allow", errno.EINVAL, "truncation must be half the hash length",
+refused("a truncation RFC 4868 does not allow", errno.EINVAL, "half the hash length for SHA-2",
         "KESP_CMD_SA_NEW", *sa_attrs(dev, 0x3000, alg=enc_auth("cbc(aes)", 16, "hmac(sha256)", 32, 96)))
 refused("an unsupported GCM ICV length", errno.EINVAL, "unsupported ICV length", "KESP_CMD_SA_NEW",
         *sa_attrs(dev, 0x3000, alg=aead("rfc4106(gcm(aes))", 20, 100)))

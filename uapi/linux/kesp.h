@@ -94,9 +94,10 @@
  *           ICV_BITS (64, 96 or 128 for GCM; 128 for ChaCha20-Poly1305)
  *     or both
  *       KESP_SA_A_ENC: nest: NAME ("cbc(aes)" or "ecb(cipher_null)"), KEY
- *       KESP_SA_A_AUTH: nest: NAME ("hmac(sha256)", "hmac(sha384)",
- *           "hmac(sha512)"), KEY, ICV_BITS (the RFC 4868 truncation:
- *           128, 192 or 256 respectively)
+ *       KESP_SA_A_AUTH: nest: NAME ("hmac(sha1)", "hmac(sha256)",
+ *           "hmac(sha384)", "hmac(sha512)"), KEY (as long as the hash:
+ *           20, 32, 48 or 64 bytes), ICV_BITS (the truncation of RFC 2404
+ *           and RFC 4868: 96, 128, 192 or 256 respectively)
  *     KESP_SA_A_REPLAY_WINDOW: NLA_U32, 0 (off) .. KESP_REPLAY_WINDOW_MAX,
  *         inbound only, default 64
  *     KESP_SA_A_FLAGS: NLA_U32, enum kesp_sa_flags; unknown bits are refused
