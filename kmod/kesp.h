@@ -30,6 +30,9 @@
 #define KESP_MAX_OVERHEAD (40 + 8 + 8 + 16 + 17 + 32)
 #define KESP_DEFAULT_MTU (ETH_DATA_LEN - KESP_MAX_OVERHEAD)
 
+/* RFC 4303 2.1: SPIs 1 to 255 are reserved by IANA; 0 means none. */
+#define KESP_SPI_FIRST 256
+
 /* Per network namespace state. */
 struct kesp_net {
 	/*

@@ -929,6 +929,11 @@ static int parse_sa_params(struct genl_info *info, struct kesp_sa_params *p)
 	memset(p, 0, sizeof(*p));
 	p->dir = nla_get_u8(attrs[KESP_SA_A_DIR]);
 	p->spi = nla_get_u32(attrs[KESP_SA_A_SPI]);
+	if (p->spi < KESP_SPI_FIRST) {
+		NL_SET_ERR_MSG_ATTR(extack, attrs[KESP_SA_A_SPI],
+				    "SPIs 1 to 255 are reserved by IANA (RFC 4303 2.1)");
+		return -EINVAL;
+	}
 	p->mode = nla_get_u8(attrs[KESP_SA_A_MODE]);
 	ret = parse_endpoints(attrs, &p->src, &p->dst, &p->family, extack);
 	if (ret)
@@ -1294,7 +1299,7 @@ out_wipe:
 static int kesp_nl_spi_alloc_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr **attrs = info->attrs;
-	u32 min = 256, max = U32_MAX, spi = 0;
+	u32 min = KESP_SPI_FIRST, max = U32_MAX, spi = 0;
 	struct net_device *dev;
 	struct kesp_device *kd;
 	struct sk_buff *msg;
@@ -1308,6 +1313,11 @@ static int kesp_nl_spi_alloc_doit(struct sk_buff *skb, struct genl_info *info)
 	if (min > max) {
 		NL_SET_ERR_MSG_ATTR(info->extack, attrs[KESP_SA_A_SPI_MIN],
 				    "SPI range is empty (min > max)");
+		return -EINVAL;
+	}
+	if (min < KESP_SPI_FIRST) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[KESP_SA_A_SPI_MIN],
+				    "SPIs 1 to 255 are reserved by IANA (RFC 4303 2.1): start the range at 256 or above");
 		return -EINVAL;
 	}
 	dev = sa_dev(info);

@@ -150,6 +150,9 @@ refused("a full range is refused", errno.ENOSPC, "no free SPI in the requested r
         u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KESP_SA_A_SPI_MIN"], 0x5000), u32(K["KESP_SA_A_SPI_MAX"], 0x5001))
 refused("an inbound SPI is unique across the devices of one underlay namespace",
         errno.EEXIST, "an inbound SA with this SPI exists", "KESP_CMD_SA_NEW", *sa_attrs(dev1, spi))
+refused("an SPI range reaching into 1..255 is refused", errno.EINVAL, "reserved by IANA",
+        "KESP_CMD_SPI_ALLOC", u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KESP_SA_A_SPI_MIN"], 255),
+        u32(K["KESP_SA_A_SPI_MAX"], 0x5000))
 refused("an empty SPI range is refused", errno.EINVAL, "SPI range is empty", "KESP_CMD_SPI_ALLOC",
         u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KESP_SA_A_SPI_MIN"], 9), u32(K["KESP_SA_A_SPI_MAX"], 8))
 
@@ -162,6 +165,17 @@ no_spi = [a for a in sa_attrs(dev, 0x3000) if a != u32(K["KESP_SA_A_SPI"], 0x300
 refused("SA_NEW without an SPI", errno.EINVAL, "direction, SPI, mode, source and destination are required",
         "KESP_CMD_SA_NEW", *no_spi)
 refused("SPI 0 is refused", errno.ERANGE, "integer out of range", "KESP_CMD_SA_NEW", *sa_attrs(dev, 0))
+for reserved in (1, 255):
+    for d in ("KESP_DIR_IN", "KESP_DIR_OUT"):
+        refused("SPI %d (reserved by IANA) is refused, %s" % (reserved, d[9:].lower()), errno.EINVAL,
+                "SPIs 1 to 255 are reserved by IANA", "KESP_CMD_SA_NEW", *sa_attrs(dev, reserved, d))
+try:
+    nl.call("KESP_CMD_SA_NEW", *sa_attrs(dev, 256, "KESP_DIR_OUT"))
+    nl.call("KESP_CMD_SA_DEL", u32(K["KESP_SA_A_IFINDEX"], dev), u8(K["KESP_SA_A_DIR"], K["KESP_DIR_OUT"]),
+            u32(K["KESP_SA_A_SPI"], 256), addr(K["KESP_SA_A_DST"], "192.0.2.2"))
+    report(True, "SPI 256, the first unreserved, is accepted")
+except Error as e:
+    report(False, "SPI 256, the first unreserved, is accepted", str(e))
 bad_src = [attr(K["KESP_SA_A_SRC"], b"\1\2\3\4\5") if a == addr(K["KESP_SA_A_SRC"], "192.0.2.1") else a
            for a in sa_attrs(dev, 0x3000)]
 refused("a 5-byte address", errno.EINVAL, "an address is 4 (IPv4) or 16 (IPv6) bytes", "KESP_CMD_SA_NEW", *bad_src)

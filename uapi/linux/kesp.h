@@ -70,14 +70,16 @@
  *   ESP first, and would take that SA's packets.
  *   Request: KESP_SA_A_IFINDEX (required),
  *            KESP_SA_A_SPI_MIN, KESP_SA_A_SPI_MAX: NLA_U32, optional range,
- *            default 256..0xffffffff (1..255 are reserved by IANA)
+ *            default 256..0xffffffff; a range reaching below 256 is
+ *            refused (1..255 are reserved by IANA, RFC 4303 2.1)
  *   Reply:   KESP_SA_A_IFINDEX, KESP_SA_A_SPI
  *
  * KESP_CMD_SA_NEW
  *   Request:
  *     KESP_SA_A_IFINDEX: NLA_U32, required
  *     KESP_SA_A_DIR: NLA_U8, enum kesp_dir, required
- *     KESP_SA_A_SPI: NLA_U32, required, not 0; inbound: unused in the
+ *     KESP_SA_A_SPI: NLA_U32, required, 256 or above (0 is refused by
+ *         the policy, 1..255 are reserved by IANA); inbound: unused in the
  *         underlay namespace or reserved by KESP_CMD_SPI_ALLOC, and not
  *         the SPI of an XFRM SA to the same destination (unmarked ones)
  *     KESP_SA_A_MODE: NLA_U8, enum kesp_mode, required. Tunnel: the
