@@ -259,6 +259,15 @@ static void esp_input_sa(struct sk_buff *skb, struct kesp_sa *sa,
 	payload = skb->len - ESP_HDR_LEN - sa->iv_len - sa->icv_len;
 	if (payload % block)
 		goto drop_other;
+	/*
+	 * The IV is copied from the head and the header pulled past after
+	 * decryption, so both must be linear. A reassembled datagram whose
+	 * later fragments could not be merged into the first keeps them on
+	 * a frag_list that skb_cow_data() leaves alone: its head may end
+	 * right after the ESP header (selftests 61).
+	 */
+	if (!pskb_may_pull(skb, ESP_HDR_LEN + sa->iv_len))
+		goto drop_other;
 
 	/* RFC 4303 3.4.3: replays are dropped before any crypto work. */
 	spi = get_unaligned_be32(skb->data);
