@@ -111,9 +111,10 @@ static void transport_packet(struct sk_buff *skb, struct esp_ctx *ctx,
 }
 
 /*
- * Under sa->lock: whether an ESP-in-UDP packet came from another address
- * or port than the SA expects, which after authentication means a NAT
- * changed its mapping (RFC 7296 2.23).
+ * Under sa->lock: whether a packet came from another address (or, ESP in
+ * UDP, port) than the SA expects. After authentication that means a NAT
+ * changed its mapping (RFC 7296 2.23), or, for raw ESP in transport
+ * mode, a packet the SA does not cover.
  */
 static bool source_moved(const struct kesp_sa *sa, const struct esp_ctx *ctx)
 {
@@ -156,25 +157,37 @@ static void esp_input_finish(struct sk_buff *skb, int err)
 	__skb_pull(skb, hdr_len);
 	ctx->inner_len = skb->len;
 
+	/* Source, window and lifetime in one lock: one per packet, not two. */
 	spin_lock(&sa->lock);
-	err = kesp_replay_advance(&sa->replay, ctx->seq);
+	moved = (ctx->encap || kesp_sa_transport(sa)) && source_moved(sa, ctx);
+	/*
+	 * RFC 4301 5.2: transport mode protects packets between the SA's
+	 * own addresses, selectors or not, so raw ESP from another source
+	 * is refused, before it can move the window. ESP in UDP moves with
+	 * its NAT instead: that is a mapping change, reported below.
+	 */
+	if (moved && !ctx->encap)
+		err = -EADDRNOTAVAIL;
+	else
+		err = kesp_replay_advance(&sa->replay, ctx->seq);
 	/* Past a hard limit: the SA is on its way out. */
 	if (!err && !kesp_sa_lifetime_use(sa, ctx->inner_len))
 		err = -EKEYEXPIRED;
-	/* In the same lock as the window: one lock per packet, not two. */
-	moved = !err && ctx->encap && source_moved(sa, ctx);
 	spin_unlock(&sa->lock);
 	if (err == -EKEYEXPIRED) {
 		DEV_STATS_INC(dev, rx_dropped);
 		kfree_skb(skb);
 		goto out;
+	} else if (err == -EADDRNOTAVAIL) {
+		kesp_sa_error(sa, KESP_ERR_SELECTOR);
+		goto drop;
 	} else if (err) {
 		kesp_sa_error(sa, KESP_ERR_REPLAY);
 		goto drop;
 	}
 
 	/* Tell the key manager; the SA itself is its to move. */
-	if (moved)
+	if (moved && ctx->encap)
 		kesp_sa_new_mapping(sa, ctx->outer_family, &ctx->saddr,
 				    ctx->sport);
 

@@ -87,7 +87,10 @@
  *         SRC and DST, any family in any family. Transport (RFC 4303 3.1.1,
  *         host to host): only packets from SRC to DST use the SA; ESP is
  *         inserted after their IP header (and IPv6 hop-by-hop/routing
- *         headers). Selectors must then be of the SA's family.
+ *         headers). Selectors must then be of the SA's family. Inbound,
+ *         raw ESP from another source than the SA's is dropped as a
+ *         selector error; ESP in UDP from another source is a NAT mapping
+ *         change (KESP_CMD_SA_MAPPING).
  *     KESP_SA_A_SRC, KESP_SA_A_DST: outer addresses, required, same family
  *     KESP_SA_A_REQID: NLA_U32, default 0
  *     exactly one of
