@@ -799,8 +799,10 @@ static int parse_lifetime(struct nlattr *nest, struct kesp_lifetime *l,
 	ret = nla_parse_nested(tb, KESP_LFT_A_MAX, nest, lft_policy, extack);
 	if (ret)
 		return ret;
+	/* 2^64 - 1 is XFRM's "infinite" (XFRM_INF): no limit, as 0. */
 	for (i = 0; i < ARRAY_SIZE(v); i++)
-		if (tb[KESP_LFT_A_SOFT_BYTES + i])
+		if (tb[KESP_LFT_A_SOFT_BYTES + i] &&
+		    nla_get_u64(tb[KESP_LFT_A_SOFT_BYTES + i]) != U64_MAX)
 			*v[i] = nla_get_u64(tb[KESP_LFT_A_SOFT_BYTES + i]);
 	/* Pairs are (soft, hard); a soft limit past the hard one never fires. */
 	for (i = 0; i < ARRAY_SIZE(v); i += 2)

@@ -121,6 +121,18 @@ u64 kesp_sa_seq(struct kesp_sa *sa)
 	return seq;
 }
 
+/*
+ * The lifetime work looks again at least once a day: a deadline further
+ * out (any u64 of seconds is a valid limit) would overflow in jiffies and
+ * fire at once, every tick. The work recomputes what is left each time.
+ */
+#define LIFETIME_RECHECK_SECONDS (24 * 60 * 60)
+
+static unsigned long lifetime_delay(u64 seconds)
+{
+	return min_t(u64, seconds, LIFETIME_RECHECK_SECONDS) * HZ;
+}
+
 /* Runs the SA's lifetime work after DELAY jiffies, holding a reference. */
 static void lifetime_kick(struct kesp_sa *sa, unsigned long delay)
 {
@@ -247,7 +259,7 @@ static void sa_lifetime_work(struct work_struct *work)
 		kesp_nl_notify_expire(sa, false, soft);
 	}
 	if (next)
-		lifetime_kick(sa, next * HZ);
+		lifetime_kick(sa, lifetime_delay(next));
 out:
 	mutex_unlock(&kn->sad_lock);
 	kesp_sa_put(sa);
@@ -645,7 +657,7 @@ struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
 	RCU_INIT_POINTER(sa->sels, p->sels);
 	dev_hold(kd->dev);
 	if (sa->lft.soft_seconds || sa->lft.hard_seconds)
-		lifetime_kick(sa, next_deadline(sa, 0) * HZ);
+		lifetime_kick(sa, lifetime_delay(next_deadline(sa, 0)));
 	return sa;
 
 err_seltab:

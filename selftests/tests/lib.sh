@@ -216,3 +216,22 @@ iperf_agrees() {
 	fi
 	rm -f /tmp/iperf.json
 }
+
+# calls FUNCTION COMMAND...: how often the kernel function FUNCTION
+# (kesp's own included) ran while COMMAND ran, counted by the function
+# tracer; with CALLER=NAME set, only calls made from NAME count.
+calls() {
+	tr=/sys/kernel/tracing
+	[ -e $tr/trace ] || mount -t tracefs nodev $tr || return 1
+	calls_fn=$1
+	shift
+	echo "$calls_fn" >$tr/set_ftrace_filter || return 1
+	echo function >$tr/current_tracer
+	echo >$tr/trace
+	echo 1 >$tr/tracing_on
+	"$@" >/dev/null 2>&1
+	echo 0 >$tr/tracing_on
+	grep -c " $calls_fn <-${CALLER:-}" $tr/trace
+	echo nop >$tr/current_tracer
+	echo >$tr/set_ftrace_filter
+}

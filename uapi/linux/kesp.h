@@ -118,7 +118,8 @@
  *         packets routed into the device use this SA. Inbound: what a
  *         decrypted inner packet must match. No selector means any packet
  *         (in transport mode: any packet of the SA's family).
- *     KESP_SA_A_LIFETIME: nest, enum kesp_lft_attr, 0 or absent = no limit
+ *     KESP_SA_A_LIFETIME: nest, enum kesp_lft_attr, 0, 2^64 - 1 (XFRM's
+ *         "infinite") or absent = no limit
  *     KESP_SA_A_ENCAP: nest, enum kesp_encap_attr: TYPE
  *         (KESP_ENCAP_ESPINUDP), SPORT and DPORT (both required, not 0):
  *         ESP in UDP, see "UDP encapsulation" below. For an outbound SA
