@@ -487,6 +487,17 @@ static size_t sa_msg_size(u32 nsel, const char *alg0, const char *alg1)
 	return size;
 }
 
+/* Room for SA's message as fill_sa() writes it; under sad_lock. */
+static size_t sa_size(const struct kesp_sa *sa)
+{
+	const struct kesp_sel_set *sels;
+
+	sels = rcu_dereference_protected(sa->sels,
+		lockdep_is_held(&kesp_underlay(sa->kd)->sad_lock));
+	return sa_msg_size(sels ? sels->n : 0, sa->alg_name[0],
+			   sa->alg_name[1]);
+}
+
 /* Never puts key material: keys live only inside the crypto transform. */
 /* The SA's attributes, as SA_GET replies and events carry them. */
 static int put_sa(struct sk_buff *skb, const struct kesp_sa *sa)
@@ -560,13 +571,17 @@ void kesp_nl_notify_expire(struct kesp_sa *sa, bool hard, u8 reason)
 	struct sk_buff *msg;
 	void *hdr;
 
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	/* Sized as a reply: an SA with many selectors is more than a page. */
+	msg = genlmsg_new(sa_size(sa) + nla_total_size(0) +
+			  nla_total_size(sizeof(u8)), GFP_KERNEL);
 	if (!msg)
 		return;
 	hdr = genlmsg_put(msg, 0, 0, &kesp_family, 0, KESP_CMD_SA_EXPIRE);
 	if (!hdr || put_sa(msg, sa) ||
 	    (hard && nla_put_flag(msg, KESP_SA_A_EXPIRE_HARD)) ||
 	    nla_put_u8(msg, KESP_SA_A_EXPIRE_REASON, reason)) {
+		/* Sized for it above: not fitting is a bug of ours. */
+		WARN_ON_ONCE(1);
 		nlmsg_free(msg);
 		return;
 	}
@@ -585,13 +600,16 @@ void kesp_nl_notify_mapping(struct kesp_sa *sa, u8 family,
 	struct sk_buff *msg;
 	void *hdr;
 
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	msg = genlmsg_new(sa_size(sa) + nla_total_size(sizeof(addr->ip6)) +
+			  nla_total_size(sizeof(u16)), GFP_KERNEL);
 	if (!msg)
 		return;
 	hdr = genlmsg_put(msg, 0, 0, &kesp_family, 0, KESP_CMD_SA_MAPPING);
 	if (!hdr || put_sa(msg, sa) ||
 	    put_addr(msg, KESP_SA_A_MAPPING_SRC, addr, family) ||
 	    nla_put_u16(msg, KESP_SA_A_MAPPING_SPORT, ntohs(port))) {
+		/* Sized for it above: not fitting is a bug of ours. */
+		WARN_ON_ONCE(1);
 		nlmsg_free(msg);
 		return;
 	}
@@ -993,14 +1011,9 @@ static int parse_sa_params(struct genl_info *info, struct kesp_sa_params *p)
 static int reply_sa(struct genl_info *info, const struct kesp_sa *sa,
 		    struct sk_buff **msg)
 {
-	const struct kesp_sel_set *sels;
-	size_t size;
+	size_t size = sa_size(sa);
 	int ret;
 
-	sels = rcu_dereference_protected(sa->sels,
-		lockdep_is_held(&kesp_underlay(sa->kd)->sad_lock));
-	size = sa_msg_size(sels ? sels->n : 0, sa->alg_name[0],
-			   sa->alg_name[1]);
 	*msg = genlmsg_new(size, GFP_KERNEL);
 	if (!*msg)
 		return -ENOMEM;

@@ -172,6 +172,10 @@ same "far time limits: the pair still works" "$(replies 3)" 3
 check "the tracer sees the lifetime work run when a limit changes" test "$(calls sa_lifetime_work \
 	sh -c "ip netns exec a $KESPCTL sa update dev kesp0 id $id limit time-soft 100; sleep 1")" -ge 1
 
+# Events about an SA with 64 IPv6 selectors (more than a page each).
+ip netns exec a $KESPCTL sa flush
+ip netns exec a python3 "$KESP_SRC/selftests/tests/sa_events.py" || FAILED=1
+
 kill $MONITOR $MONITOR_HUMAN
 wait $MONITOR $MONITOR_HUMAN 2>/dev/null
 same "the device counts every soft and hard expiry the monitor saw" \
