@@ -482,12 +482,13 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb)
 		put_unaligned_be32(lower_32_bits(ctx->seq), hdr + 4);
 	}
 	/*
-	 * AEAD IVs are the sequence number: unique per key, which is all
-	 * GCM and ChaCha20-Poly1305 need (RFC 4106 3.1, RFC 7634 2). CBC
-	 * needs unpredictable IVs (RFC 3602 3).
+	 * AEAD IVs are the sequence number under the SA's random salt:
+	 * unique per SA, which is all GCM and ChaCha20-Poly1305 need (RFC
+	 * 4106 3.1, RFC 7634 2), and unique across SAs that a careless key
+	 * manager gave the same key. CBC needs unpredictable IVs (RFC 3602 3).
 	 */
 	if (sa->iv_len == 8)
-		put_unaligned_be64(ctx->seq, ctx->iv);
+		put_unaligned_be64(ctx->seq ^ sa->iv_salt, ctx->iv);
 	else if (sa->iv_len)
 		get_random_bytes(ctx->iv, sa->iv_len);
 	memcpy(hdr + ad_len, ctx->iv, sa->iv_len);

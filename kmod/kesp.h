@@ -185,6 +185,12 @@ struct kesp_sa {
 	const char *alg_name[2];
 
 	u64 seq;		/* outbound: the last sequence number sent */
+	/*
+	 * Outbound counter-IV AEADs: XORed into the sequence number to make
+	 * the IV (as seqiv does for esp4), so an SA installed again with the
+	 * same key and sequence number still never repeats a nonce.
+	 */
+	u64 iv_salt;
 	/* NULL: any packet. Outbound copies also live in the device's seltab. */
 	struct kesp_sel_set __rcu *sels;
 

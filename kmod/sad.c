@@ -615,6 +615,7 @@ struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
 	sa->priority = p->priority;
 	sa->flags = p->flags;
 	sa->seq = p->seq;
+	sa->iv_salt = get_random_u64();
 	sa->src = p->src;
 	sa->dst = p->dst;
 	sa->lft = p->lft;
