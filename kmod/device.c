@@ -113,6 +113,15 @@ static void kesp_setup(struct net_device *dev)
 	dev->needs_free_netdev = true;
 	dev->priv_destructor = kesp_dev_free;
 	compat_set_lltx(dev);
+	/*
+	 * Room for the outer headers, so local senders allocate it and ESP
+	 * need not reallocate every packet: the largest outer IP and UDP
+	 * header, the ESP header widened by ESN while the crypto runs, the
+	 * IV, and an Ethernet header on the underlay (a bigger one is still
+	 * made room for, by a copy). At the tail: padding, trailer, ICV.
+	 */
+	dev->needed_headroom = KESP_MAX_HEAD + ETH_HLEN;
+	dev->needed_tailroom = KESP_MAX_TAIL;
 	dev->mtu = KESP_DEFAULT_MTU;
 	dev->min_mtu = IPV6_MIN_MTU;
 	dev->max_mtu = IP_MAX_MTU - KESP_MAX_OVERHEAD;

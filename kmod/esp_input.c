@@ -208,6 +208,8 @@ static void esp_input_finish(struct sk_buff *skb, int err)
 	skb_scrub_packet(skb, !net_eq(dev_net(skb->dev), dev_net(dev)));
 	skb->dev = dev;
 	skb->pkt_type = PACKET_HOST;
+	/* The device has no link header: tc and BPF see the inner packet. */
+	skb_reset_mac_header(skb);
 	/*
 	 * RFC 3948 3.1.2: behind a NAT a transport-mode TCP or UDP checksum
 	 * covers addresses the packet no longer has; the ICV vouched for

@@ -28,6 +28,12 @@
  * the largest ICV (32, HMAC-SHA-512/256).
  */
 #define KESP_MAX_OVERHEAD (40 + 8 + 8 + 16 + 17 + 32)
+/*
+ * What ESP output puts in front of a packet at most (ESN widens the
+ * header by 4 bytes while the crypto runs) and behind it.
+ */
+#define KESP_MAX_HEAD (40 + 8 + 8 + 4 + 16)
+#define KESP_MAX_TAIL (17 + 32)
 #define KESP_DEFAULT_MTU (ETH_DATA_LEN - KESP_MAX_OVERHEAD)
 
 /* RFC 4303 2.1: SPIs 1 to 255 are reserved by IANA; 0 means none. */
