@@ -18,8 +18,17 @@
 
 #include "esp.h"
 
-/* Ahead of esp4/esp6 (priority 0) and IPcomp/tunnel handlers. */
-#define KESP_ESP_PRIORITY 10
+/*
+ * Where we sit in the ESP handler chain, highest priority first:
+ *   100 vti/vti6: takes all ESP between the endpoints of its tunnels, so
+ *       a kesp SA between the same two addresses loses its packets there;
+ *    50 kesp: takes only the SPIs it has inbound SAs for;
+ *    10 xfrm_interface: takes all ESP (it is XFRM's input), so it must
+ *       come after us, and may not share our priority: the second of two
+ *       handlers with one priority fails to register;
+ *     0 esp4/esp6.
+ */
+#define KESP_ESP_PRIORITY 50
 
 static bool outer_matches(const struct kesp_sa *sa, struct sk_buff *skb)
 {
