@@ -63,7 +63,12 @@ static void kesp_dev_uninit(struct net_device *dev)
 	kesp_sad_device_flush(kd);
 	/* After the flush marked the device dead: no new attachments. */
 	kesp_encap_detach(kd, 0);
-	list_del_init(&kd->underlay_node);
+	/*
+	 * The ICMP error path walks this list under RCU; the device (and
+	 * its outbound SA table) is freed only after the grace period that
+	 * unregistering waits for once every device's uninit has run.
+	 */
+	list_del_rcu(&kd->underlay_node);
 }
 
 /* A packet routed into the device leaves with its best outbound SA. */
@@ -141,7 +146,7 @@ static int kesp_newlink(struct net *src_net, struct net_device *dev,
 	ret = register_netdevice(dev);
 	if (ret)
 		return ret;
-	list_add(&kd->underlay_node, &kesp_net(src_net)->underlay_devices);
+	list_add_rcu(&kd->underlay_node, &kesp_net(src_net)->underlay_devices);
 	return 0;
 }
 

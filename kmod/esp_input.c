@@ -8,12 +8,16 @@
  * its inner packet delivered on the SA's device if it matches the SA's
  * selectors. Anything that fails is counted and dropped, never delivered.
  */
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <net/dsfield.h>
 #include <net/inet_ecn.h>
 #include <net/ip.h>
+#include <net/ip6_route.h>
 #include <net/ipv6.h>
+#include <net/route.h>
 #include <net/xfrm.h>
 
 #include "esp.h"
@@ -436,15 +440,70 @@ static int esp_cb(struct sk_buff *skb, int err)
 	return 1;
 }
 
+/*
+ * ICMP errors about raw ESP we sent. A router on the path that cannot
+ * forward one of our DF packets says so with "fragmentation needed" or
+ * "packet too big", quoting our outer IP header and the SPI; when an
+ * outbound SA of ours sends that SPI between those addresses, the route
+ * learns the path MTU, and the next packet too big for it is refused
+ * towards its sender with the MTU that fits (esp_output.c's too_big).
+ * Anything else goes on to the next handler (XFRM's).
+ */
 static int esp4_err(struct sk_buff *skb, u32 info)
 {
-	return -ENOENT;
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	struct net *net = dev_net(skb->dev);
+	union kesp_addr src = {}, dst = {};
+	struct rtable *rt;
+	struct flowi4 fl4;
+	u32 mark;
+
+	if (icmp_hdr(skb)->type != ICMP_DEST_UNREACH ||
+	    icmp_hdr(skb)->code != ICMP_FRAG_NEEDED)
+		return -ENOENT;
+	src.ip4 = iph->saddr;
+	dst.ip4 = iph->daddr;
+	/* icmp_unreach() pulled the quoted header and 8 bytes after it. */
+	if (!kesp_sa_out_mark(kesp_net(net), AF_INET, &src, &dst,
+			      get_unaligned_be32(skb->data + iph->ihl * 4),
+			      &mark))
+		return -ENOENT;
+	/*
+	 * ipv4_update_pmtu() looks the route up without our mark; naming
+	 * the device the marked route leaves by finds the same route even
+	 * when the unmarked one leads back into a kesp device.
+	 */
+	memset(&fl4, 0, sizeof(fl4));
+	fl4.daddr = iph->daddr;
+	fl4.saddr = iph->saddr;
+	fl4.flowi4_proto = IPPROTO_ESP;
+	fl4.flowi4_mark = mark;
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt))
+		return 0;
+	ipv4_update_pmtu(skb, net, info, rt->dst.dev->ifindex, IPPROTO_ESP);
+	ip_rt_put(rt);
+	return 0;
 }
 
 static int esp6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
 		    u8 code, int offset, __be32 info)
 {
-	return -ENOENT;
+	const struct ipv6hdr *ip6h = (const struct ipv6hdr *)skb->data;
+	struct net *net = dev_net(skb->dev);
+	union kesp_addr src = {}, dst = {};
+	u32 mark;
+
+	if (type != ICMPV6_PKT_TOOBIG)
+		return -ENOENT;
+	src.ip6 = ip6h->saddr;
+	dst.ip6 = ip6h->daddr;
+	/* icmpv6_notify() pulled 8 bytes at OFFSET. */
+	if (!kesp_sa_out_mark(kesp_net(net), AF_INET6, &src, &dst,
+			      get_unaligned_be32(skb->data + offset), &mark))
+		return -ENOENT;
+	ip6_update_pmtu(skb, net, info, 0, mark, sock_net_uid(net, NULL));
+	return 0;
 }
 
 static struct xfrm4_protocol esp4_handler = {

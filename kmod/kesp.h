@@ -287,6 +287,9 @@ struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
 struct kesp_sa *kesp_sa_find(struct kesp_device *kd, u32 id, u8 dir, u32 spi,
 			     const union kesp_addr *dst, u8 family);
 void kesp_sa_unlink(struct kesp_sa *sa);
+bool kesp_sa_out_mark(struct kesp_net *kn, u8 family,
+		      const union kesp_addr *src, const union kesp_addr *dst,
+		      u32 spi, u32 *mark);
 /* Which SAs a dump or a flush covers; zero fields match any. */
 struct kesp_sa_filter {
 	u8 dir;

@@ -542,6 +542,44 @@ static struct kesp_sa *find_out(struct kesp_device *kd, u32 spi,
 	return pos ? sa : NULL;
 }
 
+/**
+ * kesp_sa_out_mark - whether an ICMP error is about an outbound SA of ours
+ * @kn: the underlay namespace the error arrived in
+ * @family: outer family of the quoted packet
+ * @src: its source, which must be the SA's
+ * @dst: its destination, which must be the SA's
+ * @spi: its SPI, host order
+ * @mark: set to the fwmark of the SA's device, which routes its packets
+ *
+ * Context: softirq, under RCU (the ICMP receive path). Devices leave
+ * kn->underlay_devices before the grace period that precedes their free.
+ */
+bool kesp_sa_out_mark(struct kesp_net *kn, u8 family,
+		      const union kesp_addr *src, const union kesp_addr *dst,
+		      u32 spi, u32 *mark)
+{
+	struct rhlist_head *list, *pos;
+	struct kesp_device *kd;
+	struct kesp_sa *sa;
+	bool ours;
+
+	list_for_each_entry_rcu(kd, &kn->underlay_devices, underlay_node) {
+		list = rhltable_lookup(&kd->out_sas, &spi, out_sas_params);
+		rhl_for_each_entry_rcu(sa, pos, list, out_node) {
+			spin_lock(&sa->lock);
+			ours = sa->family == family &&
+			       addr_eq(&sa->src, src, family) &&
+			       addr_eq(&sa->dst, dst, family);
+			spin_unlock(&sa->lock);
+			if (ours) {
+				*mark = READ_ONCE(kd->fwmark);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
 struct kesp_sa *kesp_sa_find(struct kesp_device *kd, u32 id, u8 dir, u32 spi,
 			     const union kesp_addr *dst, u8 family)
 {

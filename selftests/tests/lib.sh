@@ -98,18 +98,30 @@ two_sites() {
 	ip -n b addr add 192.168.100.2/24 dev veth-b
 	ip -n a addr add fd00:100::1/64 dev veth-a nodad
 	ip -n b addr add fd00:100::2/64 dev veth-b nodad
-	ip -n a link add kesp0 type kesp
-	ip -n a link set kesp0 up
-	ip -n a addr add 10.1.0.1/32 dev kesp0
-	ip -n a addr add fd00:1::1/128 dev kesp0 nodad
-	ip -n a route add 10.2.0.0/24 dev kesp0
-	ip -n a route add fd00:2::/64 dev kesp0
-	ip -n b link add inner type dummy
-	ip -n b link set inner up
-	ip -n b addr add 10.2.0.1/24 dev inner
-	ip -n b addr add fd00:2::1/64 dev inner nodad
+	site_kesp a
+	site_inner b
 	ip -n b route add 10.1.0.0/24 via 192.168.100.1
 	ip -n b route add fd00:1::/64 via fd00:100::1
+}
+
+# site_kesp NS: kesp0 in NS (10.1.0.1, fd00:1::1), the other site's inner
+# networks (10.2.0.0/24, fd00:2::/64) routed into it.
+site_kesp() {
+	ip -n "$1" link add kesp0 type kesp
+	ip -n "$1" link set kesp0 up
+	ip -n "$1" addr add 10.1.0.1/32 dev kesp0
+	ip -n "$1" addr add fd00:1::1/128 dev kesp0 nodad
+	ip -n "$1" route add 10.2.0.0/24 dev kesp0
+	ip -n "$1" route add fd00:2::/64 dev kesp0
+}
+
+# site_inner NS: the inner networks 10.2.0.0/24 and fd00:2::/64 on a
+# dummy device "inner" in NS (.1 and ::1 there).
+site_inner() {
+	ip -n "$1" link add inner type dummy
+	ip -n "$1" link set inner up
+	ip -n "$1" addr add 10.2.0.1/24 dev inner
+	ip -n "$1" addr add fd00:2::1/64 dev inner nodad
 }
 
 # site_b_policies: b's XFRM policies for 10.2.0.0/24 <-> 10.1.0.0/24 over
