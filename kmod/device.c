@@ -76,9 +76,13 @@ static netdev_tx_t kesp_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct kesp_device *kd = netdev_priv(dev);
 	struct kesp_flow flow;
+	bool reassembled;
 	struct kesp_sa *sa;
 
 	skb_reset_network_header(skb);
+	skb = kesp_flow_whole_datagram(skb, &reassembled);
+	if (!skb)
+		return NETDEV_TX_OK;
 	if (!kesp_flow_from_skb(skb, &flow)) {
 		DEV_STATS_INC(dev, tx_errors);
 		goto drop;
@@ -88,7 +92,7 @@ static netdev_tx_t kesp_xmit(struct sk_buff *skb, struct net_device *dev)
 		dev_core_stats_tx_dropped_inc(dev);
 		goto drop;
 	}
-	kesp_esp_output(sa, skb);
+	kesp_esp_output(sa, skb, reassembled);
 	return NETDEV_TX_OK;
 
 drop:

@@ -127,28 +127,6 @@ static int transport_header(struct sk_buff *skb, struct esp_ctx *ctx)
 }
 
 /*
- * Transport mode cannot carry an IPv4 fragment: its header would describe
- * the ESP packet instead. The local stack fragments datagrams bigger than
- * the device MTU, so they are put back together here and ESP applies to
- * the whole datagram, as XFRM does; the ESP packet is fragmented on the
- * way out if it must be. Returns the datagram, or NULL once SKB is queued
- * or dropped. (IPv6 keeps its fragment header inside ESP, RFC 4303 3.1.1.)
- */
-static struct sk_buff *transport_defrag(struct sk_buff *skb)
-{
-	memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
-	/* Our own datagrams: they never share a queue with inbound ones. */
-	if (ip_defrag(dev_net(skb->dev), skb, IP_DEFRAG_LOCAL_DELIVER))
-		return NULL;
-	/* One buffer rather than a scatterlist entry per fragment. */
-	if (skb_linearize(skb)) {
-		kfree_skb(skb);
-		return NULL;
-	}
-	return skb;
-}
-
-/*
  * A packet too big for the path once in ESP comes back to its sender as ICMP "fragmentation needed" / ICMPv6 "packet too big" when it
  * may not be fragmented (IPv4 DF set, or IPv6), and the function returns
  * true. Otherwise the outer packet is fragmented: IPv4 without DF, or
@@ -349,9 +327,11 @@ static bool take_seq(struct kesp_sa *sa, struct esp_ctx *ctx)
 
 /*
  * Encrypts SKB (an IP packet) with SA and sends it. Consumes the packet
- * and the caller's reference on SA.
+ * and the caller's reference on SA. REASSEMBLED: SKB was put together
+ * from fragments its sender made, so the ESP packet may be fragmented.
  */
-void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb)
+void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
+		     bool reassembled)
 {
 	struct net_device *dev = sa->kd->dev;
 	unsigned int block = sa->block;
@@ -364,14 +344,6 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb)
 	u8 *tail, *hdr;
 	int nexthdr, nsg, err;
 
-	if (kesp_sa_transport(sa) && skb->protocol == htons(ETH_P_IP) &&
-	    ip_is_fragment(ip_hdr(skb))) {
-		skb = transport_defrag(skb);
-		if (!skb) {
-			kesp_sa_put(sa);
-			return;
-		}
-	}
 	ctx = esp_ctx_alloc(sa->aead, MAX_SKB_FRAGS + 2);
 	if (!ctx)
 		goto drop;
@@ -428,7 +400,13 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb)
 		nexthdr = skb->protocol == htons(ETH_P_IP) ? IPPROTO_IPIP :
 							   IPPROTO_IPV6;
 	}
-	if (too_big(sa, skb, ctx)) {
+	/*
+	 * A datagram its sender fragmented (to this device's MTU) has no DF
+	 * to honour: its ESP packet is fragmented if it must be.
+	 */
+	if (reassembled) {
+		ctx->df = 0;
+	} else if (too_big(sa, skb, ctx)) {
 		DEV_STATS_INC(dev, tx_dropped);
 		goto drop_ctx_quiet;
 	}

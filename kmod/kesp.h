@@ -343,7 +343,10 @@ int kesp_esp_input_encap(struct sk_buff *skb, struct kesp_device *kd,
 			 unsigned int udp_len);
 
 bool kesp_flow_from_skb(struct sk_buff *skb, struct kesp_flow *flow);
-void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb);
+struct sk_buff *kesp_flow_whole_datagram(struct sk_buff *skb,
+					 bool *reassembled);
+void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
+		     bool reassembled);
 int kesp_esp_input_init(void);
 void kesp_esp_input_uninit(void);
 void kesp_sa_read_stats(const struct kesp_sa *sa, u64 *packets, u64 *bytes);
