@@ -138,7 +138,7 @@ static bool too_big(struct kesp_sa *sa, struct sk_buff *skb,
 {
 	/* Transport mode keeps the IP header; tunnel mode adds one. */
 	unsigned int kept = ctx->ip_hdr_len;
-	unsigned int outer = (kept ?: outer_hdr_len(sa->family)) +
+	unsigned int outer = (kept ?: outer_hdr_len(ctx->outer_family)) +
 			     encap_len(ctx);
 	unsigned int mtu = dst_mtu(ctx->route), fit;
 
@@ -415,7 +415,7 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
 	ad_len = esp_ad_len(sa);
 	ctx->ad_len = ad_len;
 	wire_hdr_len = ESP_HDR_LEN + sa->iv_len;
-	if (skb_cow_head(skb, outer_hdr_len(sa->family) + encap_len(ctx) +
+	if (skb_cow_head(skb, outer_hdr_len(ctx->outer_family) + encap_len(ctx) +
 			      ad_len + sa->iv_len +
 			      LL_RESERVED_SPACE(route->dev)))
 		goto drop_ctx;

@@ -280,10 +280,11 @@ int kesp_sad_device_init(struct kesp_device *kd);
 void kesp_sad_device_flush(struct kesp_device *kd);
 void kesp_sad_device_free(struct kesp_device *kd);
 struct kesp_sa *kesp_sa_lookup_in(struct kesp_net *kn, u32 spi);
-struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
-			       const struct kesp_sa_params *p,
-			       const struct kesp_alg_params *alg,
-			       struct netlink_ext_ack *extack);
+struct kesp_sa *kesp_sa_alloc(struct kesp_device *kd,
+			      const struct kesp_sa_params *p,
+			      const struct kesp_alg_params *alg,
+			      struct netlink_ext_ack *extack);
+int kesp_sa_publish(struct kesp_sa *sa, struct netlink_ext_ack *extack);
 struct kesp_sa *kesp_sa_find(struct kesp_device *kd, u32 id, u8 dir, u32 spi,
 			     const union kesp_addr *dst, u8 family);
 void kesp_sa_unlink(struct kesp_sa *sa);

@@ -1064,14 +1064,16 @@ static int kesp_nl_sa_new_doit(struct sk_buff *skb, struct genl_info *info)
 		}
 	}
 
-	mutex_lock(&kesp_underlay(kd)->sad_lock);
-	sa = kesp_sa_create(kd, &p, &alg, info->extack);
+	/* The crypto transform is built before taking any lock. */
+	sa = kesp_sa_alloc(kd, &p, &alg, info->extack);
 	if (IS_ERR(sa)) {
-		kfree(p.sels);	/* the SA takes the set only on success */
 		ret = PTR_ERR(sa);
-	} else {
-		ret = reply_sa(info, sa, &msg);
+		goto out;
 	}
+	mutex_lock(&kesp_underlay(kd)->sad_lock);
+	ret = kesp_sa_publish(sa, info->extack);
+	if (!ret)
+		ret = reply_sa(info, sa, &msg);
 	mutex_unlock(&kesp_underlay(kd)->sad_lock);
 	if (msg)
 		ret = genlmsg_reply(msg, info);
@@ -1853,6 +1855,12 @@ static struct genl_family kesp_family __ro_after_init = {
 	.name = KESP_GENL_NAME,
 	.version = KESP_GENL_VERSION,
 	.netnsok = true,
+	/*
+	 * No global genl mutex: handlers serialise on their underlay
+	 * namespace's sad_lock (and encap.c's mutex), so a slow request
+	 * (a crypto transform loading its module) holds up nothing else.
+	 */
+	.parallel_ops = true,
 	.module = THIS_MODULE,
 	.ops = kesp_ops,
 	.n_ops = ARRAY_SIZE(kesp_ops),

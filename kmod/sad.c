@@ -332,10 +332,14 @@ static void sel_any(struct kesp_sel *sel, u16 family)
 	sel->dport_end = U16_MAX;
 }
 
-/* Puts an outbound SA's selectors into its device's lookup table. */
+/*
+ * Puts an outbound SA's selectors into its device's lookup table, besides
+ * any it has there; on failure takes back what it added.
+ */
 static int seltab_add(struct kesp_sa *sa, const struct kesp_sel_set *sels)
 {
 	struct kesp_seltab *tab = sa->kd->seltab;
+	u64 since = kesp_seltab_next_order(tab);
 	struct kesp_sel any;
 	u32 i;
 	int ret = 0;
@@ -358,7 +362,7 @@ static int seltab_add(struct kesp_sa *sa, const struct kesp_sel_set *sels)
 	for (i = 0; !ret && sels && i < sels->n; i++)
 		ret = kesp_seltab_insert(tab, &sels->sel[i], sa->priority, sa);
 	if (ret)
-		kesp_seltab_remove(tab, sa);
+		kesp_seltab_remove_range(tab, sa, since, U64_MAX);
 	return ret;
 }
 
@@ -374,16 +378,19 @@ int kesp_sa_set_selectors(struct kesp_sa *sa, struct kesp_sel_set *sels)
 
 	lockdep_assert_held(&kn->sad_lock);
 	if (sa->dir == KESP_DIR_OUT) {
-		/* Packets may miss the SA for a moment; none is misrouted. */
-		kesp_seltab_remove(sa->kd->seltab, sa);
+		u64 since = kesp_seltab_next_order(sa->kd->seltab);
+
+		/*
+		 * New selectors in before the old ones out: a packet finds
+		 * the SA by one or the other throughout, never a trap or
+		 * another SA for a moment. A failure leaves the old ones.
+		 */
 		ret = seltab_add(sa, sels);
 		if (ret) {
 			kfree(sels);
-			old = rcu_dereference_protected(sa->sels,
-						lockdep_is_held(&kn->sad_lock));
-			seltab_add(sa, old);
 			return ret;
 		}
+		kesp_seltab_remove_range(sa->kd->seltab, sa, 0, since);
 	}
 	old = rcu_replace_pointer(sa->sels, sels,
 				  lockdep_is_held(&kn->sad_lock));
@@ -488,17 +495,17 @@ static bool xfrm_has_spi(struct net *net, u32 spi)
 	return false;
 }
 
-static bool xfrm_has_sa(struct net *net, const struct kesp_sa_params *p)
+static bool xfrm_has_sa(struct net *net, u8 family,
+			const union kesp_addr *dst, u32 spi)
 {
 	xfrm_address_t daddr = {};
 	struct xfrm_state *x;
 
-	if (p->family == AF_INET)
-		daddr.a4 = p->dst.ip4;
+	if (family == AF_INET)
+		daddr.a4 = dst->ip4;
 	else
-		daddr.in6 = p->dst.ip6;
-	x = xfrm_state_lookup(net, 0, &daddr, htonl(p->spi), IPPROTO_ESP,
-			      p->family);
+		daddr.in6 = dst->ip6;
+	x = xfrm_state_lookup(net, 0, &daddr, htonl(spi), IPPROTO_ESP, family);
 	if (!x)
 		return false;
 	xfrm_state_put(x);
@@ -595,69 +602,52 @@ struct kesp_sa *kesp_sa_find(struct kesp_device *kd, u32 id, u8 dir, u32 spi,
 	return sa && sa->kd == kd ? sa : NULL;
 }
 
-struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
-			       const struct kesp_sa_params *p,
-			       const struct kesp_alg_params *alg,
-			       struct netlink_ext_ack *extack)
+/**
+ * kesp_sa_alloc - an SA built from a request, in no table yet
+ * @kd: its device
+ * @p: what the request says; p->sels is the SA's now, whatever happens
+ * @alg: its algorithms; the transform is built here
+ * @extack: why not
+ *
+ * Without sad_lock: building the crypto transform may load modules and
+ * run their self-tests, which must hold up no other request.
+ * kesp_sa_publish() puts it in the tables; kesp_sa_put() frees it.
+ */
+struct kesp_sa *kesp_sa_alloc(struct kesp_device *kd,
+			      const struct kesp_sa_params *p,
+			      const struct kesp_alg_params *alg,
+			      struct netlink_ext_ack *extack)
 {
-	struct kesp_net *kn = kesp_underlay(kd);
 	struct kesp_sa *sa;
 	int ret;
-
-	lockdep_assert_held(&kn->sad_lock);
-	if (kd->dead) {
-		NL_SET_ERR_MSG(extack, "the device is being deleted");
-		return ERR_PTR(-ENODEV);
-	}
-	if (p->dir == KESP_DIR_IN) {
-		if (lookup_in_locked(kn, p->spi)) {
-			NL_SET_ERR_MSG(extack,
-				       "an inbound SA with this SPI exists in the underlay namespace");
-			return ERR_PTR(-EEXIST);
-		}
-		if (xfrm_has_sa(kd->underlay_net, p)) {
-			NL_SET_ERR_MSG(extack,
-				       "an XFRM SA has this SPI and destination: kesp would take its packets");
-			return ERR_PTR(-EEXIST);
-		}
-	} else if (find_out(kd, p->spi, &p->dst, p->family)) {
-		NL_SET_ERR_MSG(extack,
-			       "an outbound SA with this SPI and destination exists on the device");
-		return ERR_PTR(-EEXIST);
-	}
 
 	sa = kzalloc(struct_size(sa, replay.ring,
 				 kesp_replay_ring_longs(p->replay_window)),
 		     GFP_KERNEL);
-	if (!sa)
+	if (!sa) {
+		kfree(p->sels);
 		return ERR_PTR(-ENOMEM);
-	kesp_obj_new(KESP_OBJ_SA);
-	sa->stats = netdev_alloc_pcpu_stats(struct kesp_sa_stats);
-	if (!sa->stats) {
-		ret = -ENOMEM;
-		goto err_free;
 	}
-	sa->flags = p->flags;	/* ESN chooses the crypto template */
-	ret = kesp_crypto_setup(sa, alg, extack);
-	if (ret)
-		goto err_free;
-
+	kesp_obj_new(KESP_OBJ_SA);
+	/* From here on kesp_sa_put() undoes everything. */
 	refcount_set(&sa->refcnt, 1);
-	spin_lock_init(&sa->lock);
 	sa->kd = kd;
+	dev_hold(kd->dev);
+	/* Set before any table can show the SA: none sees it without them. */
+	RCU_INIT_POINTER(sa->sels, p->sels);
+	spin_lock_init(&sa->lock);
 	sa->dir = p->dir;
 	sa->mode = p->mode;
 	sa->family = p->family;
 	sa->spi = p->spi;
 	sa->reqid = p->reqid;
 	sa->priority = p->priority;
-	sa->flags = p->flags;
+	sa->flags = p->flags;	/* ESN chooses the crypto template */
 	sa->seq = p->seq;
 	sa->iv_salt = get_random_u64();
 	sa->src = p->src;
 	sa->dst = p->dst;
 	sa->lft = p->lft;
-	sa->add_time = ktime_get_boottime_seconds();
 	INIT_DELAYED_WORK(&sa->lft_work, sa_lifetime_work);
 	INIT_WORK(&sa->mapping_work, sa_mapping_work);
 	sa->mapping_next = jiffies;
@@ -666,51 +656,114 @@ struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
 	sa->encap_dport = p->encap_dport;
 	kesp_replay_init(&sa->replay, p->replay_window,
 			 p->flags & KESP_SA_F_ESN, p->dir == KESP_DIR_IN ? p->seq : 0);
+	sa->stats = netdev_alloc_pcpu_stats(struct kesp_sa_stats);
+	ret = sa->stats ? kesp_crypto_setup(sa, alg, extack) : -ENOMEM;
+	if (ret) {
+		kesp_sa_put(sa);
+		return ERR_PTR(ret);
+	}
+	return sa;
+}
 
+/* Whether another SA of the namespace or device is in the SA's place. */
+static int check_unique(struct kesp_sa *sa, struct netlink_ext_ack *extack)
+{
+	struct kesp_device *kd = sa->kd;
+	struct kesp_net *kn = kesp_underlay(kd);
+
+	if (sa->dir == KESP_DIR_OUT) {
+		if (find_out(kd, sa->spi, &sa->dst, sa->family)) {
+			NL_SET_ERR_MSG(extack,
+				       "an outbound SA with this SPI and destination exists on the device");
+			return -EEXIST;
+		}
+		return 0;
+	}
+	if (lookup_in_locked(kn, sa->spi)) {
+		NL_SET_ERR_MSG(extack,
+			       "an inbound SA with this SPI exists in the underlay namespace");
+		return -EEXIST;
+	}
+	if (xfrm_has_sa(kd->underlay_net, sa->family, &sa->dst, sa->spi)) {
+		NL_SET_ERR_MSG(extack,
+			       "an XFRM SA has this SPI and destination: kesp would take its packets");
+		return -EEXIST;
+	}
+	return 0;
+}
+
+/**
+ * kesp_sa_publish - put an SA from kesp_sa_alloc() in its tables
+ * @sa: the SA; the tables take over the caller's reference
+ * @extack: why not
+ *
+ * The packet paths see the SA only once it is complete, and see it last
+ * of all: inbound through the SPI table, outbound through the selector
+ * table. A failure after that unlinks it and leaves the freeing to the
+ * refcount and an RCU grace period, since a packet may hold it already.
+ *
+ * Context: sad_lock held. Return: 0, or an error with the SA freed.
+ */
+int kesp_sa_publish(struct kesp_sa *sa, struct netlink_ext_ack *extack)
+{
+	struct kesp_device *kd = sa->kd;
+	struct kesp_net *kn = kesp_underlay(kd);
+	const struct kesp_sel_set *sels;
+	int ret;
+
+	lockdep_assert_held(&kn->sad_lock);
+	if (kd->dead) {
+		NL_SET_ERR_MSG(extack, "the device is being deleted");
+		ret = -ENODEV;
+		goto err;
+	}
+	ret = check_unique(sa, extack);
+	if (ret)
+		goto err;
 	ret = xa_alloc_cyclic(&kd->sas, &sa->id, sa, xa_limit_32b,
 			      &kd->next_sa_id, GFP_KERNEL);
 	if (ret < 0) {
 		NL_SET_ERR_MSG(extack, "no free SA id on this device");
-		goto err_crypto;
+		goto err;
 	}
-	if (p->dir == KESP_DIR_OUT) {
-		ret = seltab_add(sa, p->sels);
+	if (sa->dir == KESP_DIR_IN) {
+		ret = rhashtable_insert_fast(&kn->in_sas, &sa->in_node,
+					     in_sas_params);
+		if (ret) {
+			NL_SET_ERR_MSG(extack, "no memory for the SPI table");
+			goto err_id;
+		}
+		/* The SPI's reservation, if it had one, is used now. */
+		xa_erase(&kn->reserved, sa->spi);
+	} else {
+		/* The ICMP error path reads this table, not transmit. */
+		ret = rhltable_insert(&kd->out_sas, &sa->out_node,
+				      out_sas_params);
+		if (ret) {
+			NL_SET_ERR_MSG(extack, "no memory for the SPI table");
+			goto err_id;
+		}
+		sels = rcu_dereference_protected(sa->sels,
+						 lockdep_is_held(&kn->sad_lock));
+		ret = seltab_add(sa, sels);
 		if (ret) {
 			NL_SET_ERR_MSG(extack, "no memory for the selectors");
+			rhltable_remove(&kd->out_sas, &sa->out_node,
+					out_sas_params);
 			goto err_id;
 		}
 	}
-	if (p->dir == KESP_DIR_IN)
-		ret = rhashtable_insert_fast(&kn->in_sas, &sa->in_node,
-					     in_sas_params);
-	else
-		ret = rhltable_insert(&kd->out_sas, &sa->out_node,
-				      out_sas_params);
-	if (ret) {
-		NL_SET_ERR_MSG(extack, "no memory for the SPI table");
-		goto err_seltab;
-	}
-	/* The SPI's reservation, if it had one, is used now. */
-	if (p->dir == KESP_DIR_IN)
-		xa_erase(&kn->reserved, sa->spi);
-	RCU_INIT_POINTER(sa->sels, p->sels);
-	dev_hold(kd->dev);
+	sa->add_time = ktime_get_boottime_seconds();
 	if (sa->lft.soft_seconds || sa->lft.hard_seconds)
 		lifetime_kick(sa, lifetime_delay(next_deadline(sa, 0)));
-	return sa;
+	return 0;
 
-err_seltab:
-	if (p->dir == KESP_DIR_OUT)
-		kesp_seltab_remove(kd->seltab, sa);
 err_id:
 	xa_erase(&kd->sas, sa->id);
-err_crypto:
-	crypto_free_aead(sa->aead);
-err_free:
-	free_percpu(sa->stats);
-	kfree_sensitive(sa);
-	kesp_obj_gone(KESP_OBJ_SA);
-	return ERR_PTR(ret);
+err:
+	sa->unlinked = true;
+	kesp_sa_put(sa);
+	return ret;
 }
 
 /* Removes SA from every index and drops the tables' reference. */
@@ -746,6 +799,8 @@ int kesp_sa_flush(struct kesp_device *kd, const struct kesp_sa_filter *f)
 			continue;
 		kesp_sa_unlink(sa);
 		n++;
+		/* A million SAs take a while; sad_lock is a mutex. */
+		cond_resched();
 	}
 	return n;
 }

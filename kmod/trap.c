@@ -70,12 +70,14 @@ struct kesp_trap *kesp_trap_add(struct kesp_device *kd,
 		trap_free(trap);
 		return ERR_PTR(ret);
 	}
+	/* Last: transmit may find the trap from the first prefix in. */
 	ret = kesp_seltab_insert(kd->seltab, &trap->sel, priority,
 				 trap_owner(trap));
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "no memory for the trap's selector");
 		xa_erase(&kd->traps, trap->id);
-		trap_free(trap);
+		/* A lookup may have found it before the insert gave up. */
+		call_rcu(&trap->rcu, trap_free_rcu);
 		return ERR_PTR(ret);
 	}
 	return trap;
