@@ -183,7 +183,7 @@ same "the device counts every soft and hard expiry the monitor saw" \
 	"$(python3 -c '
 import json
 e = [json.loads(l) for l in open("/tmp/events.json") if l.strip()]
-print(sum(x["kind"] == "soft" for x in e), sum(x["kind"] == "hard" for x in e))')"
+print(sum(x.get("kind") == "soft" for x in e), sum(x.get("kind") == "hard" for x in e))')"
 same "the monitor reported no error" "$(cat /tmp/monitor.err)" ""
 check "the human monitor names the event, its kind and reason, and the SA" \
 	grep -q '^expire hard (packets): sa [0-9]* dev kesp0 dir in spi 0x00000200' /tmp/events.txt
