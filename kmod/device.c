@@ -14,6 +14,65 @@
 
 unsigned int kesp_net_id __read_mostly;
 
+/*
+ * What a device may hold unless DEV_SET says otherwise: enough for a
+ * large concentrator (the benchmarks add 200,000 SAs), and a bound on
+ * what one device costs its memory cgroup (every object is charged to the
+ * process that asked for it) and on how long one flush runs. Raising a
+ * limit above its default takes CAP_NET_ADMIN in the initial user
+ * namespace; see netlink.c.
+ */
+const u32 kesp_default_limits[KESP_LIMIT_COUNT] = {
+	[KESP_LIMIT_SAS] = 1 << 20,
+	[KESP_LIMIT_TRAPS] = 1 << 16,
+	[KESP_LIMIT_SEL_PREFIXES] = 1 << 20,
+	[KESP_LIMIT_SPI_RESERVATIONS] = 1 << 14,
+};
+
+/* How many of L the device holds; exact under sad_lock. */
+u32 kesp_dev_usage(struct kesp_device *kd, enum kesp_dev_limit l)
+{
+	if (l == KESP_LIMIT_SEL_PREFIXES)
+		return kesp_seltab_prefixes(kd->seltab);
+	return READ_ONCE(kd->usage[l]);
+}
+
+/* Under sad_lock. Lowering a limit removes nothing: adding fails until it fits. */
+void kesp_dev_set_limit(struct kesp_device *kd, enum kesp_dev_limit l, u32 v)
+{
+	lockdep_assert_held(&kesp_underlay(kd)->sad_lock);
+	WRITE_ONCE(kd->limits[l], v);
+	if (l == KESP_LIMIT_SEL_PREFIXES)
+		kesp_seltab_set_limit(kd->seltab, v);
+}
+
+/*
+ * Under sad_lock: whether KD may hold one more of L (selector prefixes are
+ * checked by the selector table as it inserts); says why not in extack.
+ */
+bool kesp_dev_may_add(struct kesp_device *kd, enum kesp_dev_limit l,
+		      struct netlink_ext_ack *extack)
+{
+	lockdep_assert_held(&kesp_underlay(kd)->sad_lock);
+	if (kd->usage[l] < kd->limits[l])
+		return true;
+	switch (l) {
+	case KESP_LIMIT_SAS:
+		NL_SET_ERR_MSG(extack,
+			       "the device holds as many SAs as its limit allows (KESP_LIMIT_A_SAS)");
+		break;
+	case KESP_LIMIT_TRAPS:
+		NL_SET_ERR_MSG(extack,
+			       "the device holds as many traps as its limit allows (KESP_LIMIT_A_TRAPS)");
+		break;
+	default:
+		NL_SET_ERR_MSG(extack,
+			       "the device holds as many unused SPI reservations as its limit allows (KESP_LIMIT_A_SPI_RESERVATIONS); they expire after KESP_SPI_RESERVE_SECONDS");
+		break;
+	}
+	return false;
+}
+
 static int kesp_dev_init(struct net_device *dev)
 {
 	struct kesp_device *kd = netdev_priv(dev);
@@ -24,6 +83,9 @@ static int kesp_dev_init(struct net_device *dev)
 	kd->seltab = kesp_seltab_alloc();
 	if (!kd->seltab)
 		goto err_stats;
+	memcpy(kd->limits, kesp_default_limits, sizeof(kd->limits));
+	kesp_seltab_set_limit(kd->seltab,
+			      kd->limits[KESP_LIMIT_SEL_PREFIXES]);
 	if (kesp_sad_device_init(kd))
 		goto err_seltab;
 	return 0;

@@ -153,7 +153,7 @@ int kesp_encap_attach(struct kesp_device *kd, int fd,
 			       "the socket is in another network namespace than the device's underlay");
 		goto out_put;
 	}
-	es = kzalloc(sizeof(*es), GFP_KERNEL);
+	es = kzalloc(sizeof(*es), GFP_KERNEL_ACCOUNT);
 	if (!es) {
 		err = -ENOMEM;
 		goto out_put;

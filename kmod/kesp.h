@@ -59,12 +59,30 @@ struct kesp_net {
 	 */
 	struct rhashtable in_sas;
 	/*
-	 * SPIs reserved by KESP_CMD_SPI_ALLOC and not yet used: value entries
-	 * holding the boot-time second the reservation ends. Under sad_lock.
+	 * SPIs reserved by KESP_CMD_SPI_ALLOC and not yet used (struct
+	 * kesp_spi_resv), by SPI and oldest first; all last equally long,
+	 * so the oldest is always the first to expire, and resv_sweep takes
+	 * each away when it does. Under sad_lock.
 	 */
-	struct xarray reserved;
-	u32 reserved_spis;	/* upper bound on live reservations */
+	struct rhashtable resv;
+	struct list_head resv_fifo;
+	struct delayed_work resv_sweep;
 };
+
+/*
+ * What a device may hold, and holds (enum kesp_limit_attr, in its order):
+ * SAs, traps, selector prefixes (each selector takes one per prefix of
+ * its destination range), unused SPI reservations.
+ */
+enum kesp_dev_limit {
+	KESP_LIMIT_SAS,
+	KESP_LIMIT_TRAPS,
+	KESP_LIMIT_SEL_PREFIXES,
+	KESP_LIMIT_SPI_RESERVATIONS,
+	KESP_LIMIT_COUNT
+};
+
+extern const u32 kesp_default_limits[KESP_LIMIT_COUNT];
 
 /* Device counters, in the order of enum kesp_dev_cnt_attr from EXPIRES_SOFT. */
 enum kesp_dev_counter {
@@ -101,6 +119,12 @@ struct kesp_device {
 	/* Attached UDP sockets, [0] IPv4 and [1] IPv6; see encap.c. */
 	struct kesp_encap_sock __rcu *encap[2];
 	atomic64_t counters[KESP_DEV_CNT_COUNT];
+	/*
+	 * Limits and what counts against them, under sad_lock (read without
+	 * it for replies). Selector prefixes are counted by the seltab.
+	 */
+	u32 limits[KESP_LIMIT_COUNT];
+	u32 usage[KESP_LIMIT_COUNT];
 };
 
 static inline void kesp_dev_count(struct kesp_device *kd,
@@ -285,6 +309,18 @@ struct kesp_sa *kesp_sa_alloc(struct kesp_device *kd,
 			      const struct kesp_alg_params *alg,
 			      struct netlink_ext_ack *extack);
 int kesp_sa_publish(struct kesp_sa *sa, struct netlink_ext_ack *extack);
+bool kesp_sa_spi_in_use(struct kesp_net *kn, u32 spi);
+bool kesp_sa_source_ok(struct kesp_device *kd, u8 dir, u8 family,
+		       const union kesp_addr *src, struct netlink_ext_ack *extack);
+void kesp_sad_queue_delayed(struct delayed_work *dw, unsigned long delay);
+u32 kesp_dev_usage(struct kesp_device *kd, enum kesp_dev_limit l);
+void kesp_dev_set_limit(struct kesp_device *kd, enum kesp_dev_limit l, u32 v);
+bool kesp_dev_may_add(struct kesp_device *kd, enum kesp_dev_limit l,
+		      struct netlink_ext_ack *extack);
+int kesp_spi_net_init(struct kesp_net *kn);
+void kesp_spi_net_exit(struct kesp_net *kn);
+void kesp_spi_taken(struct kesp_net *kn, u32 spi);
+void kesp_spi_device_flush(struct kesp_device *kd);
 struct kesp_sa *kesp_sa_find(struct kesp_device *kd, u32 id, u8 dir, u32 spi,
 			     const union kesp_addr *dst, u8 family);
 void kesp_sa_unlink(struct kesp_sa *sa);

@@ -7,6 +7,13 @@
 
 #include "kesp.h"
 
+static const struct nla_policy limit_policy[KESP_LIMIT_A_MAX + 1] = {
+	[KESP_LIMIT_A_SAS] = { .type = NLA_U32 },
+	[KESP_LIMIT_A_TRAPS] = { .type = NLA_U32 },
+	[KESP_LIMIT_A_SEL_PREFIXES] = { .type = NLA_U32 },
+	[KESP_LIMIT_A_SPI_RESERVATIONS] = { .type = NLA_U32 },
+};
+
 static const struct nla_policy dev_policy[KESP_DEV_A_MAX + 1] = {
 	[KESP_DEV_A_IFINDEX] = { .type = NLA_U32 },
 	[KESP_DEV_A_IFNAME] = { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
@@ -18,6 +25,8 @@ static const struct nla_policy dev_policy[KESP_DEV_A_MAX + 1] = {
 	[KESP_DEV_A_ENCAP_PORT4] = { .type = NLA_REJECT },
 	[KESP_DEV_A_ENCAP_PORT6] = { .type = NLA_REJECT },
 	[KESP_DEV_A_COUNTERS] = { .type = NLA_REJECT },
+	[KESP_DEV_A_LIMITS] = NLA_POLICY_NESTED(limit_policy),
+	[KESP_DEV_A_USAGE] = { .type = NLA_REJECT },
 };
 
 static const struct nla_policy encap_policy[KESP_ENCAP_A_MAX + 1] = {
@@ -117,6 +126,32 @@ static int put_dev_counters(struct sk_buff *skb, struct kesp_device *kd)
 	return 0;
 }
 
+/* LIMITS and USAGE: what the device may hold, and holds. */
+static int put_limits(struct sk_buff *skb, struct kesp_device *kd)
+{
+	struct nlattr *limits, *usage;
+	int i;
+
+	BUILD_BUG_ON(KESP_LIMIT_COUNT != KESP_LIMIT_A_MAX);
+	limits = nla_nest_start(skb, KESP_DEV_A_LIMITS);
+	if (!limits)
+		return -EMSGSIZE;
+	for (i = 0; i < KESP_LIMIT_COUNT; i++)
+		if (nla_put_u32(skb, KESP_LIMIT_A_SAS + i,
+				READ_ONCE(kd->limits[i])))
+			return -EMSGSIZE;
+	nla_nest_end(skb, limits);
+	usage = nla_nest_start(skb, KESP_DEV_A_USAGE);
+	if (!usage)
+		return -EMSGSIZE;
+	for (i = 0; i < KESP_LIMIT_COUNT; i++)
+		if (nla_put_u32(skb, KESP_LIMIT_A_SAS + i,
+				kesp_dev_usage(kd, i)))
+			return -EMSGSIZE;
+	nla_nest_end(skb, usage);
+	return 0;
+}
+
 static int put_encap_ports(struct sk_buff *skb, struct kesp_device *kd)
 {
 	u16 port4 = kesp_encap_port(kd, AF_INET);
@@ -142,7 +177,8 @@ static int fill_dev(struct sk_buff *skb, struct net *net,
 	    nla_put_string(skb, KESP_DEV_A_IFNAME, dev->name) ||
 	    nla_put_u32(skb, KESP_DEV_A_MTU, READ_ONCE(dev->mtu)) ||
 	    nla_put_u32(skb, KESP_DEV_A_FWMARK, READ_ONCE(kd->fwmark)) ||
-	    put_encap_ports(skb, kd) || put_dev_counters(skb, kd))
+	    put_encap_ports(skb, kd) || put_dev_counters(skb, kd) ||
+	    put_limits(skb, kd))
 		goto cancel;
 	if (!net_eq(kd->underlay_net, net) &&
 	    nla_put_s32(skb, KESP_DEV_A_UNDERLAY_NETNSID,
@@ -221,23 +257,73 @@ static int kesp_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
+/*
+ * KESP_DEV_A_LIMITS of a DEV_SET request into LIMITS (starting from the
+ * device's own). A limit above its default is for the host's
+ * administrator: memory is charged to the caller either way, but a
+ * namespace's root may not lift what bounds one flush or one device.
+ */
+static int parse_limits(struct sk_buff *skb, struct nlattr *nest,
+			struct kesp_device *kd, u32 *limits,
+			struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[KESP_LIMIT_A_MAX + 1];
+	int i, ret;
+
+	memcpy(limits, kd->limits, sizeof(kd->limits));
+	if (!nest)
+		return 0;
+	ret = nla_parse_nested(tb, KESP_LIMIT_A_MAX, nest, limit_policy,
+			       extack);
+	if (ret)
+		return ret;
+	for (i = 0; i < KESP_LIMIT_COUNT; i++) {
+		struct nlattr *a = tb[KESP_LIMIT_A_SAS + i];
+
+		if (!a)
+			continue;
+		limits[i] = nla_get_u32(a);
+		if (limits[i] > kesp_default_limits[i] &&
+		    !netlink_capable(skb, CAP_NET_ADMIN)) {
+			NL_SET_ERR_MSG_ATTR(extack, a,
+					    "raising a limit above its default needs CAP_NET_ADMIN in the initial user namespace");
+			return -EPERM;
+		}
+	}
+	return 0;
+}
+
 static int kesp_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct nlattr **attrs = info->attrs;
+	u32 limits[KESP_LIMIT_COUNT];
 	struct kesp_device *kd;
 	struct net_device *dev;
-	int ret;
+	int i, ret;
 
-	if (!info->attrs[KESP_DEV_A_FWMARK]) {
-		NL_SET_ERR_MSG(info->extack, "nothing to change: give a fwmark");
+	if (!attrs[KESP_DEV_A_FWMARK] && !attrs[KESP_DEV_A_LIMITS]) {
+		NL_SET_ERR_MSG(info->extack,
+			       "nothing to change: give a fwmark or limits");
 		return -EINVAL;
 	}
-	dev = lookup_dev(genl_info_net(info), info->attrs[KESP_DEV_A_IFINDEX],
-			 info->attrs[KESP_DEV_A_IFNAME], info->extack);
+	dev = lookup_dev(genl_info_net(info), attrs[KESP_DEV_A_IFINDEX],
+			 attrs[KESP_DEV_A_IFNAME], info->extack);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
 	kd = netdev_priv(dev);
-	WRITE_ONCE(kd->fwmark, nla_get_u32(info->attrs[KESP_DEV_A_FWMARK]));
-	ret = reply_dev(info, dev);
+	mutex_lock(&kesp_underlay(kd)->sad_lock);
+	ret = parse_limits(skb, attrs[KESP_DEV_A_LIMITS], kd, limits,
+			   info->extack);
+	if (!ret) {
+		for (i = 0; i < KESP_LIMIT_COUNT; i++)
+			kesp_dev_set_limit(kd, i, limits[i]);
+		if (attrs[KESP_DEV_A_FWMARK])
+			WRITE_ONCE(kd->fwmark,
+				   nla_get_u32(attrs[KESP_DEV_A_FWMARK]));
+	}
+	mutex_unlock(&kesp_underlay(kd)->sad_lock);
+	if (!ret)
+		ret = reply_dev(info, dev);
 	dev_put(dev);
 	return ret;
 }
@@ -776,7 +862,7 @@ static int parse_selectors(struct nlattr *nest, u8 only_family,
 	}
 	if (!n)
 		return 0;
-	set = kzalloc(struct_size(set, sel, n), GFP_KERNEL);
+	set = kzalloc(struct_size(set, sel, n), GFP_KERNEL_ACCOUNT);
 	if (!set)
 		return -ENOMEM;
 	nla_for_each_nested(attr, nest, rem) {
@@ -1236,6 +1322,11 @@ static int kesp_nl_sa_update_doit(struct sk_buff *skb, struct genl_info *info)
 			NL_SET_ERR_MSG_ATTR(info->extack, attrs[KESP_SA_A_SRC],
 					    "a transport-mode SA keeps its address family");
 			ret = -EINVAL;
+			goto out_unlock;
+		}
+		if (!kesp_sa_source_ok(kd, sa->dir, family, &src,
+				       info->extack)) {
+			ret = -EADDRNOTAVAIL;
 			goto out_unlock;
 		}
 		if (sa->dir == KESP_DIR_OUT && family == sa->family &&

@@ -23,18 +23,20 @@
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <net/addrconf.h>
 #include <net/ipv6.h>
 #include <net/xfrm.h>
 #include <linux/kesp.h>
 
 #include "kesp.h"
 
-/* Reservations a namespace may hold at once before SPI_ALLOC says no. */
-#define MAX_RESERVED_SPIS 65536
-/* Random probes for a free SPI before giving up on a crowded range. */
-#define SPI_ALLOC_TRIES 256
-
 static struct workqueue_struct *kesp_wq;
+
+/* Delayed work of the SAD's on the module's queue, which unload drains. */
+void kesp_sad_queue_delayed(struct delayed_work *dw, unsigned long delay)
+{
+	mod_delayed_work(kesp_wq, dw, delay);
+}
 
 /* Both tables hash the SPI; the inbound one holds each SPI once. */
 static const struct rhashtable_params in_sas_params = {
@@ -442,13 +444,6 @@ bool kesp_sa_inbound_allowed(struct kesp_sa *sa, struct sk_buff *skb)
 	return allowed;
 }
 
-/* Reservations are xarray value entries holding their expiry second. */
-static bool reservation_live(void *entry)
-{
-	return xa_is_value(entry) &&
-	       xa_to_value(entry) > ktime_get_boottime_seconds();
-}
-
 /**
  * kesp_sa_lookup_in - the inbound SA of an SPI
  * @kn: the underlay namespace's state
@@ -473,28 +468,17 @@ static struct kesp_sa *lookup_in_locked(struct kesp_net *kn, u32 spi)
 	return sa;
 }
 
-/*
- * kesp sees inbound ESP before XFRM does (esp_input.c), so an inbound SPI
- * of kesp's that an XFRM SA also has would silently take that SA's
- * packets. XFRM SAs added later cannot be stopped; these checks keep kesp
- * from being the one that collides. Marked XFRM SAs are not seen.
- */
-static bool xfrm_has_spi(struct net *net, u32 spi)
+/* Whether an inbound SA of the namespace has SPI; under sad_lock. */
+bool kesp_sa_spi_in_use(struct kesp_net *kn, u32 spi)
 {
-	static const unsigned short families[] = { AF_INET, AF_INET6 };
-	struct xfrm_state *x;
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(families); i++) {
-		x = xfrm_state_lookup_byspi(net, htonl(spi), families[i]);
-		if (x) {
-			xfrm_state_put(x);
-			return true;
-		}
-	}
-	return false;
+	return lookup_in_locked(kn, spi);
 }
 
+/*
+ * kesp sees inbound ESP before XFRM does (esp_input.c), so an inbound SA
+ * of kesp's with the SPI and destination of an XFRM SA would silently
+ * take its packets (see also spi.c). Marked XFRM SAs are not seen.
+ */
 static bool xfrm_has_sa(struct net *net, u8 family,
 			const union kesp_addr *dst, u32 spi)
 {
@@ -510,19 +494,6 @@ static bool xfrm_has_sa(struct net *net, u8 family,
 		return false;
 	xfrm_state_put(x);
 	return true;
-}
-
-/*
- * An SPI SPI_ALLOC may hand out: no inbound SA has it, no live
- * reservation holds it, and no XFRM SA of the namespace uses it.
- */
-static bool spi_free(struct kesp_device *kd, u32 spi)
-{
-	struct kesp_net *kn = kesp_underlay(kd);
-
-	return !lookup_in_locked(kn, spi) &&
-	       !reservation_live(xa_load(&kn->reserved, spi)) &&
-	       !xfrm_has_spi(kd->underlay_net, spi);
 }
 
 static bool addr_eq(const union kesp_addr *a, const union kesp_addr *b,
@@ -602,6 +573,19 @@ struct kesp_sa *kesp_sa_find(struct kesp_device *kd, u32 id, u8 dir, u32 spi,
 	return sa && sa->kd == kd ? sa : NULL;
 }
 
+/* Per-CPU counters, charged to the caller as the SA is. */
+static struct kesp_sa_stats __percpu *alloc_stats(void)
+{
+	struct kesp_sa_stats __percpu *stats;
+	int cpu;
+
+	stats = alloc_percpu_gfp(struct kesp_sa_stats, GFP_KERNEL_ACCOUNT);
+	if (stats)
+		for_each_possible_cpu(cpu)
+			u64_stats_init(&per_cpu_ptr(stats, cpu)->syncp);
+	return stats;
+}
+
 /**
  * kesp_sa_alloc - an SA built from a request, in no table yet
  * @kd: its device
@@ -610,8 +594,9 @@ struct kesp_sa *kesp_sa_find(struct kesp_device *kd, u32 id, u8 dir, u32 spi,
  * @extack: why not
  *
  * Without sad_lock: building the crypto transform may load modules and
- * run their self-tests, which must hold up no other request.
- * kesp_sa_publish() puts it in the tables; kesp_sa_put() frees it.
+ * run their self-tests, which must hold up no other request. Memory is
+ * charged to the caller's memory cgroup. kesp_sa_publish() puts it in
+ * the tables; kesp_sa_put() frees it.
  */
 struct kesp_sa *kesp_sa_alloc(struct kesp_device *kd,
 			      const struct kesp_sa_params *p,
@@ -623,7 +608,7 @@ struct kesp_sa *kesp_sa_alloc(struct kesp_device *kd,
 
 	sa = kzalloc(struct_size(sa, replay.ring,
 				 kesp_replay_ring_longs(p->replay_window)),
-		     GFP_KERNEL);
+		     GFP_KERNEL_ACCOUNT);
 	if (!sa) {
 		kfree(p->sels);
 		return ERR_PTR(-ENOMEM);
@@ -656,13 +641,32 @@ struct kesp_sa *kesp_sa_alloc(struct kesp_device *kd,
 	sa->encap_dport = p->encap_dport;
 	kesp_replay_init(&sa->replay, p->replay_window,
 			 p->flags & KESP_SA_F_ESN, p->dir == KESP_DIR_IN ? p->seq : 0);
-	sa->stats = netdev_alloc_pcpu_stats(struct kesp_sa_stats);
+	sa->stats = alloc_stats();
 	ret = sa->stats ? kesp_crypto_setup(sa, alg, extack) : -ENOMEM;
 	if (ret) {
 		kesp_sa_put(sa);
 		return ERR_PTR(ret);
 	}
 	return sa;
+}
+
+/*
+ * The IPv6 source of an outbound SA is sent from the underlay namespace,
+ * which need not be the namespace that configures it: a device moved into
+ * another namespace must not let it send from addresses the underlay does
+ * not have (as ip6_tunnel checks its local address). IPv4 routing already
+ * refuses a source that is not local.
+ */
+bool kesp_sa_source_ok(struct kesp_device *kd, u8 dir, u8 family,
+		       const union kesp_addr *src, struct netlink_ext_ack *extack)
+{
+	if (dir != KESP_DIR_OUT || family != AF_INET6 ||
+	    net_eq(dev_net(kd->dev), kd->underlay_net) ||
+	    ipv6_chk_addr(kd->underlay_net, &src->ip6, NULL, 0))
+		return true;
+	NL_SET_ERR_MSG(extack,
+		       "the source is not an address of the device's underlay namespace");
+	return false;
 }
 
 /* Whether another SA of the namespace or device is in the SA's place. */
@@ -720,8 +724,16 @@ int kesp_sa_publish(struct kesp_sa *sa, struct netlink_ext_ack *extack)
 	ret = check_unique(sa, extack);
 	if (ret)
 		goto err;
+	if (!kesp_sa_source_ok(kd, sa->dir, sa->family, &sa->src, extack)) {
+		ret = -EADDRNOTAVAIL;
+		goto err;
+	}
+	if (!kesp_dev_may_add(kd, KESP_LIMIT_SAS, extack)) {
+		ret = -ENOSPC;
+		goto err;
+	}
 	ret = xa_alloc_cyclic(&kd->sas, &sa->id, sa, xa_limit_32b,
-			      &kd->next_sa_id, GFP_KERNEL);
+			      &kd->next_sa_id, GFP_KERNEL_ACCOUNT);
 	if (ret < 0) {
 		NL_SET_ERR_MSG(extack, "no free SA id on this device");
 		goto err;
@@ -733,8 +745,7 @@ int kesp_sa_publish(struct kesp_sa *sa, struct netlink_ext_ack *extack)
 			NL_SET_ERR_MSG(extack, "no memory for the SPI table");
 			goto err_id;
 		}
-		/* The SPI's reservation, if it had one, is used now. */
-		xa_erase(&kn->reserved, sa->spi);
+		kesp_spi_taken(kn, sa->spi);
 	} else {
 		/* The ICMP error path reads this table, not transmit. */
 		ret = rhltable_insert(&kd->out_sas, &sa->out_node,
@@ -747,12 +758,17 @@ int kesp_sa_publish(struct kesp_sa *sa, struct netlink_ext_ack *extack)
 						 lockdep_is_held(&kn->sad_lock));
 		ret = seltab_add(sa, sels);
 		if (ret) {
-			NL_SET_ERR_MSG(extack, "no memory for the selectors");
+			if (ret == -ENOSPC)
+				NL_SET_ERR_MSG(extack,
+					       "the SA's selectors would pass the device's limit of selector prefixes");
+			else
+				NL_SET_ERR_MSG(extack, "no memory for the selectors");
 			rhltable_remove(&kd->out_sas, &sa->out_node,
 					out_sas_params);
 			goto err_id;
 		}
 	}
+	kd->usage[KESP_LIMIT_SAS]++;
 	sa->add_time = ktime_get_boottime_seconds();
 	if (sa->lft.soft_seconds || sa->lft.hard_seconds)
 		lifetime_kick(sa, lifetime_delay(next_deadline(sa, 0)));
@@ -777,6 +793,7 @@ void kesp_sa_unlink(struct kesp_sa *sa)
 	if (cancel_delayed_work(&sa->lft_work))
 		kesp_sa_put(sa);
 	xa_erase(&kd->sas, sa->id);
+	kd->usage[KESP_LIMIT_SAS]--;
 	if (sa->dir == KESP_DIR_OUT)
 		kesp_seltab_remove(kd->seltab, sa);
 	if (sa->dir == KESP_DIR_IN)
@@ -805,73 +822,18 @@ int kesp_sa_flush(struct kesp_device *kd, const struct kesp_sa_filter *f)
 	return n;
 }
 
-static int count_and_sweep_reservations(struct kesp_net *kn)
-{
-	unsigned long spi;
-	void *entry;
-	int n = 0;
-
-	xa_for_each(&kn->reserved, spi, entry) {
-		if (reservation_live(entry))
-			n++;
-		else
-			xa_erase(&kn->reserved, spi);
-	}
-	return n;
-}
-
-int kesp_spi_alloc(struct kesp_device *kd, u32 min, u32 max, u32 *spi,
-		   struct netlink_ext_ack *extack)
-{
-	struct kesp_net *kn = kesp_underlay(kd);
-	u32 span = max - min, candidate;
-	void *entry;
-	int i;
-
-	lockdep_assert_held(&kn->sad_lock);
-	if (kd->dead) {
-		NL_SET_ERR_MSG(extack, "the device is being deleted");
-		return -ENODEV;
-	}
-	/* Sweeping walks the table, so only when the cap may be near. */
-	if (kn->reserved_spis >= MAX_RESERVED_SPIS) {
-		kn->reserved_spis = count_and_sweep_reservations(kn);
-		if (kn->reserved_spis >= MAX_RESERVED_SPIS) {
-			NL_SET_ERR_MSG(extack, "too many SPIs reserved and unused");
-			return -ENOSPC;
-		}
-	}
-	for (i = 0; i < SPI_ALLOC_TRIES; i++) {
-		candidate = min + (span == U32_MAX ? get_random_u32() :
-				   get_random_u32() % (span + 1));
-		if (spi_free(kd, candidate))
-			goto found;
-	}
-	/* A crowded range: look at every SPI in it once. */
-	for (candidate = min;; candidate++) {
-		if (spi_free(kd, candidate))
-			goto found;
-		if (candidate == max)
-			break;
-	}
-	NL_SET_ERR_MSG(extack, "no free SPI in the requested range");
-	return -ENOSPC;
-
-found:
-	entry = xa_mk_value(ktime_get_boottime_seconds() +
-			    KESP_SPI_RESERVE_SECONDS);
-	if (xa_err(xa_store(&kn->reserved, candidate, entry, GFP_KERNEL)))
-		return -ENOMEM;
-	kn->reserved_spis++;
-	*spi = candidate;
-	return 0;
-}
-
 int kesp_sad_net_init(struct kesp_net *kn)
 {
+	int ret;
+
 	mutex_init(&kn->sad_lock);
-	xa_init(&kn->reserved);
-	return rhashtable_init(&kn->in_sas, &in_sas_params);
+	ret = rhashtable_init(&kn->in_sas, &in_sas_params);
+	if (ret)
+		return ret;
+	ret = kesp_spi_net_init(kn);
+	if (ret)
+		rhashtable_destroy(&kn->in_sas);
+	return ret;
 }
 
 /* From the device's ndo_init; kesp_sad_device_free() undoes it. */
@@ -896,16 +858,17 @@ void kesp_sad_device_flush(struct kesp_device *kd)
 	kd->dead = true;
 	kesp_sa_flush(kd, &(struct kesp_sa_filter){});
 	kesp_trap_flush(kd);
+	kesp_spi_device_flush(kd);
 	mutex_unlock(&kn->sad_lock);
 	xa_destroy(&kd->sas);
 	xa_destroy(&kd->traps);
 }
 
-/* Namespace teardown: every SA went with its device; reservations stay. */
+/* Namespace teardown: every SA and reservation went with its device. */
 void kesp_sad_net_exit(struct kesp_net *kn)
 {
+	kesp_spi_net_exit(kn);
 	rhashtable_destroy(&kn->in_sas);
-	xa_destroy(&kn->reserved);
 }
 
 int __init kesp_sad_init(void)

@@ -4,12 +4,15 @@ the change touches, in namespace a of two_sites (kesp0, XFRM-less b):
   replace  an outbound SA's selectors replaced 200 times while its traffic
            flows, with a wider trap under them: the traffic must find the
            SA throughout, never the trap (no ACQUIRE, no trap hit);
+  publish  SAs and traps whose selectors pass the device's limit of
+           prefixes part way in, so each is seen by transmit and then
+           taken back, 300 times, while that traffic flows;
   family   an outbound SA moved between IPv4 and IPv6 outer addresses 200
            times while it sends;
   close    UDP sockets attached to kesp0 and closed 200 times while ESP in
            UDP floods them.
 
-A kernel splat is what fails the last two; the harness checks for one.
+A kernel splat is what fails the last three; the harness checks for one.
 Usage: races.py CASE   Prints "ok - ..." / "not ok - ..." lines.
 """
 import errno
@@ -82,6 +85,16 @@ def sa_packets(spi, dst):
     return struct.unpack("=Q", parse_attrs(d[K["KESP_SA_A_COUNTERS"]][0])[K["KESP_CNT_A_PACKETS"]][0])[0]
 
 
+def set_limit(name, value):
+    nl.call("KESP_CMD_DEV_SET", u32(K["KESP_DEV_A_IFINDEX"], dev),
+            nest(K["KESP_DEV_A_LIMITS"], u32(K["KESP_LIMIT_A_" + name], value)))
+
+
+def prefixes():
+    d = nl.call("KESP_CMD_DEV_GET", u32(K["KESP_DEV_A_IFINDEX"], dev))[0]
+    return get_u32(parse_attrs(d[K["KESP_DEV_A_USAGE"]][0]), "KESP_LIMIT_A_SEL_PREFIXES")
+
+
 case = sys.argv[1]
 stop = threading.Event()
 if case == "replace":
@@ -107,6 +120,32 @@ if case == "replace":
     report(hits == 0 and through > 0,
            "replacing an SA's selectors 200 times never lets its traffic fall to the trap under them",
            "%d datagrams sent, %d through the SA, %d on the trap" % (sent[0], through, hits))
+elif case == "publish":
+    base = prefixes()
+    # Room for the SA's /24 and a few prefixes of the costly range, not all.
+    set_limit("SEL_PREFIXES", base + 20)
+    t, sent = flood(stop, socket.AF_INET, "10.2.0.5")
+    refusals = 0
+    for i in range(300):
+        try:
+            nl.call("KESP_CMD_SA_NEW", *sa_attrs(0x6600 + i, A4, B4, nest(
+                K["KESP_SA_A_SELECTORS"], sel(socket.AF_INET, "10.2.0.0", "10.2.0.255"),
+                *costly_selectors(1))))
+        except Error as e:
+            refusals += e.errno == errno.ENOSPC and "limit of selector prefixes" in e.message
+        try:
+            nl.call("KESP_CMD_TRAP_ADD", u32(K["KESP_TRAP_A_IFINDEX"], dev),
+                    nest(K["KESP_TRAP_A_SELECTOR"], u16(K["KESP_SEL_A_FAMILY"], socket.AF_INET),
+                         attr(K["KESP_SEL_A_DST_START"], socket.inet_aton("10.2.0.1")),
+                         attr(K["KESP_SEL_A_DST_END"], socket.inet_aton("10.2.255.254"))))
+        except Error as e:
+            refusals += e.errno == errno.ENOSPC and "limit of selector prefixes" in e.message
+    stop.set()
+    t.join()
+    report(refusals == 600, "300 SAs and 300 traps that pass the prefix limit part way in are each refused",
+           "%d refused with the limit's message" % refusals)
+    report(prefixes() == base, "and leave no prefix behind", "%d prefixes, %d before" % (prefixes(), base))
+    print("  %d datagrams sent meanwhile" % sent[0])
 elif case == "family":
     sa_id = get_u32(nl.call("KESP_CMD_SA_NEW", *sa_attrs(0x6700, A4, B4))[0], "KESP_SA_A_ID")
     t, sent = flood(stop, socket.AF_INET, "10.2.0.5")

@@ -30,6 +30,10 @@
  *     KESP_DEV_A_ENCAP_PORT4, KESP_DEV_A_ENCAP_PORT6: NLA_U16, the local
  *         port of the attached IPv4 / IPv6 UDP socket, when there is one
  *     KESP_DEV_A_COUNTERS: nest, enum kesp_dev_cnt_attr
+ *     KESP_DEV_A_LIMITS: nest, enum kesp_limit_attr, how many SAs, traps,
+ *         selector prefixes and unused SPI reservations the device may
+ *         hold (each NLA_U32)
+ *     KESP_DEV_A_USAGE: nest, enum kesp_limit_attr, how many it holds
  *
  * KESP_CMD_DEV_SET
  * ----------------
@@ -44,7 +48,20 @@
  *         peer take the underlay route instead of looping. 0 (the
  *         default) means no mark. Transport mode needs it, since there
  *         the peer's own address is routed into the device.
+ *     KESP_DEV_A_LIMITS: nest, enum kesp_limit_attr, optional: the limits
+ *         given replace the device's. Lowering one removes nothing; what
+ *         would pass it is refused (ENOSPC, with an extack message naming
+ *         the limit) until it fits again. Raising one above its default
+ *         needs CAP_NET_ADMIN in the initial user namespace.
+ *     At least one of the two is required.
  *   Reply: as DEV_GET.
+ *
+ *   Every object a device holds is charged to the memory cgroup of the
+ *   process that asked for it, and counts against the device's limits.
+ *   Defaults: 2^20 SAs, 2^16 traps, 2^20 selector prefixes (a selector
+ *   takes one per prefix of the smallest cover of its destination range:
+ *   one for a prefix, up to 62 for an IPv4 and 254 for an IPv6 range), and
+ *   2^14 unused SPI reservations (each freed when it expires).
  *
  * Security associations
  * ---------------------
@@ -91,7 +108,10 @@
  *         raw ESP from another source than the SA's is dropped as a
  *         selector error; ESP in UDP from another source is a NAT mapping
  *         change (KESP_CMD_SA_MAPPING).
- *     KESP_SA_A_SRC, KESP_SA_A_DST: outer addresses, required, same family
+ *     KESP_SA_A_SRC, KESP_SA_A_DST: outer addresses, required, same family.
+ *         An outbound SA's IPv6 source must be an address of the device's
+ *         underlay namespace when the device lives in another namespace
+ *         (IPv4 routing refuses a source that is not local in any case).
  *     KESP_SA_A_REQID: NLA_U32, default 0
  *     exactly one of
  *       KESP_SA_A_AEAD: nest, enum kesp_alg_attr: NAME ("rfc4106(gcm(aes))",
@@ -296,9 +316,22 @@ enum kesp_dev_attr {
 	KESP_DEV_A_ENCAP_PORT6,
 	KESP_DEV_A_COUNTERS,
 	KESP_DEV_A_PAD,
+	KESP_DEV_A_LIMITS,
+	KESP_DEV_A_USAGE,
 	__KESP_DEV_A_LAST
 };
 #define KESP_DEV_A_MAX (__KESP_DEV_A_LAST - 1)
+
+/* What a device may hold (KESP_DEV_A_LIMITS) and holds (KESP_DEV_A_USAGE). */
+enum kesp_limit_attr {
+	KESP_LIMIT_A_UNSPEC,
+	KESP_LIMIT_A_SAS,		/* NLA_U32 each */
+	KESP_LIMIT_A_TRAPS,
+	KESP_LIMIT_A_SEL_PREFIXES,
+	KESP_LIMIT_A_SPI_RESERVATIONS,
+	__KESP_LIMIT_A_LAST
+};
+#define KESP_LIMIT_A_MAX (__KESP_LIMIT_A_LAST - 1)
 
 #define KESP_REPLAY_WINDOW_MAX 4096
 #define KESP_SELECTORS_MAX 64
