@@ -31,10 +31,12 @@ timed() {
 (timed ip netns exec slow1 $KESPCTL sa add dev kesp0 dir in src 192.0.2.2 dst 192.0.2.1 spi 0x300 \
 	mode tunnel flag esn enc cipher_null "" auth-trunc 'hmac(sha384)' "$(hexkey 48)" 192 >/tmp/slow.t) &
 sleep 1
-other=$(timed ip netns exec slow2 $KESPCTL sa list)
-same_ns=$(timed ip netns exec slow1 $KESPCTL sa list)
-dev=$(timed ip netns exec slow1 $KESPCTL dev show kesp0)
+# All three at once, so that none waits for another to be let through.
+(timed ip netns exec slow2 $KESPCTL sa list >/tmp/slow.other) &
+(timed ip netns exec slow1 $KESPCTL sa list >/tmp/slow.same) &
+(timed ip netns exec slow1 $KESPCTL dev show kesp0 >/tmp/slow.dev) &
 wait
+other=$(cat /tmp/slow.other) same_ns=$(cat /tmp/slow.same) dev=$(cat /tmp/slow.dev)
 echo "$old_modprobe" >/proc/sys/kernel/modprobe
 slow=$(cat /tmp/slow.t)
 echo "ms and status of SA_NEW: $slow; meanwhile: another namespace $other, same namespace $same_ns, DEV_GET $dev"
@@ -45,5 +47,5 @@ for r in "SA_GET dump in another namespace:$other" "SA_GET dump in the same name
 	check "meanwhile, a ${r%%:*} is answered within 2 s" \
 		awk -v t="${r#*:}" 'BEGIN { split(t, a, " "); exit !(a[1] < 2000 && a[2] == 0) }'
 done
-rm -f /tmp/slow-modprobe /tmp/slow.t
+rm -f /tmp/slow-modprobe /tmp/slow.t /tmp/slow.other /tmp/slow.same /tmp/slow.dev
 finish
