@@ -11,7 +11,8 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
-#include "kesp.h"
+#include "crypto.h"
+#include "sad.h"
 
 struct alg_desc {
 	const char *name;

@@ -10,7 +10,12 @@
 #include <net/netns/generic.h>
 #include <net/rtnetlink.h>
 
-#include "kesp.h"
+#include "device.h"
+#include "encap.h"
+#include "esp.h"
+#include "flow.h"
+#include "sad.h"
+#include "selector.h"
 
 unsigned int kesp_net_id __read_mostly;
 

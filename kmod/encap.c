@@ -20,7 +20,9 @@
 #include <net/udp.h>
 #include <net/udp_tunnel.h>
 
-#include "kesp.h"
+#include "encap.h"
+#include "esp.h"
+#include "main.h"
 
 struct kesp_encap_sock {
 	struct kesp_device *kd;	/* NULL once detached */

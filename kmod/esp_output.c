@@ -19,6 +19,7 @@
 #include <net/route.h>
 #include <net/udp.h>
 
+#include "encap.h"
 #include "esp.h"
 
 /* Headers an outer packet adds before the ESP header. */

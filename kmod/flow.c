@@ -15,8 +15,7 @@
 #include <net/ipv6_frag.h>
 #include <net/netfilter/ipv6/nf_defrag_ipv6.h>
 
-#include "kesp.h"
-#include "selector.h"
+#include "flow.h"
 
 static void read_ports(struct sk_buff *skb, unsigned int off,
 		       struct kesp_flow *flow)

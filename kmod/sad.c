@@ -28,7 +28,13 @@
 #include <net/xfrm.h>
 #include <linux/kesp.h>
 
-#include "kesp.h"
+#include "crypto.h"
+#include "flow.h"
+#include "main.h"
+#include "netlink.h"
+#include "sad.h"
+#include "spi.h"
+#include "trap.h"
 
 static struct workqueue_struct *kesp_wq;
 

@@ -16,7 +16,8 @@
 #include <net/xfrm.h>
 #include <linux/kesp.h>
 
-#include "kesp.h"
+#include "sad.h"
+#include "spi.h"
 
 /* Random probes for a free SPI before giving up on a crowded range. */
 #define SPI_ALLOC_TRIES 256

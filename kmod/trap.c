@@ -10,7 +10,9 @@
 #include <linux/jiffies.h>
 #include <linux/slab.h>
 
-#include "kesp.h"
+#include "main.h"
+#include "netlink.h"
+#include "trap.h"
 
 /*
  * Selector table owners are SAs or traps; a trap's pointer carries a set
