@@ -83,6 +83,8 @@ def esp(seq, tag, *, spi=SPI, nexthdr=None, bad_pad=False, flip=None, aad_seq=No
 tx = socket_in_netns("b", FAMILY, socket.SOCK_RAW, socket.IPPROTO_ESP)
 stranger = None
 if MODE.startswith("transport"):
+    # b has two addresses: each socket says which it sends from.
+    tx.bind((PEER, 0))
     stranger = socket_in_netns("b", FAMILY, socket.SOCK_RAW, socket.IPPROTO_ESP)
     stranger.bind((STRANGER, 0))
 rx = socket.socket(FAMILY, socket.SOCK_DGRAM)
