@@ -22,15 +22,21 @@ tunnels() {
 	ip -n a route add 10.3.0.0/24 dev ipsec0 || return 1
 	ip -n b addr add 10.3.0.1/24 dev inner
 	ip -n b route add 10.4.0.0/24 via 192.168.100.1
-	X=$(hexkey 20)
+	# Not AES-GCM: 57 leaves pcrypt instances of it behind, and with an
+	# asynchronous AEAD xfrm_interface itself drops one reference too
+	# many on its device per packet on these kernels (seen with kesp
+	# unloaded too: "waiting for ipsec0 to become free. Usage count =
+	# -19"), so the namespace could never go. Nothing makes CBC/SHA-1
+	# asynchronous here.
+	xalg="enc cbc(aes) $(hexkey 16) auth-trunc hmac(sha1) $(hexkey 20) 96"
 	for ns in a b; do
 		ifid=""
 		[ $ns = a ] && ifid="if_id 7"
 		# shellcheck disable=SC2086
 		ip -n $ns xfrm state add src 192.168.100.1 dst 192.168.100.2 proto esp spi 0x300 reqid 2 \
-			mode tunnel $ifid aead 'rfc4106(gcm(aes))' $X 128 &&
+			mode tunnel $ifid $xalg &&
 		ip -n $ns xfrm state add src 192.168.100.2 dst 192.168.100.1 proto esp spi 0x400 reqid 2 \
-			mode tunnel $ifid aead 'rfc4106(gcm(aes))' $X 128 || return 1
+			mode tunnel $ifid $xalg || return 1
 	done
 	ip -n a xfrm policy add src 10.4.0.0/24 dst 10.3.0.0/24 dir out if_id 7 \
 		tmpl src 192.168.100.1 dst 192.168.100.2 proto esp reqid 2 mode tunnel &&
