@@ -82,9 +82,11 @@
  *
  * KESP_CMD_SPI_ALLOC
  *   Reserves a random inbound SPI, unique in the underlay namespace, for
- *   KESP_SPI_RESERVE_SECONDS or until KESP_CMD_SA_NEW uses it. It is never
+ *   KESP_SPI_RESERVE_SECONDS or until KESP_CMD_SA_NEW uses it (then it is
+ *   freed, with no further request). It is never
  *   the SPI of one of the namespace's XFRM SAs either: kesp sees inbound
- *   ESP first, and would take that SA's packets.
+ *   ESP first, and would take that SA's packets. Unused reservations count
+ *   against the device's KESP_LIMIT_A_SPI_RESERVATIONS (ENOSPC past it).
  *   Request: KESP_SA_A_IFINDEX (required),
  *            KESP_SA_A_SPI_MIN, KESP_SA_A_SPI_MAX: NLA_U32, optional range,
  *            default 256..0xffffffff; a range reaching below 256 is
@@ -146,6 +148,8 @@
  *         the ports it sends from and to; for an inbound SA the peer's
  *         port (SPORT) and ours (DPORT).
  *   Reply: as KESP_CMD_SA_GET, so the caller learns KESP_SA_A_ID.
+ *   An SA, and an outbound SA's selector prefixes, count against the
+ *   device's limits (ENOSPC past one, see KESP_CMD_DEV_SET).
  *
  * KESP_CMD_SA_UPDATE
  *   Request: SA-KEY, then any of KESP_SA_A_SRC + KESP_SA_A_DST (together;
@@ -204,6 +208,8 @@
  *            0), KESP_TRAP_A_PRIORITY (default 0xffffffff: SAs with the
  *            same selector win)
  *   Reply:   as KESP_CMD_TRAP_GET, so the caller learns KESP_TRAP_A_ID.
+ *   Traps and their selector's prefixes count against the device's
+ *   limits (ENOSPC past one, see KESP_CMD_DEV_SET).
  *
  * KESP_CMD_TRAP_DEL
  *   Request: KESP_TRAP_A_IFINDEX and KESP_TRAP_A_ID of one trap, or
