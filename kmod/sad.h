@@ -61,8 +61,8 @@ enum kesp_sa_error {
 
 /*
  * Ordered to leave no holes: with its replay ring, an inbound SA with a
- * window of up to 512 packets (64 is the default) fits a 512-byte slab
- * object, as does every outbound SA.
+ * window of up to 448 packets (64 is the default) fits a 512-byte slab
+ * object, as does every outbound SA (456 bytes with the IV salt).
  */
 struct kesp_sa {
 	refcount_t refcnt;
