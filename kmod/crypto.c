@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The algorithms an SA may use, checked against what RFC 4106, RFC 7634,
- * RFC 3602 and RFC 4868 allow, and the crypto_aead transform built from
+ * RFC 3602, RFC 2404 and RFC 4868 allow, and the crypto_aead transform built from
  * them. Everything ESP does goes through one AEAD: a real one (GCM,
  * ChaCha20-Poly1305) or authenc(HMAC, CBC or NULL) as esp4.c does.
  */
@@ -11,7 +11,8 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
-#include "kesp.h"
+#include "crypto.h"
+#include "sad.h"
 
 struct alg_desc {
 	const char *name;
@@ -33,8 +34,13 @@ static const struct alg_desc ciphers[] = {
 	{ "ecb(cipher_null)", { 0 }, { 0 }, 0, 4 },
 };
 
-/* RFC 4868: the key is as long as the hash, the ICV half of it. */
+/*
+ * RFC 4868: the key is as long as the hash, the ICV half of it. RFC 2404
+ * (HMAC-SHA-1-96, still a MUST- of RFC 8221 and all some peers offer):
+ * a 160-bit key, the ICV its first 96 bits.
+ */
 static const struct alg_desc auths[] = {
+	{ "hmac(sha1)", { 20 }, { 96 }, 0, 0 },
 	{ "hmac(sha256)", { 32 }, { 128 }, 0, 0 },
 	{ "hmac(sha384)", { 48 }, { 192 }, 0, 0 },
 	{ "hmac(sha512)", { 64 }, { 256 }, 0, 0 },
@@ -124,7 +130,7 @@ int kesp_crypto_setup(struct kesp_sa *sa, const struct kesp_alg_params *p,
 		}
 		if (!auth) {
 			NL_SET_ERR_MSG_ATTR(extack, p->auth_attr,
-					    "unsupported authentication: use hmac(sha256), hmac(sha384) or hmac(sha512)");
+					    "unsupported authentication: use hmac(sha1), hmac(sha256), hmac(sha384) or hmac(sha512)");
 			return -EOPNOTSUPP;
 		}
 		if (!has_key_len(enc, p->enc_key_len)) {
@@ -134,12 +140,12 @@ int kesp_crypto_setup(struct kesp_sa *sa, const struct kesp_alg_params *p,
 		}
 		if (!has_key_len(auth, p->auth_key_len)) {
 			NL_SET_ERR_MSG_ATTR(extack, p->auth_attr,
-					    "HMAC key length must equal the hash length (RFC 4868: 32, 48 or 64 bytes)");
+					    "HMAC key length must equal the hash length (RFC 2404, RFC 4868: 20, 32, 48 or 64 bytes)");
 			return -EINVAL;
 		}
 		if (!has_icv(auth, p->icv_bits)) {
 			NL_SET_ERR_MSG_ATTR(extack, p->auth_attr,
-					    "truncation must be half the hash length (RFC 4868: 128, 192 or 256 bits)");
+					    "truncation must be 96 bits for SHA-1 (RFC 2404), half the hash length for SHA-2 (RFC 4868: 128, 192 or 256 bits)");
 			return -EINVAL;
 		}
 		/* authencesn places the ESN high bits as RFC 4303 2.2.1 says. */

@@ -10,9 +10,73 @@
 #include <net/netns/generic.h>
 #include <net/rtnetlink.h>
 
-#include "kesp.h"
+#include "device.h"
+#include "encap.h"
+#include "esp.h"
+#include "flow.h"
+#include "sad.h"
+#include "selector.h"
 
 unsigned int kesp_net_id __read_mostly;
+
+/*
+ * What a device may hold unless DEV_SET says otherwise: enough for a
+ * large concentrator (the benchmarks add 200,000 SAs), and a bound on
+ * what one device costs its memory cgroup (every object is charged to the
+ * process that asked for it) and on how long one flush runs. Raising a
+ * limit above its default takes CAP_NET_ADMIN in the initial user
+ * namespace; see netlink.c.
+ */
+const u32 kesp_default_limits[KESP_LIMIT_COUNT] = {
+	[KESP_LIMIT_SAS] = 1 << 20,
+	[KESP_LIMIT_TRAPS] = 1 << 16,
+	[KESP_LIMIT_SEL_PREFIXES] = 1 << 20,
+	[KESP_LIMIT_SPI_RESERVATIONS] = 1 << 14,
+};
+
+/* How many of L the device holds; exact under sad_lock. */
+u32 kesp_dev_usage(struct kesp_device *kd, enum kesp_dev_limit l)
+{
+	if (l == KESP_LIMIT_SEL_PREFIXES)
+		return kesp_seltab_prefixes(kd->seltab);
+	return READ_ONCE(kd->usage[l]);
+}
+
+/* Under sad_lock. Lowering a limit removes nothing: adding fails until it fits. */
+void kesp_dev_set_limit(struct kesp_device *kd, enum kesp_dev_limit l, u32 v)
+{
+	lockdep_assert_held(&kesp_underlay(kd)->sad_lock);
+	WRITE_ONCE(kd->limits[l], v);
+	if (l == KESP_LIMIT_SEL_PREFIXES)
+		kesp_seltab_set_limit(kd->seltab, v);
+}
+
+/*
+ * Under sad_lock: whether KD may hold one more of L (selector prefixes are
+ * checked by the selector table as it inserts); says why not in extack.
+ */
+bool kesp_dev_may_add(struct kesp_device *kd, enum kesp_dev_limit l,
+		      struct netlink_ext_ack *extack)
+{
+	lockdep_assert_held(&kesp_underlay(kd)->sad_lock);
+	if (kd->usage[l] < kd->limits[l])
+		return true;
+	switch (l) {
+	case KESP_LIMIT_SAS:
+		NL_SET_ERR_MSG(extack,
+			       "the device holds as many SAs as its limit allows (KESP_LIMIT_A_SAS)");
+		break;
+	case KESP_LIMIT_TRAPS:
+		NL_SET_ERR_MSG(extack,
+			       "the device holds as many traps as its limit allows (KESP_LIMIT_A_TRAPS)");
+		break;
+	default:
+		NL_SET_ERR_MSG(extack,
+			       "the device holds as many unused SPI reservations as its limit allows (KESP_LIMIT_A_SPI_RESERVATIONS); they expire after KESP_SPI_RESERVE_SECONDS");
+		break;
+	}
+	return false;
+}
 
 static int kesp_dev_init(struct net_device *dev)
 {
@@ -24,6 +88,9 @@ static int kesp_dev_init(struct net_device *dev)
 	kd->seltab = kesp_seltab_alloc();
 	if (!kd->seltab)
 		goto err_stats;
+	memcpy(kd->limits, kesp_default_limits, sizeof(kd->limits));
+	kesp_seltab_set_limit(kd->seltab,
+			      kd->limits[KESP_LIMIT_SEL_PREFIXES]);
 	if (kesp_sad_device_init(kd))
 		goto err_seltab;
 	return 0;
@@ -63,7 +130,12 @@ static void kesp_dev_uninit(struct net_device *dev)
 	kesp_sad_device_flush(kd);
 	/* After the flush marked the device dead: no new attachments. */
 	kesp_encap_detach(kd, 0);
-	list_del_init(&kd->underlay_node);
+	/*
+	 * The ICMP error path walks this list under RCU; the device (and
+	 * its outbound SA table) is freed only after the grace period that
+	 * unregistering waits for once every device's uninit has run.
+	 */
+	list_del_rcu(&kd->underlay_node);
 }
 
 /* A packet routed into the device leaves with its best outbound SA. */
@@ -71,9 +143,13 @@ static netdev_tx_t kesp_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct kesp_device *kd = netdev_priv(dev);
 	struct kesp_flow flow;
+	bool reassembled;
 	struct kesp_sa *sa;
 
 	skb_reset_network_header(skb);
+	skb = kesp_flow_whole_datagram(skb, &reassembled);
+	if (!skb)
+		return NETDEV_TX_OK;
 	if (!kesp_flow_from_skb(skb, &flow)) {
 		DEV_STATS_INC(dev, tx_errors);
 		goto drop;
@@ -83,7 +159,7 @@ static netdev_tx_t kesp_xmit(struct sk_buff *skb, struct net_device *dev)
 		dev_core_stats_tx_dropped_inc(dev);
 		goto drop;
 	}
-	kesp_esp_output(sa, skb);
+	kesp_esp_output(sa, skb, reassembled);
 	return NETDEV_TX_OK;
 
 drop:
@@ -113,6 +189,15 @@ static void kesp_setup(struct net_device *dev)
 	dev->needs_free_netdev = true;
 	dev->priv_destructor = kesp_dev_free;
 	compat_set_lltx(dev);
+	/*
+	 * Room for the outer headers, so local senders allocate it and ESP
+	 * need not reallocate every packet: the largest outer IP and UDP
+	 * header, the ESP header widened by ESN while the crypto runs, the
+	 * IV, and an Ethernet header on the underlay (a bigger one is still
+	 * made room for, by a copy). At the tail: padding, trailer, ICV.
+	 */
+	dev->needed_headroom = KESP_MAX_HEAD + ETH_HLEN;
+	dev->needed_tailroom = KESP_MAX_TAIL;
 	dev->mtu = KESP_DEFAULT_MTU;
 	dev->min_mtu = IPV6_MIN_MTU;
 	dev->max_mtu = IP_MAX_MTU - KESP_MAX_OVERHEAD;
@@ -132,7 +217,7 @@ static int kesp_newlink(struct net *src_net, struct net_device *dev,
 	ret = register_netdevice(dev);
 	if (ret)
 		return ret;
-	list_add(&kd->underlay_node, &kesp_net(src_net)->underlay_devices);
+	list_add_rcu(&kd->underlay_node, &kesp_net(src_net)->underlay_devices);
 	return 0;
 }
 

@@ -20,7 +20,9 @@
 #include <net/udp.h>
 #include <net/udp_tunnel.h>
 
-#include "kesp.h"
+#include "encap.h"
+#include "esp.h"
+#include "main.h"
 
 struct kesp_encap_sock {
 	struct kesp_device *kd;	/* NULL once detached */
@@ -78,11 +80,14 @@ static void encap_free_rcu(struct rcu_head *head)
 }
 
 /*
- * Undoes an attachment, under encap_mutex. When the socket is being
- * destroyed its hooks do not matter any more; otherwise it goes back to
- * being a plain UDP socket. Receivers that found ES under RCU finish
- * before it is freed, and before the module's text can go (rcu_barrier
- * at unload).
+ * Undoes an attachment, under encap_mutex: first no receiver can find ES
+ * any more, then it is freed after a grace period, so receivers that
+ * found it under RCU finish first (and before the module's text can go:
+ * rcu_barrier at unload). A socket being closed is still hashed while
+ * its destroy hook runs (sk_common_release unhashes after), so even then
+ * its hooks are cleared before ES goes, as udp_tunnel_sock_release()
+ * does; its lock is not taken there, nothing else writes them then.
+ * Otherwise the socket goes back to being a plain UDP socket.
  */
 static void encap_release(struct kesp_encap_sock *es, bool socket_closing)
 {
@@ -91,7 +96,10 @@ static void encap_release(struct kesp_encap_sock *es, bool socket_closing)
 	lockdep_assert_held(&encap_mutex);
 	RCU_INIT_POINTER(es->kd->encap[es->slot], NULL);
 	WRITE_ONCE(es->kd, NULL);
-	if (!socket_closing) {
+	if (socket_closing) {
+		WRITE_ONCE(udp_sk(sk)->encap_rcv, NULL);
+		rcu_assign_sk_user_data(sk, NULL);
+	} else {
 		lock_sock(sk);
 		WRITE_ONCE(udp_sk(sk)->encap_rcv, NULL);
 		WRITE_ONCE(udp_sk(sk)->encap_destroy, NULL);
@@ -147,7 +155,7 @@ int kesp_encap_attach(struct kesp_device *kd, int fd,
 			       "the socket is in another network namespace than the device's underlay");
 		goto out_put;
 	}
-	es = kzalloc(sizeof(*es), GFP_KERNEL);
+	es = kzalloc(sizeof(*es), GFP_KERNEL_ACCOUNT);
 	if (!es) {
 		err = -ENOMEM;
 		goto out_put;

@@ -21,7 +21,9 @@
 #include <net/ip.h>
 #include <net/ipv6.h>
 
-#include "kesp.h"
+#include "device.h"
+#include "main.h"
+#include "sad.h"
 
 #define ESP_HDR_LEN 8		/* SPI and sequence number */
 #define ESP_MAX_IV_LEN 16
@@ -143,5 +145,14 @@ static inline void kesp_sa_error(struct kesp_sa *sa, enum kesp_sa_error e)
 {
 	atomic64_inc(&sa->errors[e]);
 }
+
+/* esp_output.c */
+void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
+		     bool reassembled);
+/* esp_input.c */
+int kesp_esp_input_init(void);
+void kesp_esp_input_uninit(void);
+int kesp_esp_input_encap(struct sk_buff *skb, struct kesp_device *kd,
+			 unsigned int udp_len);
 
 #endif /* KESP_ESP_H */

@@ -8,18 +8,31 @@
  * its inner packet delivered on the SA's device if it matches the SA's
  * selectors. Anything that fails is counted and dropped, never delivered.
  */
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <net/dsfield.h>
 #include <net/inet_ecn.h>
 #include <net/ip.h>
+#include <net/ip6_route.h>
 #include <net/ipv6.h>
+#include <net/route.h>
 #include <net/xfrm.h>
 
 #include "esp.h"
 
-/* Ahead of esp4/esp6 (priority 0) and IPcomp/tunnel handlers. */
-#define KESP_ESP_PRIORITY 10
+/*
+ * Where we sit in the ESP handler chain, highest priority first:
+ *   100 vti/vti6: takes all ESP between the endpoints of its tunnels, so
+ *       a kesp SA between the same two addresses loses its packets there;
+ *    50 kesp: takes only the SPIs it has inbound SAs for;
+ *    10 xfrm_interface: takes all ESP (it is XFRM's input), so it must
+ *       come after us, and may not share our priority: the second of two
+ *       handlers with one priority fails to register;
+ *     0 esp4/esp6.
+ */
+#define KESP_ESP_PRIORITY 50
 
 static bool outer_matches(const struct kesp_sa *sa, struct sk_buff *skb)
 {
@@ -111,9 +124,10 @@ static void transport_packet(struct sk_buff *skb, struct esp_ctx *ctx,
 }
 
 /*
- * Under sa->lock: whether an ESP-in-UDP packet came from another address
- * or port than the SA expects, which after authentication means a NAT
- * changed its mapping (RFC 7296 2.23).
+ * Under sa->lock: whether a packet came from another address (or, ESP in
+ * UDP, port) than the SA expects. After authentication that means a NAT
+ * changed its mapping (RFC 7296 2.23), or, for raw ESP in transport
+ * mode, a packet the SA does not cover.
  */
 static bool source_moved(const struct kesp_sa *sa, const struct esp_ctx *ctx)
 {
@@ -156,25 +170,37 @@ static void esp_input_finish(struct sk_buff *skb, int err)
 	__skb_pull(skb, hdr_len);
 	ctx->inner_len = skb->len;
 
+	/* Source, window and lifetime in one lock: one per packet, not two. */
 	spin_lock(&sa->lock);
-	err = kesp_replay_advance(&sa->replay, ctx->seq);
+	moved = (ctx->encap || kesp_sa_transport(sa)) && source_moved(sa, ctx);
+	/*
+	 * RFC 4301 5.2: transport mode protects packets between the SA's
+	 * own addresses, selectors or not, so raw ESP from another source
+	 * is refused, before it can move the window. ESP in UDP moves with
+	 * its NAT instead: that is a mapping change, reported below.
+	 */
+	if (moved && !ctx->encap)
+		err = -EADDRNOTAVAIL;
+	else
+		err = kesp_replay_advance(&sa->replay, ctx->seq);
 	/* Past a hard limit: the SA is on its way out. */
 	if (!err && !kesp_sa_lifetime_use(sa, ctx->inner_len))
 		err = -EKEYEXPIRED;
-	/* In the same lock as the window: one lock per packet, not two. */
-	moved = !err && ctx->encap && source_moved(sa, ctx);
 	spin_unlock(&sa->lock);
 	if (err == -EKEYEXPIRED) {
 		DEV_STATS_INC(dev, rx_dropped);
 		kfree_skb(skb);
 		goto out;
+	} else if (err == -EADDRNOTAVAIL) {
+		kesp_sa_error(sa, KESP_ERR_SELECTOR);
+		goto drop;
 	} else if (err) {
 		kesp_sa_error(sa, KESP_ERR_REPLAY);
 		goto drop;
 	}
 
 	/* Tell the key manager; the SA itself is its to move. */
-	if (moved)
+	if (moved && ctx->encap)
 		kesp_sa_new_mapping(sa, ctx->outer_family, &ctx->saddr,
 				    ctx->sport);
 
@@ -195,6 +221,8 @@ static void esp_input_finish(struct sk_buff *skb, int err)
 	skb_scrub_packet(skb, !net_eq(dev_net(skb->dev), dev_net(dev)));
 	skb->dev = dev;
 	skb->pkt_type = PACKET_HOST;
+	/* The device has no link header: tc and BPF see the inner packet. */
+	skb_reset_mac_header(skb);
 	/*
 	 * RFC 3948 3.1.2: behind a NAT a transport-mode TCP or UDP checksum
 	 * covers addresses the packet no longer has; the ICV vouched for
@@ -258,6 +286,15 @@ static void esp_input_sa(struct sk_buff *skb, struct kesp_sa *sa,
 		goto drop_other;
 	payload = skb->len - ESP_HDR_LEN - sa->iv_len - sa->icv_len;
 	if (payload % block)
+		goto drop_other;
+	/*
+	 * The IV is copied from the head and the header pulled past after
+	 * decryption, so both must be linear. A reassembled datagram whose
+	 * later fragments could not be merged into the first keeps them on
+	 * a frag_list that skb_cow_data() leaves alone: its head may end
+	 * right after the ESP header (selftests 61).
+	 */
+	if (!pskb_may_pull(skb, ESP_HDR_LEN + sa->iv_len))
 		goto drop_other;
 
 	/* RFC 4303 3.4.3: replays are dropped before any crypto work. */
@@ -403,15 +440,70 @@ static int esp_cb(struct sk_buff *skb, int err)
 	return 1;
 }
 
+/*
+ * ICMP errors about raw ESP we sent. A router on the path that cannot
+ * forward one of our DF packets says so with "fragmentation needed" or
+ * "packet too big", quoting our outer IP header and the SPI; when an
+ * outbound SA of ours sends that SPI between those addresses, the route
+ * learns the path MTU, and the next packet too big for it is refused
+ * towards its sender with the MTU that fits (esp_output.c's too_big).
+ * Anything else goes on to the next handler (XFRM's).
+ */
 static int esp4_err(struct sk_buff *skb, u32 info)
 {
-	return -ENOENT;
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	struct net *net = dev_net(skb->dev);
+	union kesp_addr src = {}, dst = {};
+	struct rtable *rt;
+	struct flowi4 fl4;
+	u32 mark;
+
+	if (icmp_hdr(skb)->type != ICMP_DEST_UNREACH ||
+	    icmp_hdr(skb)->code != ICMP_FRAG_NEEDED)
+		return -ENOENT;
+	src.ip4 = iph->saddr;
+	dst.ip4 = iph->daddr;
+	/* icmp_unreach() pulled the quoted header and 8 bytes after it. */
+	if (!kesp_sa_out_mark(kesp_net(net), AF_INET, &src, &dst,
+			      get_unaligned_be32(skb->data + iph->ihl * 4),
+			      &mark))
+		return -ENOENT;
+	/*
+	 * ipv4_update_pmtu() looks the route up without our mark; naming
+	 * the device the marked route leaves by finds the same route even
+	 * when the unmarked one leads back into a kesp device.
+	 */
+	memset(&fl4, 0, sizeof(fl4));
+	fl4.daddr = iph->daddr;
+	fl4.saddr = iph->saddr;
+	fl4.flowi4_proto = IPPROTO_ESP;
+	fl4.flowi4_mark = mark;
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt))
+		return 0;
+	ipv4_update_pmtu(skb, net, info, rt->dst.dev->ifindex, IPPROTO_ESP);
+	ip_rt_put(rt);
+	return 0;
 }
 
 static int esp6_err(struct sk_buff *skb, struct inet6_skb_parm *opt, u8 type,
 		    u8 code, int offset, __be32 info)
 {
-	return -ENOENT;
+	const struct ipv6hdr *ip6h = (const struct ipv6hdr *)skb->data;
+	struct net *net = dev_net(skb->dev);
+	union kesp_addr src = {}, dst = {};
+	u32 mark;
+
+	if (type != ICMPV6_PKT_TOOBIG)
+		return -ENOENT;
+	src.ip6 = ip6h->saddr;
+	dst.ip6 = ip6h->daddr;
+	/* icmpv6_notify() pulled 8 bytes at OFFSET. */
+	if (!kesp_sa_out_mark(kesp_net(net), AF_INET6, &src, &dst,
+			      get_unaligned_be32(skb->data + offset), &mark))
+		return -ENOENT;
+	ip6_update_pmtu(skb, net, info, 0, mark, sock_net_uid(net, NULL));
+	return 0;
 }
 
 static struct xfrm4_protocol esp4_handler = {

@@ -19,6 +19,7 @@
 #include <net/route.h>
 #include <net/udp.h>
 
+#include "encap.h"
 #include "esp.h"
 
 /* Headers an outer packet adds before the ESP header. */
@@ -127,28 +128,6 @@ static int transport_header(struct sk_buff *skb, struct esp_ctx *ctx)
 }
 
 /*
- * Transport mode cannot carry an IPv4 fragment: its header would describe
- * the ESP packet instead. The local stack fragments datagrams bigger than
- * the device MTU, so they are put back together here and ESP applies to
- * the whole datagram, as XFRM does; the ESP packet is fragmented on the
- * way out if it must be. Returns the datagram, or NULL once SKB is queued
- * or dropped. (IPv6 keeps its fragment header inside ESP, RFC 4303 3.1.1.)
- */
-static struct sk_buff *transport_defrag(struct sk_buff *skb)
-{
-	memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
-	/* Our own datagrams: they never share a queue with inbound ones. */
-	if (ip_defrag(dev_net(skb->dev), skb, IP_DEFRAG_LOCAL_DELIVER))
-		return NULL;
-	/* One buffer rather than a scatterlist entry per fragment. */
-	if (skb_linearize(skb)) {
-		kfree_skb(skb);
-		return NULL;
-	}
-	return skb;
-}
-
-/*
  * A packet too big for the path once in ESP comes back to its sender as ICMP "fragmentation needed" / ICMPv6 "packet too big" when it
  * may not be fragmented (IPv4 DF set, or IPv6), and the function returns
  * true. Otherwise the outer packet is fragmented: IPv4 without DF, or
@@ -160,7 +139,7 @@ static bool too_big(struct kesp_sa *sa, struct sk_buff *skb,
 {
 	/* Transport mode keeps the IP header; tunnel mode adds one. */
 	unsigned int kept = ctx->ip_hdr_len;
-	unsigned int outer = (kept ?: outer_hdr_len(sa->family)) +
+	unsigned int outer = (kept ?: outer_hdr_len(ctx->outer_family)) +
 			     encap_len(ctx);
 	unsigned int mtu = dst_mtu(ctx->route), fit;
 
@@ -349,9 +328,11 @@ static bool take_seq(struct kesp_sa *sa, struct esp_ctx *ctx)
 
 /*
  * Encrypts SKB (an IP packet) with SA and sends it. Consumes the packet
- * and the caller's reference on SA.
+ * and the caller's reference on SA. REASSEMBLED: SKB was put together
+ * from fragments its sender made, so the ESP packet may be fragmented.
  */
-void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb)
+void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
+		     bool reassembled)
 {
 	struct net_device *dev = sa->kd->dev;
 	unsigned int block = sa->block;
@@ -364,14 +345,6 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb)
 	u8 *tail, *hdr;
 	int nexthdr, nsg, err;
 
-	if (kesp_sa_transport(sa) && skb->protocol == htons(ETH_P_IP) &&
-	    ip_is_fragment(ip_hdr(skb))) {
-		skb = transport_defrag(skb);
-		if (!skb) {
-			kesp_sa_put(sa);
-			return;
-		}
-	}
 	ctx = esp_ctx_alloc(sa->aead, MAX_SKB_FRAGS + 2);
 	if (!ctx)
 		goto drop;
@@ -428,7 +401,13 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb)
 		nexthdr = skb->protocol == htons(ETH_P_IP) ? IPPROTO_IPIP :
 							   IPPROTO_IPV6;
 	}
-	if (too_big(sa, skb, ctx)) {
+	/*
+	 * A datagram its sender fragmented (to this device's MTU) has no DF
+	 * to honour: its ESP packet is fragmented if it must be.
+	 */
+	if (reassembled) {
+		ctx->df = 0;
+	} else if (too_big(sa, skb, ctx)) {
 		DEV_STATS_INC(dev, tx_dropped);
 		goto drop_ctx_quiet;
 	}
@@ -437,7 +416,7 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb)
 	ad_len = esp_ad_len(sa);
 	ctx->ad_len = ad_len;
 	wire_hdr_len = ESP_HDR_LEN + sa->iv_len;
-	if (skb_cow_head(skb, outer_hdr_len(sa->family) + encap_len(ctx) +
+	if (skb_cow_head(skb, outer_hdr_len(ctx->outer_family) + encap_len(ctx) +
 			      ad_len + sa->iv_len +
 			      LL_RESERVED_SPACE(route->dev)))
 		goto drop_ctx;
@@ -482,12 +461,13 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb)
 		put_unaligned_be32(lower_32_bits(ctx->seq), hdr + 4);
 	}
 	/*
-	 * AEAD IVs are the sequence number: unique per key, which is all
-	 * GCM and ChaCha20-Poly1305 need (RFC 4106 3.1, RFC 7634 2). CBC
-	 * needs unpredictable IVs (RFC 3602 3).
+	 * AEAD IVs are the sequence number under the SA's random salt:
+	 * unique per SA, which is all GCM and ChaCha20-Poly1305 need (RFC
+	 * 4106 3.1, RFC 7634 2), and unique across SAs that a careless key
+	 * manager gave the same key. CBC needs unpredictable IVs (RFC 3602 3).
 	 */
 	if (sa->iv_len == 8)
-		put_unaligned_be64(ctx->seq, ctx->iv);
+		put_unaligned_be64(ctx->seq ^ sa->iv_salt, ctx->iv);
 	else if (sa->iv_len)
 		get_random_bytes(ctx->iv, sa->iv_len);
 	memcpy(hdr + ad_len, ctx->iv, sa->iv_len);

@@ -4,7 +4,11 @@
 #include <net/genetlink.h>
 #include <linux/kesp.h>
 
-#include "kesp.h"
+#include "device.h"
+#include "esp.h"
+#include "main.h"
+#include "netlink.h"
+#include "sad.h"
 
 DEFINE_PER_CPU(long [KESP_OBJ_COUNT], kesp_live_objs);
 

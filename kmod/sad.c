@@ -23,18 +23,26 @@
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <net/addrconf.h>
 #include <net/ipv6.h>
 #include <net/xfrm.h>
 #include <linux/kesp.h>
 
-#include "kesp.h"
-
-/* Reservations a namespace may hold at once before SPI_ALLOC says no. */
-#define MAX_RESERVED_SPIS 65536
-/* Random probes for a free SPI before giving up on a crowded range. */
-#define SPI_ALLOC_TRIES 256
+#include "crypto.h"
+#include "flow.h"
+#include "main.h"
+#include "netlink.h"
+#include "sad.h"
+#include "spi.h"
+#include "trap.h"
 
 static struct workqueue_struct *kesp_wq;
+
+/* Delayed work of the SAD's on the module's queue, which unload drains. */
+void kesp_sad_queue_delayed(struct delayed_work *dw, unsigned long delay)
+{
+	mod_delayed_work(kesp_wq, dw, delay);
+}
 
 /* Both tables hash the SPI; the inbound one holds each SPI once. */
 static const struct rhashtable_params in_sas_params = {
@@ -119,6 +127,18 @@ u64 kesp_sa_seq(struct kesp_sa *sa)
 	seq = sa->dir == KESP_DIR_OUT ? sa->seq : sa->replay.top;
 	spin_unlock_bh(&sa->lock);
 	return seq;
+}
+
+/*
+ * The lifetime work looks again at least once a day: a deadline further
+ * out (any u64 of seconds is a valid limit) would overflow in jiffies and
+ * fire at once, every tick. The work recomputes what is left each time.
+ */
+#define LIFETIME_RECHECK_SECONDS (24 * 60 * 60)
+
+static unsigned long lifetime_delay(u64 seconds)
+{
+	return min_t(u64, seconds, LIFETIME_RECHECK_SECONDS) * HZ;
 }
 
 /* Runs the SA's lifetime work after DELAY jiffies, holding a reference. */
@@ -247,7 +267,7 @@ static void sa_lifetime_work(struct work_struct *work)
 		kesp_nl_notify_expire(sa, false, soft);
 	}
 	if (next)
-		lifetime_kick(sa, next * HZ);
+		lifetime_kick(sa, lifetime_delay(next));
 out:
 	mutex_unlock(&kn->sad_lock);
 	kesp_sa_put(sa);
@@ -320,10 +340,14 @@ static void sel_any(struct kesp_sel *sel, u16 family)
 	sel->dport_end = U16_MAX;
 }
 
-/* Puts an outbound SA's selectors into its device's lookup table. */
+/*
+ * Puts an outbound SA's selectors into its device's lookup table, besides
+ * any it has there; on failure takes back what it added.
+ */
 static int seltab_add(struct kesp_sa *sa, const struct kesp_sel_set *sels)
 {
 	struct kesp_seltab *tab = sa->kd->seltab;
+	u64 since = kesp_seltab_next_order(tab);
 	struct kesp_sel any;
 	u32 i;
 	int ret = 0;
@@ -346,7 +370,7 @@ static int seltab_add(struct kesp_sa *sa, const struct kesp_sel_set *sels)
 	for (i = 0; !ret && sels && i < sels->n; i++)
 		ret = kesp_seltab_insert(tab, &sels->sel[i], sa->priority, sa);
 	if (ret)
-		kesp_seltab_remove(tab, sa);
+		kesp_seltab_remove_range(tab, sa, since, U64_MAX);
 	return ret;
 }
 
@@ -362,16 +386,19 @@ int kesp_sa_set_selectors(struct kesp_sa *sa, struct kesp_sel_set *sels)
 
 	lockdep_assert_held(&kn->sad_lock);
 	if (sa->dir == KESP_DIR_OUT) {
-		/* Packets may miss the SA for a moment; none is misrouted. */
-		kesp_seltab_remove(sa->kd->seltab, sa);
+		u64 since = kesp_seltab_next_order(sa->kd->seltab);
+
+		/*
+		 * New selectors in before the old ones out: a packet finds
+		 * the SA by one or the other throughout, never a trap or
+		 * another SA for a moment. A failure leaves the old ones.
+		 */
 		ret = seltab_add(sa, sels);
 		if (ret) {
 			kfree(sels);
-			old = rcu_dereference_protected(sa->sels,
-						lockdep_is_held(&kn->sad_lock));
-			seltab_add(sa, old);
 			return ret;
 		}
+		kesp_seltab_remove_range(sa->kd->seltab, sa, 0, since);
 	}
 	old = rcu_replace_pointer(sa->sels, sels,
 				  lockdep_is_held(&kn->sad_lock));
@@ -423,13 +450,6 @@ bool kesp_sa_inbound_allowed(struct kesp_sa *sa, struct sk_buff *skb)
 	return allowed;
 }
 
-/* Reservations are xarray value entries holding their expiry second. */
-static bool reservation_live(void *entry)
-{
-	return xa_is_value(entry) &&
-	       xa_to_value(entry) > ktime_get_boottime_seconds();
-}
-
 /**
  * kesp_sa_lookup_in - the inbound SA of an SPI
  * @kn: the underlay namespace's state
@@ -454,56 +474,32 @@ static struct kesp_sa *lookup_in_locked(struct kesp_net *kn, u32 spi)
 	return sa;
 }
 
-/*
- * kesp sees inbound ESP before XFRM does (esp_input.c), so an inbound SPI
- * of kesp's that an XFRM SA also has would silently take that SA's
- * packets. XFRM SAs added later cannot be stopped; these checks keep kesp
- * from being the one that collides. Marked XFRM SAs are not seen.
- */
-static bool xfrm_has_spi(struct net *net, u32 spi)
+/* Whether an inbound SA of the namespace has SPI; under sad_lock. */
+bool kesp_sa_spi_in_use(struct kesp_net *kn, u32 spi)
 {
-	static const unsigned short families[] = { AF_INET, AF_INET6 };
-	struct xfrm_state *x;
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(families); i++) {
-		x = xfrm_state_lookup_byspi(net, htonl(spi), families[i]);
-		if (x) {
-			xfrm_state_put(x);
-			return true;
-		}
-	}
-	return false;
+	return lookup_in_locked(kn, spi);
 }
 
-static bool xfrm_has_sa(struct net *net, const struct kesp_sa_params *p)
+/*
+ * kesp sees inbound ESP before XFRM does (esp_input.c), so an inbound SA
+ * of kesp's with the SPI and destination of an XFRM SA would silently
+ * take its packets (see also spi.c). Marked XFRM SAs are not seen.
+ */
+static bool xfrm_has_sa(struct net *net, u8 family,
+			const union kesp_addr *dst, u32 spi)
 {
 	xfrm_address_t daddr = {};
 	struct xfrm_state *x;
 
-	if (p->family == AF_INET)
-		daddr.a4 = p->dst.ip4;
+	if (family == AF_INET)
+		daddr.a4 = dst->ip4;
 	else
-		daddr.in6 = p->dst.ip6;
-	x = xfrm_state_lookup(net, 0, &daddr, htonl(p->spi), IPPROTO_ESP,
-			      p->family);
+		daddr.in6 = dst->ip6;
+	x = xfrm_state_lookup(net, 0, &daddr, htonl(spi), IPPROTO_ESP, family);
 	if (!x)
 		return false;
 	xfrm_state_put(x);
 	return true;
-}
-
-/*
- * An SPI SPI_ALLOC may hand out: no inbound SA has it, no live
- * reservation holds it, and no XFRM SA of the namespace uses it.
- */
-static bool spi_free(struct kesp_device *kd, u32 spi)
-{
-	struct kesp_net *kn = kesp_underlay(kd);
-
-	return !lookup_in_locked(kn, spi) &&
-	       !reservation_live(xa_load(&kn->reserved, spi)) &&
-	       !xfrm_has_spi(kd->underlay_net, spi);
 }
 
 static bool addr_eq(const union kesp_addr *a, const union kesp_addr *b,
@@ -530,6 +526,44 @@ static struct kesp_sa *find_out(struct kesp_device *kd, u32 spi,
 	return pos ? sa : NULL;
 }
 
+/**
+ * kesp_sa_out_mark - whether an ICMP error is about an outbound SA of ours
+ * @kn: the underlay namespace the error arrived in
+ * @family: outer family of the quoted packet
+ * @src: its source, which must be the SA's
+ * @dst: its destination, which must be the SA's
+ * @spi: its SPI, host order
+ * @mark: set to the fwmark of the SA's device, which routes its packets
+ *
+ * Context: softirq, under RCU (the ICMP receive path). Devices leave
+ * kn->underlay_devices before the grace period that precedes their free.
+ */
+bool kesp_sa_out_mark(struct kesp_net *kn, u8 family,
+		      const union kesp_addr *src, const union kesp_addr *dst,
+		      u32 spi, u32 *mark)
+{
+	struct rhlist_head *list, *pos;
+	struct kesp_device *kd;
+	struct kesp_sa *sa;
+	bool ours;
+
+	list_for_each_entry_rcu(kd, &kn->underlay_devices, underlay_node) {
+		list = rhltable_lookup(&kd->out_sas, &spi, out_sas_params);
+		rhl_for_each_entry_rcu(sa, pos, list, out_node) {
+			spin_lock(&sa->lock);
+			ours = sa->family == family &&
+			       addr_eq(&sa->src, src, family) &&
+			       addr_eq(&sa->dst, dst, family);
+			spin_unlock(&sa->lock);
+			if (ours) {
+				*mark = READ_ONCE(kd->fwmark);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
 struct kesp_sa *kesp_sa_find(struct kesp_device *kd, u32 id, u8 dir, u32 spi,
 			     const union kesp_addr *dst, u8 family)
 {
@@ -545,68 +579,66 @@ struct kesp_sa *kesp_sa_find(struct kesp_device *kd, u32 id, u8 dir, u32 spi,
 	return sa && sa->kd == kd ? sa : NULL;
 }
 
-struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
-			       const struct kesp_sa_params *p,
-			       const struct kesp_alg_params *alg,
-			       struct netlink_ext_ack *extack)
+/* Per-CPU counters, charged to the caller as the SA is. */
+static struct kesp_sa_stats __percpu *alloc_stats(void)
 {
-	struct kesp_net *kn = kesp_underlay(kd);
+	struct kesp_sa_stats __percpu *stats;
+	int cpu;
+
+	stats = alloc_percpu_gfp(struct kesp_sa_stats, GFP_KERNEL_ACCOUNT);
+	if (stats)
+		for_each_possible_cpu(cpu)
+			u64_stats_init(&per_cpu_ptr(stats, cpu)->syncp);
+	return stats;
+}
+
+/**
+ * kesp_sa_alloc - an SA built from a request, in no table yet
+ * @kd: its device
+ * @p: what the request says; p->sels is the SA's now, whatever happens
+ * @alg: its algorithms; the transform is built here
+ * @extack: why not
+ *
+ * Without sad_lock: building the crypto transform may load modules and
+ * run their self-tests, which must hold up no other request. Memory is
+ * charged to the caller's memory cgroup. kesp_sa_publish() puts it in
+ * the tables; kesp_sa_put() frees it.
+ */
+struct kesp_sa *kesp_sa_alloc(struct kesp_device *kd,
+			      const struct kesp_sa_params *p,
+			      const struct kesp_alg_params *alg,
+			      struct netlink_ext_ack *extack)
+{
 	struct kesp_sa *sa;
 	int ret;
 
-	lockdep_assert_held(&kn->sad_lock);
-	if (kd->dead) {
-		NL_SET_ERR_MSG(extack, "the device is being deleted");
-		return ERR_PTR(-ENODEV);
-	}
-	if (p->dir == KESP_DIR_IN) {
-		if (lookup_in_locked(kn, p->spi)) {
-			NL_SET_ERR_MSG(extack,
-				       "an inbound SA with this SPI exists in the underlay namespace");
-			return ERR_PTR(-EEXIST);
-		}
-		if (xfrm_has_sa(kd->underlay_net, p)) {
-			NL_SET_ERR_MSG(extack,
-				       "an XFRM SA has this SPI and destination: kesp would take its packets");
-			return ERR_PTR(-EEXIST);
-		}
-	} else if (find_out(kd, p->spi, &p->dst, p->family)) {
-		NL_SET_ERR_MSG(extack,
-			       "an outbound SA with this SPI and destination exists on the device");
-		return ERR_PTR(-EEXIST);
-	}
-
 	sa = kzalloc(struct_size(sa, replay.ring,
 				 kesp_replay_ring_longs(p->replay_window)),
-		     GFP_KERNEL);
-	if (!sa)
+		     GFP_KERNEL_ACCOUNT);
+	if (!sa) {
+		kfree(p->sels);
 		return ERR_PTR(-ENOMEM);
-	kesp_obj_new(KESP_OBJ_SA);
-	sa->stats = netdev_alloc_pcpu_stats(struct kesp_sa_stats);
-	if (!sa->stats) {
-		ret = -ENOMEM;
-		goto err_free;
 	}
-	sa->flags = p->flags;	/* ESN chooses the crypto template */
-	ret = kesp_crypto_setup(sa, alg, extack);
-	if (ret)
-		goto err_free;
-
+	kesp_obj_new(KESP_OBJ_SA);
+	/* From here on kesp_sa_put() undoes everything. */
 	refcount_set(&sa->refcnt, 1);
-	spin_lock_init(&sa->lock);
 	sa->kd = kd;
+	dev_hold(kd->dev);
+	/* Set before any table can show the SA: none sees it without them. */
+	RCU_INIT_POINTER(sa->sels, p->sels);
+	spin_lock_init(&sa->lock);
 	sa->dir = p->dir;
 	sa->mode = p->mode;
 	sa->family = p->family;
 	sa->spi = p->spi;
 	sa->reqid = p->reqid;
 	sa->priority = p->priority;
-	sa->flags = p->flags;
+	sa->flags = p->flags;	/* ESN chooses the crypto template */
 	sa->seq = p->seq;
+	sa->iv_salt = get_random_u64();
 	sa->src = p->src;
 	sa->dst = p->dst;
 	sa->lft = p->lft;
-	sa->add_time = ktime_get_boottime_seconds();
 	INIT_DELAYED_WORK(&sa->lft_work, sa_lifetime_work);
 	INIT_WORK(&sa->mapping_work, sa_mapping_work);
 	sa->mapping_next = jiffies;
@@ -615,51 +647,145 @@ struct kesp_sa *kesp_sa_create(struct kesp_device *kd,
 	sa->encap_dport = p->encap_dport;
 	kesp_replay_init(&sa->replay, p->replay_window,
 			 p->flags & KESP_SA_F_ESN, p->dir == KESP_DIR_IN ? p->seq : 0);
+	sa->stats = alloc_stats();
+	ret = sa->stats ? kesp_crypto_setup(sa, alg, extack) : -ENOMEM;
+	if (ret) {
+		kesp_sa_put(sa);
+		return ERR_PTR(ret);
+	}
+	return sa;
+}
 
+/*
+ * The IPv6 source of an outbound SA is sent from the underlay namespace,
+ * which need not be the namespace that configures it: a device moved into
+ * another namespace must not let it send from addresses the underlay does
+ * not have (as ip6_tunnel checks its local address). IPv4 routing already
+ * refuses a source that is not local.
+ */
+bool kesp_sa_source_ok(struct kesp_device *kd, u8 dir, u8 family,
+		       const union kesp_addr *src, struct netlink_ext_ack *extack)
+{
+	if (dir != KESP_DIR_OUT || family != AF_INET6 ||
+	    net_eq(dev_net(kd->dev), kd->underlay_net) ||
+	    ipv6_chk_addr(kd->underlay_net, &src->ip6, NULL, 0))
+		return true;
+	NL_SET_ERR_MSG(extack,
+		       "the source is not an address of the device's underlay namespace");
+	return false;
+}
+
+/* Whether another SA of the namespace or device is in the SA's place. */
+static int check_unique(struct kesp_sa *sa, struct netlink_ext_ack *extack)
+{
+	struct kesp_device *kd = sa->kd;
+	struct kesp_net *kn = kesp_underlay(kd);
+
+	if (sa->dir == KESP_DIR_OUT) {
+		if (find_out(kd, sa->spi, &sa->dst, sa->family)) {
+			NL_SET_ERR_MSG(extack,
+				       "an outbound SA with this SPI and destination exists on the device");
+			return -EEXIST;
+		}
+		return 0;
+	}
+	if (lookup_in_locked(kn, sa->spi)) {
+		NL_SET_ERR_MSG(extack,
+			       "an inbound SA with this SPI exists in the underlay namespace");
+		return -EEXIST;
+	}
+	if (xfrm_has_sa(kd->underlay_net, sa->family, &sa->dst, sa->spi)) {
+		NL_SET_ERR_MSG(extack,
+			       "an XFRM SA has this SPI and destination: kesp would take its packets");
+		return -EEXIST;
+	}
+	return 0;
+}
+
+/**
+ * kesp_sa_publish - put an SA from kesp_sa_alloc() in its tables
+ * @sa: the SA; the tables take over the caller's reference
+ * @extack: why not
+ *
+ * The packet paths see the SA only once it is complete, and see it last
+ * of all: inbound through the SPI table, outbound through the selector
+ * table. A failure after that unlinks it and leaves the freeing to the
+ * refcount and an RCU grace period, since a packet may hold it already.
+ *
+ * Context: sad_lock held. Return: 0, or an error with the SA freed.
+ */
+int kesp_sa_publish(struct kesp_sa *sa, struct netlink_ext_ack *extack)
+{
+	struct kesp_device *kd = sa->kd;
+	struct kesp_net *kn = kesp_underlay(kd);
+	const struct kesp_sel_set *sels;
+	int ret;
+
+	lockdep_assert_held(&kn->sad_lock);
+	if (kd->dead) {
+		NL_SET_ERR_MSG(extack, "the device is being deleted");
+		ret = -ENODEV;
+		goto err;
+	}
+	ret = check_unique(sa, extack);
+	if (ret)
+		goto err;
+	if (!kesp_sa_source_ok(kd, sa->dir, sa->family, &sa->src, extack)) {
+		ret = -EADDRNOTAVAIL;
+		goto err;
+	}
+	if (!kesp_dev_may_add(kd, KESP_LIMIT_SAS, extack)) {
+		ret = -ENOSPC;
+		goto err;
+	}
 	ret = xa_alloc_cyclic(&kd->sas, &sa->id, sa, xa_limit_32b,
-			      &kd->next_sa_id, GFP_KERNEL);
+			      &kd->next_sa_id, GFP_KERNEL_ACCOUNT);
 	if (ret < 0) {
 		NL_SET_ERR_MSG(extack, "no free SA id on this device");
-		goto err_crypto;
+		goto err;
 	}
-	if (p->dir == KESP_DIR_OUT) {
-		ret = seltab_add(sa, p->sels);
+	if (sa->dir == KESP_DIR_IN) {
+		ret = rhashtable_insert_fast(&kn->in_sas, &sa->in_node,
+					     in_sas_params);
 		if (ret) {
-			NL_SET_ERR_MSG(extack, "no memory for the selectors");
+			NL_SET_ERR_MSG(extack, "no memory for the SPI table");
+			goto err_id;
+		}
+		kesp_spi_taken(kn, sa->spi);
+	} else {
+		/* The ICMP error path reads this table, not transmit. */
+		ret = rhltable_insert(&kd->out_sas, &sa->out_node,
+				      out_sas_params);
+		if (ret) {
+			NL_SET_ERR_MSG(extack, "no memory for the SPI table");
+			goto err_id;
+		}
+		sels = rcu_dereference_protected(sa->sels,
+						 lockdep_is_held(&kn->sad_lock));
+		ret = seltab_add(sa, sels);
+		if (ret) {
+			if (ret == -ENOSPC)
+				NL_SET_ERR_MSG(extack,
+					       "the SA's selectors would pass the device's limit of selector prefixes");
+			else
+				NL_SET_ERR_MSG(extack, "no memory for the selectors");
+			rhltable_remove(&kd->out_sas, &sa->out_node,
+					out_sas_params);
 			goto err_id;
 		}
 	}
-	if (p->dir == KESP_DIR_IN)
-		ret = rhashtable_insert_fast(&kn->in_sas, &sa->in_node,
-					     in_sas_params);
-	else
-		ret = rhltable_insert(&kd->out_sas, &sa->out_node,
-				      out_sas_params);
-	if (ret) {
-		NL_SET_ERR_MSG(extack, "no memory for the SPI table");
-		goto err_seltab;
-	}
-	/* The SPI's reservation, if it had one, is used now. */
-	if (p->dir == KESP_DIR_IN)
-		xa_erase(&kn->reserved, sa->spi);
-	RCU_INIT_POINTER(sa->sels, p->sels);
-	dev_hold(kd->dev);
+	kd->usage[KESP_LIMIT_SAS]++;
+	sa->add_time = ktime_get_boottime_seconds();
 	if (sa->lft.soft_seconds || sa->lft.hard_seconds)
-		lifetime_kick(sa, next_deadline(sa, 0) * HZ);
-	return sa;
+		lifetime_kick(sa, lifetime_delay(next_deadline(sa, 0)));
+	return 0;
 
-err_seltab:
-	if (p->dir == KESP_DIR_OUT)
-		kesp_seltab_remove(kd->seltab, sa);
 err_id:
 	xa_erase(&kd->sas, sa->id);
-err_crypto:
-	crypto_free_aead(sa->aead);
-err_free:
-	free_percpu(sa->stats);
-	kfree_sensitive(sa);
-	kesp_obj_gone(KESP_OBJ_SA);
-	return ERR_PTR(ret);
+err:
+	sa->unlinked = true;
+	kesp_sa_put(sa);
+	return ret;
 }
 
 /* Removes SA from every index and drops the tables' reference. */
@@ -673,6 +799,7 @@ void kesp_sa_unlink(struct kesp_sa *sa)
 	if (cancel_delayed_work(&sa->lft_work))
 		kesp_sa_put(sa);
 	xa_erase(&kd->sas, sa->id);
+	kd->usage[KESP_LIMIT_SAS]--;
 	if (sa->dir == KESP_DIR_OUT)
 		kesp_seltab_remove(kd->seltab, sa);
 	if (sa->dir == KESP_DIR_IN)
@@ -695,77 +822,24 @@ int kesp_sa_flush(struct kesp_device *kd, const struct kesp_sa_filter *f)
 			continue;
 		kesp_sa_unlink(sa);
 		n++;
+		/* A million SAs take a while; sad_lock is a mutex. */
+		cond_resched();
 	}
 	return n;
-}
-
-static int count_and_sweep_reservations(struct kesp_net *kn)
-{
-	unsigned long spi;
-	void *entry;
-	int n = 0;
-
-	xa_for_each(&kn->reserved, spi, entry) {
-		if (reservation_live(entry))
-			n++;
-		else
-			xa_erase(&kn->reserved, spi);
-	}
-	return n;
-}
-
-int kesp_spi_alloc(struct kesp_device *kd, u32 min, u32 max, u32 *spi,
-		   struct netlink_ext_ack *extack)
-{
-	struct kesp_net *kn = kesp_underlay(kd);
-	u32 span = max - min, candidate;
-	void *entry;
-	int i;
-
-	lockdep_assert_held(&kn->sad_lock);
-	if (kd->dead) {
-		NL_SET_ERR_MSG(extack, "the device is being deleted");
-		return -ENODEV;
-	}
-	/* Sweeping walks the table, so only when the cap may be near. */
-	if (kn->reserved_spis >= MAX_RESERVED_SPIS) {
-		kn->reserved_spis = count_and_sweep_reservations(kn);
-		if (kn->reserved_spis >= MAX_RESERVED_SPIS) {
-			NL_SET_ERR_MSG(extack, "too many SPIs reserved and unused");
-			return -ENOSPC;
-		}
-	}
-	for (i = 0; i < SPI_ALLOC_TRIES; i++) {
-		candidate = min + (span == U32_MAX ? get_random_u32() :
-				   get_random_u32() % (span + 1));
-		if (spi_free(kd, candidate))
-			goto found;
-	}
-	/* A crowded range: look at every SPI in it once. */
-	for (candidate = min;; candidate++) {
-		if (spi_free(kd, candidate))
-			goto found;
-		if (candidate == max)
-			break;
-	}
-	NL_SET_ERR_MSG(extack, "no free SPI in the requested range");
-	return -ENOSPC;
-
-found:
-	entry = xa_mk_value(ktime_get_boottime_seconds() +
-			    KESP_SPI_RESERVE_SECONDS);
-	if (xa_err(xa_store(&kn->reserved, candidate, entry, GFP_KERNEL)))
-		return -ENOMEM;
-	kn->reserved_spis++;
-	*spi = candidate;
-	return 0;
 }
 
 int kesp_sad_net_init(struct kesp_net *kn)
 {
+	int ret;
+
 	mutex_init(&kn->sad_lock);
-	xa_init(&kn->reserved);
-	return rhashtable_init(&kn->in_sas, &in_sas_params);
+	ret = rhashtable_init(&kn->in_sas, &in_sas_params);
+	if (ret)
+		return ret;
+	ret = kesp_spi_net_init(kn);
+	if (ret)
+		rhashtable_destroy(&kn->in_sas);
+	return ret;
 }
 
 /* From the device's ndo_init; kesp_sad_device_free() undoes it. */
@@ -790,16 +864,17 @@ void kesp_sad_device_flush(struct kesp_device *kd)
 	kd->dead = true;
 	kesp_sa_flush(kd, &(struct kesp_sa_filter){});
 	kesp_trap_flush(kd);
+	kesp_spi_device_flush(kd);
 	mutex_unlock(&kn->sad_lock);
 	xa_destroy(&kd->sas);
 	xa_destroy(&kd->traps);
 }
 
-/* Namespace teardown: every SA went with its device; reservations stay. */
+/* Namespace teardown: every SA and reservation went with its device. */
 void kesp_sad_net_exit(struct kesp_net *kn)
 {
+	kesp_spi_net_exit(kn);
 	rhashtable_destroy(&kn->in_sas);
-	xa_destroy(&kn->reserved);
 }
 
 int __init kesp_sad_init(void)

@@ -130,6 +130,8 @@ struct kesp_seltab {
 	struct sel_entry **owners;
 	unsigned int owner_bits;	/* 1 << owner_bits buckets */
 	unsigned int entries;
+	/* Candidates (one per prefix of a selector) and their limit; 0: none. */
+	unsigned int cands, cand_limit;
 };
 
 /* ---- 128-bit helpers ----------------------------------------------------- */
@@ -382,7 +384,7 @@ static bool prefix_next(struct prefix_iter *it, struct a128 *key,
 static struct sel_node *node_new(struct a128 key, unsigned int cidr,
 				 struct sel_node *parent)
 {
-	struct sel_node *n = kzalloc(sizeof(*n), GFP_KERNEL);
+	struct sel_node *n = kzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
 	struct a128 host = a128_hostmask(cidr);
 
 	if (!n)
@@ -541,6 +543,7 @@ static void entry_unlink(struct kesp_seltab *tab, struct sel_entry *e)
 		n = c->node;
 		cand_unlink(c);
 		node_prune(root, n);
+		tab->cands--;
 	}
 }
 
@@ -565,7 +568,7 @@ static void owners_resize(struct kesp_seltab *tab, unsigned int bits)
 	struct sel_entry **owners, *e;
 	unsigned int i;
 
-	owners = kvcalloc(1U << bits, sizeof(*owners), GFP_KERNEL);
+	owners = kvcalloc(1U << bits, sizeof(*owners), GFP_KERNEL_ACCOUNT);
 	if (!owners)
 		return;
 	for (i = 0; i < 1U << tab->owner_bits; i++) {
@@ -591,18 +594,42 @@ static void owners_resize(struct kesp_seltab *tab, unsigned int bits)
  */
 struct kesp_seltab *kesp_seltab_alloc(void)
 {
-	struct kesp_seltab *tab = kzalloc(sizeof(*tab), GFP_KERNEL);
+	struct kesp_seltab *tab = kzalloc(sizeof(*tab), GFP_KERNEL_ACCOUNT);
 
 	if (!tab)
 		return NULL;
 	tab->owner_bits = OWNER_MIN_BITS;
 	tab->owners = kvcalloc(1U << tab->owner_bits, sizeof(*tab->owners),
-			       GFP_KERNEL);
+			       GFP_KERNEL_ACCOUNT);
 	if (!tab->owners) {
 		kfree(tab);
 		return NULL;
 	}
 	return tab;
+}
+
+/**
+ * kesp_seltab_set_limit - how many prefixes the table may hold
+ * @tab: the table; the caller holds the writers' mutex
+ * @limit: candidates (each selector has one per prefix of its destination
+ *	range), or 0 for no limit. Lowering it below what the table holds
+ *	removes nothing; inserts fail until it fits again.
+ */
+void kesp_seltab_set_limit(struct kesp_seltab *tab, unsigned int limit)
+{
+	tab->cand_limit = limit;
+}
+
+/* How many prefixes the table holds; racy without the writers' mutex. */
+unsigned int kesp_seltab_prefixes(const struct kesp_seltab *tab)
+{
+	return READ_ONCE(tab->cands);
+}
+
+/* The order the next insert gets, for kesp_seltab_remove_range(). */
+u64 kesp_seltab_next_order(const struct kesp_seltab *tab)
+{
+	return tab->next_order;
 }
 
 /**
@@ -614,9 +641,11 @@ struct kesp_seltab *kesp_seltab_alloc(void)
  *	have many selectors
  *
  * Lookups may see the selector before this returns, but never a broken
- * table; after a failure none of it is left.
+ * table; after a failure none of it is left (lookups that started before
+ * may still return @owner, as after kesp_seltab_remove()).
  *
- * Return: 0, a kesp_sel_validate() error, or -ENOMEM.
+ * Return: 0, a kesp_sel_validate() error, -ENOSPC past the table's limit
+ * of prefixes, or -ENOMEM.
  */
 int kesp_seltab_insert(struct kesp_seltab *tab, const struct kesp_sel *sel,
 		       u32 priority, void *owner)
@@ -633,7 +662,7 @@ int kesp_seltab_insert(struct kesp_seltab *tab, const struct kesp_sel *sel,
 	if (err)
 		return err;
 	fi = family_index(sel->family);
-	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
 	if (!e)
 		return -ENOMEM;
 	e->sel = *sel;
@@ -649,18 +678,23 @@ int kesp_seltab_insert(struct kesp_seltab *tab, const struct kesp_sel *sel,
 
 	prefix_iter_init(&it, sel, fi);
 	while (prefix_next(&it, &key, &cidr)) {
-		c = kzalloc(sizeof(*c), GFP_KERNEL);
+		err = -ENOSPC;
+		if (tab->cand_limit && tab->cands >= tab->cand_limit)
+			goto fail;
+		err = -ENOMEM;
+		c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
 		if (!c)
-			goto nomem;
+			goto fail;
 		n = node_get(&tab->root[fi], key, cidr);
 		if (!n) {
 			kfree(c);
-			goto nomem;
+			goto fail;
 		}
 		c->entry = e;
 		cand_link(n, c);
 		c->entry_next = e->cands;
 		e->cands = c;
+		tab->cands++;
 	}
 	if (++tab->entries > 2U << tab->owner_bits &&
 	    tab->owner_bits < OWNER_MAX_BITS)
@@ -670,27 +704,33 @@ int kesp_seltab_insert(struct kesp_seltab *tab, const struct kesp_sel *sel,
 	*bucket = e;
 	return 0;
 
-nomem:
+fail:
 	entry_unlink(tab, e);
 	kfree_rcu(e, rcu);
-	return -ENOMEM;
+	return err;
 }
 
 /**
- * kesp_seltab_remove - remove every selector of an SA
+ * kesp_seltab_remove_range - remove some selectors of an SA
  * @tab: the table; the caller holds the mutex serialising its writers
  * @owner: the SA
+ * @from: the first insertion order removed (kesp_seltab_next_order())
+ * @to: the first insertion order kept again
  *
- * Lookups that started before may still return @owner: the caller keeps
- * the SA alive (or refuses it by its own state) until an RCU grace period
- * has passed.
+ * Replacing an owner's selectors without a moment in which its packets
+ * find no selector: insert the new ones, then remove the range of the old
+ * ones (or, when an insert failed, the range of the new ones). Lookups
+ * that started before may still return @owner: the caller keeps the SA
+ * alive (or refuses it by its own state) until an RCU grace period has
+ * passed.
  */
-void kesp_seltab_remove(struct kesp_seltab *tab, void *owner)
+void kesp_seltab_remove_range(struct kesp_seltab *tab, void *owner, u64 from,
+			      u64 to)
 {
 	struct sel_entry **pp = owner_bucket(tab, owner), *e;
 
 	while ((e = *pp)) {
-		if (e->owner != owner) {
+		if (e->owner != owner || e->order < from || e->order >= to) {
 			pp = &e->owner_next;
 			continue;
 		}
@@ -702,6 +742,12 @@ void kesp_seltab_remove(struct kesp_seltab *tab, void *owner)
 	if (tab->entries < 1U << (tab->owner_bits - 3) &&
 	    tab->owner_bits > OWNER_MIN_BITS)
 		owners_resize(tab, tab->owner_bits - 2);
+}
+
+/* kesp_seltab_remove_range() of every selector of @owner. */
+void kesp_seltab_remove(struct kesp_seltab *tab, void *owner)
+{
+	kesp_seltab_remove_range(tab, owner, 0, U64_MAX);
 }
 
 /**

@@ -58,8 +58,13 @@ int kesp_sel_validate(const struct kesp_sel *sel);
 bool kesp_sel_match(const struct kesp_sel *sel, const struct kesp_flow *flow);
 
 struct kesp_seltab *kesp_seltab_alloc(void);
+void kesp_seltab_set_limit(struct kesp_seltab *tab, unsigned int limit);
+unsigned int kesp_seltab_prefixes(const struct kesp_seltab *tab);
+u64 kesp_seltab_next_order(const struct kesp_seltab *tab);
 int kesp_seltab_insert(struct kesp_seltab *tab, const struct kesp_sel *sel,
 		       u32 priority, void *owner);
+void kesp_seltab_remove_range(struct kesp_seltab *tab, void *owner, u64 from,
+			      u64 to);
 void kesp_seltab_remove(struct kesp_seltab *tab, void *owner);
 void *kesp_seltab_lookup(struct kesp_seltab *tab, const struct kesp_flow *flow);
 void kesp_seltab_free(struct kesp_seltab *tab);

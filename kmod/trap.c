@@ -10,7 +10,9 @@
 #include <linux/jiffies.h>
 #include <linux/slab.h>
 
-#include "kesp.h"
+#include "main.h"
+#include "netlink.h"
+#include "trap.h"
 
 /*
  * Selector table owners are SAs or traps; a trap's pointer carries a set
@@ -54,7 +56,9 @@ struct kesp_trap *kesp_trap_add(struct kesp_device *kd,
 		NL_SET_ERR_MSG(extack, "the device is being deleted");
 		return ERR_PTR(-ENODEV);
 	}
-	trap = kzalloc(sizeof(*trap), GFP_KERNEL);
+	if (!kesp_dev_may_add(kd, KESP_LIMIT_TRAPS, extack))
+		return ERR_PTR(-ENOSPC);
+	trap = kzalloc(sizeof(*trap), GFP_KERNEL_ACCOUNT);
 	if (!trap)
 		return ERR_PTR(-ENOMEM);
 	kesp_obj_new(KESP_OBJ_TRAP);
@@ -64,20 +68,27 @@ struct kesp_trap *kesp_trap_add(struct kesp_device *kd,
 	trap->priority = priority;
 	trap->next_acquire = jiffies;
 	ret = xa_alloc_cyclic(&kd->traps, &trap->id, trap, xa_limit_32b,
-			      &kd->next_trap_id, GFP_KERNEL);
+			      &kd->next_trap_id, GFP_KERNEL_ACCOUNT);
 	if (ret < 0) {
 		NL_SET_ERR_MSG(extack, "no free trap id on this device");
 		trap_free(trap);
 		return ERR_PTR(ret);
 	}
+	/* Last: transmit may find the trap from the first prefix in. */
 	ret = kesp_seltab_insert(kd->seltab, &trap->sel, priority,
 				 trap_owner(trap));
 	if (ret) {
-		NL_SET_ERR_MSG(extack, "no memory for the trap's selector");
+		if (ret == -ENOSPC)
+			NL_SET_ERR_MSG(extack,
+				       "the trap's selector would pass the device's limit of selector prefixes");
+		else
+			NL_SET_ERR_MSG(extack, "no memory for the trap's selector");
 		xa_erase(&kd->traps, trap->id);
-		trap_free(trap);
+		/* A lookup may have found it before the insert gave up. */
+		call_rcu(&trap->rcu, trap_free_rcu);
 		return ERR_PTR(ret);
 	}
+	kd->usage[KESP_LIMIT_TRAPS]++;
 	return trap;
 }
 
@@ -88,6 +99,7 @@ void kesp_trap_del(struct kesp_trap *trap)
 	lockdep_assert_held(&kesp_underlay(kd)->sad_lock);
 	kesp_seltab_remove(kd->seltab, trap_owner(trap));
 	xa_erase(&kd->traps, trap->id);
+	kd->usage[KESP_LIMIT_TRAPS]--;
 	/* The transmit path may still be looking at it. */
 	call_rcu(&trap->rcu, trap_free_rcu);
 }

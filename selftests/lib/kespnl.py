@@ -17,7 +17,9 @@ NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP = 0x1, 0x4, 0x300
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 NLA_F_NESTED = 0x8000
 GENL_ID_CTRL, CTRL_CMD_GETFAMILY = 0x10, 3
-CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 1, 2
+CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME, CTRL_ATTR_MCAST_GROUPS = 1, 2, 7
+CTRL_ATTR_MCAST_GRP_NAME, CTRL_ATTR_MCAST_GRP_ID = 1, 2
+NETLINK_ADD_MEMBERSHIP = 1
 NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS = 1, 2
 SOL_NETLINK, NETLINK_EXT_ACK, NETLINK_CAP_ACK = 270, 11, 10
 
@@ -109,7 +111,31 @@ class Kesp:
         self._buf = bytearray(bufsize)
         reply = self._request(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0,
                               string(CTRL_ATTR_FAMILY_NAME, "kesp"))
-        self.family = struct.unpack("=H", parse_attrs(reply[0][4:])[CTRL_ATTR_FAMILY_ID][0][:2])[0]
+        ctrl = parse_attrs(reply[0][4:])
+        self.family = struct.unpack("=H", ctrl[CTRL_ATTR_FAMILY_ID][0][:2])[0]
+        self.groups = {}
+        for group in parse_attrs(ctrl.get(CTRL_ATTR_MCAST_GROUPS, [b""])[0]).values():
+            g = parse_attrs(group[0])
+            self.groups[g[CTRL_ATTR_MCAST_GRP_NAME][0].rstrip(b"\0").decode()] = \
+                struct.unpack("=I", g[CTRL_ATTR_MCAST_GRP_ID][0][:4])[0]
+
+    def join(self, group="events"):
+        """Receive the family's multicast GROUP on this socket (see event)."""
+        self.sock.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, self.groups[group])
+
+    def event(self, timeout):
+        """The next multicast message as (cmd, attribute dict), or None
+        after TIMEOUT seconds. Use a socket of its own for events."""
+        self.sock.settimeout(timeout)
+        try:
+            for kind, _, seq, msg in self._messages():
+                if kind == self.family and seq == 0:
+                    return msg[0], parse_attrs(msg[4:])
+        except socket.timeout:
+            return None
+        finally:
+            self.sock.settimeout(None)
+        return self.event(timeout)
 
     def _message(self, family, cmd, flags, payload):
         self.seq += 1

@@ -150,6 +150,32 @@ check "update: an inbound packet limit below what was used" \
 same "update: the SA expires hard at once" "$(soon_events 0x200 "hard/packets ")" "hard/packets "
 same "update: it is gone" "$(sa_dirs)" "out"
 
+# 2^64 - 1 is XFRM's "infinite" (ip xfrm and kespctl take it): no limit.
+# No time limit, however far away, may make the SA's lifetime work run
+# more than once a day: a deadline too far for jiffies once made it run
+# every tick.
+U64_MAX=18446744073709551615
+lifetime_pair limit time-hard $U64_MAX byte-hard $U64_MAX packet-soft $U64_MAX --
+same "2^64 - 1 means no limit: the SA shows none" \
+	"$(ip netns exec a $KESPCTL --json sa get dev kesp0 dir out spi 0x100 dst 192.168.100.2 |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["limits"])')" "{}"
+same "2^64 - 1 means no limit: the pair works" "$(replies 3)" 3
+id=$(ip netns exec a $KESPCTL --json sa get dev kesp0 dir in spi 0x200 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+check "far time limits: 2^64 - 2 seconds soft, 2^64 - 2 hard on the inbound SA" \
+	ip netns exec a $KESPCTL sa update dev kesp0 id "$id" limit time-soft 18446744073709551614 time-hard 18446744073709551614
+check "far time limits: 2^62 seconds hard on the outbound SA" ip netns exec a $KESPCTL sa update dev kesp0 \
+	id "$(ip netns exec a $KESPCTL --json sa get dev kesp0 dir out spi 0x100 dst 192.168.100.2 |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')" limit time-hard 4611686018427387904
+sleep 1	# the updates' own look at the limits
+same "far time limits: the lifetime work does not run again within 3 s" "$(calls sa_lifetime_work sleep 3)" 0
+same "far time limits: the pair still works" "$(replies 3)" 3
+check "the tracer sees the lifetime work run when a limit changes" test "$(calls sa_lifetime_work \
+	sh -c "ip netns exec a $KESPCTL sa update dev kesp0 id $id limit time-soft 100; sleep 1")" -ge 1
+
+# Events about an SA with 64 IPv6 selectors (more than a page each).
+ip netns exec a $KESPCTL sa flush
+ip netns exec a python3 "$KESP_SRC/selftests/tests/sa_events.py" || FAILED=1
+
 kill $MONITOR $MONITOR_HUMAN
 wait $MONITOR $MONITOR_HUMAN 2>/dev/null
 same "the device counts every soft and hard expiry the monitor saw" \
@@ -157,7 +183,7 @@ same "the device counts every soft and hard expiry the monitor saw" \
 	"$(python3 -c '
 import json
 e = [json.loads(l) for l in open("/tmp/events.json") if l.strip()]
-print(sum(x["kind"] == "soft" for x in e), sum(x["kind"] == "hard" for x in e))')"
+print(sum(x.get("kind") == "soft" for x in e), sum(x.get("kind") == "hard" for x in e))')"
 same "the monitor reported no error" "$(cat /tmp/monitor.err)" ""
 check "the human monitor names the event, its kind and reason, and the SA" \
 	grep -q '^expire hard (packets): sa [0-9]* dev kesp0 dir in spi 0x00000200' /tmp/events.txt

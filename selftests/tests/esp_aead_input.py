@@ -1,11 +1,14 @@
 """Inbound AES-GCM ESP (RFC 4106) with hand-made packets, over IPv6 in
-tunnel mode and over IPv4 in transport mode: the cases esp_input.py
-covers with NULL encryption and HMAC, here through the AEAD path and the
-other families and mode. A valid packet is built first (so the crafting
-is proven right), then exactly one thing is broken at a time.
+tunnel mode and over IPv4 and IPv6 in transport mode: the cases
+esp_input.py covers with NULL encryption and HMAC, here through the AEAD
+path and the other families and mode. A valid packet is built first (so
+the crafting is proven right), then exactly one thing is broken at a time.
+In transport mode the SA has no selectors, and a valid packet from another
+source address than the SA's must still be refused (RFC 4301 5.2).
 
-Usage: esp_aead_input.py tunnel6|transport4 KEY-HEX   (run in namespace a;
-KEY-HEX is the SA's 16-byte key and 4-byte salt)
+Usage: esp_aead_input.py tunnel6|transport4|transport6 KEY-HEX   (run in
+namespace a; KEY-HEX is the SA's 16-byte key and 4-byte salt; b has a
+second address, 192.168.100.3 and fd00:100::3, for the wrong source)
 Prints "ok - ..." / "not ok - ..." lines.
 """
 import json
@@ -31,8 +34,12 @@ PORT = 5556
 
 if MODE == "tunnel6":
     FAMILY, OUTER_DST, LOCAL = socket.AF_INET6, "fd00:100::1", "fd00:1::1"
+elif MODE == "transport6":
+    FAMILY, OUTER_DST, LOCAL = socket.AF_INET6, "fd00:100::1", "fd00:100::1"
+    PEER, STRANGER = "fd00:100::2", "fd00:100::3"
 else:
     FAMILY, OUTER_DST, LOCAL = socket.AF_INET, "192.168.100.1", "192.168.100.1"
+    PEER, STRANGER = "192.168.100.2", "192.168.100.3"
 
 
 def payload(tag):
@@ -46,6 +53,12 @@ def payload(tag):
         udp = struct.pack("!HHHH", 4000, PORT, length, 0) + data
         udp = udp[:6] + struct.pack("!H", checksum(pseudo + udp) or 0xFFFF) + udp[8:]
         return struct.pack("!IHBB", 6 << 28, length, 17, 64) + src + dst + udp, 41
+    if MODE == "transport6":
+        src, dst = socket.inet_pton(FAMILY, PEER), socket.inet_pton(FAMILY, LOCAL)
+        length = 8 + len(data)
+        pseudo = src + dst + struct.pack("!I3xB", length, 17)
+        udp = struct.pack("!HHHH", 4000, PORT, length, 0) + data
+        return udp[:6] + struct.pack("!H", checksum(pseudo + udp) or 0xFFFF) + udp[8:], 17
     # A zero checksum: IPv4 UDP may go without one.
     return struct.pack("!HHHH", 4000, PORT, 8 + len(data), 0) + data, 17
 
@@ -68,6 +81,12 @@ def esp(seq, tag, *, spi=SPI, nexthdr=None, bad_pad=False, flip=None, aad_seq=No
 
 
 tx = socket_in_netns("b", FAMILY, socket.SOCK_RAW, socket.IPPROTO_ESP)
+stranger = None
+if MODE.startswith("transport"):
+    # b has two addresses: each socket says which it sends from.
+    tx.bind((PEER, 0))
+    stranger = socket_in_netns("b", FAMILY, socket.SOCK_RAW, socket.IPPROTO_ESP)
+    stranger.bind((STRANGER, 0))
 rx = socket.socket(FAMILY, socket.SOCK_DGRAM)
 rx.bind((LOCAL, PORT))
 
@@ -78,15 +97,16 @@ def counters():
     return next(s["counters"] for s in sas if s["spi"] == SPI)
 
 
-def send(packet, tag):
-    tx.sendto(packet, (OUTER_DST, 0))
+def send(packet, tag, sock=tx):
+    sock.sendto(packet, (OUTER_DST, 0))
     got = []
     while select.select([rx], [], [], 0.3)[0]:
         got.append(rx.recv(2048).decode())
     return tag in got
 
 
-what = {"tunnel6": "AES-GCM, IPv6 tunnel", "transport4": "AES-GCM, IPv4 transport"}[MODE]
+what = {"tunnel6": "AES-GCM, IPv6 tunnel", "transport4": "AES-GCM, IPv4 transport",
+        "transport6": "AES-GCM, IPv6 transport"}[MODE]
 seq = 0
 
 
@@ -122,6 +142,19 @@ if MODE == "tunnel6":
 case("a dummy packet (next header 59, RFC 4303 2.6)", None, nexthdr=59)
 case("a packet shorter than its IV and ICV", "other_errors", truncate=8 + 8 + 10)
 case("a packet for an SPI with no SA", None, spi=SPI + 1)
+if stranger:
+    # The SA has no selectors: only its addresses say who may use it.
+    seq += 1
+    tag = "seq=%d" % seq
+    before = counters()
+    delivered = send(esp(seq, tag), tag, stranger)
+    after = counters()
+    moved = sorted(k for k in after if after[k] != before[k])
+    report(not delivered and moved == ["selector_errors"],
+           "%s: a valid packet from another source than the SA's is dropped and counted as a selector error"
+           % what, "delivered=%s, counters that moved: %s" % (delivered, moved))
+    report(send(esp(seq, tag), tag),
+           "%s: the same sequence number from the SA's source is still delivered (the window did not move)" % what)
 seq += 1
 ok = send(esp(seq, "seq=%d" % seq), "seq=%d" % seq)
 report(ok, "%s: after all that, a valid packet is still delivered" % what)

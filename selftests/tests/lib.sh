@@ -202,18 +202,30 @@ two_sites() {
 	ip -n b addr add 192.168.100.2/24 dev veth-b
 	ip -n a addr add fd00:100::1/64 dev veth-a nodad
 	ip -n b addr add fd00:100::2/64 dev veth-b nodad
-	ip -n a link add kesp0 type kesp
-	ip -n a link set kesp0 up
-	ip -n a addr add 10.1.0.1/32 dev kesp0
-	ip -n a addr add fd00:1::1/128 dev kesp0 nodad
-	ip -n a route add 10.2.0.0/24 dev kesp0
-	ip -n a route add fd00:2::/64 dev kesp0
-	ip -n b link add inner type dummy
-	ip -n b link set inner up
-	ip -n b addr add 10.2.0.1/24 dev inner
-	ip -n b addr add fd00:2::1/64 dev inner nodad
+	site_kesp a
+	site_inner b
 	ip -n b route add 10.1.0.0/24 via 192.168.100.1
 	ip -n b route add fd00:1::/64 via fd00:100::1
+}
+
+# site_kesp NS: kesp0 in NS (10.1.0.1, fd00:1::1), the other site's inner
+# networks (10.2.0.0/24, fd00:2::/64) routed into it.
+site_kesp() {
+	ip -n "$1" link add kesp0 type kesp
+	ip -n "$1" link set kesp0 up
+	ip -n "$1" addr add 10.1.0.1/32 dev kesp0
+	ip -n "$1" addr add fd00:1::1/128 dev kesp0 nodad
+	ip -n "$1" route add 10.2.0.0/24 dev kesp0
+	ip -n "$1" route add fd00:2::/64 dev kesp0
+}
+
+# site_inner NS: the inner networks 10.2.0.0/24 and fd00:2::/64 on a
+# dummy device "inner" in NS (.1 and ::1 there).
+site_inner() {
+	ip -n "$1" link add inner type dummy
+	ip -n "$1" link set inner up
+	ip -n "$1" addr add 10.2.0.1/24 dev inner
+	ip -n "$1" addr add fd00:2::1/64 dev inner nodad
 }
 
 # site_b_policies: b's XFRM policies for 10.2.0.0/24 <-> 10.1.0.0/24 over
@@ -244,6 +256,11 @@ kesp_xfrm_pair() {
 	kesp_pair "$@" && xfrm_pair "$@"
 }
 
+# How tunnel_sas adds kesp's SAs: kespctl, or (for what kespctl does not
+# know yet) raw netlink from the same words, SA_ADD="$SA_ADD_NETLINK".
+SA_ADD="$KESPCTL sa add"
+SA_ADD_NETLINK="python3 $KESP_SRC/selftests/tests/sa_add.py"
+
 # tunnel_sas ALG-ARGS...: replaces the sites' SAs and b's policies with
 # one tunnel for $na <-> $nb between the outer addresses $ea (a) and $eb
 # (b): kesp's SA pair in a, XFRM's SAs and policies in b, SPI $out_spi
@@ -255,9 +272,9 @@ tunnel_sas() {
 	ip -n b xfrm state flush
 	ip -n b xfrm policy flush
 	# shellcheck disable=SC2086
-	out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir out src $ea dst $eb proto esp \
+	out=$(ip netns exec a $SA_ADD dev kesp0 dir out src $ea dst $eb proto esp \
 			spi $out_spi mode tunnel reqid 1 "$@" ${kesp_more:-} sel src $na dst $nb 2>&1) &&
-	out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir in src $eb dst $ea proto esp \
+	out=$(ip netns exec a $SA_ADD dev kesp0 dir in src $eb dst $ea proto esp \
 			spi $in_spi mode tunnel reqid 1 replay-window $INTEROP_REPLAY_WINDOW "$@" \
 			${kesp_more:-} sel src $nb dst $na 2>&1) &&
 	out=$(ip -n b xfrm state add src $ea dst $eb proto esp spi $out_spi reqid 1 \
@@ -366,4 +383,22 @@ table $nft_family nat {
 EOF
 	ip netns exec n conntrack -F >/dev/null 2>&1
 	ip netns exec n conntrack -f ipv6 -F >/dev/null 2>&1
+}
+# calls FUNCTION COMMAND...: how often the kernel function FUNCTION
+# (kesp's own included) ran while COMMAND ran, counted by the function
+# tracer; with CALLER=NAME set, only calls made from NAME count.
+calls() {
+	tr=/sys/kernel/tracing
+	[ -e $tr/trace ] || mount -t tracefs nodev $tr || return 1
+	calls_fn=$1
+	shift
+	echo "$calls_fn" >$tr/set_ftrace_filter || return 1
+	echo function >$tr/current_tracer
+	echo >$tr/trace
+	echo 1 >$tr/tracing_on
+	"$@" >/dev/null 2>&1
+	echo 0 >$tr/tracing_on
+	grep -c " $calls_fn <-${CALLER:-}" $tr/trace
+	echo nop >$tr/current_tracer
+	echo >$tr/set_ftrace_filter
 }

@@ -67,6 +67,8 @@ algorithms = [
     ("AES-CBC-256 + HMAC-SHA-384-192", enc_auth("cbc(aes)", 32, "hmac(sha384)", 48, 192)),
     ("AES-CBC-192 + HMAC-SHA-512-256", enc_auth("cbc(aes)", 24, "hmac(sha512)", 64, 256)),
     ("NULL + HMAC-SHA-256-128", enc_auth("ecb(cipher_null)", 0, "hmac(sha256)", 32, 128)),
+    ("AES-CBC-128 + HMAC-SHA-1-96", enc_auth("cbc(aes)", 16, "hmac(sha1)", 20, 96)),
+    ("NULL + HMAC-SHA-1-96", enc_auth("ecb(cipher_null)", 0, "hmac(sha1)", 20, 96)),
 ]
 for i, (name, alg) in enumerate(algorithms):
     try:
@@ -148,6 +150,9 @@ refused("a full range is refused", errno.ENOSPC, "no free SPI in the requested r
         u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KESP_SA_A_SPI_MIN"], 0x5000), u32(K["KESP_SA_A_SPI_MAX"], 0x5001))
 refused("an inbound SPI is unique across the devices of one underlay namespace",
         errno.EEXIST, "an inbound SA with this SPI exists", "KESP_CMD_SA_NEW", *sa_attrs(dev1, spi))
+refused("an SPI range reaching into 1..255 is refused", errno.EINVAL, "reserved by IANA",
+        "KESP_CMD_SPI_ALLOC", u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KESP_SA_A_SPI_MIN"], 255),
+        u32(K["KESP_SA_A_SPI_MAX"], 0x5000))
 refused("an empty SPI range is refused", errno.EINVAL, "SPI range is empty", "KESP_CMD_SPI_ALLOC",
         u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KESP_SA_A_SPI_MIN"], 9), u32(K["KESP_SA_A_SPI_MAX"], 8))
 
@@ -160,6 +165,17 @@ no_spi = [a for a in sa_attrs(dev, 0x3000) if a != u32(K["KESP_SA_A_SPI"], 0x300
 refused("SA_NEW without an SPI", errno.EINVAL, "direction, SPI, mode, source and destination are required",
         "KESP_CMD_SA_NEW", *no_spi)
 refused("SPI 0 is refused", errno.ERANGE, "integer out of range", "KESP_CMD_SA_NEW", *sa_attrs(dev, 0))
+for reserved in (1, 255):
+    for d in ("KESP_DIR_IN", "KESP_DIR_OUT"):
+        refused("SPI %d (reserved by IANA) is refused, %s" % (reserved, d[9:].lower()), errno.EINVAL,
+                "SPIs 1 to 255 are reserved by IANA", "KESP_CMD_SA_NEW", *sa_attrs(dev, reserved, d))
+try:
+    nl.call("KESP_CMD_SA_NEW", *sa_attrs(dev, 256, "KESP_DIR_OUT"))
+    nl.call("KESP_CMD_SA_DEL", u32(K["KESP_SA_A_IFINDEX"], dev), u8(K["KESP_SA_A_DIR"], K["KESP_DIR_OUT"]),
+            u32(K["KESP_SA_A_SPI"], 256), addr(K["KESP_SA_A_DST"], "192.0.2.2"))
+    report(True, "SPI 256, the first unreserved, is accepted")
+except Error as e:
+    report(False, "SPI 256, the first unreserved, is accepted", str(e))
 bad_src = [attr(K["KESP_SA_A_SRC"], b"\1\2\3\4\5") if a == addr(K["KESP_SA_A_SRC"], "192.0.2.1") else a
            for a in sa_attrs(dev, 0x3000)]
 refused("a 5-byte address", errno.EINVAL, "an address is 4 (IPv4) or 16 (IPv6) bytes", "KESP_CMD_SA_NEW", *bad_src)
@@ -169,8 +185,12 @@ refused("an unknown AEAD", errno.EOPNOTSUPP, "unsupported AEAD", "KESP_CMD_SA_NE
         *sa_attrs(dev, 0x3000, alg=aead("gcm(aes)", 20, 128)))
 refused("an unknown cipher", errno.EOPNOTSUPP, "unsupported cipher", "KESP_CMD_SA_NEW",
         *sa_attrs(dev, 0x3000, alg=enc_auth("cbc(des3_ede)", 24, "hmac(sha256)", 32, 128)))
-refused("HMAC-SHA-1 is not offered", errno.EOPNOTSUPP, "unsupported authentication", "KESP_CMD_SA_NEW",
-        *sa_attrs(dev, 0x3000, alg=enc_auth("cbc(aes)", 16, "hmac(sha1)", 20, 96)))
+refused("HMAC-MD5 is not offered", errno.EOPNOTSUPP, "unsupported authentication", "KESP_CMD_SA_NEW",
+        *sa_attrs(dev, 0x3000, alg=enc_auth("cbc(aes)", 16, "hmac(md5)", 16, 96)))
+refused("HMAC-SHA-1 with a 32-byte key", errno.EINVAL, "HMAC key length must equal the hash length",
+        "KESP_CMD_SA_NEW", *sa_attrs(dev, 0x3000, alg=enc_auth("cbc(aes)", 16, "hmac(sha1)", 32, 96)))
+refused("HMAC-SHA-1 truncated to other than 96 bits (RFC 2404)", errno.EINVAL, "96 bits for SHA-1",
+        "KESP_CMD_SA_NEW", *sa_attrs(dev, 0x3000, alg=enc_auth("cbc(aes)", 16, "hmac(sha1)", 20, 128)))
 refused("an oversized key fails the policy", errno.ERANGE, "Attribute failed policy validation", "KESP_CMD_SA_NEW",
         *sa_attrs(dev, 0x3000, alg=(nest(K["KESP_SA_A_AEAD"], string(K["KESP_ALG_A_NAME"], "rfc4106(gcm(aes))"),
                                           attr(K["KESP_ALG_A_KEY"], bytes(K["KESP_KEY_MAX"] + 1)),
@@ -179,7 +199,7 @@ refused("a GCM key of the wrong length", errno.EINVAL, "wrong AEAD key length", 
         *sa_attrs(dev, 0x3000, alg=aead("rfc4106(gcm(aes))", 17, 128)))
 refused("an HMAC key of the wrong length", errno.EINVAL, "HMAC key length must equal the hash length",
         "KESP_CMD_SA_NEW", *sa_attrs(dev, 0x3000, alg=enc_auth("cbc(aes)", 16, "hmac(sha256)", 20, 128)))
-refused("a truncation RFC 4868 does not allow", errno.EINVAL, "truncation must be half the hash length",
+refused("a truncation RFC 4868 does not allow", errno.EINVAL, "half the hash length for SHA-2",
         "KESP_CMD_SA_NEW", *sa_attrs(dev, 0x3000, alg=enc_auth("cbc(aes)", 16, "hmac(sha256)", 32, 96)))
 refused("an unsupported GCM ICV length", errno.EINVAL, "unsupported ICV length", "KESP_CMD_SA_NEW",
         *sa_attrs(dev, 0x3000, alg=aead("rfc4106(gcm(aes))", 20, 100)))

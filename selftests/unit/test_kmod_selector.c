@@ -992,12 +992,84 @@ static void test_concurrent(void)
 	kshim_rcu_defer = false;
 }
 
+/*
+ * Replacing an SA's selectors: the new ones go in before the old ones go
+ * out, so a lookup finds the SA throughout; a failed insert takes back
+ * only what it added.
+ */
+static void test_replace(void)
+{
+	struct kesp_seltab *t = kesp_seltab_alloc();
+	struct kesp_sel old_sel = sel_any(AF_INET), new_sel = sel_any(AF_INET);
+	struct kesp_sel wide = sel_any(AF_INET);
+	struct kesp_flow in_old, in_new;
+	u64 mark;
+
+	set_prefix(AF_INET, old_sel.dst_start, old_sel.dst_end, "10.2.0.0/24");
+	set_prefix(AF_INET, new_sel.dst_start, new_sel.dst_end, "10.3.0.0/24");
+	set_prefix(AF_INET, wide.dst_start, wide.dst_end, "10.0.0.0/8");
+	in_old = flow(AF_INET, "10.1.0.1", "10.2.0.9", 17, 1, 2);
+	in_new = flow(AF_INET, "10.1.0.1", "10.3.0.9", 17, 1, 2);
+	kesp_seltab_insert(t, &wide, 0, OWNER(9));
+	kesp_seltab_insert(t, &old_sel, 0, OWNER(1));
+	mark = kesp_seltab_next_order(t);
+	kesp_seltab_insert(t, &new_sel, 0, OWNER(1));
+	EXPECT_OWNER(t, in_old, 1, "replace: between insert and removal, the old selector still finds the SA");
+	EXPECT_OWNER(t, in_new, 1, "replace: and the new one does too");
+	kesp_seltab_remove_range(t, OWNER(1), 0, mark);
+	EXPECT_OWNER(t, in_old, 9, "replace: once the old range is removed, its packets go elsewhere");
+	EXPECT_OWNER(t, in_new, 1, "replace: and the new selector stays");
+	TAP_EQ_INT((int)t->entries, 2, "replace: two entries are left");
+
+	/* A failed insert of a second new selector takes back only itself. */
+	mark = kesp_seltab_next_order(t);
+	kesp_seltab_insert(t, &old_sel, 0, OWNER(1));
+	kesp_seltab_remove_range(t, OWNER(1), mark, U64_MAX);
+	EXPECT_OWNER(t, in_old, 9, "replace: undoing the new range removes the new selector");
+	EXPECT_OWNER(t, in_new, 1, "replace: and keeps the older one");
+	kesp_seltab_remove(t, OWNER(1));
+	kesp_seltab_remove(t, OWNER(9));
+	TAP_EQ_INT((int)kesp_seltab_prefixes(t), 0, "replace: no prefix is left");
+	kesp_seltab_free(t);
+}
+
+/* The table's limit of prefixes: reached, the insert fails whole. */
+static void test_limit(void)
+{
+	struct kesp_seltab *t = kesp_seltab_alloc();
+	struct kesp_sel one = sel_any(AF_INET6), range = sel_any(AF_INET6);
+	struct kesp_flow f = flow(AF_INET6, "::1", "2001:db8::5", 6, 1, 2);
+	unsigned int before;
+
+	set_prefix(AF_INET6, one.dst_start, one.dst_end, "2001:db8::/64");
+	/* 2001:db8::1 .. 2001:db8::6: the prefixes ::1/128, ::2/127, ::4/127, ::6/128. */
+	set_range(AF_INET6, range.dst_start, range.dst_end, "2001:db8::1", "2001:db8::6");
+	kesp_seltab_set_limit(t, 3);
+	TAP_EQ_INT(kesp_seltab_insert(t, &one, 0, OWNER(1)), 0, "limit: a one-prefix selector fits a limit of 3");
+	before = kesp_seltab_prefixes(t);
+	TAP_EQ_INT(kesp_seltab_insert(t, &range, 0, OWNER(2)), -ENOSPC,
+		   "limit: a four-prefix selector does not fit what is left");
+	TAP_EQ_INT((int)kesp_seltab_prefixes(t), (int)before, "limit: and leaves nothing of itself");
+	EXPECT_OWNER(t, f, 1, "limit: lookups find what was there");
+	kesp_seltab_set_limit(t, 5);
+	TAP_EQ_INT(kesp_seltab_insert(t, &range, 0, OWNER(2)), 0, "limit: raised to 5, it fits");
+	TAP_EQ_INT((int)kesp_seltab_prefixes(t), 5, "limit: five prefixes are counted");
+	EXPECT_OWNER(t, f, 2, "limit: and the range wins inside it");
+	kesp_seltab_set_limit(t, 0);
+	kesp_seltab_remove(t, OWNER(1));
+	kesp_seltab_remove(t, OWNER(2));
+	TAP_EQ_INT((int)kesp_seltab_prefixes(t), 0, "limit: removal gives every prefix back");
+	kesp_seltab_free(t);
+}
+
 int main(void)
 {
 	test_match();
 	test_order();
 	test_ipv6();
 	test_nomem();
+	test_replace();
+	test_limit();
 	test_random();
 	test_concurrent();
 	test_timing();

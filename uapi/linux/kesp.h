@@ -30,6 +30,10 @@
  *     KESP_DEV_A_ENCAP_PORT4, KESP_DEV_A_ENCAP_PORT6: NLA_U16, the local
  *         port of the attached IPv4 / IPv6 UDP socket, when there is one
  *     KESP_DEV_A_COUNTERS: nest, enum kesp_dev_cnt_attr
+ *     KESP_DEV_A_LIMITS: nest, enum kesp_limit_attr, how many SAs, traps,
+ *         selector prefixes and unused SPI reservations the device may
+ *         hold (each NLA_U32)
+ *     KESP_DEV_A_USAGE: nest, enum kesp_limit_attr, how many it holds
  *
  * KESP_CMD_DEV_SET
  * ----------------
@@ -44,7 +48,20 @@
  *         peer take the underlay route instead of looping. 0 (the
  *         default) means no mark. Transport mode needs it, since there
  *         the peer's own address is routed into the device.
+ *     KESP_DEV_A_LIMITS: nest, enum kesp_limit_attr, optional: the limits
+ *         given replace the device's. Lowering one removes nothing; what
+ *         would pass it is refused (ENOSPC, with an extack message naming
+ *         the limit) until it fits again. Raising one above its default
+ *         needs CAP_NET_ADMIN in the initial user namespace.
+ *     At least one of the two is required.
  *   Reply: as DEV_GET.
+ *
+ *   Every object a device holds is charged to the memory cgroup of the
+ *   process that asked for it, and counts against the device's limits.
+ *   Defaults: 2^20 SAs, 2^16 traps, 2^20 selector prefixes (a selector
+ *   takes one per prefix of the smallest cover of its destination range:
+ *   one for a prefix, up to 62 for an IPv4 and 254 for an IPv6 range), and
+ *   2^14 unused SPI reservations (each freed when it expires).
  *
  * Security associations
  * ---------------------
@@ -65,19 +82,23 @@
  *
  * KESP_CMD_SPI_ALLOC
  *   Reserves a random inbound SPI, unique in the underlay namespace, for
- *   KESP_SPI_RESERVE_SECONDS or until KESP_CMD_SA_NEW uses it. It is never
+ *   KESP_SPI_RESERVE_SECONDS or until KESP_CMD_SA_NEW uses it (then it is
+ *   freed, with no further request). It is never
  *   the SPI of one of the namespace's XFRM SAs either: kesp sees inbound
- *   ESP first, and would take that SA's packets.
+ *   ESP first, and would take that SA's packets. Unused reservations count
+ *   against the device's KESP_LIMIT_A_SPI_RESERVATIONS (ENOSPC past it).
  *   Request: KESP_SA_A_IFINDEX (required),
  *            KESP_SA_A_SPI_MIN, KESP_SA_A_SPI_MAX: NLA_U32, optional range,
- *            default 256..0xffffffff (1..255 are reserved by IANA)
+ *            default 256..0xffffffff; a range reaching below 256 is
+ *            refused (1..255 are reserved by IANA, RFC 4303 2.1)
  *   Reply:   KESP_SA_A_IFINDEX, KESP_SA_A_SPI
  *
  * KESP_CMD_SA_NEW
  *   Request:
  *     KESP_SA_A_IFINDEX: NLA_U32, required
  *     KESP_SA_A_DIR: NLA_U8, enum kesp_dir, required
- *     KESP_SA_A_SPI: NLA_U32, required, not 0; inbound: unused in the
+ *     KESP_SA_A_SPI: NLA_U32, required, 256 or above (0 is refused by
+ *         the policy, 1..255 are reserved by IANA); inbound: unused in the
  *         underlay namespace or reserved by KESP_CMD_SPI_ALLOC, and not
  *         the SPI of an XFRM SA to the same destination (unmarked ones)
  *     KESP_SA_A_MODE: NLA_U8, enum kesp_mode, required. Tunnel: the
@@ -85,8 +106,14 @@
  *         SRC and DST, any family in any family. Transport (RFC 4303 3.1.1,
  *         host to host): only packets from SRC to DST use the SA; ESP is
  *         inserted after their IP header (and IPv6 hop-by-hop/routing
- *         headers). Selectors must then be of the SA's family.
- *     KESP_SA_A_SRC, KESP_SA_A_DST: outer addresses, required, same family
+ *         headers). Selectors must then be of the SA's family. Inbound,
+ *         raw ESP from another source than the SA's is dropped as a
+ *         selector error; ESP in UDP from another source is a NAT mapping
+ *         change (KESP_CMD_SA_MAPPING).
+ *     KESP_SA_A_SRC, KESP_SA_A_DST: outer addresses, required, same family.
+ *         An outbound SA's IPv6 source must be an address of the device's
+ *         underlay namespace when the device lives in another namespace
+ *         (IPv4 routing refuses a source that is not local in any case).
  *     KESP_SA_A_REQID: NLA_U32, default 0
  *     exactly one of
  *       KESP_SA_A_AEAD: nest, enum kesp_alg_attr: NAME ("rfc4106(gcm(aes))",
@@ -94,9 +121,10 @@
  *           ICV_BITS (64, 96 or 128 for GCM; 128 for ChaCha20-Poly1305)
  *     or both
  *       KESP_SA_A_ENC: nest: NAME ("cbc(aes)" or "ecb(cipher_null)"), KEY
- *       KESP_SA_A_AUTH: nest: NAME ("hmac(sha256)", "hmac(sha384)",
- *           "hmac(sha512)"), KEY, ICV_BITS (the RFC 4868 truncation:
- *           128, 192 or 256 respectively)
+ *       KESP_SA_A_AUTH: nest: NAME ("hmac(sha1)", "hmac(sha256)",
+ *           "hmac(sha384)", "hmac(sha512)"), KEY (as long as the hash:
+ *           20, 32, 48 or 64 bytes), ICV_BITS (the truncation of RFC 2404
+ *           and RFC 4868: 96, 128, 192 or 256 respectively)
  *     KESP_SA_A_REPLAY_WINDOW: NLA_U32, 0 (off) .. KESP_REPLAY_WINDOW_MAX,
  *         inbound only, default 64
  *     KESP_SA_A_FLAGS: NLA_U32, enum kesp_sa_flags; unknown bits are refused
@@ -112,13 +140,16 @@
  *         packets routed into the device use this SA. Inbound: what a
  *         decrypted inner packet must match. No selector means any packet
  *         (in transport mode: any packet of the SA's family).
- *     KESP_SA_A_LIFETIME: nest, enum kesp_lft_attr, 0 or absent = no limit
+ *     KESP_SA_A_LIFETIME: nest, enum kesp_lft_attr, 0, 2^64 - 1 (XFRM's
+ *         "infinite") or absent = no limit
  *     KESP_SA_A_ENCAP: nest, enum kesp_encap_attr: TYPE
  *         (KESP_ENCAP_ESPINUDP), SPORT and DPORT (both required, not 0):
  *         ESP in UDP, see "UDP encapsulation" below. For an outbound SA
  *         the ports it sends from and to; for an inbound SA the peer's
  *         port (SPORT) and ours (DPORT).
  *   Reply: as KESP_CMD_SA_GET, so the caller learns KESP_SA_A_ID.
+ *   An SA, and an outbound SA's selector prefixes, count against the
+ *   device's limits (ENOSPC past one, see KESP_CMD_DEV_SET).
  *
  * KESP_CMD_SA_UPDATE
  *   Request: SA-KEY, then any of KESP_SA_A_SRC + KESP_SA_A_DST (together;
@@ -177,6 +208,8 @@
  *            0), KESP_TRAP_A_PRIORITY (default 0xffffffff: SAs with the
  *            same selector win)
  *   Reply:   as KESP_CMD_TRAP_GET, so the caller learns KESP_TRAP_A_ID.
+ *   Traps and their selector's prefixes count against the device's
+ *   limits (ENOSPC past one, see KESP_CMD_DEV_SET).
  *
  * KESP_CMD_TRAP_DEL
  *   Request: KESP_TRAP_A_IFINDEX and KESP_TRAP_A_ID of one trap, or
@@ -289,9 +322,22 @@ enum kesp_dev_attr {
 	KESP_DEV_A_ENCAP_PORT6,
 	KESP_DEV_A_COUNTERS,
 	KESP_DEV_A_PAD,
+	KESP_DEV_A_LIMITS,
+	KESP_DEV_A_USAGE,
 	__KESP_DEV_A_LAST
 };
 #define KESP_DEV_A_MAX (__KESP_DEV_A_LAST - 1)
+
+/* What a device may hold (KESP_DEV_A_LIMITS) and holds (KESP_DEV_A_USAGE). */
+enum kesp_limit_attr {
+	KESP_LIMIT_A_UNSPEC,
+	KESP_LIMIT_A_SAS,		/* NLA_U32 each */
+	KESP_LIMIT_A_TRAPS,
+	KESP_LIMIT_A_SEL_PREFIXES,
+	KESP_LIMIT_A_SPI_RESERVATIONS,
+	__KESP_LIMIT_A_LAST
+};
+#define KESP_LIMIT_A_MAX (__KESP_LIMIT_A_LAST - 1)
 
 #define KESP_REPLAY_WINDOW_MAX 4096
 #define KESP_SELECTORS_MAX 64

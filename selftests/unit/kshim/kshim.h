@@ -79,6 +79,8 @@ static inline int fls64(u64 x)
 /* ---- memory ------------------------------------------------------------- */
 typedef unsigned int gfp_t;
 #define GFP_KERNEL 0U
+/* Charged to the caller's memory cgroup in the kernel; the same here. */
+#define GFP_KERNEL_ACCOUNT 0U
 
 struct rcu_head {
 	void *unused;
@@ -165,6 +167,7 @@ static inline void kshim_synchronize_rcu(void)
 #define rcu_dereference(p) __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
 #define rcu_dereference_protected(p, c) ((void)(c), (p))
 #define rcu_access_pointer(p) __atomic_load_n(&(p), __ATOMIC_RELAXED)
+#define READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 /*
  * A test may set kshim_publish_hook to run reader checks right after every
  * publication, i.e. in every state a concurrent reader could observe.

@@ -1,0 +1,74 @@
+#!/bin/sh
+# Selectors and ESP apply to whole datagrams. A UDP datagram bigger than
+# kesp0's MTU is fragmented by the sender's stack before kesp sees it; its
+# later fragments carry no ports. With an SA whose selector names the UDP
+# port, every fragment must still reach the SA (tunnel mode), and IPv6
+# transport mode must not put a fragment header inside ESP (RFC 4303
+# 3.1.1): kesp puts the datagram back together, encrypts it once and lets
+# the ESP packet be fragmented instead. XFRM in b receives the datagram.
+. "$KESP_SRC/selftests/tests/lib.sh"
+
+MARK=0x63
+two_sites
+# Transport mode: b's own addresses routed into kesp0, kesp0's ESP not.
+ip netns exec a $KESPCTL dev set kesp0 fwmark $MARK >/dev/null
+for v in 4 6; do ip -n a -$v rule add not fwmark $MARK table 63; done
+ip -n a route add 192.168.100.2/32 dev kesp0 table 63 src 192.168.100.1
+ip -n a -6 route add fd00:100::2/128 dev kesp0 table 63 src fd00:100::1
+
+K=$(hexkey 20)
+# whole MODE FAMILY: 3000- and 300-byte datagrams from a to UDP port 7777
+# in b through an SA for that port alone.
+whole() {
+	mode=$1 fam=$2
+	if [ "$mode" = transport ]; then
+		if [ "$fam" = 4 ]; then src=192.168.100.1 dst=192.168.100.2; else src=fd00:100::1 dst=fd00:100::2; fi
+		ea=$src eb=$dst
+	elif [ "$fam" = 4 ]; then
+		src=10.1.0.1 dst=10.2.0.1 ea=192.168.100.1 eb=192.168.100.2
+	else
+		src=fd00:1::1 dst=fd00:2::1 ea=fd00:100::1 eb=fd00:100::2
+	fi
+	what="$mode, IPv$fam"
+	ip netns exec a $KESPCTL sa flush
+	ip -n b xfrm state flush
+	ip -n b xfrm policy flush
+	if ! out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir out src $ea dst $eb spi 0x6300 \
+			mode $mode aead 'rfc4106(gcm(aes))' $K 128 sel src $src dst $dst proto udp dport 7777 2>&1) ||
+		! out=$(ip -n b xfrm state add src $ea dst $eb proto esp spi 0x6300 mode $mode \
+			aead 'rfc4106(gcm(aes))' $K 128 2>&1) ||
+		! out=$(ip -n b xfrm policy add src $src dst $dst proto udp dport 7777 dir in \
+			tmpl src $ea dst $eb proto esp mode $mode 2>&1); then
+		fail "$what: configure" "$out"
+		return
+	fi
+	rm -f /tmp/rx.out
+	ip netns exec b timeout 20 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 7777))
+print("listening", flush=True)
+for _ in range(2):
+    print(len(s.recv(65536)), flush=True)' $dst >/tmp/rx.out 2>&1 &
+	wait_line /tmp/rx.out listening
+	ip netns exec a python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0))
+for n in (3000, 300):
+    s.sendto(bytes(n), (sys.argv[2], 7777))
+    time.sleep(0.3)' $src $dst
+	wait
+	same "$what: a 3000-byte and a 300-byte datagram to the port-specific SA arrive whole" \
+		"$(grep -v listening /tmp/rx.out | tr '\n' ' ')" "3000 300 "
+	same "$what: each went in one ESP packet (kesp sent 2, XFRM decrypted 2)" \
+		"$(ip netns exec a $KESPCTL --json sa list dir out | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["counters"]["packets"])') $(ip -n b -s xfrm state get src $ea dst $eb proto esp spi 0x6300 |
+			sed -n 's/^[[:space:]]*\([0-9]*\)(bytes), \([0-9]*\)(packets).*/\2/p' | head -1)" "2 2"
+}
+for mode in tunnel transport; do
+	for fam in 4 6; do
+		whole $mode $fam
+	done
+done
+rm -f /tmp/rx.out
+finish
