@@ -278,7 +278,7 @@ def guest(dirname, stopped=False):
             result_notes.append("%d SAs: unreclaimable slab %+d kB after both stacks removed theirs" % (
                 n, mem[last]["SUnreclaim"] - mem[first]["SUnreclaim"]))
 
-    order = ["tcp", "udp", "rtt", "rr", "scale", "install", "flush", "memory"]
+    order = ["tcp", "udp", "rtt", "rr", "scale", "install", "flush", "memory", "handshake", "hsrate"]
     lines.sort(key=lambda l: (order.index(l["section"]), sort_key(l["case"])))
     result = {"kernel": meta.get("kernel"), "profile": meta.get("profile"), "meta": meta,
               "features": features, "lines": lines, "not_measured": not_measured,
