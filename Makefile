@@ -31,6 +31,9 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 NL_SRCS := $(wildcard lib/*.c)
 IKE_SRCS := $(wildcard ikehelper/*.c)
 IKE_LIB_SRCS := $(filter-out ikehelper/main.c,$(IKE_SRCS))
+# The in-memory kernel of the unit tests and the fuzzer stays out of the
+# daemon.
+IKE_BIN_SRCS := $(filter-out ikehelper/kernel_fake.c,$(IKE_SRCS))
 CTL_SRCS := $(wildcard tools/*.c)
 CTL_LIB_SRCS := $(filter-out tools/kespctl.c,$(CTL_SRCS))
 UNIT_SRCS := $(wildcard selftests/unit/test_*.c)
@@ -46,7 +49,7 @@ build/asan/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -O1 -g $(SAN_FLAGS) -MMD -MP -c -o $@ $<
 
-ikehelper/ikehelper: $(IKE_SRCS:%.c=build/o/%.o) $(NL_SRCS:%.c=build/o/%.o)
+ikehelper/ikehelper: $(IKE_BIN_SRCS:%.c=build/o/%.o) $(NL_SRCS:%.c=build/o/%.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 tools/kespctl: $(CTL_SRCS:%.c=build/o/%.o) $(NL_SRCS:%.c=build/o/%.o)

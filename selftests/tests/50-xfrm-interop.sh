@@ -101,9 +101,8 @@ print(" ".join("%s=%#x" % (s["dir"], s["seq"]) for s in sorted(json.load(sys.std
 
 esn_case "AES-GCM-128" aead 'rfc4106(gcm(aes))' $K20 128
 esn_case "AES-CBC-128/HMAC-SHA-256 (authencesn)" enc 'cbc(aes)' $K16 auth-trunc 'hmac(sha256)' $K32 128
-# HMAC-SHA-1-96 (RFC 2404), added over raw netlink until kespctl names it.
+# HMAC-SHA-1-96 (RFC 2404).
 K20b=$(hexkey 20)
-SA_ADD=$SA_ADD_NETLINK
 for fam in "4 4" "6 6" "4 6"; do
 	set -- $fam
 	IPERF="-t 1"
@@ -111,7 +110,6 @@ for fam in "4 4" "6 6" "4 6"; do
 	xfrm_case "NULL/HMAC-SHA-1-96" $1 $2 enc 'ecb(cipher_null)' "" auth-trunc 'hmac(sha1)' $K20b 96
 done
 xfrm_case "AES-CBC-256/HMAC-SHA-1-96" 6 4 enc 'cbc(aes)' $K32 auth-trunc 'hmac(sha1)' $K20b 96
-SA_ADD="$KESPCTL sa add"
 xfrm_case "AES-GCM-128 ICV 64" 4 4 aead 'rfc4106(gcm(aes))' $K20 64
 xfrm_case "AES-GCM-128 ICV 96" 6 6 aead 'rfc4106(gcm(aes))' $K20 96
 xfrm_case "AES-GCM-192" 4 4 aead 'rfc4106(gcm(aes))' $K28 128

@@ -60,9 +60,6 @@
 #   charon_child_spis NS [CHILD]
 #                        "SPI_IN SPI_OUT" (8 hex digits, as ip xfrm writes
 #                        them) per INSTALLED CHILD_SA (named CHILD).
-#   charon_ike_spis NS [CONN]
-#                        "INITIATOR_SPI RESPONDER_SPI" (16 hex digits) per
-#                        ESTABLISHED IKE SA (of CONN).
 #   charon_stop NS...    SIGTERM, on which charon deletes its SAs and tells
 #                        the peers; waits for it (SIGKILL after 10 s).
 #                        Several stop side by side.
@@ -83,17 +80,12 @@
 #   pluto_up NS CONN [SECONDS]
 #                        initiates CONN; succeeds when a Child SA of CONN is
 #                        established (60 s). whack's output goes to the log.
-#   pluto_states NS      "SERIAL CONN STATE" per state in `whack
-#                        --showstates`, e.g. "2 v4 STATE_V2_ESTABLISHED_CHILD_SA".
-#                        Pluto shows no IKE SPIs; read them on the other side.
 #   pluto_child_spis NS [CONN]
 #                        "SPI_IN SPI_OUT" per established Child SA (of CONN).
+#                        Pluto shows no IKE SPIs; read them on the other side.
 #   pluto_stop NS...     the same for pluto, whose shutdown takes 5 to 8 s.
 #
 # Shared
-#   xfrm_spis NS         "SPI SRC DST" per XFRM state in NS, sorted: what the
-#                        kernel holds, against which to check a daemon.
-#   xfrm_packets NS SPI  the packets the XFRM state with SPI has counted.
 #   ike_log charon|pluto NS
 #                        the path of that daemon's log, in the guest output
 #                        directory (build/vm/KVER/out/ike/TEST/ on the host),
@@ -188,21 +180,6 @@ ike_nat_sites() {
 	ike_site x "$XIN/${XNET#*/}"
 	ike_site y "$YIN/${YNET#*/}"
 	nat_to :40000-40999 "meta l4proto udp"
-}
-
-# ---- what the kernel holds ----
-
-# ip xfrm writes "spi 0x0000abcd", and with -s "spi 0x0000abcd(43981)".
-xfrm_spis() {
-	ip -n "$1" xfrm state | awk '/^src / {src = $2; dst = $4}
-		/proto esp spi/ {spi = $4; sub(/^0x/, "", spi); sub(/\(.*/, "", spi); print spi, src, dst}' | sort
-}
-
-xfrm_packets() {
-	ip -n "$1" -s xfrm state | awk -v want="$2" '
-		/proto esp spi/ {spi = $4; sub(/^0x/, "", spi); sub(/\(.*/, "", spi); this = (spi == want); now = 0}
-		/lifetime current:/ {now = this}
-		now && /\(packets\)/ {n = $NF; sub(/\(packets\)/, "", n); print n; exit}'
 }
 
 # ---- charon ----
@@ -359,10 +336,6 @@ charon_child_spis() {
 	charon_get "$1" child "${2:-}" state spi-in spi-out | awk '$1 == "INSTALLED" {print $2, $3}'
 }
 
-charon_ike_spis() {
-	charon_get "$1" ike "${2:-}" state initiator-spi responder-spi | awk '$1 == "ESTABLISHED" {print $2, $3}'
-}
-
 charon_stop() {
 	for st_ns in "$@"; do set -- "$@" "charon-$st_ns"; shift; done
 	ike_stop "$@"
@@ -462,29 +435,23 @@ pluto_up() {
 # and for a Child SA a second line '000 #2: "v4" esp.SPI@PEER esp.SPI@SELF
 # tun...' (over IPv6 "esp:SPI@PEER"): the SA sent with first, then the one
 # received with. A conn instance is named "v4"[1].
-pluto_showstates() {
-	pluto_whack "$1" --showstates | awk -v name="${2:-}" -v what="$3" '
+pluto_child_spis() {
+	pluto_whack "$1" --showstates | awk -v name="${2:-}" '
 	{
 		for (i = 1; i <= NF && $i !~ /^#[0-9]+:$/; i++) ;
 		if (i >= NF) next
-		serial = substr($i, 2, length($i) - 2)
 		conn = $(i + 1); sub(/^"/, "", conn); sub(/".*/, "", conn)
 		if (name != "" && conn != name) next
 		nspi = 0
 		for (j = i + 2; j <= NF; j++) {
-			if ($j ~ /^STATE_/ && what == "states") print serial, conn, $j
 			if ($j ~ /^(esp|ah)[.:][0-9a-f]+@/) {
 				spi[++nspi] = $j; sub(/^(esp|ah)[.:]/, "", spi[nspi]); sub(/@.*/, "", spi[nspi])
 			}
 		}
-		if (nspi == 2 && what == "spis") print hex8(spi[2]), hex8(spi[1])
+		if (nspi == 2) print hex8(spi[2]), hex8(spi[1])
 	}
 	function hex8(s) { while (length(s) < 8) s = "0" s; return s }'
 }
-
-pluto_states() { pluto_showstates "$1" "" states; }
-pluto_child_spis() { pluto_showstates "$1" "${2:-}" spis; }
-
 pluto_stop() {
 	for st_ns in "$@"; do set -- "$@" "pluto-$st_ns"; shift; done
 	ike_stop "$@"

@@ -256,11 +256,6 @@ kesp_xfrm_pair() {
 	kesp_pair "$@" && xfrm_pair "$@"
 }
 
-# How tunnel_sas adds kesp's SAs: kespctl, or (for what kespctl does not
-# know yet) raw netlink from the same words, SA_ADD="$SA_ADD_NETLINK".
-SA_ADD="$KESPCTL sa add"
-SA_ADD_NETLINK="python3 $KESP_SRC/selftests/tests/sa_add.py"
-
 # tunnel_sas ALG-ARGS...: replaces the sites' SAs and b's policies with
 # one tunnel for $na <-> $nb between the outer addresses $ea (a) and $eb
 # (b): kesp's SA pair in a, XFRM's SAs and policies in b, SPI $out_spi
@@ -272,9 +267,9 @@ tunnel_sas() {
 	ip -n b xfrm state flush
 	ip -n b xfrm policy flush
 	# shellcheck disable=SC2086
-	out=$(ip netns exec a $SA_ADD dev kesp0 dir out src $ea dst $eb proto esp \
+	out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir out src $ea dst $eb proto esp \
 			spi $out_spi mode tunnel reqid 1 "$@" ${kesp_more:-} sel src $na dst $nb 2>&1) &&
-	out=$(ip netns exec a $SA_ADD dev kesp0 dir in src $eb dst $ea proto esp \
+	out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir in src $eb dst $ea proto esp \
 			spi $in_spi mode tunnel reqid 1 replay-window $INTEROP_REPLAY_WINDOW "$@" \
 			${kesp_more:-} sel src $nb dst $na 2>&1) &&
 	out=$(ip -n b xfrm state add src $ea dst $eb proto esp spi $out_spi reqid 1 \
@@ -295,7 +290,45 @@ INTEROP_REPLAY_WINDOW=1024
 
 # counters [--settle]: "KESP_OUT KESP_IN / XFRM_IN XFRM_OUT" packet counts
 # of kesp's SA pair in a and XFRM's in b, SPIs $out_spi and $in_spi.
-counters() { python3 "$KESP_SRC/selftests/tests/sa_counters.py" "$@" "$out_spi" "$in_spi"; }
+# counters [--settle]: packet counters of kesp's SA pair in namespace a
+# ($out_spi outbound, $in_spi inbound) and of XFRM's SAs with those SPIs
+# in namespace b, as "KESP_OUT KESP_IN / XFRM_IN XFRM_OUT" ("None" for an
+# SA that is not there). With --settle it samples once a second until two
+# samples agree (at most six more), so what is still in flight after a
+# transfer has landed. jq and awk, not python3: a python3 start costs about
+# 2 s under TCG, and the interop tests count after every case.
+counters() {
+	if [ "${1:-}" = --settle ]; then
+		counters_now=$(counters_sample)
+		for _ in 1 2 3 4 5 6; do
+			sleep 1
+			counters_before=$counters_now
+			counters_now=$(counters_sample)
+			[ "$counters_now" = "$counters_before" ] && break
+		done
+		echo "$counters_now"
+	else
+		counters_sample
+	fi
+}
+counters_sample() {
+	kesp=$(ip netns exec a $KESPCTL --json sa list | jq -r '
+		def packets(d): [.[] | select(.dir == d) | .counters.packets] | last // "None";
+		"\(packets("out")) \(packets("in"))"')
+	xfrm_in=$(xfrm_packets b "$(printf '%08x' "$out_spi")")
+	xfrm_out=$(xfrm_packets b "$(printf '%08x' "$in_spi")")
+	echo "$kesp / ${xfrm_in:-None} ${xfrm_out:-None}"
+}
+
+# xfrm_packets NS SPI: the packets the XFRM state with SPI (8 hex digits,
+# as ip xfrm writes them) has counted; nothing when there is no such state.
+# ip xfrm writes "spi 0x0000abcd", and with -s "spi 0x0000abcd(43981)".
+xfrm_packets() {
+	ip -n "$1" -s xfrm state | awk -v want="$2" '
+		/proto esp spi/ {spi = $4; sub(/^0x/, "", spi); sub(/\(.*/, "", spi); this = (spi == want); now = 0}
+		/lifetime current:/ {now = this}
+		now && /\(packets\)/ {n = $NF; sub(/\(packets\)/, "", n); print n; exit}'
+}
 
 # iperf_server NS ADDR: a one-shot iperf3 server on ADDR in NS, once it
 # listens (a fixed second costs more under TCG); bounded, so a server whose
@@ -317,7 +350,8 @@ iperf_agrees() {
 	iperf_server b "$2"
 	# shellcheck disable=SC2086
 	if ip netns exec a iperf3 -c "$2" -B "$3" $4 -J >/tmp/iperf.json 2>&1 &&
-		mbit=$(python3 -c 'import json; d=json.load(open("/tmp/iperf.json")); print("%.1f" % (d["end"]["sum_received"]["bits_per_second"] / 1e6))' 2>&1); then
+		mbit=$(jq -e .end.sum_received.bits_per_second /tmp/iperf.json |
+			awk '{ printf "%.1f", $1 / 1e6 }') && [ -n "$mbit" ]; then
 		pass "$1: iperf3 TCP ($mbit Mbit/s)"
 	else
 		fail "$1: iperf3 TCP" "$(tail -5 /tmp/iperf.json)"

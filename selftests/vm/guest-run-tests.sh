@@ -62,9 +62,18 @@ else
 	tap "not ok" "harness: the kernel-log splat check sees a planted WARNING"
 fi
 
+# KESP_SHARD=I/N: this guest runs the I-th of N shares of the suite, the
+# tests at positions I, I+N, I+2N... of the list (run-matrix.sh boots N
+# guests per kernel).
+shard_i=1 shard_n=1
+case "${KESP_SHARD:-}" in
+*/*) shard_i=${KESP_SHARD%/*} shard_n=${KESP_SHARD#*/} ;;
+esac
+
 # The guest must survive live patching of kernel code (run-vm.sh's TCG
-# threading): a full suite starts with 20 s of static key flips.
-if [ -z "${KESP_TESTS:-}" ]; then
+# threading): a full suite starts with 20 s of static key flips (the
+# first share of a sharded one).
+if [ -z "${KESP_TESTS:-}" ] && [ "$shard_i" = 1 ]; then
 	echo harness >"$OUT/running"
 	sh "$SRC/selftests/vm/guest-codepatch.sh" 20 >"$OUT/running.out" 2>&1
 	relay harness
@@ -89,6 +98,8 @@ for test in "$SRC"/selftests/tests/[0-9]*.sh; do
 		done
 		[ "$wanted" -eq 1 ] || continue
 	fi
+	position=$((${position:-0} + 1))
+	[ $(((position - 1) % shard_n + 1)) = "$shard_i" ] || continue
 	# Which test runs and what it printed so far, on the host's side (9p),
 	# for the host to report if the guest dies.
 	echo "$name" >"$OUT/running"

@@ -34,5 +34,5 @@ grep -q '^9p\.ko$' "$work/lib/modules/order" || { echo "mkinitramfs: no 9p modul
 
 cp "$HERE/initramfs-init" "$work/init"
 chmod 755 "$work/init"
-(cd "$work" && find . -path ./order -prune -o -print | cpio -o -H newc --quiet) | gzip -1 >"$OUT.tmp"
-mv "$OUT.tmp" "$OUT"
+(cd "$work" && find . -path ./order -prune -o -print | cpio -o -H newc --quiet) | gzip -1 >"$OUT.tmp.$$"
+mv "$OUT.tmp.$$" "$OUT"

@@ -10,6 +10,8 @@
 # build/vm/KVER/ (console.log and out/ for the tests, console-bench.log and
 # out-bench/, console-demo.log and out-demo/), so that one run never wipes
 # the evidence another one left.
+# KESP_VM_SHARD=I/N (tests only) runs the I-th of N shares of the suite,
+# with its own console-sI.log, out-sI/ and result-sI.
 #   run-vm.sh [--demo | --bench] KVER
 set -u
 MODE=check
@@ -20,7 +22,12 @@ esac
 KVER=${1:?usage: run-vm.sh [--demo | --bench] KVER}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 VMDIR=$ROOT/build/vm/$KVER
-if [ "$MODE" = check ]; then
+SHARD=${KESP_VM_SHARD:-}
+RESULT=$VMDIR/result
+if [ "$MODE" = check ] && [ -n "$SHARD" ]; then
+	OUT=$VMDIR/out-s${SHARD%/*} CONSOLE=$VMDIR/console-s${SHARD%/*}.log
+	RESULT=$VMDIR/result-s${SHARD%/*}
+elif [ "$MODE" = check ]; then
 	OUT=$VMDIR/out CONSOLE=$VMDIR/console.log
 else
 	OUT=$VMDIR/out-$MODE CONSOLE=$VMDIR/console-$MODE.log
@@ -29,7 +36,7 @@ fi
 TIMEOUT=${KESP_VM_TIMEOUT:-2700}
 
 result() {	# PASSED FAILED (the tests' mode only)
-	[ "$MODE" != check ] || echo "$1 $2" >"$VMDIR/result"
+	[ "$MODE" != check ] || echo "$1 $2" >"$RESULT"
 }
 
 mkdir -p "$VMDIR"
@@ -48,6 +55,7 @@ fi
 {
 	echo "MODE=$MODE"
 	echo "export KESP_TESTS='${KESP_TESTS:-}'"
+	echo "export KESP_SHARD='$SHARD'"
 	echo "export KESP_BENCH_PROFILE='${KESP_BENCH_PROFILE:-full}'"
 	echo "export KESP_BENCH_ONLY='${KESP_BENCH_ONLY:-}'"
 	echo "export KESP_BENCH_SCALE='${KESP_BENCH_SCALE:-}'"
@@ -155,10 +163,10 @@ if [ ! -f "$OUT/finished" ] || ! grep -q '^1\.\.[0-9]' "$OUT/tap.txt" 2>/dev/nul
 			esac
 		done <"$OUT/running.out" 2>/dev/null
 	fi
-	echo "not ok - [$KVER] the guest ran the suite to the end (qemu status $qemu_rc after $elapsed s$during)"
+	echo "not ok - [$KVER] the guest ran the suite${SHARD:+ (shard $SHARD)} to the end (qemu status $qemu_rc after $elapsed s$during)"
 	failed=$((failed + 1))
 fi
-echo "# [$KVER] guest boot and suite: $elapsed s"
+echo "# [$KVER${SHARD:+ shard $SHARD}] guest boot and suite: $elapsed s"
 [ "$failed" -eq 0 ] || show_guest_logs
 result "$passed" "$failed"
 [ "$failed" -eq 0 ]
