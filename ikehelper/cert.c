@@ -580,47 +580,56 @@ static bool revoked(const struct creds *c, const struct peer_policy *p, gnutls_x
 
 /*
  * Our own walk of CHAIN (end entity first, the rest in any order) up to a
- * trusted CA, naming the first certificate that fails and why. GnuTLS's
- * verdict, asked after this walk passes, is authoritative; the walk is
- * for the words.
+ * trusted CA, naming the first certificate that fails and why. Issuers the
+ * peer did not send are looked up among our CA certificates: a trusted one
+ * ends the walk, an intermediate of ours is appended to CHAIN (*N grows,
+ * up to MAX) for GnuTLS. Its verdict, asked after this walk passes, is
+ * authoritative; the walk is for the words.
  */
 static int walk(const struct creds *c, const struct peer_policy *p, gnutls_x509_crt_t *chain,
-		size_t n, time_t now, char *why, size_t whylen)
+		size_t *n, size_t max, time_t now, char *why, size_t whylen)
 {
 	gnutls_x509_crt_t crt = chain[0];
 	char s[600], is[600];
 
 	for (size_t step = 0; step <= CERT_CHAIN_MAX; step++) {
 		gnutls_x509_crt_t up = NULL;
-		int anchor = -1;
+		int found = -1;
+		bool anchor = false;
 
 		if (!in_validity(crt, now, why, whylen))
 			return -1;
-		for (size_t m = 0; m < n && !up; m++)
+		for (size_t m = 0; m < *n && !up; m++)
 			if (chain[m] != crt && gnutls_x509_crt_check_issuer(crt, chain[m]))
 				up = chain[m];
 		if (!up) {
-			for (size_t i = 0; i < c->ncerts && anchor < 0; i++)
-				if (c->certs[i].ca && gnutls_x509_crt_check_issuer(crt, c->certs[i].crt))
-					anchor = (int)i;
+			/* A trusted issuer of ours, else any CA of that name. */
+			for (size_t i = 0; i < c->ncerts && !anchor; i++)
+				if (c->certs[i].ca && gnutls_x509_crt_check_issuer(crt, c->certs[i].crt) &&
+				    (found < 0 || trusted(p, i))) {
+					found = (int)i;
+					anchor = trusted(p, i);
+				}
 			cert_subject(crt, s, sizeof(s));
-			if (anchor < 0) {
+			if (found < 0) {
 				snprintf(why, whylen, "certificate '%s' has an unknown issuer '%s' (no "
 					 "CA certificate of that name is loaded)", s,
 					 cert_issuer(crt, is, sizeof(is)));
 				return -1;
 			}
-			if (!trusted(p, (size_t)anchor)) {
+			if (!anchor && (c->certs[found].self_signed || *n >= max)) {
 				snprintf(why, whylen, "certificate '%s' is issued by '%s' (%s), which "
 					 "is not among this connection's cacerts", s,
-					 cert_issuer(crt, is, sizeof(is)), c->certs[anchor].file);
+					 cert_issuer(crt, is, sizeof(is)), c->certs[found].file);
 				return -1;
 			}
-			up = c->certs[anchor].crt;
+			up = c->certs[found].crt;
+			if (!anchor)
+				chain[(*n)++] = up;
 		}
 		if (revoked(c, p, crt, up, now, why, whylen))
 			return -1;
-		if (anchor >= 0)
+		if (anchor)
 			return in_validity(up, now, why, whylen) ? 0 : -1;
 		crt = up;
 	}
@@ -654,9 +663,9 @@ int creds_verify_peer(const struct creds *c, const struct peer_policy *p,
 		      time_t now, gnutls_pubkey_t *pub, char *desc, size_t desclen, char *why,
 		      size_t whylen)
 {
-	gnutls_x509_crt_t chain[CERT_CHAIN_MAX] = { NULL };
+	gnutls_x509_crt_t chain[2 * CERT_CHAIN_MAX] = { NULL };
 	gnutls_x509_trust_list_t tl = NULL;
-	size_t n = 0;
+	size_t n = 0, npeer = 0;	/* ours to free: the peer's, not the store's */
 	unsigned int status = 0;
 	char s[600], idb[IKE_ID_STRLEN], r[256];
 	int rc = -1;
@@ -672,9 +681,10 @@ int creds_verify_peer(const struct creds *c, const struct peer_policy *p,
 		    gnutls_x509_crt_import(chain[n], &certs[n], GNUTLS_X509_FMT_DER) < 0) {
 			snprintf(why, whylen, "the peer's certificate #%zu is not valid X.509 DER",
 				 n + 1);
-			n++;
+			npeer = ++n;
 			goto out;
 		}
+	npeer = n;
 	cert_subject(chain[0], s, sizeof(s));
 	snprintf(desc, desclen, "'%s' (issuer '%s')", s, cert_issuer(chain[0], idb, sizeof(idb)));
 	if (!cert_has_id(chain[0], id)) {
@@ -687,7 +697,7 @@ int creds_verify_peer(const struct creds *c, const struct peer_policy *p,
 		snprintf(why, whylen, "certificate '%s' may not authenticate IKE: %s", s, r);
 		goto out;
 	}
-	if (walk(c, p, chain, n, now, why, whylen))
+	if (walk(c, p, chain, &n, 2 * CERT_CHAIN_MAX, now, why, whylen))
 		goto out;
 	if (gnutls_x509_trust_list_init(&tl, 0) < 0)
 		goto out;
@@ -728,7 +738,7 @@ int creds_verify_peer(const struct creds *c, const struct peer_policy *p,
 out:
 	if (tl)
 		gnutls_x509_trust_list_deinit(tl, 1);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < npeer; i++)
 		if (chain[i])
 			gnutls_x509_crt_deinit(chain[i]);
 	return rc;

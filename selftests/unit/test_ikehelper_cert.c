@@ -428,6 +428,9 @@ static void test_success(const char *key, const char *auth)
 	h_reset();
 }
 
+/* Alice sends her end-entity certificate only (bob holds the intermediate). */
+static bool alice_alone;
+
 /* Alice presents CERTS; bob refuses: no SA anywhere, the cause logged
  * (CAUSE NULL: bob accepts).
  * With CRL, bob's config is a file beside x509crl/ (the CRL). */
@@ -438,7 +441,10 @@ static void test_refused(const char *what, const char *certs, const char *bob_re
 	struct ike_sa *sa;
 	char c[160], bc[160], *b;
 
-	snprintf(c, sizeof(c), "%s, %s/int.der", certs, dir);
+	if (alice_alone)
+		snprintf(c, sizeof(c), "%s", certs);
+	else
+		snprintf(c, sizeof(c), "%s, %s/int.der", certs, dir);
 	snprintf(bc, sizeof(bc), "bob-p256.pem, %s/int.der", dir);
 	b = conf(false, "pubkey", bc, "p256.key", bob_remote, NULL);
 	if (crl) {
@@ -531,6 +537,9 @@ int main(void)
 		     "certificate 'C=CH, O=kesp, CN=alice' is revoked by the CRL of "
 		     "'C=CH, O=kesp, CN=kesp intermediate'");
 	test_refused("a good certificate beside that CRL", "alice-p256.pem", "", true, NULL);
+	alice_alone = true;
+	test_refused("an intermediate only the verifier holds", "alice-p256.pem", "", false, NULL);
+	alice_alone = false;
 	test_refused("strict: the intermediate has no CRL of its CA", "alice-p256.pem",
 		     "revocation = strict", true, "the revocation status of certificate "
 		     "'C=CH, O=kesp, CN=kesp intermediate' is unknown: no current CRL of "
