@@ -3,10 +3,9 @@
  * IKE_SA_INIT (RFC 7296 §1.2), both halves: proposals, KE, nonces, NAT
  * detection (§2.23), COOKIE (§2.6) with a rotating secret once too many
  * SAs are half-open, INVALID_KE_PAYLOAD (§1.2) and the initiator's retry,
- * and the announcements IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383) and
- * SIGNATURE_HASH_ALGORITHMS (RFC 7427), whose peer's list we keep for
- * signing in IKE_AUTH; the responder's CERTREQ (§3.7) for its candidate
- * connections that take certificates.
+ * SIGNATURE_HASH_ALGORITHMS (RFC 7427) both ways (the peer's list is kept
+ * for signing in IKE_AUTH), and the responder's CERTREQ (§3.7) for its
+ * candidate connections that take certificates.
  *
  * The responder keeps no state before it has chosen a proposal and seen a
  * KE of the group it chose: a COOKIE, NO_PROPOSAL_CHOSEN or INVALID_KE
@@ -182,7 +181,10 @@ static void add_nonce(struct msg_out *m, const uint8_t *n, size_t len)
 
 static void add_common_notifies(struct msg_out *m)
 {
-	msg_add_notify(m, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	/* No IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383) until fragments are
+	 * reassembled: a peer that reads it (charon) fragments an IKE_AUTH
+	 * with certificates, which we would drop; without it the peer sends
+	 * the message whole and IP fragments it. */
 	msg_add_notify(m, IKE_N_SIGNATURE_HASH_ALGORITHMS, auth_sig_hashes,
 		       sizeof(auth_sig_hashes));
 }
