@@ -966,16 +966,18 @@ static bool sig_method(const char *v, struct sig_pref *out)
 static bool auth_auth(struct parser *p, const struct node *n, void *obj)
 {
 	struct auth_ctx *a = obj;
+	struct sig_pref sig;
 
 	a->auth_seen = true;
 	if (!strcmp(n->value, "psk")) {
 		*a->auth = AUTH_PSK;
 		return true;
 	}
-	if (sig_method(n->value, &a->c->local_sig)) {
+	if (sig_method(n->value, &sig)) {
 		*a->auth = AUTH_PUBKEY;
-		if (!a->local)
-			memset(&a->c->local_sig, 0, sizeof(a->c->local_sig));
+		/* The remote side's variant says nothing of our signatures. */
+		if (a->local)
+			a->c->local_sig = sig;
 		return true;
 	}
 	if (!strncmp(n->value, "eap", 3) || !strncmp(n->value, "xauth", 5))

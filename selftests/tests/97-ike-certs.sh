@@ -101,109 +101,56 @@ expired 192.168.200.42 expired certificate '[^']*CN=charon-expired.example' expi
 revoked 192.168.200.43 revoked certificate '[^']*CN=charon-revoked.example' is revoked by the CRL of '[^']*CN=kesp intermediate'
 EOF
 
-kesp_conf() {
-	echo "connections {"
-	while read -r name ka kc cc kauth cauth; do
-		cat <<EOF
-  $name {
-    local_addrs = $ka
-    remote_addrs = 192.168.200.2
+# conn NAME LOCAL-ADDR REMOTE-ADDR AUTH CERT ID REMOTE-ID LOCAL-TS REMOTE-TS
+#      [EXTRA]: one connection of either side's swanctl.conf (the same
+# syntax for both); EXTRA goes into its remote section (cacerts).
+conn() {
+	cat <<EOF
+  $1 {
+    local_addrs = $2
+    ${3:+remote_addrs = $3}
     proposals = aes256gcm16-prfsha256-x25519
-    local { auth = $kauth
-      certs = kesp-$kc.pem
-      id = kesp-$kc.example }
+    local { auth = $4
+      certs = $5.pem
+      id = $6 }
     remote { auth = pubkey
-      cacerts = ca.der
-      id = charon-$cc.example }
-    children { $name { local_ts = 10.11.0.0/24
-      remote_ts = 10.12.0.0/24
+      id = $7
+      ${10:-} }
+    children { $1 { local_ts = $8
+      remote_ts = $9
       esp_proposals = aes128gcm16 } }
   }
 EOF
+}
+
+kesp_conf() {
+	echo "connections {"
+	while read -r name ka kc cc kauth cauth; do
+		conn "$name" "$ka" 192.168.200.2 "$kauth" "kesp-$kc" "kesp-$kc.example" \
+			"charon-$cc.example" 10.11.0.0/24 10.12.0.0/24 "cacerts = ca.der"
 	done </tmp/cases
 	while read -r name ka cert cause; do
-		cat <<EOF
-  neg-$name {
-    local_addrs = $ka
-    local { auth = pubkey
-      certs = kesp-p256.pem
-      id = kesp-p256.example }
-    remote { auth = pubkey
-      cacerts = ca.der
-      id = charon-$cert.example }
-    children { neg-$name { local_ts = 10.11.0.0/24
-      remote_ts = 10.12.0.0/24 } }
-  }
-EOF
+		conn "neg-$name" "$ka" "" pubkey kesp-p256 kesp-p256.example \
+			"charon-$cert.example" 10.11.0.0/24 10.12.0.0/24 "cacerts = ca.der"
 	done </tmp/negs
-	cat <<EOF
-  liar {
-    local_addrs = 192.168.200.44
-    remote_addrs = 192.168.200.2
-    local { auth = pubkey
-      certs = kesp-p256.pem
-      id = liar.example }
-    remote { auth = pubkey
-      id = charon-p256.example }
-    children { liar { local_ts = 10.11.0.0/24
-      remote_ts = 10.12.0.0/24 } }
-  }
-}
-ikehelper {
-  retransmit_timeout = 2s
-  retransmit_tries = 3
-}
-EOF
+	conn liar 192.168.200.44 192.168.200.2 pubkey kesp-p256 liar.example \
+		charon-p256.example 10.11.0.0/24 10.12.0.0/24
+	printf '}\nikehelper {\n  retransmit_timeout = 2s\n  retransmit_tries = 3\n}\n'
 }
 
 charon_conf() {
 	echo "connections {"
 	while read -r name ka kc cc kauth cauth; do
-		cat <<EOF
-  $name {
-    local_addrs = 192.168.200.2
-    remote_addrs = $ka
-    proposals = aes256gcm16-prfsha256-x25519
-    local { auth = $cauth
-      certs = charon-$cc.pem
-      id = charon-$cc.example }
-    remote { auth = pubkey
-      id = kesp-$kc.example }
-    children { $name { local_ts = 10.12.0.0/24
-      remote_ts = 10.11.0.0/24
-      esp_proposals = aes128gcm16 } }
-  }
-EOF
+		conn "$name" 192.168.200.2 "$ka" "$cauth" "charon-$cc" "charon-$cc.example" \
+			"kesp-$kc.example" 10.12.0.0/24 10.11.0.0/24
 	done </tmp/cases
 	while read -r name ka cert cause; do
-		cat <<EOF
-  neg-$name {
-    local_addrs = 192.168.200.2
-    remote_addrs = $ka
-    local { auth = pubkey
-      certs = charon-$cert.pem
-      id = charon-$cert.example }
-    remote { auth = pubkey
-      id = kesp-p256.example }
-    children { neg-$name { local_ts = 10.12.0.0/24
-      remote_ts = 10.11.0.0/24 } }
-  }
-EOF
+		conn "neg-$name" 192.168.200.2 "$ka" pubkey "charon-$cert" \
+			"charon-$cert.example" kesp-p256.example 10.12.0.0/24 10.11.0.0/24
 	done </tmp/negs
-	cat <<EOF
-  liar {
-    local_addrs = 192.168.200.2
-    remote_addrs = 192.168.200.44
-    local { auth = pubkey
-      certs = charon-p256.pem
-      id = charon-p256.example }
-    remote { auth = pubkey
-      id = liar.example }
-    children { liar { local_ts = 10.12.0.0/24
-      remote_ts = 10.11.0.0/24 } }
-  }
-}
-EOF
+	conn liar 192.168.200.2 192.168.200.44 pubkey charon-p256 charon-p256.example \
+		liar.example 10.12.0.0/24 10.11.0.0/24
+	echo "}"
 }
 
 ike_sites
@@ -222,11 +169,6 @@ fi
 check "ikehelper warns at start that 'liar.example' is not in its certificate" \
 	log_has kesp "our id 'liar.example' is not in our certificate"
 
-alive() {
-	ike_alive "$(cat "$IKE_STATE/ikehelper-kesp/pid")" && return 0
-	fail "ikehelper is still running" "$(tail -5 "$(ike_log ikehelper kesp)")"
-	finish
-}
 
 ping_through() {	# WHAT
 	check "$1: ping 10.11.0.1 -> 10.12.0.1 through the tunnel" \
@@ -242,7 +184,7 @@ while read -r name ka kc cc kauth cauth; do
 			"$(cat /tmp/up.out; tail -5 "$CHARON_LOG")"
 		continue
 	fi
-	alive
+	ikehelper_alive kesp
 	check "$name: ikehelper verified charon's chain (end entity + intermediate)" \
 		log_has kesp "$name.*certificate '[^']*CN=charon-$cc.example' .* is trusted"
 	ping_through "$name"
@@ -256,7 +198,7 @@ while read -r name ka kc cc kauth cauth; do
 		continue
 	fi
 	ping_through "$name (charon initiated)"
-	alive
+	ikehelper_alive kesp
 	charon_swanctl east --terminate --ike "$name" --timeout 10 >/dev/null 2>&1
 	sleep 0.5
 	same "$name: after charon's DELETE no kesp SA is left" "$(kernel_sa_count west)" 0
@@ -281,7 +223,7 @@ while read -r name ka cert cause; do
 		"$(($(grep -c 'received AUTHENTICATION_FAILED notify error' "$CHARON_LOG") > n0))" 1
 	check "$name certificate: ikehelper's log names it: $cause" log_has kesp "$cause"
 done </tmp/negs
-alive
+ikehelper_alive kesp
 refuse "an identity not in ikehelper's certificate: charon answers AUTHENTICATION_FAILED" 1 \
 	'AUTHENTICATION_FAILED' ikectl west kesp ike up liar
 nothing_installed "identity not in the certificate"

@@ -422,6 +422,13 @@ static void test_success(const char *key, const char *auth)
 	       w.ok && kernel_fake_sa_count(alice->k) == 2 && kernel_fake_sa_count(bob->k) == 2,
 	       "%s (%s): both established with certificates, the CHILD_SA installed (%s)", key,
 	       auth, w.msg);
+	if (!strcmp(auth, "rsa/pss"))
+		tap_ok(h_log_has("alice: c[1]", "authenticating with certificate", "(RSA-PSS SHA-256",
+				 NULL) && h_log_has("bob: c[1]", "RSA-PSS SHA-256 signature verifies",
+						    NULL), "rsa/pss: alice signs with RSA-PSS");
+	if (!strcmp(auth, "rsa-sha384"))
+		tap_ok(h_log_has("alice: c[1]", "(RSA PKCS#1 v1.5 SHA-384", NULL),
+		       "rsa-sha384: alice signs PKCS#1 v1.5 with SHA-384");
 	tap_ok(h_log_has("bob: c[1]", "certificate 'C=CH, O=kesp, CN=alice'", "is trusted", NULL) &&
 	       h_log_has("alice: c[1]", "certificate 'C=CH, O=kesp, CN=bob.example.org'",
 			 "is trusted", NULL), "%s: each side logs the peer's certificate", key);
