@@ -15,15 +15,13 @@
 
 static const char key_pad[] = "Key Pad for IKEv2";
 
-int auth_psk_compute(const struct ike_sa *sa, bool of_initiator, const uint8_t *psk,
-		     size_t psk_len, const struct ike_payload *id, uint8_t *out, size_t *out_len)
+int auth_id_prf(const struct ike_sa *sa, bool of_initiator, const struct ike_payload *id,
+		uint8_t out[IKE_PRF_MAX])
 {
-	uint8_t idbody[4 + IKE_ID_MAX], maced[IKE_PRF_MAX], padkey[IKE_PRF_MAX];
+	uint8_t idbody[4 + IKE_ID_MAX];
 	size_t plen = ike_prf_len(sa->prf), blen;
-	struct ike_slice parts[3];
-	int rc;
 
-	if (!plen || !sa->keys_ready || !sa->init_req || !sa->init_resp)
+	if (!plen || !sa->keys_ready)
 		return -1;
 	if (id->body.p) {
 		blen = id->body.len;
@@ -39,8 +37,21 @@ int auth_psk_compute(const struct ike_sa *sa, bool of_initiator, const uint8_t *
 		idbody[0] = id->u.typed.kind;
 		memcpy(idbody + 4, id->u.typed.data.p, id->u.typed.data.len);
 	}
-	rc = ike_prf(sa->prf, of_initiator ? sa->keys.sk_pi : sa->keys.sk_pr, plen, idbody, blen,
-		     maced);
+	return ike_prf(sa->prf, of_initiator ? sa->keys.sk_pi : sa->keys.sk_pr, plen, idbody, blen,
+		       out) ? -1 : 0;
+}
+
+int auth_psk_compute(const struct ike_sa *sa, bool of_initiator, const uint8_t *psk,
+		     size_t psk_len, const struct ike_payload *id, uint8_t *out, size_t *out_len)
+{
+	uint8_t maced[IKE_PRF_MAX], padkey[IKE_PRF_MAX];
+	size_t plen = ike_prf_len(sa->prf);
+	struct ike_slice parts[3];
+	int rc;
+
+	if (!plen || !sa->keys_ready || !sa->init_req || !sa->init_resp)
+		return -1;
+	rc = auth_id_prf(sa, of_initiator, id, maced);
 	if (!rc)
 		rc = ike_prf(sa->prf, psk, psk_len, (const uint8_t *)key_pad, strlen(key_pad),
 			     padkey);

@@ -37,6 +37,7 @@ struct parser {
 	char **files;		/* every file name read, freed at the end */
 	size_t nfiles;
 	int depth;		/* include nesting */
+	char dir[256];		/* the config file's directory; "" for a string */
 };
 
 static void report(struct parser *p, bool error, const char *file, int line,
@@ -851,6 +852,30 @@ static bool conn_unique(struct parser *p, const struct node *n, void *obj)
 	return false;
 }
 
+static bool conn_send_cert(struct parser *p, const struct node *n, void *obj)
+{
+	struct conn *c = ((struct conn_ctx *)obj)->c;
+
+	if (!strcmp(n->value, "ifasked"))
+		c->send_cert = SEND_CERT_IFASKED;
+	else if (!strcmp(n->value, "always"))
+		c->send_cert = SEND_CERT_ALWAYS;
+	else if (!strcmp(n->value, "never"))
+		c->send_cert = SEND_CERT_NEVER;
+	else
+		ERR(n, "send_cert = %s: expected ifasked, always or never", n->value);
+	return true;
+}
+
+static bool conn_send_certreq(struct parser *p, const struct node *n, void *obj)
+{
+	struct conn *c = ((struct conn_ctx *)obj)->c;
+
+	if (!parse_bool(n->value, &c->send_certreq))
+		ERR(n, "send_certreq = %s: expected yes or no", n->value);
+	return true;
+}
+
 #define LATER "issue 16: the SA lifecycle"
 
 static const struct key conn_keys[] = {
@@ -872,9 +897,9 @@ static const struct key conn_keys[] = {
 	{ "dpd_timeout", NULL, LATER },
 	{ "fragmentation", NULL, "IKE fragmentation, " LATER },
 	{ "childless", NULL, "RFC 6023" },
-	{ "send_certreq", NULL, "certificates" },
-	{ "send_cert", NULL, "certificates" },
-	{ "ocsp", NULL, "certificates" },
+	{ "send_certreq", conn_send_certreq, NULL },
+	{ "send_cert", conn_send_cert, NULL },
+	{ "ocsp", NULL, "OCSP" },
 	{ "ppk_id", NULL, "RFC 8784 postquantum PSKs" },
 	{ "ppk_required", NULL, "RFC 8784 postquantum PSKs" },
 	{ "keyingtries", NULL, LATER },
@@ -894,28 +919,73 @@ static const struct key conn_keys[] = {
 
 /* local { } and remote { } */
 struct auth_ctx {
+	struct conn *c;
+	struct config *cfg;
+	bool local;
 	enum auth_method *auth;
 	struct ike_id *id;
 	bool *id_set;
 	bool auth_seen;
 };
 
+/* "pubkey", "rsa/pss-sha384", "ecdsa-sha256", "ed25519": swanctl's
+ * signature methods (one hash at most). */
+static bool sig_method(const char *v, struct sig_pref *out)
+{
+	static const struct { const char *name; int key; } keys[] = {
+		{ "pubkey", SIG_ANY }, { "rsa", SIG_RSA }, { "ecdsa", SIG_ECDSA },
+		{ "ed25519", SIG_ED25519 }, { "ed448", SIG_ED448 },
+	};
+	const char *rest = NULL;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && !rest; i++)
+		if (!strncmp(v, keys[i].name, strlen(keys[i].name))) {
+			rest = v + strlen(keys[i].name);
+			out->key = keys[i].key;
+		}
+	if (!rest)
+		return false;
+	if (!strncmp(rest, "/pss", 4) && (out->key == SIG_RSA || out->key == SIG_ANY)) {
+		out->pss = true;
+		rest += 4;
+	}
+	if (!*rest)
+		return true;
+	if (out->key == SIG_ED25519 || out->key == SIG_ED448)
+		return false;
+	if (!strcmp(rest, "-sha256"))
+		out->hash = 2;
+	else if (!strcmp(rest, "-sha384"))
+		out->hash = 3;
+	else if (!strcmp(rest, "-sha512"))
+		out->hash = 4;
+	return out->hash != 0;
+}
+
 static bool auth_auth(struct parser *p, const struct node *n, void *obj)
 {
 	struct auth_ctx *a = obj;
+	struct sig_pref sig;
 
 	a->auth_seen = true;
 	if (!strcmp(n->value, "psk")) {
 		*a->auth = AUTH_PSK;
 		return true;
 	}
-	if (!strncmp(n->value, "pubkey", 6) || !strncmp(n->value, "rsa", 3) ||
-	    !strncmp(n->value, "ecdsa", 5) || !strncmp(n->value, "eap", 3) ||
-	    !strncmp(n->value, "xauth", 5) || !strcmp(n->value, "ed25519") ||
-	    !strcmp(n->value, "ed448"))
-		ERR(n, "auth = %s is not supported by kesp yet (only psk)", n->value);
+	if (sig_method(n->value, &sig)) {
+		*a->auth = AUTH_PUBKEY;
+		/* The remote side's variant says nothing of our signatures. */
+		if (a->local)
+			a->c->local_sig = sig;
+		return true;
+	}
+	if (!strncmp(n->value, "eap", 3) || !strncmp(n->value, "xauth", 5))
+		ERR(n, "auth = %s is not supported by kesp yet (psk and pubkey only)", n->value);
 	else
-		ERR(n, "auth '%s' is not an authentication method (kesp knows psk)", n->value);
+		ERR(n, "auth '%s' is not an authentication method kesp knows (psk, pubkey, rsa, "
+		    "rsa/pss, ecdsa, ed25519, ed448, with an optional -sha256/-sha384/-sha512)",
+		    n->value);
 	return false;
 }
 
@@ -933,16 +1003,103 @@ static bool auth_id(struct parser *p, const struct node *n, void *obj)
 	return true;
 }
 
+/* NAME, relative to swanctl's SUB directory beside the config (if any). */
+static void cred_path(const struct config *cfg, const char *sub, const char *name, char *out,
+		      size_t len)
+{
+	if (name[0] == '/' || !cfg->dir[0])
+		snprintf(out, len, "%s", name);
+	else
+		snprintf(out, len, "%s/%s/%s", cfg->dir, sub, name);
+}
+
+static bool auth_certs(struct parser *p, const struct node *n, void *obj)
+{
+	struct auth_ctx *a = obj;
+	char *copy = strdup(n->value), *items[8], path[600], why[1024];
+	size_t ni = copy ? split_list(copy, items, 8) : 0;
+
+	if (!a->local) {
+		ERR(n, "certs belongs in the local section (the peer's certificate comes in "
+		    "IKE_AUTH; trust its CA with cacerts)");
+	} else if (ni == 0 || ni > 8) {
+		ERR(n, "certs: expected one certificate file (and up to 7 more)");
+	} else {
+		for (size_t i = 0; i < ni; i++) {
+			size_t idx[CERT_CHAIN_MAX], count;
+
+			cred_path(a->cfg, "x509", items[i], path, sizeof(path));
+			if (creds_load_cert(a->cfg->creds, path, false, idx, CERT_CHAIN_MAX, &count,
+					    why, sizeof(why)))
+				ERR(n, "certs: %s", why);
+			else if (i == 0)
+				a->c->local_cert = (int)idx[0];
+		}
+	}
+	free(copy);
+	return true;
+}
+
+static bool auth_cacerts(struct parser *p, const struct node *n, void *obj)
+{
+	struct auth_ctx *a = obj;
+	char *copy = strdup(n->value), *items[16], path[600], why[1024];
+	size_t ni = copy ? split_list(copy, items, 16) : 0;
+	struct conn *c = a->c;
+
+	if (a->local) {
+		ERR(n, "cacerts belongs in the remote section (the CAs we trust for the peer)");
+	} else if (ni == 0 || ni > 16) {
+		ERR(n, "cacerts: expected 1 to 16 CA certificate files");
+	} else {
+		for (size_t i = 0; i < ni; i++) {
+			size_t idx[CERT_CHAIN_MAX], count, *cas;
+
+			cred_path(a->cfg, "x509ca", items[i], path, sizeof(path));
+			if (creds_load_cert(a->cfg->creds, path, true, idx, CERT_CHAIN_MAX, &count,
+					    why, sizeof(why))) {
+				ERR(n, "cacerts: %s", why);
+				continue;
+			}
+			cas = realloc(c->cacerts, (c->ncacerts + count) * sizeof(*cas));
+			if (!cas)
+				break;
+			c->cacerts = cas;
+			memcpy(cas + c->ncacerts, idx, count * sizeof(*idx));
+			c->ncacerts += count;
+		}
+	}
+	free(copy);
+	return true;
+}
+
+static bool auth_revocation(struct parser *p, const struct node *n, void *obj)
+{
+	struct auth_ctx *a = obj;
+
+	if (a->local)
+		ERR(n, "revocation belongs in the remote section");
+	else if (!strcmp(n->value, "relaxed"))
+		a->c->revocation = REV_RELAXED;
+	else if (!strcmp(n->value, "ifuri"))
+		a->c->revocation = REV_IFURI;
+	else if (!strcmp(n->value, "strict"))
+		a->c->revocation = REV_STRICT;
+	else
+		ERR(n, "revocation = %s: expected strict, ifuri or relaxed", n->value);
+	return true;
+}
+
 static const struct key auth_keys[] = {
 	{ "auth", auth_auth, NULL },
 	{ "id", auth_id, NULL },
+	{ "certs", auth_certs, NULL },
+	{ "cacerts", auth_cacerts, NULL },
+	{ "revocation", auth_revocation, NULL },
 	{ "round", NULL, "several authentication rounds" },
-	{ "certs", NULL, "certificates" },
 	{ "pubkeys", NULL, "raw public keys" },
-	{ "cacerts", NULL, "certificates" },
-	{ "ca_id", NULL, "certificates" },
-	{ "revocation", NULL, "certificates" },
-	{ "cert_policy", NULL, "certificates" },
+	{ "ca_id", NULL, "CA identities" },
+	{ "cert_policy", NULL, "certificate policies" },
 	{ "groups", NULL, "group membership" },
 	{ "eap_id", NULL, "EAP" },
 	{ "aaa_id", NULL, "EAP" },
@@ -1171,6 +1328,9 @@ static bool conn_subsection(struct parser *p, const struct node *n, void *obj)
 		bool local = n->name[0] == 'l';
 		bool *seen = local ? &cc->local_seen : &cc->remote_seen;
 		struct auth_ctx a = {
+			.c = c,
+			.cfg = cc->cfg,
+			.local = local,
 			.auth = local ? &c->local_auth : &c->remote_auth,
 			.id = local ? &c->local_id : &c->remote_id,
 			.id_set = local ? &c->local_id_set : NULL,
@@ -1185,8 +1345,8 @@ static bool conn_subsection(struct parser *p, const struct node *n, void *obj)
 		read_keys(p, n, auth_keys, &a, local ? "a local section" : "a remote section",
 			  NULL);
 		if (!a.auth_seen)
-			ERR(n, "%s has no 'auth': strongSwan's default is pubkey, which kesp does "
-			    "not support yet; write auth = psk", n->name);
+			ERR(n, "%s has no 'auth': write auth = psk or auth = pubkey (kesp does not "
+			    "guess)", n->name);
 		return true;
 	}
 	if (!strcmp(n->name, "children")) {
@@ -1247,6 +1407,9 @@ static void read_conn(struct parser *p, struct config *cfg, const struct node *n
 	c->local_port = 500;
 	c->remote_port = 500;
 	snprintf(c->device, sizeof(c->device), "kesp0");
+	c->local_cert = c->local_key = -1;
+	c->send_certreq = true;
+	c->creds = creds_get(cfg->creds);
 	cc.c = c;
 	read_keys(p, n, conn_keys, &cc, "a connection", conn_subsection);
 	if (!cc.local_seen)
@@ -1399,17 +1562,62 @@ bool psk_is_weak(const uint8_t *secret, size_t len, const char **why)
 	return false;
 }
 
+/* private-NAME, rsa-NAME, ecdsa-NAME, pkcs8-NAME: a private key file. */
+static const char *const key_secrets[] = { "private", "rsa", "ecdsa", "pkcs8" };
+
+static bool is_key_secret(const char *name)
+{
+	for (size_t i = 0; i < sizeof(key_secrets) / sizeof(key_secrets[0]); i++) {
+		size_t l = strlen(key_secrets[i]);
+
+		if (!strncmp(name, key_secrets[i], l) && (!name[l] || name[l] == '-' ||
+							   name[l] == '_'))
+			return true;
+	}
+	return false;
+}
+
+static void read_key_secret(struct parser *p, struct config *cfg, const struct node *n)
+{
+	const struct node *file = NULL, *pass = NULL;
+	char sub[16], path[600], why[1024];
+
+	snprintf(sub, sizeof(sub), "%.*s", (int)strcspn(n->name, "-_"), n->name);
+	for (const struct node *m = n->children; m; m = m->next) {
+		if (!m->value)
+			ERR(m, "unknown section '%s' in a secret", m->name);
+		else if (!strcmp(m->name, "file"))
+			file = m;
+		else if (!strcmp(m->name, "secret"))
+			pass = m;
+		else
+			ERR(m, "unknown key '%s' in %s (kesp reads file and secret, the key's "
+			    "passphrase)", m->name, n->name);
+	}
+	if (!file) {
+		ERR(n, "secret '%s' has no 'file = ...' (the private key, PEM or DER, relative "
+		    "to %s/)", n->name, sub);
+		return;
+	}
+	cred_path(cfg, sub, file->value, path, sizeof(path));
+	if (creds_load_key(cfg->creds, path, pass ? pass->value : NULL, why, sizeof(why)) < 0)
+		ERR(file, "%s", why);
+}
+
 static void read_secret(struct parser *p, struct config *cfg, const struct node *n)
 {
 	struct psk *k, *psks;
 	const struct node *secret = NULL;
 	int errors = p->errors;
 
+	if (is_key_secret(n->name)) {
+		read_key_secret(p, cfg, n);
+		return;
+	}
 	if (strcmp(n->name, "ike") && strncmp(n->name, "ike-", 4) &&
 	    strncmp(n->name, "ike_", 4)) {
 		static const char *const other[] = {
-			"eap", "xauth", "ntlm", "private", "rsa", "ecdsa", "pkcs8", "pkcs12",
-			"token", "ppk", NULL,
+			"eap", "xauth", "ntlm", "pkcs12", "token", "ppk", NULL,
 		};
 
 		for (const char *const *o = other; *o; o++)
@@ -1419,7 +1627,7 @@ static void read_secret(struct parser *p, struct config *cfg, const struct node 
 				return;
 			}
 		ERR(n, "unknown secret type '%s' (kesp reads ike-NAME { id = ... secret = "
-		    "... })", n->name);
+		    "... } and private-NAME { file = ... })", n->name);
 		return;
 	}
 	if (!section_name_ok(p, n, "secret"))
@@ -1482,6 +1690,48 @@ static void read_secret(struct parser *p, struct config *cfg, const struct node 
 
 /* ---- the whole file ------------------------------------------------------ */
 
+/* auth = pubkey: our certificate, its key, our identity in it. */
+static void check_pubkey(struct parser *p, struct conn *c)
+{
+	const struct creds *cr = c->creds;
+	char a[IKE_ID_STRLEN], b[600];
+
+	if (c->remote_auth == AUTH_PUBKEY && !c->ncacerts) {
+		bool any = false;
+
+		for (size_t i = 0; i < cr->ncerts && !any; i++)
+			any = cr->certs[i].ca;
+		if (!any)
+			report(p, true, c->file, c->line, "connection '%s' checks the peer's "
+			       "certificate but no CA is loaded (remote { cacerts = FILE } or "
+			       "x509ca/ beside the config)", c->name);
+	}
+	if (c->local_auth != AUTH_PUBKEY) {
+		if (c->local_cert >= 0)
+			report(p, true, c->file, c->line, "connection '%s' has local certs but "
+			       "authenticates with %s", c->name, "psk");
+		return;
+	}
+	if (c->local_cert < 0) {
+		report(p, true, c->file, c->line, "connection '%s': local auth = pubkey needs "
+		       "certs = FILE (our certificate, in x509/ beside the config or a path)",
+		       c->name);
+		return;
+	}
+	c->local_key = creds_find_key(cr, (size_t)c->local_cert);
+	cert_subject(cr->certs[c->local_cert].crt, b, sizeof(b));
+	if (c->local_key < 0)
+		report(p, true, c->file, c->line, "connection '%s': no private key for certificate "
+		       "'%s' (%s): add secrets { private-NAME { file = ... } } or put it in "
+		       "private/ beside the config", c->name, b, cr->certs[c->local_cert].file);
+	if (!c->local_id_set)
+		c->local_id_set = cert_subject_id(cr->certs[c->local_cert].crt, &c->local_id);
+	else if (!cert_has_id(cr->certs[c->local_cert].crt, &c->local_id))
+		report(p, false, c->file, c->line, "connection '%s': our id '%s' is not in our "
+		       "certificate '%s' (neither its subject nor a subjectAltName); a peer would "
+		       "refuse it", c->name, id_str(&c->local_id, a, sizeof(a)), b);
+}
+
 static void check_config(struct parser *p, struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->nconns; i++) {
@@ -1499,11 +1749,21 @@ static void check_config(struct parser *p, struct config *cfg)
 						       "needs unique names", o->name,
 						       cfg->conns[k]->name, o->line);
 				}
+		check_pubkey(p, cfg->conns[i]);
 		if ((c->local_auth == AUTH_PSK || c->remote_auth == AUTH_PSK) && !cfg->npsks)
 			report(p, true, c->file, c->line,
 			       "connection '%s' authenticates with psk but there is no "
 			       "secrets { ike-NAME { secret = ... } }", c->name);
 	}
+}
+
+static void dir_report(void *ctx, const char *msg)
+{
+	struct parser *p = ctx;
+
+	p->errors++;
+	if (p->report)
+		p->report(p->ctx, true, msg);
 }
 
 static struct config *interpret(struct parser *p, const char *name, struct node *root)
@@ -1514,7 +1774,15 @@ static struct config *interpret(struct parser *p, const char *name, struct node 
 	if (!cfg)
 		return NULL;
 	snprintf(cfg->file, sizeof(cfg->file), "%s", name);
+	snprintf(cfg->dir, sizeof(cfg->dir), "%s", p->dir);
 	settings_default(&cfg->set);
+	cfg->creds = creds_new();
+	if (!cfg->creds) {
+		free(cfg);
+		return NULL;
+	}
+	if (cfg->dir[0])
+		creds_load_dirs(cfg->creds, cfg->dir, dir_report, p);
 	for (const struct node *n = root->children; n; n = n->next) {
 		if (n->value) {
 			ERR(n, "'%s = ...' outside any section (expected connections { }, "
@@ -1589,6 +1857,12 @@ struct config *config_load(const char *path, config_report_fn fn, void *ctx)
 	struct config *cfg;
 	int rc;
 
+	if (strrchr(path, '/'))
+		snprintf(p.dir, sizeof(p.dir), "%.*s", (int)(strrchr(path, '/') - path), path);
+	else
+		snprintf(p.dir, sizeof(p.dir), ".");
+	if (!p.dir[0])
+		snprintf(p.dir, sizeof(p.dir), "/");
 	if (!f) {
 		char msg[512];
 
@@ -1621,6 +1895,8 @@ void conn_put(struct conn *c)
 	if (!c || --c->refs > 0)
 		return;
 	free(c->children);
+	free(c->cacerts);
+	creds_put(c->creds);
 	free(c);
 }
 
@@ -1637,6 +1913,7 @@ void config_free(struct config *cfg)
 		free(cfg->psks[i].ids);
 	}
 	free(cfg->psks);
+	creds_put(cfg->creds);
 	free(cfg);
 }
 

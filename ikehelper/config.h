@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "cert.h"
 #include "id.h"
 #include "ike.h"
 #include "ts.h"
@@ -41,6 +42,20 @@ struct addr_spec {
 enum auth_method {
 	AUTH_NONE = 0,
 	AUTH_PSK,
+	AUTH_PUBKEY,		/* a signature with a certificate's key */
+};
+
+/* What "auth = rsa/pss-sha384" asks of our signatures (0: any). */
+struct sig_pref {
+	enum { SIG_ANY = 0, SIG_RSA, SIG_ECDSA, SIG_ED25519, SIG_ED448 } key;
+	bool pss;		/* RSA: RSASSA-PSS rather than PKCS#1 v1.5 */
+	uint8_t hash;		/* RFC 7427 hash number (2-4), 0: the peer's choice */
+};
+
+enum send_cert {
+	SEND_CERT_IFASKED = 0,	/* swanctl's default: when the peer sent a CERTREQ */
+	SEND_CERT_ALWAYS,
+	SEND_CERT_NEVER,
 };
 
 enum child_mode {
@@ -79,6 +94,15 @@ struct conn {
 	struct ike_id local_id, remote_id;
 	bool local_id_set;		/* else: our IKE address */
 	enum auth_method local_auth, remote_auth;
+	/* auth = pubkey */
+	struct sig_pref local_sig;
+	struct creds *creds;		/* held: the config's store */
+	int local_cert, local_key;	/* in creds; -1: none */
+	size_t *cacerts;		/* remote { cacerts }: indexes in creds */
+	size_t ncacerts;		/* 0: every CA loaded */
+	enum revocation revocation;
+	enum send_cert send_cert;
+	bool send_certreq;
 	char device[IF_NAMESIZE];
 	struct child_cfg *children;
 	size_t nchildren;
@@ -113,6 +137,8 @@ struct settings {
 
 struct config {
 	char file[256];
+	char dir[256];			/* swanctl's directories (x509/, ...) are here */
+	struct creds *creds;
 	struct settings set;
 	struct conn **conns;
 	size_t nconns;
@@ -132,6 +158,8 @@ struct config *config_load(const char *path, config_report_fn report, void *ctx)
 struct config *config_parse(const char *name, const char *text, config_report_fn report,
 			    void *ctx);
 void config_free(struct config *cfg);
+/* What connection C checks a peer's certificate chain against. */
+void conn_peer_policy(const struct conn *c, struct peer_policy *p);
 void settings_default(struct settings *s);
 
 struct conn *conn_get(struct conn *c);

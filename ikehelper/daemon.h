@@ -158,6 +158,8 @@ struct ike_sa {
 	uint8_t cookie[64];		/* initiator: the responder's COOKIE */
 	size_t cookie_len;
 	unsigned int init_retries;	/* initiator: COOKIE / INVALID_KE restarts */
+	uint8_t peer_sig_hashes;	/* bit N: the peer announced hash N (RFC 7427) */
+	bool peer_certreq;		/* initiator: a CERTREQ in IKE_SA_INIT's answer */
 	struct ike_sa_keys keys;
 	struct ike_sk_keys sk_in, sk_out;
 	bool keys_ready;
@@ -327,9 +329,58 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_o
 /* After the response is sent: outbound SA and routes of the responder's child. */
 void ike_auth_respond_done(struct ike_sa *sa);
 
+/* AUTH methods (RFC 7296 §3.8, RFC 7427) */
+#define AUTHM_RSA 1
+#define AUTHM_PSK 2
+#define AUTHM_ECDSA_256 9
+#define AUTHM_ECDSA_384 10
+#define AUTHM_ECDSA_521 11
+#define AUTHM_SIG 14
+
+/* auth_psk.c: prf(SK_p, RestOfIDPayload), the part of the signed octets
+ * (§2.15) that binds the identity, for every method. */
+int auth_id_prf(const struct ike_sa *sa, bool of_initiator, const struct ike_payload *id,
+		uint8_t out[IKE_PRF_MAX]);
 /* auth_psk.c: AUTH = prf(prf(PSK, "Key Pad for IKEv2"), octets) (§2.15) */
 int auth_psk_compute(const struct ike_sa *sa, bool of_initiator, const uint8_t *psk,
 		     size_t psk_len, const struct ike_payload *id, uint8_t *out, size_t *out_len);
+
+/* auth_sig.c: signatures (RFC 7427; methods 1 and 9-11 of older peers) */
+const char *auth_method_name(unsigned int method);
+/* The signed octets of §2.15 (RealMessage | Nonce | prf(SK_p, ID)), malloc'd. */
+int auth_octets(const struct ike_sa *sa, bool of_initiator, const struct ike_payload *id,
+		gnutls_datum_t *out);
+/* Signs OCTETS with KEY per PREF and the hashes the peer announced (none:
+ * an older method): *METHOD and the AUTH data into OUT (*OUTLEN: its room,
+ * then its length); DESC names the signature, WHY why it cannot. */
+int auth_sig_sign(gnutls_privkey_t key, const struct sig_pref *pref, uint8_t peer_hashes,
+		  const gnutls_datum_t *octets, uint8_t *method, uint8_t *out, size_t *outlen,
+		  char *desc, size_t desclen, char *why, size_t whylen);
+/* 0 when DATA (an AUTH payload of METHOD) is PUB's signature of OCTETS. */
+int auth_sig_verify(gnutls_pubkey_t pub, uint8_t method, const uint8_t *data, size_t len,
+		    const gnutls_datum_t *octets, char *desc, size_t desclen, char *why,
+		    size_t whylen);
+/* RFC 7427 AlgorithmIdentifiers: ours for ALG, and a peer's parsed. */
+const uint8_t *sig_algid(gnutls_sign_algorithm_t alg, size_t *len);
+int sig_algid_parse(const uint8_t *der, size_t len, gnutls_sign_algorithm_t *alg, char *why,
+		    size_t whylen);
+const char *sig_alg_name(gnutls_sign_algorithm_t alg);
+/* The hashes we announce in SIGNATURE_HASH_ALGORITHMS, as 16-bit numbers. */
+extern const uint8_t auth_sig_hashes[8];
+
+/* auth_cert.c: certificates in IKE_AUTH */
+/* One CERTREQ naming the CAs of those of CONNS that take certificates. */
+void auth_add_certreq(struct msg_out *m, const struct conn *const *conns, size_t n);
+/* Our CERT payloads when due (send_cert; the peer's CERTREQ in PEER_MSG,
+ * or for the initiator in IKE_SA_INIT's answer). */
+void auth_add_certs(struct ike_sa *sa, struct msg_out *m, const struct ike_msg *peer_msg);
+/* Our signature AUTH over ID (ours, not encoded yet). */
+int auth_add_sig(struct ike_sa *sa, struct msg_out *m, const struct ike_payload *id, char *why,
+		 size_t whylen);
+/* The peer's certificates and signature AUTH in M for identity PEER (its
+ * ID payload IDPL); 0, or -1 with the reason. */
+int auth_check_sig(struct ike_sa *sa, const struct ike_msg *m, const struct ike_payload *idpl,
+		   const struct ike_id *peer, char *why, size_t whylen);
 
 /* info.c */
 struct task *delete_ike_task_new(void);

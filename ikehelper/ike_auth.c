@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * IKE_AUTH (RFC 7296 §1.2, §2.15) with PSK, both halves, and the first
+ * IKE_AUTH (RFC 7296 §1.2, §2.15) with PSK or signatures (certificates:
+ * auth_cert.c), both halves, and the first
  * CHILD_SA it carries: ESP proposals without their DH transforms (§1.2),
  * traffic selectors narrowed per §2.9, USE_TRANSPORT_MODE (§1.3.1). The
  * responder picks its connection here, by the peer's identity (policy.c),
@@ -16,24 +17,6 @@
 #include <gnutls/gnutls.h>
 
 #include "daemon.h"
-
-#define AUTH_PSK 2
-
-static const char *auth_method_name(unsigned int m)
-{
-	switch (m) {
-	case 1: return "RSA signature";
-	case 2: return "PSK";
-	case 3: return "DSS signature";
-	case 9: return "ECDSA-256";
-	case 10: return "ECDSA-384";
-	case 11: return "ECDSA-521";
-	case 12: return "generic secure password";
-	case 13: return "NULL";
-	case 14: return "digital signature";
-	}
-	return "unknown";
-}
 
 static bool id_from_payload(const struct ike_payload *pl, struct ike_id *id)
 {
@@ -68,10 +51,38 @@ static int add_auth(struct msg_out *m, struct ike_sa *sa, const struct ike_paylo
 					    &len))
 		return -1;
 	pl = msg_add(m, IKE_PL_AUTH);
-	pl->u.typed.kind = AUTH_PSK;
+	pl->u.typed.kind = AUTHM_PSK;
 	pl->u.typed.data.p = data;
 	pl->u.typed.data.len = len;
 	return 0;
+}
+
+/* Our AUTH over ID by the connection's local auth; the PSK is the one for
+ * us and PEER. 0, or -1 with the reason in WHY. */
+static int add_our_auth(struct msg_out *m, struct ike_sa *sa, const struct ike_payload *id,
+			const struct ike_id *peer, char *why, size_t whylen)
+{
+	const struct psk *psk;
+	char a[IKE_ID_STRLEN], b[IKE_ID_STRLEN];
+
+	if (sa->conn->local_auth == AUTH_PUBKEY)
+		return auth_add_sig(sa, m, id, why, whylen);
+	psk = config_find_psk(sa->d->cfg, &sa->id_local, peer);
+	if (!psk) {
+		snprintf(why, whylen, "no PSK in secrets for '%s' and '%s'",
+			 id_str(&sa->id_local, a, sizeof(a)), id_str(peer, b, sizeof(b)));
+		return -1;
+	}
+	if (add_auth(m, sa, id, psk)) {
+		snprintf(why, whylen, "cannot compute our AUTH");
+		return -1;
+	}
+	return 0;
+}
+
+static bool is_sig_method(unsigned int m)
+{
+	return m == AUTHM_RSA || m == AUTHM_SIG || (m >= AUTHM_ECDSA_256 && m <= AUTHM_ECDSA_521);
 }
 
 static bool auth_verifies(struct ike_sa *sa, const struct ike_payload *auth,
@@ -210,23 +221,28 @@ static int auth_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 	const struct psk *psk;
 	struct ike_payload *idi;
 	const struct child_cfg *cc = sa->want_child;
-	char me[IKE_ID_STRLEN], peer[IKE_ID_STRLEN];
+	char me[IKE_ID_STRLEN], peer[IKE_ID_STRLEN], why[1024];
 
 	policy_local_id(c, sa, &sa->id_local);
 	psk = config_find_psk(sa->d->cfg, &sa->id_local, &c->remote_id);
-	if (!psk) {
+	if (c->local_auth == AUTH_PSK && !psk) {
 		sa_log(sa, LOG_IKE, 0, "no PSK in secrets for '%s' and '%s'",
 		       id_str(&sa->id_local, me, sizeof(me)), id_str(&c->remote_id, peer, sizeof(peer)));
 		return -1;
 	}
 	idi = add_id(m, IKE_PL_IDI, &sa->id_local);
+	auth_add_certs(sa, m, NULL);
+	if (c->remote_auth == AUTH_PUBKEY && c->send_certreq)
+		auth_add_certreq(m, &c, 1);
 	if (!has_other_sa(sa))
 		msg_add_notify(m, IKE_N_INITIAL_CONTACT, NULL, 0);
 	/* IDr says whom we want, unless any peer will do. */
 	if (c->remote_id.type != IKE_ID_ANY && !memchr(c->remote_id.data, '*', c->remote_id.len))
 		add_id(m, IKE_PL_IDR, &c->remote_id);
-	if (add_auth(m, sa, idi, psk))
+	if (add_our_auth(m, sa, idi, &c->remote_id, why, sizeof(why))) {
+		sa_log(sa, LOG_IKE, 0, "cannot authenticate: %s", why);
 		return -1;
+	}
 	if (!cc)
 		return m->overflow ? -1 : 0;
 	if (!at->child) {
@@ -368,6 +384,39 @@ static void process_child(struct ike_sa *sa, struct auth_task *at, const struct 
 	ike_sa_notify_waiters(sa, true, "IKE SA and CHILD_SA established");
 }
 
+/* Initiator: the responder's AUTH (in M, for identity PEER) by our remote
+ * auth; on failure AUTHENTICATION_FAILED is sent and the SA fails. */
+static bool peer_verifies(struct ike_sa *sa, const struct ike_msg *m,
+			  const struct ike_payload *idr, const struct ike_id *peer)
+{
+	const struct conn *c = sa->conn;
+	const struct ike_payload *auth = msg_find(m, IKE_PL_AUTH);
+	unsigned int method = auth->u.typed.kind;
+	const struct psk *psk = NULL;
+	char why[1024], a[IKE_ID_STRLEN];
+
+	if (c->remote_auth == AUTH_PUBKEY) {
+		if (!is_sig_method(method))
+			snprintf(why, sizeof(why), "it authenticated with method %u (%s), we expect "
+				 "a signature (remote auth = pubkey)", method,
+				 auth_method_name(method));
+		else if (!auth_check_sig(sa, m, idr, peer, why, sizeof(why)))
+			return true;
+	} else if (method != AUTHM_PSK) {
+		snprintf(why, sizeof(why), "it authenticated with method %u (%s), we expect a PSK "
+			 "(remote auth = psk)", method, auth_method_name(method));
+	} else {
+		psk = config_find_psk(sa->d->cfg, &sa->id_local, peer);
+		if (psk && auth_verifies(sa, auth, idr, psk))
+			return true;
+		snprintf(why, sizeof(why), "the AUTH (PSK) does not verify with %s",
+			 psk ? "our PSK: the PSKs differ" : "any PSK we have");
+	}
+	exchange_send_error_info(sa, IKE_N_AUTHENTICATION_FAILED);
+	ike_sa_fail(sa, "AUTHENTICATION_FAILED: peer '%s': %s", id_str(peer, a, sizeof(a)), why);
+	return false;
+}
+
 static enum task_result auth_process(struct ike_sa *sa, struct task *t, const struct ike_msg *m,
 				     const uint8_t *raw, size_t rawlen)
 {
@@ -375,16 +424,22 @@ static enum task_result auth_process(struct ike_sa *sa, struct task *t, const st
 	const struct conn *c = sa->conn;
 	const struct ike_payload *idr = msg_find(m, IKE_PL_IDR), *auth = msg_find(m, IKE_PL_AUTH);
 	const struct ike_payload *err = msg_find_error(m);
-	const struct psk *psk;
 	struct ike_id peer;
 	char a[IKE_ID_STRLEN], b[IKE_ID_STRLEN];
 
 	(void)raw;
 	(void)rawlen;
 	if (err && err->u.notify.type == IKE_N_AUTHENTICATION_FAILED) {
-		ike_sa_fail(sa, "the peer rejected our authentication (AUTHENTICATION_FAILED): we "
-			    "are '%s' with a PSK; check the PSK and both identities",
-			    id_str(&sa->id_local, a, sizeof(a)));
+		if (c->local_auth == AUTH_PUBKEY)
+			ike_sa_fail(sa, "the peer rejected our authentication (AUTHENTICATION_FAILED): "
+				    "we are '%s' with certificate '%s'; check that the peer trusts "
+				    "its CA, that it is valid and not revoked, and both identities "
+				    "(the peer's log says which)", id_str(&sa->id_local, a, sizeof(a)),
+				    c->creds->certs[c->local_cert].file);
+		else
+			ike_sa_fail(sa, "the peer rejected our authentication (AUTHENTICATION_FAILED): "
+				    "we are '%s' with a PSK; check the PSK and both identities",
+				    id_str(&sa->id_local, a, sizeof(a)));
 		return TASK_FAILED;
 	}
 	if (!idr || !auth || !id_from_payload(idr, &peer)) {
@@ -399,19 +454,8 @@ static enum task_result auth_process(struct ike_sa *sa, struct task *t, const st
 			    id_type_name(peer.type), id_str(&c->remote_id, b, sizeof(b)));
 		return TASK_FAILED;
 	}
-	psk = config_find_psk(sa->d->cfg, &sa->id_local, &peer);
-	if (auth->u.typed.kind != AUTH_PSK || !psk || !auth_verifies(sa, auth, idr, psk)) {
-		exchange_send_error_info(sa, IKE_N_AUTHENTICATION_FAILED);
-		if (auth->u.typed.kind != AUTH_PSK)
-			ike_sa_fail(sa, "the peer '%s' authenticated with method %u (%s); kesp "
-				    "supports PSK only", id_str(&peer, a, sizeof(a)),
-				    auth->u.typed.kind, auth_method_name(auth->u.typed.kind));
-		else
-			ike_sa_fail(sa, "AUTHENTICATION_FAILED: the AUTH of peer '%s' (PSK) does not "
-				    "verify with %s", id_str(&peer, a, sizeof(a)),
-				    psk ? "our PSK: the PSKs differ" : "any PSK we have");
+	if (!peer_verifies(sa, m, idr, &peer))
 		return TASK_FAILED;
-	}
 	sa->id_remote = peer;
 	ike_sa_established(sa);
 	if (at->child)
@@ -595,41 +639,51 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_o
 		refuse(sa, resp, "IKE_AUTH request without a usable %s", !auth ? "AUTH" : "IDi");
 		return;
 	}
-	if (auth->u.typed.kind != AUTH_PSK) {
+	if (auth->u.typed.kind != AUTHM_PSK && !is_sig_method(auth->u.typed.kind)) {
 		refuse(sa, resp, "peer '%s' authenticates with method %u (%s); kesp supports PSK "
-		       "only", id_str(&peer, a, sizeof(a)), auth->u.typed.kind,
+		       "and signatures", id_str(&peer, a, sizeof(a)), auth->u.typed.kind,
 		       auth_method_name(auth->u.typed.kind));
 		return;
 	}
 	c = policy_conn_for_peer(sa->d, sa, &peer, idr ? &wanted : NULL, auth->u.typed.kind, why,
 				 sizeof(why));
 	if (!c) {
-		refuse(sa, resp, "no connection for peer identity '%s' (%s, PSK): %s",
-		       id_str(&peer, a, sizeof(a)), id_type_name(peer.type), why);
+		refuse(sa, resp, "no connection for peer identity '%s' (%s, %s): %s",
+		       id_str(&peer, a, sizeof(a)), id_type_name(peer.type),
+		       auth_method_name(auth->u.typed.kind), why);
 		return;
 	}
 	ike_sa_set_conn(sa, c);
 	policy_local_id(c, sa, &sa->id_local);
-	psk = config_find_psk(sa->d->cfg, &sa->id_local, &peer);
-	if (!psk) {
-		refuse(sa, resp, "no PSK in secrets for '%s' and '%s'",
-		       id_str(&sa->id_local, a, sizeof(a)), id_str(&peer, b, sizeof(b)));
-		return;
+	if (c->remote_auth == AUTH_PUBKEY) {
+		if (auth_check_sig(sa, req, idi, &peer, why, sizeof(why))) {
+			refuse(sa, resp, "peer '%s': %s", id_str(&peer, a, sizeof(a)), why);
+			return;
+		}
+	} else {
+		psk = config_find_psk(sa->d->cfg, &sa->id_local, &peer);
+		if (!psk) {
+			refuse(sa, resp, "no PSK in secrets for '%s' and '%s'",
+			       id_str(&sa->id_local, a, sizeof(a)), id_str(&peer, b, sizeof(b)));
+			return;
+		}
+		if (!auth_verifies(sa, auth, idi, psk)) {
+			refuse(sa, resp, "the AUTH of peer '%s' (PSK) does not verify with the PSK "
+			       "of secret '%s': the PSKs differ", id_str(&peer, a, sizeof(a)),
+			       psk->name);
+			return;
+		}
 	}
-	if (!auth_verifies(sa, auth, idi, psk)) {
-		refuse(sa, resp, "the AUTH of peer '%s' (PSK) does not verify with the PSK of "
-		       "secret '%s': the PSKs differ", id_str(&peer, a, sizeof(a)), psk->name);
+	our_id = add_id(resp, IKE_PL_IDR, &sa->id_local);
+	auth_add_certs(sa, resp, req);
+	if (add_our_auth(resp, sa, our_id, &peer, why, sizeof(why))) {
+		refuse(sa, resp, "cannot authenticate ourselves: %s", why);
 		return;
 	}
 	sa->id_remote = peer;
 	ike_sa_established(sa);
 	if (msg_find_notify(req, IKE_N_INITIAL_CONTACT))
 		initial_contact(sa);
-	our_id = add_id(resp, IKE_PL_IDR, &sa->id_local);
-	if (add_auth(resp, sa, our_id, psk)) {
-		refuse(sa, resp, "cannot compute our AUTH");
-		return;
-	}
 	if (msg_find(req, IKE_PL_SA))
 		respond_child(sa, req, resp);
 }

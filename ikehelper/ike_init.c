@@ -3,8 +3,9 @@
  * IKE_SA_INIT (RFC 7296 §1.2), both halves: proposals, KE, nonces, NAT
  * detection (§2.23), COOKIE (§2.6) with a rotating secret once too many
  * SAs are half-open, INVALID_KE_PAYLOAD (§1.2) and the initiator's retry,
- * and the announcements IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383) and
- * SIGNATURE_HASH_ALGORITHMS (RFC 7427).
+ * SIGNATURE_HASH_ALGORITHMS (RFC 7427) both ways (the peer's list is kept
+ * for signing in IKE_AUTH), and the responder's CERTREQ (§3.7) for its
+ * candidate connections that take certificates.
  *
  * The responder keeps no state before it has chosen a proposal and seen a
  * KE of the group it chose: a COOKIE, NO_PROPOSAL_CHOSEN or INVALID_KE
@@ -22,8 +23,6 @@
 #define COOKIE_ROTATE_MS (120 * 1000)
 #define COOKIE_LEN 17		/* version byte + 16 bytes of HMAC-SHA-256 */
 
-/* RFC 7427 §7: SHA2-256, SHA2-384, SHA2-512. */
-static const uint8_t sig_hash_algs[] = { 0, 2, 0, 3, 0, 4 };
 
 void natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8], const struct endpoint *e,
 	       uint8_t out[20])
@@ -182,8 +181,26 @@ static void add_nonce(struct msg_out *m, const uint8_t *n, size_t len)
 
 static void add_common_notifies(struct msg_out *m)
 {
-	msg_add_notify(m, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
-	msg_add_notify(m, IKE_N_SIGNATURE_HASH_ALGORITHMS, sig_hash_algs, sizeof(sig_hash_algs));
+	/* No IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383) until fragments are
+	 * reassembled: a peer that reads it (charon) fragments an IKE_AUTH
+	 * with certificates, which we would drop; without it the peer sends
+	 * the message whole and IP fragments it. */
+	msg_add_notify(m, IKE_N_SIGNATURE_HASH_ALGORITHMS, auth_sig_hashes,
+		       sizeof(auth_sig_hashes));
+}
+
+/* The peer's SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4), as a bit set. */
+static void read_sig_hashes(struct ike_sa *sa, const struct ike_msg *m)
+{
+	const struct ike_payload *n = msg_find_notify(m, IKE_N_SIGNATURE_HASH_ALGORITHMS);
+
+	sa->peer_sig_hashes = 0;
+	for (size_t i = 0; n && i + 1 < n->u.notify.data.len; i += 2) {
+		const uint8_t *h = n->u.notify.data.p + i;
+
+		if (!h[0] && h[1] && h[1] < 8)
+			sa->peer_sig_hashes |= (uint8_t)(1u << h[1]);
+	}
 }
 
 /* ---- initiator ----------------------------------------------------------- */
@@ -338,6 +355,8 @@ static enum task_result init_process(struct ike_sa *sa, struct task *t, const st
 	memcpy(sa->init_resp, raw, rawlen);
 	sa->init_resp_len = rawlen;
 	nat_detect(sa, m, sa->spi_r, &sa->local, &sa->remote);
+	read_sig_hashes(sa, m);
+	sa->peer_certreq = msg_find(m, IKE_PL_CERTREQ) != NULL;
 	if (sa->peer_natd && (sa->nat_local || sa->nat_remote)) {
 		/* §2.23: with a NAT in the way, IKE_AUTH already goes to 4500. */
 		sa->local.port = sa->d->cfg->set.port_nat_t;
@@ -609,6 +628,7 @@ void ike_init_respond(struct daemon *d, const struct endpoint *local,
 	}
 	sa->nr_len = IKE_NONCE_LEN;
 	nat_detect(sa, m, (const uint8_t[8]){ 0 }, &sa->local, &sa->remote);
+	read_sig_hashes(sa, m);
 
 	msg_reset(out);
 	*msg_add_sa(out, 1) = chosen;
@@ -616,6 +636,7 @@ void ike_init_respond(struct daemon *d, const struct endpoint *local,
 	add_nonce(out, sa->nr, sa->nr_len);
 	if (sa->peer_natd)
 		add_natd(out, sa, sa->spi_r);
+	auth_add_certreq(out, conns, nconns);
 	add_common_notifies(out);
 	if (exchange_encode_plain(sa->spi_i, sa->spi_r, IKE_SA_INIT, IKE_FLAG_RESPONSE, 0, out,
 				  &pkt, &plen)) {

@@ -91,8 +91,9 @@ const struct conn *policy_conn_for_peer(struct daemon *d, const struct ike_sa *s
 		struct ike_id me;
 		int score;
 
-		if (c->remote_auth != AUTH_PSK || auth_method != 2) {
-			note(why, whylen, "%s: remote auth is not %s; ", c->name, "psk");
+		if ((c->remote_auth == AUTH_PSK) != (auth_method == AUTHM_PSK)) {
+			note(why, whylen, "%s: remote auth is %s; ", c->name,
+			     c->remote_auth == AUTH_PSK ? "psk" : "pubkey");
 			continue;
 		}
 		if (!id_matches(&c->remote_id, idi)) {

@@ -263,12 +263,6 @@ spis_agree() {	# WHAT CHILD
 	same "$1: the same SPIs in kespctl ike list --json and swanctl --list-sas" "$k" "$c"
 }
 
-# alive: ikehelper is still running (else the rest cannot mean anything).
-alive() {
-	ike_alive "$(cat "$IKE_STATE/ikehelper-kesp/pid")" && return 0
-	fail "ikehelper is still running" "$(tail -5 "$(ike_log ikehelper kesp)")"
-	finish
-}
 
 first=yes
 while read -r name aa ba ike esp mode lts rts; do
@@ -281,7 +275,7 @@ while read -r name aa ba ike esp mode lts rts; do
 		fail "$name: ikehelper initiates, charon accepts ($ike, $esp, $mode)" "$(cat /tmp/up.out)"
 		continue
 	fi
-	alive
+	ikehelper_alive kesp
 	spis_agree "$name" "$name"
 	traffic "$name" "$mode" "$lts" "$aa"
 	if [ $first = yes ]; then
@@ -308,14 +302,14 @@ while read -r name aa ba ike esp mode lts rts; do
 	fi
 	spis_agree "$name (charon initiated)" "$name"
 	traffic "$name (charon initiated)" "$mode" "$lts" "$aa"
-	alive
+	ikehelper_alive kesp
 	charon_swanctl east --terminate --ike "$name" --timeout 10 >/dev/null 2>&1
 	sleep 0.5
 	same "$name: after charon's DELETE no kesp SA is left" "$(kernel_sa_count west)" 0
 	same "$name: and ikehelper has no IKE SA" "$(ike_sa_count west kesp)" 0
 done </tmp/cases
 
-alive
+ikehelper_alive kesp
 # ---- negatives: nothing installed on either side, each side says why ----
 nothing_installed() {	# WHAT
 	same "$1: no kesp SA in west" "$(kernel_sa_count west)" 0

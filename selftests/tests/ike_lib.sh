@@ -17,6 +17,8 @@
 #   conn_spis NS NAME CONN   "SPI_IN SPI_OUT" of connection CONN's CHILD_SA.
 # (No python3 here: under TCG each start of it costs about 2 s.)
 #   kernel_sa_count NS       the SAs kesp.ko holds in NS.
+#   ikehelper_alive NAME     ikehelper NAME still runs; else fails the test
+#                            with its last log lines and finishes it.
 #   log_has NAME PATTERN     ikehelper NAME's log has a line matching PATTERN.
 # Variables of these helpers start with ih_, so a caller's survive.
 
@@ -85,6 +87,12 @@ conn_spis() {
 		/^[^ ]/ { f = 0 }
 		f && $1 == "in" { i = $2 }
 		f && $1 == "out" { o = $2; sub(/,$/, "", i); sub(/,$/, "", o); print i, o; exit }'
+}
+
+ikehelper_alive() {
+	ike_alive "$(cat "$IKE_STATE/ikehelper-$1/pid")" && return 0
+	fail "ikehelper is still running" "$(tail -5 "$(ike_log ikehelper "$1")")"
+	finish
 }
 
 kernel_sa_count() { ip netns exec "$1" $KESPCTL sa list | grep -c '^sa '; }

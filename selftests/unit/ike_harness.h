@@ -169,10 +169,13 @@ static void h_diag(void *ctx, bool error, const char *msg)
 	printf("# config %s: %s\n", error ? "error" : "warning", msg);
 }
 
+/* CONF is the config's text, or "@PATH" to load a file (and the
+ * swanctl directories beside it). */
 static struct h_peer *h_peer_new(const char *name, const char *ip, const char *conf)
 {
 	struct h_peer *p = &h_peers[h_npeers++];
-	struct config *cfg = config_parse(name, conf, h_diag, NULL);
+	struct config *cfg = conf[0] == '@' ? config_load(conf + 1, h_diag, NULL) :
+					      config_parse(name, conf, h_diag, NULL);
 
 	if (!cfg) {
 		printf("Bail out! config of %s does not parse\n", name);
@@ -186,6 +189,10 @@ static struct h_peer *h_peer_new(const char *name, const char *ip, const char *c
 	p->d->name = name;
 	return p;
 }
+
+/* A fresh start with alice (192.0.2.1) and bob (192.0.2.2), configured
+ * by CA and CB (which this frees), logging at level 2 into h_log. */
+static void h_pair(struct h_peer **alice, struct h_peer **bob, char *ca, char *cb);
 
 static void h_peer_free(struct h_peer *p)
 {
@@ -359,6 +366,17 @@ static struct ike_sa *h_up(struct h_peer *p, const char *conn, struct h_wait *w)
 	if (!sa)
 		printf("# initiate %s failed: %s\n", conn, c ? why : "no such connection");
 	return sa;
+}
+
+static void h_pair(struct h_peer **alice, struct h_peer **bob, char *ca, char *cb)
+{
+	h_reset();
+	log_set_sink(h_sink, NULL);
+	log_set_level_all(2);
+	*alice = h_peer_new("alice", "192.0.2.1", ca);
+	*bob = h_peer_new("bob", "192.0.2.2", cb);
+	free(ca);
+	free(cb);
 }
 
 #endif /* KESP_IKE_HARNESS_H */

@@ -231,11 +231,31 @@ static void test_bad(void)
 	bad("a bad address", CONN_HEAD "  remote_addrs = 10.0.0.300/8\n" CONN_TAIL, 5,
 	    "is not an address, subnet, range or host name");
 	bad("IKEv1", CONN_HEAD "  version = 1\n" CONN_TAIL, 5, "kesp speaks IKEv2 only");
-	bad("auth = pubkey", "connections {\n c {\n  local { auth = pubkey }\n"
-	    "  remote { auth = psk }\n }\n}\n", 3, "auth = pubkey is not supported by kesp yet");
+	bad("auth = eap", "connections {\n c {\n  local { auth = eap-mschapv2 }\n"
+	    "  remote { auth = psk }\n }\n}\n", 3, "auth = eap-mschapv2 is not supported by kesp yet");
+	bad("a signature method with a bad hash", "connections {\n c {\n  local { auth = rsa-md5 }\n"
+	    "  remote { auth = psk }\n }\n}\n", 3, "auth 'rsa-md5' is not an authentication method");
+	bad("auth = pubkey without certs", "connections {\n c {\n  local { auth = pubkey }\n"
+	    "  remote { auth = psk }\n }\n}\nsecrets { ike { secret = \"q8Zr#v2L!mX0pW7tB4nK01\" } }\n",
+	    2, "local auth = pubkey needs certs = FILE");
+	bad("certs in the remote section", "connections {\n c {\n  local { auth = psk }\n"
+	    "  remote { auth = pubkey\n certs = x.pem }\n }\n}\n", 5,
+	    "certs belongs in the local section");
+	bad("a certificate file that is not there", "connections {\n c {\n"
+	    "  local { auth = pubkey\n certs = /nonexistent/x.pem }\n"
+	    "  remote { auth = psk }\n }\n}\n", 4, "cannot read /nonexistent/x.pem");
+	bad("revocation of a wrong value", "connections {\n c {\n  local { auth = psk }\n"
+	    "  remote { auth = psk\n revocation = sometimes }\n }\n}\n", 5,
+	    "revocation = sometimes: expected strict, ifuri or relaxed");
+	bad("remote auth = pubkey without a CA", "connections {\n c {\n  local { auth = psk }\n"
+	    "  remote { auth = pubkey }\n }\n}\nsecrets { ike { secret = \"q8Zr#v2L!mX0pW7tB4nK01\" } }\n",
+	    2, "no CA is loaded");
 	bad("no auth in local", "connections {\n c {\n  local { id = a }\n"
 	    "  remote { auth = psk }\n }\n}\nsecrets { ike { secret = \"q8Zr#v2L!mX0pW7tB4nK01\" } }\n",
-	    3, "strongSwan's default is pubkey");
+	    3, "write auth = psk or auth = pubkey");
+	bad("a private key secret without a file", "secrets { private-a { secret = x } }\n", 1,
+	    "secret 'private-a' has no 'file = ...'");
+	bad("OCSP", CONN_HEAD "  ocsp = yes\n" CONN_TAIL, 5, "'ocsp' is not supported by kesp yet");
 	bad("a key given twice", CONN_HEAD "  local_port = 500\n  local_port = 501\n" CONN_TAIL, 6,
 	    "'local_port' is set twice in a connection (first on line 5)");
 	bad("a section left open", "connections {\n c {\n  local { auth = psk }\n", 2,

@@ -1,0 +1,236 @@
+#!/bin/sh
+# ikehelper (kesp.ko) <-> strongSwan's charon with certificates: a test CA
+# and an intermediate made here (certtool), end entities with ECDSA P-256,
+# RSA-3072 (RSA-PSS signatures) and Ed25519 keys on both sides, each side
+# initiating, traffic through each tunnel. ikehelper reads swanctl's
+# directory layout beside its config (x509/, x509ca/, x509crl/, private/);
+# charon sends its intermediate, ikehelper its own. Then the negatives,
+# charon initiating with a certificate ikehelper must refuse (an untrusted
+# CA, an expired one, one revoked by a CRL) and ikehelper claiming an
+# identity its certificate does not hold: no SA on either side,
+# AUTHENTICATION_FAILED at charon, ikehelper's log line naming the cause.
+. "$KESP_SRC/selftests/tests/lib.sh"
+. "$KESP_SRC/selftests/tests/ike_peers.sh"
+. "$KESP_SRC/selftests/tests/ike_lib.sh"
+CHARON_LOG=$(ike_log charon east)
+KDIR=$IKE_STATE/ikehelper-kesp	# ikehelper_start writes its config here
+PKI=$IKE_STATE/pki
+mkdir -p "$PKI" "$KDIR/x509" "$KDIR/x509ca" "$KDIR/x509crl" "$KDIR/private" \
+	east/x509 east/x509ca east/private
+
+# ---- the PKI (certtool: one program, quick to start under TCG) ----
+t0=$(date +%s)
+key() {	# NAME CERTTOOL-KEY-OPTIONS
+	# shellcheck disable=SC2086
+	certtool --generate-privkey --no-text $2 --outfile "$PKI/$1.key" >/dev/null 2>&1
+}
+cert() {	# NAME KEY ISSUER|self TEMPLATE-LINES
+	printf '%s\n' "$4" >"$PKI/$1.tmpl"
+	if [ "$3" = self ]; then
+		certtool --generate-self-signed --load-privkey "$PKI/$2.key" \
+			--template "$PKI/$1.tmpl" --outfile "$PKI/$1.pem" >/dev/null 2>&1
+	else
+		certtool --generate-certificate --load-privkey "$PKI/$2.key" \
+			--load-ca-certificate "$PKI/$3.pem" --load-ca-privkey "$PKI/$3.key" \
+			--template "$PKI/$1.tmpl" --outfile "$PKI/$1.pem" >/dev/null 2>&1
+	fi
+}
+ca_tmpl() { printf 'cn = "%s"\norganization = "kesp"\ncountry = CH\nca\ncert_signing_key\ncrl_signing_key\nexpiration_days = 30\n' "$1"; }
+ee_tmpl() { printf 'cn = "%s"\norganization = "kesp"\ncountry = CH\ndns_name = "%s"\nsigning_key\n%s\n' "$1" "$1" "${2:-expiration_days = 2}"; }
+
+key ca "--key-type ecdsa --curve secp256r1"
+key int "--key-type ecdsa --curve secp384r1"
+key other "--key-type ecdsa --curve secp256r1"
+cert ca ca self "$(ca_tmpl 'kesp test CA')"
+cert int int ca "$(ca_tmpl 'kesp intermediate')"
+cert other other self "$(ca_tmpl 'some other CA')"
+for side in kesp charon; do
+	key $side-p256 "--key-type ecdsa --curve secp256r1"
+	key $side-rsa "--key-type rsa --bits 3072"
+	key $side-ed "--key-type ed25519"
+	for t in p256 rsa ed; do
+		cert $side-$t $side-$t int "$(ee_tmpl $side-$t.example)"
+	done
+done
+# charon's certificates that ikehelper must refuse (charon's P-256 key)
+cert charon-expired charon-p256 int "$(ee_tmpl charon-expired.example \
+	"$(printf 'activation_date = "2020-01-01 00:00:00"\nexpiration_date = "2020-02-01 00:00:00"')")"
+cert charon-revoked charon-p256 int "$(ee_tmpl charon-revoked.example)"
+cert charon-stranger charon-p256 other "$(ee_tmpl charon-stranger.example)"
+printf 'crl_next_update = 7\ncrl_number = 1\n' >"$PKI/crl.tmpl"
+certtool --generate-crl --load-ca-privkey "$PKI/int.key" --load-ca-certificate "$PKI/int.pem" \
+	--load-certificate "$PKI/charon-revoked.pem" --template "$PKI/crl.tmpl" \
+	--outfile "$PKI/int.crl" >/dev/null 2>&1
+missing=""
+for f in ca int other kesp-p256 kesp-rsa kesp-ed charon-p256 charon-rsa charon-ed \
+	charon-expired charon-revoked charon-stranger; do
+	[ -s "$PKI/$f.pem" ] || missing="$missing $f"
+done
+[ -s "$PKI/int.crl" ] || missing="$missing int.crl"
+if [ -n "$missing" ]; then
+	fail "certtool made the test PKI" "missing:$missing"
+	finish
+fi
+pass "certtool made the test PKI (CA, intermediate, 12 end entities, a CRL) in $(($(date +%s) - t0)) s"
+
+# ikehelper: its certificates in x509/, keys in private/ (PEM as certtool
+# writes them: SEC1, PKCS#1, PKCS#8), the CA and the intermediate in x509ca/
+# (DER, to read both encodings), the CRL in x509crl/.
+for t in p256 rsa ed; do
+	cp "$PKI/kesp-$t.pem" "$KDIR/x509/"
+	cp "$PKI/kesp-$t.key" "$KDIR/private/"
+done
+certtool --certificate-info --infile "$PKI/ca.pem" --outder --outfile "$KDIR/x509ca/ca.der" >/dev/null 2>&1
+cp "$PKI/int.pem" "$KDIR/x509ca/"
+cp "$PKI/int.crl" "$KDIR/x509crl/"
+# charon: its certificates and keys, the CA and the intermediate.
+for f in p256 rsa ed expired revoked stranger; do cp "$PKI/charon-$f.pem" east/x509/; done
+for t in p256 rsa ed; do cp "$PKI/charon-$t.key" east/private/; done
+cp "$PKI/ca.pem" "$PKI/int.pem" east/x509ca/
+
+# case NAME KESP-ADDR KESP-CERT CHARON-CERT KESP-AUTH CHARON-AUTH
+cat >/tmp/cases <<'EOF'
+p256 192.168.200.31 p256 p256 pubkey pubkey
+rsa-pss 192.168.200.32 rsa rsa rsa/pss rsa/pss
+ed25519 192.168.200.33 ed ed pubkey pubkey
+EOF
+# negatives: charon initiates with CERT; ikehelper must say CAUSE
+cat >/tmp/negs <<'EOF'
+untrusted 192.168.200.41 stranger has an unknown issuer '[^']*CN=some other CA' \(no CA certificate of that name is loaded\)
+expired 192.168.200.42 expired certificate '[^']*CN=charon-expired.example' expired on 2020-02-01
+revoked 192.168.200.43 revoked certificate '[^']*CN=charon-revoked.example' is revoked by the CRL of '[^']*CN=kesp intermediate'
+EOF
+
+# conn NAME LOCAL-ADDR REMOTE-ADDR AUTH CERT ID REMOTE-ID LOCAL-TS REMOTE-TS
+#      [EXTRA]: one connection of either side's swanctl.conf (the same
+# syntax for both); EXTRA goes into its remote section (cacerts).
+conn() {
+	cat <<EOF
+  $1 {
+    local_addrs = $2
+    ${3:+remote_addrs = $3}
+    proposals = aes256gcm16-prfsha256-x25519
+    local { auth = $4
+      certs = $5.pem
+      id = $6 }
+    remote { auth = pubkey
+      id = $7
+      ${10:-} }
+    children { $1 { local_ts = $8
+      remote_ts = $9
+      esp_proposals = aes128gcm16 } }
+  }
+EOF
+}
+
+kesp_conf() {
+	echo "connections {"
+	while read -r name ka kc cc kauth cauth; do
+		conn "$name" "$ka" 192.168.200.2 "$kauth" "kesp-$kc" "kesp-$kc.example" \
+			"charon-$cc.example" 10.11.0.0/24 10.12.0.0/24 "cacerts = ca.der"
+	done </tmp/cases
+	while read -r name ka cert cause; do
+		conn "neg-$name" "$ka" "" pubkey kesp-p256 kesp-p256.example \
+			"charon-$cert.example" 10.11.0.0/24 10.12.0.0/24 "cacerts = ca.der"
+	done </tmp/negs
+	conn liar 192.168.200.44 192.168.200.2 pubkey kesp-p256 liar.example \
+		charon-p256.example 10.11.0.0/24 10.12.0.0/24
+	printf '}\nikehelper {\n  retransmit_timeout = 2s\n  retransmit_tries = 3\n}\n'
+}
+
+charon_conf() {
+	echo "connections {"
+	while read -r name ka kc cc kauth cauth; do
+		conn "$name" 192.168.200.2 "$ka" "$cauth" "charon-$cc" "charon-$cc.example" \
+			"kesp-$kc.example" 10.12.0.0/24 10.11.0.0/24
+	done </tmp/cases
+	while read -r name ka cert cause; do
+		conn "neg-$name" 192.168.200.2 "$ka" pubkey "charon-$cert" \
+			"charon-$cert.example" kesp-p256.example 10.12.0.0/24 10.11.0.0/24
+	done </tmp/negs
+	conn liar 192.168.200.2 192.168.200.44 pubkey charon-p256 charon-p256.example \
+		liar.example 10.12.0.0/24 10.11.0.0/24
+	echo "}"
+}
+
+ike_sites
+{
+	for a in 31 32 33 41 42 43 44; do echo "addr add 192.168.200.$a/24 dev wire"; done
+} | ip -n west -batch -
+charon_conf >east/swanctl.conf
+if ! charon_start east east || ! charon_swanctl east --load-all >/tmp/load.out 2>&1; then
+	fail "charon starts in east and loads its certificates" "$(cat /tmp/load.out)"
+	finish
+fi
+if ! ikehelper_start west kesp "$(kesp_conf)"; then
+	fail "ikehelper starts in west with its certificates"
+	finish
+fi
+check "ikehelper warns at start that 'liar.example' is not in its certificate" \
+	log_has kesp "our id 'liar.example' is not in our certificate"
+
+
+ping_through() {	# WHAT
+	check "$1: ping 10.11.0.1 -> 10.12.0.1 through the tunnel" \
+		ip netns exec west ping -c 2 -i 0.3 -W 2 -I 10.11.0.1 10.12.0.1
+}
+
+while read -r name ka kc cc kauth cauth; do
+	t=$(date +%s)
+	if ikectl west kesp ike up "$name" >/tmp/up.out 2>&1; then
+		pass "$name: ikehelper initiates with its $kc certificate ($kauth), charon accepts"
+	else
+		fail "$name: ikehelper initiates with its $kc certificate ($kauth), charon accepts" \
+			"$(cat /tmp/up.out; tail -5 "$CHARON_LOG")"
+		continue
+	fi
+	ikehelper_alive kesp
+	check "$name: ikehelper verified charon's chain (end entity + intermediate)" \
+		log_has kesp "$name.*certificate '[^']*CN=charon-$cc.example' .* is trusted"
+	ping_through "$name"
+	check "$name: kespctl ike down" ikectl west kesp ike down "$name"
+	sleep 0.5
+	same "$name: no kesp SA left" "$(kernel_sa_count west)" 0
+	if charon_up east "$name" 30; then
+		pass "$name: charon initiates with its $cc certificate ($cauth), ikehelper accepts"
+	else
+		fail "$name: charon initiates, ikehelper accepts" "$(tail -5 "$CHARON_LOG")"
+		continue
+	fi
+	ping_through "$name (charon initiated)"
+	ikehelper_alive kesp
+	charon_swanctl east --terminate --ike "$name" --timeout 10 >/dev/null 2>&1
+	sleep 0.5
+	same "$name: after charon's DELETE no kesp SA is left" "$(kernel_sa_count west)" 0
+	echo "# $name: $(($(date +%s) - t)) s"
+done </tmp/cases
+check "charon verified ikehelper's RSA-PSS signature" \
+	grep -q "authentication of 'kesp-rsa.example' with RSA_EMSA_PSS.*successful" "$CHARON_LOG"
+check "charon verified ikehelper's Ed25519 signature" \
+	grep -q "authentication of 'kesp-ed.example' with ED25519 successful" "$CHARON_LOG"
+
+# ---- negatives ----
+nothing_installed() {	# WHAT
+	same "$1: no kesp SA in west" "$(kernel_sa_count west)" 0
+	same "$1: no XFRM SA in east" "$(xfrm_count east)" 0
+}
+
+while read -r name ka cert cause; do
+	n0=$(grep -c 'received AUTHENTICATION_FAILED notify error' "$CHARON_LOG")
+	charon_up east "neg-$name" 15
+	nothing_installed "$name certificate"
+	same "$name certificate: charon got AUTHENTICATION_FAILED" \
+		"$(($(grep -c 'received AUTHENTICATION_FAILED notify error' "$CHARON_LOG") > n0))" 1
+	check "$name certificate: ikehelper's log names it: $cause" log_has kesp "$cause"
+done </tmp/negs
+ikehelper_alive kesp
+refuse "an identity not in ikehelper's certificate: charon answers AUTHENTICATION_FAILED" 1 \
+	'AUTHENTICATION_FAILED' ikectl west kesp ike up liar
+nothing_installed "identity not in the certificate"
+check "identity not in the certificate: charon's log says why" \
+	grep -q "liar.example" "$CHARON_LOG"
+check "identity not in the certificate: ikehelper says the peer refused its certificate" \
+	log_has kesp "liar.*rejected our authentication .AUTHENTICATION_FAILED.: we are 'liar.example' with certificate"
+
+[ "$FAILED" != 0 ] && ike_tail_logs 40
+finish
