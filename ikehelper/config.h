@@ -62,6 +62,9 @@ struct child_cfg {
 	enum child_mode mode;
 	enum start_action start_action;
 	uint32_t replay_window;
+	/* Seconds, swanctl's meaning: rekey at rekey_time less a random part
+	 * of rand_time; the pair is deleted at life_time. 0: never. */
+	uint32_t rekey_time, life_time, rand_time;
 	int line;
 };
 

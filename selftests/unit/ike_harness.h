@@ -309,6 +309,18 @@ static void h_reset(void)
 	h_log_clear();
 }
 
+/* A fresh harness with two peers of the configs CA and CB (freed here). */
+static void h_pair(char *ca, char *cb, struct h_peer **a, struct h_peer **b)
+{
+	h_reset();
+	log_set_sink(h_sink, NULL);
+	log_set_level_all(2);
+	*a = h_peer_new("alice", "192.0.2.1", ca);
+	*b = h_peer_new("bob", "192.0.2.2", cb);
+	free(ca);
+	free(cb);
+}
+
 /* The wire's first packet: its exchange and whether it is a response. */
 static uint8_t h_head_exchange(void)
 {

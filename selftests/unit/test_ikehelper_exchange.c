@@ -74,13 +74,7 @@ static struct h_peer *alice, *bob;
 
 static void setup(char *ca, char *cb)
 {
-	h_reset();
-	log_set_sink(h_sink, NULL);
-	log_set_level_all(2);
-	alice = h_peer_new("alice", "192.0.2.1", ca);
-	bob = h_peer_new("bob", "192.0.2.2", cb);
-	free(ca);
-	free(cb);
+	h_pair(ca, cb, &alice, &bob);
 }
 
 /* Both kernels hold one SA pair, SPIs crossed, keys equal, inbound first. */
