@@ -842,6 +842,11 @@ static bool conn_aggressive(struct parser *p, const struct node *n, void *obj)
 	return only_value(p, n, "no", "aggressive mode is IKEv1");
 }
 
+static bool conn_dpd_delay(struct parser *p, const struct node *n, void *obj)
+{
+	return set_secs(p, n, &((struct conn_ctx *)obj)->c->dpd_delay, 0, 86400);
+}
+
 static bool conn_unique(struct parser *p, const struct node *n, void *obj)
 {
 	(void)obj;
@@ -868,8 +873,8 @@ static const struct key conn_keys[] = {
 	{ "vips", NULL, "virtual IPs" },
 	{ "pull", NULL, "configuration payloads" },
 	{ "dscp", NULL, "DSCP of IKE packets" },
-	{ "dpd_delay", NULL, LATER },
-	{ "dpd_timeout", NULL, LATER },
+	{ "dpd_delay", conn_dpd_delay, NULL },
+	{ "dpd_timeout", NULL, "IKEv1 (IKEv2 gives up after the retransmissions)" },
 	{ "fragmentation", NULL, "IKE fragmentation, " LATER },
 	{ "childless", NULL, "RFC 6023" },
 	{ "send_certreq", NULL, "certificates" },
@@ -1091,6 +1096,20 @@ static void child_lifetimes(struct parser *p, const struct node *n, struct child
 		    ch->name, ch->rand_time, ch->rekey_time);
 }
 
+static bool child_dpd_action(struct parser *p, const struct node *n, void *obj)
+{
+	(void)obj;
+	if (!strcmp(n->value, "clear"))
+		return true;
+	if (!strcmp(n->value, "trap") || !strcmp(n->value, "restart")) {
+		ERR(n, "dpd_action = %s is not supported by kesp yet (%s; only clear)", n->value,
+		    LATER);
+		return false;
+	}
+	ERR(n, "dpd_action '%s' must be clear, trap or restart", n->value);
+	return false;
+}
+
 static bool child_ipcomp(struct parser *p, const struct node *n, void *obj)
 {
 	(void)obj;
@@ -1116,7 +1135,7 @@ static const struct key child_keys[] = {
 	{ "rekey_packets", NULL, LATER },
 	{ "life_packets", NULL, LATER },
 	{ "rand_packets", NULL, LATER },
-	{ "dpd_action", NULL, LATER },
+	{ "dpd_action", child_dpd_action, NULL },
 	{ "close_action", NULL, LATER },
 	{ "inactivity", NULL, LATER },
 	{ "updown", NULL, "updown scripts" },

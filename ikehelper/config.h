@@ -83,6 +83,8 @@ struct conn {
 	bool local_id_set;		/* else: our IKE address */
 	enum auth_method local_auth, remote_auth;
 	char device[IF_NAMESIZE];
+	uint32_t dpd_delay;		/* seconds without a message from the peer
+					 * before an empty INFORMATIONAL; 0: off */
 	struct child_cfg *children;
 	size_t nchildren;
 	/* Hash of everything above, so a reload can tell an unchanged

@@ -198,6 +198,8 @@ struct ike_sa {
 	struct child_sa *children;
 	struct sa_waiter *waiters;
 	struct timer t_half_open, t_keepalive;
+	struct timer t_dpd;		/* dpd_delay: is the peer still there? */
+	uint64_t last_rx;		/* when the peer's last authenticated message came */
 	bool close_after_send;		/* responder: our answer is the last word */
 	bool in_init_table;		/* responder: findable by SPIi and address */
 	bool half_open;			/* counted in half_open_count */

@@ -426,6 +426,7 @@ static void handle_response(struct ike_sa *sa, const uint8_t *buf, size_t len,
 	}
 	if (m->hdr.exchange != IKE_SA_INIT && !decrypt(sa, buf, len, m, &pm))
 		return;
+	sa->last_rx = d->now;
 	sa_log(sa, LOG_IKE, 1, "received %s response %u (%zu bytes)", t->ops->name,
 	       m->hdr.msgid, len);
 	res = t->ops->process(sa, t, pm, buf, len);
@@ -491,6 +492,7 @@ static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 	}
 	if (!decrypt(sa, buf, len, m, &inner))
 		return;
+	sa->last_rx = d->now;
 	if (!request_allowed(sa, exchange)) {
 		d->st.dropped_window++;
 		sa_log(sa, LOG_IKE, 1, "dropping %s request in state %s",

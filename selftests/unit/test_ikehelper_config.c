@@ -236,8 +236,8 @@ static void test_bad(void)
 {
 	bad("an unknown key", CONN_HEAD "  colour = blue\n" CONN_TAIL, 5,
 	    "unknown key 'colour' in a connection");
-	bad("a swanctl key kesp does not support yet", CONN_HEAD "  dpd_delay = 30s\n" CONN_TAIL,
-	    5, "'dpd_delay' is not supported by kesp yet");
+	bad("a swanctl key kesp does not support yet", CONN_HEAD "  reauth_time = 4h\n" CONN_TAIL,
+	    5, "'reauth_time' is not supported by kesp yet");
 	bad("an unknown child key",
 	    CONN_HEAD "  children {\n   x {\n    start_actoin = start\n   }\n  }\n" CONN_TAIL, 7,
 	    "unknown key 'start_actoin' in a child section");
@@ -247,6 +247,12 @@ static void test_bad(void)
 	bad("the IKE SA's rekey_time is the lifecycle issue's",
 	    CONN_HEAD "  rekey_time = 4h\n" CONN_TAIL, 5,
 	    "'rekey_time' is not supported by kesp yet (issue 16");
+	bad("dpd_action = restart is the lifecycle issue's",
+	    CONN_HEAD "  children { x { dpd_action = restart } }\n" CONN_TAIL, 5,
+	    "dpd_action = restart is not supported by kesp yet");
+	bad("dpd_timeout is IKEv1's",
+	    CONN_HEAD "  dpd_timeout = 150s\n" CONN_TAIL, 5,
+	    "'dpd_timeout' is not supported by kesp yet (IKEv1");
 	bad("a child's life_time no longer than its rekey_time",
 	    CONN_HEAD "  children { x { rekey_time = 1h\n life_time = 30m } }\n" CONN_TAIL, 5,
 	    "child 'x': life_time (1800 s) must be longer than rekey_time (3600 s)");

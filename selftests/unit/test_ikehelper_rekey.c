@@ -3,8 +3,8 @@
  * CREATE_CHILD_SA between two ikehelper state machines against the fake
  * kernel: CHILD_SA rekeys started by rekey_time on either side, with and
  * without PFS, INVALID_KE_PAYLOAD on a rekey, a further CHILD_SA, life_time
- * expiry, a rekey collision, and the refusals (CHILD_SA_NOT_FOUND, an IKE
- * SA rekey). After every message the make-before-break invariant is
+ * expiry, a rekey collision, a lost DELETE, CHILD_SA_NOT_FOUND, and dead
+ * peer detection. After every message the make-before-break invariant is
  * checked: the outbound SA each side uses (kesp.ko's choice among equal
  * selectors: the earliest installed) has its inbound twin, same key, on the
  * other side, so no packet is lost at any moment of a rekey.
@@ -15,6 +15,7 @@
 #define PSK "\"Vq3#pL9!xZ2@mW7$kR4nB8\""
 
 static struct h_peer *alice, *bob;
+static const char *conn_extra = "";	/* more connection keys, for both */
 
 /* One side of alice (192.0.2.1, 10.1.0.0/24) <-> bob (192.0.2.2, 10.2.0.0/24). */
 static char *conf(bool is_alice, const char *esp, const char *child_extra, const char *more)
@@ -24,6 +25,7 @@ static char *conf(bool is_alice, const char *esp, const char *child_extra, const
 	snprintf(buf, sizeof(buf),
 		 "connections {\n"
 		 " peer {\n"
+		 "  %s\n"
 		 "  %s\n"
 		 "  proposals = aes256gcm16-prfsha384-x25519\n"
 		 "  local { auth = psk\n id = %s }\n"
@@ -39,7 +41,7 @@ static char *conf(bool is_alice, const char *esp, const char *child_extra, const
 		 " }\n"
 		 "}\n"
 		 "secrets { ike { secret = %s } }\n",
-		 is_alice ? "remote_addrs = 192.0.2.2" : "",
+		 is_alice ? "remote_addrs = 192.0.2.2" : "", conn_extra,
 		 is_alice ? "alice@example.org" : "bob.example.org",
 		 is_alice ? "bob.example.org" : "alice@example.org", is_alice ? 1 : 2,
 		 is_alice ? 2 : 1, esp, child_extra, more ? more : "", PSK);
@@ -324,6 +326,45 @@ static void test_refusals(void)
 	h_reset();
 }
 
+/* dpd_delay: an empty INFORMATIONAL after that long without a message from
+ * the peer; a peer that answers none of its retransmissions takes the IKE
+ * SA and its CHILD SAs with it (dpd_action = clear). */
+static void test_dpd(void)
+{
+	struct ike_sa *sa;
+	int dropped = 0;
+
+	conn_extra = "dpd_delay = 10s";
+	setup(conf(true, "aes128gcm16", "rekey_time = 0\n dpd_action = clear", NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+	conn_extra = "";
+	sa = up();
+	h_advance(9000);
+	tap_ok(!h_wire, "DPD: nothing is sent before dpd_delay");
+	h_advance(1000);
+	tap_ok(h_wire_len == 2 && h_head_exchange() == IKE_INFORMATIONAL &&
+	       h_log_has("alice:", "DPD: nothing from the peer for 10.0 s", NULL),
+	       "DPD: after dpd_delay of silence both send an empty INFORMATIONAL");
+	h_run();
+	h_advance(9000);
+	tap_ok(sa->state == IKE_S_ESTABLISHED && one_pair() && !h_wire,
+	       "DPD: answered, the SAs stay, the next check is dpd_delay later");
+	h_advance(1000);
+	for (int i = 0; i < 400 && h_count_sas(alice); i++) {
+		while (h_wire) {
+			h_drop();
+			dropped++;
+		}
+		h_advance(1000);
+	}
+	tap_ok(h_count_sas(alice) == 0 && kernel_fake_sa_count(alice->k) == 0 &&
+	       kernel_fake_route_count(alice->k) == 0 &&
+	       h_log_has("alice:", "did not answer our INFORMATIONAL (liveness) request", NULL),
+	       "DPD: a silent peer (%d messages lost) fails the IKE SA, its CHILD SAs and routes "
+	       "are gone", dropped);
+	h_reset();
+}
+
 int main(void)
 {
 	if (ike_crypto_init())
@@ -338,6 +379,7 @@ int main(void)
 	test_collision();
 	test_lost_delete();
 	test_refusals();
+	test_dpd();
 	h_reset();
 	log_set_sink(NULL, NULL);
 	ike_crypto_deinit();
