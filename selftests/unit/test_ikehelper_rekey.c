@@ -230,6 +230,28 @@ static void test_further_child(void)
 	h_reset();
 }
 
+/* start_action = start on two children: the first comes with IKE_AUTH,
+ * the second with a CREATE_CHILD_SA queued behind it. */
+static void test_start_two(void)
+{
+	const char *net2 = "net2 { local_ts = 10.%d.1.0/24\n remote_ts = 10.%d.1.0/24\n "
+			   "esp_proposals = aes128gcm16\n %s }";
+	char ma[256], mb[256];
+
+	snprintf(ma, sizeof(ma), net2, 1, 2, "start_action = start");
+	snprintf(mb, sizeof(mb), net2, 2, 1, "");
+	setup(conf(true, "aes128gcm16", "start_action = start", ma),
+	      conf(false, "aes128gcm16", "", mb));
+	daemon_start_all(alice->d);
+	h_run();
+	tap_ok(h_count_sas(alice) == 1 && h_sa(alice)->state == IKE_S_ESTABLISHED &&
+	       kernel_fake_sa_count(alice->k) == 4 && kernel_fake_sa_count(bob->k) == 4 &&
+	       h_log_has("alice:", "CHILD_SA net{", "established", NULL) &&
+	       h_log_has("alice:", "CHILD_SA net2{", "established", NULL),
+	       "start_action = start on two children: one IKE SA, both CHILD SAs up");
+	h_reset();
+}
+
 /* No rekey (rekey_time = 0): life_time ends the pair, DELETE tells the peer. */
 static void test_life_time(void)
 {
@@ -375,6 +397,7 @@ int main(void)
 	rekey_case(false, "aes128-sha256-modp2048");
 	test_invalid_ke();
 	test_further_child();
+	test_start_two();
 	test_life_time();
 	test_collision();
 	test_lost_delete();
