@@ -348,6 +348,14 @@ static enum task_result cc_process(struct ike_sa *sa, struct task *t, const stru
 	return TASK_DONE;
 }
 
+/* A rekey whose pair went (the peer deleted it) while it was queued. */
+static bool cc_stale(struct ike_sa *sa, struct task *t)
+{
+	struct cc_task *ct = (struct cc_task *)t;
+
+	return ct->old_spi_in && !old_of(sa, ct);
+}
+
 static void cc_abort(struct ike_sa *sa, struct task *t)
 {
 	struct cc_task *ct = (struct cc_task *)t;
@@ -371,6 +379,7 @@ static const struct task_ops cc_ops = {
 	.build = cc_build,
 	.process = cc_process,
 	.abort = cc_abort,
+	.stale = cc_stale,
 	.free = cc_free,
 };
 

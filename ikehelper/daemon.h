@@ -360,6 +360,9 @@ struct task_ops {
 				    const uint8_t *raw, size_t rawlen);
 	/* The exchange will never finish: undo what build reserved. */
 	void (*abort)(struct ike_sa *sa, struct task *t);
+	/* Optional: whether the task has lost its object while it waited in
+	 * the queue (then it is dropped unsent, not failing the IKE SA). */
+	bool (*stale)(struct ike_sa *sa, struct task *t);
 	void (*free)(struct task *t);
 };
 

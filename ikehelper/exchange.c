@@ -292,6 +292,12 @@ static void start_next(struct ike_sa *sa)
 
 		sa->queue = t->next;
 		t->next = NULL;
+		if (t->ops->stale && t->ops->stale(sa, t)) {
+			sa_log(sa, LOG_IKE, 1, "dropping our queued %s: what it was for is gone",
+			       t->ops->name);
+			t->ops->free(t);
+			continue;
+		}
 		sa->req.task = t;
 		sa->req.mid = sa->mid_next;
 		if (send_request(sa)) {

@@ -387,6 +387,32 @@ static void test_dpd(void)
 	h_reset();
 }
 
+/* A rekey queued behind another exchange whose pair the peer deletes
+ * meanwhile is dropped unsent; the IKE SA is not harmed. */
+static void test_rekey_crossing_delete(void)
+{
+	struct ike_sa *sa;
+
+	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+	sa = up();
+	exchange_queue(sa, liveness_task_new());
+	child_rekey_start(sa->children);
+	tap_ok(sa->queue && sa->children->state == CHILD_S_REKEYING,
+	       "a rekey waits behind alice's INFORMATIONAL");
+	/* bob deletes the pair before alice's request reaches him */
+	child_sa_uninstall(h_sa(bob)->children);
+	exchange_queue(h_sa(bob), delete_child_task_new(h_sa(bob)->children));
+	h_run();
+	h_advance(CHILD_GRACE_MS);
+	tap_ok(sa->state == IKE_S_ESTABLISHED && !sa->children && !h_sa(bob)->children &&
+	       !sa->queue && !sa->req.task && kernel_fake_sa_count(alice->k) == 0 &&
+	       kernel_fake_sa_count(bob->k) == 0 &&
+	       h_log_has("alice:", "dropping our queued CREATE_CHILD_SA", NULL),
+	       "the pair is gone on both sides, the rekey dropped, the IKE SA stays");
+	h_reset();
+}
+
 int main(void)
 {
 	if (ike_crypto_init())
@@ -402,6 +428,7 @@ int main(void)
 	test_collision();
 	test_lost_delete();
 	test_refusals();
+	test_rekey_crossing_delete();
 	test_dpd();
 	h_reset();
 	log_set_sink(NULL, NULL);
