@@ -5,15 +5,80 @@
  * NAT, ESP in UDP; routes for the remote selectors through the device, and
  * everything removed again with the SA.
  *
- * The same code serves the first CHILD_SA of IKE_AUTH and, later,
- * CREATE_CHILD_SA (a rekey installs a new pair beside the old one: nothing
- * here assumes one pair per configuration).
+ * The same code serves the first CHILD_SA of IKE_AUTH and CREATE_CHILD_SA
+ * (a rekey installs a new pair beside the old one: nothing here assumes one
+ * pair per configuration). Lifetimes: each installed pair has a rekey timer
+ * (rekey_time less a random part of rand_time) and an expiry (life_time);
+ * a replaced pair loses its outbound SA at once (kesp.ko then picks the new
+ * one) and its inbound SA CHILD_GRACE_MS later.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
+
+#define CHILD_OF(t, field) ((struct child_sa *)((char *)(t) - offsetof(struct child_sa, field)))
+
+const char *child_state_name(enum child_state s)
+{
+	switch (s) {
+	case CHILD_S_INSTALLING: return "INSTALLING";
+	case CHILD_S_INSTALLED: return "INSTALLED";
+	case CHILD_S_REKEYING: return "REKEYING";
+	case CHILD_S_REKEYED: return "REKEYED";
+	case CHILD_S_DELETING: return "DELETING";
+	}
+	return "?";
+}
+
+static void rekey_due(struct daemon *d, struct timer *t)
+{
+	(void)d;
+	child_rekey_start(CHILD_OF(t, t_rekey));
+}
+
+static void expire_due(struct daemon *d, struct timer *t)
+{
+	struct child_sa *c = CHILD_OF(t, t_expire);
+	struct task *del;
+
+	(void)d;
+	if (c->state == CHILD_S_REKEYED || c->state == CHILD_S_DELETING)
+		return;
+	sa_log(c->ike, LOG_CHD, 0, "CHILD_SA %s{%u} reached its life_time (%u s) without a "
+	       "rekey: deleting it", c->cfg->name, c->reqid, c->cfg->life_time);
+	child_sa_uninstall(c);
+	del = delete_child_task_new(c);
+	if (del)
+		exchange_queue(c->ike, del);
+}
+
+static void grace_due(struct daemon *d, struct timer *t)
+{
+	struct child_sa *c = CHILD_OF(t, t_grace);
+	struct child_sa *old;
+
+	(void)d;
+	if (c->state == CHILD_S_INSTALLING && c->replaces) {
+		/* A rekey responder that never heard the old pair's DELETE. */
+		old = child_sa_find_in(c->ike, c->replaces);
+		sa_log(c->ike, LOG_CHD, 1, "CHILD_SA %s{%u}: no DELETE for the old pair after %u s, "
+		       "switching to the new one", c->cfg->name, c->reqid, CHILD_SWITCH_MS / 1000);
+		child_sa_switch(c, old);
+		if (old && old->state != CHILD_S_DELETING && old->state != CHILD_S_REKEYED) {
+			child_sa_retire(old, CHILD_S_REKEYED);
+			exchange_queue(c->ike, delete_child_task_new(old));
+		}
+		return;
+	}
+	if (c->delete_pending) {
+		/* The peer may still send on it until our DELETE reaches it. */
+		timer_arm(c->ike->d, &c->t_grace, CHILD_GRACE_MS);
+		return;
+	}
+	child_sa_drop(c);
+}
 
 struct child_sa *child_sa_new(struct ike_sa *ike, const struct child_cfg *cfg)
 {
@@ -26,6 +91,10 @@ struct child_sa *child_sa_new(struct ike_sa *ike, const struct child_cfg *cfg)
 	c->mode = cfg->mode;
 	c->reqid = ++ike->d->next_reqid;
 	c->state = CHILD_S_INSTALLING;
+	c->we_initiated = ike->initiator;
+	timer_init(&c->t_rekey, rekey_due);
+	timer_init(&c->t_expire, expire_due);
+	timer_init(&c->t_grace, grace_due);
 	c->next = ike->children;
 	ike->children = c;
 	return c;
@@ -33,14 +102,58 @@ struct child_sa *child_sa_new(struct ike_sa *ike, const struct child_cfg *cfg)
 
 void child_sa_free(struct child_sa *c)
 {
+	struct daemon *d = c->ike->d;
+
+	timer_cancel(d, &c->t_rekey);
+	timer_cancel(d, &c->t_expire);
+	timer_cancel(d, &c->t_grace);
 	ike_wipe(c, sizeof(*c));
 	free(c);
+}
+
+void child_sa_unlink(struct child_sa *c)
+{
+	for (struct child_sa **pp = &c->ike->children; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			return;
+		}
+}
+
+void child_sa_drop(struct child_sa *c)
+{
+	child_sa_unlink(c);
+	child_sa_uninstall(c);
+	child_sa_free(c);
+}
+
+void child_sa_drop_pending(struct child_sa **pc)
+{
+	if (*pc)
+		child_sa_drop(*pc);
+	*pc = NULL;
 }
 
 struct child_sa *child_sa_find_out(struct ike_sa *ike, uint32_t spi_out)
 {
 	for (struct child_sa *c = ike->children; c; c = c->next)
 		if (c->spi_out == spi_out)
+			return c;
+	return NULL;
+}
+
+struct child_sa *child_sa_find_in(struct ike_sa *ike, uint32_t spi_in)
+{
+	for (struct child_sa *c = ike->children; c; c = c->next)
+		if (c->spi_in == spi_in)
+			return c;
+	return NULL;
+}
+
+struct child_sa *child_sa_successor(struct ike_sa *ike, uint32_t spi_in)
+{
+	for (struct child_sa *c = ike->children; c; c = c->next)
+		if (c->replaces == spi_in && c->state == CHILD_S_INSTALLING)
 			return c;
 	return NULL;
 }
@@ -153,19 +266,13 @@ static void selectors(const struct child_sa *c, enum kernel_dir dir, struct kern
 		}
 }
 
-int child_sa_install(struct child_sa *c, enum kernel_dir dir)
+int child_sa_derive(struct child_sa *c, const struct ike_slice *gir, const struct ike_slice *ni,
+		    const struct ike_slice *nr)
 {
 	struct ike_sa *ike = c->ike;
-	struct daemon *d = ike->d;
 	struct esp_algs a;
-	struct kernel_sa *k;
-	uint8_t keymat[4 * KERNEL_KEY_MAX];
-	size_t total, off;
-	struct ike_slice ni = { ike->ni, ike->ni_len }, nr = { ike->nr, ike->nr_len };
-	bool i2r;
 	char algs[128];
-	uint32_t *kid = dir == KERNEL_IN ? &c->kid_in : &c->kid_out;
-	int rc;
+	size_t total;
 
 	if (!esp_algs(&c->prop, &a)) {
 		sa_log(ike, LOG_CHD, 0, "CHILD_SA %s: kesp.ko has no ESP transform for %s",
@@ -173,25 +280,47 @@ int child_sa_install(struct child_sa *c, enum kernel_dir dir)
 		return -1;
 	}
 	total = 2 * (a.enc_key + a.auth_key);
-	if (ike_child_keymat(ike->prf, ike->keys.sk_d, ike->keys.prf_len, NULL, &ni, &nr, keymat,
+	if (total > sizeof(c->keymat) ||
+	    ike_child_keymat(ike->prf, ike->keys.sk_d, ike->keys.prf_len, gir, ni, nr, c->keymat,
 			     total)) {
+		ike_wipe(c->keymat, sizeof(c->keymat));
 		sa_log(ike, LOG_CHD, 0, "CHILD_SA %s: key derivation failed", c->cfg->name);
 		return -1;
 	}
-	k = calloc(1, sizeof(*k));
-	if (!k) {
-		ike_wipe(keymat, sizeof(keymat));
+	c->keymat_len = total;
+	return 0;
+}
+
+int child_sa_install(struct child_sa *c, enum kernel_dir dir)
+{
+	struct ike_sa *ike = c->ike;
+	struct daemon *d = ike->d;
+	struct esp_algs a;
+	struct kernel_sa *k;
+	size_t off;
+	struct ike_slice ni = { ike->ni, ike->ni_len }, nr = { ike->nr, ike->nr_len };
+	bool i2r;
+	char algs[128];
+	uint32_t *kid = dir == KERNEL_IN ? &c->kid_in : &c->kid_out;
+	int rc;
+
+	if (!c->keymat_len && child_sa_derive(c, NULL, &ni, &nr))
 		return -1;
-	}
+	if (!esp_algs(&c->prop, &a) || c->keymat_len != 2 * (a.enc_key + a.auth_key))
+		return -1;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -1;
 	/* §2.17: initiator-to-responder keys first, encryption before
-	 * integrity. Inbound for the initiator is responder-to-initiator. */
-	i2r = (dir == KERNEL_OUT) == ike->initiator;
+	 * integrity. Inbound for the initiator is responder-to-initiator.
+	 * The initiator of the exchange that made the child (IKE_AUTH's or
+	 * CREATE_CHILD_SA's) decides, not the initiator of the IKE SA. */
+	i2r = (dir == KERNEL_OUT) == c->we_initiated;
 	off = i2r ? 0 : a.enc_key + a.auth_key;
-	memcpy(k->enc_key, keymat + off, a.enc_key);
+	memcpy(k->enc_key, c->keymat + off, a.enc_key);
 	k->enc_key_len = a.enc_key;
-	memcpy(k->auth_key, keymat + off + a.enc_key, a.auth_key);
+	memcpy(k->auth_key, c->keymat + off + a.enc_key, a.auth_key);
 	k->auth_key_len = a.auth_key;
-	ike_wipe(keymat, sizeof(keymat));
 
 	k->ifindex = c->ifindex;
 	k->dir = dir;
@@ -307,4 +436,298 @@ void child_sa_uninstall(struct child_sa *c)
 		sa_log(c->ike, LOG_CHD, 0, "CHILD_SA %s{%u} deleted: SPIs %08x_i %08x_o",
 		       c->cfg->name, c->reqid, c->spi_in, c->spi_out);
 	c->kid_in = c->kid_out = 0;
+}
+
+/* ---- lifetimes ----------------------------------------------------------- */
+
+void child_sa_established(struct child_sa *c)
+{
+	struct daemon *d = c->ike->d;
+	const struct child_cfg *cc = c->cfg;
+	char l[512], r[512], algs[128];
+
+	c->state = CHILD_S_INSTALLED;
+	c->installed_at = d->now;
+	d->st.child_installed++;
+	ike_wipe(c->keymat, sizeof(c->keymat));
+	c->keymat_len = 0;
+	sa_log(c->ike, LOG_CHD, 0, "CHILD_SA %s{%u} established: SPIs %08x_i %08x_o, %s, %s%s, "
+	       "TS %s === %s", cc->name, c->reqid, c->spi_in, c->spi_out,
+	       child_sa_algs(c, algs, sizeof(algs)),
+	       c->mode == MODE_TRANSPORT ? "transport" : "tunnel",
+	       c->encap ? " in UDP" : "", ts_list_str(c->ts_local, c->nts_local, l, sizeof(l)),
+	       ts_list_str(c->ts_remote, c->nts_remote, r, sizeof(r)));
+	if (cc->rekey_time) {
+		uint64_t ms = cc->rekey_time * 1000ULL, jitter = 0;
+
+		if (cc->rand_time) {
+			uint32_t rnd = 0;
+
+			ike_random(&rnd, sizeof(rnd));
+			jitter = rnd % (cc->rand_time * 1000ULL + 1);
+		}
+		timer_arm(d, &c->t_rekey, jitter < ms ? ms - jitter : 0);
+	}
+	if (cc->life_time)
+		timer_arm(d, &c->t_expire, cc->life_time * 1000ULL);
+}
+
+void child_sa_take_routes(struct child_sa *new, struct child_sa *old)
+{
+	memcpy(new->routes, old->routes, old->nroutes * sizeof(old->routes[0]));
+	new->nroutes = old->nroutes;
+	old->nroutes = 0;
+}
+
+void child_sa_retire(struct child_sa *c, enum child_state state)
+{
+	struct kernel *k = c->ike->d->kernel;
+
+	c->state = state;
+	timer_cancel(c->ike->d, &c->t_rekey);
+	timer_cancel(c->ike->d, &c->t_expire);
+	if (c->kid_out && k->ops->sa_del(k, c->ifindex, c->kid_out))
+		sa_log(c->ike, LOG_KNL, 0, "CHILD_SA %s: removing outbound SA %08x: %s",
+		       c->cfg->name, c->spi_out, k->error);
+	c->kid_out = 0;
+	if (!timer_armed(&c->t_grace))
+		timer_arm(c->ike->d, &c->t_grace, CHILD_GRACE_MS);
+}
+
+void child_sa_switch(struct child_sa *c, struct child_sa *old)
+{
+	timer_cancel(c->ike->d, &c->t_grace);
+	c->replaces = 0;
+	if (child_sa_install(c, KERNEL_OUT)) {
+		c->ike->d->st.child_failed++;
+		child_sa_uninstall(c);
+		exchange_queue(c->ike, delete_child_task_new(c));
+		return;
+	}
+	if (old)
+		child_sa_take_routes(c, old);
+	else
+		child_sa_add_routes(c);
+	child_sa_established(c);
+}
+
+/* ---- negotiation helpers (IKE_AUTH and CREATE_CHILD_SA) ------------------- */
+
+size_t child_resolve_ts(const struct ts *cfg, size_t n, const struct addr *host, struct ts *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		out[i] = cfg[i];
+		if (out[i].dynamic)
+			ts_resolve(&out[i], host);
+	}
+	return n;
+}
+
+bool child_ts_payload(const struct ike_msg *m, uint8_t type, struct ts *out, size_t *n)
+{
+	const struct ike_payload *pl = msg_find(m, type);
+
+	*n = 0;
+	if (!pl)
+		return false;
+	for (unsigned int i = 0; i < pl->u.ts.nts && *n < CONF_MAX_TS; i++)
+		if (ts_from_wire(&pl->u.ts.ts[i], &out[*n]))
+			(*n)++;
+	return *n > 0;
+}
+
+void child_add_ts(struct msg_out *m, uint8_t type, const struct ts *ts, size_t n)
+{
+	struct ike_ts *w = msg_add_ts(m, type, n);
+
+	for (size_t i = 0; i < n && !m->overflow; i++)
+		ts_to_wire(&ts[i], &w[i]);
+}
+
+void child_add_esp_sa(struct msg_out *m, const struct ike_proposal *p, size_t n, uint32_t spi,
+		      bool strip_dh)
+{
+	struct ike_proposal *props = msg_add_sa(m, n);
+
+	for (size_t i = 0; i < n && !m->overflow; i++) {
+		struct ike_proposal *q = &props[i];
+
+		*q = p[i];
+		q->num = n > 1 || !p[i].num ? (uint8_t)(i + 1) : p[i].num;
+		q->protocol = IKE_PROTO_ESP;
+		q->spi_size = 4;
+		q->spi[0] = (uint8_t)(spi >> 24);
+		q->spi[1] = (uint8_t)(spi >> 16);
+		q->spi[2] = (uint8_t)(spi >> 8);
+		q->spi[3] = (uint8_t)spi;
+		if (strip_dh) {
+			/* IKE_AUTH's CHILD_SA has no KE of its own (§1.2). */
+			unsigned int k = 0;
+
+			for (unsigned int j = 0; j < q->ntrans; j++)
+				if (q->trans[j].type != IKE_TRANS_DH)
+					q->trans[k++] = q->trans[j];
+			q->ntrans = (uint8_t)k;
+		}
+	}
+}
+
+uint32_t child_proposal_spi(const struct ike_proposal *p)
+{
+	return (uint32_t)p->spi[0] << 24 | (uint32_t)p->spi[1] << 16 | (uint32_t)p->spi[2] << 8 |
+	       p->spi[3];
+}
+
+bool child_error_notify(uint16_t type)
+{
+	switch (type) {
+	case IKE_N_NO_PROPOSAL_CHOSEN:
+	case IKE_N_INVALID_KE_PAYLOAD:
+	case 34: /* SINGLE_PAIR_REQUIRED */
+	case 35: /* NO_ADDITIONAL_SAS */
+	case 36: /* INTERNAL_ADDRESS_FAILURE */
+	case 37: /* FAILED_CP_REQUIRED */
+	case IKE_N_TS_UNACCEPTABLE:
+	case 39: /* INVALID_SELECTORS */
+	case 43: /* TEMPORARY_FAILURE */
+	case 44: /* CHILD_SA_NOT_FOUND */
+		return true;
+	}
+	return false;
+}
+
+bool child_ts_within(const struct ts *got, size_t ngot, const struct ts *sent, size_t nsent)
+{
+	for (size_t i = 0; i < ngot; i++) {
+		bool ok = false;
+
+		for (size_t j = 0; j < nsent && !ok; j++)
+			ok = ts_subset(&got[i], &sent[j]);
+		if (!ok)
+			return false;
+	}
+	return ngot > 0;
+}
+
+/* Host-to-host: every selector is exactly that side's IKE address. */
+static bool host_to_host(const struct ts *ts, size_t n, const struct addr *h)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!ts_is_host(&ts[i], h))
+			return false;
+	return n > 0;
+}
+
+int child_choose(struct ike_sa *sa, const struct ike_msg *req, const struct child_cfg *only,
+		 unsigned int flags, struct child_choice *ch, struct msg_out *resp)
+{
+	const struct conn *c = sa->conn;
+	const struct ike_payload *spl = msg_find(req, IKE_PL_SA);
+	struct ts tsi[CONF_MAX_TS], tsr[CONF_MAX_TS], local[CONF_MAX_TS], remote[CONF_MAX_TS];
+	size_t ntsi, ntsr;
+	const struct child_cfg *cc = NULL;
+	char why[1024], a[512], b[512], ours[1024];
+
+	memset(ch, 0, sizeof(*ch));
+	if (!child_ts_payload(req, IKE_PL_TSI, tsi, &ntsi) ||
+	    !child_ts_payload(req, IKE_PL_TSR, tsr, &ntsr)) {
+		sa_log(sa, LOG_CHD, 0, "CHILD_SA refused: %s: answering TS_UNACCEPTABLE",
+		       msg_find(req, IKE_PL_TSI) ? "no selector of a type we know" :
+		       "the request has no TSi/TSr");
+		msg_add_notify(resp, IKE_N_TS_UNACCEPTABLE, NULL, 0);
+		return -1;
+	}
+	ours[0] = '\0';
+	for (size_t i = 0; i < c->nchildren && !cc; i++) {
+		const struct child_cfg *k = &c->children[i];
+		size_t nlo, nre, off = strlen(ours);
+
+		if (only && k != only)
+			continue;
+		nlo = child_resolve_ts(k->local_ts, k->nlocal_ts, &sa->local.addr, local);
+		nre = child_resolve_ts(k->remote_ts, k->nremote_ts, &sa->remote.addr, remote);
+		ch->nlocal = ts_narrow(local, nlo, tsr, ntsr, ch->local, CONF_MAX_TS);
+		ch->nremote = ts_narrow(remote, nre, tsi, ntsi, ch->remote, CONF_MAX_TS);
+		if (ch->nlocal && ch->nremote)
+			cc = k;
+		else if (off + 2 < sizeof(ours))
+			snprintf(ours + off, sizeof(ours) - off, "%s%s: local %s, remote %s",
+				 off ? "; " : "", k->name, ts_list_str(local, nlo, a, sizeof(a)),
+				 ts_list_str(remote, nre, b, sizeof(b)));
+	}
+	if (!cc) {
+		sa->d->st.child_failed++;
+		sa_log(sa, LOG_CHD, 0, "CHILD_SA refused: the peer's TSi %s, TSr %s fit no child "
+		       "(%s): answering TS_UNACCEPTABLE", ts_list_str(tsi, ntsi, a, sizeof(a)),
+		       ts_list_str(tsr, ntsr, b, sizeof(b)), ours[0] ? ours : "no children");
+		msg_add_notify(resp, IKE_N_TS_UNACCEPTABLE, NULL, 0);
+		return -1;
+	}
+	if (!spl || ike_proposal_select(cc->esp, cc->nesp, spl->u.sa.prop, spl->u.sa.nprop, flags,
+					&ch->chosen, why, sizeof(why)) ||
+	    ch->chosen.protocol != IKE_PROTO_ESP || ch->chosen.spi_size != 4 ||
+	    !child_proposal_spi(&ch->chosen)) {
+		sa->d->st.child_failed++;
+		sa_log(sa, LOG_CHD, 0, "CHILD_SA %s refused: no ESP proposal chosen: we accept %s; "
+		       "the peer offered %s (%s): answering NO_PROPOSAL_CHOSEN", cc->name,
+		       proposals_str(cc->esp, cc->nesp, a, sizeof(a)),
+		       spl ? proposals_str(spl->u.sa.prop, spl->u.sa.nprop, b, sizeof(b)) : "nothing",
+		       spl ? why : "no SA payload");
+		msg_add_notify(resp, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		return -1;
+	}
+	ch->cc = cc;
+	/* strongSwan's rule: transport mode only if asked for, configured, and
+	 * host to host; otherwise tunnel mode. */
+	ch->transport = msg_find_notify(req, IKE_N_USE_TRANSPORT_MODE) &&
+			cc->mode == MODE_TRANSPORT &&
+			host_to_host(ch->remote, ch->nremote, &sa->remote.addr) &&
+			host_to_host(ch->local, ch->nlocal, &sa->local.addr);
+	return 0;
+}
+
+void child_sa_set_answer(struct child_sa *c, const struct ike_proposal *chosen, uint32_t spi_out,
+			 bool transport, const struct ts *tsi, size_t ntsi, const struct ts *tsr,
+			 size_t ntsr)
+{
+	c->prop = *chosen;
+	c->spi_out = spi_out;
+	c->mode = transport ? MODE_TRANSPORT : MODE_TUNNEL;
+	memcpy(c->ts_local, tsi, ntsi * sizeof(tsi[0]));
+	c->nts_local = ntsi;
+	memcpy(c->ts_remote, tsr, ntsr * sizeof(tsr[0]));
+	c->nts_remote = ntsr;
+	c->encap = c->ike->nat_local || c->ike->nat_remote;
+}
+
+struct child_sa *child_sa_from_choice(struct ike_sa *sa, const struct child_choice *ch)
+{
+	uint32_t ifindex, spi = child_sa_alloc_spi(sa, ch->cc, &ifindex);
+	struct child_sa *child = spi ? child_sa_new(sa, ch->cc) : NULL;
+
+	if (!child)
+		return NULL;
+	child->ifindex = ifindex;
+	child->spi_in = spi;
+	child_sa_set_answer(child, &ch->chosen, child_proposal_spi(&ch->chosen), ch->transport,
+			    ch->local, ch->nlocal, ch->remote, ch->nremote);
+	return child;
+}
+
+/* After a response that carried new children: their outbound SAs and
+ * routes (a rekey's successor waits for the old pair's DELETE). */
+void child_sa_respond_done(struct ike_sa *sa)
+{
+	for (struct child_sa *c = sa->children; c; c = c->next) {
+		if (c->state != CHILD_S_INSTALLING || !c->kid_in || c->kid_out || c->replaces)
+			continue;
+		if (child_sa_install(c, KERNEL_OUT)) {
+			sa->d->st.child_failed++;
+			child_sa_uninstall(c);
+			exchange_queue(sa, delete_child_task_new(c));
+			continue;
+		}
+		child_sa_add_routes(c);
+		child_sa_established(c);
+	}
 }

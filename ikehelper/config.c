@@ -843,6 +843,11 @@ static bool conn_aggressive(struct parser *p, const struct node *n, void *obj)
 	return only_value(p, n, "no", "aggressive mode is IKEv1");
 }
 
+static bool conn_dpd_delay(struct parser *p, const struct node *n, void *obj)
+{
+	return set_secs(p, n, &((struct conn_ctx *)obj)->c->dpd_delay, 0, 86400);
+}
+
 static bool conn_unique(struct parser *p, const struct node *n, void *obj)
 {
 	(void)obj;
@@ -893,8 +898,8 @@ static const struct key conn_keys[] = {
 	{ "vips", NULL, "virtual IPs" },
 	{ "pull", NULL, "configuration payloads" },
 	{ "dscp", NULL, "DSCP of IKE packets" },
-	{ "dpd_delay", NULL, LATER },
-	{ "dpd_timeout", NULL, LATER },
+	{ "dpd_delay", conn_dpd_delay, NULL },
+	{ "dpd_timeout", NULL, "IKEv1 (IKEv2 gives up after the retransmissions)" },
 	{ "fragmentation", NULL, "IKE fragmentation, " LATER },
 	{ "childless", NULL, "RFC 6023" },
 	{ "send_certreq", conn_send_certreq, NULL },
@@ -1212,6 +1217,56 @@ static bool child_replay_window(struct parser *p, const struct node *n, void *ob
 	return true;
 }
 
+#define LIFETIME_UNSET UINT32_MAX
+#define LIFETIME_MAX (10u * 365 * 86400)
+
+static bool child_rekey_time(struct parser *p, const struct node *n, void *obj)
+{
+	return set_secs(p, n, &((struct child_ctx *)obj)->ch->rekey_time, 0, LIFETIME_MAX);
+}
+
+static bool child_life_time(struct parser *p, const struct node *n, void *obj)
+{
+	return set_secs(p, n, &((struct child_ctx *)obj)->ch->life_time, 0, LIFETIME_MAX);
+}
+
+static bool child_rand_time(struct parser *p, const struct node *n, void *obj)
+{
+	return set_secs(p, n, &((struct child_ctx *)obj)->ch->rand_time, 0, LIFETIME_MAX);
+}
+
+/* swanctl's defaults: rekey_time 1h, life_time 110% of it, rand_time the
+ * difference; 0 disables the rekey (life_time then still applies). */
+static void child_lifetimes(struct parser *p, const struct node *n, struct child_cfg *ch)
+{
+	if (ch->rekey_time == LIFETIME_UNSET)
+		ch->rekey_time = 3600;
+	if (ch->life_time == LIFETIME_UNSET)
+		ch->life_time = (uint32_t)(ch->rekey_time * 11ULL / 10);
+	if (ch->rand_time == LIFETIME_UNSET)
+		ch->rand_time = ch->life_time > ch->rekey_time ? ch->life_time - ch->rekey_time : 0;
+	if (ch->rekey_time && ch->life_time && ch->life_time <= ch->rekey_time)
+		ERR(n, "child '%s': life_time (%u s) must be longer than rekey_time (%u s)",
+		    ch->name, ch->life_time, ch->rekey_time);
+	if (ch->rekey_time && ch->rand_time >= ch->rekey_time)
+		ERR(n, "child '%s': rand_time (%u s) must be shorter than rekey_time (%u s)",
+		    ch->name, ch->rand_time, ch->rekey_time);
+}
+
+static bool child_dpd_action(struct parser *p, const struct node *n, void *obj)
+{
+	(void)obj;
+	if (!strcmp(n->value, "clear"))
+		return true;
+	if (!strcmp(n->value, "trap") || !strcmp(n->value, "restart")) {
+		ERR(n, "dpd_action = %s is not supported by kesp yet (%s; only clear)", n->value,
+		    LATER);
+		return false;
+	}
+	ERR(n, "dpd_action '%s' must be clear, trap or restart", n->value);
+	return false;
+}
+
 static bool child_ipcomp(struct parser *p, const struct node *n, void *obj)
 {
 	(void)obj;
@@ -1228,16 +1283,16 @@ static const struct key child_keys[] = {
 	{ "ipcomp", child_ipcomp, NULL },
 	{ "ah_proposals", NULL, "AH" },
 	{ "sha256_96", NULL, "truncated SHA-256" },
-	{ "rekey_time", NULL, LATER },
-	{ "life_time", NULL, LATER },
-	{ "rand_time", NULL, LATER },
+	{ "rekey_time", child_rekey_time, NULL },
+	{ "life_time", child_life_time, NULL },
+	{ "rand_time", child_rand_time, NULL },
 	{ "rekey_bytes", NULL, LATER },
 	{ "life_bytes", NULL, LATER },
 	{ "rand_bytes", NULL, LATER },
 	{ "rekey_packets", NULL, LATER },
 	{ "life_packets", NULL, LATER },
 	{ "rand_packets", NULL, LATER },
-	{ "dpd_action", NULL, LATER },
+	{ "dpd_action", child_dpd_action, NULL },
 	{ "close_action", NULL, LATER },
 	{ "inactivity", NULL, LATER },
 	{ "updown", NULL, "updown scripts" },
@@ -1298,8 +1353,10 @@ static void read_child(struct parser *p, struct conn *c, const struct node *n)
 	ch->line = n->line;
 	ch->mode = MODE_TUNNEL;
 	ch->replay_window = 32;
+	ch->rekey_time = ch->life_time = ch->rand_time = LIFETIME_UNSET;
 	cc.ch = ch;
 	read_keys(p, n, child_keys, &cc, "a child section", NULL);
+	child_lifetimes(p, n, ch);
 	if (!ch->nlocal_ts) {
 		ch->nlocal_ts = 1;
 		ch->local_ts[0].dynamic = true;

@@ -77,6 +77,9 @@ struct child_cfg {
 	enum child_mode mode;
 	enum start_action start_action;
 	uint32_t replay_window;
+	/* Seconds, swanctl's meaning: rekey at rekey_time less a random part
+	 * of rand_time; the pair is deleted at life_time. 0: never. */
+	uint32_t rekey_time, life_time, rand_time;
 	int line;
 };
 
@@ -104,6 +107,8 @@ struct conn {
 	enum send_cert send_cert;
 	bool send_certreq;
 	char device[IF_NAMESIZE];
+	uint32_t dpd_delay;		/* seconds without a message from the peer
+					 * before an empty INFORMATIONAL; 0: off */
 	struct child_cfg *children;
 	size_t nchildren;
 	/* Hash of everything above, so a reload can tell an unchanged

@@ -152,12 +152,6 @@ static const char *hex8(const uint8_t *p, char *buf)
 	return buf;
 }
 
-static const char *child_state_name(enum child_state s)
-{
-	return s == CHILD_S_INSTALLED ? "INSTALLED" : s == CHILD_S_INSTALLING ? "INSTALLING" :
-	       "DELETING";
-}
-
 static void list_child(struct client *cl, struct child_sa *ch)
 {
 	struct daemon *d = ch->ike->d;
@@ -257,13 +251,24 @@ static void cmd_up(struct client *cl, const char *name, bool by_child)
 		cc = c->nchildren ? &c->children[0] : NULL;
 	sa = daemon_find_sa_for_conn(d, c);
 	if (sa && sa->state == IKE_S_ESTABLISHED) {
-		if (!cc || child_up(sa, cc))
+		struct task *t;
+
+		if (!cc || child_up(sa, cc)) {
 			finish(cl, true, "%s is already up (IKE SA %llu)", c->name,
 			       (unsigned long long)sa->id);
-		else
-			finish(cl, false, "%s has an IKE SA without CHILD_SA %s: a further "
-			       "CHILD_SA needs CREATE_CHILD_SA, which kesp does not do yet",
-			       c->name, cc->name);
+			return;
+		}
+		t = create_child_task_new(cc, NULL);
+		if (!t) {
+			finish(cl, false, "out of memory");
+			return;
+		}
+		cl->w.done = up_done;
+		cl->w.ctx = cl;
+		say(cl, "| creating CHILD_SA %s on IKE SA %llu", cc->name,
+		    (unsigned long long)sa->id);
+		ike_sa_add_waiter(sa, &cl->w);
+		exchange_queue(sa, t);
 		return;
 	}
 	cl->w.done = up_done;

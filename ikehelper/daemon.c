@@ -223,17 +223,29 @@ size_t daemon_terminate(struct daemon *d, const char *conn_name)
 	return n;
 }
 
+/* The first child with start_action = start comes with IKE_AUTH, each
+ * further one with a CREATE_CHILD_SA queued behind it. */
 static void start_conn(struct daemon *d, const struct conn *c)
 {
+	struct ike_sa *sa = NULL;
 	char why[256];
 
 	for (size_t j = 0; j < c->nchildren; j++) {
+		struct task *t;
+
 		if (c->children[j].start_action != START_START)
 			continue;
-		if (!daemon_initiate(d, c, &c->children[j], NULL, why, sizeof(why)))
-			log_msg(LOG_DMN, 0, "start_action = start: %s", why);
-		/* Further children need CREATE_CHILD_SA (the lifecycle issue). */
-		return;
+		if (!sa) {
+			sa = daemon_initiate(d, c, &c->children[j], NULL, why, sizeof(why));
+			if (!sa) {
+				log_msg(LOG_DMN, 0, "start_action = start: %s", why);
+				return;
+			}
+			continue;
+		}
+		t = create_child_task_new(&c->children[j], NULL);
+		if (t)
+			exchange_queue(sa, t);
 	}
 }
 

@@ -30,6 +30,7 @@ struct daemon;
 struct ike_sa;
 struct child_sa;
 struct task;
+struct msg_out;
 
 /* ---- timer.c ------------------------------------------------------------ */
 
@@ -80,10 +81,21 @@ enum ike_state {
 };
 
 enum child_state {
-	CHILD_S_INSTALLING,
+	CHILD_S_INSTALLING,	/* inbound only (a rekey responder: until the
+				 * initiator deletes the old pair) */
 	CHILD_S_INSTALLED,
+	CHILD_S_REKEYING,	/* our CREATE_CHILD_SA for its successor is out */
+	CHILD_S_REKEYED,	/* replaced; outbound gone, inbound until its grace ends */
 	CHILD_S_DELETING,
 };
+
+/* How long a replaced (or deleted) CHILD_SA's inbound SA stays, so packets
+ * the peer sent on it before it switched still decrypt. */
+#define CHILD_GRACE_MS 2000
+/* A rekey responder switches its outbound SA when the initiator deletes the
+ * old pair (so nothing arrives on the new SA before the initiator has it),
+ * or after this long without that DELETE. */
+#define CHILD_SWITCH_MS 10000
 
 /* Who waits for an SA to come up (a control client's "up"). */
 struct sa_waiter {
@@ -112,6 +124,17 @@ struct child_sa {
 	struct kernel_route routes[CHILD_ROUTES_MAX];
 	size_t nroutes;
 	uint64_t installed_at;
+	/* KEYMAT (§2.17), kept from its derivation until both directions are
+	 * installed (a responder installs outbound after its answer). */
+	uint8_t keymat[4 * KERNEL_KEY_MAX];
+	size_t keymat_len;
+	bool we_initiated;		/* of the exchange that made it (§2.17) */
+	bool delete_pending;		/* our DELETE for it is not answered yet */
+	uint32_t replaces;		/* spi_in of the pair this one rekeys; 0: none */
+	struct timer t_rekey;		/* rekey_time (less the jitter) */
+	struct timer t_expire;		/* life_time: the pair is deleted */
+	struct timer t_grace;		/* REKEYED/DELETING: inbound removed;
+					 * INSTALLING successor: CHILD_SWITCH_MS */
 };
 
 /* Our outstanding request (window size 1, RFC 7296 §2.3). */
@@ -177,6 +200,8 @@ struct ike_sa {
 	struct child_sa *children;
 	struct sa_waiter *waiters;
 	struct timer t_half_open, t_keepalive;
+	struct timer t_dpd;		/* dpd_delay: is the peer still there? */
+	uint64_t last_rx;		/* when the peer's last authenticated message came */
 	bool close_after_send;		/* responder: our answer is the last word */
 	bool in_init_table;		/* responder: findable by SPIi and address */
 	bool half_open;			/* counted in half_open_count */
@@ -212,10 +237,20 @@ const char *ike_sa_algs(const struct ike_sa *sa, char *buf, size_t len);
 
 /* child_sa.c */
 struct child_sa *child_sa_new(struct ike_sa *ike, const struct child_cfg *cfg);
+/* Cancels its timers, wipes and frees it (unlink it first). */
 void child_sa_free(struct child_sa *c);
+void child_sa_unlink(struct child_sa *c);
+/* Unlinks, uninstalls (kernel SAs, routes) and frees C. */
+void child_sa_drop(struct child_sa *c);
+/* A task's proposed child *PC, if any, dropped; *PC becomes NULL. */
+void child_sa_drop_pending(struct child_sa **pc);
+/* KEYMAT = prf+(SK_d, [g^ir |] Ni | Nr) for the chosen transforms; 0 or -1. */
+int child_sa_derive(struct child_sa *c, const struct ike_slice *gir, const struct ike_slice *ni,
+		    const struct ike_slice *nr);
 /*
- * Derives the keys (RFC 7296 §2.17, from the IKE SA's SK_d and nonces) and
- * installs one direction. Returns 0, or -1 with a log line.
+ * Installs one direction with the child's KEYMAT (derived from the IKE
+ * SA's nonces first if it has none: IKE_AUTH's child). Returns 0, or -1
+ * with a log line.
  */
 int child_sa_install(struct child_sa *c, enum kernel_dir dir);
 /* Routes for the remote selectors through the device. */
@@ -223,6 +258,59 @@ void child_sa_add_routes(struct child_sa *c);
 /* Removes kernel SAs and routes; the child stays in its list. */
 void child_sa_uninstall(struct child_sa *c);
 struct child_sa *child_sa_find_out(struct ike_sa *ike, uint32_t spi_out);
+struct child_sa *child_sa_find_in(struct ike_sa *ike, uint32_t spi_in);
+/* The child whose successor replaces SPI_IN, or NULL. */
+struct child_sa *child_sa_successor(struct ike_sa *ike, uint32_t spi_in);
+/* Both directions in: the log line, counters, lifetime timers, KEYMAT wiped. */
+void child_sa_established(struct child_sa *c);
+/* OLD's routes become NEW's (a rekey: the routes never go away). */
+void child_sa_take_routes(struct child_sa *new, struct child_sa *old);
+/* Removes the outbound SA now and the inbound one after CHILD_GRACE_MS
+ * (then the child is freed); STATE is REKEYED or DELETING. */
+void child_sa_retire(struct child_sa *c, enum child_state state);
+/* A rekey responder's successor: outbound SA installed, OLD's routes taken. */
+void child_sa_switch(struct child_sa *c, struct child_sa *old);
+const char *child_state_name(enum child_state s);
+/* After our response (IKE_AUTH, CREATE_CHILD_SA) is sent: the outbound SAs
+ * and routes of the children it made (not a rekey's successor). */
+void child_sa_respond_done(struct ike_sa *sa);
+
+/* The responder's choice of child config, selectors and ESP proposal. */
+struct child_choice {
+	const struct child_cfg *cc;
+	struct ts local[CONF_MAX_TS], remote[CONF_MAX_TS];	/* narrowed */
+	size_t nlocal, nremote;
+	struct ike_proposal chosen;
+	bool transport;
+};
+/*
+ * Picks, among the IKE SA's children (or ONLY), the first whose selectors
+ * fit REQ's TSi/TSr and one of whose ESP proposals REQ offers (FLAGS of
+ * ike_proposal_select). On failure: a log line, the error notify added to
+ * RESP, -1.
+ */
+int child_choose(struct ike_sa *sa, const struct ike_msg *req, const struct child_cfg *only,
+		 unsigned int flags, struct child_choice *ch, struct msg_out *resp);
+/* The negotiated part of C: transforms, the peer's SPI, mode, selectors
+ * (TSI ours, TSR theirs), ESP in UDP when the IKE SA sees a NAT. */
+void child_sa_set_answer(struct child_sa *c, const struct ike_proposal *chosen, uint32_t spi_out,
+			 bool transport, const struct ts *tsi, size_t ntsi, const struct ts *tsr,
+			 size_t ntsr);
+/* A child of CH in SA with an inbound SPI from the module, or NULL. */
+struct child_sa *child_sa_from_choice(struct ike_sa *sa, const struct child_choice *ch);
+/* Our selectors of a child config, "dynamic" replaced by HOST. */
+size_t child_resolve_ts(const struct ts *cfg, size_t n, const struct addr *host, struct ts *out);
+/* The usable selectors of REQ's TYPE payload; false when none. */
+bool child_ts_payload(const struct ike_msg *m, uint8_t type, struct ts *out, size_t *n);
+void child_add_ts(struct msg_out *m, uint8_t type, const struct ts *ts, size_t n);
+/* An ESP SA payload of proposals P with our SPI (IKE_AUTH: DH stripped). */
+void child_add_esp_sa(struct msg_out *m, const struct ike_proposal *p, size_t n, uint32_t spi,
+		      bool strip_dh);
+uint32_t child_proposal_spi(const struct ike_proposal *p);
+/* Whether each selector of GOT lies within one of SENT. */
+bool child_ts_within(const struct ts *got, size_t ngot, const struct ts *sent, size_t nsent);
+/* Notifies that fail a CHILD_SA but not the IKE SA. */
+bool child_error_notify(uint16_t type);
 uint32_t child_sa_alloc_spi(struct ike_sa *ike, const struct child_cfg *cfg, uint32_t *ifindex);
 const char *child_sa_algs(const struct child_sa *c, char *buf, size_t len);
 
@@ -274,6 +362,9 @@ struct task_ops {
 				    const uint8_t *raw, size_t rawlen);
 	/* The exchange will never finish: undo what build reserved. */
 	void (*abort)(struct ike_sa *sa, struct task *t);
+	/* Optional: whether the task has lost its object while it waited in
+	 * the queue (then it is dropped unsent, not failing the IKE SA). */
+	bool (*stale)(struct ike_sa *sa, struct task *t);
 	void (*free)(struct task *t);
 };
 
@@ -326,8 +417,13 @@ void natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8], const struct endp
 /* ike_auth.c */
 struct task *ike_auth_task_new(void);
 void ike_auth_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp);
-/* After the response is sent: outbound SA and routes of the responder's child. */
-void ike_auth_respond_done(struct ike_sa *sa);
+
+/* create_child.c: CREATE_CHILD_SA for CHILD SAs (RFC 7296 §1.3.1, §1.3.3) */
+/* A further CHILD_SA of CFG (OLD NULL), or the rekey of OLD. */
+struct task *create_child_task_new(const struct child_cfg *cfg, struct child_sa *old);
+void create_child_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp);
+/* Queues the rekey of C (its rekey_time came, or a retry). */
+void child_rekey_start(struct child_sa *c);
 
 /* AUTH methods (RFC 7296 §3.8, RFC 7427) */
 #define AUTHM_RSA 1

@@ -292,6 +292,12 @@ static void start_next(struct ike_sa *sa)
 
 		sa->queue = t->next;
 		t->next = NULL;
+		if (t->ops->stale && t->ops->stale(sa, t)) {
+			sa_log(sa, LOG_IKE, 1, "dropping our queued %s: what it was for is gone",
+			       t->ops->name);
+			t->ops->free(t);
+			continue;
+		}
 		sa->req.task = t;
 		sa->req.mid = sa->mid_next;
 		if (send_request(sa)) {
@@ -426,12 +432,17 @@ static void handle_response(struct ike_sa *sa, const uint8_t *buf, size_t len,
 	}
 	if (m->hdr.exchange != IKE_SA_INIT && !decrypt(sa, buf, len, m, &pm))
 		return;
+	sa->last_rx = d->now;
 	sa_log(sa, LOG_IKE, 1, "received %s response %u (%zu bytes)", t->ops->name,
 	       m->hdr.msgid, len);
 	res = t->ops->process(sa, t, pm, buf, len);
 	if (sa->state == IKE_S_DEAD)
 		return;
 	if (res == TASK_RETRY) {
+		/* IKE_SA_INIT starts over at 0; any later exchange asked again
+		 * (INVALID_KE_PAYLOAD) is a new one, with the next id. */
+		if (t->ops->exchange != IKE_SA_INIT)
+			sa->req.mid = ++sa->mid_next;
 		if (send_request(sa))
 			ike_sa_fail(sa, "cannot rebuild our %s request", t->ops->name);
 		return;
@@ -447,9 +458,11 @@ static bool request_allowed(struct ike_sa *sa, uint8_t exchange)
 	case IKE_AUTH:
 		return !sa->initiator && sa->state == IKE_S_INIT_R;
 	case IKE_INFORMATIONAL:
-	case IKE_CREATE_CHILD_SA:
 		return sa->state == IKE_S_ESTABLISHED || sa->state == IKE_S_DELETING ||
 		       sa->state == IKE_S_AUTH_I || sa->state == IKE_S_INIT_R;
+	case IKE_CREATE_CHILD_SA:
+		/* §2.25: a DELETING IKE SA answers it too (create_child.c refuses). */
+		return sa->state == IKE_S_ESTABLISHED || sa->state == IKE_S_DELETING;
 	}
 	return false;
 }
@@ -485,6 +498,7 @@ static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 	}
 	if (!decrypt(sa, buf, len, m, &inner))
 		return;
+	sa->last_rx = d->now;
 	if (!request_allowed(sa, exchange)) {
 		d->st.dropped_window++;
 		sa_log(sa, LOG_IKE, 1, "dropping %s request in state %s",
@@ -512,9 +526,7 @@ static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 		info_respond(sa, inner, resp);
 		break;
 	case IKE_CREATE_CHILD_SA:
-		sa_log(sa, LOG_IKE, 0, "CREATE_CHILD_SA (new CHILD_SA or rekey) is not supported "
-		       "yet; answering NO_ADDITIONAL_SAS");
-		msg_add_notify(resp, 35 /* NO_ADDITIONAL_SAS */, NULL, 0);
+		create_child_respond(sa, inner, resp);
 		break;
 	}
 	if (sa->state == IKE_S_DEAD)
@@ -531,8 +543,8 @@ static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 	sa->resp.len = plen;
 	sa->mid_peer++;
 	exchange_send_raw(sa, pkt, plen);
-	if (exchange == IKE_AUTH)
-		ike_auth_respond_done(sa);
+	if (exchange == IKE_AUTH || exchange == IKE_CREATE_CHILD_SA)
+		child_sa_respond_done(sa);
 	if (sa->close_after_send)
 		ike_sa_destroy(sa, sa->error[0] ? sa->error : "closed");
 }

@@ -99,103 +99,6 @@ static bool auth_verifies(struct ike_sa *sa, const struct ike_payload *auth,
 	return ok;
 }
 
-/* Our selectors for a child, "dynamic" replaced by the IKE addresses. */
-static size_t resolve_ts(const struct ts *cfg, size_t n, const struct addr *host, struct ts *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		out[i] = cfg[i];
-		if (out[i].dynamic)
-			ts_resolve(&out[i], host);
-	}
-	return n;
-}
-
-static bool ts_payload(const struct ike_msg *m, uint8_t type, struct ts *out, size_t *n)
-{
-	const struct ike_payload *pl = msg_find(m, type);
-
-	*n = 0;
-	if (!pl)
-		return false;
-	for (unsigned int i = 0; i < pl->u.ts.nts && *n < CONF_MAX_TS; i++)
-		if (ts_from_wire(&pl->u.ts.ts[i], &out[*n]))
-			(*n)++;
-	return *n > 0;
-}
-
-static void add_ts(struct msg_out *m, uint8_t type, const struct ts *ts, size_t n)
-{
-	struct ike_ts *w = msg_add_ts(m, type, n);
-
-	for (size_t i = 0; i < n && !m->overflow; i++)
-		ts_to_wire(&ts[i], &w[i]);
-}
-
-static void add_esp_sa(struct msg_out *m, const struct ike_proposal *p, size_t n, uint32_t spi,
-		       bool strip_dh)
-{
-	struct ike_proposal *props = msg_add_sa(m, n);
-
-	for (size_t i = 0; i < n && !m->overflow; i++) {
-		struct ike_proposal *q = &props[i];
-
-		*q = p[i];
-		q->num = strip_dh ? (uint8_t)(i + 1) : p[i].num;
-		q->protocol = IKE_PROTO_ESP;
-		q->spi_size = 4;
-		q->spi[0] = (uint8_t)(spi >> 24);
-		q->spi[1] = (uint8_t)(spi >> 16);
-		q->spi[2] = (uint8_t)(spi >> 8);
-		q->spi[3] = (uint8_t)spi;
-		if (strip_dh) {
-			/* IKE_AUTH's CHILD_SA has no KE of its own (§1.2). */
-			unsigned int k = 0;
-
-			for (unsigned int j = 0; j < q->ntrans; j++)
-				if (q->trans[j].type != IKE_TRANS_DH)
-					q->trans[k++] = q->trans[j];
-			q->ntrans = (uint8_t)k;
-		}
-	}
-}
-
-static uint32_t spi_of(const struct ike_proposal *p)
-{
-	return (uint32_t)p->spi[0] << 24 | (uint32_t)p->spi[1] << 16 | (uint32_t)p->spi[2] << 8 |
-	       p->spi[3];
-}
-
-/* The installed CHILD_SA's log line, as strongSwan's "CHILD_SA ... established". */
-static void child_established(struct child_sa *c)
-{
-	char l[512], r[512], algs[128];
-
-	c->state = CHILD_S_INSTALLED;
-	c->installed_at = c->ike->d->now;
-	c->ike->d->st.child_installed++;
-	sa_log(c->ike, LOG_CHD, 0, "CHILD_SA %s{%u} established: SPIs %08x_i %08x_o, %s, %s%s, "
-	       "TS %s === %s", c->cfg->name, c->reqid, c->spi_in, c->spi_out,
-	       child_sa_algs(c, algs, sizeof(algs)),
-	       c->mode == MODE_TRANSPORT ? "transport" : "tunnel",
-	       c->encap ? " in UDP" : "", ts_list_str(c->ts_local, c->nts_local, l, sizeof(l)),
-	       ts_list_str(c->ts_remote, c->nts_remote, r, sizeof(r)));
-}
-
-static bool child_error_notify(uint16_t type)
-{
-	switch (type) {
-	case IKE_N_NO_PROPOSAL_CHOSEN:
-	case 34: /* SINGLE_PAIR_REQUIRED */
-	case 35: /* NO_ADDITIONAL_SAS */
-	case 36: /* INTERNAL_ADDRESS_FAILURE */
-	case 37: /* FAILED_CP_REQUIRED */
-	case IKE_N_TS_UNACCEPTABLE:
-	case 39: /* INVALID_SELECTORS */
-		return true;
-	}
-	return false;
-}
-
 /* ---- initiator ----------------------------------------------------------- */
 
 struct auth_task {
@@ -257,28 +160,14 @@ static int auth_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 		at->child->ifindex = ifindex;
 		at->child->spi_in = spi;
 	}
-	add_esp_sa(m, cc->esp, cc->nesp, at->child->spi_in, true);
-	at->ntsi = resolve_ts(cc->local_ts, cc->nlocal_ts, &sa->local.addr, at->tsi);
-	at->ntsr = resolve_ts(cc->remote_ts, cc->nremote_ts, &sa->remote.addr, at->tsr);
-	add_ts(m, IKE_PL_TSI, at->tsi, at->ntsi);
-	add_ts(m, IKE_PL_TSR, at->tsr, at->ntsr);
+	child_add_esp_sa(m, cc->esp, cc->nesp, at->child->spi_in, true);
+	at->ntsi = child_resolve_ts(cc->local_ts, cc->nlocal_ts, &sa->local.addr, at->tsi);
+	at->ntsr = child_resolve_ts(cc->remote_ts, cc->nremote_ts, &sa->remote.addr, at->tsr);
+	child_add_ts(m, IKE_PL_TSI, at->tsi, at->ntsi);
+	child_add_ts(m, IKE_PL_TSR, at->tsr, at->ntsr);
 	if (cc->mode == MODE_TRANSPORT)
 		msg_add_notify(m, IKE_N_USE_TRANSPORT_MODE, NULL, 0);
 	return m->overflow ? -1 : 0;
-}
-
-/* Removes the proposed child (kernel state included). */
-static void drop_child(struct ike_sa *sa, struct child_sa *c)
-{
-	struct child_sa **pp;
-
-	for (pp = &sa->children; *pp; pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	child_sa_uninstall(c);
-	child_sa_free(c);
 }
 
 static void child_failed(struct ike_sa *sa, struct auth_task *at, const char *fmt, ...)
@@ -295,24 +184,8 @@ static void child_failed(struct ike_sa *sa, struct auth_task *at, const char *fm
 	sa->d->st.child_failed++;
 	sa_log(sa, LOG_CHD, 0, "CHILD_SA %s failed, keeping the IKE SA: %s",
 	       at->child ? at->child->cfg->name : "?", why);
-	if (at->child)
-		drop_child(sa, at->child);
-	at->child = NULL;
+	child_sa_drop_pending(&at->child);
 	ike_sa_notify_waiters(sa, false, why);
-}
-
-/* Whether each selector of GOT lies within one of SENT. */
-static bool ts_within(const struct ts *got, size_t ngot, const struct ts *sent, size_t nsent)
-{
-	for (size_t i = 0; i < ngot; i++) {
-		bool ok = false;
-
-		for (size_t j = 0; j < nsent && !ok; j++)
-			ok = ts_subset(&got[i], &sent[j]);
-		if (!ok)
-			return false;
-	}
-	return ngot > 0;
 }
 
 static void process_child(struct ike_sa *sa, struct auth_task *at, const struct ike_msg *m)
@@ -341,7 +214,7 @@ static void process_child(struct ike_sa *sa, struct auth_task *at, const struct 
 		return;
 	}
 	if (!spl || spl->u.sa.nprop != 1 || spl->u.sa.prop[0].protocol != IKE_PROTO_ESP ||
-	    spl->u.sa.prop[0].spi_size != 4 || !spi_of(&spl->u.sa.prop[0])) {
+	    spl->u.sa.prop[0].spi_size != 4 || !child_proposal_spi(&spl->u.sa.prop[0])) {
 		child_failed(sa, at, "no usable SA payload for the CHILD_SA in the response");
 		return;
 	}
@@ -352,8 +225,8 @@ static void process_child(struct ike_sa *sa, struct auth_task *at, const struct 
 			     proposals_str(cc->esp, cc->nesp, b, sizeof(b)));
 		return;
 	}
-	if (!ts_payload(m, IKE_PL_TSI, tsi, &ntsi) || !ts_payload(m, IKE_PL_TSR, tsr, &ntsr) ||
-	    !ts_within(tsi, ntsi, at->tsi, at->ntsi) || !ts_within(tsr, ntsr, at->tsr, at->ntsr)) {
+	if (!child_ts_payload(m, IKE_PL_TSI, tsi, &ntsi) || !child_ts_payload(m, IKE_PL_TSR, tsr, &ntsr) ||
+	    !child_ts_within(tsi, ntsi, at->tsi, at->ntsi) || !child_ts_within(tsr, ntsr, at->tsr, at->ntsr)) {
 		child_failed(sa, at, "the peer's selectors are not within ours (we sent TSi %s, "
 			     "TSr %s)", ts_list_str(at->tsi, at->ntsi, a, sizeof(a)),
 			     ts_list_str(at->tsr, at->ntsr, b, sizeof(b)));
@@ -366,20 +239,14 @@ static void process_child(struct ike_sa *sa, struct auth_task *at, const struct 
 	if (!transport && cc->mode == MODE_TRANSPORT)
 		sa_log(sa, LOG_CHD, 1, "CHILD_SA %s: the peer chose tunnel mode over our "
 		       "transport mode", cc->name);
-	c->prop = chosen;
-	c->spi_out = spi_of(&spl->u.sa.prop[0]);
-	c->mode = transport ? MODE_TRANSPORT : MODE_TUNNEL;
-	memcpy(c->ts_local, tsi, ntsi * sizeof(tsi[0]));
-	c->nts_local = ntsi;
-	memcpy(c->ts_remote, tsr, ntsr * sizeof(tsr[0]));
-	c->nts_remote = ntsr;
-	c->encap = sa->nat_local || sa->nat_remote;
+	child_sa_set_answer(c, &chosen, child_proposal_spi(&spl->u.sa.prop[0]), transport, tsi, ntsi,
+			    tsr, ntsr);
 	if (child_sa_install(c, KERNEL_IN) || child_sa_install(c, KERNEL_OUT)) {
 		child_failed(sa, at, "kesp.ko refused the SAs (see the line before)");
 		return;
 	}
 	child_sa_add_routes(c);
-	child_established(c);
+	child_sa_established(c);
 	at->child = NULL;
 	ike_sa_notify_waiters(sa, true, "IKE SA and CHILD_SA established");
 }
@@ -469,9 +336,8 @@ static void auth_abort(struct ike_sa *sa, struct task *t)
 {
 	struct auth_task *at = (struct auth_task *)t;
 
-	if (at->child)
-		drop_child(sa, at->child);
-	at->child = NULL;
+	(void)sa;
+	child_sa_drop_pending(&at->child);
 }
 
 static const struct task_ops auth_ops = {
@@ -523,105 +389,29 @@ static void initial_contact(struct ike_sa *sa)
 	}
 }
 
-/* Host-to-host: every selector is exactly that side's IKE address. */
-static bool host_to_host(const struct ts *ts, size_t n, const struct addr *h)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!ts_is_host(&ts[i], h))
-			return false;
-	return n > 0;
-}
-
 static void respond_child(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp)
 {
-	const struct conn *c = sa->conn;
-	const struct ike_payload *spl = msg_find(req, IKE_PL_SA);
-	const struct child_cfg *cc = NULL;
-	struct ts tsi[CONF_MAX_TS], tsr[CONF_MAX_TS], local[CONF_MAX_TS], remote[CONF_MAX_TS];
-	struct ts nl[CONF_MAX_TS], nr[CONF_MAX_TS];
-	size_t ntsi, ntsr, nnl = 0, nnr = 0;
-	struct ike_proposal chosen;
+	struct child_choice ch;
 	struct child_sa *child;
-	uint32_t ifindex, spi;
-	bool transport;
-	char why[1024], a[512], b[512], ours[1024];
 
-	if (!ts_payload(req, IKE_PL_TSI, tsi, &ntsi) || !ts_payload(req, IKE_PL_TSR, tsr, &ntsr)) {
-		sa_log(sa, LOG_CHD, 0, "CHILD_SA refused: %s: answering TS_UNACCEPTABLE",
-		       msg_find(req, IKE_PL_TSI) ? "no selector of a type we know" :
-		       "the request has no TSi/TSr");
-		msg_add_notify(resp, IKE_N_TS_UNACCEPTABLE, NULL, 0);
+	if (child_choose(sa, req, NULL, IKE_SELECT_SKIP_DH, &ch, resp))
 		return;
-	}
-	ours[0] = '\0';
-	for (size_t i = 0; i < c->nchildren && !cc; i++) {
-		const struct child_cfg *k = &c->children[i];
-		size_t nlo = resolve_ts(k->local_ts, k->nlocal_ts, &sa->local.addr, local);
-		size_t nre = resolve_ts(k->remote_ts, k->nremote_ts, &sa->remote.addr, remote);
-		size_t off = strlen(ours);
-
-		nnl = ts_narrow(local, nlo, tsr, ntsr, nl, CONF_MAX_TS);
-		nnr = ts_narrow(remote, nre, tsi, ntsi, nr, CONF_MAX_TS);
-		if (nnl && nnr)
-			cc = k;
-		else if (off + 2 < sizeof(ours))
-			snprintf(ours + off, sizeof(ours) - off, "%s%s: local %s, remote %s",
-				 off ? "; " : "", k->name, ts_list_str(local, nlo, a, sizeof(a)),
-				 ts_list_str(remote, nre, b, sizeof(b)));
-	}
-	if (!cc) {
-		sa->d->st.child_failed++;
-		sa_log(sa, LOG_CHD, 0, "CHILD_SA refused: the peer's TSi %s, TSr %s fit no child "
-		       "(%s): answering TS_UNACCEPTABLE", ts_list_str(tsi, ntsi, a, sizeof(a)),
-		       ts_list_str(tsr, ntsr, b, sizeof(b)), ours[0] ? ours : "no children");
-		msg_add_notify(resp, IKE_N_TS_UNACCEPTABLE, NULL, 0);
-		return;
-	}
-	if (!spl || ike_proposal_select(cc->esp, cc->nesp, spl->u.sa.prop, spl->u.sa.nprop,
-					IKE_SELECT_SKIP_DH, &chosen, why, sizeof(why)) ||
-	    chosen.protocol != IKE_PROTO_ESP || chosen.spi_size != 4 || !spi_of(&chosen)) {
-		sa->d->st.child_failed++;
-		sa_log(sa, LOG_CHD, 0, "CHILD_SA %s refused: no ESP proposal chosen: we accept %s; "
-		       "the peer offered %s (%s): answering NO_PROPOSAL_CHOSEN", cc->name,
-		       proposals_str(cc->esp, cc->nesp, a, sizeof(a)),
-		       spl ? proposals_str(spl->u.sa.prop, spl->u.sa.nprop, b, sizeof(b)) : "nothing",
-		       why);
-		msg_add_notify(resp, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
-		return;
-	}
-	/* strongSwan's rule: transport mode only if asked for, configured, and
-	 * host to host; otherwise tunnel mode. */
-	transport = msg_find_notify(req, IKE_N_USE_TRANSPORT_MODE) && cc->mode == MODE_TRANSPORT &&
-		    host_to_host(nr, nnr, &sa->remote.addr) && host_to_host(nl, nnl, &sa->local.addr);
-	spi = child_sa_alloc_spi(sa, cc, &ifindex);
-	child = spi ? child_sa_new(sa, cc) : NULL;
+	child = child_sa_from_choice(sa, &ch);
 	if (!child) {
 		msg_add_notify(resp, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;
 	}
-	child->ifindex = ifindex;
-	child->spi_in = spi;
-	child->spi_out = spi_of(&chosen);
-	child->prop = chosen;
-	child->mode = transport ? MODE_TRANSPORT : MODE_TUNNEL;
-	memcpy(child->ts_local, nl, nnl * sizeof(nl[0]));
-	child->nts_local = nnl;
-	memcpy(child->ts_remote, nr, nnr * sizeof(nr[0]));
-	child->nts_remote = nnr;
-	child->encap = sa->nat_local || sa->nat_remote;
 	/* Inbound first: the peer may send as soon as it reads our answer. */
 	if (child_sa_install(child, KERNEL_IN)) {
-		sa->children = child->next;
-		child_sa_uninstall(child);
-		child_sa_free(child);
+		child_sa_drop(child);
 		sa->d->st.child_failed++;
 		msg_add_notify(resp, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;
 	}
-	add_esp_sa(resp, &chosen, 1, spi, false);
-	add_ts(resp, IKE_PL_TSI, nr, nnr);
-	add_ts(resp, IKE_PL_TSR, nl, nnl);
-	if (transport)
+	child_add_esp_sa(resp, &ch.chosen, 1, child->spi_in, false);
+	child_add_ts(resp, IKE_PL_TSI, ch.remote, ch.nremote);
+	child_add_ts(resp, IKE_PL_TSR, ch.local, ch.nlocal);
+	if (ch.transport)
 		msg_add_notify(resp, IKE_N_USE_TRANSPORT_MODE, NULL, 0);
 }
 
@@ -686,21 +476,4 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_o
 		initial_contact(sa);
 	if (msg_find(req, IKE_PL_SA))
 		respond_child(sa, req, resp);
-}
-
-void ike_auth_respond_done(struct ike_sa *sa)
-{
-	for (struct child_sa *c = sa->children; c; c = c->next) {
-		if (c->state != CHILD_S_INSTALLING || !c->kid_in)
-			continue;
-		if (child_sa_install(c, KERNEL_OUT)) {
-			sa->d->st.child_failed++;
-			child_sa_uninstall(c);
-			c->state = CHILD_S_DELETING;
-			exchange_queue(sa, delete_child_task_new(c));
-			continue;
-		}
-		child_sa_add_routes(c);
-		child_established(c);
-	}
 }

@@ -40,15 +40,6 @@ static uint32_t get_spi(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static void unlink_child(struct ike_sa *sa, struct child_sa *c)
-{
-	for (struct child_sa **pp = &sa->children; *pp; pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			return;
-		}
-}
-
 /* ---- deleting the IKE SA ------------------------------------------------- */
 
 static int delete_ike_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
@@ -103,23 +94,27 @@ static int delete_child_build(struct ike_sa *sa, struct task *t, struct msg_out 
 	return 0;
 }
 
-static struct child_sa *find_in(struct ike_sa *sa, uint32_t spi_in)
+/* The peer knows: the child goes, unless it is a replaced child whose
+ * inbound SA gets its grace period from now (the peer switched its
+ * outbound SA when our DELETE reached it; its timer frees it). */
+static void delete_child_done(struct ike_sa *sa, uint32_t spi_in)
 {
-	for (struct child_sa *c = sa->children; c; c = c->next)
-		if (c->spi_in == spi_in)
-			return c;
-	return NULL;
+	struct child_sa *c = child_sa_find_in(sa, spi_in);
+
+	if (c)
+		c->delete_pending = false;
+	if (c && timer_armed(&c->t_grace))
+		timer_arm(sa->d, &c->t_grace, CHILD_GRACE_MS);
+	else if (c)
+		child_sa_drop(c);
 }
 
-static void delete_child_now(struct ike_sa *sa, uint32_t spi_in)
+static void delete_child_abort(struct ike_sa *sa, struct task *t)
 {
-	struct child_sa *c = find_in(sa, spi_in);
+	struct child_sa *c = child_sa_find_in(sa, ((struct delete_child_task *)t)->spi_in);
 
-	if (!c)
-		return;
-	unlink_child(sa, c);
-	child_sa_uninstall(c);
-	child_sa_free(c);
+	if (c)
+		child_sa_drop(c);
 }
 
 static enum task_result delete_child_process(struct ike_sa *sa, struct task *t,
@@ -129,13 +124,8 @@ static enum task_result delete_child_process(struct ike_sa *sa, struct task *t,
 	(void)m;
 	(void)raw;
 	(void)rawlen;
-	delete_child_now(sa, ((struct delete_child_task *)t)->spi_in);
+	delete_child_done(sa, ((struct delete_child_task *)t)->spi_in);
 	return TASK_DONE;
-}
-
-static void delete_child_abort(struct ike_sa *sa, struct task *t)
-{
-	delete_child_now(sa, ((struct delete_child_task *)t)->spi_in);
 }
 
 static const struct task_ops delete_child_ops = {
@@ -155,8 +145,10 @@ struct task *delete_child_task_new(struct child_sa *c)
 	if (!t)
 		return NULL;
 	t->spi_in = c->spi_in;
+	c->delete_pending = true;
 	/* Nothing flows on it from now on; the exchange only tells the peer. */
-	c->state = CHILD_S_DELETING;
+	if (c->state != CHILD_S_REKEYED)
+		c->state = CHILD_S_DELETING;
 	return &t->t;
 }
 
@@ -228,21 +220,31 @@ void info_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *
 			continue;
 		for (uint16_t j = 0; j < pl->u.del.nspi; j++) {
 			uint32_t spi = get_spi(pl->u.del.spis.p + 4u * j);
-			struct child_sa *c = child_sa_find_out(sa, spi);
+			struct child_sa *c = child_sa_find_out(sa, spi), *next;
 
 			if (!c) {
 				sa_log(sa, LOG_CHD, 1, "the peer deleted CHILD_SA %08x, which we do "
 				       "not have", spi);
 				continue;
 			}
-			sa_log(sa, LOG_CHD, 0, "the peer deleted CHILD_SA %s{%u}", c->cfg->name,
-			       c->reqid);
 			/* A child we are deleting ourselves is answered too (§1.4.1). */
 			if (nours < DELETE_MAX)
 				put_spi(ours + 4u * nours++, c->spi_in);
-			unlink_child(sa, c);
-			child_sa_uninstall(c);
-			child_sa_free(c);
+			if (timer_armed(&c->t_grace))
+				continue;	/* replaced or deleted already: its grace runs */
+			next = child_sa_successor(sa, c->spi_in);
+			if (next) {
+				/* The rekey initiator has switched: so do we. */
+				sa_log(sa, LOG_CHD, 0, "the peer deleted CHILD_SA %s{%u} after its "
+				       "rekey: switching to SPIs %08x_i %08x_o", c->cfg->name,
+				       c->reqid, next->spi_in, next->spi_out);
+				child_sa_switch(next, c);
+				child_sa_retire(c, CHILD_S_REKEYED);
+				continue;
+			}
+			sa_log(sa, LOG_CHD, 0, "the peer deleted CHILD_SA %s{%u}", c->cfg->name,
+			       c->reqid);
+			child_sa_drop(c);
 		}
 	}
 	if (nours)

@@ -162,6 +162,33 @@ static void keepalive_due(struct daemon *d, struct timer *t)
 	timer_arm(d, t, d->cfg->set.keep_alive * 1000ULL);
 }
 
+/*
+ * Dead peer detection: after dpd_delay without an authenticated message
+ * from the peer, an empty INFORMATIONAL (unless an exchange is under way,
+ * which checks as well). A peer that answers none of its retransmissions
+ * fails the IKE SA, and its CHILD SAs go with it (dpd_action = clear).
+ */
+static void dpd_due(struct daemon *d, struct timer *t)
+{
+	struct ike_sa *sa = (struct ike_sa *)((char *)t - offsetof(struct ike_sa, t_dpd));
+	uint64_t delay = sa->conn->dpd_delay * 1000ULL, idle = d->now - sa->last_rx;
+	struct task *live;
+
+	if (sa->state != IKE_S_ESTABLISHED)
+		return;
+	if (idle < delay) {
+		timer_arm(d, t, delay - idle);
+		return;
+	}
+	if (!sa->req.task && !sa->queue && (live = liveness_task_new())) {
+		sa_log(sa, LOG_IKE, 1, "DPD: nothing from the peer for %.1f s, checking it is alive",
+		       idle / 1000.0);
+		exchange_queue(sa, live);
+	}
+	if (sa->state == IKE_S_ESTABLISHED)
+		timer_arm(d, t, delay);
+}
+
 void ike_sa_start_keepalives(struct ike_sa *sa)
 {
 	if (!sa->nat_local || !sa->d->cfg->set.keep_alive || timer_armed(&sa->t_keepalive))
@@ -194,6 +221,7 @@ struct ike_sa *ike_sa_new(struct daemon *d, bool initiator, const struct endpoin
 	timer_init(&sa->req.timer, exchange_request_timeout);
 	timer_init(&sa->t_half_open, half_open_expired);
 	timer_init(&sa->t_keepalive, keepalive_due);
+	timer_init(&sa->t_dpd, dpd_due);
 	new_spi(d, initiator ? sa->spi_i : sa->spi_r);
 	table_add(&d->by_spi, sa, false);
 	sa->next_all = d->sas;
@@ -295,6 +323,7 @@ void ike_sa_destroy(struct ike_sa *sa, const char *why)
 			break;
 		}
 	timer_cancel(d, &sa->t_keepalive);
+	timer_cancel(d, &sa->t_dpd);
 	if (sa->state != IKE_S_ESTABLISHED && sa->state != IKE_S_DELETING)
 		d->st.ike_failed++;
 	sa->state = IKE_S_DEAD;
@@ -379,6 +408,9 @@ void ike_sa_established(struct ike_sa *sa)
 	       sa->nat_local ? "NAT before us" : sa->nat_remote ? "NAT before the peer" : "no NAT",
 	       sa->local.port != sa->d->cfg->set.port ? ", on the NAT-T port" : "");
 	ike_sa_start_keepalives(sa);
+	sa->last_rx = sa->d->now;
+	if (sa->conn && sa->conn->dpd_delay)
+		timer_arm(sa->d, &sa->t_dpd, sa->conn->dpd_delay * 1000ULL);
 }
 
 void sa_log(const struct ike_sa *sa, enum log_subsys s, int level, const char *fmt, ...)

@@ -201,18 +201,64 @@ static void bad(const char *what, const char *text, int line, const char *needle
 #define CONN_HEAD "connections {\n c {\n  local { auth = psk }\n  remote { auth = psk }\n"
 #define CONN_TAIL " }\n}\nsecrets { ike { secret = \"q8Zr#v2L!mX0pW7tB4nK01\" } }\n"
 
+/* swanctl's defaults and meaning of a child's rekey_time, life_time, rand_time. */
+static void test_lifetimes(void)
+{
+	static const struct {
+		const char *keys;
+		uint32_t rekey, life, rnd;
+	} cases[] = {
+		{ "", 3600, 3960, 360 },
+		{ "rekey_time = 10s", 10, 11, 1 },
+		{ "rekey_time = 20m\n life_time = 30m", 1200, 1800, 600 },
+		{ "rekey_time = 10\n life_time = 15\n rand_time = 2", 10, 15, 2 },
+		{ "rekey_time = 0\n life_time = 1h", 0, 3600, 3600 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[1024];
+		struct config *cfg;
+		const struct child_cfg *ch = NULL;
+
+		snprintf(text, sizeof(text), CONN_HEAD "  children { x { %s } }\n" CONN_TAIL,
+			 cases[i].keys);
+		cfg = parse(text);
+		if (cfg)
+			config_find_child(cfg, "x", &ch);
+		tap_ok(ch && ch->rekey_time == cases[i].rekey && ch->life_time == cases[i].life &&
+		       ch->rand_time == cases[i].rnd, "lifetimes '%s': rekey %u, life %u, rand %u",
+		       cases[i].keys, cases[i].rekey, cases[i].life, cases[i].rnd);
+		config_free(cfg);
+	}
+}
+
 static void test_bad(void)
 {
 	bad("an unknown key", CONN_HEAD "  colour = blue\n" CONN_TAIL, 5,
 	    "unknown key 'colour' in a connection");
-	bad("a swanctl key kesp does not support yet", CONN_HEAD "  dpd_delay = 30s\n" CONN_TAIL,
-	    5, "'dpd_delay' is not supported by kesp yet");
+	bad("a swanctl key kesp does not support yet", CONN_HEAD "  reauth_time = 4h\n" CONN_TAIL,
+	    5, "'reauth_time' is not supported by kesp yet");
 	bad("an unknown child key",
 	    CONN_HEAD "  children {\n   x {\n    start_actoin = start\n   }\n  }\n" CONN_TAIL, 7,
 	    "unknown key 'start_actoin' in a child section");
-	bad("rekey_time is the lifecycle issue's",
-	    CONN_HEAD "  children { x { rekey_time = 1h } }\n" CONN_TAIL, 5,
+	bad("rekey_bytes is the lifecycle issue's",
+	    CONN_HEAD "  children { x { rekey_bytes = 1000000 } }\n" CONN_TAIL, 5,
+	    "'rekey_bytes' is not supported by kesp yet (issue 16");
+	bad("the IKE SA's rekey_time is the lifecycle issue's",
+	    CONN_HEAD "  rekey_time = 4h\n" CONN_TAIL, 5,
 	    "'rekey_time' is not supported by kesp yet (issue 16");
+	bad("dpd_action = restart is the lifecycle issue's",
+	    CONN_HEAD "  children { x { dpd_action = restart } }\n" CONN_TAIL, 5,
+	    "dpd_action = restart is not supported by kesp yet");
+	bad("dpd_timeout is IKEv1's",
+	    CONN_HEAD "  dpd_timeout = 150s\n" CONN_TAIL, 5,
+	    "'dpd_timeout' is not supported by kesp yet (IKEv1");
+	bad("a child's life_time no longer than its rekey_time",
+	    CONN_HEAD "  children { x { rekey_time = 1h\n life_time = 30m } }\n" CONN_TAIL, 5,
+	    "child 'x': life_time (1800 s) must be longer than rekey_time (3600 s)");
+	bad("a child's rand_time as long as its rekey_time",
+	    CONN_HEAD "  children { x { rekey_time = 10s\n life_time = 1h\n rand_time = 10s } }\n"
+	    CONN_TAIL, 5, "child 'x': rand_time (10 s) must be shorter than rekey_time (10 s)");
 	bad("start_action = trap", CONN_HEAD "  children { x { start_action = trap } }\n" CONN_TAIL,
 	    5, "start_action = trap is not supported by kesp yet");
 	bad("a mode that does not exist", CONN_HEAD "  children { x { mode = tunel } }\n" CONN_TAIL,
@@ -439,6 +485,7 @@ int main(void)
 {
 	test_good();
 	test_bad();
+	test_lifetimes();
 	test_weak_psk();
 	test_ids();
 	test_include();

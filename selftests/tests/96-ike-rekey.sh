@@ -1,0 +1,196 @@
+#!/bin/sh
+# CHILD_SA rekeys under traffic, ikehelper (kesp.ko) <-> strongSwan's charon
+# (XFRM), each side as the rekey initiator, at the same time on two
+# connections:
+#   kr  ikehelper brings it up and rekeys it (rekey_time 6s, rand_time 1s);
+#   cr  charon brings it up and rekeys it (rekey_time 6s), ikehelper answers.
+# Both carry ping at 20 per second for 20 s. Asserted: zero lost pings on
+# each, at least 3 rekeys of each (counted in ikehelper's log: its own
+# rekeys, and the peer's DELETE after a rekey on which it switches), that
+# each replaced pair drains before the next rekey, and that between rekeys
+# each side has exactly one SA pair per connection, with the same SPIs in
+# kesp.ko and in charon's XFRM (the replaced ones drained and gone; charon
+# keeps a replaced inbound SA delete_rekeyed_delay = 2 s, ikehelper
+# CHILD_GRACE_MS = 2 s after the DELETE).
+. "$KESP_SRC/selftests/tests/lib.sh"
+. "$KESP_SRC/selftests/tests/ike_peers.sh"
+. "$KESP_SRC/selftests/tests/ike_lib.sh"
+CHARON_LOG=$(ike_log charon east)
+PINGS=400	# 20 s at 0.05 s
+
+ike_sites
+ip -n west addr add 192.168.200.31/24 dev wire
+ip -n west addr add 10.21.0.1/24 dev site
+ip -n east addr add 10.22.0.1/24 dev site
+
+mkdir -p east
+cat >east/swanctl.conf <<EOF
+connections {
+  kr {
+    local_addrs = 192.168.200.2
+    remote_addrs = 192.168.200.1
+    proposals = aes256gcm16-prfsha256-x25519
+    local { auth = psk
+      id = charon }
+    remote { auth = psk
+      id = kr.kesp }
+    children { kr { local_ts = 10.12.0.0/24
+      remote_ts = 10.11.0.0/24
+      esp_proposals = aes128gcm16-x25519 } }
+  }
+  cr {
+    local_addrs = 192.168.200.2
+    remote_addrs = 192.168.200.31
+    proposals = aes256gcm16-prfsha256-x25519
+    local { auth = psk
+      id = charon }
+    remote { auth = psk
+      id = cr.kesp }
+    children { cr { local_ts = 10.22.0.0/24
+      remote_ts = 10.21.0.0/24
+      esp_proposals = aes128gcm16
+      rekey_time = 6s
+      life_time = 60s
+      rand_time = 0 } }
+  }
+}
+secrets { ike-1 { secret = $PSK } }
+EOF
+if ! charon_start east east "delete_rekeyed_delay = 2" || ! charon_swanctl east --load-all >/tmp/load.out 2>&1; then
+	fail "charon starts in east" "$(cat /tmp/load.out)"
+	finish
+fi
+if ! ikehelper_start west kesp "$(cat <<EOF
+connections {
+  kr {
+    local_addrs = 192.168.200.1
+    remote_addrs = 192.168.200.2
+    proposals = aes256gcm16-prfsha256-x25519
+    local { auth = psk
+      id = kr.kesp }
+    remote { auth = psk
+      id = charon }
+    children { kr { local_ts = 10.11.0.0/24
+      remote_ts = 10.12.0.0/24
+      esp_proposals = aes128gcm16-x25519
+      replay_window = 1024
+      rekey_time = 6s
+      life_time = 60s
+      rand_time = 1s } }
+  }
+  cr {
+    local_addrs = 192.168.200.31
+    remote_addrs = 192.168.200.2
+    proposals = aes256gcm16-prfsha256-x25519
+    local { auth = psk
+      id = cr.kesp }
+    remote { auth = psk
+      id = charon }
+    children { cr { local_ts = 10.21.0.0/24
+      remote_ts = 10.22.0.0/24
+      esp_proposals = aes128gcm16
+      replay_window = 1024
+      rekey_time = 0 } }
+  }
+}
+secrets { ike-charon { id = charon
+    secret = $PSK } }
+EOF
+)"; then
+	fail "ikehelper starts in west"
+	finish
+fi
+KLOG=$(ike_log ikehelper kesp)
+
+check "kr: ikehelper initiates" ikectl west kesp ike up kr
+if charon_up east cr 30; then
+	pass "cr: charon initiates, ikehelper accepts"
+else
+	fail "cr: charon initiates, ikehelper accepts" "$(tail -5 "$CHARON_LOG")"
+fi
+check "kr: ping before the rekeys" ip netns exec west ping -c 1 -W 3 -I 10.11.0.1 10.12.0.1
+check "cr: ping before the rekeys" ip netns exec west ping -c 1 -W 3 -I 10.21.0.1 10.22.0.1
+
+# The replaced pairs drain. A sampler reads both kernels back to back
+# every 0.1 s while the pings run, per connection (by ikehelper's outer
+# address): kesp.ko must never hold more than 4 SAs of it (the old and the
+# new pair for the instant the initiator switches, then the new pair and
+# the old inbound SA in its grace: each replaced pair is gone before the
+# next rekey, or a third would show), and between rekeys
+# there must be moments with exactly one pair on each side, the same SPIs
+# in kesp.ko and in charon's XFRM.
+# sample: "KR-COUNT KR-SETTLED CR-COUNT CR-SETTLED": kesp.ko's SAs of each
+# connection (by ikehelper's outer address), and 1 when that is one pair
+# whose SPIs are the two of charon's XFRM SAs of it. One read of each
+# kernel per sample (under TCG every process start counts).
+sample() {
+	{ ip netns exec west $KESPCTL sa list; echo XFRM; ip -n east xfrm state; } | awk '
+		function conn(a, b) {
+			if (a == "192.168.200.1" || b == "192.168.200.1") return 1
+			if (a == "192.168.200.31" || b == "192.168.200.31") return 2
+			return 0
+		}
+		/^XFRM$/ { x = 1; next }
+		!x && $1 == "sa" { for (i = 1; i < NF; i++) if ($i == "spi") s = $(i + 1) }
+		!x && $1 == "src" && (c = conn($2, $4)) { kn[c]++; k[c] = k[c] " " s " " }
+		x && $1 == "src" { c = conn($2, $4) }
+		x && $1 == "proto" && c { xn[c]++; xs[c] = xs[c] " " $4 " " }
+		END {
+			for (c = 1; c <= 2; c++) {
+				ok = kn[c] == 2 && xn[c] == 2
+				n = split(k[c], v, " ")
+				for (i = 1; i <= n; i++) if (index(xs[c], " " v[i] " ") == 0) ok = 0
+				printf "%d %d ", kn[c], ok
+			}
+			print ""
+		}'
+}
+sampler() {
+	while [ ! -e /tmp/life96.stop ]; do
+		sample
+		sleep 0.1
+	done >/tmp/life96.samples
+}
+rm -f /tmp/life96.stop /tmp/life96.samples
+
+sampler &
+spid=$!
+start=$(date +%s)
+ip netns exec west ping -q -i 0.05 -c $PINGS -W 2 -I 10.11.0.1 10.12.0.1 >/tmp/ping-kr 2>&1 &
+pkr=$!
+ip netns exec west ping -q -i 0.05 -c $PINGS -W 2 -I 10.21.0.1 10.22.0.1 >/tmp/ping-cr 2>&1 &
+pcr=$!
+wait $pkr $pcr
+end=$(date +%s)
+touch /tmp/life96.stop
+wait $spid
+
+# received NAME: the replies its ping counted.
+received() { sed -n 's/.* \([0-9]*\) received.*/\1/p' "/tmp/ping-$1"; }
+rk=$(grep -c 'kr\[[0-9]*\] CHILD_SA kr{[0-9]*} rekeyed: SPIs' "$KLOG")
+rc=$(grep -c 'cr\[[0-9]*\] the peer deleted CHILD_SA cr{[0-9]*} after its rekey' "$KLOG")
+echo "kr (ikehelper rekeys): $rk rekeys, $(received kr) of $PINGS pings answered in $((end - start)) s"
+echo "cr (charon rekeys): $rc rekeys, $(received cr) of $PINGS pings answered"
+same "kr: zero pings lost across ikehelper's rekeys" "$(received kr)" $PINGS
+same "cr: zero pings lost across charon's rekeys" "$(received cr)" $PINGS
+same "kr: ikehelper rekeyed at least 3 times" "$([ "$rk" -ge 3 ] && echo yes)" yes
+same "cr: charon rekeyed at least 3 times, ikehelper answered" "$([ "$rc" -ge 3 ] && echo yes)" yes
+check "kr: the rekeys used PFS (x25519)" grep -q 'kr{[0-9]*} rekeyed: .* (PFS)' "$KLOG"
+check "ikehelper is still running" ike_alive "$(cat "$IKE_STATE/ikehelper-kesp/pid")"
+
+# samples: kr-count kr-settled cr-count cr-settled, one line each.
+col_max() { awk -v c="$1" 'BEGIN { m = 0 } $c > m { m = $c } END { print m }' /tmp/life96.samples; }
+col_sum() { awk -v c="$1" '{ n += $c } END { print n + 0 }' /tmp/life96.samples; }
+echo "$(wc -l </tmp/life96.samples) samples; kesp.ko SAs at most: kr $(col_max 1), cr $(col_max 3); settled samples: kr $(col_sum 2), cr $(col_sum 4)"
+same "kr: kesp.ko never held more than the old and the new pair" \
+	"$([ "$(col_max 1)" -le 4 ] && echo yes)" yes
+same "cr: kesp.ko never held more than the old and the new pair" \
+	"$([ "$(col_max 3)" -le 4 ] && echo yes)" yes
+same "kr: between rekeys one pair on each side, the same SPIs in both kernels" \
+	"$([ "$(col_sum 2)" -gt 0 ] && echo yes)" yes
+same "cr: between rekeys one pair on each side, the same SPIs in both kernels" \
+	"$([ "$(col_sum 4)" -gt 0 ] && echo yes)" yes
+rm -f /tmp/life96.stop /tmp/life96.samples
+
+[ "$FAILED" != 0 ] && ike_tail_logs 60
+finish

@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * CREATE_CHILD_SA between two ikehelper state machines against the fake
+ * kernel: CHILD_SA rekeys started by rekey_time on either side, with and
+ * without PFS, INVALID_KE_PAYLOAD on a rekey, a further CHILD_SA, life_time
+ * expiry, a rekey collision, a lost DELETE, CHILD_SA_NOT_FOUND, and dead
+ * peer detection. After every message the make-before-break invariant is
+ * checked: the outbound SA each side uses (kesp.ko's choice among equal
+ * selectors: the earliest installed) has its inbound twin, same key, on the
+ * other side, so no packet is lost at any moment of a rekey.
+ */
+#include "ike_harness.h"
+#include "tap.h"
+
+#define PSK "\"Vq3#pL9!xZ2@mW7$kR4nB8\""
+
+static struct h_peer *alice, *bob;
+static const char *conn_extra = "";	/* more connection keys, for both */
+
+/* One side of alice (192.0.2.1, 10.1.0.0/24) <-> bob (192.0.2.2, 10.2.0.0/24). */
+static char *conf(bool is_alice, const char *esp, const char *child_extra, const char *more)
+{
+	static char buf[4096];
+
+	snprintf(buf, sizeof(buf),
+		 "connections {\n"
+		 " peer {\n"
+		 "  %s\n"
+		 "  %s\n"
+		 "  proposals = aes256gcm16-prfsha384-x25519\n"
+		 "  local { auth = psk\n id = %s }\n"
+		 "  remote { auth = psk\n id = %s }\n"
+		 "  children {\n"
+		 "   net {\n"
+		 "    local_ts = 10.%d.0.0/24\n remote_ts = 10.%d.0.0/24\n"
+		 "    esp_proposals = %s\n"
+		 "    %s\n"
+		 "   }\n"
+		 "   %s\n"
+		 "  }\n"
+		 " }\n"
+		 "}\n"
+		 "secrets { ike { secret = %s } }\n",
+		 is_alice ? "remote_addrs = 192.0.2.2" : "", conn_extra,
+		 is_alice ? "alice@example.org" : "bob.example.org",
+		 is_alice ? "bob.example.org" : "alice@example.org", is_alice ? 1 : 2,
+		 is_alice ? 2 : 1, esp, child_extra, more ? more : "", PSK);
+	return strdup(buf);
+}
+
+static void setup(char *ca, char *cb)
+{
+	h_pair(&alice, &bob, ca, cb);
+}
+
+/* The outbound SA kesp.ko would use: the first installed. */
+static const struct kernel_sa *out_used(struct kernel *k)
+{
+	for (size_t i = 0; i < kernel_fake_sa_count(k); i++)
+		if (kernel_fake_sa_at(k, i)->dir == KERNEL_OUT)
+			return kernel_fake_sa_at(k, i);
+	return NULL;
+}
+
+/* Whether what FROM sends, TO can decrypt. */
+static bool flows(struct kernel *from, struct kernel *to)
+{
+	const struct kernel_sa *o = out_used(from), *i;
+
+	if (!o)
+		return false;
+	i = kernel_fake_sa(to, KERNEL_IN, o->spi);
+	return i && i->enc_key_len == o->enc_key_len &&
+	       !memcmp(i->enc_key, o->enc_key, o->enc_key_len);
+}
+
+static unsigned int broken;
+
+/* Delivers the wire's messages one by one, checking both directions flow
+ * after each; returns how many it delivered. */
+static int run_checked(void)
+{
+	int n = 0;
+
+	for (; n < 100 && h_wire; n++) {
+		h_deliver();
+		if (!flows(alice->k, bob->k) || !flows(bob->k, alice->k))
+			broken++;
+	}
+	return n;
+}
+
+static struct ike_sa *up(void)
+{
+	static struct h_wait w;
+	struct ike_sa *sa = h_up(alice, "peer", &w);
+
+	h_run();
+	if (!sa || sa->state != IKE_S_ESTABLISHED || !w.ok)
+		printf("# up failed: %s\n", w.msg);
+	return sa;
+}
+
+static struct child_sa *only_child(struct h_peer *p)
+{
+	struct ike_sa *sa = h_sa(p);
+
+	return sa && sa->children && !sa->children->next ? sa->children : NULL;
+}
+
+/* Each side holds exactly one pair, SPIs crossed, keys equal. */
+static bool one_pair(void)
+{
+	return kernel_fake_sa_count(alice->k) == 2 && kernel_fake_sa_count(bob->k) == 2 &&
+	       flows(alice->k, bob->k) && flows(bob->k, alice->k);
+}
+
+/* rekey_time on WHO's side; PFS when ESP carries a group. */
+static void rekey_case(bool by_alice, const char *esp)
+{
+	const char *timers = "rekey_time = 10s\n life_time = 20s\n rand_time = 0";
+	struct h_peer *ini, *resp;
+	struct child_sa *c;
+	uint32_t old_in, old_out, rekeys = 0;
+	size_t routes = 0;
+	char what[128];
+
+	setup(conf(true, esp, by_alice ? timers : "rekey_time = 0", NULL),
+	      conf(false, esp, by_alice ? "rekey_time = 0" : timers, NULL));
+	ini = by_alice ? alice : bob;
+	resp = by_alice ? bob : alice;
+	snprintf(what, sizeof(what), "rekey by %s (%s)", ini->name, esp);
+	up();
+	c = only_child(ini);
+	if (!tap_ok(c && one_pair(), "%s: the tunnel is up", what))
+		return;
+	old_in = c->spi_in;
+	old_out = c->spi_out;
+	routes = kernel_fake_route_count(ini->k);
+	broken = 0;
+	for (int round = 0; round < 3; round++) {
+		struct child_sa *now = only_child(ini);
+		uint64_t since = now ? now->installed_at : 0;
+
+		while (!h_wire && h_now - since < 11000)
+			h_advance(100);
+		/* rand_time = 0: at rekey_time exactly (within the step) */
+		if (h_head_exchange() != IKE_CREATE_CHILD_SA || h_now - since < 10000 ||
+		    h_now - since > 10100)
+			break;
+		h_deliver();
+		/* The responder: the new inbound SA is in before its answer. */
+		if (kernel_fake_sa_count(resp->k) != 3 || !flows(ini->k, resp->k) ||
+		    !flows(resp->k, ini->k))
+			break;
+		run_checked();
+		h_advance(CHILD_GRACE_MS);
+		if (!one_pair())
+			break;
+		rekeys++;
+	}
+	c = only_child(ini);
+	tap_ok(rekeys == 3 && !broken, "%s: 3 rekeys at rekey_time, both directions flowing "
+	       "after every message (%u rekeys, %u broken)", what, rekeys, broken);
+	tap_ok(c && c->spi_in != old_in && c->spi_out != old_out && c->state == CHILD_S_INSTALLED &&
+	       only_child(resp) && only_child(resp)->spi_out == c->spi_in &&
+	       c->reqid == only_child(ini)->reqid,
+	       "%s: one new CHILD_SA on each side, the old one gone", what);
+	tap_ok(kernel_fake_route_count(ini->k) == routes && routes > 0 &&
+	       kernel_fake_route_count(resp->k) == routes,
+	       "%s: the routes passed to the new pair (%zu)", what, routes);
+	tap_ok(h_log_has(ini->name, "rekeyed: SPIs", strchr(esp, '-') ? "(PFS)" : "", NULL),
+	       "%s: the log says so%s", what, strchr(esp, '-') ? ", with PFS" : "");
+	h_reset();
+}
+
+/* bob wants x25519, alice offers ecp256 first: INVALID_KE_PAYLOAD, retry. */
+static void test_invalid_ke(void)
+{
+	struct ike_sa *sa;
+
+	setup(conf(true, "aes128gcm16-ecp256-x25519", "rekey_time = 0", NULL),
+	      conf(false, "aes128gcm16-x25519", "rekey_time = 0", NULL));
+	sa = up();
+	broken = 0;
+	child_rekey_start(sa->children);
+	h_deliver();
+	tap_ok(h_log_has("bob:", "INVALID_KE_PAYLOAD", NULL) &&
+	       kernel_fake_sa_count(bob->k) == 2, "bob answers INVALID_KE_PAYLOAD, nothing installed");
+	run_checked();
+	h_advance(CHILD_GRACE_MS);
+	tap_ok(one_pair() && !broken && h_log_has("alice:", "rekeyed", "(PFS)", NULL) &&
+	       h_log_has("alice:", "the peer wants", "asking again", NULL),
+	       "alice asks again with x25519: rekeyed with PFS, no gap");
+	h_reset();
+}
+
+/* A further CHILD_SA on the IKE SA (kespctl ike up --child net2). */
+static void test_further_child(void)
+{
+	const char *net2 = "net2 { local_ts = 10.%d.1.0/24\n remote_ts = 10.%d.1.0/24\n "
+			   "esp_proposals = aes128gcm16 }";
+	char ma[256], mb[256];
+	const struct child_cfg *cc;
+	struct ike_sa *sa;
+	struct h_wait w;
+
+	snprintf(ma, sizeof(ma), net2, 1, 2);
+	snprintf(mb, sizeof(mb), net2, 2, 1);
+	setup(conf(true, "aes128gcm16", "", ma), conf(false, "aes128gcm16", "", mb));
+	sa = up();
+	config_find_child(alice->d->cfg, "net2", &cc);
+	memset(&w, 0, sizeof(w));
+	w.w.done = h_wait_done;
+	ike_sa_add_waiter(sa, &w.w);
+	exchange_queue(sa, create_child_task_new(cc, NULL));
+	tap_ok(h_head_exchange() == IKE_CREATE_CHILD_SA, "alice sends CREATE_CHILD_SA for net2");
+	h_deliver();
+	tap_ok(kernel_fake_sa_count(bob->k) == 4 && h_head_exchange() == IKE_CREATE_CHILD_SA &&
+	       kernel_fake_sa_at(bob->k, 2)->dir == KERNEL_IN,
+	       "bob answers; net2's inbound SA went in first, then the outbound one");
+	h_run();
+	tap_ok(w.done == 1 && w.ok && kernel_fake_sa_count(alice->k) == 4 &&
+	       kernel_fake_sa_count(bob->k) == 4 && h_sa(bob)->children &&
+	       h_sa(bob)->children->next && kernel_fake_route_count(alice->k) == 2 &&
+	       kernel_fake_route_count(bob->k) == 2,
+	       "net2 is up beside net: two pairs and two routes on each side (%s)", w.msg);
+	tap_ok(h_log_has("bob:", "CHILD_SA net2{", "established", "10.2.1.0/24 === 10.1.1.0/24",
+			 NULL), "bob chose net2 by the selectors");
+	h_reset();
+}
+
+/* start_action = start on two children: the first comes with IKE_AUTH,
+ * the second with a CREATE_CHILD_SA queued behind it. */
+static void test_start_two(void)
+{
+	const char *net2 = "net2 { local_ts = 10.%d.1.0/24\n remote_ts = 10.%d.1.0/24\n "
+			   "esp_proposals = aes128gcm16\n %s }";
+	char ma[256], mb[256];
+
+	snprintf(ma, sizeof(ma), net2, 1, 2, "start_action = start");
+	snprintf(mb, sizeof(mb), net2, 2, 1, "");
+	setup(conf(true, "aes128gcm16", "start_action = start", ma),
+	      conf(false, "aes128gcm16", "", mb));
+	daemon_start_all(alice->d);
+	h_run();
+	tap_ok(h_count_sas(alice) == 1 && h_sa(alice)->state == IKE_S_ESTABLISHED &&
+	       kernel_fake_sa_count(alice->k) == 4 && kernel_fake_sa_count(bob->k) == 4 &&
+	       h_log_has("alice:", "CHILD_SA net{", "established", NULL) &&
+	       h_log_has("alice:", "CHILD_SA net2{", "established", NULL),
+	       "start_action = start on two children: one IKE SA, both CHILD SAs up");
+	h_reset();
+}
+
+/* No rekey (rekey_time = 0): life_time ends the pair, DELETE tells the peer. */
+static void test_life_time(void)
+{
+	setup(conf(true, "aes128gcm16", "rekey_time = 0\n life_time = 5s", NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+	up();
+	h_advance(4999);
+	tap_ok(one_pair() && !h_wire, "before life_time the pair stays");
+	h_advance(1);
+	tap_ok(kernel_fake_sa_count(alice->k) == 0 && h_head_exchange() == IKE_INFORMATIONAL,
+	       "at life_time alice removes the pair and sends DELETE");
+	h_run();
+	tap_ok(kernel_fake_sa_count(bob->k) == 0 && !h_sa(alice)->children &&
+	       !h_sa(bob)->children && h_sa(alice)->state == IKE_S_ESTABLISHED &&
+	       kernel_fake_route_count(alice->k) == 0 && kernel_fake_route_count(bob->k) == 0,
+	       "bob deletes it too; the IKE SA stays");
+	h_reset();
+}
+
+/* Both rekey at once: each answers TEMPORARY_FAILURE, each tries again
+ * after a random delay, exactly one new pair survives. */
+static void test_collision(void)
+{
+	struct ike_sa *sa = NULL;
+	int rounds = 0;
+
+	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+	sa = up();
+	broken = 0;
+	child_rekey_start(sa->children);
+	child_rekey_start(h_sa(bob)->children);
+	tap_ok(h_wire_len == 2, "both send CREATE_CHILD_SA with REKEY_SA at once");
+	run_checked();
+	tap_ok(h_log_has("alice:", "TEMPORARY_FAILURE", NULL) &&
+	       h_log_has("bob:", "TEMPORARY_FAILURE", NULL) && one_pair(),
+	       "each answers TEMPORARY_FAILURE; the old pair carries on");
+	for (; rounds < 10 && !h_log_has("rekeyed: SPIs", NULL); rounds++) {
+		h_advance(500);
+		run_checked();
+	}
+	h_advance(CHILD_GRACE_MS + 3000);
+	run_checked();
+	h_advance(CHILD_GRACE_MS);
+	tap_ok(one_pair() && !broken && only_child(alice) && only_child(bob) &&
+	       only_child(alice)->state == CHILD_S_INSTALLED,
+	       "a retry wins: exactly one pair on each side, no gap (%d rounds)", rounds);
+	h_reset();
+}
+
+/* A DELETE lost on the way: the rekey responder switches on its own after
+ * CHILD_SWITCH_MS, and the retransmitted DELETE is answered. */
+static void test_lost_delete(void)
+{
+	struct ike_sa *sa;
+
+	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+	sa = up();
+	broken = 0;
+	child_rekey_start(sa->children);
+	h_deliver();
+	h_deliver();
+	tap_ok(h_head_exchange() == IKE_INFORMATIONAL, "alice sends DELETE for the old pair");
+	h_drop();
+	h_advance(CHILD_GRACE_MS + 10);
+	tap_ok(kernel_fake_sa_count(alice->k) == 3 && flows(alice->k, bob->k) &&
+	       flows(bob->k, alice->k), "alice keeps the old inbound SA while bob still uses it");
+	h_advance(4000);	/* the retransmission */
+	run_checked();
+	h_advance(CHILD_GRACE_MS);
+	tap_ok(one_pair() && !broken, "the retransmitted DELETE switches bob; one pair, no gap");
+	h_reset();
+}
+
+static void test_refusals(void)
+{
+	struct ike_sa *sa;
+	struct child_sa *c;
+
+	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+	sa = up();
+	c = sa->children;
+	child_rekey_start(c);
+	/* bob forgets the pair before the request reaches it */
+	child_sa_drop(h_sa(bob)->children);
+	h_run();
+	tap_ok(h_log_has("bob:", "CHILD_SA_NOT_FOUND", NULL) &&
+	       h_log_has("alice:", "rekey failed", "CHILD_SA_NOT_FOUND", NULL) &&
+	       sa->children && !sa->children->next && sa->children->state == CHILD_S_INSTALLED &&
+	       kernel_fake_sa_count(alice->k) == 2,
+	       "a rekey of a pair the peer lacks: CHILD_SA_NOT_FOUND, the old pair stays");
+	h_reset();
+}
+
+/* dpd_delay: an empty INFORMATIONAL after that long without a message from
+ * the peer; a peer that answers none of its retransmissions takes the IKE
+ * SA and its CHILD SAs with it (dpd_action = clear). */
+static void test_dpd(void)
+{
+	struct ike_sa *sa;
+	int dropped = 0;
+
+	conn_extra = "dpd_delay = 10s";
+	setup(conf(true, "aes128gcm16", "rekey_time = 0\n dpd_action = clear", NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+	conn_extra = "";
+	sa = up();
+	h_advance(9000);
+	tap_ok(!h_wire, "DPD: nothing is sent before dpd_delay");
+	h_advance(1000);
+	tap_ok(h_wire_len == 2 && h_head_exchange() == IKE_INFORMATIONAL &&
+	       h_log_has("alice:", "DPD: nothing from the peer for 10.0 s", NULL),
+	       "DPD: after dpd_delay of silence both send an empty INFORMATIONAL");
+	h_run();
+	h_advance(9000);
+	tap_ok(sa->state == IKE_S_ESTABLISHED && one_pair() && !h_wire,
+	       "DPD: answered, the SAs stay, the next check is dpd_delay later");
+	h_advance(1000);
+	for (int i = 0; i < 400 && h_count_sas(alice); i++) {
+		while (h_wire) {
+			h_drop();
+			dropped++;
+		}
+		h_advance(1000);
+	}
+	tap_ok(h_count_sas(alice) == 0 && kernel_fake_sa_count(alice->k) == 0 &&
+	       kernel_fake_route_count(alice->k) == 0 &&
+	       h_log_has("alice:", "did not answer our INFORMATIONAL (liveness) request", NULL),
+	       "DPD: a silent peer (%d messages lost) fails the IKE SA, its CHILD SAs and routes "
+	       "are gone", dropped);
+	h_reset();
+}
+
+/* A rekey queued behind another exchange whose pair the peer deletes
+ * meanwhile is dropped unsent; the IKE SA is not harmed. */
+static void test_rekey_crossing_delete(void)
+{
+	struct ike_sa *sa;
+
+	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+	sa = up();
+	exchange_queue(sa, liveness_task_new());
+	child_rekey_start(sa->children);
+	tap_ok(sa->queue && sa->children->state == CHILD_S_REKEYING,
+	       "a rekey waits behind alice's INFORMATIONAL");
+	/* bob deletes the pair before alice's request reaches him */
+	child_sa_uninstall(h_sa(bob)->children);
+	exchange_queue(h_sa(bob), delete_child_task_new(h_sa(bob)->children));
+	h_run();
+	h_advance(CHILD_GRACE_MS);
+	tap_ok(sa->state == IKE_S_ESTABLISHED && !sa->children && !h_sa(bob)->children &&
+	       !sa->queue && !sa->req.task && kernel_fake_sa_count(alice->k) == 0 &&
+	       kernel_fake_sa_count(bob->k) == 0 &&
+	       h_log_has("alice:", "dropping our queued CREATE_CHILD_SA", NULL),
+	       "the pair is gone on both sides, the rekey dropped, the IKE SA stays");
+	h_reset();
+}
+
+int main(void)
+{
+	if (ike_crypto_init())
+		return 1;
+	rekey_case(true, "aes128gcm16");
+	rekey_case(false, "aes128gcm16");
+	rekey_case(true, "aes256gcm16-x25519");
+	rekey_case(false, "aes128-sha256-modp2048");
+	test_invalid_ke();
+	test_further_child();
+	test_start_two();
+	test_life_time();
+	test_collision();
+	test_lost_delete();
+	test_refusals();
+	test_rekey_crossing_delete();
+	test_dpd();
+	h_reset();
+	log_set_sink(NULL, NULL);
+	ike_crypto_deinit();
+	return tap_done();
+}
