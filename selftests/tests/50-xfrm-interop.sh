@@ -40,7 +40,11 @@ xfrm_case() {
 	# kesp sent 4 echo requests and received 4 replies; XFRM the reverse.
 	same "$what: kesp sent 4 and received 4, XFRM received 4 and sent 4" \
 		"$(counters)" "4 4 / 4 4"
-	iperf_agrees "$what" $hb $ha "$IPERF"
+	# A bulk TCP transfer once per algorithm (IPv4 in IPv4) and once per
+	# family combination (AES-GCM-128): what it adds to the pings (GSO,
+	# segments of every size, the counters agreeing under load) does not
+	# depend on both at once, and each costs seconds under TCG.
+	[ -z "$IPERF" ] || iperf_agrees "$what" $hb $ha "$IPERF"
 }
 
 K16=$(hexkey 16) K20=$(hexkey 20) K24=$(hexkey 24) K28=$(hexkey 28) K32=$(hexkey 32)
@@ -50,7 +54,8 @@ for fam in "4 4" "6 6" "4 6" "6 4"; do
 	o=$1 i=$2
 	IPERF="-t 2"
 	xfrm_case "AES-GCM-128" $o $i aead 'rfc4106(gcm(aes))' $K20 128
-	IPERF="-t 1"
+	IPERF=""
+	[ "$o$i" = 44 ] && IPERF="-t 1"
 	xfrm_case "AES-GCM-256" $o $i aead 'rfc4106(gcm(aes))' $K36 128
 	xfrm_case "ChaCha20-Poly1305" $o $i aead 'rfc7539esp(chacha20,poly1305)' $K36 128
 	xfrm_case "AES-CBC-128/HMAC-SHA-256" $o $i enc 'cbc(aes)' $K16 auth-trunc 'hmac(sha256)' $K32 128
@@ -105,13 +110,16 @@ esn_case "AES-CBC-128/HMAC-SHA-256 (authencesn)" enc 'cbc(aes)' $K16 auth-trunc 
 K20b=$(hexkey 20)
 for fam in "4 4" "6 6" "4 6"; do
 	set -- $fam
-	IPERF="-t 1"
+	IPERF=""
+	[ "$1$2" = 44 ] && IPERF="-t 1"
 	xfrm_case "AES-CBC-128/HMAC-SHA-1-96" $1 $2 enc 'cbc(aes)' $K16 auth-trunc 'hmac(sha1)' $K20b 96
 	xfrm_case "NULL/HMAC-SHA-1-96" $1 $2 enc 'ecb(cipher_null)' "" auth-trunc 'hmac(sha1)' $K20b 96
 done
+IPERF=""
 xfrm_case "AES-CBC-256/HMAC-SHA-1-96" 6 4 enc 'cbc(aes)' $K32 auth-trunc 'hmac(sha1)' $K20b 96
 xfrm_case "AES-GCM-128 ICV 64" 4 4 aead 'rfc4106(gcm(aes))' $K20 64
 xfrm_case "AES-GCM-128 ICV 96" 6 6 aead 'rfc4106(gcm(aes))' $K20 96
+IPERF="-t 1"
 xfrm_case "AES-GCM-192" 4 4 aead 'rfc4106(gcm(aes))' $K28 128
 xfrm_case "AES-CBC-192/HMAC-SHA-384" 4 6 enc 'cbc(aes)' $K24 auth-trunc 'hmac(sha384)' $K48 192
 finish

@@ -82,22 +82,28 @@ transport_case() {
 		check "$what: 3000-byte pings both ways" \
 			ip netns exec a $ping -c 2 -i 0.3 -W 2 -s 3000 $eb
 	fi
-	iperf_agrees "$what" $eb $ea "$iperf_len"
+	# Bulk TCP once per algorithm (over IPv4) and per family (AES-GCM-128),
+	# as in 50.
+	[ -z "$iperf_len" ] || iperf_agrees "$what" $eb $ea "$iperf_len"
 }
 
 K16=$(hexkey 16) K20=$(hexkey 20) K28=$(hexkey 28) K32=$(hexkey 32) K36=$(hexkey 36)
 K48=$(hexkey 48) K64=$(hexkey 64) K24=$(hexkey 24)
 for fam in 4 6; do
 	transport_case "AES-GCM-128" $fam "-t 2" aead 'rfc4106(gcm(aes))' $K20 128
-	transport_case "AES-GCM-256" $fam "-t 1" aead 'rfc4106(gcm(aes))' $K36 128
-	transport_case "ChaCha20-Poly1305" $fam "-t 1" aead 'rfc7539esp(chacha20,poly1305)' $K36 128
-	transport_case "AES-CBC-128/HMAC-SHA-256" $fam "-t 1" enc 'cbc(aes)' $K16 auth-trunc 'hmac(sha256)' $K32 128
-	transport_case "AES-CBC-256/HMAC-SHA-512" $fam "-t 1" enc 'cbc(aes)' $K32 auth-trunc 'hmac(sha512)' $K64 256
-	transport_case "NULL/HMAC-SHA-256" $fam "-t 1" enc 'ecb(cipher_null)' "" auth-trunc 'hmac(sha256)' $K32 128
+	t1=""
+	[ $fam = 4 ] && t1="-t 1"
+	transport_case "AES-GCM-256" $fam "$t1" aead 'rfc4106(gcm(aes))' $K36 128
+	transport_case "ChaCha20-Poly1305" $fam "$t1" aead 'rfc7539esp(chacha20,poly1305)' $K36 128
+	transport_case "AES-CBC-128/HMAC-SHA-256" $fam "$t1" enc 'cbc(aes)' $K16 auth-trunc 'hmac(sha256)' $K32 128
+	transport_case "AES-CBC-256/HMAC-SHA-512" $fam "$t1" enc 'cbc(aes)' $K32 auth-trunc 'hmac(sha512)' $K64 256
+	transport_case "NULL/HMAC-SHA-256" $fam "$t1" enc 'ecb(cipher_null)' "" auth-trunc 'hmac(sha256)' $K32 128
 done
 # HMAC-SHA-1-96 (RFC 2404).
 for fam in 4 6; do
-	transport_case "AES-CBC-128/HMAC-SHA-1-96" $fam "-t 1" enc 'cbc(aes)' $K16 auth-trunc 'hmac(sha1)' $K20 96
+	t1=""
+	[ $fam = 4 ] && t1="-t 1"
+	transport_case "AES-CBC-128/HMAC-SHA-1-96" $fam "$t1" enc 'cbc(aes)' $K16 auth-trunc 'hmac(sha1)' $K20 96
 done
 transport_case "AES-GCM-192" 4 "-t 1" aead 'rfc4106(gcm(aes))' $K28 128
 transport_case "AES-CBC-192/HMAC-SHA-384" 6 "-t 1" enc 'cbc(aes)' $K24 auth-trunc 'hmac(sha384)' $K48 192
