@@ -20,12 +20,13 @@ chmod 755 /tmp/slow-modprobe
 old_modprobe=$(cat /proc/sys/kernel/modprobe)
 echo /tmp/slow-modprobe >/proc/sys/kernel/modprobe
 
-# timed CMD...: "MILLISECONDS STATUS" of CMD.
+# timed CMD...: "MILLISECONDS STATUS END" of CMD, END in ms since the epoch.
 timed() {
 	t0=$(date +%s%N)
 	"$@" >/dev/null 2>&1
 	st=$?
-	echo "$((($(date +%s%N) - t0) / 1000000)) $st"
+	t1=$(date +%s%N)
+	echo "$(((t1 - t0) / 1000000)) $st $((t1 / 1000000))"
 }
 # An algorithm combination no other test instantiates: ESN, NULL, SHA-384.
 (timed ip netns exec slow1 $KESPCTL sa add dev kesp0 dir in src 192.0.2.2 dst 192.0.2.1 spi 0x300 \
@@ -42,10 +43,15 @@ slow=$(cat /tmp/slow.t)
 echo "ms and status of SA_NEW: $slow; meanwhile: another namespace $other, same namespace $same_ns, DEV_GET $dev"
 check "the SA_NEW with a fresh algorithm was slow (over 2.5 s) and succeeded" \
 	awk -v t="$slow" 'BEGIN { split(t, a, " "); exit !(a[1] > 2500 && a[2] == 0) }'
+# A request that waited for the SA_NEW would end after it. Answered
+# without waiting means ended while the SA_NEW still waited for the
+# module loader, at least a second before it returned (on a busy host a
+# process start alone can take most of 2 s, so no fixed bound).
 for r in "SA_GET dump in another namespace:$other" "SA_GET dump in the same namespace:$same_ns" \
 	"DEV_GET of the same device:$dev"; do
-	check "meanwhile, a ${r%%:*} is answered within 2 s" \
-		awk -v t="${r#*:}" 'BEGIN { split(t, a, " "); exit !(a[1] < 2000 && a[2] == 0) }'
+	check "meanwhile, a ${r%%:*} is answered while the SA_NEW still waits" \
+		awk -v t="${r#*:}" -v s="$slow" 'BEGIN { split(t, a, " "); split(s, b, " ")
+			exit !(a[2] == 0 && a[3] < b[3] - 1000) }'
 done
 rm -f /tmp/slow-modprobe /tmp/slow.t /tmp/slow.other /tmp/slow.same /tmp/slow.dev
 finish
