@@ -114,11 +114,13 @@ EOF
 	echo "secrets { ike { secret = $HS_PSK } }"
 }
 
+# The awk function both log readers share: ms of a line's HH:MM:SS.mmm.
+HS_AWK_MS='function t(x,   h) { split(x, h, /[:.]/); return ((h[1] * 60 + h[2]) * 60 + h[3]) * 1000 + h[4] }'
+
 # ms between the first line matching START and the first matching END
 # after it, per IKE SA, from a log whose lines start HH:MM:SS.mmm.
 hs_ms() {	# LOG START-REGEX END-REGEX
-	awk -v s="$2" -v e="$3" '
-		function t(x,   h) { split(x, h, /[:.]/); return ((h[1] * 60 + h[2]) * 60 + h[3]) * 1000 + h[4] }
+	awk -v s="$2" -v e="$3" "$HS_AWK_MS"'
 		$0 ~ s { t0 = t($1) }
 		$0 ~ e && t0 { print t($1) - t0; t0 = 0 }' "$1"
 }
@@ -202,8 +204,7 @@ hs_rate() {
 		sleep 1
 	done
 	got=$(tail -n +$from "$rlog" | grep -c "$done_re")
-	rate=$(tail -n +$from "$rlog" | awk -v s="$first" -v e="$done_re" -v n=$HS_N '
-		function t(x,   h) { split(x, h, /[:.]/); return ((h[1] * 60 + h[2]) * 60 + h[3]) * 1000 + h[4] }
+	rate=$(tail -n +$from "$rlog" | awk -v s="$first" -v e="$done_re" -v n=$HS_N "$HS_AWK_MS"'
 		$0 ~ s && !t0 { t0 = t($1) }
 		$0 ~ e { c++; if (c == n) { printf "%.1f", n * 1000 / (t($1) - t0); exit } }')
 	if [ -n "$rate" ]; then
