@@ -45,7 +45,7 @@ across() {
 	fi
 	out_spi=$((0x1000 + $1)) in_spi=$((0x2000 + $1))
 	what="outer IPv$1"
-	if ! tunnel_sas aead 'rfc4106(gcm(aes))' $K 128; then
+	if ! interop_sas aead 'rfc4106(gcm(aes))' $K 128; then
 		fail "$what: configure" "$out"
 		return
 	fi
