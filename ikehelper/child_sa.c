@@ -718,6 +718,11 @@ struct child_sa *child_sa_from_choice(struct ike_sa *sa, const struct child_choi
  * routes (a rekey's successor waits for the old pair's DELETE). */
 void child_sa_respond_done(struct ike_sa *sa)
 {
+	if (sa->rekeyed) {
+		/* Our answer rekeyed the IKE SA: the rest happens on the new one. */
+		ike_rekey_move_queue(sa);
+		return;
+	}
 	for (struct child_sa *c = sa->children; c; c = c->next) {
 		if (c->state != CHILD_S_INSTALLING || !c->kid_in || c->kid_out || c->replaces)
 			continue;

@@ -21,8 +21,8 @@
  * Collisions (§2.8.1) are avoided rather than resolved: a request to rekey
  * a pair we are rekeying (or replacing, or deleting) is answered
  * TEMPORARY_FAILURE, and a rekey refused that way is tried again after a
- * random 1-3 s, so exactly one new pair survives. IKE SA rekeying is not
- * done yet: such a request is answered NO_PROPOSAL_CHOSEN.
+ * random 1-3 s, so exactly one new pair survives. A CREATE_CHILD_SA
+ * with IKE proposals rekeys the IKE SA (ike_rekey.c).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,7 +63,7 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-static void add_nonce(struct msg_out *m, const uint8_t *n, size_t len)
+void create_add_nonce(struct msg_out *m, const uint8_t *n, size_t len)
 {
 	struct ike_payload *pl = msg_add(m, IKE_PL_NONCE);
 	uint8_t *copy = msg_alloc(m, len);
@@ -75,7 +75,7 @@ static void add_nonce(struct msg_out *m, const uint8_t *n, size_t len)
 	pl->u.raw.len = len;
 }
 
-static int add_ke(struct msg_out *m, struct ike_dh *dh, uint16_t group)
+int create_add_ke(struct msg_out *m, struct ike_dh *dh, uint16_t group)
 {
 	size_t len = ike_dh_public_len(group);
 	struct ike_payload *pl = msg_add(m, IKE_PL_KE);
@@ -182,8 +182,8 @@ static int cc_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 		ct->ntsr = child_resolve_ts(cc->remote_ts, cc->nremote_ts, &sa->remote.addr, ct->tsr);
 	}
 	child_add_esp_sa(m, cc->esp, cc->nesp, ct->child->spi_in, false);
-	add_nonce(m, ct->ni, ct->ni_len);
-	if (ct->dh && add_ke(m, ct->dh, ct->group))
+	create_add_nonce(m, ct->ni, ct->ni_len);
+	if (ct->dh && create_add_ke(m, ct->dh, ct->group))
 		return -1;
 	child_add_ts(m, IKE_PL_TSI, ct->tsi, ct->ntsi);
 	child_add_ts(m, IKE_PL_TSR, ct->tsr, ct->ntsr);
@@ -470,9 +470,7 @@ void create_child_respond(struct ike_sa *sa, const struct ike_msg *req, struct m
 		return;
 	}
 	if (spl && spl->u.sa.nprop && spl->u.sa.prop[0].protocol == IKE_PROTO_IKE) {
-		sa_log(sa, LOG_IKE, 0, "the peer rekeys the IKE SA, which kesp does not do yet: "
-		       "answering NO_PROPOSAL_CHOSEN");
-		msg_add_notify(resp, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		ike_rekey_respond(sa, req, resp);
 		return;
 	}
 	rekey = msg_find_notify(req, IKE_N_REKEY_SA);
@@ -525,8 +523,8 @@ void create_child_respond(struct ike_sa *sa, const struct ike_msg *req, struct m
 	}
 	ike_wipe(gir, sizeof(gir));
 	child_add_esp_sa(resp, &ch.chosen, 1, child->spi_in, false);
-	add_nonce(resp, nr, sizeof(nr));
-	if (dh && add_ke(resp, dh, group))
+	create_add_nonce(resp, nr, sizeof(nr));
+	if (dh && create_add_ke(resp, dh, group))
 		resp->overflow = true;	/* the caller fails the IKE SA */
 	ike_dh_free(dh);
 	child_add_ts(resp, IKE_PL_TSI, ch.remote, ch.nremote);

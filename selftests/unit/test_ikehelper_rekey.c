@@ -15,7 +15,9 @@
 #define PSK "\"Vq3#pL9!xZ2@mW7$kR4nB8\""
 
 static struct h_peer *alice, *bob;
+static const char *ike_props = "aes256gcm16-prfsha384-x25519";
 static const char *conn_extra = "";	/* more connection keys, for both */
+static const char *conn_extra_bob;	/* for bob instead, if set */
 
 /* One side of alice (192.0.2.1, 10.1.0.0/24) <-> bob (192.0.2.2, 10.2.0.0/24). */
 static char *conf(bool is_alice, const char *esp, const char *child_extra, const char *more)
@@ -27,7 +29,7 @@ static char *conf(bool is_alice, const char *esp, const char *child_extra, const
 		 " peer {\n"
 		 "  %s\n"
 		 "  %s\n"
-		 "  proposals = aes256gcm16-prfsha384-x25519\n"
+		 "  proposals = %s\n"
 		 "  local { auth = psk\n id = %s }\n"
 		 "  remote { auth = psk\n id = %s }\n"
 		 "  children {\n"
@@ -41,7 +43,8 @@ static char *conf(bool is_alice, const char *esp, const char *child_extra, const
 		 " }\n"
 		 "}\n"
 		 "secrets { ike { secret = %s } }\n",
-		 is_alice ? "remote_addrs = 192.0.2.2" : "", conn_extra,
+		 is_alice ? "remote_addrs = 192.0.2.2" : "",
+		 !is_alice && conn_extra_bob ? conn_extra_bob : conn_extra, ike_props,
 		 is_alice ? "alice@example.org" : "bob.example.org",
 		 is_alice ? "bob.example.org" : "alice@example.org", is_alice ? 1 : 2,
 		 is_alice ? 2 : 1, esp, child_extra, more ? more : "", PSK);
@@ -413,6 +416,160 @@ static void test_rekey_crossing_delete(void)
 	h_reset();
 }
 
+
+/* ---- IKE SA rekeying ------------------------------------------------------ */
+
+/* Both sides hold one IKE SA, the same SPIs, established, with the CHILD_SA. */
+static bool one_ike_sa(void)
+{
+	struct ike_sa *a = h_sa(alice), *b = h_sa(bob);
+
+	return h_count_sas(alice) == 1 && h_count_sas(bob) == 1 && a && b &&
+	       a->state == IKE_S_ESTABLISHED && b->state == IKE_S_ESTABLISHED &&
+	       !memcmp(a->spi_i, b->spi_i, 8) && !memcmp(a->spi_r, b->spi_r, 8) &&
+	       a->children && a->children->ike == a && b->children && b->children->ike == b;
+}
+
+/*
+ * rekey_time of the IKE SA on one side: two IKE rekeys at rekey_time, each
+ * answered and the old SA deleted; SPIs new, message ids from 0, CHILD_SA
+ * untouched and flowing after every message; then a CHILD_SA rekey on the
+ * new SA (its SK_d agrees on both sides) and DPD on it.
+ */
+static void ike_rekey_case(bool by_alice)
+{
+	struct h_peer *ini, *resp;
+	uint8_t spi_i[8], spi_r[8];
+	uint32_t child_in;
+	int rekeys = 0;
+	bool fresh = true;
+	char what[64];
+
+	conn_extra = "rekey_time = 20s\n rand_time = 0\n over_time = 5s\n dpd_delay = 8s";
+	conn_extra_bob = "rekey_time = 0\n dpd_delay = 8s";
+	if (!by_alice) {
+		conn_extra_bob = conn_extra;
+		conn_extra = "rekey_time = 0\n dpd_delay = 8s";
+	}
+	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+	ini = by_alice ? alice : bob;
+	resp = by_alice ? bob : alice;
+	snprintf(what, sizeof(what), "IKE SA rekey by %s", ini->name);
+	up();
+	if (!tap_ok(one_ike_sa() && one_pair(), "%s: the tunnel is up", what))
+		goto out;
+	child_in = h_sa(alice)->children->spi_in;
+	broken = 0;
+	for (int round = 0; round < 2; round++) {
+		struct ike_sa *old = h_sa(ini);
+		uint64_t since = old->established;
+
+		memcpy(spi_i, old->spi_i, 8);
+		memcpy(spi_r, old->spi_r, 8);
+		/* DPD keeps talking on the way; the rekey comes at rekey_time */
+		while (h_now - since < 20100 && !(h_head_exchange() == IKE_CREATE_CHILD_SA)) {
+			run_checked();
+			h_advance(100);
+		}
+		if (h_head_exchange() != IKE_CREATE_CHILD_SA || h_now - since < 20000)
+			break;
+		h_deliver();
+		/* the responder answered: it has switched, the old SA waits */
+		if (h_count_sas(resp) != 2 || h_sa(resp)->state != IKE_S_ESTABLISHED ||
+		    !h_sa(resp)->children)
+			break;
+		run_checked();
+		if (!one_ike_sa() || !memcmp(h_sa(ini)->spi_i, spi_i, 8) ||
+		    !memcmp(h_sa(ini)->spi_r, spi_r, 8))
+			break;
+		fresh &= h_sa(alice)->mid_next + h_sa(alice)->mid_peer == 0 &&
+			 h_sa(bob)->mid_next + h_sa(bob)->mid_peer == 0 &&
+			 h_sa(ini)->initiator && !h_sa(resp)->initiator;
+		rekeys++;
+	}
+	tap_ok(rekeys == 2 && !broken, "%s: 2 rekeys at rekey_time, one IKE SA each side with new "
+	       "SPIs after each, CHILD_SA flowing after every message (%d, %u broken)", what,
+	       rekeys, broken);
+	tap_ok(fresh && h_sa(alice)->children->spi_in == child_in,
+	       "%s: message ids start at 0, the rekey's initiator is the new SA's, the CHILD_SA "
+	       "moved unchanged", what);
+	tap_ok(h_log_has(ini->name, "IKE SA rekeyed", NULL) &&
+	       h_log_has(resp->name, "IKE SA rekeyed", NULL), "%s: both log the rekey", what);
+	/* the new SA's SK_d is the same on both sides: a CHILD_SA rekey works */
+	child_rekey_start(h_sa(resp)->children);
+	run_checked();
+	h_advance(CHILD_GRACE_MS);
+	tap_ok(one_pair() && !broken && one_ike_sa() &&
+	       only_child(alice)->spi_in != child_in,
+	       "%s: a CHILD_SA rekey on the new IKE SA (keys from its SK_d)", what);
+	/* DPD runs on the new SA */
+	h_log_clear();
+	h_advance(8100);
+	tap_ok(h_head_exchange() == IKE_INFORMATIONAL, "%s: DPD on the new IKE SA", what);
+	run_checked();
+	tap_ok(one_ike_sa() && one_pair() && h_sa(alice)->mid_next + h_sa(bob)->mid_next >= 1,
+	       "%s: answered, everything stays", what);
+out:
+	conn_extra = "";
+	conn_extra_bob = NULL;
+	h_reset();
+}
+
+/* alice's KE is of another group than bob picks: INVALID_KE_PAYLOAD, retry. */
+static void test_ike_rekey_invalid_ke(void)
+{
+	struct ike_sa *sa;
+	char *ca, *cb;
+
+	ike_props = "aes256gcm16-prfsha384-ecp256-x25519";
+	ca = conf(true, "aes128gcm16", "rekey_time = 0", NULL);
+	ike_props = "aes256gcm16-prfsha384-x25519";
+	cb = conf(false, "aes128gcm16", "rekey_time = 0", NULL);
+	setup(ca, cb);
+	sa = up();
+	if (!tap_ok(sa && sa->dh_group == IKE_DH_CURVE25519, "IKE SA up with x25519"))
+		goto out;
+	sa->dh_group = IKE_DH_ECP256;	/* as if alice preferred it */
+	broken = 0;
+	ike_rekey_start(sa);
+	h_deliver();
+	tap_ok(h_log_has("bob:", "INVALID_KE_PAYLOAD", NULL) && h_count_sas(bob) == 1,
+	       "IKE SA rekey: bob answers INVALID_KE_PAYLOAD, keeps his one IKE SA");
+	run_checked();
+	tap_ok(one_ike_sa() && one_pair() && !broken && h_sa(alice)->dh_group == IKE_DH_CURVE25519 &&
+	       h_log_has("alice:", "the peer wants", "asking again", NULL),
+	       "alice asks again with x25519: rekeyed, one IKE SA each side, no gap");
+out:
+	h_reset();
+}
+
+/* bob has a request of his own out: alice's rekey gets TEMPORARY_FAILURE,
+ * her retry succeeds. */
+static void test_ike_rekey_busy(void)
+{
+	struct ike_sa *sa;
+	int rounds;
+
+	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+	sa = up();
+	broken = 0;
+	exchange_queue(h_sa(bob), liveness_task_new());
+	ike_rekey_start(sa);
+	run_checked();
+	tap_ok(h_log_has("bob:", "exchange of ours is under way", "TEMPORARY_FAILURE", NULL) &&
+	       h_count_sas(alice) == 1 && h_sa(alice) == sa && one_pair(),
+	       "IKE SA rekey while the peer's request is out: TEMPORARY_FAILURE, nothing changes");
+	for (rounds = 0; rounds < 10 && h_sa(alice) == sa; rounds++) {
+		h_advance(500);
+		run_checked();
+	}
+	tap_ok(one_ike_sa() && one_pair() && !broken && h_sa(alice) != sa,
+	       "alice tries again and rekeys (%d rounds)", rounds);
+	h_reset();
+}
+
 int main(void)
 {
 	if (ike_crypto_init())
@@ -430,6 +587,10 @@ int main(void)
 	test_refusals();
 	test_rekey_crossing_delete();
 	test_dpd();
+	ike_rekey_case(true);
+	ike_rekey_case(false);
+	test_ike_rekey_invalid_ke();
+	test_ike_rekey_busy();
 	h_reset();
 	log_set_sink(NULL, NULL);
 	ike_crypto_deinit();
