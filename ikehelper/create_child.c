@@ -18,10 +18,14 @@
  *   - each side keeps the old inbound SA CHILD_GRACE_MS longer, for what
  *     was already in flight. The routes pass from the old pair to the new.
  *
- * Collisions (§2.8.1) are avoided rather than resolved: a request to rekey
- * a pair we are rekeying (or replacing, or deleting) is answered
- * TEMPORARY_FAILURE, and a rekey refused that way is tried again after a
- * random 1-3 s, so exactly one new pair survives. A CREATE_CHILD_SA
+ * Collisions (§2.8.1): when both ends rekey the same pair at once, both
+ * exchanges complete; the new pair made with the lowest of the four nonces
+ * is redundant and its maker deletes it (and leaves the old pair to the
+ * other end, which replaces and deletes it as in any rekey). An exchange
+ * that completes after its old pair was replaced or deleted meanwhile made
+ * a redundant pair too. A request to rekey a pair we are deleting (or
+ * have replaced) is answered TEMPORARY_FAILURE (§2.25), and a rekey
+ * refused that way is tried again after a random 1-3 s. A CREATE_CHILD_SA
  * with IKE proposals rekeys the IKE SA (ike_rekey.c).
  */
 #include <stdarg.h>
@@ -220,6 +224,48 @@ static void cc_failed(struct ike_sa *sa, struct cc_task *ct, uint64_t retry_ms, 
 	ike_sa_notify_waiters(sa, false, why);
 }
 
+/*
+ * Our rekey's new pair C is redundant when its old pair was replaced or
+ * deleted meanwhile, or when the peer rekeyed the same pair at once and C
+ * has the lowest nonce (§2.8.1): then C goes (DELETE) and the old pair is
+ * left to the peer's rekey. True when C went.
+ */
+static bool cc_redundant(struct ike_sa *sa, struct cc_task *ct, struct child_sa *c)
+{
+	struct child_sa *old = old_of(sa, ct), *sib = NULL;
+	struct ike_slice ours = { c->lo_nonce, c->lo_nonce_len }, theirs;
+	struct task *del;
+
+	if (old && old->state == CHILD_S_REKEYING) {
+		sib = child_sa_successor(sa, old->spi_in);
+		if (!sib)
+			return false;
+		theirs.p = sib->lo_nonce;
+		theirs.len = sib->lo_nonce_len;
+		if (ike_nonce_cmp(&ours, &theirs) > 0) {
+			sa_log(sa, LOG_CHD, 0, "CHILD_SA %s{%u}: simultaneous rekey, the peer's pair "
+			       "has the lowest nonce: ours replaces the old pair, the peer deletes its "
+			       "pair %08x", old->cfg->name, old->reqid, sib->spi_in);
+			return false;
+		}
+		old->state = CHILD_S_INSTALLED;
+		sa_log(sa, LOG_CHD, 0, "CHILD_SA %s{%u}: simultaneous rekey, our new pair has the "
+		       "lowest nonce: deleting it (%08x_i %08x_o), the peer's pair %08x_i replaces "
+		       "the old one", old->cfg->name, old->reqid, c->spi_in, c->spi_out, sib->spi_in);
+	} else {
+		sa_log(sa, LOG_CHD, 0, "CHILD_SA %s: the pair our rekey replaces was %s meanwhile: "
+		       "deleting our new pair %08x_i", ct->cfg->name, old ? "replaced" : "deleted",
+		       c->spi_in);
+	}
+	ct->child = NULL;
+	del = delete_child_task_new(c);
+	if (del)
+		exchange_queue(sa, del);
+	else
+		child_sa_drop(c);
+	return true;
+}
+
 static enum task_result cc_process(struct ike_sa *sa, struct task *t, const struct ike_msg *m,
 				   const uint8_t *raw, size_t rawlen)
 {
@@ -320,6 +366,11 @@ static enum task_result cc_process(struct ike_sa *sa, struct task *t, const stru
 			    tsr, ntsr);
 	nr.p = nonce->u.raw.p;
 	nr.len = nonce->u.raw.len;
+	child_sa_set_nonces(c, &ni, &nr);
+	if (ct->old_spi_in && cc_redundant(sa, ct, c)) {
+		ike_wipe(gir, sizeof(gir));
+		return TASK_DONE;
+	}
 	if (child_sa_derive(c, glen ? &g : NULL, &ni, &nr) || child_sa_install(c, KERNEL_IN) ||
 	    child_sa_install(c, KERNEL_OUT)) {
 		ike_wipe(gir, sizeof(gir));
@@ -353,7 +404,17 @@ static bool cc_stale(struct ike_sa *sa, struct task *t)
 {
 	struct cc_task *ct = (struct cc_task *)t;
 
-	return ct->old_spi_in && !old_of(sa, ct);
+	struct child_sa *old = old_of(sa, ct);
+
+	if (!ct->old_spi_in)
+		return false;
+	if (old && child_sa_successor(sa, old->spi_in)) {
+		/* The peer rekeyed it first: its pair replaces the old one. */
+		if (old->state == CHILD_S_REKEYING)
+			old->state = CHILD_S_INSTALLED;
+		return true;
+	}
+	return !old;
 }
 
 static void cc_abort(struct ike_sa *sa, struct task *t)
@@ -437,9 +498,15 @@ static int rekey_target(struct ike_sa *sa, const struct ike_payload *n, struct c
 		msg_add_notify(resp, N_CHILD_SA_NOT_FOUND, NULL, 0);
 		return -1;
 	}
-	if ((*old)->state != CHILD_S_INSTALLED) {
-		/* Our own rekey (or delete) of it is under way: ours wins, the
-		 * peer tries again later (§2.25). */
+	if ((*old)->state == CHILD_S_REKEYING && !child_sa_successor(sa, (*old)->spi_in)) {
+		/* Ours is out too (or queued): both complete, §2.8.1 decides. */
+		sa_log(sa, LOG_CHD, 1, "the peer rekeys CHILD_SA %s{%u} as we do: answering, the "
+		       "lowest nonce decides which new pair stays", (*old)->cfg->name, (*old)->reqid);
+		return 0;
+	}
+	if ((*old)->state != CHILD_S_INSTALLED || child_sa_successor(sa, (*old)->spi_in)) {
+		/* Being deleted or replaced already: the peer tries again
+		 * later (§2.25). */
 		sa_log(sa, LOG_CHD, 0, "the peer rekeys CHILD_SA %s{%u}, which is %s here: answering "
 		       "TEMPORARY_FAILURE", (*old)->cfg->name, (*old)->reqid,
 		       child_state_name((*old)->state));
@@ -522,6 +589,7 @@ void create_child_respond(struct ike_sa *sa, const struct ike_msg *req, struct m
 		return;
 	}
 	ike_wipe(gir, sizeof(gir));
+	child_sa_set_nonces(child, &ni, &nrs);
 	child_add_esp_sa(resp, &ch.chosen, 1, child->spi_in, false);
 	create_add_nonce(resp, nr, sizeof(nr));
 	if (dh && create_add_ke(resp, dh, group))

@@ -131,6 +131,10 @@ struct child_sa {
 	bool we_initiated;		/* of the exchange that made it (§2.17) */
 	bool delete_pending;		/* our DELETE for it is not answered yet */
 	uint32_t replaces;		/* spi_in of the pair this one rekeys; 0: none */
+	/* The lower nonce of the exchange that made it: of two pairs made by
+	 * simultaneous rekeys, the one with the lowest goes (§2.8.1). */
+	uint8_t lo_nonce[IKE_NONCE_MAX];
+	size_t lo_nonce_len;
 	struct timer t_rekey;		/* rekey_time (less the jitter) */
 	struct timer t_expire;		/* life_time: the pair is deleted */
 	struct timer t_grace;		/* REKEYED/DELETING: inbound removed;
@@ -243,6 +247,10 @@ void ike_sa_arm_lifetimes(struct ike_sa *sa);
  * PEER_SPI; not established yet. */
 struct ike_sa *ike_sa_successor_new(struct ike_sa *old, bool initiator, const uint8_t *our_spi,
 				    const uint8_t peer_spi[8]);
+/* Orders nonces as RFC 7296 §2.8.1 compares them (bytes, then length). */
+int ike_nonce_cmp(const struct ike_slice *a, const struct ike_slice *b);
+/* The lower of NI and NR, kept in C (its lo_nonce). */
+void child_sa_set_nonces(struct child_sa *c, const struct ike_slice *ni, const struct ike_slice *nr);
 /* An IKE SPI as a number, for "%016llx" in log lines. */
 unsigned long long spi64(const uint8_t *p);
 /* "aes256gcm16-prfsha384-x25519" of the IKE SA. */

@@ -236,6 +236,14 @@ void info_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *
 			/* A child we are deleting ourselves is answered too (§1.4.1). */
 			if (nours < DELETE_MAX)
 				put_spi(ours + 4u * nours++, c->spi_in);
+			if (c->state == CHILD_S_INSTALLING && c->replaces) {
+				/* Its maker found it redundant (§2.8.1). */
+				sa_log(sa, LOG_CHD, 0, "the peer deleted its new pair %08x_i of "
+				       "CHILD_SA %s{%u} (a simultaneous rekey)", c->spi_in,
+				       c->cfg->name, c->reqid);
+				child_sa_drop(c);
+				continue;
+			}
 			if (timer_armed(&c->t_grace))
 				continue;	/* replaced or deleted already: its grace runs */
 			next = child_sa_successor(c->ike, c->spi_in);

@@ -432,6 +432,15 @@ const char *ike_sa_algs(const struct ike_sa *sa, char *buf, size_t len)
 	return buf;
 }
 
+int ike_nonce_cmp(const struct ike_slice *a, const struct ike_slice *b)
+{
+	int r = memcmp(a->p, b->p, a->len < b->len ? a->len : b->len);
+
+	if (r)
+		return r;
+	return a->len < b->len ? -1 : a->len > b->len;
+}
+
 unsigned long long spi64(const uint8_t *p)
 {
 	unsigned long long v = 0;

@@ -274,34 +274,98 @@ static void test_life_time(void)
 	h_reset();
 }
 
-/* Both rekey at once: each answers TEMPORARY_FAILURE, each tries again
- * after a random delay, exactly one new pair survives. */
+/*
+ * Both rekey the pair at once (RFC 7296 §2.8.1): both exchanges complete;
+ * the side whose new pair has the lowest nonce deletes that pair, the
+ * other replaces the old pair. Repeated until each side has lost once
+ * (the nonces are random), checking state after every message.
+ */
 static void test_collision(void)
 {
-	struct ike_sa *sa = NULL;
-	int rounds = 0;
+	int lost[2] = { 0, 0 }, rounds, good = 0, runs = 0;
+
+	for (rounds = 0; rounds < 24 && (!lost[0] || !lost[1]); rounds++) {
+		struct ike_sa *sa;
+		uint32_t a_old, b_old, dead_spi = 0;
+		int loser = -1, n_temp;
+		bool ok;
+
+		setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
+		      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+		sa = up();
+		broken = 0;
+		a_old = sa->children->spi_in;
+		b_old = h_sa(bob)->children->spi_in;
+		child_rekey_start(sa->children);
+		child_rekey_start(h_sa(bob)->children);
+		ok = h_wire_len == 2;
+		/* both requests cross; each is answered with a new pair */
+		h_deliver();
+		h_deliver();
+		ok = ok && kernel_fake_sa_count(alice->k) == 3 && kernel_fake_sa_count(bob->k) == 3;
+		run_checked();
+		if (h_log_has("alice:", "our new pair has the lowest nonce", NULL))
+			loser = 0;
+		if (h_log_has("bob:", "our new pair has the lowest nonce", NULL))
+			loser = loser < 0 ? 1 : 2;
+		n_temp = h_log_has("TEMPORARY_FAILURE", NULL);
+		if (loser == 0 || loser == 1) {
+			struct h_peer *l = loser ? bob : alice;
+
+			lost[loser]++;
+			for (struct child_sa *c = h_sa(l)->children; c; c = c->next)
+				if (c->state == CHILD_S_DELETING)
+					dead_spi = c->spi_in;
+		}
+		h_advance(CHILD_GRACE_MS + 100);
+		run_checked();
+		h_advance(CHILD_GRACE_MS + 100);
+		ok = ok && loser >= 0 && loser < 2 && !n_temp && one_pair() && !broken &&
+		     only_child(alice) && only_child(bob) &&
+		     only_child(alice)->state == CHILD_S_INSTALLED &&
+		     only_child(alice)->spi_in != a_old && only_child(bob)->spi_in != b_old &&
+		     !h_log_has("which we do not have", NULL) &&
+		     (!dead_spi || !kernel_fake_sa((loser ? bob : alice)->k, KERNEL_IN, dead_spi));
+		if (!ok)
+			printf("# collision round %d: loser %d, temp %d, broken %u\n", rounds, loser,
+			       n_temp, broken);
+		good += ok;
+		runs++;
+		h_reset();
+	}
+	tap_ok(good == runs && lost[0] && lost[1],
+	       "simultaneous CHILD_SA rekeys: both complete, the maker of the pair with the lowest "
+	       "nonce deletes it, one new pair each side, no gap, nothing deleted twice (%d of %d "
+	       "runs; alice lost %d, bob %d)", good, runs, lost[0], lost[1]);
+}
+
+/* alice rekeys the pair while bob deletes it: bob answers TEMPORARY_FAILURE
+ * (§2.25), alice answers the DELETE; the pair is gone on both sides, no
+ * new one appears, the IKE SA stays. */
+static void test_rekey_vs_delete(void)
+{
+	struct ike_sa *sa;
+	struct child_sa *bc;
 
 	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
 	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
 	sa = up();
-	broken = 0;
 	child_rekey_start(sa->children);
-	child_rekey_start(h_sa(bob)->children);
-	tap_ok(h_wire_len == 2, "both send CREATE_CHILD_SA with REKEY_SA at once");
-	run_checked();
-	tap_ok(h_log_has("alice:", "TEMPORARY_FAILURE", NULL) &&
-	       h_log_has("bob:", "TEMPORARY_FAILURE", NULL) && one_pair(),
-	       "each answers TEMPORARY_FAILURE; the old pair carries on");
-	for (; rounds < 10 && !h_log_has("rekeyed: SPIs", NULL); rounds++) {
-		h_advance(500);
-		run_checked();
-	}
-	h_advance(CHILD_GRACE_MS + 3000);
-	run_checked();
-	h_advance(CHILD_GRACE_MS);
-	tap_ok(one_pair() && !broken && only_child(alice) && only_child(bob) &&
-	       only_child(alice)->state == CHILD_S_INSTALLED,
-	       "a retry wins: exactly one pair on each side, no gap (%d rounds)", rounds);
+	bc = h_sa(bob)->children;
+	child_sa_uninstall(bc);
+	exchange_queue(h_sa(bob), delete_child_task_new(bc));
+	tap_ok(h_wire_len == 2, "a rekey and a DELETE of the same pair cross");
+	h_deliver();
+	h_deliver();
+	tap_ok(h_log_has("bob:", "TEMPORARY_FAILURE", NULL) && !sa->children->next,
+	       "bob answers the rekey TEMPORARY_FAILURE, alice deletes the pair (no new one)");
+	h_run();
+	h_advance(CHILD_GRACE_MS + 100);
+	h_run();
+	tap_ok(sa->state == IKE_S_ESTABLISHED && !sa->children && !h_sa(bob)->children &&
+	       kernel_fake_sa_count(alice->k) == 0 && kernel_fake_sa_count(bob->k) == 0 &&
+	       !h_log_has("which we do not have", NULL),
+	       "no pair left on either side, nothing deleted twice, the IKE SA stays");
 	h_reset();
 }
 
@@ -583,6 +647,7 @@ int main(void)
 	test_start_two();
 	test_life_time();
 	test_collision();
+	test_rekey_vs_delete();
 	test_lost_delete();
 	test_refusals();
 	test_rekey_crossing_delete();
