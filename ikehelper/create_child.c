@@ -530,14 +530,14 @@ void create_child_respond(struct ike_sa *sa, const struct ike_msg *req, struct m
 	uint16_t group;
 	char why[512];
 
+	if (spl && spl->u.sa.nprop && spl->u.sa.prop[0].protocol == IKE_PROTO_IKE) {
+		ike_rekey_respond(sa, req, resp);
+		return;
+	}
 	if (sa->state != IKE_S_ESTABLISHED) {
 		sa_log(sa, LOG_CHD, 0, "CREATE_CHILD_SA while the IKE SA is %s: answering "
 		       "NO_ADDITIONAL_SAS", ike_state_name(sa->state));
 		msg_add_notify(resp, N_NO_ADDITIONAL_SAS, NULL, 0);
-		return;
-	}
-	if (spl && spl->u.sa.nprop && spl->u.sa.prop[0].protocol == IKE_PROTO_IKE) {
-		ike_rekey_respond(sa, req, resp);
 		return;
 	}
 	rekey = msg_find_notify(req, IKE_N_REKEY_SA);

@@ -213,6 +213,8 @@ struct ike_sa {
 	struct timer t_over;		/* rekey_time + over_time; a replaced SA: its end */
 	bool rekeyed;			/* replaced by a rekey (DELETING) */
 	uint8_t successor[8];		/* then: our SPI of the new IKE SA */
+	bool collision;			/* we answered the peer's rekey while ours is out */
+	uint8_t collision_spi[8];	/* then: our SPI of the SA that answer made */
 	char error[256];		/* why it failed, for waiters */
 };
 
@@ -462,6 +464,9 @@ void ike_rekey_due(struct daemon *d, struct timer *t);
 void ike_over_due(struct daemon *d, struct timer *t);
 /* A replaced IKE SA's queued exchanges go to its successor. */
 void ike_rekey_move_queue(struct ike_sa *old);
+/* The peer deletes OLD while the SA of its simultaneous rekey waits: that
+ * one takes over (§2.8.2). */
+void ike_rekey_collision_settle(struct ike_sa *old);
 
 /* AUTH methods (RFC 7296 §3.8, RFC 7427) */
 #define AUTHM_RSA 1

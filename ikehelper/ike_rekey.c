@@ -18,10 +18,15 @@
  * that DELETE (and retransmissions of the rekey) and goes; without a
  * DELETE it goes after IKE_OLD_MS.
  *
- * A request to rekey while we have a request of our own in flight on the
- * old IKE SA is answered TEMPORARY_FAILURE (§2.25): that exchange's answer
- * must find its CHILD SAs where it left them. Simultaneous IKE SA rekeys
- * (§2.8.2) are resolved in create_child.c's collision rules (see there).
+ * Simultaneous rekeys (§2.8.2): a request to rekey while our own rekey is
+ * out is answered, but the SA it makes waits (not established); when our
+ * exchange completes, of the two new SAs the one made with the lowest of
+ * the four nonces is redundant: its maker deletes it, and the other's
+ * maker deletes the old IKE SA. If our exchange fails, the waiting SA
+ * takes over as after any answered rekey. A request to rekey while any
+ * other request of ours is out on the old IKE SA is answered
+ * TEMPORARY_FAILURE (§2.25): that exchange's answer must find its CHILD
+ * SAs where it left them.
  *
  * Lifetimes: rekey at rekey_time less a random part of rand_time; an IKE
  * SA that is still not rekeyed at rekey_time + over_time is deleted.
@@ -178,10 +183,56 @@ static void ike_rekey_switch(struct ike_sa *old, struct ike_sa *ns)
 	       "%016llx_i %016llx_r of IKE SA [%llu], %s", old->initiator == ns->initiator ?
 	       "as before" : "roles swapped", spi64(ns->spi_i), spi64(ns->spi_r), spi64(old->spi_i),
 	       spi64(old->spi_r), (unsigned long long)old->id, ike_sa_algs(ns, algs, sizeof(algs)));
+	old->collision = false;
+	timer_cancel(ns->d, &ns->t_over);
 	ike_sa_start_keepalives(ns);
 	if (ns->conn->dpd_delay)
 		timer_arm(ns->d, &ns->t_dpd, ns->conn->dpd_delay * 1000ULL);
 	ike_sa_arm_lifetimes(ns);
+}
+
+/* The lower of an IKE SA's two nonces (§2.8.2 compares them). */
+static struct ike_slice lo_nonce(const struct ike_sa *sa)
+{
+	struct ike_slice ni = { sa->ni, sa->ni_len }, nr = { sa->nr, sa->nr_len };
+
+	return ike_nonce_cmp(&ni, &nr) <= 0 ? ni : nr;
+}
+
+/* The SA our answer to a simultaneous rekey of OLD made, or NULL. */
+static struct ike_sa *collision_sa(struct ike_sa *old)
+{
+	struct ike_sa *sa = old->collision ? ike_sa_find_spi(old->d, old->collision_spi) : NULL;
+
+	return sa && sa->state == IKE_S_INIT_I ? sa : NULL;
+}
+
+/* The waiting SA of OLD's collision becomes OLD's successor (our own
+ * rekey failed, or lost to it); the peer deletes OLD. */
+static bool take_collision(struct ike_sa *old)
+{
+	struct ike_sa *np = collision_sa(old);
+
+	old->collision = false;
+	if (!np)
+		return false;
+	ike_rekey_switch(old, np);
+	ike_rekey_move_queue(old);
+	timer_arm(old->d, &old->t_over, IKE_OLD_MS);
+	return true;
+}
+
+void ike_rekey_collision_settle(struct ike_sa *old)
+{
+	take_collision(old);
+}
+
+/* A redundant SA (§2.8.2) that waits for its maker's DELETE. */
+static void await_delete(struct ike_sa *sa)
+{
+	sa->state = IKE_S_DELETING;
+	sa->rekeyed = false;
+	timer_arm(sa->d, &sa->t_over, IKE_OLD_MS);
 }
 
 /* ---- initiator ----------------------------------------------------------- */
@@ -253,7 +304,7 @@ static enum task_result rk_process(struct ike_sa *sa, struct task *t, const stru
 	const struct ike_payload *nonce = msg_find(m, IKE_PL_NONCE), *ke = msg_find(m, IKE_PL_KE);
 	struct ike_proposal props[CONF_MAX_PROPOSALS], chosen;
 	size_t n = rekey_proposals(sa, 0, props);
-	struct ike_sa *ns;
+	struct ike_sa *ns, *np;
 	char why[1024];
 	uint32_t rnd = 0;
 
@@ -274,6 +325,11 @@ static enum task_result rk_process(struct ike_sa *sa, struct task *t, const stru
 				rt->group = group;
 				return TASK_RETRY;
 			}
+		}
+		if (take_collision(sa)) {
+			sa_log(sa, LOG_IKE, 1, "our IKE SA rekey got %s; the peer's replaces it",
+			       ike_notify_name(type));
+			return TASK_DONE;
 		}
 		ike_random(&rnd, sizeof(rnd));
 		snprintf(why, sizeof(why), "the peer answered %s", ike_notify_name(type));
@@ -313,6 +369,24 @@ static enum task_result rk_process(struct ike_sa *sa, struct task *t, const stru
 		ike_sa_destroy(ns, why);
 		rekey_failed(sa, IKE_REKEY_RETRY_MS, why);
 		return TASK_DONE;
+	}
+	np = collision_sa(sa);
+	if (np) {
+		struct ike_slice ours = lo_nonce(ns), theirs = lo_nonce(np);
+
+		if (ike_nonce_cmp(&ours, &theirs) <= 0) {
+			sa_log(sa, LOG_IKE, 0, "simultaneous IKE SA rekey: ours has the lowest nonce, "
+			       "deleting it (%016llx_i %016llx_r); the peer's replaces the old SA",
+			       spi64(ns->spi_i), spi64(ns->spi_r));
+			take_collision(sa);
+			ns->state = IKE_S_DELETING;
+			exchange_queue(ns, delete_ike_task_new());
+			return TASK_DONE;
+		}
+		sa_log(sa, LOG_IKE, 0, "simultaneous IKE SA rekey: the peer's has the lowest nonce "
+		       "(%016llx_i %016llx_r), it deletes that one; ours replaces the old SA",
+		       spi64(np->spi_i), spi64(np->spi_r));
+		await_delete(np);
 	}
 	ike_rekey_switch(sa, ns);
 	ike_rekey_move_queue(sa);
@@ -376,13 +450,13 @@ void ike_over_due(struct daemon *d, struct timer *t)
 	struct task *del;
 
 	(void)d;
-	if (sa->rekeyed) {
-		sa_log(sa, LOG_IKE, 1, "the replaced IKE SA got no DELETE, removing it");
+	if (sa->state != IKE_S_ESTABLISHED) {
+		/* replaced, redundant or never taken (§2.8.2): no DELETE came */
+		sa_log(sa, LOG_IKE, 1, "the %s IKE SA got no DELETE, removing it",
+		       sa->rekeyed ? "replaced" : "redundant");
 		ike_sa_destroy(sa, "rekeyed");
 		return;
 	}
-	if (sa->state != IKE_S_ESTABLISHED)
-		return;
 	sa_log(sa, LOG_IKE, 0, "IKE SA not rekeyed within rekey_time + over_time (%u s): "
 	       "deleting it", sa->conn->rekey_time + sa->conn->over_time);
 	exchange_flush(sa);
@@ -420,7 +494,7 @@ void ike_rekey_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_
 		refuse(sa, resp, N_TEMPORARY_FAILURE, NULL, 0, "it is being deleted");
 		return;
 	}
-	if (sa->req.task) {
+	if (sa->req.task && (sa->req.task->ops != &rk_ops || collision_sa(sa))) {
 		refuse(sa, resp, N_TEMPORARY_FAILURE, NULL, 0, "an exchange of ours is under way");
 		return;
 	}
@@ -486,6 +560,15 @@ void ike_rekey_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_
 	if (create_add_ke(resp, dh, group))
 		resp->overflow = true;	/* the caller fails the IKE SA */
 	ike_dh_free(dh);
+	if (sa->req.task) {
+		/* Our own rekey is out: the new SA waits for its answer. */
+		sa_log(sa, LOG_IKE, 1, "the peer rekeys the IKE SA as we do: answering, the lowest "
+		       "nonce decides which new SA stays");
+		sa->collision = true;
+		memcpy(sa->collision_spi, ns->spi_r, 8);
+		timer_arm(sa->d, &ns->t_over, IKE_OLD_MS);
+		return;
+	}
 	ike_rekey_switch(sa, ns);
 	timer_arm(sa->d, &sa->t_over, IKE_OLD_MS);
 }

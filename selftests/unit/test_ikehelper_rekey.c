@@ -274,69 +274,86 @@ static void test_life_time(void)
 	h_reset();
 }
 
-/*
- * Both rekey the pair at once (RFC 7296 §2.8.1): both exchanges complete;
- * the side whose new pair has the lowest nonce deletes that pair, the
- * other replaces the old pair. Repeated until each side has lost once
- * (the nonces are random), checking state after every message.
- */
-static void test_collision(void)
+/* Which side logged NEEDLE (its pair or SA was redundant): 0 alice, 1 bob,
+ * -1 neither, 2 both. */
+static int who_lost(const char *needle)
 {
-	int lost[2] = { 0, 0 }, rounds, good = 0, runs = 0;
+	int loser = h_log_has("alice:", needle, NULL) ? 0 : -1;
 
-	for (rounds = 0; rounds < 24 && (!lost[0] || !lost[1]); rounds++) {
-		struct ike_sa *sa;
-		uint32_t a_old, b_old, dead_spi = 0;
-		int loser = -1, n_temp;
+	if (h_log_has("bob:", needle, NULL))
+		loser = loser < 0 ? 1 : 2;
+	return loser;
+}
+
+/*
+ * Runs ROUND (one collision from a fresh pair of daemons: true when all
+ * its checks held; *LOSER the side whose new pair or SA had the lowest
+ * nonce) until each side has lost once (the nonces are random), at most
+ * 24 times, then one TAP line for WHAT.
+ */
+static void collision_rounds(const char *what, bool (*round)(int *loser))
+{
+	int lost[2] = { 0, 0 }, good = 0, runs = 0;
+
+	while (runs < 24 && (!lost[0] || !lost[1])) {
+		int loser = -1;
 		bool ok;
 
 		setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
 		      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
-		sa = up();
+		up();
 		broken = 0;
-		a_old = sa->children->spi_in;
-		b_old = h_sa(bob)->children->spi_in;
-		child_rekey_start(sa->children);
-		child_rekey_start(h_sa(bob)->children);
-		ok = h_wire_len == 2;
-		/* both requests cross; each is answered with a new pair */
-		h_deliver();
-		h_deliver();
-		ok = ok && kernel_fake_sa_count(alice->k) == 3 && kernel_fake_sa_count(bob->k) == 3;
-		run_checked();
-		if (h_log_has("alice:", "our new pair has the lowest nonce", NULL))
-			loser = 0;
-		if (h_log_has("bob:", "our new pair has the lowest nonce", NULL))
-			loser = loser < 0 ? 1 : 2;
-		n_temp = h_log_has("TEMPORARY_FAILURE", NULL);
-		if (loser == 0 || loser == 1) {
-			struct h_peer *l = loser ? bob : alice;
-
+		ok = round(&loser) && (loser == 0 || loser == 1);
+		if (loser == 0 || loser == 1)
 			lost[loser]++;
-			for (struct child_sa *c = h_sa(l)->children; c; c = c->next)
-				if (c->state == CHILD_S_DELETING)
-					dead_spi = c->spi_in;
-		}
-		h_advance(CHILD_GRACE_MS + 100);
-		run_checked();
-		h_advance(CHILD_GRACE_MS + 100);
-		ok = ok && loser >= 0 && loser < 2 && !n_temp && one_pair() && !broken &&
-		     only_child(alice) && only_child(bob) &&
-		     only_child(alice)->state == CHILD_S_INSTALLED &&
-		     only_child(alice)->spi_in != a_old && only_child(bob)->spi_in != b_old &&
-		     !h_log_has("which we do not have", NULL) &&
-		     (!dead_spi || !kernel_fake_sa((loser ? bob : alice)->k, KERNEL_IN, dead_spi));
 		if (!ok)
-			printf("# collision round %d: loser %d, temp %d, broken %u\n", rounds, loser,
-			       n_temp, broken);
+			printf("# %s: run %d failed (loser %d, broken %u)\n", what, runs, loser, broken);
 		good += ok;
 		runs++;
 		h_reset();
 	}
-	tap_ok(good == runs && lost[0] && lost[1],
-	       "simultaneous CHILD_SA rekeys: both complete, the maker of the pair with the lowest "
-	       "nonce deletes it, one new pair each side, no gap, nothing deleted twice (%d of %d "
-	       "runs; alice lost %d, bob %d)", good, runs, lost[0], lost[1]);
+	tap_ok(good == runs && lost[0] && lost[1], "%s (%d of %d runs; alice lost %d, bob %d)",
+	       what, good, runs, lost[0], lost[1]);
+}
+
+/* Both rekey the pair at once (RFC 7296 §2.8.1): both exchanges complete;
+ * the side whose new pair has the lowest nonce deletes that pair, the
+ * other replaces the old pair. State is checked after every message. */
+static bool child_collision(int *loser)
+{
+	struct ike_sa *sa = h_sa(alice);
+	uint32_t a_old = sa->children->spi_in, b_old = h_sa(bob)->children->spi_in, dead = 0;
+	bool ok;
+
+	child_rekey_start(sa->children);
+	child_rekey_start(h_sa(bob)->children);
+	ok = h_wire_len == 2;
+	/* both requests cross; each is answered with a new inbound SA */
+	h_deliver();
+	h_deliver();
+	ok = ok && kernel_fake_sa_count(alice->k) == 3 && kernel_fake_sa_count(bob->k) == 3;
+	run_checked();
+	*loser = who_lost("our new pair has the lowest nonce");
+	if (*loser == 0 || *loser == 1)
+		for (struct child_sa *c = h_sa(*loser ? bob : alice)->children; c; c = c->next)
+			if (c->state == CHILD_S_DELETING)
+				dead = c->spi_in;
+	ok = ok && !h_log_has("TEMPORARY_FAILURE", NULL);
+	h_advance(CHILD_GRACE_MS + 100);
+	run_checked();
+	h_advance(CHILD_GRACE_MS + 100);
+	return ok && one_pair() && !broken && only_child(alice) && only_child(bob) &&
+	       only_child(alice)->state == CHILD_S_INSTALLED &&
+	       only_child(alice)->spi_in != a_old && only_child(bob)->spi_in != b_old &&
+	       !h_log_has("which we do not have", NULL) && (!dead ||
+	       !kernel_fake_sa((*loser ? bob : alice)->k, KERNEL_IN, dead));
+}
+
+static void test_collision(void)
+{
+	collision_rounds("simultaneous CHILD_SA rekeys: both complete, the maker of the pair with "
+			 "the lowest nonce deletes it, one new pair each side, no gap, nothing "
+			 "deleted twice", child_collision);
 }
 
 /* alice rekeys the pair while bob deletes it: bob answers TEMPORARY_FAILURE
@@ -634,6 +651,74 @@ static void test_ike_rekey_busy(void)
 	h_reset();
 }
 
+/* Both rekey the IKE SA at once (RFC 7296 §2.8.2): both exchanges
+ * complete, the new SA with the lowest nonce is deleted by its maker, the
+ * old one by the other side; one IKE SA survives on each side, with the
+ * CHILD_SA, which flows after every message. */
+static bool ike_collision(int *loser)
+{
+	struct ike_sa *sa = h_sa(alice);
+	bool ok, pending;
+
+	ike_rekey_start(sa);
+	ike_rekey_start(h_sa(bob));
+	ok = h_wire_len == 2;
+	h_deliver();
+	h_deliver();
+	/* each answered the other's: the SA it made waits, nothing moved */
+	pending = h_count_sas(alice) == 2 && h_count_sas(bob) == 2 &&
+		  h_sa(alice)->state == IKE_S_INIT_I && h_sa(bob)->state == IKE_S_INIT_I &&
+		  sa->children && sa->collision;
+	run_checked();
+	*loser = who_lost("simultaneous IKE SA rekey: ours has the lowest");
+	ok = ok && pending && one_ike_sa() && one_pair() && !broken && h_sa(alice) != sa &&
+	     !h_log_has("TEMPORARY_FAILURE", NULL) && !h_log_has("failed", NULL) &&
+	     h_log_has(*loser ? "alice:" : "bob:", "the peer's has the lowest nonce", NULL);
+	/* the survivor works: a CHILD_SA rekey on it */
+	child_rekey_start(h_sa(alice)->children);
+	run_checked();
+	h_advance(CHILD_GRACE_MS + 100);
+	return ok && one_ike_sa() && one_pair() && !broken;
+}
+
+static void test_ike_collision(void)
+{
+	collision_rounds("simultaneous IKE SA rekeys: both complete, the SA with the lowest nonce "
+			 "deleted by its maker, the old by the other, one IKE SA each side, "
+			 "CHILD_SA never broken", ike_collision);
+}
+
+/* The same, but bob's request reaches alice only after her rekey completed:
+ * she answers TEMPORARY_FAILURE on the replaced SA; bob's waiting SA (his
+ * answer to alice) takes over when her DELETE of the old SA comes. */
+static void test_ike_collision_late(void)
+{
+	struct ike_sa *sa;
+	struct h_pkt *late;
+
+	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+	sa = up();
+	broken = 0;
+	ike_rekey_start(sa);
+	ike_rekey_start(h_sa(bob));
+	h_deliver();		/* alice's request: bob answers, his SA waits */
+	late = h_pop();		/* bob's request, held back */
+	h_deliver();		/* bob's answer: alice switches, deletes the old SA */
+	tap_ok(late && h_count_sas(alice) == 2 && h_sa(alice)->state == IKE_S_ESTABLISHED &&
+	       h_sa(bob)->state == IKE_S_INIT_I,
+	       "a late simultaneous IKE SA rekey: alice completes hers first");
+	if (late) {
+		h_deliver_pkt(late);
+		h_pkt_free(late);
+	}
+	run_checked();
+	tap_ok(one_ike_sa() && one_pair() && !broken && h_log_has("alice:", "TEMPORARY_FAILURE", NULL),
+	       "alice answers bob's TEMPORARY_FAILURE; bob's waiting SA takes over, one IKE SA each "
+	       "side, the CHILD_SA never broken");
+	h_reset();
+}
+
 int main(void)
 {
 	if (ike_crypto_init())
@@ -656,6 +741,8 @@ int main(void)
 	ike_rekey_case(false);
 	test_ike_rekey_invalid_ke();
 	test_ike_rekey_busy();
+	test_ike_collision();
+	test_ike_collision_late();
 	h_reset();
 	log_set_sink(NULL, NULL);
 	ike_crypto_deinit();
