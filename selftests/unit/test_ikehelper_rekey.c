@@ -719,6 +719,58 @@ static void test_ike_collision_late(void)
 	h_reset();
 }
 
+/* A CHILD_SA rekey queued behind alice's IKE SA rekey moves with the
+ * queue and runs on the new IKE SA. */
+static void test_ike_rekey_queue_moves(void)
+{
+	struct ike_sa *sa;
+	uint32_t old_in;
+
+	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+	sa = up();
+	broken = 0;
+	old_in = sa->children->spi_in;
+	ike_rekey_start(sa);
+	child_rekey_start(sa->children);
+	tap_ok(sa->queue && sa->req.task, "a CHILD_SA rekey waits behind the IKE SA rekey");
+	run_checked();
+	h_advance(CHILD_GRACE_MS + 100);
+	tap_ok(one_ike_sa() && one_pair() && !broken && h_sa(alice) != sa &&
+	       only_child(alice)->spi_in != old_in && h_sa(alice)->mid_next == 2,
+	       "it moved to the new IKE SA and ran there (CREATE_CHILD_SA and DELETE, ids 0 and 1)");
+	h_reset();
+}
+
+/* alice rekeys the IKE SA while bob rekeys the CHILD_SA: bob, whose
+ * request is out, answers TEMPORARY_FAILURE; alice answers his; both
+ * complete in the end, one IKE SA and one pair on each side. */
+static void test_ike_rekey_vs_child_rekey(void)
+{
+	struct ike_sa *sa;
+	int rounds;
+
+	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+	sa = up();
+	broken = 0;
+	ike_rekey_start(sa);
+	child_rekey_start(h_sa(bob)->children);
+	run_checked();
+	tap_ok(h_log_has("bob:", "exchange of ours is under way", NULL) && !broken &&
+	       h_count_sas(alice) == 1 && h_log_has("bob:", "rekeyed: SPIs", NULL),
+	       "an IKE SA rekey crossing a CHILD_SA rekey: bob refuses it for now, his CHILD_SA "
+	       "rekey completes");
+	for (rounds = 0; rounds < 10 && h_sa(alice) == sa; rounds++) {
+		h_advance(500);
+		run_checked();
+	}
+	h_advance(CHILD_GRACE_MS + 100);
+	tap_ok(one_ike_sa() && one_pair() && !broken && h_sa(alice) != sa,
+	       "alice's retry rekeys the IKE SA; one IKE SA and one pair each side, no gap");
+	h_reset();
+}
+
 int main(void)
 {
 	if (ike_crypto_init())
@@ -743,6 +795,8 @@ int main(void)
 	test_ike_rekey_busy();
 	test_ike_collision();
 	test_ike_collision_late();
+	test_ike_rekey_queue_moves();
+	test_ike_rekey_vs_child_rekey();
 	h_reset();
 	log_set_sink(NULL, NULL);
 	ike_crypto_deinit();
