@@ -625,27 +625,41 @@ out:
 	h_reset();
 }
 
+/* alice and bob with one CHILD_SA, nothing rekeying by itself: alice's SA. */
+static struct ike_sa *plain_up(void)
+{
+	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+	broken = 0;
+	return up();
+}
+
+/* Lets retries run until alice's IKE SA is replaced; how many steps. */
+static int until_replaced(struct ike_sa *sa)
+{
+	int rounds;
+
+	for (rounds = 0; rounds < 10 && h_sa(alice) == sa; rounds++) {
+		h_advance(500);
+		run_checked();
+	}
+	return rounds;
+}
+
 /* bob has a request of his own out: alice's rekey gets TEMPORARY_FAILURE,
  * her retry succeeds. */
 static void test_ike_rekey_busy(void)
 {
-	struct ike_sa *sa;
+	struct ike_sa *sa = plain_up();
 	int rounds;
 
-	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
-	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
-	sa = up();
-	broken = 0;
 	exchange_queue(h_sa(bob), liveness_task_new());
 	ike_rekey_start(sa);
 	run_checked();
 	tap_ok(h_log_has("bob:", "exchange of ours is under way", "TEMPORARY_FAILURE", NULL) &&
 	       h_count_sas(alice) == 1 && h_sa(alice) == sa && one_pair(),
 	       "IKE SA rekey while the peer's request is out: TEMPORARY_FAILURE, nothing changes");
-	for (rounds = 0; rounds < 10 && h_sa(alice) == sa; rounds++) {
-		h_advance(500);
-		run_checked();
-	}
+	rounds = until_replaced(sa);
 	tap_ok(one_ike_sa() && one_pair() && !broken && h_sa(alice) != sa,
 	       "alice tries again and rekeys (%d rounds)", rounds);
 	h_reset();
@@ -723,13 +737,9 @@ static void test_ike_collision_late(void)
  * queue and runs on the new IKE SA. */
 static void test_ike_rekey_queue_moves(void)
 {
-	struct ike_sa *sa;
+	struct ike_sa *sa = plain_up();
 	uint32_t old_in;
 
-	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
-	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
-	sa = up();
-	broken = 0;
 	old_in = sa->children->spi_in;
 	ike_rekey_start(sa);
 	child_rekey_start(sa->children);
@@ -747,13 +757,8 @@ static void test_ike_rekey_queue_moves(void)
  * complete in the end, one IKE SA and one pair on each side. */
 static void test_ike_rekey_vs_child_rekey(void)
 {
-	struct ike_sa *sa;
-	int rounds;
+	struct ike_sa *sa = plain_up();
 
-	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
-	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
-	sa = up();
-	broken = 0;
 	ike_rekey_start(sa);
 	child_rekey_start(h_sa(bob)->children);
 	run_checked();
@@ -761,10 +766,7 @@ static void test_ike_rekey_vs_child_rekey(void)
 	       h_count_sas(alice) == 1 && h_log_has("bob:", "rekeyed: SPIs", NULL),
 	       "an IKE SA rekey crossing a CHILD_SA rekey: bob refuses it for now, his CHILD_SA "
 	       "rekey completes");
-	for (rounds = 0; rounds < 10 && h_sa(alice) == sa; rounds++) {
-		h_advance(500);
-		run_checked();
-	}
+	until_replaced(sa);
 	h_advance(CHILD_GRACE_MS + 100);
 	tap_ok(one_ike_sa() && one_pair() && !broken && h_sa(alice) != sa,
 	       "alice's retry rekeys the IKE SA; one IKE SA and one pair each side, no gap");
