@@ -459,7 +459,14 @@ void ike_over_due(struct daemon *d, struct timer *t)
 	}
 	sa_log(sa, LOG_IKE, 0, "IKE SA not rekeyed within rekey_time + over_time (%u s): "
 	       "deleting it", sa->conn->rekey_time + sa->conn->over_time);
-	exchange_flush(sa);
+	while (sa->queue) {	/* the exchange in flight ends first, the queue goes */
+		struct task *q = sa->queue;
+
+		sa->queue = q->next;
+		if (q->ops->abort)
+			q->ops->abort(sa, q);
+		q->ops->free(q);
+	}
 	sa->state = IKE_S_DELETING;
 	if ((del = delete_ike_task_new()))
 		exchange_queue(sa, del);

@@ -773,6 +773,39 @@ static void test_ike_rekey_vs_child_rekey(void)
 	h_reset();
 }
 
+/* bob refuses every IKE SA rekey (NO_PROPOSAL_CHOSEN): alice tries again
+ * later, and at rekey_time + over_time deletes the IKE SA. */
+static void test_ike_over_time(void)
+{
+	struct ike_sa *sa;
+	uint64_t t0;
+
+	conn_extra = "rekey_time = 20s\n rand_time = 0\n over_time = 15s";
+	conn_extra_bob = "rekey_time = 0";
+	sa = plain_up();
+	conn_extra = "";
+	conn_extra_bob = NULL;
+	t0 = sa->established;
+	h_sa(bob)->prf = IKE_PRF_HMAC_SHA2_256;	/* so none of his proposals fits */
+	h_advance(20000 - (h_now - t0) + 100);
+	run_checked();
+	tap_ok(h_log_has("bob:", "NO_PROPOSAL_CHOSEN", NULL) &&
+	       h_log_has("alice:", "IKE SA rekey failed", "trying again in 30.0 s", NULL) &&
+	       one_ike_sa() && h_sa(alice) == sa,
+	       "a refused IKE SA rekey: the IKE SA stays, alice tries again later");
+	h_advance(35000 - (h_now - t0) - 200);
+	tap_ok(!h_wire && sa->state == IKE_S_ESTABLISHED, "nothing before rekey_time + over_time");
+	h_advance(300);
+	tap_ok(h_head_exchange() == IKE_INFORMATIONAL &&
+	       h_log_has("alice:", "not rekeyed within rekey_time + over_time (35 s)", NULL),
+	       "at rekey_time + over_time alice deletes the IKE SA");
+	h_run();
+	tap_ok(h_count_sas(alice) == 0 && h_count_sas(bob) == 0 &&
+	       kernel_fake_sa_count(alice->k) == 0 && kernel_fake_sa_count(bob->k) == 0,
+	       "both IKE SAs and the CHILD_SA are gone on both sides");
+	h_reset();
+}
+
 int main(void)
 {
 	if (ike_crypto_init())
@@ -799,6 +832,7 @@ int main(void)
 	test_ike_collision_late();
 	test_ike_rekey_queue_moves();
 	test_ike_rekey_vs_child_rekey();
+	test_ike_over_time();
 	h_reset();
 	log_set_sink(NULL, NULL);
 	ike_crypto_deinit();
