@@ -940,7 +940,7 @@ static const struct key conn_keys[] = {
 	{ "ppk_id", NULL, "RFC 8784 postquantum PSKs" },
 	{ "ppk_required", NULL, "RFC 8784 postquantum PSKs" },
 	{ "keyingtries", NULL, LATER },
-	{ "reauth_time", NULL, "reauthentication (kesp rekeys the IKE SA, rekey_time)" },
+	{ "reauth_time", NULL, "reauthentication; kesp rekeys the IKE SA at rekey_time" },
 	{ "rekey_time", conn_rekey_time, NULL },
 	{ "over_time", conn_over_time, NULL },
 	{ "rand_time", conn_rand_time, NULL },

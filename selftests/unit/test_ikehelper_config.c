@@ -274,8 +274,8 @@ static void test_bad(void)
 	    "'rekey_bytes' is not supported by kesp yet (issue 16");
 	bad("reauth_time: kesp rekeys the IKE SA instead",
 	    CONN_HEAD "  reauth_time = 4h\n" CONN_TAIL, 5,
-	    "'reauth_time' is not supported by kesp yet (reauthentication (kesp rekeys the IKE "
-	    "SA, rekey_time))");
+	    "'reauth_time' is not supported by kesp yet (reauthentication; kesp rekeys the IKE "
+	    "SA at rekey_time)");
 	bad("the IKE SA's rand_time as long as its rekey_time",
 	    CONN_HEAD "  rekey_time = 1m\n  rand_time = 2m\n" CONN_TAIL, 2,
 	    "connection 'c': rand_time (120 s) must be shorter than rekey_time (60 s)");
