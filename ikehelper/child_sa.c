@@ -150,6 +150,14 @@ struct child_sa *child_sa_find_in(struct ike_sa *ike, uint32_t spi_in)
 	return NULL;
 }
 
+void child_sa_set_nonces(struct child_sa *c, const struct ike_slice *ni, const struct ike_slice *nr)
+{
+	const struct ike_slice *lo = ike_nonce_cmp(ni, nr) <= 0 ? ni : nr;
+
+	memcpy(c->lo_nonce, lo->p, lo->len);
+	c->lo_nonce_len = lo->len;
+}
+
 struct child_sa *child_sa_successor(struct ike_sa *ike, uint32_t spi_in)
 {
 	for (struct child_sa *c = ike->children; c; c = c->next)
@@ -718,6 +726,11 @@ struct child_sa *child_sa_from_choice(struct ike_sa *sa, const struct child_choi
  * routes (a rekey's successor waits for the old pair's DELETE). */
 void child_sa_respond_done(struct ike_sa *sa)
 {
+	if (sa->rekeyed) {
+		/* Our answer rekeyed the IKE SA: the rest happens on the new one. */
+		ike_rekey_move_queue(sa);
+		return;
+	}
 	for (struct child_sa *c = sa->children; c; c = c->next) {
 		if (c->state != CHILD_S_INSTALLING || !c->kid_in || c->kid_out || c->replaces)
 			continue;

@@ -882,6 +882,38 @@ static bool conn_send_certreq(struct parser *p, const struct node *n, void *obj)
 }
 
 #define LATER "issue 16: the SA lifecycle"
+#define LIFETIME_UNSET UINT32_MAX
+#define LIFETIME_MAX (10u * 365 * 86400)
+
+static bool conn_rekey_time(struct parser *p, const struct node *n, void *obj)
+{
+	return set_secs(p, n, &((struct conn_ctx *)obj)->c->rekey_time, 0, LIFETIME_MAX);
+}
+
+static bool conn_over_time(struct parser *p, const struct node *n, void *obj)
+{
+	return set_secs(p, n, &((struct conn_ctx *)obj)->c->over_time, 0, LIFETIME_MAX);
+}
+
+static bool conn_rand_time(struct parser *p, const struct node *n, void *obj)
+{
+	return set_secs(p, n, &((struct conn_ctx *)obj)->c->rand_time, 0, LIFETIME_MAX);
+}
+
+/* The IKE SA's, swanctl's defaults: rekey_time 4h, over_time 10% of it,
+ * rand_time over_time; rekey_time 0 never rekeys (nor expires). */
+static void conn_lifetimes(struct parser *p, const struct node *n, struct conn *c)
+{
+	if (c->rekey_time == LIFETIME_UNSET)
+		c->rekey_time = 4 * 3600;
+	if (c->over_time == LIFETIME_UNSET)
+		c->over_time = c->rekey_time / 10;
+	if (c->rand_time == LIFETIME_UNSET)
+		c->rand_time = c->over_time;
+	if (c->rekey_time && c->rand_time >= c->rekey_time)
+		ERR(n, "connection '%s': rand_time (%u s) must be shorter than rekey_time (%u s)",
+		    c->name, c->rand_time, c->rekey_time);
+}
 
 static const struct key conn_keys[] = {
 	{ "version", conn_version, NULL },
@@ -908,10 +940,10 @@ static const struct key conn_keys[] = {
 	{ "ppk_id", NULL, "RFC 8784 postquantum PSKs" },
 	{ "ppk_required", NULL, "RFC 8784 postquantum PSKs" },
 	{ "keyingtries", NULL, LATER },
-	{ "reauth_time", NULL, LATER },
-	{ "rekey_time", NULL, LATER },
-	{ "over_time", NULL, LATER },
-	{ "rand_time", NULL, LATER },
+	{ "reauth_time", NULL, "reauthentication; kesp rekeys the IKE SA at rekey_time" },
+	{ "rekey_time", conn_rekey_time, NULL },
+	{ "over_time", conn_over_time, NULL },
+	{ "rand_time", conn_rand_time, NULL },
 	{ "pools", NULL, "address pools" },
 	{ "if_id_in", NULL, "XFRM interfaces; kesp routes into its device" },
 	{ "if_id_out", NULL, "XFRM interfaces; kesp routes into its device" },
@@ -1217,9 +1249,6 @@ static bool child_replay_window(struct parser *p, const struct node *n, void *ob
 	return true;
 }
 
-#define LIFETIME_UNSET UINT32_MAX
-#define LIFETIME_MAX (10u * 365 * 86400)
-
 static bool child_rekey_time(struct parser *p, const struct node *n, void *obj)
 {
 	return set_secs(p, n, &((struct child_ctx *)obj)->ch->rekey_time, 0, LIFETIME_MAX);
@@ -1467,8 +1496,10 @@ static void read_conn(struct parser *p, struct config *cfg, const struct node *n
 	c->local_cert = c->local_key = -1;
 	c->send_certreq = true;
 	c->creds = creds_get(cfg->creds);
+	c->rekey_time = c->over_time = c->rand_time = LIFETIME_UNSET;
 	cc.c = c;
 	read_keys(p, n, conn_keys, &cc, "a connection", conn_subsection);
+	conn_lifetimes(p, n, c);
 	if (!cc.local_seen)
 		ERR(n, "connection '%s' has no local section (local { auth = psk })", c->name);
 	if (!cc.remote_seen)

@@ -109,6 +109,10 @@ struct conn {
 	char device[IF_NAMESIZE];
 	uint32_t dpd_delay;		/* seconds without a message from the peer
 					 * before an empty INFORMATIONAL; 0: off */
+	/* The IKE SA's lifetimes in seconds, swanctl's meaning: rekeyed at
+	 * rekey_time less a random part of rand_time, deleted at rekey_time +
+	 * over_time if no rekey succeeded by then. 0: never. */
+	uint32_t rekey_time, over_time, rand_time;
 	struct child_cfg *children;
 	size_t nchildren;
 	/* Hash of everything above, so a reload can tell an unchanged

@@ -18,11 +18,15 @@
  *   - each side keeps the old inbound SA CHILD_GRACE_MS longer, for what
  *     was already in flight. The routes pass from the old pair to the new.
  *
- * Collisions (§2.8.1) are avoided rather than resolved: a request to rekey
- * a pair we are rekeying (or replacing, or deleting) is answered
- * TEMPORARY_FAILURE, and a rekey refused that way is tried again after a
- * random 1-3 s, so exactly one new pair survives. IKE SA rekeying is not
- * done yet: such a request is answered NO_PROPOSAL_CHOSEN.
+ * Collisions (§2.8.1): when both ends rekey the same pair at once, both
+ * exchanges complete; the new pair made with the lowest of the four nonces
+ * is redundant and its maker deletes it (and leaves the old pair to the
+ * other end, which replaces and deletes it as in any rekey). An exchange
+ * that completes after its old pair was replaced or deleted meanwhile made
+ * a redundant pair too. A request to rekey a pair we are deleting (or
+ * have replaced) is answered TEMPORARY_FAILURE (§2.25), and a rekey
+ * refused that way is tried again after a random 1-3 s. A CREATE_CHILD_SA
+ * with IKE proposals rekeys the IKE SA (ike_rekey.c).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,7 +67,7 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-static void add_nonce(struct msg_out *m, const uint8_t *n, size_t len)
+void create_add_nonce(struct msg_out *m, const uint8_t *n, size_t len)
 {
 	struct ike_payload *pl = msg_add(m, IKE_PL_NONCE);
 	uint8_t *copy = msg_alloc(m, len);
@@ -75,7 +79,7 @@ static void add_nonce(struct msg_out *m, const uint8_t *n, size_t len)
 	pl->u.raw.len = len;
 }
 
-static int add_ke(struct msg_out *m, struct ike_dh *dh, uint16_t group)
+int create_add_ke(struct msg_out *m, struct ike_dh *dh, uint16_t group)
 {
 	size_t len = ike_dh_public_len(group);
 	struct ike_payload *pl = msg_add(m, IKE_PL_KE);
@@ -182,8 +186,8 @@ static int cc_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 		ct->ntsr = child_resolve_ts(cc->remote_ts, cc->nremote_ts, &sa->remote.addr, ct->tsr);
 	}
 	child_add_esp_sa(m, cc->esp, cc->nesp, ct->child->spi_in, false);
-	add_nonce(m, ct->ni, ct->ni_len);
-	if (ct->dh && add_ke(m, ct->dh, ct->group))
+	create_add_nonce(m, ct->ni, ct->ni_len);
+	if (ct->dh && create_add_ke(m, ct->dh, ct->group))
 		return -1;
 	child_add_ts(m, IKE_PL_TSI, ct->tsi, ct->ntsi);
 	child_add_ts(m, IKE_PL_TSR, ct->tsr, ct->ntsr);
@@ -218,6 +222,48 @@ static void cc_failed(struct ike_sa *sa, struct cc_task *ct, uint64_t retry_ms, 
 	sa->d->st.child_failed++;
 	sa_log(sa, LOG_CHD, 0, "CHILD_SA %s failed, keeping the IKE SA: %s", ct->cfg->name, why);
 	ike_sa_notify_waiters(sa, false, why);
+}
+
+/*
+ * Our rekey's new pair C is redundant when its old pair was replaced or
+ * deleted meanwhile, or when the peer rekeyed the same pair at once and C
+ * has the lowest nonce (§2.8.1): then C goes (DELETE) and the old pair is
+ * left to the peer's rekey. True when C went.
+ */
+static bool cc_redundant(struct ike_sa *sa, struct cc_task *ct, struct child_sa *c)
+{
+	struct child_sa *old = old_of(sa, ct), *sib = NULL;
+	struct ike_slice ours = { c->lo_nonce, c->lo_nonce_len }, theirs;
+	struct task *del;
+
+	if (old && old->state == CHILD_S_REKEYING) {
+		sib = child_sa_successor(sa, old->spi_in);
+		if (!sib)
+			return false;
+		theirs.p = sib->lo_nonce;
+		theirs.len = sib->lo_nonce_len;
+		if (ike_nonce_cmp(&ours, &theirs) > 0) {
+			sa_log(sa, LOG_CHD, 0, "CHILD_SA %s{%u}: simultaneous rekey, the peer's pair "
+			       "has the lowest nonce: ours replaces the old pair, the peer deletes its "
+			       "pair %08x", old->cfg->name, old->reqid, sib->spi_in);
+			return false;
+		}
+		old->state = CHILD_S_INSTALLED;
+		sa_log(sa, LOG_CHD, 0, "CHILD_SA %s{%u}: simultaneous rekey, our new pair has the "
+		       "lowest nonce: deleting it (%08x_i %08x_o), the peer's pair %08x_i replaces "
+		       "the old one", old->cfg->name, old->reqid, c->spi_in, c->spi_out, sib->spi_in);
+	} else {
+		sa_log(sa, LOG_CHD, 0, "CHILD_SA %s: the pair our rekey replaces was %s meanwhile: "
+		       "deleting our new pair %08x_i", ct->cfg->name, old ? "replaced" : "deleted",
+		       c->spi_in);
+	}
+	ct->child = NULL;
+	del = delete_child_task_new(c);
+	if (del)
+		exchange_queue(sa, del);
+	else
+		child_sa_drop(c);
+	return true;
 }
 
 static enum task_result cc_process(struct ike_sa *sa, struct task *t, const struct ike_msg *m,
@@ -320,6 +366,11 @@ static enum task_result cc_process(struct ike_sa *sa, struct task *t, const stru
 			    tsr, ntsr);
 	nr.p = nonce->u.raw.p;
 	nr.len = nonce->u.raw.len;
+	child_sa_set_nonces(c, &ni, &nr);
+	if (ct->old_spi_in && cc_redundant(sa, ct, c)) {
+		ike_wipe(gir, sizeof(gir));
+		return TASK_DONE;
+	}
 	if (child_sa_derive(c, glen ? &g : NULL, &ni, &nr) || child_sa_install(c, KERNEL_IN) ||
 	    child_sa_install(c, KERNEL_OUT)) {
 		ike_wipe(gir, sizeof(gir));
@@ -353,7 +404,17 @@ static bool cc_stale(struct ike_sa *sa, struct task *t)
 {
 	struct cc_task *ct = (struct cc_task *)t;
 
-	return ct->old_spi_in && !old_of(sa, ct);
+	struct child_sa *old = old_of(sa, ct);
+
+	if (!ct->old_spi_in)
+		return false;
+	if (old && child_sa_successor(sa, old->spi_in)) {
+		/* The peer rekeyed it first: its pair replaces the old one. */
+		if (old->state == CHILD_S_REKEYING)
+			old->state = CHILD_S_INSTALLED;
+		return true;
+	}
+	return !old;
 }
 
 static void cc_abort(struct ike_sa *sa, struct task *t)
@@ -437,9 +498,15 @@ static int rekey_target(struct ike_sa *sa, const struct ike_payload *n, struct c
 		msg_add_notify(resp, N_CHILD_SA_NOT_FOUND, NULL, 0);
 		return -1;
 	}
-	if ((*old)->state != CHILD_S_INSTALLED) {
-		/* Our own rekey (or delete) of it is under way: ours wins, the
-		 * peer tries again later (§2.25). */
+	if ((*old)->state == CHILD_S_REKEYING && !child_sa_successor(sa, (*old)->spi_in)) {
+		/* Ours is out too (or queued): both complete, §2.8.1 decides. */
+		sa_log(sa, LOG_CHD, 1, "the peer rekeys CHILD_SA %s{%u} as we do: answering, the "
+		       "lowest nonce decides which new pair stays", (*old)->cfg->name, (*old)->reqid);
+		return 0;
+	}
+	if ((*old)->state != CHILD_S_INSTALLED || child_sa_successor(sa, (*old)->spi_in)) {
+		/* Being deleted or replaced already: the peer tries again
+		 * later (§2.25). */
 		sa_log(sa, LOG_CHD, 0, "the peer rekeys CHILD_SA %s{%u}, which is %s here: answering "
 		       "TEMPORARY_FAILURE", (*old)->cfg->name, (*old)->reqid,
 		       child_state_name((*old)->state));
@@ -463,16 +530,14 @@ void create_child_respond(struct ike_sa *sa, const struct ike_msg *req, struct m
 	uint16_t group;
 	char why[512];
 
+	if (spl && spl->u.sa.nprop && spl->u.sa.prop[0].protocol == IKE_PROTO_IKE) {
+		ike_rekey_respond(sa, req, resp);
+		return;
+	}
 	if (sa->state != IKE_S_ESTABLISHED) {
 		sa_log(sa, LOG_CHD, 0, "CREATE_CHILD_SA while the IKE SA is %s: answering "
 		       "NO_ADDITIONAL_SAS", ike_state_name(sa->state));
 		msg_add_notify(resp, N_NO_ADDITIONAL_SAS, NULL, 0);
-		return;
-	}
-	if (spl && spl->u.sa.nprop && spl->u.sa.prop[0].protocol == IKE_PROTO_IKE) {
-		sa_log(sa, LOG_IKE, 0, "the peer rekeys the IKE SA, which kesp does not do yet: "
-		       "answering NO_PROPOSAL_CHOSEN");
-		msg_add_notify(resp, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;
 	}
 	rekey = msg_find_notify(req, IKE_N_REKEY_SA);
@@ -524,9 +589,10 @@ void create_child_respond(struct ike_sa *sa, const struct ike_msg *req, struct m
 		return;
 	}
 	ike_wipe(gir, sizeof(gir));
+	child_sa_set_nonces(child, &ni, &nrs);
 	child_add_esp_sa(resp, &ch.chosen, 1, child->spi_in, false);
-	add_nonce(resp, nr, sizeof(nr));
-	if (dh && add_ke(resp, dh, group))
+	create_add_nonce(resp, nr, sizeof(nr));
+	if (dh && create_add_ke(resp, dh, group))
 		resp->overflow = true;	/* the caller fails the IKE SA */
 	ike_dh_free(dh);
 	child_add_ts(resp, IKE_PL_TSI, ch.remote, ch.nremote);

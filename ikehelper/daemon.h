@@ -131,6 +131,10 @@ struct child_sa {
 	bool we_initiated;		/* of the exchange that made it (§2.17) */
 	bool delete_pending;		/* our DELETE for it is not answered yet */
 	uint32_t replaces;		/* spi_in of the pair this one rekeys; 0: none */
+	/* The lower nonce of the exchange that made it: of two pairs made by
+	 * simultaneous rekeys, the one with the lowest goes (§2.8.1). */
+	uint8_t lo_nonce[IKE_NONCE_MAX];
+	size_t lo_nonce_len;
 	struct timer t_rekey;		/* rekey_time (less the jitter) */
 	struct timer t_expire;		/* life_time: the pair is deleted */
 	struct timer t_grace;		/* REKEYED/DELETING: inbound removed;
@@ -205,6 +209,12 @@ struct ike_sa {
 	bool close_after_send;		/* responder: our answer is the last word */
 	bool in_init_table;		/* responder: findable by SPIi and address */
 	bool half_open;			/* counted in half_open_count */
+	struct timer t_rekey;		/* the IKE SA's rekey_time (less the jitter) */
+	struct timer t_over;		/* rekey_time + over_time; a replaced SA: its end */
+	bool rekeyed;			/* replaced by a rekey (DELETING) */
+	uint8_t successor[8];		/* then: our SPI of the new IKE SA */
+	bool collision;			/* we answered the peer's rekey while ours is out */
+	uint8_t collision_spi[8];	/* then: our SPI of the SA that answer made */
 	char error[256];		/* why it failed, for waiters */
 };
 
@@ -232,6 +242,19 @@ void ike_sa_remove_waiter(struct sa_waiter *w);
 /* Tells every waiter and forgets them. */
 void ike_sa_notify_waiters(struct ike_sa *sa, bool ok, const char *msg);
 void ike_sa_start_keepalives(struct ike_sa *sa);
+/* Arms rekey_time (less a random part of rand_time) and over_time. */
+void ike_sa_arm_lifetimes(struct ike_sa *sa);
+/* The new IKE SA of a rekey of OLD: its addresses, identities and config,
+ * INITIATOR of the rekey, our SPI OUR_SPI (NULL: a fresh one), the peer's
+ * PEER_SPI; not established yet. */
+struct ike_sa *ike_sa_successor_new(struct ike_sa *old, bool initiator, const uint8_t *our_spi,
+				    const uint8_t peer_spi[8]);
+/* Orders nonces as RFC 7296 §2.8.1 compares them (bytes, then length). */
+int ike_nonce_cmp(const struct ike_slice *a, const struct ike_slice *b);
+/* The lower of NI and NR, kept in C (its lo_nonce). */
+void child_sa_set_nonces(struct child_sa *c, const struct ike_slice *ni, const struct ike_slice *nr);
+/* An IKE SPI as a number, for "%016llx" in log lines. */
+unsigned long long spi64(const uint8_t *p);
 /* "aes256gcm16-prfsha384-x25519" of the IKE SA. */
 const char *ike_sa_algs(const struct ike_sa *sa, char *buf, size_t len);
 
@@ -410,6 +433,11 @@ void ike_init_respond(struct daemon *d, const struct endpoint *local,
 		      const struct endpoint *remote, const uint8_t *buf, size_t len,
 		      const struct ike_msg *m);
 void cookie_rotate(struct daemon *d, struct timer *t);
+/* The SA's algorithms from the proposal both sides agreed on; false when
+ * one is missing or unsupported. */
+bool ike_sa_take_proposal(struct ike_sa *sa, const struct ike_proposal *p);
+/* sk_in and sk_out from sa->keys, ready to use; 0, or -1 with WHY. */
+int ike_sa_use_keys(struct ike_sa *sa, char *why, size_t whylen);
 /* The NAT_DETECTION hash of SPIs and an endpoint (RFC 7296 §2.23). */
 void natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8], const struct endpoint *e,
 	       uint8_t out[20]);
@@ -422,8 +450,23 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_o
 /* A further CHILD_SA of CFG (OLD NULL), or the rekey of OLD. */
 struct task *create_child_task_new(const struct child_cfg *cfg, struct child_sa *old);
 void create_child_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp);
+/* A Nonce payload with a copy of N / a KE payload of DH's public value. */
+void create_add_nonce(struct msg_out *m, const uint8_t *n, size_t len);
+int create_add_ke(struct msg_out *m, struct ike_dh *dh, uint16_t group);
 /* Queues the rekey of C (its rekey_time came, or a retry). */
 void child_rekey_start(struct child_sa *c);
+
+/* ike_rekey.c: IKE SA rekeying (RFC 7296 §1.3.2, §2.18) */
+void ike_rekey_start(struct ike_sa *sa);
+void ike_rekey_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp);
+/* Timer functions of t_rekey and t_over. */
+void ike_rekey_due(struct daemon *d, struct timer *t);
+void ike_over_due(struct daemon *d, struct timer *t);
+/* A replaced IKE SA's queued exchanges go to its successor. */
+void ike_rekey_move_queue(struct ike_sa *old);
+/* The peer deletes OLD while the SA of its simultaneous rekey waits: that
+ * one takes over (§2.8.2). */
+void ike_rekey_collision_settle(struct ike_sa *old);
 
 /* AUTH methods (RFC 7296 §3.8, RFC 7427) */
 #define AUTHM_RSA 1

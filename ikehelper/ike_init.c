@@ -94,8 +94,7 @@ static bool has_transform(const struct ike_proposal *p, uint8_t type, uint16_t i
 	return false;
 }
 
-/* The SA's algorithms from the one proposal both sides agreed on. */
-static bool take_proposal(struct ike_sa *sa, const struct ike_proposal *p)
+bool ike_sa_take_proposal(struct ike_sa *sa, const struct ike_proposal *p)
 {
 	const struct ike_transform *e = pick(p, IKE_TRANS_ENCR), *f = pick(p, IKE_TRANS_PRF),
 				   *i = pick(p, IKE_TRANS_INTEG), *g = pick(p, IKE_TRANS_DH);
@@ -111,6 +110,20 @@ static bool take_proposal(struct ike_sa *sa, const struct ike_proposal *p)
 	return ike_encr_supported(sa->encr, sa->encr_bits) && ike_prf_len(sa->prf) &&
 	       (ike_encr_is_aead(sa->encr) || ike_integ_key_len(sa->integ)) &&
 	       ike_dh_supported(sa->dh_group);
+}
+
+int ike_sa_use_keys(struct ike_sa *sa, char *why, size_t whylen)
+{
+	/* We send with our role's keys and receive with the other's. */
+	ike_sa_keys_sk(&sa->keys, sa->initiator, sa->encr, sa->encr_bits, sa->integ, &sa->sk_out);
+	ike_sa_keys_sk(&sa->keys, !sa->initiator, sa->encr, sa->encr_bits, sa->integ, &sa->sk_in);
+	/* One cipher handle per direction for the SA's life. */
+	if (ike_sk_keys_prepare(&sa->sk_out) || ike_sk_keys_prepare(&sa->sk_in)) {
+		snprintf(why, whylen, "cannot set up the SK ciphers");
+		return -1;
+	}
+	sa->keys_ready = true;
+	return 0;
 }
 
 /* g^ir, SKEYSEED and the SK_* keys (§2.14), once both nonces and both KEs
@@ -141,15 +154,8 @@ static int derive_keys(struct ike_sa *sa, const struct ike_slice *peer_ke, char 
 		snprintf(why, whylen, "key derivation failed (%s)", ike_err_name(-rc));
 		return -1;
 	}
-	/* We send with our role's keys and receive with the other's. */
-	ike_sa_keys_sk(&sa->keys, sa->initiator, sa->encr, sa->encr_bits, sa->integ, &sa->sk_out);
-	ike_sa_keys_sk(&sa->keys, !sa->initiator, sa->encr, sa->encr_bits, sa->integ, &sa->sk_in);
-	/* One cipher handle per direction for the SA's life. */
-	if (ike_sk_keys_prepare(&sa->sk_out) || ike_sk_keys_prepare(&sa->sk_in)) {
-		snprintf(why, whylen, "cannot set up the SK ciphers");
+	if (ike_sa_use_keys(sa, why, whylen))
 		return -1;
-	}
-	sa->keys_ready = true;
 	/* The DH private value is of no further use: forget it now. */
 	ike_dh_free(sa->dh);
 	sa->dh = NULL;
@@ -322,7 +328,7 @@ static enum task_result init_process(struct ike_sa *sa, struct task *t, const st
 	/* The answer must be one of our proposals, cut to one of each. */
 	if (ike_proposal_select(c->ike, c->nike, spl->u.sa.prop, 1, 0, &chosen, why,
 				sizeof(why)) ||
-	    chosen.ntrans != spl->u.sa.prop[0].ntrans || !take_proposal(sa, &chosen)) {
+	    chosen.ntrans != spl->u.sa.prop[0].ntrans || !ike_sa_take_proposal(sa, &chosen)) {
 		ike_proposal_format(&spl->u.sa.prop[0], why, sizeof(why));
 		ike_sa_fail(sa, "responder chose '%s', which is not one of ours (%s)", why,
 			    proposals_str(c->ike, c->nike, ours, sizeof(ours)));
@@ -609,7 +615,7 @@ void ike_init_respond(struct daemon *d, const struct endpoint *local,
 	if (!sa)
 		goto out;
 	memcpy(sa->spi_i, m->hdr.spi_i, 8);
-	if (!take_proposal(sa, &chosen)) {
+	if (!ike_sa_take_proposal(sa, &chosen)) {
 		ike_sa_fail(sa, "chosen proposal is not usable");
 		goto out;
 	}

@@ -211,7 +211,10 @@ void info_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *
 		if (pl->type != IKE_PL_DELETE)
 			continue;
 		if (pl->u.del.protocol == IKE_PROTO_IKE) {
-			sa_log(sa, LOG_IKE, 0, "the peer deleted the IKE SA");
+			if (sa->collision)
+				ike_rekey_collision_settle(sa);
+			sa_log(sa, LOG_IKE, sa->rekeyed ? 1 : 0, "the peer deleted the %sIKE SA",
+			       sa->rekeyed ? "replaced " : "");
 			snprintf(sa->error, sizeof(sa->error), "deleted by the peer");
 			sa->close_after_send = true;
 			continue;
@@ -221,7 +224,12 @@ void info_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *
 		for (uint16_t j = 0; j < pl->u.del.nspi; j++) {
 			uint32_t spi = get_spi(pl->u.del.spis.p + 4u * j);
 			struct child_sa *c = child_sa_find_out(sa, spi), *next;
+			struct ike_sa *succ;
 
+			/* Said on the old IKE SA just as we rekeyed it: the
+			 * child lives on the new one now. */
+			if (!c && sa->rekeyed && (succ = ike_sa_find_spi(sa->d, sa->successor)))
+				c = child_sa_find_out(succ, spi);
 			if (!c) {
 				sa_log(sa, LOG_CHD, 1, "the peer deleted CHILD_SA %08x, which we do "
 				       "not have", spi);
@@ -230,9 +238,17 @@ void info_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *
 			/* A child we are deleting ourselves is answered too (§1.4.1). */
 			if (nours < DELETE_MAX)
 				put_spi(ours + 4u * nours++, c->spi_in);
+			if (c->state == CHILD_S_INSTALLING && c->replaces) {
+				/* Its maker found it redundant (§2.8.1). */
+				sa_log(sa, LOG_CHD, 0, "the peer deleted its new pair %08x_i of "
+				       "CHILD_SA %s{%u} (a simultaneous rekey)", c->spi_in,
+				       c->cfg->name, c->reqid);
+				child_sa_drop(c);
+				continue;
+			}
 			if (timer_armed(&c->t_grace))
 				continue;	/* replaced or deleted already: its grace runs */
-			next = child_sa_successor(sa, c->spi_in);
+			next = child_sa_successor(c->ike, c->spi_in);
 			if (next) {
 				/* The rekey initiator has switched: so do we. */
 				sa_log(sa, LOG_CHD, 0, "the peer deleted CHILD_SA %s{%u} after its "

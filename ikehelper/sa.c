@@ -204,8 +204,8 @@ static void new_spi(struct daemon *d, uint8_t spi[8])
 	while (ike_sa_find_spi(d, spi));
 }
 
-struct ike_sa *ike_sa_new(struct daemon *d, bool initiator, const struct endpoint *local,
-			  const struct endpoint *remote)
+static struct ike_sa *sa_alloc(struct daemon *d, bool initiator, const struct endpoint *local,
+			       const struct endpoint *remote, const uint8_t *our_spi)
 {
 	struct ike_sa *sa = calloc(1, sizeof(*sa));
 
@@ -222,11 +222,60 @@ struct ike_sa *ike_sa_new(struct daemon *d, bool initiator, const struct endpoin
 	timer_init(&sa->t_half_open, half_open_expired);
 	timer_init(&sa->t_keepalive, keepalive_due);
 	timer_init(&sa->t_dpd, dpd_due);
-	new_spi(d, initiator ? sa->spi_i : sa->spi_r);
+	timer_init(&sa->t_rekey, ike_rekey_due);
+	timer_init(&sa->t_over, ike_over_due);
+	if (our_spi)
+		memcpy(ike_sa_our_spi(sa), our_spi, 8);
+	else
+		new_spi(d, ike_sa_our_spi(sa));
 	table_add(&d->by_spi, sa, false);
 	sa->next_all = d->sas;
 	d->sas = sa;
 	return sa;
+}
+
+struct ike_sa *ike_sa_new(struct daemon *d, bool initiator, const struct endpoint *local,
+			  const struct endpoint *remote)
+{
+	return sa_alloc(d, initiator, local, remote, NULL);
+}
+
+struct ike_sa *ike_sa_successor_new(struct ike_sa *old, bool initiator, const uint8_t *our_spi,
+				    const uint8_t peer_spi[8])
+{
+	struct ike_sa *sa = sa_alloc(old->d, initiator, &old->local, &old->remote, our_spi);
+
+	if (!sa)
+		return NULL;
+	memcpy(initiator ? sa->spi_r : sa->spi_i, peer_spi, 8);
+	ike_sa_set_conn(sa, old->conn);
+	sa->state = IKE_S_INIT_I;	/* not usable until the rekey switches to it */
+	sa->nat_local = old->nat_local;
+	sa->nat_remote = old->nat_remote;
+	sa->peer_natd = old->peer_natd;
+	sa->peer_sig_hashes = old->peer_sig_hashes;
+	sa->id_local = old->id_local;
+	sa->id_remote = old->id_remote;
+	return sa;
+}
+
+void ike_sa_arm_lifetimes(struct ike_sa *sa)
+{
+	const struct conn *c = sa->conn;
+	uint64_t rekey, rnd = 0;
+
+	if (!c || !c->rekey_time)
+		return;
+	rekey = c->rekey_time * 1000ULL;
+	if (c->rand_time) {
+		uint32_t r = 0;
+
+		ike_random(&r, sizeof(r));
+		rnd = r % (c->rand_time * 1000ULL + 1);
+	}
+	timer_arm(sa->d, &sa->t_rekey, rekey - rnd);
+	if (c->over_time)
+		timer_arm(sa->d, &sa->t_over, rekey + c->over_time * 1000ULL);
 }
 
 void ike_sa_set_conn(struct ike_sa *sa, const struct conn *c)
@@ -324,6 +373,8 @@ void ike_sa_destroy(struct ike_sa *sa, const char *why)
 		}
 	timer_cancel(d, &sa->t_keepalive);
 	timer_cancel(d, &sa->t_dpd);
+	timer_cancel(d, &sa->t_rekey);
+	timer_cancel(d, &sa->t_over);
 	if (sa->state != IKE_S_ESTABLISHED && sa->state != IKE_S_DELETING)
 		d->st.ike_failed++;
 	sa->state = IKE_S_DEAD;
@@ -381,7 +432,16 @@ const char *ike_sa_algs(const struct ike_sa *sa, char *buf, size_t len)
 	return buf;
 }
 
-static unsigned long long be64(const uint8_t *p)
+int ike_nonce_cmp(const struct ike_slice *a, const struct ike_slice *b)
+{
+	int r = memcmp(a->p, b->p, a->len < b->len ? a->len : b->len);
+
+	if (r)
+		return r;
+	return a->len < b->len ? -1 : a->len > b->len;
+}
+
+unsigned long long spi64(const uint8_t *p)
 {
 	unsigned long long v = 0;
 
@@ -404,13 +464,14 @@ void ike_sa_established(struct ike_sa *sa)
 	       endpoint_str(&sa->local, l, sizeof(l)), id_str(&sa->id_local, me, sizeof(me)),
 	       endpoint_str(&sa->remote, r, sizeof(r)), id_str(&sa->id_remote, peer, sizeof(peer)),
 	       ike_sa_algs(sa, algs, sizeof(algs)),
-	       be64(sa->spi_i), be64(sa->spi_r),
+	       spi64(sa->spi_i), spi64(sa->spi_r),
 	       sa->nat_local ? "NAT before us" : sa->nat_remote ? "NAT before the peer" : "no NAT",
 	       sa->local.port != sa->d->cfg->set.port ? ", on the NAT-T port" : "");
 	ike_sa_start_keepalives(sa);
 	sa->last_rx = sa->d->now;
 	if (sa->conn && sa->conn->dpd_delay)
 		timer_arm(sa->d, &sa->t_dpd, sa->conn->dpd_delay * 1000ULL);
+	ike_sa_arm_lifetimes(sa);
 }
 
 void sa_log(const struct ike_sa *sa, enum log_subsys s, int level, const char *fmt, ...)

@@ -1,9 +1,11 @@
 #!/bin/sh
-# CHILD_SA rekeys under traffic, ikehelper (kesp.ko) <-> strongSwan's charon
-# (XFRM), each side as the rekey initiator, at the same time on two
-# connections:
-#   kr  ikehelper brings it up and rekeys it (rekey_time 6s, rand_time 1s);
-#   cr  charon brings it up and rekeys it (rekey_time 6s), ikehelper answers.
+# CHILD_SA and IKE SA rekeys under traffic, ikehelper (kesp.ko) <->
+# strongSwan's charon (XFRM), each side as the rekey initiator, at the same
+# time on two connections:
+#   kr  ikehelper brings it up and rekeys it (CHILD_SA rekey_time 6s,
+#       rand_time 1s; IKE SA rekey_time 7s, rand_time 1s);
+#   cr  charon brings it up and rekeys it (CHILD_SA rekey_time 6s, IKE SA
+#       rekey_time 7s), ikehelper answers.
 # Both carry ping at 20 per second for 20 s. Asserted: zero lost pings on
 # each, at least 3 rekeys of each (counted in ikehelper's log: its own
 # rekeys, and the peer's DELETE after a rekey on which it switches), that
@@ -11,7 +13,10 @@
 # each side has exactly one SA pair per connection, with the same SPIs in
 # kesp.ko and in charon's XFRM (the replaced ones drained and gone; charon
 # keeps a replaced inbound SA delete_rekeyed_delay = 2 s, ikehelper
-# CHILD_GRACE_MS = 2 s after the DELETE).
+# CHILD_GRACE_MS = 2 s after the DELETE). IKE SA rekeys: at least 2 of
+# each connection while the pings run, new IKE SPIs on both ends (kespctl ike
+# list, swanctl --list-sas), the same on both, and exactly one IKE SA per
+# connection on each side afterwards (the old one deleted by the initiator).
 . "$KESP_SRC/selftests/tests/lib.sh"
 . "$KESP_SRC/selftests/tests/ike_peers.sh"
 . "$KESP_SRC/selftests/tests/ike_lib.sh"
@@ -46,6 +51,9 @@ connections {
       id = charon }
     remote { auth = psk
       id = cr.kesp }
+    rekey_time = 7s
+    rand_time = 1s
+    over_time = 20s
     children { cr { local_ts = 10.22.0.0/24
       remote_ts = 10.21.0.0/24
       esp_proposals = aes128gcm16
@@ -70,6 +78,9 @@ connections {
       id = kr.kesp }
     remote { auth = psk
       id = charon }
+    rekey_time = 7s
+    rand_time = 1s
+    over_time = 20s
     children { kr { local_ts = 10.11.0.0/24
       remote_ts = 10.12.0.0/24
       esp_proposals = aes128gcm16-x25519
@@ -110,6 +121,17 @@ else
 fi
 check "kr: ping before the rekeys" ip netns exec west ping -c 1 -W 3 -I 10.11.0.1 10.12.0.1
 check "cr: ping before the rekeys" ip netns exec west ping -c 1 -W 3 -I 10.21.0.1 10.22.0.1
+
+# ike_spis_k CONN / ike_spis_c CONN: "SPIi SPIr" of every IKE SA of CONN in
+# ikehelper (kespctl ike list) and in charon (swanctl --list-sas), one a line.
+ike_spis_k() {
+	ikectl west kesp --json ike list | grep -o '"\(name\|spi_i\|spi_r\)":"[^"]*"' |
+		tr -d '"' | awk -F: -v c="$1" '$1 == "name" { n = $2 } $1 == "spi_i" { i = $2 }
+			$1 == "spi_r" && n == c { print i, $2 }'
+}
+ike_spis_c() { charon_get east ike "$1" initiator-spi responder-spi | tr 'A-F' 'a-f'; }
+kr0=$(ike_spis_k kr)
+cr0=$(ike_spis_k cr)
 
 # The replaced pairs drain. A sampler reads both kernels back to back
 # every 0.1 s while the pings run, per connection (by ikehelper's outer
@@ -169,12 +191,34 @@ wait $spid
 received() { sed -n 's/.* \([0-9]*\) received.*/\1/p' "/tmp/ping-$1"; }
 rk=$(grep -c 'kr\[[0-9]*\] CHILD_SA kr{[0-9]*} rekeyed: SPIs' "$KLOG")
 rc=$(grep -c 'cr\[[0-9]*\] the peer deleted CHILD_SA cr{[0-9]*} after its rekey' "$KLOG")
-echo "kr (ikehelper rekeys): $rk rekeys, $(received kr) of $PINGS pings answered in $((end - start)) s"
-echo "cr (charon rekeys): $rc rekeys, $(received cr) of $PINGS pings answered"
+echo "kr (ikehelper rekeys): $rk rekeys, $(received kr) of $PINGS pings answered in $((end - start)) s, lost $((PINGS - $(received kr)))"
+echo "cr (charon rekeys): $rc rekeys, $(received cr) of $PINGS pings answered, lost $((PINGS - $(received cr)))"
 same "kr: zero pings lost across ikehelper's rekeys" "$(received kr)" $PINGS
 same "cr: zero pings lost across charon's rekeys" "$(received cr)" $PINGS
 same "kr: ikehelper rekeyed at least 3 times" "$([ "$rk" -ge 3 ] && echo yes)" yes
 same "cr: charon rekeyed at least 3 times, ikehelper answered" "$([ "$rc" -ge 3 ] && echo yes)" yes
+# IKE SA rekeys (ikehelper's log: "kr[N] IKE SA rekeyed", either role)
+ik=$(grep -c 'kr\[[0-9]*\] IKE SA rekeyed' "$KLOG")
+ic=$(grep -c 'cr\[[0-9]*\] IKE SA rekeyed' "$KLOG")
+# the old IKE SA goes with the initiator's DELETE: one each side, settled
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	k1=$(ike_spis_k kr); k2=$(ike_spis_k cr); c1=$(ike_spis_c kr); c2=$(ike_spis_c cr)
+	[ "$k1" = "$c1" ] && [ "$k2" = "$c2" ] && [ "$(echo "$k1" | wc -l)" = 1 ] &&
+		[ "$(echo "$k2" | wc -l)" = 1 ] && break
+	sleep 0.5
+done
+echo "IKE SA rekeys while the pings ran: kr (ikehelper) $ik, cr (charon) $ic"
+echo "kr IKE SPIs: $kr0 -> ikehelper $k1, charon $c1"
+echo "cr IKE SPIs: $cr0 -> ikehelper $k2, charon $c2"
+same "kr: ikehelper rekeyed the IKE SA at least twice" "$([ "$ik" -ge 2 ] && echo yes)" yes
+same "cr: charon rekeyed the IKE SA at least twice, ikehelper answered" \
+	"$([ "$ic" -ge 2 ] && echo yes)" yes
+same "kr: one IKE SA on each side, the same SPIs" "$(echo "$k1" | wc -l) $k1" "1 $c1"
+same "cr: one IKE SA on each side, the same SPIs" "$(echo "$k2" | wc -l) $k2" "1 $c2"
+same "kr: the IKE SPIs changed" "$([ -n "$kr0" ] && [ "$k1" != "$kr0" ] && echo yes)" yes
+same "cr: the IKE SPIs changed" "$([ -n "$cr0" ] && [ "$k2" != "$cr0" ] && echo yes)" yes
+check "kr: ping after the IKE SA rekeys" ip netns exec west ping -c 1 -W 3 -I 10.11.0.1 10.12.0.1
+check "cr: ping after the IKE SA rekeys" ip netns exec west ping -c 1 -W 3 -I 10.21.0.1 10.22.0.1
 check "kr: the rekeys used PFS (x25519)" grep -q 'kr{[0-9]*} rekeyed: .* (PFS)' "$KLOG"
 check "ikehelper is still running" ike_alive "$(cat "$IKE_STATE/ikehelper-kesp/pid")"
 

@@ -232,6 +232,34 @@ static void test_lifetimes(void)
 	}
 }
 
+/* swanctl's defaults and meaning of the IKE SA's rekey_time, over_time, rand_time. */
+static void test_ike_lifetimes(void)
+{
+	static const struct {
+		const char *keys;
+		uint32_t rekey, over, rnd;
+	} cases[] = {
+		{ "", 14400, 1440, 1440 },
+		{ "rekey_time = 1h", 3600, 360, 360 },
+		{ "rekey_time = 10m\n over_time = 1m\n rand_time = 30s", 600, 60, 30 },
+		{ "rekey_time = 0", 0, 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[1024];
+		struct config *cfg;
+		const struct conn *c;
+
+		snprintf(text, sizeof(text), CONN_HEAD "  %s\n" CONN_TAIL, cases[i].keys);
+		cfg = parse(text);
+		c = cfg && cfg->nconns == 1 ? cfg->conns[0] : NULL;
+		tap_ok(c && c->rekey_time == cases[i].rekey && c->over_time == cases[i].over &&
+		       c->rand_time == cases[i].rnd, "IKE lifetimes '%s': rekey %u, over %u, rand %u",
+		       cases[i].keys, cases[i].rekey, cases[i].over, cases[i].rnd);
+		config_free(cfg);
+	}
+}
+
 static void test_bad(void)
 {
 	bad("an unknown key", CONN_HEAD "  colour = blue\n" CONN_TAIL, 5,
@@ -244,9 +272,13 @@ static void test_bad(void)
 	bad("rekey_bytes is the lifecycle issue's",
 	    CONN_HEAD "  children { x { rekey_bytes = 1000000 } }\n" CONN_TAIL, 5,
 	    "'rekey_bytes' is not supported by kesp yet (issue 16");
-	bad("the IKE SA's rekey_time is the lifecycle issue's",
-	    CONN_HEAD "  rekey_time = 4h\n" CONN_TAIL, 5,
-	    "'rekey_time' is not supported by kesp yet (issue 16");
+	bad("reauth_time: kesp rekeys the IKE SA instead",
+	    CONN_HEAD "  reauth_time = 4h\n" CONN_TAIL, 5,
+	    "'reauth_time' is not supported by kesp yet (reauthentication; kesp rekeys the IKE "
+	    "SA at rekey_time)");
+	bad("the IKE SA's rand_time as long as its rekey_time",
+	    CONN_HEAD "  rekey_time = 1m\n  rand_time = 2m\n" CONN_TAIL, 2,
+	    "connection 'c': rand_time (120 s) must be shorter than rekey_time (60 s)");
 	bad("dpd_action = restart is the lifecycle issue's",
 	    CONN_HEAD "  children { x { dpd_action = restart } }\n" CONN_TAIL, 5,
 	    "dpd_action = restart is not supported by kesp yet");
@@ -486,6 +518,7 @@ int main(void)
 	test_good();
 	test_bad();
 	test_lifetimes();
+	test_ike_lifetimes();
 	test_weak_psk();
 	test_ids();
 	test_include();

@@ -15,7 +15,9 @@
 #define PSK "\"Vq3#pL9!xZ2@mW7$kR4nB8\""
 
 static struct h_peer *alice, *bob;
+static const char *ike_props = "aes256gcm16-prfsha384-x25519";
 static const char *conn_extra = "";	/* more connection keys, for both */
+static const char *conn_extra_bob;	/* for bob instead, if set */
 
 /* One side of alice (192.0.2.1, 10.1.0.0/24) <-> bob (192.0.2.2, 10.2.0.0/24). */
 static char *conf(bool is_alice, const char *esp, const char *child_extra, const char *more)
@@ -27,7 +29,7 @@ static char *conf(bool is_alice, const char *esp, const char *child_extra, const
 		 " peer {\n"
 		 "  %s\n"
 		 "  %s\n"
-		 "  proposals = aes256gcm16-prfsha384-x25519\n"
+		 "  proposals = %s\n"
 		 "  local { auth = psk\n id = %s }\n"
 		 "  remote { auth = psk\n id = %s }\n"
 		 "  children {\n"
@@ -41,7 +43,8 @@ static char *conf(bool is_alice, const char *esp, const char *child_extra, const
 		 " }\n"
 		 "}\n"
 		 "secrets { ike { secret = %s } }\n",
-		 is_alice ? "remote_addrs = 192.0.2.2" : "", conn_extra,
+		 is_alice ? "remote_addrs = 192.0.2.2" : "",
+		 !is_alice && conn_extra_bob ? conn_extra_bob : conn_extra, ike_props,
 		 is_alice ? "alice@example.org" : "bob.example.org",
 		 is_alice ? "bob.example.org" : "alice@example.org", is_alice ? 1 : 2,
 		 is_alice ? 2 : 1, esp, child_extra, more ? more : "", PSK);
@@ -271,34 +274,115 @@ static void test_life_time(void)
 	h_reset();
 }
 
-/* Both rekey at once: each answers TEMPORARY_FAILURE, each tries again
- * after a random delay, exactly one new pair survives. */
+/* Which side logged NEEDLE (its pair or SA was redundant): 0 alice, 1 bob,
+ * -1 neither, 2 both. */
+static int who_lost(const char *needle)
+{
+	int loser = h_log_has("alice:", needle, NULL) ? 0 : -1;
+
+	if (h_log_has("bob:", needle, NULL))
+		loser = loser < 0 ? 1 : 2;
+	return loser;
+}
+
+/*
+ * Runs ROUND (one collision from a fresh pair of daemons: true when all
+ * its checks held; *LOSER the side whose new pair or SA had the lowest
+ * nonce) until each side has lost once (the nonces are random), at most
+ * 24 times, then one TAP line for WHAT.
+ */
+static void collision_rounds(const char *what, bool (*round)(int *loser))
+{
+	int lost[2] = { 0, 0 }, good = 0, runs = 0;
+
+	while (runs < 24 && (!lost[0] || !lost[1])) {
+		int loser = -1;
+		bool ok;
+
+		setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
+		      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+		up();
+		broken = 0;
+		ok = round(&loser) && (loser == 0 || loser == 1);
+		if (loser == 0 || loser == 1)
+			lost[loser]++;
+		if (!ok)
+			printf("# %s: run %d failed (loser %d, broken %u)\n", what, runs, loser, broken);
+		good += ok;
+		runs++;
+		h_reset();
+	}
+	tap_ok(good == runs && lost[0] && lost[1], "%s (%d of %d runs; alice lost %d, bob %d)",
+	       what, good, runs, lost[0], lost[1]);
+}
+
+/* Both rekey the pair at once (RFC 7296 §2.8.1): both exchanges complete;
+ * the side whose new pair has the lowest nonce deletes that pair, the
+ * other replaces the old pair. State is checked after every message. */
+static bool child_collision(int *loser)
+{
+	struct ike_sa *sa = h_sa(alice);
+	uint32_t a_old = sa->children->spi_in, b_old = h_sa(bob)->children->spi_in, dead = 0;
+	bool ok;
+
+	child_rekey_start(sa->children);
+	child_rekey_start(h_sa(bob)->children);
+	ok = h_wire_len == 2;
+	/* both requests cross; each is answered with a new inbound SA */
+	h_deliver();
+	h_deliver();
+	ok = ok && kernel_fake_sa_count(alice->k) == 3 && kernel_fake_sa_count(bob->k) == 3;
+	run_checked();
+	*loser = who_lost("our new pair has the lowest nonce");
+	if (*loser == 0 || *loser == 1)
+		for (struct child_sa *c = h_sa(*loser ? bob : alice)->children; c; c = c->next)
+			if (c->state == CHILD_S_DELETING)
+				dead = c->spi_in;
+	ok = ok && !h_log_has("TEMPORARY_FAILURE", NULL);
+	h_advance(CHILD_GRACE_MS + 100);
+	run_checked();
+	h_advance(CHILD_GRACE_MS + 100);
+	return ok && one_pair() && !broken && only_child(alice) && only_child(bob) &&
+	       only_child(alice)->state == CHILD_S_INSTALLED &&
+	       only_child(alice)->spi_in != a_old && only_child(bob)->spi_in != b_old &&
+	       !h_log_has("which we do not have", NULL) && (!dead ||
+	       !kernel_fake_sa((*loser ? bob : alice)->k, KERNEL_IN, dead));
+}
+
 static void test_collision(void)
 {
-	struct ike_sa *sa = NULL;
-	int rounds = 0;
+	collision_rounds("simultaneous CHILD_SA rekeys: both complete, the maker of the pair with "
+			 "the lowest nonce deletes it, one new pair each side, no gap, nothing "
+			 "deleted twice", child_collision);
+}
+
+/* alice rekeys the pair while bob deletes it: bob answers TEMPORARY_FAILURE
+ * (§2.25), alice answers the DELETE; the pair is gone on both sides, no
+ * new one appears, the IKE SA stays. */
+static void test_rekey_vs_delete(void)
+{
+	struct ike_sa *sa;
+	struct child_sa *bc;
 
 	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
 	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
 	sa = up();
-	broken = 0;
 	child_rekey_start(sa->children);
-	child_rekey_start(h_sa(bob)->children);
-	tap_ok(h_wire_len == 2, "both send CREATE_CHILD_SA with REKEY_SA at once");
-	run_checked();
-	tap_ok(h_log_has("alice:", "TEMPORARY_FAILURE", NULL) &&
-	       h_log_has("bob:", "TEMPORARY_FAILURE", NULL) && one_pair(),
-	       "each answers TEMPORARY_FAILURE; the old pair carries on");
-	for (; rounds < 10 && !h_log_has("rekeyed: SPIs", NULL); rounds++) {
-		h_advance(500);
-		run_checked();
-	}
-	h_advance(CHILD_GRACE_MS + 3000);
-	run_checked();
-	h_advance(CHILD_GRACE_MS);
-	tap_ok(one_pair() && !broken && only_child(alice) && only_child(bob) &&
-	       only_child(alice)->state == CHILD_S_INSTALLED,
-	       "a retry wins: exactly one pair on each side, no gap (%d rounds)", rounds);
+	bc = h_sa(bob)->children;
+	child_sa_uninstall(bc);
+	exchange_queue(h_sa(bob), delete_child_task_new(bc));
+	tap_ok(h_wire_len == 2, "a rekey and a DELETE of the same pair cross");
+	h_deliver();
+	h_deliver();
+	tap_ok(h_log_has("bob:", "TEMPORARY_FAILURE", NULL) && !sa->children->next,
+	       "bob answers the rekey TEMPORARY_FAILURE, alice deletes the pair (no new one)");
+	h_run();
+	h_advance(CHILD_GRACE_MS + 100);
+	h_run();
+	tap_ok(sa->state == IKE_S_ESTABLISHED && !sa->children && !h_sa(bob)->children &&
+	       kernel_fake_sa_count(alice->k) == 0 && kernel_fake_sa_count(bob->k) == 0 &&
+	       !h_log_has("which we do not have", NULL),
+	       "no pair left on either side, nothing deleted twice, the IKE SA stays");
 	h_reset();
 }
 
@@ -413,6 +497,315 @@ static void test_rekey_crossing_delete(void)
 	h_reset();
 }
 
+
+/* ---- IKE SA rekeying ------------------------------------------------------ */
+
+/* Both sides hold one IKE SA, the same SPIs, established, with the CHILD_SA. */
+static bool one_ike_sa(void)
+{
+	struct ike_sa *a = h_sa(alice), *b = h_sa(bob);
+
+	return h_count_sas(alice) == 1 && h_count_sas(bob) == 1 && a && b &&
+	       a->state == IKE_S_ESTABLISHED && b->state == IKE_S_ESTABLISHED &&
+	       !memcmp(a->spi_i, b->spi_i, 8) && !memcmp(a->spi_r, b->spi_r, 8) &&
+	       a->children && a->children->ike == a && b->children && b->children->ike == b;
+}
+
+/*
+ * rekey_time of the IKE SA on one side: two IKE rekeys at rekey_time, each
+ * answered and the old SA deleted; SPIs new, message ids from 0, CHILD_SA
+ * untouched and flowing after every message; then a CHILD_SA rekey on the
+ * new SA (its SK_d agrees on both sides) and DPD on it.
+ */
+static void ike_rekey_case(bool by_alice)
+{
+	struct h_peer *ini, *resp;
+	uint8_t spi_i[8], spi_r[8];
+	uint32_t child_in;
+	int rekeys = 0;
+	bool fresh = true;
+	char what[64];
+
+	conn_extra = "rekey_time = 20s\n rand_time = 0\n over_time = 5s\n dpd_delay = 8s";
+	conn_extra_bob = "rekey_time = 0\n dpd_delay = 8s";
+	if (!by_alice) {
+		conn_extra_bob = conn_extra;
+		conn_extra = "rekey_time = 0\n dpd_delay = 8s";
+	}
+	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+	ini = by_alice ? alice : bob;
+	resp = by_alice ? bob : alice;
+	snprintf(what, sizeof(what), "IKE SA rekey by %s", ini->name);
+	up();
+	if (!tap_ok(one_ike_sa() && one_pair(), "%s: the tunnel is up", what))
+		goto out;
+	child_in = h_sa(alice)->children->spi_in;
+	broken = 0;
+	for (int round = 0; round < 2; round++) {
+		struct ike_sa *old = h_sa(ini);
+		uint64_t since = old->established;
+
+		memcpy(spi_i, old->spi_i, 8);
+		memcpy(spi_r, old->spi_r, 8);
+		/* DPD keeps talking on the way; the rekey comes at rekey_time */
+		while (h_now - since < 20100 && !(h_head_exchange() == IKE_CREATE_CHILD_SA)) {
+			run_checked();
+			h_advance(100);
+		}
+		if (h_head_exchange() != IKE_CREATE_CHILD_SA || h_now - since < 20000)
+			break;
+		h_deliver();
+		/* the responder answered: it has switched, the old SA waits */
+		if (h_count_sas(resp) != 2 || h_sa(resp)->state != IKE_S_ESTABLISHED ||
+		    !h_sa(resp)->children)
+			break;
+		run_checked();
+		if (!one_ike_sa() || !memcmp(h_sa(ini)->spi_i, spi_i, 8) ||
+		    !memcmp(h_sa(ini)->spi_r, spi_r, 8))
+			break;
+		fresh &= h_sa(alice)->mid_next + h_sa(alice)->mid_peer == 0 &&
+			 h_sa(bob)->mid_next + h_sa(bob)->mid_peer == 0 &&
+			 h_sa(ini)->initiator && !h_sa(resp)->initiator;
+		rekeys++;
+	}
+	tap_ok(rekeys == 2 && !broken, "%s: 2 rekeys at rekey_time, one IKE SA each side with new "
+	       "SPIs after each, CHILD_SA flowing after every message (%d, %u broken)", what,
+	       rekeys, broken);
+	tap_ok(fresh && h_sa(alice)->children->spi_in == child_in,
+	       "%s: message ids start at 0, the rekey's initiator is the new SA's, the CHILD_SA "
+	       "moved unchanged", what);
+	tap_ok(h_log_has(ini->name, "IKE SA rekeyed", NULL) &&
+	       h_log_has(resp->name, "IKE SA rekeyed", NULL), "%s: both log the rekey", what);
+	/* the new SA's SK_d is the same on both sides: a CHILD_SA rekey works */
+	child_rekey_start(h_sa(resp)->children);
+	run_checked();
+	h_advance(CHILD_GRACE_MS);
+	tap_ok(one_pair() && !broken && one_ike_sa() &&
+	       only_child(alice)->spi_in != child_in,
+	       "%s: a CHILD_SA rekey on the new IKE SA (keys from its SK_d)", what);
+	/* DPD runs on the new SA */
+	h_log_clear();
+	h_advance(8100);
+	tap_ok(h_head_exchange() == IKE_INFORMATIONAL, "%s: DPD on the new IKE SA", what);
+	run_checked();
+	tap_ok(one_ike_sa() && one_pair() && h_sa(alice)->mid_next + h_sa(bob)->mid_next >= 1,
+	       "%s: answered, everything stays", what);
+out:
+	conn_extra = "";
+	conn_extra_bob = NULL;
+	h_reset();
+}
+
+/* alice's KE is of another group than bob picks: INVALID_KE_PAYLOAD, retry. */
+static void test_ike_rekey_invalid_ke(void)
+{
+	struct ike_sa *sa;
+	char *ca, *cb;
+
+	ike_props = "aes256gcm16-prfsha384-ecp256-x25519";
+	ca = conf(true, "aes128gcm16", "rekey_time = 0", NULL);
+	ike_props = "aes256gcm16-prfsha384-x25519";
+	cb = conf(false, "aes128gcm16", "rekey_time = 0", NULL);
+	setup(ca, cb);
+	sa = up();
+	if (!tap_ok(sa && sa->dh_group == IKE_DH_CURVE25519, "IKE SA up with x25519"))
+		goto out;
+	sa->dh_group = IKE_DH_ECP256;	/* as if alice preferred it */
+	broken = 0;
+	ike_rekey_start(sa);
+	h_deliver();
+	tap_ok(h_log_has("bob:", "INVALID_KE_PAYLOAD", NULL) && h_count_sas(bob) == 1,
+	       "IKE SA rekey: bob answers INVALID_KE_PAYLOAD, keeps his one IKE SA");
+	run_checked();
+	tap_ok(one_ike_sa() && one_pair() && !broken && h_sa(alice)->dh_group == IKE_DH_CURVE25519 &&
+	       h_log_has("alice:", "the peer wants", "asking again", NULL),
+	       "alice asks again with x25519: rekeyed, one IKE SA each side, no gap");
+out:
+	h_reset();
+}
+
+/* alice and bob with one CHILD_SA, nothing rekeying by itself: alice's SA. */
+static struct ike_sa *plain_up(void)
+{
+	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+	broken = 0;
+	return up();
+}
+
+/* Lets retries run until alice's IKE SA is replaced; how many steps. */
+static int until_replaced(struct ike_sa *sa)
+{
+	int rounds;
+
+	for (rounds = 0; rounds < 10 && h_sa(alice) == sa; rounds++) {
+		h_advance(500);
+		run_checked();
+	}
+	return rounds;
+}
+
+/* bob has a request of his own out: alice's rekey gets TEMPORARY_FAILURE,
+ * her retry succeeds. */
+static void test_ike_rekey_busy(void)
+{
+	struct ike_sa *sa = plain_up();
+	int rounds;
+
+	exchange_queue(h_sa(bob), liveness_task_new());
+	ike_rekey_start(sa);
+	run_checked();
+	tap_ok(h_log_has("bob:", "exchange of ours is under way", "TEMPORARY_FAILURE", NULL) &&
+	       h_count_sas(alice) == 1 && h_sa(alice) == sa && one_pair(),
+	       "IKE SA rekey while the peer's request is out: TEMPORARY_FAILURE, nothing changes");
+	rounds = until_replaced(sa);
+	tap_ok(one_ike_sa() && one_pair() && !broken && h_sa(alice) != sa,
+	       "alice tries again and rekeys (%d rounds)", rounds);
+	h_reset();
+}
+
+/* Both rekey the IKE SA at once (RFC 7296 §2.8.2): both exchanges
+ * complete, the new SA with the lowest nonce is deleted by its maker, the
+ * old one by the other side; one IKE SA survives on each side, with the
+ * CHILD_SA, which flows after every message. */
+static bool ike_collision(int *loser)
+{
+	struct ike_sa *sa = h_sa(alice);
+	bool ok, pending;
+
+	ike_rekey_start(sa);
+	ike_rekey_start(h_sa(bob));
+	ok = h_wire_len == 2;
+	h_deliver();
+	h_deliver();
+	/* each answered the other's: the SA it made waits, nothing moved */
+	pending = h_count_sas(alice) == 2 && h_count_sas(bob) == 2 &&
+		  h_sa(alice)->state == IKE_S_INIT_I && h_sa(bob)->state == IKE_S_INIT_I &&
+		  sa->children && sa->collision;
+	run_checked();
+	*loser = who_lost("simultaneous IKE SA rekey: ours has the lowest");
+	ok = ok && pending && one_ike_sa() && one_pair() && !broken && h_sa(alice) != sa &&
+	     !h_log_has("TEMPORARY_FAILURE", NULL) && !h_log_has("failed", NULL) &&
+	     h_log_has(*loser ? "alice:" : "bob:", "the peer's has the lowest nonce", NULL);
+	/* the survivor works: a CHILD_SA rekey on it */
+	child_rekey_start(h_sa(alice)->children);
+	run_checked();
+	h_advance(CHILD_GRACE_MS + 100);
+	return ok && one_ike_sa() && one_pair() && !broken;
+}
+
+static void test_ike_collision(void)
+{
+	collision_rounds("simultaneous IKE SA rekeys: both complete, the SA with the lowest nonce "
+			 "deleted by its maker, the old by the other, one IKE SA each side, "
+			 "CHILD_SA never broken", ike_collision);
+}
+
+/* The same, but bob's request reaches alice only after her rekey completed:
+ * she answers TEMPORARY_FAILURE on the replaced SA; bob's waiting SA (his
+ * answer to alice) takes over when her DELETE of the old SA comes. */
+static void test_ike_collision_late(void)
+{
+	struct ike_sa *sa;
+	struct h_pkt *late;
+
+	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+	sa = up();
+	broken = 0;
+	ike_rekey_start(sa);
+	ike_rekey_start(h_sa(bob));
+	h_deliver();		/* alice's request: bob answers, his SA waits */
+	late = h_pop();		/* bob's request, held back */
+	h_deliver();		/* bob's answer: alice switches, deletes the old SA */
+	tap_ok(late && h_count_sas(alice) == 2 && h_sa(alice)->state == IKE_S_ESTABLISHED &&
+	       h_sa(bob)->state == IKE_S_INIT_I,
+	       "a late simultaneous IKE SA rekey: alice completes hers first");
+	if (late) {
+		h_deliver_pkt(late);
+		h_pkt_free(late);
+	}
+	run_checked();
+	tap_ok(one_ike_sa() && one_pair() && !broken && h_log_has("alice:", "TEMPORARY_FAILURE", NULL),
+	       "alice answers bob's TEMPORARY_FAILURE; bob's waiting SA takes over, one IKE SA each "
+	       "side, the CHILD_SA never broken");
+	h_reset();
+}
+
+/* A CHILD_SA rekey queued behind alice's IKE SA rekey moves with the
+ * queue and runs on the new IKE SA. */
+static void test_ike_rekey_queue_moves(void)
+{
+	struct ike_sa *sa = plain_up();
+	uint32_t old_in;
+
+	old_in = sa->children->spi_in;
+	ike_rekey_start(sa);
+	child_rekey_start(sa->children);
+	tap_ok(sa->queue && sa->req.task, "a CHILD_SA rekey waits behind the IKE SA rekey");
+	run_checked();
+	h_advance(CHILD_GRACE_MS + 100);
+	tap_ok(one_ike_sa() && one_pair() && !broken && h_sa(alice) != sa &&
+	       only_child(alice)->spi_in != old_in && h_sa(alice)->mid_next == 2,
+	       "it moved to the new IKE SA and ran there (CREATE_CHILD_SA and DELETE, ids 0 and 1)");
+	h_reset();
+}
+
+/* alice rekeys the IKE SA while bob rekeys the CHILD_SA: bob, whose
+ * request is out, answers TEMPORARY_FAILURE; alice answers his; both
+ * complete in the end, one IKE SA and one pair on each side. */
+static void test_ike_rekey_vs_child_rekey(void)
+{
+	struct ike_sa *sa = plain_up();
+
+	ike_rekey_start(sa);
+	child_rekey_start(h_sa(bob)->children);
+	run_checked();
+	tap_ok(h_log_has("bob:", "exchange of ours is under way", NULL) && !broken &&
+	       h_count_sas(alice) == 1 && h_log_has("bob:", "rekeyed: SPIs", NULL),
+	       "an IKE SA rekey crossing a CHILD_SA rekey: bob refuses it for now, his CHILD_SA "
+	       "rekey completes");
+	until_replaced(sa);
+	h_advance(CHILD_GRACE_MS + 100);
+	tap_ok(one_ike_sa() && one_pair() && !broken && h_sa(alice) != sa,
+	       "alice's retry rekeys the IKE SA; one IKE SA and one pair each side, no gap");
+	h_reset();
+}
+
+/* bob refuses every IKE SA rekey (NO_PROPOSAL_CHOSEN): alice tries again
+ * later, and at rekey_time + over_time deletes the IKE SA. */
+static void test_ike_over_time(void)
+{
+	struct ike_sa *sa;
+	uint64_t t0;
+
+	conn_extra = "rekey_time = 20s\n rand_time = 0\n over_time = 15s";
+	conn_extra_bob = "rekey_time = 0";
+	sa = plain_up();
+	conn_extra = "";
+	conn_extra_bob = NULL;
+	t0 = sa->established;
+	h_sa(bob)->prf = IKE_PRF_HMAC_SHA2_256;	/* so none of his proposals fits */
+	h_advance(20000 - (h_now - t0) + 100);
+	run_checked();
+	tap_ok(h_log_has("bob:", "NO_PROPOSAL_CHOSEN", NULL) &&
+	       h_log_has("alice:", "IKE SA rekey failed", "trying again in 30.0 s", NULL) &&
+	       one_ike_sa() && h_sa(alice) == sa,
+	       "a refused IKE SA rekey: the IKE SA stays, alice tries again later");
+	h_advance(35000 - (h_now - t0) - 200);
+	tap_ok(!h_wire && sa->state == IKE_S_ESTABLISHED, "nothing before rekey_time + over_time");
+	h_advance(300);
+	tap_ok(h_head_exchange() == IKE_INFORMATIONAL &&
+	       h_log_has("alice:", "not rekeyed within rekey_time + over_time (35 s)", NULL),
+	       "at rekey_time + over_time alice deletes the IKE SA");
+	h_run();
+	tap_ok(h_count_sas(alice) == 0 && h_count_sas(bob) == 0 &&
+	       kernel_fake_sa_count(alice->k) == 0 && kernel_fake_sa_count(bob->k) == 0,
+	       "both IKE SAs and the CHILD_SA are gone on both sides");
+	h_reset();
+}
+
 int main(void)
 {
 	if (ike_crypto_init())
@@ -426,10 +819,20 @@ int main(void)
 	test_start_two();
 	test_life_time();
 	test_collision();
+	test_rekey_vs_delete();
 	test_lost_delete();
 	test_refusals();
 	test_rekey_crossing_delete();
 	test_dpd();
+	ike_rekey_case(true);
+	ike_rekey_case(false);
+	test_ike_rekey_invalid_ke();
+	test_ike_rekey_busy();
+	test_ike_collision();
+	test_ike_collision_late();
+	test_ike_rekey_queue_moves();
+	test_ike_rekey_vs_child_rekey();
+	test_ike_over_time();
 	h_reset();
 	log_set_sink(NULL, NULL);
 	ike_crypto_deinit();
