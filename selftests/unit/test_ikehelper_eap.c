@@ -55,6 +55,7 @@ static void test_vectors(void)
 
 static struct h_peer *alice, *bob;
 static const char psk[] = "\"Vq3#pL9!xZ2@mW7$kR4nB8\"";
+static const char *alice_wants = "gw.example.org";	/* her remote id */
 
 static char *alice_conf(const char *auth, const char *eap_id, const char *password)
 {
@@ -64,12 +65,12 @@ static char *alice_conf(const char *auth, const char *eap_id, const char *passwo
 		 "connections { c { remote_addrs = 192.0.2.2\n"
 		 "  proposals = aes256gcm16-prfsha384-x25519\n"
 		 "  local { auth = %s\n id = carol@example.org\n %s%s }\n"
-		 "  remote { auth = psk\n id = gw.example.org }\n"
+		 "  remote { auth = psk\n id = %s }\n"
 		 "  children { net { local_ts = 10.1.0.0/24\n remote_ts = 10.2.0.0/24\n"
 		 "   esp_proposals = aes128gcm16 } } } }\n"
 		 "secrets { ike { secret = %s }\n"
 		 " eap-me { id = %s\n secret = \"%s\" } }\n",
-		 auth, eap_id ? "eap_id = " : "", eap_id ? eap_id : "", psk,
+		 auth, eap_id ? "eap_id = " : "", eap_id ? eap_id : "", alice_wants, psk,
 		 eap_id ? eap_id : "carol@example.org", password);
 	return strdup(buf);
 }
@@ -131,6 +132,30 @@ static void test_refused(const char *what, const char *eap_id, const char *passw
 	       "%s: no SA on either side", what);
 	tap_ok(h_log_has("bob:", bob_cause, NULL), "%s: bob says '%s'", what, bob_cause);
 	tap_ok(h_log_has("alice:", alice_cause, NULL), "%s: alice says '%s'", what, alice_cause);
+	h_reset();
+}
+
+/* Alice expects another gateway: she refuses bob's identity, and her
+ * AUTHENTICATION_FAILED reaches bob, who drops his half of the SA at once. */
+static void test_wrong_gateway(void)
+{
+	struct h_wait w;
+	struct ike_sa *sa;
+
+	/* A wildcard: she sends no IDr, bob answers as gw.example.org. */
+	alice_wants = "*.example.net";
+	h_pair(&alice, &bob, alice_conf("eap-mschapv2", NULL, "Carol's p4ssw0rd"),
+	       bob_conf("auth = eap-mschapv2"));
+	alice_wants = "gw.example.org";
+	sa = h_up(alice, "c", &w);
+	h_run();
+	tap_ok(sa && !h_sa(alice) && w.done && !w.ok && !h_sa(bob) &&
+	       kernel_fake_sa_count(bob->k) == 0, "the wrong gateway: no SA on either side, "
+	       "without waiting for bob's half-open timeout");
+	tap_ok(h_log_has("alice:", "the peer is 'gw.example.org' (FQDN), but we expect "
+			 "'*.example.net'", NULL) &&
+	       h_log_has("bob:", "the peer reports AUTHENTICATION_FAILED", NULL),
+	       "the wrong gateway: alice says why, bob reads her AUTHENTICATION_FAILED");
 	h_reset();
 }
 
@@ -201,6 +226,7 @@ int main(void)
 		     "EAP (no AUTH payload)): c: remote auth is psk",
 		     "the peer rejected our first IKE_AUTH (AUTHENTICATION_FAILED): we are "
 		     "'carol@example.org' and want EAP");
+	test_wrong_gateway();
 	test_nak();
 	log_set_sink(NULL, NULL);
 	ike_crypto_deinit();
