@@ -1840,16 +1840,19 @@ static void check_eap(struct parser *p, const struct config *cfg, struct conn *c
 	if (c->local_auth == AUTH_EAP) {
 		const struct ike_id *me = c->local_eap_id_set ? &c->local_eap_id : &c->local_id;
 
+		/* EAP on both sides is EAP-only authentication (RFC 5998): as its
+		 * server we need the users' passwords, not one of our own. */
 		if (!c->local_eap_id_set && !c->local_id_set)
 			report(p, true, c->file, c->line, "connection '%s': local auth = eap needs "
 			       "an identity for EAP (local { id = ... } or eap_id = ...)", c->name);
-		else if (!config_find_eap(cfg, me, &c->remote_id))
+		else if (c->remote_auth != AUTH_EAP && !config_find_eap(cfg, me, &c->remote_id))
 			report(p, true, c->file, c->line, "connection '%s': no EAP password for "
 			       "'%s' (secrets { eap-NAME { id = %s secret = ... } })", c->name,
 			       id_str(me, a, sizeof(a)), id_str(me, a, sizeof(a)));
-		if (c->remote_auth == AUTH_EAP)
-			report(p, true, c->file, c->line, "connection '%s': EAP on both sides; the "
-			       "server authenticates itself with pubkey or psk", c->name);
+		if (c->remote_auth == AUTH_EAP && c->local_eap != EAP_T_MSCHAPV2)
+			report(p, true, c->file, c->line, "connection '%s': EAP-only authentication "
+			       "(EAP on both sides) needs local auth = eap-mschapv2, a mutual method",
+			       c->name);
 	} else if (c->local_eap_id_set) {
 		report(p, true, c->file, c->line, "connection '%s': local eap_id without local "
 		       "auth = eap", c->name);

@@ -125,6 +125,9 @@ static int auth_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 		auth_add_certreq(m, &c, 1);
 	if (!has_other_sa(sa))
 		msg_add_notify(m, IKE_N_INITIAL_CONTACT, NULL, 0);
+	/* RFC 5998: the server is to authenticate by EAP (MSCHAPv2 is mutual). */
+	if (c->local_auth == AUTH_EAP && c->remote_auth == AUTH_EAP)
+		msg_add_notify(m, IKE_N_EAP_ONLY_AUTHENTICATION, NULL, 0);
 	/* IDr says whom we want, unless any peer will do. */
 	if (c->remote_id.type != IKE_ID_ANY && !memchr(c->remote_id.data, '*', c->remote_id.len))
 		add_id(m, IKE_PL_IDR, &c->remote_id);
@@ -367,7 +370,14 @@ static enum task_result auth_process(struct ike_sa *sa, struct task *t, const st
 				    id_str(&sa->id_local, a, sizeof(a)));
 		return TASK_FAILED;
 	}
-	if (!idr || !auth || !id_from_payload(idr, &peer)) {
+	if (c->remote_auth == AUTH_EAP && auth) {
+		exchange_send_error_info(sa, IKE_N_AUTHENTICATION_FAILED);
+		ike_sa_fail(sa, "we asked for EAP-only authentication (remote auth = eap-mschapv2), "
+			    "but the server authenticated with method %u (%s)", auth->u.typed.kind,
+			    auth_method_name(auth->u.typed.kind));
+		return TASK_FAILED;
+	}
+	if (!idr || (!auth && c->remote_auth != AUTH_EAP) || !id_from_payload(idr, &peer)) {
 		ike_sa_fail(sa, "IKE_AUTH response without %s%s",
 			    err ? "IDr and AUTH, with " : !idr ? "IDr" : "AUTH",
 			    err ? ike_notify_name(err->u.notify.type) : "");
@@ -379,7 +389,8 @@ static enum task_result auth_process(struct ike_sa *sa, struct task *t, const st
 			    id_type_name(peer.type), id_str(&c->remote_id, b, sizeof(b)));
 		return TASK_FAILED;
 	}
-	if (!peer_verifies(sa, m, idr, &peer))
+	/* EAP-only: the server's AUTH comes after EAP, keyed by the MSK. */
+	if (c->remote_auth != AUTH_EAP && !peer_verifies(sa, m, idr, &peer))
 		return TASK_FAILED;
 	sa->id_remote = peer;
 	if (c->local_auth == AUTH_EAP) {
@@ -530,11 +541,19 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_o
 			return;
 		}
 	}
-	our_id = add_id(resp, IKE_PL_IDR, &sa->id_local);
-	auth_add_certs(sa, resp, req);
-	if (add_our_auth(resp, sa, our_id, &peer, why, sizeof(why))) {
-		refuse(sa, resp, "cannot authenticate ourselves: %s", why);
+	if (c->local_auth == AUTH_EAP && !msg_find_notify(req, IKE_N_EAP_ONLY_AUTHENTICATION)) {
+		refuse(sa, resp, "peer '%s' did not ask for EAP-only authentication (RFC 5998), "
+		       "and connection '%s' has no other way to authenticate us (local auth = "
+		       "eap-mschapv2)", id_str(&peer, a, sizeof(a)), c->name);
 		return;
+	}
+	our_id = add_id(resp, IKE_PL_IDR, &sa->id_local);
+	if (c->local_auth != AUTH_EAP) {
+		auth_add_certs(sa, resp, req);
+		if (add_our_auth(resp, sa, our_id, &peer, why, sizeof(why))) {
+			refuse(sa, resp, "cannot authenticate ourselves: %s", why);
+			return;
+		}
 	}
 	sa->id_remote = peer;
 	if (c->remote_auth == AUTH_EAP)

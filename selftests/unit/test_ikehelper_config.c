@@ -290,9 +290,10 @@ static void test_bad(void)
 	    "  remote { auth = eap-mschapv2 }\n }\n}\n"
 	    "secrets { ike { secret = \"q8Zr#v2L!mX0pW7tB4nK01\" } }\n", 2,
 	    "remote auth = eap-mschapv2 but there is no secrets { eap-NAME");
-	bad("EAP on both sides", "connections {\n c {\n  local { auth = eap\n id = carol }\n"
+	bad("EAP-only with auth = eap", "connections {\n c {\n  local { auth = eap\n id = carol }\n"
 	    "  remote { auth = eap-mschapv2 }\n }\n}\n"
-	    "secrets { eap-c { id = carol\n secret = pw } }\n", 2, "EAP on both sides");
+	    "secrets { eap-c { id = carol\n secret = pw } }\n", 2,
+	    "EAP-only authentication (EAP on both sides) needs local auth = eap-mschapv2");
 	bad("our eap_id %any", "connections {\n c {\n  local { auth = eap\n eap_id = %any }\n"
 	    "  remote { auth = psk }\n }\n}\n", 4, "our own EAP identity cannot be %any");
 	bad("a signature method with a bad hash", "connections {\n c {\n  local { auth = rsa-md5 }\n"

@@ -56,6 +56,7 @@ static void test_vectors(void)
 static struct h_peer *alice, *bob;
 static const char psk[] = "\"Vq3#pL9!xZ2@mW7$kR4nB8\"";
 static const char *alice_wants = "gw.example.org";	/* her remote id */
+static const char *alice_remote_auth = "psk", *bob_local_auth = "psk";
 
 static char *alice_conf(const char *auth, const char *eap_id, const char *password)
 {
@@ -65,12 +66,13 @@ static char *alice_conf(const char *auth, const char *eap_id, const char *passwo
 		 "connections { c { remote_addrs = 192.0.2.2\n"
 		 "  proposals = aes256gcm16-prfsha384-x25519\n"
 		 "  local { auth = %s\n id = carol@example.org\n %s%s }\n"
-		 "  remote { auth = psk\n id = %s }\n"
+		 "  remote { auth = %s\n id = %s }\n"
 		 "  children { net { local_ts = 10.1.0.0/24\n remote_ts = 10.2.0.0/24\n"
 		 "   esp_proposals = aes128gcm16 } } } }\n"
 		 "secrets { ike { secret = %s }\n"
 		 " eap-me { id = %s\n secret = \"%s\" } }\n",
-		 auth, eap_id ? "eap_id = " : "", eap_id ? eap_id : "", alice_wants, psk,
+		 auth, eap_id ? "eap_id = " : "", eap_id ? eap_id : "", alice_remote_auth,
+		 alice_wants, psk,
 		 eap_id ? eap_id : "carol@example.org", password);
 	return strdup(buf);
 }
@@ -82,14 +84,14 @@ static char *bob_conf(const char *remote)
 	snprintf(buf, sizeof(buf),
 		 "connections { c {\n"
 		 "  proposals = aes256gcm16-prfsha384-x25519\n"
-		 "  local { auth = psk\n id = gw.example.org }\n"
+		 "  local { auth = %s\n id = gw.example.org }\n"
 		 "  remote { %s }\n"
 		 "  children { net { local_ts = 10.2.0.0/24\n remote_ts = 10.1.0.0/24\n"
 		 "   esp_proposals = aes128gcm16 } } } }\n"
 		 "secrets { ike { secret = %s }\n"
 		 " eap-carol { id = carol@example.org\n secret = \"Carol's p4ssw0rd\" }\n"
 		 " eap-dave { id = dave\n secret = dave-secret } }\n",
-		 remote, psk);
+		 bob_local_auth, remote, psk);
 	return strdup(buf);
 }
 
@@ -156,6 +158,39 @@ static void test_wrong_gateway(void)
 			 "'*.example.net'", NULL) &&
 	       h_log_has("bob:", "the peer reports AUTHENTICATION_FAILED", NULL),
 	       "the wrong gateway: alice says why, bob reads her AUTHENTICATION_FAILED");
+	h_reset();
+}
+
+/* RFC 5998: EAP-only, with MSCHAPv2 (mutual: the server proves it knows
+ * the password by "S=", then both AUTHs are the MSK's). ALICE_REMOTE and
+ * BOB_LOCAL are the auth lines: eap-mschapv2 on both for EAP-only. */
+static void test_eap_only(const char *what, const char *alice_remote, const char *bob_local,
+			  const char *cause_who, const char *cause)
+{
+	struct h_wait w;
+	struct ike_sa *sa;
+
+	alice_remote_auth = alice_remote;
+	bob_local_auth = bob_local;
+	h_pair(&alice, &bob, alice_conf("eap-mschapv2", NULL, "Carol's p4ssw0rd"),
+	       bob_conf("auth = eap-mschapv2"));
+	alice_remote_auth = bob_local_auth = "psk";
+	if (!tap_ok(alice->d && bob->d, "%s: both configs load", what))
+		return;
+	sa = h_up(alice, "c", &w);
+	h_run();
+	if (!cause) {
+		tap_ok(sa && sa->state == IKE_S_ESTABLISHED && w.ok && h_sa(bob) &&
+		       h_sa(bob)->state == IKE_S_ESTABLISHED && kernel_fake_sa_count(alice->k) == 2 &&
+		       kernel_fake_sa_count(bob->k) == 2, "%s: both established (%s)", what, w.msg);
+		tap_ok(h_log_has("alice: c[1]", "the server proved it knows our password", NULL) &&
+		       h_log_has("bob: c[1]", "peer authenticated as EAP user 'carol@example.org'",
+				 NULL), "%s: the server proved itself by MSCHAPv2", what);
+	} else {
+		tap_ok(sa && !h_sa(alice) && w.done && !w.ok && !h_sa(bob),
+		       "%s: no SA on either side", what);
+		tap_ok(h_log_has(cause_who, cause, NULL), "%s: %s says '%s'", what, cause_who, cause);
+	}
 	h_reset();
 }
 
@@ -227,6 +262,13 @@ int main(void)
 		     "the peer rejected our first IKE_AUTH (AUTHENTICATION_FAILED): we are "
 		     "'carol@example.org' and want EAP");
 	test_wrong_gateway();
+	test_eap_only("EAP-only (RFC 5998)", "eap-mschapv2", "eap-mschapv2", NULL, NULL);
+	test_eap_only("EAP-only asked of a gateway that signs", "eap-mschapv2", "psk", "alice:",
+		      "we asked for EAP-only authentication (remote auth = eap-mschapv2), but the "
+		      "server authenticated with method 2 (PSK)");
+	test_eap_only("an EAP-only gateway not asked for it", "psk", "eap-mschapv2", "bob:",
+		      "did not ask for EAP-only authentication (RFC 5998), and connection 'c' has "
+		      "no other way to authenticate us");
 	test_nak();
 	log_set_sink(NULL, NULL);
 	ike_crypto_deinit();
