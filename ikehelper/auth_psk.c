@@ -11,6 +11,8 @@
  */
 #include <string.h>
 
+#include <gnutls/gnutls.h>
+
 #include "daemon.h"
 
 static const char key_pad[] = "Key Pad for IKEv2";
@@ -67,4 +69,35 @@ int auth_psk_compute(const struct ike_sa *sa, bool of_initiator, const uint8_t *
 	ike_wipe(maced, sizeof(maced));
 	*out_len = plen;
 	return rc ? -1 : 0;
+}
+
+int auth_psk_add(struct msg_out *m, struct ike_sa *sa, const struct ike_payload *id,
+		 const uint8_t *secret, size_t secret_len)
+{
+	struct ike_payload *pl;
+	uint8_t *data = msg_alloc(m, IKE_PRF_MAX);
+	size_t len;
+
+	if (m->overflow || auth_psk_compute(sa, sa->initiator, secret, secret_len, id, data, &len))
+		return -1;
+	pl = msg_add(m, IKE_PL_AUTH);
+	pl->u.typed.kind = AUTHM_PSK;
+	pl->u.typed.data.p = data;
+	pl->u.typed.data.len = len;
+	return 0;
+}
+
+bool auth_psk_verifies(const struct ike_sa *sa, const struct ike_payload *auth,
+		       const struct ike_payload *id, const uint8_t *secret, size_t secret_len)
+{
+	uint8_t want[IKE_PRF_MAX];
+	size_t len;
+	bool ok;
+
+	if (!auth || auth->u.typed.kind != AUTHM_PSK ||
+	    auth_psk_compute(sa, !sa->initiator, secret, secret_len, id, want, &len))
+		return false;
+	ok = auth->u.typed.data.len == len && !gnutls_memcmp(want, auth->u.typed.data.p, len);
+	ike_wipe(want, sizeof(want));
+	return ok;
 }

@@ -963,6 +963,9 @@ struct auth_ctx {
 	struct ike_id *id;
 	bool *id_set;
 	bool auth_seen;
+	uint8_t *eap;
+	struct ike_id *eap_id;
+	bool *eap_id_set;
 };
 
 /* "pubkey", "rsa/pss-sha384", "ecdsa-sha256", "ed25519": swanctl's
@@ -1017,13 +1020,40 @@ static bool auth_auth(struct parser *p, const struct node *n, void *obj)
 			a->c->local_sig = sig;
 		return true;
 	}
-	if (!strncmp(n->value, "eap", 3) || !strncmp(n->value, "xauth", 5))
-		ERR(n, "auth = %s is not supported by kesp yet (psk and pubkey only)", n->value);
+	if (!strcmp(n->value, "eap-mschapv2") || (!strcmp(n->value, "eap") && a->local)) {
+		*a->auth = AUTH_EAP;
+		*a->eap = n->value[3] ? EAP_T_MSCHAPV2 : 0;
+		return true;
+	}
+	if (!strcmp(n->value, "eap"))
+		ERR(n, "remote auth = eap needs the method we run as EAP server: eap-mschapv2");
+	else if (!strncmp(n->value, "eap", 3))
+		ERR(n, "auth = %s is not supported by kesp yet (EAP: eap-mschapv2 only)",
+		    n->value);
+	else if (!strncmp(n->value, "xauth", 5))
+		ERR(n, "auth = %s is not supported by kesp (IKEv1 XAuth)", n->value);
 	else
 		ERR(n, "auth '%s' is not an authentication method kesp knows (psk, pubkey, rsa, "
 		    "rsa/pss, ecdsa, ed25519, ed448, with an optional -sha256/-sha384/-sha512)",
 		    n->value);
 	return false;
+}
+
+static bool auth_eap_id(struct parser *p, const struct node *n, void *obj)
+{
+	struct auth_ctx *a = obj;
+	char why[160];
+
+	if (!id_parse(n->value, a->eap_id, why, sizeof(why))) {
+		ERR(n, "eap_id '%s': %s", n->value, why);
+		return false;
+	}
+	if (a->local && a->eap_id->type == IKE_ID_ANY) {
+		ERR(n, "eap_id = %s: our own EAP identity cannot be %%any", n->value);
+		return false;
+	}
+	*a->eap_id_set = true;
+	return true;
 }
 
 static bool auth_id(struct parser *p, const struct node *n, void *obj)
@@ -1138,7 +1168,7 @@ static const struct key auth_keys[] = {
 	{ "ca_id", NULL, "CA identities" },
 	{ "cert_policy", NULL, "certificate policies" },
 	{ "groups", NULL, "group membership" },
-	{ "eap_id", NULL, "EAP" },
+	{ "eap_id", auth_eap_id, NULL },
 	{ "aaa_id", NULL, "EAP" },
 	{ "xauth_id", NULL, "IKEv1 XAuth" },
 	{ NULL, NULL, NULL },
@@ -1420,6 +1450,9 @@ static bool conn_subsection(struct parser *p, const struct node *n, void *obj)
 			.auth = local ? &c->local_auth : &c->remote_auth,
 			.id = local ? &c->local_id : &c->remote_id,
 			.id_set = local ? &c->local_id_set : NULL,
+			.eap = local ? &c->local_eap : &c->remote_eap,
+			.eap_id = local ? &c->local_eap_id : &c->remote_eap_id,
+			.eap_id_set = local ? &c->local_eap_id_set : &c->remote_eap_id_set,
 		};
 
 		if (*seen) {
@@ -1698,20 +1731,25 @@ static void read_secret(struct parser *p, struct config *cfg, const struct node 
 	const struct node *secret = NULL;
 	int errors = p->errors;
 
+	bool eap = !strcmp(n->name, "eap") || !strncmp(n->name, "eap-", 4) ||
+		   !strncmp(n->name, "eap_", 4);
+	struct psk **arr = eap ? &cfg->eaps : &cfg->psks;
+	size_t *narr = eap ? &cfg->neaps : &cfg->npsks;
+
 	if (is_key_secret(n->name)) {
 		read_key_secret(p, cfg, n);
 		return;
 	}
-	if (strcmp(n->name, "ike") && strncmp(n->name, "ike-", 4) &&
+	if (!eap && strcmp(n->name, "ike") && strncmp(n->name, "ike-", 4) &&
 	    strncmp(n->name, "ike_", 4)) {
 		static const char *const other[] = {
-			"eap", "xauth", "ntlm", "pkcs12", "token", "ppk", NULL,
+			"xauth", "ntlm", "pkcs12", "token", "ppk", NULL,
 		};
 
 		for (const char *const *o = other; *o; o++)
 			if (!strncmp(n->name, *o, strlen(*o))) {
 				ERR(n, "secret '%s' is not supported by kesp yet (only ike "
-				    "pre-shared keys)", n->name);
+				    "pre-shared keys and eap passwords)", n->name);
 				return;
 			}
 		ERR(n, "unknown secret type '%s' (kesp reads ike-NAME { id = ... secret = "
@@ -1720,11 +1758,11 @@ static void read_secret(struct parser *p, struct config *cfg, const struct node 
 	}
 	if (!section_name_ok(p, n, "secret"))
 		return;
-	psks = realloc(cfg->psks, (cfg->npsks + 1) * sizeof(*psks));
+	psks = realloc(*arr, (*narr + 1) * sizeof(*psks));
 	if (!psks)
 		return;
-	cfg->psks = psks;
-	k = &cfg->psks[cfg->npsks];
+	*arr = psks;
+	k = &psks[*narr];
 	memset(k, 0, sizeof(*k));
 	snprintf(k->name, sizeof(k->name), "%s", n->name);
 	k->line = n->line;
@@ -1760,7 +1798,12 @@ static void read_secret(struct parser *p, struct config *cfg, const struct node 
 
 		if (!decode_secret(secret->value, &k->secret, &k->len, &why))
 			ERR(secret, "%s", why);
-		else if (psk_is_weak(k->secret, k->len, &why))
+		else if (eap && k->len > MSCHAP_PASSWORD_MAX)
+			ERR(secret, "the EAP password of '%s' is longer than %d octets (MS-CHAPv2's "
+			    "limit)", n->name, MSCHAP_PASSWORD_MAX);
+		else if (eap && !k->nids)
+			ERR(n, "EAP secret '%s' names no user: add id = USER", n->name);
+		else if (!eap && psk_is_weak(k->secret, k->len, &why))
 			WARN(secret, "the pre-shared key of '%s' is weak: %s; an active attacker "
 			     "who sees one handshake can guess it offline. Use 20 or more random "
 			     "characters (e.g. openssl rand -base64 24)", n->name, why);
@@ -1773,7 +1816,7 @@ static void read_secret(struct parser *p, struct config *cfg, const struct node 
 		free(k->ids);
 		return;
 	}
-	cfg->npsks++;
+	(*narr)++;
 }
 
 /* ---- the whole file ------------------------------------------------------ */
@@ -1820,6 +1863,39 @@ static void check_pubkey(struct parser *p, struct conn *c)
 		       "refuse it", c->name, id_str(&c->local_id, a, sizeof(a)), b);
 }
 
+/* EAP: the client's password, and the server authenticating itself. */
+static void check_eap(struct parser *p, const struct config *cfg, struct conn *c)
+{
+	char a[IKE_ID_STRLEN];
+
+	if (c->local_auth == AUTH_EAP) {
+		const struct ike_id *me = c->local_eap_id_set ? &c->local_eap_id : &c->local_id;
+
+		/* EAP on both sides is EAP-only authentication (RFC 5998): as its
+		 * server we need the users' passwords, not one of our own. */
+		if (!c->local_eap_id_set && !c->local_id_set)
+			report(p, true, c->file, c->line, "connection '%s': local auth = eap needs "
+			       "an identity for EAP (local { id = ... } or eap_id = ...)", c->name);
+		else if (c->remote_auth != AUTH_EAP && !config_find_eap(cfg, me, &c->remote_id))
+			report(p, true, c->file, c->line, "connection '%s': no EAP password for "
+			       "'%s' (secrets { eap-NAME { id = %s secret = ... } })", c->name,
+			       id_str(me, a, sizeof(a)), id_str(me, a, sizeof(a)));
+		if (c->remote_auth == AUTH_EAP && c->local_eap != EAP_T_MSCHAPV2)
+			report(p, true, c->file, c->line, "connection '%s': EAP-only authentication "
+			       "(EAP on both sides) needs local auth = eap-mschapv2, a mutual method",
+			       c->name);
+	} else if (c->local_eap_id_set) {
+		report(p, true, c->file, c->line, "connection '%s': local eap_id without local "
+		       "auth = eap", c->name);
+	}
+	if (c->remote_auth == AUTH_EAP && !cfg->neaps)
+		report(p, true, c->file, c->line, "connection '%s': remote auth = eap-mschapv2 but "
+		       "there is no secrets { eap-NAME { id = USER secret = ... } }", c->name);
+	if (c->remote_auth != AUTH_EAP && c->remote_eap_id_set)
+		report(p, true, c->file, c->line, "connection '%s': remote eap_id without remote "
+		       "auth = eap-mschapv2", c->name);
+}
+
 static void check_config(struct parser *p, struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->nconns; i++) {
@@ -1838,6 +1914,7 @@ static void check_config(struct parser *p, struct config *cfg)
 						       cfg->conns[k]->name, o->line);
 				}
 		check_pubkey(p, cfg->conns[i]);
+		check_eap(p, cfg, cfg->conns[i]);
 		if ((c->local_auth == AUTH_PSK || c->remote_auth == AUTH_PSK) && !cfg->npsks)
 			report(p, true, c->file, c->line,
 			       "connection '%s' authenticates with psk but there is no "
@@ -2001,6 +2078,12 @@ void config_free(struct config *cfg)
 		free(cfg->psks[i].ids);
 	}
 	free(cfg->psks);
+	for (size_t i = 0; i < cfg->neaps; i++) {
+		explicit_bzero(cfg->eaps[i].secret, cfg->eaps[i].len);
+		free(cfg->eaps[i].secret);
+		free(cfg->eaps[i].ids);
+	}
+	free(cfg->eaps);
 	creds_put(cfg->creds);
 	free(cfg);
 }
@@ -2055,6 +2138,29 @@ const struct psk *config_find_psk(const struct config *cfg, const struct ike_id 
 			best = k;
 			best_score = score;
 		}
+	}
+	return best;
+}
+
+const struct psk *config_find_eap(const struct config *cfg, const struct ike_id *user,
+				  const struct ike_id *other)
+{
+	const struct psk *best = NULL;
+
+	for (size_t i = 0; i < cfg->neaps; i++) {
+		const struct psk *k = &cfg->eaps[i];
+		bool has_user = false, has_other = false;
+
+		for (size_t j = 0; j < k->nids; j++) {
+			has_user = has_user || (k->ids[j].type != IKE_ID_ANY &&
+						id_matches(&k->ids[j], user));
+			has_other = has_other || (other && k->ids[j].type != IKE_ID_ANY &&
+						  id_matches(&k->ids[j], other));
+		}
+		if (has_user && has_other)
+			return k;
+		if (has_user && !best)
+			best = k;
 	}
 	return best;
 }

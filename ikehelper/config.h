@@ -43,7 +43,14 @@ enum auth_method {
 	AUTH_NONE = 0,
 	AUTH_PSK,
 	AUTH_PUBKEY,		/* a signature with a certificate's key */
+	AUTH_EAP,		/* RFC 7296 §2.16: the client by EAP, the MSK keys AUTH */
 };
+
+/* EAP method types (IANA "Extensible Authentication Protocol Numbers"). */
+#define EAP_T_IDENTITY 1
+#define EAP_T_NOTIFICATION 2
+#define EAP_T_NAK 3
+#define EAP_T_MSCHAPV2 26
 
 /* What "auth = rsa/pss-sha384" asks of our signatures (0: any). */
 struct sig_pref {
@@ -99,6 +106,12 @@ struct conn {
 	enum auth_method local_auth, remote_auth;
 	/* auth = pubkey */
 	struct sig_pref local_sig;
+	/* auth = eap-mschapv2 (or "eap" locally: whatever the server asks of
+	 * those we do, 0); eap_id: the EAP identity (ours: default our IKE
+	 * id; the peer's: %any asks it by EAP-Identity, default its IKE id). */
+	uint8_t local_eap, remote_eap;
+	struct ike_id local_eap_id, remote_eap_id;
+	bool local_eap_id_set, remote_eap_id_set;
 	struct creds *creds;		/* held: the config's store */
 	int local_cert, local_key;	/* in creds; -1: none */
 	size_t *cacerts;		/* remote { cacerts }: indexes in creds */
@@ -153,6 +166,8 @@ struct config {
 	size_t nconns;
 	struct psk *psks;
 	size_t npsks;
+	struct psk *eaps;		/* eap-NAME { id secret }: EAP passwords */
+	size_t neaps;
 };
 
 /*
@@ -184,6 +199,11 @@ const struct conn *config_find_child(const struct config *cfg, const char *name,
  * none. NULL when no secret applies.
  */
 const struct psk *config_find_psk(const struct config *cfg, const struct ike_id *me,
+				  const struct ike_id *other);
+
+/* The EAP password of USER (one of the secret's ids), preferring a secret
+ * that also names OTHER (the server); NULL when none. */
+const struct psk *config_find_eap(const struct config *cfg, const struct ike_id *user,
 				  const struct ike_id *other);
 
 /* Whether A satisfies the address list (an empty list means %any). */

@@ -193,6 +193,7 @@ struct ike_sa {
 
 	/* IKE_AUTH */
 	struct ike_id id_local, id_remote;
+	struct eap_ctx *eap;		/* EAP in IKE_AUTH (auth_eap.c), until established */
 
 	/* exchanges */
 	uint32_t mid_next;		/* our next request */
@@ -445,6 +446,9 @@ void natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8], const struct endp
 /* ike_auth.c */
 struct task *ike_auth_task_new(void);
 void ike_auth_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp);
+/* The responder's IKE SA is authenticated: established, INITIAL_CONTACT
+ * and the CHILD_SA of REQ (the first IKE_AUTH request) into RESP. */
+void ike_auth_respond_finish(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp);
 
 /* create_child.c: CREATE_CHILD_SA for CHILD SAs (RFC 7296 §1.3.1, §1.3.3) */
 /* A further CHILD_SA of CFG (OLD NULL), or the rekey of OLD. */
@@ -484,6 +488,14 @@ int auth_id_prf(const struct ike_sa *sa, bool of_initiator, const struct ike_pay
 int auth_psk_compute(const struct ike_sa *sa, bool of_initiator, const uint8_t *psk,
 		     size_t psk_len, const struct ike_payload *id, uint8_t *out, size_t *out_len);
 
+/* auth_psk.c: an AUTH payload keyed by SECRET (a PSK, or EAP's MSK) over
+ * ID (ours, not encoded yet), into M; whether the peer's AUTH over its ID
+ * is SECRET's. */
+int auth_psk_add(struct msg_out *m, struct ike_sa *sa, const struct ike_payload *id,
+		 const uint8_t *secret, size_t secret_len);
+bool auth_psk_verifies(const struct ike_sa *sa, const struct ike_payload *auth,
+		       const struct ike_payload *id, const uint8_t *secret, size_t secret_len);
+
 /* auth_sig.c: signatures (RFC 7427; methods 1 and 9-11 of older peers) */
 const char *auth_method_name(unsigned int method);
 /* The signed octets of §2.15 (RealMessage | Nonce | prf(SK_p, ID)), malloc'd. */
@@ -520,6 +532,30 @@ int auth_add_sig(struct ike_sa *sa, struct msg_out *m, const struct ike_payload 
  * ID payload IDPL); 0, or -1 with the reason. */
 int auth_check_sig(struct ike_sa *sa, const struct ike_msg *m, const struct ike_payload *idpl,
 		   const struct ike_id *peer, char *why, size_t whylen);
+
+/* auth_eap.c: EAP in IKE_AUTH (RFC 7296 §2.16), EAP-Identity and EAP-MSCHAPv2 */
+enum eap_step {
+	EAP_NEXT,		/* a response is ready (auth_eap_client_add) */
+	EAP_DONE,		/* EAP-Success: the MSK keys the AUTH payloads */
+	EAP_FAIL,		/* the reason is in WHY */
+};
+const char *eap_type_name(unsigned int type);
+/* Client: EAP starts; IDR is the server's ID payload (for the last AUTH). */
+int auth_eap_client_begin(struct ike_sa *sa, const struct ike_payload *idr);
+enum eap_step auth_eap_client_process(struct ike_sa *sa, const struct ike_pl_eap *in, char *why,
+				      size_t whylen);
+void auth_eap_client_add(struct ike_sa *sa, struct msg_out *m);
+/* Our AUTH keyed by the MSK; -1 before EAP-Success. */
+int auth_eap_add_auth(struct ike_sa *sa, struct msg_out *m);
+/* Whether the peer's AUTH is the MSK's. */
+bool auth_eap_verifies(struct ike_sa *sa, const struct ike_payload *auth);
+/* Server: after our own AUTH in RESP, the first EAP request (REQ is the
+ * first IKE_AUTH request, IDI its ID payload). */
+void auth_eap_server_begin(struct ike_sa *sa, const struct ike_payload *idi,
+			   const struct ike_msg *req, struct msg_out *resp);
+/* Server: every later IKE_AUTH request of the exchange. */
+void auth_eap_server_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp);
+void auth_eap_free(struct ike_sa *sa);
 
 /* info.c */
 struct task *delete_ike_task_new(void);

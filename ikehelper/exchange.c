@@ -361,12 +361,16 @@ void exchange_flush(struct ike_sa *sa)
 void exchange_send_error_info(struct ike_sa *sa, uint16_t notify)
 {
 	struct msg_out *m = sa->d->out;
+	/* From a task's process(): its request still holds mid_next, and the
+	 * peer would take a second request with that id for a retransmission. */
+	uint32_t mid = sa->req.task && sa->req.mid == sa->mid_next ? sa->mid_next + 1 : sa->mid_next;
 	uint8_t *pkt;
 	size_t len;
 
 	msg_reset(m);
 	msg_add_notify(m, notify, NULL, 0);
-	if (!exchange_encode(sa, IKE_INFORMATIONAL, sa->mid_next++, false, m, &pkt, &len)) {
+	sa->mid_next = mid + 1;
+	if (!exchange_encode(sa, IKE_INFORMATIONAL, mid, false, m, &pkt, &len)) {
 		exchange_send_raw(sa, pkt, len);
 		free(pkt);
 	}

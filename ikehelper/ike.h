@@ -120,6 +120,7 @@ enum ike_notify_type {
 	IKE_N_COOKIE = 16390,
 	IKE_N_USE_TRANSPORT_MODE = 16391,
 	IKE_N_REKEY_SA = 16393,
+	IKE_N_EAP_ONLY_AUTHENTICATION = 16417,
 	IKE_N_IKEV2_FRAGMENTATION_SUPPORTED = 16430,
 	IKE_N_SIGNATURE_HASH_ALGORITHMS = 16431,
 };
@@ -604,5 +605,35 @@ const char *ike_transform_keyword(const struct ike_transform *t);
 int ike_proposal_select(const struct ike_proposal *mine, size_t nmine,
 			const struct ike_proposal *peer, size_t npeer, unsigned int flags,
 			struct ike_proposal *chosen, char *why, size_t whylen);
+
+/* ---- mschapv2.c: MS-CHAPv2 (RFC 2759 §8), MPPE keys (RFC 3079 §3.4) ----- */
+#define MSCHAP_PASSWORD_MAX 256
+#define MSCHAP_MSK_LEN 64
+/* NtPasswordHash: MD4 of the password as UTF-16LE (one unit per byte). */
+int mschap_nt_hash(const uint8_t *password, size_t len, uint8_t out[16]);
+void mschap_hash_nt_hash(const uint8_t nt_hash[16], uint8_t out[16]);
+/* ChallengeHash; USER may be "DOMAIN\\user" (only the user part counts). */
+void mschap_challenge_hash(const uint8_t peer_challenge[16], const uint8_t auth_challenge[16],
+			   const uint8_t *user, size_t user_len, uint8_t out[8]);
+void mschap_challenge_response(const uint8_t challenge[8], const uint8_t nt_hash[16],
+			       uint8_t out[24]);
+/* GenerateNTResponse; -1 when the password is too long. */
+int mschap_nt_response(const uint8_t auth_challenge[16], const uint8_t peer_challenge[16],
+		       const uint8_t *user, size_t user_len, const uint8_t *password,
+		       size_t pw_len, uint8_t out[24]);
+/* GenerateAuthenticatorResponse, the 20 octets behind "S=". */
+void mschap_authenticator_response(const uint8_t nt_hash[16], const uint8_t nt_response[24],
+				   const uint8_t peer_challenge[16],
+				   const uint8_t auth_challenge[16], const uint8_t *user,
+				   size_t user_len, uint8_t out[20]);
+void mschap_master_key(const uint8_t hash_nt_hash[16], const uint8_t nt_response[24],
+		       uint8_t out[16]);
+/* GetAsymmetricStartKey for 16 octets: with Magic2 (the client's send key)
+ * or Magic3 (the client's receive key). */
+void mschap_asymmetric_key(const uint8_t master[16], bool magic2_key, uint8_t out[16]);
+/* The EAP-MSCHAPv2 MSK as strongSwan (and Windows) make it: the Magic2 key,
+ * the Magic3 key, 32 zero octets. */
+void mschap_msk(const uint8_t nt_hash[16], const uint8_t nt_response[24],
+		uint8_t msk[MSCHAP_MSK_LEN]);
 
 #endif /* KESP_IKE_H */

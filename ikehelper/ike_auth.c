@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * IKE_AUTH (RFC 7296 §1.2, §2.15) with PSK or signatures (certificates:
- * auth_cert.c), both halves, and the first
+ * auth_cert.c) or EAP (§2.16, auth_eap.c: more rounds), both halves, and the first
  * CHILD_SA it carries: ESP proposals without their DH transforms (§1.2),
  * traffic selectors narrowed per §2.9, USE_TRANSPORT_MODE (§1.3.1). The
  * responder picks its connection here, by the peer's identity (policy.c),
@@ -39,24 +39,6 @@ static struct ike_payload *add_id(struct msg_out *m, uint8_t type, const struct 
 	return pl;
 }
 
-/* AUTH over ID (ours: not encoded yet) with PSK, into the message. */
-static int add_auth(struct msg_out *m, struct ike_sa *sa, const struct ike_payload *id,
-		    const struct psk *psk)
-{
-	struct ike_payload *pl;
-	uint8_t *data = msg_alloc(m, IKE_PRF_MAX);
-	size_t len;
-
-	if (m->overflow || auth_psk_compute(sa, sa->initiator, psk->secret, psk->len, id, data,
-					    &len))
-		return -1;
-	pl = msg_add(m, IKE_PL_AUTH);
-	pl->u.typed.kind = AUTHM_PSK;
-	pl->u.typed.data.p = data;
-	pl->u.typed.data.len = len;
-	return 0;
-}
-
 /* Our AUTH over ID by the connection's local auth; the PSK is the one for
  * us and PEER. 0, or -1 with the reason in WHY. */
 static int add_our_auth(struct msg_out *m, struct ike_sa *sa, const struct ike_payload *id,
@@ -73,7 +55,7 @@ static int add_our_auth(struct msg_out *m, struct ike_sa *sa, const struct ike_p
 			 id_str(&sa->id_local, a, sizeof(a)), id_str(peer, b, sizeof(b)));
 		return -1;
 	}
-	if (add_auth(m, sa, id, psk)) {
+	if (auth_psk_add(m, sa, id, psk->secret, psk->len)) {
 		snprintf(why, whylen, "cannot compute our AUTH");
 		return -1;
 	}
@@ -85,24 +67,17 @@ static bool is_sig_method(unsigned int m)
 	return m == AUTHM_RSA || m == AUTHM_SIG || (m >= AUTHM_ECDSA_256 && m <= AUTHM_ECDSA_521);
 }
 
-static bool auth_verifies(struct ike_sa *sa, const struct ike_payload *auth,
-			  const struct ike_payload *id, const struct psk *psk)
-{
-	uint8_t want[IKE_PRF_MAX];
-	size_t len;
-	bool ok;
-
-	if (auth_psk_compute(sa, !sa->initiator, psk->secret, psk->len, id, want, &len))
-		return false;
-	ok = auth->u.typed.data.len == len && !gnutls_memcmp(want, auth->u.typed.data.p, len);
-	ike_wipe(want, sizeof(want));
-	return ok;
-}
-
 /* ---- initiator ----------------------------------------------------------- */
+
+enum auth_stage {
+	STAGE_FIRST,		/* IDi, [AUTH], SA, TS */
+	STAGE_EAP,		/* EAP: our next EAP Response */
+	STAGE_EAP_AUTH,		/* EAP done: our AUTH keyed by the MSK */
+};
 
 struct auth_task {
 	struct task t;
+	enum auth_stage stage;
 	struct child_sa *child;		/* the CHILD_SA we propose; NULL: none */
 	struct ts tsi[CONF_MAX_TS], tsr[CONF_MAX_TS];
 	size_t ntsi, ntsr;
@@ -126,6 +101,17 @@ static int auth_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 	const struct child_cfg *cc = sa->want_child;
 	char me[IKE_ID_STRLEN], peer[IKE_ID_STRLEN], why[1024];
 
+	if (at->stage == STAGE_EAP) {
+		auth_eap_client_add(sa, m);
+		return m->overflow ? -1 : 0;
+	}
+	if (at->stage == STAGE_EAP_AUTH) {
+		if (auth_eap_add_auth(sa, m)) {
+			sa_log(sa, LOG_IKE, 0, "cannot compute our AUTH from the EAP MSK");
+			return -1;
+		}
+		return m->overflow ? -1 : 0;
+	}
 	policy_local_id(c, sa, &sa->id_local);
 	psk = config_find_psk(sa->d->cfg, &sa->id_local, &c->remote_id);
 	if (c->local_auth == AUTH_PSK && !psk) {
@@ -139,10 +125,14 @@ static int auth_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 		auth_add_certreq(m, &c, 1);
 	if (!has_other_sa(sa))
 		msg_add_notify(m, IKE_N_INITIAL_CONTACT, NULL, 0);
+	/* RFC 5998: the server is to authenticate by EAP (MSCHAPv2 is mutual). */
+	if (c->local_auth == AUTH_EAP && c->remote_auth == AUTH_EAP)
+		msg_add_notify(m, IKE_N_EAP_ONLY_AUTHENTICATION, NULL, 0);
 	/* IDr says whom we want, unless any peer will do. */
 	if (c->remote_id.type != IKE_ID_ANY && !memchr(c->remote_id.data, '*', c->remote_id.len))
 		add_id(m, IKE_PL_IDR, &c->remote_id);
-	if (add_our_auth(m, sa, idi, &c->remote_id, why, sizeof(why))) {
+	/* EAP (§2.16): no AUTH in the first message. */
+	if (c->local_auth != AUTH_EAP && add_our_auth(m, sa, idi, &c->remote_id, why, sizeof(why))) {
 		sa_log(sa, LOG_IKE, 0, "cannot authenticate: %s", why);
 		return -1;
 	}
@@ -274,7 +264,7 @@ static bool peer_verifies(struct ike_sa *sa, const struct ike_msg *m,
 			 "(remote auth = psk)", method, auth_method_name(method));
 	} else {
 		psk = config_find_psk(sa->d->cfg, &sa->id_local, peer);
-		if (psk && auth_verifies(sa, auth, idr, psk))
+		if (psk && auth_psk_verifies(sa, auth, idr, psk->secret, psk->len))
 			return true;
 		snprintf(why, sizeof(why), "the AUTH (PSK) does not verify with %s",
 			 psk ? "our PSK: the PSKs differ" : "any PSK we have");
@@ -282,6 +272,68 @@ static bool peer_verifies(struct ike_sa *sa, const struct ike_msg *m,
 	exchange_send_error_info(sa, IKE_N_AUTHENTICATION_FAILED);
 	ike_sa_fail(sa, "AUTHENTICATION_FAILED: peer '%s': %s", id_str(peer, a, sizeof(a)), why);
 	return false;
+}
+
+/* The peer is authenticated: the IKE SA is up, and the child in M. */
+static enum task_result established(struct ike_sa *sa, struct auth_task *at,
+				    const struct ike_msg *m)
+{
+	auth_eap_free(sa);
+	ike_sa_established(sa);
+	if (at->child)
+		process_child(sa, at, m);
+	else
+		ike_sa_notify_waiters(sa, true, "IKE SA established");
+	return TASK_DONE;
+}
+
+/* One EAP message from the server; the next round, or failure. */
+static enum task_result eap_step(struct ike_sa *sa, struct auth_task *at, const struct ike_msg *m)
+{
+	const struct ike_payload *eap = msg_find(m, IKE_PL_EAP), *err = msg_find_error(m);
+	char why[1024];
+
+	if (!eap) {
+		ike_sa_fail(sa, "EAP: the server's IKE_AUTH answer has no EAP payload%s%s",
+			    err ? ", but " : "", err ? ike_notify_name(err->u.notify.type) : "");
+		return TASK_FAILED;
+	}
+	switch (auth_eap_client_process(sa, &eap->u.eap, why, sizeof(why))) {
+	case EAP_NEXT:
+		at->stage = STAGE_EAP;
+		return TASK_RETRY;
+	case EAP_DONE:
+		at->stage = STAGE_EAP_AUTH;
+		return TASK_RETRY;
+	case EAP_FAIL:
+		break;
+	}
+	if (eap->u.eap.code != 4 && !err)
+		exchange_send_error_info(sa, IKE_N_AUTHENTICATION_FAILED);
+	ike_sa_fail(sa, "AUTHENTICATION_FAILED: %s%s", why,
+		    err && err->u.notify.type == IKE_N_AUTHENTICATION_FAILED ?
+		    " (the server answered AUTHENTICATION_FAILED)" : "");
+	return TASK_FAILED;
+}
+
+/* The server's last answer after EAP: its AUTH keyed by the MSK, the child. */
+static enum task_result eap_final(struct ike_sa *sa, struct auth_task *at, const struct ike_msg *m)
+{
+	const struct ike_payload *err = msg_find_error(m);
+	char a[IKE_ID_STRLEN];
+
+	if (err && err->u.notify.type == IKE_N_AUTHENTICATION_FAILED) {
+		ike_sa_fail(sa, "the server refused our AUTH after EAP-MSCHAPv2 succeeded "
+			    "(AUTHENTICATION_FAILED): our MSK differs from its");
+		return TASK_FAILED;
+	}
+	if (!auth_eap_verifies(sa, msg_find(m, IKE_PL_AUTH))) {
+		exchange_send_error_info(sa, IKE_N_AUTHENTICATION_FAILED);
+		ike_sa_fail(sa, "AUTHENTICATION_FAILED: peer '%s': its AUTH after EAP does not "
+			    "verify with the MSK", id_str(&sa->id_remote, a, sizeof(a)));
+		return TASK_FAILED;
+	}
+	return established(sa, at, m);
 }
 
 static enum task_result auth_process(struct ike_sa *sa, struct task *t, const struct ike_msg *m,
@@ -296,8 +348,17 @@ static enum task_result auth_process(struct ike_sa *sa, struct task *t, const st
 
 	(void)raw;
 	(void)rawlen;
+	if (at->stage == STAGE_EAP)
+		return eap_step(sa, at, m);
+	if (at->stage == STAGE_EAP_AUTH)
+		return eap_final(sa, at, m);
 	if (err && err->u.notify.type == IKE_N_AUTHENTICATION_FAILED) {
-		if (c->local_auth == AUTH_PUBKEY)
+		if (c->local_auth == AUTH_EAP)
+			ike_sa_fail(sa, "the peer rejected our first IKE_AUTH (AUTHENTICATION_FAILED): "
+				    "we are '%s' and want EAP; check that it has a connection with "
+				    "remote auth = eap-mschapv2 for us (the peer's log says why)",
+				    id_str(&sa->id_local, a, sizeof(a)));
+		else if (c->local_auth == AUTH_PUBKEY)
 			ike_sa_fail(sa, "the peer rejected our authentication (AUTHENTICATION_FAILED): "
 				    "we are '%s' with certificate '%s'; check that the peer trusts "
 				    "its CA, that it is valid and not revoked, and both identities "
@@ -309,7 +370,14 @@ static enum task_result auth_process(struct ike_sa *sa, struct task *t, const st
 				    id_str(&sa->id_local, a, sizeof(a)));
 		return TASK_FAILED;
 	}
-	if (!idr || !auth || !id_from_payload(idr, &peer)) {
+	if (c->remote_auth == AUTH_EAP && auth) {
+		exchange_send_error_info(sa, IKE_N_AUTHENTICATION_FAILED);
+		ike_sa_fail(sa, "we asked for EAP-only authentication (remote auth = eap-mschapv2), "
+			    "but the server authenticated with method %u (%s)", auth->u.typed.kind,
+			    auth_method_name(auth->u.typed.kind));
+		return TASK_FAILED;
+	}
+	if (!idr || (!auth && c->remote_auth != AUTH_EAP) || !id_from_payload(idr, &peer)) {
 		ike_sa_fail(sa, "IKE_AUTH response without %s%s",
 			    err ? "IDr and AUTH, with " : !idr ? "IDr" : "AUTH",
 			    err ? ike_notify_name(err->u.notify.type) : "");
@@ -321,15 +389,18 @@ static enum task_result auth_process(struct ike_sa *sa, struct task *t, const st
 			    id_type_name(peer.type), id_str(&c->remote_id, b, sizeof(b)));
 		return TASK_FAILED;
 	}
-	if (!peer_verifies(sa, m, idr, &peer))
+	/* EAP-only: the server's AUTH comes after EAP, keyed by the MSK. */
+	if (c->remote_auth != AUTH_EAP && !peer_verifies(sa, m, idr, &peer))
 		return TASK_FAILED;
 	sa->id_remote = peer;
-	ike_sa_established(sa);
-	if (at->child)
-		process_child(sa, at, m);
-	else
-		ike_sa_notify_waiters(sa, true, "IKE SA established");
-	return TASK_DONE;
+	if (c->local_auth == AUTH_EAP) {
+		if (auth_eap_client_begin(sa, idr)) {
+			ike_sa_fail(sa, "out of memory for EAP");
+			return TASK_FAILED;
+		}
+		return eap_step(sa, at, m);
+	}
+	return established(sa, at, m);
 }
 
 static void auth_abort(struct ike_sa *sa, struct task *t)
@@ -425,27 +496,33 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_o
 	struct ike_payload *our_id;
 	char why[1024], a[IKE_ID_STRLEN], b[IKE_ID_STRLEN];
 
-	if (!idi || !auth || !id_from_payload(idi, &peer) || (idr && !id_from_payload(idr, &wanted))) {
-		refuse(sa, resp, "IKE_AUTH request without a usable %s", !auth ? "AUTH" : "IDi");
+	if (sa->eap) {
+		auth_eap_server_respond(sa, req, resp);
 		return;
 	}
-	if (auth->u.typed.kind != AUTHM_PSK && !is_sig_method(auth->u.typed.kind)) {
+	if (!idi || !id_from_payload(idi, &peer) || (idr && !id_from_payload(idr, &wanted))) {
+		refuse(sa, resp, "IKE_AUTH request without a usable IDi");
+		return;
+	}
+	if (auth && auth->u.typed.kind != AUTHM_PSK && !is_sig_method(auth->u.typed.kind)) {
 		refuse(sa, resp, "peer '%s' authenticates with method %u (%s); kesp supports PSK "
 		       "and signatures", id_str(&peer, a, sizeof(a)), auth->u.typed.kind,
 		       auth_method_name(auth->u.typed.kind));
 		return;
 	}
-	c = policy_conn_for_peer(sa->d, sa, &peer, idr ? &wanted : NULL, auth->u.typed.kind, why,
-				 sizeof(why));
+	c = policy_conn_for_peer(sa->d, sa, &peer, idr ? &wanted : NULL,
+				 auth ? auth->u.typed.kind : 0, why, sizeof(why));
 	if (!c) {
 		refuse(sa, resp, "no connection for peer identity '%s' (%s, %s): %s",
 		       id_str(&peer, a, sizeof(a)), id_type_name(peer.type),
-		       auth_method_name(auth->u.typed.kind), why);
+		       auth ? auth_method_name(auth->u.typed.kind) : "EAP (no AUTH payload)", why);
 		return;
 	}
 	ike_sa_set_conn(sa, c);
 	policy_local_id(c, sa, &sa->id_local);
-	if (c->remote_auth == AUTH_PUBKEY) {
+	if (c->remote_auth == AUTH_EAP) {
+		/* §2.16: we authenticate ourselves now, the peer by EAP after. */
+	} else if (c->remote_auth == AUTH_PUBKEY) {
 		if (auth_check_sig(sa, req, idi, &peer, why, sizeof(why))) {
 			refuse(sa, resp, "peer '%s': %s", id_str(&peer, a, sizeof(a)), why);
 			return;
@@ -457,20 +534,37 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_o
 			       id_str(&sa->id_local, a, sizeof(a)), id_str(&peer, b, sizeof(b)));
 			return;
 		}
-		if (!auth_verifies(sa, auth, idi, psk)) {
+		if (!auth_psk_verifies(sa, auth, idi, psk->secret, psk->len)) {
 			refuse(sa, resp, "the AUTH of peer '%s' (PSK) does not verify with the PSK "
 			       "of secret '%s': the PSKs differ", id_str(&peer, a, sizeof(a)),
 			       psk->name);
 			return;
 		}
 	}
-	our_id = add_id(resp, IKE_PL_IDR, &sa->id_local);
-	auth_add_certs(sa, resp, req);
-	if (add_our_auth(resp, sa, our_id, &peer, why, sizeof(why))) {
-		refuse(sa, resp, "cannot authenticate ourselves: %s", why);
+	if (c->local_auth == AUTH_EAP && !msg_find_notify(req, IKE_N_EAP_ONLY_AUTHENTICATION)) {
+		refuse(sa, resp, "peer '%s' did not ask for EAP-only authentication (RFC 5998), "
+		       "and connection '%s' has no other way to authenticate us (local auth = "
+		       "eap-mschapv2)", id_str(&peer, a, sizeof(a)), c->name);
 		return;
 	}
+	our_id = add_id(resp, IKE_PL_IDR, &sa->id_local);
+	if (c->local_auth != AUTH_EAP) {
+		auth_add_certs(sa, resp, req);
+		if (add_our_auth(resp, sa, our_id, &peer, why, sizeof(why))) {
+			refuse(sa, resp, "cannot authenticate ourselves: %s", why);
+			return;
+		}
+	}
 	sa->id_remote = peer;
+	if (c->remote_auth == AUTH_EAP)
+		auth_eap_server_begin(sa, idi, req, resp);
+	else
+		ike_auth_respond_finish(sa, req, resp);
+}
+
+void ike_auth_respond_finish(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp)
+{
+	auth_eap_free(sa);
 	ike_sa_established(sa);
 	if (msg_find_notify(req, IKE_N_INITIAL_CONTACT))
 		initial_contact(sa);

@@ -259,8 +259,9 @@ int main(int argc, char **argv)
 
 		if (!cfg)
 			return 1;
-		printf("%s: %zu connection%s, %zu secret%s: OK\n", config_path, cfg->nconns,
-		       cfg->nconns == 1 ? "" : "s", cfg->npsks, cfg->npsks == 1 ? "" : "s");
+		printf("%s: %zu connection%s, %zu secret%s, %zu EAP user%s: OK\n", config_path,
+		       cfg->nconns, cfg->nconns == 1 ? "" : "s", cfg->npsks,
+		       cfg->npsks == 1 ? "" : "s", cfg->neaps, cfg->neaps == 1 ? "" : "s");
 		config_free(cfg);
 		return 0;
 	}

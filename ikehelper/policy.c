@@ -91,9 +91,12 @@ const struct conn *policy_conn_for_peer(struct daemon *d, const struct ike_sa *s
 		struct ike_id me;
 		int score;
 
-		if ((c->remote_auth == AUTH_PSK) != (auth_method == AUTHM_PSK)) {
+		/* auth_method 0: no AUTH payload, the peer wants EAP (§2.16). */
+		if ((c->remote_auth == AUTH_EAP) != !auth_method ||
+		    (auth_method && (c->remote_auth == AUTH_PSK) != (auth_method == AUTHM_PSK))) {
 			note(why, whylen, "%s: remote auth is %s; ", c->name,
-			     c->remote_auth == AUTH_PSK ? "psk" : "pubkey");
+			     c->remote_auth == AUTH_PSK ? "psk" :
+			     c->remote_auth == AUTH_EAP ? "eap-mschapv2" : "pubkey");
 			continue;
 		}
 		if (!id_matches(&c->remote_id, idi)) {

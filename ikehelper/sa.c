@@ -407,6 +407,7 @@ static void ike_sa_free(struct ike_sa *sa)
 	free(sa->req.pkt);
 	free(sa->resp.pkt);
 	ike_dh_free(sa->dh);
+	auth_eap_free(sa);
 	ike_sa_keys_wipe(&sa->keys);
 	ike_sk_keys_wipe(&sa->sk_in);
 	ike_sk_keys_wipe(&sa->sk_out);

@@ -13,50 +13,29 @@
 . "$KESP_SRC/selftests/tests/ike_peers.sh"
 . "$KESP_SRC/selftests/tests/ike_lib.sh"
 CHARON_LOG=$(ike_log charon east)
-KDIR=$IKE_STATE/ikehelper-kesp	# ikehelper_start writes its config here
-PKI=$IKE_STATE/pki
-mkdir -p "$PKI" "$KDIR/x509" "$KDIR/x509ca" "$KDIR/x509crl" "$KDIR/private" \
-	east/x509 east/x509ca east/private
+pki_dirs
 
 # ---- the PKI (certtool: one program, quick to start under TCG) ----
 t0=$(date +%s)
-key() {	# NAME CERTTOOL-KEY-OPTIONS
-	# shellcheck disable=SC2086
-	certtool --generate-privkey --no-text $2 --outfile "$PKI/$1.key" >/dev/null 2>&1
-}
-cert() {	# NAME KEY ISSUER|self TEMPLATE-LINES
-	printf '%s\n' "$4" >"$PKI/$1.tmpl"
-	if [ "$3" = self ]; then
-		certtool --generate-self-signed --load-privkey "$PKI/$2.key" \
-			--template "$PKI/$1.tmpl" --outfile "$PKI/$1.pem" >/dev/null 2>&1
-	else
-		certtool --generate-certificate --load-privkey "$PKI/$2.key" \
-			--load-ca-certificate "$PKI/$3.pem" --load-ca-privkey "$PKI/$3.key" \
-			--template "$PKI/$1.tmpl" --outfile "$PKI/$1.pem" >/dev/null 2>&1
-	fi
-}
-ca_tmpl() { printf 'cn = "%s"\norganization = "kesp"\ncountry = CH\nca\ncert_signing_key\ncrl_signing_key\nexpiration_days = 30\n' "$1"; }
-ee_tmpl() { printf 'cn = "%s"\norganization = "kesp"\ncountry = CH\ndns_name = "%s"\nsigning_key\n%s\n' "$1" "$1" "${2:-expiration_days = 2}"; }
-
-key ca "--key-type ecdsa --curve secp256r1"
-key int "--key-type ecdsa --curve secp384r1"
-key other "--key-type ecdsa --curve secp256r1"
-cert ca ca self "$(ca_tmpl 'kesp test CA')"
-cert int int ca "$(ca_tmpl 'kesp intermediate')"
-cert other other self "$(ca_tmpl 'some other CA')"
+pki_key ca "--key-type ecdsa --curve secp256r1"
+pki_key int "--key-type ecdsa --curve secp384r1"
+pki_key other "--key-type ecdsa --curve secp256r1"
+pki_cert ca ca self "$(pki_ca_tmpl 'kesp test CA')"
+pki_cert int int ca "$(pki_ca_tmpl 'kesp intermediate')"
+pki_cert other other self "$(pki_ca_tmpl 'some other CA')"
 for side in kesp charon; do
-	key $side-p256 "--key-type ecdsa --curve secp256r1"
-	key $side-rsa "--key-type rsa --bits 3072"
-	key $side-ed "--key-type ed25519"
+	pki_key $side-p256 "--key-type ecdsa --curve secp256r1"
+	pki_key $side-rsa "--key-type rsa --bits 3072"
+	pki_key $side-ed "--key-type ed25519"
 	for t in p256 rsa ed; do
-		cert $side-$t $side-$t int "$(ee_tmpl $side-$t.example)"
+		pki_cert $side-$t $side-$t int "$(pki_ee_tmpl $side-$t.example)"
 	done
 done
 # charon's certificates that ikehelper must refuse (charon's P-256 key)
-cert charon-expired charon-p256 int "$(ee_tmpl charon-expired.example \
+pki_cert charon-expired charon-p256 int "$(pki_ee_tmpl charon-expired.example \
 	"$(printf 'activation_date = "2020-01-01 00:00:00"\nexpiration_date = "2020-02-01 00:00:00"')")"
-cert charon-revoked charon-p256 int "$(ee_tmpl charon-revoked.example)"
-cert charon-stranger charon-p256 other "$(ee_tmpl charon-stranger.example)"
+pki_cert charon-revoked charon-p256 int "$(pki_ee_tmpl charon-revoked.example)"
+pki_cert charon-stranger charon-p256 other "$(pki_ee_tmpl charon-stranger.example)"
 printf 'crl_next_update = 7\ncrl_number = 1\n' >"$PKI/crl.tmpl"
 certtool --generate-crl --load-ca-privkey "$PKI/int.key" --load-ca-certificate "$PKI/int.pem" \
 	--load-certificate "$PKI/charon-revoked.pem" --template "$PKI/crl.tmpl" \

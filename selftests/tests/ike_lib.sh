@@ -20,6 +20,18 @@
 #   ikehelper_alive NAME     ikehelper NAME still runs; else fails the test
 #                            with its last log lines and finishes it.
 #   log_has NAME PATTERN     ikehelper NAME's log has a line matching PATTERN.
+# A test PKI in $PKI (certtool: one program, quick to start under TCG):
+#   pki_dirs                 $PKI ($IKE_STATE/pki), $KDIR (ikehelper "kesp"'s
+#                            directory, where ikehelper_start writes its config)
+#                            with swanctl's x509/ x509ca/ x509crl/ private/,
+#                            and east/x509 x509ca private for charon in east
+#   pki_key NAME CERTTOOL-KEY-OPTIONS     $PKI/NAME.key
+#   pki_cert NAME KEY ISSUER|self TEMPLATE-LINES
+#                            $PKI/NAME.pem with $PKI/KEY.key, signed by
+#                            $PKI/ISSUER.pem and .key (or self-signed)
+#   pki_ca_tmpl CN           a CA's template lines (30 days)
+#   pki_ee_tmpl CN [EXTRA]   an end entity's: CN also as DNS name, signing;
+#                            EXTRA lines (default expiration_days = 2)
 # Variables of these helpers start with ih_, so a caller's survive.
 
 IKEHELPER=${IKEHELPER:-$KESP_SRC/ikehelper/ikehelper}
@@ -98,6 +110,32 @@ ikehelper_alive() {
 kernel_sa_count() { $KESPCTL -n "$1" sa list | grep -c '^sa '; }
 
 log_has() { grep -Eq -- "$2" "$(ike_log ikehelper "$1")"; }
+
+pki_dirs() {
+	PKI=$IKE_STATE/pki KDIR=$IKE_STATE/ikehelper-kesp
+	mkdir -p "$PKI" "$KDIR/x509" "$KDIR/x509ca" "$KDIR/x509crl" "$KDIR/private" \
+		east/x509 east/x509ca east/private
+}
+
+pki_key() {
+	# shellcheck disable=SC2086
+	certtool --generate-privkey --no-text $2 --outfile "$PKI/$1.key" >/dev/null 2>&1
+}
+
+pki_cert() {
+	printf '%s\n' "$4" >"$PKI/$1.tmpl"
+	if [ "$3" = self ]; then
+		certtool --generate-self-signed --load-privkey "$PKI/$2.key" \
+			--template "$PKI/$1.tmpl" --outfile "$PKI/$1.pem" >/dev/null 2>&1
+	else
+		certtool --generate-certificate --load-privkey "$PKI/$2.key" \
+			--load-ca-certificate "$PKI/$3.pem" --load-ca-privkey "$PKI/$3.key" \
+			--template "$PKI/$1.tmpl" --outfile "$PKI/$1.pem" >/dev/null 2>&1
+	fi
+}
+
+pki_ca_tmpl() { printf 'cn = "%s"\norganization = "kesp"\ncountry = CH\nca\ncert_signing_key\ncrl_signing_key\nexpiration_days = 30\n' "$1"; }
+pki_ee_tmpl() { printf 'cn = "%s"\norganization = "kesp"\ncountry = CH\ndns_name = "%s"\nsigning_key\n%s\n' "$1" "$1" "${2:-expiration_days = 2}"; }
 
 # xfrm_count NS: XFRM states in NS (a peer's side of a tunnel).
 xfrm_count() { ip -n "$1" xfrm state | grep -c '^src'; }

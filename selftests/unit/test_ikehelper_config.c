@@ -309,8 +309,25 @@ static void test_bad(void)
 	bad("a bad address", CONN_HEAD "  remote_addrs = 10.0.0.300/8\n" CONN_TAIL, 5,
 	    "is not an address, subnet, range or host name");
 	bad("IKEv1", CONN_HEAD "  version = 1\n" CONN_TAIL, 5, "kesp speaks IKEv2 only");
-	bad("auth = eap", "connections {\n c {\n  local { auth = eap-mschapv2 }\n"
-	    "  remote { auth = psk }\n }\n}\n", 3, "auth = eap-mschapv2 is not supported by kesp yet");
+	bad("auth = eap-tls", "connections {\n c {\n  local { auth = eap-tls }\n"
+	    "  remote { auth = psk }\n }\n}\n", 3, "auth = eap-tls is not supported by kesp yet "
+	    "(EAP: eap-mschapv2 only)");
+	bad("remote auth = eap without a method", "connections {\n c {\n  local { auth = psk }\n"
+	    "  remote { auth = eap }\n }\n}\n", 4, "remote auth = eap needs the method");
+	bad("EAP client without a password", "connections {\n c {\n"
+	    "  local { auth = eap-mschapv2\n id = carol }\n"
+	    "  remote { auth = psk }\n }\n}\nsecrets { ike { secret = \"q8Zr#v2L!mX0pW7tB4nK01\" }\n"
+	    " eap-dave { id = dave\n secret = pw } }\n", 2, "no EAP password for 'carol'");
+	bad("EAP server without users", "connections {\n c {\n  local { auth = psk }\n"
+	    "  remote { auth = eap-mschapv2 }\n }\n}\n"
+	    "secrets { ike { secret = \"q8Zr#v2L!mX0pW7tB4nK01\" } }\n", 2,
+	    "remote auth = eap-mschapv2 but there is no secrets { eap-NAME");
+	bad("EAP-only with auth = eap", "connections {\n c {\n  local { auth = eap\n id = carol }\n"
+	    "  remote { auth = eap-mschapv2 }\n }\n}\n"
+	    "secrets { eap-c { id = carol\n secret = pw } }\n", 2,
+	    "EAP-only authentication (EAP on both sides) needs local auth = eap-mschapv2");
+	bad("our eap_id %any", "connections {\n c {\n  local { auth = eap\n eap_id = %any }\n"
+	    "  remote { auth = psk }\n }\n}\n", 4, "our own EAP identity cannot be %any");
 	bad("a signature method with a bad hash", "connections {\n c {\n  local { auth = rsa-md5 }\n"
 	    "  remote { auth = psk }\n }\n}\n", 3, "auth 'rsa-md5' is not an authentication method");
 	bad("auth = pubkey without certs", "connections {\n c {\n  local { auth = pubkey }\n"
@@ -347,8 +364,10 @@ static void test_bad(void)
 	    "section 'authorities' is not supported by kesp yet");
 	bad("a secret without a secret", "secrets {\n ike-x {\n  id = a\n }\n}\n", 2,
 	    "has no 'secret = ...'");
-	bad("an EAP secret", "secrets {\n eap-carol {\n  secret = x\n }\n}\n", 2,
-	    "secret 'eap-carol' is not supported by kesp yet");
+	bad("an EAP secret without a user", "secrets {\n eap-carol {\n  secret = x\n }\n}\n", 2,
+	    "EAP secret 'eap-carol' names no user");
+	bad("an NTLM secret", "secrets {\n ntlm-carol {\n  secret = x\n }\n}\n", 2,
+	    "secret 'ntlm-carol' is not supported by kesp yet");
 	bad("a bad hex secret", "secrets {\n ike {\n  secret = 0x12345\n }\n}\n", 3,
 	    "odd number of digits");
 	bad("a connection defined twice", CONN_HEAD " }\n c {\n  local { auth = psk }\n"
