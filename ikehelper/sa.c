@@ -355,6 +355,7 @@ static void ike_sa_free(struct ike_sa *sa)
 	free(sa->init_resp);
 	free(sa->req.pkt);
 	free(sa->resp.pkt);
+	frag_sa_free(sa);
 	ike_dh_free(sa->dh);
 	ike_sa_keys_wipe(&sa->keys);
 	ike_sk_keys_wipe(&sa->sk_in);
