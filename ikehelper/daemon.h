@@ -145,7 +145,8 @@ struct child_sa {
 
 /* Our message as Encrypted Fragments, kept to be sent again unchanged. */
 struct frag_train {
-	uint8_t *buf;		/* the fragments back to back; NULL: sent whole */
+	uint8_t *buf;		/* fragment i at i * stride; NULL: sent whole */
+	size_t stride;		/* fragment_size when it was cut (a reload may change it) */
 	size_t *len;
 	size_t n;
 };

@@ -126,6 +126,7 @@ int frag_split(struct ike_sa *sa, uint8_t exchange, uint32_t mid, bool response,
 		out->len[i] = b.len;
 	}
 	out->n = n;
+	out->stride = limit;
 	sa->d->st.fragments_sent += n;
 	sa_log(sa, LOG_IKE, 1, "splitting %s %s %u (%zu bytes) into %zu fragments "
 	       "(fragment_size %zu)", ike_exchange_name(exchange),
@@ -141,14 +142,12 @@ out:
 
 void frag_send(struct ike_sa *sa, const struct frag_train *t, const uint8_t *pkt, size_t len)
 {
-	size_t limit = frag_limit(sa);
-
 	if (!t->n) {
 		exchange_send_raw(sa, pkt, len);
 		return;
 	}
 	for (size_t i = 0; i < t->n; i++)
-		exchange_send_raw(sa, t->buf + i * limit, t->len[i]);
+		exchange_send_raw(sa, t->buf + i * t->stride, t->len[i]);
 }
 
 /* ---- receiving ------------------------------------------------------------- */
