@@ -230,6 +230,37 @@ static void test_sizes(void)
 	}
 }
 
+/* Behind a NAT IKE_AUTH goes to port 4500: the non-ESP marker counts too. */
+static void test_nat_t(void)
+{
+	struct ike_sa *sa;
+	size_t longest = 0;
+	struct pkts ps;
+
+	h_pair(&alice, &bob, conf_alice("", "fragment_size = 400"),
+	       conf_bob("", "fragment_size = 400"));
+	h_nat.on = true;
+	h_nat.inside = alice;
+	addr_parse("203.0.113.5", &h_nat.pub);
+	h_nat.port_base = 30000;
+	sa = h_up(alice, "site-b", &w);
+	h_deliver();
+	h_deliver();
+	take_all(&ps);
+	for (size_t j = 0; j < ps.n; j++)
+		longest = ps.p[j]->len > longest ? ps.p[j]->len : longest;
+	tap_ok(sa->local.port == 4500 && ps.n > 1 && longest + 20 + 8 + 4 <= 400 &&
+	       longest + 20 + 8 + 4 > 400 - 16,
+	       "on port 4500 each fragment's datagram, marker included, is within 400 bytes "
+	       "(longest %zu + 32)", longest);
+	for (size_t j = 0; j < ps.n; j++)
+		h_deliver_pkt(ps.p[j]);
+	pkts_free(&ps);
+	h_run();
+	tap_ok(sa->state == IKE_S_ESTABLISHED && h_sa(bob)->state == IKE_S_ESTABLISHED,
+	       "established through the NAT in fragments");
+}
+
 static void test_order_dup_forged(void)
 {
 	struct ike_sa *sa, *bsa;
@@ -415,6 +446,7 @@ int main(void)
 		return 1;
 	test_negotiation();
 	test_sizes();
+	test_nat_t();
 	test_order_dup_forged();
 	test_missing();
 	test_total_mismatch();
