@@ -239,10 +239,7 @@ static void test_nat_t(void)
 
 	h_pair(&alice, &bob, conf_alice("", "fragment_size = 400"),
 	       conf_bob("", "fragment_size = 400"));
-	h_nat.on = true;
-	h_nat.inside = alice;
-	addr_parse("203.0.113.5", &h_nat.pub);
-	h_nat.port_base = 30000;
+	h_nat_behind(alice, "203.0.113.5", 30000);
 	sa = h_up(alice, "site-b", &w);
 	h_deliver();
 	h_deliver();
