@@ -522,6 +522,7 @@ void settings_default(struct settings *s)
 	s->half_open_timeout = 30;
 	s->half_open_max = 8192;
 	s->keep_alive = 20;
+	s->fragment_size = 1280;
 	s->port = 500;
 	s->port_nat_t = 4500;
 	s->fwmark = 0x6b65;
@@ -549,6 +550,19 @@ UINT_SETTING(half_open_max, 1000000, "a count of half-open IKE SAs (0: no limit)
 UINT_SETTING(fwmark, 0xffffffffUL, "a 32-bit mark")
 UINT_SETTING(route_table, 0xffffffffUL, "a routing table number")
 UINT_SETTING(rule_priority, 0xffffffffUL, "a rule priority")
+
+static bool set_fragment_size(struct parser *p, const struct node *n, void *obj)
+{
+	unsigned long v;
+
+	if (!parse_uint(n->value, 65535, &v) || (v && v < 256)) {
+		ERR(n, "fragment_size '%s' must be 0 (576 bytes over IPv4, 1280 over IPv6) or "
+		    "an IP datagram size from 256 to 65535", n->value);
+		return false;
+	}
+	((struct settings *)obj)->fragment_size = (unsigned int)v;
+	return true;
+}
 
 static bool set_port_field(struct parser *p, const struct node *n, uint16_t *port)
 {
@@ -631,6 +645,7 @@ static const struct key settings_keys[] = {
 	{ "half_open_timeout", set_half_open_timeout, NULL },
 	{ "init_limit_half_open", set_half_open_max, NULL },
 	{ "keep_alive", set_keep_alive, NULL },
+	{ "fragment_size", set_fragment_size, NULL },
 	{ "port", set_port, NULL },
 	{ "port_nat_t", set_port_nat_t, NULL },
 	{ "fwmark", set_fwmark, NULL },
@@ -881,6 +896,21 @@ static bool conn_send_certreq(struct parser *p, const struct node *n, void *obj)
 	return true;
 }
 
+static bool conn_fragmentation(struct parser *p, const struct node *n, void *obj)
+{
+	struct conn *c = ((struct conn_ctx *)obj)->c;
+
+	if (!strcmp(n->value, "yes") || !strcmp(n->value, "force"))
+		c->fragmentation = FRAG_YES;
+	else if (!strcmp(n->value, "accept"))
+		c->fragmentation = FRAG_ACCEPT;
+	else if (!strcmp(n->value, "no"))
+		c->fragmentation = FRAG_NO;
+	else
+		ERR(n, "fragmentation = %s: expected yes, accept, force or no", n->value);
+	return true;
+}
+
 #define LATER "issue 16: the SA lifecycle"
 #define LIFETIME_UNSET UINT32_MAX
 #define LIFETIME_MAX (10u * 365 * 86400)
@@ -932,7 +962,7 @@ static const struct key conn_keys[] = {
 	{ "dscp", NULL, "DSCP of IKE packets" },
 	{ "dpd_delay", conn_dpd_delay, NULL },
 	{ "dpd_timeout", NULL, "IKEv1 (IKEv2 gives up after the retransmissions)" },
-	{ "fragmentation", NULL, "IKE fragmentation, " LATER },
+	{ "fragmentation", conn_fragmentation, NULL },
 	{ "childless", NULL, "RFC 6023" },
 	{ "send_certreq", conn_send_certreq, NULL },
 	{ "send_cert", conn_send_cert, NULL },

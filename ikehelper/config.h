@@ -70,6 +70,13 @@ enum child_mode {
 	MODE_TRANSPORT = 2,
 };
 
+/* fragmentation = (swanctl's values; force is IKEv1's, here it is yes) */
+enum frag_mode {
+	FRAG_YES = 0,		/* announce RFC 7383 support, fragment when the peer has it */
+	FRAG_ACCEPT,		/* announce it, reassemble, but send our messages whole */
+	FRAG_NO,		/* neither announce nor accept fragments */
+};
+
 enum start_action {
 	START_NONE = 0,
 	START_START,
@@ -119,6 +126,7 @@ struct conn {
 	enum revocation revocation;
 	enum send_cert send_cert;
 	bool send_certreq;
+	enum frag_mode fragmentation;
 	char device[IF_NAMESIZE];
 	uint32_t dpd_delay;		/* seconds without a message from the peer
 					 * before an empty INFORMATIONAL; 0: off */
@@ -151,6 +159,8 @@ struct settings {
 	unsigned int half_open_timeout;		/* seconds: 30 */
 	unsigned int half_open_max;		/* hard limit on half-open SAs: 8192 */
 	unsigned int keep_alive;		/* NAT keepalive seconds: 20 */
+	unsigned int fragment_size;		/* an IKE fragment's IP datagram: 1280
+						 * (0: 576 over IPv4, 1280 over IPv6) */
 	uint16_t port, port_nat_t;		/* 500, 4500 */
 	uint32_t fwmark;			/* mark of our devices and IKE sockets */
 	uint32_t route_table;			/* table of the selector routes */

@@ -141,12 +141,46 @@ struct child_sa {
 					 * INSTALLING successor: CHILD_SWITCH_MS */
 };
 
+/* ---- IKE fragmentation (fragment.c, RFC 7383) ---------------------------- */
+
+/* The most fragments of one message we reassemble, and its most inner bytes. */
+#define FRAG_MAX_COUNT 64
+#define FRAG_MAX_BYTES 65535
+
+/* Our message as Encrypted Fragments, kept to be sent again unchanged. */
+struct frag_train {
+	uint8_t *buf;		/* fragment i at i * stride; NULL: sent whole */
+	size_t stride;		/* fragment_size when it was cut (a reload may change it) */
+	size_t *len;
+	size_t n;
+};
+
+/* A message of the peer's in pieces: the fragments kept so far, decrypted. */
+struct frag_reasm {
+	struct ike_sa *sa;
+	struct timer timer;	/* the exchange's time is up: the set goes */
+	bool active;
+	uint32_t mid;
+	uint8_t first;		/* fragment 1's next payload: the first inner type */
+	uint16_t total, have;
+	size_t bytes;
+	uint8_t *part[FRAG_MAX_COUNT];
+	size_t part_len[FRAG_MAX_COUNT];
+};
+
+struct frag_state {
+	bool announced;		/* we sent IKEV2_FRAGMENTATION_SUPPORTED */
+	bool peer;		/* the peer did */
+	struct frag_reasm *req, *resp;	/* the peer's request / response in pieces */
+};
+
 /* Our outstanding request (window size 1, RFC 7296 §2.3). */
 struct ike_request {
 	struct task *task;
 	uint32_t mid;
 	uint8_t *pkt;
 	size_t len;
+	struct frag_train frags;	/* pkt in fragments, if it is sent so */
 	unsigned int tries;
 	struct timer timer;
 };
@@ -158,6 +192,7 @@ struct ike_cached_response {
 	uint64_t req_hash;	/* of the request it answers */
 	uint8_t *pkt;
 	size_t len;
+	struct frag_train frags;
 };
 
 struct ike_sa {
@@ -201,6 +236,7 @@ struct ike_sa {
 	struct ike_request req;
 	struct task *queue;		/* our exchanges waiting for the window */
 	struct ike_cached_response resp;
+	struct frag_state frag;
 
 	struct child_sa *children;
 	struct sa_waiter *waiters;
@@ -426,6 +462,39 @@ void exchange_flush(struct ike_sa *sa);
  * (RFC 7296 §2.21.2: the initiator reporting an error in a response). */
 void exchange_send_error_info(struct ike_sa *sa, uint16_t notify);
 
+/* fragment.c: RFC 7383 */
+/* Announces support in IKE_SA_INIT (unless every connection of CONNS, or
+ * the initiator's own, says fragmentation = no). */
+void frag_announce(struct ike_sa *sa, const struct conn *const *conns, size_t n,
+		   struct msg_out *m);
+/* The peer's IKEV2_FRAGMENTATION_SUPPORTED in its IKE_SA_INIT. */
+void frag_read_notify(struct ike_sa *sa, const struct ike_msg *m);
+/*
+ * After exchange_encode made PKT (LEN bytes) of M: when both sides support
+ * fragments, our connection sends them and PKT's datagram is larger than
+ * fragment_size, the same message as Encrypted Fragments into OUT (else
+ * OUT stays empty). 0, or -1 (then send PKT whole).
+ */
+int frag_split(struct ike_sa *sa, uint8_t exchange, uint32_t mid, bool response,
+	       const struct msg_out *m, size_t len, struct frag_train *out);
+/* Sends T's fragments, or PKT when T is empty. */
+void frag_send(struct ike_sa *sa, const struct frag_train *t, const uint8_t *pkt, size_t len);
+void frag_train_free(struct frag_train *t);
+enum frag_rx {
+	FRAG_RX_DROP,		/* dropped (counted, logged) */
+	FRAG_RX_PENDING,	/* verified and kept; the message is not complete */
+	FRAG_RX_DONE,		/* complete: INNER holds the reassembled payloads */
+};
+/* A fragment M (in BUF) of the peer's request or response whose message id
+ * the caller has checked against the window. */
+enum frag_rx frag_receive(struct ike_sa *sa, const uint8_t *buf, size_t len,
+			  const struct ike_msg *m, struct ike_msg *inner);
+/* A fragment of a request we answered already: after its ICV verified,
+ * fragment 1 has the cached response sent again. */
+void frag_answered(struct ike_sa *sa, const uint8_t *buf, size_t len, const struct ike_msg *m);
+/* Frees the partial messages (the IKE SA ends). */
+void frag_sa_free(struct ike_sa *sa);
+
 /* ---- the exchanges ------------------------------------------------------- */
 
 /* ike_init.c */
@@ -591,6 +660,8 @@ struct daemon_stats {
 	uint64_t dropped_half_open;	/* over init_limit_half_open */
 	uint64_t retransmits_sent;
 	uint64_t retransmits_answered;
+	uint64_t fragments_sent, fragments_received;	/* RFC 7383 */
+	uint64_t fragment_sets_dropped;	/* incomplete, timed out or too large */
 	uint64_t cookies_sent;
 	uint64_t ike_established, ike_failed;
 	uint64_t child_installed, child_failed;

@@ -247,6 +247,7 @@ static void finish_request(struct ike_sa *sa)
 	timer_cancel(sa->d, &sa->req.timer);
 	free(sa->req.pkt);
 	sa->req.pkt = NULL;
+	frag_train_free(&sa->req.frags);
 	sa->req.task = NULL;
 	if (t)
 		t->ops->free(t);
@@ -277,10 +278,12 @@ static int send_request(struct ike_sa *sa)
 		memcpy(sa->init_req, sa->req.pkt, sa->req.len);
 		sa->init_req_len = sa->req.len;
 	}
+	if (frag_split(sa, t->ops->exchange, sa->req.mid, false, m, sa->req.len, &sa->req.frags))
+		sa_log(sa, LOG_IKE, 0, "sending our %s request whole", t->ops->name);
 	sa->req.tries = 0;
 	sa_log(sa, LOG_IKE, 1, "sending %s request %u (%zu bytes) to %s", t->ops->name,
 	       sa->req.mid, sa->req.len, "peer");
-	exchange_send_raw(sa, sa->req.pkt, sa->req.len);
+	frag_send(sa, &sa->req.frags, sa->req.pkt, sa->req.len);
 	timer_arm(sa->d, &sa->req.timer, retransmit_delay(sa->d, 0));
 	return 0;
 }
@@ -327,7 +330,7 @@ void exchange_request_timeout(struct daemon *d, struct timer *t)
 	d->st.retransmits_sent++;
 	sa_log(sa, LOG_IKE, 1, "retransmitting %s request %u (try %u of %u)",
 	       r->task->ops->name, r->mid, r->tries, d->cfg->set.retransmit_tries);
-	exchange_send_raw(sa, r->pkt, r->len);
+	frag_send(sa, &r->frags, r->pkt, r->len);
 	timer_arm(d, t, retransmit_delay(d, r->tries));
 }
 
@@ -398,12 +401,17 @@ static bool decrypt(struct ike_sa *sa, const uint8_t *buf, size_t len,
 		d->st.dropped_malformed++;
 		return false;
 	}
+	if (msg_find(m, IKE_PL_SKF)) {
+		/* RFC 7383: complete only with the last missing fragment. */
+		if (frag_receive(sa, buf, len, m, d->rx_inner) != FRAG_RX_DONE)
+			return false;
+		*inner = d->rx_inner;
+		return true;
+	}
 	if (!msg_find(m, IKE_PL_SK)) {
-		/* SKF: fragments are the lifecycle issue's (RFC 7383). */
 		d->st.dropped_malformed++;
-		sa_log(sa, LOG_IKE, 1, "dropping %s message %u without an SK payload%s",
-		       ike_exchange_name(m->hdr.exchange), m->hdr.msgid,
-		       msg_find(m, IKE_PL_SKF) ? " (IKE fragments are not reassembled yet)" : "");
+		sa_log(sa, LOG_IKE, 1, "dropping %s message %u without an SK payload",
+		       ike_exchange_name(m->hdr.exchange), m->hdr.msgid);
 		return false;
 	}
 	if (ike_msg_decrypt(buf, len, m, &sa->sk_in, d->plain, &plen, d->rx_inner, &err)) {
@@ -484,11 +492,13 @@ static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 	size_t plen;
 
 	if (sa->resp.valid && mid == sa->resp.mid) {
-		if (fnv(buf, len) == sa->resp.req_hash) {
+		if (msg_find(m, IKE_PL_SKF)) {
+			frag_answered(sa, buf, len, m);
+		} else if (fnv(buf, len) == sa->resp.req_hash) {
 			d->st.retransmits_answered++;
 			sa_log(sa, LOG_IKE, 1, "answering a retransmitted %s request %u from cache",
 			       ike_exchange_name(exchange), mid);
-			exchange_send_raw(sa, sa->resp.pkt, sa->resp.len);
+			frag_send(sa, &sa->resp.frags, sa->resp.pkt, sa->resp.len);
 		} else {
 			d->st.dropped_window++;
 		}
@@ -546,7 +556,9 @@ static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 	sa->resp.pkt = pkt;
 	sa->resp.len = plen;
 	sa->mid_peer++;
-	exchange_send_raw(sa, pkt, plen);
+	if (frag_split(sa, exchange, mid, true, resp, plen, &sa->resp.frags))
+		sa_log(sa, LOG_IKE, 0, "sending our %s response whole", ike_exchange_name(exchange));
+	frag_send(sa, &sa->resp.frags, pkt, plen);
 	if (exchange == IKE_AUTH || exchange == IKE_CREATE_CHILD_SA)
 		child_sa_respond_done(sa);
 	if (sa->close_after_send)

@@ -185,12 +185,11 @@ static void add_nonce(struct msg_out *m, const uint8_t *n, size_t len)
 	pl->u.raw.len = len;
 }
 
-static void add_common_notifies(struct msg_out *m)
+/* CONNS: the responder's candidates (the initiator has sa->conn). */
+static void add_common_notifies(struct ike_sa *sa, const struct conn *const *conns, size_t n,
+				struct msg_out *m)
 {
-	/* No IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383) until fragments are
-	 * reassembled: a peer that reads it (charon) fragments an IKE_AUTH
-	 * with certificates, which we would drop; without it the peer sends
-	 * the message whole and IP fragments it. */
+	frag_announce(sa, conns, n, m);
 	msg_add_notify(m, IKE_N_SIGNATURE_HASH_ALGORITHMS, auth_sig_hashes,
 		       sizeof(auth_sig_hashes));
 }
@@ -252,7 +251,7 @@ static int init_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 	add_ke(m, sa);
 	add_nonce(m, sa->ni, sa->ni_len);
 	add_natd(m, sa, (const uint8_t[8]){ 0 });
-	add_common_notifies(m);
+	add_common_notifies(sa, NULL, 0, m);
 	return m->overflow ? -1 : 0;
 }
 
@@ -362,6 +361,7 @@ static enum task_result init_process(struct ike_sa *sa, struct task *t, const st
 	sa->init_resp_len = rawlen;
 	nat_detect(sa, m, sa->spi_r, &sa->local, &sa->remote);
 	read_sig_hashes(sa, m);
+	frag_read_notify(sa, m);
 	sa->peer_certreq = msg_find(m, IKE_PL_CERTREQ) != NULL;
 	if (sa->peer_natd && (sa->nat_local || sa->nat_remote)) {
 		/* §2.23: with a NAT in the way, IKE_AUTH already goes to 4500. */
@@ -635,6 +635,7 @@ void ike_init_respond(struct daemon *d, const struct endpoint *local,
 	sa->nr_len = IKE_NONCE_LEN;
 	nat_detect(sa, m, (const uint8_t[8]){ 0 }, &sa->local, &sa->remote);
 	read_sig_hashes(sa, m);
+	frag_read_notify(sa, m);
 
 	msg_reset(out);
 	*msg_add_sa(out, 1) = chosen;
@@ -643,7 +644,7 @@ void ike_init_respond(struct daemon *d, const struct endpoint *local,
 	if (sa->peer_natd)
 		add_natd(out, sa, sa->spi_r);
 	auth_add_certreq(out, conns, nconns);
-	add_common_notifies(out);
+	add_common_notifies(sa, conns, nconns, out);
 	if (exchange_encode_plain(sa->spi_i, sa->spi_r, IKE_SA_INIT, IKE_FLAG_RESPONSE, 0, out,
 				  &pkt, &plen)) {
 		ike_sa_fail(sa, "cannot encode our IKE_SA_INIT response");

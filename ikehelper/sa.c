@@ -406,6 +406,7 @@ static void ike_sa_free(struct ike_sa *sa)
 	free(sa->init_resp);
 	free(sa->req.pkt);
 	free(sa->resp.pkt);
+	frag_sa_free(sa);
 	ike_dh_free(sa->dh);
 	auth_eap_free(sa);
 	ike_sa_keys_wipe(&sa->keys);

@@ -114,6 +114,15 @@ static void h_nat_out(struct endpoint *from)
 	}
 }
 
+/* Puts INSIDE behind a NAT whose public address is PUB, ports BASE + inner. */
+static void h_nat_behind(struct h_peer *inside, const char *pub, uint16_t base)
+{
+	h_nat.on = true;
+	h_nat.inside = inside;
+	addr_parse(pub, &h_nat.pub);
+	h_nat.port_base = base;
+}
+
 static void h_nat_in(struct endpoint *to)
 {
 	if (h_nat.on && addr_equal(&to->addr, &h_nat.pub)) {
