@@ -39,7 +39,9 @@ CTL_LIB_SRCS := $(filter-out tools/kespctl.c,$(CTL_SRCS))
 UNIT_SRCS := $(wildcard selftests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:selftests/unit/%.c=build/unit/%)
 
-all: module ikehelper/ikehelper tools/kespctl
+all: module userspace
+
+userspace: ikehelper/ikehelper tools/kespctl
 
 build/o/%.o: %.c
 	@mkdir -p $(@D)
@@ -81,34 +83,27 @@ UNIT_EXTRA := selftests/unit/check-tree.sh
 module:
 	$(MAKE) -C kmod KDIR=$(KDIR)
 
-# The module for one kernel of the matrix, built in a copy of the tree so
-# that builds for several kernels never share objects.
+# The module for each kernel of the matrix, in build/kmod/KVER, built with
+# W=1 and sparse: any warning fails (tools/kmod-build.sh). The guests load
+# these; module-lint is the same build.
 build/kmod/%/kmod/kesp.ko: FORCE
-	@mkdir -p build/kmod/$*/kmod build/kmod/$*/uapi/linux
-	cp -p VERSION build/kmod/$*/
-	cp -p uapi/linux/kesp.h build/kmod/$*/uapi/linux/
-	cp -p kmod/Makefile kmod/Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.c)) kmod/*.h build/kmod/$*/kmod/
-	$(MAKE) -C build/kmod/$*/kmod KDIR=/lib/modules/$*/build
+	sh tools/kmod-build.sh $*
 
 modules-matrix: $(foreach k,$(MATRIX_KVERS),build/kmod/$(k)/kmod/kesp.ko)
 
-# W=1 and sparse on every kernel of the matrix; any warning fails.
-module-lint:
-	@for k in $(MATRIX_KVERS); do \
-		echo "== lint $$k"; \
-		$(MAKE) -C kmod KDIR=/lib/modules/$$k/build lint || exit 1; \
-	done
+module-lint: modules-matrix
 
 # ---- tests ---------------------------------------------------------------
+NPROC := $(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 deps:
 	sh tools/install-deps.sh
 
 unit-bins: $(UNIT_BINS) $(UNIT_EXTRA_DEPS)
 
-check-unit: all unit-bins
+check-unit: userspace unit-bins
 	sh selftests/unit/run.sh $(UNIT_BINS) $(UNIT_EXTRA)
 
-check-vm: all modules-matrix module-lint
+check-vm: userspace modules-matrix
 	sh selftests/vm/run-matrix.sh $(MATRIX_KVERS)
 
 check-dkms:
@@ -116,21 +111,23 @@ check-dkms:
 
 # kesp against XFRM in one guest per kernel (README "Benchmarks"); the
 # smoke version runs the same code for seconds, as part of `make check`.
-bench: all modules-matrix
+bench: userspace modules-matrix
 	sh selftests/bench/run.sh $(MATRIX_KVERS)
 
-check-bench: all modules-matrix
+check-bench: userspace modules-matrix
 	sh selftests/bench/run.sh --smoke $(MATRIX_KVERS)
 
 # The full tier: installs what it needs first, then re-reads this Makefile
 # (so pkg-config sees the freshly installed libraries) and runs every tier,
 # even when an earlier one fails, before the one summary line.
+# Builds run one job per CPU (the two kernels' modules side by side); the
+# tests themselves keep their own pace.
 check:
 	$(MAKE) deps
 	rm -rf build/results
-	-$(MAKE) check-unit
+	-$(MAKE) -j$(NPROC) check-unit
 	-$(MAKE) check-dkms
-	-$(MAKE) check-vm
+	-$(MAKE) -j$(NPROC) check-vm
 	-$(MAKE) check-bench
 	sh selftests/summary.sh unit dkms vm bench
 
@@ -140,7 +137,7 @@ demo:
 	$(MAKE) deps
 	$(MAKE) demo-guest
 
-demo-guest: all modules-matrix
+demo-guest: userspace modules-matrix
 	sh selftests/vm/run-vm.sh --demo $(word 1,$(MATRIX_KVERS))
 
 dkms-install:
@@ -150,6 +147,6 @@ clean:
 	$(MAKE) -C kmod KDIR=$(KDIR) clean 2>/dev/null || true
 	rm -rf build ikehelper/ikehelper tools/kespctl
 
-.PHONY: all module modules-matrix module-lint deps unit-bins check check-unit \
+.PHONY: all userspace module modules-matrix module-lint deps unit-bins check check-unit \
 	check-vm check-dkms check-bench bench demo demo-guest dkms-install clean FORCE
 .SECONDARY:

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 
@@ -59,4 +63,28 @@ void ctl_end(struct ctl *c)
 	if (c->nl_open)
 		kesp_nl_close(&c->nl);
 	c->nl_open = false;
+}
+
+int ctl_enter_netns(const char *name)
+{
+	char path[4096];
+	int fd, err;
+
+	/* As ip -n: a name under /run/netns, or a path (/proc/PID/ns/net). */
+	if (strchr(name, '/'))
+		snprintf(path, sizeof(path), "%s", name);
+	else if (!name[0] || !strcmp(name, ".") || !strcmp(name, ".."))
+		return ctl_usage(NULL, "bad network namespace name \"%s\"", name);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ctl_error("netns", "cannot open %s: %s", path, strerror(errno));
+		return EXIT_KERNEL;
+	}
+	err = setns(fd, CLONE_NEWNET);
+	if (err < 0)
+		ctl_error("netns", "cannot enter %s: %s", path, strerror(errno));
+	close(fd);
+	return err < 0 ? EXIT_KERNEL : 0;
 }

@@ -45,6 +45,11 @@ int ctl_kernel_error(const struct kesp_nl *nl, const char *what, int err);
 
 /* The run's connection; NULL after printing why there is none. */
 struct kesp_nl *ctl_nl(struct ctl *c);
+/*
+ * Moves the process into the network namespace NAME (/run/netns/NAME,
+ * or a path when NAME holds a '/'); 0, or the exit status after saying why.
+ */
+int ctl_enter_netns(const char *name);
 /* Closes the connection, if one was opened. */
 void ctl_end(struct ctl *c);
 

@@ -523,10 +523,12 @@ static const struct {
 
 static void print_usage(FILE *f)
 {
-	fprintf(f, "usage: kespctl [--json] [--version] COMMAND [ARGS]\n"
-		   "       kespctl [--json] [-force] -batch FILE|-\n"
+	fprintf(f, "usage: kespctl [-n NETNS] [--json] [--version] COMMAND [ARGS]\n"
+		   "       kespctl [-n NETNS] [--json] [-force] -batch FILE|-\n"
 		   "         (one command per line, # comments, \"quotes\";\n"
 		   "          stops at the first that fails unless -force)\n"
+		   "         -n NETNS: in network namespace NETNS, as ip -n\n"
+		   "          (a name in /run/netns, or a path such as /proc/PID/ns/net)\n"
 		   "\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %s\n", commands[i].help);
@@ -559,6 +561,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "netns", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl ctl = { .json = false };
@@ -572,7 +575,7 @@ int main(int argc, char **argv)
 	 * word of a command does, not getopt's line and the whole usage.
 	 */
 	opterr = 0;
-	while ((c = getopt_long_only(argc, argv, "+:jVh", opts, NULL)) != -1) {
+	while ((c = getopt_long_only(argc, argv, "+:jVhn:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			ctl.json = true;
@@ -588,6 +591,11 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			force = true;
+			break;
+		case 'n':
+			ret = ctl_enter_netns(optarg);
+			if (ret)
+				return ret;
 			break;
 		case ':':
 			return ctl_usage(NULL, "%s needs an argument", argv[optind - 1]);

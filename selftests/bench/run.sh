@@ -47,6 +47,20 @@ if [ "$PROFILE" = smoke ]; then
 	done
 	wait
 fi
+# bench_log_clean KVER: one TAP line, the bench guest's kernel log (the
+# whole of it, saved at its end) holds no splat (selftests/vm/splat-pattern).
+bench_log_clean() {
+	set -- "$1" "$ROOT/build/vm/$1/out-bench"
+	if [ ! -s "$2/dmesg.txt" ]; then
+		echo "not ok - bench on $1: the guest saved its kernel log"
+	elif grep -Eh "$(cat "$ROOT/selftests/vm/splat-pattern")" "$2/dmesg.txt" "$2/dmesg-final.txt" \
+			>"$DIR/$1.splat" 2>/dev/null; then
+		echo "not ok - bench on $1: the guest's kernel log has no splat"
+		head -n 20 "$DIR/$1.splat" | sed 's/^/# /'
+	else
+		echo "ok - bench on $1: the guest's kernel log has no splat"
+	fi
+}
 results=""
 passed=0 failed=0
 for kver in "$@"; do
@@ -66,6 +80,10 @@ for kver in "$@"; do
 	fi
 	cp "$DIR/$kver/result.json" "$DIR/$kver.json" 2>/dev/null
 	results="$results $DIR/$kver.json"
+	bench_log_clean "$kver" >"$DIR/$kver.log.tap"
+	cat "$DIR/$kver.log.tap"
+	p=$(grep -c '^ok ' "$DIR/$kver.log.tap") f=$(grep -c '^not ok ' "$DIR/$kver.log.tap")
+	passed=$((passed + p)) failed=$((failed + f))
 	if [ "$PROFILE" = smoke ]; then
 		python3 "$ROOT/selftests/bench/report.py" check "$DIR/$kver.json" >"$DIR/$kver.tap"
 		cat "$DIR/$kver.tap"
@@ -81,5 +99,5 @@ echo "# results: $DIR/result.json, $DIR/table.txt"
 if [ "$PROFILE" = smoke ]; then
 	mkdir -p "$ROOT/build/results"
 	echo "$passed $failed" >"$ROOT/build/results/bench"
-	[ "$failed" -eq 0 ]
 fi
+[ "$failed" -eq 0 ]

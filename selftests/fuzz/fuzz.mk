@@ -2,7 +2,8 @@
 # the top-level Makefile. The library sources are compiled again with clang
 # (coverage instrumentation) into build/fuzz/.
 #   make unit-bins   builds the fuzzers; the unit tier then runs
-#                    selftests/fuzz/smoke.sh (60 s in total, TAP)
+#                    selftests/fuzz/smoke.sh (60 s shared by the targets,
+#                    which run side by side: 20 s of wall time; TAP)
 #   make fuzz        runs them longer (FUZZ_SECONDS, default 600)
 
 FUZZ_CC ?= $(shell command -v clang-14 2>/dev/null || command -v clang 2>/dev/null || echo clang)

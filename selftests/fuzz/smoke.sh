@@ -1,6 +1,8 @@
 #!/bin/sh
 # Runs each libFuzzer target in build/fuzz for its share of FUZZ_SECONDS
-# (default 60 in total) from a scratch copy of its seed corpus, and prints
+# (default 60 in total) from a scratch copy of its seed corpus, all of them
+# side by side (the CPUs share the work; the tier waits a third as long),
+# and prints
 # TAP: one line per target with executions and executions per second, and
 # "not ok" (with a non-zero exit) if any target crashes, leaks or times out.
 # Run from the repository root.
@@ -14,6 +16,18 @@ n=0 failed=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p build/fuzz/artifacts
+# start_target T: the fuzzer T in the background (its pid in $work/T.pid).
+start_target() {
+	mkdir -p "$work/$1"
+	cp selftests/fuzz/corpus/$1/* "$work/$1/" 2>/dev/null || true
+	"build/fuzz/$1" -max_total_time="$per" -print_final_stats=1 -timeout=10 \
+		-artifact_prefix=build/fuzz/artifacts/"$1"- \
+		"$work/$1" >"$work/$1.log" 2>&1 &
+	echo $! >"$work/$1.pid"
+}
+for t in $targets; do
+	[ -x "build/fuzz/$t" ] && start_target "$t"
+done
 for t in $targets; do
 	n=$((n + 1))
 	bin=build/fuzz/$t
@@ -22,11 +36,7 @@ for t in $targets; do
 		failed=$((failed + 1))
 		continue
 	fi
-	mkdir -p "$work/$t"
-	cp selftests/fuzz/corpus/$t/* "$work/$t/" 2>/dev/null || true
-	"$bin" -max_total_time="$per" -print_final_stats=1 -timeout=10 \
-		-artifact_prefix=build/fuzz/artifacts/"$t"- \
-		"$work/$t" >"$work/$t.log" 2>&1
+	wait "$(cat "$work/$t.pid")"
 	rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$t.log" | tail -n 1)
 	secs=$(sed -n 's/^stat::\(average_exec_per_sec\): *//p' "$work/$t.log" | tail -n 1)

@@ -26,6 +26,9 @@ refuse "a device that is not kesp is refused with the kernel's reason" 1 \
 	"dev lo: device is not a kesp device" $KESPCTL dev show lo
 refuse "kespctl rejects an unknown verb with exit status 2" 2 'unknown dev verb "frobnicate"' \
 	$KESPCTL dev frobnicate
+refuse "kespctl -n names a namespace that does not exist" 1 \
+	'kespctl: netns: cannot open /run/netns/nosuch: No such file or directory' $KESPCTL -n nosuch dev list
+refuse "kespctl -n is refused an empty name" 2 'bad network namespace name ""' $KESPCTL -n "" dev list
 
 # A dump larger than one netlink message must resume where it stopped.
 netns_add many
@@ -38,7 +41,7 @@ ip -n other link add kmoved type kesp
 ip -n many link del k1
 check "a device moves in with ifindex $(ip -n other -j link show kmoved | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["ifindex"])')" \
 	ip -n other link set kmoved netns many
-count=$(ip netns exec many $KESPCTL --json dev list | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d), len({x["ifindex"] for x in d}), "kmoved" in {x["ifname"] for x in d})')
+count=$($KESPCTL -n many --json dev list | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d), len({x["ifindex"] for x in d}), "kmoved" in {x["ifname"] for x in d})')
 same "a dump lists all 300, each once, the moved one included" "$count" "300 300 True"
 rm -f "$ctl" /tmp/batch
 finish

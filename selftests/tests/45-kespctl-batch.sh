@@ -19,34 +19,34 @@ sa add dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 proto esp spi 0x100
 sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 proto esp spi 0x200 mode tunnel reqid 1 aead 'rfc4106(gcm(aes))' $KEY 128 sel src 10.2.0.0/24 dst 10.1.0.0/24   # back
 trap add dev kesp0 sel src 10.1.0.0/24 dst 10.3.0.0/24 reqid 7
 END
-check "a batch of two SAs and a trap succeeds" ip netns exec a $KESPCTL -batch $BATCH
+check "a batch of two SAs and a trap succeeds" $KESPCTL -n a -batch $BATCH
 xfrm_pair aead 'rfc4106(gcm(aes))' "$KEY" 128
 check "the tunnel it made carries traffic to XFRM" \
 	ip netns exec a ping -c 3 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1
 same "every line took effect" \
-	"$(ip netns exec a $KESPCTL --json sa list | python3 -c 'import json,sys; print(" ".join(sorted("%s/%#x" % (s["dir"], s["spi"]) for s in json.load(sys.stdin))))') $(ip netns exec a $KESPCTL --json trap list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" \
+	"$($KESPCTL -n a --json sa list | python3 -c 'import json,sys; print(" ".join(sorted("%s/%#x" % (s["dir"], s["spi"]) for s in json.load(sys.stdin))))') $($KESPCTL -n a --json trap list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" \
 	"in/0x200 out/0x100 1"
 
 # The same file again: its first SA exists, so the kernel refuses it.
-out=$(ip netns exec a $KESPCTL -batch $BATCH 2>&1)
+out=$($KESPCTL -n a -batch $BATCH 2>&1)
 status=$?
 same "the first refusal stops the batch, with the kernel's reason and the line" \
 	"$status $(echo "$out" | grep -c 'outbound SA with this SPI and destination exists') $(echo "$out" | grep -o 'kesp.batch:[0-9]*: command failed')" \
 	"1 1 kesp.batch:3: command failed"
-out=$(ip netns exec a $KESPCTL -force -batch $BATCH 2>&1)
+out=$($KESPCTL -n a -force -batch $BATCH 2>&1)
 status=$?
 same "-force runs every line and names each that failed" \
 	"$status $(echo "$out" | grep -o 'kesp.batch:[0-9]*: command failed' | tr '\n' ' ')" \
 	"1 kesp.batch:3: command failed kesp.batch:5: command failed "
 same "-force: the line that could succeed did (a second trap)" \
-	"$(ip netns exec a $KESPCTL --json trap list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 2
+	"$($KESPCTL -n a --json trap list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 2
 
 printf 'trap flush dev kesp0\nsa add dev kesp0 "unterminated\n' >$BATCH
 refuse "a line that does not split stops the batch, naming the line and why" 2 \
-	'kesp.batch:2: unterminated " quote' ip netns exec a $KESPCTL -batch $BATCH
+	'kesp.batch:2: unterminated " quote' $KESPCTL -n a -batch $BATCH
 check "commands from standard input" sh -c \
-	"printf 'trap flush dev kesp0\nsa del dev kesp0 dir in spi 0x200\n' | ip netns exec a $KESPCTL -batch -"
-same "took effect" "$(ip netns exec a $KESPCTL --json sa list | python3 -c 'import json,sys; print(" ".join(s["dir"] for s in json.load(sys.stdin)))') $(ip netns exec a $KESPCTL --json trap list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" "out 0"
+	"printf 'trap flush dev kesp0\nsa del dev kesp0 dir in spi 0x200\n' | $KESPCTL -n a -batch -"
+same "took effect" "$($KESPCTL -n a --json sa list | python3 -c 'import json,sys; print(" ".join(s["dir"] for s in json.load(sys.stdin)))') $($KESPCTL -n a --json trap list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" "out 0"
 
 # A thousand SAs from one process and one socket.
 python3 -c '
@@ -59,21 +59,21 @@ for i in range(500):
               "aead rfc4106(gcm(aes)) %s 128 sel src 100.64.%d.%d/32 dst 100.65.%d.%d/32"
               % (d, s, t, spi, 100 + i, key, i >> 8, i & 255, i >> 8, i & 255))
 ' "$KEY" >$BATCH
-check "a batch of 1000 SAs succeeds" sh -c "ip netns exec a $KESPCTL -batch $BATCH >/dev/null"
-same "and all 1000 are there" "$(ip netns exec a $KESPCTL --json sa list dev kesp0 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 1001
+check "a batch of 1000 SAs succeeds" sh -c "$KESPCTL -n a -batch $BATCH >/dev/null"
+same "and all 1000 are there" "$($KESPCTL -n a --json sa list dev kesp0 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 1001
 # Each pair shares its reqid, so the reqid shows a pair together and
 # flushes it, as ip xfrm state list|deleteall reqid do.
 same "sa list reqid shows one pair, both halves" \
-	"$(ip netns exec a $KESPCTL --json sa list reqid 342 | python3 -c 'import json,sys; print(" ".join(sorted("%s/%#x/%d" % (s["dir"], s["spi"], s["reqid"]) for s in json.load(sys.stdin))))')" \
+	"$($KESPCTL -n a --json sa list reqid 342 | python3 -c 'import json,sys; print(" ".join(sorted("%s/%#x/%d" % (s["dir"], s["spi"], s["reqid"]) for s in json.load(sys.stdin))))')" \
 	"in/0x200f2/342 out/0x100f2/342"
 same "and with dir, its one half" \
-	"$(ip netns exec a $KESPCTL --json sa list dev kesp0 dir in reqid 342 | python3 -c 'import json,sys; print(" ".join("%s/%#x" % (s["dir"], s["spi"]) for s in json.load(sys.stdin)))')" \
+	"$($KESPCTL -n a --json sa list dev kesp0 dir in reqid 342 | python3 -c 'import json,sys; print(" ".join("%s/%#x" % (s["dir"], s["spi"]) for s in json.load(sys.stdin)))')" \
 	"in/0x200f2"
-check "sa flush reqid removes that pair" ip netns exec a $KESPCTL sa flush dev kesp0 reqid 342
-same "and only that pair" "$(ip netns exec a $KESPCTL --json sa list | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d), sum(1 for s in d if s["reqid"] == 342))')" "999 0"
-refuse "-batch takes no command as well" 2 'takes no command' ip netns exec a $KESPCTL -batch $BATCH sa list
-refuse "a missing file" 2 "-batch /nonexistent: No such file" ip netns exec a $KESPCTL -batch /nonexistent
-refuse "-force alone" 2 "-force is for -batch" ip netns exec a $KESPCTL -force sa list
+check "sa flush reqid removes that pair" $KESPCTL -n a sa flush dev kesp0 reqid 342
+same "and only that pair" "$($KESPCTL -n a --json sa list | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d), sum(1 for s in d if s["reqid"] == 342))')" "999 0"
+refuse "-batch takes no command as well" 2 'takes no command' $KESPCTL -n a -batch $BATCH sa list
+refuse "a missing file" 2 "-batch /nonexistent: No such file" $KESPCTL -n a -batch /nonexistent
+refuse "-force alone" 2 "-force is for -batch" $KESPCTL -n a -force sa list
 refuse "an unknown option is named" 2 '^kespctl: unknown option "--bogus" \(see kespctl help\)$' \
 	$KESPCTL --bogus sa list
 same "on one line" "$($KESPCTL --bogus sa list 2>&1 | wc -l)" 1

@@ -24,7 +24,7 @@ alg_lines() {
 		sed -E 's/^[[:space:]]+//; s/ 0x[0-9a-f]+//; s/[[:space:]]+$//' | sort
 }
 kesp_view() {
-	ip netns exec a $KESPCTL sa get dev kesp0 dir out spi $out_spi dst 192.168.100.2 | alg_lines
+	$KESPCTL -n a sa get dev kesp0 dir out spi $out_spi dst 192.168.100.2 | alg_lines
 }
 xfrm_view() {
 	ip -n b xfrm state get src 192.168.100.1 dst 192.168.100.2 proto esp spi $out_spi | alg_lines
@@ -34,11 +34,11 @@ xfrm_view() {
 # and before its selector ($SEL_OUT, $SEL_IN). kesp first; on failure
 # $out holds the error and $status the exit status.
 add_pair() {
-	ip netns exec a $KESPCTL sa flush
+	$KESPCTL -n a sa flush
 	ip -n b xfrm state flush
 	# shellcheck disable=SC2086
-	out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir out $OUT_ID "$@" $SEL_OUT 2>&1) &&
-	out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir in $IN_ID "$@" $SEL_IN 2>&1) &&
+	out=$($KESPCTL -n a sa add dev kesp0 dir out $OUT_ID "$@" $SEL_OUT 2>&1) &&
+	out=$($KESPCTL -n a sa add dev kesp0 dir in $IN_ID "$@" $SEL_IN 2>&1) &&
 	out=$(ip -n b xfrm state add $OUT_ID "$@" $SEL_OUT 2>&1) &&
 	out=$(ip -n b xfrm state add $IN_ID "$@" $SEL_IN 2>&1)
 	status=$?
@@ -88,12 +88,12 @@ same "auth sha1: 96 bits in both" "$(kesp_view | grep auth)" "auth-trunc hmac(sh
 # auth sha256 is 96 bits in ip xfrm; kesp takes RFC 4868's 128 only.
 refuse "auth sha256: kespctl refuses the 96-bit ICV ip xfrm gives it, and says how to write it" 2 \
 	'auth sha256 is hmac\(sha256\) with a 96-bit ICV in ip xfrm, which kesp does not take: use "auth-trunc hmac\(sha256\) KEY 128"' \
-	ip netns exec a $KESPCTL sa add dev kesp0 dir out $OUT_ID enc aes "$K16" auth sha256 "$K32" $SEL_OUT
+	$KESPCTL -n a sa add dev kesp0 dir out $OUT_ID enc aes "$K16" auth sha256 "$K32" $SEL_OUT
 ip -n b xfrm state flush
 ip -n b xfrm state add $OUT_ID enc aes "$K16" auth sha256 "$K32" $SEL_OUT
 same "auth sha256: ip xfrm indeed makes it 96 bits" "$(xfrm_view | grep auth)" "auth-trunc hmac(sha256) 96"
 refuse "auth sha384: ip xfrm knows no such name, neither does kespctl" 2 'unknown auth algorithm "sha384"' \
-	ip netns exec a $KESPCTL sa add dev kesp0 dir out $OUT_ID enc aes "$K24" auth sha384 "$K48" $SEL_OUT
+	$KESPCTL -n a sa add dev kesp0 dir out $OUT_ID enc aes "$K24" auth sha384 "$K48" $SEL_OUT
 refuse "  ... as ip xfrm says" 2 'AUTH algorithm not found' \
 	ip -n b xfrm state add $OUT_ID enc aes "$K24" auth sha384 "$K48" $SEL_OUT
 
@@ -110,13 +110,13 @@ same "sel proto icmp: any address of the SA's family in both" \
 # ESP in UDP: b holds XFRM's UDP_ENCAP socket, a kespctl's.
 ip netns exec b python3 "$T/udp_encap_sock.py" 4500 >/tmp/holder.out 2>&1 &
 holder=$!
-ip netns exec a $KESPCTL encap listen dev kesp0 port 4500 >/tmp/listen.out 2>&1 &
+$KESPCTL -n a encap listen dev kesp0 port 4500 >/tmp/listen.out 2>&1 &
 listener=$!
 if wait_line /tmp/holder.out ready && wait_line /tmp/listen.out listening; then
 	SEL_OUT="$SEL_OUT encap espinudp 4500 4500 0.0.0.0" SEL_IN="$SEL_IN encap espinudp 4500 4500 0.0.0.0"
 	line_case "encap espinudp 4500 4500 0.0.0.0" enc aes "$K16" auth-trunc 'hmac(sha256)' "$K32" 128
 	same "encap with OADDR: kesp's SA is in UDP" \
-		"$(ip netns exec a $KESPCTL sa get dev kesp0 dir in spi $in_spi | grep -o 'encap espinudp [0-9]* [0-9]*')" \
+		"$($KESPCTL -n a sa get dev kesp0 dir in spi $in_spi | grep -o 'encap espinudp [0-9]* [0-9]*')" \
 		"encap espinudp 4500 4500"
 else
 	fail "encap: the UDP sockets are held" "$(cat /tmp/holder.out /tmp/listen.out)"
@@ -133,15 +133,15 @@ bad=$(printf 'k"\\\377')
 ip -n h link add "$bad" type kesp
 ip -n h link add kesp0 type kesp
 same "--json dev list: the name escaped, the stray byte replaced" \
-	"$(json_get "$(ip netns exec h $KESPCTL --json dev list)" \
+	"$(json_get "$($KESPCTL -n h --json dev list)" \
 		'sorted(x["ifname"] for x in d) == ["k\"\\\ufffd", "kesp0"]' 2>&1)" True
-check "--json sa add on that device" ip netns exec h $KESPCTL --json sa add dev "$bad" \
+check "--json sa add on that device" $KESPCTL -n h --json sa add dev "$bad" \
 	dir in $IN_ID aead 'rfc4106(gcm(aes))' "$K20" 128
-check "--json trap add on that device" ip netns exec h $KESPCTL --json trap add dev "$bad" \
+check "--json trap add on that device" $KESPCTL -n h --json trap add dev "$bad" \
 	sel src 10.1.0.0/24
-check "--json sa list and trap list" sh -c "ip netns exec h $KESPCTL --json sa list &&
-	ip netns exec h $KESPCTL --json trap list"
-ip netns exec h $KESPCTL --json encap listen dev "$bad" port 4501 >/tmp/listen.json 2>&1 &
+check "--json sa list and trap list" sh -c "$KESPCTL -n h --json sa list &&
+	$KESPCTL -n h --json trap list"
+$KESPCTL -n h --json encap listen dev "$bad" port 4501 >/tmp/listen.json 2>&1 &
 listener=$!
 if wait_line /tmp/listen.json listening; then
 	pass "--json encap listen on that device"

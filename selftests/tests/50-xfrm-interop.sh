@@ -25,7 +25,7 @@ xfrm_case() {
 	# XFRM needs to be told that an SA may carry another family inside.
 	xfrm_more=""
 	[ "$inner" = "$outer" ] || xfrm_more="flag af-unspec"
-	if ! tunnel_sas "$@"; then
+	if ! interop_sas "$@"; then
 		fail "$what: configure" "$out"
 		return
 	fi
@@ -33,7 +33,7 @@ xfrm_case() {
 		pass "$what: ping from kesp through XFRM and back"
 	else
 		fail "$what: ping from kesp through XFRM and back" "$(cat /tmp/ping.out)" \
-			"$(ip netns exec a $KESPCTL sa list 2>&1)" "$(ip -n b -s xfrm state 2>&1)" \
+			"$($KESPCTL -n a sa list 2>&1)" "$(ip -n b -s xfrm state 2>&1)" \
 			"$(ip -n a -s link show kesp0 2>&1)"
 		return
 	fi
@@ -70,14 +70,14 @@ esn_case() {
 	name=$1
 	shift
 	what="tunnel $name with ESN across 2^32"
-	ip netns exec a $KESPCTL sa flush
+	$KESPCTL -n a sa flush
 	ip -n b xfrm state flush
 	ip -n b xfrm policy flush
 	start=$((0xfffffff0))
-	if ! out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 \
+	if ! out=$($KESPCTL -n a sa add dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 \
 			proto esp spi 0x3100 mode tunnel reqid 1 flag esn seq $start "$@" \
 			sel src 10.1.0.0/24 dst 10.2.0.0/24 2>&1) ||
-		! out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 \
+		! out=$($KESPCTL -n a sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 \
 			proto esp spi 0x3200 mode tunnel reqid 1 flag esn seq $start replay-window 64 "$@" \
 			sel src 10.2.0.0/24 dst 10.1.0.0/24 2>&1) ||
 		! out=$(ip -n b xfrm state add src 192.168.100.1 dst 192.168.100.2 proto esp spi 0x3100 \
@@ -92,10 +92,10 @@ esn_case() {
 		pass "$what: 24 pings from kesp through XFRM and back"
 	else
 		fail "$what: 24 pings from kesp through XFRM and back" "$(tail -3 /tmp/ping.out)" \
-			"$(ip netns exec a $KESPCTL sa list 2>&1)" "$(ip -n b -s xfrm state 2>&1)"
+			"$($KESPCTL -n a sa list 2>&1)" "$(ip -n b -s xfrm state 2>&1)"
 		return
 	fi
-	seqs=$(ip netns exec a $KESPCTL --json sa list | python3 -c '
+	seqs=$($KESPCTL -n a --json sa list | python3 -c '
 import json, sys
 print(" ".join("%s=%#x" % (s["dir"], s["seq"]) for s in sorted(json.load(sys.stdin), key=lambda s: s["dir"])))')
 	same "$what: both of kesp's SAs are past 2^32" "$seqs" "in=0x100000008 out=0x100000008"

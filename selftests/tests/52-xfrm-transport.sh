@@ -18,11 +18,11 @@ ip -n b neigh replace fd00:100::1 lladdr "$mac_a" dev veth-b nud permanent
 ip -n a neigh replace 192.168.100.2 lladdr "$mac_b" dev veth-a nud permanent
 ip -n b neigh replace 192.168.100.1 lladdr "$mac_a" dev veth-b nud permanent
 
-check "kespctl dev set gives kesp0 an outer fwmark" ip netns exec a $KESPCTL dev set kesp0 fwmark $MARK
+check "kespctl dev set gives kesp0 an outer fwmark" $KESPCTL -n a dev set kesp0 fwmark $MARK
 same "the device reports its fwmark" \
-	"$(ip netns exec a $KESPCTL --json dev show kesp0 | python3 -c 'import json,sys; print(hex(json.load(sys.stdin)["fwmark"]))' 2>&1)" "$MARK"
+	"$($KESPCTL -n a --json dev show kesp0 | python3 -c 'import json,sys; print(hex(json.load(sys.stdin)["fwmark"]))' 2>&1)" "$MARK"
 same "the human output shows it too" \
-	"$(ip netns exec a $KESPCTL dev show kesp0 | grep -o 'fwmark 0x[0-9a-f]*')" "fwmark $MARK"
+	"$($KESPCTL -n a dev show kesp0 | grep -o 'fwmark 0x[0-9a-f]*')" "fwmark $MARK"
 for v in 4 6; do
 	ip -n a -$v rule add not fwmark $MARK table 51
 done
@@ -38,21 +38,8 @@ transport_sas() {
 	case_n=$((case_n + 1))
 	out_spi=$((0x5000 + case_n)) in_spi=$((0x6000 + case_n))
 	if [ "$fam" = 4 ]; then ea=192.168.100.1 eb=192.168.100.2; else ea=fd00:100::1 eb=fd00:100::2; fi
-	ip netns exec a $KESPCTL sa flush
-	ip -n b xfrm state flush
-	ip -n b xfrm policy flush
-	out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir out src $ea dst $eb proto esp \
-			spi $out_spi mode transport reqid 7 "$@" sel src $ea dst $eb 2>&1) &&
-	out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir in src $eb dst $ea proto esp \
-			spi $in_spi mode transport reqid 7 replay-window $INTEROP_REPLAY_WINDOW "$@" sel src $eb dst $ea 2>&1) &&
-	out=$(ip -n b xfrm state add src $ea dst $eb proto esp spi $out_spi reqid 7 \
-			mode transport "$@" 2>&1) &&
-	out=$(ip -n b xfrm state add src $eb dst $ea proto esp spi $in_spi reqid 7 \
-			mode transport "$@" 2>&1) &&
-	out=$(ip -n b xfrm policy add src $eb dst $ea dir out \
-			tmpl src $eb dst $ea proto esp reqid 7 mode transport 2>&1) &&
-	out=$(ip -n b xfrm policy add src $ea dst $eb dir in \
-			tmpl src $ea dst $eb proto esp reqid 7 mode transport 2>&1)
+	na=$ea nb=$eb sa_mode=transport sa_reqid=7
+	interop_sas "$@"
 }
 
 # transport_case NAME FAMILY IPERF-ARGS ALG-ARGS...
@@ -69,7 +56,7 @@ transport_case() {
 		pass "$what: ping from kesp to XFRM and back"
 	else
 		fail "$what: ping from kesp to XFRM and back" "$(cat /tmp/ping.out)" \
-			"$(ip netns exec a $KESPCTL sa list 2>&1)" "$(ip -n b -s xfrm state 2>&1)" \
+			"$($KESPCTL -n a sa list 2>&1)" "$(ip -n b -s xfrm state 2>&1)" \
 			"$(ip -n a -s link show kesp0 2>&1)"
 		return
 	fi
@@ -114,14 +101,14 @@ for fam in 4 6; do
 	what="transport AES-CBC-128/HMAC-SHA-256 with ESN across 2^32, IPv$fam"
 	start=$((0xfffffff0))
 	if [ "$fam" = 4 ]; then ea=192.168.100.1 eb=192.168.100.2; else ea=fd00:100::1 eb=fd00:100::2; fi
-	ip netns exec a $KESPCTL sa flush
+	$KESPCTL -n a sa flush
 	ip -n b xfrm state flush
 	ip -n b xfrm policy flush
 	alg="enc cbc(aes) $K16 auth-trunc hmac(sha256) $K32 128"
 	# shellcheck disable=SC2086
-	if ip netns exec a $KESPCTL sa add dev kesp0 dir out src $ea dst $eb proto esp spi 0x7100 \
+	if $KESPCTL -n a sa add dev kesp0 dir out src $ea dst $eb proto esp spi 0x7100 \
 			mode transport flag esn seq $start $alg sel src $ea dst $eb >/dev/null &&
-		ip netns exec a $KESPCTL sa add dev kesp0 dir in src $eb dst $ea proto esp spi 0x7200 \
+		$KESPCTL -n a sa add dev kesp0 dir in src $eb dst $ea proto esp spi 0x7200 \
 			mode transport flag esn seq $start $alg sel src $eb dst $ea >/dev/null &&
 		ip -n b xfrm state add src $ea dst $eb proto esp spi 0x7100 mode transport flag esn \
 			replay-window 32 replay-seq $start $alg &&
@@ -136,25 +123,25 @@ for fam in 4 6; do
 done
 
 # What transport mode must refuse or drop.
-ip netns exec a $KESPCTL sa flush
+$KESPCTL -n a sa flush
 ip -n b xfrm policy flush
 ip -n b xfrm state flush
 refuse "a transport-mode SA's selectors must be of its own family" 1 \
 	"selectors must be of its own address family" \
-	ip netns exec a $KESPCTL sa add dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 \
+	$KESPCTL -n a sa add dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 \
 	spi 0x7300 mode transport aead 'rfc4106(gcm(aes))' $K20 128 sel src fd00:1::/64 dst fd00:2::/64
-check "a transport-mode SA without selectors" ip netns exec a $KESPCTL sa add dev kesp0 dir out \
+check "a transport-mode SA without selectors" $KESPCTL -n a sa add dev kesp0 dir out \
 	src 192.168.100.1 dst 192.168.100.2 spi 0x7300 mode transport aead 'rfc4106(gcm(aes))' $K20 128
 refuse "a transport-mode SA keeps its address family on update" 1 "keeps its address family" \
-	ip netns exec a $KESPCTL sa update dev kesp0 id \
-	"$(ip netns exec a $KESPCTL --json sa list | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')" \
+	$KESPCTL -n a sa update dev kesp0 id \
+	"$($KESPCTL -n a --json sa list | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')" \
 	src fd00:100::1 dst fd00:100::2
 # A packet routed into the device that is not between the SA's own
 # addresses cannot use it: 10.2.0.1 is routed into kesp0 by two_sites.
 # Counted from just before the pings (a 6.1 guest once had one packet
 # more on the SA than the pings by the time it was read).
 sa_counts() {
-	ip netns exec a $KESPCTL --json sa list | python3 -c 'import json,sys; s=json.load(sys.stdin)[0]["counters"]; print(s["packets"], s["selector_errors"])'
+	$KESPCTL -n a --json sa list | python3 -c 'import json,sys; s=json.load(sys.stdin)[0]["counters"]; print(s["packets"], s["selector_errors"])'
 }
 before=$(sa_counts)
 ip netns exec a ping -c 3 -i 0.2 -W 1 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1
@@ -165,12 +152,12 @@ same "a packet from other addresses than the transport SA's is dropped and count
 
 # Without the fwmark the device's ESP to b would be routed back into it.
 transport_sas 4 aead 'rfc4106(gcm(aes))' $K20 128
-check "unmarking the device" ip netns exec a $KESPCTL dev set kesp0 fwmark 0
+check "unmarking the device" $KESPCTL -n a dev set kesp0 fwmark 0
 before=$(ip -n a -s -j link show kesp0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["collisions"])')
 ip netns exec a ping -c 2 -i 0.2 -W 1 192.168.100.2 >/dev/null 2>&1
 after=$(ip -n a -s -j link show kesp0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["collisions"])')
 same "without a fwmark the routing loop is caught and counted, not followed" "$((after - before))" 2
-ip netns exec a $KESPCTL dev set kesp0 fwmark $MARK >/dev/null
+$KESPCTL -n a dev set kesp0 fwmark $MARK >/dev/null
 
 # Path MTU in transport mode: on a 1300-byte path a local sender learns
 # 1266 (20 IP + 8 ESP + 8 IV + 16 ICV, padding to 4, 2 trailer bytes).
@@ -183,10 +170,10 @@ check "transport: a packet of exactly that size passes" \
 	ip netns exec a ping -c 1 -W 2 -M do -s $((1266 - 28)) 192.168.100.2
 
 refuse "dev set without anything to set is a usage error" 2 "nothing to set" \
-	ip netns exec a $KESPCTL dev set kesp0
+	$KESPCTL -n a dev set kesp0
 refuse "dev set with a bad mark names it" 2 'bad fwmark "0xg"' \
-	ip netns exec a $KESPCTL dev set kesp0 fwmark 0xg
+	$KESPCTL -n a dev set kesp0 fwmark 0xg
 refuse "dev set on a device that is not kesp is refused by the kernel" 1 "not a kesp device" \
-	ip netns exec a $KESPCTL dev set veth-a fwmark 1
+	$KESPCTL -n a dev set veth-a fwmark 1
 rm -f /tmp/ping.out /tmp/iperf.json /tmp/pmtu.txt
 finish

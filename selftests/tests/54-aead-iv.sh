@@ -14,7 +14,7 @@ site_b_policies
 # then 3 pings; prints the IVs of kesp's first 3 ESP packets, one a line,
 # once XFRM answered every ping.
 first_ivs() {
-	ip netns exec a $KESPCTL sa flush
+	$KESPCTL -n a sa flush
 	ip -n b xfrm state flush
 	kesp_xfrm_pair "$@" || return 1
 	rm -f /tmp/cap.out /tmp/cap.err

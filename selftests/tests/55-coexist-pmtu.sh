@@ -40,7 +40,7 @@ check "XFRM's tunnel works while kesp's runs in the same namespace" grep -q ' 0%
 xfrm_in=$(ip -n a -s xfrm state get src 192.168.100.2 dst 192.168.100.1 proto esp spi 0x400 |
 	sed -n 's/^[[:space:]]*\([0-9]*\)(bytes), \([0-9]*\)(packets)/\2/p')
 same "XFRM in namespace a decrypted its 20 replies (SPIs kesp does not own reach it)" "$xfrm_in" 20
-kesp_in=$(ip netns exec a $KESPCTL --json sa get dev kesp0 dir in spi 0x200 |
+kesp_in=$($KESPCTL -n a --json sa get dev kesp0 dir in spi 0x200 |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["counters"]["packets"])')
 same "kesp decrypted its 20 replies" "$kesp_in" 20
 
@@ -48,12 +48,12 @@ same "kesp decrypted its 20 replies" "$kesp_in" 20
 # has is not kesp's to take, on add or on allocation.
 refuse "an inbound SA with the SPI and destination of an XFRM SA is refused" 1 \
 	"an XFRM SA has this SPI and destination" \
-	ip netns exec a $KESPCTL sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 \
+	$KESPCTL -n a sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 \
 	proto esp spi 0x400 mode tunnel aead 'rfc4106(gcm(aes))' $X 128
 refuse "SPI allocation never hands out an SPI of XFRM's" 1 "no free SPI in the requested range" \
-	ip netns exec a $KESPCTL spi alloc dev kesp0 min 0x400 max 0x400
+	$KESPCTL -n a spi alloc dev kesp0 min 0x400 max 0x400
 same "and takes the next free one instead" \
-	"$(ip netns exec a $KESPCTL --json spi alloc dev kesp0 min 0x400 max 0x401 |
+	"$($KESPCTL -n a --json spi alloc dev kesp0 min 0x400 max 0x401 |
 		python3 -c 'import json,sys; print(hex(json.load(sys.stdin)["spi"]))')" 0x401
 
 # capture FILTER: the next 3 such packets on b's wire, verbose, into
@@ -76,9 +76,9 @@ same "outer TOS: DSCP copied, ECT(1) copied, CE sent as ECT(0), zero stays zero"
 # The same in an IPv6 outer header's traffic class (IPv6 inside), over a
 # second SA pair with other SPIs.
 K6=$(hexkey 20)
-ip netns exec a $KESPCTL sa add dev kesp0 dir out src fd00:100::1 dst fd00:100::2 spi 0x500 \
+$KESPCTL -n a sa add dev kesp0 dir out src fd00:100::1 dst fd00:100::2 spi 0x500 \
 	mode tunnel aead 'rfc4106(gcm(aes))' $K6 128 sel src fd00:1::/64 dst fd00:2::/64 >/dev/null
-ip netns exec a $KESPCTL sa add dev kesp0 dir in src fd00:100::2 dst fd00:100::1 spi 0x600 \
+$KESPCTL -n a sa add dev kesp0 dir in src fd00:100::2 dst fd00:100::1 spi 0x600 \
 	mode tunnel aead 'rfc4106(gcm(aes))' $K6 128 sel src fd00:2::/64 dst fd00:1::/64 >/dev/null
 ip -n b xfrm state add src fd00:100::1 dst fd00:100::2 proto esp spi 0x500 reqid 3 mode tunnel \
 	aead 'rfc4106(gcm(aes))' $K6 128

@@ -54,7 +54,7 @@ reasm() {
 # decrypted; quicker than counters (no python3 to start), for the checks
 # in between.
 kesp_packets() {
-	ip netns exec a $KESPCTL sa list |
+	$KESPCTL -n a sa list |
 		awk '$1 == "sa" { dir = $6 } $1 == "stats" { n[dir] = $3 } END { print n["out"], n["in"] }'
 }
 
@@ -114,7 +114,7 @@ fwd_case() {
 	ip -n b link set veth-b mtu 1500
 	kesp_more="" xfrm_more=""
 	[ "$inner" = "$outer" ] || xfrm_more="flag af-unspec"
-	if ! tunnel_sas aead 'rfc4106(gcm(aes))' "$K" 128; then
+	if ! interop_sas aead 'rfc4106(gcm(aes))' "$K" 128; then
 		fail "$what: configure" "$out"
 		return
 	fi
@@ -128,7 +128,7 @@ fwd_case() {
 		pass "$what: h's ping is forwarded by a through kesp to XFRM and back"
 	else
 		fail "$what: h's ping is forwarded by a through kesp to XFRM and back" \
-			"$(cat /tmp/fwd.ping)" "$(ip netns exec a $KESPCTL sa list 2>&1)" \
+			"$(cat /tmp/fwd.ping)" "$($KESPCTL -n a sa list 2>&1)" \
 			"$(ip -n b -s xfrm state 2>&1)"
 		return
 	fi

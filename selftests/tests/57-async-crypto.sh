@@ -25,7 +25,7 @@ async_case() {	# TEMPLATE-INSTANCE DRIVER-PREFIX ALG-ARGS...
 		fail "instantiate $instance" "$out"
 		return
 	fi
-	ip netns exec a $KESPCTL sa flush
+	$KESPCTL -n a sa flush
 	ip -n b xfrm state flush
 	sleep 1	# transforms of earlier SAs are freed after a grace period
 	before=$(refcnt "$prefix")
@@ -39,7 +39,7 @@ async_case() {	# TEMPLATE-INSTANCE DRIVER-PREFIX ALG-ARGS...
 	iperf_server b 10.2.0.1
 	check "$instance: iperf3 through the tunnel" ip netns exec a iperf3 -c 10.2.0.1 -B 10.1.0.1 -t 2
 	wait $iperf_server_pid
-	ip netns exec a $KESPCTL sa flush
+	$KESPCTL -n a sa flush
 	ip -n b xfrm state flush
 }
 

@@ -25,14 +25,14 @@ trap stop_all EXIT
 
 # dev_counter NS NAME: a device counter of kesp0 in NS, from --json.
 dev_counter() {
-	ip netns exec "$1" $KESPCTL --json dev show kesp0 |
+	$KESPCTL -n "$1" --json dev show kesp0 |
 		python3 -c "import json,sys; print(json.load(sys.stdin)['counters']['$2'])"
 }
 
 # ---- attach and detach, and what they refuse (netlink) ----
 netns_add nl
 ip -n nl link add kesp0 type kesp
-ip netns exec nl python3 "$T/encap_netlink.py" kesp0
+ip netns exec nl python3 "$T/encap_netlink.py" kesp0 || FAILED=1
 
 # ---- interop with XFRM on one wire ----
 # Without checksum offload on the veth pair, every UDP checksum is written
@@ -43,9 +43,9 @@ ip netns exec a ethtool -K veth-a tx off rx off >/dev/null
 ip netns exec b ethtool -K veth-b tx off rx off >/dev/null
 ip netns exec b python3 "$T/udp_encap_sock.py" 4500 >/tmp/holder.out 2>&1 &
 PIDS="$PIDS $!"
-ip netns exec a $KESPCTL --json encap listen dev kesp0 port 4500 >/tmp/listen4.out 2>&1 &
+$KESPCTL -n a --json encap listen dev kesp0 port 4500 >/tmp/listen4.out 2>&1 &
 PIDS="$PIDS $!"
-ip netns exec a $KESPCTL encap listen dev kesp0 addr :: port 4500 >/tmp/listen6.out 2>&1 &
+$KESPCTL -n a encap listen dev kesp0 addr :: port 4500 >/tmp/listen6.out 2>&1 &
 PIDS="$PIDS $!"
 if wait_line /tmp/holder.out ready && wait_line /tmp/listen4.out listening &&
 	wait_line /tmp/listen6.out listening; then
@@ -55,11 +55,11 @@ else
 		"$(cat /tmp/holder.out /tmp/listen4.out /tmp/listen6.out)"
 fi
 same "kespctl dev show names both ports" \
-	"$(ip netns exec a $KESPCTL dev show kesp0 | grep -o 'encap udp[0-9]* [0-9]*' | tr '\n' ' ')" \
+	"$($KESPCTL -n a dev show kesp0 | grep -o 'encap udp[0-9]* [0-9]*' | tr '\n' ' ')" \
 	"encap udp 4500 encap udp6 4500 "
 refuse "a second listener for the same family is refused with the kernel's reason" 1 \
 	"already has a socket of this address family" \
-	ip netns exec a $KESPCTL encap listen dev kesp0 port 4600
+	$KESPCTL -n a encap listen dev kesp0 port 4600
 refuse "kespctl encap rejects a bad port with exit status 2" 2 'bad port "70000"' \
 	$KESPCTL encap listen dev kesp0 port 70000
 
@@ -80,7 +80,7 @@ encap_case() {
 	fi
 	what="ESP in UDP, $name over IPv$fam"
 	kesp_more="encap espinudp 4500 4500" xfrm_more="encap espinudp 4500 4500 $any"
-	if ! tunnel_sas "$@"; then
+	if ! interop_sas "$@"; then
 		fail "$what: configure" "$out"
 		return
 	fi
@@ -90,15 +90,21 @@ encap_case() {
 	tcpdump_pid=$!
 	timeout 20 ip netns exec b tcpdump -i veth-b -n -vv -c 8 "udp port 4500" >/tmp/udp.txt 2>/tmp/udp.err &
 	udp_pid=$!
-	wait_line /tmp/raw.err 'listening on' && wait_line /tmp/udp.err 'listening on'
+	if ! { wait_line /tmp/raw.err 'listening on' && wait_line /tmp/udp.err 'listening on'; }; then
+		fail "$what: tcpdump listens on veth-b" "$(cat /tmp/raw.err /tmp/udp.err)"
+	fi
 	if ip netns exec a $ping -c 4 -i 0.2 -W 2 -I $ha $hb >/tmp/ping.out 2>&1; then
 		pass "$what: ping from kesp through XFRM and back"
 	else
 		fail "$what: ping from kesp through XFRM and back" "$(cat /tmp/ping.out)" \
-			"$(ip netns exec a $KESPCTL sa list 2>&1)" "$(ip -n b -s xfrm state 2>&1)"
+			"$($KESPCTL -n a sa list 2>&1)" "$(ip -n b -s xfrm state 2>&1)"
 	fi
 	wait $udp_pid
-	kill $tcpdump_pid 2>/dev/null
+	# No raw ESP counts only if the capture was still running: one that
+	# stopped by itself either caught a packet (counted below) or failed.
+	if ! kill $tcpdump_pid 2>/dev/null && [ ! -s /tmp/raw.txt ]; then
+		fail "$what: the capture for raw ESP ran until the pings ended" "$(cat /tmp/raw.err)"
+	fi
 	wait $tcpdump_pid
 	# RFC 3948 3.1.3: over IPv4 the checksum may be zero (both stacks
 	# send it so), over IPv6 it must be right.
@@ -116,7 +122,7 @@ encap_case "AES-GCM-128" 6 aead 'rfc4106(gcm(aes))' $K20 128
 encap_case "ChaCha20-Poly1305" 6 aead 'rfc7539esp(chacha20,poly1305)' $K36 128
 encap_case "AES-CBC-128/HMAC-SHA-256" 4 enc 'cbc(aes)' $K16 auth-trunc 'hmac(sha256)' $K32 128
 
-show=$(ip netns exec a $KESPCTL sa get dev kesp0 dir in spi $in_spi)
+show=$($KESPCTL -n a sa get dev kesp0 dir in spi $in_spi)
 same "kespctl shows an SA's encapsulation as ip xfrm writes it" \
 	"$(echo "$show" | grep -o 'encap espinudp [0-9]* [0-9]*')" "encap espinudp 4500 4500"
 
@@ -154,19 +160,19 @@ same "the IPv6 keepalive was dropped and counted too" "$(dev_counter a encap_kee
 # could neither send from it nor be reached on it.
 refuse "an outbound SA sending from a port with no socket is refused" 1 \
 	"not the port of the device's UDP socket" \
-	ip netns exec a $KESPCTL sa add dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 \
+	$KESPCTL -n a sa add dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 \
 	proto esp spi 0x7779 mode tunnel aead 'rfc4106(gcm(aes))' $K20 128 encap espinudp 4600 4500
 refuse "an inbound SA expecting ESP on a port with no socket is refused" 1 \
 	"not the port of the device's UDP socket" \
-	ip netns exec a $KESPCTL sa add dev kesp0 dir in src fd00:100::2 dst fd00:100::1 \
+	$KESPCTL -n a sa add dev kesp0 dir in src fd00:100::2 dst fd00:100::1 \
 	proto esp spi 0x7779 mode tunnel aead 'rfc4106(gcm(aes))' $K20 128 encap espinudp 4500 4600
 refuse "an SA cannot be moved to such a port either" 1 \
 	"not the port of the device's UDP socket" \
-	ip netns exec a $KESPCTL sa update dev kesp0 dir in spi $in_spi encap espinudp 4500 4600
+	$KESPCTL -n a sa update dev kesp0 dir in spi $in_spi encap espinudp 4500 4600
 
 # Raw ESP (IP protocol 50) for an SA that takes ESP in UDP only.
-ip netns exec a $KESPCTL sa flush
-ip netns exec a $KESPCTL sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 \
+$KESPCTL -n a sa flush
+$KESPCTL -n a sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 \
 	proto esp spi 0x7777 mode tunnel reqid 3 aead 'rfc4106(gcm(aes))' $K20 128 \
 	encap espinudp 4500 4500 >/dev/null
 ip netns exec b python3 -c "
@@ -176,13 +182,13 @@ s.sendto(bytes.fromhex('0000777700000001') + bytes(40), ('192.168.100.1', 0))
 "
 sleep 0.5
 same "raw ESP for an ESP-in-UDP SA is dropped and counted as an encapsulation error" \
-	"$(ip netns exec a $KESPCTL --json sa get dev kesp0 dir in spi 0x7777 |
+	"$($KESPCTL -n a --json sa get dev kesp0 dir in spi 0x7777 |
 		python3 -c 'import json,sys; c=json.load(sys.stdin)[0]["counters"]; print(c["encap_errors"], c["packets"])')" "1 0"
 refuse "an SA's ports change, its encapsulation type cannot be added" 1 \
 	"keeps its encapsulation type" \
-	sh -c "ip netns exec a $KESPCTL sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 \
+	sh -c "$KESPCTL -n a sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 \
 		proto esp spi 0x7778 mode tunnel aead 'rfc4106(gcm(aes))' $K20 128 >/dev/null &&
-		ip netns exec a $KESPCTL sa update dev kesp0 dir in spi 0x7778 encap espinudp 1 2"
+		$KESPCTL -n a sa update dev kesp0 dir in spi 0x7778 encap espinudp 1 2"
 
 # Transport mode in UDP (RFC 3948 3.1.2), host to host over IPv4: a routes
 # b's address into kesp0 except for kesp0's own marked packets (as 52 does).
@@ -193,17 +199,17 @@ mac_b=$(ip -n b -br link show veth-b | awk '{print $3}')
 mac_a=$(ip -n a -br link show veth-a | awk '{print $3}')
 ip -n a neigh replace 192.168.100.2 lladdr "$mac_b" dev veth-a nud permanent
 ip -n b neigh replace 192.168.100.1 lladdr "$mac_a" dev veth-b nud permanent
-ip netns exec a $KESPCTL dev set kesp0 fwmark 0x51 >/dev/null
+$KESPCTL -n a dev set kesp0 fwmark 0x51 >/dev/null
 ip -n a rule add not fwmark 0x51 table 51
 ip -n a route add 192.168.100.2/32 dev kesp0 table 51 src 192.168.100.1
 ea=192.168.100.1 eb=192.168.100.2 out_spi=0x7401 in_spi=0x7402
-ip netns exec a $KESPCTL sa flush
+$KESPCTL -n a sa flush
 ip -n b xfrm state flush
 ip -n b xfrm policy flush
-if out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir out src $ea dst $eb proto esp spi $out_spi \
+if out=$($KESPCTL -n a sa add dev kesp0 dir out src $ea dst $eb proto esp spi $out_spi \
 		mode transport reqid 4 aead 'rfc4106(gcm(aes))' $K20 128 encap espinudp 4500 4500 \
 		sel src $ea dst $eb 2>&1) &&
-	out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir in src $eb dst $ea proto esp spi $in_spi \
+	out=$($KESPCTL -n a sa add dev kesp0 dir in src $eb dst $ea proto esp spi $in_spi \
 		mode transport reqid 4 replay-window $INTEROP_REPLAY_WINDOW \
 		aead 'rfc4106(gcm(aes))' $K20 128 encap espinudp 4500 4500 sel src $eb dst $ea 2>&1) &&
 	out=$(ip -n b xfrm state add src $ea dst $eb proto esp spi $out_spi reqid 4 mode transport \
@@ -222,7 +228,7 @@ if out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir out src $ea dst $eb proto
 		pass "ESP in UDP, transport mode over IPv4: ping from kesp through XFRM and back"
 	else
 		fail "ESP in UDP, transport mode over IPv4: ping from kesp through XFRM and back" \
-			"$(cat /tmp/ping.out)" "$(ip netns exec a $KESPCTL sa list 2>&1)" \
+			"$(cat /tmp/ping.out)" "$($KESPCTL -n a sa list 2>&1)" \
 			"$(ip -n b -s xfrm state 2>&1)"
 	fi
 	same "ESP in UDP, transport mode: kesp sent 4 and received 4, XFRM received 4 and sent 4" \
@@ -235,10 +241,10 @@ fi
 # Closing the socket detaches it: the port is gone from the device.
 stop_daemons
 same "when the listeners exit, the device has no socket left" \
-	"$(ip netns exec a $KESPCTL dev show kesp0 | grep -c 'encap udp')" 0
+	"$($KESPCTL -n a dev show kesp0 | grep -c 'encap udp')" 0
 # No reply could reach the SA now: it sends nothing and says why.
 out_sa() {
-	ip netns exec a $KESPCTL --json sa get dev kesp0 dir out spi $out_spi dst $eb |
+	$KESPCTL -n a --json sa get dev kesp0 dir out spi $out_spi dst $eb |
 		python3 -c 'import json,sys; c=json.load(sys.stdin)[0]["counters"]; print(c["encap_errors"], c["packets"])'
 }
 before=$(out_sa)
@@ -255,9 +261,9 @@ kesp_at() {
 	ip -n "$1" link set kesp0 up
 	ip -n "$1" addr add "$3" dev kesp0 $nodad
 	ip -n "$1" route add "$4" dev kesp0
-	ip netns exec "$1" $KESPCTL encap listen dev kesp0 addr "$2" port 4500 >/tmp/listen-$1.out 2>&1 &
+	$KESPCTL -n "$1" encap listen dev kesp0 addr "$2" port 4500 >/tmp/listen-$1.out 2>&1 &
 	PIDS="$PIDS $!"
-	ip netns exec "$1" $KESPCTL --json monitor >/tmp/events-$1.json 2>&1 &
+	$KESPCTL -n "$1" --json monitor >/tmp/events-$1.json 2>&1 &
 	PIDS="$PIDS $!"
 	wait_line /tmp/listen-$1.out listening
 	sleep 0.3	# the monitor subscribes
@@ -285,10 +291,10 @@ xfrm_sa_pair() {
 }
 # kesp_sa_pair NS LOCAL REMOTE LOCAL-NET REMOTE-NET IN-SPI OUT-SPI RPORT
 kesp_sa_pair() {
-	ip netns exec "$1" $KESPCTL sa add dev kesp0 dir out src "$2" dst "$3" proto esp \
+	$KESPCTL -n "$1" sa add dev kesp0 dir out src "$2" dst "$3" proto esp \
 		spi "$7" mode tunnel reqid 5 aead 'rfc4106(gcm(aes))' $K 128 \
 		encap espinudp 4500 "$8" sel src "$4" dst "$5" >/dev/null &&
-	ip netns exec "$1" $KESPCTL sa add dev kesp0 dir in src "$3" dst "$2" proto esp \
+	$KESPCTL -n "$1" sa add dev kesp0 dir in src "$3" dst "$2" proto esp \
 		spi "$6" mode tunnel reqid 5 replay-window $INTEROP_REPLAY_WINDOW \
 		aead 'rfc4106(gcm(aes))' $K 128 encap espinudp "$8" 4500 \
 		sel src "$5" dst "$4" >/dev/null
@@ -298,8 +304,8 @@ nat_ping() {
 	if ip netns exec x $ping -c "$2" -i 0.2 -W 2 -I $XIN $YIN >/tmp/ping.out 2>&1; then
 		pass "$1"
 	else
-		fail "$1" "$(cat /tmp/ping.out)" "$(ip netns exec y $KESPCTL sa list 2>&1)" \
-			"$(ip netns exec x $KESPCTL sa list 2>&1)" "$(ip netns exec n conntrack -L 2>&1)"
+		fail "$1" "$(cat /tmp/ping.out)" "$($KESPCTL -n y sa list 2>&1)" \
+			"$($KESPCTL -n x sa list 2>&1)" "$(ip netns exec n conntrack -L 2>&1)"
 	fi
 }
 iperf_nat() {
@@ -351,8 +357,8 @@ nat_behind_xfrm() {
 	same "$what: the device counts the mapping events" "$(dev_counter y mappings)" "$n_ev"
 	# The key manager follows the NAT: both SAs move to the new port.
 	check "$what: kespctl sa update moves the SAs to the new port" sh -c \
-		"ip netns exec y $KESPCTL sa update dev kesp0 dir out spi $out_spi dst $N encap espinudp 4500 5002 >/dev/null &&
-		 ip netns exec y $KESPCTL sa update dev kesp0 dir in spi $in_spi encap espinudp 5002 4500 >/dev/null"
+		"$KESPCTL -n y sa update dev kesp0 dir out spi $out_spi dst $N encap espinudp 4500 5002 >/dev/null &&
+		 $KESPCTL -n y sa update dev kesp0 dir in spi $in_spi encap espinudp 5002 4500 >/dev/null"
 	n_ev=$(mappings)
 	nat_ping "$what: after the update, traffic flows both ways through the new mapping" 4
 	sleep 1.2
@@ -372,11 +378,11 @@ nat_behind_xfrm() {
 		"$N 5002 -> $N2 5003"
 	# An outbound SA is named by SPI and destination, so one that moves
 	# to another destination is named by its id.
-	out_id=$(ip netns exec y $KESPCTL --json sa get dev kesp0 dir out spi $out_spi dst $N |
+	out_id=$($KESPCTL -n y --json sa get dev kesp0 dir out spi $out_spi dst $N |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 	check "$what: kespctl sa update moves the SAs to the new address and port" sh -c \
-		"ip netns exec y $KESPCTL sa update dev kesp0 id $out_id src $Y dst $N2 encap espinudp 4500 5003 >/dev/null &&
-		 ip netns exec y $KESPCTL sa update dev kesp0 dir in spi $in_spi src $N2 dst $Y encap espinudp 5003 4500 >/dev/null"
+		"$KESPCTL -n y sa update dev kesp0 id $out_id src $Y dst $N2 encap espinudp 4500 5003 >/dev/null &&
+		 $KESPCTL -n y sa update dev kesp0 dir in spi $in_spi src $N2 dst $Y encap espinudp 5003 4500 >/dev/null"
 	nat_ping "$what: after that update, traffic flows both ways again" 4
 	# Torn down with its socket still attached: the harness checks the
 	# unload and the kernel log after this test.

@@ -61,7 +61,7 @@ both_carry() {
 	check "$1: kesp's tunnel answers all 20 pings" grep -q ' 0% packet loss' /tmp/kesp.ping
 	check "$1: the xfrmi tunnel answers all 20 pings at the same time" grep -q ' 0% packet loss' /tmp/xfrmi.ping
 	same "$1: the replies went to the right stack (kesp SPI 0x200, xfrmi SPI 0x400)" \
-		"$(ip netns exec a $KESPCTL --json sa get dev kesp0 dir in spi 0x200 |
+		"$($KESPCTL -n a --json sa get dev kesp0 dir in spi 0x200 |
 			python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["counters"]["packets"])') $(ip -n a -s link show ipsec0 |
 			awk '/RX:/ { getline; print $2 }')" "20 20"
 	cleanup_netns

@@ -10,10 +10,10 @@
 two_sites
 
 run() {	# WINDOW ESN TOP
-	ip netns exec a $KESPCTL sa flush
+	$KESPCTL -n a sa flush
 	flag=""
 	[ "$2" = 1 ] && flag="flag esn"
-	if ! out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 \
+	if ! out=$($KESPCTL -n a sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 \
 		proto esp spi 0x3000 mode tunnel reqid 1 replay-window "$1" $flag seq "$3" \
 		enc cipher_null "" auth-trunc 'hmac(sha256)' \
 		0x0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20 128 \
@@ -35,14 +35,14 @@ run 0 1 $((0xfffffffe))
 # tunnel mode and over IPv4 in transport mode.
 aead_run() {	# tunnel6 | transport4 | transport6
 	key=$(hexkey 20)
-	ip netns exec a $KESPCTL sa flush
+	$KESPCTL -n a sa flush
 	case $1 in
 	tunnel6) ends="src fd00:100::2 dst fd00:100::1" mode="tunnel sel src fd00:2::/64 dst fd00:1::/64" ;;
 	transport4) ends="src 192.168.100.2 dst 192.168.100.1" mode=transport ;;
 	transport6) ends="src fd00:100::2 dst fd00:100::1" mode=transport ;;
 	esac
 	# shellcheck disable=SC2086
-	if ! out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir in $ends proto esp spi 0x3100 \
+	if ! out=$($KESPCTL -n a sa add dev kesp0 dir in $ends proto esp spi 0x3100 \
 		reqid 1 aead 'rfc4106(gcm(aes))' $key 128 mode $mode 2>&1); then
 		fail "$1: add the SA" "$out"
 		return

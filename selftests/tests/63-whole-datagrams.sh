@@ -11,7 +11,7 @@
 MARK=0x63
 two_sites
 # Transport mode: b's own addresses routed into kesp0, kesp0's ESP not.
-ip netns exec a $KESPCTL dev set kesp0 fwmark $MARK >/dev/null
+$KESPCTL -n a dev set kesp0 fwmark $MARK >/dev/null
 for v in 4 6; do ip -n a -$v rule add not fwmark $MARK table 63; done
 ip -n a route add 192.168.100.2/32 dev kesp0 table 63 src 192.168.100.1
 ip -n a -6 route add fd00:100::2/128 dev kesp0 table 63 src fd00:100::1
@@ -30,10 +30,10 @@ whole() {
 		src=fd00:1::1 dst=fd00:2::1 ea=fd00:100::1 eb=fd00:100::2
 	fi
 	what="$mode, IPv$fam"
-	ip netns exec a $KESPCTL sa flush
+	$KESPCTL -n a sa flush
 	ip -n b xfrm state flush
 	ip -n b xfrm policy flush
-	if ! out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir out src $ea dst $eb spi 0x6300 \
+	if ! out=$($KESPCTL -n a sa add dev kesp0 dir out src $ea dst $eb spi 0x6300 \
 			mode $mode aead 'rfc4106(gcm(aes))' $K 128 sel src $src dst $dst proto udp dport 7777 2>&1) ||
 		! out=$(ip -n b xfrm state add src $ea dst $eb proto esp spi 0x6300 mode $mode \
 			aead 'rfc4106(gcm(aes))' $K 128 2>&1) ||
@@ -62,7 +62,7 @@ for n in (3000, 300):
 	same "$what: a 3000-byte and a 300-byte datagram to the port-specific SA arrive whole" \
 		"$(grep -v listening /tmp/rx.out | tr '\n' ' ')" "3000 300 "
 	same "$what: each went in one ESP packet (kesp sent 2, XFRM decrypted 2)" \
-		"$(ip netns exec a $KESPCTL --json sa list dir out | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["counters"]["packets"])') $(ip -n b -s xfrm state get src $ea dst $eb proto esp spi 0x6300 |
+		"$($KESPCTL -n a --json sa list dir out | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["counters"]["packets"])') $(ip -n b -s xfrm state get src $ea dst $eb proto esp spi 0x6300 |
 			sed -n 's/^[[:space:]]*\([0-9]*\)(bytes), \([0-9]*\)(packets).*/\2/p' | head -1)" "2 2"
 }
 for mode in tunnel transport; do

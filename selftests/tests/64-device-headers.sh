@@ -12,10 +12,10 @@ ip -n a link set veth-a address 02:00:00:00:00:0a
 KEY=$(hexkey 20)
 # Selectors keep kesp0's own IPv6 chatter (MLD, router solicitations)
 # out of the SA's counters.
-ip netns exec a $KESPCTL sa add dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 spi 0x100 \
+$KESPCTL -n a sa add dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 spi 0x100 \
 	mode tunnel aead 'rfc4106(gcm(aes))' $KEY 128 \
 	sel src 10.1.0.0/24 dst 10.2.0.0/24 sel src fd00:1::/64 dst fd00:2::/64 >/dev/null
-ip netns exec a $KESPCTL sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 spi 0x200 \
+$KESPCTL -n a sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 spi 0x200 \
 	mode tunnel aead 'rfc4106(gcm(aes))' $KEY 128 >/dev/null
 xfrm_pair aead 'rfc4106(gcm(aes))' $KEY 128 flag af-unspec
 site_b_policies
@@ -50,7 +50,7 @@ s.bind(("10.1.0.1", 0))
 for i in range(20):
     s.sendto(b"x" * 100, ("10.2.0.1", 9))'
 out_packets() {
-	ip netns exec a $KESPCTL --json sa get dev kesp0 dir out spi 0x100 dst 192.168.100.2 |
+	$KESPCTL -n a --json sa get dev kesp0 dir out spi 0x100 dst 192.168.100.2 |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["counters"]["packets"])'
 }
 before=$(out_packets)

@@ -9,8 +9,8 @@
 
 two_sites
 for case in replace publish family close; do
-	ip netns exec a $KESPCTL sa flush
-	ip netns exec a $KESPCTL trap flush dev kesp0 2>/dev/null
+	$KESPCTL -n a sa flush
+	$KESPCTL -n a trap flush dev kesp0 2>/dev/null
 	ip netns exec a python3 "$KESP_SRC/selftests/tests/races.py" $case || FAILED=1
 done
 finish

@@ -34,8 +34,8 @@ from kespnl import *
 d = Kesp().call('KESP_CMD_DEV_GET', string(K['KESP_DEV_A_IFNAME'], 'kesp0'))[0]
 print(struct.unpack('=I', parse_attrs(d[K['KESP_DEV_A_USAGE']][0])[K['KESP_LIMIT_A_$1']][0])[0])"
 }
-ip netns exec lim $KESPCTL sa flush
-for _ in 1 2 3 4 5; do ip netns exec lim $KESPCTL spi alloc dev kesp0 >/dev/null; done
+$KESPCTL -n lim sa flush
+for _ in 1 2 3 4 5; do $KESPCTL -n lim spi alloc dev kesp0 >/dev/null; done
 reserved=$(usage SPI_RESERVATIONS)
 echo "reservations held now: $reserved"
 sleep 63
@@ -62,18 +62,18 @@ ip -n lim link set kesp1 netns other
 K=$(hexkey 20)
 refuse "a moved device's outbound SA may not send from an IPv6 address its underlay lacks" 1 \
 	"not an address of the device's underlay namespace" \
-	ip netns exec other $KESPCTL sa add dev kesp1 dir out src fd00:77::1 dst fd00:77::2 spi 0x100 \
+	$KESPCTL -n other sa add dev kesp1 dir out src fd00:77::1 dst fd00:77::2 spi 0x100 \
 	mode tunnel aead 'rfc4106(gcm(aes))' $K 128
 ip -n lim addr add fd00:77::1/64 dev lo nodad
 check "one of the underlay's own addresses is accepted" \
-	ip netns exec other $KESPCTL sa add dev kesp1 dir out src fd00:77::1 dst fd00:77::2 spi 0x100 \
+	$KESPCTL -n other sa add dev kesp1 dir out src fd00:77::1 dst fd00:77::2 spi 0x100 \
 	mode tunnel aead 'rfc4106(gcm(aes))' $K 128
 refuse "and SA_UPDATE cannot move it to one the underlay lacks" 1 \
 	"not an address of the device's underlay namespace" \
-	ip netns exec other $KESPCTL sa update dev kesp1 id \
-	"$(ip netns exec other $KESPCTL --json sa list | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')" \
+	$KESPCTL -n other sa update dev kesp1 id \
+	"$($KESPCTL -n other --json sa list | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')" \
 	src fd00:77::9 dst fd00:77::2
 check "an inbound SA's source is the peer's: any address" \
-	ip netns exec other $KESPCTL sa add dev kesp1 dir in src fd00:88::2 dst fd00:77::1 spi 0x200 \
+	$KESPCTL -n other sa add dev kesp1 dir in src fd00:88::2 dst fd00:77::1 spi 0x200 \
 	mode tunnel aead 'rfc4106(gcm(aes))' $K 128
 finish

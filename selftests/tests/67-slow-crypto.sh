@@ -29,13 +29,13 @@ timed() {
 	echo "$(((t1 - t0) / 1000000)) $st $((t1 / 1000000))"
 }
 # An algorithm combination no other test instantiates: ESN, NULL, SHA-384.
-(timed ip netns exec slow1 $KESPCTL sa add dev kesp0 dir in src 192.0.2.2 dst 192.0.2.1 spi 0x300 \
+(timed $KESPCTL -n slow1 sa add dev kesp0 dir in src 192.0.2.2 dst 192.0.2.1 spi 0x300 \
 	mode tunnel flag esn enc cipher_null "" auth-trunc 'hmac(sha384)' "$(hexkey 48)" 192 >/tmp/slow.t) &
 sleep 1
 # All three at once, so that none waits for another to be let through.
-(timed ip netns exec slow2 $KESPCTL sa list >/tmp/slow.other) &
-(timed ip netns exec slow1 $KESPCTL sa list >/tmp/slow.same) &
-(timed ip netns exec slow1 $KESPCTL dev show kesp0 >/tmp/slow.dev) &
+(timed $KESPCTL -n slow2 sa list >/tmp/slow.other) &
+(timed $KESPCTL -n slow1 sa list >/tmp/slow.same) &
+(timed $KESPCTL -n slow1 dev show kesp0 >/tmp/slow.dev) &
 wait
 other=$(cat /tmp/slow.other) same_ns=$(cat /tmp/slow.same) dev=$(cat /tmp/slow.dev)
 echo "$old_modprobe" >/proc/sys/kernel/modprobe

@@ -41,7 +41,7 @@ flood_b=$!
 sleep 1.5
 check "rmmod kesp succeeds with SAs installed and packets in flight" rmmod kesp
 wait $flood_a $flood_b
-check "the device went with the module" sh -c "! ip -n a link show kesp0 2>/dev/null"
+refuse "the device went with the module" 1 'Device "kesp0" does not exist' ip -n a link show kesp0
 touch /tmp/unloaded
 wait $holder
 same "a socket attached at unload is a working UDP socket afterwards, and closes cleanly" \

@@ -11,9 +11,9 @@ KEY=$(hexkey 20)
 ALG="aead rfc4106(gcm(aes)) $KEY 128"
 
 # Bounded, so a monitor that never ends cannot hang the run.
-timeout 300 ip netns exec a $KESPCTL --json monitor >/tmp/events.json 2>/tmp/monitor.err &
+timeout 300 $KESPCTL -n a --json monitor >/tmp/events.json 2>/tmp/monitor.err &
 MONITOR=$!
-timeout 300 ip netns exec a $KESPCTL monitor >/tmp/events.txt 2>&1 &
+timeout 300 $KESPCTL -n a monitor >/tmp/events.txt 2>&1 &
 MONITOR_HUMAN=$!
 seen=0
 sleep 1
@@ -25,14 +25,14 @@ lifetime_pair() {
 	while [ "$1" != "--" ]; do out_extra="$out_extra $1"; shift; done
 	shift
 	in_extra="$*"
-	ip netns exec a $KESPCTL sa flush
+	$KESPCTL -n a sa flush
 	sleep 0.5	# events of the SAs flushed here are not this case's
 	seen=$(wc -l </tmp/events.json)
 	ip -n b xfrm state flush
 	# shellcheck disable=SC2086
-	ip netns exec a $KESPCTL sa add dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 \
+	$KESPCTL -n a sa add dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 \
 		spi 0x100 mode tunnel reqid 1 $ALG sel src 10.1.0.0/24 dst 10.2.0.0/24 $out_extra >/dev/null &&
-	ip netns exec a $KESPCTL sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 \
+	$KESPCTL -n a sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 \
 		spi 0x200 mode tunnel reqid 1 $ALG sel src 10.2.0.0/24 dst 10.1.0.0/24 $in_extra >/dev/null &&
 	xfrm_pair $ALG
 }
@@ -65,7 +65,7 @@ not_before() { [ "$(uptime_s)" -ge "$1" ] && echo "in time" || echo "too early";
 
 # sa_dirs: the directions of kesp's SAs that still exist.
 sa_dirs() {
-	ip netns exec a $KESPCTL --json sa list | python3 -c '
+	$KESPCTL -n a --json sa list | python3 -c '
 import json, sys
 print(" ".join(sorted(s["dir"] for s in json.load(sys.stdin))))'
 }
@@ -118,15 +118,15 @@ same "sequence numbers: the SA is gone" "$(sa_dirs)" "in"
 
 # With ESN the space is 64 bits, and its end is handled the same way.
 # XFRM's inbound state expects the high half 0xffffffff.
-ip netns exec a $KESPCTL sa flush
+$KESPCTL -n a sa flush
 sleep 0.5
 seen=$(wc -l </tmp/events.json)
 ip -n b xfrm state flush
 # shellcheck disable=SC2086
-if out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 \
+if out=$($KESPCTL -n a sa add dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 \
 		spi 0x100 mode tunnel reqid 1 flag esn seq 0xfffffffffffffffd $ALG \
 		sel src 10.1.0.0/24 dst 10.2.0.0/24 2>&1) &&
-	out=$(ip netns exec a $KESPCTL sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 \
+	out=$($KESPCTL -n a sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 \
 		spi 0x200 mode tunnel reqid 1 flag esn $ALG sel src 10.2.0.0/24 dst 10.1.0.0/24 2>&1) &&
 	out=$(ip -n b xfrm state add src 192.168.100.1 dst 192.168.100.2 proto esp spi 0x100 reqid 1 \
 		mode tunnel flag esn replay-window 32 replay-seq-hi 0xffffffff replay-seq 0xfffffffd \
@@ -144,9 +144,9 @@ fi
 # A lower limit given later takes effect at once.
 lifetime_pair --
 same "update: the pair works without limits" "$(replies 3)" 3
-id=$(ip netns exec a $KESPCTL --json sa get dev kesp0 dir in spi 0x200 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+id=$($KESPCTL -n a --json sa get dev kesp0 dir in spi 0x200 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 check "update: an inbound packet limit below what was used" \
-	ip netns exec a $KESPCTL sa update dev kesp0 id "$id" limit packet-hard 2
+	$KESPCTL -n a sa update dev kesp0 id "$id" limit packet-hard 2
 same "update: the SA expires hard at once" "$(soon_events 0x200 "hard/packets ")" "hard/packets "
 same "update: it is gone" "$(sa_dirs)" "out"
 
@@ -157,29 +157,29 @@ same "update: it is gone" "$(sa_dirs)" "out"
 U64_MAX=18446744073709551615
 lifetime_pair limit time-hard $U64_MAX byte-hard $U64_MAX packet-soft $U64_MAX --
 same "2^64 - 1 means no limit: the SA shows none" \
-	"$(ip netns exec a $KESPCTL --json sa get dev kesp0 dir out spi 0x100 dst 192.168.100.2 |
+	"$($KESPCTL -n a --json sa get dev kesp0 dir out spi 0x100 dst 192.168.100.2 |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["limits"])')" "{}"
 same "2^64 - 1 means no limit: the pair works" "$(replies 3)" 3
-id=$(ip netns exec a $KESPCTL --json sa get dev kesp0 dir in spi 0x200 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+id=$($KESPCTL -n a --json sa get dev kesp0 dir in spi 0x200 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 check "far time limits: 2^64 - 2 seconds soft, 2^64 - 2 hard on the inbound SA" \
-	ip netns exec a $KESPCTL sa update dev kesp0 id "$id" limit time-soft 18446744073709551614 time-hard 18446744073709551614
-check "far time limits: 2^62 seconds hard on the outbound SA" ip netns exec a $KESPCTL sa update dev kesp0 \
-	id "$(ip netns exec a $KESPCTL --json sa get dev kesp0 dir out spi 0x100 dst 192.168.100.2 |
+	$KESPCTL -n a sa update dev kesp0 id "$id" limit time-soft 18446744073709551614 time-hard 18446744073709551614
+check "far time limits: 2^62 seconds hard on the outbound SA" $KESPCTL -n a sa update dev kesp0 \
+	id "$($KESPCTL -n a --json sa get dev kesp0 dir out spi 0x100 dst 192.168.100.2 |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')" limit time-hard 4611686018427387904
 sleep 1	# the updates' own look at the limits
 same "far time limits: the lifetime work does not run again within 3 s" "$(calls sa_lifetime_work sleep 3)" 0
 same "far time limits: the pair still works" "$(replies 3)" 3
 check "the tracer sees the lifetime work run when a limit changes" test "$(calls sa_lifetime_work \
-	sh -c "ip netns exec a $KESPCTL sa update dev kesp0 id $id limit time-soft 100; sleep 1")" -ge 1
+	sh -c "$KESPCTL -n a sa update dev kesp0 id $id limit time-soft 100; sleep 1")" -ge 1
 
 # Events about an SA with 64 IPv6 selectors (more than a page each).
-ip netns exec a $KESPCTL sa flush
+$KESPCTL -n a sa flush
 ip netns exec a python3 "$KESP_SRC/selftests/tests/sa_events.py" || FAILED=1
 
 kill $MONITOR $MONITOR_HUMAN
 wait $MONITOR $MONITOR_HUMAN 2>/dev/null
 same "the device counts every soft and hard expiry the monitor saw" \
-	"$(ip netns exec a $KESPCTL --json dev show kesp0 | python3 -c 'import json,sys; c=json.load(sys.stdin)["counters"]; print(c["expires_soft"], c["expires_hard"])')" \
+	"$($KESPCTL -n a --json dev show kesp0 | python3 -c 'import json,sys; c=json.load(sys.stdin)["counters"]; print(c["expires_soft"], c["expires_hard"])')" \
 	"$(python3 -c '
 import json
 e = [json.loads(l) for l in open("/tmp/events.json") if l.strip()]
@@ -190,6 +190,6 @@ check "the human monitor names the event, its kind and reason, and the SA" \
 refuse "monitoring needs CAP_NET_ADMIN" 1 "cannot join group" \
 	timeout 10 ip netns exec a setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 	--bounding-set=-all $KESPCTL monitor
-refuse "monitor takes no arguments" 2 'unexpected argument "x"' ip netns exec a $KESPCTL monitor x
+refuse "monitor takes no arguments" 2 'unexpected argument "x"' $KESPCTL -n a monitor x
 rm -f /tmp/events.json /tmp/events.txt /tmp/monitor.err
 finish

@@ -6,9 +6,9 @@
 
 two_sites
 site_b_policies
-timeout 300 ip netns exec a $KESPCTL --json monitor >/tmp/acq.json 2>/tmp/acq.err &
+timeout 300 $KESPCTL -n a --json monitor >/tmp/acq.json 2>/tmp/acq.err &
 MONITOR=$!
-timeout 300 ip netns exec a $KESPCTL monitor >/tmp/acq.txt 2>&1 &
+timeout 300 $KESPCTL -n a monitor >/tmp/acq.txt 2>&1 &
 MONITOR_HUMAN=$!
 sleep 1
 
@@ -18,7 +18,7 @@ import json
 print(sum(1 for l in open("/tmp/acq.json") if json.loads(l)["event"] == "acquire"))'
 }
 
-out=$(ip netns exec a $KESPCTL --json trap add dev kesp0 sel src 10.1.0.0/24 dst 10.2.0.0/24 reqid 5)
+out=$($KESPCTL -n a --json trap add dev kesp0 sel src 10.1.0.0/24 dst 10.2.0.0/24 reqid 5)
 check "a trap for 10.1.0.0/24 -> 10.2.0.0/24 is added" test -n "$out"
 trap_id=$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 
@@ -40,10 +40,10 @@ p = e["packet"]
 print(e["dev"], e["trap"], e["reqid"], p["src"], p["dst"], p["proto"], p["sport"], p["dport"])')" \
 	"kesp0 $trap_id 5 10.1.0.1/32 10.2.0.1/32 1 [8, 8] [0, 0]"
 same "the trap counted every packet and every event" \
-	"$(ip netns exec a $KESPCTL --json trap list dev kesp0 | python3 -c 'import json,sys; t=json.load(sys.stdin)[0]; print(t["hits"], t["acquires"])')" \
+	"$($KESPCTL -n a --json trap list dev kesp0 | python3 -c 'import json,sys; t=json.load(sys.stdin)[0]; print(t["hits"], t["acquires"])')" \
 	"31 $n"
 same "the device counts the acquires too" \
-	"$(ip netns exec a $KESPCTL --json dev show kesp0 | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["acquires"])')" "$n"
+	"$($KESPCTL -n a --json dev show kesp0 | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["acquires"])')" "$n"
 check "the human monitor shows the acquire" grep -q "^acquire trap $trap_id dev kesp0 reqid 5" /tmp/acq.txt
 
 # Two traps flooded at once, IPv4 ICMP and IPv6 UDP to a port range: the
@@ -55,7 +55,7 @@ ev = [json.loads(l) for l in open("/tmp/acq.json")][int(sys.argv[2]):]
 print(sum(1 for e in ev if e["event"] == "acquire" and e["reqid"] == int(sys.argv[1])))' "$@"
 }
 seen=$(grep -c . /tmp/acq.json)
-out=$(ip netns exec a $KESPCTL --json trap add dev kesp0 \
+out=$($KESPCTL -n a --json trap add dev kesp0 \
 	sel src fd00:1::/64 dst fd00:2::/64 proto udp dport 5000-5010 reqid 7)
 trap6_id=$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 start=$(date +%s%N)
@@ -83,7 +83,7 @@ e = [json.loads(l) for l in open("/tmp/acq.json") if json.loads(l).get("reqid") 
 p = e["packet"]
 print(e["trap"], p["src"], p["dst"], p["proto"], p["sport"], p["dport"])')" \
 	"$trap6_id fd00:1::1/128 fd00:2::1/128 17 [4321, 4321] [5005, 5005]"
-check "the IPv6 trap is deleted by id" ip netns exec a $KESPCTL trap del dev kesp0 id "$trap6_id"
+check "the IPv6 trap is deleted by id" $KESPCTL -n a trap del dev kesp0 id "$trap6_id"
 n=$(acquires)
 
 # The SA that the key manager would now install wins over the trap.
@@ -93,7 +93,7 @@ check "with an SA of the same selector, traffic flows" \
 same "and the trap is not hit any more" "$(acquires)" "$n"
 
 # A trap more specific than the SA wins over it.
-check "a /32 trap inside the SA's selector" ip netns exec a $KESPCTL trap add dev kesp0 \
+check "a /32 trap inside the SA's selector" $KESPCTL -n a trap add dev kesp0 \
 	sel src 10.1.0.0/24 dst 10.2.0.1/32 proto icmp reqid 6
 ip netns exec a ping -c 2 -i 0.2 -W 1 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1
 sleep 0.5
@@ -102,19 +102,19 @@ same "the more specific trap catches the packets and asks for its own SA" \
 import json
 print(sorted(set(json.loads(l)["reqid"] for l in open("/tmp/acq.json"))))')" "[5, 6, 7]"
 
-check "trap flush" ip netns exec a $KESPCTL trap flush dev kesp0
-same "no trap is left" "$(ip netns exec a $KESPCTL --json trap list)" "[]"
+check "trap flush" $KESPCTL -n a trap flush dev kesp0
+same "no trap is left" "$($KESPCTL -n a --json trap list)" "[]"
 check "with the traps gone the SA carries the traffic again" \
 	ip netns exec a ping -c 2 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1
 
-refuse "a trap needs a selector" 2 "add needs sel SEL" ip netns exec a $KESPCTL trap add dev kesp0
-refuse "one selector per trap" 2 "one selector per trap" ip netns exec a $KESPCTL trap add dev kesp0 \
+refuse "a trap needs a selector" 2 "add needs sel SEL" $KESPCTL -n a trap add dev kesp0
+refuse "one selector per trap" 2 "one selector per trap" $KESPCTL -n a trap add dev kesp0 \
 	sel src 10.1.0.0/24 dst 10.2.0.0/24 sel src 10.1.0.0/24 dst 10.3.0.0/24
 refuse "deleting a trap that does not exist" 1 "no trap with this id on the device" \
-	ip netns exec a $KESPCTL trap del dev kesp0 id 999
+	$KESPCTL -n a trap del dev kesp0 id 999
 refuse "a trap on a device that is not kesp" 1 "not a kesp device" \
-	ip netns exec a $KESPCTL trap add dev veth-a sel src 10.1.0.0/24 dst 10.2.0.0/24
-refuse "an unknown trap verb" 2 'unknown verb "frob"' ip netns exec a $KESPCTL trap frob
+	$KESPCTL -n a trap add dev veth-a sel src 10.1.0.0/24 dst 10.2.0.0/24
+refuse "an unknown trap verb" 2 'unknown verb "frob"' $KESPCTL -n a trap frob
 refuse "the kernel wants a selector too" 1 "a trap needs a selector" \
 	ip netns exec a python3 -c "
 import sys, os, socket; sys.path.insert(0, os.environ['KESP_SRC'] + '/selftests/lib')
@@ -129,7 +129,7 @@ kill $MONITOR $MONITOR_HUMAN
 wait $MONITOR $MONITOR_HUMAN 2>/dev/null
 same "the monitor reported no error" "$(cat /tmp/acq.err)" ""
 # Traps left on a device that goes away go with it.
-ip netns exec a $KESPCTL trap add dev kesp0 sel src 10.1.0.0/24 dst 10.2.0.0/24 >/dev/null
+$KESPCTL -n a trap add dev kesp0 sel src 10.1.0.0/24 dst 10.2.0.0/24 >/dev/null
 check "deleting a device with a trap" ip -n a link del kesp0
 rm -f /tmp/acq.json /tmp/acq.txt /tmp/acq.err
 finish

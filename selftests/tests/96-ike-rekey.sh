@@ -146,7 +146,7 @@ cr0=$(ike_spis_k cr)
 # whose SPIs are the two of charon's XFRM SAs of it. One read of each
 # kernel per sample (under TCG every process start counts).
 sample() {
-	{ ip netns exec west $KESPCTL sa list; echo XFRM; ip -n east xfrm state; } | awk '
+	{ $KESPCTL -n west sa list; echo XFRM; ip -n east xfrm state; } | awk '
 		function conn(a, b) {
 			if (a == "192.168.200.1" || b == "192.168.200.1") return 1
 			if (a == "192.168.200.31" || b == "192.168.200.31") return 2

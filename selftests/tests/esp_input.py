@@ -11,15 +11,13 @@ Prints "ok - ..." / "not ok - ..." lines.
 """
 import hashlib
 import hmac
-import json
 import os
-import select
 import socket
 import struct
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.environ["KESP_SRC"], "selftests/lib"))
+from esp_probe import InboundSA, Receiver  # noqa: E402
 from inet_checksum import checksum  # noqa: E402
 from netns import socket_in_netns  # noqa: E402
 from tap import report, finish  # noqa: E402
@@ -27,7 +25,6 @@ from tap import report, finish  # noqa: E402
 WINDOW, ESN, TOP0 = int(sys.argv[1]), sys.argv[2] == "1", int(sys.argv[3])
 KEY = bytes(range(1, 33))
 SPI = 0x3000
-KESPCTL = os.environ["KESPCTL"]
 
 
 def inner_udp(tag, src="10.2.0.1", dst="10.1.0.1", tos=0):
@@ -58,32 +55,25 @@ tx = socket_in_netns("b", socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ESP)
 rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 rx.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)
 rx.bind(("10.1.0.1", 5555))
-last_tos = {}
+sa = InboundSA(SPI)
+receiver = Receiver(rx, sa)
+last_tos = receiver.last_tos
+counters = sa.counters
 
 
-def counters():
-    sas = json.loads(subprocess.run([KESPCTL, "--json", "sa", "list", "dev", "kesp0"], check=True,
-                                    capture_output=True, text=True).stdout)
-    return next(s["counters"] for s in sas if s["spi"] == SPI)
+def send(packet, tag=None, expect=True):
+    """Sends PACKET; True if the inner datagram TAG (any, without TAG) was delivered."""
+    return receiver.send(tx, "192.168.100.1", packet, tag, expect)
 
 
-def send(packet, tag=None):
-    """Sends PACKET; returns True if the inner datagram TAG was delivered."""
-    tx.sendto(packet, ("192.168.100.1", 0))
-    got = []
-    while select.select([rx], [], [], 0.3)[0]:
-        data, anc, _, _ = rx.recvmsg(2048, socket.CMSG_SPACE(1))
-        got.append(data.decode())
-        for level, kind, value in anc:
-            if level == socket.IPPROTO_IP and kind == socket.IP_TOS:
-                last_tos[data.decode()] = value[0]
-    return tag in got if tag else bool(got)
+def dropped(packet, tag=None):
+    return not send(packet, tag, expect=False)
 
 
 def expect(seq, accepted, what, **kw):
     tag = "seq=%d" % seq
     before = counters()
-    delivered = send(esp(seq, inner_udp(tag), **kw), tag)
+    delivered = send(esp(seq, inner_udp(tag), **kw), tag, expect=accepted)
     after = counters()
     report(delivered == accepted, what, "seq %d: delivered=%s, counters %s -> %s" % (seq, delivered, before, after))
     return before, after
@@ -118,9 +108,9 @@ if WINDOW:
 s = top + 1
 tag = "seq=%d" % s
 b = counters()
-report(not send(esp(s, inner_udp(tag), flip=40), tag), "%s: a flipped payload bit is dropped" % mode)
+report(dropped(esp(s, inner_udp(tag), flip=40), tag), "%s: a flipped payload bit is dropped" % mode)
 report(grew(b, counters(), "auth_errors"), "%s: as an authentication error" % mode)
-report(not send(esp(s, inner_udp(tag), flip=len(esp(s, inner_udp(tag))) - 1), tag),
+report(dropped(esp(s, inner_udp(tag), flip=len(esp(s, inner_udp(tag))) - 1), tag),
        "%s: a flipped ICV bit is dropped" % mode)
 report(send(esp(s, inner_udp(tag)), tag), "%s: the untampered packet with that number still arrives afterwards" % mode)
 s += 1
@@ -128,28 +118,28 @@ b = counters()
 # Wrong padding bytes of a length that keeps the 4-byte alignment.
 need = (4 - (len(inner_udp("seq=%d" % s)) + 2) % 4) % 4 or 4
 bad_pad = bytes(range(1, need)) + b"\x09"
-report(not send(esp(s, inner_udp("seq=%d" % s), pad=bad_pad), "seq=%d" % s),
+report(dropped(esp(s, inner_udp("seq=%d" % s), pad=bad_pad), "seq=%d" % s),
        "%s: padding that is not 1, 2, 3, ... is dropped" % mode)
 report(grew(b, counters(), "padding_errors"), "%s: as a padding error" % mode)
 s += 1
 b = counters()
-report(not send(esp(s, inner_udp("seq=%d" % s), padlen=250), "seq=%d" % s),
+report(dropped(esp(s, inner_udp("seq=%d" % s), padlen=250), "seq=%d" % s),
        "%s: a pad length longer than the packet is dropped" % mode)
 report(grew(b, counters(), "padding_errors"), "%s: as a padding error" % mode)
 s += 1
-report(not send(esp(s, inner_udp("seq=%d" % s), nexthdr=17), "seq=%d" % s),
+report(dropped(esp(s, inner_udp("seq=%d" % s), nexthdr=17), "seq=%d" % s),
        "%s: a next header that is not IP in a tunnel-mode SA is dropped" % mode)
 s += 1
 b = counters()
-report(not send(esp(s, inner_udp("seq=%d" % s, src="10.9.0.1")), "seq=%d" % s),
+report(dropped(esp(s, inner_udp("seq=%d" % s, src="10.9.0.1")), "seq=%d" % s),
        "%s: an inner packet outside the SA's selectors is dropped" % mode)
 report(grew(b, counters(), "selector_errors"), "%s: as a selector error" % mode)
 s += 1
 b = counters()
-report(not send(esp(s, inner_udp("x"))[:20]), "%s: a truncated packet is dropped" % mode)
+report(dropped(esp(s, inner_udp("x"))[:20]), "%s: a truncated packet is dropped" % mode)
 report(grew(b, counters(), "other_errors"), "%s: and counted" % mode)
 b = counters()
-report(not send(esp(s, inner_udp("seq=%d" % s), spi=0x3999), "seq=%d" % s),
+report(dropped(esp(s, inner_udp("seq=%d" % s), spi=0x3999), "seq=%d" % s),
        "%s: an unknown SPI is not ours (left to XFRM)" % mode)
 report(counters() == b, "%s: and leaves our counters alone" % mode)
 # ---- ECN decapsulation (RFC 6040 section 4.2) -------------------------------
@@ -160,7 +150,7 @@ report(send(esp(s, inner_udp(tag, tos=0x02)), tag) and last_tos.get(tag) == 0x03
        "%s: outer CE over an ECT(0) inner packet arrives marked CE" % mode, "inner tos %s" % last_tos.get(tag))
 s += 1
 tag = "seq=%d" % s
-report(not send(esp(s, inner_udp(tag, tos=0x00)), tag),
+report(dropped(esp(s, inner_udp(tag, tos=0x00)), tag),
        "%s: outer CE over a not-ECT inner packet is dropped" % mode)
 tx.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, 0x00)
 s += 1
@@ -171,7 +161,7 @@ if ESN:
     # Authenticated with the wrong high-order bits: must not verify.
     s += 1
     b = counters()
-    report(not send(esp(s, inner_udp("seq=%d" % s), icv_seq=s + (1 << 32)), "seq=%d" % s),
+    report(dropped(esp(s, inner_udp("seq=%d" % s), icv_seq=s + (1 << 32)), "seq=%d" % s),
            "%s: an ICV over the wrong high sequence bits is dropped" % mode)
     report(grew(b, counters(), "auth_errors"), "%s: as an authentication error" % mode)
 finish()

@@ -107,7 +107,7 @@ ikehelper_alive() {
 	finish
 }
 
-kernel_sa_count() { ip netns exec "$1" $KESPCTL sa list | grep -c '^sa '; }
+kernel_sa_count() { $KESPCTL -n "$1" sa list | grep -c '^sa '; }
 
 log_has() { grep -Eq -- "$2" "$(ike_log ikehelper "$1")"; }
 

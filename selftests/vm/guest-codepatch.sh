@@ -45,3 +45,4 @@ if [ "${flips:-0}" -gt 0 ] && [ $client_rc -eq 0 ]; then
 else
 	echo "not ok - the guest survives ${secs} s of static key flips under UDP traffic (rounds: ${flips:-none}, iperf3 client status $client_rc)"
 fi
+echo "kesp-test: complete"

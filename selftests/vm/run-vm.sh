@@ -59,6 +59,8 @@ fi
 	echo "export KESP_BENCH_PROFILE='${KESP_BENCH_PROFILE:-full}'"
 	echo "export KESP_BENCH_ONLY='${KESP_BENCH_ONLY:-}'"
 	echo "export KESP_BENCH_SCALE='${KESP_BENCH_SCALE:-}'"
+	echo "export KESP_VM_EXECPROF='${KESP_VM_EXECPROF:-}'"
+	echo "export KESP_CLAIMS='${KESP_VM_CLAIMS:+1}'"
 	echo "export KESP_BENCH_DEADLINE='${KESP_BENCH_DEADLINE:-0}'"
 } >"$OUT/job"
 
@@ -90,6 +92,7 @@ fi
 # one host core, so run-matrix.sh runs the kernels side by side. The full
 # `make bench` keeps MTTCG, for speed, unless KESP_VM_TCG_THREAD says
 # otherwise (single or multi).
+CMDLINE="$CMDLINE ${KESP_VM_CMDLINE_EXTRA:-}"
 THREAD=single
 [ "$MODE" = bench ] && [ "${KESP_BENCH_PROFILE:-full}" = full ] && THREAD=multi
 THREAD=${KESP_VM_TCG_THREAD:-$THREAD}
@@ -101,6 +104,7 @@ timeout "$TIMEOUT" qemu-system-x86_64 \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$ROOT,mount_tag=kesp,security_model=none,readonly=on,multidevs=remap" \
 	-virtfs "local,path=$OUT,mount_tag=kespout,security_model=none,multidevs=remap" \
+	${KESP_VM_CLAIMS:+-virtfs "local,path=$KESP_VM_CLAIMS,mount_tag=kespclaims,security_model=none,multidevs=remap"} \
 	</dev/null >"$CONSOLE" 2>&1
 qemu_rc=$?
 elapsed=$(($(date +%s) - start))
@@ -148,6 +152,19 @@ cat "$OUT/tap.txt" 2>/dev/null
 passed=$(grep -c '^ok ' "$OUT/tap.txt" 2>/dev/null)
 failed=$(grep -c '^not ok ' "$OUT/tap.txt" 2>/dev/null)
 passed=${passed:-0} failed=${failed:-0}
+# The guest scanned its kernel log after each test; what came after the
+# last look (the last module unload, the shutdown of its daemons) is only
+# in dmesg-final.txt.
+if [ -f "$OUT/dmesg-final.txt" ]; then
+	if grep -Eq "$(cat "$ROOT/selftests/vm/splat-pattern")" "$OUT/dmesg-final.txt"; then
+		echo "not ok - [$KVER] kernel log after the last test has no splat"
+		grep -E -A20 "$(cat "$ROOT/selftests/vm/splat-pattern")" "$OUT/dmesg-final.txt" | head -n 40 | sed 's/^/# /'
+		failed=$((failed + 1))
+	else
+		echo "ok - [$KVER] kernel log after the last test has no splat"
+		passed=$((passed + 1))
+	fi
+fi
 # A guest that died (panic, timeout) still counts what it ran: every TAP
 # line so far, the checks of the test it died in, and one failure for the
 # death, naming that test.
