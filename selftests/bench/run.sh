@@ -48,12 +48,13 @@ if [ "$PROFILE" = smoke ]; then
 	wait
 fi
 # bench_log_clean KVER: one TAP line, the bench guest's kernel log (the
-# whole of it, saved at its end) holds no splat (selftests/vm/splat-pattern).
+# whole of it, saved at its end in bench/dmesg.txt, and what came after)
+# holds no splat (selftests/vm/splat-pattern).
 bench_log_clean() {
 	set -- "$1" "$ROOT/build/vm/$1/out-bench"
-	if [ ! -s "$2/dmesg.txt" ]; then
+	if [ ! -s "$2/bench/dmesg.txt" ]; then
 		echo "not ok - bench on $1: the guest saved its kernel log"
-	elif grep -Eh "$(cat "$ROOT/selftests/vm/splat-pattern")" "$2/dmesg.txt" "$2/dmesg-final.txt" \
+	elif grep -Eh "$(cat "$ROOT/selftests/vm/splat-pattern")" "$2/bench/dmesg.txt" "$2/dmesg-final.txt" \
 			>"$DIR/$1.splat" 2>/dev/null; then
 		echo "not ok - bench on $1: the guest's kernel log has no splat"
 		head -n 20 "$DIR/$1.splat" | sed 's/^/# /'
