@@ -169,9 +169,6 @@ static void ike_rekey_switch(struct ike_sa *old, struct ike_sa *ns)
 		old->waiters = w->next;
 		ike_sa_add_waiter(ns, w);
 	}
-	/* Fragmentation was agreed in IKE_SA_INIT; a rekey does not ask again. */
-	ns->frag.announced = old->frag.announced;
-	ns->frag.peer = old->frag.peer;
 	old->state = IKE_S_DELETING;
 	old->rekeyed = true;
 	memcpy(old->successor, ike_sa_our_spi(ns), 8);

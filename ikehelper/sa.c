@@ -254,6 +254,9 @@ struct ike_sa *ike_sa_successor_new(struct ike_sa *old, bool initiator, const ui
 	sa->nat_remote = old->nat_remote;
 	sa->peer_natd = old->peer_natd;
 	sa->peer_sig_hashes = old->peer_sig_hashes;
+	/* Fragmentation was agreed in IKE_SA_INIT; a rekey does not ask again. */
+	sa->frag.announced = old->frag.announced;
+	sa->frag.peer = old->frag.peer;
 	sa->id_local = old->id_local;
 	sa->id_remote = old->id_remote;
 	return sa;

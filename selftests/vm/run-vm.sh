@@ -156,9 +156,10 @@ passed=${passed:-0} failed=${failed:-0}
 # last look (the last module unload, the shutdown of its daemons) is only
 # in dmesg-final.txt.
 if [ -f "$OUT/dmesg-final.txt" ]; then
-	if grep -Eq "$(cat "$ROOT/selftests/vm/splat-pattern")" "$OUT/dmesg-final.txt"; then
+	splat_pattern=$(cat "$ROOT/selftests/vm/splat-pattern")
+	if grep -Eq "$splat_pattern" "$OUT/dmesg-final.txt"; then
 		echo "not ok - [$KVER] kernel log after the last test has no splat"
-		grep -E -A20 "$(cat "$ROOT/selftests/vm/splat-pattern")" "$OUT/dmesg-final.txt" | head -n 40 | sed 's/^/# /'
+		grep -E -A20 "$splat_pattern" "$OUT/dmesg-final.txt" | head -n 40 | sed 's/^/# /'
 		failed=$((failed + 1))
 	else
 		echo "ok - [$KVER] kernel log after the last test has no splat"
