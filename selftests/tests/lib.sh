@@ -119,8 +119,16 @@ CHECK
 	rm -rf "$JSON_CHECK_DIR"
 }
 
-pass() { echo "ok - $1"; }
+# KESP_VM_EXECPROF=1 (a developer's profile) also stamps each check with
+# the guest's uptime, read by a builtin so the profile starts no process.
+check_stamp() {
+	[ -n "${KESP_VM_EXECPROF:-}" ] || return 0
+	read -r cs_up cs_idle </proc/uptime
+	echo "# at ${cs_up}s"
+}
+pass() { check_stamp; echo "ok - $1"; }
 fail() {
+	check_stamp
 	echo "not ok - $1"
 	shift
 	for why in "$@"; do echo "  $why"; done
