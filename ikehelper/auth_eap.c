@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * EAP in IKE_AUTH (RFC 7296 §2.16), both roles, with EAP-Identity and
+ * EAP in IKE_AUTH (RFC 7296 §2.16), both roles, with EAP-Identity,
  * EAP-MSCHAPv2 (draft-kamath-pppext-eap-mschapv2; the arithmetic is in
- * mschapv2.c).
+ * mschapv2.c) and EAP-TLS (RFC 5216; the TLS session and its framing are
+ * in eap_tls.c: here it is one more method of the dispatch).
  *
  * The initiator leaves AUTH out of its first IKE_AUTH; the responder
  * authenticates itself (certificate or PSK) and starts EAP; each further
@@ -20,6 +21,10 @@
  *                                <--   EAP(Success)
  *   AUTH(MSK)                    -->
  *                                <--   AUTH(MSK) SA TSi TSr
+ *
+ * EAP-TLS takes the rounds its handshake needs (fragments of about 1000
+ * octets, each acknowledged) between the first EAP request and
+ * EAP-Success.
  *
  * A wrong password ends with EAP-Failure and AUTHENTICATION_FAILED in the
  * same answer, and one log line naming the method, the user and the cause.
@@ -51,6 +56,7 @@ static const char server_name[] = "kesp";
 enum eap_state {
 	EAP_S_IDENTITY,		/* server: our EAP-Identity request is out */
 	EAP_S_CHALLENGE,	/* server: MSCHAPv2 Challenge out; client: expect it */
+	EAP_S_TLS,		/* EAP-TLS rounds (eap_tls.c) */
 	EAP_S_MS_SUCCESS,	/* server: MSCHAPv2 Success out; client: expect it */
 	EAP_S_EAP_SUCCESS,	/* client: we confirmed, expect EAP-Success */
 	EAP_S_AUTH,		/* EAP done, the MSK keys the AUTH payloads */
@@ -70,8 +76,10 @@ struct eap_ctx {
 	 * the AUTH payloads at the end. */
 	uint8_t peer_idbody[4 + IKE_ID_MAX];
 	size_t peer_idlen;
+	struct eap_tls *tls;		/* EAP-TLS: the TLS session */
 	/* client: the EAP Response to send next */
-	uint8_t out[8 + 1 + MS_RESPONSE_LEN + IKE_ID_STRLEN];
+	uint8_t out[EAP_TLS_PKT_MAX > 8 + 1 + MS_RESPONSE_LEN + IKE_ID_STRLEN ?
+		    EAP_TLS_PKT_MAX : 8 + 1 + MS_RESPONSE_LEN + IKE_ID_STRLEN];
 	size_t out_len;
 	uint8_t out_code;
 	/* server: the payloads of the first IKE_AUTH request (SA, TS, ...) */
@@ -85,6 +93,7 @@ void auth_eap_free(struct ike_sa *sa)
 	if (!sa->eap)
 		return;
 	free(sa->eap->first);
+	eap_tls_free(sa->eap->tls);
 	ike_wipe(sa->eap, sizeof(*sa->eap));
 	free(sa->eap);
 	sa->eap = NULL;
@@ -104,6 +113,12 @@ static struct eap_ctx *ctx_new(struct ike_sa *sa, const struct ike_payload *peer
 	e->peer_idlen = peer_id->body.len;
 	sa->eap = e;
 	return e;
+}
+
+/* The method under way, for log lines. */
+static const char *method(const struct eap_ctx *e)
+{
+	return e->tls ? "EAP-TLS" : "EAP-MSCHAPv2";
 }
 
 const char *eap_type_name(unsigned int type)
@@ -360,15 +375,56 @@ static enum eap_step client_mschapv2(struct ike_sa *sa, const uint8_t *d, size_t
 	return EAP_FAIL;
 }
 
+/* EAP-TLS as the peer: our certificate; the server's must hold its IKE
+ * identity and chain to the connection's cacerts. */
+static enum eap_step client_tls(struct ike_sa *sa, const uint8_t *d, size_t len, char *why,
+				size_t whylen)
+{
+	struct eap_ctx *e = sa->eap;
+	const struct conn *c = sa->conn;
+
+	if (!e->tls) {
+		e->tls = eap_tls_new(sa, false, c->local_cert, c->local_key, &sa->id_remote, why,
+				     whylen);
+		if (!e->tls)
+			return EAP_FAIL;
+		e->state = EAP_S_TLS;
+		sa_log(sa, LOG_IKE, 1, "EAP-TLS: authenticating as '%s' with certificate '%s'",
+		       e->user, c->creds->certs[c->local_cert].file);
+	}
+	return eap_tls_process(e->tls, d, len, e->out, &e->out_len, why, whylen) == EAP_TLS_SEND ?
+	       EAP_NEXT : EAP_FAIL;
+}
+
 enum eap_step auth_eap_client_process(struct ike_sa *sa, const struct ike_pl_eap *in, char *why,
 				      size_t whylen)
 {
 	struct eap_ctx *e = sa->eap;
 	const uint8_t *d = in->data.p;
 	size_t len = in->data.len;
-	uint8_t want = sa->conn->local_eap;
+	const struct conn *c = sa->conn;
+	uint8_t want = c->local_eap;
+	/* auth = eap: TLS with a certificate, MSCHAPv2 with a password. */
+	bool can_tls = want == EAP_T_TLS || (!want && c->local_cert >= 0);
+	bool can_ms = want == EAP_T_MSCHAPV2 || (!want && client_secret(sa));
 
 	why[0] = '\0';
+	if (in->code == EAP_SUCCESS && e->tls) {
+		if (!eap_tls_done(e->tls) || eap_tls_msk(e->tls, e->msk, sizeof(e->msk))) {
+			snprintf(why, whylen, "EAP-Success before the EAP-TLS handshake finished");
+			return EAP_FAIL;
+		}
+		e->state = EAP_S_AUTH;
+		sa_log(sa, LOG_IKE, 0, "EAP-TLS succeeded as '%s' (the server's certificate %s is "
+		       "trusted); the MSK keys our AUTH", e->user, eap_tls_peer(e->tls));
+		return EAP_DONE;
+	}
+	if (in->code == EAP_FAILURE && e->tls) {
+		snprintf(why, whylen, "EAP-TLS failed (the server sent EAP-Failure): it refused our "
+			 "certificate '%s' or the TLS handshake (its log says why)",
+			 c->creds->certs[c->local_cert].file);
+		return EAP_FAIL;
+	}
 	if (in->code == EAP_SUCCESS) {
 		if (e->state != EAP_S_EAP_SUCCESS || e->refusal[0]) {
 			snprintf(why, whylen, "EAP-Success before EAP-MSCHAPv2 authenticated the "
@@ -411,20 +467,28 @@ enum eap_step auth_eap_client_process(struct ike_sa *sa, const struct ike_pl_eap
 		e->out_len = 1;
 		return EAP_NEXT;
 	}
-	case EAP_T_MSCHAPV2:
-		return client_mschapv2(sa, d, len, why, whylen);
 	}
+	if (e->state == EAP_S_TLS && d[0] == EAP_T_TLS)
+		return client_tls(sa, d, len, why, whylen);
+	if (d[0] == EAP_T_MSCHAPV2 && !e->tls && e->state != EAP_S_CHALLENGE)
+		return client_mschapv2(sa, d, len, why, whylen);
 	if (e->state != EAP_S_CHALLENGE) {
-		snprintf(why, whylen, "the server switched to %s (type %u) within EAP-MSCHAPv2",
-			 eap_type_name(d[0]), d[0]);
+		snprintf(why, whylen, "the server switched to %s (type %u) within %s",
+			 eap_type_name(d[0]), d[0], method(e));
 		return EAP_FAIL;
 	}
-	sa_log(sa, LOG_IKE, 0, "the server asks for %s (type %u), which kesp does not do%s; "
-	       "answering EAP-Nak with EAP-MSCHAPv2", eap_type_name(d[0]), d[0],
-	       want ? " (we are configured for eap-mschapv2)" : "");
+	if (d[0] == EAP_T_MSCHAPV2 && can_ms)
+		return client_mschapv2(sa, d, len, why, whylen);
+	if (d[0] == EAP_T_TLS && can_tls)
+		return client_tls(sa, d, len, why, whylen);
 	e->out[0] = EAP_T_NAK;
-	e->out[1] = EAP_T_MSCHAPV2;
+	e->out[1] = can_tls ? EAP_T_TLS : EAP_T_MSCHAPV2;
 	e->out_len = 2;
+	sa_log(sa, LOG_IKE, 0, "the server asks for %s (type %u), which %s; answering EAP-Nak "
+	       "with %s", eap_type_name(d[0]), d[0],
+	       d[0] == EAP_T_TLS ? "needs a certificate of ours (auth = eap-tls)" :
+	       d[0] == EAP_T_MSCHAPV2 ? "needs a password of ours (auth = eap-mschapv2)" :
+	       "kesp does not do", eap_type_name(e->out[1]));
 	return EAP_NEXT;
 }
 
@@ -452,7 +516,7 @@ static void server_fail(struct ike_sa *sa, struct msg_out *resp, const char *fmt
 
 static void server_fail(struct ike_sa *sa, struct msg_out *resp, const char *fmt, ...)
 {
-	char why[512], a[IKE_ID_STRLEN];
+	char why[1600], a[IKE_ID_STRLEN];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -486,6 +550,73 @@ static void server_challenge(struct ike_sa *sa, struct msg_out *resp)
 	n = ms_packet(pkt, MS_CHALLENGE, e->ms_id, body, sizeof(body));
 	add_eap(resp, EAP_REQUEST, e->ident, pkt, n);
 	e->state = EAP_S_CHALLENGE;
+}
+
+/* EAP-TLS as the server: our (the gateway's) certificate; the client's must
+ * hold its EAP identity (asked, or its IKE identity) and chain to the
+ * connection's cacerts. */
+static void server_tls_start(struct ike_sa *sa, struct msg_out *resp)
+{
+	struct eap_ctx *e = sa->eap;
+	const struct conn *c = sa->conn;
+	struct ike_id uid;
+	uint8_t pkt[8];
+	char why[1024];
+
+	if (e->state == EAP_S_IDENTITY) {
+		if (!id_parse(e->user, &uid, why, sizeof(why))) {
+			server_fail(sa, resp, "EAP-TLS: EAP identity '%s' is no identity a certificate "
+				    "can hold: %s", e->user, why);
+			return;
+		}
+	} else {
+		uid = c->remote_eap_id_set ? c->remote_eap_id : sa->id_remote;
+	}
+	e->tls = eap_tls_new(sa, true, c->local_cert, c->local_key, &uid, why, sizeof(why));
+	if (!e->tls) {
+		server_fail(sa, resp, "%s", why);
+		return;
+	}
+	e->ident++;
+	add_eap(resp, EAP_REQUEST, e->ident, pkt, eap_tls_start(e->tls, pkt));
+	e->state = EAP_S_TLS;
+}
+
+static void server_method(struct ike_sa *sa, struct msg_out *resp)
+{
+	if (sa->conn->remote_eap == EAP_T_TLS)
+		server_tls_start(sa, resp);
+	else
+		server_challenge(sa, resp);
+}
+
+/* One EAP-TLS response: our next request, EAP-Success, or the end. */
+static void server_tls(struct ike_sa *sa, const uint8_t *d, size_t len, struct msg_out *resp)
+{
+	struct eap_ctx *e = sa->eap;
+	uint8_t pkt[EAP_TLS_PKT_MAX];
+	size_t n = 0;
+	char why[1400];
+
+	switch (eap_tls_process(e->tls, d, len, pkt, &n, why, sizeof(why))) {
+	case EAP_TLS_SEND:
+		e->ident++;
+		add_eap(resp, EAP_REQUEST, e->ident, pkt, n);
+		return;
+	case EAP_TLS_DONE:
+		if (eap_tls_msk(e->tls, e->msk, sizeof(e->msk))) {
+			server_fail(sa, resp, "EAP-TLS: cannot derive the MSK");
+			return;
+		}
+		e->state = EAP_S_AUTH;
+		add_eap(resp, EAP_SUCCESS, e->ident, NULL, 0);
+		sa_log(sa, LOG_IKE, 1, "EAP-TLS: user '%s' holds the trusted certificate %s",
+		       e->user, eap_tls_peer(e->tls));
+		return;
+	case EAP_TLS_FAIL:
+		break;
+	}
+	server_fail(sa, resp, "%s (EAP user '%s')", why, e->user);
 }
 
 void auth_eap_server_begin(struct ike_sa *sa, const struct ike_payload *idi,
@@ -523,7 +654,7 @@ void auth_eap_server_begin(struct ike_sa *sa, const struct ike_payload *idi,
 	}
 	e->user_len = id_text(c->remote_eap_id_set ? &c->remote_eap_id : &sa->id_remote, e->user,
 			      sizeof(e->user));
-	server_challenge(sa, resp);
+	server_method(sa, resp);
 }
 
 static void server_identity(struct ike_sa *sa, const uint8_t *d, size_t len, struct msg_out *resp)
@@ -539,7 +670,7 @@ static void server_identity(struct ike_sa *sa, const uint8_t *d, size_t len, str
 	e->user[len - 1] = '\0';
 	e->user_len = len - 1;
 	sa_log(sa, LOG_IKE, 1, "EAP-Identity: the peer is '%s'", e->user);
-	server_challenge(sa, resp);
+	server_method(sa, resp);
 }
 
 static void server_response(struct ike_sa *sa, const uint8_t *d, size_t len, struct msg_out *resp)
@@ -603,8 +734,8 @@ static void server_auth(struct ike_sa *sa, const struct ike_msg *req, struct msg
 	struct ike_error err = { 0 };
 
 	if (!msk_auth_verifies(sa, msg_find(req, IKE_PL_AUTH))) {
-		server_fail(sa, resp, "EAP-MSCHAPv2 succeeded for user '%s', but the AUTH after it "
-			    "does not verify with the MSK", e->user);
+		server_fail(sa, resp, "%s succeeded for user '%s', but the AUTH after it "
+			    "does not verify with the MSK", method(e), e->user);
 		return;
 	}
 	if (add_msk_auth(sa, resp)) {
@@ -619,7 +750,8 @@ static void server_auth(struct ike_sa *sa, const struct ike_msg *req, struct msg
 			    err.reason);
 		return;
 	}
-	sa_log(sa, LOG_IKE, 0, "EAP-MSCHAPv2: peer authenticated as EAP user '%s'", e->user);
+	sa_log(sa, LOG_IKE, 0, "%s: peer authenticated as EAP user '%s'%s%s", method(e), e->user,
+	       e->tls ? " with certificate " : "", e->tls ? eap_tls_peer(e->tls) : "");
 	ike_auth_respond_finish(sa, first, resp);
 	ike_msg_release(first);
 	free(first);
@@ -638,7 +770,7 @@ void auth_eap_server_respond(struct ike_sa *sa, const struct ike_msg *req, struc
 	}
 	if (!pl) {
 		server_fail(sa, resp, "an IKE_AUTH request without EAP payload in the middle of %s",
-			    e->state == EAP_S_IDENTITY ? "EAP-Identity" : "EAP-MSCHAPv2");
+			    e->state == EAP_S_IDENTITY ? "EAP-Identity" : method(e));
 		return;
 	}
 	d = pl->u.eap.data.p;
@@ -654,17 +786,21 @@ void auth_eap_server_respond(struct ike_sa *sa, const struct ike_msg *req, struc
 		for (size_t i = 1, off = 0; i < len && off + 24 < sizeof(types); i++)
 			off += (size_t)snprintf(types + off, sizeof(types) - off, "%s%s",
 						i > 1 ? ", " : "", eap_type_name(d[i]));
-		server_fail(sa, resp, "the peer refuses EAP-MSCHAPv2 (EAP-Nak%s%s)",
-			    types[0] ? "; it wants " : "", types);
+		server_fail(sa, resp, "the peer refuses %s (EAP-Nak%s%s)",
+			    eap_type_name(sa->conn->remote_eap), types[0] ? "; it wants " : "", types);
 		return;
 	}
 	if (e->state == EAP_S_IDENTITY && d[0] == EAP_T_IDENTITY) {
 		server_identity(sa, d, len, resp);
 		return;
 	}
-	if (d[0] != EAP_T_MSCHAPV2 || len < 2) {
-		server_fail(sa, resp, "an EAP response of type %u (%s) where EAP-MSCHAPv2 belongs",
-			    d[0], eap_type_name(d[0]));
+	if (e->state == EAP_S_TLS && d[0] == EAP_T_TLS) {
+		server_tls(sa, d, len, resp);
+		return;
+	}
+	if (d[0] != EAP_T_MSCHAPV2 || e->tls || len < 2) {
+		server_fail(sa, resp, "an EAP response of type %u (%s) where %s belongs",
+			    d[0], eap_type_name(d[0]), eap_type_name(sa->conn->remote_eap));
 		return;
 	}
 	if (d[1] == MS_FAILURE) {

@@ -1050,15 +1050,17 @@ static bool auth_auth(struct parser *p, const struct node *n, void *obj)
 			a->c->local_sig = sig;
 		return true;
 	}
-	if (!strcmp(n->value, "eap-mschapv2") || (!strcmp(n->value, "eap") && a->local)) {
+	if (!strcmp(n->value, "eap-mschapv2") || !strcmp(n->value, "eap-tls") ||
+	    (!strcmp(n->value, "eap") && a->local)) {
 		*a->auth = AUTH_EAP;
-		*a->eap = n->value[3] ? EAP_T_MSCHAPV2 : 0;
+		*a->eap = !n->value[3] ? 0 : n->value[4] == 't' ? EAP_T_TLS : EAP_T_MSCHAPV2;
 		return true;
 	}
 	if (!strcmp(n->value, "eap"))
-		ERR(n, "remote auth = eap needs the method we run as EAP server: eap-mschapv2");
+		ERR(n, "remote auth = eap needs the method we run as EAP server: eap-mschapv2 or "
+		    "eap-tls");
 	else if (!strncmp(n->value, "eap", 3))
-		ERR(n, "auth = %s is not supported by kesp yet (EAP: eap-mschapv2 only)",
+		ERR(n, "auth = %s is not supported by kesp yet (EAP: eap-mschapv2 and eap-tls)",
 		    n->value);
 	else if (!strncmp(n->value, "xauth", 5))
 		ERR(n, "auth = %s is not supported by kesp (IKEv1 XAuth)", n->value);
@@ -1857,7 +1859,11 @@ static void check_pubkey(struct parser *p, struct conn *c)
 	const struct creds *cr = c->creds;
 	char a[IKE_ID_STRLEN], b[600];
 
-	if (c->remote_auth == AUTH_PUBKEY && !c->ncacerts) {
+	bool tls_client = c->local_auth == AUTH_EAP &&
+			  (c->local_eap == EAP_T_TLS || (!c->local_eap && c->local_cert >= 0));
+
+	if ((c->remote_auth == AUTH_PUBKEY ||
+	     (c->remote_auth == AUTH_EAP && c->remote_eap == EAP_T_TLS)) && !c->ncacerts) {
 		bool any = false;
 
 		for (size_t i = 0; i < cr->ncerts && !any; i++)
@@ -1867,16 +1873,16 @@ static void check_pubkey(struct parser *p, struct conn *c)
 			       "certificate but no CA is loaded (remote { cacerts = FILE } or "
 			       "x509ca/ beside the config)", c->name);
 	}
-	if (c->local_auth != AUTH_PUBKEY) {
+	if (c->local_auth != AUTH_PUBKEY && !tls_client) {
 		if (c->local_cert >= 0)
 			report(p, true, c->file, c->line, "connection '%s' has local certs but "
 			       "authenticates with %s", c->name, "psk");
 		return;
 	}
 	if (c->local_cert < 0) {
-		report(p, true, c->file, c->line, "connection '%s': local auth = pubkey needs "
+		report(p, true, c->file, c->line, "connection '%s': local auth = %s needs "
 		       "certs = FILE (our certificate, in x509/ beside the config or a path)",
-		       c->name);
+		       c->name, tls_client ? "eap-tls" : "pubkey");
 		return;
 	}
 	c->local_key = creds_find_key(cr, (size_t)c->local_cert);
@@ -1906,7 +1912,9 @@ static void check_eap(struct parser *p, const struct config *cfg, struct conn *c
 		if (!c->local_eap_id_set && !c->local_id_set)
 			report(p, true, c->file, c->line, "connection '%s': local auth = eap needs "
 			       "an identity for EAP (local { id = ... } or eap_id = ...)", c->name);
-		else if (c->remote_auth != AUTH_EAP && !config_find_eap(cfg, me, &c->remote_id))
+		else if (c->remote_auth != AUTH_EAP && c->local_eap != EAP_T_TLS &&
+			 !(c->local_eap == 0 && c->local_cert >= 0) &&
+			 !config_find_eap(cfg, me, &c->remote_id))
 			report(p, true, c->file, c->line, "connection '%s': no EAP password for "
 			       "'%s' (secrets { eap-NAME { id = %s secret = ... } })", c->name,
 			       id_str(me, a, sizeof(a)), id_str(me, a, sizeof(a)));
@@ -1918,12 +1926,17 @@ static void check_eap(struct parser *p, const struct config *cfg, struct conn *c
 		report(p, true, c->file, c->line, "connection '%s': local eap_id without local "
 		       "auth = eap", c->name);
 	}
-	if (c->remote_auth == AUTH_EAP && !cfg->neaps)
+	if (c->remote_auth == AUTH_EAP && c->remote_eap == EAP_T_TLS &&
+	    c->local_auth != AUTH_PUBKEY)
+		report(p, true, c->file, c->line, "connection '%s': remote auth = eap-tls needs our "
+		       "certificate for the TLS server: local auth = pubkey with certs = FILE",
+		       c->name);
+	if (c->remote_auth == AUTH_EAP && c->remote_eap != EAP_T_TLS && !cfg->neaps)
 		report(p, true, c->file, c->line, "connection '%s': remote auth = eap-mschapv2 but "
 		       "there is no secrets { eap-NAME { id = USER secret = ... } }", c->name);
 	if (c->remote_auth != AUTH_EAP && c->remote_eap_id_set)
 		report(p, true, c->file, c->line, "connection '%s': remote eap_id without remote "
-		       "auth = eap-mschapv2", c->name);
+		       "auth = eap-mschapv2 or eap-tls", c->name);
 }
 
 static void check_config(struct parser *p, struct config *cfg)

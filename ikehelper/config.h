@@ -50,6 +50,7 @@ enum auth_method {
 #define EAP_T_IDENTITY 1
 #define EAP_T_NOTIFICATION 2
 #define EAP_T_NAK 3
+#define EAP_T_TLS 13
 #define EAP_T_MSCHAPV2 26
 
 /* What "auth = rsa/pss-sha384" asks of our signatures (0: any). */
@@ -113,7 +114,7 @@ struct conn {
 	enum auth_method local_auth, remote_auth;
 	/* auth = pubkey */
 	struct sig_pref local_sig;
-	/* auth = eap-mschapv2 (or "eap" locally: whatever the server asks of
+	/* auth = eap-mschapv2 | eap-tls (or "eap" locally: whatever the server asks of
 	 * those we do, 0); eap_id: the EAP identity (ours: default our IKE
 	 * id; the peer's: %any asks it by EAP-Identity, default its IKE id). */
 	uint8_t local_eap, remote_eap;

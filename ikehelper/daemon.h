@@ -602,7 +602,7 @@ int auth_add_sig(struct ike_sa *sa, struct msg_out *m, const struct ike_payload 
 int auth_check_sig(struct ike_sa *sa, const struct ike_msg *m, const struct ike_payload *idpl,
 		   const struct ike_id *peer, char *why, size_t whylen);
 
-/* auth_eap.c: EAP in IKE_AUTH (RFC 7296 §2.16), EAP-Identity and EAP-MSCHAPv2 */
+/* auth_eap.c: EAP in IKE_AUTH (RFC 7296 §2.16): EAP-Identity, EAP-MSCHAPv2, EAP-TLS */
 enum eap_step {
 	EAP_NEXT,		/* a response is ready (auth_eap_client_add) */
 	EAP_DONE,		/* EAP-Success: the MSK keys the AUTH payloads */
@@ -625,6 +625,36 @@ void auth_eap_server_begin(struct ike_sa *sa, const struct ike_payload *idi,
 /* Server: every later IKE_AUTH request of the exchange. */
 void auth_eap_server_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp);
 void auth_eap_free(struct ike_sa *sa);
+
+/* eap_tls.c: EAP-TLS (RFC 5216) over GnuTLS, TLS 1.2, both roles */
+#define EAP_TLS_FRAG 1000	/* TLS data per EAP-TLS packet of ours */
+#define EAP_TLS_PKT_MAX (EAP_TLS_FRAG + 6)	/* type, flags, length, data */
+#define EAP_TLS_MSG_MAX 32768	/* a reassembled TLS message (flight) */
+#define EAP_TLS_ROUNDS_MAX 64	/* EAP-TLS packets of the peer in one exchange */
+struct eap_tls;
+enum eap_tls_rc {
+	EAP_TLS_SEND,		/* OUT holds our next EAP-TLS packet */
+	EAP_TLS_DONE,		/* server: handshake done and acknowledged */
+	EAP_TLS_FAIL,		/* the reason is in WHY */
+};
+/* A TLS session of SA's connection: our certificate CERT and key KEY (of
+ * the connection's creds); the peer's certificate must hold PEER_ID and
+ * chain to the connection's cacerts. */
+struct eap_tls *eap_tls_new(struct ike_sa *sa, bool server, int cert, int key,
+			    const struct ike_id *peer_id, char *why, size_t whylen);
+void eap_tls_free(struct eap_tls *t);
+/* Server: the EAP-TLS Start packet (type and flags) into OUT. */
+size_t eap_tls_start(struct eap_tls *t, uint8_t *out);
+/* D: the type data of the peer's EAP packet (13, flags, ...); OUT gets
+ * EAP_TLS_PKT_MAX octets at most. */
+enum eap_tls_rc eap_tls_process(struct eap_tls *t, const uint8_t *d, size_t len, uint8_t *out,
+				size_t *outlen, char *why, size_t whylen);
+/* Handshake done and the peer's certificate trusted. */
+bool eap_tls_done(const struct eap_tls *t);
+/* "'subject' (issuer 'x')" of the peer's certificate. */
+const char *eap_tls_peer(const struct eap_tls *t);
+/* The MSK (RFC 5216 §2.3), LEN octets; -1 before eap_tls_done. */
+int eap_tls_msk(struct eap_tls *t, uint8_t *msk, size_t len);
 
 /* info.c */
 struct task *delete_ike_task_new(void);

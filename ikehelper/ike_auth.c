@@ -323,7 +323,7 @@ static enum task_result eap_final(struct ike_sa *sa, struct auth_task *at, const
 	char a[IKE_ID_STRLEN];
 
 	if (err && err->u.notify.type == IKE_N_AUTHENTICATION_FAILED) {
-		ike_sa_fail(sa, "the server refused our AUTH after EAP-MSCHAPv2 succeeded "
+		ike_sa_fail(sa, "the server refused our AUTH after EAP succeeded "
 			    "(AUTHENTICATION_FAILED): our MSK differs from its");
 		return TASK_FAILED;
 	}
@@ -356,7 +356,7 @@ static enum task_result auth_process(struct ike_sa *sa, struct task *t, const st
 		if (c->local_auth == AUTH_EAP)
 			ike_sa_fail(sa, "the peer rejected our first IKE_AUTH (AUTHENTICATION_FAILED): "
 				    "we are '%s' and want EAP; check that it has a connection with "
-				    "remote auth = eap-mschapv2 for us (the peer's log says why)",
+				    "remote auth = eap-mschapv2 or eap-tls for us (the peer's log says why)",
 				    id_str(&sa->id_local, a, sizeof(a)));
 		else if (c->local_auth == AUTH_PUBKEY)
 			ike_sa_fail(sa, "the peer rejected our authentication (AUTHENTICATION_FAILED): "

@@ -96,7 +96,7 @@ const struct conn *policy_conn_for_peer(struct daemon *d, const struct ike_sa *s
 		    (auth_method && (c->remote_auth == AUTH_PSK) != (auth_method == AUTHM_PSK))) {
 			note(why, whylen, "%s: remote auth is %s; ", c->name,
 			     c->remote_auth == AUTH_PSK ? "psk" :
-			     c->remote_auth == AUTH_EAP ? "eap-mschapv2" : "pubkey");
+			     c->remote_auth == AUTH_EAP ? "eap" : "pubkey");
 			continue;
 		}
 		if (!id_matches(&c->remote_id, idi)) {

@@ -1,11 +1,13 @@
 #!/bin/sh
-# EAP-MSCHAPv2 in IKE_AUTH (RFC 7296 §2.16), ikehelper (kesp.ko) <-> charon,
-# each as EAP client and as EAP server. The gateway authenticates itself
+# EAP-MSCHAPv2 and EAP-TLS in IKE_AUTH (RFC 7296 §2.16, RFC 5216),
+# ikehelper (kesp.ko) <-> charon, each as EAP client and as EAP server. The gateway authenticates itself
 # with an ECDSA certificate (a CA made here with certtool), the road
 # warrior with a user name and password; charon's eap-identity and
 # eap-mschapv2 plugins. Each direction establishes and carries ping; a wrong
 # password fails on both sides (AUTHENTICATION_FAILED, no SA), and the EAP
-# server's log names the method, the user and the cause.
+# server's log names the method, the user and the cause. EAP-TLS: the
+# road warriors' own certificates (charon's eap-tls plugin); a client
+# certificate of a CA the gateway does not trust is refused.
 . "$KESP_SRC/selftests/tests/lib.sh"
 . "$KESP_SRC/selftests/tests/ike_peers.sh"
 . "$KESP_SRC/selftests/tests/ike_lib.sh"
@@ -15,20 +17,27 @@ pki_dirs
 t0=$(date +%s)
 pki_key ca "--key-type ecdsa --curve secp256r1"
 pki_cert ca ca self "$(pki_ca_tmpl 'kesp EAP test CA')"
-for gw in kesp-gw charon-gw; do
-	pki_key $gw "--key-type ecdsa --curve secp256r1"
-	pki_cert $gw $gw ca "$(pki_ee_tmpl $gw.example)"
+pki_key rogue-ca "--key-type ecdsa --curve secp256r1"
+pki_cert rogue-ca rogue-ca self "$(pki_ca_tmpl 'rogue CA')"
+# Gateways and EAP-TLS road warriors (one key for the three of them);
+# rogue-tls: of a CA nobody trusts.
+pki_key tls "--key-type ecdsa --curve secp256r1"
+for ee in kesp-gw charon-gw kesp-tls charon-tls rogue-tls; do
+	ca=ca key=tls
+	[ $ee = rogue-tls ] && ca=rogue-ca
+	case $ee in *-gw) key=$ee; pki_key $ee "--key-type ecdsa --curve secp256r1";; esac
+	pki_cert $ee $key $ca "$(pki_ee_tmpl $ee.example)"
+	if [ ! -s "$PKI/$ee.pem" ]; then
+		fail "certtool made the test PKI ($ee)"
+		finish
+	fi
 done
-if [ ! -s "$PKI/kesp-gw.pem" ] || [ ! -s "$PKI/charon-gw.pem" ]; then
-	fail "certtool made the test PKI"
-	finish
-fi
-pass "certtool made a CA and the two gateways' certificates in $(($(date +%s) - t0)) s"
-cp "$PKI/kesp-gw.pem" "$KDIR/x509/"
-cp "$PKI/kesp-gw.key" "$KDIR/private/"
+pass "certtool made two CAs, the gateways' and three EAP-TLS certificates in $(($(date +%s) - t0)) s"
+cp "$PKI/kesp-gw.pem" "$PKI/kesp-tls.pem" "$KDIR/x509/"
+cp "$PKI/kesp-gw.key" "$PKI/tls.key" "$KDIR/private/"
 cp "$PKI/ca.pem" "$KDIR/x509ca/"
-cp "$PKI/charon-gw.pem" east/x509/
-cp "$PKI/charon-gw.key" east/private/
+cp "$PKI/charon-gw.pem" "$PKI/charon-tls.pem" "$PKI/rogue-tls.pem" east/x509/
+cp "$PKI/charon-gw.key" "$PKI/tls.key" east/private/
 cp "$PKI/ca.pem" east/x509ca/
 
 # conn NAME LOCAL-ADDR REMOTE-ADDR|"" LOCAL-AUTH REMOTE-AUTH LOCAL-TS REMOTE-TS:
@@ -63,6 +72,10 @@ kesp_conf() {
 		"auth=pubkey id=charon-gw.example" $K $C
 	conn gw 192.168.200.53 "" "auth=pubkey certs=kesp-gw.pem id=kesp-gw.example" \
 		"auth=eap-mschapv2 eap_id=%any" $K $C
+	conn tlsc 192.168.200.54 192.168.200.2 "auth=eap-tls certs=kesp-tls.pem id=kesp-tls.example" \
+		"auth=pubkey id=charon-gw.example" $K $C
+	conn tlsgw 192.168.200.55 "" "auth=pubkey certs=kesp-gw.pem id=kesp-gw.example" \
+		"auth=eap-tls eap_id=%any" $K $C
 	echo "}"
 	echo "secrets {"
 	eap_secret carol carol@kesp.example "carol's Pa55word"
@@ -78,8 +91,14 @@ charon_conf() {
 	echo "connections {"
 	conn gw 192.168.200.2 "" "auth=pubkey certs=charon-gw.pem id=charon-gw.example" \
 		"auth=eap-mschapv2 eap_id=%any" $C $K
+	conn gwtls 192.168.200.2 "" "auth=pubkey certs=charon-gw.pem id=charon-gw.example" \
+		"auth=eap-tls id=kesp-tls.example eap_id=%any" $C $K
 	for u in erin frank; do
 		conn $u 192.168.200.2 192.168.200.53 "auth=eap-mschapv2 id=$u@kesp.example eap_id=$u" \
+			"auth=pubkey id=kesp-gw.example" $C $K
+	done
+	for u in charon-tls rogue-tls; do
+		conn $u 192.168.200.2 192.168.200.55 "auth=eap-tls certs=$u.pem id=$u.example" \
 			"auth=pubkey id=kesp-gw.example" $C $K
 	done
 	echo "}"
@@ -93,20 +112,39 @@ charon_conf() {
 charon_conf >east/swanctl.conf
 
 ike_sites
-for a in 51 52 53; do echo "addr add 192.168.200.$a/24 dev wire"; done | ip -n west -batch -
-export CHARON_PLUGINS_EXTRA="eap-identity eap-mschapv2"
+for a in 51 52 53 54 55; do echo "addr add 192.168.200.$a/24 dev wire"; done | ip -n west -batch -
+export CHARON_PLUGINS_EXTRA="eap-identity eap-mschapv2 eap-tls"
 t=$(date +%s)
 if ! charon_start east east || ! charon_swanctl east --load-all >/tmp/load.out 2>&1; then
-	fail "charon starts in east with eap-identity and eap-mschapv2" "$(cat /tmp/load.out)"
+	fail "charon starts in east with eap-identity, eap-mschapv2 and eap-tls" "$(cat /tmp/load.out)"
 	finish
 fi
-pass "charon loaded eap-identity and eap-mschapv2 ($(($(date +%s) - t)) s)"
+pass "charon loaded eap-identity, eap-mschapv2 and eap-tls ($(($(date +%s) - t)) s)"
 t=$(date +%s)
 if ! ikehelper_start west kesp "$(kesp_conf)"; then
 	fail "ikehelper starts in west with EAP users and its gateway certificate"
 	finish
 fi
 echo "# ikehelper started in $(($(date +%s) - t)) s"
+
+# kesp_up CONN WHAT / charon_up_ok CONN WHAT: one side initiates CONN
+# (a check), and ikehelper is still running afterwards.
+kesp_up() {
+	if ikectl west kesp ike up "$1" >/tmp/up.out 2>&1; then
+		pass "$2"
+	else
+		fail "$2" "$(cat /tmp/up.out; tail -8 "$CHARON_LOG")"
+	fi
+	ikehelper_alive kesp
+}
+charon_up_ok() {
+	if charon_up east "$1" 30; then
+		pass "$2"
+	else
+		fail "$2" "$(tail -8 "$CHARON_LOG"; tail -5 "$(ike_log ikehelper kesp)")"
+	fi
+	ikehelper_alive kesp
+}
 
 ping_through() {	# WHAT
 	check "$1: ping 10.11.0.1 -> 10.12.0.1 through the tunnel" \
@@ -119,13 +157,7 @@ nothing_installed() {	# WHAT
 
 # ---- ikehelper the EAP client, charon the gateway ----
 t=$(date +%s)
-if ikectl west kesp ike up carol >/tmp/up.out 2>&1; then
-	pass "carol: ikehelper (EAP-MSCHAPv2 client) connects to charon's gateway"
-else
-	fail "carol: ikehelper (EAP-MSCHAPv2 client) connects to charon's gateway" \
-		"$(cat /tmp/up.out; tail -8 "$CHARON_LOG")"
-fi
-ikehelper_alive kesp
+kesp_up carol "carol: ikehelper (EAP-MSCHAPv2 client) connects to charon's gateway"
 check "carol: charon ran EAP-Identity and EAP-MSCHAPv2 with the MSK" \
 	grep -q "EAP method EAP_MSCHAPV2 succeeded, MSK established" "$CHARON_LOG"
 check "carol: ikehelper verified charon's certificate and used the MSK" \
@@ -148,13 +180,7 @@ echo "# dave: $(($(date +%s) - t)) s"
 
 # ---- charon the EAP client, ikehelper the gateway ----
 t=$(date +%s)
-if charon_up east erin 30; then
-	pass "erin: charon (EAP-MSCHAPv2 client) connects to ikehelper's gateway"
-else
-	fail "erin: charon (EAP-MSCHAPv2 client) connects to ikehelper's gateway" \
-		"$(tail -8 "$CHARON_LOG"; tail -5 "$(ike_log ikehelper kesp)")"
-fi
-ikehelper_alive kesp
+charon_up_ok erin "erin: charon (EAP-MSCHAPv2 client) connects to ikehelper's gateway"
 check "erin: ikehelper asked EAP-Identity and authenticated EAP user 'erin'" \
 	log_has kesp "gw.*EAP-MSCHAPv2: peer authenticated as EAP user 'erin'"
 check "erin: charon verified ikehelper's MSK AUTH" \
@@ -175,6 +201,43 @@ check "frank (wrong password): ikehelper's log names method, user and cause" \
 	log_has kesp "EAP-MSCHAPv2 failed for user 'frank': wrong password .*answering EAP-Failure and AUTHENTICATION_FAILED"
 ikehelper_alive kesp
 echo "# frank: $(($(date +%s) - t)) s"
+
+# ---- EAP-TLS: ikehelper the peer, charon the server ----
+t=$(date +%s)
+kesp_up tlsc "kesp-tls: ikehelper (EAP-TLS peer) connects to charon's gateway"
+check "kesp-tls: charon ran EAP-TLS and has the MSK" \
+	grep -q "EAP method EAP_TLS succeeded, MSK established" "$CHARON_LOG"
+check "kesp-tls: ikehelper trusted charon's TLS certificate and used the MSK" \
+	log_has kesp "tlsc.*EAP-TLS succeeded as 'kesp-tls.example' \\(the server's certificate '[^']*CN=charon-gw.example'"
+ping_through kesp-tls
+check "kesp-tls: kespctl ike down" ikectl west kesp ike down tlsc
+sleep 0.5
+same "kesp-tls: no kesp SA left" "$(kernel_sa_count west)" 0
+echo "# kesp-tls: $(($(date +%s) - t)) s"
+
+# ---- EAP-TLS: charon the peer, ikehelper the server ----
+t=$(date +%s)
+charon_up_ok charon-tls "charon-tls: charon (EAP-TLS peer) connects to ikehelper's gateway"
+check "charon-tls: ikehelper asked EAP-Identity and trusted charon's certificate" \
+	log_has kesp "tlsgw.*EAP-TLS: peer authenticated as EAP user 'charon-tls.example' with certificate '[^']*CN=charon-tls.example'"
+check "charon-tls: charon verified ikehelper's MSK AUTH" \
+	grep -q "authentication of 'kesp-gw.example' with EAP successful" "$CHARON_LOG"
+ping_through charon-tls
+charon_swanctl east --terminate --ike charon-tls --timeout 10 >/dev/null 2>&1
+sleep 0.5
+same "charon-tls: after charon's DELETE no kesp SA is left" "$(kernel_sa_count west)" 0
+echo "# charon-tls: $(($(date +%s) - t)) s"
+
+t=$(date +%s)
+n0=$(grep -c 'AUTHENTICATION_FAILED\|EAP_FAILURE' "$CHARON_LOG")
+charon_up east rogue-tls 15
+nothing_installed "rogue-tls (untrusted CA)"
+same "rogue-tls (untrusted CA): charon got EAP-Failure / AUTHENTICATION_FAILED" \
+	"$(($(grep -c 'AUTHENTICATION_FAILED\|EAP_FAILURE' "$CHARON_LOG") > n0))" 1
+check "rogue-tls (untrusted CA): ikehelper's log names the certificate and its unknown CA" \
+	log_has kesp "EAP-TLS: the client's certificate is refused: certificate '[^']*CN=rogue-tls.example' has an unknown issuer '[^']*CN=rogue CA'.*answering EAP-Failure and AUTHENTICATION_FAILED"
+ikehelper_alive kesp
+echo "# rogue-tls: $(($(date +%s) - t)) s"
 
 [ "$FAILED" != 0 ] && ike_tail_logs 60
 finish

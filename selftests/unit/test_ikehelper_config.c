@@ -309,9 +309,17 @@ static void test_bad(void)
 	bad("a bad address", CONN_HEAD "  remote_addrs = 10.0.0.300/8\n" CONN_TAIL, 5,
 	    "is not an address, subnet, range or host name");
 	bad("IKEv1", CONN_HEAD "  version = 1\n" CONN_TAIL, 5, "kesp speaks IKEv2 only");
-	bad("auth = eap-tls", "connections {\n c {\n  local { auth = eap-tls }\n"
-	    "  remote { auth = psk }\n }\n}\n", 3, "auth = eap-tls is not supported by kesp yet "
-	    "(EAP: eap-mschapv2 only)");
+	bad("auth = eap-md5", "connections {\n c {\n  local { auth = eap-md5 }\n"
+	    "  remote { auth = psk }\n }\n}\n", 3, "auth = eap-md5 is not supported by kesp yet "
+	    "(EAP: eap-mschapv2 and eap-tls)");
+	bad("auth = eap-tls without certs", "connections {\n c {\n  local { auth = eap-tls\n"
+	    "   id = carol@example.org }\n  remote { auth = psk }\n }\n}\n"
+	    "secrets { ike { secret = \"q8Zr#v2L!mX0pW7tB4nK01\" } }\n", 2,
+	    "local auth = eap-tls needs certs = FILE");
+	bad("remote eap-tls with a psk gateway", "connections {\n c {\n  local { auth = psk }\n"
+	    "  remote { auth = eap-tls }\n }\n}\n"
+	    "secrets { ike { secret = \"q8Zr#v2L!mX0pW7tB4nK01\" } }\n", 2,
+	    "remote auth = eap-tls needs our certificate for the TLS server");
 	bad("remote auth = eap without a method", "connections {\n c {\n  local { auth = psk }\n"
 	    "  remote { auth = eap }\n }\n}\n", 4, "remote auth = eap needs the method");
 	bad("EAP client without a password", "connections {\n c {\n"

@@ -194,7 +194,8 @@ static void test_eap_only(const char *what, const char *alice_remote, const char
 	h_reset();
 }
 
-/* The server asks for EAP-TLS: the client answers Nak, proposing MSCHAPv2. */
+/* The server asks for EAP-TLS of a client without a certificate: it
+ * answers Nak, proposing MSCHAPv2. */
 static void test_nak(void)
 {
 	static const uint8_t tls[] = { 13, 0x20 };
@@ -223,7 +224,7 @@ static void test_nak(void)
 	tap_ok(m->n == 1 && m->pl[0].u.eap.code == 2 && m->pl[0].u.eap.ident == 42 &&
 	       m->pl[0].u.eap.data.len == 2 && m->pl[0].u.eap.data.p[0] == 3 &&
 	       m->pl[0].u.eap.data.p[1] == 26, "Nak: the answer is EAP-Nak proposing MSCHAPv2 (26)");
-	tap_ok(h_log_has("alice:", "asks for EAP-TLS (type 13), which kesp does not do", NULL),
+	tap_ok(h_log_has("alice:", "asks for EAP-TLS (type 13), which needs a certificate of ours", NULL),
 	       "Nak: alice logs the method she lacks");
 	req.data.p = (const uint8_t *)"\x04";
 	req.data.len = 1;
