@@ -15,6 +15,7 @@
 #include <gnutls/x509.h>
 
 #include "ike_harness.h"
+#include "pki_files.h"
 #include "tap.h"
 
 /* ---- RFC 7427 encodings ---------------------------------------------------- */
@@ -98,7 +99,6 @@ static void test_encodings(void)
 
 /* ---- keys, certificates, CRLs made here ------------------------------------ */
 
-static char dir[32];
 
 static gnutls_x509_privkey_t gen_key(gnutls_pk_algorithm_t pk, unsigned int bits)
 {
@@ -145,37 +145,6 @@ static gnutls_x509_crt_t make_cert(const char *dn, gnutls_x509_privkey_t key,
 				  0) < 0)
 		printf("# signing %s failed\n", dn);
 	return c;
-}
-
-static void write_file(const char *name, const gnutls_datum_t *d)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	if (f) {
-		fwrite(d->data, 1, d->size, f);
-		fclose(f);
-	}
-}
-
-static void save_crt(const char *name, gnutls_x509_crt_t c, bool der)
-{
-	gnutls_datum_t d;
-
-	gnutls_x509_crt_export2(c, der ? GNUTLS_X509_FMT_DER : GNUTLS_X509_FMT_PEM, &d);
-	write_file(name, &d);
-	gnutls_free(d.data);
-}
-
-static void save_key(const char *name, gnutls_x509_privkey_t k)
-{
-	gnutls_datum_t d;
-
-	gnutls_x509_privkey_export2_pkcs8(k, GNUTLS_X509_FMT_PEM, NULL, 0, &d);
-	write_file(name, &d);
-	gnutls_free(d.data);
 }
 
 static void save_crl(const char *name, gnutls_x509_crt_t issuer, gnutls_x509_privkey_t ikey,
@@ -522,12 +491,7 @@ static void test_mixed(void)
 
 int main(void)
 {
-	char cmd[128];
-
-	if (ike_crypto_init())
-		return 1;
-	snprintf(dir, sizeof(dir), "/tmp/kesp-cert-XXXXXX");
-	if (!mkdtemp(dir))
+	if (ike_crypto_init() || !pki_dir_make("cert"))
 		return 1;
 	make_pki();
 	test_encodings();
@@ -561,9 +525,7 @@ int main(void)
 	test_mixed();
 	h_reset();
 	log_set_sink(NULL, NULL);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd))
-		printf("# could not remove %s\n", dir);
+	pki_dir_remove();
 	ike_crypto_deinit();
 	return tap_done();
 }
