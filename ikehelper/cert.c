@@ -554,6 +554,7 @@ static bool revoked(const struct creds *c, const struct peer_policy *p, gnutls_x
 {
 	char s[600], is[600], uri[256];
 	size_t sz = sizeof(uri);
+	bool local;
 	int type;
 
 	cert_subject(crt, s, sizeof(s));
@@ -564,14 +565,14 @@ static bool revoked(const struct creds *c, const struct peer_policy *p, gnutls_x
 				 s, cert_issuer(crt, is, sizeof(is)), c->crls[i].file);
 			return true;
 		}
-	if (crl_of(c, up, now) >= 0)
-		return false;
+	local = crl_of(c, up, now) >= 0;
 	if (p->online) {
-		/* swanctl's policy: strict wants a good answer, ifuri one when
+		/* As strongSwan: OCSP first, then a loaded CRL, then the CDP's.
+		 * swanctl's policy: strict wants a good answer, ifuri one when
 		 * the certificate names where to ask, relaxed only a "revoked". */
 		char r[1800];
 
-		switch (p->online(p->online_ctx, crt, up, now, r, sizeof(r))) {
+		switch (p->online(p->online_ctx, crt, up, local, now, r, sizeof(r))) {
 		case REV_ON_GOOD:
 			return false;
 		case REV_ON_REVOKED:
@@ -584,7 +585,7 @@ static bool revoked(const struct creds *c, const struct peer_policy *p, gnutls_x
 				 "fetched", s);
 			return true;
 		case REV_ON_UNKNOWN:
-			if (p->revocation == REV_RELAXED)
+			if (local || p->revocation == REV_RELAXED)
 				return false;
 			snprintf(why, whylen, "the revocation status of certificate '%s' is unknown: "
 				 "%s (revocation = %s)", s, r,
@@ -594,7 +595,7 @@ static bool revoked(const struct creds *c, const struct peer_policy *p, gnutls_x
 			break;
 		}
 	}
-	if (p->revocation == REV_RELAXED)
+	if (local || p->revocation == REV_RELAXED)
 		return false;
 	type = gnutls_x509_crt_get_crl_dist_points(crt, 0, uri, &sz, NULL, NULL);
 	if (p->revocation == REV_IFURI && type != GNUTLS_SAN_URI)

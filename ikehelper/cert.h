@@ -113,10 +113,11 @@ struct peer_policy {
 	const size_t *cas;		/* indexes of trusted CAs; NULL: every CA */
 	size_t ncas;
 	enum revocation revocation;
-	/* Asked when no loaded CRL tells (NULL: nothing online); an enum
-	 * rev_online. The check stops at REV_ON_PENDING (*pending set). */
-	int (*online)(void *ctx, gnutls_x509_crt_t crt, gnutls_x509_crt_t issuer, time_t now,
-		      char *why, size_t whylen);
+	/* Asked unless a loaded CRL says revoked (NULL: nothing online); an
+	 * enum rev_online. CRL_LOADED: a current CRL of ISSUER is loaded (no
+	 * need to fetch one). The check stops at REV_ON_PENDING (*pending). */
+	int (*online)(void *ctx, gnutls_x509_crt_t crt, gnutls_x509_crt_t issuer,
+		      bool crl_loaded, time_t now, char *why, size_t whylen);
 	void *online_ctx;
 	bool *pending;
 };

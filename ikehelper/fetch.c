@@ -192,7 +192,7 @@ static int curl_start(void *ctx, const char *url, const char *ctype, const uint8
 	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->err);
 	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
-	curl_easy_setopt(x->easy, CURLOPT_USERAGENT, "kesp-ikehelper/" KESP_VERSION);
+	curl_easy_setopt(x->easy, CURLOPT_USERAGENT, "kesp-ikehelper");
 	if (postlen) {
 		x->post = malloc(postlen);
 		if (!x->post) {

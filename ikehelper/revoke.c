@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Online revocation status: OCSP first (the AIA's responder), then the CRL
- * of the distribution point, as strongSwan's revocation plugin does. Every
+ * of the distribution point unless one of the issuer is loaded (cert.c
+ * then uses that), as strongSwan's revocation plugin does. Every
  * answer is cached by the daemon (a list; a gateway checks few issuers):
  * OCSP by responder and certificate, CRLs by URI. An IKE_AUTH that needs a
  * fetch waits on its entry (by IKE SA id, so a dead SA is simply not
@@ -325,13 +326,13 @@ static int by_crl(struct rev_query *q, gnutls_x509_crt_t crt, gnutls_x509_crt_t 
 	return rc;
 }
 
-int revoke_online(void *ctx, gnutls_x509_crt_t crt, gnutls_x509_crt_t issuer, time_t now,
-		  char *why, size_t whylen)
+int revoke_online(void *ctx, gnutls_x509_crt_t crt, gnutls_x509_crt_t issuer, bool crl_loaded,
+		  time_t now, char *why, size_t whylen)
 {
 	struct rev_query *q = ctx;
 	char ocsp_url[256], crl_url[256], w1[800] = "", w2[800] = "";
 	bool has_ocsp = uri_of(crt, true, ocsp_url, sizeof(ocsp_url));
-	bool has_crl = uri_of(crt, false, crl_url, sizeof(crl_url));
+	bool has_crl = !crl_loaded && uri_of(crt, false, crl_url, sizeof(crl_url));
 	int st;
 
 	if (!has_ocsp && !has_crl)

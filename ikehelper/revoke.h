@@ -33,8 +33,8 @@ struct rev_query {
 };
 
 /* A peer_policy.online callback; CTX is a struct rev_query. */
-int revoke_online(void *ctx, gnutls_x509_crt_t crt, gnutls_x509_crt_t issuer, time_t now,
-		  char *why, size_t whylen);
+int revoke_online(void *ctx, gnutls_x509_crt_t crt, gnutls_x509_crt_t issuer, bool crl_loaded,
+		  time_t now, char *why, size_t whylen);
 
 void revoke_free(struct daemon *d);
 
