@@ -238,16 +238,19 @@ nothing_installed() {	# WHAT
 }
 
 while read -r name ka cert cause; do
+	t=$(date +%s)
 	n0=$(grep -c 'received AUTHENTICATION_FAILED notify error' "$CHARON_LOG")
 	charon_up east "neg-$name" 15
 	nothing_installed "$name certificate"
 	same "$name certificate: charon got AUTHENTICATION_FAILED" \
 		"$(($(grep -c 'received AUTHENTICATION_FAILED notify error' "$CHARON_LOG") > n0))" 1
 	check "$name certificate: ikehelper's log names it: $cause" log_has kesp "$cause"
+	echo "# $name: $(($(date +%s) - t)) s"
 done </tmp/negs
 check "ikehelper asked the OCSP responder (the IKE_AUTH waited for the fetch)" \
 	log_has kesp "neg-ocsp-revoked.*IKE_AUTH request 1 waits for a revocation fetch"
 while read -r name ka cert; do
+	t=$(date +%s)
 	if charon_up east "$name" 20; then
 		pass "$name: charon initiates with a certificate OCSP says is good, ikehelper accepts"
 	else
@@ -259,6 +262,7 @@ while read -r name ka cert; do
 	charon_swanctl east --terminate --ike "$name" --timeout 10 >/dev/null 2>&1
 	sleep 0.5
 	same "$name: after charon's DELETE no kesp SA is left" "$(kernel_sa_count west)" 0
+	echo "# $name: $(($(date +%s) - t)) s"
 done </tmp/goods
 kill "$OCSP_PID" "$HTTPD_PID" 2>/dev/null
 ikehelper_alive kesp
