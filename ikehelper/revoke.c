@@ -32,6 +32,7 @@ struct rev_entry {
 	char url[256];
 	uint8_t fp[20];			/* OCSP: SHA-1 of the certificate */
 	bool pending, failed;
+	bool unreachable;		/* failed: the fetch (else: the answer) */
 	time_t until;			/* wall clock; 0: until checked once */
 	uint8_t nonce[OCSP_NONCE_LEN];
 	uint8_t *body;			/* the answer, DER (CRLs also PEM) */
@@ -96,6 +97,7 @@ static void fetched(struct daemon *d, void *arg, const uint8_t *body, size_t len
 	e->pending = false;
 	if (err) {
 		e->failed = true;
+		e->unreachable = true;
 		e->until = time(NULL) + REV_FAIL_HOLD_S;
 		say(e->why, sizeof(e->why), "%s", err);
 	} else if (!(e->body = malloc(len ? len : 1))) {
@@ -239,7 +241,10 @@ static int by_ocsp(struct rev_query *q, gnutls_x509_crt_t crt, gnutls_x509_crt_t
 	if (e->pending)
 		return wait_on(e, q) ? REV_ON_UNKNOWN : REV_ON_PENDING;
 	if (e->failed) {
-		say(why, whylen, "OCSP responder %s unreachable: %s", url, e->why);
+		if (e->unreachable)
+			say(why, whylen, "OCSP responder %s unreachable: %s", url, e->why);
+		else
+			say(why, whylen, "OCSP responder %s: %s", url, e->why);
 		return REV_ON_UNKNOWN;
 	}
 	switch (ocsp_check(&(gnutls_datum_t){ e->body, (unsigned int)e->len }, crt, issuer,
@@ -284,7 +289,10 @@ static int by_crl(struct rev_query *q, gnutls_x509_crt_t crt, gnutls_x509_crt_t 
 	if (e->pending)
 		return wait_on(e, q) ? REV_ON_UNKNOWN : REV_ON_PENDING;
 	if (e->failed) {
-		say(why, whylen, "CRL %s unreachable: %s", url, e->why);
+		if (e->unreachable)
+			say(why, whylen, "CRL %s unreachable: %s", url, e->why);
+		else
+			say(why, whylen, "%s", e->why);
 		return REV_ON_UNKNOWN;
 	}
 	if (gnutls_x509_crl_init(&crl) < 0) {
