@@ -556,7 +556,6 @@ static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 		return;
 	}
 	if (sa->wait.active && mid == sa->wait.mid) {
-		d->st.retransmits_answered++;
 		sa_log(sa, LOG_IKE, 1, "the peer repeated its %s request %u: it is answered once "
 		       "its revocation check has an answer", ike_exchange_name(exchange), mid);
 		return;
