@@ -16,7 +16,7 @@ KERNEL_SERIES ?= 6.1 6.12
 MATRIX_KVERS = $(shell tools/kernels.sh matrix $(KERNEL_SERIES))
 
 # ---- userspace -----------------------------------------------------------
-PKGS := gnutls nettle hogweed libnl-genl-3.0
+PKGS := gnutls nettle hogweed libnl-genl-3.0 libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lgmp
 CC ?= cc

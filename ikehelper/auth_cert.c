@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "revoke.h"
 
 #define CERT_X509 4		/* X.509 Certificate - Signature (§3.6) */
 #define AUTH_DATA_MAX 1100	/* an algorithm id and an RSA-8192 signature */
@@ -20,6 +21,7 @@
 
 void conn_peer_policy(const struct conn *c, struct peer_policy *p)
 {
+	memset(p, 0, sizeof(*p));
 	p->cas = c->ncacerts ? c->cacerts : NULL;
 	p->ncas = c->ncacerts;
 	p->revocation = c->revocation;
@@ -130,6 +132,8 @@ int auth_check_sig(struct ike_sa *sa, const struct ike_msg *m, const struct ike_
 	gnutls_datum_t certs[CERT_CHAIN_MAX], octets;
 	gnutls_pubkey_t pub = NULL;
 	struct peer_policy p;
+	struct rev_query q = { 0 };
+	bool pending = false;
 	size_t n = 0, other = 0;
 	char desc[700], sig[64], r[1024];
 	int rc;
@@ -152,8 +156,19 @@ int auth_check_sig(struct ike_sa *sa, const struct ike_msg *m, const struct ike_
 		return -1;
 	}
 	conn_peer_policy(c, &p);
+	q.d = sa->d;
+	q.sa_id = sa->id;
+	p.online = revoke_online;
+	p.online_ctx = &q;
+	p.pending = &pending;
 	if (creds_verify_peer(c->creds, &p, certs, n, peer, time(NULL), &pub, desc, sizeof(desc),
 			      r, sizeof(r))) {
+		if (pending) {
+			/* exchange.c keeps the message; revoke.c resumes us. */
+			sa->wait.requested = true;
+			sa_log(sa, LOG_IKE, 1, "%s", r);
+			return AUTH_CHECK_PENDING;
+		}
 		snprintf(why, whylen, "%s", r);
 		return -1;
 	}

@@ -494,7 +494,7 @@ static bool may_sign(gnutls_x509_crt_t crt, char *why, size_t whylen)
 	return true;
 }
 
-static const char *date_str(time_t t, char *buf, size_t len)
+const char *cert_date_str(time_t t, char *buf, size_t len)
 {
 	struct tm tm;
 
@@ -535,13 +535,13 @@ static bool in_validity(gnutls_x509_crt_t crt, time_t now, char *why, size_t why
 	if (gnutls_x509_crt_get_expiration_time(crt) < now) {
 		snprintf(why, whylen, "certificate '%s' expired on %s",
 			 cert_subject(crt, s, sizeof(s)),
-			 date_str(gnutls_x509_crt_get_expiration_time(crt), d, sizeof(d)));
+			 cert_date_str(gnutls_x509_crt_get_expiration_time(crt), d, sizeof(d)));
 		return false;
 	}
 	if (gnutls_x509_crt_get_activation_time(crt) > now) {
 		snprintf(why, whylen, "certificate '%s' is not valid before %s",
 			 cert_subject(crt, s, sizeof(s)),
-			 date_str(gnutls_x509_crt_get_activation_time(crt), d, sizeof(d)));
+			 cert_date_str(gnutls_x509_crt_get_activation_time(crt), d, sizeof(d)));
 		return false;
 	}
 	return true;
@@ -554,6 +554,7 @@ static bool revoked(const struct creds *c, const struct peer_policy *p, gnutls_x
 {
 	char s[600], is[600], uri[256];
 	size_t sz = sizeof(uri);
+	bool local;
 	int type;
 
 	cert_subject(crt, s, sizeof(s));
@@ -564,7 +565,37 @@ static bool revoked(const struct creds *c, const struct peer_policy *p, gnutls_x
 				 s, cert_issuer(crt, is, sizeof(is)), c->crls[i].file);
 			return true;
 		}
-	if (p->revocation == REV_RELAXED || crl_of(c, up, now) >= 0)
+	local = crl_of(c, up, now) >= 0;
+	if (p->online) {
+		/* As strongSwan: OCSP first, then a loaded CRL, then the CDP's.
+		 * swanctl's policy: strict wants a good answer, ifuri one when
+		 * the certificate names where to ask, relaxed only a "revoked". */
+		char r[1800];
+
+		switch (p->online(p->online_ctx, crt, up, local, now, r, sizeof(r))) {
+		case REV_ON_GOOD:
+			return false;
+		case REV_ON_REVOKED:
+			snprintf(why, whylen, "%s", r);
+			return true;
+		case REV_ON_PENDING:
+			if (p->pending)
+				*p->pending = true;
+			snprintf(why, whylen, "the revocation status of certificate '%s' is being "
+				 "fetched", s);
+			return true;
+		case REV_ON_UNKNOWN:
+			if (local || p->revocation == REV_RELAXED)
+				return false;
+			snprintf(why, whylen, "the revocation status of certificate '%s' is unknown: "
+				 "%s (revocation = %s)", s, r,
+				 p->revocation == REV_STRICT ? "strict" : "ifuri");
+			return true;
+		default:
+			break;
+		}
+	}
+	if (local || p->revocation == REV_RELAXED)
 		return false;
 	type = gnutls_x509_crt_get_crl_dist_points(crt, 0, uri, &sz, NULL, NULL);
 	if (p->revocation == REV_IFURI && type != GNUTLS_SAN_URI)
@@ -573,7 +604,7 @@ static bool revoked(const struct creds *c, const struct peer_policy *p, gnutls_x
 		 "CRL of '%s' is loaded%s%s%s (revocation = %s)", s,
 		 cert_issuer(crt, is, sizeof(is)), type == GNUTLS_SAN_URI ? "; it names " : "",
 		 type == GNUTLS_SAN_URI ? uri : "",
-		 type == GNUTLS_SAN_URI ? ", which kesp does not fetch" : "",
+		 type == GNUTLS_SAN_URI && !p->online ? ", which is not fetched here" : "",
 		 p->revocation == REV_STRICT ? "strict" : "ifuri");
 	return true;
 }

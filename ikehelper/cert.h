@@ -91,17 +91,35 @@ size_t creds_chain(const struct creds *c, size_t cert, size_t idx[CERT_CHAIN_MAX
 /* "CN=x, O=y" of a certificate's subject / issuer. */
 const char *cert_subject(gnutls_x509_crt_t crt, char *buf, size_t len);
 const char *cert_issuer(gnutls_x509_crt_t crt, char *buf, size_t len);
+/* "2026-12-06 04:00:00 UTC" */
+const char *cert_date_str(time_t t, char *buf, size_t len);
 /* The subject as an ID_DER_ASN1_DN identity. */
 bool cert_subject_id(gnutls_x509_crt_t crt, struct ike_id *id);
 /* Whether CRT vouches for ID: its subject DN, or a subjectAltName of the
  * ID's type (dNSName for FQDN, rfc822Name, iPAddress). */
 bool cert_has_id(gnutls_x509_crt_t crt, const struct ike_id *id);
 
+/* The verdict of an online revocation check (revoke.c). */
+enum rev_online {
+	REV_ON_NONE,		/* the certificate names no OCSP responder and no CRL URI */
+	REV_ON_GOOD,
+	REV_ON_REVOKED,		/* WHY names the certificate, the source, when, why */
+	REV_ON_UNKNOWN,		/* URIs, but no answer (WHY says what failed) */
+	REV_ON_PENDING,		/* a fetch is in flight: ask again when it ends */
+};
+
 /* What the peer's chain is checked against. */
 struct peer_policy {
 	const size_t *cas;		/* indexes of trusted CAs; NULL: every CA */
 	size_t ncas;
 	enum revocation revocation;
+	/* Asked unless a loaded CRL says revoked (NULL: nothing online); an
+	 * enum rev_online. CRL_LOADED: a current CRL of ISSUER is loaded (no
+	 * need to fetch one). The check stops at REV_ON_PENDING (*pending). */
+	int (*online)(void *ctx, gnutls_x509_crt_t crt, gnutls_x509_crt_t issuer,
+		      bool crl_loaded, time_t now, char *why, size_t whylen);
+	void *online_ctx;
+	bool *pending;
 };
 
 /*

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "revoke.h"
 
 #define COOKIE_ROTATE_MS (120 * 1000)
 
@@ -46,6 +47,7 @@ void daemon_free(struct daemon *d)
 	while (d->sas)
 		ike_sa_destroy(d->sas, "daemon stopped");
 	daemon_reap(d);
+	revoke_free(d);
 	timers_free(&d->timers);
 	free(d->by_spi.b);
 	free(d->half_open.b);

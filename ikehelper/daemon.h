@@ -27,6 +27,8 @@
 #include "ts.h"
 
 struct daemon;
+struct fetch_ops;
+struct revoke;
 struct ike_sa;
 struct child_sa;
 struct task;
@@ -195,6 +197,20 @@ struct ike_cached_response {
 	struct frag_train frags;
 };
 
+/* An IKE_AUTH message (the peer's request, or its response to ours) whose
+ * check waits for a revocation fetch (revoke.c): its decrypted payloads,
+ * processed again by exchange_auth_resume. */
+struct auth_wait {
+	bool active;
+	bool requested;			/* set by the check: suspend, do not answer */
+	uint32_t mid;
+	uint64_t req_hash;		/* responder: of the request datagram */
+	struct ike_header hdr;
+	uint8_t first;
+	uint8_t *pl;
+	size_t len;
+};
+
 struct ike_sa {
 	struct daemon *d;
 	struct ike_sa *next_all, *next_spi, *next_half, *next_dead;
@@ -237,6 +253,7 @@ struct ike_sa {
 	struct task *queue;		/* our exchanges waiting for the window */
 	struct ike_cached_response resp;
 	struct frag_state frag;
+	struct auth_wait wait;		/* IKE_AUTH suspended for a revocation fetch */
 
 	struct child_sa *children;
 	struct sa_waiter *waiters;
@@ -454,6 +471,8 @@ int exchange_encode(struct ike_sa *sa, uint8_t exchange, uint32_t mid, bool resp
 int exchange_encode_plain(const uint8_t spi_i[8], const uint8_t spi_r[8], uint8_t exchange,
 			  uint8_t flags, uint32_t mid, const struct msg_out *m, uint8_t **pkt,
 			  size_t *len);
+/* The IKE_AUTH message SA waited with is processed again (revoke.c). */
+void exchange_auth_resume(struct ike_sa *sa);
 /* The retransmission timer of sa->req. */
 void exchange_request_timeout(struct daemon *d, struct timer *t);
 /* Drops every queued and outstanding task (aborting them). */
@@ -598,7 +617,10 @@ void auth_add_certs(struct ike_sa *sa, struct msg_out *m, const struct ike_msg *
 int auth_add_sig(struct ike_sa *sa, struct msg_out *m, const struct ike_payload *id, char *why,
 		 size_t whylen);
 /* The peer's certificates and signature AUTH in M for identity PEER (its
- * ID payload IDPL); 0, or -1 with the reason. */
+ * ID payload IDPL); 0, or -1 with the reason, or AUTH_CHECK_PENDING: a
+ * revocation fetch is in flight, sa->wait.requested is set and the caller
+ * returns without a verdict (exchange.c resumes the message later). */
+#define AUTH_CHECK_PENDING 1
 int auth_check_sig(struct ike_sa *sa, const struct ike_msg *m, const struct ike_payload *idpl,
 		   const struct ike_id *peer, char *why, size_t whylen);
 
@@ -741,6 +763,10 @@ struct daemon {
 
 	struct daemon_stats st;
 	struct ratelimit rl_ikev1, rl_drop, rl_half_open;
+
+	/* Revocation fetches (fetch.h; NULL: none) and their cache (revoke.c). */
+	const struct fetch_ops *fetch;
+	struct revoke *rev;
 };
 
 struct daemon *daemon_new(struct config *cfg, struct kernel *k, const struct io_ops *io,

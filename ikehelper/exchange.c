@@ -428,28 +428,53 @@ static bool decrypt(struct ike_sa *sa, const uint8_t *buf, size_t len,
 	return true;
 }
 
-static void handle_response(struct ike_sa *sa, const uint8_t *buf, size_t len,
-			    const struct ike_msg *m)
+/*
+ * Keeps PM (a decrypted IKE_AUTH message) in sa->wait for
+ * exchange_auth_resume: its check waits for a revocation fetch.
+ */
+static void auth_suspend(struct ike_sa *sa, const struct ike_msg *pm, uint64_t req_hash)
 {
-	struct daemon *d = sa->d;
-	struct task *t = sa->req.task;
-	const struct ike_msg *pm = m;
-	enum task_result res;
+	struct ike_buf b;
+	uint8_t *p = malloc(IKE_MAX_MSG);
 
-	if (!t || m->hdr.msgid != sa->req.mid || m->hdr.exchange != t->ops->exchange) {
-		d->st.dropped_window++;
-		sa_log(sa, LOG_IKE, 2, "dropping unexpected %s response %u",
-		       ike_exchange_name(m->hdr.exchange), m->hdr.msgid);
+	sa->wait.requested = false;
+	if (!p) {
+		ike_sa_fail(sa, "out of memory to wait for a revocation fetch");
 		return;
 	}
-	if (m->hdr.exchange != IKE_SA_INIT && !decrypt(sa, buf, len, m, &pm))
+	ike_buf_init(&b, p, IKE_MAX_MSG);
+	if (ike_payloads_encode(pm->pl, pm->npl, &b) || !pm->npl) {
+		free(p);
+		ike_sa_fail(sa, "cannot keep the IKE_AUTH message while its revocation check waits");
 		return;
-	sa->last_rx = d->now;
-	sa_log(sa, LOG_IKE, 1, "received %s response %u (%zu bytes)", t->ops->name,
-	       m->hdr.msgid, len);
+	}
+	free(sa->wait.pl);
+	sa->wait.pl = p;
+	sa->wait.len = b.len;
+	sa->wait.first = pm->pl[0].type;
+	sa->wait.hdr = pm->hdr;
+	sa->wait.mid = pm->hdr.msgid;
+	sa->wait.req_hash = req_hash;
+	sa->wait.active = true;
+	/* Initiator: we have the answer; no more retransmissions of ours. */
+	if (sa->initiator)
+		timer_cancel(sa->d, &sa->req.timer);
+	sa_log(sa, LOG_IKE, 1, "the IKE_AUTH %s %u waits for a revocation fetch",
+	       sa->initiator ? "response" : "request", pm->hdr.msgid);
+}
+
+static void process_response(struct ike_sa *sa, struct task *t, const struct ike_msg *pm,
+			     const uint8_t *buf, size_t len)
+{
+	enum task_result res;
+
 	res = t->ops->process(sa, t, pm, buf, len);
 	if (sa->state == IKE_S_DEAD)
 		return;
+	if (sa->wait.requested) {
+		auth_suspend(sa, pm, 0);
+		return;
+	}
 	if (res == TASK_RETRY) {
 		/* IKE_SA_INIT starts over at 0; any later exchange asked again
 		 * (INVALID_KE_PAYLOAD) is a new one, with the next id. */
@@ -462,6 +487,32 @@ static void handle_response(struct ike_sa *sa, const uint8_t *buf, size_t len,
 	finish_request(sa);
 	sa->mid_next++;
 	start_next(sa);
+}
+
+static void handle_response(struct ike_sa *sa, const uint8_t *buf, size_t len,
+			    const struct ike_msg *m)
+{
+	struct daemon *d = sa->d;
+	struct task *t = sa->req.task;
+	const struct ike_msg *pm = m;
+
+	if (!t || m->hdr.msgid != sa->req.mid || m->hdr.exchange != t->ops->exchange) {
+		d->st.dropped_window++;
+		sa_log(sa, LOG_IKE, 2, "dropping unexpected %s response %u",
+		       ike_exchange_name(m->hdr.exchange), m->hdr.msgid);
+		return;
+	}
+	if (sa->wait.active) {
+		sa_log(sa, LOG_IKE, 1, "dropping a repeated %s response %u: the first still "
+		       "waits for a revocation fetch", t->ops->name, m->hdr.msgid);
+		return;
+	}
+	if (m->hdr.exchange != IKE_SA_INIT && !decrypt(sa, buf, len, m, &pm))
+		return;
+	sa->last_rx = d->now;
+	sa_log(sa, LOG_IKE, 1, "received %s response %u (%zu bytes)", t->ops->name,
+	       m->hdr.msgid, len);
+	process_response(sa, t, pm, buf, len);
 }
 
 static bool request_allowed(struct ike_sa *sa, uint8_t exchange)
@@ -479,17 +530,17 @@ static bool request_allowed(struct ike_sa *sa, uint8_t exchange)
 	return false;
 }
 
+static void answer(struct ike_sa *sa, uint8_t exchange, uint32_t mid, uint64_t req_hash,
+		   const struct ike_msg *inner);
+
 static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 			   const struct endpoint *remote, const uint8_t *buf, size_t len,
 			   const struct ike_msg *m)
 {
 	struct daemon *d = sa->d;
 	const struct ike_msg *inner;
-	struct msg_out *resp = d->out;
 	uint8_t exchange = m->hdr.exchange;
 	uint32_t mid = m->hdr.msgid;
-	uint8_t *pkt;
-	size_t plen;
 
 	if (sa->resp.valid && mid == sa->resp.mid) {
 		if (msg_find(m, IKE_PL_SKF)) {
@@ -502,6 +553,11 @@ static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 		} else {
 			d->st.dropped_window++;
 		}
+		return;
+	}
+	if (sa->wait.active && mid == sa->wait.mid) {
+		sa_log(sa, LOG_IKE, 1, "the peer repeated its %s request %u: it is answered once "
+		       "its revocation check has an answer", ike_exchange_name(exchange), mid);
 		return;
 	}
 	if (mid != sa->mid_peer || exchange == IKE_SA_INIT) {
@@ -531,6 +587,17 @@ static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 	}
 	sa_log(sa, LOG_IKE, 1, "received %s request %u (%zu bytes)", ike_exchange_name(exchange),
 	       mid, len);
+	answer(sa, exchange, mid, fnv(buf, len), inner);
+}
+
+/* Our response to request MID (of EXCHANGE; REQ_HASH: its datagram's). */
+static void answer(struct ike_sa *sa, uint8_t exchange, uint32_t mid, uint64_t req_hash,
+		   const struct ike_msg *inner)
+{
+	struct msg_out *resp = sa->d->out;
+	uint8_t *pkt;
+	size_t plen;
+
 	msg_reset(resp);
 	switch (exchange) {
 	case IKE_AUTH:
@@ -545,6 +612,10 @@ static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 	}
 	if (sa->state == IKE_S_DEAD)
 		return;
+	if (sa->wait.requested) {
+		auth_suspend(sa, inner, req_hash);
+		return;
+	}
 	if (exchange_encode(sa, exchange, mid, true, resp, &pkt, &plen)) {
 		ike_sa_fail(sa, "cannot encode our %s response", ike_exchange_name(exchange));
 		return;
@@ -552,7 +623,7 @@ static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 	free(sa->resp.pkt);
 	sa->resp.valid = true;
 	sa->resp.mid = mid;
-	sa->resp.req_hash = fnv(buf, len);
+	sa->resp.req_hash = req_hash;
 	sa->resp.pkt = pkt;
 	sa->resp.len = plen;
 	sa->mid_peer++;
@@ -563,6 +634,35 @@ static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 		child_sa_respond_done(sa);
 	if (sa->close_after_send)
 		ike_sa_destroy(sa, sa->error[0] ? sa->error : "closed");
+}
+
+void exchange_auth_resume(struct ike_sa *sa)
+{
+	struct daemon *d = sa->d;
+	struct ike_msg *m = d->rx_inner;
+	struct ike_error err = { 0 };
+	uint8_t *pl = sa->wait.pl;
+
+	if (!sa->wait.active)
+		return;
+	sa->wait.active = false;
+	sa->wait.pl = NULL;
+	if (ike_payloads_decode(&sa->wait.hdr, sa->wait.first, pl, sa->wait.len, m, &err)) {
+		free(pl);
+		ike_sa_fail(sa, "cannot read back the IKE_AUTH message that waited: %s",
+			    err.reason);
+		return;
+	}
+	sa_log(sa, LOG_IKE, 1, "the revocation fetch ended: checking IKE_AUTH %s %u again",
+	       sa->initiator ? "response" : "request", sa->wait.mid);
+	if (sa->initiator) {
+		if (sa->req.task && sa->req.mid == sa->wait.mid)
+			process_response(sa, sa->req.task, m, NULL, 0);
+	} else {
+		answer(sa, IKE_AUTH, sa->wait.mid, sa->wait.req_hash, m);
+	}
+	ike_msg_release(m);
+	free(pl);
 }
 
 void ike_receive(struct daemon *d, const struct endpoint *local, const struct endpoint *remote,

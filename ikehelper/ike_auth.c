@@ -251,14 +251,17 @@ static bool peer_verifies(struct ike_sa *sa, const struct ike_msg *m,
 	unsigned int method = auth->u.typed.kind;
 	const struct psk *psk = NULL;
 	char why[1024], a[IKE_ID_STRLEN];
+	int rc;
 
 	if (c->remote_auth == AUTH_PUBKEY) {
 		if (!is_sig_method(method))
 			snprintf(why, sizeof(why), "it authenticated with method %u (%s), we expect "
 				 "a signature (remote auth = pubkey)", method,
 				 auth_method_name(method));
-		else if (!auth_check_sig(sa, m, idr, peer, why, sizeof(why)))
+		else if (!(rc = auth_check_sig(sa, m, idr, peer, why, sizeof(why))))
 			return true;
+		else if (rc == AUTH_CHECK_PENDING)
+			return false;	/* sa->wait: exchange.c keeps M */
 	} else if (method != AUTHM_PSK) {
 		snprintf(why, sizeof(why), "it authenticated with method %u (%s), we expect a PSK "
 			 "(remote auth = psk)", method, auth_method_name(method));
@@ -391,7 +394,7 @@ static enum task_result auth_process(struct ike_sa *sa, struct task *t, const st
 	}
 	/* EAP-only: the server's AUTH comes after EAP, keyed by the MSK. */
 	if (c->remote_auth != AUTH_EAP && !peer_verifies(sa, m, idr, &peer))
-		return TASK_FAILED;
+		return sa->wait.requested ? TASK_DONE : TASK_FAILED;
 	sa->id_remote = peer;
 	if (c->local_auth == AUTH_EAP) {
 		if (auth_eap_client_begin(sa, idr)) {
@@ -523,7 +526,11 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_o
 	if (c->remote_auth == AUTH_EAP) {
 		/* §2.16: we authenticate ourselves now, the peer by EAP after. */
 	} else if (c->remote_auth == AUTH_PUBKEY) {
-		if (auth_check_sig(sa, req, idi, &peer, why, sizeof(why))) {
+		int rc = auth_check_sig(sa, req, idi, &peer, why, sizeof(why));
+
+		if (rc == AUTH_CHECK_PENDING)
+			return;		/* answered when the fetch ends (exchange.c) */
+		if (rc) {
 			refuse(sa, resp, "peer '%s': %s", id_str(&peer, a, sizeof(a)), why);
 			return;
 		}

@@ -40,6 +40,18 @@ int loop_init(struct loop *l)
 
 struct loop_fd *loop_add(struct loop *l, int fd, void (*fn)(void *arg, int fd), void *arg)
 {
+	return loop_add_events(l, fd, EPOLLIN, fn, arg);
+}
+
+int loop_mod(struct loop *l, struct loop_fd *e, uint32_t events)
+{
+	return epoll_ctl(l->ep, EPOLL_CTL_MOD, e->fd,
+			 &(struct epoll_event){ .events = events, .data.ptr = e }) ? -errno : 0;
+}
+
+struct loop_fd *loop_add_events(struct loop *l, int fd, uint32_t events,
+				void (*fn)(void *arg, int fd), void *arg)
+{
 	struct loop_fd *e = calloc(1, sizeof(*e));
 
 	if (!e)
@@ -48,7 +60,7 @@ struct loop_fd *loop_add(struct loop *l, int fd, void (*fn)(void *arg, int fd), 
 	e->fn = fn;
 	e->arg = arg;
 	if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd,
-		      &(struct epoll_event){ .events = EPOLLIN, .data.ptr = e })) {
+		      &(struct epoll_event){ .events = events, .data.ptr = e })) {
 		free(e);
 		return NULL;
 	}
@@ -110,6 +122,7 @@ void loop_run(struct loop *l)
 				if (read(l->tfd, &x, sizeof(x)) < 0 && errno != EAGAIN)
 					continue;
 			} else if (e->fn) {
+				e->revents = ev[i].events;
 				e->fn(e->arg, e->fd);
 			}
 			daemon_reap(l->d);

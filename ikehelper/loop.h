@@ -12,6 +12,7 @@ struct loop_fd {
 	int fd;
 	void (*fn)(void *arg, int fd);
 	void *arg;
+	uint32_t revents;	/* the EPOLL* events of this round, for FN */
 	struct loop_fd *next;
 };
 
@@ -27,6 +28,10 @@ uint64_t loop_now_ms(void);
 int loop_init(struct loop *l);
 /* Watches FD for input: FN(ARG, FD). NULL on failure. */
 struct loop_fd *loop_add(struct loop *l, int fd, void (*fn)(void *arg, int fd), void *arg);
+/* The same for EVENTS (EPOLLIN, EPOLLOUT), changed later by loop_mod. */
+struct loop_fd *loop_add_events(struct loop *l, int fd, uint32_t events,
+				void (*fn)(void *arg, int fd), void *arg);
+int loop_mod(struct loop *l, struct loop_fd *e, uint32_t events);
 void loop_del(struct loop *l, struct loop_fd *e);
 /* Runs until l->stop. */
 void loop_run(struct loop *l);

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "fetch.h"
 #include "loop.h"
 
 #define DEFAULT_CONFIG "/etc/kesp/ikehelper.conf"
@@ -69,6 +70,8 @@ struct run {
 	struct daemon *d;
 	const char *config_path;
 	int sfd;
+	struct curl_fetcher *fetcher;	/* OCSP and CRL fetches (revoke.c) */
+	struct fetch_ops fops;
 };
 
 static void on_signal(void *arg, int fd)
@@ -151,6 +154,14 @@ static int daemon_main(const char *config_path, const char *socket_path, bool fo
 		log_msg(LOG_DMN, 0, "%s", why);
 		goto out_net;
 	}
+	r->fetcher = curl_fetcher_new(&r->loop, r->d);
+	if (r->fetcher) {
+		r->fops = curl_fetch_ops;
+		r->fops.ctx = r->fetcher;
+		r->d->fetch = &r->fops;
+	} else {
+		log_msg(LOG_DMN, 0, "libcurl does not start: OCSP and CRLs are not fetched");
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -182,6 +193,8 @@ static int daemon_main(const char *config_path, const char *socket_path, bool fo
 out_ctl:
 	if (r->sfd >= 0)
 		close(r->sfd);
+	r->d->fetch = NULL;
+	curl_fetcher_free(r->fetcher);
 	control_close(ctl);
 out_net:
 	net_close(&r->net);

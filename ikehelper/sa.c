@@ -409,6 +409,7 @@ static void ike_sa_free(struct ike_sa *sa)
 	free(sa->init_resp);
 	free(sa->req.pkt);
 	free(sa->resp.pkt);
+	free(sa->wait.pl);
 	frag_sa_free(sa);
 	ike_dh_free(sa->dh);
 	auth_eap_free(sa);

@@ -443,12 +443,7 @@ static void test_mixed(void)
 
 int main(void)
 {
-	char cmd[128];
-
-	if (ike_crypto_init())
-		return 1;
-	snprintf(dir, sizeof(dir), "/tmp/kesp-cert-XXXXXX");
-	if (!mkdtemp(dir))
+	if (ike_crypto_init() || !pki_dir_make("cert"))
 		return 1;
 	make_pki();
 	test_encodings();
@@ -482,9 +477,7 @@ int main(void)
 	test_mixed();
 	h_reset();
 	log_set_sink(NULL, NULL);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd))
-		printf("# could not remove %s\n", dir);
+	pki_dir_remove();
 	ike_crypto_deinit();
 	return tap_done();
 }

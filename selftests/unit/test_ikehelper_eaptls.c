@@ -250,12 +250,7 @@ static void test_limits(void)
 
 int main(void)
 {
-	char cmd[128];
-
-	if (ike_crypto_init())
-		return 1;
-	snprintf(dir, sizeof(dir), "/tmp/kesp-eaptls-XXXXXX");
-	if (!mkdtemp(dir))
+	if (ike_crypto_init() || !pki_dir_make("eaptls"))
 		return 1;
 	make_pki();
 	test_success("EAP-Identity then EAP-TLS", "eap-tls", "eap_id = %any");
@@ -272,8 +267,6 @@ int main(void)
 	test_limits();
 	log_set_sink(NULL, NULL);
 	ike_crypto_deinit();
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd))
-		return 1;
+	pki_dir_remove();
 	return tap_done();
 }
