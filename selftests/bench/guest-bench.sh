@@ -110,6 +110,19 @@ counters() {
 			;;
 		esac >"$co_file" 2>&1
 		manifest counters "$1" "$2" $STACK - "$co_file"
+		# The other node's pair too, for its errors (it decrypts what the
+		# first sends): as the xfrm_stat growth below, both nodes count.
+		case $STACK in
+		kesp)
+			$KESPCTL -n kesp-$8 --json sa get dev kesp0 dir out spi $7 dst $4 &&
+			$KESPCTL -n kesp-$8 --json sa get dev kesp0 dir in spi $6
+			;;
+		xfrm*)
+			ip -n $STACK-$8 -s xfrm state get src $5 dst $4 proto esp spi $7 &&
+			ip -n $STACK-$8 -s xfrm state get src $4 dst $5 proto esp spi $6
+			;;
+		esac >"$co_file-$8" 2>&1
+		manifest peercounters "$1" "$2" $STACK - "$co_file-$8"
 		case $STACK in
 		xfrm*)
 			for co_node in $3 $8; do

@@ -200,7 +200,7 @@ def guest(dirname, stopped=False):
     counted = {}	# (section, case) -> stack -> (packets, errors)
     grown = {}		# (section, case) -> stack -> {xfrm_stat counter: growth}
     mem, slabs, order_seen, result_notes = {}, {}, [], []
-    policies_seconds, profiles = {}, {}
+    policies_seconds, profiles, peer_errors = {}, {}, {}
     not_measured, failures = [], []
 
     def add(key, stack, value, **more):
@@ -227,6 +227,10 @@ def guest(dirname, stopped=False):
                 "mbit": iperf_value(value, "tcp")[0]}
         elif kind == "counters":
             counted.setdefault((section, case), {})[stack] = sa_counters(value, stack)
+        elif kind == "peercounters":
+            # the second node's pair: its errors only ("packets" are the
+            # first node's outbound SA's)
+            peer_errors.setdefault((section, case), {})[stack] = sa_counters(value, stack)[1]
         elif kind == "xfrmstat":
             g = xfrm_stat_growth(value)
             into = grown.setdefault((section, case), {}).setdefault(stack, {})
@@ -271,8 +275,9 @@ def guest(dirname, stopped=False):
             metric, (metric, case))
         for stack, (packets, errors) in counted.get((section, sa_case), {}).items():
             if stack in l:
+                peer = peer_errors.get((section, sa_case), {}).get(stack, 0)
                 l[stack]["sa_packets"] = packets
-                l[stack]["sa_errors"] = errors
+                l[stack]["sa_errors"] = None if errors is None or peer is None else errors + peer
         for stack, g in grown.get((section, sa_case), {}).items():
             if stack in l:
                 l[stack]["xfrm_stat"] = g
@@ -401,8 +406,10 @@ def counts(l, stack):
     out = ""
     if st.get("retransmits"):
         out += "r%d " % sum(r or 0 for r in st["retransmits"])
-    if "sa_errors" in st or "xfrm_stat" in st:
-        out += "e%d" % ((st.get("sa_errors") or 0) + sum(st.get("xfrm_stat", {}).values()))
+    if st.get("sa_errors", 0) is None:
+        out += "e?"	# a counters file that could not be read
+    elif "sa_errors" in st or "xfrm_stat" in st:
+        out += "e%d" % (st.get("sa_errors", 0) + sum(st.get("xfrm_stat", {}).values()))
     return "%14s" % out.strip()
 
 

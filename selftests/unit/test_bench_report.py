@@ -61,6 +61,9 @@ def guest_dir(tmp, name, mutate=None):
                 files[f + "-gw1.after"] = "XfrmInError 0\nXfrmOutStateProtoError 3\n"
                 manifest.append("xfrmstat tcp %s %s - %s" % (case, s, f + "-gw1"))
             manifest.append("counters tcp %s %s - %s" % (case, s, f))
+            if s == "kesp" and case.startswith("transport"):
+                files[f + "-hb"] = json.dumps({"dir": "in", "counters": {"packets": 10, "replay_errors": 5}})
+                manifest.append("peercounters tcp %s %s - %s" % (case, s, f + "-hb"))
     for s in stacks:
         iperf("udp", "64", s, 1, udp_json(9000))
         if s != "kesp":	# nothing grew: no errors, not "no xfrm_stat read"
@@ -138,6 +141,9 @@ def main():
     tap("r6 e0" in row(table.split(r, 1)[1], "  retransmits") and
         "e2" in row(table.split(r, 1)[1], "  retransmits"),
         "the table shows retransmits and errors under the line", table)
+    tr = row(table, "TCP one flow transport")
+    tap("r6 e5" in row(table.split(tr, 1)[1], "  retransmits"),
+        "the other node's SA errors count too (kesp: 5 replay errors on hb)", table)
     inst = row(table, "install 100 SAs ")
     tap("3/3" in inst and "<" not in inst,
         "install: 3/3 runs, overlapping ranges (2.0-2.2 vs 1.9-2.3) are not marked", table)
