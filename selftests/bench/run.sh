@@ -5,8 +5,11 @@
 # is given KESP_BENCH_BUDGET seconds (default 1140), shared out between
 # the kernels; what would not fit is left out and named in the table.
 # `--smoke` is the seconds-long version `make check` runs: the same code
-# paths with one short run of each, judged by report.py check (TAP), with
-# "PASSED FAILED" in build/results/bench.
+# paths with one short run of each, with "PASSED FAILED" in
+# build/results/bench. Both are judged by report.py check (TAP with a
+# plan; the smoke also wants every section): a guest that died, a cell
+# with no valid run, a stack that could not be configured, or a check
+# that did not run fails the run (make bench exits non-zero).
 #   run.sh [--smoke] KVER...
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -85,12 +88,23 @@ for kver in "$@"; do
 	cat "$DIR/$kver.log.tap"
 	p=$(grep -c '^ok ' "$DIR/$kver.log.tap") f=$(grep -c '^not ok ' "$DIR/$kver.log.tap")
 	passed=$((passed + p)) failed=$((failed + f))
-	if [ "$PROFILE" = smoke ]; then
-		python3 "$ROOT/selftests/bench/report.py" check "$DIR/$kver.json" >"$DIR/$kver.tap"
-		cat "$DIR/$kver.tap"
-		p=$(grep -c '^ok ' "$DIR/$kver.tap") f=$(grep -c '^not ok ' "$DIR/$kver.tap")
-		passed=$((passed + p)) failed=$((failed + f))
+	# Both profiles: report.py check must exit 0 and meet its plan.
+	# shellcheck disable=SC2046
+	python3 "$ROOT/selftests/bench/report.py" check "$DIR/$kver.json" \
+		$([ "$PROFILE" = smoke ] && echo --smoke) >"$DIR/$kver.tap" 2>&1
+	rc=$?
+	cat "$DIR/$kver.tap"
+	p=$(grep -c '^ok ' "$DIR/$kver.tap") f=$(grep -c '^not ok ' "$DIR/$kver.tap")
+	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$DIR/$kver.tap")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - bench on $kver: report.py check exited $rc with no failed check"
+		f=1
 	fi
+	if [ "$((p + f))" -ne "${plan:-0}" ]; then
+		echo "not ok - bench on $kver: report.py check planned ${plan:-no} checks, ran $((p + f))"
+		failed=$((failed + 1))
+	fi
+	passed=$((passed + p)) failed=$((failed + f))
 done
 [ $# -gt 0 ] || { echo "not ok - bench: no kernel given"; failed=1; }
 # shellcheck disable=SC2086

@@ -13,14 +13,20 @@
 #     src 10.10.1.2 --- 10.10.1.1 gw1 192.168.60.1 === 192.168.60.2 gw2
 #         10.10.2.1 --- 10.10.2.2 dst
 #
-# kesp0's MTU is set to the inner MTU XFRM computes for the SA
-# (xfrm_state_mtu()), so TCP segments are the same size on both stacks.
+# Three stacks: kesp (its kesp0 devices, routes into them), "xfrm"
+# (policy-based XFRM: states and policies, the plain routes) and "xfrmi"
+# (route-based XFRM, the closest thing XFRM has to kesp0: an xfrm
+# interface ipsec0 with if_id $IF_ID, routes into it, states and
+# any-to-any policies carrying the same if_id, so the route selects them).
+# kesp0's and ipsec0's MTU is set to the inner MTU XFRM computes for the
+# SA (xfrm_state_mtu()), so TCP segments are the same size on all stacks.
 # shellcheck shell=sh
 
 KESPCTL=${KESPCTL:?run inside the bench guest}
 REPLAY=64
 MARK=0x51
-STACKS="kesp xfrm"
+STACKS="kesp xfrm xfrmi"
+IF_ID=0x33
 NODES="ha hb src gw1 gw2 dst"
 
 # alg_words ALG: sets ALG_N and ALG_1..ALG_7, the words of ALG shared by
@@ -96,20 +102,37 @@ topo_setup() {
 			route add $3/32 dev kesp0 table 51 src $2
 		EOF
 	done
+	# xfrmi: transport mode routes the peer into ipsec0 as kesp does,
+	# through a rule that keeps ESP itself (protocol 50) on eth0.
+	for ts_side in "ha 192.168.50.1 192.168.50.2" "hb 192.168.50.2 192.168.50.1"; do
+		set -- $ts_side
+		ip -n xfrmi-$1 -batch - <<-EOF || return 1
+			rule add not ipproto esp table 51
+			route add $3/32 dev ipsec0 table 51 src $2
+		EOF
+	done
 	ip -n kesp-gw1 route add 10.10.2.0/24 dev kesp0 &&
 	ip -n kesp-gw2 route add 10.10.1.0/24 dev kesp0 &&
+	ip -n xfrmi-gw1 route add 10.10.2.0/24 dev ipsec0 &&
+	ip -n xfrmi-gw2 route add 10.10.1.0/24 dev ipsec0 &&
 	ip -n xfrm-gw1 route add 10.10.2.0/24 via 192.168.60.2 &&
 	ip -n xfrm-gw2 route add 10.10.1.0/24 via 192.168.60.1
 }
 
-# node_setup STACK NODE IP-COMMAND...: links up (and kesp0 for kesp where
-# the stack needs one), then the commands, in one ip -batch.
+# node_setup STACK NODE IP-COMMAND...: links up (and kesp0 for kesp, or
+# ipsec0 on the ESP-carrying link for xfrmi, where the stack needs one),
+# then the commands, in one ip -batch.
 node_setup() {
 	ns_name=$1-$2
 	{
 		if [ $1 = kesp ] && [ $2 != src ] && [ $2 != dst ]; then
 			echo "link add kesp0 type kesp"
 			echo "link set kesp0 up"
+		fi
+		if [ $1 = xfrmi ] && [ $2 != src ] && [ $2 != dst ]; then
+			case $2 in h?) ns_link=eth0 ;; *) ns_link=wan ;; esac
+			echo "link add ipsec0 type xfrm dev $ns_link if_id $IF_ID"
+			echo "link set ipsec0 up"
 		fi
 		ip -n $ns_name -br link | awk '{sub(/@.*/, "", $1); print "link set " $1 " up"}'
 		shift 2
@@ -133,25 +156,32 @@ kesp_sas() {
 		proto esp spi $3 mode $4 reqid 1 replay-window $REPLAY sel src $8 dst $7 >/dev/null
 }
 
-# xfrm_sas NS OUT-SPI IN-SPI MODE ME PEER HERE THERE POLICY-DIRS: the
-# same for XFRM: both states and a policy for each direction listed
-# (out, and in or fwd for what comes back).
+# xfrm_sas NS OUT-SPI IN-SPI MODE ME PEER HERE THERE [if_id ID] POLICY-DIRS:
+# the same for XFRM: both states and a policy for each direction listed
+# (out, and in or fwd for what comes back). With an if_id (xfrmi), the
+# states and policies carry it and the policies match any to any: the
+# route into ipsec0 is what selects them.
 xfrm_sas() {
 	xs_ns=$1 xs_out=$2 xs_in=$3 xs_mode=$4 xs_me=$5 xs_peer=$6 xs_here=$7 xs_there=$8
 	shift 8
+	xs_ifid=""
+	if [ "$1" = if_id ]; then
+		xs_ifid="if_id $2" xs_here=0.0.0.0/0 xs_there=0.0.0.0/0
+		shift 2
+	fi
 	xs_dirs=$* xs_alg=$(alg_line)
 	{
 		echo "xfrm policy flush"
 		echo "xfrm state flush"
 		for xs_sa in "$xs_me $xs_peer $xs_out" "$xs_peer $xs_me $xs_in"; do
 			set -- $xs_sa
-			echo "xfrm state add src $1 dst $2 proto esp spi $3 reqid 1 mode $xs_mode replay-window $REPLAY $xs_alg"
+			echo "xfrm state add src $1 dst $2 proto esp spi $3 reqid 1 mode $xs_mode replay-window $REPLAY $xs_ifid $xs_alg"
 		done
 		for xs_dir in $xs_dirs; do
 			if [ $xs_dir = out ]; then
-				echo "xfrm policy add src $xs_here dst $xs_there dir out tmpl src $xs_me dst $xs_peer proto esp reqid 1 mode $xs_mode"
+				echo "xfrm policy add src $xs_here dst $xs_there dir out $xs_ifid tmpl src $xs_me dst $xs_peer proto esp reqid 1 mode $xs_mode"
 			else
-				echo "xfrm policy add src $xs_there dst $xs_here dir $xs_dir tmpl src $xs_peer dst $xs_me proto esp reqid 1 mode $xs_mode"
+				echo "xfrm policy add src $xs_there dst $xs_here dir $xs_dir $xs_ifid tmpl src $xs_peer dst $xs_me proto esp reqid 1 mode $xs_mode"
 			fi
 		done
 	} | ip -n $xs_ns -batch -
@@ -188,6 +218,11 @@ sas_up() {
 		xfrm)
 			# shellcheck disable=SC2086
 			xfrm_sas "$@" $su_dirs || return 1
+			;;
+		xfrmi)
+			# shellcheck disable=SC2086
+			ip -n $su_ns link set ipsec0 mtu "$su_mtu" &&
+			xfrm_sas "$@" if_id $IF_ID $su_dirs || return 1
 			;;
 		esac
 	done
