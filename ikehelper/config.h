@@ -94,6 +94,10 @@ struct child_cfg {
 	/* Seconds, swanctl's meaning: rekey at rekey_time less a random part
 	 * of rand_time; the pair is deleted at life_time. 0: never. */
 	uint32_t rekey_time, life_time, rand_time;
+	/* Volume limits, the same meaning in bytes and packets, installed as
+	 * kesp.ko's soft and hard limits of each SA. 0: none. */
+	uint64_t rekey_bytes, life_bytes, rand_bytes;
+	uint64_t rekey_packets, life_packets, rand_packets;
 	int line;
 };
 

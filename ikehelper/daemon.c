@@ -25,6 +25,8 @@ struct daemon *daemon_new(struct config *cfg, struct kernel *k, const struct io_
 	d->io = io;
 	d->io_ctx = io_ctx;
 	d->now = now;
+	k->on_event = kernel_event;
+	k->event_arg = d;
 	/* Zeroed: a decoded message owns a store, which must start empty. */
 	d->rx = calloc(1, sizeof(*d->rx));
 	d->rx_inner = calloc(1, sizeof(*d->rx_inner));
@@ -43,6 +45,8 @@ void daemon_free(struct daemon *d)
 {
 	if (!d)
 		return;
+	if (d->kernel && d->kernel->event_arg == d)
+		d->kernel->on_event = NULL;
 	while (d->sas)
 		ike_sa_destroy(d->sas, "daemon stopped");
 	daemon_reap(d);

@@ -135,6 +135,10 @@ struct child_sa {
 	 * simultaneous rekeys, the one with the lowest goes (§2.8.1). */
 	uint8_t lo_nonce[IKE_NONCE_MAX];
 	size_t lo_nonce_len;
+	/* The soft volume limits of both its kernel SAs (rekey_bytes and
+	 * rekey_packets less the jitter), chosen when the first is installed. */
+	uint64_t soft_bytes, soft_packets;
+	bool volume_set;
 	struct timer t_rekey;		/* rekey_time (less the jitter) */
 	struct timer t_expire;		/* life_time: the pair is deleted */
 	struct timer t_grace;		/* REKEYED/DELETING: inbound removed;
@@ -321,6 +325,9 @@ struct child_sa *child_sa_find_out(struct ike_sa *ike, uint32_t spi_out);
 struct child_sa *child_sa_find_in(struct ike_sa *ike, uint32_t spi_in);
 /* The child whose successor replaces SPI_IN, or NULL. */
 struct child_sa *child_sa_successor(struct ike_sa *ike, uint32_t spi_in);
+/* Its kernel SAs and routes removed, a DELETE for it queued (a limit
+ * reached without a rekey). */
+void child_sa_expire(struct child_sa *c);
 /* Both directions in: the log line, counters, lifetime timers, KEYMAT wiped. */
 void child_sa_established(struct child_sa *c);
 /* OLD's routes become NEW's (a rekey: the routes never go away). */
@@ -528,6 +535,9 @@ void create_add_nonce(struct msg_out *m, const uint8_t *n, size_t len);
 int create_add_ke(struct msg_out *m, struct ike_dh *dh, uint16_t group);
 /* Queues the rekey of C (its rekey_time came, or a retry). */
 void child_rekey_start(struct child_sa *c);
+
+/* kernel_events.c: kesp.ko's events (kernel.on_event, set by daemon_new) */
+void kernel_event(void *arg, const struct kernel_event *ev);
 
 /* ike_rekey.c: IKE SA rekeying (RFC 7296 §1.3.2, §2.18) */
 void ike_rekey_start(struct ike_sa *sa);

@@ -38,6 +38,13 @@ struct fake {
 		unsigned int n;
 		int err;
 	} fail;
+	struct {
+		struct kernel_sel sel;
+		uint32_t ifindex, reqid, id;
+	} traps[64];
+	size_t ntraps;
+	uint32_t next_trap;
+	unsigned int del_misses;	/* sa_del of an SA that is not there */
 };
 
 static struct fake *F(struct kernel *k)
@@ -174,6 +181,7 @@ static int sa_del(struct kernel *k, uint32_t ifindex, uint32_t id)
 			f->nsas--;
 			return 0;
 		}
+	f->del_misses++;
 	return fail_with(f, -ENOENT, "no such SA");
 }
 
@@ -234,6 +242,49 @@ static int local_addr_in(struct kernel *k, const struct ts *ts, struct addr *out
 	return -ENOENT;
 }
 
+static int trap_add(struct kernel *k, uint32_t ifindex, const struct kernel_sel *sel,
+		    uint32_t reqid, uint32_t *id)
+{
+	struct fake *f = F(k);
+	int rc = failing(f, "trap_add");
+
+	if (rc)
+		return rc;
+	if (f->ntraps == sizeof(f->traps) / sizeof(f->traps[0]))
+		return fail_with(f, -ENOSPC, "too many traps");
+	f->traps[f->ntraps].sel = *sel;
+	f->traps[f->ntraps].ifindex = ifindex;
+	f->traps[f->ntraps].reqid = reqid;
+	f->traps[f->ntraps].id = *id = ++f->next_trap;
+	f->ntraps++;
+	return 0;
+}
+
+static int trap_del(struct kernel *k, uint32_t ifindex, uint32_t id)
+{
+	struct fake *f = F(k);
+
+	for (size_t i = 0; i < f->ntraps; i++)
+		if (f->traps[i].id == id && f->traps[i].ifindex == ifindex) {
+			memmove(&f->traps[i], &f->traps[i + 1],
+				(f->ntraps - i - 1) * sizeof(f->traps[0]));
+			f->ntraps--;
+			return 0;
+		}
+	return fail_with(f, -ENOENT, "no such trap");
+}
+
+static int events_fd(struct kernel *k)
+{
+	(void)k;
+	return -1;
+}
+
+static void events_read(struct kernel *k)
+{
+	(void)k;
+}
+
 static void destroy(struct kernel *k)
 {
 	struct fake *f = F(k);
@@ -254,6 +305,10 @@ static const struct kernel_ops fake_ops = {
 	.route_add = route_add,
 	.route_del = route_del,
 	.local_addr_in = local_addr_in,
+	.trap_add = trap_add,
+	.trap_del = trap_del,
+	.events_fd = events_fd,
+	.events_read = events_read,
 	.destroy = destroy,
 };
 
@@ -317,4 +372,55 @@ void kernel_fake_add_local(struct kernel *k, const struct addr *a)
 
 	if (f->nlocals < 16)
 		f->locals[f->nlocals++] = *a;
+}
+
+void kernel_fake_event(struct kernel *k, const struct kernel_event *ev)
+{
+	if (k->on_event)
+		k->on_event(k->event_arg, ev);
+}
+
+int kernel_fake_expire(struct kernel *k, enum kernel_dir dir, uint32_t spi, bool hard,
+		       enum kernel_expire_reason reason)
+{
+	struct fake *f = F(k);
+	struct kernel_event ev = { .type = KERNEL_EV_EXPIRE, .dir = dir, .spi = spi,
+				   .hard = hard, .reason = reason };
+
+	for (size_t i = 0; i < f->nsas; i++)
+		if (f->sas[i].sa.dir == dir && f->sas[i].sa.spi == spi) {
+			ev.ifindex = f->sas[i].sa.ifindex;
+			ev.id = f->sas[i].id;
+			ev.reqid = f->sas[i].sa.reqid;
+			if (hard) {
+				unsigned int misses = f->del_misses;
+
+				sa_del(k, ev.ifindex, ev.id);
+				f->del_misses = misses;
+			}
+			kernel_fake_event(k, &ev);
+			return 0;
+		}
+	return -ENOENT;
+}
+
+size_t kernel_fake_trap_count(struct kernel *k)
+{
+	return F(k)->ntraps;
+}
+
+const struct kernel_sel *kernel_fake_trap_at(struct kernel *k, size_t i, uint32_t *reqid)
+{
+	struct fake *f = F(k);
+
+	if (i >= f->ntraps)
+		return NULL;
+	if (reqid)
+		*reqid = f->traps[i].reqid;
+	return &f->traps[i].sel;
+}
+
+unsigned int kernel_fake_del_misses(struct kernel *k)
+{
+	return F(k)->del_misses;
 }

@@ -28,6 +28,9 @@ int loop_init(struct loop *l);
 /* Watches FD for input: FN(ARG, FD). NULL on failure. */
 struct loop_fd *loop_add(struct loop *l, int fd, void (*fn)(void *arg, int fd), void *arg);
 void loop_del(struct loop *l, struct loop_fd *e);
+/* Watches K's events socket (kesp.ko's KESP_MCGRP_EVENTS); -1 when it has
+ * none. */
+int loop_add_kernel(struct loop *l, struct kernel *k);
 /* Runs until l->stop. */
 void loop_run(struct loop *l);
 void loop_free(struct loop *l);

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kesp.ko's events in the daemon, injected through the fake kernel
+ * between two ikehelper state machines: the volume limits a CHILD_SA's
+ * kernel SAs get, a soft EXPIRE starting the rekey, a hard one deleting
+ * the CHILD_SA (DELETE to the peer, no SA removed twice), EXPIREs of a pair
+ * already being rekeyed or deleted ignored.
+ */
+#include "ike_harness.h"
+#include "tap.h"
+
+static struct h_peer *alice, *bob;
+
+/* alice (192.0.2.1, 10.1.0.0/24) <-> bob (192.0.2.2, 10.2.0.0/24); CHILD
+ * holds the child's extra keys of that side. */
+static char *side(int me, const char *child)
+{
+	static const char *ids[2] = { "alice@example.org", "bob.example.org" };
+	char buf[2048];
+
+	snprintf(buf, sizeof(buf),
+		 "connections { peer {\n%s\n proposals = aes128gcm16-prfsha256-x25519\n"
+		 " local { auth = psk\n id = %s }\n remote { auth = psk\n id = %s }\n"
+		 " children { net {\n  local_ts = 10.%d.0.0/24\n  remote_ts = 10.%d.0.0/24\n"
+		 "  esp_proposals = aes128gcm16\n  %s\n } }\n} }\n"
+		 "secrets { ike { secret = \"Ev3nts!kesp#Tq81zW0pL5\" } }\n",
+		 me ? "" : " remote_addrs = 192.0.2.2", ids[me], ids[!me], me + 1, 2 - me, child);
+	return strdup(buf);
+}
+
+static struct child_sa *child_of(struct h_peer *p)
+{
+	struct ike_sa *sa = h_sa(p);
+
+	return sa && sa->children && !sa->children->next ? sa->children : NULL;
+}
+
+/* Up with the extra child keys of each side; alice's child, or NULL. */
+static struct child_sa *start(const char *ca, const char *cb)
+{
+	static struct h_wait w;
+
+	h_pair(&alice, &bob, side(0, ca), side(1, cb));
+	if (!h_up(alice, "peer", &w))
+		return NULL;
+	h_run();
+	if (!w.ok)
+		printf("# up failed: %s\n", w.msg);
+	return w.ok ? child_of(alice) : NULL;
+}
+
+/* Each side one pair, crossed SPIs, as the kernels hold them. */
+static bool one_pair(void)
+{
+	struct child_sa *a = child_of(alice), *b = child_of(bob);
+
+	return a && b && a->spi_in == b->spi_out && a->spi_out == b->spi_in &&
+	       kernel_fake_sa_count(alice->k) == 2 && kernel_fake_sa_count(bob->k) == 2 &&
+	       kernel_fake_sa(alice->k, KERNEL_IN, a->spi_in) &&
+	       kernel_fake_sa(bob->k, KERNEL_IN, b->spi_in);
+}
+
+static size_t wire_count(void)
+{
+	size_t n = 0;
+
+	for (struct h_pkt *p = h_wire; p; p = p->next)
+		n++;
+	return n;
+}
+
+static void test_limits_installed(void)
+{
+	struct child_sa *c = start("rekey_packets = 1000\n rand_packets = 0\n rekey_bytes = 1M",
+				   "life_packets = 500");
+	const struct kernel_sa *ai, *ao, *bi;
+	bool in_range;
+
+	ai = c ? kernel_fake_sa(alice->k, KERNEL_IN, c->spi_in) : NULL;
+	ao = c ? kernel_fake_sa(alice->k, KERNEL_OUT, c->spi_out) : NULL;
+	bi = c ? kernel_fake_sa(bob->k, KERNEL_IN, c->spi_out) : NULL;
+	tap_ok(ai && ao && ai->soft_packets == 1000 && ai->hard_packets == 1100 &&
+	       ao->soft_packets == 1000 && ao->hard_packets == 1100,
+	       "rekey_packets 1000: both kernel SAs soft 1000, hard 1100 (110%%)");
+	in_range = ai && ai->soft_bytes <= 1048576 && ai->soft_bytes >= 1048576 - 104857 &&
+		   ai->hard_bytes == 1153433 && ao && ao->soft_bytes == ai->soft_bytes;
+	tap_ok(in_range, "rekey_bytes 1M: soft within [rekey - rand, rekey], the same on both, "
+	       "hard 110%% (soft %llu)", ai ? (unsigned long long)ai->soft_bytes : 0ULL);
+	tap_ok(bi && bi->hard_packets == 500 && !bi->soft_packets && !bi->soft_bytes &&
+	       !bi->hard_bytes, "bob's life_packets alone: a hard limit only");
+	h_reset();
+}
+
+static void test_soft_rekeys(enum kernel_dir dir, enum kernel_expire_reason reason,
+			     const char *what)
+{
+	struct child_sa *c = start("rekey_packets = 100", "");
+	uint32_t in = c ? c->spi_in : 0, out = c ? c->spi_out : 0;
+
+	tap_ok(c && !h_wire, "%s: up, quiet", what);
+	if (!c)
+		goto out;
+	kernel_fake_expire(alice->k, dir, dir == KERNEL_IN ? in : out, false, reason);
+	tap_ok(h_head_exchange() == IKE_CREATE_CHILD_SA && c->state == CHILD_S_REKEYING &&
+	       h_log_has("soft", "limit", NULL),
+	       "%s: soft EXPIRE starts the CHILD_SA rekey", what);
+	kernel_fake_expire(alice->k, dir == KERNEL_IN ? KERNEL_OUT : KERNEL_IN,
+			   dir == KERNEL_IN ? out : in, false, reason);
+	tap_ok(wire_count() == 1 && h_log_has("while REKEYING: nothing to do", NULL),
+	       "%s: the other SA's soft EXPIRE during the rekey is ignored", what);
+	h_run();
+	h_advance(CHILD_GRACE_MS + 10);
+	tap_ok(one_pair() && child_of(alice)->spi_in != in && child_of(alice)->spi_out != out &&
+	       kernel_fake_del_misses(alice->k) == 0 && kernel_fake_del_misses(bob->k) == 0,
+	       "%s: one new pair on each side, old SAs gone, none removed twice", what);
+out:
+	h_reset();
+}
+
+static void test_hard_deletes(enum kernel_expire_reason reason, const char *what)
+{
+	struct child_sa *c = start("life_packets = 100\n rekey_time = 0\n life_time = 1h",
+				   "rekey_time = 0");
+	bool have;
+
+	if (!c) {
+		tap_ok(false, "%s: up", what);
+		h_reset();
+		return;
+	}
+	kernel_fake_expire(alice->k, KERNEL_IN, c->spi_in, true, reason);
+	tap_ok(kernel_fake_sa_count(alice->k) == 0 && kernel_fake_route_count(alice->k) == 0 &&
+	       h_head_exchange() == IKE_INFORMATIONAL && h_log_has("hard", "deleting", NULL),
+	       "%s: hard EXPIRE of the inbound SA: the outbound one and routes go, DELETE sent",
+	       what);
+	h_run();
+	have = h_sa(alice) && h_sa(bob);
+	tap_ok(have && !h_sa(alice)->children && !h_sa(bob)->children &&
+	       kernel_fake_sa_count(bob->k) == 0 && h_sa(alice)->state == IKE_S_ESTABLISHED,
+	       "%s: the peer deletes its pair too; the IKE SA stays", what);
+	tap_ok(kernel_fake_del_misses(alice->k) == 0 && kernel_fake_del_misses(bob->k) == 0,
+	       "%s: no SA removed twice", what);
+	h_reset();
+}
+
+/* A hard EXPIRE of the old pair while its rekey is out: nothing removed
+ * twice, the rekey completes, one pair. */
+static void test_hard_during_rekey(void)
+{
+	struct child_sa *c = start("rekey_packets = 100", "");
+	uint32_t out = c ? c->spi_out : 0;
+
+	if (!c) {
+		tap_ok(false, "up");
+		h_reset();
+		return;
+	}
+	kernel_fake_expire(alice->k, KERNEL_IN, c->spi_in, false, KERNEL_EXPIRE_PACKETS);
+	kernel_fake_expire(alice->k, KERNEL_OUT, out, true, KERNEL_EXPIRE_PACKETS);
+	tap_ok(wire_count() == 1 && h_head_exchange() == IKE_CREATE_CHILD_SA,
+	       "hard EXPIRE during the rekey: no DELETE, only the rekey on the wire");
+	h_run();
+	h_advance(CHILD_GRACE_MS + 10);
+	tap_ok(one_pair() && child_of(alice)->spi_out != out &&
+	       kernel_fake_del_misses(alice->k) == 0 && kernel_fake_del_misses(bob->k) == 0,
+	       "hard EXPIRE during the rekey: the rekey completes, one pair, none removed twice");
+	h_reset();
+}
+
+/* An EXPIRE of a pair being deleted, and of an SA we do not hold. */
+static void test_expire_ignored(void)
+{
+	struct child_sa *c = start("life_time = 5s\n rekey_time = 0", "rekey_time = 0");
+	uint32_t in = c ? c->spi_in : 0, kid_in = c ? c->kid_in : 0;
+	struct kernel_event ev = { .type = KERNEL_EV_EXPIRE, .ifindex = 10, .id = 999,
+				   .dir = KERNEL_OUT, .spi = 0x1234, .hard = true,
+				   .reason = KERNEL_EXPIRE_BYTES };
+
+	kernel_fake_event(alice->k, &ev);
+	tap_ok(c && one_pair() && !h_wire, "EXPIRE of an SA not ours: nothing happens");
+	if (!c) {
+		h_reset();
+		return;
+	}
+	h_advance(5000);
+	tap_ok(wire_count() == 1 && h_head_exchange() == IKE_INFORMATIONAL,
+	       "life_time: DELETE out");
+	/* kesp.ko's own hard time limit of the same SA, its event late. */
+	ev.id = kid_in;
+	ev.dir = KERNEL_IN;
+	ev.spi = in;
+	ev.reason = KERNEL_EXPIRE_SECONDS;
+	kernel_fake_event(alice->k, &ev);
+	tap_ok(wire_count() == 1, "a late hard EXPIRE of the deleted pair: no second DELETE");
+	h_run();
+	tap_ok(kernel_fake_sa_count(alice->k) == 0 && kernel_fake_sa_count(bob->k) == 0 &&
+	       kernel_fake_del_misses(alice->k) == 0, "both pairs gone, none removed twice");
+	h_reset();
+}
+
+int main(void)
+{
+	if (ike_crypto_init())
+		return 1;
+	test_limits_installed();
+	test_soft_rekeys(KERNEL_OUT, KERNEL_EXPIRE_PACKETS, "outbound packets");
+	test_soft_rekeys(KERNEL_IN, KERNEL_EXPIRE_BYTES, "inbound bytes");
+	test_hard_deletes(KERNEL_EXPIRE_PACKETS, "packets");
+	test_hard_deletes(KERNEL_EXPIRE_SECONDS, "time");
+	test_hard_during_rekey();
+	test_expire_ignored();
+	h_reset();
+	log_set_sink(NULL, NULL);
+	ike_crypto_deinit();
+	return tap_done();
+}
