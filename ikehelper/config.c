@@ -1284,12 +1284,14 @@ static bool child_start_action(struct parser *p, const struct node *n, void *obj
 		ch->start_action = START_NONE;
 	} else if (!strcmp(n->value, "start")) {
 		ch->start_action = START_START;
-	} else if (!strcmp(n->value, "trap") || !strcmp(n->value, "trap|start") ||
-		   !strcmp(n->value, "start|trap")) {
-		ERR(n, "start_action = %s is not supported by kesp yet (%s)", n->value, LATER);
+	} else if (!strcmp(n->value, "trap")) {
+		ch->start_action = START_TRAP;
+	} else if (!strcmp(n->value, "trap|start") || !strcmp(n->value, "start|trap")) {
+		ERR(n, "start_action = %s is not supported by kesp yet (one of trap or start)",
+		    n->value);
 		return false;
 	} else {
-		ERR(n, "start_action '%s' must be none or start", n->value);
+		ERR(n, "start_action '%s' must be none, start or trap", n->value);
 		return false;
 	}
 	return true;

@@ -80,6 +80,7 @@ enum frag_mode {
 enum start_action {
 	START_NONE = 0,
 	START_START,
+	START_TRAP,		/* kesp.ko's trap selectors; ACQUIRE starts it */
 };
 
 struct child_cfg {

@@ -47,6 +47,7 @@ void daemon_free(struct daemon *d)
 		return;
 	if (d->kernel && d->kernel->event_arg == d)
 		d->kernel->on_event = NULL;
+	trap_remove_all(d);
 	while (d->sas)
 		ike_sa_destroy(d->sas, "daemon stopped");
 	daemon_reap(d);
@@ -234,6 +235,7 @@ static void start_conn(struct daemon *d, const struct conn *c)
 	struct ike_sa *sa = NULL;
 	char why[256];
 
+	trap_install_conn(d, c);
 	for (size_t j = 0; j < c->nchildren; j++) {
 		struct task *t;
 
@@ -278,6 +280,7 @@ void daemon_reload(struct daemon *d, struct config *cfg)
 	if (cfg->set.port != old->set.port || cfg->set.port_nat_t != old->set.port_nat_t)
 		log_msg(LOG_CFG, 0, "new ports take effect when ikehelper restarts");
 	d->cfg = cfg;
+	trap_remove_stale(d);
 	for (sa = d->sas; sa; sa = next) {
 		const struct conn *now;
 
@@ -307,6 +310,7 @@ void daemon_shutdown(struct daemon *d)
 {
 	struct ike_sa *sa, *next;
 
+	trap_remove_all(d);
 	for (sa = d->sas; sa; sa = next) {
 		next = sa->next_all;
 		for (struct child_sa *c = sa->children; c; c = c->next)

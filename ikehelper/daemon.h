@@ -539,6 +539,16 @@ void child_rekey_start(struct child_sa *c);
 /* kernel_events.c: kesp.ko's events (kernel.on_event, set by daemon_new) */
 void kernel_event(void *arg, const struct kernel_event *ev);
 
+/* ondemand.c: start_action = trap */
+struct trap;
+/* Traps (and routes into the device) for C's start_action = trap children. */
+void trap_install_conn(struct daemon *d, const struct conn *c);
+/* Removes the traps of connections a reload changed or removed. */
+void trap_remove_stale(struct daemon *d);
+void trap_remove_all(struct daemon *d);
+/* A packet hit a trap: the negotiation starts unless one runs. */
+void trap_acquire(struct daemon *d, const struct kernel_event *ev);
+
 /* ike_rekey.c: IKE SA rekeying (RFC 7296 §1.3.2, §2.18) */
 void ike_rekey_start(struct ike_sa *sa);
 void ike_rekey_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp);
@@ -714,6 +724,7 @@ struct daemon {
 
 	struct device devices[DEV_MAX];
 	size_t ndevices;
+	struct trap *traps;		/* start_action = trap (ondemand.c) */
 
 	struct ike_msg *rx, *rx_inner;	/* decode scratch */
 	uint8_t *plain;

@@ -66,12 +66,6 @@ static void on_expire(struct daemon *d, const struct kernel_event *ev)
 	child_sa_expire(c);
 }
 
-static void on_acquire(struct daemon *d, const struct kernel_event *ev)
-{
-	(void)d;
-	log_msg(LOG_KNL, 2, "ACQUIRE of trap %u (reqid %u), which is not ours", ev->id, ev->reqid);
-}
-
 static void on_mapping(struct daemon *d, const struct kernel_event *ev)
 {
 	struct child_sa *c = child_by_kid(d, ev->ifindex, ev->dir, ev->id);
@@ -93,7 +87,7 @@ void kernel_event(void *arg, const struct kernel_event *ev)
 		on_expire(d, ev);
 		break;
 	case KERNEL_EV_ACQUIRE:
-		on_acquire(d, ev);
+		trap_acquire(d, ev);
 		break;
 	case KERNEL_EV_MAPPING:
 		on_mapping(d, ev);

@@ -409,14 +409,14 @@ size_t kernel_fake_trap_count(struct kernel *k)
 	return F(k)->ntraps;
 }
 
-const struct kernel_sel *kernel_fake_trap_at(struct kernel *k, size_t i, uint32_t *reqid)
+const struct kernel_sel *kernel_fake_trap_at(struct kernel *k, size_t i, uint32_t *id)
 {
 	struct fake *f = F(k);
 
 	if (i >= f->ntraps)
 		return NULL;
-	if (reqid)
-		*reqid = f->traps[i].reqid;
+	if (id)
+		*id = f->traps[i].id;
 	return &f->traps[i].sel;
 }
 

@@ -303,6 +303,15 @@ static void test_ike_lifetimes(void)
 	}
 }
 
+static void test_trap(void)
+{
+	const struct child_cfg *ch;
+	struct config *cfg = child_conf("start_action = trap", &ch);
+
+	tap_ok(ch && ch->start_action == START_TRAP, "start_action = trap");
+	config_free(cfg);
+}
+
 static void test_bad(void)
 {
 	bad("an unknown key", CONN_HEAD "  colour = blue\n" CONN_TAIL, 5,
@@ -347,8 +356,11 @@ static void test_bad(void)
 	bad("a child's rand_time as long as its rekey_time",
 	    CONN_HEAD "  children { x { rekey_time = 10s\n life_time = 1h\n rand_time = 10s } }\n"
 	    CONN_TAIL, 5, "child 'x': rand_time (10 s) must be shorter than rekey_time (10 s)");
-	bad("start_action = trap", CONN_HEAD "  children { x { start_action = trap } }\n" CONN_TAIL,
-	    5, "start_action = trap is not supported by kesp yet");
+	bad("start_action = trap|start", CONN_HEAD "  children { x { start_action = trap|start } }\n"
+	    CONN_TAIL, 5, "start_action = trap|start is not supported by kesp yet (one of trap or "
+	    "start)");
+	bad("start_action misspelt", CONN_HEAD "  children {\n   x {\n    start_action = trp\n   }\n"
+	    "  }\n" CONN_TAIL, 7, "start_action 'trp' must be none, start or trap");
 	bad("a mode that does not exist", CONN_HEAD "  children { x { mode = tunel } }\n" CONN_TAIL,
 	    5, "mode 'tunel' must be tunnel or transport");
 	bad("a bad proposal", CONN_HEAD "  proposals = aes128-sha256-modp1023\n" CONN_TAIL, 5,
@@ -595,6 +607,7 @@ int main(void)
 	test_lifetimes();
 	test_ike_lifetimes();
 	test_volume();
+	test_trap();
 	test_weak_psk();
 	test_ids();
 	test_include();

@@ -198,6 +198,63 @@ static void test_expire_ignored(void)
 	h_reset();
 }
 
+/* A packet from 10.1.0.1 to 10.2.0.1 hits alice's trap: its ACQUIRE. */
+static void acquire(void)
+{
+	struct kernel_event ev = { .type = KERNEL_EV_ACQUIRE, .ifindex = 10 };
+
+	char why[64];
+
+	kernel_fake_trap_at(alice->k, 0, &ev.id);
+	ts_parse("10.1.0.1", &ev.packet.src, why, sizeof(why));
+	ts_parse("10.2.0.1", &ev.packet.dst, why, sizeof(why));
+	kernel_fake_event(alice->k, &ev);
+}
+
+static void test_trap(void)
+{
+	const struct kernel_sel *sel;
+	char l[128], r[128];
+	size_t n;
+
+	h_pair(&alice, &bob, side(0, "start_action = trap"), side(1, ""));
+	daemon_start_all(alice->d);
+	sel = kernel_fake_trap_at(alice->k, 0, NULL);
+	tap_ok(kernel_fake_trap_count(alice->k) == 1 && sel &&
+	       !strcmp(ts_list_str(&sel->src, 1, l, sizeof(l)), "10.1.0.0/24") &&
+	       !strcmp(ts_list_str(&sel->dst, 1, r, sizeof(r)), "10.2.0.0/24") &&
+	       kernel_fake_route_count(alice->k) == 1 && !h_wire && !h_sa(alice),
+	       "start_action = trap: one trap 10.1.0.0/24 -> 10.2.0.0/24 and its route, "
+	       "nothing sent (trap %s -> %s)", sel ? l : "-", sel ? r : "-");
+	acquire();
+	n = wire_count();
+	tap_ok(n == 1 && h_head_exchange() == IKE_SA_INIT && h_count_sas(alice) == 1,
+	       "ACQUIRE: alice initiates");
+	acquire();
+	acquire();
+	tap_ok(wire_count() == n && h_count_sas(alice) == 1,
+	       "further ACQUIREs while it negotiates: ignored");
+	h_run();
+	tap_ok(one_pair() && kernel_fake_trap_count(alice->k) == 1,
+	       "the CHILD_SA is up; the trap stays");
+	acquire();
+	tap_ok(!h_wire && h_count_sas(alice) == 1, "an ACQUIRE while it is up: ignored");
+	daemon_terminate(alice->d, "peer");
+	h_run();
+	daemon_reap(alice->d);
+	tap_ok(!h_sa(alice) && kernel_fake_sa_count(alice->k) == 0 &&
+	       kernel_fake_trap_count(alice->k) == 1 && kernel_fake_route_count(alice->k) == 1,
+	       "closed: no SA, the trap and its route stay");
+	acquire();
+	h_run();
+	tap_ok(one_pair(), "the next ACQUIRE brings it up again");
+	daemon_free(alice->d);
+	alice->d = NULL;
+	tap_ok(kernel_fake_trap_count(alice->k) == 0 && kernel_fake_route_count(alice->k) == 0,
+	       "the daemon gone: trap and route removed");
+	h_reset();
+}
+
 int main(void)
 {
 	if (ike_crypto_init())
@@ -209,6 +266,7 @@ int main(void)
 	test_hard_deletes(KERNEL_EXPIRE_SECONDS, "time");
 	test_hard_during_rekey();
 	test_expire_ignored();
+	test_trap();
 	h_reset();
 	log_set_sink(NULL, NULL);
 	ike_crypto_deinit();
