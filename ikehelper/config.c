@@ -1407,11 +1407,14 @@ static void child_lifetimes(struct parser *p, const struct node *n, struct child
 
 static bool child_dpd_action(struct parser *p, const struct node *n, void *obj)
 {
-	(void)obj;
-	if (!strcmp(n->value, "clear"))
+	struct child_cfg *ch = ((struct child_ctx *)obj)->ch;
+
+	if (!strcmp(n->value, "clear") || !strcmp(n->value, "trap")) {
+		ch->dpd_trap = !strcmp(n->value, "trap");
 		return true;
-	if (!strcmp(n->value, "trap") || !strcmp(n->value, "restart")) {
-		ERR(n, "dpd_action = %s is not supported by kesp yet (%s; only clear)", n->value,
+	}
+	if (!strcmp(n->value, "restart")) {
+		ERR(n, "dpd_action = %s is not supported by kesp yet (%s; clear or trap)", n->value,
 		    LATER);
 		return false;
 	}

@@ -91,6 +91,7 @@ struct child_cfg {
 	size_t nesp;
 	enum child_mode mode;
 	enum start_action start_action;
+	bool dpd_trap;			/* dpd_action = trap (else clear) */
 	uint32_t replay_window;
 	/* Seconds, swanctl's meaning: rekey at rekey_time less a random part
 	 * of rand_time; the pair is deleted at life_time. 0: never. */

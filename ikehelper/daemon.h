@@ -543,6 +543,9 @@ void kernel_event(void *arg, const struct kernel_event *ev);
 struct trap;
 /* Traps (and routes into the device) for C's start_action = trap children. */
 void trap_install_conn(struct daemon *d, const struct conn *c);
+/* The peer of C is gone: traps for its dpd_action = trap children (those
+ * without one). */
+void trap_install_dpd(struct daemon *d, const struct conn *c);
 /* Removes the traps of connections a reload changed or removed. */
 void trap_remove_stale(struct daemon *d);
 void trap_remove_all(struct daemon *d);

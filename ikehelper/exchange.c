@@ -318,12 +318,20 @@ void exchange_request_timeout(struct daemon *d, struct timer *t)
 
 	if (r->tries >= d->cfg->set.retransmit_tries) {
 		uint64_t total = 0;
+		/* The peer is gone (DPD): dpd_action = trap children get traps
+		 * once the SAs and their routes are. */
+		struct conn *dead = sa->state == IKE_S_ESTABLISHED && sa->conn ?
+				    conn_get(sa->conn) : NULL;
 
 		for (unsigned int i = 0; i <= r->tries; i++)
 			total += retransmit_delay(d, i);
 		ike_sa_fail(sa, "%s did not answer our %s request after %u retransmissions "
 			    "(%.1f s)", endpoint_str(&sa->remote, peer, sizeof(peer)),
 			    r->task->ops->name, r->tries, total / 1000.0);
+		if (dead) {
+			trap_install_dpd(d, dead);
+			conn_put(dead);
+		}
 		return;
 	}
 	r->tries++;

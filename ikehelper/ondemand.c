@@ -10,7 +10,8 @@
  * selectors win over the trap while it is up (kesp.h: at equal
  * specificity an SA beats a trap of priority 0xffffffff), and the trap
  * stays, so traffic after the CHILD_SA closed brings it up again, as
- * charon's traps do.
+ * charon's traps do. dpd_action = trap installs the same when the peer
+ * stopped answering (exchange.c).
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -188,6 +189,23 @@ void trap_install_conn(struct daemon *d, const struct conn *c)
 	for (size_t j = 0; j < c->nchildren; j++)
 		if (c->children[j].start_action == START_TRAP)
 			trap_install(d, c, &c->children[j]);
+}
+
+void trap_install_dpd(struct daemon *d, const struct conn *c)
+{
+	for (size_t j = 0; j < c->nchildren; j++) {
+		const struct trap *t = d->traps;
+
+		if (!c->children[j].dpd_trap)
+			continue;
+		while (t && t->child != &c->children[j])
+			t = t->next;
+		if (t)
+			continue;
+		log_msg(LOG_DMN, 0, "connection %s: the peer is gone, dpd_action = trap for %s",
+			c->name, c->children[j].name);
+		trap_install(d, c, &c->children[j]);
+	}
 }
 
 void trap_remove_stale(struct daemon *d)

@@ -306,9 +306,13 @@ static void test_ike_lifetimes(void)
 static void test_trap(void)
 {
 	const struct child_cfg *ch;
-	struct config *cfg = child_conf("start_action = trap", &ch);
+	struct config *cfg = child_conf("start_action = trap\n dpd_action = trap", &ch);
 
-	tap_ok(ch && ch->start_action == START_TRAP, "start_action = trap");
+	tap_ok(ch && ch->start_action == START_TRAP && ch->dpd_trap,
+	       "start_action = trap, dpd_action = trap");
+	config_free(cfg);
+	cfg = child_conf("dpd_action = clear", &ch);
+	tap_ok(ch && ch->start_action == START_NONE && !ch->dpd_trap, "dpd_action = clear");
 	config_free(cfg);
 }
 

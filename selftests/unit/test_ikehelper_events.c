@@ -255,6 +255,34 @@ static void test_trap(void)
 	h_reset();
 }
 
+/* dpd_action = trap: a peer that stops answering (here a rekey request;
+ * DPD's empty INFORMATIONAL fails the same way) fails the IKE SA, the
+ * child is trapped, and traffic brings it up again. */
+static void test_dpd_trap(void)
+{
+	struct child_sa *c = start("dpd_action = trap\n rekey_time = 0", "rekey_time = 0");
+	int i;
+
+	tap_ok(c && kernel_fake_trap_count(alice->k) == 0, "dpd_action = trap: up, no trap yet");
+	if (!c)
+		goto out;
+	child_rekey_start(c);
+	for (i = 0; i < 400 && h_count_sas(alice); i++) {
+		while (h_wire)
+			h_drop();
+		h_advance(1000);
+	}
+	tap_ok(!h_count_sas(alice) && kernel_fake_sa_count(alice->k) == 0 &&
+	       kernel_fake_trap_count(alice->k) == 1 && kernel_fake_route_count(alice->k) == 1 &&
+	       h_log_has("the peer is gone, dpd_action = trap for net", NULL),
+	       "a silent peer: SAs gone, the child trapped (trap and route)");
+	acquire();
+	tap_ok(h_head_exchange() == IKE_SA_INIT && h_count_sas(alice) == 1,
+	       "traffic after that: alice initiates again");
+out:
+	h_reset();
+}
+
 int main(void)
 {
 	if (ike_crypto_init())
@@ -267,6 +295,7 @@ int main(void)
 	test_hard_during_rekey();
 	test_expire_ignored();
 	test_trap();
+	test_dpd_trap();
 	h_reset();
 	log_set_sink(NULL, NULL);
 	ike_crypto_deinit();
