@@ -1405,21 +1405,33 @@ static void child_lifetimes(struct parser *p, const struct node *n, struct child
 	child_volume(p, n, ch, "packets", &ch->rekey_packets, &ch->life_packets, &ch->rand_packets);
 }
 
-static bool child_dpd_action(struct parser *p, const struct node *n, void *obj)
+/* dpd_action, close_action: PLAIN or trap (*TRAP), LATER_VALUE refused. */
+static bool child_trap_action(struct parser *p, const struct node *n, bool *trap,
+			      const char *plain, const char *later_value)
 {
-	struct child_cfg *ch = ((struct child_ctx *)obj)->ch;
-
-	if (!strcmp(n->value, "clear") || !strcmp(n->value, "trap")) {
-		ch->dpd_trap = !strcmp(n->value, "trap");
+	if (!strcmp(n->value, plain) || !strcmp(n->value, "trap")) {
+		*trap = !strcmp(n->value, "trap");
 		return true;
 	}
-	if (!strcmp(n->value, "restart")) {
-		ERR(n, "dpd_action = %s is not supported by kesp yet (%s; clear or trap)", n->value,
-		    LATER);
+	if (!strcmp(n->value, later_value)) {
+		ERR(n, "%s = %s is not supported by kesp yet (%s; %s or trap)", n->name, n->value,
+		    LATER, plain);
 		return false;
 	}
-	ERR(n, "dpd_action '%s' must be clear, trap or restart", n->value);
+	ERR(n, "%s '%s' must be %s, trap or %s", n->name, n->value, plain, later_value);
 	return false;
+}
+
+static bool child_dpd_action(struct parser *p, const struct node *n, void *obj)
+{
+	return child_trap_action(p, n, &((struct child_ctx *)obj)->ch->dpd_trap, "clear",
+				 "restart");
+}
+
+static bool child_close_action(struct parser *p, const struct node *n, void *obj)
+{
+	return child_trap_action(p, n, &((struct child_ctx *)obj)->ch->close_trap, "none",
+				 "start");
 }
 
 static bool child_ipcomp(struct parser *p, const struct node *n, void *obj)
@@ -1448,7 +1460,7 @@ static const struct key child_keys[] = {
 	{ "life_packets", child_life_packets, NULL },
 	{ "rand_packets", child_rand_packets, NULL },
 	{ "dpd_action", child_dpd_action, NULL },
-	{ "close_action", NULL, LATER },
+	{ "close_action", child_close_action, NULL },
 	{ "inactivity", NULL, LATER },
 	{ "updown", NULL, "updown scripts" },
 	{ "hostaccess", NULL, "updown scripts" },

@@ -92,6 +92,7 @@ struct child_cfg {
 	enum child_mode mode;
 	enum start_action start_action;
 	bool dpd_trap;			/* dpd_action = trap (else clear) */
+	bool close_trap;		/* close_action = trap (else none) */
 	uint32_t replay_window;
 	/* Seconds, swanctl's meaning: rekey at rekey_time less a random part
 	 * of rand_time; the pair is deleted at life_time. 0: never. */

@@ -248,6 +248,7 @@ struct ike_sa {
 	struct timer t_dpd;		/* dpd_delay: is the peer still there? */
 	uint64_t last_rx;		/* when the peer's last authenticated message came */
 	bool close_after_send;		/* responder: our answer is the last word */
+	bool peer_closed;		/* then: the peer deleted the IKE SA */
 	bool in_init_table;		/* responder: findable by SPIi and address */
 	bool half_open;			/* counted in half_open_count */
 	struct timer t_rekey;		/* the IKE SA's rekey_time (less the jitter) */
@@ -543,9 +544,11 @@ void kernel_event(void *arg, const struct kernel_event *ev);
 struct trap;
 /* Traps (and routes into the device) for C's start_action = trap children. */
 void trap_install_conn(struct daemon *d, const struct conn *c);
-/* The peer of C is gone: traps for its dpd_action = trap children (those
- * without one). */
+/* The peer of C is gone (DPD): traps for its dpd_action = trap children;
+ * the peer closed it: for its close_action = trap ones (ONLY: just that
+ * child). Children with a trap already are left alone. */
 void trap_install_dpd(struct daemon *d, const struct conn *c);
+void trap_install_closed(struct daemon *d, const struct conn *c, const struct child_cfg *only);
 /* Removes the traps of connections a reload changed or removed. */
 void trap_remove_stale(struct daemon *d);
 void trap_remove_all(struct daemon *d);

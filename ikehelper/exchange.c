@@ -569,8 +569,17 @@ static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 	frag_send(sa, &sa->resp.frags, pkt, plen);
 	if (exchange == IKE_AUTH || exchange == IKE_CREATE_CHILD_SA)
 		child_sa_respond_done(sa);
-	if (sa->close_after_send)
+	if (sa->close_after_send) {
+		/* close_action = trap children get traps once their SAs and
+		 * routes are gone. */
+		struct conn *closed = sa->peer_closed && sa->conn ? conn_get(sa->conn) : NULL;
+
 		ike_sa_destroy(sa, sa->error[0] ? sa->error : "closed");
+		if (closed) {
+			trap_install_closed(sa->d, closed, NULL);
+			conn_put(closed);
+		}
+	}
 }
 
 void ike_receive(struct daemon *d, const struct endpoint *local, const struct endpoint *remote,

@@ -11,16 +11,16 @@
  * specificity an SA beats a trap of priority 0xffffffff), and the trap
  * stays, so traffic after the CHILD_SA closed brings it up again, as
  * charon's traps do. dpd_action = trap installs the same when the peer
- * stopped answering (exchange.c).
+ * stopped answering (exchange.c), close_action = trap when the peer
+ * deleted the CHILD_SA or the IKE SA (info.c, exchange.c).
  */
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
 
-/* How long an ACQUIRE is ignored after one started a negotiation that has
- * not reported back (a CREATE_CHILD_SA on an existing IKE SA never does). */
+/* How long an ACQUIRE is ignored after one queued a CREATE_CHILD_SA on the
+ * connection's IKE SA (while an IKE SA is being set up, its state says so). */
 #define TRAP_PENDING_MS 30000
 
 struct trap {
@@ -32,9 +32,8 @@ struct trap {
 	size_t nids;
 	struct kernel_route routes[CHILD_ROUTES_MAX];
 	size_t nroutes;
-	bool pending;
+	uint64_t pending_sa;		/* the IKE SA an ACQUIRE queued a CHILD_SA on */
 	uint64_t since;
-	struct sa_waiter w;		/* the IKE SA an ACQUIRE started */
 };
 
 /* A single address of the list (a range of one), for "dynamic". */
@@ -100,7 +99,6 @@ static void trap_free(struct daemon *d, struct trap *t)
 {
 	struct kernel *k = d->kernel;
 
-	ike_sa_remove_waiter(&t->w);
 	for (size_t i = 0; i < t->nids; i++)
 		if (k->ops->trap_del(k, t->ifindex, t->ids[i]))
 			log_msg(LOG_KNL, 0, "removing a trap of %s: %s", t->child->name, k->error);
@@ -110,15 +108,6 @@ static void trap_free(struct daemon *d, struct trap *t)
 				k->error);
 	conn_put(t->conn);
 	free(t);
-}
-
-static void negotiated(struct sa_waiter *w, bool ok, const char *msg)
-{
-	struct trap *t = (struct trap *)((char *)w - offsetof(struct trap, w));
-
-	(void)ok;
-	(void)msg;
-	t->pending = false;
 }
 
 /* Traps for child CH of C; 0, or -1 with a log line. */
@@ -140,7 +129,6 @@ static int trap_install(struct daemon *d, const struct conn *c, const struct chi
 		return -1;
 	t->conn = conn_get((struct conn *)c);
 	t->child = ch;
-	t->w.done = negotiated;
 	if (daemon_device(d, c->device, &t->ifindex)) {
 		log_msg(LOG_KNL, 0, "start_action = trap of %s: device %s: %s", ch->name, c->device,
 			k->error);
@@ -191,21 +179,35 @@ void trap_install_conn(struct daemon *d, const struct conn *c)
 			trap_install(d, c, &c->children[j]);
 }
 
-void trap_install_dpd(struct daemon *d, const struct conn *c)
+/* Traps for C's children that WANT (ONLY: that one) and have none. */
+static void trap_install_if(struct daemon *d, const struct conn *c, const struct child_cfg *only,
+			    bool dpd)
 {
 	for (size_t j = 0; j < c->nchildren; j++) {
+		const struct child_cfg *ch = &c->children[j];
 		const struct trap *t = d->traps;
 
-		if (!c->children[j].dpd_trap)
+		if ((only && ch != only) || !(dpd ? ch->dpd_trap : ch->close_trap))
 			continue;
-		while (t && t->child != &c->children[j])
+		while (t && t->child != ch)
 			t = t->next;
 		if (t)
 			continue;
-		log_msg(LOG_DMN, 0, "connection %s: the peer is gone, dpd_action = trap for %s",
-			c->name, c->children[j].name);
-		trap_install(d, c, &c->children[j]);
+		log_msg(LOG_DMN, 0, "connection %s: %s, %s_action = trap for %s", c->name,
+			dpd ? "the peer is gone" : "the peer closed it", dpd ? "dpd" : "close",
+			ch->name);
+		trap_install(d, c, ch);
 	}
+}
+
+void trap_install_dpd(struct daemon *d, const struct conn *c)
+{
+	trap_install_if(d, c, NULL, true);
+}
+
+void trap_install_closed(struct daemon *d, const struct conn *c, const struct child_cfg *only)
+{
+	trap_install_if(d, c, only, false);
 }
 
 void trap_remove_stale(struct daemon *d)
@@ -265,30 +267,27 @@ void trap_acquire(struct daemon *d, const struct kernel_event *ev)
 		return;
 	}
 	ts_list_str(&ev->packet.dst, 1, pkt, sizeof(pkt));
-	if (t->pending && d->now - t->since < TRAP_PENDING_MS) {
-		log_msg(LOG_DMN, 2, "ACQUIRE for %s (to %s): its negotiation is under way",
-			t->child->name, pkt);
-		return;
-	}
 	sa = daemon_find_sa_for_conn(d, t->conn);
-	if (sa && (sa->state != IKE_S_ESTABLISHED || child_there(sa, t))) {
-		log_msg(LOG_DMN, 2, "ACQUIRE for %s (to %s): its IKE SA is %s", t->child->name, pkt,
+	/* Under way: the IKE SA is being set up (its first CHILD_SA with
+	 * it), the child is there, or our CREATE_CHILD_SA for it is queued. */
+	if (sa && (sa->state != IKE_S_ESTABLISHED || child_there(sa, t) ||
+		   (t->pending_sa == sa->id && d->now - t->since < TRAP_PENDING_MS))) {
+		log_msg(LOG_DMN, 2, "ACQUIRE for %s (to %s): under way on IKE SA %llu (%s)",
+			t->child->name, pkt, (unsigned long long)sa->id,
 			ike_state_name(sa->state));
 		return;
 	}
 	log_msg(LOG_DMN, 0, "ACQUIRE for CHILD_SA %s of connection %s (a packet to %s): "
 		"negotiating it", t->child->name, t->conn->name, pkt);
-	t->pending = true;
-	t->since = d->now;
 	if (sa) {
 		struct task *task = create_child_task_new(t->child, NULL);
 
+		t->pending_sa = sa->id;
+		t->since = d->now;
 		if (task)
 			exchange_queue(sa, task);
 		return;
 	}
-	if (!daemon_initiate(d, t->conn, t->child, &t->w, why, sizeof(why))) {
+	if (!daemon_initiate(d, t->conn, t->child, NULL, why, sizeof(why)))
 		log_msg(LOG_DMN, 0, "ACQUIRE for %s: %s", t->child->name, why);
-		t->pending = false;
-	}
 }

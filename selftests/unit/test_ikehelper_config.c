@@ -311,8 +311,9 @@ static void test_trap(void)
 	tap_ok(ch && ch->start_action == START_TRAP && ch->dpd_trap,
 	       "start_action = trap, dpd_action = trap");
 	config_free(cfg);
-	cfg = child_conf("dpd_action = clear", &ch);
-	tap_ok(ch && ch->start_action == START_NONE && !ch->dpd_trap, "dpd_action = clear");
+	cfg = child_conf("dpd_action = clear\n close_action = trap", &ch);
+	tap_ok(ch && ch->start_action == START_NONE && !ch->dpd_trap && ch->close_trap,
+	       "dpd_action = clear, close_action = trap");
 	config_free(cfg);
 }
 
@@ -363,6 +364,8 @@ static void test_bad(void)
 	bad("start_action = trap|start", CONN_HEAD "  children { x { start_action = trap|start } }\n"
 	    CONN_TAIL, 5, "start_action = trap|start is not supported by kesp yet (one of trap or "
 	    "start)");
+	bad("close_action = start", CONN_HEAD "  children { x { close_action = start } }\n"
+	    CONN_TAIL, 5, "close_action = start is not supported by kesp yet");
 	bad("start_action misspelt", CONN_HEAD "  children {\n   x {\n    start_action = trp\n   }\n"
 	    "  }\n" CONN_TAIL, 7, "start_action 'trp' must be none, start or trap");
 	bad("a mode that does not exist", CONN_HEAD "  children { x { mode = tunel } }\n" CONN_TAIL,

@@ -283,6 +283,53 @@ out:
 	h_reset();
 }
 
+/* close_action = trap: the peer deletes the CHILD_SA, then the IKE SA;
+ * each time alice's child is trapped and traffic brings it back. */
+static void test_close_trap(void)
+{
+	struct child_sa *c = start("close_action = trap\n rekey_time = 0", "rekey_time = 0");
+
+	tap_ok(c && kernel_fake_trap_count(alice->k) == 0, "close_action = trap: up, no trap yet");
+	if (!c)
+		goto out;
+	child_sa_expire(child_of(bob));
+	h_run();
+	tap_ok(h_count_sas(alice) == 1 && !h_sa(alice)->children &&
+	       kernel_fake_sa_count(alice->k) == 0 && kernel_fake_trap_count(alice->k) == 1 &&
+	       kernel_fake_route_count(alice->k) == 1,
+	       "the peer deletes the CHILD_SA: alice's child is trapped, the IKE SA stays");
+	acquire();
+	tap_ok(h_head_exchange() == IKE_CREATE_CHILD_SA, "traffic: a CREATE_CHILD_SA on it");
+	h_run();
+	tap_ok(one_pair() && kernel_fake_trap_count(alice->k) == 1, "the CHILD_SA is back");
+	daemon_terminate(bob->d, "peer");
+	h_run();
+	daemon_reap(alice->d);
+	tap_ok(!h_count_sas(alice) && kernel_fake_trap_count(alice->k) == 1 &&
+	       kernel_fake_route_count(alice->k) == 1, "the peer deletes the IKE SA: still trapped");
+	acquire();
+	tap_ok(h_head_exchange() == IKE_SA_INIT, "traffic: a new IKE SA");
+	h_run();
+	tap_ok(one_pair(), "and the CHILD_SA with it");
+out:
+	h_reset();
+}
+
+/* Without close_action the peer's DELETE leaves no trap. */
+static void test_close_none(void)
+{
+	struct child_sa *c = start("rekey_time = 0", "rekey_time = 0");
+
+	if (c) {
+		child_sa_expire(child_of(bob));
+		h_run();
+	}
+	tap_ok(c && !h_sa(alice)->children && kernel_fake_trap_count(alice->k) == 0 &&
+	       kernel_fake_route_count(alice->k) == 0,
+	       "close_action none: the peer's DELETE leaves no trap, no route");
+	h_reset();
+}
+
 int main(void)
 {
 	if (ike_crypto_init())
@@ -296,6 +343,8 @@ int main(void)
 	test_expire_ignored();
 	test_trap();
 	test_dpd_trap();
+	test_close_trap();
+	test_close_none();
 	h_reset();
 	log_set_sink(NULL, NULL);
 	ike_crypto_deinit();
