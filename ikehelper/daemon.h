@@ -539,6 +539,9 @@ void child_rekey_start(struct child_sa *c);
 
 /* kernel_events.c: kesp.ko's events (kernel.on_event, set by daemon_new) */
 void kernel_event(void *arg, const struct kernel_event *ev);
+/* The IKE SA's peer moved (an authenticated IKE message from a new NAT
+ * mapping, RFC 7296 §2.23): its ESP-in-UDP CHILD SAs follow. */
+void child_sas_follow_peer(struct ike_sa *sa);
 
 /* ondemand.c: start_action = trap */
 struct trap;

@@ -536,6 +536,7 @@ static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 		       endpoint_str(remote, a, sizeof(a)), endpoint_str(local, b, sizeof(b)));
 		sa->remote = *remote;
 		sa->local = *local;
+		child_sas_follow_peer(sa);
 	}
 	sa_log(sa, LOG_IKE, 1, "received %s request %u (%zu bytes)", ike_exchange_name(exchange),
 	       mid, len);

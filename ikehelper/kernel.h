@@ -121,6 +121,10 @@ struct kernel_ops {
 	 * caller's to wipe. */
 	int (*sa_add)(struct kernel *k, const struct kernel_sa *sa, uint32_t *id);
 	int (*sa_del)(struct kernel *k, uint32_t ifindex, uint32_t id);
+	/* New addresses and ESP-in-UDP ports of SA ID (KESP_CMD_SA_UPDATE);
+	 * the ports only when it has them. */
+	int (*sa_move)(struct kernel *k, uint32_t ifindex, uint32_t id, const struct addr *src,
+		       const struct addr *dst, bool encap, uint16_t sport, uint16_t dport);
 	int (*sa_counters)(struct kernel *k, uint32_t ifindex, uint32_t id,
 			   struct kernel_counters *c);
 	/* EEXIST from route_add means someone else owns the route. */

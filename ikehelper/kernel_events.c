@@ -74,8 +74,31 @@ static void on_mapping(struct daemon *d, const struct kernel_event *ev)
 	if (!c)
 		return;
 	sa_log(c->ike, LOG_CHD, 1, "CHILD_SA %s{%u}: the peer's ESP now comes from %s[%u]; the "
-	       "SAs follow when an IKE message does", c->cfg->name, c->reqid,
+	       "SAs follow when an authenticated IKE message does", c->cfg->name, c->reqid,
 	       addr_str(&ev->new_src, a, sizeof(a)), ev->new_sport);
+}
+
+void child_sas_follow_peer(struct ike_sa *sa)
+{
+	struct kernel *k = sa->d->kernel;
+	char e[ENDPOINT_STRLEN];
+
+	for (struct child_sa *c = sa->children; c; c = c->next) {
+		if (!c->encap)
+			continue;
+		if ((c->kid_out && k->ops->sa_move(k, c->ifindex, c->kid_out, &sa->local.addr,
+						    &sa->remote.addr, true, sa->local.port,
+						    sa->remote.port)) ||
+		    (c->kid_in && k->ops->sa_move(k, c->ifindex, c->kid_in, &sa->remote.addr,
+						   &sa->local.addr, true, sa->remote.port,
+						   sa->local.port))) {
+			sa_log(sa, LOG_KNL, 0, "CHILD_SA %s{%u}: cannot move its SAs to the peer's "
+			       "new address: %s", c->cfg->name, c->reqid, k->error);
+			continue;
+		}
+		sa_log(sa, LOG_CHD, 0, "CHILD_SA %s{%u}: ESP in UDP now to %s", c->cfg->name,
+		       c->reqid, endpoint_str(&sa->remote, e, sizeof(e)));
+	}
 }
 
 void kernel_event(void *arg, const struct kernel_event *ev)

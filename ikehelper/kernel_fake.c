@@ -167,22 +167,60 @@ static int sa_add(struct kernel *k, const struct kernel_sa *sa, uint32_t *id)
 	return 0;
 }
 
+/* OP on the SA with ID on IFINDEX: 0 with it in *S (index *I), the
+ * failure the test asked for, or -ENOENT (*S NULL). */
+static int lookup(struct fake *f, const char *op, uint32_t ifindex, uint32_t id,
+		  struct fake_sa **s, size_t *i)
+{
+	int rc = failing(f, op);
+
+	*s = NULL;
+	if (rc)
+		return rc;
+	for (*i = 0; *i < f->nsas; (*i)++)
+		if (f->sas[*i].id == id && f->sas[*i].sa.ifindex == ifindex) {
+			*s = &f->sas[*i];
+			return 0;
+		}
+	return fail_with(f, -ENOENT, "no such SA");
+}
+
 static int sa_del(struct kernel *k, uint32_t ifindex, uint32_t id)
 {
 	struct fake *f = F(k);
-	int rc = failing(f, "sa_del");
+	struct fake_sa *s;
+	size_t i;
+	int rc = lookup(f, "sa_del", ifindex, id, &s, &i);
+
+	if (rc) {
+		f->del_misses += rc == -ENOENT;
+		return rc;
+	}
+	ike_wipe(s, sizeof(*s));
+	memmove(s, s + 1, (f->nsas - i - 1) * sizeof(*s));
+	f->nsas--;
+	return 0;
+}
+
+static int sa_move(struct kernel *k, uint32_t ifindex, uint32_t id, const struct addr *src,
+		   const struct addr *dst, bool encap, uint16_t sport, uint16_t dport)
+{
+	struct fake *f = F(k);
+	struct fake_sa *s;
+	size_t i;
+	int rc = lookup(f, "sa_move", ifindex, id, &s, &i);
 
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < f->nsas; i++)
-		if (f->sas[i].id == id && f->sas[i].sa.ifindex == ifindex) {
-			ike_wipe(&f->sas[i], sizeof(f->sas[i]));
-			memmove(&f->sas[i], &f->sas[i + 1], (f->nsas - i - 1) * sizeof(f->sas[0]));
-			f->nsas--;
-			return 0;
-		}
-	f->del_misses++;
-	return fail_with(f, -ENOENT, "no such SA");
+	if (encap != s->sa.encap)
+		return fail_with(f, -EINVAL, "ports of an SA without them");
+	s->sa.src = *src;
+	s->sa.dst = *dst;
+	if (encap) {
+		s->sa.sport = sport;
+		s->sa.dport = dport;
+	}
+	return 0;
 }
 
 static int sa_counters(struct kernel *k, uint32_t ifindex, uint32_t id,
@@ -301,6 +339,7 @@ static const struct kernel_ops fake_ops = {
 	.spi_alloc = spi_alloc,
 	.sa_add = sa_add,
 	.sa_del = sa_del,
+	.sa_move = sa_move,
 	.sa_counters = sa_counters,
 	.route_add = route_add,
 	.route_del = route_del,

@@ -326,6 +326,33 @@ static int sa_del(struct kernel *k, uint32_t ifindex, uint32_t id)
 	return call(kk, sa_key(kk, KESP_CMD_SA_DEL, ifindex, id), NULL, NULL, "SA_DEL");
 }
 
+static int sa_move(struct kernel *k, uint32_t ifindex, uint32_t id, const struct addr *src,
+		   const struct addr *dst, bool encap, uint16_t sport, uint16_t dport)
+{
+	struct kesp_kernel *kk = K(k);
+	struct nl_msg *req = sa_key(kk, KESP_CMD_SA_UPDATE, ifindex, id);
+	int alen = (int)addr_len(src->family);
+	struct nlattr *nest;
+
+	if (req && (nla_put(req, KESP_SA_A_SRC, alen, src->ip) < 0 ||
+		    nla_put(req, KESP_SA_A_DST, alen, dst->ip) < 0)) {
+		kesp_nl_free_request(req);
+		req = NULL;
+	}
+	if (req && encap) {
+		nest = nla_nest_start(req, KESP_SA_A_ENCAP | NLA_F_NESTED);
+		if (!nest || nla_put_u8(req, KESP_ENCAP_A_TYPE, KESP_ENCAP_ESPINUDP) < 0 ||
+		    nla_put_u16(req, KESP_ENCAP_A_SPORT, sport) < 0 ||
+		    nla_put_u16(req, KESP_ENCAP_A_DPORT, dport) < 0) {
+			kesp_nl_free_request(req);
+			req = NULL;
+		} else {
+			nla_nest_end(req, nest);
+		}
+	}
+	return call(kk, req, NULL, NULL, "SA_UPDATE");
+}
+
 static int on_counters(struct nl_msg *msg, void *arg)
 {
 	struct nlattr *tb[KESP_SA_A_MAX + 1], *cnt[KESP_CNT_A_MAX + 1];
@@ -572,6 +599,7 @@ static const struct kernel_ops kesp_ops = {
 	.spi_alloc = spi_alloc,
 	.sa_add = sa_add,
 	.sa_del = sa_del,
+	.sa_move = sa_move,
 	.sa_counters = sa_counters,
 	.route_add = route_add,
 	.route_del = route_del,

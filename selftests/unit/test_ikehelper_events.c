@@ -330,6 +330,58 @@ static void test_close_none(void)
 	h_reset();
 }
 
+/* alice behind a NAT whose mapping changes: bob's ESP-in-UDP SAs stay on
+ * the old mapping at the MAPPING event, and follow with alice's next
+ * authenticated IKE request (RFC 7296 §2.23). */
+static void test_mapping(void)
+{
+	struct child_sa *c;
+	const struct kernel_sa *o, *i;
+	struct kernel_event ev = { .type = KERNEL_EV_MAPPING };
+	uint32_t bin = 0, bout = 0;
+
+	h_pair(&alice, &bob, side(0, "rekey_time = 0"), side(1, "rekey_time = 0"));
+	h_nat_behind(alice, "203.0.113.5", 30000);
+	{
+		static struct h_wait w;
+
+		h_up(alice, "peer", &w);
+		h_run();
+	}
+	c = child_of(bob);
+	if (c) {
+		bin = c->spi_in;
+		bout = c->spi_out;
+	}
+	o = kernel_fake_sa(bob->k, KERNEL_OUT, bout);
+	tap_ok(c && o && o->encap && o->dport == 34500, "behind a NAT: bob sends ESP in UDP to "
+	       "port 34500 (%u)", o ? o->dport : 0);
+	if (!o)
+		goto out;
+	h_nat.port_base = 31000;	/* the NAT's new mapping */
+	ev.ifindex = c->ifindex;
+	ev.dir = KERNEL_IN;
+	ev.id = c->kid_in;
+	ev.spi = bin;
+	addr_parse("203.0.113.5", &ev.new_src);
+	ev.new_sport = 35500;
+	kernel_fake_event(bob->k, &ev);
+	o = kernel_fake_sa(bob->k, KERNEL_OUT, bout);
+	tap_ok(o->dport == 34500 && h_sa(bob)->remote.port == 34500,
+	       "MAPPING event alone: nothing moves");
+	exchange_queue(h_sa(alice), liveness_task_new());
+	h_run();
+	o = kernel_fake_sa(bob->k, KERNEL_OUT, bout);
+	i = kernel_fake_sa(bob->k, KERNEL_IN, bin);
+	tap_ok(h_sa(bob)->remote.port == 35500 && o && o->dport == 35500 && o->sport == 4500 &&
+	       i && i->sport == 35500 && i->dport == 4500 &&
+	       h_log_has("ESP in UDP now to", NULL),
+	       "alice's next IKE request from the new mapping: bob's IKE SA and both ESP SAs "
+	       "follow (out dport %u, in sport %u)", o ? o->dport : 0, i ? i->sport : 0);
+out:
+	h_reset();
+}
+
 int main(void)
 {
 	if (ike_crypto_init())
@@ -345,6 +397,7 @@ int main(void)
 	test_dpd_trap();
 	test_close_trap();
 	test_close_none();
+	test_mapping();
 	h_reset();
 	log_set_sink(NULL, NULL);
 	ike_crypto_deinit();
