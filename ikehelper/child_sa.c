@@ -41,17 +41,51 @@ static void rekey_due(struct daemon *d, struct timer *t)
 static void expire_due(struct daemon *d, struct timer *t)
 {
 	struct child_sa *c = CHILD_OF(t, t_expire);
-	struct task *del;
 
 	(void)d;
 	if (c->state == CHILD_S_REKEYED || c->state == CHILD_S_DELETING)
 		return;
 	sa_log(c->ike, LOG_CHD, 0, "CHILD_SA %s{%u} reached its life_time (%u s) without a "
 	       "rekey: deleting it", c->cfg->name, c->reqid, c->cfg->life_time);
+	child_sa_expire(c);
+}
+
+void child_sa_expire(struct child_sa *c)
+{
+	struct task *del;
+
 	child_sa_uninstall(c);
 	del = delete_child_task_new(c);
 	if (del)
 		exchange_queue(c->ike, del);
+}
+
+/* rekey_bytes / rekey_packets less a random part of rand_*, as swanctl. */
+static uint64_t volume_soft(uint64_t rekey, uint64_t rand)
+{
+	uint64_t rnd = 0;
+
+	if (!rekey || !rand)
+		return rekey;
+	ike_random(&rnd, sizeof(rnd));
+	rnd %= rand == UINT64_MAX ? rand : rand + 1;
+	return rnd < rekey ? rekey - rnd : rekey;
+}
+
+/* kesp.ko's volume limits for one of C's SAs: the same for both. */
+static void volume_limits(struct child_sa *c, struct kernel_sa *k)
+{
+	const struct child_cfg *cc = c->cfg;
+
+	if (!c->volume_set) {
+		c->soft_bytes = volume_soft(cc->rekey_bytes, cc->rand_bytes);
+		c->soft_packets = volume_soft(cc->rekey_packets, cc->rand_packets);
+		c->volume_set = true;
+	}
+	k->soft_bytes = c->soft_bytes;
+	k->hard_bytes = cc->life_bytes;
+	k->soft_packets = c->soft_packets;
+	k->hard_packets = cc->life_packets;
 }
 
 static void grace_due(struct daemon *d, struct timer *t)
@@ -344,6 +378,7 @@ int child_sa_install(struct child_sa *c, enum kernel_dir dir)
 	k->replay_window = dir == KERNEL_IN ? c->cfg->replay_window : 0;
 	k->esn = a.esn;
 	selectors(c, dir, k);
+	volume_limits(c, k);
 	if (c->encap) {
 		k->encap = true;
 		/* Outbound: from our port to theirs; inbound: the peer's port

@@ -1286,12 +1286,14 @@ static bool child_start_action(struct parser *p, const struct node *n, void *obj
 		ch->start_action = START_NONE;
 	} else if (!strcmp(n->value, "start")) {
 		ch->start_action = START_START;
-	} else if (!strcmp(n->value, "trap") || !strcmp(n->value, "trap|start") ||
-		   !strcmp(n->value, "start|trap")) {
-		ERR(n, "start_action = %s is not supported by kesp yet (%s)", n->value, LATER);
+	} else if (!strcmp(n->value, "trap")) {
+		ch->start_action = START_TRAP;
+	} else if (!strcmp(n->value, "trap|start") || !strcmp(n->value, "start|trap")) {
+		ERR(n, "start_action = %s is not supported by kesp yet (one of trap or start)",
+		    n->value);
 		return false;
 	} else {
-		ERR(n, "start_action '%s' must be none or start", n->value);
+		ERR(n, "start_action '%s' must be none, start or trap", n->value);
 		return false;
 	}
 	return true;
@@ -1326,6 +1328,66 @@ static bool child_rand_time(struct parser *p, const struct node *n, void *obj)
 	return set_secs(p, n, &((struct child_ctx *)obj)->ch->rand_time, 0, LIFETIME_MAX);
 }
 
+#define VOLUME_UNSET UINT64_MAX
+
+/* A count, "1000"; bytes also "500k", "2M", "1g" (powers of 1024, as
+ * strongSwan reads them). */
+static bool set_volume(struct parser *p, const struct node *n, uint64_t *out, bool bytes)
+{
+	unsigned long long v, mul = 1;
+	char *end;
+
+	errno = 0;
+	v = isdigit((unsigned char)n->value[0]) ? strtoull(n->value, &end, 10) : 0;
+	if (bytes && isdigit((unsigned char)n->value[0]) && end[0] && !end[1]) {
+		switch (end[0]) {
+		case 't': case 'T': mul <<= 10; /* fall through */
+		case 'g': case 'G': mul <<= 10; /* fall through */
+		case 'm': case 'M': mul <<= 10; /* fall through */
+		case 'k': case 'K': mul <<= 10; end++; break;
+		default: break;
+		}
+	}
+	if (!isdigit((unsigned char)n->value[0]) || errno || *end || v > (UINT64_MAX - 1) / mul) {
+		ERR(n, "%s '%s' must be %s", n->name, n->value,
+		    bytes ? "a byte count (e.g. 1000000, 500k, 2M, 1G)" : "a packet count");
+		return false;
+	}
+	*out = v * mul;
+	return true;
+}
+
+#define VOLUME_KEY(field, bytes)						\
+	static bool child_##field(struct parser *p, const struct node *n, void *obj)	\
+	{									\
+		return set_volume(p, n, &((struct child_ctx *)obj)->ch->field, bytes);	\
+	}
+VOLUME_KEY(rekey_bytes, true)
+VOLUME_KEY(life_bytes, true)
+VOLUME_KEY(rand_bytes, true)
+VOLUME_KEY(rekey_packets, false)
+VOLUME_KEY(life_packets, false)
+VOLUME_KEY(rand_packets, false)
+
+/* swanctl's volume defaults: rekey 0 (none), life 110% of rekey, rand the
+ * difference. */
+static void child_volume(struct parser *p, const struct node *n, const struct child_cfg *ch,
+			 const char *unit, uint64_t *rekey, uint64_t *life, uint64_t *rand)
+{
+	if (*rekey == VOLUME_UNSET)
+		*rekey = 0;
+	if (*life == VOLUME_UNSET)
+		*life = *rekey > UINT64_MAX / 11 ? UINT64_MAX - 1 : *rekey / 10 * 11 + *rekey % 10 * 11 / 10;
+	if (*rand == VOLUME_UNSET)
+		*rand = *life > *rekey ? *life - *rekey : 0;
+	if (*rekey && *life && *life <= *rekey)
+		ERR(n, "child '%s': life_%s (%llu) must be more than rekey_%s (%llu)", ch->name,
+		    unit, (unsigned long long)*life, unit, (unsigned long long)*rekey);
+	if (*rekey && *rand >= *rekey)
+		ERR(n, "child '%s': rand_%s (%llu) must be less than rekey_%s (%llu)", ch->name,
+		    unit, (unsigned long long)*rand, unit, (unsigned long long)*rekey);
+}
+
 /* swanctl's defaults: rekey_time 1h, life_time 110% of it, rand_time the
  * difference; 0 disables the rekey (life_time then still applies). */
 static void child_lifetimes(struct parser *p, const struct node *n, struct child_cfg *ch)
@@ -1341,21 +1403,37 @@ static void child_lifetimes(struct parser *p, const struct node *n, struct child
 		    ch->name, ch->life_time, ch->rekey_time);
 	if (ch->rekey_time && ch->rand_time >= ch->rekey_time)
 		ERR(n, "child '%s': rand_time (%u s) must be shorter than rekey_time (%u s)",
-		    ch->name, ch->rand_time, ch->rekey_time);
+		    ch->name, ch->rand_time, ch->rekey_time);	child_volume(p, n, ch, "bytes", &ch->rekey_bytes, &ch->life_bytes, &ch->rand_bytes);
+	child_volume(p, n, ch, "packets", &ch->rekey_packets, &ch->life_packets, &ch->rand_packets);
+}
+
+/* dpd_action, close_action: PLAIN or trap (*TRAP), LATER_VALUE refused. */
+static bool child_trap_action(struct parser *p, const struct node *n, bool *trap,
+			      const char *plain, const char *later_value)
+{
+	if (!strcmp(n->value, plain) || !strcmp(n->value, "trap")) {
+		*trap = !strcmp(n->value, "trap");
+		return true;
+	}
+	if (!strcmp(n->value, later_value)) {
+		ERR(n, "%s = %s is not supported by kesp yet (%s; %s or trap)", n->name, n->value,
+		    LATER, plain);
+		return false;
+	}
+	ERR(n, "%s '%s' must be %s, trap or %s", n->name, n->value, plain, later_value);
+	return false;
 }
 
 static bool child_dpd_action(struct parser *p, const struct node *n, void *obj)
 {
-	(void)obj;
-	if (!strcmp(n->value, "clear"))
-		return true;
-	if (!strcmp(n->value, "trap") || !strcmp(n->value, "restart")) {
-		ERR(n, "dpd_action = %s is not supported by kesp yet (%s; only clear)", n->value,
-		    LATER);
-		return false;
-	}
-	ERR(n, "dpd_action '%s' must be clear, trap or restart", n->value);
-	return false;
+	return child_trap_action(p, n, &((struct child_ctx *)obj)->ch->dpd_trap, "clear",
+				 "restart");
+}
+
+static bool child_close_action(struct parser *p, const struct node *n, void *obj)
+{
+	return child_trap_action(p, n, &((struct child_ctx *)obj)->ch->close_trap, "none",
+				 "start");
 }
 
 static bool child_ipcomp(struct parser *p, const struct node *n, void *obj)
@@ -1377,14 +1455,14 @@ static const struct key child_keys[] = {
 	{ "rekey_time", child_rekey_time, NULL },
 	{ "life_time", child_life_time, NULL },
 	{ "rand_time", child_rand_time, NULL },
-	{ "rekey_bytes", NULL, LATER },
-	{ "life_bytes", NULL, LATER },
-	{ "rand_bytes", NULL, LATER },
-	{ "rekey_packets", NULL, LATER },
-	{ "life_packets", NULL, LATER },
-	{ "rand_packets", NULL, LATER },
+	{ "rekey_bytes", child_rekey_bytes, NULL },
+	{ "life_bytes", child_life_bytes, NULL },
+	{ "rand_bytes", child_rand_bytes, NULL },
+	{ "rekey_packets", child_rekey_packets, NULL },
+	{ "life_packets", child_life_packets, NULL },
+	{ "rand_packets", child_rand_packets, NULL },
 	{ "dpd_action", child_dpd_action, NULL },
-	{ "close_action", NULL, LATER },
+	{ "close_action", child_close_action, NULL },
 	{ "inactivity", NULL, LATER },
 	{ "updown", NULL, "updown scripts" },
 	{ "hostaccess", NULL, "updown scripts" },
@@ -1445,6 +1523,8 @@ static void read_child(struct parser *p, struct conn *c, const struct node *n)
 	ch->mode = MODE_TUNNEL;
 	ch->replay_window = 32;
 	ch->rekey_time = ch->life_time = ch->rand_time = LIFETIME_UNSET;
+	ch->rekey_bytes = ch->life_bytes = ch->rand_bytes = VOLUME_UNSET;
+	ch->rekey_packets = ch->life_packets = ch->rand_packets = VOLUME_UNSET;
 	cc.ch = ch;
 	read_keys(p, n, child_keys, &cc, "a child section", NULL);
 	child_lifetimes(p, n, ch);

@@ -81,6 +81,7 @@ enum frag_mode {
 enum start_action {
 	START_NONE = 0,
 	START_START,
+	START_TRAP,		/* kesp.ko's trap selectors; ACQUIRE starts it */
 };
 
 struct child_cfg {
@@ -91,10 +92,16 @@ struct child_cfg {
 	size_t nesp;
 	enum child_mode mode;
 	enum start_action start_action;
+	bool dpd_trap;			/* dpd_action = trap (else clear) */
+	bool close_trap;		/* close_action = trap (else none) */
 	uint32_t replay_window;
 	/* Seconds, swanctl's meaning: rekey at rekey_time less a random part
 	 * of rand_time; the pair is deleted at life_time. 0: never. */
 	uint32_t rekey_time, life_time, rand_time;
+	/* Volume limits, the same meaning in bytes and packets, installed as
+	 * kesp.ko's soft and hard limits of each SA. 0: none. */
+	uint64_t rekey_bytes, life_bytes, rand_bytes;
+	uint64_t rekey_packets, life_packets, rand_packets;
 	int line;
 };
 

@@ -26,6 +26,8 @@ struct daemon *daemon_new(struct config *cfg, struct kernel *k, const struct io_
 	d->io = io;
 	d->io_ctx = io_ctx;
 	d->now = now;
+	k->on_event = kernel_event;
+	k->event_arg = d;
 	/* Zeroed: a decoded message owns a store, which must start empty. */
 	d->rx = calloc(1, sizeof(*d->rx));
 	d->rx_inner = calloc(1, sizeof(*d->rx_inner));
@@ -44,6 +46,9 @@ void daemon_free(struct daemon *d)
 {
 	if (!d)
 		return;
+	if (d->kernel && d->kernel->event_arg == d)
+		d->kernel->on_event = NULL;
+	trap_remove_all(d);
 	while (d->sas)
 		ike_sa_destroy(d->sas, "daemon stopped");
 	daemon_reap(d);
@@ -232,6 +237,7 @@ static void start_conn(struct daemon *d, const struct conn *c)
 	struct ike_sa *sa = NULL;
 	char why[256];
 
+	trap_install_conn(d, c);
 	for (size_t j = 0; j < c->nchildren; j++) {
 		struct task *t;
 
@@ -276,6 +282,7 @@ void daemon_reload(struct daemon *d, struct config *cfg)
 	if (cfg->set.port != old->set.port || cfg->set.port_nat_t != old->set.port_nat_t)
 		log_msg(LOG_CFG, 0, "new ports take effect when ikehelper restarts");
 	d->cfg = cfg;
+	trap_remove_stale(d);
 	for (sa = d->sas; sa; sa = next) {
 		const struct conn *now;
 
@@ -305,6 +312,7 @@ void daemon_shutdown(struct daemon *d)
 {
 	struct ike_sa *sa, *next;
 
+	trap_remove_all(d);
 	for (sa = d->sas; sa; sa = next) {
 		next = sa->next_all;
 		for (struct child_sa *c = sa->children; c; c = c->next)

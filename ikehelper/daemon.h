@@ -137,6 +137,10 @@ struct child_sa {
 	 * simultaneous rekeys, the one with the lowest goes (§2.8.1). */
 	uint8_t lo_nonce[IKE_NONCE_MAX];
 	size_t lo_nonce_len;
+	/* The soft volume limits of both its kernel SAs (rekey_bytes and
+	 * rekey_packets less the jitter), chosen when the first is installed. */
+	uint64_t soft_bytes, soft_packets;
+	bool volume_set;
 	struct timer t_rekey;		/* rekey_time (less the jitter) */
 	struct timer t_expire;		/* life_time: the pair is deleted */
 	struct timer t_grace;		/* REKEYED/DELETING: inbound removed;
@@ -261,6 +265,7 @@ struct ike_sa {
 	struct timer t_dpd;		/* dpd_delay: is the peer still there? */
 	uint64_t last_rx;		/* when the peer's last authenticated message came */
 	bool close_after_send;		/* responder: our answer is the last word */
+	bool peer_closed;		/* then: the peer deleted the IKE SA */
 	bool in_init_table;		/* responder: findable by SPIi and address */
 	bool half_open;			/* counted in half_open_count */
 	struct timer t_rekey;		/* the IKE SA's rekey_time (less the jitter) */
@@ -338,6 +343,9 @@ struct child_sa *child_sa_find_out(struct ike_sa *ike, uint32_t spi_out);
 struct child_sa *child_sa_find_in(struct ike_sa *ike, uint32_t spi_in);
 /* The child whose successor replaces SPI_IN, or NULL. */
 struct child_sa *child_sa_successor(struct ike_sa *ike, uint32_t spi_in);
+/* Its kernel SAs and routes removed, a DELETE for it queued (a limit
+ * reached without a rekey). */
+void child_sa_expire(struct child_sa *c);
 /* Both directions in: the log line, counters, lifetime timers, KEYMAT wiped. */
 void child_sa_established(struct child_sa *c);
 /* OLD's routes become NEW's (a rekey: the routes never go away). */
@@ -548,6 +556,27 @@ int create_add_ke(struct msg_out *m, struct ike_dh *dh, uint16_t group);
 /* Queues the rekey of C (its rekey_time came, or a retry). */
 void child_rekey_start(struct child_sa *c);
 
+/* kernel_events.c: kesp.ko's events (kernel.on_event, set by daemon_new) */
+void kernel_event(void *arg, const struct kernel_event *ev);
+/* The IKE SA's peer moved (an authenticated IKE message from a new NAT
+ * mapping, RFC 7296 §2.23): its ESP-in-UDP CHILD SAs follow. */
+void child_sas_follow_peer(struct ike_sa *sa);
+
+/* ondemand.c: start_action = trap */
+struct trap;
+/* Traps (and routes into the device) for C's start_action = trap children. */
+void trap_install_conn(struct daemon *d, const struct conn *c);
+/* The peer of C is gone (DPD): traps for its dpd_action = trap children;
+ * the peer closed it: for its close_action = trap ones (ONLY: just that
+ * child). Children with a trap already are left alone. */
+void trap_install_dpd(struct daemon *d, const struct conn *c);
+void trap_install_closed(struct daemon *d, const struct conn *c, const struct child_cfg *only);
+/* Removes the traps of connections a reload changed or removed. */
+void trap_remove_stale(struct daemon *d);
+void trap_remove_all(struct daemon *d);
+/* A packet hit a trap: the negotiation starts unless one runs. */
+void trap_acquire(struct daemon *d, const struct kernel_event *ev);
+
 /* ike_rekey.c: IKE SA rekeying (RFC 7296 §1.3.2, §2.18) */
 void ike_rekey_start(struct ike_sa *sa);
 void ike_rekey_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp);
@@ -756,6 +785,7 @@ struct daemon {
 
 	struct device devices[DEV_MAX];
 	size_t ndevices;
+	struct trap *traps;		/* start_action = trap (ondemand.c) */
 
 	struct ike_msg *rx, *rx_inner;	/* decode scratch */
 	uint8_t *plain;

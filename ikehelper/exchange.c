@@ -318,12 +318,20 @@ void exchange_request_timeout(struct daemon *d, struct timer *t)
 
 	if (r->tries >= d->cfg->set.retransmit_tries) {
 		uint64_t total = 0;
+		/* The peer is gone (DPD): dpd_action = trap children get traps
+		 * once the SAs and their routes are. */
+		struct conn *dead = sa->state == IKE_S_ESTABLISHED && sa->conn ?
+				    conn_get(sa->conn) : NULL;
 
 		for (unsigned int i = 0; i <= r->tries; i++)
 			total += retransmit_delay(d, i);
 		ike_sa_fail(sa, "%s did not answer our %s request after %u retransmissions "
 			    "(%.1f s)", endpoint_str(&sa->remote, peer, sizeof(peer)),
 			    r->task->ops->name, r->tries, total / 1000.0);
+		if (dead) {
+			trap_install_dpd(d, dead);
+			conn_put(dead);
+		}
 		return;
 	}
 	r->tries++;
@@ -584,6 +592,7 @@ static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 		       endpoint_str(remote, a, sizeof(a)), endpoint_str(local, b, sizeof(b)));
 		sa->remote = *remote;
 		sa->local = *local;
+		child_sas_follow_peer(sa);
 	}
 	sa_log(sa, LOG_IKE, 1, "received %s request %u (%zu bytes)", ike_exchange_name(exchange),
 	       mid, len);
@@ -632,8 +641,17 @@ static void answer(struct ike_sa *sa, uint8_t exchange, uint32_t mid, uint64_t r
 	frag_send(sa, &sa->resp.frags, pkt, plen);
 	if (exchange == IKE_AUTH || exchange == IKE_CREATE_CHILD_SA)
 		child_sa_respond_done(sa);
-	if (sa->close_after_send)
+	if (sa->close_after_send) {
+		/* close_action = trap children get traps once their SAs and
+		 * routes are gone. */
+		struct conn *closed = sa->peer_closed && sa->conn ? conn_get(sa->conn) : NULL;
+
 		ike_sa_destroy(sa, sa->error[0] ? sa->error : "closed");
+		if (closed) {
+			trap_install_closed(sa->d, closed, NULL);
+			conn_put(closed);
+		}
+	}
 }
 
 void exchange_auth_resume(struct ike_sa *sa)

@@ -50,7 +50,45 @@ struct kernel_sa {
 	size_t nsel;
 	bool encap;		/* ESP in UDP from sport to dport */
 	uint16_t sport, dport;
+	/* KESP_SA_A_LIFETIME's volume limits; 0: none. */
+	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
 };
+
+/* ---- events: KESP_MCGRP_EVENTS ------------------------------------------- */
+
+enum kernel_event_type {
+	KERNEL_EV_EXPIRE = 1,	/* KESP_CMD_SA_EXPIRE */
+	KERNEL_EV_ACQUIRE,	/* KESP_CMD_ACQUIRE */
+	KERNEL_EV_MAPPING,	/* KESP_CMD_SA_MAPPING */
+};
+
+enum kernel_expire_reason {	/* enum kesp_expire_reason */
+	KERNEL_EXPIRE_SECONDS = 1,
+	KERNEL_EXPIRE_BYTES = 2,
+	KERNEL_EXPIRE_PACKETS = 3,
+	KERNEL_EXPIRE_SEQUENCE = 4,
+};
+
+struct kernel_event {
+	enum kernel_event_type type;
+	uint32_t ifindex;
+	/* EXPIRE, MAPPING: the SA (its kernel id, direction, SPI, reqid);
+	 * ACQUIRE: the trap's id and reqid. */
+	uint32_t id, reqid;
+	enum kernel_dir dir;
+	uint32_t spi;
+	/* EXPIRE: the SA is gone (a hard limit), and which limit. */
+	bool hard;
+	enum kernel_expire_reason reason;
+	/* MAPPING: where the SA's packets come from now. */
+	struct addr new_src;
+	uint16_t new_sport;
+	/* ACQUIRE: the packet that hit the trap (single-value ranges). */
+	struct kernel_sel packet;
+};
+
+/* Gets each event (set by the daemon: kernel.on_event). */
+typedef void (*kernel_event_fn)(void *arg, const struct kernel_event *ev);
 
 struct kernel_counters {
 	uint64_t packets, bytes;
@@ -83,6 +121,10 @@ struct kernel_ops {
 	 * caller's to wipe. */
 	int (*sa_add)(struct kernel *k, const struct kernel_sa *sa, uint32_t *id);
 	int (*sa_del)(struct kernel *k, uint32_t ifindex, uint32_t id);
+	/* New addresses and ESP-in-UDP ports of SA ID (KESP_CMD_SA_UPDATE);
+	 * the ports only when it has them. */
+	int (*sa_move)(struct kernel *k, uint32_t ifindex, uint32_t id, const struct addr *src,
+		       const struct addr *dst, bool encap, uint16_t sport, uint16_t dport);
 	int (*sa_counters)(struct kernel *k, uint32_t ifindex, uint32_t id,
 			   struct kernel_counters *c);
 	/* EEXIST from route_add means someone else owns the route. */
@@ -90,12 +132,23 @@ struct kernel_ops {
 	int (*route_del)(struct kernel *k, const struct kernel_route *r);
 	/* An address of this host inside TS (for a route's source). */
 	int (*local_addr_in)(struct kernel *k, const struct ts *ts, struct addr *out);
+	/* A trap selector SEL for on-demand SAs (KESP_CMD_TRAP_ADD); its id
+	 * goes to *ID. */
+	int (*trap_add)(struct kernel *k, uint32_t ifindex, const struct kernel_sel *sel,
+			uint32_t reqid, uint32_t *id);
+	int (*trap_del)(struct kernel *k, uint32_t ifindex, uint32_t id);
+	/* The socket events arrive on (-1: none), and reading what it holds
+	 * (each event to on_event). */
+	int (*events_fd)(struct kernel *k);
+	void (*events_read)(struct kernel *k);
 	void (*destroy)(struct kernel *k);
 };
 
 struct kernel {
 	const struct kernel_ops *ops;
 	char error[512];
+	kernel_event_fn on_event;
+	void *event_arg;
 };
 
 void kernel_destroy(struct kernel *k);
@@ -117,6 +170,18 @@ size_t kernel_fake_spis_reserved(struct kernel *k);
 void kernel_fake_fail(struct kernel *k, const char *op, unsigned int n, int err);
 /* Addresses local_addr_in may find. */
 void kernel_fake_add_local(struct kernel *k, const struct addr *a);
+/* Delivers EV to the daemon as the events socket would. */
+void kernel_fake_event(struct kernel *k, const struct kernel_event *ev);
+/* The installed SA of DIR and SPI reaches a limit (REASON): its EXPIRE is
+ * delivered, and a hard one removes the SA first, as kesp.ko does.
+ * -ENOENT when there is no such SA. */
+int kernel_fake_expire(struct kernel *k, enum kernel_dir dir, uint32_t spi, bool hard,
+		       enum kernel_expire_reason reason);
+/* Traps installed (trap_add less trap_del); the i-th and its id. */
+size_t kernel_fake_trap_count(struct kernel *k);
+const struct kernel_sel *kernel_fake_trap_at(struct kernel *k, size_t i, uint32_t *id);
+/* sa_del calls for an SA that was not there (a double delete). */
+unsigned int kernel_fake_del_misses(struct kernel *k);
 
 /* ---- kernel_kesp.c: kesp.ko and rtnetlink ------------------------------- */
 

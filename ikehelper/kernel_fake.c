@@ -38,6 +38,13 @@ struct fake {
 		unsigned int n;
 		int err;
 	} fail;
+	struct {
+		struct kernel_sel sel;
+		uint32_t ifindex, reqid, id;
+	} traps[64];
+	size_t ntraps;
+	uint32_t next_trap;
+	unsigned int del_misses;	/* sa_del of an SA that is not there */
 };
 
 static struct fake *F(struct kernel *k)
@@ -160,21 +167,60 @@ static int sa_add(struct kernel *k, const struct kernel_sa *sa, uint32_t *id)
 	return 0;
 }
 
-static int sa_del(struct kernel *k, uint32_t ifindex, uint32_t id)
+/* OP on the SA with ID on IFINDEX: 0 with it in *S (index *I), the
+ * failure the test asked for, or -ENOENT (*S NULL). */
+static int lookup(struct fake *f, const char *op, uint32_t ifindex, uint32_t id,
+		  struct fake_sa **s, size_t *i)
 {
-	struct fake *f = F(k);
-	int rc = failing(f, "sa_del");
+	int rc = failing(f, op);
 
+	*s = NULL;
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < f->nsas; i++)
-		if (f->sas[i].id == id && f->sas[i].sa.ifindex == ifindex) {
-			ike_wipe(&f->sas[i], sizeof(f->sas[i]));
-			memmove(&f->sas[i], &f->sas[i + 1], (f->nsas - i - 1) * sizeof(f->sas[0]));
-			f->nsas--;
+	for (*i = 0; *i < f->nsas; (*i)++)
+		if (f->sas[*i].id == id && f->sas[*i].sa.ifindex == ifindex) {
+			*s = &f->sas[*i];
 			return 0;
 		}
 	return fail_with(f, -ENOENT, "no such SA");
+}
+
+static int sa_del(struct kernel *k, uint32_t ifindex, uint32_t id)
+{
+	struct fake *f = F(k);
+	struct fake_sa *s;
+	size_t i;
+	int rc = lookup(f, "sa_del", ifindex, id, &s, &i);
+
+	if (rc) {
+		f->del_misses += rc == -ENOENT;
+		return rc;
+	}
+	ike_wipe(s, sizeof(*s));
+	memmove(s, s + 1, (f->nsas - i - 1) * sizeof(*s));
+	f->nsas--;
+	return 0;
+}
+
+static int sa_move(struct kernel *k, uint32_t ifindex, uint32_t id, const struct addr *src,
+		   const struct addr *dst, bool encap, uint16_t sport, uint16_t dport)
+{
+	struct fake *f = F(k);
+	struct fake_sa *s;
+	size_t i;
+	int rc = lookup(f, "sa_move", ifindex, id, &s, &i);
+
+	if (rc)
+		return rc;
+	if (encap != s->sa.encap)
+		return fail_with(f, -EINVAL, "ports of an SA without them");
+	s->sa.src = *src;
+	s->sa.dst = *dst;
+	if (encap) {
+		s->sa.sport = sport;
+		s->sa.dport = dport;
+	}
+	return 0;
 }
 
 static int sa_counters(struct kernel *k, uint32_t ifindex, uint32_t id,
@@ -234,6 +280,49 @@ static int local_addr_in(struct kernel *k, const struct ts *ts, struct addr *out
 	return -ENOENT;
 }
 
+static int trap_add(struct kernel *k, uint32_t ifindex, const struct kernel_sel *sel,
+		    uint32_t reqid, uint32_t *id)
+{
+	struct fake *f = F(k);
+	int rc = failing(f, "trap_add");
+
+	if (rc)
+		return rc;
+	if (f->ntraps == sizeof(f->traps) / sizeof(f->traps[0]))
+		return fail_with(f, -ENOSPC, "too many traps");
+	f->traps[f->ntraps].sel = *sel;
+	f->traps[f->ntraps].ifindex = ifindex;
+	f->traps[f->ntraps].reqid = reqid;
+	f->traps[f->ntraps].id = *id = ++f->next_trap;
+	f->ntraps++;
+	return 0;
+}
+
+static int trap_del(struct kernel *k, uint32_t ifindex, uint32_t id)
+{
+	struct fake *f = F(k);
+
+	for (size_t i = 0; i < f->ntraps; i++)
+		if (f->traps[i].id == id && f->traps[i].ifindex == ifindex) {
+			memmove(&f->traps[i], &f->traps[i + 1],
+				(f->ntraps - i - 1) * sizeof(f->traps[0]));
+			f->ntraps--;
+			return 0;
+		}
+	return fail_with(f, -ENOENT, "no such trap");
+}
+
+static int events_fd(struct kernel *k)
+{
+	(void)k;
+	return -1;
+}
+
+static void events_read(struct kernel *k)
+{
+	(void)k;
+}
+
 static void destroy(struct kernel *k)
 {
 	struct fake *f = F(k);
@@ -250,10 +339,15 @@ static const struct kernel_ops fake_ops = {
 	.spi_alloc = spi_alloc,
 	.sa_add = sa_add,
 	.sa_del = sa_del,
+	.sa_move = sa_move,
 	.sa_counters = sa_counters,
 	.route_add = route_add,
 	.route_del = route_del,
 	.local_addr_in = local_addr_in,
+	.trap_add = trap_add,
+	.trap_del = trap_del,
+	.events_fd = events_fd,
+	.events_read = events_read,
 	.destroy = destroy,
 };
 
@@ -317,4 +411,55 @@ void kernel_fake_add_local(struct kernel *k, const struct addr *a)
 
 	if (f->nlocals < 16)
 		f->locals[f->nlocals++] = *a;
+}
+
+void kernel_fake_event(struct kernel *k, const struct kernel_event *ev)
+{
+	if (k->on_event)
+		k->on_event(k->event_arg, ev);
+}
+
+int kernel_fake_expire(struct kernel *k, enum kernel_dir dir, uint32_t spi, bool hard,
+		       enum kernel_expire_reason reason)
+{
+	struct fake *f = F(k);
+	struct kernel_event ev = { .type = KERNEL_EV_EXPIRE, .dir = dir, .spi = spi,
+				   .hard = hard, .reason = reason };
+
+	for (size_t i = 0; i < f->nsas; i++)
+		if (f->sas[i].sa.dir == dir && f->sas[i].sa.spi == spi) {
+			ev.ifindex = f->sas[i].sa.ifindex;
+			ev.id = f->sas[i].id;
+			ev.reqid = f->sas[i].sa.reqid;
+			if (hard) {
+				unsigned int misses = f->del_misses;
+
+				sa_del(k, ev.ifindex, ev.id);
+				f->del_misses = misses;
+			}
+			kernel_fake_event(k, &ev);
+			return 0;
+		}
+	return -ENOENT;
+}
+
+size_t kernel_fake_trap_count(struct kernel *k)
+{
+	return F(k)->ntraps;
+}
+
+const struct kernel_sel *kernel_fake_trap_at(struct kernel *k, size_t i, uint32_t *id)
+{
+	struct fake *f = F(k);
+
+	if (i >= f->ntraps)
+		return NULL;
+	if (id)
+		*id = f->traps[i].id;
+	return &f->traps[i].sel;
+}
+
+unsigned int kernel_fake_del_misses(struct kernel *k)
+{
+	return F(k)->del_misses;
 }

@@ -25,6 +25,8 @@ struct kesp_kernel {
 	struct kernel k;
 	struct kesp_nl nl;
 	struct rtnl rt;
+	/* KESP_MCGRP_EVENTS, on a socket of its own (kesp_nl.h); fd -1: none. */
+	struct kesp_nl ev;
 };
 
 static struct kesp_kernel *K(struct kernel *k)
@@ -186,9 +188,9 @@ static bool full_ports(const struct ts *t)
 	return t->port_lo == 0 && t->port_hi == 65535;
 }
 
-static int put_sel(struct nl_msg *msg, const struct kernel_sel *s)
+static int put_sel(struct nl_msg *msg, int type, const struct kernel_sel *s)
 {
-	struct nlattr *nest = nla_nest_start(msg, KESP_SELECTORS_A_SELECTOR | NLA_F_NESTED);
+	struct nlattr *nest = nla_nest_start(msg, type | NLA_F_NESTED);
 	int len = (int)addr_len(s->src.family);
 	uint8_t proto = s->src.proto ? s->src.proto : s->dst.proto;
 	bool icmp = proto == 1 || proto == 58;
@@ -254,7 +256,7 @@ static int put_sa(struct nl_msg *msg, const struct kernel_sa *sa)
 		if (!nest)
 			return -1;
 		for (size_t i = 0; i < sa->nsel; i++)
-			if (put_sel(msg, &sa->sel[i]))
+			if (put_sel(msg, KESP_SELECTORS_A_SELECTOR, &sa->sel[i]))
 				return -1;
 		nla_nest_end(msg, nest);
 	}
@@ -263,6 +265,18 @@ static int put_sa(struct nl_msg *msg, const struct kernel_sa *sa)
 		if (!nest || nla_put_u8(msg, KESP_ENCAP_A_TYPE, KESP_ENCAP_ESPINUDP) < 0 ||
 		    nla_put_u16(msg, KESP_ENCAP_A_SPORT, sa->sport) < 0 ||
 		    nla_put_u16(msg, KESP_ENCAP_A_DPORT, sa->dport) < 0)
+			return -1;
+		nla_nest_end(msg, nest);
+	}
+	if (sa->soft_bytes || sa->hard_bytes || sa->soft_packets || sa->hard_packets) {
+		nest = nla_nest_start(msg, KESP_SA_A_LIFETIME | NLA_F_NESTED);
+		if (!nest ||
+		    (sa->soft_bytes && nla_put_u64(msg, KESP_LFT_A_SOFT_BYTES, sa->soft_bytes) < 0) ||
+		    (sa->hard_bytes && nla_put_u64(msg, KESP_LFT_A_HARD_BYTES, sa->hard_bytes) < 0) ||
+		    (sa->soft_packets &&
+		     nla_put_u64(msg, KESP_LFT_A_SOFT_PACKETS, sa->soft_packets) < 0) ||
+		    (sa->hard_packets &&
+		     nla_put_u64(msg, KESP_LFT_A_HARD_PACKETS, sa->hard_packets) < 0))
 			return -1;
 		nla_nest_end(msg, nest);
 	}
@@ -310,6 +324,33 @@ static int sa_del(struct kernel *k, uint32_t ifindex, uint32_t id)
 	struct kesp_kernel *kk = K(k);
 
 	return call(kk, sa_key(kk, KESP_CMD_SA_DEL, ifindex, id), NULL, NULL, "SA_DEL");
+}
+
+static int sa_move(struct kernel *k, uint32_t ifindex, uint32_t id, const struct addr *src,
+		   const struct addr *dst, bool encap, uint16_t sport, uint16_t dport)
+{
+	struct kesp_kernel *kk = K(k);
+	struct nl_msg *req = sa_key(kk, KESP_CMD_SA_UPDATE, ifindex, id);
+	int alen = (int)addr_len(src->family);
+	struct nlattr *nest;
+
+	if (req && (nla_put(req, KESP_SA_A_SRC, alen, src->ip) < 0 ||
+		    nla_put(req, KESP_SA_A_DST, alen, dst->ip) < 0)) {
+		kesp_nl_free_request(req);
+		req = NULL;
+	}
+	if (req && encap) {
+		nest = nla_nest_start(req, KESP_SA_A_ENCAP | NLA_F_NESTED);
+		if (!nest || nla_put_u8(req, KESP_ENCAP_A_TYPE, KESP_ENCAP_ESPINUDP) < 0 ||
+		    nla_put_u16(req, KESP_ENCAP_A_SPORT, sport) < 0 ||
+		    nla_put_u16(req, KESP_ENCAP_A_DPORT, dport) < 0) {
+			kesp_nl_free_request(req);
+			req = NULL;
+		} else {
+			nla_nest_end(req, nest);
+		}
+	}
+	return call(kk, req, NULL, NULL, "SA_UPDATE");
 }
 
 static int on_counters(struct nl_msg *msg, void *arg)
@@ -384,10 +425,169 @@ static int local_addr_in(struct kernel *k, const struct ts *ts, struct addr *out
 	return rc == 1 ? 0 : rc < 0 ? rc : -ENOENT;
 }
 
+/* ---- traps --------------------------------------------------------------- */
+
+static int on_trap_id(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[KESP_TRAP_A_MAX + 1];
+
+	if (!attrs_of(msg, tb, KESP_TRAP_A_MAX) || !tb[KESP_TRAP_A_ID])
+		return -1;
+	*(uint32_t *)arg = nla_get_u32(tb[KESP_TRAP_A_ID]);
+	return 0;
+}
+
+static int trap_add(struct kernel *k, uint32_t ifindex, const struct kernel_sel *sel,
+		    uint32_t reqid, uint32_t *id)
+{
+	struct kesp_kernel *kk = K(k);
+	struct nl_msg *req = kesp_nl_request(&kk->nl, KESP_CMD_TRAP_ADD, 0);
+
+	*id = 0;
+	if (req && (nla_put_u32(req, KESP_TRAP_A_IFINDEX, ifindex) < 0 ||
+		    nla_put_u32(req, KESP_TRAP_A_REQID, reqid) < 0 ||
+		    put_sel(req, KESP_TRAP_A_SELECTOR, sel))) {
+		kesp_nl_free_request(req);
+		req = NULL;
+	}
+	return call(kk, req, on_trap_id, id, "TRAP_ADD");
+}
+
+static int trap_del(struct kernel *k, uint32_t ifindex, uint32_t id)
+{
+	struct kesp_kernel *kk = K(k);
+	struct nl_msg *req = kesp_nl_request(&kk->nl, KESP_CMD_TRAP_DEL, 0);
+
+	if (req && (nla_put_u32(req, KESP_TRAP_A_IFINDEX, ifindex) < 0 ||
+		    nla_put_u32(req, KESP_TRAP_A_ID, id) < 0)) {
+		kesp_nl_free_request(req);
+		req = NULL;
+	}
+	return call(kk, req, NULL, NULL, "TRAP_DEL");
+}
+
+/* ---- events (KESP_MCGRP_EVENTS) ------------------------------------------ */
+
+static void get_addr(const struct nlattr *a, uint16_t family, uint8_t *out)
+{
+	size_t len = addr_len(family);
+
+	if (a && (size_t)nla_len(a) == len)
+		memcpy(out, nla_data(a), len);
+}
+
+/* A selector nest into SEL (kesp.ko's ICMP type/code back in IKE's form). */
+static int parse_sel(struct nlattr *nest, struct kernel_sel *sel)
+{
+	struct nlattr *tb[KESP_SEL_A_MAX + 1];
+	uint16_t family;
+	uint8_t proto;
+
+	if (!nest || nla_parse_nested(tb, KESP_SEL_A_MAX, nest, NULL) < 0 ||
+	    !tb[KESP_SEL_A_FAMILY])
+		return -1;
+	family = nla_get_u16(tb[KESP_SEL_A_FAMILY]);
+	if (family != AF_INET && family != AF_INET6)
+		return -1;
+	proto = tb[KESP_SEL_A_PROTO] ? nla_get_u8(tb[KESP_SEL_A_PROTO]) : 0;
+	memset(sel, 0, sizeof(*sel));
+	for (int side = 0; side < 2; side++) {
+		struct ts *t = side ? &sel->dst : &sel->src;
+		int base = side ? KESP_SEL_A_DST_START : KESP_SEL_A_SRC_START;
+		int pbase = side ? KESP_SEL_A_DPORT_START : KESP_SEL_A_SPORT_START;
+
+		t->family = family;
+		t->proto = proto;
+		memset(t->hi, 0xff, addr_len(family));
+		get_addr(tb[base], family, t->lo);
+		get_addr(tb[base + 1], family, t->hi);
+		t->port_lo = tb[pbase] ? nla_get_u16(tb[pbase]) : 0;
+		t->port_hi = tb[pbase + 1] ? nla_get_u16(tb[pbase + 1]) : 65535;
+	}
+	if (proto == 1 || proto == 58) {
+		/* Type in SPORT, code in DPORT: IKE has type << 8 | code in the
+		 * source side's ports, and the destination's open. */
+		sel->src.port_lo = (uint16_t)(sel->src.port_lo << 8 | (sel->dst.port_lo & 0xff));
+		sel->src.port_hi = (uint16_t)(sel->src.port_hi << 8 | (sel->dst.port_hi & 0xff));
+		sel->dst.port_lo = 0;
+		sel->dst.port_hi = 65535;
+	}
+	return 0;
+}
+
+static int on_event(struct nl_msg *msg, void *arg)
+{
+	struct kesp_kernel *kk = arg;
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
+	struct kernel_event ev = { 0 };
+
+	if (gh->cmd == KESP_CMD_SA_EXPIRE || gh->cmd == KESP_CMD_SA_MAPPING) {
+		struct nlattr *tb[KESP_SA_A_MAX + 1];
+
+		if (!attrs_of(msg, tb, KESP_SA_A_MAX) || !tb[KESP_SA_A_IFINDEX] ||
+		    !tb[KESP_SA_A_ID] || !tb[KESP_SA_A_DIR] || !tb[KESP_SA_A_SPI])
+			return -1;
+		ev.type = gh->cmd == KESP_CMD_SA_EXPIRE ? KERNEL_EV_EXPIRE : KERNEL_EV_MAPPING;
+		ev.ifindex = nla_get_u32(tb[KESP_SA_A_IFINDEX]);
+		ev.id = nla_get_u32(tb[KESP_SA_A_ID]);
+		ev.dir = nla_get_u8(tb[KESP_SA_A_DIR]) == KESP_DIR_IN ? KERNEL_IN : KERNEL_OUT;
+		ev.spi = nla_get_u32(tb[KESP_SA_A_SPI]);
+		ev.reqid = tb[KESP_SA_A_REQID] ? nla_get_u32(tb[KESP_SA_A_REQID]) : 0;
+		ev.hard = tb[KESP_SA_A_EXPIRE_HARD] != NULL;
+		ev.reason = tb[KESP_SA_A_EXPIRE_REASON] ?
+			    (enum kernel_expire_reason)nla_get_u8(tb[KESP_SA_A_EXPIRE_REASON]) : 0;
+		if (ev.type == KERNEL_EV_MAPPING) {
+			struct nlattr *a = tb[KESP_SA_A_MAPPING_SRC];
+
+			if (!a || !tb[KESP_SA_A_MAPPING_SPORT] ||
+			    (nla_len(a) != 4 && nla_len(a) != 16))
+				return -1;
+			ev.new_src.family = nla_len(a) == 4 ? AF_INET : AF_INET6;
+			memcpy(ev.new_src.ip, nla_data(a), (size_t)nla_len(a));
+			ev.new_sport = nla_get_u16(tb[KESP_SA_A_MAPPING_SPORT]);
+		}
+	} else if (gh->cmd == KESP_CMD_ACQUIRE) {
+		struct nlattr *tb[KESP_TRAP_A_MAX + 1];
+
+		if (!attrs_of(msg, tb, KESP_TRAP_A_MAX) || !tb[KESP_TRAP_A_IFINDEX] ||
+		    !tb[KESP_TRAP_A_ID] || parse_sel(tb[KESP_TRAP_A_PACKET], &ev.packet))
+			return -1;
+		ev.type = KERNEL_EV_ACQUIRE;
+		ev.ifindex = nla_get_u32(tb[KESP_TRAP_A_IFINDEX]);
+		ev.id = nla_get_u32(tb[KESP_TRAP_A_ID]);
+		ev.reqid = tb[KESP_TRAP_A_REQID] ? nla_get_u32(tb[KESP_TRAP_A_REQID]) : 0;
+	} else {
+		return 0;	/* a command of a later module: not ours */
+	}
+	if (kk->k.on_event)
+		kk->k.on_event(kk->k.event_arg, &ev);
+	return 0;
+}
+
+static int events_fd(struct kernel *k)
+{
+	return K(k)->ev.fd;
+}
+
+static void events_read(struct kernel *k)
+{
+	struct kesp_kernel *kk = K(k);
+	int rc = kesp_nl_receive(&kk->ev);
+
+	if (rc == -ENOBUFS)
+		log_msg(LOG_KNL, 0, "kesp.ko's events overflowed our socket: some expiry, acquire "
+			"or mapping events were lost");
+	else if (rc == -EPROTO)
+		log_msg(LOG_KNL, 0, "a malformed kesp.ko event was ignored");
+	else if (rc < 0)
+		log_msg(LOG_KNL, 0, "reading kesp.ko's events: %s", strerror(-rc));
+}
+
 static void destroy(struct kernel *k)
 {
 	struct kesp_kernel *kk = K(k);
 
+	kesp_nl_close(&kk->ev);
 	kesp_nl_close(&kk->nl);
 	rtnl_close(&kk->rt);
 	free(kk);
@@ -399,10 +599,15 @@ static const struct kernel_ops kesp_ops = {
 	.spi_alloc = spi_alloc,
 	.sa_add = sa_add,
 	.sa_del = sa_del,
+	.sa_move = sa_move,
 	.sa_counters = sa_counters,
 	.route_add = route_add,
 	.route_del = route_del,
 	.local_addr_in = local_addr_in,
+	.trap_add = trap_add,
+	.trap_del = trap_del,
+	.events_fd = events_fd,
+	.events_read = events_read,
 	.destroy = destroy,
 };
 
@@ -427,6 +632,14 @@ struct kernel *kernel_kesp_new(char *why, size_t whylen)
 		kesp_nl_close(&kk->nl);
 		free(kk);
 		return NULL;
+	}
+	/* Without events the tunnels still work, but volume limits, traps and
+	 * NAT mapping changes go unnoticed: say so, and go on. */
+	kk->ev.fd = -1;
+	if (kesp_nl_open(&kk->ev) < 0 || kesp_nl_join(&kk->ev, KESP_MCGRP_EVENTS, on_event, kk) < 0) {
+		log_msg(LOG_KNL, 0, "cannot join kesp.ko's events group: %s", kk->ev.error);
+		kesp_nl_close(&kk->ev);
+		kk->ev.fd = -1;
 	}
 	return &kk->k;
 }

@@ -87,6 +87,23 @@ void loop_del(struct loop *l, struct loop_fd *e)
 	l->dead = e;
 }
 
+static void on_kernel_events(void *arg, int fd)
+{
+	struct kernel *k = arg;
+
+	(void)fd;
+	k->ops->events_read(k);
+}
+
+int loop_add_kernel(struct loop *l, struct kernel *k)
+{
+	int fd = k->ops->events_fd(k);
+
+	if (fd < 0)
+		return -1;
+	return loop_add(l, fd, on_kernel_events, k) ? 0 : -1;
+}
+
 static void arm_timer(struct loop *l)
 {
 	uint64_t next = timers_next(l->d);

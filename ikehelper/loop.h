@@ -33,6 +33,9 @@ struct loop_fd *loop_add_events(struct loop *l, int fd, uint32_t events,
 				void (*fn)(void *arg, int fd), void *arg);
 int loop_mod(struct loop *l, struct loop_fd *e, uint32_t events);
 void loop_del(struct loop *l, struct loop_fd *e);
+/* Watches K's events socket (kesp.ko's KESP_MCGRP_EVENTS); -1 when it has
+ * none. */
+int loop_add_kernel(struct loop *l, struct kernel *k);
 /* Runs until l->stop. */
 void loop_run(struct loop *l);
 void loop_free(struct loop *l);

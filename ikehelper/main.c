@@ -138,6 +138,9 @@ static int daemon_main(const char *config_path, const char *socket_path, bool fo
 	if (!r->d)
 		goto out_loop;
 	r->loop.d = r->d;
+	if (loop_add_kernel(&r->loop, k))
+		log_msg(LOG_KNL, 0, "not watching kesp.ko's events: no volume lifetimes, traps nor "
+			"NAT mapping changes");
 	for (int f = 0; f < 2; f++)
 		for (int p = 0; p < 2; p++)
 			r->net.fd[f][p] = -1;

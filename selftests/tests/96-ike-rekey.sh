@@ -17,16 +17,47 @@
 # each connection while the pings run, new IKE SPIs on both ends (kespctl ike
 # list, swanctl --list-sas), the same on both, and exactly one IKE SA per
 # connection on each side afterwards (the old one deleted by the initiator).
+# A third connection under the same pings, vr, rekeys on volume: ikehelper
+# installs rekey_packets 50 (life_packets 200) as kesp.ko's soft/hard
+# packet limits, and each soft EXPIRE event starts the CHILD_SA rekey with
+# charon: at least 2 such rekeys under 10 pings a second (half the rate,
+# to load the guest less), new SPIs the same in both kernels, zero lost
+# pings. Before them, tr has start_action = trap: no SA until the
+# first ping to 10.42.0.1 hits kesp.ko's trap, whose ACQUIRE event starts
+# one negotiation (the trapping packet is dropped), and the pings that
+# follow pass.
 . "$KESP_SRC/selftests/tests/lib.sh"
 . "$KESP_SRC/selftests/tests/ike_peers.sh"
 . "$KESP_SRC/selftests/tests/ike_lib.sh"
 CHARON_LOG=$(ike_log charon east)
 PINGS=400	# 20 s at 0.05 s
+VPINGS=200	# vr: 20 s at 0.1 s
 
 ike_sites
 ip -n west addr add 192.168.200.31/24 dev wire
 ip -n west addr add 10.21.0.1/24 dev site
 ip -n east addr add 10.22.0.1/24 dev site
+ip -n west addr add 192.168.200.32/24 dev wire
+ip -n west addr add 10.31.0.1/24 dev site
+ip -n east addr add 10.32.0.1/24 dev site
+ip -n west addr add 192.168.200.33/24 dev wire
+ip -n west addr add 10.41.0.1/24 dev site
+ip -n east addr add 10.42.0.1/24 dev site
+
+# vr_conn A B ID-A ID-B NET-A NET-B [CHILD-KEYS]: connection vr from
+# 192.168.200.A to .B, its child from 10.NET-A.0.0/24 to 10.NET-B.0.0/24
+# (CHILD-KEYS: "key = value" pairs, one line each). NAME=tr: the same for
+# connection tr.
+vr_conn() {
+	n=${NAME:-vr}
+	printf '  %s {\n    local_addrs = 192.168.200.%s\n    remote_addrs = 192.168.200.%s\n' $n "$1" "$2"
+	printf '    proposals = aes256gcm16-prfsha256-x25519\n'
+	printf '    local { auth = psk\n      id = %s }\n    remote { auth = psk\n      id = %s }\n' "$3" "$4"
+	printf '    children { %s { local_ts = 10.%s.0.0/24\n      remote_ts = 10.%s.0.0/24\n' $n "$5" "$6"
+	printf '      esp_proposals = aes128gcm16\n'
+	echo "${7:-}" | sed 's/\([a-z_]* = [^ ]*\) */      \1\n/g'
+	printf '    } }\n  }\n'
+}
 
 mkdir -p east
 cat >east/swanctl.conf <<EOF
@@ -61,6 +92,8 @@ connections {
       life_time = 60s
       rand_time = 0 } }
   }
+$(vr_conn 2 32 charon vr.kesp 32 31)
+$(NAME=tr vr_conn 2 33 charon tr.kesp 42 41)
 }
 secrets { ike-1 { secret = $PSK } }
 EOF
@@ -103,6 +136,8 @@ connections {
       replay_window = 1024
       rekey_time = 0 } }
   }
+$(vr_conn 32 2 vr.kesp charon 31 32 'replay_window = 1024 rekey_packets = 50 rand_packets = 5 life_packets = 200')
+$(NAME=tr vr_conn 33 2 tr.kesp charon 41 42 'start_action = trap')
 }
 secrets { ike-charon { id = charon
     secret = $PSK } }
@@ -121,6 +156,22 @@ else
 fi
 check "kr: ping before the rekeys" ip netns exec west ping -c 1 -W 3 -I 10.11.0.1 10.12.0.1
 check "cr: ping before the rekeys" ip netns exec west ping -c 1 -W 3 -I 10.21.0.1 10.22.0.1
+check "vr: ikehelper initiates" ikectl west kesp ike up vr
+vr0=$(conn_spis west kesp vr)
+
+# tr: start_action = trap. Nothing until a packet hits the trap.
+tr_sas() { ikectl west kesp ike list | grep -c '^tr\['; }
+same "tr: trapped, no IKE SA before traffic" "$(tr_sas)" 0
+ip netns exec west ping -c 10 -i 0.5 -W 4 -I 10.41.0.1 10.42.0.1 >/tmp/ping-tr 2>&1
+tr_first=$(sed -n 's/.*icmp_seq=\([0-9]*\) .*/\1/p' /tmp/ping-tr | head -n 1)
+echo "tr: $(sed -n 's/.* \([0-9]*\) received.*/\1/p' /tmp/ping-tr) of 10 pings (every 0.5 s) answered, the first answer to icmp_seq ${tr_first:-none}"
+same "tr: the first pings to the trapped subnet bring the tunnel up, pings pass within 4 s" \
+	"$([ -n "$tr_first" ] && [ "$tr_first" -le 8 ] && echo yes)" yes
+same "tr: one ACQUIRE started one negotiation, one IKE SA" \
+	"$(grep -c 'ACQUIRE for CHILD_SA tr of connection tr' "$KLOG") $(tr_sas)" "1 1"
+tr_c=$(charon_child_spis east tr | awk '{print $2, $1}')
+same "tr: the same SPIs in kesp.ko and charon" "$(conn_spis west kesp tr)" "$tr_c"
+check "tr: kesp.ko's trap stays while the CHILD_SA is up" sh -c "$KESPCTL -n west trap list | grep -q '10[.]42[.]0[.]'"
 
 # ike_spis_k CONN / ike_spis_c CONN: "SPIi SPIr" of every IKE SA of CONN in
 # ikehelper (kespctl ike list) and in charon (swanctl --list-sas), one a line.
@@ -182,7 +233,9 @@ ip netns exec west ping -q -i 0.05 -c $PINGS -W 2 -I 10.11.0.1 10.12.0.1 >/tmp/p
 pkr=$!
 ip netns exec west ping -q -i 0.05 -c $PINGS -W 2 -I 10.21.0.1 10.22.0.1 >/tmp/ping-cr 2>&1 &
 pcr=$!
-wait $pkr $pcr
+ip netns exec west ping -q -i 0.1 -c $VPINGS -W 2 -I 10.31.0.1 10.32.0.1 >/tmp/ping-vr 2>&1 &
+pvr=$!
+wait $pkr $pcr $pvr
 end=$(date +%s)
 touch /tmp/life96.stop
 wait $spid
@@ -220,6 +273,18 @@ same "cr: the IKE SPIs changed" "$([ -n "$cr0" ] && [ "$k2" != "$cr0" ] && echo 
 check "kr: ping after the IKE SA rekeys" ip netns exec west ping -c 1 -W 3 -I 10.11.0.1 10.12.0.1
 check "cr: ping after the IKE SA rekeys" ip netns exec west ping -c 1 -W 3 -I 10.21.0.1 10.22.0.1
 check "kr: the rekeys used PFS (x25519)" grep -q 'kr{[0-9]*} rekeyed: .* (PFS)' "$KLOG"
+# vr: volume rekeys (kesp.ko's soft packet EXPIRE events)
+rv=$(grep -c 'vr\[[0-9]*\] CHILD_SA vr{[0-9]*} rekeyed: SPIs' "$KLOG")
+sv=$(grep -c 'CHILD_SA vr{[0-9]*}: \(in\|out\)bound SA [0-9a-f]* reached its soft packet limit' "$KLOG")
+vr1=$(conn_spis west kesp vr)
+vc=$(charon_child_spis east vr | awk '{print $2, $1}')
+echo "vr (rekey_packets 50): $sv soft packet EXPIREs, $rv rekeys, $(received vr) of $VPINGS pings answered, lost $((VPINGS - $(received vr))); SPIs $vr0 -> $vr1 (charon $vc)"
+same "vr: zero pings lost across the volume rekeys" "$(received vr)" $VPINGS
+same "vr: at least 2 rekeys started by kesp.ko's soft packet EXPIRE" \
+	"$([ "$sv" -ge 2 ] && [ "$rv" -ge 2 ] && echo yes)" yes
+same "vr: new SPIs, the same in kesp.ko and charon" \
+	"$([ -n "$vr0" ] && [ "$vr1" != "$vr0" ] && echo yes) $vr1" "yes $vc"
+check "vr: no hard EXPIRE" sh -c "! grep -q 'vr{[0-9]*}: .* reached its hard' '$KLOG'"
 check "ikehelper is still running" ike_alive "$(cat "$IKE_STATE/ikehelper-kesp/pid")"
 
 # samples: kr-count kr-settled cr-count cr-settled, one line each.

@@ -201,6 +201,20 @@ static void bad(const char *what, const char *text, int line, const char *needle
 #define CONN_HEAD "connections {\n c {\n  local { auth = psk }\n  remote { auth = psk }\n"
 #define CONN_TAIL " }\n}\nsecrets { ike { secret = \"q8Zr#v2L!mX0pW7tB4nK01\" } }\n"
 
+/* A config of one child x with KEYS; x in *CH (NULL when it failed). */
+static struct config *child_conf(const char *keys, const struct child_cfg **ch)
+{
+	char text[1024];
+	struct config *cfg;
+
+	*ch = NULL;
+	snprintf(text, sizeof(text), CONN_HEAD "  children { x { %s } }\n" CONN_TAIL, keys);
+	cfg = parse(text);
+	if (cfg)
+		config_find_child(cfg, "x", ch);
+	return cfg;
+}
+
 /* swanctl's defaults and meaning of a child's rekey_time, life_time, rand_time. */
 static void test_lifetimes(void)
 {
@@ -216,18 +230,47 @@ static void test_lifetimes(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char text[1024];
-		struct config *cfg;
-		const struct child_cfg *ch = NULL;
+		const struct child_cfg *ch;
+		struct config *cfg = child_conf(cases[i].keys, &ch);
 
-		snprintf(text, sizeof(text), CONN_HEAD "  children { x { %s } }\n" CONN_TAIL,
-			 cases[i].keys);
-		cfg = parse(text);
-		if (cfg)
-			config_find_child(cfg, "x", &ch);
 		tap_ok(ch && ch->rekey_time == cases[i].rekey && ch->life_time == cases[i].life &&
 		       ch->rand_time == cases[i].rnd, "lifetimes '%s': rekey %u, life %u, rand %u",
 		       cases[i].keys, cases[i].rekey, cases[i].life, cases[i].rnd);
+		config_free(cfg);
+	}
+}
+
+/* swanctl's defaults and meaning of the volume limits (bytes, packets). */
+static void test_volume(void)
+{
+	static const struct {
+		const char *keys;
+		uint64_t rb, lb, nb, rp, lp, np;
+	} cases[] = {
+		{ "", 0, 0, 0, 0, 0, 0 },
+		{ "rekey_packets = 1000", 0, 0, 0, 1000, 1100, 100 },
+		{ "rekey_bytes = 1000001", 1000001, 1100001, 100000, 0, 0, 0 },
+		{ "rekey_bytes = 2M\n rand_bytes = 0", 2097152, 2306867, 0, 0, 0, 0 },
+		{ "rekey_bytes = 1g\n life_bytes = 1536M\n rekey_packets = 50\n life_packets = 60\n"
+		  " rand_packets = 5", 1073741824, 1610612736, 536870912, 50, 60, 5 },
+		{ "life_packets = 10000\n life_bytes = 4k", 0, 4096, 4096, 0, 10000, 10000 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct child_cfg *ch;
+		struct config *cfg = child_conf(cases[i].keys, &ch);
+
+		tap_ok(ch && ch->rekey_bytes == cases[i].rb && ch->life_bytes == cases[i].lb &&
+		       ch->rand_bytes == cases[i].nb && ch->rekey_packets == cases[i].rp &&
+		       ch->life_packets == cases[i].lp && ch->rand_packets == cases[i].np,
+		       "volume limits '%s'", cases[i].keys);
+		if (ch && !(ch->rekey_bytes == cases[i].rb && ch->life_bytes == cases[i].lb &&
+			    ch->rand_bytes == cases[i].nb && ch->rekey_packets == cases[i].rp &&
+			    ch->life_packets == cases[i].lp && ch->rand_packets == cases[i].np))
+			printf("#   got bytes %llu/%llu/%llu packets %llu/%llu/%llu\n",
+			       (unsigned long long)ch->rekey_bytes, (unsigned long long)ch->life_bytes,
+			       (unsigned long long)ch->rand_bytes, (unsigned long long)ch->rekey_packets,
+			       (unsigned long long)ch->life_packets, (unsigned long long)ch->rand_packets);
 		config_free(cfg);
 	}
 }
@@ -260,6 +303,20 @@ static void test_ike_lifetimes(void)
 	}
 }
 
+static void test_trap(void)
+{
+	const struct child_cfg *ch;
+	struct config *cfg = child_conf("start_action = trap\n dpd_action = trap", &ch);
+
+	tap_ok(ch && ch->start_action == START_TRAP && ch->dpd_trap,
+	       "start_action = trap, dpd_action = trap");
+	config_free(cfg);
+	cfg = child_conf("dpd_action = clear\n close_action = trap", &ch);
+	tap_ok(ch && ch->start_action == START_NONE && !ch->dpd_trap && ch->close_trap,
+	       "dpd_action = clear, close_action = trap");
+	config_free(cfg);
+}
+
 static void test_bad(void)
 {
 	bad("an unknown key", CONN_HEAD "  colour = blue\n" CONN_TAIL, 5,
@@ -269,9 +326,22 @@ static void test_bad(void)
 	bad("an unknown child key",
 	    CONN_HEAD "  children {\n   x {\n    start_actoin = start\n   }\n  }\n" CONN_TAIL, 7,
 	    "unknown key 'start_actoin' in a child section");
-	bad("rekey_bytes is the lifecycle issue's",
-	    CONN_HEAD "  children { x { rekey_bytes = 1000000 } }\n" CONN_TAIL, 5,
-	    "'rekey_bytes' is not supported by kesp yet (issue 16");
+	bad("rekey_bytes not a count", CONN_HEAD "  children {\n   x {\n    rekey_bytes = 1x\n"
+	    "   }\n  }\n" CONN_TAIL, 7, "rekey_bytes '1x' must be a byte count");
+	bad("rekey_packets with a size suffix",
+	    CONN_HEAD "  children { x { rekey_packets = 2k } }\n" CONN_TAIL, 5,
+	    "rekey_packets '2k' must be a packet count");
+	bad("life_packets negative", CONN_HEAD "  children { x { life_packets = -5 } }\n" CONN_TAIL,
+	    5, "life_packets '-5' must be a packet count");
+	bad("rekey_bytes beyond 2^64", CONN_HEAD "  children { x { rekey_bytes = 20000000T } }\n"
+	    CONN_TAIL, 5, "rekey_bytes '20000000T' must be a byte count");
+	bad("life_bytes not above rekey_bytes",
+	    CONN_HEAD "  children {\n   x {\n    rekey_bytes = 2M\n    life_bytes = 1M\n   }\n  }\n"
+	    CONN_TAIL, 6, "life_bytes (1048576) must be more than rekey_bytes (2097152)");
+	bad("rand_packets as large as rekey_packets",
+	    CONN_HEAD "  children { x { rekey_packets = 100\n rand_packets = 100\n"
+	    " life_packets = 300 } }\n" CONN_TAIL, 5,
+	    "rand_packets (100) must be less than rekey_packets (100)");
 	bad("reauth_time: kesp rekeys the IKE SA instead",
 	    CONN_HEAD "  reauth_time = 4h\n" CONN_TAIL, 5,
 	    "'reauth_time' is not supported by kesp yet (reauthentication; kesp rekeys the IKE "
@@ -291,8 +361,13 @@ static void test_bad(void)
 	bad("a child's rand_time as long as its rekey_time",
 	    CONN_HEAD "  children { x { rekey_time = 10s\n life_time = 1h\n rand_time = 10s } }\n"
 	    CONN_TAIL, 5, "child 'x': rand_time (10 s) must be shorter than rekey_time (10 s)");
-	bad("start_action = trap", CONN_HEAD "  children { x { start_action = trap } }\n" CONN_TAIL,
-	    5, "start_action = trap is not supported by kesp yet");
+	bad("start_action = trap|start", CONN_HEAD "  children { x { start_action = trap|start } }\n"
+	    CONN_TAIL, 5, "start_action = trap|start is not supported by kesp yet (one of trap or "
+	    "start)");
+	bad("close_action = start", CONN_HEAD "  children { x { close_action = start } }\n"
+	    CONN_TAIL, 5, "close_action = start is not supported by kesp yet");
+	bad("start_action misspelt", CONN_HEAD "  children {\n   x {\n    start_action = trp\n   }\n"
+	    "  }\n" CONN_TAIL, 7, "start_action 'trp' must be none, start or trap");
 	bad("a mode that does not exist", CONN_HEAD "  children { x { mode = tunel } }\n" CONN_TAIL,
 	    5, "mode 'tunel' must be tunnel or transport");
 	bad("a bad proposal", CONN_HEAD "  proposals = aes128-sha256-modp1023\n" CONN_TAIL, 5,
@@ -546,6 +621,8 @@ int main(void)
 	test_bad();
 	test_lifetimes();
 	test_ike_lifetimes();
+	test_volume();
+	test_trap();
 	test_weak_psk();
 	test_ids();
 	test_include();
