@@ -238,6 +238,10 @@ for what, want_errno, want, cmd, attrs in [
      "encapsulation needs its type, source port and destination port", "KESP_CMD_SA_NEW",
      sa_attrs(dev, 0x3000, extra=(nest(K["KESP_SA_A_ENCAP"],
                                        u8(K["KESP_ENCAP_A_TYPE"], K["KESP_ENCAP_ESPINUDP"])),))),
+    ("a selector list holding something else than selectors", errno.EINVAL,
+     "only KESP_SELECTORS_A_SELECTOR belongs in the selector list", "KESP_CMD_SA_NEW",
+     sa_attrs(dev, 0x3000, "KESP_DIR_OUT", extra=(nest(K["KESP_SA_A_SELECTORS"], nest(
+         K["KESP_SELECTORS_A_SELECTOR"] + 1, u16(K["KESP_SEL_A_FAMILY"], socket.AF_INET))),))),
     ("a device named by both ifindex and name", errno.EINVAL,
      "give exactly one of the device's ifindex or name", "KESP_CMD_DEV_GET",
      (u32(K["KESP_DEV_A_IFINDEX"], dev), string(K["KESP_DEV_A_IFNAME"], "kesp0"))),
