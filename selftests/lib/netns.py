@@ -8,9 +8,10 @@ libc = ctypes.CDLL(None, use_errno=True)
 
 
 def socket_in_netns(name, *args):
-    """A socket created in namespace NAME, this thread staying where it is."""
+    """A socket created in namespace NAME (or the namespace file NAME names,
+    when it is a path), this thread staying where it is."""
     own = os.open("/proc/self/ns/net", os.O_RDONLY)
-    other = os.open("/run/netns/" + name, os.O_RDONLY)
+    other = os.open(name if name.startswith("/") else "/run/netns/" + name, os.O_RDONLY)
     try:
         if libc.setns(other, 0) != 0:
             raise OSError(ctypes.get_errno(), "setns")

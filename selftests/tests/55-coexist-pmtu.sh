@@ -110,7 +110,14 @@ check "a too-big inner packet with DF gets 'fragmentation needed' with the inner
 	grep -q 'mtu = 1246\|mtu=1246' /tmp/pmtu.txt
 check "a packet of exactly that size passes" \
 	ip netns exec a ping -c 1 -W 2 -M do -s $((1246 - 28)) -I 10.1.0.1 10.2.0.1
-check "one byte more does not" sh -c "! ip netns exec a ping -c 1 -W 2 -M do -s $((1246 - 27)) -I 10.1.0.1 10.2.0.1"
+same "the route to 10.2.0.1 now holds a path MTU exception of 1246" \
+	"$(ip -n a route get 10.2.0.1 from 10.1.0.1 | grep -o 'mtu [0-9]*')" "mtu 1246"
+# One byte more must fail, and for the path MTU, not for any other reason.
+out=$(ip netns exec a ping -c 1 -W 2 -M do -s $((1246 - 27)) -I 10.1.0.1 10.2.0.1 2>&1)
+status=$?
+same "one byte more does not pass: ping fails, saying the message is too long for mtu 1246" \
+	"$([ $status -ne 0 ] && echo failed) $(printf '%s\n' "$out" | grep -o 'mtu = 1246\|mtu=1246' | head -1 | tr -d ' ')" \
+	"failed mtu=1246"
 check "without DF the outer packet is fragmented and delivered" \
 	ip netns exec a ping -c 1 -W 2 -M dont -s 1300 -I 10.1.0.1 10.2.0.1
 rm -f /tmp/kesp.ping /tmp/xfrm.ping /tmp/tos.txt /tmp/tos.err /tmp/pmtu.txt

@@ -33,6 +33,28 @@ dev_counter() {
 netns_add nl
 ip -n nl link add kesp0 type kesp
 ip netns exec nl python3 "$T/encap_netlink.py" kesp0 || FAILED=1
+# kespctl encap detach against the module: one family, then the rest.
+ip -n nl link add kesp0 type kesp
+$KESPCTL -n nl encap listen dev kesp0 port 4500 >/tmp/nl4.out 2>&1 &
+PIDS="$PIDS $!"
+$KESPCTL -n nl encap listen dev kesp0 addr :: port 4500 >/tmp/nl6.out 2>&1 &
+PIDS="$PIDS $!"
+wait_line /tmp/nl4.out listening && wait_line /tmp/nl6.out listening
+# nl_ports: the device's ports as kespctl dev show names them.
+nl_ports() { $KESPCTL -n nl dev show kesp0 | grep -o 'encap udp[0-9]* [0-9]*' | tr '\n' ' '; }
+same "two listeners attach their sockets" "$(nl_ports)" "encap udp 4500 encap udp6 4500 "
+check "kespctl encap detach family inet6" $KESPCTL -n nl encap detach dev kesp0 family inet6
+same "detaches the IPv6 socket alone" "$(nl_ports)" "encap udp 4500 "
+check "kespctl encap detach without a family" $KESPCTL -n nl encap detach dev kesp0
+same "detaches the rest" "$(nl_ports)" ""
+check "detaching from a device with no socket is no error" $KESPCTL -n nl encap detach dev kesp0
+refuse "kespctl encap detach of a device that does not exist" 1 \
+	"no such device in this network namespace" $KESPCTL -n nl encap detach dev nosuch0
+refuse "kespctl encap detach of a device that is not kesp" 1 "device is not a kesp device" \
+	$KESPCTL -n nl encap detach dev lo
+refuse "kespctl encap detach of an unknown family" 2 'bad family "ipx"' \
+	$KESPCTL -n nl encap detach dev kesp0 family ipx
+stop_daemons
 
 # ---- interop with XFRM on one wire ----
 # Without checksum offload on the veth pair, every UDP checksum is written

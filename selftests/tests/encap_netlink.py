@@ -9,6 +9,7 @@ import sys
 sys.path.insert(0, os.path.join(os.environ["KESP_SRC"], "selftests", "lib"))
 import kespnl  # noqa: E402
 from kespnl import K, string, u16, u32  # noqa: E402
+from netns import socket_in_netns  # noqa: E402
 
 UDP_ENCAP = 100
 UDP_ENCAP_ESPINUDP = 2
@@ -24,11 +25,13 @@ def result(ok, what, why=""):
         print("  " + why)
 
 
-def refused(what, want_errno, want_text, *attrs, cmd="KESP_CMD_ENCAP_ATTACH"):
+def refused(what, want_errno, want_text, *attrs, cmd="KESP_CMD_ENCAP_ATTACH", exact=False):
+    """EXACT: the whole extack message, not a part of it."""
     try:
         nl.call(cmd, *attrs)
     except kespnl.Error as e:
-        result(e.errno == want_errno and want_text in e.message, what,
+        got = e.message == want_text if exact else want_text in e.message
+        result(e.errno == want_errno and got, what,
                "got errno %d %r, want %d %r" % (e.errno, e.message, want_errno, want_text))
         return
     result(False, what, "the kernel accepted it")
@@ -74,6 +77,14 @@ unbound = udp(port=None)
 refused("attach of an unbound UDP socket is refused", 22, "not bound",
         name, u32(K["KESP_DEV_A_ENCAP_FD"], unbound.fileno()))
 unbound.close()
+# A socket of another namespace (the initial one): it would carry ESP
+# that belongs to another namespace's underlay.
+foreign = socket_in_netns("/proc/1/ns/net", socket.AF_INET, socket.SOCK_DGRAM)
+foreign.bind(("127.0.0.1", 0))
+refused("attach of a socket of another network namespace is refused", 22,
+        "the socket is in another network namespace than the device's underlay",
+        name, u32(K["KESP_DEV_A_ENCAP_FD"], foreign.fileno()), exact=True)
+foreign.close()
 xfrm = udp()
 xfrm.setsockopt(socket.IPPROTO_UDP, UDP_ENCAP, UDP_ENCAP_ESPINUDP)
 refused("attach of a socket XFRM already encapsulates on is refused", 16,

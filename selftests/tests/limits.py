@@ -107,8 +107,8 @@ usage = device()[1]
 report(usage["SAS"] == 3 and usage["SEL_PREFIXES"] == 2, "three SAs and their two selector prefixes are counted",
        "%s" % usage)
 set_limits(SAS=3)
-refused("the SA past the device's limit is refused", errno.ENOSPC, "as many SAs as its limit allows",
-        sa_new, 0x1003)
+refused("the SA past the device's limit is refused", errno.ENOSPC,
+        "the device holds as many SAs as its limit allows (KESP_LIMIT_A_SAS)", sa_new, 0x1003)
 report(device()[1]["SAS"] == 3, "and counts nothing")
 sa_del(0x1001)
 try:
@@ -122,8 +122,8 @@ before = device()[1]["SEL_PREFIXES"]
 set_limits(SAS=DEFAULTS["SAS"], SEL_PREFIXES=before + 3)
 # 10.5.0.1 .. 10.5.0.6 takes four prefixes: .1/32, .2/31, .4/31, .6/32.
 refused("a selector needing four prefixes does not fit three left", errno.ENOSPC,
-        "limit of selector prefixes", sa_new, 0x1100, "KESP_DIR_OUT", [sel4("10.5.0.0", "10.5.0.255"),
-                                                                       sel4("10.5.0.1", "10.5.0.6")])
+        "the SA's selectors would pass the device's limit of selector prefixes",
+        sa_new, 0x1100, "KESP_DIR_OUT", [sel4("10.5.0.0", "10.5.0.255"), sel4("10.5.0.1", "10.5.0.6")])
 u = device()[1]
 report(u["SEL_PREFIXES"] == before and u["SAS"] == 3, "the refused SA leaves no prefix and no SA behind", "%s" % u)
 try:
@@ -135,15 +135,16 @@ except Error as e:
 # ---- traps ---------------------------------------------------------------------
 set_limits(SEL_PREFIXES=DEFAULTS["SEL_PREFIXES"], TRAPS=1)
 trap_add()
-refused("the trap past the device's limit is refused", errno.ENOSPC, "as many traps as its limit allows",
-        trap_add, "10.8.0.0", "10.8.0.255")
+refused("the trap past the device's limit is refused", errno.ENOSPC,
+        "the device holds as many traps as its limit allows (KESP_LIMIT_A_TRAPS)", trap_add, "10.8.0.0", "10.8.0.255")
 report(device()[1]["TRAPS"] == 1, "one trap is counted")
 
 # ---- SPI reservations -----------------------------------------------------------
 set_limits(TRAPS=DEFAULTS["TRAPS"], SPI_RESERVATIONS=3)
 spis = [struct.unpack("=I", spi_alloc()[K["KESP_SA_A_SPI"]][0])[0] for _ in range(3)]
 refused("the SPI reservation past the device's limit is refused", errno.ENOSPC,
-        "unused SPI reservations", spi_alloc)
+        "the device holds as many unused SPI reservations as its limit allows"
+        " (KESP_LIMIT_A_SPI_RESERVATIONS); they expire after KESP_SPI_RESERVE_SECONDS", spi_alloc)
 report(device()[1]["SPI_RESERVATIONS"] == 3, "three reservations are counted")
 sa_new(spis[0], "KESP_DIR_IN", src="192.0.2.2", dst="192.0.2.1")
 report(device()[1]["SPI_RESERVATIONS"] == 2, "an SA that takes a reserved SPI uses its reservation up")

@@ -220,6 +220,41 @@ refused("a cipher without authentication", errno.EINVAL, "give either an AEAD", 
 refused("an algorithm without a name", errno.EINVAL, "algorithm name missing", "KESP_CMD_SA_NEW",
         *sa_attrs(dev, 0x3000, alg=(nest(K["KESP_SA_A_AEAD"], attr(K["KESP_ALG_A_KEY"], KEY[:20]),
                                           u32(K["KESP_ALG_A_ICV_BITS"], 128)),)))
+# Refusals asserted by their whole extack text: the message is the
+# user's only clue, so a change to it must be a change to this test.
+for what, want_errno, want, cmd, attrs in [
+    ("an AES-CBC key of the wrong length", errno.EINVAL,
+     "wrong cipher key length (AES-CBC: 16, 24 or 32 bytes; NULL: none)", "KESP_CMD_SA_NEW",
+     sa_attrs(dev, 0x3000, alg=enc_auth("cbc(aes)", 15, "hmac(sha256)", 32, 128))),
+    ("a NULL cipher with a key", errno.EINVAL,
+     "wrong cipher key length (AES-CBC: 16, 24 or 32 bytes; NULL: none)", "KESP_CMD_SA_NEW",
+     sa_attrs(dev, 0x3000, alg=enc_auth("ecb(cipher_null)", 16, "hmac(sha256)", 32, 128))),
+    ("a selector priority on an inbound SA", errno.EINVAL, "a selector priority is for outbound SAs",
+     "KESP_CMD_SA_NEW", sa_attrs(dev, 0x3000, extra=(u32(K["KESP_SA_A_PRIORITY"], 5),))),
+    ("an AEAD without its ICV length", errno.EINVAL, "ICV length (bits) missing", "KESP_CMD_SA_NEW",
+     sa_attrs(dev, 0x3000, alg=(nest(K["KESP_SA_A_AEAD"], string(K["KESP_ALG_A_NAME"], "rfc4106(gcm(aes))"),
+                                     attr(K["KESP_ALG_A_KEY"], KEY[:20])),))),
+    ("an encapsulation without its ports", errno.EINVAL,
+     "encapsulation needs its type, source port and destination port", "KESP_CMD_SA_NEW",
+     sa_attrs(dev, 0x3000, extra=(nest(K["KESP_SA_A_ENCAP"],
+                                       u8(K["KESP_ENCAP_A_TYPE"], K["KESP_ENCAP_ESPINUDP"])),))),
+    ("a selector list holding something else than selectors", errno.EINVAL,
+     "only KESP_SELECTORS_A_SELECTOR belongs in the selector list", "KESP_CMD_SA_NEW",
+     sa_attrs(dev, 0x3000, "KESP_DIR_OUT", extra=(nest(K["KESP_SA_A_SELECTORS"], nest(
+         K["KESP_SELECTORS_A_SELECTOR"] + 1, u16(K["KESP_SEL_A_FAMILY"], socket.AF_INET))),))),
+    ("a device named by both ifindex and name", errno.EINVAL,
+     "give exactly one of the device's ifindex or name", "KESP_CMD_DEV_GET",
+     (u32(K["KESP_DEV_A_IFINDEX"], dev), string(K["KESP_DEV_A_IFNAME"], "kesp0"))),
+    ("a device named by neither", errno.EINVAL,
+     "give exactly one of the device's ifindex or name", "KESP_CMD_DEV_GET", ()),
+]:
+    try:
+        nl.call(cmd, *attrs)
+        report(False, what + " is refused", "the kernel accepted it")
+    except Error as e:
+        report(e.errno == want_errno and e.message == want, what + " is refused",
+               "got %s %r, want %s %r" % (errno.errorcode.get(e.errno), e.message,
+                                         errno.errorcode[want_errno], want))
 refused("a mode that is neither tunnel nor transport", errno.ERANGE, "integer out of range", "KESP_CMD_SA_NEW",
         *[u8(K["KESP_SA_A_MODE"], 3) if a == u8(K["KESP_SA_A_MODE"], K["KESP_MODE_TUNNEL"])
           else a for a in sa_attrs(dev, 0x3000)])
