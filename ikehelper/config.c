@@ -1344,18 +1344,35 @@ static void child_lifetimes(struct parser *p, const struct node *n, struct child
 		    ch->name, ch->rand_time, ch->rekey_time);
 }
 
-static bool child_dpd_action(struct parser *p, const struct node *n, void *obj)
+/* dpd_action = clear | trap | restart, close_action = none | clear | trap | start. */
+static bool child_action(struct parser *p, const struct node *n, enum child_action *out,
+			 bool dpd)
 {
-	(void)obj;
 	if (!strcmp(n->value, "clear"))
-		return true;
-	if (!strcmp(n->value, "trap") || !strcmp(n->value, "restart")) {
-		ERR(n, "dpd_action = %s is not supported by kesp yet (%s; only clear)", n->value,
-		    LATER);
+		*out = ACTION_CLEAR;
+	else if (!dpd && !strcmp(n->value, "none"))
+		*out = ACTION_NONE;
+	else if (!strcmp(n->value, dpd ? "restart" : "start"))
+		*out = ACTION_RESTART;
+	else if (!strcmp(n->value, "trap")) {
+		ERR(n, "%s = trap is not supported by kesp yet (%s)", n->name, LATER);
+		return false;
+	} else {
+		ERR(n, "%s '%s' must be %s", n->name, n->value,
+		    dpd ? "clear, trap or restart" : "none, clear, trap or start");
 		return false;
 	}
-	ERR(n, "dpd_action '%s' must be clear, trap or restart", n->value);
-	return false;
+	return true;
+}
+
+static bool child_dpd_action(struct parser *p, const struct node *n, void *obj)
+{
+	return child_action(p, n, &((struct child_ctx *)obj)->ch->dpd_action, true);
+}
+
+static bool child_close_action(struct parser *p, const struct node *n, void *obj)
+{
+	return child_action(p, n, &((struct child_ctx *)obj)->ch->close_action, false);
 }
 
 static bool child_ipcomp(struct parser *p, const struct node *n, void *obj)
@@ -1384,7 +1401,7 @@ static const struct key child_keys[] = {
 	{ "life_packets", NULL, LATER },
 	{ "rand_packets", NULL, LATER },
 	{ "dpd_action", child_dpd_action, NULL },
-	{ "close_action", NULL, LATER },
+	{ "close_action", child_close_action, NULL },
 	{ "inactivity", NULL, LATER },
 	{ "updown", NULL, "updown scripts" },
 	{ "hostaccess", NULL, "updown scripts" },
@@ -1445,6 +1462,7 @@ static void read_child(struct parser *p, struct conn *c, const struct node *n)
 	ch->mode = MODE_TUNNEL;
 	ch->replay_window = 32;
 	ch->rekey_time = ch->life_time = ch->rand_time = LIFETIME_UNSET;
+	ch->dpd_action = ACTION_CLEAR;
 	cc.ch = ch;
 	read_keys(p, n, child_keys, &cc, "a child section", NULL);
 	child_lifetimes(p, n, ch);

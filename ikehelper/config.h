@@ -83,6 +83,19 @@ enum start_action {
 	START_START,
 };
 
+/*
+ * What becomes of a CHILD_SA when DPD finds its peer dead (dpd_action) or
+ * the peer deletes it or its IKE SA (close_action); swanctl's names.
+ * ACTION_RESTART is dpd_action's "restart" and close_action's "start".
+ * none and clear do the same here: the SA is gone, nothing else happens.
+ */
+enum child_action {
+	ACTION_NONE = 0,
+	ACTION_CLEAR,
+	ACTION_TRAP,
+	ACTION_RESTART,
+};
+
 struct child_cfg {
 	char name[CONF_NAME_MAX];
 	struct ts local_ts[CONF_MAX_TS], remote_ts[CONF_MAX_TS];
@@ -95,6 +108,8 @@ struct child_cfg {
 	/* Seconds, swanctl's meaning: rekey at rekey_time less a random part
 	 * of rand_time; the pair is deleted at life_time. 0: never. */
 	uint32_t rekey_time, life_time, rand_time;
+	enum child_action dpd_action;	/* default clear */
+	enum child_action close_action;	/* default none */
 	int line;
 };
 

@@ -28,6 +28,7 @@
 
 struct daemon;
 struct ike_sa;
+struct restart;
 struct child_sa;
 struct task;
 struct msg_out;
@@ -195,6 +196,13 @@ struct ike_cached_response {
 	struct frag_train frags;
 };
 
+/* Why an IKE SA ends, for dpd_action / close_action (actions.c). */
+enum ike_end {
+	END_LOCAL = 0,		/* ours: terminated, failed, stopping: no action */
+	END_PEER_DEAD,		/* a request of ours went unanswered */
+	END_PEER_CLOSED,	/* the peer deleted it */
+};
+
 struct ike_sa {
 	struct daemon *d;
 	struct ike_sa *next_all, *next_spi, *next_half, *next_dead;
@@ -252,6 +260,8 @@ struct ike_sa {
 	uint8_t successor[8];		/* then: our SPI of the new IKE SA */
 	bool collision;			/* we answered the peer's rekey while ours is out */
 	uint8_t collision_spi[8];	/* then: our SPI of the SA that answer made */
+	enum ike_end end;		/* set just before it goes */
+	uint64_t restart_children;	/* a restart's attempt (bit i: conn child i) */
 	char error[256];		/* why it failed, for waiters */
 };
 
@@ -721,6 +731,7 @@ struct daemon {
 	struct timer_heap timers;
 
 	struct ike_sa *sas;
+	struct restart *restarts;	/* planned restarts (actions.c) */
 	struct sa_table by_spi, half_open;
 	unsigned int half_open_count;
 	struct ike_sa *dead;
@@ -769,5 +780,17 @@ void daemon_start_all(struct daemon *d);
 /* Deletes every SA (DELETE sent, kernel SAs removed), for shutdown. */
 void daemon_shutdown(struct daemon *d);
 struct ike_sa *daemon_find_sa_for_conn(struct daemon *d, const struct conn *c);
+
+/* actions.c: dpd_action / close_action. Takes action A for CFG's CHILD_SA of
+ * SA (CAUSE for the log): clear does nothing more, restart plans a restart
+ * (on SA's connection: a CHILD_SA on its IKE SA if up, else a new IKE SA). */
+void child_action_take(struct ike_sa *sa, const struct child_cfg *cfg, enum child_action a,
+		       const char *cause);
+/* From ike_sa_destroy: the actions for SA's children by SA->end; a failed
+ * restart attempt (END_PEER_DEAD) is planned again. */
+void ike_sa_end_actions(struct ike_sa *sa);
+void restarts_free(struct daemon *d);
+/* Drops the planned restarts of connection NAME (it is being terminated). */
+void restarts_cancel(struct daemon *d, const char *name);
 
 #endif /* KESP_DAEMON_H */

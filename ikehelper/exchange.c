@@ -321,6 +321,7 @@ void exchange_request_timeout(struct daemon *d, struct timer *t)
 
 		for (unsigned int i = 0; i <= r->tries; i++)
 			total += retransmit_delay(d, i);
+		sa->end = END_PEER_DEAD;
 		ike_sa_fail(sa, "%s did not answer our %s request after %u retransmissions "
 			    "(%.1f s)", endpoint_str(&sa->remote, peer, sizeof(peer)),
 			    r->task->ops->name, r->tries, total / 1000.0);

@@ -217,6 +217,7 @@ void info_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *
 			       sa->rekeyed ? "replaced " : "");
 			snprintf(sa->error, sizeof(sa->error), "deleted by the peer");
 			sa->close_after_send = true;
+			sa->end = END_PEER_CLOSED;
 			continue;
 		}
 		if (pl->u.del.protocol != IKE_PROTO_ESP)
@@ -260,6 +261,9 @@ void info_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *
 			}
 			sa_log(sa, LOG_CHD, 0, "the peer deleted CHILD_SA %s{%u}", c->cfg->name,
 			       c->reqid);
+			if (sa->state == IKE_S_ESTABLISHED && c->ike == sa)
+				child_action_take(sa, c->cfg, c->cfg->close_action,
+						  "the peer deleted it");
 			child_sa_drop(c);
 		}
 	}

@@ -201,6 +201,19 @@ static void bad(const char *what, const char *text, int line, const char *needle
 #define CONN_HEAD "connections {\n c {\n  local { auth = psk }\n  remote { auth = psk }\n"
 #define CONN_TAIL " }\n}\nsecrets { ike { secret = \"q8Zr#v2L!mX0pW7tB4nK01\" } }\n"
 
+/* Child x of connection c with KEYS; *CFG to free. */
+static const struct child_cfg *parse_child(const char *keys, struct config **cfg)
+{
+	char text[1024];
+	const struct child_cfg *ch = NULL;
+
+	snprintf(text, sizeof(text), CONN_HEAD "  children { x { %s } }\n" CONN_TAIL, keys);
+	*cfg = parse(text);
+	if (*cfg)
+		config_find_child(*cfg, "x", &ch);
+	return ch;
+}
+
 /* swanctl's defaults and meaning of a child's rekey_time, life_time, rand_time. */
 static void test_lifetimes(void)
 {
@@ -216,18 +229,36 @@ static void test_lifetimes(void)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char text[1024];
 		struct config *cfg;
-		const struct child_cfg *ch = NULL;
+		const struct child_cfg *ch = parse_child(cases[i].keys, &cfg);
 
-		snprintf(text, sizeof(text), CONN_HEAD "  children { x { %s } }\n" CONN_TAIL,
-			 cases[i].keys);
-		cfg = parse(text);
-		if (cfg)
-			config_find_child(cfg, "x", &ch);
 		tap_ok(ch && ch->rekey_time == cases[i].rekey && ch->life_time == cases[i].life &&
 		       ch->rand_time == cases[i].rnd, "lifetimes '%s': rekey %u, life %u, rand %u",
 		       cases[i].keys, cases[i].rekey, cases[i].life, cases[i].rnd);
+		config_free(cfg);
+	}
+}
+
+/* dpd_action and close_action: swanctl's defaults (clear, none) and words. */
+static void test_actions(void)
+{
+	static const struct {
+		const char *keys;
+		enum child_action dpd, close;
+	} cases[] = {
+		{ "", ACTION_CLEAR, ACTION_NONE },
+		{ "dpd_action = restart", ACTION_RESTART, ACTION_NONE },
+		{ "dpd_action = clear\n close_action = start", ACTION_CLEAR, ACTION_RESTART },
+		{ "close_action = clear", ACTION_CLEAR, ACTION_CLEAR },
+		{ "close_action = none", ACTION_CLEAR, ACTION_NONE },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config *cfg;
+		const struct child_cfg *ch = parse_child(cases[i].keys, &cfg);
+
+		tap_ok(ch && ch->dpd_action == cases[i].dpd && ch->close_action == cases[i].close,
+		       "actions '%s'", cases[i].keys);
 		config_free(cfg);
 	}
 }
@@ -279,9 +310,18 @@ static void test_bad(void)
 	bad("the IKE SA's rand_time as long as its rekey_time",
 	    CONN_HEAD "  rekey_time = 1m\n  rand_time = 2m\n" CONN_TAIL, 2,
 	    "connection 'c': rand_time (120 s) must be shorter than rekey_time (60 s)");
-	bad("dpd_action = restart is the lifecycle issue's",
-	    CONN_HEAD "  children { x { dpd_action = restart } }\n" CONN_TAIL, 5,
-	    "dpd_action = restart is not supported by kesp yet");
+	bad("dpd_action = trap needs trap selectors",
+	    CONN_HEAD "  children { x { dpd_action = trap } }\n" CONN_TAIL, 5,
+	    "dpd_action = trap is not supported by kesp yet");
+	bad("close_action = trap needs trap selectors",
+	    CONN_HEAD "  children { x { close_action = trap } }\n" CONN_TAIL, 5,
+	    "close_action = trap is not supported by kesp yet");
+	bad("dpd_action = start is close_action's word",
+	    CONN_HEAD "  children { x { dpd_action = start } }\n" CONN_TAIL, 5,
+	    "dpd_action 'start' must be clear, trap or restart");
+	bad("close_action = restart is dpd_action's word",
+	    CONN_HEAD "  children { x { close_action = restart } }\n" CONN_TAIL, 5,
+	    "close_action 'restart' must be none, clear, trap or start");
 	bad("dpd_timeout is IKEv1's",
 	    CONN_HEAD "  dpd_timeout = 150s\n" CONN_TAIL, 5,
 	    "'dpd_timeout' is not supported by kesp yet (IKEv1");
@@ -545,6 +585,7 @@ int main(void)
 	test_good();
 	test_bad();
 	test_lifetimes();
+	test_actions();
 	test_ike_lifetimes();
 	test_weak_psk();
 	test_ids();
