@@ -17,6 +17,20 @@
 # each connection while the pings run, new IKE SPIs on both ends (kespctl ike
 # list, swanctl --list-sas), the same on both, and exactly one IKE SA per
 # connection on each side afterwards (the old one deleted by the initiator).
+# Then DPD with dpd_action = restart on kr (dpd_delay 2s; retransmissions
+# 2 s, 3 s, 4.5 s): east drops kr's IKE packets, kr's SAs are gone from
+# kesp.ko within dpd_delay + the retransmissions, a restart is tried and
+# tried again while the peer stays silent; east lets them through again and
+# the restart brings kr back (new IKE SA, ping).
+# While kr is frozen, forced CHILD_SA rekey collisions on a third
+# connection, co (no rekey_time; ikehelper at 192.168.200.32): east drops
+# co's IKE packets from west, ikehelper rekeys co (its request is lost),
+# charon rekeys co (ikehelper answers while its own rekey is out: a
+# collision; that answer is lost too), east lets them through, ikehelper's
+# retransmission reaches charon while charon's rekey is out (a collision
+# there), charon's retransmission gets the cached answer. Rounds until
+# ikehelper has seen both nonce orders (8 at most): after each, exactly one
+# pair on each side, the same SPIs in kesp.ko and XFRM; ping across.
 . "$KESP_SRC/selftests/tests/lib.sh"
 . "$KESP_SRC/selftests/tests/ike_peers.sh"
 . "$KESP_SRC/selftests/tests/ike_lib.sh"
@@ -25,6 +39,9 @@ PINGS=400	# 20 s at 0.05 s
 
 ike_sites
 ip -n west addr add 192.168.200.31/24 dev wire
+ip -n west addr add 192.168.200.32/24 dev wire
+ip -n west addr add 10.31.0.1/24 dev site
+ip -n east addr add 10.32.0.1/24 dev site
 ip -n west addr add 10.21.0.1/24 dev site
 ip -n east addr add 10.22.0.1/24 dev site
 
@@ -61,10 +78,24 @@ connections {
       life_time = 60s
       rand_time = 0 } }
   }
+  co {
+    local_addrs = 192.168.200.2
+    remote_addrs = 192.168.200.32
+    proposals = aes256gcm16-prfsha256-x25519
+    local { auth = psk
+      id = charon }
+    remote { auth = psk
+      id = co.kesp }
+    children { co { local_ts = 10.32.0.0/24
+      remote_ts = 10.31.0.0/24
+      esp_proposals = aes128gcm16
+      rekey_time = 0 } }
+  }
 }
 secrets { ike-1 { secret = $PSK } }
 EOF
-if ! charon_start east east "delete_rekeyed_delay = 2" || ! charon_swanctl east --load-all >/tmp/load.out 2>&1; then
+if ! charon_start east east "delete_rekeyed_delay = 2
+	retransmit_timeout = 2" || ! charon_swanctl east --load-all >/tmp/load.out 2>&1; then
 	fail "charon starts in east" "$(cat /tmp/load.out)"
 	finish
 fi
@@ -87,7 +118,9 @@ connections {
       replay_window = 1024
       rekey_time = 6s
       life_time = 60s
-      rand_time = 1s } }
+      rand_time = 1s
+      dpd_action = restart } }
+    dpd_delay = 2s
   }
   cr {
     local_addrs = 192.168.200.31
@@ -103,6 +136,25 @@ connections {
       replay_window = 1024
       rekey_time = 0 } }
   }
+  co {
+    local_addrs = 192.168.200.32
+    remote_addrs = 192.168.200.2
+    proposals = aes256gcm16-prfsha256-x25519
+    local { auth = psk
+      id = co.kesp }
+    remote { auth = psk
+      id = charon }
+    children { co { local_ts = 10.31.0.0/24
+      remote_ts = 10.32.0.0/24
+      esp_proposals = aes128gcm16
+      rekey_time = 0 } }
+  }
+}
+ikehelper {
+  # DPD declares charon dead after these (9.5 s), and a restart gives up as fast
+  retransmit_timeout = 2s
+  retransmit_tries = 2
+  retransmit_base = 1.5
 }
 secrets { ike-charon { id = charon
     secret = $PSK } }
@@ -114,6 +166,7 @@ fi
 KLOG=$(ike_log ikehelper kesp)
 
 check "kr: ikehelper initiates" ikectl west kesp ike up kr
+check "co: ikehelper initiates" ikectl west kesp ike up co
 if charon_up east cr 30; then
 	pass "cr: charon initiates, ikehelper accepts"
 else
@@ -235,6 +288,89 @@ same "kr: between rekeys one pair on each side, the same SPIs in both kernels" \
 same "cr: between rekeys one pair on each side, the same SPIs in both kernels" \
 	"$([ "$(col_sum 4)" -gt 0 ] && echo yes)" yes
 rm -f /tmp/life96.stop /tmp/life96.samples
+
+# DPD, dpd_action = restart: east drops kr's IKE packets (not cr's, not ESP)
+kr_sas() {
+	$KESPCTL -n west sa list |
+		awk '$1 == "src" && ($2 == "192.168.200.1" || $4 == "192.168.200.1") { n++ } END { print n + 0 }'
+}
+no_kr_sas() { [ "$(kr_sas)" = 0 ]; }
+# wait_for SECONDS CMD...: until CMD succeeds, polling every 0.5 s; 1 if it never did
+wait_for() {
+	n=$(($1 * 2)); shift
+	while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.5; n=$((n - 1)); done
+	return 1
+}
+kr_id=$(ike_spis_k kr)
+ip netns exec east nft -f - <<'EON'
+table inet frz96 {
+	chain in { type filter hook input priority 0; ip saddr 192.168.200.1 udp dport { 500, 4500 } drop; }
+}
+EON
+t0=$(date +%s)
+# when kr's SAs are gone (the collisions below run meanwhile)
+rm -f /tmp/kr96.gone
+(wait_for 40 no_kr_sas && date +%s >/tmp/kr96.gone) &
+gone_pid=$!
+
+# co_settled: one pair of co in kesp.ko and in XFRM, the same SPIs
+co_settled() {
+	{ $KESPCTL -n west sa list; echo XFRM; ip -n east xfrm state; } | awk '
+		/^XFRM$/ { x = 1; next }
+		!x && $1 == "sa" { for (i = 1; i < NF; i++) if ($i == "spi") s = $(i + 1) }
+		!x && $1 == "src" && ($2 == "192.168.200.32" || $4 == "192.168.200.32") { kn++; k = k " " s }
+		x && $1 == "src" { c = $2 == "192.168.200.32" || $4 == "192.168.200.32" }
+		x && $1 == "proto" && c { xn++; xs = xs " " $4 " " }
+		END {
+			ok = kn == 2 && xn == 2
+			n = split(k, v, " ")
+			for (i = 1; i <= n; i++) if (index(xs, " " v[i] " ") == 0) ok = 0
+			exit !ok
+		}'
+}
+co_lo() { grep -c 'co\[[0-9]*\] CHILD_SA co{[0-9]*}: simultaneous rekey, our new pair has the lowest' "$KLOG"; }
+co_hi() { grep -c "co\\[[0-9]*\\] CHILD_SA co{[0-9]*}: simultaneous rekey, the peer's pair has the lowest" "$KLOG"; }
+rounds=0 settled=0
+while [ $rounds -lt 8 ] && { [ "$(co_lo)" = 0 ] || [ "$(co_hi)" = 0 ]; }; do
+	rounds=$((rounds + 1))
+	ip netns exec east nft -f - <<'EON'
+table inet col96 {
+	chain in { type filter hook input priority 0; ip saddr 192.168.200.32 udp dport 500 drop; }
+}
+EON
+	ikectl west kesp ike rekey --child co >/dev/null
+	charon_swanctl east --rekey --child co >/dev/null 2>&1 &
+	sleep 0.7
+	ip netns exec east nft delete table inet col96
+	wait $!
+	sleep 2
+	wait_for 10 co_settled && settled=$((settled + 1))
+done
+echo "co: $rounds forced collisions with charon, $(co_lo) won by ikehelper's nonce order, $(co_hi) by charon's; one pair each side after $settled of them"
+same "co: after every forced collision one pair on each side, the same SPIs" "$settled" "$rounds"
+same "co: ikehelper saw both nonce orders" "$([ "$(co_lo)" -gt 0 ] && [ "$(co_hi)" -gt 0 ] && echo yes)" yes
+check "co: ping after the collisions" ip netns exec west ping -c 1 -W 3 -I 10.31.0.1 10.32.0.1
+
+wait $gone_pid
+t1=$(cat /tmp/kr96.gone 2>/dev/null || echo never)
+same "DPD: kr's SAs gone from kesp.ko within dpd_delay + retransmissions (2 + 9.5 s, 16 allowed)" \
+	"$(kr_sas) $([ "$t1" != never ] && [ $((t1 - t0)) -le 16 ] && echo in-time)" "0 in-time"
+check "DPD: kr failed, charon did not answer our request (DPD or rekey)" \
+	grep -q 'kr\[[0-9]*\] failed: .* did not answer our' "$KLOG"
+check "DPD: ikehelper found charon dead and restarts kr" \
+	grep -q 'kr\[[0-9]*\] CHILD_SA kr: the peer is dead, restarting it' "$KLOG"
+wait_for 20 grep -q 'kr\[[0-9]*\] restart did not get through, trying again' "$KLOG"
+t2=$(date +%s)
+check "DPD: the restart is tried again while charon stays silent" \
+	grep -q 'kr\[[0-9]*\] restart did not get through, trying again' "$KLOG"
+ip netns exec east nft delete table inet frz96
+wait_for 20 ip netns exec west ping -c 1 -W 1 -I 10.11.0.1 10.12.0.1 >/dev/null
+t3=$(date +%s)
+echo "DPD: kr's SAs gone after $((t1 - t0)) s, a restart failed after $((t2 - t0)) s, back $((t3 - t2)) s after charon answered again"
+check "DPD: restart brought kr back (ping)" ip netns exec west ping -c 1 -W 3 -I 10.11.0.1 10.12.0.1
+check "DPD: kr is a new IKE SA, logged restarted" grep -q 'kr\[[0-9]*\] restarted' "$KLOG"
+same "DPD: kr's IKE SPIs changed" "$([ "$(ike_spis_k kr)" != "$kr_id" ] && echo yes)" yes
+check "cr: ping after kr's restart" ip netns exec west ping -c 1 -W 3 -I 10.21.0.1 10.22.0.1
 
 [ "$FAILED" != 0 ] && ike_tail_logs 60
 finish
