@@ -6,7 +6,9 @@
 #       rand_time 1s; IKE SA rekey_time 7s, rand_time 1s);
 #   cr  charon brings it up and rekeys it (CHILD_SA rekey_time 6s, IKE SA
 #       rekey_time 7s), ikehelper answers.
-# Both carry ping at 20 per second for 20 s. Asserted: zero lost pings on
+# Both carry ping at 20 per second for 20 s, kr also an iperf3 TCP flow
+# (paced at 4 Mbit/s, 0.5 s intervals; a stall is a run of intervals with
+# 0 bytes lasting 1 s or more, and there must be none). Asserted: zero lost pings on
 # each, at least 3 rekeys of each (counted in ikehelper's log: its own
 # rekeys, and the peer's DELETE after a rekey on which it switches), that
 # each replaced pair drains before the next rekey, and that between rekeys
@@ -228,15 +230,20 @@ sampler() {
 }
 rm -f /tmp/life96.stop /tmp/life96.samples
 
+iperf_server east 10.12.0.1
 sampler &
 spid=$!
 start=$(date +%s)
+ip netns exec west iperf3 -c 10.12.0.1 -B 10.11.0.1 -t 20 -i 0.5 -b 4M -J >/tmp/iperf96.json 2>&1 &
+pip=$!
 ip netns exec west ping -q -i 0.05 -c $PINGS -W 2 -I 10.11.0.1 10.12.0.1 >/tmp/ping-kr 2>&1 &
 pkr=$!
 ip netns exec west ping -q -i 0.05 -c $PINGS -W 2 -I 10.21.0.1 10.22.0.1 >/tmp/ping-cr 2>&1 &
 pcr=$!
 wait $pkr $pcr
 end=$(date +%s)
+wait $pip
+wait $iperf_server_pid
 touch /tmp/life96.stop
 wait $spid
 
@@ -247,6 +254,13 @@ rc=$(grep -c 'cr\[[0-9]*\] the peer deleted CHILD_SA cr{[0-9]*} after its rekey'
 echo "kr (ikehelper rekeys): $rk rekeys, $(received kr) of $PINGS pings answered in $((end - start)) s, lost $((PINGS - $(received kr)))"
 echo "cr (charon rekeys): $rc rekeys, $(received cr) of $PINGS pings answered, lost $((PINGS - $(received cr)))"
 same "kr: zero pings lost across ikehelper's rekeys" "$(received kr)" $PINGS
+# iperf3: "INTERVALS LONGEST-ZERO-RUN-SECONDS MBIT"
+ip3=$(jq -r '.intervals[].sum | "\(.seconds) \(.bytes)"' /tmp/iperf96.json 2>/dev/null |
+	awk '$2 == 0 { run += $1; if (run > m) m = run; next } { run = 0; b += $2; t += $1 }
+		END { printf "%d %.2f %.1f\n", NR, m, t ? b * 8 / t / 1e6 : 0 }')
+echo "kr iperf3 across the rekeys: $(echo "$ip3" | awk '{ print $1 " intervals of 0.5 s, " $3 " Mbit/s, longest stall " $2 " s" }')"
+same "kr: iperf3 ran through the rekeys (>= 30 intervals) with no stall of 1 s or more" \
+	"$(echo "$ip3" | awk '{ print ($1 >= 30 && $2 < 1.0) ? "yes" : "no: " $0 }')" yes
 same "cr: zero pings lost across charon's rekeys" "$(received cr)" $PINGS
 same "kr: ikehelper rekeyed at least 3 times" "$([ "$rk" -ge 3 ] && echo yes)" yes
 same "cr: charon rekeyed at least 3 times, ikehelper answered" "$([ "$rc" -ge 3 ] && echo yes)" yes
@@ -261,6 +275,7 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 	sleep 0.5
 done
 echo "IKE SA rekeys while the pings ran: kr (ikehelper) $ik, cr (charon) $ic"
+echo "rekey under load vs charon: $((rk + rc)) CHILD_SA rekeys, $((ik + ic)) IKE SA rekeys (each side initiating), $((2 * PINGS - $(received kr) - $(received cr))) of $((2 * PINGS)) pings lost, longest iperf3 stall $(echo "$ip3" | cut -d' ' -f2) s"
 echo "kr IKE SPIs: $kr0 -> ikehelper $k1, charon $c1"
 echo "cr IKE SPIs: $cr0 -> ikehelper $k2, charon $c2"
 same "kr: ikehelper rekeyed the IKE SA at least twice" "$([ "$ik" -ge 2 ] && echo yes)" yes
@@ -287,7 +302,7 @@ same "kr: between rekeys one pair on each side, the same SPIs in both kernels" \
 	"$([ "$(col_sum 2)" -gt 0 ] && echo yes)" yes
 same "cr: between rekeys one pair on each side, the same SPIs in both kernels" \
 	"$([ "$(col_sum 4)" -gt 0 ] && echo yes)" yes
-rm -f /tmp/life96.stop /tmp/life96.samples
+rm -f /tmp/life96.stop /tmp/life96.samples /tmp/iperf96.json
 
 # DPD, dpd_action = restart: east drops kr's IKE packets (not cr's, not ESP)
 kr_sas() {
