@@ -88,9 +88,10 @@ static void restart_due(struct daemon *d, struct timer *t)
 			first++;
 		sa = daemon_initiate(d, c, &c->children[first], NULL, why, sizeof(why));
 		if (!sa) {
-			log_msg(LOG_DMN, 0, "%s: restart failed (%s), again in %u ms", c->name, why,
-				d->cfg->set.retransmit_timeout_ms);
-			timer_arm(d, t, d->cfg->set.retransmit_timeout_ms);
+			/* e.g. a responder-only connection (no single remote
+			 * address): trying again would not help */
+			log_msg(LOG_DMN, 0, "%s: not restarted: %s", c->name, why);
+			restart_free(d, r);
 			return;
 		}
 		sa->restart_children = r->children;

@@ -533,6 +533,25 @@ static void test_dpd_restart(void)
 	       kernel_fake_route_count(alice->k) > 0,
 	       "dpd_action = restart: the tunnel is back when the peer answers again");
 	h_reset();
+
+	/* bob has no remote_addrs to initiate to: says so, plans nothing more */
+	conn_extra = "dpd_delay = 10s";
+	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0\n dpd_action = restart", NULL));
+	conn_extra = "";
+	up();
+	h_advance(10000);
+	for (int i = 0; i < 400 && !h_log_has("peer: not restarted", NULL); i++) {
+		while (h_wire)
+			h_drop();
+		h_advance(1000);
+	}
+	h_advance(60000);
+	tap_ok(h_log_has("bob:", "CHILD_SA net: the peer is dead, restarting it", NULL) &&
+	       h_log_has("peer: not restarted: connection peer: remote_addrs names no single "
+			 "address", NULL) && h_count_sas(bob) == 0 && !bob->d->restarts,
+	       "dpd_action = restart on a responder-only connection: not restarted, and why");
+	h_reset();
 }
 
 /* close_action: the peer deletes the IKE SA (start: started again; none:
