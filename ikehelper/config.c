@@ -1403,37 +1403,39 @@ static void child_lifetimes(struct parser *p, const struct node *n, struct child
 		    ch->name, ch->life_time, ch->rekey_time);
 	if (ch->rekey_time && ch->rand_time >= ch->rekey_time)
 		ERR(n, "child '%s': rand_time (%u s) must be shorter than rekey_time (%u s)",
-		    ch->name, ch->rand_time, ch->rekey_time);	child_volume(p, n, ch, "bytes", &ch->rekey_bytes, &ch->life_bytes, &ch->rand_bytes);
+		    ch->name, ch->rand_time, ch->rekey_time);
+	child_volume(p, n, ch, "bytes", &ch->rekey_bytes, &ch->life_bytes, &ch->rand_bytes);
 	child_volume(p, n, ch, "packets", &ch->rekey_packets, &ch->life_packets, &ch->rand_packets);
 }
 
-/* dpd_action, close_action: PLAIN or trap (*TRAP), LATER_VALUE refused. */
-static bool child_trap_action(struct parser *p, const struct node *n, bool *trap,
-			      const char *plain, const char *later_value)
+/* dpd_action = clear | trap | restart, close_action = none | clear | trap | start. */
+static bool child_action(struct parser *p, const struct node *n, enum child_action *out,
+			 bool dpd)
 {
-	if (!strcmp(n->value, plain) || !strcmp(n->value, "trap")) {
-		*trap = !strcmp(n->value, "trap");
-		return true;
-	}
-	if (!strcmp(n->value, later_value)) {
-		ERR(n, "%s = %s is not supported by kesp yet (%s; %s or trap)", n->name, n->value,
-		    LATER, plain);
+	if (!strcmp(n->value, "clear"))
+		*out = ACTION_CLEAR;
+	else if (!dpd && !strcmp(n->value, "none"))
+		*out = ACTION_NONE;
+	else if (!strcmp(n->value, dpd ? "restart" : "start"))
+		*out = ACTION_RESTART;
+	else if (!strcmp(n->value, "trap"))
+		*out = ACTION_TRAP;
+	else {
+		ERR(n, "%s '%s' must be %s", n->name, n->value,
+		    dpd ? "clear, trap or restart" : "none, clear, trap or start");
 		return false;
 	}
-	ERR(n, "%s '%s' must be %s, trap or %s", n->name, n->value, plain, later_value);
-	return false;
+	return true;
 }
 
 static bool child_dpd_action(struct parser *p, const struct node *n, void *obj)
 {
-	return child_trap_action(p, n, &((struct child_ctx *)obj)->ch->dpd_trap, "clear",
-				 "restart");
+	return child_action(p, n, &((struct child_ctx *)obj)->ch->dpd_action, true);
 }
 
 static bool child_close_action(struct parser *p, const struct node *n, void *obj)
 {
-	return child_trap_action(p, n, &((struct child_ctx *)obj)->ch->close_trap, "none",
-				 "start");
+	return child_action(p, n, &((struct child_ctx *)obj)->ch->close_action, false);
 }
 
 static bool child_ipcomp(struct parser *p, const struct node *n, void *obj)
@@ -1525,6 +1527,7 @@ static void read_child(struct parser *p, struct conn *c, const struct node *n)
 	ch->rekey_time = ch->life_time = ch->rand_time = LIFETIME_UNSET;
 	ch->rekey_bytes = ch->life_bytes = ch->rand_bytes = VOLUME_UNSET;
 	ch->rekey_packets = ch->life_packets = ch->rand_packets = VOLUME_UNSET;
+	ch->dpd_action = ACTION_CLEAR;
 	cc.ch = ch;
 	read_keys(p, n, child_keys, &cc, "a child section", NULL);
 	child_lifetimes(p, n, ch);

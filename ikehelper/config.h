@@ -84,6 +84,19 @@ enum start_action {
 	START_TRAP,		/* kesp.ko's trap selectors; ACQUIRE starts it */
 };
 
+/*
+ * What becomes of a CHILD_SA when DPD finds its peer dead (dpd_action) or
+ * the peer deletes it or its IKE SA (close_action); swanctl's names.
+ * ACTION_RESTART is dpd_action's "restart" and close_action's "start".
+ * none and clear do the same here: the SA is gone, nothing else happens.
+ */
+enum child_action {
+	ACTION_NONE = 0,
+	ACTION_CLEAR,
+	ACTION_TRAP,
+	ACTION_RESTART,
+};
+
 struct child_cfg {
 	char name[CONF_NAME_MAX];
 	struct ts local_ts[CONF_MAX_TS], remote_ts[CONF_MAX_TS];
@@ -92,8 +105,6 @@ struct child_cfg {
 	size_t nesp;
 	enum child_mode mode;
 	enum start_action start_action;
-	bool dpd_trap;			/* dpd_action = trap (else clear) */
-	bool close_trap;		/* close_action = trap (else none) */
 	uint32_t replay_window;
 	/* Seconds, swanctl's meaning: rekey at rekey_time less a random part
 	 * of rand_time; the pair is deleted at life_time. 0: never. */
@@ -102,6 +113,8 @@ struct child_cfg {
 	 * kesp.ko's soft and hard limits of each SA. 0: none. */
 	uint64_t rekey_bytes, life_bytes, rand_bytes;
 	uint64_t rekey_packets, life_packets, rand_packets;
+	enum child_action dpd_action;	/* default clear */
+	enum child_action close_action;	/* default none */
 	int line;
 };
 

@@ -2,7 +2,7 @@
 /*
  * The control socket kespctl talks to (/run/kesp/ikehelper.sock, mode 0600,
  * peers checked to be root). One request line per connection:
- *   up CONN | up-child CHILD | down CONN | list | reload
+ *   up CONN | up-child CHILD | down CONN | rekey-child CHILD | list | reload
  * and answer lines, each starting with what it is:
  *   "| text"          something to show the user
  *   "ike k=v ..."     an IKE SA (list), "child k=v ..." one of its CHILD SAs
@@ -304,6 +304,27 @@ static void cmd_down(struct client *cl, const char *name)
 		finish(cl, true, "deleting %zu IKE SA%s of %s", n, n == 1 ? "" : "s", name);
 }
 
+/* Rekeys every installed CHILD_SA of child NAME now (returns at once). */
+static void cmd_rekey_child(struct client *cl, const char *name)
+{
+	struct daemon *d = cl->c->d;
+	size_t n = 0;
+
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next_all) {
+		if (sa->state != IKE_S_ESTABLISHED)
+			continue;
+		for (struct child_sa *c = sa->children; c; c = c->next)
+			if (c->state == CHILD_S_INSTALLED && !strcmp(c->cfg->name, name)) {
+				child_rekey_start(c);
+				n++;
+			}
+	}
+	if (!n)
+		finish(cl, false, "no installed CHILD_SA named '%s'", name);
+	else
+		finish(cl, true, "rekeying %zu CHILD_SA%s of %s", n, n == 1 ? "" : "s", name);
+}
+
 static void reload_diag(void *ctx, bool error, const char *msg)
 {
 	struct client *cl = ctx;
@@ -342,13 +363,15 @@ static void command(struct client *cl, char *line)
 		cmd_up(cl, arg, true);
 	} else if (!strcmp(verb, "down") && arg) {
 		cmd_down(cl, arg);
+	} else if (!strcmp(verb, "rekey-child") && arg) {
+		cmd_rekey_child(cl, arg);
 	} else if (!strcmp(verb, "list") && !arg) {
 		list(cl);
 	} else if (!strcmp(verb, "reload") && !arg) {
 		cmd_reload(cl);
 	} else {
-		finish(cl, false, "unknown request '%s' (up CONN, up-child CHILD, down CONN, list, "
-		       "reload)", verb);
+		finish(cl, false, "unknown request '%s' (up CONN, up-child CHILD, down CONN, "
+		       "rekey-child CHILD, list, reload)", verb);
 	}
 }
 

@@ -53,6 +53,7 @@ void daemon_free(struct daemon *d)
 		ike_sa_destroy(d->sas, "daemon stopped");
 	daemon_reap(d);
 	revoke_free(d);
+	restarts_free(d);
 	timers_free(&d->timers);
 	free(d->by_spi.b);
 	free(d->half_open.b);
@@ -220,6 +221,7 @@ size_t daemon_terminate(struct daemon *d, const char *conn_name)
 	struct ike_sa *sa, *next;
 	size_t n = 0;
 
+	restarts_cancel(d, conn_name);
 	for (sa = d->sas; sa; sa = next) {
 		next = sa->next_all;
 		if (sa->conn && !strcmp(sa->conn->name, conn_name) && sa->state != IKE_S_DELETING) {
@@ -333,9 +335,11 @@ void daemon_shutdown(struct daemon *d)
 				free(pkt);
 			}
 		}
+		sa->end = END_LOCAL;
 		ike_sa_destroy(sa, "ikehelper is stopping");
 	}
 	daemon_reap(d);
+	restarts_free(d);
 }
 
 void kernel_destroy(struct kernel *k)

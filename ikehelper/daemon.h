@@ -30,6 +30,7 @@ struct daemon;
 struct fetch_ops;
 struct revoke;
 struct ike_sa;
+struct restart;
 struct child_sa;
 struct task;
 struct msg_out;
@@ -215,6 +216,13 @@ struct auth_wait {
 	size_t len;
 };
 
+/* Why an IKE SA ends, for dpd_action / close_action (actions.c). */
+enum ike_end {
+	END_LOCAL = 0,		/* ours: terminated, failed, stopping: no action */
+	END_PEER_DEAD,		/* a request of ours went unanswered */
+	END_PEER_CLOSED,	/* the peer deleted it */
+};
+
 struct ike_sa {
 	struct daemon *d;
 	struct ike_sa *next_all, *next_spi, *next_half, *next_dead;
@@ -265,7 +273,6 @@ struct ike_sa {
 	struct timer t_dpd;		/* dpd_delay: is the peer still there? */
 	uint64_t last_rx;		/* when the peer's last authenticated message came */
 	bool close_after_send;		/* responder: our answer is the last word */
-	bool peer_closed;		/* then: the peer deleted the IKE SA */
 	bool in_init_table;		/* responder: findable by SPIi and address */
 	bool half_open;			/* counted in half_open_count */
 	struct timer t_rekey;		/* the IKE SA's rekey_time (less the jitter) */
@@ -274,6 +281,8 @@ struct ike_sa {
 	uint8_t successor[8];		/* then: our SPI of the new IKE SA */
 	bool collision;			/* we answered the peer's rekey while ours is out */
 	uint8_t collision_spi[8];	/* then: our SPI of the SA that answer made */
+	enum ike_end end;		/* set just before it goes */
+	uint64_t restart_children;	/* a restart's attempt (bit i: conn child i) */
 	char error[256];		/* why it failed, for waiters */
 };
 
@@ -569,8 +578,9 @@ void trap_install_conn(struct daemon *d, const struct conn *c);
 /* The peer of C is gone (DPD): traps for its dpd_action = trap children;
  * the peer closed it: for its close_action = trap ones (ONLY: just that
  * child). Children with a trap already are left alone. */
-void trap_install_dpd(struct daemon *d, const struct conn *c);
-void trap_install_closed(struct daemon *d, const struct conn *c, const struct child_cfg *only);
+/* A trap for child CH of connection C unless it has one (dpd_action or
+ * close_action = trap, once its SAs and their routes are gone). */
+void trap_install_child(struct daemon *d, const struct conn *c, const struct child_cfg *ch);
 /* Removes the traps of connections a reload changed or removed. */
 void trap_remove_stale(struct daemon *d);
 void trap_remove_all(struct daemon *d);
@@ -772,6 +782,7 @@ struct daemon {
 	struct timer_heap timers;
 
 	struct ike_sa *sas;
+	struct restart *restarts;	/* planned restarts (actions.c) */
 	struct sa_table by_spi, half_open;
 	unsigned int half_open_count;
 	struct ike_sa *dead;
@@ -825,5 +836,17 @@ void daemon_start_all(struct daemon *d);
 /* Deletes every SA (DELETE sent, kernel SAs removed), for shutdown. */
 void daemon_shutdown(struct daemon *d);
 struct ike_sa *daemon_find_sa_for_conn(struct daemon *d, const struct conn *c);
+
+/* actions.c: dpd_action / close_action. Takes action A for CFG's CHILD_SA of
+ * SA (CAUSE for the log): clear does nothing more, restart plans a restart
+ * (on SA's connection: a CHILD_SA on its IKE SA if up, else a new IKE SA). */
+void child_action_take(struct ike_sa *sa, const struct child_cfg *cfg, enum child_action a,
+		       const char *cause);
+/* From ike_sa_destroy: the actions for SA's children by SA->end; a failed
+ * restart attempt (END_PEER_DEAD) is planned again. */
+void ike_sa_end_actions(struct ike_sa *sa);
+void restarts_free(struct daemon *d);
+/* Drops the planned restarts of connection NAME (it is being terminated). */
+void restarts_cancel(struct daemon *d, const char *name);
 
 #endif /* KESP_DAEMON_H */

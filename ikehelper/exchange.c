@@ -318,20 +318,13 @@ void exchange_request_timeout(struct daemon *d, struct timer *t)
 
 	if (r->tries >= d->cfg->set.retransmit_tries) {
 		uint64_t total = 0;
-		/* The peer is gone (DPD): dpd_action = trap children get traps
-		 * once the SAs and their routes are. */
-		struct conn *dead = sa->state == IKE_S_ESTABLISHED && sa->conn ?
-				    conn_get(sa->conn) : NULL;
 
 		for (unsigned int i = 0; i <= r->tries; i++)
 			total += retransmit_delay(d, i);
+		sa->end = END_PEER_DEAD;
 		ike_sa_fail(sa, "%s did not answer our %s request after %u retransmissions "
 			    "(%.1f s)", endpoint_str(&sa->remote, peer, sizeof(peer)),
 			    r->task->ops->name, r->tries, total / 1000.0);
-		if (dead) {
-			trap_install_dpd(d, dead);
-			conn_put(dead);
-		}
 		return;
 	}
 	r->tries++;
@@ -641,17 +634,8 @@ static void answer(struct ike_sa *sa, uint8_t exchange, uint32_t mid, uint64_t r
 	frag_send(sa, &sa->resp.frags, pkt, plen);
 	if (exchange == IKE_AUTH || exchange == IKE_CREATE_CHILD_SA)
 		child_sa_respond_done(sa);
-	if (sa->close_after_send) {
-		/* close_action = trap children get traps once their SAs and
-		 * routes are gone. */
-		struct conn *closed = sa->peer_closed && sa->conn ? conn_get(sa->conn) : NULL;
-
+	if (sa->close_after_send)
 		ike_sa_destroy(sa, sa->error[0] ? sa->error : "closed");
-		if (closed) {
-			trap_install_closed(sa->d, closed, NULL);
-			conn_put(closed);
-		}
-	}
 }
 
 void exchange_auth_resume(struct ike_sa *sa)

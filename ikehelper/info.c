@@ -217,7 +217,7 @@ void info_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *
 			       sa->rekeyed ? "replaced " : "");
 			snprintf(sa->error, sizeof(sa->error), "deleted by the peer");
 			sa->close_after_send = true;
-			sa->peer_closed = !sa->rekeyed && sa->state == IKE_S_ESTABLISHED;
+			sa->end = END_PEER_CLOSED;
 			continue;
 		}
 		if (pl->u.del.protocol != IKE_PROTO_ESP)
@@ -261,13 +261,10 @@ void info_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *
 			}
 			sa_log(sa, LOG_CHD, 0, "the peer deleted CHILD_SA %s{%u}", c->cfg->name,
 			       c->reqid);
-			{
-				const struct child_cfg *cfg = c->cfg;
-
-				child_sa_drop(c);
-				if (cfg->close_trap && sa->conn)
-					trap_install_closed(sa->d, sa->conn, cfg);
-			}
+			if (sa->state == IKE_S_ESTABLISHED && c->ike == sa)
+				child_action_take(sa, c->cfg, c->cfg->close_action,
+						  "the peer deleted it");
+			child_sa_drop(c);
 		}
 	}
 	if (nours)

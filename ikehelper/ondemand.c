@@ -179,35 +179,14 @@ void trap_install_conn(struct daemon *d, const struct conn *c)
 			trap_install(d, c, &c->children[j]);
 }
 
-/* Traps for C's children that WANT (ONLY: that one) and have none. */
-static void trap_install_if(struct daemon *d, const struct conn *c, const struct child_cfg *only,
-			    bool dpd)
+void trap_install_child(struct daemon *d, const struct conn *c, const struct child_cfg *ch)
 {
-	for (size_t j = 0; j < c->nchildren; j++) {
-		const struct child_cfg *ch = &c->children[j];
-		const struct trap *t = d->traps;
+	const struct trap *t = d->traps;
 
-		if ((only && ch != only) || !(dpd ? ch->dpd_trap : ch->close_trap))
-			continue;
-		while (t && t->child != ch)
-			t = t->next;
-		if (t)
-			continue;
-		log_msg(LOG_DMN, 0, "connection %s: %s, %s_action = trap for %s", c->name,
-			dpd ? "the peer is gone" : "the peer closed it", dpd ? "dpd" : "close",
-			ch->name);
+	while (t && t->child != ch)
+		t = t->next;
+	if (!t)
 		trap_install(d, c, ch);
-	}
-}
-
-void trap_install_dpd(struct daemon *d, const struct conn *c)
-{
-	trap_install_if(d, c, NULL, true);
-}
-
-void trap_install_closed(struct daemon *d, const struct conn *c, const struct child_cfg *only)
-{
-	trap_install_if(d, c, only, false);
 }
 
 void trap_remove_stale(struct daemon *d)

@@ -357,6 +357,7 @@ void ike_sa_destroy(struct ike_sa *sa, const char *why)
 
 	if (sa->state == IKE_S_DEAD)
 		return;
+	ike_sa_end_actions(sa);
 	exchange_flush(sa);
 	while (sa->children) {
 		struct child_sa *c = sa->children;
@@ -463,6 +464,9 @@ void ike_sa_established(struct ike_sa *sa)
 
 	sa->state = IKE_S_ESTABLISHED;
 	sa->established = sa->d->now;
+	if (sa->restart_children)
+		sa_log(sa, LOG_IKE, 0, "restarted");
+	sa->restart_children = 0;
 	sa->d->st.ike_established++;
 	ike_sa_half_open_done(sa);
 	sa_log(sa, LOG_IKE, 0,

@@ -275,6 +275,30 @@ static void test_volume(void)
 	}
 }
 
+/* dpd_action and close_action: swanctl's defaults (clear, none) and words. */
+static void test_actions(void)
+{
+	static const struct {
+		const char *keys;
+		enum child_action dpd, close;
+	} cases[] = {
+		{ "", ACTION_CLEAR, ACTION_NONE },
+		{ "dpd_action = restart", ACTION_RESTART, ACTION_NONE },
+		{ "dpd_action = clear\n close_action = start", ACTION_CLEAR, ACTION_RESTART },
+		{ "close_action = clear", ACTION_CLEAR, ACTION_CLEAR },
+		{ "close_action = none", ACTION_CLEAR, ACTION_NONE },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct child_cfg *ch;
+		struct config *cfg = child_conf(cases[i].keys, &ch);
+
+		tap_ok(ch && ch->dpd_action == cases[i].dpd && ch->close_action == cases[i].close,
+		       "actions '%s'", cases[i].keys);
+		config_free(cfg);
+	}
+}
+
 /* swanctl's defaults and meaning of the IKE SA's rekey_time, over_time, rand_time. */
 static void test_ike_lifetimes(void)
 {
@@ -308,11 +332,12 @@ static void test_trap(void)
 	const struct child_cfg *ch;
 	struct config *cfg = child_conf("start_action = trap\n dpd_action = trap", &ch);
 
-	tap_ok(ch && ch->start_action == START_TRAP && ch->dpd_trap,
+	tap_ok(ch && ch->start_action == START_TRAP && ch->dpd_action == ACTION_TRAP,
 	       "start_action = trap, dpd_action = trap");
 	config_free(cfg);
 	cfg = child_conf("dpd_action = clear\n close_action = trap", &ch);
-	tap_ok(ch && ch->start_action == START_NONE && !ch->dpd_trap && ch->close_trap,
+	tap_ok(ch && ch->start_action == START_NONE && ch->dpd_action == ACTION_CLEAR &&
+	       ch->close_action == ACTION_TRAP,
 	       "dpd_action = clear, close_action = trap");
 	config_free(cfg);
 }
@@ -349,9 +374,12 @@ static void test_bad(void)
 	bad("the IKE SA's rand_time as long as its rekey_time",
 	    CONN_HEAD "  rekey_time = 1m\n  rand_time = 2m\n" CONN_TAIL, 2,
 	    "connection 'c': rand_time (120 s) must be shorter than rekey_time (60 s)");
-	bad("dpd_action = restart is the lifecycle issue's",
-	    CONN_HEAD "  children { x { dpd_action = restart } }\n" CONN_TAIL, 5,
-	    "dpd_action = restart is not supported by kesp yet");
+	bad("dpd_action = start is close_action's word",
+	    CONN_HEAD "  children { x { dpd_action = start } }\n" CONN_TAIL, 5,
+	    "dpd_action 'start' must be clear, trap or restart");
+	bad("close_action = restart is dpd_action's word",
+	    CONN_HEAD "  children { x { close_action = restart } }\n" CONN_TAIL, 5,
+	    "close_action 'restart' must be none, clear, trap or start");
 	bad("dpd_timeout is IKEv1's",
 	    CONN_HEAD "  dpd_timeout = 150s\n" CONN_TAIL, 5,
 	    "'dpd_timeout' is not supported by kesp yet (IKEv1");
@@ -364,8 +392,6 @@ static void test_bad(void)
 	bad("start_action = trap|start", CONN_HEAD "  children { x { start_action = trap|start } }\n"
 	    CONN_TAIL, 5, "start_action = trap|start is not supported by kesp yet (one of trap or "
 	    "start)");
-	bad("close_action = start", CONN_HEAD "  children { x { close_action = start } }\n"
-	    CONN_TAIL, 5, "close_action = start is not supported by kesp yet");
 	bad("start_action misspelt", CONN_HEAD "  children {\n   x {\n    start_action = trp\n   }\n"
 	    "  }\n" CONN_TAIL, 7, "start_action 'trp' must be none, start or trap");
 	bad("a mode that does not exist", CONN_HEAD "  children { x { mode = tunel } }\n" CONN_TAIL,
@@ -620,6 +646,7 @@ int main(void)
 	test_good();
 	test_bad();
 	test_lifetimes();
+	test_actions();
 	test_ike_lifetimes();
 	test_volume();
 	test_trap();

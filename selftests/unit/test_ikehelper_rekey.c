@@ -471,6 +471,149 @@ static void test_dpd(void)
 	h_reset();
 }
 
+/* Drops everything on the wire for up to LIMIT s, until NEEDLE is logged by alice. */
+static int silence_until(const char *needle, int limit)
+{
+	int dropped = 0;
+
+	for (int i = 0; i < limit && !h_log_has("alice:", needle, NULL); i++) {
+		while (h_wire) {
+			h_drop();
+			dropped++;
+		}
+		h_advance(1000);
+	}
+	return dropped;
+}
+
+/* Lets messages through for up to LIMIT s, until alice has an established
+ * IKE SA other than OLD_ID with one CHILD_SA. */
+static struct ike_sa *back_up(uint64_t old_id, int limit)
+{
+	for (int i = 0; i < limit; i++) {
+		struct ike_sa *sa = h_sa(alice);
+
+		h_run();
+		if (sa && sa->id != old_id && sa->state == IKE_S_ESTABLISHED && only_child(alice))
+			return sa;
+		h_advance(1000);
+	}
+	return NULL;
+}
+
+/* dpd_action = restart: a silent peer's SAs go, the connection is started
+ * again, and again while the peer stays away; it comes back with the peer. */
+static void test_dpd_restart(void)
+{
+	struct ike_sa *sa;
+	uint64_t old_id;
+	int dropped;
+
+	conn_extra = "dpd_delay = 10s";
+	conn_extra_bob = "";
+	setup(conf(true, "aes128gcm16", "rekey_time = 0\n dpd_action = restart", NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+	conn_extra = "";
+	conn_extra_bob = NULL;
+	sa = up();
+	old_id = sa ? sa->id : 0;
+	h_log_clear();
+	h_advance(10000);
+	dropped = silence_until("restart did not get through", 800);
+	tap_ok(h_log_has("alice:", "did not answer our INFORMATIONAL (liveness) request", NULL) &&
+	       h_log_has("alice:", "CHILD_SA net: the peer is dead, restarting it", NULL) &&
+	       h_log_has("alice:", "restart did not get through, trying again", NULL) &&
+	       kernel_fake_sa_count(alice->k) == 0 && kernel_fake_route_count(alice->k) == 0 &&
+	       (!h_sa(alice) || h_sa(alice)->state != IKE_S_ESTABLISHED),
+	       "dpd_action = restart: the dead peer's SAs and routes are gone, the restart is "
+	       "retried while the peer stays silent (%d messages lost)", dropped);
+	sa = back_up(old_id, 400);
+	tap_ok(sa && h_log_has("alice:", "restarted", NULL) &&
+	       kernel_fake_sa_count(alice->k) == 2 && flows(alice->k, bob->k) &&
+	       kernel_fake_route_count(alice->k) > 0,
+	       "dpd_action = restart: the tunnel is back when the peer answers again");
+	h_reset();
+
+	/* bob has no remote_addrs to initiate to: says so, plans nothing more */
+	conn_extra = "dpd_delay = 10s";
+	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0\n dpd_action = restart", NULL));
+	conn_extra = "";
+	up();
+	h_advance(10000);
+	for (int i = 0; i < 400 && !h_log_has("peer: not restarted", NULL); i++) {
+		while (h_wire)
+			h_drop();
+		h_advance(1000);
+	}
+	h_advance(60000);
+	tap_ok(h_log_has("bob:", "CHILD_SA net: the peer is dead, restarting it", NULL) &&
+	       h_log_has("peer: not restarted: connection peer: remote_addrs names no single "
+			 "address", NULL) && h_count_sas(bob) == 0 && !bob->d->restarts,
+	       "dpd_action = restart on a responder-only connection: not restarted, and why");
+	h_reset();
+}
+
+/* close_action: the peer deletes the IKE SA (start: started again; none:
+ * nothing), or only the CHILD_SA (start: a new one on the same IKE SA). */
+static void close_case(const char *action)
+{
+	char extra[64];
+	struct ike_sa *sa, *now;
+	bool start = !strcmp(action, "start");
+	uint64_t old_id;
+
+	snprintf(extra, sizeof(extra), "rekey_time = 0\n close_action = %s", action);
+	setup(conf(true, "aes128gcm16", extra, NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+	sa = up();
+	old_id = sa ? sa->id : 0;
+	tap_ok(daemon_terminate(bob->d, "peer") == 1, "close_action = %s: bob deletes the IKE SA",
+	       action);
+	h_run();
+	h_advance(1);
+	h_run();
+	now = h_sa(alice);
+	if (start)
+		tap_ok(now && now->id != old_id && now->state == IKE_S_ESTABLISHED &&
+		       only_child(alice) && one_pair() &&
+		       h_log_has("alice:", "CHILD_SA net: the peer deleted the IKE SA, restarting",
+				 NULL),
+		       "close_action = start: alice starts the connection again, one pair each");
+	else
+		tap_ok(!now && kernel_fake_sa_count(alice->k) == 0 && h_count_sas(bob) == 0,
+		       "close_action = %s: nothing is started again", action);
+	h_reset();
+}
+
+static void test_close_action(void)
+{
+	struct ike_sa *sa;
+	struct child_sa *c;
+	uint32_t old_spi;
+
+	close_case("start");
+	close_case("none");
+	close_case("clear");
+	/* bob's child ends at its life_time: alice makes a new one */
+	setup(conf(true, "aes128gcm16", "rekey_time = 0\n close_action = start", NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0\n life_time = 20s", NULL));
+	sa = up();
+	c = only_child(alice);
+	old_spi = c ? c->spi_in : 0;
+	h_advance(20000);
+	h_run();
+	h_advance(1);
+	h_run();
+	c = only_child(alice);
+	tap_ok(sa && h_sa(alice) == sa && sa->state == IKE_S_ESTABLISHED && c &&
+	       c->spi_in != old_spi && c->state == CHILD_S_INSTALLED && one_pair() &&
+	       h_log_has("alice:", "CHILD_SA net: the peer deleted it, restarting it", NULL),
+	       "close_action = start: a CHILD_SA the peer deleted is made again on the same "
+	       "IKE SA, one pair each");
+	h_reset();
+}
+
 /* A rekey queued behind another exchange whose pair the peer deletes
  * meanwhile is dropped unsent; the IKE SA is not harmed. */
 static void test_rekey_crossing_delete(void)
@@ -824,6 +967,8 @@ int main(void)
 	test_refusals();
 	test_rekey_crossing_delete();
 	test_dpd();
+	test_dpd_restart();
+	test_close_action();
 	ike_rekey_case(true);
 	ike_rekey_case(false);
 	test_ike_rekey_invalid_ke();
