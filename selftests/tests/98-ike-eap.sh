@@ -310,11 +310,7 @@ if ikehelper_start eo eo "$(
 	eap_secret gina gina@kesp.example gina-Secret-99
 	echo "}"
 )"; then
-	if ikectl eo eo ike up eo >/tmp/up.out 2>&1; then
-		pass "eo: EAP-only between two ikehelpers establishes"
-	else
-		fail "eo: EAP-only between two ikehelpers establishes" "$(cat /tmp/up.out)"
-	fi
+	check "eo: EAP-only between two ikehelpers establishes" ikectl eo eo ike up eo
 	check "eo: the gateway sent no AUTH before EAP (EAP-only, RFC 5998)" \
 		log_has eo "EAP-only authentication \(RFC 5998\): server 'kesp-gw\.example' sent no AUTH before EAP"
 	check "eo: the gateway was asked for EAP-only and sent no AUTH of its own" \
