@@ -395,6 +395,10 @@ static enum task_result auth_process(struct ike_sa *sa, struct task *t, const st
 	/* EAP-only: the server's AUTH comes after EAP, keyed by the MSK. */
 	if (c->remote_auth != AUTH_EAP && !peer_verifies(sa, m, idr, &peer))
 		return sa->wait.requested ? TASK_DONE : TASK_FAILED;
+	if (c->remote_auth == AUTH_EAP)
+		sa_log(sa, LOG_IKE, 1, "EAP-only authentication (RFC 5998): server '%s' sent no "
+		       "AUTH before EAP; its AUTH after EAP is keyed by the MSK",
+		       id_str(&peer, a, sizeof(a)));
 	sa->id_remote = peer;
 	if (c->local_auth == AUTH_EAP) {
 		if (auth_eap_client_begin(sa, idr)) {
@@ -555,6 +559,10 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_o
 		return;
 	}
 	our_id = add_id(resp, IKE_PL_IDR, &sa->id_local);
+	if (c->local_auth == AUTH_EAP)
+		sa_log(sa, LOG_IKE, 1, "EAP-only authentication (RFC 5998) asked by peer '%s': "
+		       "no AUTH of ours before EAP (connection '%s')", id_str(&peer, a, sizeof(a)),
+		       c->name);
 	if (c->local_auth != AUTH_EAP) {
 		auth_add_certs(sa, resp, req);
 		if (add_our_auth(resp, sa, our_id, &peer, why, sizeof(why))) {

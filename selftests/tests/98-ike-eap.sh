@@ -8,6 +8,12 @@
 # server's log names the method, the user and the cause. EAP-TLS: the
 # road warriors' own certificates (charon's eap-tls plugin); a client
 # certificate of a CA the gateway does not trust is refused.
+# Mixed methods on one gateway address (.53): charon's EAP road warrior and
+# charon's PSK site-to-site peer up at once, each on its own connection
+# and selectors; the site-to-site one asymmetric (the gateway signs with
+# its certificate, the peer uses a PSK); a PSK peer claiming the road
+# warrior's identity is refused. EAP-only (RFC 5998) between two
+# ikehelpers: west's gateway and a client in namespace eo.
 . "$KESP_SRC/selftests/tests/lib.sh"
 . "$KESP_SRC/selftests/tests/ike_peers.sh"
 . "$KESP_SRC/selftests/tests/ike_lib.sh"
@@ -60,7 +66,7 @@ conn() {
 EOF
 }
 eap_secret() { printf '  eap-%s { id = %s\n    secret = "%s" }\n' "$1" "$2" "$3"; }
-K=10.11.0.0/24 C=10.12.0.0/24
+K=10.11.0.0/24 C=10.12.0.0/24 K1=10.11.1.0/24 C1=10.12.1.0/24 E=10.13.0.0/24
 
 # ikehelper: EAP client of charon as carol (.51; and as dave with a wrong
 # password, .52), EAP gateway (.53) for charon's erin and frank.
@@ -76,12 +82,17 @@ kesp_conf() {
 		"auth=pubkey id=charon-gw.example" $K $C
 	conn tlsgw 192.168.200.55 "" "auth=pubkey certs=kesp-gw.pem id=kesp-gw.example" \
 		"auth=eap-tls eap_id=%any" $K $C
+	conn s2s 192.168.200.53 "" "auth=pubkey certs=kesp-gw.pem id=kesp-gw.example" \
+		"auth=psk id=charon-s2s.example" $K1 $C1
+	conn eogw 192.168.201.1 "" "auth=eap-mschapv2 id=kesp-gw.example" "auth=eap-mschapv2" $K $E
 	echo "}"
 	echo "secrets {"
 	eap_secret carol carol@kesp.example "carol's Pa55word"
 	eap_secret dave dave "not dave's password"
 	eap_secret erin erin erin-Secret-42
 	eap_secret frank frank frank-Secret-17
+	eap_secret gina gina@kesp.example gina-Secret-99
+	printf '  ike-s2s { id = charon-s2s.example\n    secret = %s }\n' "$PSK"
 	printf '}\nikehelper {\n  retransmit_timeout = 2s\n  retransmit_tries = 3\n}\n'
 }
 
@@ -97,6 +108,12 @@ charon_conf() {
 		conn $u 192.168.200.2 192.168.200.53 "auth=eap-mschapv2 id=$u@kesp.example eap_id=$u" \
 			"auth=pubkey id=kesp-gw.example" $C $K
 	done
+	# Asymmetric: our PSK, the gateway's certificate; liar: the same with
+	# the road warrior erin's identity.
+	conn s2s 192.168.200.2 192.168.200.53 "auth=psk id=charon-s2s.example" \
+		"auth=pubkey id=kesp-gw.example" $C1 $K1
+	conn liar 192.168.200.2 192.168.200.53 "auth=psk id=erin@kesp.example" \
+		"auth=pubkey id=kesp-gw.example" $C $K
 	for u in charon-tls rogue-tls; do
 		conn $u 192.168.200.2 192.168.200.55 "auth=eap-tls certs=$u.pem id=$u.example" \
 			"auth=pubkey id=kesp-gw.example" $C $K
@@ -107,12 +124,23 @@ charon_conf() {
 	eap_secret dave dave "dave's real password"
 	eap_secret erin erin erin-Secret-42
 	eap_secret frank frank "frank's wrong guess"
+	printf '  ike-s2s { id = charon-s2s.example\n    secret = %s }\n' "$PSK"
+	printf '  ike-liar { id = erin@kesp.example\n    secret = %s }\n' "$PSK"
 	echo "}"
 }
 charon_conf >east/swanctl.conf
 
 ike_sites
-for a in 51 52 53 54 55; do echo "addr add 192.168.200.$a/24 dev wire"; done | ip -n west -batch -
+# eo: the EAP-only client, on its own veth to west (192.168.201.0/24).
+netns_add eo
+ip link add eo netns west type veth peer name wire netns eo
+{
+	for a in 51 52 53 54 55; do echo "addr add 192.168.200.$a/24 dev wire"; done
+	printf 'addr add 10.11.1.1/24 dev site\naddr add 192.168.201.1/24 dev eo\nlink set eo up\n'
+} | ip -n west -batch -
+ip -n east addr add 10.12.1.1/24 dev site
+printf 'addr add 192.168.201.2/24 dev wire\nlink set wire up\nlink add site type dummy\nlink set site up\naddr add 10.13.0.1/24 dev site\n' |
+	ip -n eo -batch -
 export CHARON_PLUGINS_EXTRA="eap-identity eap-mschapv2 eap-tls"
 t=$(date +%s)
 if ! charon_start east east || ! charon_swanctl east --load-all >/tmp/load.out 2>&1; then
@@ -186,10 +214,42 @@ check "erin: ikehelper asked EAP-Identity and authenticated EAP user 'erin'" \
 check "erin: charon verified ikehelper's MSK AUTH" \
 	grep -q "authentication of 'kesp-gw.example' with EAP successful" "$CHARON_LOG"
 ping_through erin
-charon_swanctl east --terminate --ike erin --timeout 10 >/dev/null 2>&1
-sleep 0.5
-same "erin: after charon's DELETE no kesp SA is left" "$(kernel_sa_count west)" 0
 echo "# erin: $(($(date +%s) - t)) s"
+
+# ---- the same gateway address: a PSK site-to-site peer beside erin ----
+t=$(date +%s)
+charon_up_ok s2s "s2s: charon (PSK site-to-site) connects to ikehelper's .53 while erin is up"
+check "s2s: ikehelper matched connection s2s by identity and method (PSK), beside gw (EAP)" \
+	log_has kesp "s2s\[[0-9]+\] IKE SA established: 192\.168\.200\.53:[0-9]+\[kesp-gw\.example\]\.\.\.192\.168\.200\.2:[0-9]+\[charon-s2s\.example\]"
+check "s2s: its own CHILD_SA selectors 10.11.1.0/24 === 10.12.1.0/24" \
+	log_has kesp "CHILD_SA s2s\{[0-9]+\} established: .*TS 10\.11\.1\.0/24 === 10\.12\.1\.0/24"
+check "erin: its CHILD_SA selectors 10.11.0.0/24 === 10.12.0.0/24" \
+	log_has kesp "CHILD_SA gw\{[0-9]+\} established: .*TS 10\.11\.0\.0/24 === 10\.12\.0\.0/24"
+same "s2s + erin: both CHILD_SAs in west at once (4 kesp SAs)" "$(kernel_sa_count west)" 4
+check "s2s (asymmetric): ikehelper signed with its certificate towards the PSK peer" \
+	log_has kesp "s2s\[[0-9]+\] authenticating with certificate '[^']*kesp-gw\.pem' \(ECDSA SHA-256, AUTH method 14\)"
+check "s2s (asymmetric): charon verified the gateway's certificate signature" \
+	grep -Eq "<s2s\|[0-9]+> authentication of 'kesp-gw\.example' with ECDSA_WITH_SHA256_DER successful" "$CHARON_LOG"
+check "s2s (asymmetric): charon authenticated itself with the PSK" \
+	grep -Eq "<s2s\|[0-9]+> authentication of 'charon-s2s\.example' \(myself\) with pre-shared key" "$CHARON_LOG"
+check "s2s: ping 10.11.1.1 -> 10.12.1.1 through its tunnel" \
+	ip netns exec west ping -c 2 -i 0.3 -W 2 -I 10.11.1.1 10.12.1.1
+ping_through "erin (beside s2s)"
+charon_swanctl east --terminate --ike erin --timeout 10 >/dev/null 2>&1
+charon_swanctl east --terminate --ike s2s --timeout 10 >/dev/null 2>&1
+sleep 0.5
+same "erin, s2s: after charon's DELETEs no kesp SA is left" "$(kernel_sa_count west)" 0
+echo "# s2s: $(($(date +%s) - t)) s"
+
+t=$(date +%s)
+charon_up east liar 15
+nothing_installed "liar (PSK with erin's identity)"
+check "liar (PSK with erin's identity): charon got AUTHENTICATION_FAILED" \
+	grep -Eq "<liar\\|[0-9]+> received AUTHENTICATION_FAILED notify error" "$CHARON_LOG"
+check "liar (PSK with erin's identity): ikehelper's log names the identity, method and why" \
+	log_has kesp "no connection for peer identity 'erin@kesp\.example' \(.*, PSK\): .*gw: remote auth is eap.*s2s: expects peer 'charon-s2s\.example'.*answering AUTHENTICATION_FAILED"
+ikehelper_alive kesp
+echo "# liar: $(($(date +%s) - t)) s"
 
 t=$(date +%s)
 n0=$(grep -c 'AUTHENTICATION_FAILED\|EAP_FAILURE' "$CHARON_LOG")
@@ -238,6 +298,33 @@ check "rogue-tls (untrusted CA): ikehelper's log names the certificate and its u
 	log_has kesp "EAP-TLS: the client's certificate is refused: certificate '[^']*CN=rogue-tls.example' has an unknown issuer '[^']*CN=rogue CA'.*answering EAP-Failure and AUTHENTICATION_FAILED"
 ikehelper_alive kesp
 echo "# rogue-tls: $(($(date +%s) - t)) s"
+
+# ---- EAP-only (RFC 5998): ikehelper (eo) the client of west's ikehelper ----
+t=$(date +%s)
+if ikehelper_start eo eo "$(
+	echo "connections {"
+	conn eo 192.168.201.2 192.168.201.1 "auth=eap-mschapv2 id=gina@kesp.example" \
+		"auth=eap-mschapv2 id=kesp-gw.example" $E $K
+	echo "}"
+	echo "secrets {"
+	eap_secret gina gina@kesp.example gina-Secret-99
+	echo "}"
+)"; then
+	check "eo: EAP-only between two ikehelpers establishes" ikectl eo eo ike up eo
+	check "eo: the gateway sent no AUTH before EAP (EAP-only, RFC 5998)" \
+		log_has eo "EAP-only authentication \(RFC 5998\): server 'kesp-gw\.example' sent no AUTH before EAP"
+	check "eo: the gateway was asked for EAP-only and sent no AUTH of its own" \
+		log_has kesp "EAP-only authentication \(RFC 5998\) asked by peer 'gina@kesp\.example': no AUTH of ours before EAP \(connection 'eogw'\)"
+	check "eo: the gateway proved itself by MSCHAPv2 (client's log)" \
+		log_has eo "EAP-MSCHAPv2: the server proved it knows our password"
+	check "eo: ping 10.13.0.1 -> 10.11.0.1 through the EAP-only tunnel" \
+		ip netns exec eo ping -c 2 -i 0.3 -W 2 -I 10.13.0.1 10.11.0.1
+	ikehelper_alive eo
+else
+	fail "ikehelper starts in eo as an EAP-only client"
+fi
+ikehelper_alive kesp
+echo "# eo: $(($(date +%s) - t)) s"
 
 [ "$FAILED" != 0 ] && ike_tail_logs 60
 finish

@@ -186,6 +186,11 @@ static void test_eap_only(const char *what, const char *alice_remote, const char
 		tap_ok(h_log_has("alice: c[1]", "the server proved it knows our password", NULL) &&
 		       h_log_has("bob: c[1]", "peer authenticated as EAP user 'carol@example.org'",
 				 NULL), "%s: the server proved itself by MSCHAPv2", what);
+		tap_ok(h_log_has("alice: c[1]", "EAP-only authentication (RFC 5998): server "
+				 "'gw.example.org' sent no AUTH before EAP", NULL) &&
+		       h_log_has("bob: c[1]", "EAP-only authentication (RFC 5998) asked by peer "
+				 "'carol@example.org': no AUTH of ours before EAP", NULL),
+		       "%s: both sides log EAP-only", what);
 	} else {
 		tap_ok(sa && !h_sa(alice) && w.done && !w.ok && !h_sa(bob),
 		       "%s: no SA on either side", what);
