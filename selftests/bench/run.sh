@@ -2,7 +2,7 @@
 # `make bench`: boots one guest per kernel (run-vm.sh --bench, no slab
 # debugging), runs guest-bench.sh in it, and gathers every kernel's
 # result into build/bench/full/result.json and table.txt. The whole run
-# is given KESP_BENCH_BUDGET seconds (default 1140), shared out between
+# is given KESP_BENCH_BUDGET seconds (default 2400), shared out between
 # the kernels; what would not fit is left out and named in the table.
 # `--smoke` is the seconds-long version `make check` runs: the same code
 # paths with one short run of each, with "PASSED FAILED" in
@@ -18,7 +18,7 @@ if [ "${1:-}" = "--smoke" ]; then PROFILE=smoke SCALE=100; shift; fi
 DIR=$ROOT/build/bench/$PROFILE
 mkdir -p "$DIR"
 start=$(date +%s)
-BUDGET=${KESP_BENCH_BUDGET:-1140}
+BUDGET=${KESP_BENCH_BUDGET:-2400}
 [ $# -gt 0 ] && PER_KERNEL=$((BUDGET / $# - 45)) || PER_KERNEL=0
 [ "$PROFILE" = smoke ] && PER_KERNEL=0
 # The scale section's SAs, generated here rather than under TCG. The seed
