@@ -1,7 +1,7 @@
 #!/bin/sh
 # ikehelper (kesp.ko) <-> strongSwan's charon with certificates: a test CA
 # and an intermediate made here (certtool), end entities with ECDSA P-256,
-# RSA-3072 (RSA-PSS signatures) and Ed25519 keys on both sides, each side
+# ECDSA P-384, RSA-3072 (RSA-PSS signatures) and Ed25519 keys on both sides, each side
 # initiating, traffic through each tunnel. ikehelper reads swanctl's
 # directory layout beside its config (x509/, x509ca/, x509crl/, private/);
 # charon sends its intermediate, ikehelper its own. Then the negatives,
@@ -30,9 +30,10 @@ pki_cert int int ca "$(pki_ca_tmpl 'kesp intermediate')"
 pki_cert other other self "$(pki_ca_tmpl 'some other CA')"
 for side in kesp charon; do
 	pki_key $side-p256 "--key-type ecdsa --curve secp256r1"
+	pki_key $side-p384 "--key-type ecdsa --curve secp384r1"
 	pki_key $side-rsa "--key-type rsa --bits 3072"
 	pki_key $side-ed "--key-type ed25519"
-	for t in p256 rsa ed; do
+	for t in p256 p384 rsa ed; do
 		pki_cert $side-$t $side-$t int "$(pki_ee_tmpl $side-$t.example)"
 	done
 done
@@ -77,7 +78,7 @@ pass "certtool made the test PKI (CA, intermediate, 15 end entities, 2 CRLs) in 
 # ikehelper: its certificates in x509/, keys in private/ (PEM as certtool
 # writes them: SEC1, PKCS#1, PKCS#8), the CA and the intermediate in x509ca/
 # (DER, to read both encodings), the CRL in x509crl/.
-for t in p256 rsa ed; do
+for t in p256 p384 rsa ed; do
 	cp "$PKI/kesp-$t.pem" "$KDIR/x509/"
 	cp "$PKI/kesp-$t.key" "$KDIR/private/"
 done
@@ -85,15 +86,16 @@ certtool --certificate-info --infile "$PKI/ca.pem" --outder --outfile "$KDIR/x50
 cp "$PKI/int.pem" "$KDIR/x509ca/"
 cp "$PKI/int.crl" "$KDIR/x509crl/"
 # charon: its certificates and keys, the CA and the intermediate.
-for f in p256 rsa ed expired revoked stranger ocsp-good ocsp-revoked cdp-revoked; do
+for f in p256 p384 rsa ed expired revoked stranger ocsp-good ocsp-revoked cdp-revoked; do
 	cp "$PKI/charon-$f.pem" east/x509/
 done
-for t in p256 rsa ed; do cp "$PKI/charon-$t.key" east/private/; done
+for t in p256 p384 rsa ed; do cp "$PKI/charon-$t.key" east/private/; done
 cp "$PKI/ca.pem" "$PKI/int.pem" east/x509ca/
 
 # case NAME KESP-ADDR KESP-CERT CHARON-CERT KESP-AUTH CHARON-AUTH
 cat >/tmp/cases <<'EOF'
 p256 192.168.200.31 p256 p256 pubkey pubkey
+p384 192.168.200.34 p384 p384 pubkey pubkey
 rsa-pss 192.168.200.32 rsa rsa rsa/pss rsa/pss
 ed25519 192.168.200.33 ed ed pubkey pubkey
 EOF
@@ -170,7 +172,7 @@ charon_conf() {
 
 ike_sites
 {
-	for a in 31 32 33 41 42 43 44 45 46 47; do echo "addr add 192.168.200.$a/24 dev wire"; done
+	for a in 31 32 33 34 41 42 43 44 45 46 47; do echo "addr add 192.168.200.$a/24 dev wire"; done
 	echo "link set lo up"
 } | ip -n west -batch -
 # The OCSP responder and the CRL's HTTP server, in west beside ikehelper.
@@ -228,6 +230,8 @@ while read -r name ka kc cc kauth cauth; do
 done </tmp/cases
 check "charon verified ikehelper's RSA-PSS signature" \
 	grep -q "authentication of 'kesp-rsa.example' with RSA_EMSA_PSS.*successful" "$CHARON_LOG"
+check "charon verified ikehelper's ECDSA P-384 signature" \
+	grep -q "authentication of 'kesp-p384.example' with .*384.* successful" "$CHARON_LOG"
 check "charon verified ikehelper's Ed25519 signature" \
 	grep -q "authentication of 'kesp-ed.example' with ED25519 successful" "$CHARON_LOG"
 
