@@ -283,13 +283,15 @@ rc=$(grep -c 'cr\[[0-9]*\] the peer deleted CHILD_SA cr{[0-9]*} after its rekey'
 echo "kr (ikehelper rekeys): $rk rekeys, $(received kr) of $PINGS pings answered in $((end - start)) s, lost $((PINGS - $(received kr)))"
 echo "cr (charon rekeys): $rc rekeys, $(received cr) of $PINGS pings answered, lost $((PINGS - $(received cr)))"
 same "kr: zero pings lost across ikehelper's rekeys" "$(received kr)" $PINGS
-# iperf3: "INTERVALS LONGEST-ZERO-RUN-SECONDS MBIT"
+# iperf3: "INTERVALS LONGEST-ZERO-RUN-SECONDS MBIT SECONDS-COVERED". A
+# starved guest stretches its 0.5 s intervals, so what counts is the time
+# they cover, not their number.
 ip3=$(jq -r '.intervals[].sum | "\(.seconds) \(.bytes)"' /tmp/iperf96.json 2>/dev/null |
-	awk '$2 == 0 { run += $1; if (run > m) m = run; next } { run = 0; b += $2; t += $1 }
-		END { printf "%d %.2f %.1f\n", NR, m, t ? b * 8 / t / 1e6 : 0 }')
-echo "kr iperf3 across the rekeys: $(echo "$ip3" | awk '{ print $1 " intervals of 0.5 s, " $3 " Mbit/s, longest stall " $2 " s" }')"
-same "kr: iperf3 ran through the rekeys (>= 30 intervals) with no stall of 1 s or more" \
-	"$(echo "$ip3" | awk '{ print ($1 >= 30 && $2 < 1.0) ? "yes" : "no: " $0 }')" yes
+	awk '{ all += $1 } $2 == 0 { run += $1; if (run > m) m = run; next } { run = 0; b += $2; t += $1 }
+		END { printf "%d %.2f %.1f %.1f\n", NR, m, t ? b * 8 / t / 1e6 : 0, all }')
+echo "kr iperf3 across the rekeys: $(echo "$ip3" | awk '{ print $1 " intervals covering " $4 " s, " $3 " Mbit/s, longest stall " $2 " s" }')"
+same "kr: iperf3 ran through the rekeys (>= 15 of its 20 s) with no stall of 1 s or more" \
+	"$(echo "$ip3" | awk '{ print ($4 >= 15 && $2 < 1.0) ? "yes" : "no: " $0 }')" yes
 same "cr: zero pings lost across charon's rekeys" "$(received cr)" $PINGS
 same "kr: ikehelper rekeyed at least 3 times" "$([ "$rk" -ge 3 ] && echo yes)" yes
 same "cr: charon rekeyed at least 3 times, ikehelper answered" "$([ "$rc" -ge 3 ] && echo yes)" yes
@@ -334,6 +336,13 @@ check "ikehelper is still running" ike_alive "$(cat "$IKE_STATE/ikehelper-kesp/p
 # samples: kr-count kr-settled cr-count cr-settled, one line each.
 col_max() { awk -v c="$1" 'BEGIN { m = 0 } $c > m { m = $c } END { print m }' /tmp/life96.samples; }
 col_sum() { awk -v c="$1" '{ n += $c } END { print n + 0 }' /tmp/life96.samples; }
+# Under load a sample takes seconds and may never fall between two rekeys;
+# the rekeys go on after the load, so sample a little longer for that.
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
+	[ "$(col_sum 2)" -gt 0 ] && [ "$(col_sum 4)" -gt 0 ] && break
+	sample >>/tmp/life96.samples
+	sleep 0.5
+done
 echo "$(wc -l </tmp/life96.samples) samples; kesp.ko SAs at most: kr $(col_max 1), cr $(col_max 3); settled samples: kr $(col_sum 2), cr $(col_sum 4)"
 same "kr: kesp.ko never held more than the old and the new pair" \
 	"$([ "$(col_max 1)" -le 4 ] && echo yes)" yes
