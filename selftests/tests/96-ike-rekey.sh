@@ -30,9 +30,10 @@
 # follow pass.
 # Then DPD with dpd_action = restart on kr (dpd_delay 2s; retransmissions
 # 2 s, 3 s, 4.5 s): east drops kr's IKE packets, kr's SAs are gone from
-# kesp.ko within dpd_delay + the retransmissions, a restart is tried and
-# tried again while the peer stays silent; east lets them through again and
-# the restart brings kr back (new IKE SA, ping).
+# kesp.ko within dpd_delay + the retransmissions, a restart is tried while
+# the peer stays silent; east lets them through again and the restart
+# brings kr back (new IKE SA, ping). (That a restart which ran out of
+# retransmissions is tried again is unit-tested.)
 # While kr is frozen, forced CHILD_SA rekey collisions on a third
 # connection, co (no rekey_time; ikehelper at 192.168.200.34): east drops
 # co's IKE packets from west, ikehelper rekeys co (its request is lost),
@@ -408,7 +409,7 @@ EON
 	sleep 0.7
 	ip netns exec east nft delete table inet col96
 	wait $!
-	sleep 2
+	sleep 1
 	wait_for 10 co_settled && settled=$((settled + 1))
 done
 echo "co: $rounds forced collisions with charon, $(co_lo) won by ikehelper's nonce order, $(co_hi) by charon's; one pair each side after $settled of them"
@@ -424,14 +425,13 @@ check "DPD: kr failed, charon did not answer our request (DPD or rekey)" \
 	grep -q 'kr\[[0-9]*\] failed: .* did not answer our' "$KLOG"
 check "DPD: ikehelper found charon dead and restarts kr" \
 	grep -q 'kr\[[0-9]*\] CHILD_SA kr: the peer is dead, restarting it' "$KLOG"
-wait_for 20 grep -q 'kr\[[0-9]*\] restart did not get through, trying again' "$KLOG"
+# (A restart that runs out of retransmissions is tried again: unit-tested
+# in test_ikehelper_rekey, not waited for here, for the time budget.)
 t2=$(date +%s)
-check "DPD: the restart is tried again while charon stays silent" \
-	grep -q 'kr\[[0-9]*\] restart did not get through, trying again' "$KLOG"
 ip netns exec east nft delete table inet frz96
 wait_for 20 ip netns exec west ping -c 1 -W 1 -I 10.11.0.1 10.12.0.1 >/dev/null
 t3=$(date +%s)
-echo "DPD: kr's SAs gone after $((t1 - t0)) s, a restart failed after $((t2 - t0)) s, back $((t3 - t2)) s after charon answered again"
+echo "DPD: kr's SAs gone after $((t1 - t0)) s, charon answered again after $((t2 - t0)) s, kr back $((t3 - t2)) s later"
 check "DPD: restart brought kr back (ping)" ip netns exec west ping -c 1 -W 3 -I 10.11.0.1 10.12.0.1
 check "DPD: kr is a new IKE SA, logged restarted" grep -q 'kr\[[0-9]*\] restarted' "$KLOG"
 same "DPD: kr's IKE SPIs changed" "$([ "$(ike_spis_k kr)" != "$kr_id" ] && echo yes)" yes
