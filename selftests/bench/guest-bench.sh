@@ -86,6 +86,21 @@ stack_order() {
 	echo "$@"
 }
 
+# pair_counters STACK NODE LOCAL REMOTE OUT-SPI IN-SPI: the counters of
+# NODE's SA pair in STACK (out: LOCAL to REMOTE, in: the other way).
+pair_counters() {
+	case $1 in
+	kesp)
+		$KESPCTL -n kesp-$2 --json sa get dev kesp0 dir out spi $5 dst $4 &&
+		$KESPCTL -n kesp-$2 --json sa get dev kesp0 dir in spi $6
+		;;
+	xfrm*)
+		ip -n $1-$2 -s xfrm state get src $3 dst $4 proto esp spi $5 &&
+		ip -n $1-$2 -s xfrm state get src $4 dst $3 proto esp spi $6
+		;;
+	esac
+}
+
 # counters SECTION CASE TOPOLOGY: the counters of each stack's SA pair on
 # the first node (ha or gw1) after a case, to show which data plane
 # carried the traffic and what it dropped, and for XFRM the growth of
@@ -99,29 +114,11 @@ counters() {
 	fi
 	for STACK in $ACTIVE; do
 		co_file=$OUT/runs/counters-$1-$(echo "$2" | tr / -)-$STACK
-		case $STACK in
-		kesp)
-			$KESPCTL -n kesp-$3 --json sa get dev kesp0 dir out spi $6 dst $5 &&
-			$KESPCTL -n kesp-$3 --json sa get dev kesp0 dir in spi $7
-			;;
-		xfrm*)
-			ip -n $STACK-$3 -s xfrm state get src $4 dst $5 proto esp spi $6 &&
-			ip -n $STACK-$3 -s xfrm state get src $5 dst $4 proto esp spi $7
-			;;
-		esac >"$co_file" 2>&1
+		pair_counters $STACK $3 $4 $5 $6 $7 >"$co_file" 2>&1
 		manifest counters "$1" "$2" $STACK - "$co_file"
 		# The other node's pair too, for its errors (it decrypts what the
 		# first sends): as the xfrm_stat growth below, both nodes count.
-		case $STACK in
-		kesp)
-			$KESPCTL -n kesp-$8 --json sa get dev kesp0 dir out spi $7 dst $4 &&
-			$KESPCTL -n kesp-$8 --json sa get dev kesp0 dir in spi $6
-			;;
-		xfrm*)
-			ip -n $STACK-$8 -s xfrm state get src $5 dst $4 proto esp spi $7 &&
-			ip -n $STACK-$8 -s xfrm state get src $4 dst $5 proto esp spi $6
-			;;
-		esac >"$co_file-$8" 2>&1
+		pair_counters $STACK $8 $5 $4 $7 $6 >"$co_file-$8" 2>&1
 		manifest peercounters "$1" "$2" $STACK - "$co_file-$8"
 		case $STACK in
 		xfrm*)
