@@ -307,14 +307,21 @@ same "kr: kesp.ko never held more than the old and the new pair" \
 	"$([ "$(col_max 1)" -le 4 ] && echo yes)" yes
 same "cr: kesp.ko never held more than the old and the new pair" \
 	"$([ "$(col_max 3)" -le 4 ] && echo yes)" yes
-# sa_state ADDRS: both kernels' SAs of the connections at ikehelper's
-# ADDRS (an extended regular expression).
+# sa_state CONN ADDR: both kernels' SAs of CONN (ikehelper at ADDR, an
+# extended regular expression), charon's view of it, and what each log says
+# of every SPI charon's XFRM holds for it.
 sa_state() {
-	echo "kesp.ko:"; $KESPCTL -n west sa list | grep -B1 -A1 -E "($1)( |\$)" | sed 's/^/  /'
-	echo "charon's XFRM:"; ip -n east xfrm state | grep -A1 -E "($1)( |\$)" | sed 's/^/  /'
+	echo "kesp.ko:"; $KESPCTL -n west sa list | grep -B1 -A1 -E "($2)( |\$)" | sed 's/^/  /'
+	echo "charon's XFRM:"; ip -n east xfrm state | grep -A1 -E "($2)( |\$)" | sed 's/^/  /'
+	charon_swanctl east --list-sas --ike "$1" | sed 's/^/  /'
+	for spi in $(ip -n east xfrm state | awk -v a="$2" '$1 == "src" { c = $2 ~ "^(" a ")$" || $4 ~ "^(" a ")$" }
+			$1 == "proto" && c { print substr($4, 3) }'); do
+		echo "SPI $spi in ikehelper's and charon's logs:"
+		grep -h "$spi" "$KLOG" "$CHARON_LOG" | cut -c1-160 | sed 's/^/  /'
+	done
 }
-[ "$(col_sum 2)" = 0 ] && sa_state '192[.]168[.]200[.]1'
-[ "$(col_sum 4)" = 0 ] && sa_state '192[.]168[.]200[.]31'
+[ "$(col_sum 2)" = 0 ] && sa_state kr '192[.]168[.]200[.]1'
+[ "$(col_sum 4)" = 0 ] && sa_state cr '192[.]168[.]200[.]31'
 same "kr: between rekeys one pair on each side, the same SPIs in both kernels" \
 	"$([ "$(col_sum 2)" -gt 0 ] && echo yes)" yes
 same "cr: between rekeys one pair on each side, the same SPIs in both kernels" \
@@ -331,7 +338,7 @@ for _ in $(seq 40); do
 	[ "$left $xleft" = "0 0" ] && break
 	sleep 0.5
 done
-[ "$left $xleft" = "0 0" ] || sa_state "$KRCR"
+[ "$left $xleft" = "0 0" ] || sa_state kr "$KRCR"
 same "kr, cr: after the connections close, no SA of either is left in kesp.ko or charon's XFRM" \
 	"$left $xleft" "0 0"
 rm -f /tmp/life96.stop /tmp/life96.samples
