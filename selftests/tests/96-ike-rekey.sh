@@ -9,11 +9,12 @@
 # Both carry ping at 20 per second for 20 s. Asserted: zero lost pings on
 # each, at least 3 rekeys of each (counted in ikehelper's log: its own
 # rekeys, and the peer's DELETE after a rekey on which it switches), that
-# each replaced pair drains before the next rekey, and that between rekeys
-# each side has exactly one SA pair per connection, with the same SPIs in
-# kesp.ko and in charon's XFRM (the replaced ones drained and gone; charon
-# keeps a replaced inbound SA delete_rekeyed_delay = 2 s, ikehelper
-# CHILD_GRACE_MS = 2 s after the DELETE). IKE SA rekeys: at least 2 of
+# each replaced pair drains before the next rekey, that between rekeys
+# kesp.ko holds exactly one SA pair per connection, both of whose SPIs
+# charon's XFRM holds (the replaced ones drained and gone; ikehelper keeps
+# a replaced inbound SA CHILD_GRACE_MS = 2 s after the DELETE, charon
+# delete_rekeyed_delay = 2 s), and that charon then lists exactly one
+# INSTALLED CHILD_SA per connection, with the same SPIs. IKE SA rekeys: at least 2 of
 # each connection while the pings run, new IKE SPIs on both ends (kespctl ike
 # list, swanctl --list-sas), the same on both, and exactly one IKE SA per
 # connection on each side afterwards (the old one deleted by the initiator).
@@ -192,11 +193,17 @@ cr0=$(ike_spis_k cr)
 # new pair for the instant the initiator switches, then the new pair and
 # the old inbound SA in its grace: each replaced pair is gone before the
 # next rekey, or a third would show), and between rekeys
-# there must be moments with exactly one pair on each side, the same SPIs
-# in kesp.ko and in charon's XFRM.
+# there must be moments with exactly one pair in kesp.ko, both of whose
+# SPIs charon's XFRM holds. (charon's XFRM may hold more: on loaded guests
+# strongSwan 5.9.8 was seen keeping rekeyed CHILD_SAs of kr as DELETED,
+# their inbound SAs installed, for minutes rather than its 2 s
+# delete_rekeyed_delay, most likely where ikehelper rekeyed the IKE SA
+# within that delay; the SAs go with the IKE SA. That
+# charon lists exactly one INSTALLED CHILD_SA, with kesp.ko's SPIs, is
+# checked after the sampling.)
 # sample: "KR-COUNT KR-SETTLED CR-COUNT CR-SETTLED": kesp.ko's SAs of each
 # connection (by ikehelper's outer address), and 1 when that is one pair
-# whose SPIs are the two of charon's XFRM SAs of it. One read of each
+# whose SPIs are both among charon's XFRM SAs of it. One read of each
 # kernel per sample (under TCG every process start counts).
 sample() {
 	{ $KESPCTL -n west sa list; echo XFRM; ip -n east xfrm state; } | awk '
@@ -212,7 +219,7 @@ sample() {
 		x && $1 == "proto" && c { xn[c]++; xs[c] = xs[c] " " $4 " " }
 		END {
 			for (c = 1; c <= 2; c++) {
-				ok = kn[c] == 2 && xn[c] == 2
+				ok = kn[c] == 2 && xn[c] >= 2
 				n = split(k[c], v, " ")
 				for (i = 1; i <= n; i++) if (index(xs[c], " " v[i] " ") == 0) ok = 0
 				printf "%d %d ", kn[c], ok
@@ -255,13 +262,22 @@ same "cr: charon rekeyed at least 3 times, ikehelper answered" "$([ "$rc" -ge 3 
 # IKE SA rekeys (ikehelper's log: "kr[N] IKE SA rekeyed", either role)
 ik=$(grep -c 'kr\[[0-9]*\] IKE SA rekeyed' "$KLOG")
 ic=$(grep -c 'cr\[[0-9]*\] IKE SA rekeyed' "$KLOG")
-# the old IKE SA goes with the initiator's DELETE: one each side, settled
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	k1=$(ike_spis_k kr); k2=$(ike_spis_k cr); c1=$(ike_spis_c kr); c2=$(ike_spis_c cr)
-	[ "$k1" = "$c1" ] && [ "$k2" = "$c2" ] && [ "$(echo "$k1" | wc -l)" = 1 ] &&
-		[ "$(echo "$k2" | wc -l)" = 1 ] && break
-	sleep 0.5
-done
+# The old IKE SA goes with the initiator's DELETE: one each side between
+# rekeys. They go on every 6-8 s, so read each connection on its own, both
+# sides close together, until a read falls between two (up to 40 reads).
+# ike_settled CONN: sets k and c to ikehelper's and charon's IKE SPIs of CONN.
+ike_settled() {
+	for _ in $(seq 40); do
+		k=$(ike_spis_k "$1")
+		c=$(ike_spis_c "$1")
+		[ -n "$k" ] && [ "$k" = "$c" ] && [ "$(echo "$k" | wc -l)" = 1 ] && return
+		sleep 0.5
+	done
+}
+ike_settled kr
+k1=$k c1=$c
+ike_settled cr
+k2=$k c2=$c
 echo "IKE SA rekeys while the pings ran: kr (ikehelper) $ik, cr (charon) $ic"
 echo "kr IKE SPIs: $kr0 -> ikehelper $k1, charon $c1"
 echo "cr IKE SPIs: $cr0 -> ikehelper $k2, charon $c2"
@@ -322,10 +338,24 @@ sa_state() {
 }
 [ "$(col_sum 2)" = 0 ] && sa_state kr '192[.]168[.]200[.]1'
 [ "$(col_sum 4)" = 0 ] && sa_state cr '192[.]168[.]200[.]31'
-same "kr: between rekeys one pair on each side, the same SPIs in both kernels" \
+same "kr: between rekeys one pair in kesp.ko, its SPIs in charon's XFRM" \
 	"$([ "$(col_sum 2)" -gt 0 ] && echo yes)" yes
-same "cr: between rekeys one pair on each side, the same SPIs in both kernels" \
+same "cr: between rekeys one pair in kesp.ko, its SPIs in charon's XFRM" \
 	"$([ "$(col_sum 4)" -gt 0 ] && echo yes)" yes
+
+# charon_installed CONN: "SPI_IN SPI_OUT" as ikehelper sees them of each
+# CHILD_SA of CONN that charon lists as INSTALLED.
+charon_installed() { charon_child_spis east "$1" | awk '{ print $2, $1 }'; }
+for conn in kr cr; do
+	for _ in $(seq 40); do
+		k=$(conn_spis west kesp $conn)
+		c=$(charon_installed $conn)
+		[ -n "$k" ] && [ "$k" = "$c" ] && break
+		sleep 0.5
+	done
+	same "$conn: charon lists one INSTALLED CHILD_SA, with kesp.ko's SPIs" "$c" "$k"
+done
+echo "charon's XFRM SAs of CHILD_SAs it lists as DELETED: kr $(charon_get east child kr state | grep -c DELETED), cr $(charon_get east child cr state | grep -c DELETED)"
 
 # Every replaced pair was deleted, none leaked: once each initiator closes
 # its connection, neither kernel holds an SA of it.
