@@ -77,7 +77,8 @@ build/unit/%: build/asan/selftests/unit/%.o build/asan/libkespctl.a build/asan/l
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 # Extra unit-tier programs (each prints TAP) may be added by included files.
-UNIT_EXTRA := selftests/unit/check-tree.sh selftests/unit/test_bench_report.py
+UNIT_EXTRA := selftests/unit/check-tree.sh selftests/unit/test_bench_report.py \
+	selftests/unit/test_run_tests.sh
 -include selftests/fuzz/fuzz.mk
 
 module:
