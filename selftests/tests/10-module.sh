@@ -1,6 +1,7 @@
 #!/bin/sh
 # The module loads, says who it is, registers its netlink family and link
-# type, and takes both away again when it is unloaded.
+# type, and takes both away again when it is unloaded (where kesp.ko is
+# installed, as on a test farm, the family's first use loads it back).
 . "$KESP_SRC/selftests/tests/lib.sh"
 
 want_version=$(cat "$KESP_SRC/VERSION")
@@ -18,7 +19,14 @@ ip link del ktest0 2>/dev/null
 ip link add ktest1 type kesp
 check "unload succeeds with a device present" rmmod kesp
 refuse "devices go with the module" 1 "does not exist" ip link show ktest1
-refuse "the family goes with the module" 1 'family "kesp" not found' $KESPCTL version
+if modprobe -n -q kesp 2>/dev/null; then
+	# An installed kesp.ko (kesp-dkms, as on a test farm): the family's
+	# first use loads it again (MODULE_ALIAS_GENL_FAMILY).
+	check "the family's first use loads the installed module again" $KESPCTL version
+	rmmod kesp
+else
+	refuse "the family goes with the module" 1 'family "kesp" not found' $KESPCTL version
+fi
 check "the module loads again" insmod "$KESP_KO"
 check "and works after reloading" ip link add ktest2 type kesp
 ip link del ktest2 2>/dev/null
