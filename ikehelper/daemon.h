@@ -142,6 +142,8 @@ struct child_sa {
 	 * rekey_packets less the jitter), chosen when the first is installed. */
 	uint64_t soft_bytes, soft_packets;
 	bool volume_set;
+	/* Its inbound SA's packet count when DPD last looked (sa.c). */
+	uint64_t dpd_packets_in;
 	struct timer t_rekey;		/* rekey_time (less the jitter) */
 	struct timer t_expire;		/* life_time: the pair is deleted */
 	struct timer t_grace;		/* REKEYED/DELETING: inbound removed;
@@ -272,6 +274,7 @@ struct ike_sa {
 	struct timer t_half_open, t_keepalive;
 	struct timer t_dpd;		/* dpd_delay: is the peer still there? */
 	uint64_t last_rx;		/* when the peer's last authenticated message came */
+	uint64_t last_esp;		/* when DPD saw its CHILD_SAs' inbound ESP move */
 	bool close_after_send;		/* responder: our answer is the last word */
 	bool in_init_table;		/* responder: findable by SPIi and address */
 	bool half_open;			/* counted in half_open_count */

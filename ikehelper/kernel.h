@@ -177,6 +177,9 @@ void kernel_fake_event(struct kernel *k, const struct kernel_event *ev);
  * -ENOENT when there is no such SA. */
 int kernel_fake_expire(struct kernel *k, enum kernel_dir dir, uint32_t spi, bool hard,
 		       enum kernel_expire_reason reason);
+/* PACKETS (of 100 bytes each) through the installed SA of DIR and SPI, in
+ * its counters; -ENOENT when there is no such SA. */
+int kernel_fake_traffic(struct kernel *k, enum kernel_dir dir, uint32_t spi, uint64_t packets);
 /* Traps installed (trap_add less trap_del); the i-th and its id. */
 size_t kernel_fake_trap_count(struct kernel *k);
 const struct kernel_sel *kernel_fake_trap_at(struct kernel *k, size_t i, uint32_t *id);

@@ -163,19 +163,54 @@ static void keepalive_due(struct daemon *d, struct timer *t)
 }
 
 /*
+ * Whether inbound ESP came on any of SA's CHILD_SAs since DPD last looked:
+ * kesp.ko's packet counter of each inbound SA moved. (charon asks XFRM
+ * for the SAs' last use; a counter read once per dpd_delay tells the same
+ * at that resolution.)
+ */
+static bool esp_seen(struct ike_sa *sa)
+{
+	struct kernel *k = sa->d->kernel;
+	bool seen = false;
+
+	for (struct child_sa *c = sa->children; c; c = c->next) {
+		struct kernel_counters n;
+
+		if (!c->kid_in || k->ops->sa_counters(k, c->ifindex, c->kid_in, &n))
+			continue;
+		if (n.packets != c->dpd_packets_in) {
+			c->dpd_packets_in = n.packets;
+			seen = true;
+		}
+	}
+	return seen;
+}
+
+/*
  * Dead peer detection: after dpd_delay without an authenticated message
- * from the peer, an empty INFORMATIONAL (unless an exchange is under way,
- * which checks as well). A peer that answers none of its retransmissions
- * fails the IKE SA, and its CHILD SAs go with it (dpd_action = clear).
+ * from the peer and without inbound ESP on its CHILD_SAs (as charon), an
+ * empty INFORMATIONAL (unless an exchange is under way, which checks as
+ * well). The counters are read when the IKE side has been quiet for
+ * dpd_delay: traffic since the last look counts as traffic now, so a
+ * request goes out only after a whole dpd_delay without a packet. A peer
+ * that answers none of its retransmissions fails the IKE SA, and its
+ * CHILD SAs go with it (dpd_action).
  */
 static void dpd_due(struct daemon *d, struct timer *t)
 {
 	struct ike_sa *sa = (struct ike_sa *)((char *)t - offsetof(struct ike_sa, t_dpd));
-	uint64_t delay = sa->conn->dpd_delay * 1000ULL, idle = d->now - sa->last_rx;
+	uint64_t delay = sa->conn->dpd_delay * 1000ULL, last = sa->last_rx, idle;
 	struct task *live;
 
 	if (sa->state != IKE_S_ESTABLISHED)
 		return;
+	if (d->now - last >= delay && esp_seen(sa)) {
+		sa_log(sa, LOG_IKE, 2, "DPD: ESP from the peer since the last look, no check");
+		sa->last_esp = d->now;
+	}
+	if (sa->last_esp > last)
+		last = sa->last_esp;
+	idle = d->now - last;
 	if (idle < delay) {
 		timer_arm(d, t, delay - idle);
 		return;

@@ -430,14 +430,15 @@ nat_topology() {
 # nat_to [ADDRESS]:PORT[-PORT] [MATCH]: what n maps x's port 4500 to from
 # now on (or, given an nft MATCH such as "meta l4proto udp", what x sends
 # that matches); the NAT forgets its mappings. Without an address it
-# masquerades as its own.
+# masquerades as its own. Other tables of n stay.
 nat_to() {
 	case $1 in
 	:*) how="masquerade to $1" ;;
 	*) how="snat to $1" ;;
 	esac
 	ip netns exec n nft -f - <<EOF
-flush ruleset
+table $nft_family nat
+delete table $nft_family nat
 table $nft_family nat {
 	chain post {
 		type nat hook postrouting priority srcnat;

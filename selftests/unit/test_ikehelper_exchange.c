@@ -570,6 +570,17 @@ static void test_two_peers(void)
 	h_reset();
 }
 
+/* Reloads P with alice's configuration, its connection named NAME
+ * (5 characters, as site-b) and EXTRA_CHILD in its child. */
+static void reload_renamed(struct h_peer *p, const char *name, const char *extra_child)
+{
+	char *text = conf_alice("", extra_child, PSK), *at = strstr(text, "site-b {");
+
+	memcpy(at, name, strlen("site-b"));
+	daemon_reload(p->d, config_parse("alice", text, h_diag, NULL));
+	free(text);
+}
+
 /* kespctl ike reload: an unchanged connection keeps its SAs, a changed one
  * is deleted (DELETE sent), a new one with start_action = start starts. */
 static void test_reload(void)
@@ -604,6 +615,22 @@ static void test_reload(void)
 	tap_ok(h_log_has("alice:", "connection site-b changed: deleting its IKE SA", NULL) &&
 	       h_log_has("configuration reloaded: 1 connections, 0 unchanged, 1 SAs deleted", NULL),
 	       "the log says what the reload did");
+
+	/* site-b removed, site-c added without start_action: nothing starts */
+	reload_renamed(alice, "site-c", "");
+	h_run();
+	tap_ok(h_count_sas(alice) == 0 && h_count_sas(bob) == 0 &&
+	       kernel_fake_sa_count(alice->k) == 0 && kernel_fake_sa_count(bob->k) == 0,
+	       "reload: a removed connection's SAs go, an added one without start_action waits");
+	/* site-c removed, site-d added with start_action = start: it starts */
+	reload_renamed(alice, "site-d", "start_action = start");
+	tap_ok(h_count_sas(alice) == 1 && h_head_exchange() == IKE_SA_INIT,
+	       "reload: an added connection with start_action = start is initiated");
+	h_run();
+	sa = h_sa(alice);
+	tap_ok(sa && sa->state == IKE_S_ESTABLISHED && !strcmp(sa->conn->name, "site-d") &&
+	       h_count_sas(bob) == 1 && kernel_fake_sa_count(alice->k) == 2 &&
+	       kernel_fake_sa_count(bob->k) == 2, "reload: and its tunnel is up with bob");
 	h_reset();
 }
 

@@ -471,6 +471,84 @@ static void test_dpd(void)
 	h_reset();
 }
 
+/* alice with dpd_delay = 10s and CHILD_A (MORE_A), bob without DPD. */
+static void setup_dpd_alice(const char *child_a, const char *more_a, const char *child_b,
+			    const char *more_b)
+{
+	conn_extra = "dpd_delay = 10s";
+	conn_extra_bob = "";
+	setup(conf(true, "aes128gcm16", child_a, more_a),
+	      conf(false, "aes128gcm16", child_b, more_b));
+	conn_extra = "";
+	conn_extra_bob = NULL;
+}
+
+/* Seconds of 1 s steps, each with one inbound packet on alice's inbound SA
+ * of child C (none if C is NULL), until the wire has something (or LIMIT):
+ * how many seconds passed. */
+static int esp_until_wire(struct child_sa *c, int limit)
+{
+	int s = 0;
+
+	while (s < limit && !h_wire) {
+		if (c)
+			kernel_fake_traffic(alice->k, KERNEL_IN, c->spi_in, 1);
+		h_advance(1000);
+		s++;
+	}
+	return s;
+}
+
+/* DPD counts ESP, as charon's does: while inbound ESP arrives on any of
+ * the IKE SA's CHILD_SAs no DPD request goes out; outbound ESP does not
+ * count; once the ESP stops, the request comes within two dpd_delays. */
+static void test_dpd_esp(void)
+{
+	const char *net2 = "net2 { local_ts = 10.%d.1.0/24\n remote_ts = 10.%d.1.0/24\n "
+			   "esp_proposals = aes128gcm16\n %s }";
+	char ma[256], mb[256];
+	struct child_sa *c1, *c2;
+	int s;
+
+	snprintf(ma, sizeof(ma), net2, 1, 2, "start_action = start\n rekey_time = 0");
+	snprintf(mb, sizeof(mb), net2, 2, 1, "rekey_time = 0");
+	setup_dpd_alice("start_action = start\n rekey_time = 0", ma, "rekey_time = 0", mb);
+	daemon_start_all(alice->d);
+	h_run();
+	c1 = h_sa(alice) ? h_sa(alice)->children : NULL;
+	c2 = c1 ? c1->next : NULL;
+	if (!c2) {
+		tap_ok(false, "DPD and ESP: two CHILD SAs up");
+		h_reset();
+		return;
+	}
+	s = esp_until_wire(c1, 60);
+	tap_ok(s == 60 && !h_wire, "DPD and ESP: inbound ESP on the first CHILD_SA every second "
+	       "for 60 s, dpd_delay 10 s: no DPD request (%d s)", s);
+	s = esp_until_wire(c2, 60);
+	tap_ok(s == 60 && !h_wire, "DPD and ESP: the same on the second CHILD_SA only (%d s)", s);
+	for (s = 0; s < 60 && !h_wire; s++) {
+		kernel_fake_traffic(alice->k, KERNEL_OUT, c1->spi_out, 1);
+		h_advance(1000);
+	}
+	tap_ok(s >= 10 && s <= 20 && h_wire && h_head_exchange() == IKE_INFORMATIONAL &&
+	       h_log_has("alice:", "DPD: nothing from the peer", NULL),
+	       "DPD and ESP: outbound ESP only: the DPD request after %d s (10 <= s <= 20)", s);
+	h_run();
+	h_log_clear();
+	s = esp_until_wire(c2, 25);
+	tap_ok(s == 25 && !h_wire, "DPD and ESP: answered, then inbound ESP again: none (%d s)",
+	       s);
+	s = esp_until_wire(NULL, 60);
+	tap_ok(s >= 10 && s <= 20 && h_wire && h_head_exchange() == IKE_INFORMATIONAL &&
+	       h_log_has("alice:", "DPD: nothing from the peer", NULL),
+	       "DPD and ESP: once the ESP stops, the DPD request within two dpd_delays (%d s)", s);
+	h_run();
+	tap_ok(h_sa(alice) && h_sa(alice)->state == IKE_S_ESTABLISHED &&
+	       kernel_fake_sa_count(alice->k) == 4, "DPD and ESP: answered, the SAs stay");
+	h_reset();
+}
+
 /* Drops everything on the wire for up to LIMIT s, until NEEDLE is logged by alice. */
 static int silence_until(const char *needle, int limit)
 {
@@ -509,12 +587,7 @@ static void test_dpd_restart(void)
 	uint64_t old_id;
 	int dropped;
 
-	conn_extra = "dpd_delay = 10s";
-	conn_extra_bob = "";
-	setup(conf(true, "aes128gcm16", "rekey_time = 0\n dpd_action = restart", NULL),
-	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
-	conn_extra = "";
-	conn_extra_bob = NULL;
+	setup_dpd_alice("rekey_time = 0\n dpd_action = restart", NULL, "rekey_time = 0", NULL);
 	sa = up();
 	old_id = sa ? sa->id : 0;
 	h_log_clear();
@@ -967,6 +1040,7 @@ int main(void)
 	test_refusals();
 	test_rekey_crossing_delete();
 	test_dpd();
+	test_dpd_esp();
 	test_dpd_restart();
 	test_close_action();
 	ike_rekey_case(true);
