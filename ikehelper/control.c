@@ -2,8 +2,8 @@
 /*
  * The control socket kespctl talks to (/run/kesp/ikehelper.sock, mode 0600,
  * peers checked to be root). One request line per connection:
- *   up CONN | up-child CHILD | down CONN | rekey-child CHILD | list | reload
- *   | monitor
+ *   up CONN | up-child CHILD | down CONN | rekey CONN | rekey-child CHILD
+ *   | list | reload | monitor
  * and answer lines, each starting with what it is:
  *   "| text"          something to show the user
  *   "ike k=v ..."     an IKE SA (list), "child k=v ..." one of its CHILD SAs
@@ -279,8 +279,9 @@ static void cmd_down(struct client *cl, const char *name)
 		finish(cl, true, "deleting %zu IKE SA%s of %s", n, n == 1 ? "" : "s", name);
 }
 
-/* Rekeys every installed CHILD_SA of child NAME now (returns at once). */
-static void cmd_rekey_child(struct client *cl, const char *name)
+/* Rekeys now (returns at once) every established IKE SA of connection NAME,
+ * or (CHILD) every installed CHILD_SA of child NAME. */
+static void cmd_rekey(struct client *cl, const char *name, bool child)
 {
 	struct daemon *d = cl->c->d;
 	size_t n = 0;
@@ -288,6 +289,13 @@ static void cmd_rekey_child(struct client *cl, const char *name)
 	for (struct ike_sa *sa = d->sas; sa; sa = sa->next_all) {
 		if (sa->state != IKE_S_ESTABLISHED)
 			continue;
+		if (!child) {
+			if (!sa->rekeyed && sa->conn && !strcmp(sa->conn->name, name)) {
+				ike_rekey_start(sa);
+				n++;
+			}
+			continue;
+		}
 		for (struct child_sa *c = sa->children; c; c = c->next)
 			if (c->state == CHILD_S_INSTALLED && !strcmp(c->cfg->name, name)) {
 				child_rekey_start(c);
@@ -295,9 +303,11 @@ static void cmd_rekey_child(struct client *cl, const char *name)
 			}
 	}
 	if (!n)
-		finish(cl, false, "no installed CHILD_SA named '%s'", name);
+		finish(cl, false, child ? "no installed CHILD_SA named '%s'" :
+		       "no established IKE SA of connection '%s'", name);
 	else
-		finish(cl, true, "rekeying %zu CHILD_SA%s of %s", n, n == 1 ? "" : "s", name);
+		finish(cl, true, "rekeying %zu %s%s of %s", n, child ? "CHILD_SA" : "IKE SA",
+		       n == 1 ? "" : "s", name);
 }
 
 static void reload_diag(void *ctx, bool error, const char *msg)
@@ -382,7 +392,9 @@ static void command(struct client *cl, char *line)
 	} else if (!strcmp(verb, "down") && arg) {
 		cmd_down(cl, arg);
 	} else if (!strcmp(verb, "rekey-child") && arg) {
-		cmd_rekey_child(cl, arg);
+		cmd_rekey(cl, arg, true);
+	} else if (!strcmp(verb, "rekey") && arg) {
+		cmd_rekey(cl, arg, false);
 	} else if (!strcmp(verb, "list") && !arg) {
 		list(cl);
 	} else if (!strcmp(verb, "reload") && !arg) {
@@ -391,7 +403,7 @@ static void command(struct client *cl, char *line)
 		cmd_monitor(cl);
 	} else {
 		finish(cl, false, "unknown request '%s' (up CONN, up-child CHILD, down CONN, "
-		       "rekey-child CHILD, list, reload, monitor)", verb);
+		       "rekey CONN, rekey-child CHILD, list, reload, monitor)", verb);
 	}
 }
 

@@ -5,6 +5,7 @@
  *   kespctl ike up CONN | up --child CHILD   waits until up or failed
  *   kespctl ike down CONN
  *   kespctl ike rekey --child CHILD       starts a rekey of its CHILD_SAs now
+ *   kespctl ike rekey CONN                starts a rekey of its IKE SA now
  *   kespctl [--json] ike list
  *   kespctl ike reload
  * The socket is /run/kesp/ikehelper.sock, or $KESP_IKEHELPER_SOCKET, or
@@ -28,7 +29,7 @@
 static int ike_usage(void)
 {
 	fprintf(stderr, "kespctl: ike: usage: ike [--socket PATH] up CONN | up --child CHILD | "
-		"down CONN | rekey --child CHILD | list | reload (see kespctl help)\n");
+		"down CONN | rekey CONN | rekey --child CHILD | list | reload (see kespctl help)\n");
 	return EXIT_USAGE;
 }
 
@@ -288,9 +289,12 @@ void ike_print_human(FILE *f, const struct ike_listing *l)
 		char t[32], w1[64], w2[64], w3[64];
 
 		if (!r->child) {
-			fprintf(f, "%s[%s]: %s", ike_record_get(r, "name"), ike_record_get(r, "id"), ike_record_get(r, "state"));
-			if (*ike_record_get(r, "established"))
-				fprintf(f, " %s ago", human_secs(ike_record_get(r, "established"), t, sizeof(t)));
+			/* "NAME[ID]: STATE AGE ago, ..." (94 reads it so) */
+			fprintf(f, "%s[%s]: %s %s ago", ike_record_get(r, "name"),
+				ike_record_get(r, "id"), ike_record_get(r, "state"),
+				human_secs(*ike_record_get(r, "established") ?
+					   ike_record_get(r, "established") : ike_record_get(r, "age"),
+					   t, sizeof(t)));
 			fprintf(f, ", %s[%s]...%s[%s]\n", ike_record_get(r, "local"), ike_record_get(r, "local_id"),
 				ike_record_get(r, "remote"), ike_record_get(r, "remote_id"));
 			fprintf(f, "  %s, SPIs %s_i %s_r, %s%s%s%s%s\n", ike_record_get(r, "role"),
@@ -433,7 +437,8 @@ int cmd_ike(struct ctl *c, int argc, char **argv)
 		snprintf(request, sizeof(request), "up-child %.256s", argv[2]);
 	else if (!strcmp(argv[0], "rekey") && argc == 3 && !strcmp(argv[1], "--child"))
 		snprintf(request, sizeof(request), "rekey-child %.256s", argv[2]);
-	else if ((!strcmp(argv[0], "up") || !strcmp(argv[0], "down")) && argc == 2)
+	else if ((!strcmp(argv[0], "up") || !strcmp(argv[0], "down") ||
+		  !strcmp(argv[0], "rekey")) && argc == 2)
 		snprintf(request, sizeof(request), "%s %.256s", argv[0], argv[1]);
 	else if ((!strcmp(argv[0], "list") || !strcmp(argv[0], "reload")) && argc == 1)
 		snprintf(request, sizeof(request), "%s", argv[0]);

@@ -462,6 +462,10 @@ static int ike_stream_read(struct ike_stream *st, bool json)
 			ike_record_free(&r);
 		} else if (line[0] == '-') {
 			ctl_error("monitor", "ikehelper: %s", line + 2);
+		} else if (!strncmp(line, "| ", 2)) {
+			/* "monitoring ...": subscribed, nothing is missed now. */
+			fprintf(stderr, "kespctl: monitor: %s\n", line + 2);
+			fflush(stderr);
 		}
 		line = nl + 1;
 	}
@@ -677,7 +681,9 @@ static const struct {
 	  "ike up CONN | ike up --child CHILD   start an IKE SA (waits until it is up or failed)\n"
 	  "  ike down CONN        delete its SAs\n"
 	  "  ike rekey --child CHILD   rekey its CHILD_SAs now (does not wait)\n"
+	  "  ike rekey CONN       rekey its IKE SA now (does not wait)\n"
 	  "  ike list             IKE and CHILD SAs with SPIs, selectors, counters\n"
+	  "                       (kespctl show adds the devices)\n"
 	  "  ike reload           re-read ikehelper's config; unchanged connections keep\n"
 	  "                       their SAs  (ike --socket PATH ..., or $KESP_IKEHELPER_SOCKET)" },
 	{ "help", cmd_help, "help                 this text" },
