@@ -15,7 +15,7 @@
 # warrior's identity is refused. EAP-only (RFC 5998) between two
 # ikehelpers: west's gateway and a client in namespace eo.
 # Secrets: west's ikehelper logs at the highest level (-d 4: payload lists,
-# every datagram as hex) through all of it, IKE and CHILD rekeys included;
+# every datagram as hex) through all of it, an IKE and a CHILD rekey included;
 # at the end its log must hold none of the passwords and PSKs configured,
 # nor any ESP key negotiated (read from charon's side: ip xfrm state).
 . "$KESP_SRC/selftests/tests/lib.sh"
@@ -250,19 +250,16 @@ check "s2s: ping 10.11.1.1 -> 10.12.1.1 through its tunnel" \
 	ip netns exec west ping -c 2 -i 0.3 -W 2 -I 10.11.1.1 10.12.1.1
 ping_through "erin (beside s2s)"
 
-# IKE and CHILD rekeys of both (EAP's MSK, and the PSK), logged at level 4.
+# IKE and CHILD rekeys of the PSK peer's SAs, logged at level 4.
 esp_keys
 ike_spi=$(ike_get west kesp spi_i | head -n 1)
-for c in gw s2s; do
-	ikectl west kesp ike rekey "$c" >/dev/null
-	check "$c: the IKE SA rekeyed at log level 4" \
-		wait_event "$(ike_log ikehelper kesp)" "$c\\[[0-9]+\\] IKE SA rekeyed"
-	ikectl west kesp ike rekey --child "$c" >/dev/null
-	check "$c: the CHILD_SA rekeyed at log level 4" \
-		wait_event "$(ike_log ikehelper kesp)" "CHILD_SA $c\\{[0-9]+\\} rekeyed"
-done
+ikectl west kesp ike rekey s2s >/dev/null
+check "s2s: the IKE SA rekeyed at log level 4" \
+	wait_event "$(ike_log ikehelper kesp)" "s2s\\[[0-9]+\\] IKE SA rekeyed"
+ikectl west kesp ike rekey --child s2s >/dev/null
+check "s2s: the CHILD_SA rekeyed at log level 4" \
+	wait_event "$(ike_log ikehelper kesp)" "CHILD_SA s2s\\{[0-9]+\\} rekeyed"
 esp_keys
-ping_through "erin (after the rekeys)"
 charon_swanctl east --terminate --ike erin --timeout 10 >/dev/null 2>&1
 charon_swanctl east --terminate --ike s2s --timeout 10 >/dev/null 2>&1
 sleep 0.5
@@ -355,8 +352,8 @@ ikehelper_alive kesp
 echo "# eo: $(($(date +%s) - t)) s"
 
 # ---- no secret in the log of a run at the highest level ----
-same "secrets: charon's ESP keys read (carol, erin and s2s before and after their rekeys)" \
-	"$(sort -u /tmp/esp-keys | wc -l | awk '{print ($1 >= 10) ? "yes" : "no: " $1}')" yes
+same "secrets: charon's ESP keys read (carol, erin, s2s before and after its rekey)" \
+	"$(sort -u /tmp/esp-keys | wc -l | awk '{print ($1 >= 8) ? "yes" : "no: " $1}')" yes
 # shellcheck disable=SC2046
 log_secrets_absent kesp "secrets" "carol's Pa55word" "not dave's password" erin-Secret-42 \
 	frank-Secret-17 gina-Secret-99 "$(echo "$PSK" | tr -d '"')" $(sort -u /tmp/esp-keys)
