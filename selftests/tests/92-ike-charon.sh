@@ -279,12 +279,12 @@ status_views() {
 	sv_json=$(ikectl west kesp --json show)
 	sv_c=$(charon_get east child "$1" state spi-in spi-out packets-in packets-out |
 		awk '$1 == "INSTALLED" {print $2, $3, $4, $5}')
-	same "$1: kespctl --json show: SPIs in/out as swanctl --list-sas's out/in" \
-		"$(echo "$sv_json" | json_values spi_in | head -n 1) $(echo "$sv_json" | json_values spi_out | head -n 1)" \
-		"$(echo "$sv_c" | awk '{print $2, $1}')"
+	# the first (only) CHILD_SA's SPIs and packet counters, in one pass
+	sv_k=$(printf '%s' "$sv_json" | sed -n 's/.*"spi_in":"\([0-9a-f]*\)","spi_out":"\([0-9a-f]*\)".*"packets_in":\([0-9]*\),.*"packets_out":\([0-9]*\),.*/\1 \2 \3 \4/p')
+	set -- "$1" $sv_k $sv_c
+	same "$1: kespctl --json show: SPIs in/out as swanctl --list-sas's out/in" "$2 $3" "${7:-} ${6:-}"
 	same "$1: kespctl --json show: 4 packets each way (2 + 2 pings), charon's counters the mirror" \
-		"$(echo "$sv_json" | json_values packets_in | head -n 1) $(echo "$sv_json" | json_values packets_out | head -n 1) $(echo "$sv_c" | awk '{print $4, $3}')" \
-		"4 4 4 4"
+		"$4 $5 ${9:-} ${8:-}" "4 4 4 4"
 	case $sv_json in
 	*'"devices":[{"ifname":"kesp'*'"ikehelper":"running"'*) pass "$1: kespctl --json show names the device and ikehelper's state" ;;
 	*) fail "$1: kespctl --json show names the device and ikehelper's state" "$sv_json" ;;
