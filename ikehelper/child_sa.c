@@ -54,6 +54,7 @@ void child_sa_expire(struct child_sa *c)
 {
 	struct task *del;
 
+	c->down_reason = "its lifetime ran out";
 	child_sa_uninstall(c);
 	del = delete_child_task_new(c);
 	if (del)
@@ -137,6 +138,12 @@ struct child_sa *child_sa_new(struct ike_sa *ike, const struct child_cfg *cfg)
 void child_sa_free(struct child_sa *c)
 {
 	struct daemon *d = c->ike->d;
+
+	/* Established and not replaced by a rekey (ike-rekeyed or
+	 * child-rekeyed told that): it goes down. */
+	if (c->installed_at && c->state != CHILD_S_REKEYED)
+		daemon_event(d, "child-down", c->ike->state == IKE_S_DEAD ? NULL : c->ike, c,
+			     c->down_reason ? c->down_reason : "deleted", NULL, NULL);
 
 	timer_cancel(d, &c->t_rekey);
 	timer_cancel(d, &c->t_expire);
@@ -488,9 +495,16 @@ void child_sa_established(struct child_sa *c)
 	struct daemon *d = c->ike->d;
 	const struct child_cfg *cc = c->cfg;
 	char l[512], r[512], algs[128];
+	struct child_sa *old = NULL;
 
+	/* Another installed pair of the same reqid: this one is its rekey. */
+	for (struct child_sa *o = c->ike->children; o; o = o->next)
+		if (o != c && o->reqid == c->reqid &&
+		    (o->state == CHILD_S_INSTALLED || o->state == CHILD_S_REKEYING))
+			old = o;
 	c->state = CHILD_S_INSTALLED;
 	c->installed_at = d->now;
+	c->is_rekey = old != NULL;
 	d->st.child_installed++;
 	ike_wipe(c->keymat, sizeof(c->keymat));
 	c->keymat_len = 0;
@@ -513,6 +527,14 @@ void child_sa_established(struct child_sa *c)
 	}
 	if (cc->life_time)
 		timer_arm(d, &c->t_expire, cc->life_time * 1000ULL);
+	if (d->on_event) {
+		char spis[32];
+
+		if (old)
+			snprintf(spis, sizeof(spis), "%08x_i %08x_o", old->spi_in, old->spi_out);
+		daemon_event(d, old ? "child-rekeyed" : "child-up", c->ike, c, NULL,
+			     old ? "replaces" : NULL, old ? spis : NULL);
+	}
 }
 
 void child_sa_take_routes(struct child_sa *new, struct child_sa *old)

@@ -528,6 +528,8 @@ void settings_default(struct settings *s)
 	s->fwmark = 0x6b65;
 	s->route_table = 0x6b65;
 	s->rule_priority = 0x6b65;
+	memset(&s->log, 0, sizeof(s->log));
+	s->log.def = LOG_LEVEL_DEFAULT;
 }
 
 #define UINT_SETTING(field, max, what)						\
@@ -653,6 +655,32 @@ static const struct key settings_keys[] = {
 	{ "route_rule_priority", set_rule_priority, NULL },
 	{ NULL, NULL, NULL },
 };
+
+/* ikehelper { log { default = 1  ike = 2  knl = 1 } }: per-subsystem levels,
+ * which the command line's -d overrides (log.h). */
+static bool settings_subsection(struct parser *p, const struct node *n, void *obj)
+{
+	struct settings *s = obj;
+	char why[160];
+
+	if (strcmp(n->name, "log"))
+		return false;
+	for (const struct node *m = n->children; m; m = m->next) {
+		if (!m->value) {
+			ERR(m, "unknown section '%s' in log (expected SUBSYSTEM = LEVEL)", m->name);
+			continue;
+		}
+		for (const struct node *o = n->children; o != m; o = o->next)
+			if (o->value && !strcmp(o->name, m->name)) {
+				ERR(m, "'%s' is set twice in log (first on line %d)", m->name,
+				    o->line);
+				break;
+			}
+		if (!log_spec_set(&s->log, m->name, m->value, why, sizeof(why)))
+			ERR(m, "log: %s", why);
+	}
+	return true;
+}
 
 /* ---- connections --------------------------------------------------------- */
 
@@ -2097,7 +2125,8 @@ static struct config *interpret(struct parser *p, const char *name, struct node 
 			if (settings_seen)
 				ERR(n, "a second ikehelper section");
 			settings_seen = true;
-			read_keys(p, n, settings_keys, &cfg->set, "the ikehelper section", NULL);
+			read_keys(p, n, settings_keys, &cfg->set, "the ikehelper section",
+				  settings_subsection);
 		} else if (!strcmp(n->name, "authorities") || !strcmp(n->name, "pools")) {
 			ERR(n, "section '%s' is not supported by kesp yet (%s)", n->name,
 			    n->name[0] == 'a' ? "certificates" : "address pools");

@@ -22,6 +22,7 @@
 #include "cert.h"
 #include "id.h"
 #include "ike.h"
+#include "log.h"
 #include "ts.h"
 
 #define CONF_NAME_MAX 64
@@ -186,6 +187,7 @@ struct settings {
 	uint32_t fwmark;			/* mark of our devices and IKE sockets */
 	uint32_t route_table;			/* table of the selector routes */
 	uint32_t rule_priority;			/* of "not fwmark M lookup T" */
+	struct log_spec log;			/* log { default = 1  ike = 2 ... } */
 };
 
 struct config {

@@ -2,10 +2,14 @@
 /*
  * The control socket kespctl talks to (/run/kesp/ikehelper.sock, mode 0600,
  * peers checked to be root). One request line per connection:
- *   up CONN | up-child CHILD | down CONN | rekey-child CHILD | list | reload
+ *   up CONN | up-child CHILD | down CONN | rekey CONN | rekey-child CHILD
+ *   | list | reload | monitor
  * and answer lines, each starting with what it is:
  *   "| text"          something to show the user
  *   "ike k=v ..."     an IKE SA (list), "child k=v ..." one of its CHILD SAs
+ *   "event k=v ..."   monitor: an event as it happens (events.h), until the
+ *                     client closes the connection; never blocking the
+ *                     daemon (a slow client loses events and is told so)
  *   "+ text"          done, succeeded (last line)
  *   "- text"          done, failed, and why (last line)
  * Values in records are %XX-escaped outside [A-Za-z0-9._:/@+-], so a line
@@ -13,10 +17,12 @@
  * failed, so the client waits as long as the negotiation takes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -44,6 +50,8 @@ struct client {
 	struct sa_waiter w;	/* an "up" in progress */
 	bool answered;
 	bool in_command;	/* closing waits until command() returns */
+	bool monitor;		/* subscribed to events (sub) */
+	struct event_sub sub;
 	struct client *next;
 };
 
@@ -54,6 +62,7 @@ static void client_close(struct client *cl)
 	ike_sa_remove_waiter(&cl->w);
 	loop_del(cl->c->loop, cl->entry);
 	close(cl->fd);
+	event_sub_free(&cl->sub);
 	for (pp = &cl->c->clients; *pp; pp = &(*pp)->next)
 		if (*pp == cl) {
 			*pp = cl->next;
@@ -105,64 +114,26 @@ static void finish(struct client *cl, bool ok, const char *fmt, ...)
 
 /* ---- records ------------------------------------------------------------- */
 
-struct rec {
-	char buf[4096];
-	size_t len;
-};
-
-static void rec_put(struct rec *r, const char *key, const char *value)
+/* Seconds until timer T fires, or "" when it is not armed. */
+static void put_due(struct rec *r, const char *key, const struct daemon *d, const struct timer *t)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t need = strlen(key) + 2 + 3 * strlen(value);
-
-	if (r->len + need + 1 >= sizeof(r->buf))
-		return;
-	r->len += (size_t)sprintf(r->buf + r->len, " %s=", key);
-	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("._:/@+-", *p)) {
-			r->buf[r->len++] = (char)*p;
-		} else {
-			r->buf[r->len++] = '%';
-			r->buf[r->len++] = hex[*p >> 4];
-			r->buf[r->len++] = hex[*p & 15];
-		}
-	}
-	r->buf[r->len] = '\0';
-}
-
-static void rec_putf(struct rec *r, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void rec_putf(struct rec *r, const char *key, const char *fmt, ...)
-{
-	char v[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(v, sizeof(v), fmt, ap);
-	va_end(ap);
-	rec_put(r, key, v);
-}
-
-static const char *hex8(const uint8_t *p, char *buf)
-{
-	for (int i = 0; i < 8; i++)
-		sprintf(buf + 2 * i, "%02x", p[i]);
-	return buf;
+	if (timer_armed(t))
+		rec_putf(r, key, "%llu", (unsigned long long)
+			 (t->when > d->now ? (t->when - d->now + 999) / 1000 : 0));
 }
 
 static void list_child(struct client *cl, struct child_sa *ch)
 {
 	struct daemon *d = ch->ike->d;
 	struct kernel_counters in = { 0 }, out = { 0 };
-	struct rec r = { "child", 5 };
+	struct rec r;
 	char buf[1024];
 
 	if (ch->kid_in)
 		d->kernel->ops->sa_counters(d->kernel, ch->ifindex, ch->kid_in, &in);
 	if (ch->kid_out)
 		d->kernel->ops->sa_counters(d->kernel, ch->ifindex, ch->kid_out, &out);
+	rec_init(&r, "child");
 	rec_put(&r, "name", ch->cfg->name);
 	rec_putf(&r, "reqid", "%u", ch->reqid);
 	rec_put(&r, "state", child_state_name(ch->state));
@@ -179,6 +150,11 @@ static void list_child(struct client *cl, struct child_sa *ch)
 	rec_putf(&r, "packets_out", "%llu", (unsigned long long)out.packets);
 	rec_putf(&r, "age", "%llu",
 		 (unsigned long long)(ch->installed_at ? (d->now - ch->installed_at) / 1000 : 0));
+	if (ch->installed_at && ch->is_rekey)
+		rec_putf(&r, "rekeyed", "%llu",
+			 (unsigned long long)((d->now - ch->installed_at) / 1000));
+	put_due(&r, "rekey_in", d, &ch->t_rekey);
+	put_due(&r, "expire_in", d, &ch->t_expire);
 	say(cl, "%s", r.buf);
 }
 
@@ -188,24 +164,23 @@ static void list(struct client *cl)
 	size_t n = 0;
 
 	for (struct ike_sa *sa = d->sas; sa; sa = sa->next_all) {
-		struct rec r = { "ike", 3 };
-		char buf[IKE_ID_STRLEN], h[17];
+		struct rec r;
+		char buf[160];
 
-		rec_put(&r, "name", sa->conn ? sa->conn->name : "");
-		rec_putf(&r, "id", "%llu", (unsigned long long)sa->id);
+		rec_init(&r, "ike");
+		rec_ike(&r, sa);
 		rec_put(&r, "state", ike_state_name(sa->state));
 		rec_put(&r, "role", sa->initiator ? "initiator" : "responder");
-		rec_put(&r, "local", endpoint_str(&sa->local, buf, sizeof(buf)));
-		rec_put(&r, "remote", endpoint_str(&sa->remote, buf, sizeof(buf)));
-		rec_put(&r, "local_id", sa->id_local.type || sa->id_local.len ?
-			id_str(&sa->id_local, buf, sizeof(buf)) : "");
-		rec_put(&r, "remote_id", sa->id_remote.type || sa->id_remote.len ?
-			id_str(&sa->id_remote, buf, sizeof(buf)) : "");
 		rec_put(&r, "algs", sa->keys_ready ? ike_sa_algs(sa, buf, sizeof(buf)) : "");
-		rec_put(&r, "spi_i", hex8(sa->spi_i, h));
-		rec_put(&r, "spi_r", hex8(sa->spi_r, h));
 		rec_put(&r, "nat", sa->nat_local ? "local" : sa->nat_remote ? "remote" : "none");
 		rec_putf(&r, "age", "%llu", (unsigned long long)((d->now - sa->created) / 1000));
+		if (sa->state == IKE_S_ESTABLISHED)
+			rec_putf(&r, "established", "%llu",
+				 (unsigned long long)((d->now - sa->established) / 1000));
+		if (sa->rekeyed_at)
+			rec_putf(&r, "rekeyed", "%llu",
+				 (unsigned long long)((d->now - sa->rekeyed_at) / 1000));
+		put_due(&r, "rekey_in", d, &sa->t_rekey);
 		say(cl, "%s", r.buf);
 		for (struct child_sa *ch = sa->children; ch; ch = ch->next)
 			list_child(cl, ch);
@@ -304,8 +279,9 @@ static void cmd_down(struct client *cl, const char *name)
 		finish(cl, true, "deleting %zu IKE SA%s of %s", n, n == 1 ? "" : "s", name);
 }
 
-/* Rekeys every installed CHILD_SA of child NAME now (returns at once). */
-static void cmd_rekey_child(struct client *cl, const char *name)
+/* Rekeys now (returns at once) every established IKE SA of connection NAME,
+ * or (CHILD) every installed CHILD_SA of child NAME. */
+static void cmd_rekey(struct client *cl, const char *name, bool child)
 {
 	struct daemon *d = cl->c->d;
 	size_t n = 0;
@@ -313,6 +289,13 @@ static void cmd_rekey_child(struct client *cl, const char *name)
 	for (struct ike_sa *sa = d->sas; sa; sa = sa->next_all) {
 		if (sa->state != IKE_S_ESTABLISHED)
 			continue;
+		if (!child) {
+			if (!sa->rekeyed && sa->conn && !strcmp(sa->conn->name, name)) {
+				ike_rekey_start(sa);
+				n++;
+			}
+			continue;
+		}
 		for (struct child_sa *c = sa->children; c; c = c->next)
 			if (c->state == CHILD_S_INSTALLED && !strcmp(c->cfg->name, name)) {
 				child_rekey_start(c);
@@ -320,9 +303,11 @@ static void cmd_rekey_child(struct client *cl, const char *name)
 			}
 	}
 	if (!n)
-		finish(cl, false, "no installed CHILD_SA named '%s'", name);
+		finish(cl, false, child ? "no installed CHILD_SA named '%s'" :
+		       "no established IKE SA of connection '%s'", name);
 	else
-		finish(cl, true, "rekeying %zu CHILD_SA%s of %s", n, n == 1 ? "" : "s", name);
+		finish(cl, true, "rekeying %zu %s%s of %s", n, child ? "CHILD_SA" : "IKE SA",
+		       n == 1 ? "" : "s", name);
 }
 
 static void reload_diag(void *ctx, bool error, const char *msg)
@@ -343,9 +328,52 @@ static void cmd_reload(struct client *cl)
 		return;
 	}
 	config_resolve_names(cfg);
+	log_configure(&cfg->set.log);
 	daemon_reload(cl->c->d, cfg);
 	finish(cl, true, "reloaded %s: %zu connection%s", cl->c->config_path, cfg->nconns,
 	       cfg->nconns == 1 ? "" : "s");
+}
+
+/* Watches for EPOLLOUT while the client's events wait for its socket. */
+static void watch_output(struct client *cl)
+{
+	loop_mod(cl->c->loop, cl->entry,
+		 EPOLLIN | (event_sub_pending(&cl->sub) ? EPOLLOUT : 0));
+}
+
+static void publish(void *ctx, const char *line)
+{
+	struct control *c = ctx;
+	struct client *cl, *next;
+
+	for (cl = c->clients; cl; cl = next) {
+		next = cl->next;
+		if (!cl->monitor)
+			continue;
+		if (event_sub_push(&cl->sub, line)) {
+			client_close(cl);
+			continue;
+		}
+		watch_output(cl);
+	}
+}
+
+/* The client stays, reading events until it closes the connection. */
+static void cmd_monitor(struct client *cl)
+{
+	int fl = fcntl(cl->fd, F_GETFL);
+
+	if (fl < 0 || fcntl(cl->fd, F_SETFL, fl | O_NONBLOCK)) {
+		finish(cl, false, "cannot make the socket non-blocking: %s", strerror(errno));
+		return;
+	}
+	event_sub_init(&cl->sub, cl->fd);
+	cl->monitor = true;
+	if (event_sub_push(&cl->sub, "| monitoring ikehelper's events")) {
+		cl->answered = true;	/* gone already: closed after the command */
+		return;
+	}
+	watch_output(cl);
 }
 
 static void command(struct client *cl, char *line)
@@ -364,23 +392,46 @@ static void command(struct client *cl, char *line)
 	} else if (!strcmp(verb, "down") && arg) {
 		cmd_down(cl, arg);
 	} else if (!strcmp(verb, "rekey-child") && arg) {
-		cmd_rekey_child(cl, arg);
+		cmd_rekey(cl, arg, true);
+	} else if (!strcmp(verb, "rekey") && arg) {
+		cmd_rekey(cl, arg, false);
 	} else if (!strcmp(verb, "list") && !arg) {
 		list(cl);
 	} else if (!strcmp(verb, "reload") && !arg) {
 		cmd_reload(cl);
+	} else if (!strcmp(verb, "monitor") && !arg) {
+		cmd_monitor(cl);
 	} else {
 		finish(cl, false, "unknown request '%s' (up CONN, up-child CHILD, down CONN, "
-		       "rekey-child CHILD, list, reload)", verb);
+		       "rekey CONN, rekey-child CHILD, list, reload, monitor)", verb);
 	}
 }
 
 static void on_client(void *arg, int fd)
 {
 	struct client *cl = arg;
-	ssize_t n = read(fd, cl->in + cl->inlen, sizeof(cl->in) - 1 - cl->inlen);
+	ssize_t n;
 	char *nl;
 
+	if (cl->monitor) {
+		char drain[256];
+
+		if (cl->entry->revents & EPOLLOUT) {
+			if (event_sub_flush(&cl->sub)) {
+				client_close(cl);
+				return;
+			}
+			watch_output(cl);
+		}
+		if (!(cl->entry->revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+			return;
+		/* Anything it says is ignored; end of file ends it. */
+		n = read(fd, drain, sizeof(drain));
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			client_close(cl);
+		return;
+	}
+	n = read(fd, cl->in + cl->inlen, sizeof(cl->in) - 1 - cl->inlen);
 	if (n <= 0) {
 		client_close(cl);
 		return;
@@ -486,6 +537,8 @@ struct control *control_open(struct loop *l, struct daemon *d, const char *path,
 		control_close(c);
 		return NULL;
 	}
+	d->on_event = publish;
+	d->event_ctx = c;
 	return c;
 }
 
@@ -493,6 +546,10 @@ void control_close(struct control *c)
 {
 	if (!c)
 		return;
+	if (c->d->event_ctx == c) {
+		c->d->on_event = NULL;
+		c->d->event_ctx = NULL;
+	}
 	while (c->clients)
 		client_close(c->clients);
 	loop_del(c->loop, c->entry);

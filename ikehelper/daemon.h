@@ -20,6 +20,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "events.h"
 #include "id.h"
 #include "ike.h"
 #include "kernel.h"
@@ -127,6 +128,8 @@ struct child_sa {
 	struct kernel_route routes[CHILD_ROUTES_MAX];
 	size_t nroutes;
 	uint64_t installed_at;
+	bool is_rekey;			/* it replaced a pair of the same reqid */
+	const char *down_reason;	/* for the child-down event (static text) */
 	/* KEYMAT (§2.17), kept from its derivation until both directions are
 	 * installed (a responder installs outbound after its answer). */
 	uint8_t keymat[4 * KERNEL_KEY_MAX];
@@ -238,6 +241,7 @@ struct ike_sa {
 	bool nat_local, nat_remote;	/* a NAT before us / before the peer */
 	bool peer_natd;			/* the peer sent NAT_DETECTION payloads */
 	uint64_t created, established;
+	uint64_t rekeyed_at;		/* when a rekey made it (0: IKE_AUTH did) */
 
 	/* IKE_SA_INIT */
 	struct ike_proposal prop;
@@ -807,6 +811,11 @@ struct daemon {
 
 	struct daemon_stats st;
 	struct ratelimit rl_ikev1, rl_drop, rl_half_open;
+
+	/* Events for control clients (events.h): each one as a record line;
+	 * NULL: nobody listens. */
+	void (*on_event)(void *ctx, const char *line);
+	void *event_ctx;
 
 	/* Revocation fetches (fetch.h; NULL: none) and their cache (revoke.c). */
 	const struct fetch_ops *fetch;

@@ -127,6 +127,40 @@ const struct ike_payload *msg_find_error(const struct ike_msg *m)
 
 /* ---- encoding ------------------------------------------------------------ */
 
+/* "SA KE No N(NAT_DETECTION_SOURCE_IP)" of a message's payloads. */
+static const char *payload_list(const struct ike_payload *pl, size_t n, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && off < len; i++) {
+		if (pl[i].type == IKE_PL_NOTIFY)
+			off += (size_t)snprintf(buf + off, len - off, "%sN(%s)", i ? " " : "",
+						ike_notify_name(pl[i].u.notify.type));
+		else
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? " " : "",
+						ike_payload_name(pl[i].type));
+	}
+	return buf;
+}
+
+/* Level 2 of "enc": what a message holds (names only, never a value). */
+static void log_payloads(const struct ike_sa *sa, bool ours, uint8_t exchange, bool response,
+			 uint32_t mid, const struct ike_payload *pl, size_t n)
+{
+	char buf[512];
+
+	if (!log_enabled(LOG_ENC, 2))
+		return;
+	payload_list(pl, n, buf, sizeof(buf));
+	if (sa)
+		sa_log(sa, LOG_ENC, 2, "%s %s %s %u [ %s ]", ours ? "generating" : "parsed",
+		       ike_exchange_name(exchange), response ? "response" : "request", mid, buf);
+	else
+		log_msg(LOG_ENC, 2, "%s %s %s %u [ %s ]", ours ? "generating" : "parsed",
+			ike_exchange_name(exchange), response ? "response" : "request", mid, buf);
+}
+
 static void put_header(struct ike_buf *b, const uint8_t spi_i[8], const uint8_t spi_r[8],
 		       uint8_t next, uint8_t exchange, uint8_t flags, uint32_t mid)
 {
@@ -160,6 +194,7 @@ int exchange_encode_plain(const uint8_t spi_i[8], const uint8_t spi_r[8], uint8_
 		free(buf);
 		return -1;
 	}
+	log_payloads(NULL, true, exchange, flags & IKE_FLAG_RESPONSE, mid, m->pl, m->n);
 	ike_buf_init(&b, buf, IKE_MAX_MSG);
 	put_header(&b, spi_i, spi_r, m->n ? m->pl[0].type : 0, exchange, flags, mid);
 	if (ike_payloads_encode(m->pl, m->n, &b) || b.overflow) {
@@ -197,6 +232,7 @@ int exchange_encode(struct ike_sa *sa, uint8_t exchange, uint32_t mid, bool resp
 	buf = malloc(IKE_MAX_MSG);
 	if (!buf)
 		return -1;
+	log_payloads(sa, true, exchange, response, mid, m->pl, m->n);
 	ike_buf_init(&b, buf, IKE_MAX_MSG);
 	if (ike_msg_encode_sk(&h, NULL, 0, m->pl, m->n, &sa->sk_out, NULL, &b, &err)) {
 		sa_log(sa, LOG_IKE, 0, "cannot encode %s: %s", ike_exchange_name(exchange),
@@ -426,6 +462,8 @@ static bool decrypt(struct ike_sa *sa, const uint8_t *buf, size_t len,
 		return false;
 	}
 	*inner = d->rx_inner;
+	log_payloads(sa, false, m->hdr.exchange, m->hdr.flags & IKE_FLAG_RESPONSE, m->hdr.msgid,
+		     d->rx_inner->pl, d->rx_inner->npl);
 	return true;
 }
 
@@ -694,6 +732,9 @@ void ike_receive(struct daemon *d, const struct endpoint *local, const struct en
 		return;
 	}
 	from_initiator = m->hdr.flags & IKE_FLAG_INITIATOR;
+	if (m->hdr.exchange == IKE_SA_INIT)
+		log_payloads(NULL, false, m->hdr.exchange, m->hdr.flags & IKE_FLAG_RESPONSE,
+			     m->hdr.msgid, m->pl, m->npl);
 	if (m->hdr.exchange == IKE_SA_INIT && !(m->hdr.flags & IKE_FLAG_RESPONSE)) {
 		static const uint8_t zero[8];
 

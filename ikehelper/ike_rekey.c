@@ -189,6 +189,13 @@ static void ike_rekey_switch(struct ike_sa *old, struct ike_sa *ns)
 	if (ns->conn->dpd_delay)
 		timer_arm(ns->d, &ns->t_dpd, ns->conn->dpd_delay * 1000ULL);
 	ike_sa_arm_lifetimes(ns);
+	ns->rekeyed_at = ns->d->now;
+	if (ns->d->on_event) {
+		char id[24];
+
+		snprintf(id, sizeof(id), "%llu", (unsigned long long)old->id);
+		daemon_event(ns->d, "ike-rekeyed", ns, NULL, NULL, "old_id", id);
+	}
 }
 
 /* The lower of an IKE SA's two nonces (§2.8.2 compares them). */

@@ -264,6 +264,7 @@ void info_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *
 			if (sa->state == IKE_S_ESTABLISHED && c->ike == sa)
 				child_action_take(sa, c->cfg, c->cfg->close_action,
 						  "the peer deleted it");
+			c->down_reason = "deleted by the peer";
 			child_sa_drop(c);
 		}
 	}

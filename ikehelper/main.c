@@ -26,9 +26,11 @@ static void usage(FILE *f)
 		"usage: ikehelper [-c FILE] [-f] [-d LEVEL] [--check-config] [--version]\n"
 		"  -c, --config FILE   configuration in swanctl.conf syntax (default %s)\n"
 		"  -f, --foreground    stay in the foreground and log to stderr (else syslog)\n"
-		"  -d, --debug LEVEL   log level -1..4 for all subsystems, or e.g. ike=2,knl=3\n"
+		"  -d, --debug LEVELS  log levels -1..4: one for every subsystem (2), or some\n"
+		"                      (ike=2,knl=3), or a default and some (1,ike=3);\n"
+		"                      over the config's ikehelper { log { } } section\n"
+		"                      (subsystems: dmn cfg net ike chd knl ctl enc)\n"
 		"  -s, --socket PATH   control socket (default %s)\n"
-		"                      (subsystems: dmn cfg net ike chd knl ctl)\n"
 		"      --check-config  read and validate the configuration, print each error\n"
 		"                      as FILE:LINE: what is wrong, exit 1 if there is one\n"
 		"      --version       print the version\n",
@@ -90,6 +92,7 @@ static void on_signal(void *arg, int fd)
 				continue;
 			}
 			config_resolve_names(cfg);
+			log_configure(&cfg->set.log);
 			daemon_reload(r->d, cfg);
 		} else {
 			log_msg(LOG_DMN, 0, "signal %u: deleting every SA and stopping", si.ssi_signo);
@@ -117,6 +120,7 @@ static int daemon_main(const char *config_path, const char *socket_path, bool fo
 	if (!cfg)
 		goto out;
 	log_open(foreground);
+	log_configure(&cfg->set.log);
 	config_resolve_names(cfg);
 	if (ike_crypto_init()) {
 		log_msg(LOG_DMN, 0, "cannot initialise GnuTLS");

@@ -221,6 +221,13 @@ static void on_readable(void *arg, int fd)
 		}
 		if (!local.addr.family || !remote.addr.family)
 			continue;
+		if (log_enabled(LOG_ENC, 3)) {
+			char what[2 * ENDPOINT_STRLEN + 32], r[ENDPOINT_STRLEN], l[ENDPOINT_STRLEN];
+
+			snprintf(what, sizeof(what), "received from %s to %s",
+				 endpoint_str(&remote, r, sizeof(r)), endpoint_str(&local, l, sizeof(l)));
+			log_hex(LOG_ENC, 3, what, p, (size_t)len);
+		}
 		ike_receive(n->d, &local, &remote, p, (size_t)len);
 		daemon_reap(n->d);
 	}
@@ -289,6 +296,16 @@ static void net_send(void *ctx, const struct endpoint *local, const struct endpo
 	struct iovec iov[2] = {
 		{ (void *)non_esp_marker, sizeof(non_esp_marker) }, { (void *)pkt, len },
 	};
+
+	/* The datagram as it goes: encrypted beyond IKE_SA_INIT, whose KE
+	 * and nonces are public values. */
+	if (log_enabled(LOG_ENC, 3)) {
+		char what[2 * ENDPOINT_STRLEN + 32], r[ENDPOINT_STRLEN], l[ENDPOINT_STRLEN];
+
+		snprintf(what, sizeof(what), "sending from %s to %s",
+			 endpoint_str(local, l, sizeof(l)), endpoint_str(remote, r, sizeof(r)));
+		log_hex(LOG_ENC, 3, what, pkt, len);
+	}
 
 	if (local->port == n->port_nat_t)
 		send_from(n, local, remote, iov, 2);

@@ -390,14 +390,20 @@ void ike_sa_destroy(struct ike_sa *sa, const char *why)
 	struct daemon *d = sa->d;
 	struct ike_sa **pp;
 
+	enum ike_state was = sa->state;
+
 	if (sa->state == IKE_S_DEAD)
 		return;
+	if (why && !sa->error[0])
+		snprintf(sa->error, sizeof(sa->error), "%s", why);
 	ike_sa_end_actions(sa);
 	exchange_flush(sa);
 	while (sa->children) {
 		struct child_sa *c = sa->children;
 
 		sa->children = c->next;
+		if (!c->down_reason)
+			c->down_reason = "its IKE SA is gone";
 		child_sa_uninstall(c);
 		child_sa_free(c);
 	}
@@ -417,8 +423,13 @@ void ike_sa_destroy(struct ike_sa *sa, const char *why)
 	if (sa->state != IKE_S_ESTABLISHED && sa->state != IKE_S_DELETING)
 		d->st.ike_failed++;
 	sa->state = IKE_S_DEAD;
-	if (why && !sa->error[0])
-		snprintf(sa->error, sizeof(sa->error), "%s", why);
+	/* A replaced SA's end is told by ike-rekeyed. */
+	if ((was == IKE_S_ESTABLISHED || was == IKE_S_DELETING) && !sa->rekeyed)
+		daemon_event(d, "ike-down", sa, NULL, sa->error[0] ? sa->error : "deleted", NULL,
+			     NULL);
+	else if (was != IKE_S_ESTABLISHED && was != IKE_S_DELETING)
+		daemon_event(d, "ike-failed", sa, NULL, sa->error[0] ? sa->error : "failed", NULL,
+			     NULL);
 	ike_sa_notify_waiters(sa, false, sa->error[0] ? sa->error : "IKE SA deleted");
 	sa->next_dead = d->dead;
 	d->dead = sa;
@@ -517,6 +528,7 @@ void ike_sa_established(struct ike_sa *sa)
 	if (sa->conn && sa->conn->dpd_delay)
 		timer_arm(sa->d, &sa->t_dpd, sa->conn->dpd_delay * 1000ULL);
 	ike_sa_arm_lifetimes(sa);
+	daemon_event(sa->d, "ike-up", sa, NULL, NULL, NULL, NULL);
 }
 
 void sa_log(const struct ike_sa *sa, enum log_subsys s, int level, const char *fmt, ...)

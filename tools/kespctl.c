@@ -9,10 +9,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <net/if.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/kesp.h>
 #include <netlink/attr.h>
@@ -419,36 +421,192 @@ static int cmd_sa(struct ctl *c, int argc, char **argv)
 	return ctl_usage("sa", "unknown verb \"%s\"", argv[0]);
 }
 
+/* "--socket PATH" before a command's words: ikehelper's control socket. */
+static const char *socket_option(int *argc, char ***argv)
+{
+	const char *path = ike_socket_path();
+
+	if (*argc >= 2 && !strcmp((*argv)[0], "--socket")) {
+		path = (*argv)[1];
+		*argc -= 2;
+		*argv += 2;
+	}
+	return path;
+}
+
+/* ikehelper's event stream: whole lines out of what arrived. */
+struct ike_stream {
+	int fd;
+	char buf[8192];
+	size_t len;
+};
+
+/* Reads what came; prints each event. -1 when ikehelper closed it. */
+static int ike_stream_read(struct ike_stream *st, bool json)
+{
+	ssize_t n = read(st->fd, st->buf + st->len, sizeof(st->buf) - 1 - st->len);
+	char *line, *nl;
+
+	if (n <= 0)
+		return n < 0 && errno == EINTR ? 0 : -1;
+	st->len += (size_t)n;
+	st->buf[st->len] = '\0';
+	line = st->buf;
+	while ((nl = strchr(line, '\n'))) {
+		*nl = '\0';
+		if (!strncmp(line, "event ", 6)) {
+			struct ike_record r;
+
+			if (!ike_record_parse(line + 6, &r))
+				ike_print_event(stdout, &r, json);
+			ike_record_free(&r);
+		} else if (line[0] == '-') {
+			ctl_error("monitor", "ikehelper: %s", line + 2);
+		} else if (!strncmp(line, "| ", 2)) {
+			/* "monitoring ...": subscribed, nothing is missed now. */
+			fprintf(stderr, "kespctl: monitor: %s\n", line + 2);
+			fflush(stderr);
+		}
+		line = nl + 1;
+	}
+	st->len -= (size_t)(line - st->buf);
+	memmove(st->buf, line, st->len);
+	if (st->len == sizeof(st->buf) - 1)
+		st->len = 0;	/* a line this long is not a record */
+	return 0;
+}
+
 /*
- * kespctl monitor: SA events as they happen, until interrupted, on a
- * socket of their own (the run's socket is for requests).
+ * kespctl monitor [--socket PATH]: kesp.ko's SA events (expiry, acquire,
+ * NAT mapping) and ikehelper's IKE events (up, down, rekeyed, failed) as
+ * they happen, until interrupted. Either source may be missing (no module,
+ * no daemon); with neither there is nothing to watch.
  */
 static int cmd_monitor(struct ctl *c, int argc, char **argv)
 {
+	const char *path = socket_option(&argc, &argv);
+	struct ike_stream st = { .fd = -1 };
 	struct sa_printer p;
 	struct kesp_nl ev;
-	int ret;
+	bool have_nl;
+	int ret = 0;
 
 	if (argc > 0)
 		return ctl_usage("monitor", "unexpected argument \"%s\"", argv[0]);
-	if (kesp_nl_open(&ev) < 0) {
-		ctl_error(NULL, "%s", ev.error);
+	have_nl = kesp_nl_open(&ev) == 0;
+	sa_printer_init(&p, stdout, c->json);
+	if (have_nl) {
+		ret = kesp_nl_join(&ev, KESP_MCGRP_EVENTS, sa_print_event, &p);
+		if (ret) {
+			ret = ctl_kernel_error(&ev, "monitor", ret);
+			kesp_nl_close(&ev);
+			return ret;
+		}
+	}
+	st.fd = ike_connect(path, true);
+	if (st.fd >= 0 && write(st.fd, "monitor\n", 8) != 8) {
+		close(st.fd);
+		st.fd = -1;
+	}
+	if (!have_nl && st.fd < 0) {
+		ctl_error("monitor", "%s; and ikehelper is not reachable at %s", ev.error, path);
 		return EXIT_KERNEL;
 	}
-	sa_printer_init(&p, stdout, c->json);
-	ret = kesp_nl_join(&ev, KESP_MCGRP_EVENTS, sa_print_event, &p);
-	while (!ret || ret == -EINTR || ret == -ENOBUFS || ret == -EPROTO) {
+	if (!have_nl)
+		ctl_error("monitor", "%s: only ikehelper's events", ev.error);
+	else if (st.fd < 0)
+		ctl_error("monitor", "ikehelper is not reachable at %s: only kesp.ko's events",
+			  path);
+	fflush(stderr);
+	for (;;) {
+		struct pollfd pf[2] = {
+			{ .fd = have_nl ? kesp_nl_fd(&ev) : -1, .events = POLLIN },
+			{ .fd = st.fd, .events = POLLIN },
+		};
+
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pf[1].revents && ike_stream_read(&st, c->json)) {
+			ctl_error("monitor", "ikehelper closed the connection");
+			close(st.fd);
+			st.fd = -1;
+			if (!have_nl)
+				break;
+		}
+		if (!pf[0].revents)
+			continue;
+		ret = kesp_nl_receive(&ev);
 		/* Say so, and keep listening. */
 		if (ret == -ENOBUFS)
 			ctl_error("monitor", "events were lost (receive buffer full)");
 		else if (ret == -EPROTO)
 			ctl_error("monitor", "an event could not be read");
-		ret = kesp_nl_wait(&ev, -1);
+		else if (ret && ret != -EINTR && ret != -EAGAIN)
+			break;
+		ret = 0;
 	}
+	if (st.fd >= 0)
+		close(st.fd);
+	if (!have_nl)
+		return EXIT_KERNEL;
 	if (!ev.error[0])
 		snprintf(ev.error, sizeof(ev.error), "reading events: %s", strerror(-ret));
-	ret = ctl_kernel_error(&ev, "monitor", ret);
+	ret = ctl_kernel_error(&ev, "monitor", ret ? ret : -EIO);
 	kesp_nl_close(&ev);
+	return ret;
+}
+
+/*
+ * kespctl show [--socket PATH]: one summary, as wg show and swanctl
+ * --list-sas give: kesp devices, then ikehelper's IKE SAs with their
+ * CHILD SAs (SPIs, selectors, kesp.ko's counters, rekey times).
+ */
+static int cmd_show(struct ctl *c, int argc, char **argv)
+{
+	const char *path = socket_option(&argc, &argv);
+	struct dev_print p = { .as_json = c->json };
+	struct ike_listing l = { 0 };
+	struct kesp_nl *nl;
+	struct nl_msg *req;
+	int ret = 0, dev_ret = -1, ike_ret;
+
+	if (argc > 0)
+		return ctl_usage("show", "unexpected argument \"%s\"", argv[0]);
+	json_init(&p.json, stdout);
+	ike_ret = ike_list(path, &l, true);
+	if (c->json) {
+		json_object_begin(&p.json, NULL);
+		json_array_begin(&p.json, "devices");
+	}
+	nl = ctl_nl(c);
+	if (nl) {
+		req = kesp_nl_request(nl, KESP_CMD_DEV_GET, NLM_F_DUMP);
+		dev_ret = req ? kesp_nl_call(nl, req, print_dev, &p) : -ENOMEM;
+		if (dev_ret < 0)
+			ret = ctl_kernel_error(nl, "show", dev_ret);
+	} else {
+		ret = EXIT_KERNEL;
+	}
+	if (c->json) {
+		json_array_end(&p.json);
+		json_string(&p.json, "ikehelper", ike_ret ? "unreachable" : "running");
+		ike_json_sas(&p.json, &l);
+		json_object_end(&p.json);
+	} else {
+		if (!dev_ret && !p.count)
+			printf("no kesp devices\n");
+		if (ike_ret)
+			printf("%sikehelper: not reachable at %s\n", p.count ? "\n" : "", path);
+		else if (!l.n)
+			printf("%sikehelper: no IKE SAs\n", p.count ? "\n" : "");
+		else
+			printf("%s", p.count ? "\n" : "");
+		ike_print_human(stdout, &l);
+	}
+	ike_listing_free(&l);
 	return ret;
 }
 
@@ -470,6 +628,10 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "version", cmd_version, "version              tool and kernel family versions" },
+	{ "show", cmd_show,
+	  "show [--socket PATH] devices, IKE SAs and CHILD SAs at a glance: peers, SPIs,\n"
+	  "                       selectors, traffic, rekey times (as wg show and\n"
+	  "                       swanctl --list-sas); --json for scripts" },
 	{ "dev", cmd_dev, "dev [list]           kesp devices in this namespace\n"
 			  "  dev show DEV         one device\n"
 			  "  dev set DEV fwmark MARK   mark (and route) the device's outer\n"
@@ -510,13 +672,18 @@ static const struct {
 	  "                       UDP and attach it to DEV; stays in the foreground,\n"
 	  "                       printing the datagrams that are not ESP (IKE)\n"
 	  "  encap detach dev DEV [family inet|inet6]" },
-	{ "monitor", cmd_monitor, "monitor              print events (expiry, acquire, NAT mapping) as they happen" },
+	{ "monitor", cmd_monitor,
+	  "monitor [--socket PATH]   events as they happen: kesp.ko's (expiry, acquire,\n"
+	  "                       NAT mapping) and ikehelper's (IKE and CHILD SA up,\n"
+	  "                       down and why, rekeyed, negotiation failed and why)" },
 	{ "spi", cmd_spi, "spi alloc dev DEV [min SPI] [max SPI]   reserve an inbound SPI" },
 	{ "ike", cmd_ike,
 	  "ike up CONN | ike up --child CHILD   start an IKE SA (waits until it is up or failed)\n"
 	  "  ike down CONN        delete its SAs\n"
 	  "  ike rekey --child CHILD   rekey its CHILD_SAs now (does not wait)\n"
+	  "  ike rekey CONN       rekey its IKE SA now (does not wait)\n"
 	  "  ike list             IKE and CHILD SAs with SPIs, selectors, counters\n"
+	  "                       (kespctl show adds the devices)\n"
 	  "  ike reload           re-read ikehelper's config; unchanged connections keep\n"
 	  "                       their SAs  (ike --socket PATH ..., or $KESP_IKEHELPER_SOCKET)" },
 	{ "help", cmd_help, "help                 this text" },
@@ -525,6 +692,8 @@ static const struct {
 static void print_usage(FILE *f)
 {
 	fprintf(f, "usage: kespctl [-n NETNS] [--json] [--version] COMMAND [ARGS]\n"
+		   "         --json: every command that lists or reports answers in JSON\n"
+		   "          (monitor: one document per event, per line)\n"
 		   "       kespctl [-n NETNS] [--json] [-force] -batch FILE|-\n"
 		   "         (one command per line, # comments, \"quotes\";\n"
 		   "          stops at the first that fails unless -force)\n"

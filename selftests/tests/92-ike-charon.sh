@@ -8,6 +8,10 @@
 # real gateway. Every tunnel carries ping (iperf3 once), and both daemons
 # must show the same SPIs. Then the negatives: no SA on either side, the
 # notify in charon's log, ikehelper's log line naming the cause.
+# The status views on the first case: kespctl show (and --json) against
+# swanctl --list-sas (SPIs, packet counters after a known number of pings),
+# kespctl monitor's IKE events (up, IKE and CHILD rekeys, down, a failure
+# with its reason).
 . "$KESP_SRC/selftests/tests/lib.sh"
 . "$KESP_SRC/selftests/tests/ike_peers.sh"
 . "$KESP_SRC/selftests/tests/ike_lib.sh"
@@ -263,7 +267,43 @@ spis_agree() {	# WHAT CHILD
 	same "$1: the same SPIs in kespctl ike list --json and swanctl --list-sas" "$k" "$c"
 }
 
+# status_views NAME: kespctl show and --json against charon after the
+# 2 + 2 pings of traffic (IPv4 and IPv6 in one CHILD_SA), then rekeys seen
+# by kespctl monitor.
+status_views() {
+	sv_show=$(ikectl west kesp show)
+	printf '%s\n' "$sv_show" | sed 's/^/# show: /'
+	same "$1: kespctl show has the device, the IKE SA and its CHILD_SA" \
+		"$(printf '%s\n' "$sv_show" | grep -c -e "^kesp[0-9]*: ifindex" \
+			-e "^$1\[[0-9]*\]: ESTABLISHED .*\.\.\." -e "^  $1{[0-9]*}: INSTALLED, tunnel")" 3
+	sv_json=$(ikectl west kesp --json show)
+	sv_c=$(charon_get east child "$1" state spi-in spi-out packets-in packets-out |
+		awk '$1 == "INSTALLED" {print $2, $3, $4, $5}')
+	# the first (only) CHILD_SA's SPIs and packet counters, in one pass
+	sv_k=$(printf '%s' "$sv_json" | sed -n 's/.*"spi_in":"\([0-9a-f]*\)","spi_out":"\([0-9a-f]*\)".*"packets_in":\([0-9]*\),.*"packets_out":\([0-9]*\),.*/\1 \2 \3 \4/p')
+	set -- "$1" $sv_k $sv_c
+	same "$1: kespctl --json show: SPIs in/out as swanctl --list-sas's out/in" "$2 $3" "${7:-} ${6:-}"
+	same "$1: kespctl --json show: 4 packets each way (2 + 2 pings), charon's counters the mirror" \
+		"$4 $5 ${9:-} ${8:-}" "4 4 4 4"
+	case $sv_json in
+	*'"devices":[{"ifname":"kesp'*'"ikehelper":"running"'*) pass "$1: kespctl --json show names the device and ikehelper's state" ;;
+	*) fail "$1: kespctl --json show names the device and ikehelper's state" "$sv_json" ;;
+	esac
+	same "$1: monitor: ike-up and child-up" \
+		"$(grep -Ec -e "^ike-up $1\[[0-9]+\] .*SPIs [0-9a-f]{16}_i [0-9a-f]{16}_r" \
+			-e "^child-up $1\[[0-9]+\] $1\{[0-9]+\} SPIs" /tmp/monitor.out)" 2
+	ikectl west kesp ike rekey "$1" >/dev/null
+	check "$1: monitor: the IKE SA rekeyed (kespctl ike rekey)" \
+		wait_event /tmp/monitor.out "^ike-rekeyed $1\\[[0-9]+\\] .* replace IKE SA \\[[0-9]+\\]"
+	ikectl west kesp ike rekey --child "$1" >/dev/null
+	check "$1: monitor: the CHILD_SA rekeyed (kespctl ike rekey --child)" \
+		wait_event /tmp/monitor.out "^child-rekeyed $1\\[[0-9]+\\] $1\\{[0-9]+\\} SPIs .* replace "
+	same "$1: the rekeyed CHILD_SA's SPIs in monitor are charon's INSTALLED ones" \
+		"$(sed -n "s/^child-rekeyed $1\[[0-9]*\] $1{[0-9]*} SPIs \([0-9a-f]*\)_i \([0-9a-f]*\)_o .*/\1 \2/p" /tmp/monitor.out | tail -n 1)" \
+		"$(charon_child_spis east "$1" | awk '{print $2, $1}')"
+}
 
+ike_monitor west kesp /tmp/monitor.out
 first=yes
 while read -r name aa ba ike esp mode lts rts; do
 	[ -n "$name" ] || continue
@@ -280,6 +320,7 @@ while read -r name aa ba ike esp mode lts rts; do
 	traffic "$name" "$mode" "$lts" "$aa"
 	if [ $first = yes ]; then
 		first=no
+		status_views "$name"
 		iperf_server east 10.12.0.1
 		if ip netns exec west iperf3 -c 10.12.0.1 -B 10.11.0.1 -t 2 >/tmp/iperf.out 2>&1; then
 			pass "$name: iperf3 through the tunnel"
@@ -290,7 +331,12 @@ while read -r name aa ba ike esp mode lts rts; do
 		charon_swanctl east --list-sas | sed 's/^/  /'
 	fi
 	check "$name: kespctl ike down" ikectl west kesp ike down "$name"
-	sleep 0.5
+	if [ "$name" = x25519-gcm128 ]; then
+		check "$name: monitor: ike-down with its reason" \
+			wait_event /tmp/monitor.out "^ike-down $name\\[[0-9]+\\] .*: deleted\$"
+	else
+		sleep 0.5
+	fi
 	same "$name: charon deleted its SA pair too" "$(xfrm_count east)" 0
 	same "$name: no kesp SA left" "$(kernel_sa_count west)" 0
 	# charon initiates
@@ -330,6 +376,9 @@ refuse "disjoint IKE proposals: NO_PROPOSAL_CHOSEN from charon" 1 'NO_PROPOSAL_C
 nothing_installed "disjoint IKE proposals"
 check "disjoint IKE proposals: ikehelper's log names both sides' lists" \
 	log_has kesp 'disjoint-ike.*NO_PROPOSAL_CHOSEN.*we offered aes128-sha512'
+check "disjoint IKE proposals: monitor: ike-failed with the reason" \
+	wait_event /tmp/monitor.out '^ike-failed disjoint-ike\[[0-9]+\] .*: .*NO_PROPOSAL_CHOSEN'
+check "disjoint IKE proposals: no ike-up in monitor" sh -c '! grep -q "^ike-up disjoint-ike" /tmp/monitor.out'
 refuse "disjoint selectors: TS_UNACCEPTABLE from charon" 1 'TS_UNACCEPTABLE' \
 	ikectl west kesp ike up disjoint-ts
 nothing_installed "disjoint selectors"

@@ -14,6 +14,10 @@
 # its certificate, the peer uses a PSK); a PSK peer claiming the road
 # warrior's identity is refused. EAP-only (RFC 5998) between two
 # ikehelpers: west's gateway and a client in namespace eo.
+# Secrets: west's ikehelper logs at the highest level (-d 4: payload lists,
+# every datagram as hex) through all of it, an IKE and a CHILD rekey included;
+# at the end its log must hold none of the passwords and PSKs configured,
+# nor any ESP key negotiated (read from charon's side: ip xfrm state).
 . "$KESP_SRC/selftests/tests/lib.sh"
 . "$KESP_SRC/selftests/tests/ike_peers.sh"
 . "$KESP_SRC/selftests/tests/ike_lib.sh"
@@ -149,11 +153,20 @@ if ! charon_start east east || ! charon_swanctl east --load-all >/tmp/load.out 2
 fi
 pass "charon loaded eap-identity, eap-mschapv2 and eap-tls ($(($(date +%s) - t)) s)"
 t=$(date +%s)
+IH_DEBUG=4
 if ! ikehelper_start west kesp "$(kesp_conf)"; then
 	fail "ikehelper starts in west with EAP users and its gateway certificate"
 	finish
 fi
+IH_DEBUG=2
 echo "# ikehelper started in $(($(date +%s) - t)) s"
+
+# esp_keys: the keys of charon's XFRM SAs now (hex digits, one a line),
+# kept for the secrets check at the end.
+esp_keys() {
+	ip -n east xfrm state | sed -n 's/^[[:space:]]*\(aead\|enc\|auth\|auth-trunc\) [^ ]* 0x\([0-9a-f]\{16,\}\).*/\2/p' >>/tmp/esp-keys
+}
+: >/tmp/esp-keys
 
 # kesp_up CONN WHAT / charon_up_ok CONN WHAT: one side initiates CONN
 # (a check), and ikehelper is still running afterwards.
@@ -191,6 +204,7 @@ check "carol: charon ran EAP-Identity and EAP-MSCHAPv2 with the MSK" \
 check "carol: ikehelper verified charon's certificate and used the MSK" \
 	log_has kesp "carol.*EAP-MSCHAPv2 succeeded as 'carol@kesp.example'"
 ping_through carol
+esp_keys
 check "carol: kespctl ike down" ikectl west kesp ike down carol
 sleep 0.5
 same "carol: no kesp SA left" "$(kernel_sa_count west)" 0
@@ -235,6 +249,17 @@ check "s2s (asymmetric): charon authenticated itself with the PSK" \
 check "s2s: ping 10.11.1.1 -> 10.12.1.1 through its tunnel" \
 	ip netns exec west ping -c 2 -i 0.3 -W 2 -I 10.11.1.1 10.12.1.1
 ping_through "erin (beside s2s)"
+
+# IKE and CHILD rekeys of the PSK peer's SAs, logged at level 4.
+esp_keys
+ike_spi=$(ike_get west kesp spi_i | head -n 1)
+ikectl west kesp ike rekey s2s >/dev/null
+check "s2s: the IKE SA rekeyed at log level 4" \
+	wait_event "$(ike_log ikehelper kesp)" "s2s\\[[0-9]+\\] IKE SA rekeyed"
+ikectl west kesp ike rekey --child s2s >/dev/null
+check "s2s: the CHILD_SA rekeyed at log level 4" \
+	wait_event "$(ike_log ikehelper kesp)" "CHILD_SA s2s\\{[0-9]+\\} rekeyed"
+esp_keys
 charon_swanctl east --terminate --ike erin --timeout 10 >/dev/null 2>&1
 charon_swanctl east --terminate --ike s2s --timeout 10 >/dev/null 2>&1
 sleep 0.5
@@ -325,6 +350,16 @@ else
 fi
 ikehelper_alive kesp
 echo "# eo: $(($(date +%s) - t)) s"
+
+# ---- no secret in the log of a run at the highest level ----
+# shellcheck disable=SC2046
+set -- $(sort -u /tmp/esp-keys)
+same "secrets: charon's ESP keys read (carol, erin, s2s before and after its rekey)" \
+	"$([ $# -ge 8 ] && echo yes || echo "no: $#")" yes
+log_secrets_absent kesp "secrets" "carol's Pa55word" "not dave's password" erin-Secret-42 \
+	frank-Secret-17 gina-Secret-99 "$(echo "$PSK" | tr -d '"')" "$@"
+check "secrets: the log has datagram dumps the search reads (an IKE SPI of s2s/erin is in them)" \
+	sh -c 'log=$1.hex; [ -n "$2" ] && grep -qi "$2" "$log"' - "$(ike_log ikehelper kesp)" "$ike_spi"
 
 [ "$FAILED" != 0 ] && ike_tail_logs 60
 finish

@@ -5,7 +5,8 @@
 #   ikehelper_start NS NAME CONFIG-TEXT
 #                        ikehelper in NS with CONFIG-TEXT as its config, its
 #                        control socket and pid in $IKE_STATE/ikehelper-NAME,
-#                        its log $(ike_log ikehelper NAME) (level 2); returns
+#                        its log $(ike_log ikehelper NAME) (level 2, or
+#                        $IH_DEBUG: e.g. IH_DEBUG=4 for everything); returns
 #                        once it says it started (fails if it dies first).
 #   ikehelper_stop NAME...   SIGTERM (it deletes its SAs), as ike_stop does.
 #   ikectl NS NAME ARGS...   kespctl ARGS against ikehelper NAME.
@@ -20,6 +21,14 @@
 #   ikehelper_alive NAME     ikehelper NAME still runs; else fails the test
 #                            with its last log lines and finishes it.
 #   log_has NAME PATTERN     ikehelper NAME's log has a line matching PATTERN.
+#   ike_monitor NS NAME FILE `kespctl monitor` of ikehelper NAME in the
+#                            background, into FILE; returns once it listens.
+#   wait_event FILE PATTERN [SECS]   until FILE has a line matching PATTERN
+#                            (an extended regex; 40 s by default: events come
+#                            when the exchange is done, slowly under load).
+#   log_secrets_absent NAME WHAT SECRET...   a check per SECRET (text, or hex
+#                            digits) that ikehelper NAME's log does not hold it,
+#                            neither as written nor within its hex dumps.
 # A test PKI in $PKI (certtool: one program, quick to start under TCG):
 #   pki_dirs                 $PKI ($IKE_STATE/pki), $KDIR (ikehelper "kesp"'s
 #                            directory, where ikehelper_start writes its config)
@@ -43,7 +52,7 @@ ikehelper_start() {
 	printf '%s\n' "$3" >"$ih_state/conf"
 	rm -f "$ih_state/sock"
 	echo "=== ikehelper_start $1 $2 $(date +%T)" >>"$ih_log"
-	ip netns exec "$1" "$IKEHELPER" -f -d 2 -c "$ih_state/conf" -s "$ih_state/sock" \
+	ip netns exec "$1" "$IKEHELPER" -f -d "${IH_DEBUG:-2}" -c "$ih_state/conf" -s "$ih_state/sock" \
 		>>"$ih_log" 2>&1 &
 	echo $! >"$ih_state/pid"
 	ih_deadline=$(($(date +%s) + 60))
@@ -63,6 +72,8 @@ ikehelper_stop() {
 }
 
 ikehelper_cleanup() {
+	# shellcheck disable=SC2046
+	[ -f "$IKE_STATE/monitor.pids" ] && kill $(cat "$IKE_STATE/monitor.pids") 2>/dev/null
 	# shellcheck disable=SC2046
 	ike_stop $(cd "$IKE_STATE" 2>/dev/null && ls -d ikehelper-* 2>/dev/null)
 	ike_cleanup
@@ -110,6 +121,45 @@ ikehelper_alive() {
 kernel_sa_count() { $KESPCTL -n "$1" sa list | grep -c '^sa '; }
 
 log_has() { grep -Eq -- "$2" "$(ike_log ikehelper "$1")"; }
+
+ike_monitor() {
+	: >"$3"
+	ikectl "$1" "$2" monitor >>"$3" 2>&1 &
+	echo $! >>"$IKE_STATE/monitor.pids"
+	# ikehelper's first line to a subscriber, which kespctl shows on stderr.
+	wait_event "$3" "monitoring ikehelper's events"
+}
+
+wait_event() {
+	ih_deadline=$(($(date +%s) + ${3:-40}))
+	while [ "$(date +%s)" -lt "$ih_deadline" ]; do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+log_secrets_absent() {
+	ih_log=$(ike_log ikehelper "$1") ih_what=$2
+	shift 2
+	# The hex dumps' digits joined: a key cut by a line end or by the
+	# groups of four bytes is still found.
+	sed -n 's/^.* [0-9a-f]\{4\}: \([0-9a-f ]*\)$/\1/p' "$ih_log" | tr -d ' \n' >"$ih_log.hex"
+	printf '%s\n' "$@" >"$ih_log.secrets"
+	# One pass for all of them: each secret found, as written.
+	ih_found=$(grep -ohF -f "$ih_log.secrets" "$ih_log" "$ih_log.hex")
+	for ih_s in "$@"; do
+		case "
+$ih_found
+" in
+		*"
+$ih_s
+"*)	fail "$ih_what: ikehelper's log does not hold the secret ${ih_s%"${ih_s#????}"}..." \
+				"$(grep -F -- "$ih_s" "$ih_log" | head -n 3)" ;;
+		*)	pass "$ih_what: ikehelper's log does not hold the secret ${ih_s%"${ih_s#????}"}..." ;;
+		esac
+	done
+}
 
 pki_dirs() {
 	PKI=$IKE_STATE/pki KDIR=$IKE_STATE/ikehelper-kesp
