@@ -7,6 +7,9 @@
 #                        control socket and pid in $IKE_STATE/ikehelper-NAME,
 #                        its log $(ike_log ikehelper NAME) (level 2); returns
 #                        once it says it started (fails if it dies first).
+#                        $IKEHELPER_WRAP, if set, is a command ikehelper
+#                        runs under (e.g. setpriv with the unit's
+#                        capabilities).
 #   ikehelper_stop NAME...   SIGTERM (it deletes its SAs), as ike_stop does.
 #   ikectl NS NAME ARGS...   kespctl ARGS against ikehelper NAME.
 #   ike_get NS NAME KEY      every value of KEY in `kespctl --json ike list`,
@@ -43,7 +46,8 @@ ikehelper_start() {
 	printf '%s\n' "$3" >"$ih_state/conf"
 	rm -f "$ih_state/sock"
 	echo "=== ikehelper_start $1 $2 $(date +%T)" >>"$ih_log"
-	ip netns exec "$1" "$IKEHELPER" -f -d 2 -c "$ih_state/conf" -s "$ih_state/sock" \
+	# shellcheck disable=SC2086
+	ip netns exec "$1" ${IKEHELPER_WRAP:-} "$IKEHELPER" -f -d 2 -c "$ih_state/conf" -s "$ih_state/sock" \
 		>>"$ih_log" 2>&1 &
 	echo $! >"$ih_state/pid"
 	ih_deadline=$(($(date +%s) + 60))
