@@ -45,17 +45,61 @@ userspace: ikehelper/ikehelper tools/kespctl
 
 build/o/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(USER_CFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 build/asan/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -O1 -g $(SAN_FLAGS) -MMD -MP -c -o $@ $<
 
 ikehelper/ikehelper: $(IKE_BIN_SRCS:%.c=build/o/%.o) $(NL_SRCS:%.c=build/o/%.o)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 tools/kespctl: $(CTL_SRCS:%.c=build/o/%.o) $(NL_SRCS:%.c=build/o/%.o)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# ---- install (non-Debian systems; the Debian packages use it too) --------
+# make install [DESTDIR=...] [PREFIX=/usr/local]: the programs, the systemd
+# unit, man pages, the bash completion, and /etc/kesp/ikehelper.conf (an
+# example, only if there is none). The module: make dkms-install.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+MAN_PAGES := man/kesp.4 man/ikehelper.conf.5 man/ikehelper.8 man/kespctl.8
+INSTALL ?= install
+
+build/ikehelper.service: dist/ikehelper.service.in FORCE
+	@mkdir -p $(@D)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< >$@.tmp
+	mv $@.tmp $@
+
+install: userspace build/ikehelper.service
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(MANDIR)/man4 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	$(INSTALL) -m 0755 ikehelper/ikehelper tools/kespctl $(DESTDIR)$(SBINDIR)/
+	$(INSTALL) -m 0644 build/ikehelper.service $(DESTDIR)$(UNITDIR)/ikehelper.service
+	$(INSTALL) -m 0644 dist/kespctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/kespctl
+	for m in $(MAN_PAGES); do \
+		$(INSTALL) -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/ || exit 1; \
+	done
+	$(INSTALL) -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/kesp $(DESTDIR)$(SYSCONFDIR)/kesp/x509 \
+		$(DESTDIR)$(SYSCONFDIR)/kesp/x509ca $(DESTDIR)$(SYSCONFDIR)/kesp/x509crl \
+		$(DESTDIR)$(SYSCONFDIR)/kesp/private
+	[ -e $(DESTDIR)$(SYSCONFDIR)/kesp/ikehelper.conf ] || \
+		$(INSTALL) -m 0600 dist/ikehelper.conf $(DESTDIR)$(SYSCONFDIR)/kesp/ikehelper.conf
+
+# Leaves /etc/kesp (your configuration and keys) in place.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/ikehelper $(DESTDIR)$(SBINDIR)/kespctl \
+		$(DESTDIR)$(UNITDIR)/ikehelper.service $(DESTDIR)$(BASHCOMPDIR)/kespctl \
+		$(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+
+# Debian packages kesp and kesp-dkms in build/deb/, built from a copy of
+# the tree (debian/rules clean must not touch this one's build/).
+deb:
+	sh tools/deb-build.sh
 
 # Unit tests link the program code (minus main) from archives, under
 # ASan/UBSan; each test pulls only the objects it uses.
@@ -77,8 +121,8 @@ build/unit/%: build/asan/selftests/unit/%.o build/asan/libkespctl.a build/asan/l
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 # Extra unit-tier programs (each prints TAP) may be added by included files.
-UNIT_EXTRA := selftests/unit/check-tree.sh selftests/unit/test_bench_report.py \
-	selftests/unit/test_run_tests.sh
+UNIT_EXTRA := selftests/unit/check-tree.sh selftests/unit/check-service.sh \
+	selftests/unit/test_bench_report.py selftests/unit/test_run_tests.sh
 -include selftests/fuzz/fuzz.mk
 
 module:
@@ -107,8 +151,10 @@ check-unit: userspace unit-bins
 check-vm: userspace modules-matrix
 	sh selftests/vm/run-matrix.sh $(MATRIX_KVERS)
 
+# The Debian packages: built, linted, installed (DKMS builds kesp.ko for
+# each kernel of the matrix), checked and purged (tools/deb-check.sh).
 check-dkms:
-	sh tools/dkms-check.sh $(MATRIX_KVERS)
+	sh tools/deb-check.sh $(MATRIX_KVERS)
 
 # kesp against XFRM in one guest per kernel (README "Benchmarks"); the
 # smoke version runs the same code for seconds, as part of `make check`.
@@ -148,6 +194,6 @@ clean:
 	$(MAKE) -C kmod KDIR=$(KDIR) clean 2>/dev/null || true
 	rm -rf build ikehelper/ikehelper tools/kespctl
 
-.PHONY: all userspace module modules-matrix module-lint deps unit-bins check check-unit \
+.PHONY: install uninstall deb all userspace module modules-matrix module-lint deps unit-bins check check-unit \
 	check-vm check-dkms check-bench bench demo demo-guest dkms-install clean FORCE
 .SECONDARY:

@@ -7,16 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-
-#include <linux/capability.h>
 
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
 #include "fetch.h"
 #include "loop.h"
+#include "service.h"
 
 #define DEFAULT_CONFIG "/etc/kesp/ikehelper.conf"
 
@@ -52,29 +50,26 @@ static void log_diag(void *ctx, bool error, const char *msg)
 	log_msg(LOG_CFG, error ? 0 : 1, "%s", msg);
 }
 
-/*
- * After the sockets are bound, only CAP_NET_ADMIN is needed: the kesp
- * family, rtnetlink, and SO_MARK on the NAT-T sockets of later devices.
- */
-static void drop_capabilities(void)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2] = { { 0 } };
-
-	data[0].effective = data[0].permitted = 1u << CAP_NET_ADMIN;
-	if (syscall(SYS_capset, &h, data))
-		log_msg(LOG_DMN, 1, "keeping our capabilities: capset: %s", strerror(errno));
-}
-
 struct run {
 	struct loop loop;
 	struct net net;
 	struct daemon *d;
 	const char *config_path;
+	const char *socket_path;
 	int sfd;
 	struct curl_fetcher *fetcher;	/* OCSP and CRL fetches (revoke.c) */
 	struct fetch_ops fops;
 };
+
+/* READY=1 for a Type=notify unit, with a status line for systemctl status. */
+static void notify_ready(struct run *r)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%zu connection%s, control socket %s",
+		 r->d->cfg->nconns, r->d->cfg->nconns == 1 ? "" : "s", r->socket_path);
+	service_notify(msg);
+}
 
 static void on_signal(void *arg, int fd)
 {
@@ -91,11 +86,14 @@ static void on_signal(void *arg, int fd)
 					r->config_path);
 				continue;
 			}
+			service_notify("RELOADING=1");
 			config_resolve_names(cfg);
 			log_configure(&cfg->set.log);
 			daemon_reload(r->d, cfg);
+			notify_ready(r);
 		} else {
 			log_msg(LOG_DMN, 0, "signal %u: deleting every SA and stopping", si.ssi_signo);
+			service_notify("STOPPING=1\nSTATUS=deleting every SA and stopping");
 			daemon_shutdown(r->d);
 			r->loop.stop = true;
 		}
@@ -115,6 +113,7 @@ static int daemon_main(const char *config_path, const char *socket_path, bool fo
 	if (!r)
 		return 1;
 	r->config_path = config_path;
+	r->socket_path = socket_path;
 	r->sfd = -1;
 	cfg = config_load(config_path, print_diag, NULL);
 	if (!cfg)
@@ -187,13 +186,15 @@ static int daemon_main(const char *config_path, const char *socket_path, bool fo
 			log_msg(LOG_KNL, 0, "device %s of connection %s: %s",
 				r->d->cfg->conns[i]->device, r->d->cfg->conns[i]->name, k->error);
 	}
-	drop_capabilities();
+	if (service_drop_capabilities(why, sizeof(why)))
+		log_msg(LOG_DMN, 0, "keeping more capabilities than CAP_NET_ADMIN: %s", why);
 	if (!foreground && daemon(0, 0)) {
 		log_msg(LOG_DMN, 0, "cannot detach: %s", strerror(errno));
 		goto out_ctl;
 	}
 	log_msg(LOG_DMN, 0, "ikehelper %s started: %zu connection%s, control socket %s", KESP_VERSION,
 		r->d->cfg->nconns, r->d->cfg->nconns == 1 ? "" : "s", socket_path);
+	notify_ready(r);
 	daemon_start_all(r->d);
 	loop_run(&r->loop);
 	rc = 0;

@@ -41,6 +41,7 @@ resolve_meta() {
 }
 
 BUILD_PKGS="build-essential pkg-config clang llvm libclang-rt-14-dev sparse dkms kmod xz-utils zstd cpio
+debhelper dh-dkms dpkg-dev fakeroot lintian mandoc man-db bash-completion systemd
 libgnutls28-dev nettle-dev libgmp-dev libnl-3-dev libnl-genl-3-dev libcurl4-gnutls-dev"
 GUEST_PKGS="qemu-system-x86 busybox-static iproute2 iputils-ping iperf3 tcpdump nftables
 conntrack ethtool jq python3 python3-cryptography util-linux procps strongswan-charon strongswan-swanctl"

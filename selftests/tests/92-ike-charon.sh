@@ -12,6 +12,10 @@
 # swanctl --list-sas (SPIs, packet counters after a known number of pings),
 # kespctl monitor's IKE events (up, IKE and CHILD rekeys, down, a failure
 # with its reason).
+# ikehelper runs as ikehelper.service runs it: its capability bounding set
+# only CAP_NET_ADMIN and CAP_NET_BIND_SERVICE, no new privileges; it must
+# keep only CAP_NET_ADMIN once started. A reload that changes one
+# connection leaves another's CHILD_SA (its SPIs) alone.
 . "$KESP_SRC/selftests/tests/lib.sh"
 . "$KESP_SRC/selftests/tests/ike_peers.sh"
 . "$KESP_SRC/selftests/tests/ike_lib.sh"
@@ -233,10 +237,21 @@ if ! charon_start east east || ! charon_swanctl east --load-all >/tmp/load.out 2
 	fail "charon starts in east" "$(cat /tmp/load.out)"
 	finish
 fi
+# The unit's CapabilityBoundingSet and NoNewPrivileges (dist/ikehelper.service.in).
+IKEHELPER_WRAP="setpriv --bounding-set=-all,+net_admin,+net_bind_service --inh-caps=-all --no-new-privs"
 if ! ikehelper_start west kesp "$(kesp_conf)"; then
 	fail "ikehelper starts in west"
 	finish
 fi
+IKEHELPER_WRAP=
+# cap_field FIELD: its hex value in ikehelper's /proc status.
+cap_field() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$(cat "$IKE_STATE/ikehelper-kesp/pid")/status"; }
+same "ikehelper under the unit's bounding set (CAP_NET_ADMIN, CAP_NET_BIND_SERVICE)" \
+	"$(cap_field CapBnd)" 0000000000001400
+same "after start-up ikehelper keeps CAP_NET_ADMIN alone (effective, permitted)" \
+	"$(cap_field CapEff) $(cap_field CapPrm) $(cap_field CapInh) $(cap_field CapAmb)" \
+	"0000000000001000 0000000000001000 0000000000000000 0000000000000000"
+same "and runs with no new privileges" "$(cap_field NoNewPrivs)" 1
 
 # Does this kesp.ko know HMAC-SHA-1 (issue 13 item 7)?
 ip -n west link add probe type kesp 2>/dev/null
@@ -356,6 +371,34 @@ while read -r name aa ba ike esp mode lts rts; do
 done </tmp/cases
 
 ikehelper_alive kesp
+# ---- reload: one connection changed, the other's CHILD_SA stays ----
+if ikectl west kesp ike up x25519-gcm128 >/tmp/up.out 2>&1 &&
+	ikectl west kesp ike up modp2048-chacha >>/tmp/up.out 2>&1; then
+	pass "reload: two connections up before it"
+	kept=$(conn_spis west kesp x25519-gcm128)
+	conf=$IKE_STATE/ikehelper-kesp/conf
+	cp "$conf" /tmp/conf.orig
+	# a broken file is refused and changes nothing
+	printf 'connections {\n  broken {\n' >>"$conf"
+	refuse "reload: a config with errors is refused with FILE:LINE" 1 'conf:[0-9]+: ' \
+		ikectl west kesp ike reload
+	sed 's/esp_proposals = chacha20poly1305$/esp_proposals = chacha20poly1305, aes256gcm16/' \
+		/tmp/conf.orig >"$conf"
+	check "reload: modp2048-chacha's ESP proposals changed, kespctl ike reload" \
+		ikectl west kesp ike reload
+	same "reload: x25519-gcm128 (unchanged) keeps its CHILD_SA's SPIs" \
+		"$(conn_spis west kesp x25519-gcm128)" "$kept"
+	# its DELETE exchange may still run: wait for the event, not a time
+	for _ in $(seq 100); do [ "$(kernel_sa_count west)" = 2 ] && break; sleep 0.2; done
+	same "reload: modp2048-chacha (changed) has its SAs deleted: one pair left in kesp.ko" \
+		"$(kernel_sa_count west)" 2
+	check "reload: the log says one connection unchanged, its SA deleted" \
+		log_has kesp 'configuration reloaded: [0-9]+ connections, [0-9]+ unchanged, 1 SAs deleted'
+	ikectl west kesp ike down x25519-gcm128 >/dev/null 2>&1
+	for _ in $(seq 100); do [ "$(xfrm_count east)" = 0 ] && break; sleep 0.2; done
+else
+	fail "reload: two connections up before it" "$(cat /tmp/up.out)"
+fi
 # ---- negatives: nothing installed on either side, each side says why ----
 nothing_installed() {	# WHAT
 	same "$1: no kesp SA in west" "$(kernel_sa_count west)" 0

@@ -8,6 +8,9 @@
 #                        its log $(ike_log ikehelper NAME) (level 2, or
 #                        $IH_DEBUG: e.g. IH_DEBUG=4 for everything); returns
 #                        once it says it started (fails if it dies first).
+#                        $IKEHELPER_WRAP, if set, is a command ikehelper
+#                        runs under (e.g. setpriv with the unit's
+#                        capabilities).
 #   ikehelper_stop NAME...   SIGTERM (it deletes its SAs), as ike_stop does.
 #   ikectl NS NAME ARGS...   kespctl ARGS against ikehelper NAME.
 #   ike_get NS NAME KEY      every value of KEY in `kespctl --json ike list`,
@@ -52,7 +55,8 @@ ikehelper_start() {
 	printf '%s\n' "$3" >"$ih_state/conf"
 	rm -f "$ih_state/sock"
 	echo "=== ikehelper_start $1 $2 $(date +%T)" >>"$ih_log"
-	ip netns exec "$1" "$IKEHELPER" -f -d "${IH_DEBUG:-2}" -c "$ih_state/conf" -s "$ih_state/sock" \
+	# shellcheck disable=SC2086
+	ip netns exec "$1" ${IKEHELPER_WRAP:-} "$IKEHELPER" -f -d "${IH_DEBUG:-2}" -c "$ih_state/conf" -s "$ih_state/sock" \
 		>>"$ih_log" 2>&1 &
 	echo $! >"$ih_state/pid"
 	ih_deadline=$(($(date +%s) + 60))
