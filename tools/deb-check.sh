@@ -115,7 +115,7 @@ for page in kesp.4 ikehelper.conf.5 ikehelper.8 kespctl.8; do
 		for k in $*; do
 			q=$(echo "$p" | sed "s/VERSION/$version/g; s/KVER/$k/g")
 			# kesp.ko may be kesp.ko.xz: DKMS compresses as the kernel does
-			ls -d "$q" "$q".xz "$q".zst >/dev/null 2>&1 || missing="$missing $q"
+			[ -e "$q" ] || [ -e "$q.xz" ] || [ -e "$q.zst" ] || missing="$missing $q"
 			case $p in *KVER*) ;; *) break ;; esac
 		done
 	done <"$tmp/paths"
