@@ -303,6 +303,7 @@ static void start_next(struct ike_sa *sa)
 		}
 		sa->req.task = t;
 		sa->req.mid = sa->mid_next;
+		persist_mark(sa->d);
 		if (send_request(sa)) {
 			ike_sa_fail(sa, "cannot build our %s request", t->ops->name);
 			return;
@@ -333,6 +334,20 @@ void exchange_request_timeout(struct daemon *d, struct timer *t)
 	       r->task->ops->name, r->mid, r->tries, d->cfg->set.retransmit_tries);
 	frag_send(sa, &r->frags, r->pkt, r->len);
 	timer_arm(d, t, retransmit_delay(d, r->tries));
+}
+
+void exchange_resume(struct ike_sa *sa, struct task *t, uint32_t mid, uint8_t *pkt, size_t len)
+{
+	finish_request(sa);
+	sa->req.task = t;
+	sa->req.mid = mid;
+	sa->req.pkt = pkt;
+	sa->req.len = len;
+	sa->req.tries = 0;
+	sa_log(sa, LOG_IKE, 1, "sending our %s request %u again: our restart interrupted it",
+	       ike_exchange_name(t->ops->exchange), mid);
+	frag_send(sa, &sa->req.frags, pkt, len);
+	timer_arm(sa->d, &sa->req.timer, retransmit_delay(sa->d, 0));
 }
 
 void exchange_queue(struct ike_sa *sa, struct task *t)
@@ -720,6 +735,8 @@ void ike_receive(struct daemon *d, const struct endpoint *local, const struct en
 		ike_msg_release(m);
 		return;
 	}
+	if (sa->state == IKE_S_ESTABLISHED || sa->state == IKE_S_DELETING)
+		persist_mark(d);	/* message ids, the cached response */
 	if (m->hdr.flags & IKE_FLAG_RESPONSE)
 		handle_response(sa, buf, len, m);
 	else

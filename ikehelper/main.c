@@ -23,16 +23,18 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ikehelper [-c FILE] [-f] [-d LEVEL] [--check-config] [--version]\n"
+		"usage: ikehelper [-c FILE] [-f] [-d LEVEL] [-S DIR] [--check-config] [--version]\n"
 		"  -c, --config FILE   configuration in swanctl.conf syntax (default %s)\n"
 		"  -f, --foreground    stay in the foreground and log to stderr (else syslog)\n"
 		"  -d, --debug LEVEL   log level -1..4 for all subsystems, or e.g. ike=2,knl=3\n"
 		"  -s, --socket PATH   control socket (default %s)\n"
 		"                      (subsystems: dmn cfg net ike chd knl ctl)\n"
+		"  -S, --state-dir DIR restart state (default %s; \"none\": keep none, and a\n"
+		"                      restart renegotiates every tunnel)\n"
 		"      --check-config  read and validate the configuration, print each error\n"
 		"                      as FILE:LINE: what is wrong, exit 1 if there is one\n"
 		"      --version       print the version\n",
-		DEFAULT_CONFIG, CONTROL_PATH);
+		DEFAULT_CONFIG, CONTROL_PATH, PERSIST_DIR);
 }
 
 /* Config diagnostics go to stderr as they are: "FILE:LINE: what". */
@@ -99,7 +101,8 @@ static void on_signal(void *arg, int fd)
 	}
 }
 
-static int daemon_main(const char *config_path, const char *socket_path, bool foreground)
+static int daemon_main(const char *config_path, const char *socket_path, const char *state_dir,
+		       bool foreground)
 {
 	struct run *r = calloc(1, sizeof(*r));
 	struct config *cfg;
@@ -183,6 +186,9 @@ static int daemon_main(const char *config_path, const char *socket_path, bool fo
 			log_msg(LOG_KNL, 0, "device %s of connection %s: %s",
 				r->d->cfg->conns[i]->device, r->d->cfg->conns[i]->name, k->error);
 	}
+	/* Before anything starts: the previous run's IKE SAs are adopted. */
+	if (strcmp(state_dir, "none") && !persist_open(r->d, state_dir))
+		persist_adopt(r->d);
 	drop_capabilities();
 	if (!foreground && daemon(0, 0)) {
 		log_msg(LOG_DMN, 0, "cannot detach: %s", strerror(errno));
@@ -224,17 +230,19 @@ int main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", required_argument, NULL, 'd' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "state-dir", required_argument, NULL, 'S' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config_path = DEFAULT_CONFIG, *socket_path = CONTROL_PATH;
+	const char *config_path = DEFAULT_CONFIG, *socket_path = CONTROL_PATH,
+		   *state_dir = PERSIST_DIR;
 	bool foreground = false, check = false;
 	char why[160];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:fd:s:Vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fd:s:S:Vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			config_path = optarg;
@@ -244,6 +252,9 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			socket_path = optarg;
+			break;
+		case 'S':
+			state_dir = optarg;
 			break;
 		case 'd':
 			if (!log_set_levels(optarg, why, sizeof(why))) {
@@ -281,5 +292,5 @@ int main(int argc, char **argv)
 		config_free(cfg);
 		return 0;
 	}
-	return daemon_main(config_path, socket_path, foreground);
+	return daemon_main(config_path, socket_path, state_dir, foreground);
 }
