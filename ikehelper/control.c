@@ -2,7 +2,7 @@
 /*
  * The control socket kespctl talks to (/run/kesp/ikehelper.sock, mode 0600,
  * peers checked to be root). One request line per connection:
- *   up CONN | up-child CHILD | down CONN | rekey-child CHILD | list | reload
+ *   up CONN | up-child CHILD | down CONN | rekey-child CHILD | rekey-ike CONN | list | reload
  * and answer lines, each starting with what it is:
  *   "| text"          something to show the user
  *   "ike k=v ..."     an IKE SA (list), "child k=v ..." one of its CHILD SAs
@@ -325,6 +325,23 @@ static void cmd_rekey_child(struct client *cl, const char *name)
 		finish(cl, true, "rekeying %zu CHILD_SA%s of %s", n, n == 1 ? "" : "s", name);
 }
 
+/* Rekeys the established IKE SA(s) of connection NAME now (returns at once). */
+static void cmd_rekey_ike(struct client *cl, const char *name)
+{
+	struct daemon *d = cl->c->d;
+	size_t n = 0;
+
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next_all)
+		if (sa->state == IKE_S_ESTABLISHED && sa->conn && !strcmp(sa->conn->name, name)) {
+			ike_rekey_start(sa);
+			n++;
+		}
+	if (!n)
+		finish(cl, false, "%s has no established IKE SA", name);
+	else
+		finish(cl, true, "rekeying %zu IKE SA%s of %s", n, n == 1 ? "" : "s", name);
+}
+
 static void reload_diag(void *ctx, bool error, const char *msg)
 {
 	struct client *cl = ctx;
@@ -365,6 +382,8 @@ static void command(struct client *cl, char *line)
 		cmd_down(cl, arg);
 	} else if (!strcmp(verb, "rekey-child") && arg) {
 		cmd_rekey_child(cl, arg);
+	} else if (!strcmp(verb, "rekey-ike") && arg) {
+		cmd_rekey_ike(cl, arg);
 	} else if (!strcmp(verb, "list") && !arg) {
 		list(cl);
 	} else if (!strcmp(verb, "reload") && !arg) {

@@ -5,6 +5,7 @@
  *   kespctl ike up CONN | up --child CHILD   waits until up or failed
  *   kespctl ike down CONN
  *   kespctl ike rekey --child CHILD       starts a rekey of its CHILD_SAs now
+ *   kespctl ike rekey CONN                starts a rekey of its IKE SA now
  *   kespctl [--json] ike list
  *   kespctl ike reload
  * The socket is /run/kesp/ikehelper.sock, or $KESP_IKEHELPER_SOCKET, or
@@ -40,7 +41,7 @@ struct listing {
 static int ike_usage(void)
 {
 	fprintf(stderr, "kespctl: ike: usage: ike [--socket PATH] up CONN | up --child CHILD | "
-		"down CONN | rekey --child CHILD | list | reload (see kespctl help)\n");
+		"down CONN | rekey CONN | rekey --child CHILD | list | reload (see kespctl help)\n");
 	return EXIT_USAGE;
 }
 
@@ -337,6 +338,8 @@ int cmd_ike(struct ctl *c, int argc, char **argv)
 		snprintf(request, sizeof(request), "up-child %.256s", argv[2]);
 	else if (!strcmp(argv[0], "rekey") && argc == 3 && !strcmp(argv[1], "--child"))
 		snprintf(request, sizeof(request), "rekey-child %.256s", argv[2]);
+	else if (!strcmp(argv[0], "rekey") && argc == 2)
+		snprintf(request, sizeof(request), "rekey-ike %.256s", argv[1]);
 	else if ((!strcmp(argv[0], "up") || !strcmp(argv[0], "down")) && argc == 2)
 		snprintf(request, sizeof(request), "%s %.256s", argv[0], argv[1]);
 	else if ((!strcmp(argv[0], "list") || !strcmp(argv[0], "reload")) && argc == 1)

@@ -516,6 +516,7 @@ static const struct {
 	  "ike up CONN | ike up --child CHILD   start an IKE SA (waits until it is up or failed)\n"
 	  "  ike down CONN        delete its SAs\n"
 	  "  ike rekey --child CHILD   rekey its CHILD_SAs now (does not wait)\n"
+	  "  ike rekey CONN            rekey its IKE SA now (does not wait)\n"
 	  "  ike list             IKE and CHILD SAs with SPIs, selectors, counters\n"
 	  "  ike reload           re-read ikehelper's config; unchanged connections keep\n"
 	  "                       their SAs  (ike --socket PATH ..., or $KESP_IKEHELPER_SOCKET)" },
