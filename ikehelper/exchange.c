@@ -526,6 +526,7 @@ static void handle_response(struct ike_sa *sa, const uint8_t *buf, size_t len,
 	if (m->hdr.exchange != IKE_SA_INIT && !decrypt(sa, buf, len, m, &pm))
 		return;
 	sa->last_rx = d->now;
+	persist_mark(d);	/* message ids (persist.c) */
 	sa_log(sa, LOG_IKE, 1, "received %s response %u (%zu bytes)", t->ops->name,
 	       m->hdr.msgid, len);
 	process_response(sa, t, pm, buf, len);
@@ -585,6 +586,7 @@ static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 	if (!decrypt(sa, buf, len, m, &inner))
 		return;
 	sa->last_rx = d->now;
+	persist_mark(d);	/* message ids, the cached response (persist.c) */
 	if (!request_allowed(sa, exchange)) {
 		d->st.dropped_window++;
 		sa_log(sa, LOG_IKE, 1, "dropping %s request in state %s",
@@ -735,8 +737,6 @@ void ike_receive(struct daemon *d, const struct endpoint *local, const struct en
 		ike_msg_release(m);
 		return;
 	}
-	if (sa->state == IKE_S_ESTABLISHED || sa->state == IKE_S_DELETING)
-		persist_mark(d);	/* message ids, the cached response */
 	if (m->hdr.flags & IKE_FLAG_RESPONSE)
 		handle_response(sa, buf, len, m);
 	else
