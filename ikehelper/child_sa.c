@@ -805,4 +805,8 @@ void child_sa_respond_done(struct ike_sa *sa)
 		child_sa_add_routes(c);
 		child_sa_established(c);
 	}
+	if (sa->initial_contact) {
+		sa->initial_contact = false;
+		ike_auth_initial_contact(sa);
+	}
 }

@@ -279,6 +279,8 @@ struct ike_sa {
 	struct timer t_rekey;		/* the IKE SA's rekey_time (less the jitter) */
 	struct timer t_over;		/* rekey_time + over_time; a replaced SA: its end */
 	bool rekeyed;			/* replaced by a rekey (DELETING) */
+	bool initial_contact;		/* responder: the peer's IKE_AUTH said so */
+	bool replaced;			/* by a new IKE SA after INITIAL_CONTACT */
 	uint8_t successor[8];		/* then: our SPI of the new IKE SA */
 	bool collision;			/* we answered the peer's rekey while ours is out */
 	uint8_t collision_spi[8];	/* then: our SPI of the SA that answer made */
@@ -564,6 +566,9 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_o
 /* The responder's IKE SA is authenticated: established, INITIAL_CONTACT
  * and the CHILD_SA of REQ (the first IKE_AUTH request) into RESP. */
 void ike_auth_respond_finish(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp);
+/* The peer's INITIAL_CONTACT on SA, once SA's CHILD_SA is in: its other
+ * IKE SAs with us go, their inbound SAs after CHILD_SWITCH_MS. */
+void ike_auth_initial_contact(struct ike_sa *sa);
 
 /* create_child.c: CREATE_CHILD_SA for CHILD SAs (RFC 7296 §1.3.1, §1.3.3) */
 /* A further CHILD_SA of CFG (OLD NULL), or the rekey of OLD. */
