@@ -66,6 +66,7 @@ struct stale_sa {
 	enum kernel_dir dir;
 	struct addr src, dst;
 	char conn[CONF_NAME_MAX];	/* "" when no connection fits */
+	uint64_t until;			/* removed then at the latest */
 };
 
 struct persist {
@@ -1170,16 +1171,25 @@ static void adopt(struct daemon *d, const struct conn *c, struct pentry *e)
 
 /* ---- stale kernel SAs ---------------------------------------------------- */
 
-static void stale_sweep(struct daemon *d, const char *conn, const char *why)
+static void stale_due(struct daemon *d, struct timer *t);
+
+/* Removes the stale SAs of connection CONN (NULL: any) in direction DIR
+ * (0: both) whose time has come (ALL: whatever their time). */
+static void stale_sweep(struct daemon *d, const char *conn, enum kernel_dir dir, bool all,
+			const char *why)
 {
 	struct persist *p = d->persist;
 	struct stale_sa **pp = &p->stale;
+	uint64_t next = UINT64_MAX;
 	size_t n = 0;
 
 	while (*pp) {
 		struct stale_sa *s = *pp;
 
-		if (conn && strcmp(s->conn, conn)) {
+		if ((conn && strcmp(s->conn, conn)) || (dir && s->dir != dir) ||
+		    (!all && s->until > d->now)) {
+			if (s->until < next)
+				next = s->until;
 			pp = &s->next;
 			continue;
 		}
@@ -1193,14 +1203,18 @@ static void stale_sweep(struct daemon *d, const char *conn, const char *why)
 	if (n)
 		log_msg(LOG_KNL, 0, "restart state: %zu stale kernel SA%s%s%s removed: %s", n,
 			n == 1 ? "" : "s", conn ? " of connection " : "", conn ? conn : "", why);
-	if (!p->stale)
-		timer_cancel(d, &p->t_stale);
+	timer_cancel(d, &p->t_stale);
+	if (p->stale) {
+		p->t_stale.fn = stale_due;
+		timer_arm(d, &p->t_stale, next > d->now ? next - d->now : 0);
+	}
 }
 
 static void stale_due(struct daemon *d, struct timer *t)
 {
 	(void)t;
-	stale_sweep(d, NULL, "their connections did not come up again in time");
+	stale_sweep(d, NULL, 0, false, "their grace ended, or their connections did not come "
+		    "up again in time");
 }
 
 bool persist_restarting(const struct daemon *d)
@@ -1221,8 +1235,15 @@ void persist_child_up(struct child_sa *c)
 		return;
 	for (struct child_sa *x = c->ike->children; x; x = x->next)
 		up += x->state == CHILD_S_INSTALLED || x == c;
-	if (up >= stale_out)
-		stale_sweep(d, c->ike->conn->name, "the tunnel is up again with new SAs");
+	if (up < stale_out)
+		return;
+	/* As after a rekey: the new outbound SAs take over now, the old
+	 * inbound ones stay CHILD_GRACE_MS for packets already under way. */
+	stale_sweep(d, c->ike->conn->name, KERNEL_OUT, true, "the tunnel is up again with new SAs");
+	for (struct stale_sa *s = d->persist->stale; s; s = s->next)
+		if (!strcmp(s->conn, c->ike->conn->name) && s->until > d->now + CHILD_GRACE_MS)
+			s->until = d->now + CHILD_GRACE_MS;
+	stale_sweep(d, c->ike->conn->name, 0, false, "");
 }
 
 /* The connection whose tunnel SRC -> DST is (an outbound SA of ours). */
@@ -1253,6 +1274,7 @@ static void stale_collect(struct daemon *d, struct dev_sas *ds)
 			s->dir = id->dir;
 			s->src = id->src;
 			s->dst = id->dst;
+			s->until = d->now + PERSIST_STALE_MS;
 			s->next = p->stale;
 			p->stale = s;
 			n++;
@@ -1308,11 +1330,7 @@ static void stale_renegotiate(struct daemon *d)
 		}
 	}
 	/* Stale SAs of no connection: nothing will replace them. */
-	stale_sweep(d, "", "no configured connection has their addresses");
-	if (p->stale) {
-		p->t_stale.fn = stale_due;
-		timer_arm(d, &p->t_stale, PERSIST_STALE_MS);
-	}
+	stale_sweep(d, "", 0, true, "no configured connection has their addresses");
 }
 
 /* ---- start --------------------------------------------------------------- */

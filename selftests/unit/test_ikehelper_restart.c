@@ -299,12 +299,18 @@ static void discard_case(const char *name, void (*spoil)(void), const char *why,
 	tap_ok(old_kept, "%s: the old SAs stay until the new pair is in", name);
 	tap_ok(na && na->state == IKE_S_ESTABLISHED && memcmp(na->spi_i, spi_i, 8),
 	       "%s: a new IKE SA", name);
+	/* Bob, told INITIAL_CONTACT, keeps his old inbound SA a while. */
+	tap_ok(kernel_fake_sa_count(bob->k) == 3 && h_count_sas(bob) == 2,
+	       "%s: bob keeps the old inbound SA and IKE SA a while", name);
 	h_advance(CHILD_GRACE_MS + 100);
 	h_run();
 	TAP_EQ_INT(kernel_fake_sa_count(alice->k), 2, "discard: only the new pair left in kesp.ko");
+	h_advance(CHILD_SWITCH_MS + 1000);
+	h_run();
 	tap_ok(one_pair() && h_count_sas(bob) == 1, "discard: the tunnel flows, bob has one IKE SA");
 	tap_ok(h_log_has("stale kernel SA", "removed", NULL), "discard: stale SAs removal logged");
 	TAP_EQ_INT(kernel_fake_route_count(alice->k), 1, "discard: the route is kept, once");
+	TAP_EQ_INT(kernel_fake_route_count(bob->k), 1, "discard: bob's route is kept, once");
 }
 
 static void spoil_version(void) { patch_byte(11, 0x02); }
