@@ -29,8 +29,8 @@ static void usage(FILE *f)
 		"  -d, --debug LEVEL   log level -1..4 for all subsystems, or e.g. ike=2,knl=3\n"
 		"  -s, --socket PATH   control socket (default %s)\n"
 		"                      (subsystems: dmn cfg net ike chd knl ctl)\n"
-		"  -S, --state-dir DIR restart state (default %s; \"none\": keep none, and a\n"
-		"                      restart renegotiates every tunnel)\n"
+		"  -S, --state-dir DIR restart state, adopted by the next start (default %s;\n"
+		"                      \"none\": keep none, adopt nothing)\n"
 		"      --check-config  read and validate the configuration, print each error\n"
 		"                      as FILE:LINE: what is wrong, exit 1 if there is one\n"
 		"      --version       print the version\n",
