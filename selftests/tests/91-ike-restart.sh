@@ -13,9 +13,11 @@
 #      (one byte): the restart discards it ("MAC error" in the log), both
 #      tunnels are negotiated again, make-before-break: the old kernel SAs
 #      stay until the new ones are in, then go; new IKE SPIs at charon,
-#      one pair per tunnel in kesp.ko, pings pass (at most 2 lost per
-#      tunnel: the peer drops its old SAs when the new IKE_AUTH arrives,
-#      a round trip before west switches; see README).
+#      one pair per tunnel in kesp.ko, pings pass: at most 1 s of them
+#      lost per tunnel (charon deletes its old SAs when the new IKE_AUTH
+#      arrives, and either peer sends on its new SA as soon as it answered,
+#      while west is still processing the answer; that window is a few
+#      pings at most under load: 0-2 measured; see README).
 # Judged by events (log lines, SPIs, counts), waits end when they hold.
 . "$KESP_SRC/selftests/tests/lib.sh"
 . "$KESP_SRC/selftests/tests/ike_peers.sh"
@@ -216,8 +218,8 @@ same "tampered: kesp.ko holds one pair per tunnel (the stale inbound SAs gone af
 wait $P1 $P2
 l_cr=$((80 - $(received three-cr))) l_kp=$((80 - $(received three-kp)))
 echo "pings across the renegotiation: lost cr $l_cr, kp $l_kp of 80"
-same "tampered: pings pass across the renegotiation (at most 2 lost)" \
-	"$([ "$l_cr" -le 2 ] && [ "$l_kp" -le 2 ] && echo yes)" yes
+same "tampered: pings pass across the renegotiation (at most 1 s of them lost)" \
+	"$([ "$l_cr" -le 10 ] && [ "$l_kp" -le 10 ] && echo yes)" yes
 check "cr: ping after" ip netns exec west ping -c 1 -W 5 -I 10.11.0.1 10.12.0.1
 check "kp: ping after" ip netns exec west ping -c 1 -W 5 -I 10.21.0.1 10.22.0.1
 check "the state file is 0600" sh -c "[ \$(stat -c %a '$KSTATE') = 600 ]"
