@@ -12,6 +12,7 @@
  * a replaced pair loses its outbound SA at once (kesp.ko then picks the new
  * one) and its inbound SA CHILD_GRACE_MS later.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -415,6 +416,25 @@ struct route_ctx {
 	struct addr src;
 };
 
+/*
+ * After a restart that could not adopt a tunnel, its routes are still in
+ * the table but belong to no CHILD_SA: the new CHILD_SA that replaces it
+ * takes them over (no other CHILD_SA of ours has R).
+ */
+static bool route_orphaned(struct daemon *d, const struct kernel_route *r)
+{
+	if (!persist_restarting(d))
+		return false;
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next_all)
+		for (struct child_sa *c = sa->children; c; c = c->next)
+			for (size_t i = 0; i < c->nroutes; i++)
+				if (c->routes[i].ifindex == r->ifindex && c->routes[i].bits == r->bits &&
+				    addr_equal(&c->routes[i].dst, &r->dst) &&
+				    c->routes[i].table == r->table)
+					return false;
+	return true;
+}
+
 static void add_route(const struct addr *a, unsigned int bits, void *arg)
 {
 	struct route_ctx *rc = arg;
@@ -422,6 +442,7 @@ static void add_route(const struct addr *a, unsigned int bits, void *arg)
 	struct daemon *d = c->ike->d;
 	struct kernel_route *r;
 	char s[ADDR_STRLEN];
+	int rc_add;
 
 	if (c->nroutes == CHILD_ROUTES_MAX) {
 		sa_log(c->ike, LOG_KNL, 0, "CHILD_SA %s: more than %d routes, skipping %s/%u",
@@ -436,7 +457,8 @@ static void add_route(const struct addr *a, unsigned int bits, void *arg)
 	r->bits = (uint8_t)bits;
 	if (rc->src.family == a->family)
 		r->src = rc->src;
-	if (d->kernel->ops->route_add(d->kernel, r)) {
+	rc_add = d->kernel->ops->route_add(d->kernel, r);
+	if (rc_add && !(rc_add == -EEXIST && route_orphaned(d, r))) {
 		/* EEXIST: another CHILD_SA (or the admin) has it; not ours to remove. */
 		sa_log(c->ike, LOG_KNL, 1, "CHILD_SA %s: route %s/%u: %s", c->cfg->name,
 		       addr_str(a, s, sizeof(s)), bits, d->kernel->error);
@@ -483,6 +505,8 @@ void child_sa_uninstall(struct child_sa *c)
 		sa_log(c->ike, LOG_KNL, 0, "CHILD_SA %s: removing inbound SA %08x: %s",
 		       c->cfg->name, c->spi_in, k->error);
 	if (c->kid_in || c->kid_out)
+		persist_mark(d);
+	if (c->kid_in || c->kid_out)
 		sa_log(c->ike, LOG_CHD, 0, "CHILD_SA %s{%u} deleted: SPIs %08x_i %08x_o",
 		       c->cfg->name, c->reqid, c->spi_in, c->spi_out);
 	c->kid_in = c->kid_out = 0;
@@ -506,6 +530,7 @@ void child_sa_established(struct child_sa *c)
 	c->installed_at = d->now;
 	c->is_rekey = old != NULL;
 	d->st.child_installed++;
+	persist_mark(d);
 	ike_wipe(c->keymat, sizeof(c->keymat));
 	c->keymat_len = 0;
 	sa_log(c->ike, LOG_CHD, 0, "CHILD_SA %s{%u} established: SPIs %08x_i %08x_o, %s, %s%s, "
@@ -535,6 +560,7 @@ void child_sa_established(struct child_sa *c)
 		daemon_event(d, old ? "child-rekeyed" : "child-up", c->ike, c, NULL,
 			     old ? "replaces" : NULL, old ? spis : NULL);
 	}
+	persist_child_up(c);
 }
 
 void child_sa_take_routes(struct child_sa *new, struct child_sa *old)
@@ -549,6 +575,7 @@ void child_sa_retire(struct child_sa *c, enum child_state state)
 	struct kernel *k = c->ike->d->kernel;
 
 	c->state = state;
+	persist_mark(c->ike->d);
 	timer_cancel(c->ike->d, &c->t_rekey);
 	timer_cancel(c->ike->d, &c->t_expire);
 	if (c->kid_out && k->ops->sa_del(k, c->ifindex, c->kid_out))
@@ -799,5 +826,9 @@ void child_sa_respond_done(struct ike_sa *sa)
 		}
 		child_sa_add_routes(c);
 		child_sa_established(c);
+	}
+	if (sa->initial_contact) {
+		sa->initial_contact = false;
+		ike_auth_initial_contact(sa);
 	}
 }

@@ -48,6 +48,7 @@ void daemon_free(struct daemon *d)
 		return;
 	if (d->kernel && d->kernel->event_arg == d)
 		d->kernel->on_event = NULL;
+	persist_close(d);
 	trap_remove_all(d);
 	while (d->sas)
 		ike_sa_destroy(d->sas, "daemon stopped");
@@ -240,6 +241,9 @@ static void start_conn(struct daemon *d, const struct conn *c)
 	char why[256];
 
 	trap_install_conn(d, c);
+	/* Adopted after a restart (persist.c), or negotiated again. */
+	if (daemon_find_sa_for_conn(d, c))
+		return;
 	for (size_t j = 0; j < c->nchildren; j++) {
 		struct task *t;
 

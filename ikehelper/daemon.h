@@ -32,6 +32,7 @@ struct fetch_ops;
 struct revoke;
 struct ike_sa;
 struct restart;
+struct persist;
 struct child_sa;
 struct task;
 struct msg_out;
@@ -285,6 +286,8 @@ struct ike_sa {
 	struct timer t_rekey;		/* the IKE SA's rekey_time (less the jitter) */
 	struct timer t_over;		/* rekey_time + over_time; a replaced SA: its end */
 	bool rekeyed;			/* replaced by a rekey (DELETING) */
+	bool initial_contact;		/* responder: the peer's IKE_AUTH said so */
+	bool replaced;			/* by a new IKE SA after INITIAL_CONTACT */
 	uint8_t successor[8];		/* then: our SPI of the new IKE SA */
 	bool collision;			/* we answered the peer's rekey while ours is out */
 	uint8_t collision_spi[8];	/* then: our SPI of the SA that answer made */
@@ -322,6 +325,12 @@ void ike_sa_arm_lifetimes(struct ike_sa *sa);
 /* The new IKE SA of a rekey of OLD: its addresses, identities and config,
  * INITIATOR of the rekey, our SPI OUR_SPI (NULL: a fresh one), the peer's
  * PEER_SPI; not established yet. */
+/* An IKE SA of a previous run, adopted (persist.c): OUR_SPI and sa id ID
+ * as they were; a responder's is findable by the initiator's SPI again
+ * once the caller has set it (ike_sa_restore_done). */
+struct ike_sa *ike_sa_restore(struct daemon *d, bool initiator, const struct endpoint *local,
+			      const struct endpoint *remote, const uint8_t our_spi[8], uint64_t id);
+void ike_sa_restore_done(struct ike_sa *sa);
 struct ike_sa *ike_sa_successor_new(struct ike_sa *old, bool initiator, const uint8_t *our_spi,
 				    const uint8_t peer_spi[8]);
 /* Orders nonces as RFC 7296 §2.8.1 compares them (bytes, then length). */
@@ -495,6 +504,9 @@ int exchange_encode(struct ike_sa *sa, uint8_t exchange, uint32_t mid, bool resp
 int exchange_encode_plain(const uint8_t spi_i[8], const uint8_t spi_r[8], uint8_t exchange,
 			  uint8_t flags, uint32_t mid, const struct msg_out *m, uint8_t **pkt,
 			  size_t *len);
+/* An adopted IKE SA's request that was in flight when the previous run
+ * died: T (its task) owns PKT, message id MID, sent again now. */
+void exchange_resume(struct ike_sa *sa, struct task *t, uint32_t mid, uint8_t *pkt, size_t len);
 /* The IKE_AUTH message SA waited with is processed again (revoke.c). */
 void exchange_auth_resume(struct ike_sa *sa);
 /* The retransmission timer of sa->req. */
@@ -561,6 +573,9 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_o
 /* The responder's IKE SA is authenticated: established, INITIAL_CONTACT
  * and the CHILD_SA of REQ (the first IKE_AUTH request) into RESP. */
 void ike_auth_respond_finish(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp);
+/* The peer's INITIAL_CONTACT on SA, once SA's CHILD_SA is in: its other
+ * IKE SAs with us go, their inbound SAs after CHILD_SWITCH_MS. */
+void ike_auth_initial_contact(struct ike_sa *sa);
 
 /* create_child.c: CREATE_CHILD_SA for CHILD SAs (RFC 7296 §1.3.1, §1.3.3) */
 /* A further CHILD_SA of CFG (OLD NULL), or the rekey of OLD. */
@@ -746,6 +761,26 @@ void policy_local_id(const struct conn *c, const struct ike_sa *sa, struct ike_i
 /* Whether proposal P (one chosen) is within one of C's IKE proposals. */
 bool policy_conn_has_ike_proposal(const struct conn *c, const struct ike_proposal *p);
 
+/* persist.c: the state a restart adopts (see the file's comment) */
+#define PERSIST_DIR "/run/kesp"
+/* Keeps the restart state in DIR (made 0700 if absent); 0 or -1 (logged). */
+int persist_open(struct daemon *d, const char *dir);
+/* Adopts what the previous run left (at start, after the devices are set
+ * up): IKE SAs and CHILD_SAs that check out; connections with kernel SAs
+ * nothing claims are negotiated again, make-before-break. */
+void persist_adopt(struct daemon *d);
+/* The state changed: written once the current event is handled. */
+void persist_mark(struct daemon *d);
+/* Writes the state now if it changed (daemon_reap calls it). */
+void persist_flush(struct daemon *d);
+void persist_save(struct daemon *d);
+/* Forgets the state without writing (the daemon is being freed). */
+void persist_close(struct daemon *d);
+/* Stale kernel SAs wait for their tunnels' new SAs. */
+bool persist_restarting(const struct daemon *d);
+/* A CHILD_SA is up: stale SAs of its connection go once all are back. */
+void persist_child_up(struct child_sa *c);
+
 /* ---- the daemon (daemon.c) ------------------------------------------------ */
 
 struct daemon_stats {
@@ -820,6 +855,9 @@ struct daemon {
 	/* Revocation fetches (fetch.h; NULL: none) and their cache (revoke.c). */
 	const struct fetch_ops *fetch;
 	struct revoke *rev;
+
+	/* The restart state (persist.c); NULL: none kept. */
+	struct persist *persist;
 };
 
 struct daemon *daemon_new(struct config *cfg, struct kernel *k, const struct io_ops *io,

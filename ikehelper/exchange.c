@@ -339,6 +339,7 @@ static void start_next(struct ike_sa *sa)
 		}
 		sa->req.task = t;
 		sa->req.mid = sa->mid_next;
+		persist_mark(sa->d);
 		if (send_request(sa)) {
 			ike_sa_fail(sa, "cannot build our %s request", t->ops->name);
 			return;
@@ -369,6 +370,20 @@ void exchange_request_timeout(struct daemon *d, struct timer *t)
 	       r->task->ops->name, r->mid, r->tries, d->cfg->set.retransmit_tries);
 	frag_send(sa, &r->frags, r->pkt, r->len);
 	timer_arm(d, t, retransmit_delay(d, r->tries));
+}
+
+void exchange_resume(struct ike_sa *sa, struct task *t, uint32_t mid, uint8_t *pkt, size_t len)
+{
+	finish_request(sa);
+	sa->req.task = t;
+	sa->req.mid = mid;
+	sa->req.pkt = pkt;
+	sa->req.len = len;
+	sa->req.tries = 0;
+	sa_log(sa, LOG_IKE, 1, "sending our %s request %u again: our restart interrupted it",
+	       ike_exchange_name(t->ops->exchange), mid);
+	frag_send(sa, &sa->req.frags, pkt, len);
+	timer_arm(sa->d, &sa->req.timer, retransmit_delay(sa->d, 0));
 }
 
 void exchange_queue(struct ike_sa *sa, struct task *t)
@@ -549,6 +564,7 @@ static void handle_response(struct ike_sa *sa, const uint8_t *buf, size_t len,
 	if (m->hdr.exchange != IKE_SA_INIT && !decrypt(sa, buf, len, m, &pm))
 		return;
 	sa->last_rx = d->now;
+	persist_mark(d);	/* message ids (persist.c) */
 	sa_log(sa, LOG_IKE, 1, "received %s response %u (%zu bytes)", t->ops->name,
 	       m->hdr.msgid, len);
 	process_response(sa, t, pm, buf, len);
@@ -608,6 +624,7 @@ static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 	if (!decrypt(sa, buf, len, m, &inner))
 		return;
 	sa->last_rx = d->now;
+	persist_mark(d);	/* message ids, the cached response (persist.c) */
 	if (!request_allowed(sa, exchange)) {
 		d->st.dropped_window++;
 		sa_log(sa, LOG_IKE, 1, "dropping %s request in state %s",

@@ -451,19 +451,43 @@ static void refuse(struct ike_sa *sa, struct msg_out *resp, const char *fmt, ...
 	sa->close_after_send = true;
 }
 
-/* INITIAL_CONTACT (§2.4): the peer lost its state; its old SAs with us go. */
-static void initial_contact(struct ike_sa *sa)
+/*
+ * INITIAL_CONTACT (§2.4): the peer lost its state (a restart); its old SAs
+ * with us go, make-before-break. This runs once our answer is out and the
+ * new CHILD_SAs are installed both ways: the old CHILD_SAs lose their
+ * outbound SAs now (kesp.ko then picks the new ones), hand their routes to
+ * the new CHILD_SA of the same config, and keep their inbound SAs for
+ * CHILD_SWITCH_MS, for what the peer still sends on the SAs it had (a
+ * peer that kept its kernel SAs over its restart sends on them until our
+ * answer reaches it). The old IKE SA says nothing more and goes then.
+ */
+void ike_auth_initial_contact(struct ike_sa *sa)
 {
 	struct ike_sa *o, *next;
 
 	for (o = sa->d->sas; o; o = next) {
 		next = o->next_all;
-		if (o != sa && o->conn == sa->conn && o->state == IKE_S_ESTABLISHED &&
-		    id_equal(&o->id_remote, &sa->id_remote)) {
-			sa_log(o, LOG_IKE, 0, "replaced by IKE SA %llu (INITIAL_CONTACT)",
-			       (unsigned long long)sa->id);
-			ike_sa_destroy(o, "replaced after INITIAL_CONTACT");
+		if (o == sa || o->conn != sa->conn || o->state != IKE_S_ESTABLISHED ||
+		    !id_equal(&o->id_remote, &sa->id_remote))
+			continue;
+		sa_log(o, LOG_IKE, 0, "replaced by IKE SA %llu (INITIAL_CONTACT): its inbound SAs "
+		       "stay %u s", (unsigned long long)sa->id, CHILD_SWITCH_MS / 1000);
+		exchange_flush(o);
+		o->state = IKE_S_DELETING;
+		o->replaced = true;
+		timer_cancel(o->d, &o->t_rekey);
+		timer_cancel(o->d, &o->t_dpd);
+		timer_cancel(o->d, &o->t_keepalive);
+		for (struct child_sa *c = o->children; c; c = c->next) {
+			for (struct child_sa *n = sa->children; n; n = n->next)
+				if (n->cfg == c->cfg && !n->nroutes && n->state == CHILD_S_INSTALLED) {
+					child_sa_take_routes(n, c);
+					break;
+				}
+			timer_arm(o->d, &c->t_grace, CHILD_SWITCH_MS);
+			child_sa_retire(c, CHILD_S_DELETING);
 		}
+		timer_arm(o->d, &o->t_over, CHILD_SWITCH_MS + 1000);
 	}
 }
 
@@ -581,8 +605,8 @@ void ike_auth_respond_finish(struct ike_sa *sa, const struct ike_msg *req, struc
 {
 	auth_eap_free(sa);
 	ike_sa_established(sa);
-	if (msg_find_notify(req, IKE_N_INITIAL_CONTACT))
-		initial_contact(sa);
+	/* Once the new CHILD_SA is in (child_sa_respond_done). */
+	sa->initial_contact = msg_find_notify(req, IKE_N_INITIAL_CONTACT) != NULL;
 	if (msg_find(req, IKE_PL_SA))
 		respond_child(sa, req, resp);
 }

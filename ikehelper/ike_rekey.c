@@ -459,9 +459,12 @@ void ike_over_due(struct daemon *d, struct timer *t)
 	(void)d;
 	if (sa->state != IKE_S_ESTABLISHED) {
 		/* replaced, redundant or never taken (§2.8.2): no DELETE came */
-		sa_log(sa, LOG_IKE, 1, "the %s IKE SA got no DELETE, removing it",
-		       sa->rekeyed ? "replaced" : "redundant");
-		ike_sa_destroy(sa, "rekeyed");
+		if (sa->replaced)
+			sa_log(sa, LOG_IKE, 1, "replaced after INITIAL_CONTACT: removing it");
+		else
+			sa_log(sa, LOG_IKE, 1, "the %s IKE SA got no DELETE, removing it",
+			       sa->rekeyed ? "replaced" : "redundant");
+		ike_sa_destroy(sa, sa->replaced ? "replaced after INITIAL_CONTACT" : "rekeyed");
 		return;
 	}
 	sa_log(sa, LOG_IKE, 0, "IKE SA not rekeyed within rekey_time + over_time (%u s): "

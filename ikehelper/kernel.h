@@ -95,6 +95,16 @@ struct kernel_counters {
 	uint64_t replay_errors, auth_errors;
 };
 
+/* One SA as sa_list reports it. */
+struct kernel_sa_id {
+	uint32_t id;
+	enum kernel_dir dir;
+	uint32_t spi;
+	uint32_t reqid;
+	struct addr src, dst;	/* outer addresses */
+};
+typedef void (*kernel_sa_fn)(void *arg, const struct kernel_sa_id *sa);
+
 struct kernel_route {
 	uint32_t ifindex;
 	uint32_t table;
@@ -127,6 +137,10 @@ struct kernel_ops {
 		       const struct addr *dst, bool encap, uint16_t sport, uint16_t dport);
 	int (*sa_counters)(struct kernel *k, uint32_t ifindex, uint32_t id,
 			   struct kernel_counters *c);
+	/* Each SA of device IFINDEX to FN (KESP_CMD_SA_GET dump): a
+	 * restarted daemon checks that the SAs it persisted are still there
+	 * and finds those it no longer trusts (persist.c). */
+	int (*sa_list)(struct kernel *k, uint32_t ifindex, kernel_sa_fn fn, void *arg);
 	/* EEXIST from route_add means someone else owns the route. */
 	int (*route_add)(struct kernel *k, const struct kernel_route *r);
 	int (*route_del)(struct kernel *k, const struct kernel_route *r);

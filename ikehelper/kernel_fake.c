@@ -204,6 +204,23 @@ static int sa_del(struct kernel *k, uint32_t ifindex, uint32_t id)
 	return 0;
 }
 
+static int sa_list(struct kernel *k, uint32_t ifindex, kernel_sa_fn fn, void *arg)
+{
+	struct fake *f = F(k);
+	int rc = failing(f, "sa_list");
+
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < f->nsas; i++) {
+		const struct kernel_sa *s = &f->sas[i].sa;
+		struct kernel_sa_id id = { f->sas[i].id, s->dir, s->spi, s->reqid, s->src, s->dst };
+
+		if (s->ifindex == ifindex)
+			fn(arg, &id);
+	}
+	return 0;
+}
+
 static int sa_move(struct kernel *k, uint32_t ifindex, uint32_t id, const struct addr *src,
 		   const struct addr *dst, bool encap, uint16_t sport, uint16_t dport)
 {
@@ -345,6 +362,7 @@ static const struct kernel_ops fake_ops = {
 	.sa_del = sa_del,
 	.sa_move = sa_move,
 	.sa_counters = sa_counters,
+	.sa_list = sa_list,
 	.route_add = route_add,
 	.route_del = route_del,
 	.local_addr_in = local_addr_in,

@@ -382,6 +382,53 @@ static int sa_counters(struct kernel *k, uint32_t ifindex, uint32_t id, struct k
 	return call(kk, sa_key(kk, KESP_CMD_SA_GET, ifindex, id), on_counters, c, "SA_GET");
 }
 
+/* An address attribute (4 or 16 bytes) into A; family 0 otherwise. */
+static void attr_addr(const struct nlattr *at, struct addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (!at || (nla_len(at) != 4 && nla_len(at) != 16))
+		return;
+	a->family = nla_len(at) == 4 ? AF_INET : AF_INET6;
+	memcpy(a->ip, nla_data(at), (size_t)nla_len(at));
+}
+
+struct sa_list_ctx {
+	kernel_sa_fn fn;
+	void *arg;
+};
+
+static int on_sa_listed(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[KESP_SA_A_MAX + 1];
+	struct sa_list_ctx *l = arg;
+	struct kernel_sa_id id = { 0 };
+
+	if (!attrs_of(msg, tb, KESP_SA_A_MAX) || !tb[KESP_SA_A_ID] || !tb[KESP_SA_A_DIR] ||
+	    !tb[KESP_SA_A_SPI])
+		return -1;
+	id.id = nla_get_u32(tb[KESP_SA_A_ID]);
+	id.dir = nla_get_u8(tb[KESP_SA_A_DIR]) == KESP_DIR_IN ? KERNEL_IN : KERNEL_OUT;
+	id.spi = nla_get_u32(tb[KESP_SA_A_SPI]);
+	id.reqid = tb[KESP_SA_A_REQID] ? nla_get_u32(tb[KESP_SA_A_REQID]) : 0;
+	attr_addr(tb[KESP_SA_A_SRC], &id.src);
+	attr_addr(tb[KESP_SA_A_DST], &id.dst);
+	l->fn(l->arg, &id);
+	return 0;
+}
+
+static int sa_list(struct kernel *k, uint32_t ifindex, kernel_sa_fn fn, void *arg)
+{
+	struct kesp_kernel *kk = K(k);
+	struct nl_msg *req = kesp_nl_request(&kk->nl, KESP_CMD_SA_GET, NLM_F_DUMP);
+	struct sa_list_ctx l = { fn, arg };
+
+	if (req && nla_put_u32(req, KESP_SA_A_IFINDEX, ifindex) < 0) {
+		kesp_nl_free_request(req);
+		req = NULL;
+	}
+	return call(kk, req, on_sa_listed, &l, "SA_GET (dump)");
+}
+
 /* ---- routes and addresses ------------------------------------------------ */
 
 static int route_add(struct kernel *k, const struct kernel_route *r)
@@ -601,6 +648,7 @@ static const struct kernel_ops kesp_ops = {
 	.sa_del = sa_del,
 	.sa_move = sa_move,
 	.sa_counters = sa_counters,
+	.sa_list = sa_list,
 	.route_add = route_add,
 	.route_del = route_del,
 	.local_addr_in = local_addr_in,

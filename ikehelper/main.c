@@ -21,7 +21,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ikehelper [-c FILE] [-f] [-d LEVEL] [--check-config] [--version]\n"
+		"usage: ikehelper [-c FILE] [-f] [-d LEVEL] [-S DIR] [--check-config] [--version]\n"
 		"  -c, --config FILE   configuration in swanctl.conf syntax (default %s)\n"
 		"  -f, --foreground    stay in the foreground and log to stderr (else syslog)\n"
 		"  -d, --debug LEVELS  log levels -1..4: one for every subsystem (2), or some\n"
@@ -29,10 +29,12 @@ static void usage(FILE *f)
 		"                      over the config's ikehelper { log { } } section\n"
 		"                      (subsystems: dmn cfg net ike chd knl ctl enc)\n"
 		"  -s, --socket PATH   control socket (default %s)\n"
+		"  -S, --state-dir DIR restart state, adopted by the next start (default %s;\n"
+		"                      \"none\": keep none, adopt nothing)\n"
 		"      --check-config  read and validate the configuration, print each error\n"
 		"                      as FILE:LINE: what is wrong, exit 1 if there is one\n"
 		"      --version       print the version\n",
-		DEFAULT_CONFIG, CONTROL_PATH);
+		DEFAULT_CONFIG, CONTROL_PATH, PERSIST_DIR);
 }
 
 /* Config diagnostics go to stderr as they are: "FILE:LINE: what". */
@@ -100,7 +102,8 @@ static void on_signal(void *arg, int fd)
 	}
 }
 
-static int daemon_main(const char *config_path, const char *socket_path, bool foreground)
+static int daemon_main(const char *config_path, const char *socket_path, const char *state_dir,
+		       bool foreground)
 {
 	struct run *r = calloc(1, sizeof(*r));
 	struct config *cfg;
@@ -186,6 +189,9 @@ static int daemon_main(const char *config_path, const char *socket_path, bool fo
 			log_msg(LOG_KNL, 0, "device %s of connection %s: %s",
 				r->d->cfg->conns[i]->device, r->d->cfg->conns[i]->name, k->error);
 	}
+	/* Before anything starts: the previous run's IKE SAs are adopted. */
+	if (strcmp(state_dir, "none") && !persist_open(r->d, state_dir))
+		persist_adopt(r->d);
 	if (service_drop_capabilities(why, sizeof(why)))
 		log_msg(LOG_DMN, 0, "keeping more capabilities than CAP_NET_ADMIN: %s", why);
 	if (!foreground && daemon(0, 0)) {
@@ -229,17 +235,19 @@ int main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", required_argument, NULL, 'd' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "state-dir", required_argument, NULL, 'S' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config_path = DEFAULT_CONFIG, *socket_path = CONTROL_PATH;
+	const char *config_path = DEFAULT_CONFIG, *socket_path = CONTROL_PATH,
+		   *state_dir = PERSIST_DIR;
 	bool foreground = false, check = false;
 	char why[160];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:fd:s:Vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fd:s:S:Vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			config_path = optarg;
@@ -249,6 +257,9 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			socket_path = optarg;
+			break;
+		case 'S':
+			state_dir = optarg;
 			break;
 		case 'd':
 			if (!log_set_levels(optarg, why, sizeof(why))) {
@@ -286,5 +297,5 @@ int main(int argc, char **argv)
 		config_free(cfg);
 		return 0;
 	}
-	return daemon_main(config_path, socket_path, foreground);
+	return daemon_main(config_path, socket_path, state_dir, foreground);
 }

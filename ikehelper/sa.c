@@ -275,6 +275,25 @@ struct ike_sa *ike_sa_new(struct daemon *d, bool initiator, const struct endpoin
 	return sa_alloc(d, initiator, local, remote, NULL);
 }
 
+struct ike_sa *ike_sa_restore(struct daemon *d, bool initiator, const struct endpoint *local,
+			      const struct endpoint *remote, const uint8_t our_spi[8], uint64_t id)
+{
+	struct ike_sa *sa = sa_alloc(d, initiator, local, remote, our_spi);
+
+	if (sa)
+		sa->id = id;
+	return sa;
+}
+
+void ike_sa_restore_done(struct ike_sa *sa)
+{
+	/* As a responder's SA of this run: a late IKE_SA_INIT finds it. */
+	if (!sa->initiator) {
+		table_add(&sa->d->half_open, sa, true);
+		sa->in_init_table = true;
+	}
+}
+
 struct ike_sa *ike_sa_successor_new(struct ike_sa *old, bool initiator, const uint8_t *our_spi,
 				    const uint8_t peer_spi[8])
 {
@@ -396,6 +415,8 @@ void ike_sa_destroy(struct ike_sa *sa, const char *why)
 		return;
 	if (why && !sa->error[0])
 		snprintf(sa->error, sizeof(sa->error), "%s", why);
+	if (sa->state == IKE_S_ESTABLISHED || sa->state == IKE_S_DELETING)
+		persist_mark(d);
 	ike_sa_end_actions(sa);
 	exchange_flush(sa);
 	while (sa->children) {
@@ -476,6 +497,7 @@ void daemon_reap(struct daemon *d)
 		d->dead = sa->next_dead;
 		ike_sa_free(sa);
 	}
+	persist_flush(d);
 }
 
 const char *ike_sa_algs(const struct ike_sa *sa, char *buf, size_t len)
@@ -510,6 +532,7 @@ void ike_sa_established(struct ike_sa *sa)
 
 	sa->state = IKE_S_ESTABLISHED;
 	sa->established = sa->d->now;
+	persist_mark(sa->d);
 	if (sa->restart_children)
 		sa_log(sa, LOG_IKE, 0, "restarted");
 	sa->restart_children = 0;

@@ -5,9 +5,11 @@
 #   ikehelper_start NS NAME CONFIG-TEXT
 #                        ikehelper in NS with CONFIG-TEXT as its config, its
 #                        control socket and pid in $IKE_STATE/ikehelper-NAME,
-#                        its log $(ike_log ikehelper NAME) (level 2, or
-#                        $IH_DEBUG: e.g. IH_DEBUG=4 for everything); returns
-#                        once it says it started (fails if it dies first).
+#                        its restart state in run/ there (-S), its log
+#                        $(ike_log ikehelper NAME) (level 2, or $IH_DEBUG:
+#                        e.g. IH_DEBUG=4 for everything); returns once it
+#                        says it started (fails if it dies first). Started
+#                        again after a kill -9, it adopts its IKE SAs.
 #                        $IKEHELPER_WRAP, if set, is a command ikehelper
 #                        runs under (e.g. setpriv with the unit's
 #                        capabilities).
@@ -55,13 +57,14 @@ ikehelper_start() {
 	printf '%s\n' "$3" >"$ih_state/conf"
 	rm -f "$ih_state/sock"
 	echo "=== ikehelper_start $1 $2 $(date +%T)" >>"$ih_log"
+	ih_lines=$(wc -l <"$ih_log")
 	# shellcheck disable=SC2086
-	ip netns exec "$1" ${IKEHELPER_WRAP:-} "$IKEHELPER" -f -d "${IH_DEBUG:-2}" -c "$ih_state/conf" -s "$ih_state/sock" \
-		>>"$ih_log" 2>&1 &
+	ip netns exec "$1" ${IKEHELPER_WRAP:-} "$IKEHELPER" -f -d "${IH_DEBUG:-2}" -c "$ih_state/conf" \
+		-s "$ih_state/sock" -S "$ih_state/run" >>"$ih_log" 2>&1 &
 	echo $! >"$ih_state/pid"
 	ih_deadline=$(($(date +%s) + 60))
 	while [ "$(date +%s)" -lt "$ih_deadline" ]; do
-		grep -q 'ikehelper .* started' "$ih_log" && return 0
+		tail -n +"$ih_lines" "$ih_log" | grep -q 'ikehelper .* started' && return 0
 		ike_alive "$(cat "$ih_state/pid")" || break
 		sleep 0.2
 	done

@@ -377,6 +377,28 @@ static struct ike_sa *h_up(struct h_peer *p, const char *conn, struct h_wait *w)
 	return sa;
 }
 
+/* The outbound SA kesp.ko would use among equal selectors: the first
+ * installed. */
+static const struct kernel_sa *h_out_used(struct kernel *k)
+{
+	for (size_t i = 0; i < kernel_fake_sa_count(k); i++)
+		if (kernel_fake_sa_at(k, i)->dir == KERNEL_OUT)
+			return kernel_fake_sa_at(k, i);
+	return NULL;
+}
+
+/* Whether what FROM sends, TO can decrypt. */
+static bool h_flows(struct kernel *from, struct kernel *to)
+{
+	const struct kernel_sa *o = h_out_used(from), *i;
+
+	if (!o)
+		return false;
+	i = kernel_fake_sa(to, KERNEL_IN, o->spi);
+	return i && i->enc_key_len == o->enc_key_len &&
+	       !memcmp(i->enc_key, o->enc_key, o->enc_key_len);
+}
+
 static void h_pair(struct h_peer **alice, struct h_peer **bob, char *ca, char *cb)
 {
 	h_reset();
