@@ -137,11 +137,11 @@ for name in $(sh "$SRC/selftests/vm/test-list.sh"); do
 		echo >/sys/kernel/tracing/trace
 	fi
 	(cd "$tmp" && timeout 900 sh "$test") >"$OUT/running.out" 2>&1
+	rc=$?
 	if [ -n "${KESP_VM_EXECPROF:-}" ]; then
 		grep -o 'filename=[^ ]*' /sys/kernel/tracing/trace | sort | uniq -c | sort -rn | head -20 >"$OUT/execprof-$name.txt"
 		grep -c 'filename=' /sys/kernel/tracing/trace >>"$OUT/execprof-$name.txt"
 	fi
-	rc=$?
 	relay "$name"
 	if [ "$rc" -ne 0 ] && [ "$relay_failed" -eq 0 ]; then
 		tap "not ok" "$name: script exited with status $rc"
