@@ -208,9 +208,11 @@ finish() {
 # wait_line FILE PATTERN: until FILE has a line matching PATTERN (10 s),
 # e.g. until tcpdump says it is listening or a daemon that it is ready.
 wait_line() {
-	for _ in $(seq 50); do
+	wl_n=0
+	while [ $wl_n -lt 50 ]; do
 		grep -q "$2" "$1" 2>/dev/null && return 0
 		sleep 0.2
+		wl_n=$((wl_n + 1))
 	done
 	return 1
 }
@@ -322,23 +324,30 @@ INTEROP_REPLAY_WINDOW=1024
 # counters [--settle]: packet counters of kesp's SA pair in namespace a
 # ($out_spi outbound, $in_spi inbound) and of XFRM's SAs with those SPIs
 # in namespace b, as "KESP_OUT KESP_IN / XFRM_IN XFRM_OUT" ("None" for an
-# SA that is not there). With --settle it samples once a second until two
-# samples agree (at most six more), so what is still in flight after a
-# transfer has landed.
+# SA that is not there). With --settle it samples until each stack has
+# received what the other sent (KESP_OUT = XFRM_IN and KESP_IN =
+# XFRM_OUT), at most 7 s of the guest's clock: until then something is
+# still in flight after a transfer. It prints the last sample, agreeing
+# or not; a lost or duplicated packet never agrees.
 counters() {
 	if [ "${1:-}" = --settle ]; then
-		counters_now=$(counters_sample)
-		for _ in 1 2 3 4 5 6; do
-			sleep 1
-			counters_before=$counters_now
+		read -r cs_up cs_idle </proc/uptime
+		cs_end=$((${cs_up%.*} + 7))
+		while :; do
 			counters_now=$(counters_sample)
-			[ "$counters_now" = "$counters_before" ] && break
+			# shellcheck disable=SC2086
+			counters_agree $counters_now && break
+			read -r cs_up cs_idle </proc/uptime
+			[ "${cs_up%.*}" -lt "$cs_end" ] || break
+			sleep 0.25
 		done
 		echo "$counters_now"
 	else
 		counters_sample
 	fi
 }
+# counters_agree KESP_OUT KESP_IN / XFRM_IN XFRM_OUT (a sample's words)
+counters_agree() { [ "$1" != None ] && [ "$1" = "$4" ] && [ "$2" = "$5" ]; }
 # One awk over both listings: the interop tests count after every case,
 # and each process started costs about 70 ms under TCG (jq 0.8 s, python3
 # 1 s). kespctl's lines: "sa ID dev DEV dir DIR spi ..." then
@@ -368,15 +377,24 @@ xfrm_packets() {
 }
 
 # iperf_server NS ADDR: a one-shot iperf3 server on ADDR in NS, once it
-# listens (a fixed second costs more under TCG); bounded, so a server whose
-# client never connected cannot wait forever. Its pid: $iperf_server_pid.
+# says it listens (a fixed second costs more under TCG); bounded, so a
+# server whose client never connected cannot wait forever. Its pid:
+# $iperf_server_pid.
 iperf_server() {
-	timeout 60 ip netns exec "$1" iperf3 -s -1 -B "$2" >/dev/null 2>&1 &
+	: >/tmp/iperf-server.out
+	timeout 60 ip netns exec "$1" iperf3 -s -1 -B "$2" --forceflush >/tmp/iperf-server.out 2>&1 &
 	iperf_server_pid=$!
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		ip netns exec "$1" ss -Hltn 'sport = :5201' | grep -q . && break
-		sleep 0.2
-	done
+	wait_line /tmp/iperf-server.out 'Server listening'
+}
+# iperf_mbit FILE: end.sum_received.bits_per_second of iperf3 -J's report
+# in Mbit/s, nothing if it has none (one awk: jq takes 0.8 s under TCG).
+iperf_mbit() {
+	awk '/^\t"end":/ { end = 1 } end && /^\t\t"sum_received":/ { sum = 1 }
+		sum && /^\t\t\t"bits_per_second":/ {
+			v = $0; sub(/^[^:]*:[ \t]*/, "", v); sub(/,$/, "", v)
+			if (v ~ /^[0-9.e+-]+$/) printf "%.1f", v / 1e6
+			exit }
+		sum && /^\t\t}/ { exit }' "$1"
 }
 
 # iperf_agrees WHAT SERVER CLIENT IPERF-ARGS: a short iperf3 TCP transfer
@@ -387,8 +405,7 @@ iperf_agrees() {
 	iperf_server b "$2"
 	# shellcheck disable=SC2086
 	if ip netns exec a iperf3 -c "$2" -B "$3" $4 -J >/tmp/iperf.json 2>&1 &&
-		mbit=$(jq -e .end.sum_received.bits_per_second /tmp/iperf.json |
-			awk '{ printf "%.1f", $1 / 1e6 }') && [ -n "$mbit" ]; then
+		mbit=$(iperf_mbit /tmp/iperf.json) && [ -n "$mbit" ]; then
 		pass "$1: iperf3 TCP ($mbit Mbit/s)"
 	else
 		fail "$1: iperf3 TCP" "$(tail -5 /tmp/iperf.json)"
