@@ -197,6 +197,65 @@ json_get() {	# JSON-TEXT EXPR  (EXPR applied to the parsed document `d`)
 	printf '%s' "$1" | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"
 }
 
+# json_first KEY... / json_sorted KEY: the first value of each "KEY" in
+# kespctl's --json output on standard input (one line, with spaces
+# between), or all values of KEY sorted, one line. For the flat numbers and
+# names of kespctl's output (a string without its quotes, an empty object
+# as {}, a missing key as nothing); one awk, where python3 costs a second
+# under TCG. The output is still parsed by a real JSON parser: finish()
+# checks every --json output of the test.
+json_first() { json_values first "$@"; }
+json_sorted() { json_values sorted "$1"; }
+# json_pairs KEY1 KEY2: "V1=V2" for each KEY1 and the KEY2 that follows it
+# before the next KEY1 (of each SA in a list, say), sorted, one line.
+json_pairs() { json_values pairs "$1" "$2"; }
+json_values() {	# first|sorted|pairs KEY...
+	jv_mode=$1
+	shift
+	awk -v mode="$jv_mode" -v keys="$*" '
+	BEGIN { nk = split(keys, key, " ") }
+	{ doc = doc $0 "\n" }
+	function value(s,   v) {
+		if (s ~ /^"/) { v = substr(s, 2); sub(/".*/, "", v) }
+		else if (s ~ /^\{\}/) v = "{}"
+		else { v = s; sub(/[,}\]\n].*/, "", v) }
+		return v
+	}
+	END {
+		if (mode == "pairs") {
+			nk = 0
+			pat = "\"" key[1] "\":"
+			pat2 = "\"" key[2] "\":"
+			s = doc
+			while ((i = index(s, pat)) > 0) {
+				s = substr(s, i + length(pat))
+				v = value(s)
+				seg = s
+				if ((i = index(seg, pat)) > 0) seg = substr(seg, 1, i - 1)
+				if ((i = index(seg, pat2)) == 0) continue
+				v = v "=" value(substr(seg, i + length(pat2)))
+				for (j = n++; j > 0 && vals[j - 1] > v; j--) vals[j] = vals[j - 1]
+				vals[j] = v
+			}
+			mode = "sorted"
+		}
+		for (k = 1; k <= nk; k++) {
+			pat = "\"" key[k] "\":"
+			s = doc
+			while ((i = index(s, pat)) > 0) {
+				s = substr(s, i + length(pat))
+				v = value(s)
+				if (mode == "first") break
+				for (j = n++; j > 0 && vals[j - 1] > v; j--) vals[j] = vals[j - 1]
+				vals[j] = v
+			}
+			if (mode == "first") printf "%s%s", (k > 1 ? " " : ""), (i > 0 ? v : "")
+		}
+		if (mode == "sorted") for (j = 0; j < n; j++) printf "%s%s", (j ? " " : ""), vals[j]
+		print ""
+	}'
+}
+
 finish() {
 	json_check_report
 	# The harness counts a test that never printed this as failed: it
