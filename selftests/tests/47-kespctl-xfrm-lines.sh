@@ -20,8 +20,8 @@ SEL_IN="sel src 10.2.0.0/24 dst 10.1.0.0/24"
 # it, keys left out: "aead NAME BITS", "enc NAME", "auth-trunc NAME BITS",
 # "sel ...", sorted.
 alg_lines() {
-	grep -E '^[[:space:]]*(aead|enc|auth-trunc|sel) ' |
-		sed -E 's/^[[:space:]]+//; s/ 0x[0-9a-f]+//; s/[[:space:]]+$//' | sort
+	awk '/^[[:space:]]*(aead|enc|auth-trunc|sel) / {
+		sub(/^[[:space:]]+/, ""); sub(/ 0x[0-9a-f]+/, ""); sub(/[[:space:]]+$/, ""); print }' | sort
 }
 kesp_view() {
 	$KESPCTL -n a sa get dev kesp0 dir out spi $out_spi dst 192.168.100.2 | alg_lines

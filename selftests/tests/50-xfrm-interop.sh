@@ -95,9 +95,13 @@ esn_case() {
 			"$($KESPCTL -n a sa list 2>&1)" "$(ip -n b -s xfrm state 2>&1)"
 		return
 	fi
-	seqs=$($KESPCTL -n a --json sa list | python3 -c '
-import json, sys
-print(" ".join("%s=%#x" % (s["dir"], s["seq"]) for s in sorted(json.load(sys.stdin), key=lambda s: s["dir"])))')
+	# "DIR=SEQ" of each SA, sorted, in hex (the shell's printf: awk's
+	# numbers are doubles).
+	seqs=""
+	for ds in $($KESPCTL -n a --json sa list | json_pairs dir seq); do
+		seqs="$seqs $(printf '%s=%#x' "${ds%=*}" "${ds#*=}")"
+	done
+	seqs=${seqs# }
 	same "$what: both of kesp's SAs are past 2^32" "$seqs" "in=0x100000008 out=0x100000008"
 	out_spi=0x3100 in_spi=0x3200
 	same "$what: kesp sent 24 and received 24, XFRM received 24 and sent 24" \

@@ -9,51 +9,57 @@
 
 two_sites
 
-run() {	# WINDOW ESN TOP
-	$KESPCTL -n a sa flush
-	flag=""
-	[ "$2" = 1 ] && flag="flag esn"
-	if ! out=$($KESPCTL -n a sa add dev kesp0 dir in src 192.168.100.2 dst 192.168.100.1 \
-		proto esp spi 0x3000 mode tunnel reqid 1 replay-window "$1" $flag seq "$3" \
-		enc cipher_null "" auth-trunc 'hmac(sha256)' \
-		0x0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20 128 \
-		sel src 10.2.0.0/24 dst 10.1.0.0/24 2>&1); then
-		fail "window $1 esn $2: add the SA" "$out"
-		return
-	fi
-	ip netns exec a python3 "$KESP_SRC/selftests/tests/esp_input.py" "$@" || FAILED=1
+# One python3 for the runs of each script (pyruns.py: a start costs about
+# a second under TCG), each after a shell command of its own that replaces
+# a's SAs with the run's inbound SA and, if that fails, says so.
+# sa_setup WHAT ADD-ARGS...: that command, in $setup.
+sa_setup() {
+	what=$1
+	shift
+	setup="$KESPCTL -n a sa flush
+		if ! out=\$($KESPCTL -n a sa add dev kesp0 dir in $* 2>&1); then
+			echo 'not ok - $what'; echo \"  \$out\"; exit 1
+		fi"
 }
 
-run 32 0 0
-run 4096 0 0
-run 0 0 0
-run 64 1 $((0xfffffffd))
-run 4096 1 $((0x1fffffff0))
-run 0 1 $((0xfffffffe))
+# Runs: WINDOW ESN TOP.
+set --
+for r in "32 0 0" "4096 0 0" "0 0 0" "64 1 $((0xfffffffd))" \
+	"4096 1 $((0x1fffffff0))" "0 1 $((0xfffffffe))"; do
+	window=${r%% *} esn=${r#* } top=${r##* }
+	esn=${esn%% *}
+	flag=""
+	[ "$esn" = 1 ] && flag="flag esn"
+	sa_setup "window $window esn $esn: add the SA" src 192.168.100.2 dst 192.168.100.1 \
+		proto esp spi 0x3000 mode tunnel reqid 1 replay-window "$window" $flag seq "$top" \
+		enc cipher_null "''" auth-trunc "'hmac(sha256)'" \
+		0x0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20 128 \
+		sel src 10.2.0.0/24 dst 10.1.0.0/24
+	[ $# = 0 ] || set -- "$@" --
+	set -- "$@" "$setup" "$window" "$esn" "$top"
+done
+ip netns exec a python3 "$KESP_SRC/selftests/lib/pyruns.py" \
+	"$KESP_SRC/selftests/tests/esp_input.py" "$@" || FAILED=1
 
 # The same kinds of damage through AES-GCM (the AEAD path), over IPv6 in
 # tunnel mode and over IPv4 in transport mode.
-aead_run() {	# tunnel6 | transport4 | transport6
+# A second address in b: a source a transport-mode SA must refuse.
+ip -n b addr add 192.168.100.3/24 dev veth-b
+ip -n b addr add fd00:100::3/64 dev veth-b nodad
+set --
+for run in tunnel6 transport4 transport6; do
 	key=$(hexkey 20)
-	$KESPCTL -n a sa flush
-	case $1 in
+	case $run in
 	tunnel6) ends="src fd00:100::2 dst fd00:100::1" mode="tunnel sel src fd00:2::/64 dst fd00:1::/64" ;;
 	transport4) ends="src 192.168.100.2 dst 192.168.100.1" mode=transport ;;
 	transport6) ends="src fd00:100::2 dst fd00:100::1" mode=transport ;;
 	esac
 	# shellcheck disable=SC2086
-	if ! out=$($KESPCTL -n a sa add dev kesp0 dir in $ends proto esp spi 0x3100 \
-		reqid 1 aead 'rfc4106(gcm(aes))' $key 128 mode $mode 2>&1); then
-		fail "$1: add the SA" "$out"
-		return
-	fi
-	ip netns exec a python3 "$KESP_SRC/selftests/tests/esp_aead_input.py" "$1" "${key#0x}" ||
-		FAILED=1
-}
-# A second address in b: a source a transport-mode SA must refuse.
-ip -n b addr add 192.168.100.3/24 dev veth-b
-ip -n b addr add fd00:100::3/64 dev veth-b nodad
-aead_run tunnel6
-aead_run transport4
-aead_run transport6
+	sa_setup "$run: add the SA" $ends proto esp spi 0x3100 \
+		reqid 1 aead "'rfc4106(gcm(aes))'" $key 128 mode $mode
+	[ $# = 0 ] || set -- "$@" --
+	set -- "$@" "$setup" "$run" "${key#0x}"
+done
+ip netns exec a python3 "$KESP_SRC/selftests/lib/pyruns.py" \
+	"$KESP_SRC/selftests/tests/esp_aead_input.py" "$@" || FAILED=1
 finish

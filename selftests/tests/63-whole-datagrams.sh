@@ -17,24 +17,64 @@ ip -n a route add 192.168.100.2/32 dev kesp0 table 63 src 192.168.100.1
 ip -n a -6 route add fd00:100::2/128 dev kesp0 table 63 src fd00:100::1
 
 K=$(hexkey 20)
-# Python for both ends: snmp() reads the namespace's IP statistics,
-# delta(before) prints what changed since.
-SNMP='
-import socket, sys, time
+# Both ends in one python3 in a (a start costs about a second under TCG):
+# the receiving socket is made in b, and snmp(NS) reads the IP statistics
+# of a namespace (b's from a thread moved there for the read). Sends a
+# 3000- and a 300-byte datagram from SRC to DST port 7777 and prints "rx
+# LENGTH" for each datagram b received (20 s at most), then "tx-stats"
+# and "rx-stats", what changed in a's and b's statistics (ReasmOKs FragOKs
+# Ip6ReasmOKs Ip6FragOKs).
+WHOLE='
+import os, socket, sys, time
+sys.path.insert(0, os.environ["KESP_SRC"] + "/selftests/lib")
+from netns import libc, socket_in_netns
 KEYS = ("ReasmOKs", "FragOKs", "Ip6ReasmOKs", "Ip6FragOKs")
-def snmp():
+def snmp(ns=None):
+    if ns:
+        own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        other = os.open("/run/netns/" + ns, os.O_RDONLY)
+        if libc.setns(other, 0) != 0:
+            raise OSError("setns " + ns)
+    try:
+        snmp4 = open("/proc/thread-self/net/snmp").read().split("\n")
+        snmp6 = open("/proc/thread-self/net/snmp6").read().split("\n")
+    finally:
+        if ns:
+            libc.setns(own, 0)
+            os.close(own)
+            os.close(other)
     d = {}
-    lines = open("/proc/net/snmp").read().split("\n")
-    for head, vals in zip(lines[::2], lines[1::2]):
+    for head, vals in zip(snmp4[::2], snmp4[1::2]):
         if head.startswith("Ip:"):
             d.update(zip(head.split()[1:], map(int, vals.split()[1:])))
-    for line in open("/proc/net/snmp6"):
-        k, v = line.split()
-        d[k] = int(v)
+    for line in snmp6:
+        if line.strip():
+            k, v = line.split()
+            d[k] = int(v)
     return d
-def delta(before):
-    now = snmp()
+def delta(before, ns=None):
+    now = snmp(ns)
     return " ".join(str(now[k] - before[k]) for k in KEYS)
+src, dst = sys.argv[1], sys.argv[2]
+family = socket.AF_INET6 if ":" in dst else socket.AF_INET
+rx = socket_in_netns("b", family, socket.SOCK_DGRAM)
+rx.bind((dst, 7777))
+rx.settimeout(20)
+before_b = snmp("b")
+tx = socket.socket(family, socket.SOCK_DGRAM)
+tx.bind((src, 0))
+before_a = snmp()
+for n in (3000, 300):
+    tx.sendto(bytes(n), (dst, 7777))
+    time.sleep(0.3)
+tx_stats = delta(before_a)
+for _ in range(2):
+    try:
+        print("rx", len(rx.recv(65536)), flush=True)
+    except socket.timeout:
+        break
+print("tx-stats", tx_stats)
+print("rx-stats", delta(before_b, "b"))
 '
 # whole MODE FAMILY: 3000- and 300-byte datagrams from a to UDP port 7777
 # in b through an SA for that port alone.
@@ -61,27 +101,9 @@ whole() {
 		fail "$what: configure" "$out"
 		return
 	fi
-	rm -f /tmp/rx.out /tmp/tx.out
-	ip netns exec b timeout 20 python3 -c "$SNMP"'
-s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 7777))
-before = snmp()
-print("listening", flush=True)
-for _ in range(2):
-    print(len(s.recv(65536)), flush=True)
-print("stats", delta(before))' $dst >/tmp/rx.out 2>&1 &
-	wait_line /tmp/rx.out listening
-	ip netns exec a python3 -c "$SNMP"'
-s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 0))
-before = snmp()
-for n in (3000, 300):
-    s.sendto(bytes(n), (sys.argv[2], 7777))
-    time.sleep(0.3)
-print("stats", delta(before))' $src $dst >/tmp/tx.out 2>&1
-	wait
+	ip netns exec a python3 -c "$WHOLE" $src $dst >/tmp/whole.out 2>&1
 	same "$what: a 3000-byte and a 300-byte datagram to the port-specific SA arrive whole" \
-		"$(grep -v 'listening\|stats' /tmp/rx.out | tr '\n' ' ')" "3000 300 "
+		"$(sed -n 's/^rx //p' /tmp/whole.out | tr '\n' ' ')" "3000 300 "
 	# Where the datagram was cut and put back together, from the IP
 	# statistics of each namespace (IPv4's ReasmOKs FragOKs, IPv6's):
 	# a's stack fragmented the 3000-byte datagram for kesp0 and the ESP
@@ -91,11 +113,11 @@ print("stats", delta(before))' $src $dst >/tmp/tx.out 2>&1
 	# and no datagram after (one reassembly, not two).
 	if [ "$fam" = 4 ]; then want_a="1 2 0 0" want_b="1 0 0 0"; else want_a="0 0 0 2" want_b="0 0 1 0"; fi
 	same "$what: a fragmented the datagram and the ESP packet, kesp reassembled between (a: ReasmOKs FragOKs Ip6ReasmOKs Ip6FragOKs)" \
-		"$(sed -n 's/^stats //p' /tmp/tx.out)" "$want_a"
+		"$(sed -n 's/^tx-stats //p' /tmp/whole.out)" "$want_a"
 	same "$what: b reassembled the ESP packet once, before ESP, and nothing after" \
-		"$(sed -n 's/^stats //p' /tmp/rx.out)" "$want_b"
+		"$(sed -n 's/^rx-stats //p' /tmp/whole.out)" "$want_b"
 	same "$what: each went in one ESP packet (kesp sent 2, XFRM decrypted 2)" \
-		"$($KESPCTL -n a --json sa list dir out | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["counters"]["packets"])') $(ip -n b -s xfrm state get src $ea dst $eb proto esp spi 0x6300 |
+		"$($KESPCTL -n a --json sa list dir out | json_first packets) $(ip -n b -s xfrm state get src $ea dst $eb proto esp spi 0x6300 |
 			sed -n 's/^[[:space:]]*\([0-9]*\)(bytes), \([0-9]*\)(packets).*/\2/p' | head -1)" "2 2"
 }
 for mode in tunnel transport; do
@@ -103,5 +125,5 @@ for mode in tunnel transport; do
 		whole $mode $fam
 	done
 done
-rm -f /tmp/rx.out /tmp/tx.out
+rm -f /tmp/whole.out
 finish

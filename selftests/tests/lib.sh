@@ -92,31 +92,38 @@ KESPCTL=$JSON_CHECK_DIR/kespctl
 
 # One line for the test: every --json output it produced parsed.
 json_check_report() {
-	if ls "$JSON_CHECK_DIR"/out.*.cmd >/dev/null 2>&1; then
-		if ck_out=$(python3 - "$JSON_CHECK_DIR" <<'CHECK' 2>&1
-import glob, json, sys
-bad, files = [], sorted(glob.glob(sys.argv[1] + "/out.*.cmd"))
-for cmd in files:
-    data = open(cmd[:-4], "rb").read()
-    try:
-        text = data.decode("utf-8")
-        if text and not text.endswith("\n"):
-            raise ValueError("the output does not end with a newline")
-        for line in text.splitlines():
-            json.loads(line)
-    except ValueError as e:
-        bad.append("kespctl %s: %s, in %r" % (open(cmd).read().strip(), e, data[:300]))
-print("%d checked" % len(files))
-if bad:
-    sys.exit("\n".join(bad))
-CHECK
-		); then
+	# shellcheck disable=SC2086
+	set -- "$JSON_CHECK_DIR"/out.*.cmd
+	if [ -e "$1" ]; then
+		if ck_out=$(json_check "$JSON_CHECK_DIR" 2>&1); then
 			pass "every --json output of kespctl is valid JSON ($ck_out)"
 		else
 			fail "every --json output of kespctl is valid JSON" "$ck_out"
 		fi
 	fi
 	rm -rf "$JSON_CHECK_DIR"
+}
+# json_check DIR: selftests/lib/json_check.py on DIR, by the guest
+# harness's checker when it runs (KESP_JSON_CHECKER, its request FIFO, and
+# KESP_JSON_CHECKER_PID): that saves each test a python3 start.
+json_check() {
+	if [ -n "${KESP_JSON_CHECKER:-}" ] && kill -0 "${KESP_JSON_CHECKER_PID:-0}" 2>/dev/null &&
+		mkfifo "$1/reply" 2>/dev/null; then
+		echo "$1" >>"$KESP_JSON_CHECKER"
+		jc_status="" jc_out=""
+		while IFS= read -r jc_line; do
+			if [ -z "$jc_status" ]; then
+				jc_status=$jc_line
+			else
+				jc_out="$jc_out${jc_out:+
+}$jc_line"
+			fi
+		done <"$1/reply"
+		printf '%s\n' "$jc_out"
+		[ "$jc_status" = 0 ]
+	else
+		python3 "$KESP_SRC/selftests/lib/json_check.py" "$1"
+	fi
 }
 
 # KESP_VM_EXECPROF=1 (a developer's profile) also stamps each check with
@@ -190,6 +197,65 @@ json_get() {	# JSON-TEXT EXPR  (EXPR applied to the parsed document `d`)
 	printf '%s' "$1" | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"
 }
 
+# json_first KEY... / json_sorted KEY: the first value of each "KEY" in
+# kespctl's --json output on standard input (one line, with spaces
+# between), or all values of KEY sorted, one line. For the flat numbers and
+# names of kespctl's output (a string without its quotes, an empty object
+# as {}, a missing key as nothing); one awk, where python3 costs a second
+# under TCG. The output is still parsed by a real JSON parser: finish()
+# checks every --json output of the test.
+json_first() { json_values first "$@"; }
+json_sorted() { json_values sorted "$1"; }
+# json_pairs KEY1 KEY2: "V1=V2" for each KEY1 and the KEY2 that follows it
+# before the next KEY1 (of each SA in a list, say), sorted, one line.
+json_pairs() { json_values pairs "$1" "$2"; }
+json_values() {	# first|sorted|pairs KEY...
+	jv_mode=$1
+	shift
+	awk -v mode="$jv_mode" -v keys="$*" '
+	BEGIN { nk = split(keys, key, " ") }
+	{ doc = doc $0 "\n" }
+	function value(s,   v) {
+		if (s ~ /^"/) { v = substr(s, 2); sub(/".*/, "", v) }
+		else if (s ~ /^\{\}/) v = "{}"
+		else { v = s; sub(/[,}\]\n].*/, "", v) }
+		return v
+	}
+	END {
+		if (mode == "pairs") {
+			nk = 0
+			pat = "\"" key[1] "\":"
+			pat2 = "\"" key[2] "\":"
+			s = doc
+			while ((i = index(s, pat)) > 0) {
+				s = substr(s, i + length(pat))
+				v = value(s)
+				seg = s
+				if ((i = index(seg, pat)) > 0) seg = substr(seg, 1, i - 1)
+				if ((i = index(seg, pat2)) == 0) continue
+				v = v "=" value(substr(seg, i + length(pat2)))
+				for (j = n++; j > 0 && vals[j - 1] > v; j--) vals[j] = vals[j - 1]
+				vals[j] = v
+			}
+			mode = "sorted"
+		}
+		for (k = 1; k <= nk; k++) {
+			pat = "\"" key[k] "\":"
+			s = doc
+			while ((i = index(s, pat)) > 0) {
+				s = substr(s, i + length(pat))
+				v = value(s)
+				if (mode == "first") break
+				for (j = n++; j > 0 && vals[j - 1] > v; j--) vals[j] = vals[j - 1]
+				vals[j] = v
+			}
+			if (mode == "first") printf "%s%s", (k > 1 ? " " : ""), (i > 0 ? v : "")
+		}
+		if (mode == "sorted") for (j = 0; j < n; j++) printf "%s%s", (j ? " " : ""), vals[j]
+		print ""
+	}'
+}
+
 finish() {
 	json_check_report
 	# The harness counts a test that never printed this as failed: it
@@ -201,9 +267,11 @@ finish() {
 # wait_line FILE PATTERN: until FILE has a line matching PATTERN (10 s),
 # e.g. until tcpdump says it is listening or a daemon that it is ready.
 wait_line() {
-	for _ in $(seq 50); do
+	wl_n=0
+	while [ $wl_n -lt 50 ]; do
 		grep -q "$2" "$1" 2>/dev/null && return 0
 		sleep 0.2
+		wl_n=$((wl_n + 1))
 	done
 	return 1
 }
@@ -315,23 +383,30 @@ INTEROP_REPLAY_WINDOW=1024
 # counters [--settle]: packet counters of kesp's SA pair in namespace a
 # ($out_spi outbound, $in_spi inbound) and of XFRM's SAs with those SPIs
 # in namespace b, as "KESP_OUT KESP_IN / XFRM_IN XFRM_OUT" ("None" for an
-# SA that is not there). With --settle it samples once a second until two
-# samples agree (at most six more), so what is still in flight after a
-# transfer has landed.
+# SA that is not there). With --settle it samples until each stack has
+# received what the other sent (KESP_OUT = XFRM_IN and KESP_IN =
+# XFRM_OUT), at most 7 s of the guest's clock: until then something is
+# still in flight after a transfer. It prints the last sample, agreeing
+# or not; a lost or duplicated packet never agrees.
 counters() {
 	if [ "${1:-}" = --settle ]; then
-		counters_now=$(counters_sample)
-		for _ in 1 2 3 4 5 6; do
-			sleep 1
-			counters_before=$counters_now
+		read -r cs_up cs_idle </proc/uptime
+		cs_end=$((${cs_up%.*} + 7))
+		while :; do
 			counters_now=$(counters_sample)
-			[ "$counters_now" = "$counters_before" ] && break
+			# shellcheck disable=SC2086
+			counters_agree $counters_now && break
+			read -r cs_up cs_idle </proc/uptime
+			[ "${cs_up%.*}" -lt "$cs_end" ] || break
+			sleep 0.25
 		done
 		echo "$counters_now"
 	else
 		counters_sample
 	fi
 }
+# counters_agree KESP_OUT KESP_IN / XFRM_IN XFRM_OUT (a sample's words)
+counters_agree() { [ "$1" != None ] && [ "$1" = "$4" ] && [ "$2" = "$5" ]; }
 # One awk over both listings: the interop tests count after every case,
 # and each process started costs about 70 ms under TCG (jq 0.8 s, python3
 # 1 s). kespctl's lines: "sa ID dev DEV dir DIR spi ..." then
@@ -361,15 +436,24 @@ xfrm_packets() {
 }
 
 # iperf_server NS ADDR: a one-shot iperf3 server on ADDR in NS, once it
-# listens (a fixed second costs more under TCG); bounded, so a server whose
-# client never connected cannot wait forever. Its pid: $iperf_server_pid.
+# says it listens (a fixed second costs more under TCG); bounded, so a
+# server whose client never connected cannot wait forever. Its pid:
+# $iperf_server_pid.
 iperf_server() {
-	timeout 60 ip netns exec "$1" iperf3 -s -1 -B "$2" >/dev/null 2>&1 &
+	: >/tmp/iperf-server.out
+	timeout 60 ip netns exec "$1" iperf3 -s -1 -B "$2" --forceflush >/tmp/iperf-server.out 2>&1 &
 	iperf_server_pid=$!
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		ip netns exec "$1" ss -Hltn 'sport = :5201' | grep -q . && break
-		sleep 0.2
-	done
+	wait_line /tmp/iperf-server.out 'Server listening'
+}
+# iperf_mbit FILE: end.sum_received.bits_per_second of iperf3 -J's report
+# in Mbit/s, nothing if it has none (one awk: jq takes 0.8 s under TCG).
+iperf_mbit() {
+	awk '/^\t"end":/ { end = 1 } end && /^\t\t"sum_received":/ { sum = 1 }
+		sum && /^\t\t\t"bits_per_second":/ {
+			v = $0; sub(/^[^:]*:[ \t]*/, "", v); sub(/,$/, "", v)
+			if (v ~ /^[0-9.e+-]+$/) printf "%.1f", v / 1e6
+			exit }
+		sum && /^\t\t}/ { exit }' "$1"
 }
 
 # iperf_agrees WHAT SERVER CLIENT IPERF-ARGS: a short iperf3 TCP transfer
@@ -380,8 +464,7 @@ iperf_agrees() {
 	iperf_server b "$2"
 	# shellcheck disable=SC2086
 	if ip netns exec a iperf3 -c "$2" -B "$3" $4 -J >/tmp/iperf.json 2>&1 &&
-		mbit=$(jq -e .end.sum_received.bits_per_second /tmp/iperf.json |
-			awk '{ printf "%.1f", $1 / 1e6 }') && [ -n "$mbit" ]; then
+		mbit=$(iperf_mbit /tmp/iperf.json) && [ -n "$mbit" ]; then
 		pass "$1: iperf3 TCP ($mbit Mbit/s)"
 	else
 		fail "$1: iperf3 TCP" "$(tail -5 /tmp/iperf.json)"

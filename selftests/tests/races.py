@@ -13,15 +13,20 @@ the change touches, in namespace a of two_sites (kesp0, XFRM-less b):
            UDP floods them.
 
 A kernel splat is what fails the last three; the harness checks for one.
-Usage: races.py CASE   Prints "ok - ..." / "not ok - ..." lines.
+Before each case every SA and trap of namespace a is flushed (kespctl).
+Usage: races.py CASE...   Prints "ok - ..." / "not ok - ..." lines.
+The cases run in this one process: a python3 start costs about a second
+under TCG.
 """
 import errno
 import os
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
+import traceback
 
 sys.path.insert(0, os.path.join(os.environ["KESP_SRC"], "selftests/lib"))
 from kespnl import K, Kesp, Error, u8, u16, u32, u64, string, nest, attr, addr, parse_attrs  # noqa: E402
@@ -95,9 +100,7 @@ def prefixes():
     return get_u32(parse_attrs(d[K["KESP_DEV_A_USAGE"]][0]), "KESP_LIMIT_A_SEL_PREFIXES")
 
 
-case = sys.argv[1]
-stop = threading.Event()
-if case == "replace":
+def race_replace(stop):
     # The SA's own /24 goes in last, after 63 costly selectors, so that
     # removing all and inserting again would leave it out for a while.
     sels = costly_selectors(63) + [sel(socket.AF_INET, "10.2.0.0", "10.2.0.255")]
@@ -120,7 +123,9 @@ if case == "replace":
     report(hits == 0 and through > 0,
            "replacing an SA's selectors 200 times never lets its traffic fall to the trap under them",
            "%d datagrams sent, %d through the SA, %d on the trap" % (sent[0], through, hits))
-elif case == "publish":
+
+
+def race_publish(stop):
     base = prefixes()
     # Room for the SA's /24 and a few prefixes of the costly range, not all.
     set_limit("SEL_PREFIXES", base + 20)
@@ -146,7 +151,9 @@ elif case == "publish":
            "%d refused with the limit's message" % refusals)
     report(prefixes() == base, "and leave no prefix behind", "%d prefixes, %d before" % (prefixes(), base))
     print("  %d datagrams sent meanwhile" % sent[0])
-elif case == "family":
+
+
+def race_family(stop):
     sa_id = get_u32(nl.call("KESP_CMD_SA_NEW", *sa_attrs(0x6700, A4, B4))[0], "KESP_SA_A_ID")
     t, sent = flood(stop, socket.AF_INET, "10.2.0.5")
     for i in range(200):
@@ -158,7 +165,9 @@ elif case == "family":
     through = sa_packets(0x6700, B4)
     report(through > 0, "an SA moved between IPv4 and IPv6 200 times keeps sending",
            "%d sent, %d through the SA" % (sent[0], through))
-elif case == "close":
+
+
+def race_close(stop):
     peer = socket_in_netns("b", socket.AF_INET, socket.SOCK_DGRAM)
     peer.setblocking(False)
 
@@ -194,4 +203,29 @@ elif case == "close":
            "%d attached, %d ESP datagrams taken for no SA" % (attached, errors))
     d = nl.call("KESP_CMD_DEV_GET", u32(K["KESP_DEV_A_IFINDEX"], dev))[0]
     report(K["KESP_DEV_A_ENCAP_PORT4"] not in d, "and none is left attached")
+
+
+def flush():
+    """No SA or trap of one case is left for the next."""
+    kespctl = os.environ["KESPCTL"]
+    sys.stdout.flush()
+    subprocess.run([kespctl, "-n", "a", "sa", "flush"])
+    subprocess.run([kespctl, "-n", "a", "trap", "flush", "dev", "kesp0"], stderr=subprocess.DEVNULL)
+
+
+crashed = False
+for case in sys.argv[1:]:
+    flush()
+    case_stop = threading.Event()
+    try:
+        globals()["race_" + case](case_stop)
+    except Exception:  # noqa: BLE001 (the next case still runs)
+        sys.stdout.flush()
+        traceback.print_exc()
+        crashed = True
+    finally:
+        case_stop.set()  # a flood the case left running
+    sys.stdout.flush()
+if crashed:
+    sys.exit(1)
 finish()
