@@ -12,6 +12,7 @@
  * a replaced pair loses its outbound SA at once (kesp.ko then picks the new
  * one) and its inbound SA CHILD_GRACE_MS later.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -463,22 +464,44 @@ void child_sa_uninstall(struct child_sa *c)
 {
 	struct daemon *d = c->ike->d;
 	struct kernel *k = d->kernel;
+	bool had;
 
 	for (size_t i = 0; i < c->nroutes; i++)
 		if (k->ops->route_del(k, &c->routes[i]))
 			sa_log(c->ike, LOG_KNL, 1, "CHILD_SA %s: removing a route: %s", c->cfg->name,
 			       k->error);
 	c->nroutes = 0;
-	if (c->kid_out && k->ops->sa_del(k, c->ifindex, c->kid_out))
-		sa_log(c->ike, LOG_KNL, 0, "CHILD_SA %s: removing outbound SA %08x: %s",
-		       c->cfg->name, c->spi_out, k->error);
-	if (c->kid_in && k->ops->sa_del(k, c->ifindex, c->kid_in))
-		sa_log(c->ike, LOG_KNL, 0, "CHILD_SA %s: removing inbound SA %08x: %s",
-		       c->cfg->name, c->spi_in, k->error);
-	if (c->kid_in || c->kid_out)
+	had = c->kid_in || c->kid_out;
+	child_sa_remove(c, KERNEL_OUT);
+	child_sa_remove(c, KERNEL_IN);
+	if (had)
 		sa_log(c->ike, LOG_CHD, 0, "CHILD_SA %s{%u} deleted: SPIs %08x_i %08x_o",
 		       c->cfg->name, c->reqid, c->spi_in, c->spi_out);
-	c->kid_in = c->kid_out = 0;
+}
+
+void child_sa_remove(struct child_sa *c, enum kernel_dir dir)
+{
+	struct kernel *k = c->ike->d->kernel;
+	uint32_t *kid = dir == KERNEL_OUT ? &c->kid_out : &c->kid_in;
+	uint32_t spi = dir == KERNEL_OUT ? c->spi_out : c->spi_in;
+	const char *what = dir == KERNEL_OUT ? "outbound" : "inbound";
+	struct kernel_counters cnt;
+	bool counted;
+
+	if (!*kid)
+		return;
+	/* Its counters last: what it carried in all, for the log (a
+	 * replaced pair drained when the peer's inbound SA counted what
+	 * our outbound one sent). */
+	counted = !k->ops->sa_counters(k, c->ifindex, *kid, &cnt);
+	if (k->ops->sa_del(k, c->ifindex, *kid))
+		sa_log(c->ike, LOG_KNL, 0, "CHILD_SA %s: removing %s SA %08x: %s",
+		       c->cfg->name, what, spi, k->error);
+	else if (counted)
+		sa_log(c->ike, LOG_CHD, 1, "CHILD_SA %s{%u}: %s SA %08x removed after %" PRIu64
+		       " packets, %" PRIu64 " bytes", c->cfg->name, c->reqid, what, spi,
+		       cnt.packets, cnt.bytes);
+	*kid = 0;
 }
 
 /* ---- lifetimes ----------------------------------------------------------- */
@@ -524,15 +547,10 @@ void child_sa_take_routes(struct child_sa *new, struct child_sa *old)
 
 void child_sa_retire(struct child_sa *c, enum child_state state)
 {
-	struct kernel *k = c->ike->d->kernel;
-
 	c->state = state;
 	timer_cancel(c->ike->d, &c->t_rekey);
 	timer_cancel(c->ike->d, &c->t_expire);
-	if (c->kid_out && k->ops->sa_del(k, c->ifindex, c->kid_out))
-		sa_log(c->ike, LOG_KNL, 0, "CHILD_SA %s: removing outbound SA %08x: %s",
-		       c->cfg->name, c->spi_out, k->error);
-	c->kid_out = 0;
+	child_sa_remove(c, KERNEL_OUT);
 	if (!timer_armed(&c->t_grace))
 		timer_arm(c->ike->d, &c->t_grace, CHILD_GRACE_MS);
 }

@@ -18,6 +18,7 @@
 struct fake_sa {
 	struct kernel_sa sa;
 	uint32_t id;
+	struct kernel_counters cnt;	/* what kernel_fake_count added */
 };
 
 struct fake {
@@ -163,6 +164,7 @@ static int sa_add(struct kernel *k, const struct kernel_sa *sa, uint32_t *id)
 	}
 	f->sas[f->nsas].sa = *sa;
 	f->sas[f->nsas].id = *id = ++f->next_id;
+	memset(&f->sas[f->nsas].cnt, 0, sizeof(f->sas[f->nsas].cnt));
 	f->nsas++;
 	return 0;
 }
@@ -230,8 +232,10 @@ static int sa_counters(struct kernel *k, uint32_t ifindex, uint32_t id,
 
 	memset(c, 0, sizeof(*c));
 	for (size_t i = 0; i < f->nsas; i++)
-		if (f->sas[i].id == id && f->sas[i].sa.ifindex == ifindex)
+		if (f->sas[i].id == id && f->sas[i].sa.ifindex == ifindex) {
+			*c = f->sas[i].cnt;
 			return 0;
+		}
 	return fail_with(f, -ENOENT, "no such SA");
 }
 
@@ -462,4 +466,18 @@ const struct kernel_sel *kernel_fake_trap_at(struct kernel *k, size_t i, uint32_
 unsigned int kernel_fake_del_misses(struct kernel *k)
 {
 	return F(k)->del_misses;
+}
+
+int kernel_fake_count(struct kernel *k, enum kernel_dir dir, uint32_t spi, uint64_t packets,
+		      uint64_t bytes)
+{
+	struct fake *f = F(k);
+
+	for (size_t i = 0; i < f->nsas; i++)
+		if (f->sas[i].sa.dir == dir && f->sas[i].sa.spi == spi) {
+			f->sas[i].cnt.packets += packets;
+			f->sas[i].cnt.bytes += bytes;
+			return 0;
+		}
+	return -ENOENT;
 }

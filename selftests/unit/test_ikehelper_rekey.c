@@ -949,6 +949,48 @@ static void test_ike_over_time(void)
 	h_reset();
 }
 
+/* What each SA carried is logged as it goes (kesp.ko's counters, read just
+ * before its removal): the old outbound SA at the switch, the old inbound
+ * one after its grace, so a guest test can match a sender's count to the
+ * receiver's for every replaced pair. */
+static void test_removed_counts(void)
+{
+	const char *timers = "rekey_time = 10s\n life_time = 20s\n rand_time = 0";
+	struct child_sa *a, *b;
+	uint32_t ab, ba;
+	char want[4][96];
+
+	setup(conf(true, "aes128gcm16", timers, NULL), conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+	up();
+	a = only_child(alice);
+	b = only_child(bob);
+	if (!tap_ok(a && b && one_pair(), "removed SAs' counts: the tunnel is up"))
+		return;
+	ab = a->spi_out;
+	ba = b->spi_out;
+	kernel_fake_count(alice->k, KERNEL_OUT, ab, 7, 700);
+	kernel_fake_count(bob->k, KERNEL_IN, ab, 7, 700);
+	kernel_fake_count(bob->k, KERNEL_OUT, ba, 5, 500);
+	kernel_fake_count(alice->k, KERNEL_IN, ba, 5, 500);
+	h_log_clear();
+	for (int i = 0; i < 120 && !h_wire; i++)
+		h_advance(100);
+	h_run();
+	h_advance(CHILD_GRACE_MS + 100);
+	h_run();
+	snprintf(want[0], sizeof(want[0]), "outbound SA %08x removed after 7 packets, 700 bytes", ab);
+	snprintf(want[1], sizeof(want[1]), "inbound SA %08x removed after 7 packets, 700 bytes", ab);
+	snprintf(want[2], sizeof(want[2]), "outbound SA %08x removed after 5 packets, 500 bytes", ba);
+	snprintf(want[3], sizeof(want[3]), "inbound SA %08x removed after 5 packets, 500 bytes", ba);
+	tap_ok(one_pair() && only_child(alice) && only_child(alice)->spi_out != ab &&
+	       h_log_has("alice:", "CHILD_SA net{", want[0], NULL) &&
+	       h_log_has("bob:", "CHILD_SA net{", want[1], NULL) &&
+	       h_log_has("bob:", "CHILD_SA net{", want[2], NULL) &&
+	       h_log_has("alice:", "CHILD_SA net{", want[3], NULL),
+	       "removed SAs' counts: a rekey logs what each old SA carried, on both sides");
+	h_reset();
+}
+
 int main(void)
 {
 	if (ike_crypto_init())
@@ -969,6 +1011,7 @@ int main(void)
 	test_dpd();
 	test_dpd_restart();
 	test_close_action();
+	test_removed_counts();
 	ike_rekey_case(true);
 	ike_rekey_case(false);
 	test_ike_rekey_invalid_ke();
