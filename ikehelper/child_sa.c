@@ -98,6 +98,14 @@ static void grace_due(struct daemon *d, struct timer *t)
 	if (c->state == CHILD_S_INSTALLING && c->replaces) {
 		/* A rekey responder that never heard the old pair's DELETE. */
 		old = child_sa_find_in(c->ike, c->replaces);
+		if (old && old->state == CHILD_S_REKEYING) {
+			/* Our own rekey of it is out too (a collision): its
+			 * answer and the nonces decide which pair stays;
+			 * switching now, each side to the pair it answered,
+			 * would leave the two using different pairs. */
+			timer_arm(c->ike->d, &c->t_grace, CHILD_SWITCH_MS);
+			return;
+		}
 		sa_log(c->ike, LOG_CHD, 1, "CHILD_SA %s{%u}: no DELETE for the old pair after %u s, "
 		       "switching to the new one", c->cfg->name, c->reqid, CHILD_SWITCH_MS / 1000);
 		child_sa_switch(c, old);

@@ -316,6 +316,20 @@ static void collision_rounds(const char *what, bool (*round)(int *loser))
 	       what, good, runs, lost[0], lost[1]);
 }
 
+/* Both sides start a rekey of the pair and both requests cross, each
+ * answered with a new inbound SA; true when it went so. */
+static bool collision_cross(void)
+{
+	bool ok;
+
+	child_rekey_start(h_sa(alice)->children);
+	child_rekey_start(h_sa(bob)->children);
+	ok = h_wire_len == 2;
+	h_deliver();
+	h_deliver();
+	return ok && kernel_fake_sa_count(alice->k) == 3 && kernel_fake_sa_count(bob->k) == 3;
+}
+
 /* Both rekey the pair at once (RFC 7296 §2.8.1): both exchanges complete;
  * the side whose new pair has the lowest nonce deletes that pair, the
  * other replaces the old pair. State is checked after every message. */
@@ -323,15 +337,8 @@ static bool child_collision(int *loser)
 {
 	struct ike_sa *sa = h_sa(alice);
 	uint32_t a_old = sa->children->spi_in, b_old = h_sa(bob)->children->spi_in, dead = 0;
-	bool ok;
+	bool ok = collision_cross();
 
-	child_rekey_start(sa->children);
-	child_rekey_start(h_sa(bob)->children);
-	ok = h_wire_len == 2;
-	/* both requests cross; each is answered with a new inbound SA */
-	h_deliver();
-	h_deliver();
-	ok = ok && kernel_fake_sa_count(alice->k) == 3 && kernel_fake_sa_count(bob->k) == 3;
 	run_checked();
 	*loser = who_lost("our new pair has the lowest nonce");
 	if (*loser == 0 || *loser == 1)
@@ -349,11 +356,41 @@ static bool child_collision(int *loser)
 	       !kernel_fake_sa((*loser ? bob : alice)->k, KERNEL_IN, dead));
 }
 
+/* The same, but both answers are lost for longer than a rekey responder
+ * waits for the old pair's DELETE (CHILD_SWITCH_MS) while the
+ * retransmissions are lost too: neither side may switch to the pair it
+ * answered meanwhile (its own rekey of the old pair is still out, and the
+ * nonces decide), or each would delete the pair the other uses. */
+static bool child_collision_late(int *loser)
+{
+	struct ike_sa *sa = h_sa(alice);
+	uint32_t a_old = sa->children->spi_in, b_old = h_sa(bob)->children->spi_in;
+	bool ok = collision_cross();
+
+	for (int i = 0; i < 24; i++) {
+		while (h_wire)
+			h_drop();
+		h_advance(500);
+	}
+	/* the next retransmissions get the cached answers */
+	for (int i = 0; i < 80; i++) {
+		h_advance(500);
+		run_checked();
+	}
+	*loser = who_lost("our new pair has the lowest nonce");
+	return ok && one_pair() && !broken && only_child(alice) && only_child(bob) &&
+	       only_child(alice)->state == CHILD_S_INSTALLED &&
+	       only_child(alice)->spi_in != a_old && only_child(bob)->spi_in != b_old;
+}
+
 static void test_collision(void)
 {
 	collision_rounds("simultaneous CHILD_SA rekeys: both complete, the maker of the pair with "
 			 "the lowest nonce deletes it, one new pair each side, no gap, nothing "
 			 "deleted twice", child_collision);
+	collision_rounds("simultaneous CHILD_SA rekeys whose answers are lost for longer than "
+			 "CHILD_SWITCH_MS: neither side switches to the pair it answered before its "
+			 "own rekey completes, one new pair each side", child_collision_late);
 }
 
 /* alice rekeys the pair while bob deletes it: bob answers TEMPORARY_FAILURE
