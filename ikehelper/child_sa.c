@@ -13,6 +13,7 @@
  * one) and its inbound SA CHILD_GRACE_MS later.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,14 @@ static void grace_due(struct daemon *d, struct timer *t)
 	if (c->state == CHILD_S_INSTALLING && c->replaces) {
 		/* A rekey responder that never heard the old pair's DELETE. */
 		old = child_sa_find_in(c->ike, c->replaces);
+		if (old && old->state == CHILD_S_REKEYING) {
+			/* Our own rekey of it is out too (a collision): its
+			 * answer and the nonces decide which pair stays;
+			 * switching now, each side to the pair it answered,
+			 * would leave the two using different pairs. */
+			timer_arm(c->ike->d, &c->t_grace, CHILD_SWITCH_MS);
+			return;
+		}
 		sa_log(c->ike, LOG_CHD, 1, "CHILD_SA %s{%u}: no DELETE for the old pair after %u s, "
 		       "switching to the new one", c->cfg->name, c->reqid, CHILD_SWITCH_MS / 1000);
 		child_sa_switch(c, old);
@@ -492,24 +501,46 @@ void child_sa_uninstall(struct child_sa *c)
 {
 	struct daemon *d = c->ike->d;
 	struct kernel *k = d->kernel;
+	bool had;
 
 	for (size_t i = 0; i < c->nroutes; i++)
 		if (k->ops->route_del(k, &c->routes[i]))
 			sa_log(c->ike, LOG_KNL, 1, "CHILD_SA %s: removing a route: %s", c->cfg->name,
 			       k->error);
 	c->nroutes = 0;
-	if (c->kid_out && k->ops->sa_del(k, c->ifindex, c->kid_out))
-		sa_log(c->ike, LOG_KNL, 0, "CHILD_SA %s: removing outbound SA %08x: %s",
-		       c->cfg->name, c->spi_out, k->error);
-	if (c->kid_in && k->ops->sa_del(k, c->ifindex, c->kid_in))
-		sa_log(c->ike, LOG_KNL, 0, "CHILD_SA %s: removing inbound SA %08x: %s",
-		       c->cfg->name, c->spi_in, k->error);
-	if (c->kid_in || c->kid_out)
+	had = c->kid_in || c->kid_out;
+	child_sa_remove(c, KERNEL_OUT);
+	child_sa_remove(c, KERNEL_IN);
+	if (had)
 		persist_mark(d);
-	if (c->kid_in || c->kid_out)
+	if (had)
 		sa_log(c->ike, LOG_CHD, 0, "CHILD_SA %s{%u} deleted: SPIs %08x_i %08x_o",
 		       c->cfg->name, c->reqid, c->spi_in, c->spi_out);
-	c->kid_in = c->kid_out = 0;
+}
+
+void child_sa_remove(struct child_sa *c, enum kernel_dir dir)
+{
+	struct kernel *k = c->ike->d->kernel;
+	uint32_t *kid = dir == KERNEL_OUT ? &c->kid_out : &c->kid_in;
+	uint32_t spi = dir == KERNEL_OUT ? c->spi_out : c->spi_in;
+	const char *what = dir == KERNEL_OUT ? "outbound" : "inbound";
+	struct kernel_counters cnt;
+	bool counted;
+
+	if (!*kid)
+		return;
+	/* Its counters last: what it carried in all, for the log (a
+	 * replaced pair drained when the peer's inbound SA counted what
+	 * our outbound one sent). */
+	counted = !k->ops->sa_counters(k, c->ifindex, *kid, &cnt);
+	if (k->ops->sa_del(k, c->ifindex, *kid))
+		sa_log(c->ike, LOG_KNL, 0, "CHILD_SA %s: removing %s SA %08x: %s",
+		       c->cfg->name, what, spi, k->error);
+	else if (counted)
+		sa_log(c->ike, LOG_CHD, 1, "CHILD_SA %s{%u}: %s SA %08x removed after %" PRIu64
+		       " packets, %" PRIu64 " bytes", c->cfg->name, c->reqid, what, spi,
+		       cnt.packets, cnt.bytes);
+	*kid = 0;
 }
 
 /* ---- lifetimes ----------------------------------------------------------- */
@@ -572,16 +603,11 @@ void child_sa_take_routes(struct child_sa *new, struct child_sa *old)
 
 void child_sa_retire(struct child_sa *c, enum child_state state)
 {
-	struct kernel *k = c->ike->d->kernel;
-
 	c->state = state;
 	persist_mark(c->ike->d);
 	timer_cancel(c->ike->d, &c->t_rekey);
 	timer_cancel(c->ike->d, &c->t_expire);
-	if (c->kid_out && k->ops->sa_del(k, c->ifindex, c->kid_out))
-		sa_log(c->ike, LOG_KNL, 0, "CHILD_SA %s: removing outbound SA %08x: %s",
-		       c->cfg->name, c->spi_out, k->error);
-	c->kid_out = 0;
+	child_sa_remove(c, KERNEL_OUT);
 	if (!timer_armed(&c->t_grace))
 		timer_arm(c->ike->d, &c->t_grace, CHILD_GRACE_MS);
 }

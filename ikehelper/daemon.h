@@ -364,6 +364,9 @@ int child_sa_install(struct child_sa *c, enum kernel_dir dir);
 void child_sa_add_routes(struct child_sa *c);
 /* Removes kernel SAs and routes; the child stays in its list. */
 void child_sa_uninstall(struct child_sa *c);
+/* Removes C's SA of DIR from the kernel (if installed), logging what it
+ * carried in all (kesp.ko's counters, read just before). */
+void child_sa_remove(struct child_sa *c, enum kernel_dir dir);
 struct child_sa *child_sa_find_out(struct ike_sa *ike, uint32_t spi_out);
 struct child_sa *child_sa_find_in(struct ike_sa *ike, uint32_t spi_in);
 /* The child whose successor replaces SPI_IN, or NULL. */

@@ -199,6 +199,10 @@ size_t kernel_fake_trap_count(struct kernel *k);
 const struct kernel_sel *kernel_fake_trap_at(struct kernel *k, size_t i, uint32_t *id);
 /* sa_del calls for an SA that was not there (a double delete). */
 unsigned int kernel_fake_del_misses(struct kernel *k);
+/* The installed SA of DIR and SPI carried PACKETS and BYTES more (its
+ * counters, as sa_counters reads them); -ENOENT when there is none. */
+int kernel_fake_count(struct kernel *k, enum kernel_dir dir, uint32_t spi, uint64_t packets,
+		      uint64_t bytes);
 
 /* ---- kernel_kesp.c: kesp.ko and rtnetlink ------------------------------- */
 

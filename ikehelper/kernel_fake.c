@@ -18,7 +18,7 @@
 struct fake_sa {
 	struct kernel_sa sa;
 	uint32_t id;
-	struct kernel_counters cnt;	/* kernel_fake_traffic() */
+	struct kernel_counters cnt;	/* kernel_fake_traffic(), kernel_fake_count() */
 };
 
 struct fake {
@@ -467,15 +467,7 @@ int kernel_fake_expire(struct kernel *k, enum kernel_dir dir, uint32_t spi, bool
 
 int kernel_fake_traffic(struct kernel *k, enum kernel_dir dir, uint32_t spi, uint64_t packets)
 {
-	struct fake *f = F(k);
-
-	for (size_t i = 0; i < f->nsas; i++)
-		if (f->sas[i].sa.dir == dir && f->sas[i].sa.spi == spi) {
-			f->sas[i].cnt.packets += packets;
-			f->sas[i].cnt.bytes += packets * 100;
-			return 0;
-		}
-	return -ENOENT;
+	return kernel_fake_count(k, dir, spi, packets, packets * 100);
 }
 
 size_t kernel_fake_trap_count(struct kernel *k)
@@ -497,4 +489,18 @@ const struct kernel_sel *kernel_fake_trap_at(struct kernel *k, size_t i, uint32_
 unsigned int kernel_fake_del_misses(struct kernel *k)
 {
 	return F(k)->del_misses;
+}
+
+int kernel_fake_count(struct kernel *k, enum kernel_dir dir, uint32_t spi, uint64_t packets,
+		      uint64_t bytes)
+{
+	struct fake *f = F(k);
+
+	for (size_t i = 0; i < f->nsas; i++)
+		if (f->sas[i].sa.dir == dir && f->sas[i].sa.spi == spi) {
+			f->sas[i].cnt.packets += packets;
+			f->sas[i].cnt.bytes += bytes;
+			return 0;
+		}
+	return -ENOENT;
 }

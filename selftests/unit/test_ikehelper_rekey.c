@@ -295,6 +295,20 @@ static void collision_rounds(const char *what, bool (*round)(int *loser))
 	       what, good, runs, lost[0], lost[1]);
 }
 
+/* Both sides start a rekey of the pair and both requests cross, each
+ * answered with a new inbound SA; true when it went so. */
+static bool collision_cross(void)
+{
+	bool ok;
+
+	child_rekey_start(h_sa(alice)->children);
+	child_rekey_start(h_sa(bob)->children);
+	ok = h_wire_len == 2;
+	h_deliver();
+	h_deliver();
+	return ok && kernel_fake_sa_count(alice->k) == 3 && kernel_fake_sa_count(bob->k) == 3;
+}
+
 /* Both rekey the pair at once (RFC 7296 §2.8.1): both exchanges complete;
  * the side whose new pair has the lowest nonce deletes that pair, the
  * other replaces the old pair. State is checked after every message. */
@@ -302,15 +316,8 @@ static bool child_collision(int *loser)
 {
 	struct ike_sa *sa = h_sa(alice);
 	uint32_t a_old = sa->children->spi_in, b_old = h_sa(bob)->children->spi_in, dead = 0;
-	bool ok;
+	bool ok = collision_cross();
 
-	child_rekey_start(sa->children);
-	child_rekey_start(h_sa(bob)->children);
-	ok = h_wire_len == 2;
-	/* both requests cross; each is answered with a new inbound SA */
-	h_deliver();
-	h_deliver();
-	ok = ok && kernel_fake_sa_count(alice->k) == 3 && kernel_fake_sa_count(bob->k) == 3;
 	run_checked();
 	*loser = who_lost("our new pair has the lowest nonce");
 	if (*loser == 0 || *loser == 1)
@@ -328,11 +335,41 @@ static bool child_collision(int *loser)
 	       !kernel_fake_sa((*loser ? bob : alice)->k, KERNEL_IN, dead));
 }
 
+/* The same, but both answers are lost for longer than a rekey responder
+ * waits for the old pair's DELETE (CHILD_SWITCH_MS) while the
+ * retransmissions are lost too: neither side may switch to the pair it
+ * answered meanwhile (its own rekey of the old pair is still out, and the
+ * nonces decide), or each would delete the pair the other uses. */
+static bool child_collision_late(int *loser)
+{
+	struct ike_sa *sa = h_sa(alice);
+	uint32_t a_old = sa->children->spi_in, b_old = h_sa(bob)->children->spi_in;
+	bool ok = collision_cross();
+
+	for (int i = 0; i < 24; i++) {
+		while (h_wire)
+			h_drop();
+		h_advance(500);
+	}
+	/* the next retransmissions get the cached answers */
+	for (int i = 0; i < 80; i++) {
+		h_advance(500);
+		run_checked();
+	}
+	*loser = who_lost("our new pair has the lowest nonce");
+	return ok && one_pair() && !broken && only_child(alice) && only_child(bob) &&
+	       only_child(alice)->state == CHILD_S_INSTALLED &&
+	       only_child(alice)->spi_in != a_old && only_child(bob)->spi_in != b_old;
+}
+
 static void test_collision(void)
 {
 	collision_rounds("simultaneous CHILD_SA rekeys: both complete, the maker of the pair with "
 			 "the lowest nonce deletes it, one new pair each side, no gap, nothing "
 			 "deleted twice", child_collision);
+	collision_rounds("simultaneous CHILD_SA rekeys whose answers are lost for longer than "
+			 "CHILD_SWITCH_MS: neither side switches to the pair it answered before its "
+			 "own rekey completes, one new pair each side", child_collision_late);
 }
 
 /* alice rekeys the pair while bob deletes it: bob answers TEMPORARY_FAILURE
@@ -1001,6 +1038,48 @@ static void test_ike_over_time(void)
 	h_reset();
 }
 
+/* What each SA carried is logged as it goes (kesp.ko's counters, read just
+ * before its removal): the old outbound SA at the switch, the old inbound
+ * one after its grace, so a guest test can match a sender's count to the
+ * receiver's for every replaced pair. */
+static void test_removed_counts(void)
+{
+	const char *timers = "rekey_time = 10s\n life_time = 20s\n rand_time = 0";
+	struct child_sa *a, *b;
+	uint32_t ab, ba;
+	char want[4][96];
+
+	setup(conf(true, "aes128gcm16", timers, NULL), conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+	up();
+	a = only_child(alice);
+	b = only_child(bob);
+	if (!tap_ok(a && b && one_pair(), "removed SAs' counts: the tunnel is up"))
+		return;
+	ab = a->spi_out;
+	ba = b->spi_out;
+	kernel_fake_count(alice->k, KERNEL_OUT, ab, 7, 700);
+	kernel_fake_count(bob->k, KERNEL_IN, ab, 7, 700);
+	kernel_fake_count(bob->k, KERNEL_OUT, ba, 5, 500);
+	kernel_fake_count(alice->k, KERNEL_IN, ba, 5, 500);
+	h_log_clear();
+	for (int i = 0; i < 120 && !h_wire; i++)
+		h_advance(100);
+	h_run();
+	h_advance(CHILD_GRACE_MS + 100);
+	h_run();
+	snprintf(want[0], sizeof(want[0]), "outbound SA %08x removed after 7 packets, 700 bytes", ab);
+	snprintf(want[1], sizeof(want[1]), "inbound SA %08x removed after 7 packets, 700 bytes", ab);
+	snprintf(want[2], sizeof(want[2]), "outbound SA %08x removed after 5 packets, 500 bytes", ba);
+	snprintf(want[3], sizeof(want[3]), "inbound SA %08x removed after 5 packets, 500 bytes", ba);
+	tap_ok(one_pair() && only_child(alice) && only_child(alice)->spi_out != ab &&
+	       h_log_has("alice:", "CHILD_SA net{", want[0], NULL) &&
+	       h_log_has("bob:", "CHILD_SA net{", want[1], NULL) &&
+	       h_log_has("bob:", "CHILD_SA net{", want[2], NULL) &&
+	       h_log_has("alice:", "CHILD_SA net{", want[3], NULL),
+	       "removed SAs' counts: a rekey logs what each old SA carried, on both sides");
+	h_reset();
+}
+
 int main(void)
 {
 	if (ike_crypto_init())
@@ -1022,6 +1101,7 @@ int main(void)
 	test_dpd_esp();
 	test_dpd_restart();
 	test_close_action();
+	test_removed_counts();
 	ike_rekey_case(true);
 	ike_rekey_case(false);
 	test_ike_rekey_invalid_ke();
