@@ -28,7 +28,7 @@ else
 	rc=4; printf 'TAP version 13\n1..0 # SKIP the tests need root\n' >"$out"
 fi
 t "run_tests, not root: exit 4 (KSFT_SKIP)" [ "$rc" = 4 ]
-t "run_tests, not root: TAP version 13, 1..0 # SKIP saying root is needed" \
+t "run_tests, not root: TAP version 13 and an empty plan skipped because root is needed" \
 	sh -c "head -1 '$out' | grep -qx 'TAP version 13' && grep -q '^1..0 # SKIP .*root' '$out'"
 
 # Root, but no kesp.ko loaded, installed or given (modprobe replaced by
@@ -37,7 +37,7 @@ if [ "$(id -u)" = 0 ] && [ ! -d /sys/module/kesp ]; then
 	env -u KESP_KO KESP_MODPROBE=false sh selftests/run_tests.sh >"$out" 2>&1
 	rc=$?
 	t "run_tests, no module: exit 4 (KSFT_SKIP)" [ "$rc" = 4 ]
-	t "run_tests, no module: 1..0 # SKIP naming the three ways to provide kesp.ko" \
+	t "run_tests, no module: an empty plan skipped, naming the three ways to provide kesp.ko" \
 		grep -q '^1..0 # SKIP kesp.ko is neither loaded, installed (modprobe kesp) nor given (KESP_KO=PATH)' "$out"
 	env KESP_KO=/nonexistent/kesp.ko KESP_MODPROBE=false sh selftests/run_tests.sh >"$out" 2>&1
 	rc=$?
