@@ -484,6 +484,7 @@ static int ike_stream_read(struct ike_stream *st, bool json)
  */
 static int cmd_monitor(struct ctl *c, int argc, char **argv)
 {
+	bool asked = argc >= 1 && !strcmp(argv[0], "--socket");
 	const char *path = socket_option(&argc, &argv);
 	struct ike_stream st = { .fd = -1 };
 	struct sa_printer p;
@@ -514,7 +515,9 @@ static int cmd_monitor(struct ctl *c, int argc, char **argv)
 	}
 	if (!have_nl)
 		ctl_error("monitor", "%s: only ikehelper's events", ev.error);
-	else if (st.fd < 0)
+	else if (st.fd < 0 && (asked || access(path, F_OK) == 0))
+		/* Without a daemon (manual keying) kesp.ko's events are all
+		 * there is, and nothing needs saying. */
 		ctl_error("monitor", "ikehelper is not reachable at %s: only kesp.ko's events",
 			  path);
 	fflush(stderr);
