@@ -2,13 +2,7 @@
 # Consistency of the tree itself, as TAP: things that silently break a
 # release or a DKMS install if they drift apart.
 cd "$(dirname "$0")/../.." || exit 1
-n=0 failed=0
-t() {	# WHAT CMD...
-	what=$1
-	shift
-	n=$((n + 1))
-	if "$@" >/dev/null 2>&1; then echo "ok $n - $what"; else echo "not ok $n - $what"; failed=1; fi
-}
+. selftests/unit/tap.sh
 version=$(cat VERSION)
 t "VERSION is a dotted version" sh -c "echo '$version' | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+$'"
 t "dkms.conf PACKAGE_VERSION matches VERSION" grep -qx "PACKAGE_VERSION=\"$version\"" dkms.conf

@@ -4,13 +4,7 @@
 # paths that load nothing run here: this machine's kernel is never a
 # target (the guest test 12-kselftest runs real tests through it).
 cd "$(dirname "$0")/../.." || exit 1
-n=0 failed=0
-t() {	# WHAT CMD...
-	what=$1
-	shift
-	n=$((n + 1))
-	if "$@" >/dev/null 2>&1; then echo "ok $n - $what"; else echo "not ok $n - $what"; failed=1; fi
-}
+. selftests/unit/tap.sh
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
