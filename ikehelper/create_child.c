@@ -155,6 +155,7 @@ static int cc_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 	if (!ct->ni_len) {
 		if (ike_nonce_new(sa->prf, ct->ni, IKE_NONCE_LEN))
 			return -1;
+		nonce_bias_apply(sa, true, ct->ni, IKE_NONCE_LEN);
 		ct->ni_len = IKE_NONCE_LEN;
 	}
 	if (ct->group && !ct->dh) {
@@ -578,6 +579,7 @@ void create_child_respond(struct ike_sa *sa, const struct ike_msg *req, struct m
 	child = ike_nonce_new(sa->prf, nr, sizeof(nr)) ? NULL : child_sa_from_choice(sa, &ch);
 	if (child)
 		child->we_initiated = false;
+	nonce_bias_apply(sa, false, nr, sizeof(nr));
 	if (!child || child_sa_derive(child, glen ? &g : NULL, &ni, &nrs) ||
 	    child_sa_install(child, KERNEL_IN)) {
 		if (child)

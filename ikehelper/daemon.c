@@ -55,6 +55,7 @@ void daemon_free(struct daemon *d)
 	daemon_reap(d);
 	revoke_free(d);
 	restarts_free(d);
+	nonce_bias_free(d->nonce_bias);
 	timers_free(&d->timers);
 	free(d->by_spi.b);
 	free(d->half_open.b);

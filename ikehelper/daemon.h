@@ -36,6 +36,7 @@ struct persist;
 struct child_sa;
 struct task;
 struct msg_out;
+struct nonce_bias;
 
 /* ---- timer.c ------------------------------------------------------------ */
 
@@ -784,6 +785,18 @@ bool persist_restarting(const struct daemon *d);
 /* A CHILD_SA is up: stale SAs of its connection go once all are back. */
 void persist_child_up(struct child_sa *c);
 
+/* ---- a test hook for rekey collisions (nonce_bias.c) --------------------- */
+
+/* Parses IKEHELPER_TEST_NONCES ("CONN=low CONN=high ..."); NULL with the
+ * reason in WHY. */
+struct nonce_bias *nonce_bias_parse(const char *spec, char *why, size_t len);
+void nonce_bias_free(struct nonce_bias *b);
+/* "CONN=low ..." as parsed, for the log. */
+void nonce_bias_describe(const struct nonce_bias *b, char *buf, size_t len);
+/* A CREATE_CHILD_SA nonce SA's side makes, in a REQUEST or a response:
+ * biased when SA's connection is named. */
+void nonce_bias_apply(const struct ike_sa *sa, bool request, uint8_t *nonce, size_t len);
+
 /* ---- the daemon (daemon.c) ------------------------------------------------ */
 
 struct daemon_stats {
@@ -861,6 +874,9 @@ struct daemon {
 
 	/* The restart state (persist.c); NULL: none kept. */
 	struct persist *persist;
+
+	/* Tests only (nonce_bias.c); NULL: every nonce fully random. */
+	struct nonce_bias *nonce_bias;
 };
 
 struct daemon *daemon_new(struct config *cfg, struct kernel *k, const struct io_ops *io,

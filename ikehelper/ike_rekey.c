@@ -281,6 +281,7 @@ static int rk_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 		while (ike_sa_find_spi(sa->d, rt->spi));
 		if (ike_nonce_new(sa->prf, rt->ni, IKE_NONCE_LEN))
 			return -1;
+		nonce_bias_apply(sa, true, rt->ni, IKE_NONCE_LEN);
 		rt->ni_len = IKE_NONCE_LEN;
 	}
 	if (!rt->group || !group_in(props, n, rt->group))
@@ -558,6 +559,7 @@ void ike_rekey_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_
 		refuse(sa, resp, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0, "cannot set up the new IKE SA");
 		return;
 	}
+	nonce_bias_apply(sa, false, ns->nr, IKE_NONCE_LEN);
 	ns->nr_len = IKE_NONCE_LEN;
 	memcpy(ns->ni, nonce->u.raw.p, nonce->u.raw.len);
 	ns->ni_len = nonce->u.raw.len;

@@ -109,12 +109,19 @@ static int daemon_main(const char *config_path, const char *socket_path, const c
 	struct config *cfg;
 	struct kernel *k = NULL;
 	struct control *ctl = NULL;
+	struct nonce_bias *bias = NULL;
+	const char *bias_spec = getenv("IKEHELPER_TEST_NONCES");
 	sigset_t set;
 	char why[512];
 	int rc = 1;
 
 	if (!r)
 		return 1;
+	if (bias_spec && !(bias = nonce_bias_parse(bias_spec, why, sizeof(why)))) {
+		fprintf(stderr, "ikehelper: IKEHELPER_TEST_NONCES: %s\n", why);
+		free(r);
+		return 1;
+	}
 	r->config_path = config_path;
 	r->socket_path = socket_path;
 	r->sfd = -1;
@@ -143,6 +150,13 @@ static int daemon_main(const char *config_path, const char *socket_path, const c
 	cfg = NULL;
 	if (!r->d)
 		goto out_loop;
+	if (bias) {
+		nonce_bias_describe(bias, why, sizeof(why));
+		log_msg(LOG_DMN, 0, "IKEHELPER_TEST_NONCES is set, for tests only: the CREATE_CHILD_SA "
+			"nonces of %s are biased", why);
+		r->d->nonce_bias = bias;
+		bias = NULL;
+	}
 	r->loop.d = r->d;
 	if (loop_add_kernel(&r->loop, k))
 		log_msg(LOG_KNL, 0, "not watching kesp.ko's events: no volume lifetimes, traps nor "
@@ -223,6 +237,7 @@ out_cfg:
 	log_msg(LOG_DMN, 0, "ikehelper stopped");
 	log_close();
 out:
+	nonce_bias_free(bias);
 	free(r);
 	return rc;
 }

@@ -64,6 +64,13 @@ t "the example config (all commented out) passes ikehelper --check-config" \
 sed 's/^#\([^ ]\)/\1/; s/^#\(    \)/\1/' dist/ikehelper.conf >"$tmp/example.conf"
 t "the example config with its example uncommented has one connection and passes" \
 	sh -c "ikehelper/ikehelper --check-config -c '$tmp/example.conf' | grep -q ': 1 connection, 1 secret'"
+# The test hook's malformed value stops ikehelper before it opens anything.
+bad_nonces() {
+	out=$(IKEHELPER_TEST_NONCES='co=low cq=middle' ikehelper/ikehelper -f -S none \
+		-c "$tmp/example.conf" -s "$tmp/sock" 2>&1)
+	[ $? = 1 ] && echo "$out" | grep -q "^ikehelper: IKEHELPER_TEST_NONCES: 'cq=middle' is not"
+}
+t "IKEHELPER_TEST_NONCES with a malformed word: ikehelper exits 1 and names the word" bad_nonces
 t "the bash completion parses" bash -n dist/kespctl.bash-completion
 
 # make install / uninstall, as a packager or a non-Debian user runs them.

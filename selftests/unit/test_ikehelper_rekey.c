@@ -362,6 +362,66 @@ static bool child_collision_late(int *loser)
 	       only_child(alice)->spi_in != a_old && only_child(bob)->spi_in != b_old;
 }
 
+/*
+ * IKEHELPER_TEST_NONCES's hook, set on alice alone: with her connection
+ * "low" the exchange she starts carries the lowest nonce, so she deletes
+ * her own product every time; with "high" bob's exchange carries it and
+ * he does. ROUND as for collision_rounds().
+ */
+static void biased_rounds(const char *what, bool (*round)(int *loser))
+{
+	static const char *const spec[2] = { "other=high peer=low", "peer=high" };
+
+	for (int bias = 0; bias < 2; bias++) {
+		int good = 0, runs = 4;
+
+		for (int run = 0; run < runs; run++) {
+			char why[128];
+			int loser = -1;
+
+			setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
+			      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+			up();
+			broken = 0;
+			alice->d->nonce_bias = nonce_bias_parse(spec[bias], why, sizeof(why));
+			good += alice->d->nonce_bias && round(&loser) && loser == bias;
+			h_reset();
+		}
+		tap_ok(good == runs, "%s with IKEHELPER_TEST_NONCES=\"%s\" on alice: %s's product "
+		       "goes in %d of %d runs", what, spec[bias], bias ? "bob" : "alice", good, runs);
+	}
+}
+
+/* What IKEHELPER_TEST_NONCES accepts and refuses, and what it changes. */
+static void test_nonce_bias_parse(void)
+{
+	static const char *const bad[] = {
+		"", "  ", "peer", "peer=", "=low", "peer=lowest", "peer=hi", "peer=low,x=high",
+		"a=low b=low c=low d=low e=low f=low g=low h=low i=low j=low k=low l=low "
+		"m=low n=low o=low p=low q=low",
+	};
+	char why[128], desc[128];
+	struct nonce_bias *b;
+	unsigned int refused = 0;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = 0;
+		b = nonce_bias_parse(bad[i], why, sizeof(why));
+		refused += !b && why[0];
+		if (b)
+			printf("# accepted \"%s\"\n", bad[i]);
+		nonce_bias_free(b);
+	}
+	tap_ok(refused == sizeof(bad) / sizeof(bad[0]),
+	       "IKEHELPER_TEST_NONCES: malformed values refused with a reason (%u of %zu)", refused,
+	       sizeof(bad) / sizeof(bad[0]));
+	b = nonce_bias_parse(" a=low\tb=high ", why, sizeof(why));
+	nonce_bias_describe(b, desc, sizeof(desc));
+	tap_ok(b && !strcmp(desc, "a=low b=high"), "IKEHELPER_TEST_NONCES: \"a=low b=high\" read "
+	       "as \"%s\"", desc);
+	nonce_bias_free(b);
+}
+
 static void test_collision(void)
 {
 	collision_rounds("simultaneous CHILD_SA rekeys: both complete, the maker of the pair with "
@@ -370,6 +430,8 @@ static void test_collision(void)
 	collision_rounds("simultaneous CHILD_SA rekeys whose answers are lost for longer than "
 			 "CHILD_SWITCH_MS: neither side switches to the pair it answered before its "
 			 "own rekey completes, one new pair each side", child_collision_late);
+	test_nonce_bias_parse();
+	biased_rounds("simultaneous CHILD_SA rekeys", child_collision);
 }
 
 /* alice rekeys the pair while bob deletes it: bob answers TEMPORARY_FAILURE
@@ -932,6 +994,7 @@ static void test_ike_collision(void)
 	collision_rounds("simultaneous IKE SA rekeys: both complete, the SA with the lowest nonce "
 			 "deleted by its maker, the old by the other, one IKE SA each side, "
 			 "CHILD_SA never broken", ike_collision);
+	biased_rounds("simultaneous IKE SA rekeys", ike_collision);
 }
 
 /* The same, but bob's request reaches alice only after her rekey completed:
