@@ -1068,6 +1068,109 @@ static void test_ike_rekey_vs_child_rekey(void)
 	h_reset();
 }
 
+/* Two children each side, net and net2, both flowing; alice's only. */
+static bool two_pairs(void)
+{
+	struct ike_sa *a = h_sa(alice), *b = h_sa(bob);
+
+	return a && b && a->children && a->children->next && !a->children->next->next &&
+	       b->children && b->children->next && !b->children->next->next &&
+	       kernel_fake_sa_count(alice->k) == 4 && kernel_fake_sa_count(bob->k) == 4 &&
+	       kernel_fake_route_count(alice->k) == 2 && kernel_fake_route_count(bob->k) == 2 &&
+	       h_flows(alice->k, bob->k) && h_flows(bob->k, alice->k);
+}
+
+/* Whether net's traffic from FROM decrypts at TO: the outbound SA kesp.ko
+ * would use for it (the first installed of net's, old or new). */
+static bool net_flows(struct h_peer *from, struct h_peer *to)
+{
+	struct ike_sa *sa = h_sa(from);
+
+	for (size_t n = 0; sa && n < kernel_fake_sa_count(from->k); n++) {
+		const struct kernel_sa *o = kernel_fake_sa_at(from->k, n), *i;
+		bool of_net = false;
+
+		for (struct child_sa *c = sa->children; c && o->dir == KERNEL_OUT; c = c->next)
+			of_net |= !strcmp(c->cfg->name, "net") && c->spi_out == o->spi;
+		if (!of_net)
+			continue;
+		i = kernel_fake_sa(to->k, KERNEL_IN, o->spi);
+		return i && i->enc_key_len == o->enc_key_len &&
+		       !memcmp(i->enc_key, o->enc_key, o->enc_key_len);
+	}
+	return false;
+}
+
+/* Runs the wire with retries for up to 60 s, checking after every message
+ * that net flows both ways. */
+static void settle_checked(void)
+{
+	for (int i = 0; i < 60; i++) {
+		for (int n = 0; n < 100 && h_wire; n++) {
+			h_deliver();
+			if (!net_flows(alice, bob) || !net_flows(bob, alice))
+				broken++;
+		}
+		h_advance(1000);
+	}
+}
+
+/*
+ * alice rekeys net (a CHILD_SA rekey; with REKEY = ike, the IKE SA) while
+ * bob starts a further CHILD_SA, net2: the two CREATE_CHILD_SA requests
+ * cross. Both complete (a refused one is retried): net rekeyed, net2 up,
+ * and on an IKE SA rekey both children on the one new IKE SA; net never
+ * stops flowing.
+ */
+static void crossing_new_child(bool ike)
+{
+	const char *net2 = "net2 { local_ts = 10.%d.1.0/24\n remote_ts = 10.%d.1.0/24\n "
+			   "esp_proposals = aes128gcm16\n rekey_time = 0 }";
+	char ma[256], mb[256];
+	const struct child_cfg *cc = NULL;
+	struct ike_sa *sa;
+	uint32_t old_in;
+	bool crossed;
+
+	snprintf(ma, sizeof(ma), net2, 1, 2);
+	snprintf(mb, sizeof(mb), net2, 2, 1);
+	setup(conf(true, "aes128gcm16", "rekey_time = 0", ma),
+	      conf(false, "aes128gcm16", "rekey_time = 0", mb));
+	broken = 0;
+	sa = up();
+	old_in = sa && sa->children ? sa->children->spi_in : 0;
+	config_find_child(bob->d->cfg, "net2", &cc);
+	if (!sa || !cc) {
+		tap_ok(false, "%s rekey crossing a new CHILD_SA: set up", ike ? "IKE SA" : "CHILD_SA");
+		h_reset();
+		return;
+	}
+	if (ike)
+		ike_rekey_start(sa);
+	else
+		child_rekey_start(sa->children);
+	exchange_queue(h_sa(bob), create_child_task_new(cc, NULL));
+	crossed = h_wire_len == 2;
+	settle_checked();
+	sa = h_sa(alice);
+	tap_ok(crossed && two_pairs() && !broken && one_ike_sa() &&
+	       (!ike || (h_sa(alice) && h_log_has("alice:", "IKE SA rekeyed", NULL))) &&
+	       (ike || (sa && sa->children && (sa->children->spi_in != old_in ||
+						sa->children->next->spi_in != old_in) &&
+			h_log_has("alice:", "rekeyed: SPIs", NULL))) &&
+	       h_log_has("bob:", "CHILD_SA net2{", "established", NULL),
+	       "%s rekey by alice crossing bob's new CHILD_SA: both complete, %s, net2 up, two "
+	       "pairs each side, net never broken", ike ? "an IKE SA" : "a CHILD_SA",
+	       ike ? "one new IKE SA holding both" : "net rekeyed");
+	h_reset();
+}
+
+static void test_crossing_new_child(void)
+{
+	crossing_new_child(false);
+	crossing_new_child(true);
+}
+
 /* bob refuses every IKE SA rekey (NO_PROPOSAL_CHOSEN): alice tries again
  * later, and at rekey_time + over_time deletes the IKE SA. */
 static void test_ike_over_time(void)
@@ -1173,6 +1276,7 @@ int main(void)
 	test_ike_collision_late();
 	test_ike_rekey_queue_moves();
 	test_ike_rekey_vs_child_rekey();
+	test_crossing_new_child();
 	test_ike_over_time();
 	h_reset();
 	log_set_sink(NULL, NULL);
