@@ -111,10 +111,8 @@ static void grace_due(struct daemon *d, struct timer *t)
 		sa_log(c->ike, LOG_CHD, 1, "CHILD_SA %s{%u}: no DELETE for the old pair after %u s, "
 		       "switching to the new one", c->cfg->name, c->reqid, CHILD_SWITCH_MS / 1000);
 		child_sa_switch(c, old);
-		if (old && old->state != CHILD_S_DELETING && old->state != CHILD_S_REKEYED) {
-			child_sa_retire(old, CHILD_S_REKEYED);
-			exchange_queue(c->ike, delete_child_task_new(old));
-		}
+		if (old && old->state != CHILD_S_DELETING && old->state != CHILD_S_REKEYED)
+			child_sa_replaced(old);
 		return;
 	}
 	if (c->delete_pending) {
@@ -123,6 +121,14 @@ static void grace_due(struct daemon *d, struct timer *t)
 		return;
 	}
 	child_sa_drop(c);
+}
+
+static void delete_due(struct daemon *d, struct timer *t)
+{
+	struct child_sa *c = CHILD_OF(t, t_delete);
+
+	(void)d;
+	exchange_queue(c->ike, delete_child_task_new(c));
 }
 
 struct child_sa *child_sa_new(struct ike_sa *ike, const struct child_cfg *cfg)
@@ -140,6 +146,7 @@ struct child_sa *child_sa_new(struct ike_sa *ike, const struct child_cfg *cfg)
 	timer_init(&c->t_rekey, rekey_due);
 	timer_init(&c->t_expire, expire_due);
 	timer_init(&c->t_grace, grace_due);
+	timer_init(&c->t_delete, delete_due);
 	c->next = ike->children;
 	ike->children = c;
 	return c;
@@ -158,6 +165,7 @@ void child_sa_free(struct child_sa *c)
 	timer_cancel(d, &c->t_rekey);
 	timer_cancel(d, &c->t_expire);
 	timer_cancel(d, &c->t_grace);
+	timer_cancel(d, &c->t_delete);
 	ike_wipe(c, sizeof(*c));
 	free(c);
 }
@@ -610,6 +618,18 @@ void child_sa_retire(struct child_sa *c, enum child_state state)
 	child_sa_remove(c, KERNEL_OUT);
 	if (!timer_armed(&c->t_grace))
 		timer_arm(c->ike->d, &c->t_grace, CHILD_GRACE_MS);
+}
+
+void child_sa_replaced(struct child_sa *old)
+{
+	child_sa_retire(old, CHILD_S_REKEYED);
+	if (!old->ike->d->child_delete_delay_ms) {
+		exchange_queue(old->ike, delete_child_task_new(old));
+		return;
+	}
+	/* Its inbound SA stays until the DELETE is answered (grace_due). */
+	old->delete_pending = true;
+	timer_arm(old->ike->d, &old->t_delete, old->ike->d->child_delete_delay_ms);
 }
 
 void child_sa_switch(struct child_sa *c, struct child_sa *old)

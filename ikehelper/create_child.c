@@ -12,7 +12,8 @@
  *     keeps sending on the old outbound SA;
  *   - the initiator, on the answer, installs both new SAs, removes its old
  *     outbound SA (kesp.ko now picks the new one for the same selectors),
- *     and sends DELETE for the old pair;
+ *     and CHILD_DELETE_DELAY_MS later, once what it sent on the old one
+ *     has been received, sends DELETE for the old pair;
  *   - the responder, on that DELETE, installs its new outbound SA and
  *     removes the old one (or after CHILD_SWITCH_MS without a DELETE);
  *   - each side keeps the old inbound SA CHILD_GRACE_MS longer, for what
@@ -395,8 +396,7 @@ static enum task_result cc_process(struct ike_sa *sa, struct task *t, const stru
 	sa_log(sa, LOG_CHD, 0, "CHILD_SA %s{%u} rekeyed: SPIs %08x_i %08x_o replace %08x_i %08x_o%s",
 	       cc->name, c->reqid, c->spi_in, c->spi_out, old->spi_in, old->spi_out,
 	       glen ? " (PFS)" : "");
-	child_sa_retire(old, CHILD_S_REKEYED);
-	exchange_queue(sa, delete_child_task_new(old));
+	child_sa_replaced(old);
 	return TASK_DONE;
 }
 

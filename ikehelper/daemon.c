@@ -26,6 +26,7 @@ struct daemon *daemon_new(struct config *cfg, struct kernel *k, const struct io_
 	d->io = io;
 	d->io_ctx = io_ctx;
 	d->now = now;
+	d->child_delete_delay_ms = CHILD_DELETE_DELAY_MS;
 	k->on_event = kernel_event;
 	k->event_arg = d;
 	/* Zeroed: a decoded message owns a store, which must start empty. */

@@ -102,6 +102,11 @@ enum child_state {
  * old pair (so nothing arrives on the new SA before the initiator has it),
  * or after this long without that DELETE. */
 #define CHILD_SWITCH_MS 10000
+/* A rekey's initiator deletes the old pair this long after it switched its
+ * outbound SA: what it sent on the old SA just before may still be in its
+ * own or the peer's (async) crypto or queues, and a peer that removes its
+ * old inbound SA on our DELETE (XFRM under charon does) would drop it. */
+#define CHILD_DELETE_DELAY_MS 1000
 
 /* Who waits for an SA to come up (a control client's "up"). */
 struct sa_waiter {
@@ -153,6 +158,7 @@ struct child_sa {
 	struct timer t_expire;		/* life_time: the pair is deleted */
 	struct timer t_grace;		/* REKEYED/DELETING: inbound removed;
 					 * INSTALLING successor: CHILD_SWITCH_MS */
+	struct timer t_delete;		/* REKEYED: our DELETE of it is sent */
 };
 
 /* ---- IKE fragmentation (fragment.c, RFC 7383) ---------------------------- */
@@ -382,6 +388,9 @@ void child_sa_take_routes(struct child_sa *new, struct child_sa *old);
 /* Removes the outbound SA now and the inbound one after CHILD_GRACE_MS
  * (then the child is freed); STATE is REKEYED or DELETING. */
 void child_sa_retire(struct child_sa *c, enum child_state state);
+/* OLD was replaced by a rekey: retired (REKEYED), our DELETE of it after
+ * CHILD_DELETE_DELAY_MS. */
+void child_sa_replaced(struct child_sa *old);
 /* A rekey responder's successor: outbound SA installed, OLD's routes taken. */
 void child_sa_switch(struct child_sa *c, struct child_sa *old);
 const char *child_state_name(enum child_state s);
@@ -877,6 +886,8 @@ struct daemon {
 
 	/* Tests only (nonce_bias.c); NULL: every nonce fully random. */
 	struct nonce_bias *nonce_bias;
+	/* CHILD_DELETE_DELAY_MS; 0 (unit tests of the exchanges): at once. */
+	unsigned int child_delete_delay_ms;
 };
 
 struct daemon *daemon_new(struct config *cfg, struct kernel *k, const struct io_ops *io,

@@ -156,6 +156,48 @@ static void rekey_case(bool by_alice, const char *esp)
 	h_reset();
 }
 
+/*
+ * As the daemon runs (CHILD_DELETE_DELAY_MS, not the harness's 0): the
+ * rekey's initiator switches its outbound SA when the answer comes but
+ * deletes the old pair only that long after, so what it sent on the old
+ * SA just before still finds the peer's old inbound SA (XFRM under charon
+ * removes it on the DELETE).
+ */
+static void test_delete_delay(void)
+{
+	struct child_sa *c;
+	uint32_t old_out;
+	bool quiet, kept;
+
+	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
+	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
+	up();
+	alice->d->child_delete_delay_ms = CHILD_DELETE_DELAY_MS;
+	broken = 0;
+	c = only_child(alice);
+	old_out = c ? c->spi_out : 0;
+	if (c)
+		child_rekey_start(c);
+	run_checked();
+	h_advance(CHILD_DELETE_DELAY_MS - 100);
+	quiet = !h_wire;
+	kept = !kernel_fake_sa(alice->k, KERNEL_OUT, old_out) &&
+	       kernel_fake_sa(bob->k, KERNEL_IN, old_out) != NULL;
+	tap_ok(c && quiet && kept && h_log_has("alice:", "rekeyed: SPIs", NULL),
+	       "rekey with the delete delay: alice sends on the new pair at once, her DELETE of the "
+	       "old one is not out %u ms later, bob's old inbound SA still takes what she sent "
+	       "on it", CHILD_DELETE_DELAY_MS - 100);
+	h_advance(200);
+	tap_ok(h_wire && h_head_exchange() == IKE_INFORMATIONAL,
+	       "the DELETE of the old pair goes out after CHILD_DELETE_DELAY_MS");
+	run_checked();
+	h_advance(CHILD_GRACE_MS + 100);
+	run_checked();
+	tap_ok(one_pair() && !broken && !kernel_fake_sa(bob->k, KERNEL_IN, old_out),
+	       "then one pair each side, the old one gone, no gap");
+	h_reset();
+}
+
 /* bob wants x25519, alice offers ecp256 first: INVALID_KE_PAYLOAD, retry. */
 static void test_invalid_ke(void)
 {
@@ -1254,6 +1296,7 @@ int main(void)
 	rekey_case(false, "aes128gcm16");
 	rekey_case(true, "aes256gcm16-x25519");
 	rekey_case(false, "aes128-sha256-modp2048");
+	test_delete_delay();
 	test_invalid_ke();
 	test_further_child();
 	test_start_two();

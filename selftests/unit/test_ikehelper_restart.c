@@ -117,6 +117,7 @@ static void restart(struct h_peer *p, char *text)
 	free(text);
 	p->d = daemon_new(cfg, p->k, &h_io, p, h_now);
 	p->d->name = p->name;
+	p->d->child_delete_delay_ms = 0;	/* as h_peer_new() */
 	if (persist_open(p->d, dir))
 		printf("# persist_open failed\n");
 	persist_adopt(p->d);
