@@ -456,6 +456,38 @@ iperf_mbit() {
 		sum && /^\t\t}/ { exit }' "$1"
 }
 
+# iperf_json_server NS ADDR PORT FILE: a one-shot iperf3 server in NS on
+# ADDR:PORT whose -J report, in 0.5 s intervals (the receiver's view),
+# goes to FILE; returns once it listens (-J prints nothing before the
+# end). Its pid is $iperf_json_pid.
+iperf_json_server() {
+	rm -f "$4"
+	timeout 120 ip netns exec "$1" iperf3 -s -1 -B "$2" -p "$3" -i 0.5 -J --logfile "$4" \
+		>/dev/null 2>&1 &
+	iperf_json_pid=$!
+	for _ in $(seq 50); do
+		ip netns exec "$1" ss -Hltn "sport = :$3" | grep -q . && return 0
+		sleep 0.2
+	done
+	return 1
+}
+# iperf_stalls FILE: "SECONDS LONGEST-STALL MBIT" from the intervals of
+# iperf3 -J's report FILE: the seconds its intervals cover, the longest
+# run of intervals that moved no byte, and the mean rate of the others.
+iperf_stalls() {
+	awk '/^\t"end":/ { exit }
+		/^\t\t\t\t"seconds":/ { sec = $2 + 0 }
+		/^\t\t\t\t"bytes":/ { b = $2 + 0; all += sec
+			if (b == 0) { run += sec; if (run > m) m = run; next }
+			run = 0; sum += b; t += sec }
+		END { printf "%.1f %.2f %.1f\n", all, m, t ? sum * 8 / t / 1e6 : 0 }' "$1" 2>/dev/null
+}
+# iperf_retransmits FILE: end.sum_sent.retransmits of the client's -J report.
+iperf_retransmits() {
+	awk '/^\t"end":/ { end = 1 } end && /^\t\t"sum_sent":/ { sum = 1 }
+		sum && /^\t\t\t"retransmits":/ { print $2 + 0; exit }' "$1" 2>/dev/null
+}
+
 # iperf_agrees WHAT SERVER CLIENT IPERF-ARGS: a short iperf3 TCP transfer
 # from CLIENT in a to SERVER in b; then kesp's SA pair in a and XFRM's in b
 # (SPIs $out_spi and $in_spi) must each have received exactly what the
