@@ -6,8 +6,11 @@
 #       rand_time 1s; IKE SA rekey_time 7s, rand_time 1s);
 #   cr  charon brings it up and rekeys it (CHILD_SA rekey_time 6s, IKE SA
 #       rekey_time 7s), ikehelper answers.
-# Both carry ping at 20 per second for 20 s. Asserted: zero lost pings on
-# each, at least 3 rekeys of each (counted in ikehelper's log: its own
+# Both carry ping at 20 per second for 20 s and an iperf3 TCP flow paced at
+# 2 Mbit/s in 8 KB writes (kr west -> east, through kesp.ko's outbound SAs;
+# cr east -> west, through its inbound ones). Asserted: zero lost pings on
+# each, no iperf3 stall (a run of 0.5 s receiver intervals with no byte)
+# of 1 s or more, at least 3 rekeys of each (counted in ikehelper's log: its own
 # rekeys, and the peer's DELETE after a rekey on which it switches), that
 # each replaced pair drains before the next rekey, that between rekeys
 # kesp.ko holds exactly one SA pair per connection, both of whose SPIs
@@ -19,7 +22,12 @@
 # list, swanctl --list-sas), the same on both, and exactly one IKE SA per
 # connection on each side afterwards (the old one deleted by the initiator).
 # Once kr and cr are closed by their initiators, neither kernel holds an SA
-# of them: no replaced pair leaked.
+# of them: no replaced pair leaked. And every pair the rekeys replaced
+# drained before it was deleted, in both directions: each side's counters
+# as its SA was removed (ikehelper logs kesp.ko's, read just before the
+# delete; XFRM's come with its delete events, watched by ip xfrm monitor
+# in east) show the receiving SA counted at least what the sending SA of
+# that SPI had sent.
 # A third connection under the same pings, vr, rekeys on volume: ikehelper
 # installs rekey_packets 50 (life_packets 200) as kesp.ko's soft/hard
 # packet limits, and each soft EXPIRE event starts the CHILD_SA rekey with
@@ -28,7 +36,9 @@
 # pings. Before them, tr has start_action = trap: no SA until the
 # first ping to 10.42.0.1 hits kesp.ko's trap, whose ACQUIRE event starts
 # one negotiation (the trapping packet is dropped), and the pings that
-# follow pass.
+# follow pass. After them, hx has life_packets 30 and no rekey: kesp.ko's
+# hard packet EXPIRE removes the SA, and ikehelper deletes the CHILD_SA
+# cleanly (DELETE: charon's SAs go too) while the IKE SA stays.
 . "$KESP_SRC/selftests/tests/lib.sh"
 . "$KESP_SRC/selftests/tests/ike_peers.sh"
 . "$KESP_SRC/selftests/tests/ike_lib.sh"
@@ -46,6 +56,9 @@ ip -n east addr add 10.32.0.1/24 dev site
 ip -n west addr add 192.168.200.33/24 dev wire
 ip -n west addr add 10.41.0.1/24 dev site
 ip -n east addr add 10.42.0.1/24 dev site
+ip -n west addr add 192.168.200.34/24 dev wire
+ip -n west addr add 10.51.0.1/24 dev site
+ip -n east addr add 10.52.0.1/24 dev site
 
 # vr_conn A B ID-A ID-B NET-A NET-B [CHILD-KEYS]: connection vr from
 # 192.168.200.A to .B, its child from 10.NET-A.0.0/24 to 10.NET-B.0.0/24
@@ -97,6 +110,7 @@ connections {
   }
 $(vr_conn 2 32 charon vr.kesp 32 31)
 $(NAME=tr vr_conn 2 33 charon tr.kesp 42 41)
+$(NAME=hx vr_conn 2 34 charon hx.kesp 52 51)
 }
 secrets { ike-1 { secret = $PSK } }
 EOF
@@ -141,6 +155,7 @@ connections {
   }
 $(vr_conn 32 2 vr.kesp charon 31 32 'replay_window = 1024 rekey_packets = 50 rand_packets = 5 life_packets = 200')
 $(NAME=tr vr_conn 33 2 tr.kesp charon 41 42 'start_action = trap')
+$(NAME=hx vr_conn 34 2 hx.kesp charon 51 52 'rekey_time = 0 life_packets = 30 replay_window = 1024')
 }
 secrets { ike-charon { id = charon
     secret = $PSK } }
@@ -235,9 +250,25 @@ sampler() {
 }
 rm -f /tmp/life96.stop /tmp/life96.samples
 
+# XFRM's delete events in east, with each SA's counters (-s; nokeys: no
+# key material in the file).
+ip -n east -s xfrm monitor nokeys SA >/tmp/xm96 2>&1 &
+xmon=$!
+# the iperf3 servers: kr's in east, cr's in west
+iperf_json_server east 10.12.0.1 5201 /tmp/ip96-kr.json &&
+	srv_kr=$iperf_json_pid &&
+	iperf_json_server west 10.21.0.1 5202 /tmp/ip96-cr.json &&
+	srv_cr=$iperf_json_pid || fail "the iperf3 servers listen"
+klines=$(wc -l <"$KLOG")
 sampler &
 spid=$!
 start=$(date +%s)
+ip netns exec west iperf3 -c 10.12.0.1 -B 10.11.0.1 -p 5201 -t 20 -i 0.5 -b 2M -l 8K -J \
+	>/tmp/ip96-kr-c.json 2>&1 &
+ikr=$!
+ip netns exec east iperf3 -c 10.21.0.1 -B 10.22.0.1 -p 5202 -t 20 -i 0.5 -b 2M -l 8K -J \
+	>/tmp/ip96-cr-c.json 2>&1 &
+icr=$!
 ip netns exec west ping -q -i 0.05 -c $PINGS -W 2 -I 10.11.0.1 10.12.0.1 >/tmp/ping-kr 2>&1 &
 pkr=$!
 ip netns exec west ping -q -i 0.05 -c $PINGS -W 2 -I 10.21.0.1 10.22.0.1 >/tmp/ping-cr 2>&1 &
@@ -248,6 +279,13 @@ wait $pkr $pcr $pvr
 end=$(date +%s)
 touch /tmp/life96.stop
 wait $spid
+wait $ikr
+rc_kr=$?
+wait $icr
+rc_cr=$?
+wait $srv_kr $srv_cr
+# what ikehelper's log said while the load ran (the drain check reads it)
+tail -n +$((klines + 1)) "$KLOG" >/tmp/l96.load
 
 # received NAME: the replies its ping counted.
 received() { sed -n 's/.* \([0-9]*\) received.*/\1/p' "/tmp/ping-$1"; }
@@ -257,6 +295,13 @@ echo "kr (ikehelper rekeys): $rk rekeys, $(received kr) of $PINGS pings answered
 echo "cr (charon rekeys): $rc rekeys, $(received cr) of $PINGS pings answered, lost $((PINGS - $(received cr)))"
 same "kr: zero pings lost across ikehelper's rekeys" "$(received kr)" $PINGS
 same "cr: zero pings lost across charon's rekeys" "$(received cr)" $PINGS
+for conn in kr cr; do
+	eval "ip_rc=\$rc_$conn"
+	set -- $(iperf_stalls /tmp/ip96-$conn.json) x x x
+	echo "$conn iperf3 received: $1 s in 0.5 s intervals, $3 Mbit/s, longest stall $2 s, $(iperf_retransmits /tmp/ip96-$conn-c.json) TCP retransmits"
+	same "$conn: iperf3 ran through the rekeys (>= 15 s received) with no stall of 1 s or more" \
+		"$(awk -v rc="$ip_rc" -v all="$1" -v m="$2" 'BEGIN { print (rc == 0 && all >= 15 && m < 1.0) ? "yes" : "no" }')" yes
+done
 same "kr: ikehelper rekeyed at least 3 times" "$([ "$rk" -ge 3 ] && echo yes)" yes
 same "cr: charon rekeyed at least 3 times, ikehelper answered" "$([ "$rc" -ge 3 ] && echo yes)" yes
 # IKE SA rekeys (ikehelper's log: "kr[N] IKE SA rekeyed", either role)
@@ -303,6 +348,18 @@ same "vr: at least 2 rekeys started by kesp.ko's soft packet EXPIRE" \
 same "vr: new SPIs, the same in kesp.ko and charon" \
 	"$([ -n "$vr0" ] && [ "$vr1" != "$vr0" ] && echo yes) $vr1" "yes $vc"
 check "vr: no hard EXPIRE" sh -c "! grep -q 'vr{[0-9]*}: .* reached its hard' '$KLOG'"
+
+# hx: the hard packet limit (30) ends the CHILD_SA, not the IKE SA.
+check "hx: ikehelper initiates" ikectl west kesp ike up hx
+ip netns exec west ping -q -c 40 -i 0.05 -W 1 -I 10.51.0.1 10.52.0.1 >/tmp/ping-hx 2>&1
+hx_gone() { [ -z "$(conn_spis west kesp hx)" ] && [ -z "$(charon_child_spis east hx)" ]; }
+for _ in $(seq 40); do hx_gone && break; sleep 0.5; done
+echo "hx (life_packets 30): $(received hx) of 40 pings answered; $(grep -c 'hx{[0-9]*}: .* reached its hard packet limit' "$KLOG") hard EXPIREs logged"
+check "hx: kesp.ko's hard packet EXPIRE made ikehelper delete the CHILD_SA" \
+	grep -q 'hx{[0-9]*}: \(in\|out\)bound SA [0-9a-f]* reached its hard packet limit: deleting the CHILD_SA' "$KLOG"
+check "hx: its SAs are gone from kesp.ko and charon (charon got the DELETE)" hx_gone
+same "hx: the IKE SA stays up on both sides" \
+	"$(ikectl west kesp ike list | grep -c '^hx\[') $(charon_get east ike hx state)" "1 ESTABLISHED"
 check "ikehelper is still running" ike_alive "$(cat "$IKE_STATE/ikehelper-kesp/pid")"
 
 # samples: kr-count kr-settled cr-count cr-settled, one line each.
@@ -371,6 +428,40 @@ done
 [ "$left $xleft" = "0 0" ] || sa_state kr "$KRCR"
 same "kr, cr: after the connections close, no SA of either is left in kesp.ko or charon's XFRM" \
 	"$left $xleft" "0 0"
+
+# The drain. removed_k FILE: "out|in SPI PACKETS" of each kr/cr SA ikehelper
+# removed (kesp.ko's counters just before the delete), as FILE logs them;
+# removed_x: "SPI PACKETS" of each SA XFRM deleted in east, from the monitor.
+removed_k() {
+	sed -n 's/.*CHILD_SA [kc]r{[0-9]*}: \(out\|in\)bound SA \([0-9a-f]*\) removed after \([0-9]*\) packets.*/\1 \2 \3/p' "$1"
+}
+removed_x() {
+	awk '/^Deleted src/ { del = 1; spi = ""; cur = 0; next }
+		/^[^ \t]/ { del = 0 }
+		del && /^[ \t]*proto esp spi/ { spi = $4; sub(/^0x/, "", spi); sub(/\(.*/, "", spi) }
+		del && /^[ \t]*lifetime current:/ { cur = 1; next }
+		del && cur && spi != "" { p = $2; sub(/\(packets\).*/, "", p); print spi, p; del = 0 }' /tmp/xm96
+}
+# drain96: "REPLACED MATCHED NOT-LESS SENT RECEIVED" over the SAs ikehelper
+# removed while the load ran (the pairs the rekeys replaced): its outbound
+# ones against XFRM's inbound SA of that SPI, XFRM's outbound ones against
+# ikehelper's inbound SA.
+kill $xmon 2>/dev/null
+wait $xmon 2>/dev/null
+removed_x >/tmp/l96.x
+drain96() {
+	removed_k /tmp/l96.load | awk '
+		NR == FNR { x[$1] = $2; next }
+		{ n++
+		  if ($1 == "out") { snd = $3; rcv = x[$2] } else { snd = x[$2]; rcv = $3 }
+		  if ($2 in x) { m++; tx += snd; rx += rcv; if (rcv >= snd) ok++ } }
+		END { printf "%d %d %d %d %d\n", n, m, ok, tx, rx }' /tmp/l96.x -
+}
+set -- $(drain96)
+echo "drain (ikehelper <-> charon): $1 SAs replaced while the load ran, $2 matched to the other kernel's SA of that SPI, $3 of them received at least what was sent; $4 packets sent on them, $5 received"
+same "kr, cr: every pair the rekeys replaced drained before its delete, both directions (kesp.ko's counters against XFRM's delete events)" \
+	"$([ "$1" -ge 6 ] && [ "$2" = "$1" ] && [ "$3" = "$1" ] && echo yes)" yes
+[ "$3" = "$1" ] || { echo "XFRM deletes:"; sed 's/^/  /' /tmp/l96.x; echo "ikehelper removals:"; removed_k "$KLOG" | sed 's/^/  /'; }
 rm -f /tmp/life96.stop /tmp/life96.samples
 
 [ "$FAILED" != 0 ] && ike_tail_logs 60
