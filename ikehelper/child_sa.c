@@ -91,6 +91,15 @@ static void volume_limits(struct child_sa *c, struct kernel_sa *k)
 	k->hard_packets = cc->life_packets;
 }
 
+/* Whether C's inbound SA has decrypted a packet: the peer sends on it. */
+static bool inbound_used(struct child_sa *c)
+{
+	struct kernel *k = c->ike->d->kernel;
+	struct kernel_counters cnt;
+
+	return c->kid_in && !k->ops->sa_counters(k, c->ifindex, c->kid_in, &cnt) && cnt.packets;
+}
+
 static void grace_due(struct daemon *d, struct timer *t)
 {
 	struct child_sa *c = CHILD_OF(t, t_grace);
@@ -108,8 +117,17 @@ static void grace_due(struct daemon *d, struct timer *t)
 			timer_arm(c->ike->d, &c->t_grace, CHILD_SWITCH_MS);
 			return;
 		}
-		sa_log(c->ike, LOG_CHD, 1, "CHILD_SA %s{%u}: no DELETE for the old pair after %u s, "
-		       "switching to the new one", c->cfg->name, c->reqid, CHILD_SWITCH_MS / 1000);
+		if (old && !inbound_used(c)) {
+			/* Nothing on the new pair yet: the peer may not have our
+			 * answer (its rekey is not done), and the old pair still
+			 * carries both directions. */
+			sa_log(c->ike, LOG_CHD, 2, "CHILD_SA %s{%u}: no DELETE for the old pair and "
+			       "nothing on the new one yet: waiting", c->cfg->name, c->reqid);
+			timer_arm(c->ike->d, &c->t_grace, CHILD_SWITCH_MS);
+			return;
+		}
+		sa_log(c->ike, LOG_CHD, 1, "CHILD_SA %s{%u}: no DELETE for the old pair, but the peer "
+		       "sends on the new one: switching to it", c->cfg->name, c->reqid);
 		child_sa_switch(c, old);
 		if (old && old->state != CHILD_S_DELETING && old->state != CHILD_S_REKEYED)
 			child_sa_replaced(old);
@@ -630,6 +648,16 @@ void child_sa_replaced(struct child_sa *old)
 	/* Its inbound SA stays until the DELETE is answered (grace_due). */
 	old->delete_pending = true;
 	timer_arm(old->ike->d, &old->t_delete, old->ike->d->child_delete_delay_ms);
+}
+
+void child_sa_peer_busy(struct ike_sa *sa)
+{
+	/* Switching on our own now and deleting the old pair would cross the
+	 * peer's rekey: it would take the DELETE for its old pair as a reason
+	 * to drop the new one (charon does; so do we, cc_redundant()). */
+	for (struct child_sa *c = sa->children; c; c = c->next)
+		if (c->state == CHILD_S_INSTALLING && c->replaces && timer_armed(&c->t_grace))
+			timer_arm(sa->d, &c->t_grace, CHILD_SWITCH_MS);
 }
 
 void child_sa_switch(struct child_sa *c, struct child_sa *old)

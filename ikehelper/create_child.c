@@ -15,7 +15,8 @@
  *     and CHILD_DELETE_DELAY_MS later, once what it sent on the old one
  *     has been received, sends DELETE for the old pair;
  *   - the responder, on that DELETE, installs its new outbound SA and
- *     removes the old one (or after CHILD_SWITCH_MS without a DELETE);
+ *     removes the old one (without a DELETE: once the peer sends on the
+ *     new pair, never while the peer still repeats its request);
  *   - each side keeps the old inbound SA CHILD_GRACE_MS longer, for what
  *     was already in flight. The routes pass from the old pair to the new.
  *
@@ -251,6 +252,10 @@ static bool cc_redundant(struct ike_sa *sa, struct cc_task *ct, struct child_sa 
 			return false;
 		}
 		old->state = CHILD_S_INSTALLED;
+		/* The peer's rekey may still wait for our answer: its DELETE of
+		 * the old pair gets CHILD_SWITCH_MS from now. */
+		if (timer_armed(&sib->t_grace))
+			timer_arm(sa->d, &sib->t_grace, CHILD_SWITCH_MS);
 		sa_log(sa, LOG_CHD, 0, "CHILD_SA %s{%u}: simultaneous rekey, our new pair has the "
 		       "lowest nonce: deleting it (%08x_i %08x_o), the peer's pair %08x_i replaces "
 		       "the old one", old->cfg->name, old->reqid, c->spi_in, c->spi_out, sib->spi_in);

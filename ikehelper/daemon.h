@@ -99,8 +99,9 @@ enum child_state {
  * the peer sent on it before it switched still decrypt. */
 #define CHILD_GRACE_MS 2000
 /* A rekey responder switches its outbound SA when the initiator deletes the
- * old pair (so nothing arrives on the new SA before the initiator has it),
- * or after this long without that DELETE. */
+ * old pair (so nothing arrives on the new SA before the initiator has it);
+ * without that DELETE it looks this often whether the peer sends on the new
+ * pair, and switches once it does. */
 #define CHILD_SWITCH_MS 10000
 /* A rekey's initiator deletes the old pair this long after it switched its
  * outbound SA: what it sent on the old SA just before may still be in its
@@ -391,6 +392,10 @@ void child_sa_retire(struct child_sa *c, enum child_state state);
 /* OLD was replaced by a rekey: retired (REKEYED), our DELETE of it after
  * CHILD_DELETE_DELAY_MS. */
 void child_sa_replaced(struct child_sa *old);
+/* The peer repeated a CREATE_CHILD_SA request we had answered, so an
+ * exchange of its own is not done: a rekey responder's successor waiting
+ * for the old pair's DELETE waits CHILD_SWITCH_MS from now. */
+void child_sa_peer_busy(struct ike_sa *sa);
 /* A rekey responder's successor: outbound SA installed, OLD's routes taken. */
 void child_sa_switch(struct child_sa *c, struct child_sa *old);
 const char *child_state_name(enum child_state s);

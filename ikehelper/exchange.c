@@ -605,6 +605,8 @@ static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 			sa_log(sa, LOG_IKE, 1, "answering a retransmitted %s request %u from cache",
 			       ike_exchange_name(exchange), mid);
 			frag_send(sa, &sa->resp.frags, sa->resp.pkt, sa->resp.len);
+			if (exchange == IKE_CREATE_CHILD_SA)
+				child_sa_peer_busy(sa);
 		} else {
 			d->st.dropped_window++;
 		}

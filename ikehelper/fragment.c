@@ -343,6 +343,8 @@ void frag_answered(struct ike_sa *sa, const uint8_t *buf, size_t len, const stru
 	sa_log(sa, LOG_IKE, 1, "answering a retransmitted %s request %u (fragment 1 of %u) "
 	       "from cache", ike_exchange_name(m->hdr.exchange), m->hdr.msgid, skf->total);
 	frag_send(sa, &sa->resp.frags, sa->resp.pkt, sa->resp.len);
+	if (m->hdr.exchange == IKE_CREATE_CHILD_SA)
+		child_sa_peer_busy(sa);
 }
 
 void frag_sa_free(struct ike_sa *sa)

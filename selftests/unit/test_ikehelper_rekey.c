@@ -156,6 +156,8 @@ static void rekey_case(bool by_alice, const char *esp)
 	h_reset();
 }
 
+static struct ike_sa *plain_up(void);
+
 /*
  * As the daemon runs (CHILD_DELETE_DELAY_MS, not the harness's 0): the
  * rekey's initiator switches its outbound SA when the answer comes but
@@ -169,11 +171,8 @@ static void test_delete_delay(void)
 	uint32_t old_out;
 	bool quiet, kept;
 
-	setup(conf(true, "aes128gcm16", "rekey_time = 0", NULL),
-	      conf(false, "aes128gcm16", "rekey_time = 0", NULL));
-	up();
+	plain_up();
 	alice->d->child_delete_delay_ms = CHILD_DELETE_DELAY_MS;
-	broken = 0;
 	c = only_child(alice);
 	old_out = c ? c->spi_out : 0;
 	if (c)
@@ -464,6 +463,57 @@ static void test_nonce_bias_parse(void)
 	nonce_bias_free(b);
 }
 
+/*
+ * Simultaneous rekeys that alice's pair loses (her nonces "low"), where her
+ * answer to bob's request is lost for SLOW_MS and bob's to hers for less:
+ * she learns her pair is redundant while bob still retransmits his
+ * request. She may not switch to bob's pair and delete the old one on her
+ * own (CHILD_SWITCH_MS after her answer) while his rekey is not done: he
+ * (or charon) would take the DELETE of the old pair under his rekey as
+ * the end of it and delete the new pair too. She waits while he
+ * retransmits, and switches on his DELETE.
+ */
+static void test_collision_slow_answer(void)
+{
+	const uint64_t slow_ms = CHILD_SWITCH_MS + 4000, fast_ms = CHILD_SWITCH_MS - 2000;
+	uint64_t t0;
+	char why[64];
+	bool answered_alice = false;
+
+	plain_up();
+	alice->d->nonce_bias = nonce_bias_parse("peer=low", why, sizeof(why));
+	child_rekey_start(h_sa(alice)->children);
+	child_rekey_start(h_sa(bob)->children);
+	t0 = h_now;
+	for (int step = 0; step < 160; step++) {
+		for (int n = 0; n < 20 && h_wire; n++) {
+			bool response = h_wire->len > 19 && (h_wire->data[19] & 0x20);
+			bool from_alice = addr_equal(&h_wire->from.addr, &alice->addr);
+			uint64_t hold = from_alice ? slow_ms : fast_ms;
+
+			if (response && h_head_exchange() == IKE_CREATE_CHILD_SA &&
+			    h_now - t0 < hold) {
+				h_drop();
+				continue;
+			}
+			answered_alice |= response && !from_alice;
+			h_deliver();
+			if (!h_flows(alice->k, bob->k) || !h_flows(bob->k, alice->k))
+				broken++;
+		}
+		h_advance(250);
+	}
+	run_checked();
+	tap_ok(answered_alice && h_log_has("alice:", "our new pair has the lowest", NULL) &&
+	       !h_log_has("alice:", "switching to it", NULL) &&
+	       h_log_has("alice:", "the peer deleted CHILD_SA", "after its rekey", NULL) &&
+	       one_pair() && !broken && only_child(alice) && only_child(bob),
+	       "simultaneous rekeys, alice's pair lowest, her answer lost %llu s and bob's %llu s: "
+	       "she waits for bob's DELETE while he retransmits, one new pair each side, no gap",
+	       (unsigned long long)slow_ms / 1000, (unsigned long long)fast_ms / 1000);
+	h_reset();
+}
+
 static void test_collision(void)
 {
 	collision_rounds("simultaneous CHILD_SA rekeys: both complete, the maker of the pair with "
@@ -474,6 +524,7 @@ static void test_collision(void)
 			 "own rekey completes, one new pair each side", child_collision_late);
 	test_nonce_bias_parse();
 	biased_rounds("simultaneous CHILD_SA rekeys", child_collision);
+	test_collision_slow_answer();
 }
 
 /* alice rekeys the pair while bob deletes it: bob answers TEMPORARY_FAILURE
@@ -528,6 +579,38 @@ static void test_lost_delete(void)
 	run_checked();
 	h_advance(CHILD_GRACE_MS);
 	tap_ok(one_pair() && !broken, "the retransmitted DELETE switches bob; one pair, no gap");
+	h_reset();
+}
+
+/* A peer that never deletes the old pair (all its DELETEs lost): bob, the
+ * rekey responder, stays on the old pair while nothing comes on the new
+ * one, and switches once alice sends on it. */
+static void test_no_delete_traffic(void)
+{
+	struct ike_sa *sa;
+	struct child_sa *nb;
+
+	sa = plain_up();
+	child_rekey_start(sa->children);
+	h_deliver();
+	h_deliver();
+	for (int i = 0; i < 6 * CHILD_SWITCH_MS / 1000; i++) {
+		while (h_wire)
+			h_drop();	/* alice's DELETE and its retransmissions */
+		h_advance(1000);
+	}
+	nb = h_sa(bob) ? h_sa(bob)->children : NULL;
+	for (; nb && nb->state != CHILD_S_INSTALLING; nb = nb->next)
+		;
+	tap_ok(nb && !h_log_has("bob:", "switching to it", NULL),
+	       "no DELETE and nothing on the new pair for %d s: bob stays on the old one",
+	       6 * CHILD_SWITCH_MS / 1000);
+	if (nb)
+		kernel_fake_traffic(bob->k, KERNEL_IN, nb->spi_in, 3);
+	h_advance(CHILD_SWITCH_MS + 100);
+	tap_ok(h_log_has("bob:", "the peer sends on the new one: switching to it", NULL) &&
+	       h_flows(bob->k, alice->k),
+	       "once alice sends on the new pair, bob switches to it within CHILD_SWITCH_MS");
 	h_reset();
 }
 
@@ -1304,6 +1387,7 @@ int main(void)
 	test_collision();
 	test_rekey_vs_delete();
 	test_lost_delete();
+	test_no_delete_traffic();
 	test_refusals();
 	test_rekey_crossing_delete();
 	test_dpd();
