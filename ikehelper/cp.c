@@ -21,6 +21,7 @@
  * identity); this is ours.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,6 +223,21 @@ static void addr_next(struct addr *a)
 		;
 }
 
+/* A new entry for A of pool PL, offline and nobody's; NULL: no memory. */
+static struct lease *lease_new(struct daemon *d, const struct pool *pl, const struct addr *a)
+{
+	struct lease *l = realloc(d->leases, (d->nleases + 1) * sizeof(*l));
+
+	if (!l)
+		return NULL;
+	d->leases = l;
+	l = &d->leases[d->nleases++];
+	memset(l, 0, sizeof(*l));
+	snprintf(l->pool, sizeof(l->pool), "%s", pl->name);
+	l->addr = *a;
+	return l;
+}
+
 /* The lease for WHO from PL (ASKED: an address it asked for, or NULL);
  * NULL when the pool has none left. */
 static struct lease *lease_get(struct daemon *d, const struct pool *pl, const char *who,
@@ -258,16 +274,11 @@ static struct lease *lease_get(struct daemon *d, const struct pool *pl, const ch
 		oldest->online = 1;
 		return oldest;
 	}
-	l = realloc(d->leases, (d->nleases + 1) * sizeof(*l));
-	if (!l)
-		return NULL;
-	d->leases = l;
-	l = &d->leases[d->nleases++];
-	memset(l, 0, sizeof(*l));
-	snprintf(l->pool, sizeof(l->pool), "%s", pl->name);
-	snprintf(l->who, sizeof(l->who), "%s", who);
-	l->addr = a;
-	l->online = 1;
+	l = lease_new(d, pl, &a);
+	if (l) {
+		snprintf(l->who, sizeof(l->who), "%s", who);
+		l->online = 1;
+	}
 	return l;
 }
 
@@ -410,6 +421,40 @@ void cp_release(struct ike_sa *sa)
 			       addr_str(&sa->vip[i], s, sizeof(s)));
 	}
 	sa->nvip = 0;
+}
+
+void cp_adopt(struct ike_sa *sa)
+{
+	struct daemon *d = sa->d;
+	const struct conn *c = sa->conn;
+	char s[ADDR_STRLEN];
+
+	for (size_t i = 0; i < sa->nlease; i++) {
+		const struct pool *pl = NULL;
+		struct lease *l = NULL;
+
+		for (size_t j = 0; j < c->npools && !pl; j++) {
+			pl = config_find_pool(d->cfg, c->pools[j]);
+			if (pl && !in_pool(pl, &sa->lease[i]))
+				pl = NULL;
+		}
+		if (!pl) {
+			sa_log(sa, LOG_IKE, 0, "CP: %s, leased to '%s' before the restart, is in none of "
+			       "connection %s's pools now", addr_str(&sa->lease[i], s, sizeof(s)),
+			       sa->lease_who, c->name);
+			continue;
+		}
+		for (size_t j = 0; j < d->nleases && !l; j++)
+			if (!strcmp(d->leases[j].pool, pl->name) &&
+			    addr_equal(&d->leases[j].addr, &sa->lease[i]))
+				l = &d->leases[j];
+		if (!l && !(l = lease_new(d, pl, &sa->lease[i])))
+			continue;
+		snprintf(l->who, sizeof(l->who), "%s", sa->lease_who);
+		l->online++;
+		sa_log(sa, LOG_IKE, 1, "CP: lease %s of pool %s for '%s' adopted",
+		       addr_str(&l->addr, s, sizeof(s)), pl->name, l->who);
+	}
 }
 
 void cp_move(struct ike_sa *old, struct ike_sa *ns)
@@ -579,7 +624,12 @@ void cp_updown(struct child_sa *c, bool up)
 	pid = fork();
 	if (pid == 0) {
 		char *argv[] = { (char *)cc->updown, NULL };
+		sigset_t none;
 
+		/* Not the daemon's blocked signals (signalfd) nor its ignored SIGPIPE. */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
 		execve(cc->updown, argv, e.v);
 		_exit(127);
 	}

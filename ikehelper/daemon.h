@@ -835,6 +835,9 @@ void cp_note_request(struct ike_sa *sa, const struct ike_msg *req);
 int cp_respond(struct ike_sa *sa, struct msg_out *resp, const char *who);
 /* The IKE SA goes: its leases go offline, its addresses leave the device. */
 void cp_release(struct ike_sa *sa);
+/* An IKE SA adopted after a restart (persist.c): its leases online again
+ * in the pools that hold them. */
+void cp_adopt(struct ike_sa *sa);
 /* A rekey: NS takes over OLD's addresses and leases. */
 void cp_move(struct ike_sa *old, struct ike_sa *ns);
 /* Selectors of CC for SA: a dynamic local one is our virtual IPs (or,

@@ -320,6 +320,51 @@ static void test_malformed(void)
 	h_reset();
 }
 
+/* kill -9 of a daemon with its restart state in DIR, and its successor. */
+static void crash_restart(struct h_peer *p, char *text, const char *dir)
+{
+	h_crash(p);
+	h_restart(p, text, dir);
+}
+
+/* Both restart (kill -9) with their tunnel up: the gateway still knows
+ * alice's lease (a newcomer gets another address), alice still knows her
+ * address (and removes it, running down, when the IKE SA goes). */
+static void test_restart(void)
+{
+	char gdir[64], adir[64], cmd[160], s[ADDR_STRLEN];
+	struct h_peer *carol;
+	struct h_wait w, wc;
+	struct ike_sa *csa;
+
+	snprintf(gdir, sizeof(gdir), "/tmp/kesp-cp-gw-%d", (int)getpid());
+	snprintf(adir, sizeof(adir), "/tmp/kesp-cp-rw-%d", (int)getpid());
+	setup(gw_conf("10.3.0.0/24", NULL, ""), rw_conf("alice", "0.0.0.0"));
+	unlink(hook_out);
+	if (persist_open(gw->d, gdir) || persist_open(alice->d, adir))
+		printf("# persist_open failed\n");
+	h_up(alice, "gw", &w);
+	h_run();
+	crash_restart(gw, gw_conf("10.3.0.0/24", NULL, ""), gdir);
+	crash_restart(alice, rw_conf("alice", "0.0.0.0"), adir);
+	tap_ok(h_sa(gw) && h_sa(gw)->nlease == 1 && gw->d->nleases == 1 &&
+	       gw->d->leases[0].online == 1 && !strcmp(gw->d->leases[0].who, "alice") &&
+	       h_sa(alice) && h_sa(alice)->nvip == 1 && has_vip(alice->k, "10.3.0.1"),
+	       "after both restart: the gateway's lease for alice and alice's address adopted");
+	carol = peer_new("carol", "192.0.2.3", rw_conf("carol", "0.0.0.0"));
+	csa = h_up(carol, "gw", &wc);
+	h_run();
+	TAP_EQ_STR(sa_vip(csa, 0, s), "10.3.0.2", "a newcomer gets the next address, not alice's");
+	daemon_terminate(alice->d, "gw");
+	h_run();
+	tap_ok(!has_vip(alice->k, "10.3.0.1") && strstr(slurp(hook_out), "PLUTO_VERB=down-client"),
+	       "alice's adopted IKE SA goes: her address leaves the device, updown ran down");
+	h_reset();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", gdir, adir);
+	if (system(cmd))
+		printf("# %s failed\n", cmd);
+}
+
 static char diag[4096];
 
 static void collect(void *ctx, bool error, const char *msg)
@@ -402,6 +447,7 @@ int main(void)
 	test_negatives();
 	test_ipv6();
 	test_malformed();
+	test_restart();
 	test_syntax();
 	unlink(hook_path);
 	unlink(hook_out);
