@@ -44,6 +44,9 @@ wait_for() {
 # vip NS [DEV]: the 10.x.0.y addresses NS has outside 10.0.0.0 and 10.5.0.0.
 vip() { ip -n "$1" -4 -o addr show ${2:+dev "$2"} | awk '{print $4}' | grep '^10\.[36]\.' | tr '\n' ' '; }
 no_vip() { [ -z "$(vip "$@")" ]; }
+# list_has NS NAME PATTERN: kespctl ike list of ikehelper NAME has PATTERN.
+list_has() { ikectl "$1" "$2" ike list | grep -q -- "$3"; }
+no_sa() { [ "$(ike_sa_count "$1" "$2")" = 0 ]; }
 
 mkdir -p h c
 cat >h/swanctl.conf <<EOC
@@ -142,6 +145,7 @@ same "(a) the IPv4 lease is on the ikehelper client's device" "$(vip a kesp0)" "
 same "(a) and the IPv6 lease" \
 	"$(ip -n a -6 -o addr show dev kesp0 | awk '{print $4}' | grep '^fd00:6:' | tr '\n' ' ')" \
 	"fd00:6::1/128 "
+check "(a) kespctl ike list shows the virtual IPs" list_has a rw 'virtual IPs 10.6.0.1, fd00:6::1'
 same "(a) the route into the tunnel has it as source" \
 	"$(ip -n a route get 10.5.0.1 | sed -n 's/.* src \([^ ]*\).*/\1/p')" 10.6.0.1
 check "(a) ping from the virtual IP (no -I) through the tunnel" \
@@ -164,6 +168,7 @@ same "(b) charon got the pool's first address" "$(vip c)" "10.3.0.1/32 "
 check "(b) ping from charon's virtual IP through the tunnel" \
 	ip netns exec c ping -c 2 -i 0.3 -W 3 10.0.0.1
 check "(b) the gateway logged the lease" log_has gw "peer 'charon-c' gets 10.3.0.1 from pool rw4"
+check "(b) and kespctl ike list shows it" list_has g gw 'leased to the peer: 10.3.0.1'
 
 # ---- (c) a second client, then both reconnect ----
 check "(c) the ikehelper client of the ikehelper gateway: up" ikectl a rw ike up to-g
@@ -172,8 +177,7 @@ check "(c) ping from it" ip netns exec a ping -c 2 -i 0.3 -W 3 10.0.0.1
 check "(c) both leave: ikehelper" ikectl a rw ike down to-g
 charon_swanctl c --terminate --ike gw --timeout 20 >/dev/null 2>&1
 check "(c) both leave: charon" wait_for 20 no_vip c
-check "(c) the gateway has no IKE SA left" wait_for 20 sh -c \
-	"[ \"\$(ip netns exec g env KESP_IKEHELPER_SOCKET=$IKE_STATE/ikehelper-gw/sock $KESPCTL ike list | grep -c '^rw\[')\" = 0 ]"
+check "(c) the gateway has no IKE SA left" wait_for 20 no_sa g gw
 check "(c) the ikehelper client comes back first" ikectl a rw ike up to-g
 same "(c) and gets its own lease again, not the lowest free one" "$(vip a kesp0)" "10.3.0.2/32 "
 check "(c) charon comes back" charon_up c gw 60
