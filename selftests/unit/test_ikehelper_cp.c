@@ -280,6 +280,40 @@ static void test_ipv6(void)
 	h_reset();
 }
 
+/* After EAP the lease is kept for the EAP identity, and the CFG_REPLY comes
+ * with the last IKE_AUTH answer. */
+static void test_eap(void)
+{
+	static const char g[] =
+		"connections { rw { pools = p4\n"
+		"  local { auth = psk\n id = gw }\n remote { auth = eap-mschapv2\n eap_id = %any }\n"
+		"  children { rw { local_ts = 10.0.0.0/16\n esp_proposals = aes128gcm16 } } } }\n"
+		"pools { p4 { addrs = 10.3.0.0/24 } }\n"
+		"secrets { ike { secret = \"Ga7#qW2!zX9@pL4$mN1^zz\" }\n"
+		" eap-carol { id = carol\n secret = \"carol's password\" } }\n";
+	static const char a[] =
+		"connections { gw { remote_addrs = 192.0.2.2\n vips = 0.0.0.0\n"
+		"  local { auth = eap-mschapv2\n id = alice@example.org\n eap_id = carol }\n"
+		"  remote { auth = psk\n id = gw }\n"
+		"  children { net { remote_ts = 10.0.0.0/16\n esp_proposals = aes128gcm16 } } } }\n"
+		"secrets { ike { secret = \"Ga7#qW2!zX9@pL4$mN1^zz\" }\n"
+		" eap-me { id = carol\n secret = \"carol's password\" } }\n";
+	struct h_wait w;
+	struct ike_sa *sa;
+	char s[ADDR_STRLEN];
+
+	setup(strdup(g), strdup(a));
+	sa = h_up(alice, "gw", &w);
+	h_run();
+	tap_ok(w.ok && sa->children && !strcmp(sa_vip(sa, 0, s), "10.3.0.1") &&
+	       has_vip(alice->k, "10.3.0.1"),
+	       "EAP-MSCHAPv2 client: the address comes with the last IKE_AUTH answer (%s)", w.msg);
+	tap_ok(gw->d->nleases == 1 && !strcmp(gw->d->leases[0].who, "carol") &&
+	       h_log_has("gw:", "peer 'carol' gets 10.3.0.1", NULL),
+	       "the gateway keeps the lease for the EAP identity 'carol', not the IKE one");
+	h_reset();
+}
+
 /* A CFG_REPLY whose address attribute is 3 octets: ignored, so no address. */
 static void test_malformed(void)
 {
@@ -446,6 +480,7 @@ int main(void)
 	test_pool();
 	test_negatives();
 	test_ipv6();
+	test_eap();
 	test_malformed();
 	test_restart();
 	test_syntax();
