@@ -12,6 +12,8 @@
 # (c) the ikehelper client of the same gateway gets another lease
 #     (10.3.0.2); both go, the ikehelper client comes back first and still
 #     gets 10.3.0.2 (its own, not the lowest free), charon then 10.3.0.1.
+# (d) a third identity (charon's second connection) finds the pool of two
+#     full: INTERNAL_ADDRESS_FAILURE, logged on both sides, no address.
 . "$KESP_SRC/selftests/tests/lib.sh"
 . "$KESP_SRC/selftests/tests/ike_peers.sh"
 . "$KESP_SRC/selftests/tests/ike_lib.sh"
@@ -79,6 +81,15 @@ connections {
             id = gw }
         children { gw { remote_ts = 10.0.0.0/24 } }
     }
+    third {
+        remote_addrs = 192.168.100.1
+        vips = 0.0.0.0
+        local { auth = psk
+            id = charon-d }
+        remote { auth = psk
+            id = gw }
+        children { third { remote_ts = 10.0.0.0/24 } }
+    }
 }
 secrets { ike { secret = $PSK } }
 EOC
@@ -103,7 +114,7 @@ connections {
         children { rw { local_ts = 10.0.0.0/24 } }
     }
 }
-pools { rw4 { addrs = 10.3.0.1-10.3.0.3
+pools { rw4 { addrs = 10.3.0.1-10.3.0.2
     dns = 10.3.0.53 } }
 secrets { ike { secret = $PSK } }
 EOC
@@ -183,6 +194,16 @@ same "(c) and gets its own lease again, not the lowest free one" "$(vip a kesp0)
 check "(c) charon comes back" charon_up c gw 60
 same "(c) and gets its own again" "$(vip c)" "10.3.0.1/32 "
 check "(c) ping from charon's address" ip netns exec c ping -c 2 -i 0.3 -W 3 10.0.0.1
+# ---- a third identity: the pool (two addresses) is exhausted ----
+if charon_up c third 30; then
+	fail "(d) a third identity gets no address from a full pool" "charon's third came up: $(vip c)"
+else
+	pass "(d) a third identity gets no address from a full pool"
+fi
+check "(d) the gateway logged why and answered INTERNAL_ADDRESS_FAILURE" \
+	log_has gw "pool rw4 \(10.3.0.1-10.3.0.2\) is exhausted.*INTERNAL_ADDRESS_FAILURE to 'charon-d'"
+check "(d) charon read INTERNAL_ADDRESS_FAILURE" grep -q "INTERNAL_ADDRESS_FAILURE\|INT_ADDR_FAIL" "$(ike_log charon c)"
+same "(d) the two leases stay with their owners" "$(vip a kesp0)$(vip c)" "10.3.0.2/32 10.3.0.1/32 "
 
 [ "$FAILED" != 0 ] && ike_tail_logs 30
 finish
