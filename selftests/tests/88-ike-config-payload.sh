@@ -70,29 +70,15 @@ pools {
 }
 secrets { ike { secret = $PSK } }
 EOC
-cat >c/swanctl.conf <<EOC
-connections {
-    gw {
-        remote_addrs = 192.168.100.1
-        vips = 0.0.0.0
-        local { auth = psk
-            id = charon-c }
-        remote { auth = psk
-            id = gw }
-        children { gw { remote_ts = 10.0.0.0/24 } }
-    }
-    third {
-        remote_addrs = 192.168.100.1
-        vips = 0.0.0.0
-        local { auth = psk
-            id = charon-d }
-        remote { auth = psk
-            id = gw }
-        children { third { remote_ts = 10.0.0.0/24 } }
-    }
-}
-secrets { ike { secret = $PSK } }
-EOC
+# charon's connections in c: gw (identity charon-c) and third (charon-d),
+# both road warriors of the ikehelper gateway.
+for p in gw:charon-c third:charon-d; do
+	printf '    %s { remote_addrs = 192.168.100.1\n        vips = 0.0.0.0\n' "${p%:*}"
+	printf '        local { auth = psk\n            id = %s }\n' "${p#*:}"
+	printf '        remote { auth = psk\n            id = gw }\n'
+	printf '        children { %s { remote_ts = 10.0.0.0/24 } } }\n' "${p%:*}"
+done >c/conns
+printf 'connections {\n%s\n}\nsecrets { ike { secret = %s } }\n' "$(cat c/conns)" "$PSK" >c/swanctl.conf
 charon_spawn h h
 charon_spawn c c
 
