@@ -178,6 +178,34 @@ static void test_ipv4(void)
 	h_reset();
 }
 
+/* alice loses her state (a reboot) and connects again: INITIAL_CONTACT; the
+ * gateway gives her the same address while her old IKE SA still holds it,
+ * and keeps the lease and its route when the old SA goes. */
+static void test_reboot(void)
+{
+	struct h_wait w;
+	struct ike_sa *sa;
+	char s[ADDR_STRLEN];
+
+	setup(gw_conf("10.3.0.0/24", NULL, ""), rw_conf("alice", "0.0.0.0"));
+	h_up(alice, "gw", &w);
+	h_run();
+	h_peer_free(alice);
+	alice = peer_new("alice", "192.0.2.1", rw_conf("alice", "0.0.0.0"));
+	sa = h_up(alice, "gw", &w);
+	h_run();
+	tap_ok(w.ok && !strcmp(sa_vip(sa, 0, s), "10.3.0.1") && gw->d->nleases == 1 &&
+	       gw->d->leases[0].online == 2,
+	       "after a reboot alice gets 10.3.0.1 again while her old IKE SA still holds it");
+	h_advance(CHILD_SWITCH_MS + 2000);
+	h_run();
+	tap_ok(h_count_sas(gw) == 1 && gw->d->leases[0].online == 1 &&
+	       has_route(gw->k, "10.3.0.1", 32, NULL) && h_flows(alice->k, gw->k) &&
+	       h_flows(gw->k, alice->k),
+	       "the old IKE SA goes (INITIAL_CONTACT): one lease holder, the route and ESP stay");
+	h_reset();
+}
+
 /* Two clients, one pool of two; a third is refused; a rekey keeps it. */
 static void test_pool(void)
 {
@@ -478,6 +506,7 @@ int main(void)
 	chmod(hook_path, 0700);
 	test_ipv4();
 	test_pool();
+	test_reboot();
 	test_negatives();
 	test_ipv6();
 	test_eap();
