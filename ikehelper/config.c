@@ -2263,6 +2263,16 @@ static void check_pools(struct parser *p, const struct config *cfg, const struct
 	if (c->npools && c->nvips)
 		report(p, true, c->file, c->line, "connection '%s' has both vips (a client's) and "
 		       "pools (a gateway's)", c->name);
+	for (size_t i = 0; i < c->nchildren && c->nvips; i++) {
+		const struct child_cfg *ch = &c->children[i];
+
+		if (ch->start_action == START_TRAP || ch->dpd_action == ACTION_TRAP ||
+		    ch->close_action == ACTION_TRAP)
+			report(p, true, c->file, ch->line, "child '%s': traps (start_action, "
+			       "dpd_action or close_action = trap) with vips are not supported by "
+			       "kesp yet: a trap selects our IKE address, not the virtual IP to come",
+			       ch->name);
+	}
 }
 
 static void check_config(struct parser *p, struct config *cfg)

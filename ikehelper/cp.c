@@ -344,6 +344,16 @@ int cp_respond(struct ike_sa *sa, struct msg_out *resp, const char *who)
 		if (pl && (sa->cp_want & (pl->lo.family == AF_INET ? CP_WANT_IP4 : CP_WANT_IP6)))
 			pools[np++] = pl;
 	}
+	for (int v6 = 0; v6 < 2; v6++) {
+		bool have = false;
+
+		for (size_t i = 0; i < np; i++)
+			have = have || pools[i]->lo.family == (v6 ? AF_INET6 : AF_INET);
+		if (!have && (sa->cp_want & (v6 ? CP_WANT_IP6 : CP_WANT_IP4)))
+			sa_log(sa, LOG_IKE, 0, "CP: peer '%s' asks for an %s address, connection '%s' "
+			       "has no pool of that family: none given", who, v6 ? "IPv6" : "IPv4",
+			       c->name);
+	}
 	snprintf(sa->lease_who, sizeof(sa->lease_who), "%s", who);
 	for (size_t i = 0; i < np; i++) {
 		const struct addr *asked = NULL;

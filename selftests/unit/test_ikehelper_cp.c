@@ -278,8 +278,9 @@ static void test_negatives(void)
 	setup(gw_conf(NULL, "fd00:3::/120", ""), rw_conf("alice", "0.0.0.0, ::"));
 	h_up(alice, "gw", &w);
 	h_run();
-	tap_ok(w.done && !w.ok && h_log_has("alice:", "no IPv4 address", NULL),
-	       "an IPv6 lease alone does not satisfy vips = 0.0.0.0, ::");
+	tap_ok(w.done && !w.ok && h_log_has("alice:", "no IPv4 address", NULL) &&
+	       h_log_has("gw:", "asks for an IPv4 address", "no pool of that family", NULL),
+	       "an IPv6 lease alone does not satisfy vips = 0.0.0.0, ::; the gateway says why");
 	h_reset();
 }
 
@@ -481,6 +482,11 @@ static void test_syntax(void)
 	       "an attribute kesp does not hand out: refused as unsupported");
 	tap_ok(refused(CONN("vips = 0.0.0.0, 10.0.0.1"), "t.conf:1: vips: '10.0.0.1' is a second "
 		       "IPv4 address"), "vips: two of one family refused");
+	tap_ok(refused("connections { c { vips = 0.0.0.0\n local { auth = psk }\n remote { auth = psk }\n"
+		       " children { x {\n start_action = trap } } } }\n"
+		       "secrets { ike { secret = \"Ga7#qW2!zX9@pL4$mN1^zz\" } }\n",
+		       "t.conf:4: child 'x': traps (start_action, dpd_action or close_action = trap) "
+		       "with vips are not supported"), "vips with a trap refused at the child's line");
 	tap_ok(refused(CONN("vips = dhcp"), "t.conf:1: vips: 'dhcp' is not an address"),
 	       "vips: not an address refused");
 	tap_ok(refused("connections { c {\n local { auth = psk }\n remote { auth = psk }\n"
