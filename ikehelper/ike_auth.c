@@ -7,7 +7,9 @@
  * responder picks its connection here, by the peer's identity (policy.c),
  * installs the inbound SA before it answers and the outbound one after.
  * A CHILD_SA that fails (TS_UNACCEPTABLE, NO_PROPOSAL_CHOSEN) leaves the
- * IKE SA up, as §1.2 allows and strongSwan does.
+ * IKE SA up, as §1.2 allows and strongSwan does. The configuration payload
+ * (vips, pools) is cp.c's; a client without the address it asked for
+ * deletes the IKE SA.
  */
 #include <stdarg.h>
 #include <stdio.h>
