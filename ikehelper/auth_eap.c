@@ -88,6 +88,11 @@ struct eap_ctx {
 	uint8_t first_type;
 };
 
+const char *auth_eap_user(const struct ike_sa *sa)
+{
+	return sa->eap && sa->eap->user[0] ? sa->eap->user : NULL;
+}
+
 void auth_eap_free(struct ike_sa *sa)
 {
 	if (!sa->eap)

@@ -514,6 +514,10 @@ void child_sa_add_routes(struct child_sa *c)
 		if (c->mode == MODE_TRANSPORT) {
 			rc.src = c->ike->local.addr;
 		} else {
+			/* A virtual IP the gateway gave us, first. */
+			for (size_t j = 0; j < c->ike->nvip && !rc.src.family; j++)
+				if (c->ike->vip[j].family == c->ts_remote[i].family)
+					rc.src = c->ike->vip[j];
 			for (size_t j = 0; j < c->nts_local && !rc.src.family; j++)
 				if (c->ts_local[j].family == c->ts_remote[i].family &&
 				    d->kernel->ops->local_addr_in(d->kernel, &c->ts_local[j], &rc.src))
@@ -529,6 +533,7 @@ void child_sa_uninstall(struct child_sa *c)
 	struct kernel *k = d->kernel;
 	bool had;
 
+	cp_updown(c, false);
 	for (size_t i = 0; i < c->nroutes; i++)
 		if (k->ops->route_del(k, &c->routes[i]))
 			sa_log(c->ike, LOG_KNL, 1, "CHILD_SA %s: removing a route: %s", c->cfg->name,
@@ -609,6 +614,13 @@ void child_sa_established(struct child_sa *c)
 	}
 	if (cc->life_time)
 		timer_arm(d, &c->t_expire, cc->life_time * 1000ULL);
+	/* A rekey's successor carries on what the old pair's updown set up. */
+	if (old) {
+		c->updown_up = old->updown_up;
+		old->updown_up = false;
+	} else {
+		cp_updown(c, true);
+	}
 	if (d->on_event) {
 		char spis[32];
 
@@ -810,8 +822,8 @@ int child_choose(struct ike_sa *sa, const struct ike_msg *req, const struct chil
 
 		if (only && k != only)
 			continue;
-		nlo = child_resolve_ts(k->local_ts, k->nlocal_ts, &sa->local.addr, local);
-		nre = child_resolve_ts(k->remote_ts, k->nremote_ts, &sa->remote.addr, remote);
+		nlo = cp_local_ts(sa, k, local);
+		nre = cp_remote_ts(sa, k, remote);
 		ch->nlocal = ts_narrow(local, nlo, tsr, ntsr, ch->local, CONF_MAX_TS);
 		ch->nremote = ts_narrow(remote, nre, tsi, ntsi, ch->remote, CONF_MAX_TS);
 		if (ch->nlocal && ch->nremote)

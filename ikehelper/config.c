@@ -958,6 +958,58 @@ static bool conn_rand_time(struct parser *p, const struct node *n, void *obj)
 	return set_secs(p, n, &((struct conn_ctx *)obj)->c->rand_time, 0, LIFETIME_MAX);
 }
 
+/* vips = 0.0.0.0, ::  an address to ask for, one per family. */
+static bool vip_item(struct parser *p, const struct node *n, const char *item, void *arg)
+{
+	struct conn *c = arg;
+	struct addr a;
+	char s[ADDR_STRLEN];
+
+	if (!addr_parse(item, &a)) {
+		ERR(n, "vips: '%s' is not an address (0.0.0.0 or :: ask for any address of "
+		    "that family)", item);
+		return false;
+	}
+	for (size_t i = 0; i < c->nvips; i++)
+		if (c->vips[i].family == a.family) {
+			ERR(n, "vips: '%s' is a second %s address; kesp asks for one of each "
+			    "family", addr_str(&a, s, sizeof(s)), a.family == AF_INET ? "IPv4" : "IPv6");
+			return false;
+		}
+	c->vips[c->nvips++] = a;
+	return true;
+}
+
+static bool conn_vips(struct parser *p, const struct node *n, void *obj)
+{
+	struct conn *c = ((struct conn_ctx *)obj)->c;
+
+	c->nvips = 0;
+	return each_item(p, n, 1, CONF_MAX_VIPS, "addresses", vip_item, c);
+}
+
+static bool pool_name_item(struct parser *p, const struct node *n, const char *item, void *arg)
+{
+	struct conn *c = arg;
+
+	if (strlen(item) >= CONF_NAME_MAX) {
+		ERR(n, "pools: name '%s' is longer than %d characters", item, CONF_NAME_MAX - 1);
+		return false;
+	}
+	snprintf(c->pools[c->npools++], CONF_NAME_MAX, "%s", item);
+	return true;
+}
+
+/* pools = NAME, ...  (that they exist is checked once the file is read). */
+static bool conn_pools(struct parser *p, const struct node *n, void *obj)
+{
+	struct conn *c = ((struct conn_ctx *)obj)->c;
+
+	c->npools = 0;
+	c->pools_line = n->line;
+	return each_item(p, n, 1, CONF_MAX_VIPS, "pool names", pool_name_item, c);
+}
+
 /* The IKE SA's, swanctl's defaults: rekey_time 4h, over_time 10% of it,
  * rand_time over_time; rekey_time 0 never rekeys (nor expires). */
 static void conn_lifetimes(struct parser *p, const struct node *n, struct conn *c)
@@ -985,7 +1037,7 @@ static const struct key conn_keys[] = {
 	{ "encap", conn_encap, NULL },
 	{ "aggressive", conn_aggressive, NULL },
 	{ "unique", conn_unique, NULL },
-	{ "vips", NULL, "virtual IPs" },
+	{ "vips", conn_vips, NULL },
 	{ "pull", NULL, "configuration payloads" },
 	{ "dscp", NULL, "DSCP of IKE packets" },
 	{ "dpd_delay", conn_dpd_delay, NULL },
@@ -1002,7 +1054,7 @@ static const struct key conn_keys[] = {
 	{ "rekey_time", conn_rekey_time, NULL },
 	{ "over_time", conn_over_time, NULL },
 	{ "rand_time", conn_rand_time, NULL },
-	{ "pools", NULL, "address pools" },
+	{ "pools", conn_pools, NULL },
 	{ "if_id_in", NULL, "XFRM interfaces; kesp routes into its device" },
 	{ "if_id_out", NULL, "XFRM interfaces; kesp routes into its device" },
 	{ "mediation", NULL, "IKE mediation" },
@@ -1472,6 +1524,23 @@ static bool child_ipcomp(struct parser *p, const struct node *n, void *obj)
 	return only_value(p, n, "no", "IPComp");
 }
 
+/* updown = PATH: a program run as the CHILD_SA comes and goes (cp.c says
+ * with what environment); an absolute path, as the daemon's working
+ * directory is not the user's. */
+static bool child_updown(struct parser *p, const struct node *n, void *obj)
+{
+	struct child_cfg *ch = ((struct child_ctx *)obj)->ch;
+
+	if (n->value[0] != '/' || strlen(n->value) >= sizeof(ch->updown) ||
+	    strchr(n->value, ' ')) {
+		ERR(n, "updown '%s' must be the absolute path of a program (no arguments, "
+		    "shorter than %zu characters)", n->value, sizeof(ch->updown));
+		return false;
+	}
+	snprintf(ch->updown, sizeof(ch->updown), "%s", n->value);
+	return true;
+}
+
 static const struct key child_keys[] = {
 	{ "local_ts", child_local_ts, NULL },
 	{ "remote_ts", child_remote_ts, NULL },
@@ -1494,7 +1563,7 @@ static const struct key child_keys[] = {
 	{ "dpd_action", child_dpd_action, NULL },
 	{ "close_action", child_close_action, NULL },
 	{ "inactivity", NULL, LATER },
-	{ "updown", NULL, "updown scripts" },
+	{ "updown", child_updown, NULL },
 	{ "hostaccess", NULL, "updown scripts" },
 	{ "policies", NULL, "kesp routes into its device instead of XFRM policies" },
 	{ "policies_fwd_out", NULL, "XFRM policies" },
@@ -1702,6 +1771,128 @@ static void read_conn(struct parser *p, struct config *cfg, const struct node *n
 	}
 	cfg->conns = conns;
 	cfg->conns[cfg->nconns++] = c;
+}
+
+/* ---- pools { NAME { addrs dns } } -------------------------------------------- */
+
+struct pool_ctx {
+	struct pool *pl;
+	bool addrs_seen;
+};
+
+static bool pool_addrs(struct parser *p, const struct node *n, void *obj)
+{
+	struct pool_ctx *pc = obj;
+	struct pool *pl = pc->pl;
+	struct ts t;
+	char why[160];
+	unsigned int bits = 0;
+	const char *slash = strchr(n->value, '/');
+
+	pc->addrs_seen = true;
+	if (strchr(n->value, '[') || strchr(n->value, ',') || !strcmp(n->value, "dynamic") ||
+	    !ts_parse(n->value, &t, why, sizeof(why))) {
+		ERR(n, "addrs '%s' must be one subnet (10.3.0.0/24) or range "
+		    "(10.3.0.10-10.3.0.99) of addresses", n->value);
+		return false;
+	}
+	pl->lo.family = pl->hi.family = t.family;
+	memcpy(pl->lo.ip, t.lo, 16);
+	memcpy(pl->hi.ip, t.hi, 16);
+	if (slash)
+		bits = (unsigned int)atoi(slash + 1);
+	/* A subnet's own address is no host's, nor is IPv4's broadcast. */
+	if (slash && ((t.family == AF_INET && bits <= 30) || (t.family == AF_INET6 && bits <= 126))) {
+		size_t al = addr_len(t.family);
+		int i;
+
+		for (i = (int)al - 1; i >= 0 && ++pl->lo.ip[i] == 0; i--)
+			;
+		if (t.family == AF_INET)
+			for (i = (int)al - 1; i >= 0 && pl->hi.ip[i]-- == 0; i--)
+				;
+	}
+	return true;
+}
+
+static bool pool_dns_item(struct parser *p, const struct node *n, const char *item, void *arg)
+{
+	struct pool *pl = arg;
+
+	if (!addr_parse(item, &pl->dns[pl->ndns])) {
+		ERR(n, "dns: '%s' is not an IPv4 or IPv6 address", item);
+		return false;
+	}
+	pl->ndns++;
+	return true;
+}
+
+static bool pool_dns(struct parser *p, const struct node *n, void *obj)
+{
+	struct pool *pl = ((struct pool_ctx *)obj)->pl;
+
+	pl->ndns = 0;
+	return each_item(p, n, 1, POOL_MAX_DNS, "addresses", pool_dns_item, pl);
+}
+
+static const struct key pool_keys[] = {
+	{ "addrs", pool_addrs, NULL },
+	{ "dns", pool_dns, NULL },
+	{ "nbns", NULL, "INTERNAL_IP4_NBNS; kesp hands out addresses and DNS" },
+	{ "dhcp", NULL, "INTERNAL_IP4_DHCP; kesp hands out addresses and DNS" },
+	{ "netmask", NULL, "INTERNAL_IP4_NETMASK; kesp hands out addresses and DNS" },
+	{ "server", NULL, "INTERNAL_IP6_SERVER; kesp hands out addresses and DNS" },
+	{ "subnet", NULL, "INTERNAL_IP4_SUBNET; kesp hands out addresses and DNS" },
+	{ "split_include", NULL, "split tunnelling attributes" },
+	{ "split_exclude", NULL, "split tunnelling attributes" },
+	{ NULL, NULL, NULL },
+};
+
+static void read_pool(struct parser *p, struct config *cfg, const struct node *n)
+{
+	struct pool *pl, *pools;
+	struct pool_ctx pc;
+	int errors = p->errors;
+	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+
+	if (n->value) {
+		ERR(n, "'%s = ...' in pools: expected a pool section NAME { addrs = ... }", n->name);
+		return;
+	}
+	if (!section_name_ok(p, n, "pool"))
+		return;
+	if (config_find_pool(cfg, n->name)) {
+		ERR(n, "pool '%s' is defined twice (first on line %d)", n->name,
+		    config_find_pool(cfg, n->name)->line);
+		return;
+	}
+	pools = realloc(cfg->pools, (cfg->npools + 1) * sizeof(*pools));
+	if (!pools)
+		return;
+	cfg->pools = pools;
+	pl = &pools[cfg->npools];
+	memset(pl, 0, sizeof(*pl));
+	snprintf(pl->name, sizeof(pl->name), "%s", n->name);
+	pl->line = n->line;
+	pc.pl = pl;
+	pc.addrs_seen = false;
+	read_keys(p, n, pool_keys, &pc, "a pool section", NULL);
+	if (!pc.addrs_seen)
+		ERR(n, "pool '%s' has no 'addrs' (a subnet such as 10.3.0.0/24, or a range)",
+		    n->name);
+	else if (addr_cmp(&pl->lo, &pl->hi) > 0)
+		ERR(n, "pool '%s' has no address to lease", n->name);
+	for (size_t i = 0; i < cfg->npools && p->errors == errors; i++) {
+		const struct pool *o = &cfg->pools[i];
+
+		if (o->lo.family == pl->lo.family && addr_cmp(&o->lo, &pl->hi) <= 0 &&
+		    addr_cmp(&pl->lo, &o->hi) <= 0)
+			ERR(n, "pool '%s' (%s-%s) overlaps pool '%s' (line %d)", n->name,
+			    addr_str(&pl->lo, a, sizeof(a)), addr_str(&pl->hi, b, sizeof(b)),
+			    o->name, o->line);
+	}
+	if (p->errors == errors)
+		cfg->npools++;
 }
 
 /* ---- secrets ------------------------------------------------------------- */
@@ -2050,6 +2241,40 @@ static void check_eap(struct parser *p, const struct config *cfg, struct conn *c
 		       "auth = eap-mschapv2 or eap-tls", c->name);
 }
 
+/* pools = NAME: each exists, one per family. */
+static void check_pools(struct parser *p, const struct config *cfg, const struct conn *c)
+{
+	sa_family_t seen = AF_UNSPEC;
+
+	for (size_t i = 0; i < c->npools; i++) {
+		const struct pool *pl = config_find_pool(cfg, c->pools[i]);
+
+		if (!pl) {
+			report(p, true, c->file, c->pools_line, "connection '%s': pools = %s: no "
+			       "such pool (pools { %s { addrs = ... } })", c->name, c->pools[i],
+			       c->pools[i]);
+		} else if (pl->lo.family == seen) {
+			report(p, true, c->file, c->pools_line, "connection '%s': pools name two "
+			       "pools of the same family; kesp leases one address of each", c->name);
+		} else {
+			seen = pl->lo.family;
+		}
+	}
+	if (c->npools && c->nvips)
+		report(p, true, c->file, c->line, "connection '%s' has both vips (a client's) and "
+		       "pools (a gateway's)", c->name);
+	for (size_t i = 0; i < c->nchildren && c->nvips; i++) {
+		const struct child_cfg *ch = &c->children[i];
+
+		if (ch->start_action == START_TRAP || ch->dpd_action == ACTION_TRAP ||
+		    ch->close_action == ACTION_TRAP)
+			report(p, true, c->file, ch->line, "child '%s': traps (start_action, "
+			       "dpd_action or close_action = trap) with vips are not supported by "
+			       "kesp yet: a trap selects our IKE address, not the virtual IP to come",
+			       ch->name);
+	}
+}
+
 static void check_config(struct parser *p, struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->nconns; i++) {
@@ -2069,6 +2294,7 @@ static void check_config(struct parser *p, struct config *cfg)
 				}
 		check_pubkey(p, cfg->conns[i]);
 		check_eap(p, cfg, cfg->conns[i]);
+		check_pools(p, cfg, cfg->conns[i]);
 		if ((c->local_auth == AUTH_PSK || c->remote_auth == AUTH_PSK) && !cfg->npsks)
 			report(p, true, c->file, c->line,
 			       "connection '%s' authenticates with psk but there is no "
@@ -2127,11 +2353,14 @@ static struct config *interpret(struct parser *p, const char *name, struct node 
 			settings_seen = true;
 			read_keys(p, n, settings_keys, &cfg->set, "the ikehelper section",
 				  settings_subsection);
-		} else if (!strcmp(n->name, "authorities") || !strcmp(n->name, "pools")) {
-			ERR(n, "section '%s' is not supported by kesp yet (%s)", n->name,
-			    n->name[0] == 'a' ? "certificates" : "address pools");
+		} else if (!strcmp(n->name, "pools")) {
+			for (const struct node *m = n->children; m; m = m->next)
+				read_pool(p, cfg, m);
+		} else if (!strcmp(n->name, "authorities")) {
+			ERR(n, "section '%s' is not supported by kesp yet (certificates)", n->name);
 		} else {
-			ERR(n, "unknown section '%s' (expected connections, secrets or ikehelper)",
+			ERR(n, "unknown section '%s' (expected connections, secrets, pools or "
+			    "ikehelper)",
 			    n->name);
 		}
 	}
@@ -2239,6 +2468,7 @@ void config_free(struct config *cfg)
 		free(cfg->eaps[i].ids);
 	}
 	free(cfg->eaps);
+	free(cfg->pools);
 	creds_put(cfg->creds);
 	free(cfg);
 }
@@ -2248,6 +2478,14 @@ const struct conn *config_find_conn(const struct config *cfg, const char *name)
 	for (size_t i = 0; i < cfg->nconns; i++)
 		if (!strcmp(cfg->conns[i]->name, name))
 			return cfg->conns[i];
+	return NULL;
+}
+
+const struct pool *config_find_pool(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->npools; i++)
+		if (!strcmp(cfg->pools[i].name, name))
+			return &cfg->pools[i];
 	return NULL;
 }
 

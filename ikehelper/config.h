@@ -116,8 +116,24 @@ struct child_cfg {
 	uint64_t rekey_packets, life_packets, rand_packets;
 	enum child_action dpd_action;	/* default clear */
 	enum child_action close_action;	/* default none */
+	char updown[256];		/* updown = PATH, run when it comes and goes; "" none */
 	int line;
 };
+
+/* pools { NAME { addrs = CIDR|FROM-TO  dns = ADDR, ... } }: addresses a
+ * gateway leases to its clients by configuration payload (cp.c). A CIDR's
+ * network and broadcast addresses (IPv4, prefixes up to /30) are not leased. */
+#define POOL_MAX_DNS 4
+struct pool {
+	char name[CONF_NAME_MAX];
+	struct addr lo, hi;		/* the addresses leased, both ends included */
+	struct addr dns[POOL_MAX_DNS];
+	size_t ndns;
+	int line;
+};
+
+/* vips and pools of a connection: at most one of each family. */
+#define CONF_MAX_VIPS 2
 
 struct conn {
 	int refs;
@@ -156,6 +172,15 @@ struct conn {
 	 * rekey_time less a random part of rand_time, deleted at rekey_time +
 	 * over_time if no rekey succeeded by then. 0: never. */
 	uint32_t rekey_time, over_time, rand_time;
+	/* vips = 0.0.0.0, ::  (client: ask the gateway for an address of each
+	 * family; an address other than 0.0.0.0/:: asks for that one). */
+	struct addr vips[CONF_MAX_VIPS];
+	size_t nvips;
+	/* pools = NAME, ...  (gateway: lease each client an address from each;
+	 * checked against the config's pools when it is loaded). */
+	char pools[CONF_MAX_VIPS][CONF_NAME_MAX];
+	size_t npools;
+	int pools_line;
 	struct child_cfg *children;
 	size_t nchildren;
 	/* Hash of everything above, so a reload can tell an unchanged
@@ -201,6 +226,8 @@ struct config {
 	size_t npsks;
 	struct psk *eaps;		/* eap-NAME { id secret }: EAP passwords */
 	size_t neaps;
+	struct pool *pools;
+	size_t npools;
 };
 
 /*
@@ -222,6 +249,7 @@ void settings_default(struct settings *s);
 struct conn *conn_get(struct conn *c);
 void conn_put(struct conn *c);
 const struct conn *config_find_conn(const struct config *cfg, const char *name);
+const struct pool *config_find_pool(const struct config *cfg, const char *name);
 /* The connection with a child named NAME, and the child. */
 const struct conn *config_find_child(const struct config *cfg, const char *name,
 				     const struct child_cfg **child);

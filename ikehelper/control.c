@@ -158,6 +158,20 @@ static void list_child(struct client *cl, struct child_sa *ch)
 	say(cl, "%s", r.buf);
 }
 
+/* KEY = "a, b" (the configuration payload's addresses), when there are any. */
+static void put_addrs(struct rec *r, const char *key, const struct addr *a, size_t n)
+{
+	char buf[2 * CONF_MAX_VIPS * (ADDR_STRLEN + 2)], s[ADDR_STRLEN];
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && off < sizeof(buf); i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s", i ? ", " : "",
+					addr_str(&a[i], s, sizeof(s)));
+	if (n)
+		rec_put(r, key, buf);
+}
+
 static void list(struct client *cl)
 {
 	struct daemon *d = cl->c->d;
@@ -181,6 +195,8 @@ static void list(struct client *cl)
 			rec_putf(&r, "rekeyed", "%llu",
 				 (unsigned long long)((d->now - sa->rekeyed_at) / 1000));
 		put_due(&r, "rekey_in", d, &sa->t_rekey);
+		put_addrs(&r, "vips", sa->vip, sa->nvip);
+		put_addrs(&r, "leases", sa->lease, sa->nlease);
 		say(cl, "%s", r.buf);
 		for (struct child_sa *ch = sa->children; ch; ch = ch->next)
 			list_child(cl, ch);

@@ -185,8 +185,8 @@ static int cc_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 		memcpy(ct->tsr, old->ts_remote, old->nts_remote * sizeof(old->ts_remote[0]));
 		ct->ntsr = old->nts_remote;
 	} else {
-		ct->ntsi = child_resolve_ts(cc->local_ts, cc->nlocal_ts, &sa->local.addr, ct->tsi);
-		ct->ntsr = child_resolve_ts(cc->remote_ts, cc->nremote_ts, &sa->remote.addr, ct->tsr);
+		ct->ntsi = cp_local_ts(sa, cc, ct->tsi);
+		ct->ntsr = cp_remote_ts(sa, cc, ct->tsr);
 	}
 	child_add_esp_sa(m, cc->esp, cc->nesp, ct->child->spi_in, false);
 	create_add_nonce(m, ct->ni, ct->ni_len);

@@ -60,6 +60,7 @@ void daemon_free(struct daemon *d)
 	timers_free(&d->timers);
 	free(d->by_spi.b);
 	free(d->half_open.b);
+	free(d->leases);
 	if (d->rx)
 		ike_msg_release(d->rx);
 	if (d->rx_inner)

@@ -155,6 +155,7 @@ struct child_sa {
 	bool volume_set;
 	/* Its inbound SA's packet count when DPD last looked (sa.c). */
 	uint64_t dpd_packets_in;
+	bool updown_up;			/* its updown program ran "up" (cp.c) */
 	struct timer t_rekey;		/* rekey_time (less the jitter) */
 	struct timer t_expire;		/* life_time: the pair is deleted */
 	struct timer t_grace;		/* REKEYED/DELETING: inbound removed;
@@ -302,6 +303,21 @@ struct ike_sa {
 	enum ike_end end;		/* set just before it goes */
 	uint64_t restart_children;	/* a restart's attempt (bit i: conn child i) */
 	char error[256];		/* why it failed, for waiters */
+
+	/* Configuration payload (cp.c). A client: the addresses the gateway
+	 * gave us (on device vip_ifindex) and its DNS servers; a gateway: the
+	 * families the peer asked for and the leases it holds. */
+	struct addr vip[CONF_MAX_VIPS];
+	size_t nvip;
+	uint32_t vip_ifindex;
+	struct addr dns[2 * POOL_MAX_DNS];
+	size_t ndns;
+	uint8_t cp_want;		/* CP_WANT_*: the peer's CFG_REQUEST */
+	struct addr cp_asked[CONF_MAX_VIPS];	/* addresses it asked for by value */
+	size_t ncp_asked;
+	struct addr lease[CONF_MAX_VIPS];
+	size_t nlease;
+	char lease_who[IKE_ID_STRLEN];	/* the identity the leases are kept for */
 };
 
 const char *ike_state_name(enum ike_state s);
@@ -726,6 +742,8 @@ void auth_eap_server_begin(struct ike_sa *sa, const struct ike_payload *idi,
 /* Server: every later IKE_AUTH request of the exchange. */
 void auth_eap_server_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp);
 void auth_eap_free(struct ike_sa *sa);
+/* The peer's (server) or our (client) EAP identity, while EAP runs; else NULL. */
+const char *auth_eap_user(const struct ike_sa *sa);
 
 /* eap_tls.c: EAP-TLS (RFC 5216) over GnuTLS, TLS 1.2, both roles */
 #define EAP_TLS_FRAG 1000	/* TLS data per EAP-TLS packet of ours */
@@ -798,6 +816,51 @@ void persist_close(struct daemon *d);
 bool persist_restarting(const struct daemon *d);
 /* A CHILD_SA is up: stale SAs of its connection go once all are back. */
 void persist_child_up(struct child_sa *c);
+
+/* ---- the configuration payload and address pools (cp.c) ------------------ */
+
+/* What a peer's CFG_REQUEST asked for. */
+#define CP_WANT_IP4 0x1
+#define CP_WANT_IP6 0x2
+#define CP_WANT_DNS4 0x4
+#define CP_WANT_DNS6 0x8
+
+/* An address of a pool, leased to an identity; ONLINE while IKE SAs use it,
+ * then kept for that identity until another one needs it. */
+struct lease {
+	char pool[CONF_NAME_MAX];
+	struct addr addr;
+	char who[IKE_ID_STRLEN];
+	unsigned int online;		/* IKE SAs holding it */
+	uint64_t released;		/* when it went offline (ms) */
+};
+
+/* Client: a CFG_REQUEST for the connection's vips (IKE_AUTH's first message). */
+void cp_add_request(struct ike_sa *sa, struct msg_out *m);
+/* Client: the gateway's CFG_REPLY in M; the addresses go on device
+ * IFINDEX. 0, or -1 with WHY (an address of vips was not given). */
+int cp_process_reply(struct ike_sa *sa, const struct ike_msg *m, uint32_t ifindex, char *why,
+		     size_t whylen);
+/* Gateway: what the peer's CFG_REQUEST in REQ asks (IKE_AUTH's first message). */
+void cp_note_request(struct ike_sa *sa, const struct ike_msg *req);
+/* Gateway: leases for what the peer asked, and our CFG_REPLY; WHO is the
+ * identity they are kept for. -1: a pool had nothing left
+ * (INTERNAL_ADDRESS_FAILURE is in RESP, no CHILD_SA may follow). */
+int cp_respond(struct ike_sa *sa, struct msg_out *resp, const char *who);
+/* The IKE SA goes: its leases go offline, its addresses leave the device. */
+void cp_release(struct ike_sa *sa);
+/* An IKE SA adopted after a restart (persist.c): its leases online again
+ * in the pools that hold them. */
+void cp_adopt(struct ike_sa *sa);
+/* A rekey: NS takes over OLD's addresses and leases. */
+void cp_move(struct ike_sa *old, struct ike_sa *ns);
+/* Selectors of CC for SA: a dynamic local one is our virtual IPs (or,
+ * before we have them, the whole of each family we ask for); a dynamic
+ * remote one is the addresses leased to the peer, else its IKE address. */
+size_t cp_local_ts(const struct ike_sa *sa, const struct child_cfg *cc, struct ts *out);
+size_t cp_remote_ts(const struct ike_sa *sa, const struct child_cfg *cc, struct ts *out);
+/* The child's updown program, with strongSwan's PLUTO_* environment. */
+void cp_updown(struct child_sa *c, bool up);
 
 /* ---- a test hook for rekey collisions (nonce_bias.c) --------------------- */
 
@@ -888,6 +951,10 @@ struct daemon {
 
 	/* The restart state (persist.c); NULL: none kept. */
 	struct persist *persist;
+
+	/* Address pools' leases (cp.c). */
+	struct lease *leases;
+	size_t nleases;
 
 	/* Tests only (nonce_bias.c); NULL: every nonce fully random. */
 	struct nonce_bias *nonce_bias;

@@ -7,7 +7,9 @@
  * responder picks its connection here, by the peer's identity (policy.c),
  * installs the inbound SA before it answers and the outbound one after.
  * A CHILD_SA that fails (TS_UNACCEPTABLE, NO_PROPOSAL_CHOSEN) leaves the
- * IKE SA up, as §1.2 allows and strongSwan does.
+ * IKE SA up, as §1.2 allows and strongSwan does. The configuration payload
+ * (vips, pools) is cp.c's; a client without the address it asked for
+ * deletes the IKE SA.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -136,6 +138,8 @@ static int auth_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 		sa_log(sa, LOG_IKE, 0, "cannot authenticate: %s", why);
 		return -1;
 	}
+	if (c->nvips)
+		cp_add_request(sa, m);
 	if (!cc)
 		return m->overflow ? -1 : 0;
 	if (!at->child) {
@@ -151,8 +155,8 @@ static int auth_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 		at->child->spi_in = spi;
 	}
 	child_add_esp_sa(m, cc->esp, cc->nesp, at->child->spi_in, true);
-	at->ntsi = child_resolve_ts(cc->local_ts, cc->nlocal_ts, &sa->local.addr, at->tsi);
-	at->ntsr = child_resolve_ts(cc->remote_ts, cc->nremote_ts, &sa->remote.addr, at->tsr);
+	at->ntsi = cp_local_ts(sa, cc, at->tsi);
+	at->ntsr = cp_remote_ts(sa, cc, at->tsr);
 	child_add_ts(m, IKE_PL_TSI, at->tsi, at->ntsi);
 	child_add_ts(m, IKE_PL_TSR, at->tsr, at->ntsr);
 	if (cc->mode == MODE_TRANSPORT)
@@ -277,12 +281,42 @@ static bool peer_verifies(struct ike_sa *sa, const struct ike_msg *m,
 	return false;
 }
 
+/* vips: the gateway's CFG_REPLY in M gives us an address of each family we
+ * asked for, or the IKE SA goes (we could send nothing from a source that
+ * fits what we asked for). */
+static bool vips_assigned(struct ike_sa *sa, struct auth_task *at, const struct ike_msg *m)
+{
+	uint32_t ifindex = at->child ? at->child->ifindex : 0;
+	struct task *t;
+	char why[512];
+
+	if (!ifindex && daemon_device(sa->d, sa->conn->device, &ifindex))
+		snprintf(why, sizeof(why), "no device %s for the virtual IP", sa->conn->device);
+	else if (!cp_process_reply(sa, m, ifindex, why, sizeof(why)))
+		return true;
+	sa->d->st.child_failed += at->child != NULL;
+	child_sa_drop_pending(&at->child);
+	snprintf(sa->error, sizeof(sa->error), "%.255s", why);
+	sa_log(sa, LOG_IKE, 0, "%s: deleting the IKE SA", why);
+	ike_sa_notify_waiters(sa, false, why);
+	t = delete_ike_task_new();
+	if (!t) {
+		ike_sa_destroy(sa, why);
+		return false;
+	}
+	sa->state = IKE_S_DELETING;
+	exchange_queue(sa, t);
+	return false;
+}
+
 /* The peer is authenticated: the IKE SA is up, and the child in M. */
 static enum task_result established(struct ike_sa *sa, struct auth_task *at,
 				    const struct ike_msg *m)
 {
 	auth_eap_free(sa);
 	ike_sa_established(sa);
+	if (sa->conn->nvips && !vips_assigned(sa, at, m))
+		return TASK_DONE;
 	if (at->child)
 		process_child(sa, at, m);
 	else
@@ -603,10 +637,20 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_o
 
 void ike_auth_respond_finish(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp)
 {
+	char who[IKE_ID_STRLEN];
+	int cp;
+
+	/* Leases are kept by the EAP identity after EAP, as strongSwan does. */
+	if (auth_eap_user(sa))
+		snprintf(who, sizeof(who), "%s", auth_eap_user(sa));
+	else
+		id_str(&sa->id_remote, who, sizeof(who));
 	auth_eap_free(sa);
 	ike_sa_established(sa);
 	/* Once the new CHILD_SA is in (child_sa_respond_done). */
 	sa->initial_contact = msg_find_notify(req, IKE_N_INITIAL_CONTACT) != NULL;
-	if (msg_find(req, IKE_PL_SA))
+	cp_note_request(sa, req);
+	cp = cp_respond(sa, resp, who);
+	if (!cp && msg_find(req, IKE_PL_SA))
 		respond_child(sa, req, resp);
 }

@@ -163,6 +163,7 @@ static void ike_rekey_switch(struct ike_sa *old, struct ike_sa *ns)
 		c->next = ns->children;
 		ns->children = c;
 	}
+	cp_move(old, ns);
 	while (old->waiters) {
 		struct sa_waiter *w = old->waiters;
 

@@ -146,6 +146,10 @@ struct kernel_ops {
 	int (*route_del)(struct kernel *k, const struct kernel_route *r);
 	/* An address of this host inside TS (for a route's source). */
 	int (*local_addr_in)(struct kernel *k, const struct ts *ts, struct addr *out);
+	/* A virtual IP on device IFINDEX (A/BITS) and its removal; EEXIST
+	 * from addr_add means the device has it already. */
+	int (*addr_add)(struct kernel *k, uint32_t ifindex, const struct addr *a, uint8_t bits);
+	int (*addr_del)(struct kernel *k, uint32_t ifindex, const struct addr *a, uint8_t bits);
 	/* A trap selector SEL for on-demand SAs (KESP_CMD_TRAP_ADD); its id
 	 * goes to *ID. */
 	int (*trap_add)(struct kernel *k, uint32_t ifindex, const struct kernel_sel *sel,
@@ -182,6 +186,9 @@ const struct kernel_route *kernel_fake_route_at(struct kernel *k, size_t i);
 size_t kernel_fake_spis_reserved(struct kernel *k);
 /* The next N calls of OP ("spi_alloc", "sa_add", ...) fail with ERR. */
 void kernel_fake_fail(struct kernel *k, const char *op, unsigned int n, int err);
+/* The addresses addr_add put on devices (and addr_del did not remove). */
+size_t kernel_fake_addr_count(struct kernel *k);
+const struct addr *kernel_fake_addr_at(struct kernel *k, size_t i, uint32_t *ifindex);
 /* Addresses local_addr_in may find. */
 void kernel_fake_add_local(struct kernel *k, const struct addr *a);
 /* Delivers EV to the daemon as the events socket would. */

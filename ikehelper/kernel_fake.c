@@ -34,6 +34,9 @@ struct fake {
 	size_t ndevs;
 	struct addr locals[16];
 	size_t nlocals;
+	struct addr vips[16];
+	uint32_t vip_ifindex[16];
+	size_t nvips;
 	struct {
 		char op[16];
 		unsigned int n;
@@ -354,6 +357,55 @@ static void destroy(struct kernel *k)
 	free(f);
 }
 
+static int addr_add(struct kernel *k, uint32_t ifindex, const struct addr *a, uint8_t bits)
+{
+	struct fake *f = F(k);
+	int rc = failing(f, "addr_add");
+
+	(void)bits;
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < f->nvips; i++)
+		if (addr_equal(&f->vips[i], a))
+			return fail_with(f, -EEXIST, "address exists");
+	if (f->nvips == 16)
+		return fail_with(f, -ENOSPC, "too many addresses");
+	f->vip_ifindex[f->nvips] = ifindex;
+	f->vips[f->nvips++] = *a;
+	return 0;
+}
+
+static int addr_del(struct kernel *k, uint32_t ifindex, const struct addr *a, uint8_t bits)
+{
+	struct fake *f = F(k);
+
+	(void)bits;
+	for (size_t i = 0; i < f->nvips; i++)
+		if (addr_equal(&f->vips[i], a) && f->vip_ifindex[i] == ifindex) {
+			f->nvips--;
+			f->vips[i] = f->vips[f->nvips];
+			f->vip_ifindex[i] = f->vip_ifindex[f->nvips];
+			return 0;
+		}
+	return fail_with(f, -EADDRNOTAVAIL, "no such address");
+}
+
+size_t kernel_fake_addr_count(struct kernel *k)
+{
+	return F(k)->nvips;
+}
+
+const struct addr *kernel_fake_addr_at(struct kernel *k, size_t i, uint32_t *ifindex)
+{
+	struct fake *f = F(k);
+
+	if (i >= f->nvips)
+		return NULL;
+	if (ifindex)
+		*ifindex = f->vip_ifindex[i];
+	return &f->vips[i];
+}
+
 static const struct kernel_ops fake_ops = {
 	.dev_setup = dev_setup,
 	.encap_attach = encap_attach,
@@ -366,6 +418,8 @@ static const struct kernel_ops fake_ops = {
 	.route_add = route_add,
 	.route_del = route_del,
 	.local_addr_in = local_addr_in,
+	.addr_add = addr_add,
+	.addr_del = addr_del,
 	.trap_add = trap_add,
 	.trap_del = trap_del,
 	.events_fd = events_fd,

@@ -472,6 +472,24 @@ static int local_addr_in(struct kernel *k, const struct ts *ts, struct addr *out
 	return rc == 1 ? 0 : rc < 0 ? rc : -ENOENT;
 }
 
+static int addr_add(struct kernel *k, uint32_t ifindex, const struct addr *a, uint8_t bits)
+{
+	int rc = rtnl_addr(&K(k)->rt, true, ifindex, a, bits);
+
+	if (rc)
+		snprintf(k->error, sizeof(k->error), "%s", K(k)->rt.error);
+	return rc;
+}
+
+static int addr_del(struct kernel *k, uint32_t ifindex, const struct addr *a, uint8_t bits)
+{
+	int rc = rtnl_addr(&K(k)->rt, false, ifindex, a, bits);
+
+	if (rc)
+		snprintf(k->error, sizeof(k->error), "%s", K(k)->rt.error);
+	return rc;
+}
+
 /* ---- traps --------------------------------------------------------------- */
 
 static int on_trap_id(struct nl_msg *msg, void *arg)
@@ -652,6 +670,8 @@ static const struct kernel_ops kesp_ops = {
 	.route_add = route_add,
 	.route_del = route_del,
 	.local_addr_in = local_addr_in,
+	.addr_add = addr_add,
+	.addr_del = addr_del,
 	.trap_add = trap_add,
 	.trap_del = trap_del,
 	.events_fd = events_fd,

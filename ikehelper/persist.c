@@ -16,8 +16,10 @@
  * An entry: the connection's name and config fingerprint, the IKE SA's
  * SPIs, role, endpoints (NAT-T state), proposal, SK_* keys, message ids,
  * the cached last response, a request still in flight, rekey and over
- * deadlines as wall-clock times; then each CHILD_SA: name, reqid, SPIs,
- * kesp.ko ids, proposal, selectors, routes, lifetimes as wall-clock times.
+ * deadlines as wall-clock times, the configuration payload's outcome (our
+ * virtual IPs and DNS servers, the peer's leases and whose they are); then
+ * each CHILD_SA: name, reqid, SPIs, kesp.ko ids, proposal, selectors,
+ * routes, lifetimes as wall-clock times, whether its updown ran "up".
  * Integers are big-endian; every length is checked on reading.
  *
  * Writing: a temporary file, fsync, rename over the old name, fsync of the
@@ -51,7 +53,7 @@
 #include "daemon.h"
 
 #define PERSIST_MAGIC "KESPIKE\n"
-#define PERSIST_VERSION 1
+#define PERSIST_VERSION 2
 #define PERSIST_FILE "ikehelper.state"
 #define PERSIST_KEY_FILE "ikehelper.key"
 #define PERSIST_MAC_LEN 32
@@ -437,6 +439,14 @@ static void put_child(struct wbuf *w, const struct daemon *d, const struct child
 	/* A rekey responder's successor waits for the old pair's DELETE
 	 * with only its inbound SA in: its KEYMAT installs the outbound one. */
 	put_bytes(w, c->keymat, c->state == CHILD_S_INSTALLING ? c->keymat_len : 0);
+	put_u8(w, c->updown_up);
+}
+
+static void put_addrs(struct wbuf *w, const struct addr *a, size_t n)
+{
+	put_u32(w, (uint32_t)n);
+	for (size_t i = 0; i < n; i++)
+		put_addr(w, &a[i]);
 }
 
 static void put_sa(struct wbuf *w, const struct ike_sa *sa)
@@ -487,6 +497,11 @@ static void put_sa(struct wbuf *w, const struct ike_sa *sa)
 	put_bytes(w, sa->req.pkt, sa->req.task && sa->req.pkt ? sa->req.len : 0);
 	put_u64(w, (uint64_t)deadline_of(d, &sa->t_rekey));
 	put_u64(w, (uint64_t)deadline_of(d, &sa->t_over));
+	put_addrs(w, sa->vip, sa->nvip);
+	put_u32(w, sa->vip_ifindex);
+	put_addrs(w, sa->dns, sa->ndns);
+	put_addrs(w, sa->lease, sa->nlease);
+	put_str(w, sa->lease_who);
 	for (const struct child_sa *c = sa->children; c; c = c->next)
 		n += child_persistable(c);
 	put_u32(w, (uint32_t)n);
@@ -823,6 +838,7 @@ struct pchild {
 	int64_t rekey_at, expire_at;
 	uint8_t keymat[4 * KERNEL_KEY_MAX];
 	size_t keymat_len;
+	bool updown_up;
 };
 
 struct pentry {
@@ -848,6 +864,10 @@ struct pentry {
 	uint8_t *req;
 	size_t req_len;
 	int64_t rekey_at, over_at;
+	struct addr vip[CONF_MAX_VIPS], dns[2 * POOL_MAX_DNS], lease[CONF_MAX_VIPS];
+	size_t nvip, ndns, nlease;
+	uint32_t vip_ifindex;
+	char lease_who[IKE_ID_STRLEN];
 	struct pchild *children;
 	size_t nchildren;
 };
@@ -926,6 +946,20 @@ static void get_child(struct rbuf *r, struct pchild *c)
 	c->rekey_at = (int64_t)get_u64(r);
 	c->expire_at = (int64_t)get_u64(r);
 	c->keymat_len = get_bytes(r, c->keymat, sizeof(c->keymat));
+	c->updown_up = get_u8(r);
+}
+
+static size_t get_addrs(struct rbuf *r, struct addr *a, size_t max)
+{
+	uint32_t n = get_u32(r);
+
+	if (n > max) {
+		r->err = true;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		get_addr(r, &a[i]);
+	return n;
 }
 
 static void get_entry(struct rbuf *r, struct pentry *e)
@@ -976,6 +1010,11 @@ static void get_entry(struct rbuf *r, struct pentry *e)
 	e->req = get_blob(r, &e->req_len);
 	e->rekey_at = (int64_t)get_u64(r);
 	e->over_at = (int64_t)get_u64(r);
+	e->nvip = get_addrs(r, e->vip, CONF_MAX_VIPS);
+	e->vip_ifindex = get_u32(r);
+	e->ndns = get_addrs(r, e->dns, 2 * POOL_MAX_DNS);
+	e->nlease = get_addrs(r, e->lease, CONF_MAX_VIPS);
+	get_str(r, e->lease_who, sizeof(e->lease_who));
 	n = get_u32(r);
 	if (r->err || n > 64) {
 		r->err = true;
@@ -1079,6 +1118,7 @@ static void adopt_child(struct ike_sa *sa, const struct pchild *pc)
 	c->volume_set = pc->volume_set;
 	c->soft_bytes = pc->soft_bytes;
 	c->soft_packets = pc->soft_packets;
+	c->updown_up = pc->updown_up;
 	if (pc->installing) {
 		/* Waiting for the old pair's DELETE: CHILD_SWITCH_MS from now. */
 		memcpy(c->keymat, pc->keymat, pc->keymat_len);
@@ -1140,6 +1180,15 @@ static void adopt(struct daemon *d, const struct conn *c, struct pentry *e)
 		sa->resp.len = e->resp_len;
 		e->resp = NULL;
 	}
+	memcpy(sa->vip, e->vip, sizeof(e->vip));
+	sa->nvip = e->nvip;
+	sa->vip_ifindex = e->vip_ifindex;
+	memcpy(sa->dns, e->dns, sizeof(e->dns));
+	sa->ndns = e->ndns;
+	memcpy(sa->lease, e->lease, sizeof(e->lease));
+	sa->nlease = e->nlease;
+	memcpy(sa->lease_who, e->lease_who, sizeof(e->lease_who));
+	cp_adopt(sa);
 	for (size_t i = e->nchildren; i-- > 0;)
 		adopt_child(sa, &e->children[i]);
 	sa->state = IKE_S_ESTABLISHED;

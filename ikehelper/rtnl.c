@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <linux/fib_rules.h>
+#include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <netlink/msg.h>
@@ -171,6 +172,28 @@ int rtnl_route_add(struct rtnl *r, const struct kernel_route *rt)
 int rtnl_route_del(struct rtnl *r, const struct kernel_route *rt)
 {
 	return route(r, RTM_DELROUTE, rt);
+}
+
+int rtnl_addr(struct rtnl *r, bool add, uint32_t ifindex, const struct addr *a, uint8_t bits)
+{
+	struct ifaddrmsg ifa = {
+		.ifa_family = a->family, .ifa_prefixlen = bits, .ifa_scope = RT_SCOPE_UNIVERSE,
+		.ifa_index = ifindex,
+		/* The route for the tunnel's selectors is ours, not the prefix's. */
+		.ifa_flags = IFA_F_NODAD,
+	};
+	int flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	struct nl_msg *msg = nlmsg_alloc_simple(add ? RTM_NEWADDR : RTM_DELADDR, flags);
+	int alen = (int)addr_len(a->family);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nlmsg_append(msg, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0 ||
+	    nla_put(msg, IFA_LOCAL, alen, a->ip) < 0 || nla_put(msg, IFA_ADDRESS, alen, a->ip) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return transact(r, msg, add ? "adding an address" : "removing an address");
 }
 
 struct addr_walk {

@@ -3,6 +3,7 @@
 #ifndef KESP_RTNL_H
 #define KESP_RTNL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "addr.h"
@@ -25,6 +26,8 @@ int rtnl_rule_not_fwmark(struct rtnl *r, int family, uint32_t mark, uint32_t tab
 			 uint32_t priority);
 int rtnl_route_add(struct rtnl *r, const struct kernel_route *rt);
 int rtnl_route_del(struct rtnl *r, const struct kernel_route *rt);
+/* Adds (ADD) or removes address A/BITS on IFINDEX; -EEXIST when it is there. */
+int rtnl_addr(struct rtnl *r, bool add, uint32_t ifindex, const struct addr *a, uint8_t bits);
 /* Calls FN for each address of the host until it returns non-zero;
  * returns 1 if it did, 0 if not, or -errno. */
 int rtnl_addr_walk(struct rtnl *r, int (*fn)(const struct addr *a, void *arg), void *arg);

@@ -428,6 +428,7 @@ void ike_sa_destroy(struct ike_sa *sa, const char *why)
 		child_sa_uninstall(c);
 		child_sa_free(c);
 	}
+	cp_release(sa);
 	ike_sa_half_open_done(sa);
 	if (sa->in_init_table)
 		table_del(&d->half_open, sa, true);

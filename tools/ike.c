@@ -210,7 +210,8 @@ void ike_json_record(struct json *j, const struct ike_record *r)
 			json_string(j, key, addr);
 			snprintf(key, sizeof(key), "%s_port", k);
 			json_uint(j, key, port);
-		} else if (!strcmp(k, "local_ts") || !strcmp(k, "remote_ts")) {
+		} else if (!strcmp(k, "local_ts") || !strcmp(k, "remote_ts") || !strcmp(k, "vips") ||
+			   !strcmp(k, "leases")) {
 			json_ts_list(j, k, v);
 		} else if (!strcmp(k, "algs")) {
 			json_string(j, "algorithms", v);
@@ -303,6 +304,10 @@ void ike_print_human(FILE *f, const struct ike_listing *l)
 				strcmp(ike_record_get(r, "nat"), "none") ? ike_record_get(r, "nat") : "",
 				when(r, "rekeyed", "rekeyed", w1, sizeof(w1)),
 				when(r, "rekey_in", "rekeying in", w2, sizeof(w2)));
+			if (*ike_record_get(r, "vips"))
+				fprintf(f, "  virtual IPs %s\n", ike_record_get(r, "vips"));
+			if (*ike_record_get(r, "leases"))
+				fprintf(f, "  leased to the peer: %s\n", ike_record_get(r, "leases"));
 			continue;
 		}
 		fprintf(f, "  %s{%s}: %s, %s%s, installed %s ago%s%s%s\n", ike_record_get(r, "name"),

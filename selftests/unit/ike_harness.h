@@ -402,6 +402,34 @@ static bool h_flows(struct kernel *from, struct kernel *to)
 	       !memcmp(i->enc_key, o->enc_key, o->enc_key_len);
 }
 
+/* kill -9: the daemon goes, the kernel (P's fake) keeps everything. */
+static void h_crash(struct h_peer *p)
+{
+	struct kernel *scratch = kernel_fake_new();
+
+	p->d->kernel = scratch;
+	daemon_free(p->d);
+	kernel_destroy(scratch);
+	p->d = NULL;
+}
+
+/* A new daemon for P with config TEXT (freed), adopting the restart state
+ * in DIR, as ikehelper starts. */
+static void h_restart(struct h_peer *p, char *text, const char *dir)
+{
+	struct config *cfg = config_parse(p->name, text, h_diag, NULL);
+
+	free(text);
+	p->d = daemon_new(cfg, p->k, &h_io, p, h_now);
+	p->d->name = p->name;
+	p->d->child_delete_delay_ms = 0;	/* as h_peer_new() */
+	if (persist_open(p->d, dir))
+		printf("# persist_open failed\n");
+	persist_adopt(p->d);
+	daemon_start_all(p->d);
+	daemon_reap(p->d);
+}
+
 static void h_pair(struct h_peer **alice, struct h_peer **bob, char *ca, char *cb)
 {
 	h_reset();

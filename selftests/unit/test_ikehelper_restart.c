@@ -99,30 +99,14 @@ static struct ike_sa *setup(void)
 	return sa;
 }
 
-/* kill -9: the daemon goes, the kernel keeps everything. */
 static void crash(struct h_peer *p)
 {
-	struct kernel *scratch = kernel_fake_new();
-
-	p->d->kernel = scratch;
-	daemon_free(p->d);
-	kernel_destroy(scratch);
-	p->d = NULL;
+	h_crash(p);
 }
 
 static void restart(struct h_peer *p, char *text)
 {
-	struct config *cfg = config_parse(p->name, text, h_diag, NULL);
-
-	free(text);
-	p->d = daemon_new(cfg, p->k, &h_io, p, h_now);
-	p->d->name = p->name;
-	p->d->child_delete_delay_ms = 0;	/* as h_peer_new() */
-	if (persist_open(p->d, dir))
-		printf("# persist_open failed\n");
-	persist_adopt(p->d);
-	daemon_start_all(p->d);
-	daemon_reap(p->d);
+	h_restart(p, text, dir);
 }
 
 static struct child_sa *child_of(struct h_peer *p)
@@ -314,7 +298,7 @@ static void discard_case(const char *name, void (*spoil)(void), const char *why,
 	TAP_EQ_INT(kernel_fake_route_count(bob->k), 1, "discard: bob's route is kept, once");
 }
 
-static void spoil_version(void) { patch_byte(11, 0x02); }
+static void spoil_version(void) { patch_byte(11, 0x7f); }
 static void spoil_mac(void) { patch_byte(file_size(state_path) / 2, 0x40); }
 static void spoil_none(void) {}
 
