@@ -125,13 +125,13 @@ n=$(acquires)
 # The SA that the key manager would now install wins over the trap.
 kesp_xfrm_pair aead 'rfc4106(gcm(aes))' "$(hexkey 20)" 128
 check "with an SA of the same selector, traffic flows" \
-	ip netns exec a ping -c 3 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1
+	ip netns exec a ping -c 3 -i 0.05 -w 10 -I 10.1.0.1 10.2.0.1
 same "and the trap is not hit any more" "$(acquires)" "$n"
 
 # A trap more specific than the SA wins over it.
 check "a /32 trap inside the SA's selector" $KESPCTL -n a trap add dev kesp0 \
 	sel src 10.1.0.0/24 dst 10.2.0.1/32 proto icmp reqid 6
-ip netns exec a ping -c 2 -i 0.2 -W 1 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1
+ip netns exec a ping -c 2 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1
 sleep 0.5
 same "the more specific trap catches the packets and asks for its own SA" \
 	"$(python3 -c '
@@ -142,7 +142,7 @@ check "trap flush" $KESPCTL -n a trap flush dev kesp0
 same "no trap is left" "$($KESPCTL -n a --json trap list 2>&1; echo "exit $?")" "[]
 exit 0"
 check "with the traps gone the SA carries the traffic again" \
-	ip netns exec a ping -c 2 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1
+	ip netns exec a ping -c 2 -i 0.05 -w 10 -I 10.1.0.1 10.2.0.1
 
 refuse "a trap needs a selector" 2 "add needs sel SEL" $KESPCTL -n a trap add dev kesp0
 refuse "one selector per trap" 2 "one selector per trap" $KESPCTL -n a trap add dev kesp0 \
