@@ -28,7 +28,10 @@ async_case() {	# TEMPLATE-INSTANCE DRIVER-PREFIX ALG-ARGS...
 	fi
 	$KESPCTL -n a sa flush
 	ip -n b xfrm state flush
-	sleep 1	# transforms of earlier SAs are freed after a grace period
+	# No wait for the transforms of earlier SAs to be freed (a grace
+	# period): none of them used this instance. Each case has an
+	# algorithm of its own and the instance was new to it; pcrypt's
+	# instances are made after cryptd's cases.
 	before=$(refcnt "$prefix")
 	kesp_pair "$@" || { fail "$instance: configure kesp's SAs"; return; }
 	# Counted before XFRM's states exist: only kesp's two transforms.
