@@ -48,7 +48,7 @@ add_pair() {
 # traffic WHAT: both tools show the same SA, and pings cross it.
 traffic() {
 	same "$1: kespctl shows what ip xfrm shows" "$(kesp_view)" "$(xfrm_view)"
-	if ip netns exec a ping -c 3 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1 >/tmp/ping.out 2>&1; then
+	if ip netns exec a ping -c 3 -i 0.05 -w 10 -I 10.1.0.1 10.2.0.1 >/tmp/ping.out 2>&1; then
 		pass "$1: ping from kesp through XFRM and back"
 	else
 		fail "$1: ping from kesp through XFRM and back" "$(cat /tmp/ping.out)"

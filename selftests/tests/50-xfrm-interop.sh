@@ -29,7 +29,7 @@ xfrm_case() {
 		fail "$what: configure" "$out"
 		return
 	fi
-	if ip netns exec a $ping -c 4 -i 0.2 -W 2 -I $ha $hb >/tmp/ping.out 2>&1; then
+	if ip netns exec a $ping -c 4 -i 0.05 -w 10 -I $ha $hb >/tmp/ping.out 2>&1; then
 		pass "$what: ping from kesp through XFRM and back"
 	else
 		fail "$what: ping from kesp through XFRM and back" "$(cat /tmp/ping.out)" \

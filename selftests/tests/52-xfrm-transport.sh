@@ -52,7 +52,7 @@ transport_case() {
 		return
 	fi
 	ping="ping -$fam"
-	if ip netns exec a $ping -c 4 -i 0.2 -W 2 $eb >/tmp/ping.out 2>&1; then
+	if ip netns exec a $ping -c 4 -i 0.05 -w 10 $eb >/tmp/ping.out 2>&1; then
 		pass "$what: ping from kesp to XFRM and back"
 	else
 		fail "$what: ping from kesp to XFRM and back" "$(cat /tmp/ping.out)" \
@@ -67,7 +67,7 @@ transport_case() {
 	# answer comes back as fragmented ESP.
 	if [ "$iperf_len" = "-t 2" ]; then
 		check "$what: 3000-byte pings both ways" \
-			ip netns exec a $ping -c 2 -i 0.3 -W 2 -s 3000 $eb
+			ip netns exec a $ping -c 2 -i 0.05 -w 10 -s 3000 $eb
 	fi
 	# Bulk TCP once per algorithm (over IPv4) and per family (AES-GCM-128),
 	# as in 50.
@@ -144,7 +144,7 @@ sa_counts() {
 	$KESPCTL -n a --json sa list | json_first packets selector_errors
 }
 before=$(sa_counts)
-ip netns exec a ping -c 3 -i 0.2 -W 1 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1
+ip netns exec a ping -c 3 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1
 after=$(sa_counts)
 same "a packet from other addresses than the transport SA's is dropped and counted" \
 	"$(echo "$before $after" | awk '{print $3 - $1, $4 - $2}')" "0 3"
@@ -155,7 +155,7 @@ transport_sas 4 aead 'rfc4106(gcm(aes))' $K20 128
 check "unmarking the device" $KESPCTL -n a dev set kesp0 fwmark 0
 # (ip's JSON: "collisions" is in stats64.tx alone.)
 before=$(ip -n a -s -j link show kesp0 | json_first collisions)
-ip netns exec a ping -c 2 -i 0.2 -W 1 192.168.100.2 >/dev/null 2>&1
+ip netns exec a ping -c 2 -i 0.05 -W 1 192.168.100.2 >/dev/null 2>&1
 after=$(ip -n a -s -j link show kesp0 | json_first collisions)
 same "without a fwmark the routing loop is caught and counted, not followed" "$((after - before))" 2
 $KESPCTL -n a dev set kesp0 fwmark $MARK >/dev/null

@@ -121,7 +121,7 @@ fwd_case() {
 
 	# Forwarded both ways, TTL 20 and DSCP CS5 with ECT(1) from h.
 	capture "(esp and src $ea) or ($proto and src $hh)"
-	ip netns exec h $ping -c 3 -i 0.2 -W 2 -t 20 -Q 0xb9 $hb >/tmp/fwd.ping 2>&1
+	ip netns exec h $ping -c 3 -i 0.05 -w 10 -t 20 -Q 0xb9 $hb >/tmp/fwd.ping 2>&1
 	st=$?
 	stop_capture
 	if [ $st -eq 0 ]; then

@@ -121,7 +121,7 @@ encap_case() {
 	if ! { wait_line /tmp/raw.err 'listening on' && wait_line /tmp/udp.err 'listening on'; }; then
 		fail "$what: tcpdump listens on veth-b" "$(cat /tmp/raw.err /tmp/udp.err)"
 	fi
-	if ip netns exec a $ping -c 4 -i 0.2 -W 2 -I $ha $hb >/tmp/ping.out 2>&1; then
+	if ip netns exec a $ping -c 4 -i 0.05 -w 10 -I $ha $hb >/tmp/ping.out 2>&1; then
 		pass "$what: ping from kesp through XFRM and back"
 	else
 		fail "$what: ping from kesp through XFRM and back" "$(cat /tmp/ping.out)" \
@@ -256,7 +256,7 @@ if out=$($KESPCTL -n a sa add dev kesp0 dir out src $ea dst $eb proto esp spi $o
 		tmpl src $ea dst $eb proto esp reqid 4 mode transport 2>&1) &&
 	out=$(ip -n b xfrm policy add src $ea dst $eb proto tcp dir in \
 		tmpl src $ea dst $eb proto esp reqid 4 mode transport 2>&1); then
-	if ip netns exec a ping -c 4 -i 0.2 -W 2 $eb >/tmp/ping.out 2>&1; then
+	if ip netns exec a ping -c 4 -i 0.05 -w 10 $eb >/tmp/ping.out 2>&1; then
 		pass "ESP in UDP, transport mode over IPv4: ping from kesp through XFRM and back"
 	else
 		fail "ESP in UDP, transport mode over IPv4: ping from kesp through XFRM and back" \
@@ -277,7 +277,7 @@ same "when the listeners exit, the device has no socket left" \
 # No reply could reach the SA now: it sends nothing and says why.
 out_sa() { sa_counters a dev kesp0 dir out spi $out_spi dst $eb; }
 before=$(out_sa)
-ip netns exec a ping -c 2 -i 0.2 -W 1 $eb >/dev/null 2>&1
+ip netns exec a ping -c 2 -i 0.05 -W 1 $eb >/dev/null 2>&1
 same "with no socket on its port, the outbound SA counts encapsulation errors and sends nothing" \
 	"$(out_sa)" "$((${before% *} + 2)) ${before#* }"
 cleanup_netns
@@ -330,7 +330,7 @@ kesp_sa_pair() {
 }
 # nat_ping WHAT COUNT: pings from x's inner address to y's.
 nat_ping() {
-	if ip netns exec x $ping -c "$2" -i 0.2 -W 2 -I $XIN $YIN >/tmp/ping.out 2>&1; then
+	if ip netns exec x $ping -c "$2" -i 0.05 -w 10 -I $XIN $YIN >/tmp/ping.out 2>&1; then
 		pass "$1"
 	else
 		fail "$1" "$(cat /tmp/ping.out)" "$($KESPCTL -n y sa list 2>&1)" \

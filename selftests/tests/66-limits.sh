@@ -8,20 +8,21 @@
 # another namespace cannot send from IPv6 addresses its underlay lacks.
 . "$KESP_SRC/selftests/tests/lib.sh"
 
-netns_add lim other resv
-ip -n lim link add kesp0 type kesp
-
 # Reservations go when they expire (KESP_SPI_RESERVE_SECONDS, 60), with
 # no request to sweep them. They are made first, in a namespace of their
 # own (reservations belong to the underlay namespace, and only requests
 # there sweep them), and looked at once the rest of the test is done and
 # 63 s have passed: the minute is not spent waiting.
+netns_add resv
 ip -n resv link add kesp0 type kesp
-usage() {	# NAME: the usage of the limit NAME by kesp0 in resv
+usage() {	# NAME [UPTIME]: the usage of the limit NAME by kesp0 in resv, read
+	# once the guest's uptime is UPTIME (the python3 starts meanwhile)
 	ip netns exec resv python3 -c "
-import os, sys, struct
+import os, sys, struct, time
 sys.path.insert(0, os.environ['KESP_SRC'] + '/selftests/lib')
 from kespnl import *
+while float(open('/proc/uptime').read().split()[0]) < ${2:-0}:
+    time.sleep(0.1)
 d = Kesp().call('KESP_CMD_DEV_GET', string(K['KESP_DEV_A_IFNAME'], 'kesp0'))[0]
 print(struct.unpack('=I', parse_attrs(d[K['KESP_DEV_A_USAGE']][0])[K['KESP_LIMIT_A_$1']][0])[0])"
 }
@@ -31,6 +32,8 @@ read -r resv_up _ </proc/uptime
 resv_done=$((${resv_up%.*} + 63))
 reserved=$(usage SPI_RESERVATIONS)
 echo "reservations held now: $reserved"
+netns_add lim other
+ip -n lim link add kesp0 type kesp
 ip netns exec lim python3 "$KESP_SRC/selftests/tests/limits.py" kesp0 || FAILED=1
 
 # Lowering is for anyone who may configure the device; raising past the
@@ -81,8 +84,7 @@ check "an inbound SA's source is the peer's: any address" \
 	mode tunnel aead 'rfc4106(gcm(aes))' $K 128
 
 # The reservations made first, 63 s on.
-read -r resv_up _ </proc/uptime
-[ "${resv_up%.*}" -ge "$resv_done" ] || sleep $((resv_done - ${resv_up%.*}))
-same "every reservation is freed once it expires, with no request in between" "$(usage SPI_RESERVATIONS)" 0
+same "every reservation is freed once it expires, with no request in between" \
+	"$(usage SPI_RESERVATIONS "$resv_done")" 0
 test "$reserved" -ge 5 || fail "the reservations were counted ($reserved)"
 finish

@@ -12,23 +12,61 @@ timeout 300 $KESPCTL -n a monitor >/tmp/acq.txt 2>&1 &
 MONITOR_HUMAN=$!
 sleep 1
 
-# ctl_json EXPR ARGS...: EXPR over kespctl --json ARGS's output (as d), or
-# how kespctl failed: an output check that sees the exit status too.
-ctl_json() {
-	cj_expr=$1
+# ctl_first KEY... -- ARGS...: json_first KEY... over kespctl --json
+# ARGS's output, or how kespctl failed: an output check that sees the exit
+# status too.
+ctl_first() {
+	cf_keys=""
+	while [ "$1" != "--" ]; do cf_keys="$cf_keys $1"; shift; done
 	shift
-	if cj_out=$($KESPCTL --json "$@" 2>&1); then
-		json_get "$cj_out" "$cj_expr"
+	if cf_out=$($KESPCTL --json "$@" 2>&1); then
+		# shellcheck disable=SC2086
+		printf '%s\n' "$cf_out" | json_first $cf_keys
 	else
-		echo "kespctl $* failed with exit status $?: $cj_out"
+		echo "kespctl $* failed with exit status $?: $cf_out"
 	fi
 }
 
-acquires() {	# the number of ACQUIRE events so far
-	python3 -c '
-import json
-print(sum(1 for l in open("/tmp/acq.json") if json.loads(l)["event"] == "acquire"))'
+# acq MODE [REQID [SKIP]]: over the monitor's events in /tmp/acq.json
+# after the first SKIP lines, those of REQID if one is given (not empty):
+#   count         how many are ACQUIRE events
+#   first KEYS    the first one's values of the KEYS (in "KEYS", spaces
+#                 between), port ranges written as Python writes a list
+#   reqids        the reqids seen, sorted, once each, as a Python list
+# One awk, not python3 (a second each under TCG): the monitor writes one
+# event a line, and finish() parses all of its output with a real JSON
+# parser.
+acq() {
+	awk -v mode="$1" -v want="${2:-}" -v skip="${3:-0}" -v keys="${4:-}" '
+	function field(name,   v) {
+		if (!match($0, "\"" name "\":(\"[^\"]*\"|[0-9]+|\\[[0-9,]*\\])")) return ""
+		v = substr($0, RSTART + length(name) + 3, RLENGTH - length(name) - 3)
+		if (v ~ /^\[/) gsub(/,/, ", ", v)
+		sub(/^"/, "", v); sub(/"$/, "", v)
+		return v
+	}
+	NR <= skip || !/}$/ { next }
+	want != "" && field("reqid") != want { next }
+	mode == "count" && field("event") == "acquire" { n++ }
+	mode == "first" && !done {
+		nk = split(keys, k, " ")
+		for (i = 1; i <= nk; i++) printf "%s%s", (i > 1 ? " " : ""), field(k[i])
+		print ""
+		done = 1
+	}
+	mode == "reqids" { r = field("reqid"); if (!(r in seen)) { seen[r] = 1; ids[m++] = r + 0 } }
+	END {
+		if (mode == "count") print n + 0
+		if (mode == "reqids") {
+			for (i = 1; i < m; i++)
+				for (j = i; j > 0 && ids[j - 1] > ids[j]; j--) { t = ids[j]; ids[j] = ids[j - 1]; ids[j - 1] = t }
+			printf "["
+			for (i = 0; i < m; i++) printf "%s%d", (i ? ", " : ""), ids[i]
+			print "]"
+		}
+	}' /tmp/acq.json
 }
+acquires() { acq count; }	# the number of ACQUIRE events so far
 
 if out=$($KESPCTL -n a --json trap add dev kesp0 sel src 10.1.0.0/24 dst 10.2.0.0/24 reqid 5 2>&1) &&
 	[ -n "$out" ]; then
@@ -36,7 +74,7 @@ if out=$($KESPCTL -n a --json trap add dev kesp0 sel src 10.1.0.0/24 dst 10.2.0.
 else
 	fail "a trap for 10.1.0.0/24 -> 10.2.0.0/24 is added" "exit status $?, output: $out"
 fi
-trap_id=$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+trap_id=$(printf '%s\n' "$out" | json_first id)
 
 # 31 pings over 3 s: three or four events (one per second), not 31.
 start=$(date +%s%N)
@@ -49,17 +87,13 @@ echo "$n ACQUIRE events in $ms ms of pinging"
 same "a flood into the trap raises one event per second, not one per packet" \
 	"$([ "$n" -ge 3 ] && [ "$n" -le $((ms / 1000 + 1)) ] && echo ok)" ok
 same "the event names the trap, its reqid and the packet" \
-	"$(python3 -c '
-import json
-e = [json.loads(l) for l in open("/tmp/acq.json")][0]
-p = e["packet"]
-print(e["dev"], e["trap"], e["reqid"], p["src"], p["dst"], p["proto"], p["sport"], p["dport"])')" \
+	"$(acq first "" 0 "dev trap reqid src dst proto sport dport")" \
 	"kesp0 $trap_id 5 10.1.0.1/32 10.2.0.1/32 1 [8, 8] [0, 0]"
 same "the trap counted every packet and every event" \
-	"$(ctl_json '"%d %d" % (d[0]["hits"], d[0]["acquires"])' -n a trap list dev kesp0)" \
+	"$(ctl_first hits acquires -- -n a trap list dev kesp0)" \
 	"31 $n"
 same "the device counts the acquires too" \
-	"$(ctl_json 'd["counters"]["acquires"]' -n a dev show kesp0)" "$n"
+	"$(ctl_first acquires -- -n a dev show kesp0)" "$n"
 # trap get, human and --json, each with its exit status.
 if out=$($KESPCTL -n a trap get dev kesp0 id "$trap_id" 2>&1); then
 	same "trap get shows the trap by id: reqid, default priority (after SAs), counts, selector" \
@@ -70,7 +104,8 @@ else
 fi
 if out=$($KESPCTL -n a --json trap get dev kesp0 id "$trap_id" 2>&1); then
 	same "trap get --json: one trap, the one asked for" \
-		"$(json_get "$out" '" ".join(map(str, (len(d), d[0]["id"], d[0]["reqid"], d[0]["hits"])))')" "1 $trap_id 5 31"
+		"$(printf '%s\n' "$out" | awk '{ n += gsub(/\{"id":/, "&") } END { print n + 0 }') $(printf '%s\n' "$out" | json_first id reqid hits)" \
+		"1 $trap_id 5 31"
 else
 	fail "trap get --json: one trap, the one asked for" "exit status $?, output: $out"
 fi
@@ -83,17 +118,12 @@ check "the human monitor shows the acquire" grep -q "^acquire trap $trap_id dev 
 
 # Two traps flooded at once, IPv4 ICMP and IPv6 UDP to a port range: the
 # limit is each trap's own, and the IPv6 event names the ports.
-acquires_of() {	# REQID [SKIP]: events for REQID after the first SKIP lines
-	python3 -c '
-import json, sys
-ev = [json.loads(l) for l in open("/tmp/acq.json")][int(sys.argv[2]):]
-print(sum(1 for e in ev if e["event"] == "acquire" and e["reqid"] == int(sys.argv[1])))' "$@"
-}
+acquires_of() { acq count "$1" "${2:-0}"; }	# REQID [SKIP]: events for REQID after the first SKIP lines
 seen=$(grep -c . /tmp/acq.json)
 out=$($KESPCTL -n a --json trap add dev kesp0 \
 	sel src fd00:1::/64 dst fd00:2::/64 proto udp dport 5000-5010 reqid 7 2>&1) ||
 	fail "the IPv6 trap is added" "exit status $?, output: $out"
-trap6_id=$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+trap6_id=$(printf '%s\n' "$out" | json_first id)
 start=$(date +%s%N)
 ip netns exec a python3 -c "
 import socket, time
@@ -113,11 +143,7 @@ same "two traps flooded at once each raise one event per second" \
 	"$([ "$n4" -ge 3 ] && [ "$n4" -le $((ms / 1000 + 1)) ] &&
 		[ "$n6" -ge 3 ] && [ "$n6" -le $((ms / 1000 + 1)) ] && echo ok)" ok
 same "the IPv6 event names its trap and the packet's ports" \
-	"$(python3 -c '
-import json
-e = [json.loads(l) for l in open("/tmp/acq.json") if json.loads(l).get("reqid") == 7][0]
-p = e["packet"]
-print(e["trap"], p["src"], p["dst"], p["proto"], p["sport"], p["dport"])')" \
+	"$(acq first 7 0 "trap src dst proto sport dport")" \
 	"$trap6_id fd00:1::1/128 fd00:2::1/128 17 [4321, 4321] [5005, 5005]"
 check "the IPv6 trap is deleted by id" $KESPCTL -n a trap del dev kesp0 id "$trap6_id"
 n=$(acquires)
@@ -125,24 +151,22 @@ n=$(acquires)
 # The SA that the key manager would now install wins over the trap.
 kesp_xfrm_pair aead 'rfc4106(gcm(aes))' "$(hexkey 20)" 128
 check "with an SA of the same selector, traffic flows" \
-	ip netns exec a ping -c 3 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1
+	ip netns exec a ping -c 3 -i 0.05 -w 10 -I 10.1.0.1 10.2.0.1
 same "and the trap is not hit any more" "$(acquires)" "$n"
 
 # A trap more specific than the SA wins over it.
 check "a /32 trap inside the SA's selector" $KESPCTL -n a trap add dev kesp0 \
 	sel src 10.1.0.0/24 dst 10.2.0.1/32 proto icmp reqid 6
-ip netns exec a ping -c 2 -i 0.2 -W 1 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1
+ip netns exec a ping -c 2 -i 0.05 -W 1 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1
 sleep 0.5
 same "the more specific trap catches the packets and asks for its own SA" \
-	"$(python3 -c '
-import json
-print(sorted(set(json.loads(l)["reqid"] for l in open("/tmp/acq.json"))))')" "[5, 6, 7]"
+	"$(acq reqids)" "[5, 6, 7]"
 
 check "trap flush" $KESPCTL -n a trap flush dev kesp0
 same "no trap is left" "$($KESPCTL -n a --json trap list 2>&1; echo "exit $?")" "[]
 exit 0"
 check "with the traps gone the SA carries the traffic again" \
-	ip netns exec a ping -c 2 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1
+	ip netns exec a ping -c 2 -i 0.05 -w 10 -I 10.1.0.1 10.2.0.1
 
 refuse "a trap needs a selector" 2 "add needs sel SEL" $KESPCTL -n a trap add dev kesp0
 refuse "one selector per trap" 2 "one selector per trap" $KESPCTL -n a trap add dev kesp0 \

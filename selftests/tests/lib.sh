@@ -276,6 +276,12 @@ wait_line() {
 	return 1
 }
 
+# Pings that must all be answered are sent as "ping -c N -i 0.05 -w 10":
+# with a deadline ping ends as soon as the N replies are in, and waits up
+# to 10 s for a late one. Without one (-W), it gives up on what is still
+# outstanding twice the largest round trip after its last request, which
+# is why such pings used to be 0.2 s apart (0.6 s for 4 pings, each case).
+
 # hexkey N: N random bytes as 0x-hex, the key syntax of kespctl and ip xfrm.
 hexkey() { printf '0x%s' "$(od -An -tx1 -N "$1" /dev/urandom | tr -d ' \n')"; }
 
