@@ -410,10 +410,11 @@ EON
 count() { grep -c "$1" "$2"; }
 answered() { count "$1\[[0-9]*\] CHILD_SA $1{[0-9]*}: rekey answered" "$2"; }
 # our own new pair had the lowest nonce and we deleted it (found so when
-# our answer came, or the peer's pair had already replaced the old one)
+# our answer came, or the peer's pair had already replaced the old one and
+# its DELETE of the old pair came first)
 lo() {
 	grep -c -e "$1\[[0-9]*\] CHILD_SA $1{[0-9]*}: simultaneous rekey, our new pair has the lowest" \
-		-e "$1\[[0-9]*\] CHILD_SA $1: the pair our rekey replaces was replaced meanwhile: deleting our new pair" "$2"
+		-e "$1\[[0-9]*\] CHILD_SA $1: the pair our rekey replaces was \(replaced\|deleted\) meanwhile: deleting our new pair" "$2"
 }
 # the peer's pair had the lowest nonce: our answer came first, or the
 # peer's DELETE of its redundant pair did
