@@ -188,24 +188,34 @@ build() {
 		cat "$key/kver"
 		return 0
 	fi
-	rm -rf "$key"
-	mkdir -p "$key/obj"
-	cp "$work/.config" "$key/obj/.config"
+	# A build that was stopped goes on where it was (KEY holds the config's
+	# hash, and make redoes only what is missing); the marker is still
+	# written last.
+	if [ ! -f "$key/obj/.config" ]; then
+		rm -rf "$key"
+		mkdir -p "$key/obj"
+		cp "$work/.config" "$key/obj/.config"
+	fi
 	"$src/scripts/config" --file "$key/obj/.config" --set-str LOCALVERSION "-kespdbg-$(echo "$hash" | cut -c1-8)"
 	make -s -C "$src" O="$key/obj" olddefconfig >/dev/null
 	verify_fragment "$key/obj"
 	kver=$(make -s -C "$src" O="$key/obj" kernelrelease)
+	echo "$kver" >"$key/kver"
 	say "building $kver in $key (nice -n 10, -j$JOBS; log: $key/build.log)"
+	# The build time counts the time of earlier, stopped runs too.
 	start=$(date +%s)
-	if ! nice -n 10 make -C "$src" O="$key/obj" -j"$JOBS" bzImage modules >"$key/build.log" 2>&1; then
+	prior=$(cat "$key/build-seconds.partial" 2>/dev/null || echo 0)
+	trap 'echo $((prior + $(date +%s) - start)) >"$key/build-seconds.partial"; rm -rf "$work"' EXIT
+	trap 'exit 1' INT TERM HUP
+	if ! nice -n 10 make -C "$src" O="$key/obj" -j"$JOBS" bzImage modules >>"$key/build.log" 2>&1; then
 		tail -n 40 "$key/build.log" >&2
 		die "the build failed (whole log: $key/build.log)"
 	fi
 	nice -n 10 make -s -C "$src" O="$key/obj" INSTALL_MOD_PATH="$key/mods" modules_install \
 		>>"$key/build.log" 2>&1 || die "modules_install failed ($key/build.log)"
-	secs=$(($(date +%s) - start))
+	secs=$((prior + $(date +%s) - start))
+	trap 'rm -rf "$work"' EXIT
 	cp "$key/obj/arch/x86/boot/bzImage" "$key/vmlinuz"
-	echo "$kver" >"$key/kver"
 	echo "$secs" >"$key/build-seconds"
 	link "$key"
 	touch "$key/complete"
@@ -233,4 +243,4 @@ status) status ;;
 build) build ;;
 kernel) d=$(cached) || die "no debug kernel built (make debug-kernel)"; echo "$d/vmlinuz" ;;
 *) echo "usage: debug-kernel.sh deps | status | build | kernel" >&2; exit 2 ;;
-esac
+esac; exit	# (read whole before it runs: a build may outlast an edit of this file)
