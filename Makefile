@@ -122,7 +122,8 @@ build/unit/%: build/asan/selftests/unit/%.o build/asan/libkespctl.a build/asan/l
 
 # Extra unit-tier programs (each prints TAP) may be added by included files.
 UNIT_EXTRA := selftests/unit/check-tree.sh selftests/unit/check-service.sh \
-	selftests/unit/test_bench_report.py selftests/unit/test_run_tests.sh
+	selftests/unit/test_bench_report.py selftests/unit/test_run_tests.sh \
+	selftests/unit/test_debug_tier.sh
 -include selftests/fuzz/fuzz.mk
 
 module:

@@ -14,7 +14,7 @@
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
-RESULTS=$ROOT/build/results
+RESULTS=${KESP_RESULTS:-$ROOT/build/results}
 mkdir -p "$RESULTS"
 rm -f "$RESULTS/debug" "$RESULTS/debug.skipped"
 
