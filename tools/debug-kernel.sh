@@ -92,10 +92,13 @@ status() {
 # The last measured build time, for the skip line.
 measured() {
 	t=$(cat "$CACHE"/*/build-seconds 2>/dev/null | tail -n 1)
+	p=$(cat "$CACHE"/*/build-seconds.partial 2>/dev/null | tail -n 1)
 	if [ -n "$t" ]; then
 		echo "measured $((t / 60)) min here"
+	elif [ -n "$p" ]; then
+		echo "a stopped build here ran $((p / 60)) min so far and resumes"
 	else
-		echo "about 2 h on 2 shared CPUs (see README)"
+		echo "hours on 2 shared CPUs, see README"
 	fi
 }
 
