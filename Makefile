@@ -122,7 +122,8 @@ build/unit/%: build/asan/selftests/unit/%.o build/asan/libkespctl.a build/asan/l
 
 # Extra unit-tier programs (each prints TAP) may be added by included files.
 UNIT_EXTRA := selftests/unit/check-tree.sh selftests/unit/check-service.sh \
-	selftests/unit/test_bench_report.py selftests/unit/test_run_tests.sh
+	selftests/unit/test_bench_report.py selftests/unit/test_run_tests.sh \
+	selftests/unit/test_debug_tier.sh
 -include selftests/fuzz/fuzz.mk
 
 module:
@@ -164,6 +165,21 @@ bench: userspace modules-matrix
 check-bench: userspace modules-matrix
 	sh selftests/bench/run.sh --smoke $(MATRIX_KVERS)
 
+# The debug-kernel tier (README "Debug-kernel tier"): Debian's 6.12 source
+# built with KASAN, lockdep, kmemleak and UBSAN (tools/debug-kernel.sh,
+# cached outside the checkout; hours on 2 CPUs), and the guest suite on it.
+debug-kernel:
+	sh tools/debug-kernel.sh build
+
+check-debug: userspace
+	sh tools/debug-tier.sh run
+
+# In `make check` the tier runs only when the kernel is cached
+# (KESP_DEBUG_TIER=force builds it, =skip skips it); otherwise it prints
+# one line saying why, and the summary leaves it out.
+check-debug-tier:
+	sh tools/debug-tier.sh check
+
 # The full tier: installs what it needs first, then re-reads this Makefile
 # (so pkg-config sees the freshly installed libraries) and runs every tier,
 # even when an earlier one fails, before the one summary line.
@@ -176,7 +192,8 @@ check:
 	-$(MAKE) check-dkms
 	-$(MAKE) -j$(NPROC) check-vm
 	-$(MAKE) check-bench
-	sh selftests/summary.sh unit dkms vm bench
+	-$(MAKE) check-debug-tier
+	sh selftests/summary.sh unit dkms vm bench $$(test -f build/results/debug.skipped || echo debug)
 
 # The kernel list is read after deps has installed the kernels: a recipe is
 # expanded before its first line runs, so the guest starts in a sub-make.
@@ -195,5 +212,5 @@ clean:
 	rm -rf build ikehelper/ikehelper tools/kespctl
 
 .PHONY: install uninstall deb all userspace module modules-matrix module-lint deps unit-bins check check-unit \
-	check-vm check-dkms check-bench bench demo demo-guest dkms-install clean FORCE
+	check-vm check-dkms check-bench check-debug check-debug-tier debug-kernel bench demo demo-guest dkms-install clean FORCE
 .SECONDARY:

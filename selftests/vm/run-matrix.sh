@@ -11,7 +11,8 @@
 # where two per kernel, four at a time, took 254: TCG guests sharing a
 # CPU cost more than the waits they fill. Each guest's output goes to
 # build/vm/KVER/check-sI.txt and is printed whole, in order, once all
-# have finished, so that their TAP never interleaves.
+# have finished, so that their TAP never interleaves. The counts go to
+# build/results/vm, or build/results/$KESP_VM_RESULT (the debug tier).
 #   run-matrix.sh KVER...
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -91,6 +92,6 @@ if [ -n "${KESP_TESTS:-}" ]; then
 fi
 echo "# matrix wall time: $(($(date +%s) - start)) s"
 mkdir -p "$ROOT/build/results"
-echo "$passed $failed" >"$ROOT/build/results/vm"
+echo "$passed $failed" >"$ROOT/build/results/${KESP_VM_RESULT:-vm}"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

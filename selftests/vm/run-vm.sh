@@ -12,6 +12,10 @@
 # the evidence another one left.
 # KESP_VM_SHARD=I/N (tests only) runs the I-th of N shares of the suite,
 # with its own console-sI.log, out-sI/ and result-sI.
+# KESP_VM_KERNEL boots that image instead of /boot/vmlinuz-KVER (the debug
+# kernel, tools/debug-kernel.sh: its modules are in /lib/modules/KVER),
+# KESP_VM_MEM sets the guest's memory in MiB and KESP_TEST_TIMEOUT each
+# test's limit in the guest (s, default 900).
 #   run-vm.sh [--demo | --bench] KVER
 set -u
 MODE=check
@@ -42,8 +46,9 @@ result() {	# PASSED FAILED (the tests' mode only)
 mkdir -p "$VMDIR"
 rm -rf "$OUT"
 mkdir -p "$OUT"
-if [ ! -f "/boot/vmlinuz-$KVER" ]; then
-	echo "not ok - [$KVER] kernel image /boot/vmlinuz-$KVER is installed (make deps)"
+KERNEL=${KESP_VM_KERNEL:-/boot/vmlinuz-$KVER}
+if [ ! -f "$KERNEL" ]; then
+	echo "not ok - [$KVER] kernel image $KERNEL is installed (make deps)"
 	result 0 1
 	exit 1
 fi
@@ -62,6 +67,7 @@ fi
 	echo "export KESP_VM_EXECPROF='${KESP_VM_EXECPROF:-}'"
 	echo "export KESP_CLAIMS='${KESP_VM_CLAIMS:+1}'"
 	echo "export KESP_BENCH_DEADLINE='${KESP_BENCH_DEADLINE:-0}'"
+	echo "export KESP_TEST_TIMEOUT='${KESP_TEST_TIMEOUT:-900}'"
 } >"$OUT/job"
 
 # slub_debug: red zones, poisoning and sanity checks on every slab (FZP:
@@ -72,7 +78,7 @@ fi
 # without either (both slow every allocation; KFENCE is off with 0) and
 # with memory for 100,000 SAs of each stack.
 CMDLINE="console=ttyS0 quiet loglevel=4 panic=-1 rdinit=/init"
-MEM=2048
+MEM=${KESP_VM_MEM:-2048}
 if [ "$MODE" = bench ]; then
 	CMDLINE="$CMDLINE kfence.sample_interval=0"
 	MEM=${KESP_BENCH_MEM:-3072}
@@ -100,7 +106,7 @@ start=$(date +%s)
 timeout "$TIMEOUT" qemu-system-x86_64 \
 	-machine q35 -accel "tcg,thread=$THREAD" -cpu max,-pcid,-invpcid -smp 2 -m "$MEM" \
 	-display none -monitor none -serial stdio -no-reboot \
-	-kernel "/boot/vmlinuz-$KVER" -initrd "$initrd" -append "$CMDLINE" \
+	-kernel "$KERNEL" -initrd "$initrd" -append "$CMDLINE" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$ROOT,mount_tag=kesp,security_model=none,readonly=on,multidevs=remap" \
 	-virtfs "local,path=$OUT,mount_tag=kespout,security_model=none,multidevs=remap" \

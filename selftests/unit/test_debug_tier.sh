@@ -1,0 +1,61 @@
+#!/bin/sh
+# The debug-kernel tier in `make check` where no debug kernel is cached
+# (tools/debug-tier.sh check): it must say plainly that it was skipped and
+# why, leave the skip marker (the summary then leaves the tier out) and no
+# result, exit 0, and build or boot nothing. Runs against an empty cache
+# and results directory of its own.
+cd "$(dirname "$0")/../.." || exit 1
+. selftests/unit/tap.sh
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/cache" "$tmp/results"
+
+skip_run() {	# ENV-ASSIGNMENTS...
+	env "$@" KESP_DEBUG_CACHE="$tmp/cache" KESP_RESULTS="$tmp/results" \
+		sh tools/debug-tier.sh check >"$tmp/out" 2>&1
+}
+
+skip_run KESP_DEBUG_TIER=
+rc=$?
+t "debug tier, nothing cached: exit 0" [ "$rc" = 0 ]
+t "debug tier, nothing cached: one line, SKIPPED and why" \
+	sh -c "[ \$(grep -c . '$tmp/out') = 1 ] && grep -q '^# tier debug: SKIPPED, not run: the debug kernel is not' '$tmp/out'"
+t "debug tier, nothing cached: the skip marker, no result" \
+	sh -c "[ -s '$tmp/results/debug.skipped' ] && [ ! -e '$tmp/results/debug' ]"
+t "debug tier, nothing cached: nothing built in the cache" \
+	sh -c "[ -z \"\$(ls -A '$tmp/cache')\" ]"
+
+# A cache entry without its completed marker (a build that was stopped)
+# is never used.
+sv=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null)
+half=$tmp/cache/${sv:-none}-000000000000
+mkdir -p "$half/obj"
+# (Naming an installed kernel, whose modules are in place: only the
+# missing marker stops it.)
+ls /lib/modules/*/modules.dep 2>/dev/null | head -n 1 | cut -d/ -f4 >"$half/kver"
+skip_run KESP_DEBUG_TIER=
+t "debug tier, a half-built cache: skipped" grep -q '^# tier debug: SKIPPED' "$tmp/out"
+# Complete, but its modules are not where the guests look for them.
+echo 0.0.0-kesp-unit-test >"$half/kver"
+touch "$half/complete"
+skip_run KESP_DEBUG_TIER=
+t "debug tier, a cache not linked into /lib/modules: skipped" grep -q '^# tier debug: SKIPPED' "$tmp/out"
+
+echo "0 0" >"$tmp/results/debug"
+skip_run KESP_DEBUG_TIER=skip
+rc=$?
+t "debug tier, KESP_DEBUG_TIER=skip: exit 0, says so, an old result removed" \
+	sh -c "[ $rc = 0 ] && grep -qx '# tier debug: SKIPPED, not run: KESP_DEBUG_TIER=skip' '$tmp/out' &&
+		[ -s '$tmp/results/debug.skipped' ] && [ ! -e '$tmp/results/debug' ]"
+
+# The summary leaves a skipped tier out and counts one that left no result.
+mkdir -p "$tmp/sum/build/results"
+echo "3 0" >"$tmp/sum/build/results/vm"
+: >"$tmp/sum/build/results/debug.skipped"
+t "summary: a skipped debug tier is left out" sh -c \
+	"cd '$tmp/sum' && sh '$PWD/selftests/summary.sh' vm \$(test -f build/results/debug.skipped || echo debug) | tail -n 1 | grep -qx '3 passed, 0 failed'"
+rm "$tmp/sum/build/results/debug.skipped"
+t "summary: a debug tier that ran and left no result fails" sh -c \
+	"cd '$tmp/sum' && ! sh '$PWD/selftests/summary.sh' vm \$(test -f build/results/debug.skipped || echo debug)"
+echo "1..$n"
+exit "$failed"
