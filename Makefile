@@ -174,9 +174,9 @@ debug-kernel:
 check-debug: userspace
 	sh tools/debug-tier.sh run
 
-# In `make check` the tier runs only when the kernel is cached
-# (KESP_DEBUG_TIER=force builds it, =skip skips it); otherwise it prints
-# one line saying why, and the summary leaves it out.
+# In `make check` the tier is left out unless KESP_DEBUG_TIER=auto (runs
+# when the kernel is cached) or force (builds it first): it takes hours. It
+# prints one line saying why, and the summary leaves it out.
 check-debug-tier:
 	sh tools/debug-tier.sh check
 

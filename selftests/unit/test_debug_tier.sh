@@ -17,6 +17,10 @@ skip_run() {	# ENV-ASSIGNMENTS...
 
 skip_run KESP_DEBUG_TIER=
 rc=$?
+t "debug tier by default: exit 0, one line, SKIPPED and why (make check's budget)" \
+	sh -c "[ $rc = 0 ] && [ \$(grep -c . '$tmp/out') = 1 ] && grep -q '^# tier debug: SKIPPED, not run: make check leaves it out' '$tmp/out'"
+skip_run KESP_DEBUG_TIER=auto
+rc=$?
 t "debug tier, nothing cached: exit 0" [ "$rc" = 0 ]
 t "debug tier, nothing cached: one line, SKIPPED and why" \
 	sh -c "[ \$(grep -c . '$tmp/out') = 1 ] && grep -q '^# tier debug: SKIPPED, not run: the debug kernel is not' '$tmp/out'"
@@ -33,12 +37,12 @@ mkdir -p "$half/obj"
 # (Naming an installed kernel, whose modules are in place: only the
 # missing marker stops it.)
 ls /lib/modules/*/modules.dep 2>/dev/null | head -n 1 | cut -d/ -f4 >"$half/kver"
-skip_run KESP_DEBUG_TIER=
+skip_run KESP_DEBUG_TIER=auto
 t "debug tier, a half-built cache: skipped" grep -q '^# tier debug: SKIPPED' "$tmp/out"
 # Complete, but its modules are not where the guests look for them.
 echo 0.0.0-kesp-unit-test >"$half/kver"
 touch "$half/complete"
-skip_run KESP_DEBUG_TIER=
+skip_run KESP_DEBUG_TIER=auto
 t "debug tier, a cache not linked into /lib/modules: skipped" grep -q '^# tier debug: SKIPPED' "$tmp/out"
 
 echo "0 0" >"$tmp/results/debug"
