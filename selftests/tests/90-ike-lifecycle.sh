@@ -435,30 +435,42 @@ round_end() {
 	ok_new=0
 	wait_for 30 settled "$3" "$4" "$1" && [ "$(spis_kesp west "$3")" != "$5" ] && ok_new=1
 }
-# co_round CONN ADDR: with charon on CONN (ikehelper at ADDR): charon's
-# rekey request goes out (lost), then ikehelper's (lost: its retransmission
-# budget starts last), then requests pass and answers not until each side
-# has answered the other's, then all passes. Leaves "OK LO HI" in
+# forced_collision CONN ADDR SWANCTL-FLAG KESPCTL-FLAG ANSWERED VERDICT: the
+# steps of a forced rekey collision with charon on CONN (ikehelper at ADDR),
+# of CHILD_SAs (--child --child) or IKE SAs (--ike ""). ANSWERED CONN LOG
+# and VERDICT CONN count ikehelper's "answered the peer's rekey" and
+# collision lines. Charon's request goes out (lost), then ikehelper's
+# (lost: its retransmission budget starts last), then requests pass and
+# answers not until each side has answered the other's; then charon's
+# answers pass first, until ikehelper logged its verdict, then all: were
+# charon's exchange to complete first while its answer to ours is still
+# lost, it would delete the old pair or IKE SA under our unanswered request
+# (seen on a loaded guest), and with ikehelper's pair lowest ikehelper must
+# wait for charon's DELETE of the old pair while charon repeats its request.
+forced_collision() {
+	fc_v=$($6 "$1")
+	block east "${1}1" "$2"
+	fc_req=$(co_msgs "$1" request)
+	charon_swanctl east --rekey "$3" "$1" >/dev/null 2>&1
+	wait_for 20 above "co_msgs $1 request" "$fc_req"
+	fc_a=$($5 "$1" "$KA") fc_ans=$(co_msgs "$1" response)
+	# shellcheck disable=SC2086
+	ikectl west kesp ike rekey $4 "$1" >/dev/null
+	answers_only east "${1}1" "${1}2" "$2"
+	wait_for 25 above "$5 $1 $KA" "$fc_a"
+	wait_for 25 above "co_msgs $1 response" "$fc_ans"
+	charon_answers_first east "${1}2" "${1}3" "$2"
+	wait_for 25 above "$6 $1" "$fc_v"
+	ip netns exec east nft delete table inet "${1}3"
+}
+# co_round CONN ADDR: a forced CHILD_SA rekey collision with charon on CONN
+# (ikehelper at ADDR). Leaves "OK LO HI" in
 # /tmp/l90.CONN: a new settled pair, and how many collisions ikehelper
 # logged in this round with its own new pair lowest and with charon's.
 co_round() {
 	cr_old=$(spis_kesp west "$2")
 	cr_lo=$(lo "$1" "$KA") cr_hi=$(hi "$1" "$KA")
-	block east "${1}1" "$2"
-	cr_req=$(co_msgs "$1" request)
-	charon_swanctl east --rekey --child "$1" >/dev/null 2>&1
-	wait_for 20 above "co_msgs $1 request" "$cr_req"
-	cr_a=$(answered "$1" "$KA") cr_ans=$(co_msgs "$1" response)
-	ikectl west kesp ike rekey --child "$1" >/dev/null
-	answers_only east "${1}1" "${1}2" "$2"
-	wait_for 25 above "answered $1 $KA" "$cr_a"
-	wait_for 25 above "co_msgs $1 response" "$cr_ans"
-	# ikehelper's exchange completes first (its verdict logged), then
-	# charon's: with ikehelper's pair lowest, it waits for charon's DELETE
-	# of the old pair while charon still repeats its request
-	charon_answers_first east "${1}2" "${1}3" "$2"
-	wait_for 25 above "verdict $1" "$((cr_lo + cr_hi))"
-	ip netns exec east nft delete table inet "${1}3"
+	forced_collision "$1" "$2" --child --child answered verdict
 	ok_new=0
 	wait_for 30 settled "$2" xfrm east && [ "$(spis_kesp west "$2")" != "$cr_old" ] && ok_new=1
 	echo "$ok_new $(($(lo "$1" "$KA") - cr_lo)) $(($(hi "$1" "$KA") - cr_hi))" >"/tmp/l90.$1"
@@ -482,22 +494,7 @@ ike_settled() { ir_k=$(ike_spis "$1"); [ -n "$ir_k" ] && [ "$ir_k" != "$2" ] && 
 ike_round() {
 	ir_old=$(ike_spis "$1")
 	ir_lo=$(ike_lo "$1") ir_hi=$(ike_hi "$1")
-	block east "${1}1" "$2"
-	ir_req=$(co_msgs "$1" request)
-	charon_swanctl east --rekey --ike "$1" >/dev/null 2>&1
-	wait_for 20 above "co_msgs $1 request" "$ir_req"
-	ir_a=$(ike_answered "$1" "$KA") ir_ans=$(co_msgs "$1" response)
-	ikectl west kesp ike rekey "$1" >/dev/null
-	answers_only east "${1}1" "${1}2" "$2"
-	wait_for 25 above "ike_answered $1 $KA" "$ir_a"
-	wait_for 25 above "co_msgs $1 response" "$ir_ans"
-	# ikehelper's exchange first, as in co_round: were charon's to complete
-	# first while its answer to ours is still lost, charon would delete
-	# the old IKE SA under our unanswered request and wait 30 s for the
-	# DELETE of the SA it made for it (seen on a loaded guest)
-	charon_answers_first east "${1}2" "${1}3" "$2"
-	wait_for 25 above "ike_verdict_n $1" "$((ir_lo + ir_hi))"
-	ip netns exec east nft delete table inet "${1}3"
+	forced_collision "$1" "$2" --ike "" ike_answered ike_verdict_n
 	ir_ok=0
 	wait_for 30 ike_settled "$1" "$ir_old" && ir_ok=1
 	echo "$ir_ok $(($(ike_lo "$1") - ir_lo)) $(($(ike_hi "$1") - ir_hi)) $(ike_role "$1")" >"/tmp/l90.$1"
