@@ -300,6 +300,12 @@ struct ike_sa {
 	uint8_t successor[8];		/* then: our SPI of the new IKE SA */
 	bool collision;			/* we answered the peer's rekey while ours is out */
 	uint8_t collision_spi[8];	/* then: our SPI of the SA that answer made */
+	/* A won collision (§2.8.2): the old SA's DELETE waits for the peer's
+	 * DELETE of its redundant SA (then it surely has our answer), at most
+	 * IKE_COLLISION_DELETE_MS; the redundant SA names the old one. */
+	bool delete_deferred;
+	bool releases_old;
+	uint8_t old_spi[8];		/* then: our SPI of the old IKE SA */
 	enum ike_end end;		/* set just before it goes */
 	uint64_t restart_children;	/* a restart's attempt (bit i: conn child i) */
 	char error[256];		/* why it failed, for waiters */
@@ -654,6 +660,9 @@ void ike_rekey_move_queue(struct ike_sa *old);
 /* The peer deletes OLD while the SA of its simultaneous rekey waits: that
  * one takes over (§2.8.2). */
 void ike_rekey_collision_settle(struct ike_sa *old);
+/* The peer deleted REDUNDANT, the SA its side of a collision we won made:
+ * our DELETE of the old IKE SA goes now. */
+void ike_rekey_redundant_deleted(struct ike_sa *redundant);
 
 /* AUTH methods (RFC 7296 §3.8, RFC 7427) */
 #define AUTHM_RSA 1

@@ -22,7 +22,10 @@
  * out is answered, but the SA it makes waits (not established); when our
  * exchange completes, of the two new SAs the one made with the lowest of
  * the four nonces is redundant: its maker deletes it, and the other's
- * maker deletes the old IKE SA. If our exchange fails, the waiting SA
+ * maker deletes the old IKE SA, once the redundant SA's DELETE came (the
+ * peer has our answer then: had our DELETE overtaken it, the peer would
+ * take its rekey for failed and leave us its SA to time out; charon does)
+ * or IKE_COLLISION_DELETE_MS passed. If our exchange fails, the waiting SA
  * takes over as after any answered rekey. A request to rekey while any
  * other request of ours is out on the old IKE SA is answered
  * TEMPORARY_FAILURE (§2.25): that exchange's answer must find its CHILD
@@ -41,6 +44,7 @@
 #define KE_RETRIES_MAX 2
 #define IKE_REKEY_RETRY_MS 30000
 #define IKE_OLD_MS 30000
+#define IKE_COLLISION_DELETE_MS 5000
 
 static uint16_t dh_of(const struct ike_proposal *p)
 {
@@ -396,11 +400,44 @@ static enum task_result rk_process(struct ike_sa *sa, struct task *t, const stru
 		       "(%016llx_i %016llx_r), it deletes that one; ours replaces the old SA",
 		       spi64(np->spi_i), spi64(np->spi_r));
 		await_delete(np);
+		np->releases_old = true;
+		memcpy(np->old_spi, ike_sa_our_spi(sa), 8);
 	}
 	ike_rekey_switch(sa, ns);
 	ike_rekey_move_queue(sa);
-	exchange_queue(sa, delete_ike_task_new());
+	if (np) {
+		sa_log(sa, LOG_IKE, 1, "our DELETE of the replaced IKE SA waits for the peer's "
+		       "DELETE of its redundant one (at most %u s)", IKE_COLLISION_DELETE_MS / 1000);
+		sa->delete_deferred = true;
+		timer_arm(sa->d, &sa->t_over, IKE_COLLISION_DELETE_MS);
+	} else {
+		exchange_queue(sa, delete_ike_task_new());
+	}
 	return TASK_DONE;
+}
+
+static void delete_old(struct ike_sa *old)
+{
+	struct task *del;
+
+	old->delete_deferred = false;
+	timer_cancel(old->d, &old->t_over);
+	if ((del = delete_ike_task_new()))
+		exchange_queue(old, del);
+	else
+		ike_sa_destroy(old, "rekeyed");
+}
+
+void ike_rekey_redundant_deleted(struct ike_sa *redundant)
+{
+	struct ike_sa *old;
+
+	if (!redundant->releases_old)
+		return;
+	redundant->releases_old = false;
+	old = ike_sa_find_spi(redundant->d, redundant->old_spi);
+	if (old && old->delete_deferred)
+		delete_old(old);
 }
 
 static bool rk_stale(struct ike_sa *sa, struct task *t)
@@ -459,6 +496,12 @@ void ike_over_due(struct daemon *d, struct timer *t)
 	struct task *del;
 
 	(void)d;
+	if (sa->delete_deferred) {
+		sa_log(sa, LOG_IKE, 0, "the peer did not delete its redundant IKE SA within %u s: "
+		       "deleting the replaced one", IKE_COLLISION_DELETE_MS / 1000);
+		delete_old(sa);
+		return;
+	}
 	if (sa->state != IKE_S_ESTABLISHED) {
 		/* replaced, redundant or never taken (§2.8.2): no DELETE came */
 		if (sa->replaced)

@@ -213,6 +213,7 @@ void info_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *
 		if (pl->u.del.protocol == IKE_PROTO_IKE) {
 			if (sa->collision)
 				ike_rekey_collision_settle(sa);
+			ike_rekey_redundant_deleted(sa);
 			sa_log(sa, LOG_IKE, sa->rekeyed ? 1 : 0, "the peer deleted the %sIKE SA",
 			       sa->rekeyed ? "replaced " : "");
 			snprintf(sa->error, sizeof(sa->error), "deleted by the peer");

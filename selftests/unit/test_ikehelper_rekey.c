@@ -1122,6 +1122,52 @@ static void test_ike_collision(void)
 	biased_rounds("simultaneous IKE SA rekeys", ike_collision);
 }
 
+/*
+ * Simultaneous IKE SA rekeys that alice wins (bob's new SA has the lowest
+ * nonce), where her answer to bob's request is lost once: she learns the
+ * outcome before bob does. Were her DELETE of the old SA to reach bob
+ * before her answer, bob would take his rekey for failed and never delete
+ * his redundant SA, which she would keep until IKE_OLD_MS (charon does
+ * exactly this). She sends it once bob deleted his redundant SA.
+ */
+static void test_ike_collision_answer_lost(void)
+{
+	const uint64_t hold_ms = 3000;
+	uint64_t t0;
+	char why[64];
+
+	plain_up();
+	alice->d->nonce_bias = nonce_bias_parse("peer=high", why, sizeof(why));
+	ike_rekey_start(h_sa(alice));
+	ike_rekey_start(h_sa(bob));
+	t0 = h_now;
+	for (int step = 0; step < 80; step++) {
+		for (int n = 0; n < 20 && h_wire; n++) {
+			bool response = h_wire->len > 19 && (h_wire->data[19] & 0x20);
+
+			if (response && addr_equal(&h_wire->from.addr, &alice->addr) &&
+			    h_head_exchange() == IKE_CREATE_CHILD_SA && h_now - t0 < hold_ms) {
+				h_drop();
+				continue;
+			}
+			h_deliver();
+			if (!h_flows(alice->k, bob->k) || !h_flows(bob->k, alice->k))
+				broken++;
+		}
+		h_advance(250);
+	}
+	run_checked();
+	tap_ok(h_log_has("alice:", "simultaneous IKE SA rekey: the peer's has the lowest", NULL) &&
+	       h_log_has("alice:", "waits for the peer's DELETE of its redundant one", NULL) &&
+	       h_log_has("bob:", "simultaneous IKE SA rekey: ours has the lowest", NULL) &&
+	       !h_log_has("got no DELETE", NULL) && !h_log_has("did not delete its redundant", NULL) &&
+	       one_ike_sa() && one_pair() && !broken,
+	       "simultaneous IKE SA rekeys, the winner's answer lost once: her DELETE of the old SA "
+	       "waits for the loser's DELETE of his redundant one; one IKE SA each side within 20 s, "
+	       "the CHILD_SA never broken");
+	h_reset();
+}
+
 /* The same, but bob's request reaches alice only after her rekey completed:
  * she answers TEMPORARY_FAILURE on the replaced SA; bob's waiting SA (his
  * answer to alice) takes over when her DELETE of the old SA comes. */
@@ -1401,6 +1447,7 @@ int main(void)
 	test_ike_rekey_busy();
 	test_ike_collision();
 	test_ike_collision_late();
+	test_ike_collision_answer_lost();
 	test_ike_rekey_queue_moves();
 	test_ike_rekey_vs_child_rekey();
 	test_crossing_new_child();
