@@ -40,8 +40,8 @@
 #    charon's on cq, and ikehelper's log must say so.
 # 3. DPD with dpd_action = restart against charon (kd, dpd_delay 2s):
 #    charon's IKE is dropped from the start of the load; the SAs go after
-#    dpd_delay and the retransmissions (2 + 2 s * 1.4^n, 5 tries: about
-#    35 s), the restart is logged, charon is let through again at once,
+#    dpd_delay and the retransmissions (2 s + retransmissions at 1 s * 1.05^n, 20 tries:
+#    about 38 s), the restart is logged, charon is let through again at once,
 #    and the restart brings kd back (new IKE SA, ping).
 #    close_action against charon (during the collision rounds): charon
 #    terminates ca's CHILD_SA and cb's IKE SA (close_action = start: back,
@@ -112,22 +112,21 @@ mkdir -p east
 	echo "}"
 	echo "secrets { ike-1 { secret = $PSK } }"
 } >east/swanctl.conf
-# charon retransmits often and long (1 s * 1.3^n, 11 tries: 74 s), so one
-# of its retransmissions falls within each step of a forced collision, and
-# a loaded guest's slow steps do not use up its budget.
+# Both sides retransmit about every second, charon without backoff,
+# ikehelper with little (1 s * 1.05^n, 20 tries, its most: intervals of 1
+# to 2.7 s): each step of a forced collision waits for one retransmission,
+# so it ends within seconds, whatever step it is (with more backoff the
+# later steps waited ever longer); the budgets (charon 40 s, ikehelper
+# 35.7 s) outlast a loaded guest's slow steps, and DPD's verdict comes
+# within dpd_delay + 35.7 s (kd).
 charon_spawn east east "delete_rekeyed_delay = 2
 	retransmit_timeout = 1
-	retransmit_base = 1.3
-	retransmit_tries = 11"
-
-# Retransmissions at 2, 4.8, 8.7, 14.2, 21.9 and 32.6 s, given up at
-# 47.7 s: frequent enough for a forced collision's steps, a budget that a
-# loaded guest's slow steps do not use up, and DPD's verdict within
-# dpd_delay + 47.7 s.
+	retransmit_base = 1.0
+	retransmit_tries = 40"
 SETTINGS='ikehelper {
-  retransmit_timeout = 2s
-  retransmit_tries = 6
-  retransmit_base = 1.4
+  retransmit_timeout = 1s
+  retransmit_tries = 20
+  retransmit_base = 1.05
 }'
 # ab_conns west|north: ab1 (west rekeys), ab2 (north rekeys) and bc (no
 # rekey_time) as that side writes them: west at 192.168.201.N with
@@ -605,8 +604,8 @@ wait $kd_watch
 t_dead=$(cat /tmp/l90.dead 2>/dev/null || echo never)
 echo "DPD: kd frozen at 0 s, found dead and restarting at $([ "$t_dead" != never ] && echo $((t_dead - t_frz)) || echo never) s, charon let through at $(($(cat /tmp/l90.thaw 2>/dev/null || echo "$t_frz") - t_frz)) s"
 check "DPD: kd failed, charon did not answer" grep -q 'kd\[[0-9]*\] failed: .* did not answer our' "$KA"
-same "DPD: kd's SAs gone from kesp.ko when ikehelper found charon dead, within dpd_delay + retransmissions (2 + 47.7 s; 70 allowed)" \
-	"$(cat /tmp/l90.kdsas 2>/dev/null) $([ "$t_dead" != never ] && [ $((t_dead - t_frz)) -le 70 ] && echo in-time)" "0 in-time"
+same "DPD: kd's SAs gone from kesp.ko when ikehelper found charon dead, within dpd_delay + retransmissions (2 + 35.7 s; 55 allowed)" \
+	"$(cat /tmp/l90.kdsas 2>/dev/null) $([ "$t_dead" != never ] && [ $((t_dead - t_frz)) -le 55 ] && echo in-time)" "0 in-time"
 wait_for 30 log_has kesp 'kd\[[0-9]+\] restarted'
 t_back=$(date +%s)
 check "DPD: the restart brought kd back (logged restarted)" log_has kesp 'kd\[[0-9]+\] restarted'
