@@ -72,7 +72,7 @@ bool kesp_dev_may_add(struct kesp_device *kd, enum kesp_dev_limit l,
 		break;
 	default:
 		NL_SET_ERR_MSG(extack,
-			       "the device holds as many unused SPI reservations as its limit allows (KESP_LIMIT_A_SPI_RESERVATIONS); they expire after KESP_SPI_RESERVE_SECONDS");
+			       "the device holds as many unused SPI reservations as its limit allows (KESP_LIMIT_A_SPI_RESERVATIONS); they expire after the module parameter spi_reserve_seconds (60 by default)");
 		break;
 	}
 	return false;

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Inbound SPIs handed out by KESP_CMD_SPI_ALLOC: random, unique in the
- * underlay namespace, and held for KESP_SPI_RESERVE_SECONDS or until an
- * SA takes them. A key manager allocates one per negotiation it starts or
+ * underlay namespace, and held for spi_reserve_seconds (a module parameter,
+ * KESP_SPI_RESERVE_SECONDS by default, fixed once loaded) or until an SA
+ * takes them. A key manager allocates one per negotiation it starts or
  * answers, and a negotiation may never finish, so reservations are
  * counted against their device's limit and each is freed when it expires,
  * by a work item that sleeps until the oldest one does: every reservation
  * lasts equally long, so the list in allocation order is the list in
  * expiry order. Everything here runs under the namespace's sad_lock.
  */
+#include <linux/moduleparam.h>
 #include <linux/random.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
@@ -21,6 +23,27 @@
 
 /* Random probes for a free SPI before giving up on a crowded range. */
 #define SPI_ALLOC_TRIES 256
+
+/*
+ * Read-only once loaded: the sweep relies on every reservation lasting
+ * equally long. An appliance whose negotiations take longer raises it; a
+ * test of the expiry lowers it rather than wait a minute.
+ */
+static unsigned int spi_reserve_seconds = KESP_SPI_RESERVE_SECONDS;
+
+static int spi_reserve_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, 3600);
+}
+
+static const struct kernel_param_ops spi_reserve_ops = {
+	.set = spi_reserve_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(spi_reserve_seconds, &spi_reserve_ops, &spi_reserve_seconds, 0444);
+MODULE_PARM_DESC(spi_reserve_seconds,
+		 "seconds an unused SPI reservation (KESP_CMD_SPI_ALLOC) is held, 1-3600 (default 60)");
 
 struct kesp_spi_resv {
 	struct rhash_head node;		/* in kesp_net.resv, by SPI */
@@ -157,7 +180,7 @@ found:
 		return -ENOMEM;
 	r->kd = kd;
 	r->spi = candidate;
-	r->expires = ktime_get_boottime_seconds() + KESP_SPI_RESERVE_SECONDS;
+	r->expires = ktime_get_boottime_seconds() + spi_reserve_seconds;
 	ret = rhashtable_insert_fast(&kn->resv, &r->node, resv_params);
 	if (ret) {
 		kfree(r);
@@ -165,8 +188,7 @@ found:
 	}
 	/* The first one on an empty list starts the sweeping. */
 	if (list_empty(&kn->resv_fifo))
-		kesp_sad_queue_delayed(&kn->resv_sweep,
-				       KESP_SPI_RESERVE_SECONDS * HZ);
+		kesp_sad_queue_delayed(&kn->resv_sweep, spi_reserve_seconds * HZ);
 	list_add_tail(&r->fifo, &kn->resv_fifo);
 	kd->usage[KESP_LIMIT_SPI_RESERVATIONS]++;
 	*spi = candidate;

@@ -8,11 +8,25 @@
 # another namespace cannot send from IPv6 addresses its underlay lacks.
 . "$KESP_SRC/selftests/tests/lib.sh"
 
-# Reservations go when they expire (KESP_SPI_RESERVE_SECONDS, 60), with
-# no request to sweep them. They are made first, in a namespace of their
-# own (reservations belong to the underlay namespace, and only requests
-# there sweep them), and looked at once the rest of the test is done and
-# 63 s have passed: the minute is not spent waiting.
+# Reservations go when they expire (kesp.ko's spi_reserve_seconds, 60 by
+# default; 10 here, loaded so), with no request to sweep them. They are
+# made first, in a namespace of their own (reservations belong to the
+# underlay namespace, and only requests there sweep them), and looked at
+# once the rest of the test is done and 13 s have passed.
+param=/sys/module/kesp/parameters/spi_reserve_seconds
+same "spi_reserve_seconds is 60 by default" "$(cat $param 2>&1)" 60
+rmmod kesp
+for bad in 0 3601 x; do
+	if insmod "$KESP_KO" spi_reserve_seconds=$bad 2>/dev/null; then
+		fail "kesp.ko refuses to load with spi_reserve_seconds=$bad"
+		rmmod kesp
+	else
+		pass "kesp.ko refuses to load with spi_reserve_seconds=$bad"
+	fi
+done
+check "kesp.ko loads with spi_reserve_seconds=10" insmod "$KESP_KO" spi_reserve_seconds=10
+same "spi_reserve_seconds reads 10, and cannot be changed once loaded" \
+	"$(cat $param 2>&1) $(echo 20 2>/dev/null >$param && echo changed)" "10 "
 netns_add resv
 ip -n resv link add kesp0 type kesp
 usage() {	# NAME [UPTIME]: the usage of the limit NAME by kesp0 in resv, read
@@ -29,7 +43,7 @@ print(struct.unpack('=I', parse_attrs(d[K['KESP_DEV_A_USAGE']][0])[K['KESP_LIMIT
 $KESPCTL -n resv sa flush
 for _ in 1 2 3 4 5; do $KESPCTL -n resv spi alloc dev kesp0 >/dev/null; done
 read -r resv_up _ </proc/uptime
-resv_done=$((${resv_up%.*} + 63))
+resv_done=$((${resv_up%.*} + 13))
 reserved=$(usage SPI_RESERVATIONS)
 echo "reservations held now: $reserved"
 netns_add lim other
@@ -83,7 +97,7 @@ check "an inbound SA's source is the peer's: any address" \
 	$KESPCTL -n other sa add dev kesp1 dir in src fd00:88::2 dst fd00:77::1 spi 0x200 \
 	mode tunnel aead 'rfc4106(gcm(aes))' $K 128
 
-# The reservations made first, 63 s on.
+# The reservations made first, 13 s on.
 same "every reservation is freed once it expires, with no request in between" \
 	"$(usage SPI_RESERVATIONS "$resv_done")" 0
 test "$reserved" -ge 5 || fail "the reservations were counted ($reserved)"

@@ -144,7 +144,7 @@ set_limits(TRAPS=DEFAULTS["TRAPS"], SPI_RESERVATIONS=3)
 spis = [struct.unpack("=I", spi_alloc()[K["KESP_SA_A_SPI"]][0])[0] for _ in range(3)]
 refused("the SPI reservation past the device's limit is refused", errno.ENOSPC,
         "the device holds as many unused SPI reservations as its limit allows"
-        " (KESP_LIMIT_A_SPI_RESERVATIONS); they expire after KESP_SPI_RESERVE_SECONDS", spi_alloc)
+        " (KESP_LIMIT_A_SPI_RESERVATIONS); they expire after the module parameter spi_reserve_seconds (60 by default)", spi_alloc)
 report(device()[1]["SPI_RESERVATIONS"] == 3, "three reservations are counted")
 sa_new(spis[0], "KESP_DIR_IN", src="192.0.2.2", dst="192.0.2.1")
 report(device()[1]["SPI_RESERVATIONS"] == 2, "an SA that takes a reserved SPI uses its reservation up")

@@ -82,8 +82,9 @@
  *
  * KESP_CMD_SPI_ALLOC
  *   Reserves a random inbound SPI, unique in the underlay namespace, for
- *   KESP_SPI_RESERVE_SECONDS or until KESP_CMD_SA_NEW uses it (then it is
- *   freed, with no further request). It is never
+ *   KESP_SPI_RESERVE_SECONDS (kesp.ko's parameter spi_reserve_seconds,
+ *   1-3600, set at load, changes it) or until KESP_CMD_SA_NEW uses it (then
+ *   it is freed, with no further request). It is never
  *   the SPI of one of the namespace's XFRM SAs either: kesp sees inbound
  *   ESP first, and would take that SA's packets. Unused reservations count
  *   against the device's KESP_LIMIT_A_SPI_RESERVATIONS (ENOSPC past it).
@@ -341,7 +342,7 @@ enum kesp_limit_attr {
 
 #define KESP_REPLAY_WINDOW_MAX 4096
 #define KESP_SELECTORS_MAX 64
-#define KESP_SPI_RESERVE_SECONDS 60
+#define KESP_SPI_RESERVE_SECONDS 60	/* the default */
 #define KESP_KEY_MAX 68			/* HMAC-SHA-512 key (64) + slack */
 
 enum kesp_dir {
