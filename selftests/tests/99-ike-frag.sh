@@ -82,14 +82,8 @@ charon_spawn east east "fragment_size = 1000
 # ---- the PKI: ECDSA CA and intermediate (quick to make), RSA-2048 end
 # entities, one per side ----
 t0=$(date +%s)
-for k in ca int; do
-	certtool --generate-privkey --no-text --key-type ecdsa --curve secp256r1 \
-		--outfile "$PKI/$k.key" >/dev/null 2>&1
-done
-for k in kesp charon; do
-	certtool --generate-privkey --no-text --key-type rsa --bits 2048 \
-		--outfile "$PKI/$k.key" >/dev/null 2>&1
-done
+for k in ca int; do pki_key $k "--key-type ecdsa --curve secp256r1"; done
+for k in kesp charon; do pki_key $k "--key-type rsa --bits 2048"; done
 tmpl() {	# CN [ca]
 	if [ "${2:-}" = ca ]; then
 		printf 'cn = "%s"\norganization = "kesp"\ncountry = CH\nca\ncert_signing_key\nexpiration_days = 30\n' "$1"

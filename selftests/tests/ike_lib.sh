@@ -39,7 +39,8 @@
 #                            directory, where ikehelper_start writes its config)
 #                            with swanctl's x509/ x509ca/ x509crl/ private/,
 #                            and east/x509 x509ca private for charon in east
-#   pki_key NAME CERTTOOL-KEY-OPTIONS     $PKI/NAME.key
+#   pki_key NAME CERTTOOL-KEY-OPTIONS     $PKI/NAME.key (from the host's key
+#                            pool when it has one left, see key-pool.sh)
 #   pki_cert NAME KEY ISSUER|self TEMPLATE-LINES
 #                            $PKI/NAME.pem with $PKI/KEY.key, signed by
 #                            $PKI/ISSUER.pem and .key (or self-signed)
@@ -175,6 +176,15 @@ pki_dirs() {
 }
 
 pki_key() {
+	# The next key of its type from the host's pool (selftests/vm/key-pool.sh),
+	# else a new one: "--key-type ecdsa --curve secp256r1" is ecdsa-secp256r1.
+	ih_type=$(echo "$2" | sed 's/--key-type //; s/ --curve /-/; s/ --bits /-/')
+	ih_n=$(($(cat "$PKI/.pool-$ih_type" 2>/dev/null || echo 0) + 1))
+	echo "$ih_n" >"$PKI/.pool-$ih_type"
+	if [ -s "$KESP_SRC/build/vm/keys/$ih_type-$ih_n.key" ]; then
+		cp "$KESP_SRC/build/vm/keys/$ih_type-$ih_n.key" "$PKI/$1.key"
+		return
+	fi
 	# shellcheck disable=SC2086
 	certtool --generate-privkey --no-text $2 --outfile "$PKI/$1.key" >/dev/null 2>&1
 }
