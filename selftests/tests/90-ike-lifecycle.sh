@@ -232,17 +232,8 @@ settled() {
 	st_k=$(spis_kesp west "$1")
 	[ "$(echo "$st_k" | wc -w)" = 2 ] && [ "$st_k" = "$(spis_"$2" "$3" "$1")" ]
 }
-# wait_for SECONDS CMD...: until CMD succeeds, every 0.5 s, for SECONDS of
-# wall-clock time (under load each try may take seconds).
-wait_for() {
-	wf_end=$(($(date +%s) + $1))
-	shift
-	while :; do
-		"$@" && return 0
-		[ "$(date +%s)" -lt "$wf_end" ] || return 1
-		sleep "${WF_STEP:-0.5}"
-	done
-}
+# wait_for (ike_lib.sh) counts wall-clock time: under load each try may
+# take seconds.
 # ping1 N: one ping from 10.N.0.1 to 10.(N+1).0.1 (ab1, ab2, bc: to north;
 # with N 31..38: 10.(N+10).0.1 in east).
 ping1() {
