@@ -607,10 +607,18 @@ static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 		if (msg_find(m, IKE_PL_SKF)) {
 			frag_answered(sa, buf, len, m);
 		} else if (fnv(buf, len) == sa->resp.req_hash) {
+			struct endpoint keep_local = sa->local, keep_remote = sa->remote;
+
 			d->st.retransmits_answered++;
 			sa_log(sa, LOG_IKE, 1, "answering a retransmitted %s request %u from cache",
 			       ike_exchange_name(exchange), mid);
+			/* Where it came from (§2.11): a MOBIKE client may try
+			 * another path, and this moves nothing. */
+			sa->local = *local;
+			sa->remote = *remote;
 			frag_send(sa, &sa->resp.frags, sa->resp.pkt, sa->resp.len);
+			sa->local = keep_local;
+			sa->remote = keep_remote;
 			if (exchange == IKE_CREATE_CHILD_SA)
 				child_sa_peer_busy(sa);
 		} else {

@@ -207,6 +207,40 @@ out:
 		h_pkt_free(p);
 }
 
+/* A request from a new address without UPDATE_SA_ADDRESSES (charon's
+ * path check) is answered there, as is its retransmission, and moves
+ * nothing (RFC 4555 §3.5). */
+static void test_check_path(void)
+{
+	struct h_pkt *p;
+
+	if (!tap_ok(up("", ""), "up for a path check"))
+		goto out;
+	addr_parse("192.0.2.31", &alice->addr);
+	h_sa(alice)->local.addr = alice->addr;	/* what charon's check does */
+	exchange_queue(h_sa(alice), liveness_task_new());
+	p = h_pop();		/* kept, to be sent again */
+	tap_ok(p && is(&p->from.addr, "192.0.2.31"), "the check leaves from the new address");
+	if (!p)
+		goto out;
+	h_deliver_pkt(p);
+	tap_ok(h_wire_len == 1 && is(&h_wire->to.addr, "192.0.2.31") &&
+	       is(&h_sa(bob)->remote.addr, "192.0.2.1") &&
+	       kernel_fake_sa(bob->k, KERNEL_OUT, h_only_child(bob)->spi_out) &&
+	       is(&kernel_fake_sa(bob->k, KERNEL_OUT, h_only_child(bob)->spi_out)->dst, "192.0.2.1"),
+	       "answered at the new address; bob's IKE SA and kernel SAs stay where they were");
+	h_drop();
+	h_deliver_pkt(p);	/* alice retransmits it */
+	tap_ok(h_wire_len == 1 && is(&h_wire->to.addr, "192.0.2.31") &&
+	       is(&h_sa(bob)->remote.addr, "192.0.2.1") &&
+	       h_log_has("bob", "answering a retransmitted INFORMATIONAL request", NULL),
+	       "its retransmission is answered from cache at the new address too");
+	h_pkt_free(p);
+	h_run();
+out:
+	h_reset();
+}
+
 static void test_cookie2_mismatch(void)
 {
 	if (!tap_ok(up("", ""), "up for a COOKIE2 mismatch"))
@@ -373,6 +407,7 @@ int main(void)
 		return 1;
 	test_negotiation();
 	test_update();
+	test_check_path();
 	test_cookie2_mismatch();
 	test_no_mobike();
 	test_no_path();
