@@ -162,6 +162,19 @@ static void test_update(void)
 	       pair_at(bob, bi, bo, "192.0.2.2", "192.0.2.13") &&
 	       is(&h_sa(bob)->remote.addr, "192.0.2.13"),
 	       "after the second update both sides and all SAs are at the newest address");
+
+	/* An IKE rekey keeps MOBIKE and who its client is (§3.2). */
+	ike_rekey_start(h_sa(alice));
+	h_run();
+	h_advance(CHILD_GRACE_MS + 1000);
+	tap_ok(h_count_sas(alice) == 1 && h_count_sas(bob) == 1 && h_sa(alice)->rekeyed_at &&
+	       h_sa(alice)->mobike && h_sa(alice)->mobike_client && h_sa(bob)->mobike &&
+	       !h_sa(bob)->mobike_client, "after an IKE rekey the new IKE SA has MOBIKE, same roles");
+	alice_moves("192.0.2.14");
+	h_run();
+	tap_ok(pair_at(alice, ai, ao, "192.0.2.14", "192.0.2.2") &&
+	       pair_at(bob, bi, bo, "192.0.2.2", "192.0.2.14"),
+	       "and the next move updates it, same CHILD_SA SPIs");
 out:
 	h_reset();
 }
