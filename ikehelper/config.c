@@ -870,8 +870,11 @@ static bool only_value(struct parser *p, const struct node *n, const char *ok_va
 
 static bool conn_mobike(struct parser *p, const struct node *n, void *obj)
 {
-	(void)obj;
-	return only_value(p, n, "no", "no MOBIKE, RFC 4555");
+	struct conn *c = ((struct conn_ctx *)obj)->c;
+
+	if (!parse_bool(n->value, &c->mobike))
+		ERR(n, "mobike = %s: expected yes or no", n->value);
+	return true;
 }
 
 static bool conn_encap(struct parser *p, const struct node *n, void *obj)
@@ -1740,6 +1743,7 @@ static void read_conn(struct parser *p, struct config *cfg, const struct node *n
 	snprintf(c->device, sizeof(c->device), "kesp0");
 	c->local_cert = c->local_key = -1;
 	c->send_certreq = true;
+	c->mobike = true;
 	c->creds = creds_get(cfg->creds);
 	c->rekey_time = c->over_time = c->rand_time = LIFETIME_UNSET;
 	cc.c = c;

@@ -165,6 +165,7 @@ struct conn {
 	enum send_cert send_cert;
 	bool send_certreq;
 	enum frag_mode fragmentation;
+	bool mobike;			/* RFC 4555 (mobike = yes, the default) */
 	char device[IF_NAMESIZE];
 	uint32_t dpd_delay;		/* seconds without a message from the peer
 					 * before an empty INFORMATIONAL; 0: off */

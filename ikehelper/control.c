@@ -187,6 +187,7 @@ static void list(struct client *cl)
 		rec_put(&r, "role", sa->initiator ? "initiator" : "responder");
 		rec_put(&r, "algs", sa->keys_ready ? ike_sa_algs(sa, buf, sizeof(buf)) : "");
 		rec_put(&r, "nat", sa->nat_local ? "local" : sa->nat_remote ? "remote" : "none");
+		rec_put(&r, "mobike", !sa->mobike ? "no" : sa->mobike_client ? "client" : "gateway");
 		rec_putf(&r, "age", "%llu", (unsigned long long)((d->now - sa->created) / 1000));
 		if (sa->state == IKE_S_ESTABLISHED)
 			rec_putf(&r, "established", "%llu",
@@ -197,6 +198,7 @@ static void list(struct client *cl)
 		put_due(&r, "rekey_in", d, &sa->t_rekey);
 		put_addrs(&r, "vips", sa->vip, sa->nvip);
 		put_addrs(&r, "leases", sa->lease, sa->nlease);
+		put_addrs(&r, "peer_addrs", sa->peer_addrs, sa->npeer_addrs);
 		say(cl, "%s", r.buf);
 		for (struct child_sa *ch = sa->children; ch; ch = ch->next)
 			list_child(cl, ch);

@@ -39,6 +39,7 @@ struct daemon *daemon_new(struct config *cfg, struct kernel *k, const struct io_
 		return NULL;
 	}
 	timer_init(&d->cookie_timer, cookie_rotate);
+	timer_init(&d->mobike_timer, mobike_roam_due);
 	cookie_rotate(d, &d->cookie_timer);
 	return d;
 }

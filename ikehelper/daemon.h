@@ -77,6 +77,8 @@ struct io_ops {
 
 /* ---- IKE and CHILD SAs (sa.c, child_sa.c) -------------------------------- */
 
+#define MOBIKE_ADDRS_MAX 8		/* the peer's additional addresses kept */
+
 enum ike_state {
 	IKE_S_INIT_I,		/* initiator: IKE_SA_INIT sent */
 	IKE_S_AUTH_I,		/* initiator: IKE_AUTH sent */
@@ -250,6 +252,8 @@ struct ike_sa {
 	struct endpoint local, remote;
 	bool nat_local, nat_remote;	/* a NAT before us / before the peer */
 	bool peer_natd;			/* the peer sent NAT_DETECTION payloads */
+	uint8_t natd_us[20];		/* its last NAT_DETECTION_DESTINATION_IP: */
+	bool natd_us_set;		/* how it saw us (MOBIKE: did our NAT move?) */
 	uint64_t created, established;
 	uint64_t rekeyed_at;		/* when a rekey made it (0: IKE_AUTH did) */
 
@@ -309,6 +313,18 @@ struct ike_sa {
 	enum ike_end end;		/* set just before it goes */
 	uint64_t restart_children;	/* a restart's attempt (bit i: conn child i) */
 	char error[256];		/* why it failed, for waiters */
+
+	/* MOBIKE (RFC 4555, mobike.c). The IKE SA's original initiator (the
+	 * mobile client) sends UPDATE_SA_ADDRESSES; the responder follows. */
+	bool mobike;			/* both said MOBIKE_SUPPORTED in IKE_AUTH */
+	bool mobike_client;		/* we initiated its IKE_AUTH: we send the updates */
+	bool peer_mobike;		/* responder: the peer's IKE_AUTH offered it */
+	bool mobike_queued;		/* our UPDATE_SA_ADDRESSES is queued or out */
+	bool mobike_moved;		/* responder: the request just read moved us */
+	struct addr peer_addrs[MOBIKE_ADDRS_MAX];	/* its ADDITIONAL_*_ADDRESS */
+	size_t npeer_addrs;
+	struct timer t_mobike;		/* client: no route to the peer (its end);
+					 * gateway: rekeys for a changed NAT */
 
 	/* Configuration payload (cp.c). A client: the addresses the gateway
 	 * gave us (on device vip_ifindex) and its DNS servers; a gateway: the
@@ -553,6 +569,8 @@ void exchange_auth_resume(struct ike_sa *sa);
 void exchange_request_timeout(struct daemon *d, struct timer *t);
 /* Drops every queued and outstanding task (aborting them). */
 void exchange_flush(struct ike_sa *sa);
+/* How long a request of ours is retransmitted before we give up (ms). */
+uint64_t exchange_give_up_ms(const struct daemon *d);
 /* Sends a one-shot INFORMATIONAL with NOTIFY, not waiting for its answer
  * (RFC 7296 §2.21.2: the initiator reporting an error in a response). */
 void exchange_send_error_info(struct ike_sa *sa, uint16_t notify);
@@ -603,6 +621,12 @@ void cookie_rotate(struct daemon *d, struct timer *t);
 bool ike_sa_take_proposal(struct ike_sa *sa, const struct ike_proposal *p);
 /* sk_in and sk_out from sa->keys, ready to use; 0, or -1 with WHY. */
 int ike_sa_use_keys(struct ike_sa *sa, char *why, size_t whylen);
+/* Reads M's NAT_DETECTION notifies: who is behind a NAT, as M travelled
+ * from THEM to US (sa->nat_local, nat_remote, peer_natd). */
+void natd_read(struct ike_sa *sa, const struct ike_msg *m, const uint8_t spi_r[8],
+	       const struct endpoint *us, const struct endpoint *them);
+/* Our NAT_DETECTION notifies for sa->local and sa->remote. */
+void natd_add(struct msg_out *m, const struct ike_sa *sa, const uint8_t spi_r[8]);
 /* The NAT_DETECTION hash of SPIs and an endpoint (RFC 7296 §2.23). */
 void natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8], const struct endpoint *e,
 	       uint8_t out[20]);
@@ -626,6 +650,33 @@ void create_add_nonce(struct msg_out *m, const uint8_t *n, size_t len);
 int create_add_ke(struct msg_out *m, struct ike_dh *dh, uint16_t group);
 /* Queues the rekey of C (its rekey_time came, or a retry). */
 void child_rekey_start(struct child_sa *c);
+
+/* mobike.c: MOBIKE (RFC 4555) */
+/* Initiator: MOBIKE_SUPPORTED in the first IKE_AUTH request (mobike = yes). */
+void mobike_auth_add(struct ike_sa *sa, struct msg_out *m);
+/* The peer's IKE_AUTH message M (responder: its first request; initiator:
+ * the last answer): MOBIKE_SUPPORTED and its additional addresses. */
+void mobike_auth_read(struct ike_sa *sa, const struct ike_msg *m);
+/* Responder: MOBIKE_SUPPORTED in our last IKE_AUTH answer, if both want it. */
+void mobike_auth_respond(struct ike_sa *sa, struct msg_out *resp);
+/* Responder: the MOBIKE notifies of INFORMATIONAL request REQ, which came
+ * to sa->local from sa->remote (exchange.c has set them so). Sets
+ * sa->mobike_moved when the IKE SA stays at those addresses. */
+void mobike_info_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp);
+/* Our liveness check (DPD) as a MOBIKE client behind a NAT carries NAT
+ * detection; its answer tells whether our NAT's mapping changed, and then
+ * an update follows (as charon does: a MOBIKE gateway follows nothing else). */
+void mobike_dpd_add(struct ike_sa *sa, struct msg_out *m);
+void mobike_dpd_read(struct ike_sa *sa, const struct ike_msg *m);
+/* The host's addresses or routes changed (rtnetlink): each IKE SA we are
+ * the MOBIKE client of checks its path, MOBIKE_DEBOUNCE_MS later. */
+#define MOBIKE_DEBOUNCE_MS 100
+void mobike_roam(struct daemon *d);
+void mobike_roam_due(struct daemon *d, struct timer *t);
+void mobike_timer_due(struct daemon *d, struct timer *t);
+/* Moves C's kernel SAs to its IKE SA's endpoints (SA_UPDATE; the ESP-in-
+ * UDP ports too when it has them). 0, or -1 with a log line. */
+int child_sa_move(struct child_sa *c);
 
 /* kernel_events.c: kesp.ko's events (kernel.on_event, set by daemon_new) */
 void kernel_event(void *arg, const struct kernel_event *ev);
@@ -960,6 +1011,9 @@ struct daemon {
 
 	/* The restart state (persist.c); NULL: none kept. */
 	struct persist *persist;
+
+	/* MOBIKE: the host's addresses changed; checked when it fires. */
+	struct timer mobike_timer;
 
 	/* Address pools' leases (cp.c). */
 	struct lease *leases;

@@ -276,6 +276,15 @@ static uint64_t retransmit_delay(const struct daemon *d, unsigned int tries)
 	return (uint64_t)t;
 }
 
+uint64_t exchange_give_up_ms(const struct daemon *d)
+{
+	uint64_t total = 0;
+
+	for (unsigned int i = 0; i <= d->cfg->set.retransmit_tries; i++)
+		total += retransmit_delay(d, i);
+	return total;
+}
+
 static void finish_request(struct ike_sa *sa)
 {
 	struct task *t = sa->req.task;
@@ -354,14 +363,10 @@ void exchange_request_timeout(struct daemon *d, struct timer *t)
 	char peer[ENDPOINT_STRLEN];
 
 	if (r->tries >= d->cfg->set.retransmit_tries) {
-		uint64_t total = 0;
-
-		for (unsigned int i = 0; i <= r->tries; i++)
-			total += retransmit_delay(d, i);
 		sa->end = END_PEER_DEAD;
 		ike_sa_fail(sa, "%s did not answer our %s request after %u retransmissions "
 			    "(%.1f s)", endpoint_str(&sa->remote, peer, sizeof(peer)),
-			    r->task->ops->name, r->tries, total / 1000.0);
+			    r->task->ops->name, r->tries, exchange_give_up_ms(d) / 1000.0);
 		return;
 	}
 	r->tries++;
@@ -596,15 +601,24 @@ static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 	const struct ike_msg *inner;
 	uint8_t exchange = m->hdr.exchange;
 	uint32_t mid = m->hdr.msgid;
+	bool moved;
 
 	if (sa->resp.valid && mid == sa->resp.mid) {
 		if (msg_find(m, IKE_PL_SKF)) {
 			frag_answered(sa, buf, len, m);
 		} else if (fnv(buf, len) == sa->resp.req_hash) {
+			struct endpoint keep_local = sa->local, keep_remote = sa->remote;
+
 			d->st.retransmits_answered++;
 			sa_log(sa, LOG_IKE, 1, "answering a retransmitted %s request %u from cache",
 			       ike_exchange_name(exchange), mid);
+			/* Where it came from (§2.11): a MOBIKE client may try
+			 * another path, and this moves nothing. */
+			sa->local = *local;
+			sa->remote = *remote;
 			frag_send(sa, &sa->resp.frags, sa->resp.pkt, sa->resp.len);
+			sa->local = keep_local;
+			sa->remote = keep_remote;
 			if (exchange == IKE_CREATE_CHILD_SA)
 				child_sa_peer_busy(sa);
 		} else {
@@ -633,9 +647,32 @@ static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 		       ike_exchange_name(exchange), ike_state_name(sa->state));
 		return;
 	}
+	moved = !endpoint_equal(remote, &sa->remote) || !endpoint_equal(local, &sa->local);
+	/* With MOBIKE only UPDATE_SA_ADDRESSES moves the IKE SA (RFC 4555
+	 * §3.5, mobike.c), and without MOBIKE that request moves nothing;
+	 * other requests are answered where they came from. Only a peer behind
+	 * a NAT is still followed to a new mapping (§2.23): our clients do not
+	 * probe their NAT mappings as charon's do. */
+	if (moved && ((sa->mobike && !sa->nat_remote) ||
+		      (exchange == IKE_INFORMATIONAL &&
+		       msg_find_notify(inner, IKE_N_UPDATE_SA_ADDRESSES)))) {
+		struct endpoint keep_local = sa->local, keep_remote = sa->remote;
+
+		sa->local = *local;
+		sa->remote = *remote;
+		sa->mobike_moved = false;
+		sa_log(sa, LOG_IKE, 1, "received %s request %u (%zu bytes) from a new address",
+		       ike_exchange_name(exchange), mid, len);
+		answer(sa, exchange, mid, fnv(buf, len), inner);
+		if (sa->state != IKE_S_DEAD && !sa->mobike_moved) {
+			sa->local = keep_local;
+			sa->remote = keep_remote;
+		}
+		return;
+	}
 	/* Authenticated: the peer's NAT-T float (or a NAT's new mapping) is
 	 * where we answer from now on (RFC 7296 §2.23). */
-	if (!endpoint_equal(remote, &sa->remote) || !endpoint_equal(local, &sa->local)) {
+	if (moved) {
 		char a[ENDPOINT_STRLEN], b[ENDPOINT_STRLEN];
 
 		sa_log(sa, LOG_IKE, 1, "peer moved to %s (us %s)",

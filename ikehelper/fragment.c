@@ -184,11 +184,7 @@ static void reasm_timeout(struct daemon *d, struct timer *t)
 /* As long as the peer would retransmit an exchange (our own schedule). */
 static uint64_t reasm_lifetime(const struct daemon *d)
 {
-	double t = d->cfg->set.retransmit_timeout_ms, total = 0;
-
-	for (unsigned int i = 0; i <= d->cfg->set.retransmit_tries; i++, t *= d->cfg->set.retransmit_base)
-		total += t;
-	return (uint64_t)total;
+	return exchange_give_up_ms(d);
 }
 
 static struct frag_reasm *reasm_slot(struct ike_sa *sa, bool response)

@@ -127,6 +127,7 @@ static int auth_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 		auth_add_certreq(m, &c, 1);
 	if (!has_other_sa(sa))
 		msg_add_notify(m, IKE_N_INITIAL_CONTACT, NULL, 0);
+	mobike_auth_add(sa, m);
 	/* RFC 5998: the server is to authenticate by EAP (MSCHAPv2 is mutual). */
 	if (c->local_auth == AUTH_EAP && c->remote_auth == AUTH_EAP)
 		msg_add_notify(m, IKE_N_EAP_ONLY_AUTHENTICATION, NULL, 0);
@@ -314,6 +315,7 @@ static enum task_result established(struct ike_sa *sa, struct auth_task *at,
 				    const struct ike_msg *m)
 {
 	auth_eap_free(sa);
+	mobike_auth_read(sa, m);
 	ike_sa_established(sa);
 	if (sa->conn->nvips && !vips_assigned(sa, at, m))
 		return TASK_DONE;
@@ -585,6 +587,7 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_o
 	}
 	ike_sa_set_conn(sa, c);
 	policy_local_id(c, sa, &sa->id_local);
+	mobike_auth_read(sa, req);	/* the first request has it (RFC 4555 §3.3) */
 	if (c->remote_auth == AUTH_EAP) {
 		/* §2.16: we authenticate ourselves now, the peer by EAP after. */
 	} else if (c->remote_auth == AUTH_PUBKEY) {
@@ -647,6 +650,7 @@ void ike_auth_respond_finish(struct ike_sa *sa, const struct ike_msg *req, struc
 		id_str(&sa->id_remote, who, sizeof(who));
 	auth_eap_free(sa);
 	ike_sa_established(sa);
+	mobike_auth_respond(sa, resp);
 	/* Once the new CHILD_SA is in (child_sa_respond_done). */
 	sa->initial_contact = msg_find_notify(req, IKE_N_INITIAL_CONTACT) != NULL;
 	cp_note_request(sa, req);

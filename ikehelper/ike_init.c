@@ -53,8 +53,8 @@ static bool natd_match(const struct ike_msg *m, uint16_t type, const uint8_t has
 
 /* Reads the NAT_DETECTION notifies of M: who is behind a NAT. US is our
  * endpoint, THEM the peer's, as this message travelled. */
-static void nat_detect(struct ike_sa *sa, const struct ike_msg *m, const uint8_t spi_r[8],
-		       const struct endpoint *us, const struct endpoint *them)
+void natd_read(struct ike_sa *sa, const struct ike_msg *m, const uint8_t spi_r[8],
+	       const struct endpoint *us, const struct endpoint *them)
 {
 	uint8_t h[20];
 
@@ -68,7 +68,7 @@ static void nat_detect(struct ike_sa *sa, const struct ike_msg *m, const uint8_t
 	sa->nat_remote = !natd_match(m, IKE_N_NAT_DETECTION_SOURCE_IP, h);
 }
 
-static void add_natd(struct msg_out *m, const struct ike_sa *sa, const uint8_t spi_r[8])
+void natd_add(struct msg_out *m, const struct ike_sa *sa, const uint8_t spi_r[8])
 {
 	uint8_t h[20];
 
@@ -250,7 +250,7 @@ static int init_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 	}
 	add_ke(m, sa);
 	add_nonce(m, sa->ni, sa->ni_len);
-	add_natd(m, sa, (const uint8_t[8]){ 0 });
+	natd_add(m, sa, (const uint8_t[8]){ 0 });
 	add_common_notifies(sa, NULL, 0, m);
 	return m->overflow ? -1 : 0;
 }
@@ -359,18 +359,20 @@ static enum task_result init_process(struct ike_sa *sa, struct task *t, const st
 	}
 	memcpy(sa->init_resp, raw, rawlen);
 	sa->init_resp_len = rawlen;
-	nat_detect(sa, m, sa->spi_r, &sa->local, &sa->remote);
+	natd_read(sa, m, sa->spi_r, &sa->local, &sa->remote);
 	read_sig_hashes(sa, m);
 	frag_read_notify(sa, m);
 	sa->peer_certreq = msg_find(m, IKE_PL_CERTREQ) != NULL;
-	if (sa->peer_natd && (sa->nat_local || sa->nat_remote)) {
-		/* §2.23: with a NAT in the way, IKE_AUTH already goes to 4500. */
+	/* §2.23: with a NAT in the way, IKE_AUTH already goes to 4500; with
+	 * MOBIKE wanted, always (RFC 4555 §3.3, as charon does: a later move
+	 * may put a NAT in the way). */
+	if (sa->peer_natd && (sa->nat_local || sa->nat_remote || (sa->conn && sa->conn->mobike))) {
 		sa->local.port = sa->d->cfg->set.port_nat_t;
 		if (sa->remote.port == sa->d->cfg->set.port)
 			sa->remote.port = sa->d->cfg->set.port_nat_t;
 		sa_log(sa, LOG_IKE, 1, "%s, switching to port %u",
-		       sa->nat_local ? "we are behind a NAT" : "the peer is behind a NAT",
-		       sa->local.port);
+		       sa->nat_local ? "we are behind a NAT" : sa->nat_remote ?
+		       "the peer is behind a NAT" : "MOBIKE wanted", sa->local.port);
 	}
 	sa->state = IKE_S_AUTH_I;
 	sa_log(sa, LOG_IKE, 1, "IKE_SA_INIT done: %s", ike_sa_algs(sa, why, sizeof(why)));
@@ -633,7 +635,7 @@ void ike_init_respond(struct daemon *d, const struct endpoint *local,
 		goto out;
 	}
 	sa->nr_len = IKE_NONCE_LEN;
-	nat_detect(sa, m, (const uint8_t[8]){ 0 }, &sa->local, &sa->remote);
+	natd_read(sa, m, (const uint8_t[8]){ 0 }, &sa->local, &sa->remote);
 	read_sig_hashes(sa, m);
 	frag_read_notify(sa, m);
 
@@ -642,7 +644,7 @@ void ike_init_respond(struct daemon *d, const struct endpoint *local,
 	add_ke(out, sa);
 	add_nonce(out, sa->nr, sa->nr_len);
 	if (sa->peer_natd)
-		add_natd(out, sa, sa->spi_r);
+		natd_add(out, sa, sa->spi_r);
 	auth_add_certreq(out, conns, nconns);
 	add_common_notifies(sa, conns, nconns, out);
 	if (exchange_encode_plain(sa->spi_i, sa->spi_r, IKE_SA_INIT, IKE_FLAG_RESPONSE, 0, out,

@@ -156,20 +156,19 @@ struct task *delete_child_task_new(struct child_sa *c)
 
 static int empty_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 {
-	(void)sa;
 	(void)t;
-	(void)m;
-	return 0;
+	mobike_dpd_add(sa, m);
+	return m->overflow ? -1 : 0;
 }
 
 static enum task_result empty_process(struct ike_sa *sa, struct task *t, const struct ike_msg *m,
 				      const uint8_t *raw, size_t rawlen)
 {
 	(void)t;
-	(void)m;
 	(void)raw;
 	(void)rawlen;
 	sa_log(sa, LOG_IKE, 2, "the peer is alive");
+	mobike_dpd_read(sa, m);
 	return TASK_DONE;
 }
 
@@ -195,6 +194,7 @@ void info_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *
 	uint8_t ours[4 * DELETE_MAX];
 	uint16_t nours = 0;
 
+	mobike_info_respond(sa, req, resp);
 	for (size_t i = 0; i < req->npl; i++) {
 		const struct ike_payload *pl = &req->pl[i];
 

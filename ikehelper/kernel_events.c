@@ -78,24 +78,31 @@ static void on_mapping(struct daemon *d, const struct kernel_event *ev)
 	       addr_str(&ev->new_src, a, sizeof(a)), ev->new_sport);
 }
 
+int child_sa_move(struct child_sa *c)
+{
+	struct ike_sa *sa = c->ike;
+	struct kernel *k = sa->d->kernel;
+
+	if ((c->kid_out && k->ops->sa_move(k, c->ifindex, c->kid_out, &sa->local.addr,
+					    &sa->remote.addr, c->encap, sa->local.port,
+					    sa->remote.port)) ||
+	    (c->kid_in && k->ops->sa_move(k, c->ifindex, c->kid_in, &sa->remote.addr,
+					   &sa->local.addr, c->encap, sa->remote.port,
+					   sa->local.port))) {
+		sa_log(sa, LOG_KNL, 0, "CHILD_SA %s{%u}: cannot move its SAs to the new "
+		       "addresses: %s", c->cfg->name, c->reqid, k->error);
+		return -1;
+	}
+	return 0;
+}
+
 void child_sas_follow_peer(struct ike_sa *sa)
 {
-	struct kernel *k = sa->d->kernel;
 	char e[ENDPOINT_STRLEN];
 
 	for (struct child_sa *c = sa->children; c; c = c->next) {
-		if (!c->encap)
+		if (!c->encap || child_sa_move(c))
 			continue;
-		if ((c->kid_out && k->ops->sa_move(k, c->ifindex, c->kid_out, &sa->local.addr,
-						    &sa->remote.addr, true, sa->local.port,
-						    sa->remote.port)) ||
-		    (c->kid_in && k->ops->sa_move(k, c->ifindex, c->kid_in, &sa->remote.addr,
-						   &sa->local.addr, true, sa->remote.port,
-						   sa->local.port))) {
-			sa_log(sa, LOG_KNL, 0, "CHILD_SA %s{%u}: cannot move its SAs to the peer's "
-			       "new address: %s", c->cfg->name, c->reqid, k->error);
-			continue;
-		}
 		sa_log(sa, LOG_CHD, 0, "CHILD_SA %s{%u}: ESP in UDP now to %s", c->cfg->name,
 		       c->reqid, endpoint_str(&sa->remote, e, sizeof(e)));
 	}

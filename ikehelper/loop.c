@@ -9,7 +9,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -28,6 +31,7 @@ uint64_t loop_now_ms(void)
 int loop_init(struct loop *l)
 {
 	memset(l, 0, sizeof(*l));
+	l->rtnl_fd = -1;
 	l->ep = epoll_create1(EPOLL_CLOEXEC);
 	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (l->ep < 0 || l->tfd < 0)
@@ -104,6 +108,40 @@ int loop_add_kernel(struct loop *l, struct kernel *k)
 	return loop_add(l, fd, on_kernel_events, k) ? 0 : -1;
 }
 
+/* Any address or route change: what it was does not matter, each MOBIKE
+ * IKE SA asks the kernel for its path again (mobike.c). */
+static void on_rtnl(void *arg, int fd)
+{
+	struct loop *l = arg;
+	char buf[8192];
+
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0 || errno == ENOBUFS)
+		;
+	mobike_roam(l->d);
+}
+
+int loop_watch_addresses(struct loop *l)
+{
+	struct sockaddr_nl sa = {
+		.nl_family = AF_NETLINK,
+		.nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE |
+			     RTMGRP_IPV6_ROUTE | RTMGRP_LINK,
+	};
+
+	l->rtnl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (l->rtnl_fd < 0)
+		return -errno;
+	if (bind(l->rtnl_fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    !loop_add(l, l->rtnl_fd, on_rtnl, l)) {
+		int err = -errno;
+
+		close(l->rtnl_fd);
+		l->rtnl_fd = -1;
+		return err ? err : -ENOMEM;
+	}
+	return 0;
+}
+
 static void arm_timer(struct loop *l)
 {
 	uint64_t next = timers_next(l->d);
@@ -170,6 +208,8 @@ void loop_free(struct loop *l)
 		l->dead = e->next;
 		free(e);
 	}
+	if (l->rtnl_fd >= 0)
+		close(l->rtnl_fd);
 	if (l->tfd >= 0)
 		close(l->tfd);
 	if (l->ep >= 0)

@@ -18,6 +18,7 @@ struct loop_fd {
 
 struct loop {
 	int ep, tfd;
+	int rtnl_fd;		/* rtnetlink address and route changes; -1: none */
 	struct loop_fd tfd_entry;
 	struct loop_fd *fds, *dead;
 	struct daemon *d;
@@ -36,6 +37,8 @@ void loop_del(struct loop *l, struct loop_fd *e);
 /* Watches K's events socket (kesp.ko's KESP_MCGRP_EVENTS); -1 when it has
  * none. */
 int loop_add_kernel(struct loop *l, struct kernel *k);
+/* Watches the host's address and route changes (rtnetlink) for MOBIKE. */
+int loop_watch_addresses(struct loop *l);
 /* Runs until l->stop. */
 void loop_run(struct loop *l);
 void loop_free(struct loop *l);

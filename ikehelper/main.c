@@ -161,6 +161,9 @@ static int daemon_main(const char *config_path, const char *socket_path, const c
 	if (loop_add_kernel(&r->loop, k))
 		log_msg(LOG_KNL, 0, "not watching kesp.ko's events: no volume lifetimes, traps nor "
 			"NAT mapping changes");
+	if (loop_watch_addresses(&r->loop))
+		log_msg(LOG_NET, 0, "not watching address and route changes: MOBIKE does not "
+			"follow them (%s)", strerror(errno));
 	for (int f = 0; f < 2; f++)
 		for (int p = 0; p < 2; p++)
 			r->net.fd[f][p] = -1;

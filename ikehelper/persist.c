@@ -53,7 +53,7 @@
 #include "daemon.h"
 
 #define PERSIST_MAGIC "KESPIKE\n"
-#define PERSIST_VERSION 2
+#define PERSIST_VERSION 3
 #define PERSIST_FILE "ikehelper.state"
 #define PERSIST_KEY_FILE "ikehelper.key"
 #define PERSIST_MAC_LEN 32
@@ -468,6 +468,7 @@ static void put_sa(struct wbuf *w, const struct ike_sa *sa)
 	put_u8(w, sa->peer_natd);
 	put_u8(w, sa->frag.announced);
 	put_u8(w, sa->frag.peer);
+	put_u8(w, (uint8_t)(sa->mobike | sa->mobike_client << 1));
 	put_u8(w, sa->peer_sig_hashes);
 	put_prop(w, &sa->prop);
 	put_u16(w, sa->encr);
@@ -848,6 +849,7 @@ struct pentry {
 	uint8_t spi_i[8], spi_r[8];
 	struct endpoint local, remote;
 	bool nat_local, nat_remote, peer_natd, frag_announced, frag_peer;
+	uint8_t mobike;			/* bit 0: negotiated, bit 1: we are its client */
 	uint8_t peer_sig_hashes;
 	struct ike_proposal prop;
 	uint16_t encr, encr_bits, integ, prf, dh_group;
@@ -980,6 +982,7 @@ static void get_entry(struct rbuf *r, struct pentry *e)
 	e->peer_natd = get_u8(r);
 	e->frag_announced = get_u8(r);
 	e->frag_peer = get_u8(r);
+	e->mobike = get_u8(r);
 	e->peer_sig_hashes = get_u8(r);
 	get_prop(r, &e->prop);
 	e->encr = get_u16(r);
@@ -1156,6 +1159,8 @@ static void adopt(struct daemon *d, const struct conn *c, struct pentry *e)
 	sa->peer_natd = e->peer_natd;
 	sa->frag.announced = e->frag_announced;
 	sa->frag.peer = e->frag_peer;
+	sa->mobike = e->mobike & 1;
+	sa->mobike_client = e->mobike >> 1 & 1;
 	sa->peer_sig_hashes = e->peer_sig_hashes;
 	sa->prop = e->prop;
 	sa->encr = e->encr;

@@ -259,6 +259,7 @@ static struct ike_sa *sa_alloc(struct daemon *d, bool initiator, const struct en
 	timer_init(&sa->t_dpd, dpd_due);
 	timer_init(&sa->t_rekey, ike_rekey_due);
 	timer_init(&sa->t_over, ike_over_due);
+	timer_init(&sa->t_mobike, mobike_timer_due);
 	if (our_spi)
 		memcpy(ike_sa_our_spi(sa), our_spi, 8);
 	else
@@ -308,6 +309,11 @@ struct ike_sa *ike_sa_successor_new(struct ike_sa *old, bool initiator, const ui
 	sa->nat_remote = old->nat_remote;
 	sa->peer_natd = old->peer_natd;
 	sa->peer_sig_hashes = old->peer_sig_hashes;
+	/* MOBIKE stays as IKE_AUTH agreed it, with its client (RFC 4555 §3.2). */
+	sa->mobike = old->mobike;
+	sa->mobike_client = old->mobike_client;
+	memcpy(sa->peer_addrs, old->peer_addrs, sizeof(sa->peer_addrs));
+	sa->npeer_addrs = old->npeer_addrs;
 	/* Fragmentation was agreed in IKE_SA_INIT; a rekey does not ask again. */
 	sa->frag.announced = old->frag.announced;
 	sa->frag.peer = old->frag.peer;
@@ -442,6 +448,7 @@ void ike_sa_destroy(struct ike_sa *sa, const char *why)
 	timer_cancel(d, &sa->t_dpd);
 	timer_cancel(d, &sa->t_rekey);
 	timer_cancel(d, &sa->t_over);
+	timer_cancel(d, &sa->t_mobike);
 	if (sa->state != IKE_S_ESTABLISHED && sa->state != IKE_S_DELETING)
 		d->st.ike_failed++;
 	sa->state = IKE_S_DEAD;

@@ -298,16 +298,21 @@ void ike_print_human(FILE *f, const struct ike_listing *l)
 					   t, sizeof(t)));
 			fprintf(f, ", %s[%s]...%s[%s]\n", ike_record_get(r, "local"), ike_record_get(r, "local_id"),
 				ike_record_get(r, "remote"), ike_record_get(r, "remote_id"));
-			fprintf(f, "  %s, SPIs %s_i %s_r, %s%s%s%s%s\n", ike_record_get(r, "role"),
+			fprintf(f, "  %s, SPIs %s_i %s_r, %s%s%s%s%s%s\n", ike_record_get(r, "role"),
 				ike_record_get(r, "spi_i"), ike_record_get(r, "spi_r"), ike_record_get(r, "algs"),
 				strcmp(ike_record_get(r, "nat"), "none") ? ", NAT " : "",
 				strcmp(ike_record_get(r, "nat"), "none") ? ike_record_get(r, "nat") : "",
+				*ike_record_get(r, "mobike") && strcmp(ike_record_get(r, "mobike"), "no") ?
+				", MOBIKE" : "",
 				when(r, "rekeyed", "rekeyed", w1, sizeof(w1)),
 				when(r, "rekey_in", "rekeying in", w2, sizeof(w2)));
 			if (*ike_record_get(r, "vips"))
 				fprintf(f, "  virtual IPs %s\n", ike_record_get(r, "vips"));
 			if (*ike_record_get(r, "leases"))
 				fprintf(f, "  leased to the peer: %s\n", ike_record_get(r, "leases"));
+			if (*ike_record_get(r, "peer_addrs"))
+				fprintf(f, "  the peer's additional addresses: %s\n",
+					ike_record_get(r, "peer_addrs"));
 			continue;
 		}
 		fprintf(f, "  %s{%s}: %s, %s%s, installed %s ago%s%s%s\n", ike_record_get(r, "name"),

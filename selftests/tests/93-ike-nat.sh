@@ -68,6 +68,8 @@ snap_get() { printf '%s' "$snapped" | json_values "$1" | tr '\n' ' '; }
 # charon's INFORMATIONAL requests without payloads (DPD) so far.
 charon_dpds() { grep -c 'parsed INFORMATIONAL request [0-9]* \[ \]' "$(ike_log charon "$1")"; }
 
+# Both sides say mobike = no: this test is about RFC 7296 §2.23 (a MOBIKE
+# gateway follows only UPDATE_SA_ADDRESSES; test 89 is MOBIKE's).
 # behind_conf NAME DPD_DELAY [CHILD-KEY]: the swanctl.conf of the side
 # behind the NAT, for charon; with ikehelper's settings for ikehelper.
 behind_conf() {
@@ -76,6 +78,7 @@ connections {
     $1 {
         remote_addrs = $Y
         proposals = aes256gcm16-prfsha256-x25519
+        mobike = no
         dpd_delay = $2
         local { auth = psk
             id = behind.kesp }
@@ -108,6 +111,7 @@ public_conf() {	# the public side's swanctl.conf, for charon and ikehelper alike
 	cat <<EOC
 connections {
     behind {
+        mobike = no
         local { auth = psk
             id = public }
         remote { auth = psk

@@ -9,6 +9,7 @@
 #ifndef KESP_IKE_HARNESS_H
 #define KESP_IKE_HARNESS_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,6 +163,8 @@ static int h_route_src(void *ctx, const struct addr *dst, struct addr *src)
 	struct h_peer *p = ctx;
 
 	(void)dst;
+	if (p->addr.family == AF_UNSPEC)
+		return -ENETUNREACH;	/* the peer's address went: no path */
 	*src = p->addr;
 	return 0;
 }
@@ -346,6 +349,14 @@ static size_t h_count_sas(struct h_peer *p)
 static struct ike_sa *h_sa(struct h_peer *p)
 {
 	return p->d->sas;
+}
+
+/* P's only CHILD_SA (on its first IKE SA), or NULL if it has none or more. */
+static struct child_sa *h_only_child(struct h_peer *p)
+{
+	struct ike_sa *sa = h_sa(p);
+
+	return sa && sa->children && !sa->children->next ? sa->children : NULL;
 }
 
 /* A waiter that records the outcome. */

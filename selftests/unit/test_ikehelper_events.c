@@ -28,13 +28,6 @@ static char *side(int me, const char *child)
 	return strdup(buf);
 }
 
-static struct child_sa *child_of(struct h_peer *p)
-{
-	struct ike_sa *sa = h_sa(p);
-
-	return sa && sa->children && !sa->children->next ? sa->children : NULL;
-}
-
 /* Up with the extra child keys of each side; alice's child, or NULL. */
 static struct child_sa *start(const char *ca, const char *cb)
 {
@@ -46,13 +39,13 @@ static struct child_sa *start(const char *ca, const char *cb)
 	h_run();
 	if (!w.ok)
 		printf("# up failed: %s\n", w.msg);
-	return w.ok ? child_of(alice) : NULL;
+	return w.ok ? h_only_child(alice) : NULL;
 }
 
 /* Each side one pair, crossed SPIs, as the kernels hold them. */
 static bool one_pair(void)
 {
-	struct child_sa *a = child_of(alice), *b = child_of(bob);
+	struct child_sa *a = h_only_child(alice), *b = h_only_child(bob);
 
 	return a && b && a->spi_in == b->spi_out && a->spi_out == b->spi_in &&
 	       kernel_fake_sa_count(alice->k) == 2 && kernel_fake_sa_count(bob->k) == 2 &&
@@ -110,7 +103,7 @@ static void test_soft_rekeys(enum kernel_dir dir, enum kernel_expire_reason reas
 	       "%s: the other SA's soft EXPIRE during the rekey is ignored", what);
 	h_run();
 	h_advance(CHILD_GRACE_MS + 10);
-	tap_ok(one_pair() && child_of(alice)->spi_in != in && child_of(alice)->spi_out != out &&
+	tap_ok(one_pair() && h_only_child(alice)->spi_in != in && h_only_child(alice)->spi_out != out &&
 	       kernel_fake_del_misses(alice->k) == 0 && kernel_fake_del_misses(bob->k) == 0,
 	       "%s: one new pair on each side, old SAs gone, none removed twice", what);
 out:
@@ -161,7 +154,7 @@ static void test_hard_during_rekey(void)
 	       "hard EXPIRE during the rekey: no DELETE, only the rekey on the wire");
 	h_run();
 	h_advance(CHILD_GRACE_MS + 10);
-	tap_ok(one_pair() && child_of(alice)->spi_out != out &&
+	tap_ok(one_pair() && h_only_child(alice)->spi_out != out &&
 	       kernel_fake_del_misses(alice->k) == 0 && kernel_fake_del_misses(bob->k) == 0,
 	       "hard EXPIRE during the rekey: the rekey completes, one pair, none removed twice");
 	h_reset();
@@ -293,7 +286,7 @@ static void test_close_trap(void)
 	tap_ok(c && kernel_fake_trap_count(alice->k) == 0, "close_action = trap: up, no trap yet");
 	if (!c)
 		goto out;
-	child_sa_expire(child_of(bob));
+	child_sa_expire(h_only_child(bob));
 	h_run();
 	h_advance(0);
 	tap_ok(h_count_sas(alice) == 1 && !h_sa(alice)->children &&
@@ -324,7 +317,7 @@ static void test_close_none(void)
 	struct child_sa *c = start("rekey_time = 0", "rekey_time = 0");
 
 	if (c) {
-		child_sa_expire(child_of(bob));
+		child_sa_expire(h_only_child(bob));
 		h_run();
 	}
 	tap_ok(c && !h_sa(alice)->children && kernel_fake_trap_count(alice->k) == 0 &&
@@ -351,7 +344,7 @@ static void test_mapping(void)
 		h_up(alice, "peer", &w);
 		h_run();
 	}
-	c = child_of(bob);
+	c = h_only_child(bob);
 	if (c) {
 		bin = c->spi_in;
 		bout = c->spi_out;
