@@ -167,7 +167,7 @@ struct ike_sa *daemon_initiate(struct daemon *d, const struct conn *c,
 	}
 	local.port = c->local_port;
 	if (!initiate_target(c->local_addrs, c->nlocal_addrs, &local.addr) &&
-	    d->io->route_src(d->io_ctx, &remote.addr, &local.addr)) {
+	    d->io->route_src(d->io_ctx, &remote.addr, NULL, &local.addr)) {
 		snprintf(why, whylen, "connection %s: no route to %s", c->name,
 			 addr_str(&remote.addr, a, sizeof(a)));
 		return NULL;

@@ -71,8 +71,11 @@ struct io_ops {
 		     const uint8_t *pkt, size_t len);
 	/* A NAT keepalive (RFC 3948 §2.3) from LOCAL to REMOTE. */
 	void (*keepalive)(void *ctx, const struct endpoint *local, const struct endpoint *remote);
-	/* The source address the host would use towards DST; 0 or -errno. */
-	int (*route_src)(void *ctx, const struct addr *dst, struct addr *src);
+	/* The source address the host would use towards DST: PREFER (if not
+	 * NULL) while it is still ours and routes there, else the kernel's
+	 * choice; 0 or -errno. */
+	int (*route_src)(void *ctx, const struct addr *dst, const struct addr *prefer,
+			 struct addr *src);
 };
 
 /* ---- IKE and CHILD SAs (sa.c, child_sa.c) -------------------------------- */

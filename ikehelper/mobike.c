@@ -259,14 +259,17 @@ static void queue_update(struct ike_sa *sa)
 	exchange_queue(sa, t);
 }
 
-/* Our source address towards the peer as the kernel routes it now. */
+/* Our source address towards the peer: the current one while it is still
+ * ours and routes there (another address becoming the kernel's preferred
+ * source is no reason to move: a transport-mode SA's selectors name the
+ * old one), else the kernel's choice. */
 static void check_path(struct ike_sa *sa)
 {
 	struct daemon *d = sa->d;
 	struct addr src;
 	char a[ADDR_STRLEN], b[ADDR_STRLEN], p[ADDR_STRLEN];
 
-	if (d->io->route_src(d->io_ctx, &sa->remote.addr, &src)) {
+	if (d->io->route_src(d->io_ctx, &sa->remote.addr, &sa->local.addr, &src)) {
 		if (!timer_armed(&sa->t_mobike)) {
 			sa_log(sa, LOG_IKE, 0, "no path to the peer %s: waiting up to %.1f s for "
 			       "one (MOBIKE)", addr_str(&sa->remote.addr, p, sizeof(p)),

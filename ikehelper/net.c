@@ -14,6 +14,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -321,10 +323,11 @@ static void net_keepalive(void *ctx, const struct endpoint *local, const struct 
 	send_from(ctx, local, remote, &iov, 1);
 }
 
-/* The kernel's choice of source towards DST, for marked packets as ours are. */
-static int net_route_src(void *ctx, const struct addr *dst, struct addr *src)
+/* The kernel's choice of source towards DST, for marked packets as ours
+ * are, from FROM if not NULL (which must be ours). */
+static int route_src_from(struct net *n, const struct addr *dst, const struct addr *from,
+			  struct addr *src)
 {
-	struct net *n = ctx;
 	struct endpoint e = { .addr = *dst, .port = n->port };
 	struct sockaddr_storage ss;
 	socklen_t sl = endpoint_to_sockaddr(&e, &ss);
@@ -334,6 +337,17 @@ static int net_route_src(void *ctx, const struct addr *dst, struct addr *src)
 		return -errno;
 	if (n->mark)
 		setsockopt(fd, SOL_SOCKET, SO_MARK, &n->mark, sizeof(n->mark));
+	if (from) {
+		struct endpoint f = { .addr = *from, .port = 0 };
+		struct sockaddr_storage fs;
+		socklen_t fl = endpoint_to_sockaddr(&f, &fs);
+
+		if (bind(fd, (struct sockaddr *)&fs, fl)) {
+			rc = -errno;
+			close(fd);
+			return rc;
+		}
+	}
 	if (!connect(fd, (struct sockaddr *)&ss, sl)) {
 		sl = sizeof(ss);
 		if (!getsockname(fd, (struct sockaddr *)&ss, &sl)) {
@@ -346,6 +360,39 @@ static int net_route_src(void *ctx, const struct addr *dst, struct addr *src)
 		rc = -errno;
 	close(fd);
 	return rc;
+}
+
+/* A is on an interface that is up and has its link (a down uplink may
+ * keep its IPv4 address, and the kernel would route from it elsewhere). */
+static bool addr_usable(const struct addr *a)
+{
+	struct ifaddrs *ifs, *i;
+	bool up = false;
+
+	if (getifaddrs(&ifs))
+		return false;
+	for (i = ifs; i && !up; i = i->ifa_next) {
+		struct endpoint e;
+
+		if (!i->ifa_addr || i->ifa_addr->sa_family != a->family ||
+		    (i->ifa_flags & (IFF_UP | IFF_RUNNING)) != (IFF_UP | IFF_RUNNING))
+			continue;
+		endpoint_from_sockaddr(&e, i->ifa_addr);
+		up = addr_equal(&e.addr, a);
+	}
+	freeifaddrs(ifs);
+	return up;
+}
+
+static int net_route_src(void *ctx, const struct addr *dst, const struct addr *prefer,
+			 struct addr *src)
+{
+	struct net *n = ctx;
+
+	if (prefer && prefer->family == dst->family && !addr_is_any(prefer) &&
+	    addr_usable(prefer) && !route_src_from(n, dst, prefer, src))
+		return 0;
+	return route_src_from(n, dst, NULL, src);
 }
 
 const struct io_ops net_io_ops = {

@@ -34,7 +34,8 @@ struct h_peer {
 	const char *name;
 	struct daemon *d;
 	struct kernel *k;
-	struct addr addr;
+	struct addr addr;		/* the kernel's preferred source */
+	struct addr also;		/* another address the peer still has */
 	unsigned int keepalives;
 };
 
@@ -158,11 +159,16 @@ static void h_keepalive(void *ctx, const struct endpoint *local, const struct en
 	p->keepalives++;
 }
 
-static int h_route_src(void *ctx, const struct addr *dst, struct addr *src)
+static int h_route_src(void *ctx, const struct addr *dst, const struct addr *prefer,
+		       struct addr *src)
 {
 	struct h_peer *p = ctx;
 
 	(void)dst;
+	if (prefer && p->also.family != AF_UNSPEC && addr_equal(prefer, &p->also)) {
+		*src = p->also;
+		return 0;
+	}
 	if (p->addr.family == AF_UNSPEC)
 		return -ENETUNREACH;	/* the peer's address went: no path */
 	*src = p->addr;

@@ -254,6 +254,28 @@ out:
 	h_reset();
 }
 
+/* Another of alice's addresses becomes the kernel's preferred source
+ * while hers stays (an address added, a transport-mode SA's route): she
+ * stays where she is. Once hers goes, she moves. */
+static void test_keeps_address(void)
+{
+	if (!tap_ok(up("", ""), "up, to keep the address"))
+		goto out;
+	h_log_clear();
+	alice->also = alice->addr;
+	alice_moves("192.0.2.12");
+	tap_ok(!h_wire && is(&h_sa(alice)->local.addr, "192.0.2.1") &&
+	       !h_log_has("alice", "moving the IKE SA", NULL),
+	       "another address preferred while alice's is still hers: no move, no update");
+	memset(&alice->also, 0, sizeof(alice->also));
+	alice_moves("192.0.2.12");
+	h_run();
+	tap_ok(is(&h_sa(alice)->local.addr, "192.0.2.12") && is(&h_sa(bob)->remote.addr, "192.0.2.12"),
+	       "once her address is gone she moves to the preferred one");
+out:
+	h_reset();
+}
+
 static void test_cookie2_mismatch(void)
 {
 	if (!tap_ok(up("", ""), "up for a COOKIE2 mismatch"))
@@ -421,6 +443,7 @@ int main(void)
 	test_negotiation();
 	test_update();
 	test_check_path();
+	test_keeps_address();
 	test_cookie2_mismatch();
 	test_no_mobike();
 	test_no_path();
