@@ -12,6 +12,11 @@
 # swanctl --list-sas (SPIs, packet counters after a known number of pings),
 # kespctl monitor's IKE events (up, IKE and CHILD rekeys, down, a failure
 # with its reason).
+# Childless IKE SAs (RFC 6023), each side with childless = force: the
+# IKE_AUTH carries no CHILD_SA (charon's and ikehelper's logs say), the
+# CHILD_SA comes by CREATE_CHILD_SA with its own KE and carries ping; the
+# IKE SA stays without it when charon deletes it; ikehelper's IKE_AUTH
+# with a CHILD_SA to charon's force is refused with INVALID_SYNTAX.
 # ikehelper runs as ikehelper.service runs it: its capability bounding set
 # only CAP_NET_ADMIN and CAP_NET_BIND_SERVICE, no new privileges; it must
 # keep only CAP_NET_ADMIN once started. A reload that changes one
@@ -45,6 +50,26 @@ kesp_id() {
 	esac
 }
 
+# cl_conn NAME LOCAL REMOTE LOCAL_ID REMOTE_ID LOCAL_NET REMOTE_NET CHILDLESS:
+# a connection (either side) of the childless cases, its CHILD_SA with PFS.
+cl_conn() {
+	cat <<EOF
+  $1 {
+    local_addrs = $2
+    remote_addrs = $3
+    proposals = aes256gcm16-prfsha256-x25519
+    childless = $8
+    local { auth = psk
+      id = $4 }
+    remote { auth = psk
+      id = $5 }
+    children { $1 { local_ts = $6.0.0/24
+      remote_ts = $7.0.0/24
+      esp_proposals = aes128gcm16-x25519 } }
+  }
+EOF
+}
+
 kesp_conf() {
 	echo "connections {"
 	while read -r name aa ba ike esp mode lts rts; do
@@ -71,6 +96,8 @@ kesp_conf() {
 EOF
 	done </tmp/cases
 	cat <<EOF
+$(cl_conn cl-force 192.168.200.16 192.168.200.2 cl-force.kesp charon 10.11 10.12 force)
+$(cl_conn cl-charon 192.168.200.17 192.168.200.2 cl-charon.kesp charon 10.11 10.12 allow)
   neg-in {
     local_addrs = 192.168.200.24
     local { auth = psk
@@ -165,6 +192,8 @@ charon_conf() {
 EOF
 	done </tmp/cases
 	cat <<EOF
+$(cl_conn cl-force 192.168.200.2 192.168.200.16 charon cl-force.kesp 10.12 10.11 allow)
+$(cl_conn cl-charon 192.168.200.2 192.168.200.17 charon cl-charon.kesp 10.12 10.11 force)
   neg-psk {
     local_addrs = 192.168.200.2
     remote_addrs = 192.168.200.24
@@ -227,7 +256,7 @@ EOF
 
 ike_sites
 {
-	for a in 11 13 14 15 21 22 23 24; do echo "addr add 192.168.200.$a/24 dev wire"; done
+	for a in 11 13 14 15 16 17 21 22 23 24; do echo "addr add 192.168.200.$a/24 dev wire"; done
 	echo "addr add fd00:200::12/64 dev wire nodad"
 } | ip -n west -batch -
 # charon's host-to-host and site routes come from charon itself (table 220).
@@ -371,6 +400,46 @@ while read -r name aa ba ike esp mode lts rts; do
 done </tmp/cases
 
 ikehelper_alive kesp
+# ---- childless IKE SAs (RFC 6023), each side forcing ----
+echo "=== childless $(date +%T.%N)" >>"$CHARON_LOG"
+if ikectl west kesp ike up cl-force >/tmp/up.out 2>&1; then
+	pass "childless: ikehelper (childless = force) initiates, up answers once its CHILD_SA is in"
+	cl=$(sed -n '/^=== childless/,$p' "$CHARON_LOG")
+	same "childless: charon parsed an IKE_AUTH request without SA, TSi, TSr, then CREATE_CHILD_SA [ SA No KE TSi TSr ]" \
+		"$(printf '%s\n' "$cl" | grep 'parsed IKE_AUTH request' | grep -vc ' SA \| TSi \| TSr ') $(printf '%s\n' "$cl" | grep -c 'parsed CREATE_CHILD_SA request [0-9]* \[ SA No KE TSi TSr \]')" "1 1"
+	check "childless: ikehelper logs its childless IKE_AUTH" \
+		log_has kesp 'cl-force\[[0-9]+\] childless IKE_AUTH \(childless = force\): no CHILD_SA in it'
+	check "childless (force): ping 10.11.0.1 -> 10.12.0.1 over the CREATE_CHILD_SA's CHILD_SA" \
+		ip netns exec west ping -c 1 -W 3 -I 10.11.0.1 10.12.0.1
+	# charon deletes the CHILD_SA: the IKE SA stays, listed without one
+	charon_swanctl east --terminate --child cl-force --timeout 10 >/dev/null 2>&1
+	check "childless: charon deletes the CHILD_SA, ikehelper follows (monitor)" \
+		wait_event /tmp/monitor.out '^child-down cl-force\[[0-9]+\] '
+	cl=$(ikectl west kesp ike list)
+	same "childless: kespctl ike list: the IKE SA stays, without CHILD_SA; no kesp SA" \
+		"$(printf '%s\n' "$cl" | grep -c '^cl-force\[[0-9]*\]: ESTABLISHED') $(printf '%s\n' "$cl" | grep -c '^  cl-force{') $(kernel_sa_count west)" "1 0 0"
+	check "childless: kespctl ike down of the IKE SA without CHILD_SA" ikectl west kesp ike down cl-force
+else
+	fail "childless: ikehelper (childless = force) initiates, charon accepts" "$(cat /tmp/up.out)"
+fi
+refuse "childless: ikehelper's IKE_AUTH with a CHILD_SA to charon's childless = force: INVALID_SYNTAX" \
+	1 'INVALID_SYNTAX.*childless = force' ikectl west kesp ike up cl-charon
+check "childless: charon logs why" grep -q 'peer did not initiate a childless IKE_SA' "$CHARON_LOG"
+if charon_up east cl-charon 30; then
+	pass "childless: charon (childless = force) initiates, ikehelper accepts"
+	check "childless: ikehelper logs charon's IKE_AUTH without CHILD_SA" \
+		log_has kesp "cl-charon\[[0-9]+\] childless IKE SA \(RFC 6023\): peer 'charon' proposed no CHILD_SA"
+	check "childless: charon created the CHILD_SA by CREATE_CHILD_SA with a KE" \
+		grep -q 'generating CREATE_CHILD_SA request [0-9]* \[ SA No KE TSi TSr \]' "$CHARON_LOG"
+	check "childless (charon force): ping 10.11.0.1 -> 10.12.0.1 over the CREATE_CHILD_SA's CHILD_SA" \
+		ip netns exec west ping -c 1 -W 3 -I 10.11.0.1 10.12.0.1
+	charon_swanctl east --terminate --ike cl-charon --timeout 10 >/dev/null 2>&1
+	for _ in $(seq 50); do [ "$(kernel_sa_count west)" = 0 ] && break; sleep 0.2; done
+	same "childless: after charon's DELETE no kesp SA is left" "$(kernel_sa_count west)" 0
+else
+	fail "childless: charon (childless = force) initiates, ikehelper accepts" "$(tail -5 "$CHARON_LOG")"
+fi
+echo "=== childless done $(date +%T.%N)" >>"$CHARON_LOG"
 # ---- reload: one connection changed, the other's CHILD_SA stays ----
 if ikectl west kesp ike up x25519-gcm128 >/tmp/up.out 2>&1 &&
 	ikectl west kesp ike up modp2048-chacha >>/tmp/up.out 2>&1; then
