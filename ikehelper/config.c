@@ -942,6 +942,21 @@ static bool conn_fragmentation(struct parser *p, const struct node *n, void *obj
 	return true;
 }
 
+static bool conn_childless(struct parser *p, const struct node *n, void *obj)
+{
+	struct conn *c = ((struct conn_ctx *)obj)->c;
+
+	if (!strcmp(n->value, "allow"))
+		c->childless = CHILDLESS_ALLOW;
+	else if (!strcmp(n->value, "force"))
+		c->childless = CHILDLESS_FORCE;
+	else if (!strcmp(n->value, "never"))
+		c->childless = CHILDLESS_NEVER;
+	else
+		ERR(n, "childless = %s: expected allow, force or never", n->value);
+	return true;
+}
+
 #define LATER "issue 16: the SA lifecycle"
 #define LIFETIME_UNSET UINT32_MAX
 #define LIFETIME_MAX (10u * 365 * 86400)
@@ -1046,7 +1061,7 @@ static const struct key conn_keys[] = {
 	{ "dpd_delay", conn_dpd_delay, NULL },
 	{ "dpd_timeout", NULL, "IKEv1 (IKEv2 gives up after the retransmissions)" },
 	{ "fragmentation", conn_fragmentation, NULL },
-	{ "childless", NULL, "RFC 6023" },
+	{ "childless", conn_childless, NULL },
 	{ "send_certreq", conn_send_certreq, NULL },
 	{ "send_cert", conn_send_cert, NULL },
 	{ "ocsp", NULL, "OCSP" },

@@ -79,6 +79,17 @@ enum frag_mode {
 	FRAG_NO,		/* neither announce nor accept fragments */
 };
 
+/* childless = (swanctl's values, RFC 6023) */
+enum childless_mode {
+	CHILDLESS_ALLOW = 0,	/* responder: announce and accept an IKE_AUTH without a
+				 * CHILD_SA; initiator: the first CHILD_SA in IKE_AUTH,
+				 * none only when the IKE SA is brought up without one */
+	CHILDLESS_FORCE,	/* only childless IKE_AUTH, both roles: every CHILD_SA
+				 * by CREATE_CHILD_SA (its own DH when esp_proposals say) */
+	CHILDLESS_NEVER,	/* responder: neither announce nor accept it; initiator:
+				 * never an IKE SA without a CHILD_SA */
+};
+
 enum start_action {
 	START_NONE = 0,
 	START_START,
@@ -166,6 +177,7 @@ struct conn {
 	bool send_certreq;
 	enum frag_mode fragmentation;
 	bool mobike;			/* RFC 4555 (mobike = yes, the default) */
+	enum childless_mode childless;
 	char device[IF_NAMESIZE];
 	uint32_t dpd_delay;		/* seconds without a message from the peer
 					 * before an empty INFORMATIONAL; 0: off */

@@ -2,7 +2,7 @@
 /*
  * The control socket kespctl talks to (/run/kesp/ikehelper.sock, mode 0600,
  * peers checked to be root). One request line per connection:
- *   up CONN | up-child CHILD | down CONN | rekey CONN | rekey-child CHILD
+ *   up CONN | up-child CHILD | up-ike CONN | down CONN | rekey CONN | rekey-child CHILD
  *   | list | reload | monitor
  * and answer lines, each starting with what it is:
  *   "| text"          something to show the user
@@ -14,7 +14,8 @@
  *   "- text"          done, failed, and why (last line)
  * Values in records are %XX-escaped outside [A-Za-z0-9._:/@+-], so a line
  * always splits on spaces and '='. "up" answers when the SA is up or has
- * failed, so the client waits as long as the negotiation takes.
+ * failed, so the client waits as long as the negotiation takes. "up-ike"
+ * brings up only the IKE SA, without a CHILD_SA (RFC 6023).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -226,7 +227,8 @@ static bool child_up(const struct ike_sa *sa, const struct child_cfg *cc)
 	return false;
 }
 
-static void cmd_up(struct client *cl, const char *name, bool by_child)
+/* BY_CHILD: NAME is a child's; NO_CHILD: the IKE SA alone. */
+static void cmd_up(struct client *cl, const char *name, bool by_child, bool no_child)
 {
 	struct daemon *d = cl->c->d;
 	const struct child_cfg *cc = NULL;
@@ -240,7 +242,7 @@ static void cmd_up(struct client *cl, const char *name, bool by_child)
 		       d->cfg->file);
 		return;
 	}
-	if (!cc)
+	if (!cc && !no_child)
 		cc = c->nchildren ? &c->children[0] : NULL;
 	sa = daemon_find_sa_for_conn(d, c);
 	if (sa && sa->state == IKE_S_ESTABLISHED) {
@@ -272,7 +274,8 @@ static void cmd_up(struct client *cl, const char *name, bool by_child)
 		ike_sa_add_waiter(sa, &cl->w);
 		return;
 	}
-	sa = daemon_initiate(d, c, cc, &cl->w, why, sizeof(why));
+	sa = no_child ? daemon_initiate_ike(d, c, &cl->w, why, sizeof(why)) :
+			daemon_initiate(d, c, cc, &cl->w, why, sizeof(why));
 	if (!sa) {
 		finish(cl, false, "%s", why);
 		return;
@@ -404,9 +407,11 @@ static void command(struct client *cl, char *line)
 	} else if (extra) {
 		finish(cl, false, "'%s' takes at most one argument", verb);
 	} else if (!strcmp(verb, "up") && arg) {
-		cmd_up(cl, arg, false);
+		cmd_up(cl, arg, false, false);
 	} else if (!strcmp(verb, "up-child") && arg) {
-		cmd_up(cl, arg, true);
+		cmd_up(cl, arg, true, false);
+	} else if (!strcmp(verb, "up-ike") && arg) {
+		cmd_up(cl, arg, false, true);
 	} else if (!strcmp(verb, "down") && arg) {
 		cmd_down(cl, arg);
 	} else if (!strcmp(verb, "rekey-child") && arg) {
@@ -420,7 +425,7 @@ static void command(struct client *cl, char *line)
 	} else if (!strcmp(verb, "monitor") && !arg) {
 		cmd_monitor(cl);
 	} else {
-		finish(cl, false, "unknown request '%s' (up CONN, up-child CHILD, down CONN, "
+		finish(cl, false, "unknown request '%s' (up CONN, up-child CHILD, up-ike CONN, down CONN, "
 		       "rekey CONN, rekey-child CHILD, list, reload, monitor)", verb);
 	}
 }

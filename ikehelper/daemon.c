@@ -144,17 +144,23 @@ struct ike_sa *daemon_find_sa_for_conn(struct daemon *d, const struct conn *c)
 	return NULL;
 }
 
-struct ike_sa *daemon_initiate(struct daemon *d, const struct conn *c,
+/* CHILD: the CHILD_SA to bring up, NULL for none. */
+static struct ike_sa *initiate(struct daemon *d, const struct conn *c,
 			       const struct child_cfg *child, struct sa_waiter *w, char *why,
 			       size_t whylen)
 {
 	struct endpoint local = { .port = d->cfg->set.port }, remote = { .port = c->remote_port };
 	struct ike_sa *sa;
-	struct task *init, *auth;
+	struct task *init, *auth, *cc = NULL;
+	bool force = c->childless == CHILDLESS_FORCE;
 	char a[ADDR_STRLEN];
 
-	if (!child && c->nchildren)
-		child = &c->children[0];
+	if (!child && c->childless == CHILDLESS_NEVER) {
+		snprintf(why, whylen, "connection %s: childless = never, so its IKE SA comes up "
+			 "only with a CHILD_SA, and it %s", c->name,
+			 c->nchildren ? "was asked for none" : "has no children");
+		return NULL;
+	}
 	if (!initiate_target(c->remote_addrs, c->nremote_addrs, &remote.addr)) {
 		snprintf(why, whylen, "connection %s: remote_addrs names no single address or "
 			 "resolvable host to initiate to", c->name);
@@ -179,9 +185,14 @@ struct ike_sa *daemon_initiate(struct daemon *d, const struct conn *c,
 	sa = ike_sa_new(d, true, &local, &remote);
 	init = ike_init_task_new();
 	auth = ike_auth_task_new();
-	if (!sa || !init || !auth) {
+	/* childless = force: IKE_AUTH without it, then its CREATE_CHILD_SA. */
+	if (child && force)
+		cc = create_child_task_new(child, NULL);
+	if (!sa || !init || !auth || (child && force && !cc)) {
 		free(init);
 		free(auth);
+		if (cc)
+			cc->ops->free(cc);
 		if (sa)
 			ike_sa_destroy(sa, "out of memory");
 		snprintf(why, whylen, "out of memory");
@@ -191,11 +202,30 @@ struct ike_sa *daemon_initiate(struct daemon *d, const struct conn *c,
 	sa->want_child = child;
 	if (w)
 		ike_sa_add_waiter(sa, w);
-	sa_log(sa, LOG_IKE, 1, "initiating to %s%s%s", addr_str(&remote.addr, a, sizeof(a)),
-	       child ? " with CHILD_SA " : "", child ? child->name : "");
+	sa_log(sa, LOG_IKE, 1, "initiating to %s%s%s%s", addr_str(&remote.addr, a, sizeof(a)),
+	       !child ? ", childless (no CHILD_SA)" : force ? ", childless (childless = force), "
+	       "then CHILD_SA " : " with CHILD_SA ", child ? child->name : "",
+	       child && force ? " by CREATE_CHILD_SA" : "");
 	exchange_queue(sa, init);
 	exchange_queue(sa, auth);
+	if (cc)
+		exchange_queue(sa, cc);
 	return sa;
+}
+
+struct ike_sa *daemon_initiate(struct daemon *d, const struct conn *c,
+			       const struct child_cfg *child, struct sa_waiter *w, char *why,
+			       size_t whylen)
+{
+	if (!child && c->nchildren)
+		child = &c->children[0];
+	return initiate(d, c, child, w, why, whylen);
+}
+
+struct ike_sa *daemon_initiate_ike(struct daemon *d, const struct conn *c, struct sa_waiter *w,
+				   char *why, size_t whylen)
+{
+	return initiate(d, c, NULL, w, why, whylen);
 }
 
 /* Our DELETE goes out; the kernel SAs go now (§1.4.1 lets us stop using

@@ -273,6 +273,9 @@ struct ike_sa {
 	unsigned int init_retries;	/* initiator: COOKIE / INVALID_KE restarts */
 	uint8_t peer_sig_hashes;	/* bit N: the peer announced hash N (RFC 7427) */
 	bool peer_certreq;		/* initiator: a CERTREQ in IKE_SA_INIT's answer */
+	/* RFC 6023: CHILDLESS_IKEV2_SUPPORTED in IKE_SA_INIT's answer, which
+	 * we sent (responder) or the peer did (initiator). */
+	bool childless_ok;
 	struct ike_sa_keys keys;
 	struct ike_sk_keys sk_in, sk_out;
 	bool keys_ready;
@@ -1037,12 +1040,18 @@ void daemon_reap(struct daemon *d);
 int daemon_device(struct daemon *d, const char *name, uint32_t *ifindex);
 /*
  * Starts connection CONN (with CHILD, or its first child). W (may be
- * NULL) learns the outcome. Returns the new IKE SA, or NULL with the
+ * NULL) learns the outcome. With childless = force the CHILD_SA follows
+ * IKE_AUTH in a CREATE_CHILD_SA queued behind it. Returns the new IKE SA, or NULL with the
  * reason in WHY.
  */
 struct ike_sa *daemon_initiate(struct daemon *d, const struct conn *c,
 			       const struct child_cfg *child, struct sa_waiter *w, char *why,
 			       size_t whylen);
+/* Starts connection CONN's IKE SA without a CHILD_SA (RFC 6023; kespctl
+ * ike up --no-child): refused for childless = never, and failed after
+ * IKE_SA_INIT when the peer does not offer it. */
+struct ike_sa *daemon_initiate_ike(struct daemon *d, const struct conn *c, struct sa_waiter *w,
+				   char *why, size_t whylen);
 /* Sends DELETE for every IKE SA of connection NAME; how many. */
 size_t daemon_terminate(struct daemon *d, const char *conn_name);
 /* Takes NEW (a parsed config): unchanged connections keep their SAs,

@@ -7,7 +7,11 @@
  * responder picks its connection here, by the peer's identity (policy.c),
  * installs the inbound SA before it answers and the outbound one after.
  * A CHILD_SA that fails (TS_UNACCEPTABLE, NO_PROPOSAL_CHOSEN) leaves the
- * IKE SA up, as §1.2 allows and strongSwan does. The configuration payload
+ * IKE SA up, as §1.2 allows and strongSwan does. Childless IKE SAs (RFC
+ * 6023, the connection's childless): an IKE_AUTH without SA, TSi and TSr,
+ * accepted when we offered it in IKE_SA_INIT (ike_init.c) and refused with
+ * INVALID_SYNTAX, as charon, when the connection says never (or, for one
+ * with a CHILD_SA, force). The configuration payload
  * (vips, pools) is cp.c's; a client without the address it asked for
  * deletes the IKE SA.
  */
@@ -143,6 +147,12 @@ static int auth_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 		cp_add_request(sa, m);
 	if (!cc)
 		return m->overflow ? -1 : 0;
+	if (c->childless == CHILDLESS_FORCE) {
+		/* RFC 6023: the CHILD_SA's CREATE_CHILD_SA is queued behind us. */
+		sa_log(sa, LOG_IKE, 0, "childless IKE_AUTH (childless = force): no CHILD_SA in it, "
+		       "CHILD_SA %s follows by CREATE_CHILD_SA", cc->name);
+		return m->overflow ? -1 : 0;
+	}
 	if (!at->child) {
 		uint32_t ifindex;
 		uint32_t spi = child_sa_alloc_spi(sa, cc, &ifindex);
@@ -321,8 +331,9 @@ static enum task_result established(struct ike_sa *sa, struct auth_task *at,
 		return TASK_DONE;
 	if (at->child)
 		process_child(sa, at, m);
-	else
-		ike_sa_notify_waiters(sa, true, "IKE SA established");
+	else if (!sa->want_child)
+		ike_sa_notify_waiters(sa, true, "IKE SA established without a CHILD_SA");
+	/* else childless = force: the CREATE_CHILD_SA queued behind us tells */
 	return TASK_DONE;
 }
 
@@ -409,6 +420,13 @@ static enum task_result auth_process(struct ike_sa *sa, struct task *t, const st
 				    id_str(&sa->id_local, a, sizeof(a)));
 		return TASK_FAILED;
 	}
+	if (err && err->u.notify.type == IKE_N_INVALID_SYNTAX) {
+		ike_sa_fail(sa, "the peer refused our IKE_AUTH (INVALID_SYNTAX)%s",
+			    at->child ? "; a responder with childless = force does so to an IKE_AUTH "
+			    "with a CHILD_SA" : "; a responder with childless = never does so to an "
+			    "IKE_AUTH without a CHILD_SA (RFC 6023)");
+		return TASK_FAILED;
+	}
 	if (c->remote_auth == AUTH_EAP && auth) {
 		exchange_send_error_info(sa, IKE_N_AUTHENTICATION_FAILED);
 		ike_sa_fail(sa, "we asked for EAP-only authentication (remote auth = eap-mschapv2), "
@@ -470,6 +488,17 @@ struct task *ike_auth_task_new(void)
 
 /* ---- responder ----------------------------------------------------------- */
 
+/* NOTIFY alone, and the IKE SA ends with this answer. */
+static void vrefuse(struct ike_sa *sa, struct msg_out *resp, uint16_t notify, const char *fmt,
+		    va_list ap)
+{
+	vsnprintf(sa->error, sizeof(sa->error), fmt, ap);
+	sa_log(sa, LOG_IKE, 0, "%s: answering %s", sa->error, ike_notify_name(notify));
+	msg_reset(resp);
+	msg_add_notify(resp, notify, NULL, 0);
+	sa->close_after_send = true;
+}
+
 /* AUTHENTICATION_FAILED, and the IKE SA ends with this answer. */
 static void refuse(struct ike_sa *sa, struct msg_out *resp, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -479,12 +508,56 @@ static void refuse(struct ike_sa *sa, struct msg_out *resp, const char *fmt, ...
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(sa->error, sizeof(sa->error), fmt, ap);
+	vrefuse(sa, resp, IKE_N_AUTHENTICATION_FAILED, fmt, ap);
 	va_end(ap);
-	sa_log(sa, LOG_IKE, 0, "%s: answering AUTHENTICATION_FAILED", sa->error);
-	msg_reset(resp);
-	msg_add_notify(resp, IKE_N_AUTHENTICATION_FAILED, NULL, 0);
-	sa->close_after_send = true;
+}
+
+/* INVALID_SYNTAX, as charon answers an IKE_AUTH its childless setting
+ * refuses; the IKE SA ends with this answer. */
+static void refuse_syntax(struct ike_sa *sa, struct msg_out *resp, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void refuse_syntax(struct ike_sa *sa, struct msg_out *resp, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vrefuse(sa, resp, IKE_N_INVALID_SYNTAX, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * RFC 6023 by the chosen connection's childless: an IKE_AUTH without SA,
+ * TSi and TSr is childless, accepted if we offered it (IKE_SA_INIT) and
+ * the connection is not "never"; one with them is refused under "force".
+ * False when REQ was refused.
+ */
+static bool childless_allowed(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp)
+{
+	const struct conn *c = sa->conn;
+	bool child = msg_find(req, IKE_PL_SA) || msg_find(req, IKE_PL_TSI) ||
+		     msg_find(req, IKE_PL_TSR);
+	char a[IKE_ID_STRLEN];
+
+	if (child && c->childless == CHILDLESS_FORCE) {
+		refuse_syntax(sa, resp, "peer '%s' did not initiate a childless IKE SA (its IKE_AUTH "
+			      "proposes a CHILD_SA), but connection '%s' has childless = force",
+			      id_str(&sa->id_remote, a, sizeof(a)), c->name);
+		return false;
+	}
+	if (child)
+		return true;
+	if (c->childless == CHILDLESS_NEVER || !sa->childless_ok) {
+		refuse_syntax(sa, resp, "peer '%s' initiated a childless IKE SA (no CHILD_SA in "
+			      "IKE_AUTH), but %s", id_str(&sa->id_remote, a, sizeof(a)),
+			      c->childless == CHILDLESS_NEVER ? "its connection has childless = never" :
+			      "we did not offer it (CHILDLESS_IKEV2_SUPPORTED)");
+		return false;
+	}
+	sa_log(sa, LOG_IKE, 0, "childless IKE SA (RFC 6023): peer '%s' proposed no CHILD_SA in "
+	       "IKE_AUTH (connection '%s', childless = %s)", id_str(&sa->id_remote, a, sizeof(a)),
+	       c->name, c->childless == CHILDLESS_FORCE ? "force" : "allow");
+	return true;
 }
 
 /*
@@ -649,6 +722,8 @@ void ike_auth_respond_finish(struct ike_sa *sa, const struct ike_msg *req, struc
 	else
 		id_str(&sa->id_remote, who, sizeof(who));
 	auth_eap_free(sa);
+	if (!childless_allowed(sa, req, resp))
+		return;
 	ike_sa_established(sa);
 	mobike_auth_respond(sa, resp);
 	/* Once the new CHILD_SA is in (child_sa_respond_done). */

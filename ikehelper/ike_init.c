@@ -5,7 +5,9 @@
  * SAs are half-open, INVALID_KE_PAYLOAD (§1.2) and the initiator's retry,
  * SIGNATURE_HASH_ALGORITHMS (RFC 7427) both ways (the peer's list is kept
  * for signing in IKE_AUTH), and the responder's CERTREQ (§3.7) for its
- * candidate connections that take certificates.
+ * candidate connections that take certificates, and CHILDLESS_IKEV2_SUPPORTED
+ * (RFC 6023): the responder's offer, without which the initiator sends no
+ * IKE_AUTH that lacks a CHILD_SA (childless = force, or no CHILD_SA).
  *
  * The responder keeps no state before it has chosen a proposal and seen a
  * KE of the group it chose: a COOKIE, NO_PROPOSAL_CHOSEN or INVALID_KE
@@ -185,11 +187,30 @@ static void add_nonce(struct msg_out *m, const uint8_t *n, size_t len)
 	pl->u.raw.len = len;
 }
 
+/*
+ * RFC 6023: a responder offers IKE SAs without a CHILD_SA in IKE_AUTH
+ * unless every candidate connection has childless = never (the one chosen
+ * by identity in IKE_AUTH decides; ike_auth.c refuses what it does not allow).
+ */
+static void childless_announce(struct ike_sa *sa, const struct conn *const *conns, size_t n,
+			       struct msg_out *m)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < n && !any; i++)
+		any = conns[i]->childless != CHILDLESS_NEVER;
+	sa->childless_ok = any;
+	if (any)
+		msg_add_notify(m, IKE_N_CHILDLESS_IKEV2_SUPPORTED, NULL, 0);
+}
+
 /* CONNS: the responder's candidates (the initiator has sa->conn). */
 static void add_common_notifies(struct ike_sa *sa, const struct conn *const *conns, size_t n,
 				struct msg_out *m)
 {
 	frag_announce(sa, conns, n, m);
+	if (!sa->initiator)
+		childless_announce(sa, conns, n, m);
 	msg_add_notify(m, IKE_N_SIGNATURE_HASH_ALGORITHMS, auth_sig_hashes,
 		       sizeof(auth_sig_hashes));
 }
@@ -363,6 +384,15 @@ static enum task_result init_process(struct ike_sa *sa, struct task *t, const st
 	read_sig_hashes(sa, m);
 	frag_read_notify(sa, m);
 	sa->peer_certreq = msg_find(m, IKE_PL_CERTREQ) != NULL;
+	sa->childless_ok = msg_find_notify(m, IKE_N_CHILDLESS_IKEV2_SUPPORTED) != NULL;
+	/* RFC 6023: an IKE_AUTH without a CHILD_SA only to a peer that offered it. */
+	if (!sa->childless_ok && (!sa->want_child || c->childless == CHILDLESS_FORCE)) {
+		ike_sa_fail(sa, "the peer does not support childless IKE SAs (no "
+			    "CHILDLESS_IKEV2_SUPPORTED in its IKE_SA_INIT answer), but %s: not "
+			    "sending IKE_AUTH", sa->want_child ? "childless = force" :
+			    "the IKE SA is to come up without a CHILD_SA");
+		return TASK_FAILED;
+	}
 	/* §2.23: with a NAT in the way, IKE_AUTH already goes to 4500; with
 	 * MOBIKE wanted, always (RFC 4555 §3.3, as charon does: a later move
 	 * may put a NAT in the way). */

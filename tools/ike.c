@@ -3,6 +3,7 @@
  * kespctl ike: talks to ikehelper over its control socket (see
  * ikehelper/control.c for the line protocol).
  *   kespctl ike up CONN | up --child CHILD   waits until up or failed
+ *   kespctl ike up --no-child CONN        the IKE SA alone (RFC 6023)
  *   kespctl ike down CONN
  *   kespctl ike rekey --child CHILD       starts a rekey of its CHILD_SAs now
  *   kespctl ike rekey CONN                starts a rekey of its IKE SA now
@@ -29,7 +30,7 @@
 static int ike_usage(void)
 {
 	fprintf(stderr, "kespctl: ike: usage: ike [--socket PATH] up CONN | up --child CHILD | "
-		"down CONN | rekey CONN | rekey --child CHILD | list | reload (see kespctl help)\n");
+		"up --no-child CONN | down CONN | rekey CONN | rekey --child CHILD | list | reload (see kespctl help)\n");
 	return EXIT_USAGE;
 }
 
@@ -445,6 +446,8 @@ int cmd_ike(struct ctl *c, int argc, char **argv)
 		return ike_usage();
 	if (!strcmp(argv[0], "up") && argc == 3 && !strcmp(argv[1], "--child"))
 		snprintf(request, sizeof(request), "up-child %.256s", argv[2]);
+	else if (!strcmp(argv[0], "up") && argc == 3 && !strcmp(argv[1], "--no-child"))
+		snprintf(request, sizeof(request), "up-ike %.256s", argv[2]);
 	else if (!strcmp(argv[0], "rekey") && argc == 3 && !strcmp(argv[1], "--child"))
 		snprintf(request, sizeof(request), "rekey-child %.256s", argv[2]);
 	else if ((!strcmp(argv[0], "up") || !strcmp(argv[0], "down") ||

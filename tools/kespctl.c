@@ -682,6 +682,7 @@ static const struct {
 	{ "spi", cmd_spi, "spi alloc dev DEV [min SPI] [max SPI]   reserve an inbound SPI" },
 	{ "ike", cmd_ike,
 	  "ike up CONN | ike up --child CHILD   start an IKE SA (waits until it is up or failed)\n"
+	  "  ike up --no-child CONN   its IKE SA alone, childless (RFC 6023; the peer must offer it)\n"
 	  "  ike down CONN        delete its SAs\n"
 	  "  ike rekey --child CHILD   rekey its CHILD_SAs now (does not wait)\n"
 	  "  ike rekey CONN       rekey its IKE SA now (does not wait)\n"

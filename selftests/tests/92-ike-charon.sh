@@ -12,6 +12,12 @@
 # swanctl --list-sas (SPIs, packet counters after a known number of pings),
 # kespctl monitor's IKE events (up, IKE and CHILD rekeys, down, a failure
 # with its reason).
+# Childless IKE SAs (RFC 6023), each side with childless = force: the
+# IKE_AUTH carries no CHILD_SA (charon's and ikehelper's logs say), the
+# CHILD_SA comes by CREATE_CHILD_SA with its own KE and carries ping;
+# kespctl ike up --no-child brings up the IKE SA alone, listed without
+# CHILD_SA; ikehelper's IKE_AUTH with a CHILD_SA to charon's force is
+# refused with INVALID_SYNTAX.
 # ikehelper runs as ikehelper.service runs it: its capability bounding set
 # only CAP_NET_ADMIN and CAP_NET_BIND_SERVICE, no new privileges; it must
 # keep only CAP_NET_ADMIN once started. A reload that changes one
@@ -45,6 +51,26 @@ kesp_id() {
 	esac
 }
 
+# cl_conn NAME LOCAL REMOTE LOCAL_ID REMOTE_ID LOCAL_NET REMOTE_NET CHILDLESS:
+# a connection (either side) of the childless cases, its CHILD_SA with PFS.
+cl_conn() {
+	cat <<EOF
+  $1 {
+    local_addrs = $2
+    remote_addrs = $3
+    proposals = aes256gcm16-prfsha256-x25519
+    childless = $8
+    local { auth = psk
+      id = $4 }
+    remote { auth = psk
+      id = $5 }
+    children { $1 { local_ts = $6.0.0/24
+      remote_ts = $7.0.0/24
+      esp_proposals = aes128gcm16-x25519 } }
+  }
+EOF
+}
+
 kesp_conf() {
 	echo "connections {"
 	while read -r name aa ba ike esp mode lts rts; do
@@ -71,6 +97,8 @@ kesp_conf() {
 EOF
 	done </tmp/cases
 	cat <<EOF
+$(cl_conn cl-force 192.168.200.16 192.168.200.2 cl-force.kesp charon 10.11 10.12 force)
+$(cl_conn cl-charon 192.168.200.17 192.168.200.2 cl-charon.kesp charon 10.11 10.12 allow)
   neg-in {
     local_addrs = 192.168.200.24
     local { auth = psk
@@ -165,6 +193,8 @@ charon_conf() {
 EOF
 	done </tmp/cases
 	cat <<EOF
+$(cl_conn cl-force 192.168.200.2 192.168.200.16 charon cl-force.kesp 10.12 10.11 allow)
+$(cl_conn cl-charon 192.168.200.2 192.168.200.17 charon cl-charon.kesp 10.12 10.11 force)
   neg-psk {
     local_addrs = 192.168.200.2
     remote_addrs = 192.168.200.24
@@ -227,7 +257,7 @@ EOF
 
 ike_sites
 {
-	for a in 11 13 14 15 21 22 23 24; do echo "addr add 192.168.200.$a/24 dev wire"; done
+	for a in 11 13 14 15 16 17 21 22 23 24; do echo "addr add 192.168.200.$a/24 dev wire"; done
 	echo "addr add fd00:200::12/64 dev wire nodad"
 } | ip -n west -batch -
 # charon's host-to-host and site routes come from charon itself (table 220).
@@ -371,6 +401,51 @@ while read -r name aa ba ike esp mode lts rts; do
 done </tmp/cases
 
 ikehelper_alive kesp
+# ---- childless IKE SAs (RFC 6023), each side forcing ----
+# (few processes: under TCG each costs; the logs are read once at the end)
+echo "=== childless $(date +%T.%N)" >>"$CHARON_LOG"
+if ikectl west kesp ike up cl-force >/tmp/up.out 2>&1; then
+	pass "childless: ikehelper (childless = force) initiates, up answers once its CHILD_SA is in"
+	check "childless (force): ping 10.11.0.1 -> 10.12.0.1 over the CREATE_CHILD_SA's CHILD_SA" \
+		ip netns exec west ping -c 1 -W 3 -I 10.11.0.1 10.12.0.1
+	check "childless: kespctl ike down" ikectl west kesp ike down cl-force
+else
+	fail "childless: ikehelper (childless = force) initiates, charon accepts" "$(cat /tmp/up.out)"
+fi
+# the IKE SA alone: kespctl ike up --no-child (IKE_AUTH without CHILD_SA)
+if ikectl west kesp ike up --no-child cl-force >/tmp/up.out 2>&1; then
+	same "childless: kespctl ike up --no-child: kespctl ike list shows the IKE SA without CHILD_SA" \
+		"$(ikectl west kesp ike list | awk '/^cl-force\[[0-9]*\]: ESTABLISHED/ { i++ }
+			/^  cl-force\{/ { c++ } END { print i + 0, c + 0 }')" "1 0"
+	check "childless: kespctl ike down of the IKE SA without CHILD_SA" ikectl west kesp ike down cl-force
+else
+	fail "childless: kespctl ike up --no-child" "$(cat /tmp/up.out)"
+fi
+refuse "childless: ikehelper's IKE_AUTH with a CHILD_SA to charon's childless = force: INVALID_SYNTAX" \
+	1 'INVALID_SYNTAX.*childless = force' ikectl west kesp ike up cl-charon
+if charon_up east cl-charon 30; then
+	pass "childless: charon (childless = force) initiates, ikehelper accepts"
+	check "childless (charon force): ping 10.11.0.1 -> 10.12.0.1 over the CREATE_CHILD_SA's CHILD_SA" \
+		ip netns exec west ping -c 1 -W 3 -I 10.11.0.1 10.12.0.1
+	charon_swanctl east --terminate --ike cl-charon --timeout 10 >/dev/null 2>&1
+else
+	fail "childless: charon (childless = force) initiates, ikehelper accepts" "$(tail -5 "$CHARON_LOG")"
+fi
+echo "=== childless done $(date +%T.%N)" >>"$CHARON_LOG"
+# charon's log between the markers: IKE_AUTH requests it parsed without SA, TSi,
+# TSr (cl-force's, twice); CREATE_CHILD_SA requests with a KE it parsed (cl-force's)
+# and made (cl-charon's); its refusal of cl-charon's IKE_AUTH with a CHILD_SA.
+same "childless: charon's log: childless IKE_AUTHs (force, --no-child), CREATE_CHILD_SA [ SA No KE TSi TSr ] each way; the refusal" \
+	"$(awk '/^=== childless done/ { exit } /^=== childless/ { on = 1 } !on || !/^[0-9]/ { next }
+		/parsed IKE_AUTH request/ && !/ (SA|TSi|TSr) / { a++ }
+		/parsed CREATE_CHILD_SA request [0-9]+ \[ SA No KE TSi TSr \]/ { p++ }
+		/generating CREATE_CHILD_SA request [0-9]+ \[ SA No KE TSi TSr \]/ { g++ }
+		/peer did not initiate a childless IKE_SA/ { r++ }
+		END { print a + 0, p + 0, g + 0, r + 0 }' "$CHARON_LOG")" "2 1 1 1"
+same "childless: ikehelper's log: its childless IKE_AUTH (cl-force), charon's (cl-charon)" \
+	"$(awk '/cl-force\[[0-9]+\] childless IKE_AUTH \(childless = force\): no CHILD_SA in it/ { f++ }
+		/cl-charon\[[0-9]+\] childless IKE SA \(RFC 6023\): peer .charon. proposed no CHILD_SA/ { c++ }
+		END { print f + 0, c + 0 }' "$(ike_log ikehelper kesp)")" "1 1"
 # ---- reload: one connection changed, the other's CHILD_SA stays ----
 if ikectl west kesp ike up x25519-gcm128 >/tmp/up.out 2>&1 &&
 	ikectl west kesp ike up modp2048-chacha >>/tmp/up.out 2>&1; then

@@ -419,6 +419,19 @@ static bool h_flows(struct kernel *from, struct kernel *to)
 	       !memcmp(i->enc_key, o->enc_key, o->enc_key_len);
 }
 
+/* A packet from SRC to DST (addresses) hits P's first trap (device
+ * ifindex 10): its ACQUIRE. */
+static void h_acquire(struct h_peer *p, const char *src, const char *dst)
+{
+	struct kernel_event ev = { .type = KERNEL_EV_ACQUIRE, .ifindex = 10 };
+	char why[64];
+
+	kernel_fake_trap_at(p->k, 0, &ev.id);
+	ts_parse(src, &ev.packet.src, why, sizeof(why));
+	ts_parse(dst, &ev.packet.dst, why, sizeof(why));
+	kernel_fake_event(p->k, &ev);
+}
+
 /* kill -9: the daemon goes, the kernel (P's fake) keeps everything. */
 static void h_crash(struct h_peer *p)
 {

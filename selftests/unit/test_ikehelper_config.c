@@ -46,6 +46,7 @@ static const char good[] =
 	"        proposals = aes256gcm16-prfsha384-x25519, aes128-sha256-modp2048\n"
 	"        device = kesp1\n"
 	"        mobike = no\n"
+	"        childless = force\n"
 	"        local {\n"
 	"            auth = psk\n"
 	"            id = \"C=CH, O=strongSwan, CN=moon\"\n"
@@ -114,6 +115,9 @@ static void test_good(void)
 	TAP_EQ_INT(c->ike[1].num, 2, "the second proposal is numbered 2");
 	TAP_EQ_INT(c->remote_port, 4500, "remote_port");
 	TAP_EQ_STR(c->device, "kesp1", "device");
+	TAP_EQ_INT(c->childless, CHILDLESS_FORCE, "childless = force");
+	TAP_EQ_INT(config_find_conn(cfg, "road")->childless, CHILDLESS_ALLOW,
+		   "childless is allow unless set (swanctl's default)");
 	TAP_EQ_STR(addr_specs_str(c->remote_addrs, c->nremote_addrs, buf, sizeof(buf)),
 		   "192.168.100.2,10.9.0.0-10.9.255.255,%any6", "remote_addrs read back");
 	{
@@ -348,6 +352,12 @@ static void test_bad(void)
 	    "unknown key 'colour' in a connection");
 	bad("a swanctl key kesp does not support yet", CONN_HEAD "  reauth_time = 4h\n" CONN_TAIL,
 	    5, "'reauth_time' is not supported by kesp yet");
+	bad("childless with a value swanctl does not have",
+	    CONN_HEAD "  childless = prefer\n" CONN_TAIL, 5,
+	    "childless = prefer: expected allow, force or never");
+	bad("childless in a child section (it is the connection's)",
+	    CONN_HEAD "  children { x { childless = force } }\n" CONN_TAIL, 5,
+	    "unknown key 'childless' in a child section");
 	bad("an unknown child key",
 	    CONN_HEAD "  children {\n   x {\n    start_actoin = start\n   }\n  }\n" CONN_TAIL, 7,
 	    "unknown key 'start_actoin' in a child section");

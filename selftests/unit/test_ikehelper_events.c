@@ -194,14 +194,7 @@ static void test_expire_ignored(void)
 /* A packet from 10.1.0.1 to 10.2.0.1 hits alice's trap: its ACQUIRE. */
 static void acquire(void)
 {
-	struct kernel_event ev = { .type = KERNEL_EV_ACQUIRE, .ifindex = 10 };
-
-	char why[64];
-
-	kernel_fake_trap_at(alice->k, 0, &ev.id);
-	ts_parse("10.1.0.1", &ev.packet.src, why, sizeof(why));
-	ts_parse("10.2.0.1", &ev.packet.dst, why, sizeof(why));
-	kernel_fake_event(alice->k, &ev);
+	h_acquire(alice, "10.1.0.1", "10.2.0.1");
 }
 
 static void test_trap(void)
