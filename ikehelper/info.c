@@ -195,6 +195,7 @@ void info_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *
 	uint8_t ours[4 * DELETE_MAX];
 	uint16_t nours = 0;
 
+	redirect_info_request(sa, req);
 	for (size_t i = 0; i < req->npl; i++) {
 		const struct ike_payload *pl = &req->pl[i];
 
