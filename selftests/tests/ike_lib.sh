@@ -26,6 +26,7 @@
 #   ikehelper_alive NAME     ikehelper NAME still runs; else fails the test
 #                            with its last log lines and finishes it.
 #   log_has NAME PATTERN     ikehelper NAME's log has a line matching PATTERN.
+#   wait_for SECS CMD...     until CMD succeeds (SECS at most); fails after.
 #   ike_monitor NS NAME FILE `kespctl monitor` of ikehelper NAME in the
 #                            background, into FILE; returns once it listens.
 #   wait_event FILE PATTERN [SECS]   until FILE has a line matching PATTERN
@@ -129,6 +130,15 @@ ikehelper_alive() {
 kernel_sa_count() { $KESPCTL -n "$1" sa list | grep -c '^sa '; }
 
 log_has() { grep -Eq -- "$2" "$(ike_log ikehelper "$1")"; }
+
+wait_for() {
+	wf_end=$(($(date +%s) + $1))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -lt "$wf_end" ] || return 1
+		sleep 0.2
+	done
+}
 
 ike_monitor() {
 	: >"$3"
