@@ -685,6 +685,10 @@ int redirect_sa(struct ike_sa *sa, const struct addr *gw, char *why, size_t whyl
  * by redirect_answered() once the answer is sent. */
 void redirect_info_request(struct ike_sa *sa, const struct ike_msg *req);
 void redirect_answered(struct ike_sa *sa);
+/* Client: a REDIRECT in the last IKE_AUTH response M (SA just
+ * authenticated the gateway): true when followed (the IKE SA is being
+ * deleted, a new one starts at the new gateway; no CHILD_SA here). */
+bool redirect_auth_process(struct ike_sa *sa, const struct ike_msg *m);
 
 /* ike_rekey.c: IKE SA rekeying (RFC 7296 §1.3.2, §2.18) */
 void ike_rekey_start(struct ike_sa *sa);

@@ -181,35 +181,58 @@ bool redirect_init_process(struct ike_sa *sa, const struct ike_msg *m)
 	return true;
 }
 
-void redirect_info_request(struct ike_sa *sa, const struct ike_msg *req)
+/* The gateway's REDIRECT N on SA (authenticated, no nonce): whether to
+ * follow it to sa->redirect_gw; logged when not. */
+static bool take_redirect(struct ike_sa *sa, const struct ike_payload *n)
 {
-	const struct ike_payload *n = msg_find_notify(req, IKE_N_REDIRECT);
 	struct ike_slice rest;
 	char why[256], a[ADDR_STRLEN];
 
-	if (!n)
-		return;
 	if (!sa->initiator || !sa->d->cfg->set.follow_redirects || !sa->conn) {
 		sa_log(sa, LOG_IKE, 0, "the peer redirects us; not following (%s)",
 		       !sa->d->cfg->set.follow_redirects ? "follow_redirects = no" :
 		       "we are not the client of this IKE SA");
-		return;
+		return false;
 	}
 	if (get_gw(&n->u.notify.data, &sa->redirect_gw, &rest, why, sizeof(why)) || rest.len) {
 		sa_log(sa, LOG_IKE, 0, "malformed REDIRECT from the gateway, not following: %s",
 		       rest.len ? "data after the gateway identity" : why);
-		return;
+		return false;
 	}
 	if (addr_equal(&sa->redirect_gw, &sa->remote.addr)) {
 		sa_log(sa, LOG_IKE, 0, "the gateway redirects us to itself (%s): ignored",
 		       addr_str(&sa->redirect_gw, a, sizeof(a)));
-		return;
+		return false;
 	}
 	if (!loop_check(sa, why, sizeof(why))) {
 		sa_log(sa, LOG_IKE, 0, "%s", why);
-		return;
+		return false;
 	}
-	sa->redirect_pending = true;
+	return true;
+}
+
+void redirect_info_request(struct ike_sa *sa, const struct ike_msg *req)
+{
+	const struct ike_payload *n = msg_find_notify(req, IKE_N_REDIRECT);
+
+	if (n && take_redirect(sa, n))
+		sa->redirect_pending = true;
+}
+
+bool redirect_auth_process(struct ike_sa *sa, const struct ike_msg *m)
+{
+	const struct ike_payload *n = msg_find_notify(m, IKE_N_REDIRECT);
+	char why[256], a[ADDR_STRLEN], b[ADDR_STRLEN];
+
+	if (!n || sa->state != IKE_S_ESTABLISHED || !take_redirect(sa, n))
+		return false;
+	sa_log(sa, LOG_IKE, 0, "redirected by %s to %s in IKE_AUTH: deleting this IKE SA",
+	       addr_str(&sa->remote.addr, a, sizeof(a)), addr_str(&sa->redirect_gw, b, sizeof(b)));
+	/* No CHILD_SA is up yet: whoever waits for one waits for the new SA. */
+	if (!start_over(sa, &sa->redirect_gw, sa->want_child, why, sizeof(why)))
+		sa_log(sa, LOG_IKE, 0, "cannot follow the redirect: %s", why);
+	daemon_terminate_sa(sa);
+	return true;
 }
 
 void redirect_answered(struct ike_sa *sa)

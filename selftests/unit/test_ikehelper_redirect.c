@@ -238,6 +238,40 @@ static void test_malformed(void)
 	       h_count_sas(carol) == 0, "malformed: a too long identity is refused (%s)", w.msg);
 }
 
+/*
+ * A REDIRECT in the last IKE_AUTH response: our gateway never sends one,
+ * so the response's payloads are handed to the client as ike_auth.c does
+ * once the gateway's AUTH verified.
+ */
+static void test_auth(void)
+{
+	static const uint8_t gw[] = { 1, 4, 192, 0, 2, 3 };
+	struct ike_msg *m = calloc(1, sizeof(*m));
+	struct h_wait w;
+	struct ike_sa *sa;
+
+	setup("", NULL, NULL);
+	sa = h_up(alice, "gw", &w);
+	h_run();
+	m->npl = 1;
+	m->pl[0].type = IKE_PL_NOTIFY;
+	m->pl[0].u.notify.type = IKE_N_REDIRECT;
+	m->pl[0].u.notify.data.p = gw;
+	m->pl[0].u.notify.data.len = sizeof(gw);
+	tap_ok(sa && sa->state == IKE_S_ESTABLISHED && redirect_auth_process(sa, m) &&
+	       sa->state == IKE_S_DELETING && h_count_sas(alice) == 2,
+	       "auth: alice follows, deleting the IKE SA with bob, a new one to carol");
+	h_run();
+	tap_ok(h_count_sas(alice) == 1 && remote_is(established(alice), "192.0.2.3") &&
+	       h_count_sas(bob) == 0 && h_flows(alice->k, carol->k) && h_flows(carol->k, alice->k),
+	       "auth: alice's only IKE SA is with carol, its CHILD_SA flows, bob has none");
+	m->pl[0].u.notify.data.len = 5;
+	tap_ok(!redirect_auth_process(established(alice), m) &&
+	       h_log_has("malformed REDIRECT from the gateway", NULL) && h_count_sas(alice) == 1,
+	       "auth: a truncated REDIRECT is not followed");
+	free(m);
+}
+
 static void test_config(void)
 {
 	char *bad = conf_gw("gw2.example.org");
@@ -264,6 +298,7 @@ int main(void)
 	test_loop();
 	test_no_support();
 	test_malformed();
+	test_auth();
 	test_config();
 	h_reset();
 	log_set_sink(NULL, NULL);
