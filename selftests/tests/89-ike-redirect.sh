@@ -20,11 +20,6 @@
 # 10.3.0.1 (as client) and 10.5.0.1 (as gateway).
 netns_add g1 g2 a c
 ike_bridge g1 192.168.100.1 a:2 c:3 g2:4
-ike_site g1 10.0.0.1/24
-ike_site g2 10.0.0.1/24
-ike_site a 10.1.0.1/24
-ike_site c 10.3.0.1/24 10.5.0.1/24
-
 mkdir -p c
 cat >c/swanctl.conf <<EOC
 connections {
@@ -50,6 +45,12 @@ connections {
 secrets { ike { secret = $PSK } }
 EOC
 charon_spawn c c
+# The sites while charon starts (it needs them only for its CHILD_SAs).
+ike_site g1 10.0.0.1/24
+ike_site g2 10.0.0.1/24
+ike_site a 10.1.0.1/24
+ike_site c 10.3.0.1/24 10.5.0.1/24
+
 
 # gw_conf ADDR [REDIRECT_TO]: an ikehelper gateway for charon and for a.
 gw_conf() {
