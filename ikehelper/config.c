@@ -528,6 +528,7 @@ void settings_default(struct settings *s)
 	s->fwmark = 0x6b65;
 	s->route_table = 0x6b65;
 	s->rule_priority = 0x6b65;
+	s->follow_redirects = true;
 	memset(&s->log, 0, sizeof(s->log));
 	s->log.def = LOG_LEVEL_DEFAULT;
 }
@@ -639,6 +640,15 @@ static bool set_retransmit_base(struct parser *p, const struct node *n, void *ob
 	return true;
 }
 
+static bool set_follow_redirects(struct parser *p, const struct node *n, void *obj)
+{
+	if (!parse_bool(n->value, &((struct settings *)obj)->follow_redirects)) {
+		ERR(n, "follow_redirects = %s: expected yes or no", n->value);
+		return false;
+	}
+	return true;
+}
+
 static const struct key settings_keys[] = {
 	{ "retransmit_tries", set_retransmit_tries, NULL },
 	{ "retransmit_timeout", set_retransmit_timeout, NULL },
@@ -653,6 +663,7 @@ static const struct key settings_keys[] = {
 	{ "fwmark", set_fwmark, NULL },
 	{ "route_table", set_route_table, NULL },
 	{ "route_rule_priority", set_rule_priority, NULL },
+	{ "follow_redirects", set_follow_redirects, NULL },
 	{ NULL, NULL, NULL },
 };
 
@@ -1028,6 +1039,21 @@ static bool conn_pools(struct parser *p, const struct node *n, void *obj)
 	return each_item(p, n, 1, CONF_MAX_VIPS, "pool names", pool_name_item, c);
 }
 
+/* redirect_to = ADDR  (an IPv4 or IPv6 address: no name, it goes on the
+ * wire as the client's new gateway). */
+static bool conn_redirect_to(struct parser *p, const struct node *n, void *obj)
+{
+	struct conn *c = ((struct conn_ctx *)obj)->c;
+
+	if (!addr_parse(n->value, &c->redirect_to) || addr_is_any(&c->redirect_to)) {
+		memset(&c->redirect_to, 0, sizeof(c->redirect_to));
+		ERR(n, "redirect_to '%s' must be the IPv4 or IPv6 address of the gateway to send "
+		    "new clients to", n->value);
+		return false;
+	}
+	return true;
+}
+
 /* The IKE SA's, swanctl's defaults: rekey_time 4h, over_time 10% of it,
  * rand_time over_time; rekey_time 0 never rekeys (nor expires). */
 static void conn_lifetimes(struct parser *p, const struct node *n, struct conn *c)
@@ -1073,6 +1099,7 @@ static const struct key conn_keys[] = {
 	{ "over_time", conn_over_time, NULL },
 	{ "rand_time", conn_rand_time, NULL },
 	{ "pools", conn_pools, NULL },
+	{ "redirect_to", conn_redirect_to, NULL },
 	{ "if_id_in", NULL, "XFRM interfaces; kesp routes into its device" },
 	{ "if_id_out", NULL, "XFRM interfaces; kesp routes into its device" },
 	{ "mediation", NULL, "IKE mediation" },

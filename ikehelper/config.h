@@ -194,6 +194,9 @@ struct conn {
 	char pools[CONF_MAX_VIPS][CONF_NAME_MAX];
 	size_t npools;
 	int pools_line;
+	/* redirect_to = ADDR  (gateway: new clients that announce
+	 * REDIRECT_SUPPORTED are sent to ADDR at IKE_SA_INIT, RFC 5685). */
+	struct addr redirect_to;
 	struct child_cfg *children;
 	size_t nchildren;
 	/* Hash of everything above, so a reload can tell an unchanged
@@ -226,6 +229,7 @@ struct settings {
 	uint32_t route_table;			/* table of the selector routes */
 	uint32_t rule_priority;			/* of "not fwmark M lookup T" */
 	struct log_spec log;			/* log { default = 1  ike = 2 ... } */
+	bool follow_redirects;			/* RFC 5685 as client: yes */
 };
 
 struct config {

@@ -3,6 +3,7 @@
  * The control socket kespctl talks to (/run/kesp/ikehelper.sock, mode 0600,
  * peers checked to be root). One request line per connection:
  *   up CONN | up-child CHILD | up-ike CONN | down CONN | rekey CONN | rekey-child CHILD
+ *   | redirect CONN|ID GATEWAY
  *   | list | reload | monitor
  * and answer lines, each starting with what it is:
  *   "| text"          something to show the user
@@ -331,6 +332,37 @@ static void cmd_rekey(struct client *cl, const char *name, bool child)
 		       n == 1 ? "" : "s", name);
 }
 
+/* Sends the clients of connection NAME's established IKE SAs (or of IKE SA
+ * number NAME) to gateway GW (RFC 5685). */
+static void cmd_redirect(struct client *cl, const char *name, const char *gw)
+{
+	struct daemon *d = cl->c->d;
+	struct addr a;
+	char *end, why[256] = "";
+	unsigned long long id = strtoull(name, &end, 10);
+	size_t n = 0, tried = 0;
+
+	if (!addr_parse(gw, &a) || addr_is_any(&a)) {
+		finish(cl, false, "redirect: '%s' is not the IPv4 or IPv6 address of a gateway", gw);
+		return;
+	}
+	for (struct ike_sa *sa = d->sas; sa; sa = sa->next_all) {
+		if (*end ? !sa->conn || strcmp(sa->conn->name, name) : sa->id != id)
+			continue;
+		if (sa->state != IKE_S_ESTABLISHED || sa->rekeyed)
+			continue;
+		tried++;
+		if (!redirect_sa(sa, &a, why, sizeof(why)))
+			n++;
+	}
+	if (!n)
+		finish(cl, false, "%s", tried ? why : *end ? "no established IKE SA of that "
+		       "connection" : "no established IKE SA with that number");
+	else
+		finish(cl, true, "redirecting %zu IKE SA%s of %s to %s", n, n == 1 ? "" : "s",
+		       name, gw);
+}
+
 static void reload_diag(void *ctx, bool error, const char *msg)
 {
 	struct client *cl = ctx;
@@ -404,6 +436,8 @@ static void command(struct client *cl, char *line)
 	log_msg(LOG_CTL, 1, "control: %s%s%s", verb ? verb : "", arg ? " " : "", arg ? arg : "");
 	if (!verb) {
 		finish(cl, false, "empty request");
+	} else if (!strcmp(verb, "redirect") && arg && extra && !strtok(NULL, " \t")) {
+		cmd_redirect(cl, arg, extra);
 	} else if (extra) {
 		finish(cl, false, "'%s' takes at most one argument", verb);
 	} else if (!strcmp(verb, "up") && arg) {
@@ -426,7 +460,8 @@ static void command(struct client *cl, char *line)
 		cmd_monitor(cl);
 	} else {
 		finish(cl, false, "unknown request '%s' (up CONN, up-child CHILD, up-ike CONN, down CONN, "
-		       "rekey CONN, rekey-child CHILD, list, reload, monitor)", verb);
+		       "rekey CONN, rekey-child CHILD, redirect CONN|ID GATEWAY, list, reload, "
+		       "monitor)", verb);
 	}
 }
 

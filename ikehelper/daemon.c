@@ -144,10 +144,9 @@ struct ike_sa *daemon_find_sa_for_conn(struct daemon *d, const struct conn *c)
 	return NULL;
 }
 
-/* CHILD: the CHILD_SA to bring up, NULL for none. */
-static struct ike_sa *initiate(struct daemon *d, const struct conn *c,
-			       const struct child_cfg *child, struct sa_waiter *w, char *why,
-			       size_t whylen)
+struct ike_sa *daemon_initiate_to(struct daemon *d, const struct conn *c,
+				  const struct child_cfg *child, struct sa_waiter *w,
+				  const struct addr *to, char *why, size_t whylen)
 {
 	struct endpoint local = { .port = d->cfg->set.port }, remote = { .port = c->remote_port };
 	struct ike_sa *sa;
@@ -161,7 +160,9 @@ static struct ike_sa *initiate(struct daemon *d, const struct conn *c,
 			 c->nchildren ? "was asked for none" : "has no children");
 		return NULL;
 	}
-	if (!initiate_target(c->remote_addrs, c->nremote_addrs, &remote.addr)) {
+	if (to)
+		remote.addr = *to;
+	else if (!initiate_target(c->remote_addrs, c->nremote_addrs, &remote.addr)) {
 		snprintf(why, whylen, "connection %s: remote_addrs names no single address or "
 			 "resolvable host to initiate to", c->name);
 		return NULL;
@@ -219,13 +220,13 @@ struct ike_sa *daemon_initiate(struct daemon *d, const struct conn *c,
 {
 	if (!child && c->nchildren)
 		child = &c->children[0];
-	return initiate(d, c, child, w, why, whylen);
+	return daemon_initiate_to(d, c, child, w, NULL, why, whylen);
 }
 
 struct ike_sa *daemon_initiate_ike(struct daemon *d, const struct conn *c, struct sa_waiter *w,
 				   char *why, size_t whylen)
 {
-	return initiate(d, c, NULL, w, why, whylen);
+	return daemon_initiate_to(d, c, NULL, w, NULL, why, whylen);
 }
 
 /* Our DELETE goes out; the kernel SAs go now (§1.4.1 lets us stop using
@@ -249,6 +250,11 @@ static void terminate(struct ike_sa *sa)
 	ike_sa_notify_waiters(sa, false, "terminated");
 	sa_log(sa, LOG_IKE, 0, "deleting the IKE SA");
 	exchange_queue(sa, t);
+}
+
+void daemon_terminate_sa(struct ike_sa *sa)
+{
+	terminate(sa);
 }
 
 size_t daemon_terminate(struct daemon *d, const char *conn_name)

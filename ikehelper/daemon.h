@@ -243,6 +243,11 @@ enum ike_end {
 	END_PEER_CLOSED,	/* the peer deleted it */
 };
 
+/* A client follows at most REDIRECT_MAX redirects of one connection within
+ * REDIRECT_PERIOD_MS (strongSwan's limits); one more is a loop. */
+#define REDIRECT_MAX 5
+#define REDIRECT_PERIOD_MS (300 * 1000)
+
 struct ike_sa {
 	struct daemon *d;
 	struct ike_sa *next_all, *next_spi, *next_half, *next_dead;
@@ -346,6 +351,18 @@ struct ike_sa {
 	struct addr lease[CONF_MAX_VIPS];
 	size_t nlease;
 	char lease_who[IKE_ID_STRLEN];	/* the identity the leases are kept for */
+
+	/* Redirect (redirect.c, RFC 5685). A gateway: whether the client
+	 * announced REDIRECT_SUPPORTED. A client: the gateway that sent us
+	 * here (family 0: none), when the connection's last redirects were
+	 * (loop protection), and a REDIRECT of the established SA that is
+	 * followed once our answer is out. */
+	bool peer_redirect;
+	struct addr redirected_from;
+	uint64_t redirect_at[REDIRECT_MAX];
+	unsigned int nredirects;
+	bool redirect_pending;
+	struct addr redirect_gw;
 };
 
 const char *ike_state_name(enum ike_state s);
@@ -706,6 +723,30 @@ void trap_remove_all(struct daemon *d);
 /* A packet hit a trap: the negotiation starts unless one runs. */
 void trap_acquire(struct daemon *d, const struct kernel_event *ev);
 
+/* redirect.c: RFC 5685, both roles */
+/* Initiator: REDIRECT_SUPPORTED (or REDIRECTED_FROM) in IKE_SA_INIT. */
+void redirect_init_add(struct ike_sa *sa, struct msg_out *m);
+/* Initiator: a REDIRECT in IKE_SA_INIT's response M; true when it was
+ * one (followed, or refused and the SA failed: SA is gone either way). */
+bool redirect_init_process(struct ike_sa *sa, const struct ike_msg *m);
+/* Responder: the REDIRECT notify's data for request M when one of CONNS
+ * redirects new clients and M announces support; its length or 0. */
+size_t redirect_init_target(struct daemon *d, const struct ike_msg *m,
+			    const struct conn *const *conns, size_t n, uint8_t *data, size_t room);
+/* Responder: whether the peer's IKE_SA_INIT M announced support. */
+void redirect_note_peer(struct ike_sa *sa, const struct ike_msg *m);
+/* Gateway: sends an established SA's client to GW (INFORMATIONAL with
+ * REDIRECT); 0, or -1 with WHY. */
+int redirect_sa(struct ike_sa *sa, const struct addr *gw, char *why, size_t whylen);
+/* Client: a REDIRECT in the gateway's INFORMATIONAL request REQ; followed
+ * by redirect_answered() once the answer is sent. */
+void redirect_info_request(struct ike_sa *sa, const struct ike_msg *req);
+void redirect_answered(struct ike_sa *sa);
+/* Client: a REDIRECT in the last IKE_AUTH response M (SA just
+ * authenticated the gateway): true when followed (the IKE SA is being
+ * deleted, a new one starts at the new gateway; no CHILD_SA here). */
+bool redirect_auth_process(struct ike_sa *sa, const struct ike_msg *m);
+
 /* ike_rekey.c: IKE SA rekeying (RFC 7296 §1.3.2, §2.18) */
 void ike_rekey_start(struct ike_sa *sa);
 void ike_rekey_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp);
@@ -1052,6 +1093,13 @@ struct ike_sa *daemon_initiate(struct daemon *d, const struct conn *c,
  * IKE_SA_INIT when the peer does not offer it. */
 struct ike_sa *daemon_initiate_ike(struct daemon *d, const struct conn *c, struct sa_waiter *w,
 				   char *why, size_t whylen);
+/* Starts C's IKE SA towards REMOTE instead of its remote_addrs (NULL:
+ * those), with CHILD (NULL: none, as daemon_initiate_ike). */
+struct ike_sa *daemon_initiate_to(struct daemon *d, const struct conn *c,
+				  const struct child_cfg *child, struct sa_waiter *w,
+				  const struct addr *remote, char *why, size_t whylen);
+/* Deletes one IKE SA: its kernel SAs now, DELETE to the peer. */
+void daemon_terminate_sa(struct ike_sa *sa);
 /* Sends DELETE for every IKE SA of connection NAME; how many. */
 size_t daemon_terminate(struct daemon *d, const char *conn_name);
 /* Takes NEW (a parsed config): unchanged connections keep their SAs,

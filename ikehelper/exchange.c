@@ -728,6 +728,7 @@ static void answer(struct ike_sa *sa, uint8_t exchange, uint32_t mid, uint64_t r
 	frag_send(sa, &sa->resp.frags, pkt, plen);
 	if (exchange == IKE_AUTH || exchange == IKE_CREATE_CHILD_SA)
 		child_sa_respond_done(sa);
+	redirect_answered(sa);
 	if (sa->close_after_send)
 		ike_sa_destroy(sa, sa->error[0] ? sa->error : "closed");
 }

@@ -327,6 +327,10 @@ static enum task_result established(struct ike_sa *sa, struct auth_task *at,
 	auth_eap_free(sa);
 	mobike_auth_read(sa, m);
 	ike_sa_established(sa);
+	if (redirect_auth_process(sa, m)) {
+		child_sa_drop_pending(&at->child);
+		return TASK_DONE;
+	}
 	if (sa->conn->nvips && !vips_assigned(sa, at, m))
 		return TASK_DONE;
 	if (at->child)

@@ -273,6 +273,7 @@ static int init_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 	add_nonce(m, sa->ni, sa->ni_len);
 	natd_add(m, sa, (const uint8_t[8]){ 0 });
 	add_common_notifies(sa, NULL, 0, m);
+	redirect_init_add(sa, m);
 	return m->overflow ? -1 : 0;
 }
 
@@ -294,6 +295,8 @@ static enum task_result init_process(struct ike_sa *sa, struct task *t, const st
 	static const uint8_t zero[8];
 
 	(void)t;
+	if (redirect_init_process(sa, m))
+		return TASK_FAILED;
 	cookie = msg_find_notify(m, IKE_N_COOKIE);
 	if (cookie) {
 		if (cookie->u.notify.data.len < 1 || cookie->u.notify.data.len > 64 ||
@@ -564,7 +567,8 @@ void ike_init_respond(struct daemon *d, const struct endpoint *local,
 	struct ike_sa *sa;
 	struct msg_out *out = d->out;
 	char peer[ENDPOINT_STRLEN], why[2048], a[ADDR_STRLEN];
-	size_t nconns, nours;
+	size_t nconns, nours, rlen;
+	uint8_t redirect[18 + IKE_NONCE_MAX];
 	uint16_t want;
 	uint8_t *pkt;
 	size_t plen;
@@ -614,6 +618,12 @@ void ike_init_respond(struct daemon *d, const struct endpoint *local,
 		log_msg(LOG_IKE, 2, "%u IKE SAs half-open: asking %s for a COOKIE",
 			d->half_open_count, peer);
 		send_stateless(d, local, remote, m, IKE_N_COOKIE, cookie, sizeof(cookie));
+		return;
+	}
+	rlen = redirect_init_target(d, m, conns, nconns, redirect, sizeof(redirect));
+	if (rlen) {
+		log_msg(LOG_IKE, 1, "IKE_SA_INIT from %s: answering REDIRECT", peer);
+		send_stateless(d, local, remote, m, IKE_N_REDIRECT, redirect, rlen);
 		return;
 	}
 	ours = malloc(UNION_MAX * sizeof(*ours));
@@ -668,6 +678,7 @@ void ike_init_respond(struct daemon *d, const struct endpoint *local,
 	natd_read(sa, m, (const uint8_t[8]){ 0 }, &sa->local, &sa->remote);
 	read_sig_hashes(sa, m);
 	frag_read_notify(sa, m);
+	redirect_note_peer(sa, m);
 
 	msg_reset(out);
 	*msg_add_sa(out, 1) = chosen;

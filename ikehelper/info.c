@@ -195,6 +195,7 @@ void info_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *
 	uint16_t nours = 0;
 
 	mobike_info_respond(sa, req, resp);
+	redirect_info_request(sa, req);
 	for (size_t i = 0; i < req->npl; i++) {
 		const struct ike_payload *pl = &req->pl[i];
 

@@ -5,6 +5,7 @@
  *   kespctl ike up CONN | up --child CHILD   waits until up or failed
  *   kespctl ike up --no-child CONN        the IKE SA alone (RFC 6023)
  *   kespctl ike down CONN
+ *   kespctl ike redirect CONN|ID GATEWAY
  *   kespctl ike rekey --child CHILD       starts a rekey of its CHILD_SAs now
  *   kespctl ike rekey CONN                starts a rekey of its IKE SA now
  *   kespctl [--json] ike list
@@ -30,7 +31,8 @@
 static int ike_usage(void)
 {
 	fprintf(stderr, "kespctl: ike: usage: ike [--socket PATH] up CONN | up --child CHILD | "
-		"up --no-child CONN | down CONN | rekey CONN | rekey --child CHILD | list | reload (see kespctl help)\n");
+		"up --no-child CONN | down CONN | rekey CONN | rekey --child CHILD | "
+		"redirect CONN|ID GATEWAY | list | reload (see kespctl help)\n");
 	return EXIT_USAGE;
 }
 
@@ -453,6 +455,8 @@ int cmd_ike(struct ctl *c, int argc, char **argv)
 	else if ((!strcmp(argv[0], "up") || !strcmp(argv[0], "down") ||
 		  !strcmp(argv[0], "rekey")) && argc == 2)
 		snprintf(request, sizeof(request), "%s %.256s", argv[0], argv[1]);
+	else if (!strcmp(argv[0], "redirect") && argc == 3)
+		snprintf(request, sizeof(request), "redirect %.200s %.60s", argv[1], argv[2]);
 	else if ((!strcmp(argv[0], "list") || !strcmp(argv[0], "reload")) && argc == 1)
 		snprintf(request, sizeof(request), "%s", argv[0]);
 	else

@@ -686,6 +686,8 @@ static const struct {
 	  "  ike down CONN        delete its SAs\n"
 	  "  ike rekey --child CHILD   rekey its CHILD_SAs now (does not wait)\n"
 	  "  ike rekey CONN       rekey its IKE SA now (does not wait)\n"
+	  "  ike redirect CONN|ID GATEWAY  send the clients of its established IKE SAs\n"
+	  "                       (or of IKE SA number ID) to GATEWAY (RFC 5685)\n"
 	  "  ike list             IKE and CHILD SAs with SPIs, selectors, counters\n"
 	  "                       (kespctl show adds the devices)\n"
 	  "  ike reload           re-read ikehelper's config; unchanged connections keep\n"

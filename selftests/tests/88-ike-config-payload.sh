@@ -36,15 +36,6 @@ done
 ike_site g 10.0.0.1/24
 ike_site c 10.5.0.1/24 fd00:5::1/64
 
-# wait_for SECS CMD...: until CMD succeeds (SECS at most).
-wait_for() {
-	wf_end=$(($(date +%s) + $1))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -lt "$wf_end" ] || return 1
-		sleep 0.2
-	done
-}
 # vip NS [DEV]: the 10.x.0.y addresses NS has outside 10.0.0.0 and 10.5.0.0.
 vip() { ip -n "$1" -4 -o addr show ${2:+dev "$2"} | awk '{print $4}' | grep '^10\.[36]\.' | tr '\n' ' '; }
 no_vip() { [ -z "$(vip "$@")" ]; }

@@ -158,6 +158,23 @@ ike_sites() {
 	ike_site east $EAST_HOST4/24 $EAST_HOST6/64
 }
 
+# ike_bridge NS ADDRESS NS2:HOST...: a bridge gwbr in NS with ADDRESS/24 (e.g.
+# 192.168.100.1), and each NS2 on it by a veth "veth" with the address
+# ADDRESS's /24 with HOST as the last byte.
+ike_bridge() {
+	br_ns=$1 br_net=${2%.*}
+	ip -n "$br_ns" link add name gwbr type bridge
+	ip -n "$br_ns" link set gwbr up
+	ip -n "$br_ns" addr add "$2/24" dev gwbr
+	shift 2
+	for p in "$@"; do
+		ip link add veth netns "${p%:*}" type veth peer name "to-${p%:*}" netns "$br_ns"
+		ip -n "$br_ns" link set "to-${p%:*}" master gwbr up
+		printf 'link set veth up\naddr add %s.%s/24 dev veth\n' "$br_net" "${p#*:}" |
+			ip -n "${p%:*}" -batch -
+	done
+}
+
 # ike_site NS ADDRESS/LEN...: the network behind NS, on a dummy device.
 # (One ip process per namespace: under TCG each costs a fifth of a second.)
 ike_site() {
