@@ -515,9 +515,9 @@ void child_sa_add_routes(struct child_sa *c)
 			rc.src = c->ike->local.addr;
 		} else {
 			/* A virtual IP the gateway gave us, first. */
-			for (size_t j = 0; j < c->ike->nvip && !rc.src.family; j++)
-				if (c->ike->vip[j].family == c->ts_remote[i].family)
-					rc.src = c->ike->vip[j];
+			for (size_t j = 0; j < c->ike->cp.nvip && !rc.src.family; j++)
+				if (c->ike->cp.vip[j].family == c->ts_remote[i].family)
+					rc.src = c->ike->cp.vip[j];
 			for (size_t j = 0; j < c->nts_local && !rc.src.family; j++)
 				if (c->ts_local[j].family == c->ts_remote[i].family &&
 				    d->kernel->ops->local_addr_in(d->kernel, &c->ts_local[j], &rc.src))

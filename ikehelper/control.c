@@ -198,8 +198,8 @@ static void list(struct client *cl)
 			rec_putf(&r, "rekeyed", "%llu",
 				 (unsigned long long)((d->now - sa->rekeyed_at) / 1000));
 		put_due(&r, "rekey_in", d, &sa->t_rekey);
-		put_addrs(&r, "vips", sa->vip, sa->nvip);
-		put_addrs(&r, "leases", sa->lease, sa->nlease);
+		put_addrs(&r, "vips", sa->cp.vip, sa->cp.nvip);
+		put_addrs(&r, "leases", sa->cp.lease, sa->cp.nlease);
 		put_addrs(&r, "peer_addrs", sa->peer_addrs, sa->npeer_addrs);
 		say(cl, "%s", r.buf);
 		for (struct child_sa *ch = sa->children; ch; ch = ch->next)

@@ -115,8 +115,8 @@ static bool attr_addr(const struct ike_cp_attr *at, struct addr *a)
 static bool vip_shared(const struct ike_sa *sa, const struct addr *a)
 {
 	for (const struct ike_sa *o = sa->d->sas; o; o = o->next_all)
-		for (size_t i = 0; o != sa && i < o->nvip; i++)
-			if (addr_equal(&o->vip[i], a) && o->vip_ifindex == sa->vip_ifindex)
+		for (size_t i = 0; o != sa && i < o->cp.nvip; i++)
+			if (addr_equal(&o->cp.vip[i], a) && o->cp.vip_ifindex == sa->cp.vip_ifindex)
 				return true;
 	return false;
 }
@@ -130,8 +130,8 @@ int cp_process_reply(struct ike_sa *sa, const struct ike_msg *m, uint32_t ifinde
 	char s[ADDR_STRLEN], dns[256];
 	size_t off = 0;
 
-	sa->nvip = sa->ndns = 0;
-	sa->vip_ifindex = ifindex;
+	sa->cp.nvip = sa->cp.ndns = 0;
+	sa->cp.vip_ifindex = ifindex;
 	dns[0] = '\0';
 	for (unsigned int i = 0; cp && cp->u.cp.cfg_type == CFG_REPLY && i < cp->u.cp.nattr; i++) {
 		const struct ike_cp_attr *at = &cp->u.cp.attr[i];
@@ -147,8 +147,8 @@ int cp_process_reply(struct ike_sa *sa, const struct ike_msg *m, uint32_t ifinde
 			continue;
 		}
 		if (at->type == ATTR_IP4_DNS || at->type == ATTR_IP6_DNS) {
-			if (sa->ndns < sizeof(sa->dns) / sizeof(sa->dns[0])) {
-				sa->dns[sa->ndns++] = a;
+			if (sa->cp.ndns < sizeof(sa->cp.dns) / sizeof(sa->cp.dns[0])) {
+				sa->cp.dns[sa->cp.ndns++] = a;
 				if (off < sizeof(dns))
 					off += (size_t)snprintf(dns + off, sizeof(dns) - off, "%s%s",
 								off ? ", " : "", addr_str(&a, s, sizeof(s)));
@@ -157,20 +157,20 @@ int cp_process_reply(struct ike_sa *sa, const struct ike_msg *m, uint32_t ifinde
 		}
 		for (size_t j = 0; j < c->nvips; j++)
 			wanted = wanted || c->vips[j].family == a.family;
-		for (size_t j = 0; j < sa->nvip; j++)
-			wanted = wanted && sa->vip[j].family != a.family;
+		for (size_t j = 0; j < sa->cp.nvip; j++)
+			wanted = wanted && sa->cp.vip[j].family != a.family;
 		if (!wanted) {
 			sa_log(sa, LOG_IKE, 1, "CP: the gateway gave %s, which we did not ask for: "
 			       "ignored", addr_str(&a, s, sizeof(s)));
 			continue;
 		}
-		sa->vip[sa->nvip++] = a;
+		sa->cp.vip[sa->cp.nvip++] = a;
 	}
 	for (size_t j = 0; j < c->nvips; j++) {
 		bool got = false;
 
-		for (size_t i = 0; i < sa->nvip; i++)
-			got = got || sa->vip[i].family == c->vips[j].family;
+		for (size_t i = 0; i < sa->cp.nvip; i++)
+			got = got || sa->cp.vip[i].family == c->vips[j].family;
 		if (!got) {
 			const struct ike_payload *err = msg_find_error(m);
 
@@ -181,22 +181,22 @@ int cp_process_reply(struct ike_sa *sa, const struct ike_msg *m, uint32_t ifinde
 				 "payload" : "", err ? ike_notify_name(err->u.notify.type) : "",
 				 err && err->u.notify.type == 36 ? " (its pool is exhausted or it has "
 				 "none for us)" : "");
-			sa->nvip = 0;
+			sa->cp.nvip = 0;
 			return -1;
 		}
 	}
-	for (size_t i = 0; i < sa->nvip; i++) {
-		uint8_t bits = sa->vip[i].family == AF_INET ? 32 : 128;
-		int rc = k->ops->addr_add(k, ifindex, &sa->vip[i], bits);
+	for (size_t i = 0; i < sa->cp.nvip; i++) {
+		uint8_t bits = sa->cp.vip[i].family == AF_INET ? 32 : 128;
+		int rc = k->ops->addr_add(k, ifindex, &sa->cp.vip[i], bits);
 
 		if (rc && rc != -EEXIST) {
 			snprintf(why, whylen, "cannot put %s on the device: %s",
-				 addr_str(&sa->vip[i], s, sizeof(s)), k->error);
-			sa->nvip = i;
+				 addr_str(&sa->cp.vip[i], s, sizeof(s)), k->error);
+			sa->cp.nvip = i;
 			cp_release(sa);
 			return -1;
 		}
-		sa_log(sa, LOG_IKE, 0, "CP: the gateway assigned us %s%s%s", addr_str(&sa->vip[i], s,
+		sa_log(sa, LOG_IKE, 0, "CP: the gateway assigned us %s%s%s", addr_str(&sa->cp.vip[i], s,
 		       sizeof(s)), i || !dns[0] ? "" : ", DNS ", i ? "" : dns);
 	}
 	return 0;
@@ -354,7 +354,7 @@ int cp_respond(struct ike_sa *sa, struct msg_out *resp, const char *who)
 			       "has no pool of that family: none given", who, v6 ? "IPv6" : "IPv4",
 			       c->name);
 	}
-	snprintf(sa->lease_who, sizeof(sa->lease_who), "%s", who);
+	snprintf(sa->cp.lease_who, sizeof(sa->cp.lease_who), "%s", who);
 	for (size_t i = 0; i < np; i++) {
 		const struct addr *asked = NULL;
 		struct lease *l;
@@ -373,12 +373,12 @@ int cp_respond(struct ike_sa *sa, struct msg_out *resp, const char *who)
 			msg_add_notify(resp, 36 /* INTERNAL_ADDRESS_FAILURE */, NULL, 0);
 			return -1;
 		}
-		sa->lease[sa->nlease++] = l->addr;
+		sa->cp.lease[sa->cp.nlease++] = l->addr;
 		sa_log(sa, LOG_IKE, 0, "CP: peer '%s' gets %s from pool %s%s", who,
 		       addr_str(&l->addr, s, sizeof(s)), pools[i]->name,
 		       l->online > 1 ? " (it holds it on another IKE SA too)" : "");
 	}
-	if (!sa->nlease)
+	if (!sa->cp.nlease)
 		return 0;
 	attr = add_cp(resp, CFG_REPLY, CP_MAX_ATTRS);
 	if (!attr)
@@ -386,7 +386,7 @@ int cp_respond(struct ike_sa *sa, struct msg_out *resp, const char *who)
 	for (size_t i = 0; i < np; i++) {
 		bool v4 = pools[i]->lo.family == AF_INET;
 
-		put_addr_attr(resp, attr, &n, v4 ? ATTR_IP4_ADDRESS : ATTR_IP6_ADDRESS, &sa->lease[i]);
+		put_addr_attr(resp, attr, &n, v4 ? ATTR_IP4_ADDRESS : ATTR_IP6_ADDRESS, &sa->cp.lease[i]);
 		for (size_t j = 0; j < pools[i]->ndns; j++)
 			if (sa->cp_want & (v4 ? CP_WANT_DNS4 : CP_WANT_DNS6))
 				put_addr_attr(resp, attr, &n, pools[i]->dns[j].family == AF_INET ?
@@ -402,11 +402,11 @@ void cp_release(struct ike_sa *sa)
 	struct kernel *k = d->kernel;
 	char s[ADDR_STRLEN];
 
-	for (size_t i = 0; i < sa->nlease; i++)
+	for (size_t i = 0; i < sa->cp.nlease; i++)
 		for (size_t j = 0; j < d->nleases; j++) {
 			struct lease *l = &d->leases[j];
 
-			if (!addr_equal(&l->addr, &sa->lease[i]) || strcmp(l->who, sa->lease_who) ||
+			if (!addr_equal(&l->addr, &sa->cp.lease[i]) || strcmp(l->who, sa->cp.lease_who) ||
 			    !l->online)
 				continue;
 			if (!--l->online) {
@@ -417,20 +417,20 @@ void cp_release(struct ike_sa *sa)
 			}
 			break;
 		}
-	sa->nlease = 0;
-	for (size_t i = 0; i < sa->nvip; i++) {
-		uint8_t bits = sa->vip[i].family == AF_INET ? 32 : 128;
+	sa->cp.nlease = 0;
+	for (size_t i = 0; i < sa->cp.nvip; i++) {
+		uint8_t bits = sa->cp.vip[i].family == AF_INET ? 32 : 128;
 
-		if (vip_shared(sa, &sa->vip[i]))
+		if (vip_shared(sa, &sa->cp.vip[i]))
 			continue;
-		if (k->ops->addr_del(k, sa->vip_ifindex, &sa->vip[i], bits))
+		if (k->ops->addr_del(k, sa->cp.vip_ifindex, &sa->cp.vip[i], bits))
 			sa_log(sa, LOG_KNL, 1, "CP: removing %s from the device: %s",
-			       addr_str(&sa->vip[i], s, sizeof(s)), k->error);
+			       addr_str(&sa->cp.vip[i], s, sizeof(s)), k->error);
 		else
 			sa_log(sa, LOG_IKE, 1, "CP: %s removed from the device",
-			       addr_str(&sa->vip[i], s, sizeof(s)));
+			       addr_str(&sa->cp.vip[i], s, sizeof(s)));
 	}
-	sa->nvip = 0;
+	sa->cp.nvip = 0;
 }
 
 void cp_adopt(struct ike_sa *sa)
@@ -439,28 +439,28 @@ void cp_adopt(struct ike_sa *sa)
 	const struct conn *c = sa->conn;
 	char s[ADDR_STRLEN];
 
-	for (size_t i = 0; i < sa->nlease; i++) {
+	for (size_t i = 0; i < sa->cp.nlease; i++) {
 		const struct pool *pl = NULL;
 		struct lease *l = NULL;
 
 		for (size_t j = 0; j < c->npools && !pl; j++) {
 			pl = config_find_pool(d->cfg, c->pools[j]);
-			if (pl && !in_pool(pl, &sa->lease[i]))
+			if (pl && !in_pool(pl, &sa->cp.lease[i]))
 				pl = NULL;
 		}
 		if (!pl) {
 			sa_log(sa, LOG_IKE, 0, "CP: %s, leased to '%s' before the restart, is in none of "
-			       "connection %s's pools now", addr_str(&sa->lease[i], s, sizeof(s)),
-			       sa->lease_who, c->name);
+			       "connection %s's pools now", addr_str(&sa->cp.lease[i], s, sizeof(s)),
+			       sa->cp.lease_who, c->name);
 			continue;
 		}
 		for (size_t j = 0; j < d->nleases && !l; j++)
 			if (!strcmp(d->leases[j].pool, pl->name) &&
-			    addr_equal(&d->leases[j].addr, &sa->lease[i]))
+			    addr_equal(&d->leases[j].addr, &sa->cp.lease[i]))
 				l = &d->leases[j];
-		if (!l && !(l = lease_new(d, pl, &sa->lease[i])))
+		if (!l && !(l = lease_new(d, pl, &sa->cp.lease[i])))
 			continue;
-		snprintf(l->who, sizeof(l->who), "%s", sa->lease_who);
+		snprintf(l->who, sizeof(l->who), "%s", sa->cp.lease_who);
 		l->online++;
 		sa_log(sa, LOG_IKE, 1, "CP: lease %s of pool %s for '%s' adopted",
 		       addr_str(&l->addr, s, sizeof(s)), pl->name, l->who);
@@ -469,15 +469,8 @@ void cp_adopt(struct ike_sa *sa)
 
 void cp_move(struct ike_sa *old, struct ike_sa *ns)
 {
-	memcpy(ns->vip, old->vip, sizeof(old->vip));
-	ns->nvip = old->nvip;
-	ns->vip_ifindex = old->vip_ifindex;
-	memcpy(ns->dns, old->dns, sizeof(old->dns));
-	ns->ndns = old->ndns;
-	memcpy(ns->lease, old->lease, sizeof(old->lease));
-	ns->nlease = old->nlease;
-	memcpy(ns->lease_who, old->lease_who, sizeof(old->lease_who));
-	old->nvip = old->nlease = 0;
+	ns->cp = old->cp;
+	old->cp.nvip = old->cp.nlease = 0;
 }
 
 /* ---- selectors ----------------------------------------------------------- */
@@ -509,8 +502,8 @@ size_t cp_local_ts(const struct ike_sa *sa, const struct child_cfg *cc, struct t
 	size_t k = 0;
 
 	for (size_t i = 0; i < cc->nlocal_ts && k < CONF_MAX_TS; i++) {
-		if (cc->local_ts[i].dynamic && sa->nvip)
-			k += hosts_ts(&cc->local_ts[i], sa->vip, sa->nvip, false, out + k,
+		if (cc->local_ts[i].dynamic && sa->cp.nvip)
+			k += hosts_ts(&cc->local_ts[i], sa->cp.vip, sa->cp.nvip, false, out + k,
 				      CONF_MAX_TS - k);
 		else if (cc->local_ts[i].dynamic && c && c->nvips && sa->initiator &&
 			 sa->state != IKE_S_ESTABLISHED)
@@ -527,8 +520,8 @@ size_t cp_remote_ts(const struct ike_sa *sa, const struct child_cfg *cc, struct 
 	size_t k = 0;
 
 	for (size_t i = 0; i < cc->nremote_ts && k < CONF_MAX_TS; i++) {
-		if (cc->remote_ts[i].dynamic && sa->nlease)
-			k += hosts_ts(&cc->remote_ts[i], sa->lease, sa->nlease, false, out + k,
+		if (cc->remote_ts[i].dynamic && sa->cp.nlease)
+			k += hosts_ts(&cc->remote_ts[i], sa->cp.lease, sa->cp.nlease, false, out + k,
 				      CONF_MAX_TS - k);
 		else
 			k += child_resolve_ts(&cc->remote_ts[i], 1, &sa->remote.addr, out + k);
@@ -625,9 +618,9 @@ void cp_updown(struct child_sa *c, bool up)
 	envf(&e, "PLUTO_PEER=%s", addr_str(&sa->remote.addr, a, sizeof(a)));
 	envf(&e, "PLUTO_PEER_ID=%s", id_str(&sa->id_remote, id, sizeof(id)));
 	env_ts(&e, "PEER", c->ts_remote, c->nts_remote);
-	env_addrs(&e, "MY_SOURCEIP", sa->vip, sa->nvip, true);
-	env_addrs(&e, "PEER_SOURCEIP", sa->lease, sa->nlease, true);
-	env_addrs(&e, "DNS", sa->dns, sa->ndns, false);
+	env_addrs(&e, "MY_SOURCEIP", sa->cp.vip, sa->cp.nvip, true);
+	env_addrs(&e, "PEER_SOURCEIP", sa->cp.lease, sa->cp.nlease, true);
+	env_addrs(&e, "DNS", sa->cp.dns, sa->cp.ndns, false);
 	e.v[e.n] = NULL;
 	/* As charon does, the daemon waits for it: down runs before the
 	 * addresses go, and a user's resolver script finishes in order. */

@@ -248,6 +248,20 @@ enum ike_end {
 #define REDIRECT_MAX 5
 #define REDIRECT_PERIOD_MS (300 * 1000)
 
+/* An IKE SA's configuration payload state (cp.c). A client: the addresses
+ * the gateway gave us (on device vip_ifindex) and its DNS servers; a
+ * gateway: the leases it holds for the peer. */
+struct cp_state {
+	struct addr vip[CONF_MAX_VIPS];
+	size_t nvip;
+	uint32_t vip_ifindex;
+	struct addr dns[2 * POOL_MAX_DNS];
+	size_t ndns;
+	struct addr lease[CONF_MAX_VIPS];
+	size_t nlease;
+	char lease_who[IKE_ID_STRLEN];	/* the identity the leases are kept for */
+};
+
 struct ike_sa {
 	struct daemon *d;
 	struct ike_sa *next_all, *next_spi, *next_half, *next_dead;
@@ -337,20 +351,12 @@ struct ike_sa {
 	struct timer t_mobike;		/* client: no route to the peer (its end);
 					 * gateway: rekeys for a changed NAT */
 
-	/* Configuration payload (cp.c). A client: the addresses the gateway
-	 * gave us (on device vip_ifindex) and its DNS servers; a gateway: the
-	 * families the peer asked for and the leases it holds. */
-	struct addr vip[CONF_MAX_VIPS];
-	size_t nvip;
-	uint32_t vip_ifindex;
-	struct addr dns[2 * POOL_MAX_DNS];
-	size_t ndns;
+	/* Configuration payload (cp.c): what moves with a rekey and is kept
+	 * across a restart; a gateway also the peer's CFG_REQUEST. */
+	struct cp_state cp;
 	uint8_t cp_want;		/* CP_WANT_*: the peer's CFG_REQUEST */
 	struct addr cp_asked[CONF_MAX_VIPS];	/* addresses it asked for by value */
 	size_t ncp_asked;
-	struct addr lease[CONF_MAX_VIPS];
-	size_t nlease;
-	char lease_who[IKE_ID_STRLEN];	/* the identity the leases are kept for */
 
 	/* Redirect (redirect.c, RFC 5685). A gateway: whether the client
 	 * announced REDIRECT_SUPPORTED. A client: the gateway that sent us

@@ -498,11 +498,11 @@ static void put_sa(struct wbuf *w, const struct ike_sa *sa)
 	put_bytes(w, sa->req.pkt, sa->req.task && sa->req.pkt ? sa->req.len : 0);
 	put_u64(w, (uint64_t)deadline_of(d, &sa->t_rekey));
 	put_u64(w, (uint64_t)deadline_of(d, &sa->t_over));
-	put_addrs(w, sa->vip, sa->nvip);
-	put_u32(w, sa->vip_ifindex);
-	put_addrs(w, sa->dns, sa->ndns);
-	put_addrs(w, sa->lease, sa->nlease);
-	put_str(w, sa->lease_who);
+	put_addrs(w, sa->cp.vip, sa->cp.nvip);
+	put_u32(w, sa->cp.vip_ifindex);
+	put_addrs(w, sa->cp.dns, sa->cp.ndns);
+	put_addrs(w, sa->cp.lease, sa->cp.nlease);
+	put_str(w, sa->cp.lease_who);
 	for (const struct child_sa *c = sa->children; c; c = c->next)
 		n += child_persistable(c);
 	put_u32(w, (uint32_t)n);
@@ -866,10 +866,7 @@ struct pentry {
 	uint8_t *req;
 	size_t req_len;
 	int64_t rekey_at, over_at;
-	struct addr vip[CONF_MAX_VIPS], dns[2 * POOL_MAX_DNS], lease[CONF_MAX_VIPS];
-	size_t nvip, ndns, nlease;
-	uint32_t vip_ifindex;
-	char lease_who[IKE_ID_STRLEN];
+	struct cp_state cp;
 	struct pchild *children;
 	size_t nchildren;
 };
@@ -1013,11 +1010,11 @@ static void get_entry(struct rbuf *r, struct pentry *e)
 	e->req = get_blob(r, &e->req_len);
 	e->rekey_at = (int64_t)get_u64(r);
 	e->over_at = (int64_t)get_u64(r);
-	e->nvip = get_addrs(r, e->vip, CONF_MAX_VIPS);
-	e->vip_ifindex = get_u32(r);
-	e->ndns = get_addrs(r, e->dns, 2 * POOL_MAX_DNS);
-	e->nlease = get_addrs(r, e->lease, CONF_MAX_VIPS);
-	get_str(r, e->lease_who, sizeof(e->lease_who));
+	e->cp.nvip = get_addrs(r, e->cp.vip, CONF_MAX_VIPS);
+	e->cp.vip_ifindex = get_u32(r);
+	e->cp.ndns = get_addrs(r, e->cp.dns, 2 * POOL_MAX_DNS);
+	e->cp.nlease = get_addrs(r, e->cp.lease, CONF_MAX_VIPS);
+	get_str(r, e->cp.lease_who, sizeof(e->cp.lease_who));
 	n = get_u32(r);
 	if (r->err || n > 64) {
 		r->err = true;
@@ -1185,14 +1182,7 @@ static void adopt(struct daemon *d, const struct conn *c, struct pentry *e)
 		sa->resp.len = e->resp_len;
 		e->resp = NULL;
 	}
-	memcpy(sa->vip, e->vip, sizeof(e->vip));
-	sa->nvip = e->nvip;
-	sa->vip_ifindex = e->vip_ifindex;
-	memcpy(sa->dns, e->dns, sizeof(e->dns));
-	sa->ndns = e->ndns;
-	memcpy(sa->lease, e->lease, sizeof(e->lease));
-	sa->nlease = e->nlease;
-	memcpy(sa->lease_who, e->lease_who, sizeof(e->lease_who));
+	sa->cp = e->cp;
 	cp_adopt(sa);
 	for (size_t i = e->nchildren; i-- > 0;)
 		adopt_child(sa, &e->children[i]);

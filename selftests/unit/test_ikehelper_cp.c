@@ -109,7 +109,7 @@ static char *slurp(const char *path)
 
 static const char *sa_vip(struct ike_sa *sa, size_t i, char *buf)
 {
-	return sa && i < sa->nvip ? addr_str(&sa->vip[i], buf, ADDR_STRLEN) : "(none)";
+	return sa && i < sa->cp.nvip ? addr_str(&sa->cp.vip[i], buf, ADDR_STRLEN) : "(none)";
 }
 
 static void test_ipv4(void)
@@ -128,7 +128,7 @@ static void test_ipv4(void)
 	       "alice with vips = 0.0.0.0: IKE SA and CHILD_SA up (%s)", w.msg);
 	TAP_EQ_STR(sa_vip(sa, 0, s), "10.3.0.1", "the gateway leased the pool's first host "
 		   "address (not the subnet's own)");
-	tap_ok(sa->ndns == 2 && !strcmp(addr_str(&sa->dns[1], s, sizeof(s)), "10.3.0.54"),
+	tap_ok(sa->cp.ndns == 2 && !strcmp(addr_str(&sa->cp.dns[1], s, sizeof(s)), "10.3.0.54"),
 	       "both DNS servers of the pool reached alice");
 	tap_ok(has_vip(alice->k, "10.3.0.1"), "10.3.0.1 is on alice's device");
 	tap_ok(has_route(alice->k, "10.0.0.0", 16, "10.3.0.1"),
@@ -136,8 +136,8 @@ static void test_ipv4(void)
 	tap_ok(sa->children->nts_local == 1 && sa->children->ts_local[0].lo[3] == 1 &&
 	       sa->children->ts_local[0].hi[3] == 1 && sa->children->ts_local[0].lo[2] == 0,
 	       "alice's local selector was narrowed from 0.0.0.0/0 to 10.3.0.1/32");
-	tap_ok(gsa && gsa->nlease == 1 && gsa->children && gsa->children->nts_remote == 1 &&
-	       ts_is_host(&gsa->children->ts_remote[0], &gsa->lease[0]),
+	tap_ok(gsa && gsa->cp.nlease == 1 && gsa->children && gsa->children->nts_remote == 1 &&
+	       ts_is_host(&gsa->children->ts_remote[0], &gsa->cp.lease[0]),
 	       "the gateway's remote selector is the lease alone");
 	tap_ok(has_route(gw->k, "10.3.0.1", 32, NULL), "the gateway routes 10.3.0.1/32 into "
 	       "its device");
@@ -219,8 +219,8 @@ static void test_pool(void)
 	sa = h_up(alice, "gw", &wa);
 	csa = h_up(carol, "gw", &wc);
 	h_run();
-	tap_ok(wa.ok && wc.ok && sa->nvip == 1 && csa->nvip == 1 &&
-	       !addr_equal(&sa->vip[0], &csa->vip[0]),
+	tap_ok(wa.ok && wc.ok && sa->cp.nvip == 1 && csa->cp.nvip == 1 &&
+	       !addr_equal(&sa->cp.vip[0], &csa->cp.vip[0]),
 	       "alice and carol get different leases (%s, %s)", sa_vip(sa, 0, s), sa_vip(csa, 0, t));
 	dave = peer_new("dave", "192.0.2.4", rw_conf("dave", "0.0.0.0"));
 	dsa = h_up(dave, "gw", &wd);
@@ -241,7 +241,7 @@ static void test_pool(void)
 	for (struct ike_sa *x = alice->d->sas; x; x = x->next_all)
 		if (x->state == IKE_S_ESTABLISHED)
 			sa = x;
-	tap_ok(sa && sa->nvip == 1 && has_vip(alice->k, sa_vip(sa, 0, s)) &&
+	tap_ok(sa && sa->cp.nvip == 1 && has_vip(alice->k, sa_vip(sa, 0, s)) &&
 	       gw->d->leases[0].online == 1 && h_count_sas(alice) == 1,
 	       "after an IKE SA rekey alice keeps her address, the lease stays online");
 	/* carol goes; dave now gets her address, as carol's lease is the
@@ -250,7 +250,7 @@ static void test_pool(void)
 	h_run();
 	dsa = h_up(dave, "gw", &wd);
 	h_run();
-	tap_ok(wd.ok && dsa->nvip == 1 && !strcmp(sa_vip(dsa, 0, s), t),
+	tap_ok(wd.ok && dsa->cp.nvip == 1 && !strcmp(sa_vip(dsa, 0, s), t),
 	       "carol leaves; dave gets her offline lease %s", t);
 	h_reset();
 }
@@ -295,12 +295,12 @@ static void test_ipv6(void)
 	sa = h_up(alice, "gw", &w);
 	h_run();
 	gsa = h_sa(gw);
-	tap_ok(w.ok && sa->nvip == 2 && !strcmp(sa_vip(sa, 0, s), "10.3.0.1") &&
+	tap_ok(w.ok && sa->cp.nvip == 2 && !strcmp(sa_vip(sa, 0, s), "10.3.0.1") &&
 	       !strcmp(sa_vip(sa, 1, t), "fd00:3::1"),
 	       "vips = 0.0.0.0, :: gets one of each: %s, %s", s, t);
 	tap_ok(has_vip(alice->k, "fd00:3::1") && has_route(alice->k, "fd00::", 64, "fd00:3::1"),
 	       "the IPv6 address is on the device and the source of the IPv6 route");
-	tap_ok(gsa->nlease == 2 && gsa->children && gsa->children->nts_remote == 2 &&
+	tap_ok(gsa->cp.nlease == 2 && gsa->children && gsa->children->nts_remote == 2 &&
 	       has_route(gw->k, "fd00:3::1", 128, NULL),
 	       "the gateway's remote selectors are both leases, each routed");
 	tap_ok(strstr(slurp(hook_out), "PLUTO_DNS6_1=fd00:53::1\n") &&
@@ -366,7 +366,7 @@ static void test_malformed(void)
 
 		ike_sa_set_conn(sa, config_find_conn(alice->d->cfg, "gw"));
 		rc = cp_process_reply(sa, m, 1, why, sizeof(why));
-		tap_ok(rc == -1 && strstr(why, "no IPv4 address") && !sa->nvip &&
+		tap_ok(rc == -1 && strstr(why, "no IPv4 address") && !sa->cp.nvip &&
 		       kernel_fake_addr_count(alice->k) == 0 &&
 		       h_log_has("alice:", "attribute 1 has 3 octets, not an address", NULL),
 		       "the client ignores it, logs it, and has no address: %s", why);
@@ -410,9 +410,9 @@ static void test_restart(void)
 	h_run();
 	crash_restart(gw, gw_conf("10.3.0.0/24", NULL, ""), gdir);
 	crash_restart(alice, rw_conf("alice", "0.0.0.0"), adir);
-	tap_ok(h_sa(gw) && h_sa(gw)->nlease == 1 && gw->d->nleases == 1 &&
+	tap_ok(h_sa(gw) && h_sa(gw)->cp.nlease == 1 && gw->d->nleases == 1 &&
 	       gw->d->leases[0].online == 1 && !strcmp(gw->d->leases[0].who, "alice") &&
-	       h_sa(alice) && h_sa(alice)->nvip == 1 && has_vip(alice->k, "10.3.0.1"),
+	       h_sa(alice) && h_sa(alice)->cp.nvip == 1 && has_vip(alice->k, "10.3.0.1"),
 	       "after both restart: the gateway's lease for alice and alice's address adopted");
 	carol = peer_new("carol", "192.0.2.3", rw_conf("carol", "0.0.0.0"));
 	csa = h_up(carol, "gw", &wc);
