@@ -198,6 +198,11 @@ static void list(struct client *cl)
 			rec_putf(&r, "rekeyed", "%llu",
 				 (unsigned long long)((d->now - sa->rekeyed_at) / 1000));
 		put_due(&r, "rekey_in", d, &sa->t_rekey);
+		if (sa->resumed)
+			rec_put(&r, "resumed", "yes");
+		if (sa->initiator && sa->conn && sa->state == IKE_S_ESTABLISHED &&
+		    resume_ticket_expires_in(d, sa->conn) >= 0)
+			rec_putf(&r, "ticket_in", "%ld", resume_ticket_expires_in(d, sa->conn));
 		put_addrs(&r, "vips", sa->cp.vip, sa->cp.nvip);
 		put_addrs(&r, "leases", sa->cp.lease, sa->cp.nlease);
 		put_addrs(&r, "peer_addrs", sa->peer_addrs, sa->npeer_addrs);

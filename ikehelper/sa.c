@@ -489,6 +489,7 @@ static void ike_sa_free(struct ike_sa *sa)
 	frag_sa_free(sa);
 	ike_dh_free(sa->dh);
 	auth_eap_free(sa);
+	resume_state_free(sa->rt);
 	ike_sa_keys_wipe(&sa->keys);
 	ike_sk_keys_wipe(&sa->sk_in);
 	ike_sk_keys_wipe(&sa->sk_out);

@@ -190,7 +190,8 @@ static bool numeric(const char *key)
 {
 	static const char *const keys[] = {
 		"id", "age", "reqid", "bytes_in", "packets_in", "bytes_out", "packets_out",
-		"established", "rekeyed", "rekey_in", "expire_in", "old_id", "count", NULL,
+		"established", "rekeyed", "rekey_in", "expire_in", "old_id", "count", "ticket_in",
+		NULL,
 	};
 
 	for (const char *const *k = keys; *k; k++)
@@ -309,6 +310,12 @@ void ike_print_human(FILE *f, const struct ike_listing *l)
 				", MOBIKE" : "",
 				when(r, "rekeyed", "rekeyed", w1, sizeof(w1)),
 				when(r, "rekey_in", "rekeying in", w2, sizeof(w2)));
+			if (*ike_record_get(r, "resumed") || *ike_record_get(r, "ticket_in"))
+				/* when() starts with ", ": cut when nothing comes before */
+				fprintf(f, "  %s%s\n", *ike_record_get(r, "resumed") ?
+					"resumed (RFC 5723)" : "",
+					when(r, "ticket_in", "resumption ticket expires in", w3,
+					     sizeof(w3)) + (*ike_record_get(r, "resumed") ? 0 : 2));
 			if (*ike_record_get(r, "vips"))
 				fprintf(f, "  virtual IPs %s\n", ike_record_get(r, "vips"));
 			if (*ike_record_get(r, "leases"))
