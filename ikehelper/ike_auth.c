@@ -443,22 +443,27 @@ static enum task_result resumed_process(struct ike_sa *sa, struct auth_task *at,
 	struct ike_id peer;
 	char a[IKE_ID_STRLEN], b[IKE_ID_STRLEN];
 
+	char why[512];
+
+	/* Any failure: a full exchange follows (resume_fallback). */
 	if (err && (!idr || !auth)) {
-		ike_sa_fail(sa, "the gateway refused the IKE_AUTH of our resumed IKE SA (%s)",
-			    ike_notify_name(err->u.notify.type));
+		snprintf(why, sizeof(why), "the gateway refused the IKE_AUTH of the resumed IKE SA "
+			 "(%s)", ike_notify_name(err->u.notify.type));
+		resume_fallback(sa, why);
 		return TASK_FAILED;
 	}
 	if (!idr || !id_from_payload(idr, &peer) || !id_equal(&peer, &sa->rt->idr)) {
 		exchange_send_error_info(sa, IKE_N_AUTHENTICATION_FAILED);
-		ike_sa_fail(sa, "AUTHENTICATION_FAILED: the resumed gateway is '%s', the ticket's "
-			    "is '%s'", idr ? id_str(&peer, a, sizeof(a)) : "(no IDr)",
-			    id_str(&sa->rt->idr, b, sizeof(b)));
+		snprintf(why, sizeof(why), "AUTHENTICATION_FAILED: the resumed gateway is '%s', the "
+			 "ticket's is '%s'", idr ? id_str(&peer, a, sizeof(a)) : "(no IDr)",
+			 id_str(&sa->rt->idr, b, sizeof(b)));
+		resume_fallback(sa, why);
 		return TASK_FAILED;
 	}
 	if (!resume_auth_verifies(sa, auth, idr)) {
 		exchange_send_error_info(sa, IKE_N_AUTHENTICATION_FAILED);
-		ike_sa_fail(sa, "AUTHENTICATION_FAILED: the resumed gateway's AUTH does not verify "
-			    "with SK_pr (its ticket key opened a different SK_d)");
+		resume_fallback(sa, "AUTHENTICATION_FAILED: the resumed gateway's AUTH does not "
+				"verify with SK_pr");
 		return TASK_FAILED;
 	}
 	sa->id_remote = peer;

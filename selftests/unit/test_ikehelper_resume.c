@@ -289,6 +289,28 @@ static void test_identity(void)
 	       "a full exchange follows");
 }
 
+/* bob takes the ticket, then (a reload) no longer resumes the connection:
+ * his IKE_AUTH answer refuses, alice falls back to a full exchange. */
+static void test_auth_refused(void)
+{
+	struct h_wait w;
+	char *off = conf_gw("no", "alice@example.org", "");
+
+	resume_start(&w, NULL);
+	tap_ok(h_head_exchange() == IKE_SESSION_RESUME && h_deliver() &&
+	       h_head_exchange() == IKE_SESSION_RESUME && h_deliver(),
+	       "auth refused: IKE_SESSION_RESUME answered");
+	daemon_reload(bob->d, config_parse("bob", off, h_diag, NULL));
+	free(off);
+	h_run();
+	tap_ok(h_log_has("bob", "resumed IKE SA: connection 'rw' of the ticket is gone or has "
+			 "resumption = no", NULL) &&
+	       h_log_has("alice", "the gateway refused the IKE_AUTH of the resumed IKE SA "
+			 "(AUTHENTICATION_FAILED)", "a full IKE_SA_INIT follows", NULL) &&
+	       w.done == 1 && w.ok && full_exchange_followed(),
+	       "auth refused: a refusal in IKE_AUTH falls back to a full exchange too");
+}
+
 static void test_replay(void)
 {
 	struct h_pkt *copy;
@@ -378,6 +400,7 @@ int main(void)
 	test_expired();
 	test_forged();
 	test_identity();
+	test_auth_refused();
 	test_replay();
 	test_gw_without();
 	test_client_off();
