@@ -20,7 +20,10 @@
  * in place of IKE_SA_INIT's. The CHILD_SAs are negotiated again in it, and
  * it asks for the next ticket. A ticket is used once: the client drops it
  * when it sends it; on TICKET_NACK, no answer after one retransmission,
- * or any failure before IKE_AUTH it starts a full IKE_SA_INIT at once.
+ * or any failure (also in the resumed IKE_AUTH) it starts a full
+ * IKE_SA_INIT at once. A ticket of REFRESH_MIN_LIFETIME or more is renewed
+ * at 90% of its lifetime by an INFORMATIONAL with TICKET_REQUEST (on
+ * whichever IKE SA of the connection is up, so also after a rekey).
  *
  * The ticket (gateway): version 1 | key id (4) | nonce (12) | AES-256-GCM
  * ciphertext | tag (16), the first five bytes authenticated as AAD. The
@@ -41,6 +44,7 @@
  * replaying the first message cannot finish IKE_AUTH without SK_d.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,8 +80,13 @@ struct used_ticket {
 
 struct client_ticket {
 	struct client_ticket *next;
+	struct daemon *d;
+	struct timer t_refresh;		/* a new one asked in an INFORMATIONAL */
 	struct resume_state st;
 };
+
+/* A ticket of at least this lifetime (s) is renewed at 90% of it. */
+#define REFRESH_MIN_LIFETIME 60
 
 struct resume {
 	int64_t wall0;			/* the wall clock when d->now was mono0 */
@@ -137,6 +146,7 @@ void resume_free(struct daemon *d)
 		struct client_ticket *t = r->tickets;
 
 		r->tickets = t->next;
+		timer_cancel(d, &t->t_refresh);
 		free(t->st.ticket);
 		ike_wipe(t, sizeof(*t));
 		free(t);
@@ -499,6 +509,12 @@ void resume_auth_respond(struct ike_sa *sa, struct msg_out *resp, const char *wh
 
 	if (!sa->ticket_wanted)
 		return;
+	sa->ticket_wanted = false;
+	/* The EAP identity, for the tickets of later refreshes. */
+	if (!sa->rt)
+		sa->rt = calloc(1, sizeof(*sa->rt));
+	if (sa->rt && who && who != sa->rt->eap_user)
+		snprintf(sa->rt->eap_user, sizeof(sa->rt->eap_user), "%s", who);
 	if (!sa->conn->resumption) {
 		sa_log(sa, LOG_IKE, 1, "the peer asked for a session resumption ticket: answering "
 		       "TICKET_NACK (connection '%s' has resumption = no)", sa->conn->name);
@@ -508,7 +524,7 @@ void resume_auth_respond(struct ike_sa *sa, struct msg_out *resp, const char *wh
 	r = keys(d);
 	state_of(sa, &st);
 	st.expires = wall(d) + lifetime;
-	snprintf(st.eap_user, sizeof(st.eap_user), "%s", who ? who : "");
+	snprintf(st.eap_user, sizeof(st.eap_user), "%s", sa->rt ? sa->rt->eap_user : "");
 	plen = encode_state(&st, plain, sizeof(plain));
 	out = msg_alloc(resp, 4 + TICKET_HDR + TICKET_NONCE + plen + TICKET_TAG);
 	if (!r || !plen || resp->overflow) {
@@ -882,9 +898,56 @@ static void drop_ticket(struct client_ticket **pp)
 	struct client_ticket *t = *pp;
 
 	*pp = t->next;
+	timer_cancel(t->d, &t->t_refresh);
 	free(t->st.ticket);
 	ike_wipe(t, sizeof(*t));
 	free(t);
+}
+
+/* ---- client: a new ticket before this one expires (RFC 5723 §4.3.1) ---- */
+
+static int refresh_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
+{
+	(void)sa;
+	(void)t;
+	msg_add_notify(m, IKE_N_TICKET_REQUEST, NULL, 0);
+	return m->overflow ? -1 : 0;
+}
+
+static enum task_result refresh_process(struct ike_sa *sa, struct task *t,
+					const struct ike_msg *m, const uint8_t *raw, size_t rawlen)
+{
+	(void)t;
+	(void)raw;
+	(void)rawlen;
+	resume_auth_read_ticket(sa, m);
+	return TASK_DONE;
+}
+
+static const struct task_ops refresh_ops = {
+	.name = "INFORMATIONAL (ticket request)",
+	.exchange = IKE_INFORMATIONAL,
+	.build = refresh_build,
+	.process = refresh_process,
+	.free = task_free_plain,
+};
+
+static void refresh_due(struct daemon *d, struct timer *tm)
+{
+	struct client_ticket *ct = (struct client_ticket *)((char *)tm -
+		offsetof(struct client_ticket, t_refresh));
+	const struct conn *c = config_find_conn(d->cfg, ct->st.conn);
+	struct ike_sa *sa = c ? daemon_find_sa_for_conn(d, c) : NULL;
+	struct task *t;
+
+	if (!sa || sa->state != IKE_S_ESTABLISHED || !sa->initiator || !c->resumption)
+		return;
+	t = task_alloc(sizeof(struct task), &refresh_ops);
+	if (!t)
+		return;
+	sa_log(sa, LOG_IKE, 1, "session resumption ticket expires in %lld s: asking for a new "
+	       "one", (long long)(ct->st.expires - wall(d)));
+	exchange_queue(sa, t);
 }
 
 void resume_auth_read_ticket(struct ike_sa *sa, const struct ike_msg *m)
@@ -922,6 +985,10 @@ void resume_auth_read_ticket(struct ike_sa *sa, const struct ike_msg *m)
 		return;
 	}
 	memcpy(t->st.ticket, lt->u.notify.data.p + 4, t->st.ticket_len);
+	t->d = sa->d;
+	timer_init(&t->t_refresh, refresh_due);
+	if (lifetime >= REFRESH_MIN_LIFETIME)
+		timer_arm(sa->d, &t->t_refresh, (uint64_t)lifetime * 900);
 	t->next = r->tickets;
 	r->tickets = t;
 	sa_log(sa, LOG_IKE, 1, "session resumption ticket kept (%zu bytes, lifetime %u s)",
@@ -1055,6 +1122,7 @@ struct task *resume_task_new(struct ike_sa *sa)
 	/* Used once: the ticket moves to the SA that sends it. */
 	ct = *pp;
 	*pp = ct->next;
+	timer_cancel(sa->d, &ct->t_refresh);
 	*sa->rt = ct->st;
 	ike_wipe(ct, sizeof(*ct));
 	free(ct);

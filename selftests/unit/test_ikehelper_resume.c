@@ -363,6 +363,34 @@ static void test_gw_without(void)
 	       full_exchange_followed(), "off: resumption = no now: refused, full exchange");
 }
 
+/* 90% into its lifetime a ticket is renewed by an INFORMATIONAL exchange
+ * (RFC 5723 §4.3.1), also after an IKE SA rekey. */
+static void test_refresh(void)
+{
+	const struct conn *c;
+	long left;
+
+	setup("yes", "");
+	up("gw");
+	c = config_find_conn(alice->d->cfg, "gw");
+	ike_rekey_start(established(alice));
+	h_run();
+	tap_ok(established(alice) && established(alice)->rekeyed_at && h_count_sas(alice) == 1,
+	       "refresh: alice rekeyed the IKE SA");
+	for (int i = 0; i < 330; i++) {
+		h_advance(10000);
+		h_run();
+	}
+	left = resume_ticket_expires_in(alice->d, c);
+	tap_ok(bob->d->st.tickets_issued == 2 && left > 3000 &&
+	       h_log_has("alice", "expires in", "asking for a new one", NULL) &&
+	       h_log_has("alice", "received INFORMATIONAL (ticket request) response", NULL),
+	       "refresh: a new ticket at 90%% of the lifetime (%ld s left)", left);
+	client_forgets();
+	h_log_clear();
+	tap_ok(up("gw") && established(alice)->resumed, "refresh: the renewed ticket resumes");
+}
+
 static void test_client_off(void)
 {
 	h_pair(&alice, &bob, conf_client("no"), conf_gw("yes", "alice@example.org", ""));
@@ -403,6 +431,7 @@ int main(void)
 	test_auth_refused();
 	test_replay();
 	test_gw_without();
+	test_refresh();
 	test_client_off();
 	test_config();
 	h_reset();
