@@ -319,6 +319,14 @@ struct ike_sa *ike_sa_successor_new(struct ike_sa *old, bool initiator, const ui
 	sa->frag.peer = old->frag.peer;
 	sa->id_local = old->id_local;
 	sa->id_remote = old->id_remote;
+	/* A gateway's EAP identity, for the session resumption tickets it
+	 * issues on the new SA (resume.c). */
+	if (old->rt && old->rt->eap_user[0]) {
+		sa->rt = calloc(1, sizeof(*sa->rt));
+		if (sa->rt)
+			snprintf(sa->rt->eap_user, sizeof(sa->rt->eap_user), "%s",
+				 old->rt->eap_user);
+	}
 	return sa;
 }
 

@@ -391,6 +391,52 @@ static void test_refresh(void)
 	tap_ok(up("gw") && established(alice)->resumed, "refresh: the renewed ticket resumes");
 }
 
+/* EAP-MSCHAPv2: the resumed IKE_AUTH has no EAP round, and the gateway's
+ * SA knows the EAP identity from the ticket (also after an IKE SA rekey). */
+static void test_eap(void)
+{
+	static const char *const client =
+		"connections { gw { remote_addrs = 192.0.2.2\n"
+		"  proposals = aes256gcm16-prfsha384-x25519\n  resumption = yes\n"
+		"  local { auth = eap-mschapv2\n id = alice@example.org\n eap_id = dave }\n"
+		"  remote { auth = psk\n id = gw.example.org }\n"
+		"  children { net { local_ts = 10.1.0.0/24\n remote_ts = 10.2.0.0/24\n"
+		"   esp_proposals = aes128gcm16 } } } }\n"
+		"secrets { ike { secret = " PSK " }\n eap-d { id = dave\n secret = dave-secret } }\n";
+	static const char *const gw =
+		"connections { rw { proposals = aes256gcm16-prfsha384-x25519\n  resumption = yes\n"
+		"  local { auth = psk\n id = gw.example.org }\n"
+		"  remote { auth = eap-mschapv2\n id = alice@example.org\n eap_id = %any }\n"
+		"  children { net { local_ts = 10.2.0.0/16\n remote_ts = 10.1.0.0/16\n"
+		"   esp_proposals = aes128gcm16 } } } }\n"
+		"secrets { ike { secret = " PSK " }\n eap-d { id = dave\n secret = dave-secret } }\n";
+	struct ike_sa *bsa;
+
+	h_pair(&alice, &bob, strdup(client), strdup(gw));
+	tap_ok(up("gw") && h_log_has("bob", "EAP", NULL) && bob->d->st.tickets_issued == 1,
+	       "eap: up by EAP-MSCHAPv2, ticket issued");
+	ike_rekey_start(h_sa(bob));
+	h_run();
+	bsa = established(bob);
+	tap_ok(bsa && bsa->rekeyed_at && resume_eap_user(bsa) &&
+	       !strcmp(resume_eap_user(bsa), "dave"),
+	       "eap: the gateway's rekeyed IKE SA keeps the EAP identity for its tickets");
+	/* bob keeps his SA (the resumed IKE_AUTH's INITIAL_CONTACT replaces it). */
+	client_forgets();
+	h_log_clear();
+	up("gw");
+	tap_ok(established(alice) && established(alice)->resumed && !h_log_has("EAP-Identity", NULL) &&
+	       !h_log_has("MSCHAPv2", NULL), "eap: resumed without an EAP round");
+	bsa = NULL;
+	for (struct ike_sa *x = bob->d->sas; x; x = x->next_all)
+		if (x->state == IKE_S_ESTABLISHED && x->resumed)
+			bsa = x;
+	tap_ok(bsa && resume_eap_user(bsa) && !strcmp(resume_eap_user(bsa), "dave") &&
+	       h_log_has("bob", "replaced by IKE SA", "(INITIAL_CONTACT)", NULL),
+	       "eap: the resumed gateway SA has the EAP identity from the ticket and replaced "
+	       "the old one");
+}
+
 static void test_client_off(void)
 {
 	h_pair(&alice, &bob, conf_client("no"), conf_gw("yes", "alice@example.org", ""));
@@ -432,6 +478,7 @@ int main(void)
 	test_replay();
 	test_gw_without();
 	test_refresh();
+	test_eap();
 	test_client_off();
 	test_config();
 	h_reset();
