@@ -7,7 +7,9 @@
  * RealMessage1/2 are the IKE_SA_INIT request and response exactly as sent
  * (the last request, with its cookie, if the responder asked for one);
  * RestOf...IDPayload is the ID payload's body: type, three reserved bytes
- * as they were on the wire, identification data.
+ * as they were on the wire, identification data. A resumed IKE SA (RFC
+ * 5723 §4.3.3) keys the same octets by SK_pi / SK_pr directly
+ * (auth_key_add, auth_key_verifies).
  */
 #include <string.h>
 
@@ -43,8 +45,12 @@ int auth_id_prf(const struct ike_sa *sa, bool of_initiator, const struct ike_pay
 		       out) ? -1 : 0;
 }
 
-int auth_psk_compute(const struct ike_sa *sa, bool of_initiator, const uint8_t *psk,
-		     size_t psk_len, const struct ike_payload *id, uint8_t *out, size_t *out_len)
+/* AUTH = prf(KEY, <SignedOctets>) of a side, KEY being prf(SECRET, "Key Pad
+ * for IKEv2") when PAD (a PSK, EAP's MSK), else SECRET itself (a resumed
+ * IKE SA's SK_pi or SK_pr, RFC 5723 §4.3.3). */
+static int compute(const struct ike_sa *sa, bool of_initiator, const uint8_t *secret,
+		   size_t secret_len, bool pad, const struct ike_payload *id, uint8_t *out,
+		   size_t *out_len)
 {
 	uint8_t maced[IKE_PRF_MAX], padkey[IKE_PRF_MAX];
 	size_t plen = ike_prf_len(sa->prf);
@@ -54,8 +60,8 @@ int auth_psk_compute(const struct ike_sa *sa, bool of_initiator, const uint8_t *
 	if (!plen || !sa->keys_ready || !sa->init_req || !sa->init_resp)
 		return -1;
 	rc = auth_id_prf(sa, of_initiator, id, maced);
-	if (!rc)
-		rc = ike_prf(sa->prf, psk, psk_len, (const uint8_t *)key_pad, strlen(key_pad),
+	if (!rc && pad)
+		rc = ike_prf(sa->prf, secret, secret_len, (const uint8_t *)key_pad, strlen(key_pad),
 			     padkey);
 	if (!rc) {
 		parts[0] = (struct ike_slice){ of_initiator ? sa->init_req : sa->init_resp,
@@ -63,7 +69,8 @@ int auth_psk_compute(const struct ike_sa *sa, bool of_initiator, const uint8_t *
 		parts[1] = (struct ike_slice){ of_initiator ? sa->nr : sa->ni,
 					       of_initiator ? sa->nr_len : sa->ni_len };
 		parts[2] = (struct ike_slice){ maced, plen };
-		rc = ike_prf_vec(sa->prf, padkey, plen, parts, 3, out);
+		rc = pad ? ike_prf_vec(sa->prf, padkey, plen, parts, 3, out) :
+			   ike_prf_vec(sa->prf, secret, secret_len, parts, 3, out);
 	}
 	ike_wipe(padkey, sizeof(padkey));
 	ike_wipe(maced, sizeof(maced));
@@ -71,14 +78,20 @@ int auth_psk_compute(const struct ike_sa *sa, bool of_initiator, const uint8_t *
 	return rc ? -1 : 0;
 }
 
-int auth_psk_add(struct msg_out *m, struct ike_sa *sa, const struct ike_payload *id,
-		 const uint8_t *secret, size_t secret_len)
+int auth_psk_compute(const struct ike_sa *sa, bool of_initiator, const uint8_t *psk,
+		     size_t psk_len, const struct ike_payload *id, uint8_t *out, size_t *out_len)
+{
+	return compute(sa, of_initiator, psk, psk_len, true, id, out, out_len);
+}
+
+static int add(struct msg_out *m, struct ike_sa *sa, const struct ike_payload *id,
+	       const uint8_t *secret, size_t secret_len, bool pad)
 {
 	struct ike_payload *pl;
 	uint8_t *data = msg_alloc(m, IKE_PRF_MAX);
 	size_t len;
 
-	if (m->overflow || auth_psk_compute(sa, sa->initiator, secret, secret_len, id, data, &len))
+	if (m->overflow || compute(sa, sa->initiator, secret, secret_len, pad, id, data, &len))
 		return -1;
 	pl = msg_add(m, IKE_PL_AUTH);
 	pl->u.typed.kind = AUTHM_PSK;
@@ -87,17 +100,42 @@ int auth_psk_add(struct msg_out *m, struct ike_sa *sa, const struct ike_payload 
 	return 0;
 }
 
-bool auth_psk_verifies(const struct ike_sa *sa, const struct ike_payload *auth,
-		       const struct ike_payload *id, const uint8_t *secret, size_t secret_len)
+static bool verifies(const struct ike_sa *sa, const struct ike_payload *auth,
+		     const struct ike_payload *id, const uint8_t *secret, size_t secret_len,
+		     bool pad)
 {
 	uint8_t want[IKE_PRF_MAX];
 	size_t len;
 	bool ok;
 
 	if (!auth || auth->u.typed.kind != AUTHM_PSK ||
-	    auth_psk_compute(sa, !sa->initiator, secret, secret_len, id, want, &len))
+	    compute(sa, !sa->initiator, secret, secret_len, pad, id, want, &len))
 		return false;
 	ok = auth->u.typed.data.len == len && !gnutls_memcmp(want, auth->u.typed.data.p, len);
 	ike_wipe(want, sizeof(want));
 	return ok;
+}
+
+int auth_psk_add(struct msg_out *m, struct ike_sa *sa, const struct ike_payload *id,
+		 const uint8_t *secret, size_t secret_len)
+{
+	return add(m, sa, id, secret, secret_len, true);
+}
+
+bool auth_psk_verifies(const struct ike_sa *sa, const struct ike_payload *auth,
+		       const struct ike_payload *id, const uint8_t *secret, size_t secret_len)
+{
+	return verifies(sa, auth, id, secret, secret_len, true);
+}
+
+int auth_key_add(struct msg_out *m, struct ike_sa *sa, const struct ike_payload *id,
+		 const uint8_t *key, size_t key_len)
+{
+	return add(m, sa, id, key, key_len, false);
+}
+
+bool auth_key_verifies(const struct ike_sa *sa, const struct ike_payload *auth,
+		       const struct ike_payload *id, const uint8_t *key, size_t key_len)
+{
+	return verifies(sa, auth, id, key, key_len, false);
 }

@@ -529,6 +529,9 @@ void settings_default(struct settings *s)
 	s->route_table = 0x6b65;
 	s->rule_priority = 0x6b65;
 	s->follow_redirects = true;
+	s->ticket_lifetime = 3600;
+	s->ticket_key_rotate = 0;
+	s->ticket_key_file[0] = 0;
 	memset(&s->log, 0, sizeof(s->log));
 	s->log.def = LOG_LEVEL_DEFAULT;
 }
@@ -649,6 +652,29 @@ static bool set_follow_redirects(struct parser *p, const struct node *n, void *o
 	return true;
 }
 
+static bool set_ticket_lifetime(struct parser *p, const struct node *n, void *obj)
+{
+	return set_secs(p, n, &((struct settings *)obj)->ticket_lifetime, 1, 7 * 86400);
+}
+
+static bool set_ticket_key_rotate(struct parser *p, const struct node *n, void *obj)
+{
+	return set_secs(p, n, &((struct settings *)obj)->ticket_key_rotate, 0, 30 * 86400);
+}
+
+static bool set_ticket_key_file(struct parser *p, const struct node *n, void *obj)
+{
+	struct settings *s = obj;
+
+	if (n->value[0] != '/' || strlen(n->value) >= sizeof(s->ticket_key_file)) {
+		ERR(n, "ticket_key_file '%s' must be an absolute path shorter than %zu bytes",
+		    n->value, sizeof(s->ticket_key_file));
+		return false;
+	}
+	snprintf(s->ticket_key_file, sizeof(s->ticket_key_file), "%s", n->value);
+	return true;
+}
+
 static const struct key settings_keys[] = {
 	{ "retransmit_tries", set_retransmit_tries, NULL },
 	{ "retransmit_timeout", set_retransmit_timeout, NULL },
@@ -664,6 +690,9 @@ static const struct key settings_keys[] = {
 	{ "route_table", set_route_table, NULL },
 	{ "route_rule_priority", set_rule_priority, NULL },
 	{ "follow_redirects", set_follow_redirects, NULL },
+	{ "ticket_lifetime", set_ticket_lifetime, NULL },
+	{ "ticket_key_rotate", set_ticket_key_rotate, NULL },
+	{ "ticket_key_file", set_ticket_key_file, NULL },
 	{ NULL, NULL, NULL },
 };
 
@@ -1054,6 +1083,16 @@ static bool conn_redirect_to(struct parser *p, const struct node *n, void *obj)
 	return true;
 }
 
+/* resumption = yes|no  (RFC 5723, both roles; default no) */
+static bool conn_resumption(struct parser *p, const struct node *n, void *obj)
+{
+	struct conn *c = ((struct conn_ctx *)obj)->c;
+
+	if (!parse_bool(n->value, &c->resumption))
+		ERR(n, "resumption = %s: expected yes or no", n->value);
+	return true;
+}
+
 /* The IKE SA's, swanctl's defaults: rekey_time 4h, over_time 10% of it,
  * rand_time over_time; rekey_time 0 never rekeys (nor expires). */
 static void conn_lifetimes(struct parser *p, const struct node *n, struct conn *c)
@@ -1100,6 +1139,7 @@ static const struct key conn_keys[] = {
 	{ "rand_time", conn_rand_time, NULL },
 	{ "pools", conn_pools, NULL },
 	{ "redirect_to", conn_redirect_to, NULL },
+	{ "resumption", conn_resumption, NULL },
 	{ "if_id_in", NULL, "XFRM interfaces; kesp routes into its device" },
 	{ "if_id_out", NULL, "XFRM interfaces; kesp routes into its device" },
 	{ "mediation", NULL, "IKE mediation" },

@@ -197,6 +197,9 @@ struct conn {
 	/* redirect_to = ADDR  (gateway: new clients that announce
 	 * REDIRECT_SUPPORTED are sent to ADDR at IKE_SA_INIT, RFC 5685). */
 	struct addr redirect_to;
+	/* resumption = yes  (RFC 5723: a client asks for tickets and resumes
+	 * with one; a gateway issues them. Default no.) */
+	bool resumption;
 	struct child_cfg *children;
 	size_t nchildren;
 	/* Hash of everything above, so a reload can tell an unchanged
@@ -230,6 +233,11 @@ struct settings {
 	uint32_t rule_priority;			/* of "not fwmark M lookup T" */
 	struct log_spec log;			/* log { default = 1  ike = 2 ... } */
 	bool follow_redirects;			/* RFC 5685 as client: yes */
+	/* RFC 5723 gateway: a ticket's lifetime (s, 3600), how often the
+	 * ticket key changes (s, 0: every ticket_lifetime), and the key file
+	 * ("": ikehelper-ticket.key in the state directory). */
+	unsigned int ticket_lifetime, ticket_key_rotate;
+	char ticket_key_file[256];
 };
 
 struct config {

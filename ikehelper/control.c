@@ -198,6 +198,11 @@ static void list(struct client *cl)
 			rec_putf(&r, "rekeyed", "%llu",
 				 (unsigned long long)((d->now - sa->rekeyed_at) / 1000));
 		put_due(&r, "rekey_in", d, &sa->t_rekey);
+		if (sa->resumed)
+			rec_put(&r, "resumed", "yes");
+		if (sa->initiator && sa->conn && sa->state == IKE_S_ESTABLISHED &&
+		    resume_ticket_expires_in(d, sa->conn) >= 0)
+			rec_putf(&r, "ticket_in", "%ld", resume_ticket_expires_in(d, sa->conn));
 		put_addrs(&r, "vips", sa->cp.vip, sa->cp.nvip);
 		put_addrs(&r, "leases", sa->cp.lease, sa->cp.nlease);
 		put_addrs(&r, "peer_addrs", sa->peer_addrs, sa->npeer_addrs);
@@ -332,6 +337,44 @@ static void cmd_rekey(struct client *cl, const char *name, bool child)
 		       n == 1 ? "" : "s", name);
 }
 
+/* RFC 5723: connection NAME's IKE SAs are given up here (no DELETE: the
+ * gateway is presumed lost; the resumed IKE_AUTH's INITIAL_CONTACT clears
+ * what it kept) and the connection set up again, by IKE_SESSION_RESUME
+ * with a valid ticket, else by a full IKE_SA_INIT; waits until it is up. */
+static void cmd_resume(struct client *cl, const char *name)
+{
+	struct daemon *d = cl->c->d;
+	const struct conn *c = config_find_conn(d->cfg, name);
+	struct ike_sa *sa, *next;
+	bool ticket;
+	char why[512];
+
+	if (!c || !c->resumption) {
+		finish(cl, false, c ? "connection '%s' has resumption = no" :
+		       "no connection named '%s'", name);
+		return;
+	}
+	ticket = resume_has_ticket(d, c);
+	for (sa = d->sas; sa; sa = next) {
+		next = sa->next_all;
+		if (sa->conn == c && sa->initiator) {
+			sa->end = END_LOCAL;
+			sa_log(sa, LOG_IKE, 0, "given up without a DELETE (kespctl ike resume)");
+			ike_sa_destroy(sa, "given up for kespctl ike resume");
+		}
+	}
+	cl->w.done = up_done;
+	cl->w.ctx = cl;
+	sa = daemon_initiate(d, c, NULL, &cl->w, why, sizeof(why));
+	if (!sa) {
+		finish(cl, false, "%s", why);
+		return;
+	}
+	if (!cl->answered)
+		say(cl, "| %s %s (IKE SA %llu)", ticket ? "resuming" : "no valid ticket: initiating",
+		    c->name, (unsigned long long)sa->id);
+}
+
 /* Sends the clients of connection NAME's established IKE SAs (or of IKE SA
  * number NAME) to gateway GW (RFC 5685). */
 static void cmd_redirect(struct client *cl, const char *name, const char *gw)
@@ -452,6 +495,8 @@ static void command(struct client *cl, char *line)
 		cmd_rekey(cl, arg, true);
 	} else if (!strcmp(verb, "rekey") && arg) {
 		cmd_rekey(cl, arg, false);
+	} else if (!strcmp(verb, "resume") && arg) {
+		cmd_resume(cl, arg);
 	} else if (!strcmp(verb, "list") && !arg) {
 		list(cl);
 	} else if (!strcmp(verb, "reload") && !arg) {
@@ -460,8 +505,8 @@ static void command(struct client *cl, char *line)
 		cmd_monitor(cl);
 	} else {
 		finish(cl, false, "unknown request '%s' (up CONN, up-child CHILD, up-ike CONN, down CONN, "
-		       "rekey CONN, rekey-child CHILD, redirect CONN|ID GATEWAY, list, reload, "
-		       "monitor)", verb);
+		       "rekey CONN, rekey-child CHILD, resume CONN, redirect CONN|ID GATEWAY, "
+		       "list, reload, monitor)", verb);
 	}
 }
 

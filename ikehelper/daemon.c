@@ -58,6 +58,7 @@ void daemon_free(struct daemon *d)
 	revoke_free(d);
 	restarts_free(d);
 	nonce_bias_free(d->nonce_bias);
+	resume_free(d);
 	timers_free(&d->timers);
 	free(d->by_spi.b);
 	free(d->half_open.b);
@@ -151,7 +152,7 @@ struct ike_sa *daemon_initiate_to(struct daemon *d, const struct conn *c,
 	struct endpoint local = { .port = d->cfg->set.port }, remote = { .port = c->remote_port };
 	struct ike_sa *sa;
 	struct task *init, *auth, *cc = NULL;
-	bool force = c->childless == CHILDLESS_FORCE;
+	bool force = c->childless == CHILDLESS_FORCE, resume;
 	char a[ADDR_STRLEN];
 
 	if (!child && c->childless == CHILDLESS_NEVER) {
@@ -184,7 +185,11 @@ struct ike_sa *daemon_initiate_to(struct daemon *d, const struct conn *c,
 		return NULL;
 	}
 	sa = ike_sa_new(d, true, &local, &remote);
-	init = ike_init_task_new();
+	if (sa)
+		ike_sa_set_conn(sa, c);
+	/* RFC 5723: with a valid ticket, IKE_SESSION_RESUME instead. */
+	resume = sa && !to && resume_has_ticket(d, c);
+	init = resume ? resume_task_new(sa) : ike_init_task_new();
 	auth = ike_auth_task_new();
 	/* childless = force: IKE_AUTH without it, then its CREATE_CHILD_SA. */
 	if (child && force)
@@ -199,11 +204,12 @@ struct ike_sa *daemon_initiate_to(struct daemon *d, const struct conn *c,
 		snprintf(why, whylen, "out of memory");
 		return NULL;
 	}
-	ike_sa_set_conn(sa, c);
 	sa->want_child = child;
 	if (w)
 		ike_sa_add_waiter(sa, w);
-	sa_log(sa, LOG_IKE, 1, "initiating to %s%s%s%s", addr_str(&remote.addr, a, sizeof(a)),
+	sa_log(sa, LOG_IKE, resume ? 0 : 1, "initiating to %s%s%s%s%s",
+	       addr_str(&remote.addr, a, sizeof(a)),
+	       resume ? " by IKE_SESSION_RESUME (RFC 5723, a ticket)" : "",
 	       !child ? ", childless (no CHILD_SA)" : force ? ", childless (childless = force), "
 	       "then CHILD_SA " : " with CHILD_SA ", child ? child->name : "",
 	       child && force ? " by CREATE_CHILD_SA" : "");

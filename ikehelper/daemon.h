@@ -37,6 +37,8 @@ struct child_sa;
 struct task;
 struct msg_out;
 struct nonce_bias;
+struct resume;
+struct resume_state;
 
 /* ---- timer.c ------------------------------------------------------------ */
 
@@ -369,6 +371,15 @@ struct ike_sa {
 	unsigned int nredirects;
 	bool redirect_pending;
 	struct addr redirect_gw;
+
+	/* Session resumption (resume.c, RFC 5723). RESUMED: the IKE SA came
+	 * from IKE_SESSION_RESUME (its IKE_AUTH is keyed by SK_pi/SK_pr);
+	 * RT: the ticket's contents (a client: its own copy of what it
+	 * resumes; a gateway: what the ticket said), freed with the SA.
+	 * TICKET_WANTED: a gateway saw TICKET_REQUEST in IKE_AUTH. */
+	bool resumed;
+	bool ticket_wanted;
+	struct resume_state *rt;
 };
 
 const char *ike_state_name(enum ike_state s);
@@ -656,6 +667,13 @@ void natd_read(struct ike_sa *sa, const struct ike_msg *m, const uint8_t spi_r[8
 	       const struct endpoint *us, const struct endpoint *them);
 /* Our NAT_DETECTION notifies for sa->local and sa->remote. */
 void natd_add(struct msg_out *m, const struct ike_sa *sa, const uint8_t spi_r[8]);
+/* Initiator: the answer M (IKE_SA_INIT's or IKE_SESSION_RESUME's), as RAW,
+ * kept for AUTH, its NAT detection read; 0, or -1 (the SA failed). */
+int ike_init_keep_answer(struct ike_sa *sa, const struct ike_msg *m, const uint8_t *raw,
+			 size_t rawlen);
+/* Initiator: IKE moves to the NAT-T port for IKE_AUTH when a NAT is in the
+ * way or MOBIKE is wanted. */
+void ike_init_nat_port(struct ike_sa *sa);
 /* The NAT_DETECTION hash of SPIs and an endpoint (RFC 7296 §2.23). */
 void natd_hash(const uint8_t spi_i[8], const uint8_t spi_r[8], const struct endpoint *e,
 	       uint8_t out[20]);
@@ -753,6 +771,57 @@ void redirect_answered(struct ike_sa *sa);
  * deleted, a new one starts at the new gateway; no CHILD_SA here). */
 bool redirect_auth_process(struct ike_sa *sa, const struct ike_msg *m);
 
+/* resume.c: IKE session resumption (RFC 5723), both roles */
+/* What a ticket carries; a client keeps its own copy with the ticket. */
+struct resume_state {
+	char conn[CONF_NAME_MAX];
+	int64_t expires;		/* wall clock, s */
+	uint16_t prf, encr, encr_bits, integ, dh;
+	uint8_t sk_d[IKE_PRF_MAX];
+	size_t sk_d_len;
+	struct ike_id idi, idr;
+	uint8_t remote_auth;
+	char eap_user[IKE_ID_STRLEN];
+	uint8_t *ticket;		/* client: the opaque ticket */
+	size_t ticket_len;
+};
+
+/* Client: TICKET_REQUEST in IKE_AUTH's first request (resumption = yes). */
+void resume_auth_add_request(struct ike_sa *sa, struct msg_out *m);
+/* Client: the last IKE_AUTH answer M: a ticket is kept for the connection. */
+void resume_auth_read_ticket(struct ike_sa *sa, const struct ike_msg *m);
+/* Gateway: TICKET_LT_OPAQUE (or TICKET_NACK) in our last IKE_AUTH answer
+ * when the peer asked; WHO is the EAP identity or "" . */
+void resume_auth_respond(struct ike_sa *sa, struct msg_out *resp, const char *who);
+/* Client: whether connection C has a ticket that has not expired. */
+bool resume_has_ticket(struct daemon *d, const struct conn *c);
+/* Client: the IKE_SESSION_RESUME task, taking C's ticket (SA is new). */
+struct task *resume_task_new(struct ike_sa *sa);
+/* Client: IKE_SESSION_RESUME failed (WHY for the log): a full IKE_SA_INIT
+ * of the same connection starts now, with SA's waiters; SA goes. */
+void resume_fallback(struct ike_sa *sa, const char *why);
+/* Gateway: an IKE_SESSION_RESUME request. */
+void resume_respond(struct daemon *d, const struct endpoint *local,
+		    const struct endpoint *remote, const uint8_t *buf, size_t len,
+		    const struct ike_msg *m);
+/* A resumed IKE SA's AUTH (RFC 5723 §4.3.3: method 2, keyed by SK_pi or
+ * SK_pr): ours over ID into M; whether the peer's over its ID verifies. */
+int resume_auth_add(struct ike_sa *sa, struct msg_out *m, const struct ike_payload *id);
+bool resume_auth_verifies(struct ike_sa *sa, const struct ike_payload *auth,
+			  const struct ike_payload *id);
+/* Gateway: whether the resumed SA's IDi is the ticket's, and its
+ * connection (NULL with WHY when it no longer takes the ticket). */
+const struct conn *resume_auth_conn(struct ike_sa *sa, const struct ike_id *idi, char *why,
+				    size_t whylen);
+/* The EAP identity the ticket carried ("" none). */
+const char *resume_eap_user(const struct ike_sa *sa);
+/* Seconds until connection C's ticket expires (client), -1 none. */
+long resume_ticket_expires_in(struct daemon *d, const struct conn *c);
+void resume_state_free(struct resume_state *rt);
+void resume_free(struct daemon *d);
+/* Tests: the wall clock of ticket expiry and key rotation runs SECS ahead. */
+void resume_test_skew(struct daemon *d, long secs);
+
 /* ike_rekey.c: IKE SA rekeying (RFC 7296 §1.3.2, §2.18) */
 void ike_rekey_start(struct ike_sa *sa);
 void ike_rekey_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp);
@@ -791,6 +860,11 @@ int auth_psk_add(struct msg_out *m, struct ike_sa *sa, const struct ike_payload 
 		 const uint8_t *secret, size_t secret_len);
 bool auth_psk_verifies(const struct ike_sa *sa, const struct ike_payload *auth,
 		       const struct ike_payload *id, const uint8_t *secret, size_t secret_len);
+/* The same keyed by KEY itself, not padded (RFC 5723 §4.3.3: SK_pi, SK_pr). */
+int auth_key_add(struct msg_out *m, struct ike_sa *sa, const struct ike_payload *id,
+		 const uint8_t *key, size_t key_len);
+bool auth_key_verifies(const struct ike_sa *sa, const struct ike_payload *auth,
+		       const struct ike_payload *id, const uint8_t *key, size_t key_len);
 
 /* auth_sig.c: signatures (RFC 7427; methods 1 and 9-11 of older peers) */
 const char *auth_method_name(unsigned int method);
@@ -925,6 +999,8 @@ void persist_flush(struct daemon *d);
 void persist_save(struct daemon *d);
 /* Forgets the state without writing (the daemon is being freed). */
 void persist_close(struct daemon *d);
+/* The state directory, or NULL when none is kept. */
+const char *persist_dir(const struct daemon *d);
 /* Stale kernel SAs wait for their tunnels' new SAs. */
 bool persist_restarting(const struct daemon *d);
 /* A CHILD_SA is up: stale SAs of its connection go once all are back. */
@@ -1004,6 +1080,8 @@ struct daemon_stats {
 	uint64_t cookies_sent;
 	uint64_t ike_established, ike_failed;
 	uint64_t child_installed, child_failed;
+	uint64_t tickets_issued, tickets_refused;	/* RFC 5723 gateway */
+	uint64_t resumed, resume_fallbacks;		/* IKE SAs resumed / not */
 };
 
 #define DEV_MAX 16
@@ -1071,6 +1149,10 @@ struct daemon {
 	/* Address pools' leases (cp.c). */
 	struct lease *leases;
 	size_t nleases;
+
+	/* Session resumption (resume.c): the gateway's ticket keys and
+	 * used tickets, the client's tickets; NULL until first needed. */
+	struct resume *resume;
 
 	/* Tests only (nonce_bias.c); NULL: every nonce fully random. */
 	struct nonce_bias *nonce_bias;

@@ -221,7 +221,7 @@ int exchange_encode(struct ike_sa *sa, uint8_t exchange, uint32_t mid, bool resp
 	uint8_t *buf;
 	struct ike_buf b;
 
-	if (exchange == IKE_SA_INIT)
+	if (exchange == IKE_SA_INIT || exchange == IKE_SESSION_RESUME)
 		return exchange_encode_plain(sa->spi_i, sa->spi_r, exchange,
 					     our_flags(sa, response), mid, m, pkt, len);
 	if (!sa->keys_ready || m->overflow)
@@ -314,8 +314,8 @@ static int send_request(struct ike_sa *sa)
 		sa_log(sa, LOG_IKE, 0, "cannot encode our %s request", t->ops->name);
 		return -1;
 	}
-	if (t->ops->exchange == IKE_SA_INIT) {
-		/* Its bytes are signed in IKE_AUTH (RFC 7296 §2.15). */
+	if (t->ops->exchange == IKE_SA_INIT || t->ops->exchange == IKE_SESSION_RESUME) {
+		/* Its bytes are signed in IKE_AUTH (RFC 7296 §2.15, RFC 5723 §4.3.3). */
 		free(sa->init_req);
 		sa->init_req = malloc(sa->req.len);
 		if (!sa->init_req)
@@ -362,6 +362,13 @@ void exchange_request_timeout(struct daemon *d, struct timer *t)
 	struct ike_request *r = &sa->req;
 	char peer[ENDPOINT_STRLEN];
 
+	/* RFC 5723: a gateway that says nothing to IKE_SESSION_RESUME (one
+	 * that does not know it drops it) gets a full IKE_SA_INIT soon. */
+	if (r->task->ops->exchange == IKE_SESSION_RESUME &&
+	    (r->tries >= 1 || r->tries >= d->cfg->set.retransmit_tries)) {
+		resume_fallback(sa, "no answer to IKE_SESSION_RESUME");
+		return;
+	}
 	if (r->tries >= d->cfg->set.retransmit_tries) {
 		sa->end = END_PEER_DEAD;
 		ike_sa_fail(sa, "%s did not answer our %s request after %u retransmissions "
@@ -537,7 +544,7 @@ static void process_response(struct ike_sa *sa, struct task *t, const struct ike
 	if (res == TASK_RETRY) {
 		/* IKE_SA_INIT starts over at 0; any later exchange asked again
 		 * (INVALID_KE_PAYLOAD) is a new one, with the next id. */
-		if (t->ops->exchange != IKE_SA_INIT)
+		if (t->ops->exchange != IKE_SA_INIT && t->ops->exchange != IKE_SESSION_RESUME)
 			sa->req.mid = ++sa->mid_next;
 		if (send_request(sa))
 			ike_sa_fail(sa, "cannot rebuild our %s request", t->ops->name);
@@ -566,7 +573,8 @@ static void handle_response(struct ike_sa *sa, const uint8_t *buf, size_t len,
 		       "waits for a revocation fetch", t->ops->name, m->hdr.msgid);
 		return;
 	}
-	if (m->hdr.exchange != IKE_SA_INIT && !decrypt(sa, buf, len, m, &pm))
+	if (m->hdr.exchange != IKE_SA_INIT && m->hdr.exchange != IKE_SESSION_RESUME &&
+	    !decrypt(sa, buf, len, m, &pm))
 		return;
 	sa->last_rx = d->now;
 	persist_mark(d);	/* message ids (persist.c) */
@@ -631,7 +639,7 @@ static void handle_request(struct ike_sa *sa, const struct endpoint *local,
 		       "its revocation check has an answer", ike_exchange_name(exchange), mid);
 		return;
 	}
-	if (mid != sa->mid_peer || exchange == IKE_SA_INIT) {
+	if (mid != sa->mid_peer || exchange == IKE_SA_INIT || exchange == IKE_SESSION_RESUME) {
 		d->st.dropped_window++;
 		sa_log(sa, LOG_IKE, 2, "dropping %s request %u (expected %u)",
 		       ike_exchange_name(exchange), mid, sa->mid_peer);
@@ -789,10 +797,11 @@ void ike_receive(struct daemon *d, const struct endpoint *local, const struct en
 		return;
 	}
 	from_initiator = m->hdr.flags & IKE_FLAG_INITIATOR;
-	if (m->hdr.exchange == IKE_SA_INIT)
+	if (m->hdr.exchange == IKE_SA_INIT || m->hdr.exchange == IKE_SESSION_RESUME)
 		log_payloads(NULL, false, m->hdr.exchange, m->hdr.flags & IKE_FLAG_RESPONSE,
 			     m->hdr.msgid, m->pl, m->npl);
-	if (m->hdr.exchange == IKE_SA_INIT && !(m->hdr.flags & IKE_FLAG_RESPONSE)) {
+	if ((m->hdr.exchange == IKE_SA_INIT || m->hdr.exchange == IKE_SESSION_RESUME) &&
+	    !(m->hdr.flags & IKE_FLAG_RESPONSE)) {
 		static const uint8_t zero[8];
 
 		if (!from_initiator || memcmp(m->hdr.spi_r, zero, 8) || m->hdr.msgid) {
@@ -800,7 +809,10 @@ void ike_receive(struct daemon *d, const struct endpoint *local, const struct en
 			ike_msg_release(m);
 			return;
 		}
-		ike_init_respond(d, local, remote, buf, len, m);
+		if (m->hdr.exchange == IKE_SESSION_RESUME)
+			resume_respond(d, local, remote, buf, len, m);
+		else
+			ike_init_respond(d, local, remote, buf, len, m);
 		ike_msg_release(m);
 		return;
 	}

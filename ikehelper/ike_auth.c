@@ -98,13 +98,15 @@ static bool has_other_sa(struct ike_sa *sa)
 	return false;
 }
 
+static int resumed_build(struct ike_sa *sa, struct auth_task *at, struct msg_out *m);
+static int add_child(struct ike_sa *sa, struct auth_task *at, struct msg_out *m);
+
 static int auth_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 {
 	struct auth_task *at = (struct auth_task *)t;
 	const struct conn *c = sa->conn;
 	const struct psk *psk;
 	struct ike_payload *idi;
-	const struct child_cfg *cc = sa->want_child;
 	char me[IKE_ID_STRLEN], peer[IKE_ID_STRLEN], why[1024];
 
 	if (at->stage == STAGE_EAP) {
@@ -118,6 +120,8 @@ static int auth_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 		}
 		return m->overflow ? -1 : 0;
 	}
+	if (sa->resumed)
+		return resumed_build(sa, at, m);
 	policy_local_id(c, sa, &sa->id_local);
 	psk = config_find_psk(sa->d->cfg, &sa->id_local, &c->remote_id);
 	if (c->local_auth == AUTH_PSK && !psk) {
@@ -145,6 +149,40 @@ static int auth_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 	}
 	if (c->nvips)
 		cp_add_request(sa, m);
+	resume_auth_add_request(sa, m);
+	return add_child(sa, at, m);
+}
+
+/*
+ * RFC 5723 §4.3.3: after IKE_SESSION_RESUME, IDi (and IDr) are the
+ * ticket's, no CERT, no EAP; AUTH is keyed by SK_pi (resume.c).
+ */
+static int resumed_build(struct ike_sa *sa, struct auth_task *at, struct msg_out *m)
+{
+	struct ike_payload *idi;
+
+	sa->id_local = sa->rt->idi;
+	idi = add_id(m, IKE_PL_IDI, &sa->id_local);
+	if (!has_other_sa(sa))
+		msg_add_notify(m, IKE_N_INITIAL_CONTACT, NULL, 0);
+	mobike_auth_add(sa, m);
+	add_id(m, IKE_PL_IDR, &sa->rt->idr);
+	if (resume_auth_add(sa, m, idi)) {
+		sa_log(sa, LOG_IKE, 0, "cannot compute our AUTH of the resumed IKE SA");
+		return -1;
+	}
+	if (sa->conn->nvips)
+		cp_add_request(sa, m);
+	resume_auth_add_request(sa, m);
+	return add_child(sa, at, m);
+}
+
+/* The first CHILD_SA of IKE_AUTH's first request, if any. */
+static int add_child(struct ike_sa *sa, struct auth_task *at, struct msg_out *m)
+{
+	const struct conn *c = sa->conn;
+	const struct child_cfg *cc = sa->want_child;
+
 	if (!cc)
 		return m->overflow ? -1 : 0;
 	if (c->childless == CHILDLESS_FORCE) {
@@ -326,6 +364,12 @@ static enum task_result established(struct ike_sa *sa, struct auth_task *at,
 {
 	auth_eap_free(sa);
 	mobike_auth_read(sa, m);
+	resume_auth_read_ticket(sa, m);
+	if (sa->resumed) {
+		sa->d->st.resumed++;
+		sa_log(sa, LOG_IKE, 0, "IKE SA resumed (RFC 5723): no IKE_SA_INIT, no "
+		       "certificate or EAP round");
+	}
 	ike_sa_established(sa);
 	if (redirect_auth_process(sa, m)) {
 		child_sa_drop_pending(&at->child);
@@ -390,6 +434,42 @@ static enum task_result eap_final(struct ike_sa *sa, struct auth_task *at, const
 	return established(sa, at, m);
 }
 
+/* The gateway's answer to the IKE_AUTH of a resumed IKE SA. */
+static enum task_result resumed_process(struct ike_sa *sa, struct auth_task *at,
+					const struct ike_msg *m)
+{
+	const struct ike_payload *idr = msg_find(m, IKE_PL_IDR), *auth = msg_find(m, IKE_PL_AUTH);
+	const struct ike_payload *err = msg_find_error(m);
+	struct ike_id peer;
+	char a[IKE_ID_STRLEN], b[IKE_ID_STRLEN];
+
+	char why[512];
+
+	/* Any failure: a full exchange follows (resume_fallback). */
+	if (err && (!idr || !auth)) {
+		snprintf(why, sizeof(why), "the gateway refused the IKE_AUTH of the resumed IKE SA "
+			 "(%s)", ike_notify_name(err->u.notify.type));
+		resume_fallback(sa, why);
+		return TASK_FAILED;
+	}
+	if (!idr || !id_from_payload(idr, &peer) || !id_equal(&peer, &sa->rt->idr)) {
+		exchange_send_error_info(sa, IKE_N_AUTHENTICATION_FAILED);
+		snprintf(why, sizeof(why), "AUTHENTICATION_FAILED: the resumed gateway is '%s', the "
+			 "ticket's is '%s'", idr ? id_str(&peer, a, sizeof(a)) : "(no IDr)",
+			 id_str(&sa->rt->idr, b, sizeof(b)));
+		resume_fallback(sa, why);
+		return TASK_FAILED;
+	}
+	if (!resume_auth_verifies(sa, auth, idr)) {
+		exchange_send_error_info(sa, IKE_N_AUTHENTICATION_FAILED);
+		resume_fallback(sa, "AUTHENTICATION_FAILED: the resumed gateway's AUTH does not "
+				"verify with SK_pr");
+		return TASK_FAILED;
+	}
+	sa->id_remote = peer;
+	return established(sa, at, m);
+}
+
 static enum task_result auth_process(struct ike_sa *sa, struct task *t, const struct ike_msg *m,
 				     const uint8_t *raw, size_t rawlen)
 {
@@ -406,6 +486,8 @@ static enum task_result auth_process(struct ike_sa *sa, struct task *t, const st
 		return eap_step(sa, at, m);
 	if (at->stage == STAGE_EAP_AUTH)
 		return eap_final(sa, at, m);
+	if (sa->resumed)
+		return resumed_process(sa, at, m);
 	if (err && err->u.notify.type == IKE_N_AUTHENTICATION_FAILED) {
 		if (c->local_auth == AUTH_EAP)
 			ike_sa_fail(sa, "the peer rejected our first IKE_AUTH (AUTHENTICATION_FAILED): "
@@ -630,6 +712,47 @@ static void respond_child(struct ike_sa *sa, const struct ike_msg *req, struct m
 		msg_add_notify(resp, IKE_N_USE_TRANSPORT_MODE, NULL, 0);
 }
 
+/* RFC 5723 §4.3.3: the IKE_AUTH of a resumed IKE SA, IDi (and IDr) the
+ * ticket's, AUTH keyed by SK_pi; ours by SK_pr; no EAP. */
+static void resumed_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp,
+			    const struct ike_id *peer, const struct ike_id *wanted)
+{
+	const struct ike_payload *idi = msg_find(req, IKE_PL_IDI);
+	const struct conn *c;
+	struct ike_payload *our_id;
+	char why[512], a[IKE_ID_STRLEN], b[IKE_ID_STRLEN];
+
+	c = resume_auth_conn(sa, peer, why, sizeof(why));
+	if (!c) {
+		refuse(sa, resp, "resumed IKE SA: %s", why);
+		return;
+	}
+	if (wanted && !id_equal(wanted, &sa->rt->idr)) {
+		refuse(sa, resp, "resumed IKE SA: peer '%s' wants us as '%s', the ticket says '%s'",
+		       id_str(peer, a, sizeof(a)), id_str(wanted, b, sizeof(b)),
+		       id_str(&sa->rt->idr, why, sizeof(why)));
+		return;
+	}
+	ike_sa_set_conn(sa, c);
+	sa->id_local = sa->rt->idr;
+	mobike_auth_read(sa, req);
+	if (!resume_auth_verifies(sa, msg_find(req, IKE_PL_AUTH), idi)) {
+		refuse(sa, resp, "resumed IKE SA: the AUTH of peer '%s' does not verify with SK_pi "
+		       "(not the holder of the ticket's SK_d)", id_str(peer, a, sizeof(a)));
+		return;
+	}
+	our_id = add_id(resp, IKE_PL_IDR, &sa->id_local);
+	if (resume_auth_add(sa, resp, our_id)) {
+		refuse(sa, resp, "cannot compute our AUTH of the resumed IKE SA");
+		return;
+	}
+	sa->id_remote = *peer;
+	sa->d->st.resumed++;
+	sa_log(sa, LOG_IKE, 0, "IKE SA of peer '%s' resumed (RFC 5723, connection '%s')",
+	       id_str(peer, a, sizeof(a)), c->name);
+	ike_auth_respond_finish(sa, req, resp);
+}
+
 void ike_auth_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp)
 {
 	const struct ike_payload *idi = msg_find(req, IKE_PL_IDI), *idr = msg_find(req, IKE_PL_IDR);
@@ -640,12 +763,18 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_o
 	struct ike_payload *our_id;
 	char why[1024], a[IKE_ID_STRLEN], b[IKE_ID_STRLEN];
 
+	if (msg_find_notify(req, IKE_N_TICKET_REQUEST))
+		sa->ticket_wanted = true;
 	if (sa->eap) {
 		auth_eap_server_respond(sa, req, resp);
 		return;
 	}
 	if (!idi || !id_from_payload(idi, &peer) || (idr && !id_from_payload(idr, &wanted))) {
 		refuse(sa, resp, "IKE_AUTH request without a usable IDi");
+		return;
+	}
+	if (sa->resumed) {
+		resumed_respond(sa, req, resp, &peer, idr ? &wanted : NULL);
 		return;
 	}
 	if (auth && auth->u.typed.kind != AUTHM_PSK && !is_sig_method(auth->u.typed.kind)) {
@@ -717,12 +846,17 @@ void ike_auth_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_o
 
 void ike_auth_respond_finish(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp)
 {
-	char who[IKE_ID_STRLEN];
+	char who[IKE_ID_STRLEN], eap_user[IKE_ID_STRLEN] = "";
 	int cp;
 
-	/* Leases are kept by the EAP identity after EAP, as strongSwan does. */
+	/* Leases are kept by the EAP identity after EAP, as strongSwan does
+	 * (a resumed IKE SA: the one its ticket carried). */
 	if (auth_eap_user(sa))
-		snprintf(who, sizeof(who), "%s", auth_eap_user(sa));
+		snprintf(eap_user, sizeof(eap_user), "%s", auth_eap_user(sa));
+	else if (resume_eap_user(sa))
+		snprintf(eap_user, sizeof(eap_user), "%s", resume_eap_user(sa));
+	if (eap_user[0])
+		snprintf(who, sizeof(who), "%s", eap_user);
 	else
 		id_str(&sa->id_remote, who, sizeof(who));
 	auth_eap_free(sa);
@@ -734,6 +868,7 @@ void ike_auth_respond_finish(struct ike_sa *sa, const struct ike_msg *req, struc
 	sa->initial_contact = msg_find_notify(req, IKE_N_INITIAL_CONTACT) != NULL;
 	cp_note_request(sa, req);
 	cp = cp_respond(sa, resp, who);
+	resume_auth_respond(sa, resp, eap_user);
 	if (!cp && msg_find(req, IKE_PL_SA))
 		respond_child(sa, req, resp);
 }

@@ -375,15 +375,8 @@ static enum task_result init_process(struct ike_sa *sa, struct task *t, const st
 		ike_sa_fail(sa, "%s", why);
 		return TASK_FAILED;
 	}
-	free(sa->init_resp);
-	sa->init_resp = malloc(rawlen);
-	if (!sa->init_resp) {
-		ike_sa_fail(sa, "out of memory");
+	if (ike_init_keep_answer(sa, m, raw, rawlen))
 		return TASK_FAILED;
-	}
-	memcpy(sa->init_resp, raw, rawlen);
-	sa->init_resp_len = rawlen;
-	natd_read(sa, m, sa->spi_r, &sa->local, &sa->remote);
 	read_sig_hashes(sa, m);
 	frag_read_notify(sa, m);
 	sa->peer_certreq = msg_find(m, IKE_PL_CERTREQ) != NULL;
@@ -396,6 +389,29 @@ static enum task_result init_process(struct ike_sa *sa, struct task *t, const st
 			    "the IKE SA is to come up without a CHILD_SA");
 		return TASK_FAILED;
 	}
+	ike_init_nat_port(sa);
+	sa->state = IKE_S_AUTH_I;
+	sa_log(sa, LOG_IKE, 1, "IKE_SA_INIT done: %s", ike_sa_algs(sa, why, sizeof(why)));
+	return TASK_DONE;
+}
+
+int ike_init_keep_answer(struct ike_sa *sa, const struct ike_msg *m, const uint8_t *raw,
+			 size_t rawlen)
+{
+	free(sa->init_resp);
+	sa->init_resp = malloc(rawlen);
+	if (!sa->init_resp) {
+		ike_sa_fail(sa, "out of memory");
+		return -1;
+	}
+	memcpy(sa->init_resp, raw, rawlen);
+	sa->init_resp_len = rawlen;
+	natd_read(sa, m, sa->spi_r, &sa->local, &sa->remote);
+	return 0;
+}
+
+void ike_init_nat_port(struct ike_sa *sa)
+{
 	/* §2.23: with a NAT in the way, IKE_AUTH already goes to 4500; with
 	 * MOBIKE wanted, always (RFC 4555 §3.3, as charon does: a later move
 	 * may put a NAT in the way). */
@@ -407,9 +423,6 @@ static enum task_result init_process(struct ike_sa *sa, struct task *t, const st
 		       sa->nat_local ? "we are behind a NAT" : sa->nat_remote ?
 		       "the peer is behind a NAT" : "MOBIKE wanted", sa->local.port);
 	}
-	sa->state = IKE_S_AUTH_I;
-	sa_log(sa, LOG_IKE, 1, "IKE_SA_INIT done: %s", ike_sa_algs(sa, why, sizeof(why)));
-	return TASK_DONE;
 }
 
 static const struct task_ops init_ops = {

@@ -196,6 +196,12 @@ void info_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *
 
 	mobike_info_respond(sa, req, resp);
 	redirect_info_request(sa, req);
+	/* RFC 5723 §4.3.1: a client's request for a new ticket. */
+	if (sa->state == IKE_S_ESTABLISHED && !sa->initiator &&
+	    msg_find_notify(req, IKE_N_TICKET_REQUEST)) {
+		sa->ticket_wanted = true;
+		resume_auth_respond(sa, resp, resume_eap_user(sa));
+	}
 	for (size_t i = 0; i < req->npl; i++) {
 		const struct ike_payload *pl = &req->pl[i];
 

@@ -648,6 +648,11 @@ int persist_open(struct daemon *d, const char *dir)
 	return 0;
 }
 
+const char *persist_dir(const struct daemon *d)
+{
+	return d->persist ? d->persist->dir : NULL;
+}
+
 void persist_mark(struct daemon *d)
 {
 	if (d->persist)

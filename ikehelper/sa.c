@@ -319,6 +319,14 @@ struct ike_sa *ike_sa_successor_new(struct ike_sa *old, bool initiator, const ui
 	sa->frag.peer = old->frag.peer;
 	sa->id_local = old->id_local;
 	sa->id_remote = old->id_remote;
+	/* A gateway's EAP identity, for the session resumption tickets it
+	 * issues on the new SA (resume.c). */
+	if (old->rt && old->rt->eap_user[0]) {
+		sa->rt = calloc(1, sizeof(*sa->rt));
+		if (sa->rt)
+			snprintf(sa->rt->eap_user, sizeof(sa->rt->eap_user), "%s",
+				 old->rt->eap_user);
+	}
 	return sa;
 }
 
@@ -489,6 +497,7 @@ static void ike_sa_free(struct ike_sa *sa)
 	frag_sa_free(sa);
 	ike_dh_free(sa->dh);
 	auth_eap_free(sa);
+	resume_state_free(sa->rt);
 	ike_sa_keys_wipe(&sa->keys);
 	ike_sk_keys_wipe(&sa->sk_in);
 	ike_sk_keys_wipe(&sa->sk_out);

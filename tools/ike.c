@@ -8,6 +8,7 @@
  *   kespctl ike redirect CONN|ID GATEWAY
  *   kespctl ike rekey --child CHILD       starts a rekey of its CHILD_SAs now
  *   kespctl ike rekey CONN                starts a rekey of its IKE SA now
+ *   kespctl ike resume CONN               RFC 5723: gives its IKE SA up, resumes
  *   kespctl [--json] ike list
  *   kespctl ike reload
  * The socket is /run/kesp/ikehelper.sock, or $KESP_IKEHELPER_SOCKET, or
@@ -32,7 +33,7 @@ static int ike_usage(void)
 {
 	fprintf(stderr, "kespctl: ike: usage: ike [--socket PATH] up CONN | up --child CHILD | "
 		"up --no-child CONN | down CONN | rekey CONN | rekey --child CHILD | "
-		"redirect CONN|ID GATEWAY | list | reload (see kespctl help)\n");
+		"resume CONN | redirect CONN|ID GATEWAY | list | reload (see kespctl help)\n");
 	return EXIT_USAGE;
 }
 
@@ -190,7 +191,8 @@ static bool numeric(const char *key)
 {
 	static const char *const keys[] = {
 		"id", "age", "reqid", "bytes_in", "packets_in", "bytes_out", "packets_out",
-		"established", "rekeyed", "rekey_in", "expire_in", "old_id", "count", NULL,
+		"established", "rekeyed", "rekey_in", "expire_in", "old_id", "count", "ticket_in",
+		NULL,
 	};
 
 	for (const char *const *k = keys; *k; k++)
@@ -309,6 +311,12 @@ void ike_print_human(FILE *f, const struct ike_listing *l)
 				", MOBIKE" : "",
 				when(r, "rekeyed", "rekeyed", w1, sizeof(w1)),
 				when(r, "rekey_in", "rekeying in", w2, sizeof(w2)));
+			if (*ike_record_get(r, "resumed") || *ike_record_get(r, "ticket_in"))
+				/* when() starts with ", ": cut when nothing comes before */
+				fprintf(f, "  %s%s\n", *ike_record_get(r, "resumed") ?
+					"resumed (RFC 5723)" : "",
+					when(r, "ticket_in", "resumption ticket expires in", w3,
+					     sizeof(w3)) + (*ike_record_get(r, "resumed") ? 0 : 2));
 			if (*ike_record_get(r, "vips"))
 				fprintf(f, "  virtual IPs %s\n", ike_record_get(r, "vips"));
 			if (*ike_record_get(r, "leases"))
@@ -453,7 +461,7 @@ int cmd_ike(struct ctl *c, int argc, char **argv)
 	else if (!strcmp(argv[0], "rekey") && argc == 3 && !strcmp(argv[1], "--child"))
 		snprintf(request, sizeof(request), "rekey-child %.256s", argv[2]);
 	else if ((!strcmp(argv[0], "up") || !strcmp(argv[0], "down") ||
-		  !strcmp(argv[0], "rekey")) && argc == 2)
+		  !strcmp(argv[0], "rekey") || !strcmp(argv[0], "resume")) && argc == 2)
 		snprintf(request, sizeof(request), "%s %.256s", argv[0], argv[1]);
 	else if (!strcmp(argv[0], "redirect") && argc == 3)
 		snprintf(request, sizeof(request), "redirect %.200s %.60s", argv[1], argv[2]);

@@ -686,6 +686,8 @@ static const struct {
 	  "  ike down CONN        delete its SAs\n"
 	  "  ike rekey --child CHILD   rekey its CHILD_SAs now (does not wait)\n"
 	  "  ike rekey CONN       rekey its IKE SA now (does not wait)\n"
+	  "  ike resume CONN      give its IKE SA up and resume it with its ticket\n"
+	  "                       (RFC 5723; without one a full exchange; waits)\n"
 	  "  ike redirect CONN|ID GATEWAY  send the clients of its established IKE SAs\n"
 	  "                       (or of IKE SA number ID) to GATEWAY (RFC 5685)\n"
 	  "  ike list             IKE and CHILD SAs with SPIs, selectors, counters\n"
