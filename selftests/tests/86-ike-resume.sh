@@ -12,6 +12,10 @@
 #      test's, test_ikehelper_resume.) The restarted g issues tickets of 1 s.
 #   3. once that ticket has expired c drops it, and `kespctl ike resume`
 #      does a full IKE_SA_INIT, sending no ticket; traffic.
+#   4. childless IKE SAs (RFC 6023) between the two: c's cl (childless =
+#      force) brings its CHILD_SA up by CREATE_CHILD_SA after an IKE_AUTH
+#      without one (both logs say so), traffic; `kespctl ike up --no-child`
+#      to g's cln (childless = never) is refused.
 # Judged by log lines, counts and kespctl's answers; waits end as soon as
 # they hold.
 . "$KESP_SRC/selftests/tests/lib.sh"
@@ -20,9 +24,20 @@
 
 netns_add g c
 ike_bridge g 192.168.100.1 c:2
-ike_site g 10.0.0.1/24
-ike_site c 10.1.0.1/24
+ike_site g 10.0.0.1/24 10.2.0.1/24
+ike_site c 10.1.0.1/24 10.3.0.1/24
 KEYFILE=$IKE_STATE/ticket.key
+
+# cl_conn NAME ADDR LOCAL_ID REMOTE_ID LOCAL_NET REMOTE_NET CHILDLESS:
+# a connection of step 4 (ADDR: local_addrs on g, remote_addrs on c).
+cl_conn() {
+	if [ "$3" = gw ]; then printf '    %s { local_addrs = %s\n' "$1" "$2"
+	else printf '    %s { remote_addrs = %s\n' "$1" "$2"; fi
+	printf '        childless = %s\n' "$7"
+	printf '        local { auth = psk\n            id = %s }\n' "$3"
+	printf '        remote { auth = psk\n            id = %s }\n' "$4"
+	printf '        children { %s { local_ts = %s\n            remote_ts = %s } } }\n' "$1" "$5" "$6"
+}
 
 # gw_conf LIFETIME: g's config.
 gw_conf() {
@@ -38,6 +53,8 @@ connections {
         children { rw { local_ts = 10.0.0.0/24
             remote_ts = 10.1.0.0/24 } }
     }
+$(cl_conn cl 192.168.100.1 gw cl.kesp 10.2.0.0/24 10.3.0.0/24 allow)
+$(cl_conn cln 192.168.100.1 gw cln.kesp 10.2.0.0/24 10.3.0.0/24 never)
 }
 secrets { ike { secret = $PSK } }
 ikehelper { ticket_key_file = $KEYFILE
@@ -70,6 +87,8 @@ connections {
         children { gw { local_ts = 10.1.0.0/24
             remote_ts = 10.0.0.0/24 } }
     }
+$(cl_conn cl 192.168.100.1 cl.kesp gw 10.3.0.0/24 10.2.0.0/24 force)
+$(cl_conn cln 192.168.100.1 cln.kesp gw 10.3.0.0/24 10.2.0.0/24 allow)
 }
 secrets { ike { secret = $PSK } }
 EOC
@@ -108,6 +127,18 @@ check "3. kespctl ike resume on c" ikectl c c ike resume gw
 same "3. g answered a full IKE_SA_INIT" "$(inits_since_start g)" 1
 same "3. the new IKE SA is not resumed" "$(ike_get c c resumed)" ""
 check "3. ping" ip netns exec c ping -c 2 -i 0.3 -W 3 -I 10.1.0.1 10.0.0.1
+
+# ---- 4. childless IKE SAs between the two ----
+check "4. c's cl (childless = force) comes up" ikectl c c ike up cl
+check "4. c's IKE_AUTH carried no CHILD_SA" \
+	log_has c 'cl\[[0-9]+\] childless IKE_AUTH \(childless = force\): no CHILD_SA in it'
+check "4. g took the childless IKE SA" \
+	log_has g "cl\[[0-9]+\] childless IKE SA \(RFC 6023\): peer 'cl.kesp' proposed no CHILD_SA"
+check "4. ping over the CHILD_SA that CREATE_CHILD_SA made" \
+	ip netns exec c ping -c 2 -i 0.3 -W 3 -I 10.3.0.1 10.2.0.1
+refuse "4. kespctl ike up --no-child to g's childless = never is refused" 1 \
+	'INVALID_SYNTAX.*childless = never' ikectl c c ike up --no-child cln
+check "4. g logged why" log_has g "peer 'cln.kesp' initiated a childless IKE SA .*childless = never: answering INVALID_SYNTAX"
 
 [ "$FAILED" != 0 ] && ike_tail_logs 40
 finish
