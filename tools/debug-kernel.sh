@@ -9,7 +9,12 @@
 #   KEY/obj/          the build tree, for kesp.ko's external build
 #   KEY/mods/lib/modules/KVER/   its modules (make modules_install)
 #   KEY/kver          the kernel's version, KEY/build-seconds its build time
+#   KEY/patches       the hash of tools/debug-kernel/patches/ it was built with
 #   KEY/complete      written last: a cache without it is never used
+# tools/debug-kernel/patches/*.patch are applied to the source before the
+# build (each says why; lockdep annotations Debian's kernel does not need).
+# When they change, a built entry is rebuilt where make finds the sources
+# changed, not from scratch (a patch changed or removed: from a fresh source).
 # /lib/modules/KVER on this machine is a symlink into KEY (the guests mount
 # this machine's root; nothing is ever loaded into this machine's kernel),
 # and /lib/modules/KVER/build points at KEY/obj.
@@ -19,6 +24,7 @@
 #                            or print why there is none and exit 1
 #   debug-kernel.sh build    build (nice -n 10) unless cached; print its KVER
 #   debug-kernel.sh kernel   print the cached kernel image's path
+#   debug-kernel.sh patches-id   print the hash KEY/patches must hold
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HERE=$ROOT/tools/debug-kernel
@@ -26,7 +32,7 @@ CACHE=${KESP_DEBUG_CACHE:-/var/cache/kesp/debug-kernel}
 SRCPKG=linux-source-6.12
 TARBALL=/usr/src/linux-source-6.12.tar.xz
 # What the build needs beyond `make deps` (bc, libssl-dev and gcc are there).
-PKGS="$SRCPKG bison flex libelf-dev"
+PKGS="$SRCPKG bison flex libelf-dev patch"
 SERIES=6.12
 JOBS=${KESP_DEBUG_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)}
 
@@ -59,15 +65,26 @@ debian_kver() {
 	echo "$v"
 }
 
-# The newest complete cache entry of the installed source version, if any
-# (finding the one of the current config would take a config run; after a
-# change to tools/debug-kernel/, `make debug-kernel` builds the new one).
+# The patches' identity: a hash of their names and contents.
+patches_id() {
+	for p in "$HERE"/patches/*.patch; do
+		[ -f "$p" ] && echo "$(basename "$p") $(sha256sum <"$p" | cut -c1-12)"
+	done | sha256sum | cut -c1-12
+}
+
+# The newest complete cache entry of the installed source version built
+# with the current patches, if any (finding the one of the current config
+# would take a config run; after a change to tools/debug-kernel/, `make
+# debug-kernel` builds the new one).
 cached() {
 	sv=$(srcver) || return 1
 	[ -n "$sv" ] || return 1
-	c=$(ls -t "$CACHE/$sv"-*/complete 2>/dev/null | head -n 1)
-	[ -n "$c" ] || return 1
-	dirname "$c"
+	pid=$(patches_id)
+	for c in $(ls -t "$CACHE/$sv"-*/complete 2>/dev/null); do
+		d=$(dirname "$c")
+		[ "$(cat "$d/patches" 2>/dev/null)" = "$pid" ] && { echo "$d"; return 0; }
+	done
+	return 1
 }
 
 status() {
@@ -85,7 +102,7 @@ status() {
 		echo "$kver"
 		return 0
 	fi
-	echo "not built for $SRCPKG $(srcver) (make debug-kernel builds it, $(measured))"
+	echo "not built for $SRCPKG $(srcver) with the current tools/debug-kernel/patches (make debug-kernel builds it, $(measured))"
 	return 1
 }
 
@@ -112,7 +129,33 @@ extract() {	# SRCVER -> prints the source dir
 		touch "$src.tmp/.extracted"
 		mv "$src.tmp" "$src"
 	fi
+	patch_source "$src"
 	echo "$src"
+}
+
+# Applies the patches SRC lacks, recorded in SRC/.kesp-patches ("NAME
+# HASH"). A recorded one that changed or went away cannot be taken back by
+# patch -R reliably: the source is unpacked again (and everything rebuilt).
+patch_source() {	# SRC
+	want=$(for p in "$HERE"/patches/*.patch; do
+		[ -f "$p" ] && echo "$(basename "$p") $(sha256sum <"$p" | cut -c1-12)"
+	done)
+	stale=$(awk -v want="$want" 'BEGIN { n = split(want, w, "\n"); for (i = 1; i <= n; i++) ok[w[i]] = 1 }
+		NF && !($0 in ok)' "$1/.kesp-patches" 2>/dev/null || true)
+	if [ -n "$stale" ]; then
+		say "patch(es) changed or removed since $1 was patched: unpacking it again" >&2
+		rm -rf "$1"
+		extract "$sv" >/dev/null
+		return 0
+	fi
+	for p in "$HERE"/patches/*.patch; do
+		[ -f "$p" ] || continue
+		id="$(basename "$p") $(sha256sum <"$p" | cut -c1-12)"
+		grep -qxF "$id" "$1/.kesp-patches" 2>/dev/null && continue
+		say "applying $(basename "$p")" >&2
+		patch -d "$1" -p1 -N -s <"$p" || die "$(basename "$p") does not apply to $1"
+		echo "$id" >>"$1/.kesp-patches"
+	done
 }
 
 # An lsmod-style list (what localmodconfig reads) of every Debian module
@@ -185,11 +228,19 @@ build() {
 	verify_fragment "$work"
 	hash=$(grep -v '^#' "$work/.config" | grep . | sort | sha256sum | cut -c1-12)
 	key=$CACHE/$sv-$hash
+	pid=$(patches_id)
+	full=""
 	if [ -f "$key/complete" ]; then
-		link "$key"
-		say "cached: $key"
-		cat "$key/kver"
-		return 0
+		if [ "$(cat "$key/patches" 2>/dev/null)" = "$pid" ]; then
+			link "$key"
+			say "cached: $key"
+			cat "$key/kver"
+			return 0
+		fi
+		# Built, but with other patches: make rebuilds what they touched.
+		full=$(cat "$key/build-seconds" 2>/dev/null || echo 0)
+		rm -f "$key/complete" "$key/build-seconds.partial"
+		say "tools/debug-kernel/patches changed since $key was built: rebuilding what they touch"
 	fi
 	# A build that was stopped goes on where it was (KEY holds the config's
 	# hash, and make redoes only what is missing); the marker is still
@@ -219,10 +270,18 @@ build() {
 	secs=$((prior + $(date +%s) - start))
 	trap 'rm -rf "$work"' EXIT
 	cp "$key/obj/arch/x86/boot/bzImage" "$key/vmlinuz"
-	echo "$secs" >"$key/build-seconds"
+	if [ -n "$full" ]; then
+		# build-seconds keeps the whole build's time (what a first build costs)
+		echo "$full" >"$key/build-seconds"
+		rm -f "$key/build-seconds.partial"
+		say "rebuilt $kver for the patches in $((secs / 60)) min $((secs % 60)) s (the whole build took $((full / 60)) min)"
+	else
+		echo "$secs" >"$key/build-seconds"
+		say "built $kver in $((secs / 60)) min $((secs % 60)) s"
+	fi
+	echo "$pid" >"$key/patches"
 	link "$key"
 	touch "$key/complete"
-	say "built $kver in $((secs / 60)) min $((secs % 60)) s"
 	echo "$kver"
 }
 
@@ -244,6 +303,7 @@ case "${1:-}" in
 deps) deps ;;
 status) status ;;
 build) build ;;
+patches-id) patches_id ;;
 kernel) d=$(cached) || die "no debug kernel built (make debug-kernel)"; echo "$d/vmlinuz" ;;
-*) echo "usage: debug-kernel.sh deps | status | build | kernel" >&2; exit 2 ;;
+*) echo "usage: debug-kernel.sh deps | status | build | kernel | patches-id" >&2; exit 2 ;;
 esac; exit	# (read whole before it runs: a build may outlast an edit of this file)

@@ -30,20 +30,40 @@ t "debug tier, nothing cached: nothing built in the cache" \
 	sh -c "[ -z \"\$(ls -A '$tmp/cache')\" ]"
 
 # A cache entry without its completed marker (a build that was stopped)
-# is never used.
-sv=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null)
-half=$tmp/cache/${sv:-none}-000000000000
+# is never used. dpkg-query is a stand-in that calls every package
+# installed, linux-source-6.12 at version 9.9-unit, so the checks below
+# see the same on a machine without the source package.
+mkdir -p "$tmp/bin"
+cat >"$tmp/bin/dpkg-query" <<'EOF_DPKG'
+#!/bin/sh
+case "$*" in
+*'${Status}'*) printf 'install ok installed' ;;
+*'${Version}'*) printf '9.9-unit' ;;
+*) exit 1 ;;
+esac
+EOF_DPKG
+chmod 755 "$tmp/bin/dpkg-query"
+PATH=$tmp/bin:$PATH
+sv=9.9-unit
+half=$tmp/cache/$sv-000000000000
 mkdir -p "$half/obj"
 # (Naming an installed kernel, whose modules are in place: only the
 # missing marker stops it.)
 ls /lib/modules/*/modules.dep 2>/dev/null | head -n 1 | cut -d/ -f4 >"$half/kver"
 skip_run KESP_DEBUG_TIER=auto
 t "debug tier, a half-built cache: skipped" grep -q '^# tier debug: SKIPPED' "$tmp/out"
-# Complete, but its modules are not where the guests look for them.
+# Complete, but built before tools/debug-kernel/patches changed.
 echo 0.0.0-kesp-unit-test >"$half/kver"
 touch "$half/complete"
+echo 000000000000 >"$half/patches"
 skip_run KESP_DEBUG_TIER=auto
-t "debug tier, a cache not linked into /lib/modules: skipped" grep -q '^# tier debug: SKIPPED' "$tmp/out"
+t "debug tier, a cache built with other patches: skipped, saying so" \
+	grep -q '^# tier debug: SKIPPED, not run: the debug kernel is not built .* with the current tools/debug-kernel/patches' "$tmp/out"
+# Complete, but its modules are not where the guests look for them.
+KESP_DEBUG_CACHE="$tmp/cache" sh tools/debug-kernel.sh patches-id >"$half/patches"
+skip_run KESP_DEBUG_TIER=auto
+t "debug tier, a cache not linked into /lib/modules: skipped, saying so" \
+	grep -q '^# tier debug: SKIPPED, not run: the debug kernel is not usable: /lib/modules/0.0.0-kesp-unit-test does not lead' "$tmp/out"
 
 echo "0 0" >"$tmp/results/debug"
 skip_run KESP_DEBUG_TIER=skip

@@ -134,11 +134,11 @@ if [ -n "${KESP_CLAIMS:-}" ]; then
 fi
 
 # The guest must survive live patching of kernel code (run-vm.sh's TCG
-# threading): a full suite starts with 20 s of static key flips (the
+# threading): a full suite starts with 10 s of static key flips (the
 # first share of a sharded one).
 if [ -z "${KESP_TESTS:-}" ] && [ "$shard_i" = 1 ]; then
 	echo harness >"$OUT/running"
-	sh "$SRC/selftests/vm/guest-codepatch.sh" 20 >"$OUT/running.out" 2>&1
+	sh "$SRC/selftests/vm/guest-codepatch.sh" 10 >"$OUT/running.out" 2>&1
 	relay harness
 	if [ "$relay_complete" = 0 ]; then
 		tap "not ok" "harness: the static key flips ran to the end"
