@@ -83,12 +83,7 @@ static inline struct scatterlist *esp_ctx_sg(struct esp_ctx *ctx,
 					   __alignof__(struct scatterlist));
 }
 
-/*
- * One GFP_ATOMIC allocation per packet: context, request, NSG entries.
- * Only the context is zeroed: aead_request_set_*() and sg_init_table()
- * write the request and the scatterlist, and the transform its own part
- * of the request (esp4.c allocates the same way).
- */
+/* One GFP_ATOMIC allocation per packet: context, request, NSG entries. */
 static inline struct esp_ctx *esp_ctx_alloc(struct crypto_aead *aead,
 					    int nsg)
 {
@@ -99,11 +94,9 @@ static inline struct esp_ctx *esp_ctx_alloc(struct crypto_aead *aead,
 	len += sizeof(struct aead_request) + crypto_aead_reqsize(aead);
 	len = ALIGN(len, __alignof__(struct scatterlist));
 	len += sizeof(struct scatterlist) * nsg;
-	ctx = kmalloc(len, GFP_ATOMIC);
-	if (!ctx)
-		return NULL;
-	memset(ctx, 0, sizeof(*ctx));
-	kesp_obj_new(KESP_OBJ_PACKET);
+	ctx = kzalloc(len, GFP_ATOMIC);
+	if (ctx)
+		kesp_obj_new(KESP_OBJ_PACKET);
 	return ctx;
 }
 

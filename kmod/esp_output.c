@@ -341,14 +341,15 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
 	struct aead_request *req;
 	struct scatterlist *sg;
 	struct dst_entry *route;
-	/*
-	 * The context is prepared on the stack and copied into the packet's
-	 * allocation once skb_cow_data() has said how many scatterlist
-	 * entries it needs.
-	 */
-	struct esp_ctx prep = { .sa = sa }, *ctx = &prep;
+	struct esp_ctx *ctx;
 	u8 *tail, *hdr;
 	int nexthdr, nsg, err;
+
+	ctx = esp_ctx_alloc(sa->aead, MAX_SKB_FRAGS + 2);
+	if (!ctx)
+		goto drop;
+	ctx->sa = sa;
+	kesp_cb(skb)->ctx = ctx;
 
 	spin_lock_bh(&sa->lock);
 	ctx->outer_family = sa->family;
@@ -430,16 +431,8 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
 	padlen = ALIGN(payload + 2, block) - payload - 2;
 	tailen = padlen + 2 + sa->icv_len;
 	nsg = skb_cow_data(skb, tailen, &trailer);
-	if (nsg < 0)
+	if (nsg < 0 || nsg > MAX_SKB_FRAGS + 1)
 		goto drop_ctx;
-	/* The packet's entries and one spare, as the fixed size had. */
-	ctx = esp_ctx_alloc(sa->aead, nsg + 1);
-	if (!ctx) {
-		ctx = &prep;
-		goto drop_ctx;
-	}
-	*ctx = prep;
-	kesp_cb(skb)->ctx = ctx;
 
 	/* Trailer: monotonic padding (RFC 4303 2.4), pad length, next header. */
 	tail = pskb_put(skb, trailer, tailen);
@@ -483,11 +476,8 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
 	sg = esp_ctx_sg(ctx, sa->aead);
 	sg_init_table(sg, nsg + 1);
 	err = skb_to_sgvec(skb, sg, 0, skb->len);
-	if (unlikely(err < 0)) {
-		esp_ctx_free(ctx);
-		ctx = &prep;
+	if (unlikely(err < 0))
 		goto drop_ctx;
-	}
 	aead_request_set_tfm(req, sa->aead);
 	aead_request_set_callback(req, 0, esp_output_done, skb);
 	aead_request_set_crypt(req, sg, sg, payload + padlen + 2, ctx->iv);
@@ -501,8 +491,9 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
 drop_ctx:
 	DEV_STATS_INC(dev, tx_errors);
 drop_ctx_quiet:
-	/* Before the allocation, or after it was given back. */
-	dst_release(prep.route);
+	dst_release(ctx->route);
+	esp_ctx_free(ctx);
+drop:
 	kfree_skb(skb);
 	kesp_sa_put(sa);
 }
