@@ -9,15 +9,39 @@
 # turns them into result.json and the table at the end of log.txt.
 #   KESP_BENCH_PROFILE  full (make bench) or smoke (make check)
 #   KESP_BENCH_ONLY     sections to run, of: tcp udp latency scale handshake
+#                       (and profile, run only when named). Two more words
+#                       it may hold, for a before/after
+#                       comparison (not part of make bench):
+#                       tcp-mode=M   the TCP section in mode M only
+#                                    (transport or tunnel)
+#                       base-ko=PATH a module to compare the tree's with,
+#                                    a path in the checkout with %K for
+#                                    the kernel release: the bench runs
+#                                    twice in the guest, that module's
+#                                    pass in $OUT/base, the tree's in
+#                                    $OUT/new, each against XFRM
 #   KESP_BENCH_SCALE    numbers of SAs for the scale section; run.sh has
 #                       written each one's SAs to build/bench/sas/N/
 #   KESP_BENCH_DEADLINE seconds this may take: a section (or scale size)
 #                       that would end later is not run, and says so
 set -u
 SRC=/run/kesp/src
-OUT=/run/kesp/out/bench
+OUT=${KESP_BENCH_OUT:-/run/kesp/out/bench}
 KVER=$(uname -r)
-KO=$SRC/build/kmod/$KVER/kmod/kesp.ko
+KO=${KESP_BENCH_KO:-$SRC/build/kmod/$KVER/kmod/kesp.ko}
+only_word() { for w in ${KESP_BENCH_ONLY:-}; do case $w in "$1"=*) echo "${w#*=}" ;; esac; done; }
+TCP_MODES=$(only_word tcp-mode)
+BASE_KO=$(only_word base-ko)
+if [ -n "$BASE_KO" ] && [ -z "${KESP_BENCH_OUT:-}" ]; then
+	rm -rf "$OUT"
+	mkdir -p "$OUT"
+	base_ko=$SRC/$(echo "$BASE_KO" | sed "s/%K/$KVER/g")
+	KESP_BENCH_OUT=$OUT/base KESP_BENCH_KO=$base_ko sh "$SRC/selftests/bench/guest-bench.sh"
+	KESP_BENCH_OUT=$OUT/new sh "$SRC/selftests/bench/guest-bench.sh"
+	cat "$OUT/base/log.txt" "$OUT/new/log.txt" >"$OUT/log.txt"
+	dmesg >"$OUT/dmesg.txt"
+	exit 0
+fi
 export KESP_SRC=$SRC KESPCTL=$SRC/tools/kespctl
 PROFILE=${KESP_BENCH_PROFILE:-full}
 ONLY=${KESP_BENCH_ONLY:-}
@@ -240,7 +264,7 @@ configure() {
 
 # ---- 1. TCP bulk, one flow ---------------------------------------------
 bench_tcp() {
-	for topo in transport tunnel; do
+	for topo in ${TCP_MODES:-transport tunnel}; do
 		if [ $topo = transport ]; then
 			client=ha server=hb addr=192.168.50.2
 		else
