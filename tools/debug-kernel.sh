@@ -65,12 +65,16 @@ debian_kver() {
 	echo "$v"
 }
 
-# The patches' identity: a hash of their names and contents.
-patches_id() {
+# patch_id FILE: "NAME HASH", as SRC/.kesp-patches records a patch.
+patch_id() { echo "$(basename "$1") $(sha256sum <"$1" | cut -c1-12)"; }
+# Every patch's id, one a line.
+patch_ids() {
 	for p in "$HERE"/patches/*.patch; do
-		[ -f "$p" ] && echo "$(basename "$p") $(sha256sum <"$p" | cut -c1-12)"
-	done | sha256sum | cut -c1-12
+		[ -f "$p" ] && patch_id "$p"
+	done
 }
+# The patches' identity: a hash of their names and contents.
+patches_id() { patch_ids | sha256sum | cut -c1-12; }
 
 # The newest complete cache entry of the installed source version built
 # with the current patches, if any (finding the one of the current config
@@ -137,9 +141,7 @@ extract() {	# SRCVER -> prints the source dir
 # HASH"). A recorded one that changed or went away cannot be taken back by
 # patch -R reliably: the source is unpacked again (and everything rebuilt).
 patch_source() {	# SRC
-	want=$(for p in "$HERE"/patches/*.patch; do
-		[ -f "$p" ] && echo "$(basename "$p") $(sha256sum <"$p" | cut -c1-12)"
-	done)
+	want=$(patch_ids)
 	stale=$(awk -v want="$want" 'BEGIN { n = split(want, w, "\n"); for (i = 1; i <= n; i++) ok[w[i]] = 1 }
 		NF && !($0 in ok)' "$1/.kesp-patches" 2>/dev/null || true)
 	if [ -n "$stale" ]; then
@@ -150,7 +152,7 @@ patch_source() {	# SRC
 	fi
 	for p in "$HERE"/patches/*.patch; do
 		[ -f "$p" ] || continue
-		id="$(basename "$p") $(sha256sum <"$p" | cut -c1-12)"
+		id=$(patch_id "$p")
 		grep -qxF "$id" "$1/.kesp-patches" 2>/dev/null && continue
 		say "applying $(basename "$p")" >&2
 		patch -d "$1" -p1 -N -s <"$p" || die "$(basename "$p") does not apply to $1"
