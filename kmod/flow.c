@@ -139,6 +139,14 @@ struct sk_buff *kesp_flow_whole_datagram(struct sk_buff *skb,
 	*reassembled = false;
 	if (!is_fragment(skb))
 		return skb;
+	/* The stack sends every fragment but the last unowned. Queued
+	 * while still charged to its socket, the last one would make
+	 * reassembly charge the socket for every fragment's truesize
+	 * (inet_frag_reasm_finish) while a coalesced datagram returns less
+	 * when freed: sk_wmem_alloc would never reach zero and the closed
+	 * socket would never be freed (kmemleak, test 55).
+	 */
+	skb_orphan(skb);
 	if (skb->protocol == htons(ETH_P_IP)) {
 		memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
 		if (ip_defrag(net, skb, IP_DEFRAG_LOCAL_DELIVER))
