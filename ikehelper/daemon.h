@@ -999,6 +999,10 @@ void persist_flush(struct daemon *d);
 void persist_save(struct daemon *d);
 /* Forgets the state without writing (the daemon is being freed). */
 void persist_close(struct daemon *d);
+/* Replaces PATH with LEN bytes of DATA, a secret: written to PATH.new
+ * (0600, O_EXCL, never through a link), fsynced, renamed over PATH, the
+ * directory fsynced, the old contents wiped. 0, or -1 with errno set. */
+int persist_write_secret(const char *path, const void *data, size_t len);
 /* The state directory, or NULL when none is kept. */
 const char *persist_dir(const struct daemon *d);
 /* Stale kernel SAs wait for their tunnels' new SAs. */

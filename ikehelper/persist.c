@@ -40,6 +40,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +74,7 @@ struct stale_sa {
 
 struct persist {
 	char dir[256];
-	char path[300], tmp[300], old[300];
+	char path[300];
 	uint8_t key[32];
 	bool key_ok;
 	bool dirty;
@@ -576,6 +577,61 @@ static void shred(const char *path)
 	unlink(path);
 }
 
+/* The directory part of PATH ("." when it has none). */
+static void dir_of(const char *path, char *out, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(out, size, ".");
+	else if (slash == path)
+		snprintf(out, size, "/");
+	else
+		snprintf(out, size, "%.*s", (int)(slash - path), path);
+}
+
+int persist_write_secret(const char *path, const void *data, size_t len)
+{
+	char tmp[PATH_MAX], old[PATH_MAX], dir[PATH_MAX];
+	bool had_old;
+	int fd, saved;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", path) >= sizeof(tmp) ||
+	    (size_t)snprintf(old, sizeof(old), "%s.old", path) >= sizeof(old)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	dir_of(path, dir, sizeof(dir));
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, data, len) || fsync(fd)) {
+		saved = errno;
+		close(fd);
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
+	close(fd);
+	/* The old file stays reachable under .old until the new one is in
+	 * place, so that its contents can be wiped before it goes. */
+	unlink(old);
+	had_old = !link(path, old);
+	if (rename(tmp, path)) {
+		saved = errno;
+		unlink(tmp);
+		if (had_old)
+			unlink(old);
+		errno = saved;
+		return -1;
+	}
+	fsync_dir(dir);
+	if (had_old)
+		shred(old);
+	return 0;
+}
+
 /* The MAC key: read, or made once (0600). */
 static int load_key(struct persist *p)
 {
@@ -596,16 +652,10 @@ static int load_key(struct persist *p)
 	}
 	if (ike_random_key(p->key, sizeof(p->key)))
 		return -1;
-	unlink(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || write_all(fd, p->key, sizeof(p->key)) || fsync(fd)) {
+	if (persist_write_secret(path, p->key, sizeof(p->key))) {
 		log_msg(LOG_DMN, 0, "restart state: cannot write %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
 		return -1;
 	}
-	close(fd);
-	fsync_dir(p->dir);
 	return 0;
 }
 
@@ -623,8 +673,6 @@ int persist_open(struct daemon *d, const char *dir)
 	}
 	snprintf(p->dir, sizeof(p->dir), "%s", dir);
 	snprintf(p->path, sizeof(p->path), "%s/%s", dir, PERSIST_FILE);
-	snprintf(p->tmp, sizeof(p->tmp), "%s/%s.new", dir, PERSIST_FILE);
-	snprintf(p->old, sizeof(p->old), "%s/%s.old", dir, PERSIST_FILE);
 	if (mkdir(dir, 0700) && errno != EEXIST) {
 		log_msg(LOG_DMN, 0, "restart state: cannot make %s: %s", dir, strerror(errno));
 		free(p);
@@ -690,8 +738,6 @@ void persist_save(struct daemon *d)
 	struct persist *p = d->persist;
 	struct wbuf w = { 0 };
 	uint8_t m[PERSIST_MAC_LEN], cmp[PERSIST_MAC_LEN];
-	bool had_old;
-	int fd = -1;
 
 	if (!p)
 		return;
@@ -704,30 +750,11 @@ void persist_save(struct daemon *d)
 	if (p->written && !memcmp(cmp, p->last_mac, sizeof(cmp)))
 		goto out;
 	put(&w, m, sizeof(m));
-	unlink(p->tmp);
-	fd = open(p->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || w.err || write_all(fd, w.p, w.len) || fsync(fd)) {
-		log_msg(LOG_DMN, 0, "restart state: cannot write %s: %s", p->tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(p->tmp);
+	if (w.err || persist_write_secret(p->path, w.p, w.len)) {
+		log_msg(LOG_DMN, 0, "restart state: cannot write %s: %s", p->path,
+			w.err ? "out of memory" : strerror(errno));
 		goto out;
 	}
-	close(fd);
-	/* The old file stays reachable under .old until the new one is in
-	 * place, so that its contents can be wiped before it goes. */
-	unlink(p->old);
-	had_old = !link(p->path, p->old);
-	if (rename(p->tmp, p->path)) {
-		log_msg(LOG_DMN, 0, "restart state: cannot rename %s: %s", p->tmp, strerror(errno));
-		unlink(p->tmp);
-		if (had_old)
-			unlink(p->old);
-		goto out;
-	}
-	fsync_dir(p->dir);
-	if (had_old)
-		shred(p->old);
 	memcpy(p->last_mac, cmp, sizeof(cmp));
 	p->written = true;
 out:

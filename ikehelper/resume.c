@@ -237,12 +237,11 @@ static int keys_read(struct resume *r)
 
 static int keys_write(struct resume *r)
 {
-	char tmp[320], buf[400], khex[80];
+	char buf[400], khex[80];
 	const struct ticket_key *k[2] = { &r->cur, &r->prev };
 	size_t len = 0;
-	int fd, rc = -1;
+	int rc = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s.new", r->path);
 	len += (size_t)snprintf(buf, sizeof(buf), "kesp-ticket-keys 1\n");
 	for (int i = 0; i < 2; i++) {
 		if (!k[i]->set)
@@ -251,17 +250,10 @@ static int keys_write(struct resume *r)
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%08x %lld %s\n", k[i]->id,
 					(long long)k[i]->created, khex);
 	}
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd >= 0 && write(fd, buf, len) == (ssize_t)len && !fsync(fd) &&
-	    !rename(tmp, r->path))
-		rc = 0;
-	if (fd >= 0)
-		close(fd);
-	if (rc) {
+	if (len >= sizeof(buf) || persist_write_secret(r->path, buf, len)) {
 		log_msg(LOG_IKE, 0, "session resumption: cannot write the ticket key file %s: %s",
-			r->path, strerror(errno));
-		unlink(tmp);
+			r->path, len >= sizeof(buf) ? "too long" : strerror(errno));
+		rc = -1;
 	}
 	ike_wipe(buf, sizeof(buf));
 	ike_wipe(khex, sizeof(khex));
