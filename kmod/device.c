@@ -97,8 +97,12 @@ static int kesp_dev_init(struct net_device *dev)
 			      kd->limits[KESP_LIMIT_SEL_PREFIXES]);
 	if (kesp_sad_device_init(kd))
 		goto err_seltab;
+	if (gro_cells_init(&kd->gro_cells, dev))
+		goto err_sad;
 	return 0;
 
+err_sad:
+	kesp_sad_device_free(kd);
 err_seltab:
 	kesp_seltab_free(kd->seltab);
 	kd->seltab = NULL;
@@ -117,6 +121,7 @@ static void kesp_dev_free(struct net_device *dev)
 {
 	struct kesp_device *kd = netdev_priv(dev);
 
+	gro_cells_destroy(&kd->gro_cells);
 	kesp_sad_device_free(kd);
 	kesp_seltab_free(kd->seltab);
 	free_percpu(dev->tstats);
