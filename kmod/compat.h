@@ -20,6 +20,11 @@
 #include <asm/unaligned.h>
 #endif
 
+/* skb_gso_segment() moved from linux/netdevice.h to net/gso.h in 6.4. */
+#ifdef COMPAT_HAVE_NET_GSO_H
+#include <net/gso.h>
+#endif
+
 /* 6.12 made lockless transmit a device field instead of a feature bit. */
 #ifdef NETIF_F_LLTX
 static inline void compat_set_lltx(struct net_device *dev)

@@ -17,6 +17,10 @@
 #include "sad.h"
 #include "selector.h"
 
+/* What the device offers the stack (kesp_xmit finishes each of them). */
+#define KESP_DEV_FEATURES (NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_HIGHDMA | \
+			   NETIF_F_GSO_SOFTWARE)
+
 unsigned int kesp_net_id __read_mostly;
 
 /*
@@ -93,8 +97,12 @@ static int kesp_dev_init(struct net_device *dev)
 			      kd->limits[KESP_LIMIT_SEL_PREFIXES]);
 	if (kesp_sad_device_init(kd))
 		goto err_seltab;
+	if (gro_cells_init(&kd->gro_cells, dev))
+		goto err_sad;
 	return 0;
 
+err_sad:
+	kesp_sad_device_free(kd);
 err_seltab:
 	kesp_seltab_free(kd->seltab);
 	kd->seltab = NULL;
@@ -113,6 +121,7 @@ static void kesp_dev_free(struct net_device *dev)
 {
 	struct kesp_device *kd = netdev_priv(dev);
 
+	gro_cells_destroy(&kd->gro_cells);
 	kesp_sad_device_free(kd);
 	kesp_seltab_free(kd->seltab);
 	free_percpu(dev->tstats);
@@ -139,7 +148,7 @@ static void kesp_dev_uninit(struct net_device *dev)
 }
 
 /* A packet routed into the device leaves with its best outbound SA. */
-static netdev_tx_t kesp_xmit(struct sk_buff *skb, struct net_device *dev)
+static void kesp_xmit_one(struct sk_buff *skb, struct net_device *dev)
 {
 	struct kesp_device *kd = netdev_priv(dev);
 	struct kesp_flow flow;
@@ -149,7 +158,12 @@ static netdev_tx_t kesp_xmit(struct sk_buff *skb, struct net_device *dev)
 	skb_reset_network_header(skb);
 	skb = kesp_flow_whole_datagram(skb, &reassembled);
 	if (!skb)
-		return NETDEV_TX_OK;
+		return;
+	/* ESP covers the checksum: it must be final before encryption. */
+	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb)) {
+		DEV_STATS_INC(dev, tx_errors);
+		goto drop;
+	}
 	if (!kesp_flow_from_skb(skb, &flow)) {
 		DEV_STATS_INC(dev, tx_errors);
 		goto drop;
@@ -160,10 +174,37 @@ static netdev_tx_t kesp_xmit(struct sk_buff *skb, struct net_device *dev)
 		goto drop;
 	}
 	kesp_esp_output(sa, skb, reassembled);
-	return NETDEV_TX_OK;
+	return;
 
 drop:
 	kfree_skb(skb);
+}
+
+/*
+ * The device takes GSO packets (KESP_DEV_FEATURES), so TCP through it is
+ * built and routed in large packets; they are cut into packets of the
+ * device's MTU only here, once, and each is encrypted on its own (every
+ * ESP packet needs its own sequence number and IV).
+ */
+static netdev_tx_t kesp_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	struct sk_buff *segs, *next;
+
+	if (!skb_is_gso(skb)) {
+		kesp_xmit_one(skb, dev);
+		return NETDEV_TX_OK;
+	}
+	segs = skb_gso_segment(skb, 0);
+	if (IS_ERR_OR_NULL(segs)) {
+		DEV_STATS_INC(dev, tx_errors);
+		kfree_skb(skb);
+		return NETDEV_TX_OK;
+	}
+	consume_skb(skb);
+	skb_list_walk_safe(segs, skb, next) {
+		skb_mark_not_on_list(skb);
+		kesp_xmit_one(skb, dev);
+	}
 	return NETDEV_TX_OK;
 }
 
@@ -189,6 +230,13 @@ static void kesp_setup(struct net_device *dev)
 	dev->needs_free_netdev = true;
 	dev->priv_destructor = kesp_dev_free;
 	compat_set_lltx(dev);
+	/*
+	 * GSO as WireGuard and xfrmi take it: large TCP and UDP packets are
+	 * segmented in kesp_xmit, and checksums are finished there, so local
+	 * senders neither segment nor checksum for the device.
+	 */
+	dev->features |= KESP_DEV_FEATURES;
+	dev->hw_features |= KESP_DEV_FEATURES;
 	/*
 	 * Room for the outer headers, so local senders allocate it and ESP
 	 * need not reallocate every packet: the largest outer IP and UDP

@@ -14,6 +14,7 @@
 #include <linux/rhashtable-types.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
+#include <net/gro_cells.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/rtnetlink.h>
@@ -105,6 +106,13 @@ struct kesp_device {
 	struct net *underlay_net;
 	struct list_head underlay_node;	/* in kesp_net(underlay_net) */
 	u32 fwmark;			/* of outer packets; READ_ONCE */
+	/*
+	 * Decapsulated tunnel-mode packets enter the stack through GRO, as
+	 * ip_tunnel's and xfrmi's do, so inner TCP is coalesced. Made in
+	 * ndo_init, destroyed with the device's last reference (packets
+	 * still in async crypto may deliver until then).
+	 */
+	struct gro_cells gro_cells;
 	/* The rest is protected by kesp_net(underlay_net)->sad_lock. */
 	struct xarray sas;		/* SA id -> SA */
 	u32 next_sa_id;			/* cyclic allocation hint */

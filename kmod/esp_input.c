@@ -233,7 +233,15 @@ static void esp_input_finish(struct sk_buff *skb, int err)
 	skb_reset_transport_header(skb);
 	kesp_sa_count(sa, ctx->inner_len);
 	dev_sw_netstats_rx_add(dev, skb->len);
-	netif_rx(skb);
+	/*
+	 * Tunnel mode through GRO (as ip_tunnel and xfrmi deliver), so a
+	 * TCP flow's segments reach the stack coalesced. Transport mode
+	 * keeps netif_rx: GRO for it has not been measured yet.
+	 */
+	if (kesp_sa_transport(sa))
+		netif_rx(skb);
+	else
+		gro_cells_receive(&sa->kd->gro_cells, skb);
 	goto out;
 
 drop_other:
