@@ -34,6 +34,14 @@
  * 32 KiB. One read per datagram, no peeking to size the buffer first.
  */
 #define RECV_BUF_SIZE 65536
+/*
+ * Datagrams one recvmmsg() takes. A request's answer is a reply and an
+ * ack, two datagrams that are both there when the send returns (the
+ * kernel answers while it is sent): one read gets both. Each slot is a
+ * whole RECV_BUF_SIZE; the pages of the ones never filled are never
+ * touched.
+ */
+#define RECV_SLOTS 8
 /* Datagrams one kesp_nl_receive() reads before it returns to the loop. */
 #define RECV_BATCH 64
 /* The receive buffer an events socket asks for, so bursts are not lost. */
@@ -141,9 +149,10 @@ static int parse_done(const struct nlmsghdr *nlh, char *msg, size_t msg_size,
 
 /* ---- requests ----------------------------------------------------------- */
 
-struct nl_msg *kesp_nl_request(struct kesp_nl *nl, uint8_t cmd, int flags)
+struct nl_msg *kesp_nl_request_sized(struct kesp_nl *nl, uint8_t cmd, int flags,
+				     size_t max_size)
 {
-	struct nl_msg *msg = nlmsg_alloc();
+	struct nl_msg *msg = max_size ? nlmsg_alloc_size(max_size) : nlmsg_alloc();
 
 	if (!msg)
 		return NULL;
@@ -153,6 +162,11 @@ struct nl_msg *kesp_nl_request(struct kesp_nl *nl, uint8_t cmd, int flags)
 		return NULL;
 	}
 	return msg;
+}
+
+struct nl_msg *kesp_nl_request(struct kesp_nl *nl, uint8_t cmd, int flags)
+{
+	return kesp_nl_request_sized(nl, cmd, flags, 0);
 }
 
 void kesp_nl_free_request(struct nl_msg *req)
@@ -463,17 +477,24 @@ static int receive(struct kesp_nl *nl, const bool *done)
 
 static int receive_batch(struct kesp_nl *nl, const bool *done)
 {
+	struct sockaddr_nl from[RECV_SLOTS];
+	struct iovec iov[RECV_SLOTS];
+	struct mmsghdr mm[RECV_SLOTS];
 	int ret = 0;
 
-	for (int i = 0; i < RECV_BATCH && !(done && *done); i++) {
-		struct sockaddr_nl from;
-		struct iovec iov = { .iov_base = nl->buf, .iov_len = RECV_BUF_SIZE };
-		struct msghdr mh = {
-			.msg_name = &from, .msg_namelen = sizeof(from),
-			.msg_iov = &iov, .msg_iovlen = 1,
-		};
-		ssize_t n = recvmsg(nl->fd, &mh, MSG_DONTWAIT);
+	for (int got = 0; got < RECV_BATCH && !(done && *done);) {
+		int n;
 
+		for (int i = 0; i < RECV_SLOTS; i++) {
+			iov[i].iov_base = nl->buf + (size_t)i * RECV_BUF_SIZE;
+			iov[i].iov_len = RECV_BUF_SIZE;
+			memset(&mm[i], 0, sizeof(mm[i]));
+			mm[i].msg_hdr.msg_name = &from[i];
+			mm[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+		}
+		n = recvmmsg(nl->fd, mm, RECV_SLOTS, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -487,18 +508,26 @@ static int receive_batch(struct kesp_nl *nl, const bool *done)
 			}
 			return -errno;
 		}
-		if (mh.msg_flags & MSG_TRUNC) {
-			fail_in_flight(nl, -EMSGSIZE,
-				       "a message from the kernel did not fit the receive buffer");
-			send_queued(nl, NULL);
-			return -EMSGSIZE;
+		got += n;
+		for (int i = 0; i < n; i++) {
+			const struct msghdr *mh = &mm[i].msg_hdr;
+
+			if (mh->msg_flags & MSG_TRUNC) {
+				fail_in_flight(nl, -EMSGSIZE,
+					       "a message from the kernel did not fit the receive buffer");
+				send_queued(nl, NULL);
+				return -EMSGSIZE;
+			}
+			/* Only the kernel speaks for the family. */
+			if (mh->msg_namelen != sizeof(from[i]) ||
+			    from[i].nl_family != AF_NETLINK || from[i].nl_pid != 0)
+				continue;
+			if (kesp_nl_feed(nl, iov[i].iov_base, mm[i].msg_len) < 0)
+				ret = -EPROTO;
 		}
-		/* Only the kernel speaks for the family. */
-		if (mh.msg_namelen != sizeof(from) || from.nl_family != AF_NETLINK ||
-		    from.nl_pid != 0)
-			continue;
-		if (kesp_nl_feed(nl, nl->buf, (size_t)n) < 0)
-			ret = -EPROTO;
+		/* Fewer than asked for: the socket is empty now. */
+		if (n < RECV_SLOTS)
+			return ret;
 	}
 	return ret;
 }
@@ -682,7 +711,7 @@ int kesp_nl_open_family(struct kesp_nl *nl, const char *family)
 	memset(nl, 0, sizeof(*nl));
 	nl->fd = -1;
 	nl->reqs_tail = &nl->reqs;
-	nl->buf = malloc(RECV_BUF_SIZE);
+	nl->buf = malloc((size_t)RECV_SLOTS * RECV_BUF_SIZE);
 	if (!nl->buf) {
 		snprintf(nl->error, sizeof(nl->error), "out of memory");
 		return -ENOMEM;

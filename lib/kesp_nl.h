@@ -110,6 +110,13 @@ int kesp_nl_fd(const struct kesp_nl *nl);
 
 /* A request for CMD with the family's header filled in; NULL on no memory. */
 struct nl_msg *kesp_nl_request(struct kesp_nl *nl, uint8_t cmd, int flags);
+/*
+ * The same in a buffer of MAX_SIZE bytes (0: libnl's default, a page),
+ * for a caller that knows how large its request can grow: attributes
+ * that do not fit fail to be added. A small buffer costs less to clear.
+ */
+struct nl_msg *kesp_nl_request_sized(struct kesp_nl *nl, uint8_t cmd, int flags,
+				     size_t max_size);
 /* Wipes REQ (it may hold keys) and frees it. NULL is fine. */
 void kesp_nl_free_request(struct nl_msg *req);
 
