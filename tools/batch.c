@@ -90,17 +90,23 @@ static int text_append(struct text *t, const char *s, size_t n)
 }
 
 /*
+ * What is read from the file passes through CHUNK, which the caller wipes
+ * once at the end: not 4 KiB more to clear for every line.
+ */
+#define CHUNK_SIZE 4096
+
+/*
  * Reads the next command into T: a line, and the ones a backslash at the
  * end of a line joins to it, as ip -batch does. *LINENO is advanced past
  * them. Returns 1, 0 at the end of the file, -1 when out of memory.
  */
-static int read_command(FILE *f, struct text *t, unsigned long *lineno)
+static int read_command(FILE *f, char chunk[CHUNK_SIZE], struct text *t,
+			unsigned long *lineno)
 {
-	char chunk[4096];
 	int ret = 0;
 
 	t->len = 0;
-	while (fgets(chunk, sizeof(chunk), f)) {
+	while (fgets(chunk, CHUNK_SIZE, f)) {
 		size_t n = strlen(chunk);
 
 		ret = 1;
@@ -117,7 +123,6 @@ static int read_command(FILE *f, struct text *t, unsigned long *lineno)
 		}
 		break;
 	}
-	explicit_bzero(chunk, sizeof(chunk));
 	return ret;
 }
 
@@ -129,6 +134,7 @@ int batch_run(const char *path, bool force,
 	char *argv[BATCH_MAX_WORDS + 1];
 	unsigned long lineno = 0, first;
 	struct text cmd = { NULL, 0, 0 };
+	char chunk[CHUNK_SIZE];
 	int status = 0, got;
 	/* "FILE:LINE" or "-batch FILE", naming what failed. */
 	char where[PATH_MAX + 32];
@@ -138,7 +144,7 @@ int batch_run(const char *path, bool force,
 		ctl_error(where, "%s", strerror(errno));
 		return EXIT_USAGE;
 	}
-	for (first = 1; (got = read_command(f, &cmd, &lineno)) > 0;
+	for (first = 1; (got = read_command(f, chunk, &cmd, &lineno)) > 0;
 	     first = lineno + 1) {
 		const char *err = NULL;
 		int argc, ret;
@@ -174,6 +180,7 @@ int batch_run(const char *path, bool force,
 		ctl_error(where, "%s", strerror(errno));
 		status = EXIT_USAGE;
 	}
+	explicit_bzero(chunk, sizeof(chunk));
 	if (cmd.s)
 		explicit_bzero(cmd.s, cmd.size);
 	free(cmd.s);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -56,6 +57,15 @@ struct kesp_nl *ctl_nl(struct ctl *c)
 		c->nl_open = true;
 	}
 	return &c->nl;
+}
+
+bool ctl_stdout_discarded(void)
+{
+	struct stat out, null;
+
+	return fstat(STDOUT_FILENO, &out) == 0 && S_ISCHR(out.st_mode) &&
+	       stat("/dev/null", &null) == 0 && S_ISCHR(null.st_mode) &&
+	       out.st_rdev == null.st_rdev;
 }
 
 void ctl_end(struct ctl *c)

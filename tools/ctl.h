@@ -17,6 +17,12 @@
 struct ctl {
 	bool json;		/* --json */
 	bool batch;		/* lines of a -batch, not one command */
+	/*
+	 * Standard output is /dev/null: the SA that sa add and sa update
+	 * answer with is not formatted for it (in a -batch of many SAs the
+	 * formatting cost more than the rest of the tool).
+	 */
+	bool output_discarded;
 	bool nl_open;
 	struct kesp_nl nl;
 };
@@ -50,6 +56,8 @@ struct kesp_nl *ctl_nl(struct ctl *c);
  * or a path when NAME holds a '/'); 0, or the exit status after saying why.
  */
 int ctl_enter_netns(const char *name);
+/* Whether standard output is /dev/null. */
+bool ctl_stdout_discarded(void);
 /* Closes the connection, if one was opened. */
 void ctl_end(struct ctl *c);
 

@@ -368,6 +368,9 @@ static int run_sa(struct ctl *c, enum sa_verb verb, const char *what, int argc,
 	switch (verb) {
 	case SA_VERB_ADD:
 	case SA_VERB_UPDATE:
+		if (!c->output_discarded)
+			on_reply = sa_print_reply;
+		break;
 	case SA_VERB_GET:
 	case SA_VERB_LIST:
 		on_reply = sa_print_reply;
@@ -742,7 +745,7 @@ int main(int argc, char **argv)
 		{ "netns", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ctl ctl = { .json = false };
+	struct ctl ctl = { .output_discarded = ctl_stdout_discarded() };
 	const char *batch = NULL;
 	bool force = false;
 	int c, ret;
