@@ -127,7 +127,8 @@ static int read_command(FILE *f, char chunk[CHUNK_SIZE], struct text *t,
 }
 
 int batch_run(const char *path, bool force,
-	      int (*run)(void *arg, int argc, char **argv), void *arg)
+	      int (*run)(void *arg, const char *where, int argc, char **argv),
+	      int (*settle)(void *arg), void *arg)
 {
 	bool from_stdin = !strcmp(path, "-");
 	FILE *f = from_stdin ? stdin : fopen(path, "r");
@@ -150,27 +151,34 @@ int batch_run(const char *path, bool force,
 		int argc, ret;
 
 		argc = batch_split(cmd.s, argv, BATCH_MAX_WORDS, &err);
-		if (argc < 0) {
-			snprintf(where, sizeof(where), "%s:%lu", path, first);
-			ret = ctl_usage(where, "%s", err);
-		} else if (argc == 0) {
+		if (argc == 0)
 			continue;
+		snprintf(where, sizeof(where), "%s:%lu", path, first);
+		if (argc < 0) {
+			/* The lines before it are reported first. */
+			if (settle && (ret = settle(arg)) > status)
+				status = ret;
+			ret = ctl_usage(where, "%s", err);
 		} else {
 			argv[argc] = NULL;
-			ret = run(arg, argc, argv);
+			ret = run(arg, where, argc, argv);
 			/* What the command printed belongs before the next one's errors. */
 			fflush(stdout);
 		}
 		if (!ret)
 			continue;
-		if (argc >= 0) {
-			snprintf(where, sizeof(where), "%s:%lu", path, first);
+		if (argc >= 0)
 			ctl_error(where, "command failed");
-		}
 		if (ret > status)
 			status = ret;
 		if (!force)
 			break;
+	}
+	if (settle) {
+		int pending = settle(arg);
+
+		if (pending > status)
+			status = pending;
 	}
 	if (got < 0) {
 		ctl_error(NULL, "out of memory");
