@@ -28,12 +28,22 @@
  * allocated at NLMSG_GOODSIZE), so the default 208 KiB holds about 40
  * before the kernel starts dropping them with ENOBUFS.
  */
-#define IN_FLIGHT_MAX 16
+#define IN_FLIGHT_MAX KESP_NL_IN_FLIGHT_MAX
+/* The most bytes of requests one datagram carries (the send buffer is 208 KiB). */
+#define SEND_TOGETHER_BYTES 65536
 /*
  * Larger than any datagram the kernel sends: dump batches stay within
  * 32 KiB. One read per datagram, no peeking to size the buffer first.
  */
 #define RECV_BUF_SIZE 65536
+/*
+ * Datagrams one recvmmsg() takes. A request's answer is a reply and an
+ * ack, two datagrams that are both there when the send returns (the
+ * kernel answers while it is sent): one read gets both. Each slot is a
+ * whole RECV_BUF_SIZE; the pages of the ones never filled are never
+ * touched.
+ */
+#define RECV_SLOTS 8
 /* Datagrams one kesp_nl_receive() reads before it returns to the loop. */
 #define RECV_BATCH 64
 /* The receive buffer an events socket asks for, so bursts are not lost. */
@@ -141,9 +151,10 @@ static int parse_done(const struct nlmsghdr *nlh, char *msg, size_t msg_size,
 
 /* ---- requests ----------------------------------------------------------- */
 
-struct nl_msg *kesp_nl_request(struct kesp_nl *nl, uint8_t cmd, int flags)
+struct nl_msg *kesp_nl_request_sized(struct kesp_nl *nl, uint8_t cmd, int flags,
+				     size_t max_size)
 {
-	struct nl_msg *msg = nlmsg_alloc();
+	struct nl_msg *msg = max_size ? nlmsg_alloc_size(max_size) : nlmsg_alloc();
 
 	if (!msg)
 		return NULL;
@@ -153,6 +164,11 @@ struct nl_msg *kesp_nl_request(struct kesp_nl *nl, uint8_t cmd, int flags)
 		return NULL;
 	}
 	return msg;
+}
+
+struct nl_msg *kesp_nl_request(struct kesp_nl *nl, uint8_t cmd, int flags)
+{
+	return kesp_nl_request_sized(nl, cmd, flags, 0);
 }
 
 void kesp_nl_free_request(struct nl_msg *req)
@@ -219,15 +235,33 @@ static void finish(struct kesp_nl *nl, struct kesp_nl_req **prev,
 		on_done(&res, arg);
 }
 
-static int send_one(struct kesp_nl *nl, struct kesp_nl_req *r)
+/* R's message, its header completed for sending. */
+static struct nlmsghdr *prepare(struct kesp_nl *nl, struct kesp_nl_req *r)
 {
-	static const struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	struct nlmsghdr *nlh = nlmsg_hdr(r->msg);
-	ssize_t n;
 
 	nlh->nlmsg_flags |= NLM_F_REQUEST;
 	nlh->nlmsg_seq = r->seq;
 	nlh->nlmsg_pid = nl->port;
+	return nlh;
+}
+
+/* R is in the kernel now: its message (it may hold keys) goes. */
+static void sent(struct kesp_nl *nl, struct kesp_nl_req *r)
+{
+	kesp_nl_free_request(r->msg);
+	r->msg = NULL;
+	nl->in_flight++;
+	if (r->dump)
+		nl->dumping = true;
+}
+
+static int send_one(struct kesp_nl *nl, struct kesp_nl_req *r)
+{
+	static const struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct nlmsghdr *nlh = prepare(nl, r);
+	ssize_t n;
+
 	do {
 		n = sendto(nl->fd, nlh, nlh->nlmsg_len, 0,
 			   (const struct sockaddr *)&kernel, sizeof(kernel));
@@ -236,20 +270,65 @@ static int send_one(struct kesp_nl *nl, struct kesp_nl_req *r)
 		return -errno;
 	if ((size_t)n != nlh->nlmsg_len)
 		return -EMSGSIZE;
-	kesp_nl_free_request(r->msg);
-	r->msg = NULL;
-	nl->in_flight++;
-	if (r->dump)
-		nl->dumping = true;
+	sent(nl, r);
 	return 0;
+}
+
+/*
+ * Sends the queued requests from FIRST on that there is room for, two or
+ * more, in one datagram: the kernel takes the messages of a datagram one
+ * after the other and answers each as if it had come alone (an error in
+ * one does not stop the next). Returns how many went: 0 when fewer than
+ * two could, or the datagram was refused (they go one at a time then, each
+ * with its own error).
+ */
+static unsigned int send_together(struct kesp_nl *nl, struct kesp_nl_req *first)
+{
+	static const struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct iovec iov[IN_FLIGHT_MAX];
+	struct msghdr mh = {
+		.msg_name = (void *)&kernel, .msg_namelen = sizeof(kernel),
+		.msg_iov = iov,
+	};
+	struct kesp_nl_req *r = first;
+	bool dumping = nl->dumping;
+	size_t bytes = 0;
+	unsigned int n = 0;
+	ssize_t done;
+
+	for (; r && n < IN_FLIGHT_MAX - nl->in_flight && !(r->dump && dumping); r = r->next) {
+		struct nlmsghdr *nlh = nlmsg_hdr(r->msg);
+
+		/* The next message starts where this one's length, aligned, ends. */
+		if (nlh->nlmsg_len != NLMSG_ALIGN(nlh->nlmsg_len) ||
+		    bytes + nlh->nlmsg_len > SEND_TOGETHER_BYTES)
+			break;
+		iov[n].iov_base = prepare(nl, r);
+		iov[n].iov_len = nlh->nlmsg_len;
+		bytes += nlh->nlmsg_len;
+		dumping |= r->dump;
+		n++;
+	}
+	if (n < 2)
+		return 0;
+	mh.msg_iovlen = n;
+	do {
+		done = sendmsg(nl->fd, &mh, 0);
+	} while (done < 0 && errno == EINTR);
+	if (done < 0 || (size_t)done != bytes)
+		return 0;
+	for (unsigned int i = 0; i < n; i++, first = first->next)
+		sent(nl, first);
+	return n;
 }
 
 /*
  * Sends queued requests in order while there is room: fewer than
  * IN_FLIGHT_MAX in the kernel, and a dump only when none is running (the
- * kernel refuses a second one on a socket with EBUSY). A request that
- * cannot be sent ends with the error, except MINE, whose error is
- * returned to the kesp_nl_send() that queued it.
+ * kernel refuses a second one on a socket with EBUSY); as many in one
+ * datagram as can go. A request that cannot be sent ends with the error,
+ * except MINE, whose error is returned to the kesp_nl_send() that queued
+ * it.
  */
 static int send_queued(struct kesp_nl *nl, struct kesp_nl_req *mine)
 {
@@ -261,6 +340,11 @@ static int send_queued(struct kesp_nl *nl, struct kesp_nl_req *mine)
 	while (*p && nl->in_flight < IN_FLIGHT_MAX && !((*p)->dump && nl->dumping)) {
 		struct kesp_nl_req *r = *p;
 
+		if (send_together(nl, r)) {
+			while (*p && !(*p)->msg)
+				p = &(*p)->next;
+			continue;
+		}
 		ret = send_one(nl, r);
 		if (!ret) {
 			p = &r->next;
@@ -280,18 +364,16 @@ static int send_queued(struct kesp_nl *nl, struct kesp_nl_req *mine)
 	return 0;
 }
 
-int kesp_nl_send(struct kesp_nl *nl, struct nl_msg *req, kesp_nl_msg_fn on_reply,
-		 kesp_nl_done_fn on_done, void *arg, uint32_t *seq)
+/* A new request at the end of the queue; NULL on no memory (REQ freed). */
+static struct kesp_nl_req *enqueue(struct kesp_nl *nl, struct nl_msg *req,
+				   kesp_nl_msg_fn on_reply, kesp_nl_done_fn on_done,
+				   void *arg)
 {
-	struct kesp_nl_req *r;
-	int ret;
+	struct kesp_nl_req *r = calloc(1, sizeof(*r));
 
-	if (!req)
-		return -ENOMEM;
-	r = calloc(1, sizeof(*r));
 	if (!r) {
 		kesp_nl_free_request(req);
-		return -ENOMEM;
+		return NULL;
 	}
 	/* Sequence number 0 is what the kernel's events carry. */
 	if (++nl->seq == 0)
@@ -304,10 +386,35 @@ int kesp_nl_send(struct kesp_nl *nl, struct nl_msg *req, kesp_nl_msg_fn on_reply
 	r->arg = arg;
 	*nl->reqs_tail = r;
 	nl->reqs_tail = &r->next;
+	return r;
+}
+
+int kesp_nl_queue(struct kesp_nl *nl, struct nl_msg *req, kesp_nl_msg_fn on_reply,
+		  kesp_nl_done_fn on_done, void *arg)
+{
+	if (!req)
+		return -ENOMEM;
+	return enqueue(nl, req, on_reply, on_done, arg) ? 0 : -ENOMEM;
+}
+
+void kesp_nl_flush(struct kesp_nl *nl)
+{
+	send_queued(nl, NULL);
+}
+
+int kesp_nl_send(struct kesp_nl *nl, struct nl_msg *req, kesp_nl_msg_fn on_reply,
+		 kesp_nl_done_fn on_done, void *arg, uint32_t *seq)
+{
+	struct kesp_nl_req *r;
+
+	if (!req)
+		return -ENOMEM;
+	r = enqueue(nl, req, on_reply, on_done, arg);
+	if (!r)
+		return -ENOMEM;
 	if (seq)
 		*seq = r->seq;
-	ret = send_queued(nl, r);
-	return ret;
+	return send_queued(nl, r);
 }
 
 void kesp_nl_cancel(struct kesp_nl *nl, uint32_t seq)
@@ -421,7 +528,8 @@ static int dispatch(struct kesp_nl *nl, const struct nlmsghdr *nlh)
 	return 0;
 }
 
-int kesp_nl_feed(struct kesp_nl *nl, const void *buf, size_t len)
+/* The messages of one datagram, without sending what they made room for. */
+static int feed(struct kesp_nl *nl, const void *buf, size_t len)
 {
 	const unsigned char *pos = buf;
 	int ret = 0;
@@ -439,6 +547,13 @@ int kesp_nl_feed(struct kesp_nl *nl, const void *buf, size_t len)
 		pos += step;
 		len -= step;
 	}
+	return ret;
+}
+
+int kesp_nl_feed(struct kesp_nl *nl, const void *buf, size_t len)
+{
+	int ret = feed(nl, buf, len);
+
 	send_queued(nl, NULL);
 	return ret;
 }
@@ -463,17 +578,24 @@ static int receive(struct kesp_nl *nl, const bool *done)
 
 static int receive_batch(struct kesp_nl *nl, const bool *done)
 {
+	struct sockaddr_nl from[RECV_SLOTS];
+	struct iovec iov[RECV_SLOTS];
+	struct mmsghdr mm[RECV_SLOTS];
 	int ret = 0;
 
-	for (int i = 0; i < RECV_BATCH && !(done && *done); i++) {
-		struct sockaddr_nl from;
-		struct iovec iov = { .iov_base = nl->buf, .iov_len = RECV_BUF_SIZE };
-		struct msghdr mh = {
-			.msg_name = &from, .msg_namelen = sizeof(from),
-			.msg_iov = &iov, .msg_iovlen = 1,
-		};
-		ssize_t n = recvmsg(nl->fd, &mh, MSG_DONTWAIT);
+	for (int got = 0; got < RECV_BATCH && !(done && *done);) {
+		int n;
 
+		for (int i = 0; i < RECV_SLOTS; i++) {
+			iov[i].iov_base = nl->buf + (size_t)i * RECV_BUF_SIZE;
+			iov[i].iov_len = RECV_BUF_SIZE;
+			memset(&mm[i], 0, sizeof(mm[i]));
+			mm[i].msg_hdr.msg_name = &from[i];
+			mm[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+		}
+		n = recvmmsg(nl->fd, mm, RECV_SLOTS, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -487,18 +609,28 @@ static int receive_batch(struct kesp_nl *nl, const bool *done)
 			}
 			return -errno;
 		}
-		if (mh.msg_flags & MSG_TRUNC) {
-			fail_in_flight(nl, -EMSGSIZE,
-				       "a message from the kernel did not fit the receive buffer");
-			send_queued(nl, NULL);
-			return -EMSGSIZE;
+		got += n;
+		for (int i = 0; i < n; i++) {
+			const struct msghdr *mh = &mm[i].msg_hdr;
+
+			if (mh->msg_flags & MSG_TRUNC) {
+				fail_in_flight(nl, -EMSGSIZE,
+					       "a message from the kernel did not fit the receive buffer");
+				send_queued(nl, NULL);
+				return -EMSGSIZE;
+			}
+			/* Only the kernel speaks for the family. */
+			if (mh->msg_namelen != sizeof(from[i]) ||
+			    from[i].nl_family != AF_NETLINK || from[i].nl_pid != 0)
+				continue;
+			if (feed(nl, iov[i].iov_base, mm[i].msg_len) < 0)
+				ret = -EPROTO;
 		}
-		/* Only the kernel speaks for the family. */
-		if (mh.msg_namelen != sizeof(from) || from.nl_family != AF_NETLINK ||
-		    from.nl_pid != 0)
-			continue;
-		if (kesp_nl_feed(nl, nl->buf, (size_t)n) < 0)
-			ret = -EPROTO;
+		/* What the answers made room for goes together. */
+		send_queued(nl, NULL);
+		/* Fewer than asked for: the socket is empty now. */
+		if (n < RECV_SLOTS)
+			return ret;
 	}
 	return ret;
 }
@@ -682,7 +814,7 @@ int kesp_nl_open_family(struct kesp_nl *nl, const char *family)
 	memset(nl, 0, sizeof(*nl));
 	nl->fd = -1;
 	nl->reqs_tail = &nl->reqs;
-	nl->buf = malloc(RECV_BUF_SIZE);
+	nl->buf = malloc((size_t)RECV_SLOTS * RECV_BUF_SIZE);
 	if (!nl->buf) {
 		snprintf(nl->error, sizeof(nl->error), "out of memory");
 		return -ENOMEM;

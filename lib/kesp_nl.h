@@ -53,6 +53,9 @@ typedef void (*kesp_nl_done_fn)(const struct kesp_nl_result *result, void *arg);
 
 struct kesp_nl_req;
 
+/* Requests the client keeps in the kernel at once; the rest wait queued. */
+#define KESP_NL_IN_FLIGHT_MAX 16
+
 #define KESP_NL_GROUPS_MAX 8
 
 struct kesp_nl {
@@ -110,6 +113,13 @@ int kesp_nl_fd(const struct kesp_nl *nl);
 
 /* A request for CMD with the family's header filled in; NULL on no memory. */
 struct nl_msg *kesp_nl_request(struct kesp_nl *nl, uint8_t cmd, int flags);
+/*
+ * The same in a buffer of MAX_SIZE bytes (0: libnl's default, a page),
+ * for a caller that knows how large its request can grow: attributes
+ * that do not fit fail to be added. A small buffer costs less to clear.
+ */
+struct nl_msg *kesp_nl_request_sized(struct kesp_nl *nl, uint8_t cmd, int flags,
+				     size_t max_size);
 /* Wipes REQ (it may hold keys) and frees it. NULL is fine. */
 void kesp_nl_free_request(struct nl_msg *req);
 
@@ -124,6 +134,17 @@ void kesp_nl_free_request(struct nl_msg *req);
  */
 int kesp_nl_send(struct kesp_nl *nl, struct nl_msg *req, kesp_nl_msg_fn on_reply,
 		 kesp_nl_done_fn on_done, void *arg, uint32_t *seq);
+/*
+ * Like kesp_nl_send(), but REQ only joins the queue: it goes with the next
+ * kesp_nl_flush(), send or receive, together with the other requests
+ * queued by then, as many in one datagram as there is room for in the
+ * kernel. A request that cannot be sent ends through ON_DONE with the
+ * error. Returns 0, or -ENOMEM (REQ freed, no callback).
+ */
+int kesp_nl_queue(struct kesp_nl *nl, struct nl_msg *req, kesp_nl_msg_fn on_reply,
+		  kesp_nl_done_fn on_done, void *arg);
+/* Sends what kesp_nl_queue() left waiting, as far as there is room. */
+void kesp_nl_flush(struct kesp_nl *nl);
 /*
  * Forgets request SEQ: no further callback is made for it. If it was sent
  * the kernel still acts on it; its answer is dropped.

@@ -90,17 +90,23 @@ static int text_append(struct text *t, const char *s, size_t n)
 }
 
 /*
+ * What is read from the file passes through CHUNK, which the caller wipes
+ * once at the end: not 4 KiB more to clear for every line.
+ */
+#define CHUNK_SIZE 4096
+
+/*
  * Reads the next command into T: a line, and the ones a backslash at the
  * end of a line joins to it, as ip -batch does. *LINENO is advanced past
  * them. Returns 1, 0 at the end of the file, -1 when out of memory.
  */
-static int read_command(FILE *f, struct text *t, unsigned long *lineno)
+static int read_command(FILE *f, char chunk[CHUNK_SIZE], struct text *t,
+			unsigned long *lineno)
 {
-	char chunk[4096];
 	int ret = 0;
 
 	t->len = 0;
-	while (fgets(chunk, sizeof(chunk), f)) {
+	while (fgets(chunk, CHUNK_SIZE, f)) {
 		size_t n = strlen(chunk);
 
 		ret = 1;
@@ -117,18 +123,19 @@ static int read_command(FILE *f, struct text *t, unsigned long *lineno)
 		}
 		break;
 	}
-	explicit_bzero(chunk, sizeof(chunk));
 	return ret;
 }
 
 int batch_run(const char *path, bool force,
-	      int (*run)(void *arg, int argc, char **argv), void *arg)
+	      int (*run)(void *arg, const char *where, int argc, char **argv),
+	      int (*settle)(void *arg), void *arg)
 {
 	bool from_stdin = !strcmp(path, "-");
 	FILE *f = from_stdin ? stdin : fopen(path, "r");
 	char *argv[BATCH_MAX_WORDS + 1];
 	unsigned long lineno = 0, first;
 	struct text cmd = { NULL, 0, 0 };
+	char chunk[CHUNK_SIZE];
 	int status = 0, got;
 	/* "FILE:LINE" or "-batch FILE", naming what failed. */
 	char where[PATH_MAX + 32];
@@ -138,33 +145,40 @@ int batch_run(const char *path, bool force,
 		ctl_error(where, "%s", strerror(errno));
 		return EXIT_USAGE;
 	}
-	for (first = 1; (got = read_command(f, &cmd, &lineno)) > 0;
+	for (first = 1; (got = read_command(f, chunk, &cmd, &lineno)) > 0;
 	     first = lineno + 1) {
 		const char *err = NULL;
 		int argc, ret;
 
 		argc = batch_split(cmd.s, argv, BATCH_MAX_WORDS, &err);
-		if (argc < 0) {
-			snprintf(where, sizeof(where), "%s:%lu", path, first);
-			ret = ctl_usage(where, "%s", err);
-		} else if (argc == 0) {
+		if (argc == 0)
 			continue;
+		snprintf(where, sizeof(where), "%s:%lu", path, first);
+		if (argc < 0) {
+			/* The lines before it are reported first. */
+			if (settle && (ret = settle(arg)) > status)
+				status = ret;
+			ret = ctl_usage(where, "%s", err);
 		} else {
 			argv[argc] = NULL;
-			ret = run(arg, argc, argv);
+			ret = run(arg, where, argc, argv);
 			/* What the command printed belongs before the next one's errors. */
 			fflush(stdout);
 		}
 		if (!ret)
 			continue;
-		if (argc >= 0) {
-			snprintf(where, sizeof(where), "%s:%lu", path, first);
+		if (argc >= 0)
 			ctl_error(where, "command failed");
-		}
 		if (ret > status)
 			status = ret;
 		if (!force)
 			break;
+	}
+	if (settle) {
+		int pending = settle(arg);
+
+		if (pending > status)
+			status = pending;
 	}
 	if (got < 0) {
 		ctl_error(NULL, "out of memory");
@@ -174,6 +188,7 @@ int batch_run(const char *path, bool force,
 		ctl_error(where, "%s", strerror(errno));
 		status = EXIT_USAGE;
 	}
+	explicit_bzero(chunk, sizeof(chunk));
 	if (cmd.s)
 		explicit_bzero(cmd.s, cmd.size);
 	free(cmd.s);

@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -56,6 +58,87 @@ struct kesp_nl *ctl_nl(struct ctl *c)
 		c->nl_open = true;
 	}
 	return &c->nl;
+}
+
+/* A queued line: what to name if it fails. */
+struct queued_line {
+	struct ctl *c;
+	char what[32];
+	char where[];
+};
+
+static void on_queued_done(const struct kesp_nl_result *res, void *arg)
+{
+	struct queued_line *q = arg;
+
+	if (res->error) {
+		/* As ctl_kernel_error() and batch_run() say it. */
+		if (res->message[0])
+			ctl_error(q->what, "%s (%s)", res->message, strerror(-res->error));
+		else
+			ctl_error(q->what, "%s", strerror(-res->error));
+		ctl_error(q->where, "command failed");
+		if (q->c->pipeline_status < EXIT_KERNEL)
+			q->c->pipeline_status = EXIT_KERNEL;
+	}
+	free(q);
+}
+
+int ctl_queue(struct ctl *c, struct nl_msg *req, const char *what)
+{
+	size_t where_size = strlen(c->where) + 1;
+	struct queued_line *q = malloc(sizeof(*q) + where_size);
+
+	if (q) {
+		q->c = c;
+		snprintf(q->what, sizeof(q->what), "%s", what);
+		memcpy(q->where, c->where, where_size);
+	}
+	if (!q || kesp_nl_queue(&c->nl, req, NULL, on_queued_done, q) < 0) {
+		if (!q)
+			kesp_nl_free_request(req);
+		free(q);
+		ctl_settle(c);
+		ctl_error(what, "out of memory");
+		return EXIT_KERNEL;
+	}
+	if (kesp_nl_pending(&c->nl) >= KESP_NL_IN_FLIGHT_MAX)
+		ctl_settle(c);
+	return 0;
+}
+
+int ctl_settle(struct ctl *c)
+{
+	struct kesp_nl *nl = &c->nl;
+
+	if (!c->nl_open || !kesp_nl_pending(nl))
+		return c->pipeline_status;
+	kesp_nl_flush(nl);
+	while (kesp_nl_pending(nl)) {
+		/* The kernel answers while the requests are sent: read first. */
+		int ret = kesp_nl_receive(nl);
+
+		if (!ret && kesp_nl_pending(nl))
+			ret = kesp_nl_wait(nl, -1);
+		/* ENOBUFS ends each request in flight, reported by its line. */
+		if (ret < 0 && ret != -EINTR && ret != -ENOBUFS && ret != -EPROTO) {
+			ctl_error(NULL, "netlink: %s: the outcome of the last %u lines is unknown",
+				  strerror(-ret), kesp_nl_pending(nl));
+			ctl_end(c);
+			c->pipeline_status = EXIT_KERNEL;
+			break;
+		}
+	}
+	return c->pipeline_status;
+}
+
+bool ctl_stdout_discarded(void)
+{
+	struct stat out, null;
+
+	return fstat(STDOUT_FILENO, &out) == 0 && S_ISCHR(out.st_mode) &&
+	       stat("/dev/null", &null) == 0 && S_ISCHR(null.st_mode) &&
+	       out.st_rdev == null.st_rdev;
 }
 
 void ctl_end(struct ctl *c)

@@ -17,6 +17,26 @@
 struct ctl {
 	bool json;		/* --json */
 	bool batch;		/* lines of a -batch, not one command */
+	/*
+	 * Standard output is /dev/null: the SA that sa add and sa update
+	 * answer with is not formatted for it (in a -batch of many SAs the
+	 * formatting cost more than the rest of the tool).
+	 */
+	bool output_discarded;
+	/*
+	 * -batch -force: the requests of sa add, update and del lines whose
+	 * answer nothing prints are queued and sent KESP_NL_IN_FLIGHT_MAX
+	 * at a time in one datagram, their outcomes read together (what
+	 * made kespctl slower than raw netlink was mostly the round trip per
+	 * line). Each failure is still reported with its line, in order.
+	 * Without -force a line must not reach the kernel before the one
+	 * above it is known to have succeeded, so every line waits.
+	 */
+	bool pipeline;
+	/* The line being run ("FILE:LINE"), NULL outside a -batch. */
+	const char *where;
+	/* The highest exit status of the queued lines that have failed. */
+	int pipeline_status;
 	bool nl_open;
 	struct kesp_nl nl;
 };
@@ -50,6 +70,17 @@ struct kesp_nl *ctl_nl(struct ctl *c);
  * or a path when NAME holds a '/'); 0, or the exit status after saying why.
  */
 int ctl_enter_netns(const char *name);
+/*
+ * Waits for every queued line's outcome (reporting the failures) and
+ * returns the highest exit status of the queued lines so far, 0 if none
+ * failed. Called before anything else is run or reported, so that what
+ * is printed keeps the order of the lines.
+ */
+int ctl_settle(struct ctl *c);
+/* Queues REQ (consumed) for the current line as WHAT (see ctl.pipeline). */
+int ctl_queue(struct ctl *c, struct nl_msg *req, const char *what);
+/* Whether standard output is /dev/null. */
+bool ctl_stdout_discarded(void);
 /* Closes the connection, if one was opened. */
 void ctl_end(struct ctl *c);
 

@@ -330,10 +330,11 @@ static int run_sa(struct ctl *c, enum sa_verb verb, const char *what, int argc,
 	struct sa_args a;
 	struct kesp_nl *nl;
 	struct nl_msg *req;
-	bool array;
+	bool array, queued;
 	int ret;
 
 	if (sa_parse(verb, argc, argv, &a) < 0) {
+		ctl_settle(c);
 		ret = ctl_usage(what, "%s", a.err);
 		sa_args_wipe(&a);
 		return ret;
@@ -341,6 +342,7 @@ static int run_sa(struct ctl *c, enum sa_verb verb, const char *what, int argc,
 	if (a.dev[0]) {
 		a.ifindex = dev_index(c, a.dev);
 		if (!a.ifindex) {
+			ctl_settle(c);
 			ctl_error(what, "device %s does not exist", a.dev);
 			sa_args_wipe(&a);
 			return EXIT_KERNEL;
@@ -351,6 +353,12 @@ static int run_sa(struct ctl *c, enum sa_verb verb, const char *what, int argc,
 		sa_args_wipe(&a);
 		return EXIT_KERNEL;
 	}
+	/* Queued when nothing is printed of the answer (ctl.pipeline). */
+	queued = c->pipeline && !sa_needs_check(&a) &&
+		 (verb == SA_VERB_DEL ||
+		  ((verb == SA_VERB_ADD || verb == SA_VERB_UPDATE) && c->output_discarded));
+	if (!queued)
+		ctl_settle(c);
 	sa_printer_init(&p, stdout, c->json);
 	if (sa_needs_check(&a)) {
 		ret = run_checked(nl, &a, what, &p);
@@ -360,14 +368,20 @@ static int run_sa(struct ctl *c, enum sa_verb verb, const char *what, int argc,
 	req = sa_build_request(nl, &a);
 	sa_args_wipe(&a);
 	if (!req) {
+		ctl_settle(c);
 		ctl_error(what, "out of memory");
 		return EXIT_KERNEL;
 	}
+	if (queued)
+		return ctl_queue(c, req, what);
 
 	/* add and update answer with the SA, so its id is learnt. */
 	switch (verb) {
 	case SA_VERB_ADD:
 	case SA_VERB_UPDATE:
+		if (!c->output_discarded)
+			on_reply = sa_print_reply;
+		break;
 	case SA_VERB_GET:
 	case SA_VERB_LIST:
 		on_reply = sa_print_reply;
@@ -712,6 +726,12 @@ static void print_usage(FILE *f)
 		fprintf(f, "  %s\n", commands[i].help);
 }
 
+/* batch_run()'s SETTLE. */
+static int settle(void *ctl)
+{
+	return ctl_settle(ctl);
+}
+
 static int cmd_help(struct ctl *c, int argc, char **argv)
 {
 	(void)c;
@@ -721,9 +741,20 @@ static int cmd_help(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
-/* ARGV[0] is the command, CTL the run; returns its exit status. */
-static int run_command(void *ctl, int argc, char **argv)
+/*
+ * ARGV[0] is the command, CTL the run, WHERE the -batch line (or NULL);
+ * returns its exit status.
+ */
+static int run_command(void *ctl, const char *where, int argc, char **argv)
 {
+	struct ctl *c = ctl;
+
+	c->where = where;
+	/* Lines that may be queued settle what is queued themselves. */
+	if (c->pipeline && !(argc >= 2 && !strcmp(argv[0], "sa") &&
+			     (!strcmp(argv[1], "add") || !strcmp(argv[1], "update") ||
+			      !strcmp(argv[1], "del") || !strcmp(argv[1], "delete"))))
+		ctl_settle(c);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[0], commands[i].name))
 			return commands[i].run(ctl, argc - 1, argv + 1);
@@ -742,7 +773,7 @@ int main(int argc, char **argv)
 		{ "netns", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ctl ctl = { .json = false };
+	struct ctl ctl = { .output_discarded = ctl_stdout_discarded() };
 	const char *batch = NULL;
 	bool force = false;
 	int c, ret;
@@ -786,7 +817,8 @@ int main(int argc, char **argv)
 			return ctl_usage(NULL, "-batch takes no command, not \"%s\"",
 					 argv[optind]);
 		ctl.batch = true;
-		ret = batch_run(batch, force, run_command, &ctl);
+		ctl.pipeline = force;
+		ret = batch_run(batch, force, run_command, settle, &ctl);
 		ctl_end(&ctl);
 		return ret;
 	}
@@ -796,7 +828,7 @@ int main(int argc, char **argv)
 		print_usage(stderr);
 		return EXIT_USAGE;
 	}
-	ret = run_command(&ctl, argc - optind, argv + optind);
+	ret = run_command(&ctl, NULL, argc - optind, argv + optind);
 	ctl_end(&ctl);
 	return ret;
 }

@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -97,7 +98,9 @@ static int bad(struct sa_args *a, const char *what, const char *token)
 
 void sa_args_wipe(struct sa_args *a)
 {
-	explicit_bzero(a, sizeof(*a));
+	explicit_bzero(&a->aead, sizeof(a->aead));
+	explicit_bzero(&a->enc, sizeof(a->enc));
+	explicit_bzero(&a->auth, sizeof(a->auth));
 }
 
 /*
@@ -449,7 +452,7 @@ int sa_parse(enum sa_verb verb, int argc, char **argv, struct sa_args *a)
 	const char *seq_tok = NULL;
 	int i = 0, n;
 
-	memset(a, 0, sizeof(*a));
+	memset(a, 0, offsetof(struct sa_args, sel));
 	a->verb = verb;
 	while (i < argc) {
 		const char *kw = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -760,6 +763,19 @@ static int put_add(struct nl_msg *msg, const struct sa_args *a)
 	return 0;
 }
 
+/*
+ * More than a request for A can need: the headers and every scalar
+ * attribute (under 300 bytes), three algorithms of at most a 64-byte name
+ * and a KESP_KEY_MAX key each, the limits and the encapsulation, and per
+ * selector its nest with two address ranges, ports, protocol, type and
+ * code (under 160). libnl's default, a page, is cleared for each request
+ * and did not fit 64 IPv6 selectors.
+ */
+static size_t request_max_size(const struct sa_args *a)
+{
+	return 1024 + (size_t)a->nsel * 192;
+}
+
 struct nl_msg *sa_build_request(struct kesp_nl *nl, const struct sa_args *a)
 {
 	static const uint8_t cmds[] = {
@@ -771,8 +787,9 @@ struct nl_msg *sa_build_request(struct kesp_nl *nl, const struct sa_args *a)
 	struct nl_msg *msg;
 	int ret = 0;
 
-	msg = kesp_nl_request(nl, cmds[a->verb],
-			      a->verb == SA_VERB_LIST ? NLM_F_DUMP : 0);
+	msg = kesp_nl_request_sized(nl, cmds[a->verb],
+				    a->verb == SA_VERB_LIST ? NLM_F_DUMP : 0,
+				    request_max_size(a));
 	if (!msg)
 		return NULL;
 	if (a->dev[0] && nla_put_u32(msg, KESP_SA_A_IFINDEX, a->ifindex) < 0)

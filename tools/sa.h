@@ -64,7 +64,6 @@ struct sa_args {
 
 	bool has_sel;			/* selectors given, perhaps "sel none" */
 	unsigned int nsel;
-	struct sa_sel sel[KESP_SELECTORS_MAX];
 
 	bool has_lft;			/* limits given, perhaps "limit none" */
 	bool lft_set[KESP_LFT_A_MAX + 1];
@@ -78,14 +77,23 @@ struct sa_args {
 
 	/* Why parsing failed, naming the token, e.g. "bad spi \"0xzz\"". */
 	char err[160];
+
+	/*
+	 * Last, and not cleared by sa_parse() (5 KiB a line in a -batch):
+	 * each selector is cleared when it is parsed; only the first NSEL
+	 * hold anything.
+	 */
+	struct sa_sel sel[KESP_SELECTORS_MAX];
 };
 
 /*
  * Parses the arguments of VERB (after the verb itself) into A, which is
- * zeroed first. Returns 0, or -1 with A->err set. Key bytes in A must be
- * wiped with sa_args_wipe() whatever the outcome.
+ * zeroed first (but for the selectors past A->nsel). Returns 0, or -1
+ * with A->err set. Key bytes in A must be wiped with sa_args_wipe()
+ * whatever the outcome.
  */
 int sa_parse(enum sa_verb verb, int argc, char **argv, struct sa_args *a);
+/* Wipes the keys in A (nothing else in it is secret). */
 void sa_args_wipe(struct sa_args *a);
 
 struct sa_printer;

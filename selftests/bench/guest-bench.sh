@@ -9,7 +9,9 @@
 # turns them into result.json and the table at the end of log.txt.
 #   KESP_BENCH_PROFILE  full (make bench) or smoke (make check)
 #   KESP_BENCH_ONLY     sections to run, of: tcp udp latency scale handshake
-#                       (and profile, run only when named). Two more words
+#                       (and install and profile, run only when named;
+#                       install may come with base-kespctl=PATH and
+#                       install-stacks=LIST, see bench_install). Two more words
 #                       it may hold, for a before/after
 #                       comparison (not part of make bench):
 #                       tcp-mode=M   the TCP section in mode M only
@@ -482,6 +484,73 @@ bench_scale() {
 	done
 }
 
+# ---- installing alone (KESP_BENCH_ONLY=install, not part of make bench)
+# The scale sizes' installs without the traffic and memory around them,
+# for a before/after of kespctl -batch: kespctl -batch ("kesp") and
+# -force -batch ("force"), the same SAs as raw netlink ("raw":
+# sa_flood.py install, 128 requests a send, the exchange alone timed, no
+# process start or parsing) and ip -batch of the XFRM states ("xfrm"),
+# taking turns; with the word base-kespctl=PATH (a path in the checkout)
+# that kespctl too ("base"). install-stacks=A,B,... runs only those.
+# Each install is flushed before the next.
+# The seconds go to the log and to $OUT/install, "N STACK REP STATUS
+# SECONDS" a line, and the medians per stack and their ratios to ip's
+# (kespctl/ip, raw/ip) to the log.
+bench_install() {
+	bi_base=$(only_word base-kespctl)
+	bi_stacks=$(only_word install-stacks | tr , ' ')
+	bi_stacks=${bi_stacks:-kesp force raw xfrm${bi_base:+ base}}
+	for n in $SCALE; do
+		bi_dir=$SRC/build/bench/sas/$n
+		[ -s "$bi_dir/kesp.batch" ] || { log "install: no SAs generated for $n"; continue; }
+		configure install "$n" tunnel aes-gcm-128 "kesp xfrm" || continue
+		# Five turns (two from 100,000 SAs): one install is seconds, and
+		# a loaded machine spreads them 2-3x.
+		reps=$((SCALE_REPS + 2))
+		[ "$n" -ge 100000 ] && reps=2
+		r=1
+		while [ $r -le "$reps" ]; do
+			for bi_stack in $(stack_order $r "$bi_stacks"); do
+				bi_file=$OUT/runs/install-only-$bi_stack-$n-$r
+				case $bi_stack in
+				kesp) timed "$bi_file" $KESPCTL -n kesp-gw1 -batch "$bi_dir/kesp.batch" ;;
+				force) timed "$bi_file" $KESPCTL -n kesp-gw1 -force -batch "$bi_dir/kesp.batch" ;;
+				base) timed "$bi_file" "$SRC/$bi_base" -n kesp-gw1 -batch "$bi_dir/kesp.batch" ;;
+				xfrm) timed "$bi_file" ip -n xfrm-gw1 -batch "$bi_dir/xfrm-states.batch" ;;
+				raw)
+					# "SECONDS REFUSALS FIRST-ERROR": as timed's "STATUS SECONDS".
+					ip netns exec kesp-gw1 python3 "$BENCH/sa_flood.py" install \
+						"$bi_dir/kesp.nl" kesp0 >"$bi_file.out" 2>"$bi_file"
+					awk -v rc=$? '{print (rc || $2 != 0) ? 1 : 0, $1}' "$bi_file.out" >>"$bi_file"
+					;;
+				esac
+				case $bi_stack in
+				xfrm) ip -n xfrm-gw1 xfrm state flush ;;
+				*) $KESPCTL -n kesp-gw1 sa flush ;;
+				esac
+				echo "$n $bi_stack $r $(tail -n 1 "$bi_file")" >>"$OUT/install"
+				log "install: $n SAs, $bi_stack ($r): $(tail -n 1 "$bi_file")"
+			done
+			r=$((r + 1))
+		done
+		# Medians of the runs that succeeded (status 0), and over ip's.
+		awk -v n="$n" '$1 == n && $4 == 0 { t[$2] = t[$2] " " $5 }
+			function median(list,   v, k, i, j, x) {
+				k = split(list, v, " ")
+				for (i = 2; i <= k; i++)
+					for (j = i; j > 1 && v[j - 1] > v[j]; j--) { x = v[j]; v[j] = v[j - 1]; v[j - 1] = x }
+				return k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
+			}
+			END {
+				ip = ("xfrm" in t) ? median(t["xfrm"]) : 0
+				for (s in t)
+					printf "install: %s SAs, %s: median %.3f s (%s), %s of ip -batch\n", n, s,
+						median(t[s]), substr(t[s], 2), ip ? sprintf("%.2f", median(t[s]) / ip) : "n/a"
+			}' "$OUT/install" | sort | while read -r line; do log "$line"; done
+		CONFIGURED=""
+	done
+}
+
 # ---- where the time goes (KESP_BENCH_ONLY=profile, not part of make bench)
 # perf's data lives in the guest's memory (it maps the file, which the
 # shared output directory does not allow); kernel symbols come from
@@ -589,11 +658,13 @@ python3 "$BENCH/netdev_features.py" kesp-ha:eth0 kesp-ha:kesp0 kesp-src:eth0 kes
 	xfrm-dst:eth0 >"$OUT/features" 2>&1
 
 servers_start || log "an iperf3 server did not start"
-for section in tcp udp latency scale handshake profile; do
-	# profile only when asked for by name.
-	if [ $section = profile ]; then
-		case " $ONLY " in *" profile "*) ;; *) continue ;; esac
-	fi
+for section in tcp udp latency scale handshake install profile; do
+	# install and profile only when asked for by name.
+	case $section in
+	install | profile)
+		case " $ONLY " in *" $section "*) ;; *) continue ;; esac
+		;;
+	esac
 	wanted $section || continue
 	# A section started is not stopped: the handshake one needs about
 	# 150 s on a quiet machine (on a loaded one, started with 32 s left,

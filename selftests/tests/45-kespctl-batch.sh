@@ -41,6 +41,41 @@ same "-force runs every line and names each that failed" \
 same "-force: the line that could succeed did (a second trap)" \
 	"$($KESPCTL -n a --json trap list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 2
 
+# Refusals in the middle: lines 4 and 20 repeat the SPIs of lines 2 and
+# 3 (the SAs of 23 lines after a flush; with -force and nothing printed
+# the lines go to the kernel 16 at a time, so these are inside the first
+# and the second send). Each error names its line with the kernel's
+# reason; the lines before the first are applied, the ones after it only
+# with -force.
+echo "sa flush dev kesp0 reqid 9" >$BATCH
+i=2
+while [ $i -le 24 ]; do
+	case $i in 4) spi=0x302 ;; 20) spi=0x303 ;; *) spi=$(printf '%#x' $((0x300 + i))) ;; esac
+	echo "sa add dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 spi $spi mode tunnel reqid 9 aead rfc4106(gcm(aes)) $KEY 128"
+	i=$((i + 1))
+done >>$BATCH
+# What was said, a word a line: E for the kernel's refusal, LN for
+# "FILE:N: command failed", ? for anything else.
+said() {
+	echo "$1" | sed -e 's/^kespctl: sa add: an outbound SA with this SPI and destination exists on the device (File exists)$/E/' \
+		-e 's/^kespctl: .*kesp\.batch:\([0-9]*\): command failed$/L\1/' \
+		-e '/^E$/b' -e '/^L[0-9]*$/b' -e 's/.*/?/' | tr '\n' ' '
+}
+out=$($KESPCTL -n a -batch $BATCH 2>&1 >/dev/null)
+status=$?
+same "a refusal in the middle stops the batch there, naming that line and the kernel's reason" \
+	"$status $(said "$out")" "1 E L4 "
+same "the lines before it were applied, the ones after it not" \
+	"$($KESPCTL -n a sa list dev kesp0 dir out reqid 9 | grep -o 'spi 0x000003[0-9a-f]*' | tr '\n' ' ')" \
+	"spi 0x00000302 spi 0x00000303 "
+out=$($KESPCTL -n a -force -batch $BATCH 2>&1 >/dev/null)
+status=$?
+same "-force, the lines sent 16 at a time: each refusal named by its line, in order, status 1" \
+	"$status $(said "$out")" "1 E L4 E L20 "
+same "-force: every other line was applied" \
+	"$($KESPCTL -n a sa list dev kesp0 dir out reqid 9 | grep -c 'spi 0x000003')" 21
+$KESPCTL -n a sa flush dev kesp0 reqid 9
+
 printf 'trap flush dev kesp0\nsa add dev kesp0 "unterminated\n' >$BATCH
 refuse "a line that does not split stops the batch, naming the line and why" 2 \
 	'kesp.batch:2: unterminated " quote' $KESPCTL -n a -batch $BATCH

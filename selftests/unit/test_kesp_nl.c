@@ -285,6 +285,63 @@ static void many_in_flight(void)
 }
 
 /*
+ * kesp_nl_queue() and kesp_nl_flush(), as kespctl -batch -force uses them:
+ * nothing goes before the flush; then the requests go many to a datagram
+ * and the kernel has answered them all by the time the flush returns, a
+ * refusal in the middle of a datagram included, each request with its own
+ * outcome, in order.
+ */
+static void queued_together(void)
+{
+	enum { N = 40 };
+	static struct outcome o[N];
+	struct kesp_nl nl;
+	bool right = true, once = true, ordered = true;
+	unsigned char peek;
+	char name[32];
+	int ret = 0, reads = 0;
+
+	if (open_nlctrl(&nl, "queued") < 0)
+		return;
+	memset(o, 0, sizeof(o));
+	ended = 0;
+	for (int i = 0; i < N && !ret; i++) {
+		/* Refusals at 3 and 17: inside the first and second datagram. */
+		snprintf(name, sizeof(name), i == 3 || i == 17 ? "kesp-nosuch-%d" : "nlctrl", i);
+		ret = kesp_nl_queue(&nl, getfamily(&nl, name), on_reply, on_done, &o[i]);
+	}
+	TAP_EQ_INT(ret, 0, "queued: 40 requests are taken");
+	usleep(20000);
+	tap_ok(recv(kesp_nl_fd(&nl), &peek, 1, MSG_DONTWAIT | MSG_PEEK) < 0 && errno == EAGAIN,
+	       "queued: nothing is sent before the flush");
+	TAP_EQ_INT(kesp_nl_pending(&nl), N, "queued: all 40 are pending");
+	/* Each flush sends what there is room for; answers make room. */
+	while (kesp_nl_pending(&nl) && reads < 100) {
+		kesp_nl_flush(&nl);
+		ret = kesp_nl_receive(&nl);
+		reads++;
+		if (ret < 0)
+			break;
+	}
+	TAP_EQ_INT(ret, 0, "queued: receiving raises no error");
+	TAP_EQ_INT(kesp_nl_pending(&nl), 0,
+		   "queued: every answer is there when the flush returns, no waiting");
+	for (int i = 0; i < N; i++) {
+		once = once && o[i].done == 1;
+		ordered = ordered && o[i].order == i + 1;
+		if (i == 3 || i == 17)
+			right = right && o[i].error == -ENOENT && !o[i].replies;
+		else
+			right = right && !o[i].error && o[i].replies == 1 &&
+				o[i].family_id == GENL_ID_CTRL;
+	}
+	tap_ok(once, "queued: each request ends exactly once");
+	tap_ok(right, "queued: the refused ones get ENOENT, the ones after them their answer");
+	tap_ok(ordered, "queued: they end in the order they were queued");
+	kesp_nl_close(&nl);
+}
+
+/*
  * Reads what the socket holds without the client, as the kernel sent it;
  * *SEEN_SEQ tells whether any message carries sequence number SEQ.
  */
@@ -666,6 +723,7 @@ int main(void)
 	close(fd);
 	open_cases();
 	many_in_flight();
+	queued_together();
 	dumps_in_turn();
 	cancel_queued();
 	kernel_extack();

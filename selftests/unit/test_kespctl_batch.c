@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "ctl.h"
 #include "tap.h"
 
 /* LINE's words joined by '|', or "error: WHY". */
@@ -37,9 +38,10 @@ static const char *split(const char *line)
 /* What the fake commands saw, and which ones fail with which status. */
 static char seen[65536];
 
-static int fake_run(void *arg, int argc, char **argv)
+static int fake_run(void *arg, const char *where, int argc, char **argv)
 {
 	(void)arg;
+	(void)where;
 	strcat(seen, "[");
 	for (int i = 0; i < argc; i++) {
 		strcat(seen, i ? " " : "");
@@ -53,8 +55,50 @@ static int fake_run(void *arg, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * A fake of kespctl -force's queued lines: "q..." commands are left
+ * pending (their lines remembered), and settle_queued() reports the
+ * "qfail" ones as kespctl does, in order, and returns status 1 if any
+ * has failed so far. As in kespctl, other commands settle first.
+ */
+static char queued[16][64];
+static int nqueued, settles, queued_status;
+
+static int settle_queued(void *arg);
+
+static int queue_run(void *arg, const char *where, int argc, char **argv)
+{
+	if (argv[0][0] != 'q') {
+		settle_queued(arg);
+		return fake_run(arg, where, argc, argv);
+	}
+	strcat(seen, "[");
+	strcat(seen, argv[0]);
+	strcat(seen, "]");
+	snprintf(queued[nqueued++], sizeof(queued[0]), "%s %s", argv[0], where);
+	return 0;
+}
+
+static int settle_queued(void *arg)
+{
+	(void)arg;
+	settles++;
+	for (int i = 0; i < nqueued; i++) {
+		char *where = strchr(queued[i], ' ') + 1;
+
+		if (strncmp(queued[i], "qfail ", 6))
+			continue;
+		ctl_error(where, "command failed");
+		queued_status = 1;
+	}
+	nqueued = 0;
+	return queued_status;
+}
+
 /* batch_run(PATH) with fake_run; *ERRORS gets what it printed on stderr. */
-static int run_file(const char *path, bool force, const char **errors)
+static int run_file_with(const char *path, bool force,
+			 int (*run)(void *arg, const char *where, int argc, char **argv),
+			 int (*settle)(void *arg), const char **errors)
 {
 	static char err[1024];
 	int saved = dup(2), ret;
@@ -66,7 +110,7 @@ static int run_file(const char *path, bool force, const char **errors)
 	seen[0] = '\0';
 	fflush(stderr);
 	dup2(fileno(tmp), 2);
-	ret = batch_run(path, force, fake_run, NULL);
+	ret = batch_run(path, force, run, settle, NULL);
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
@@ -78,8 +122,15 @@ static int run_file(const char *path, bool force, const char **errors)
 	return ret;
 }
 
+static int run_file(const char *path, bool force, const char **errors)
+{
+	return run_file_with(path, force, fake_run, NULL, errors);
+}
+
 /* A batch of TEXT; its file's name reads "F" in *ERRORS. */
-static int run_text(const char *text, bool force, const char **errors)
+static int run_text_with(const char *text, bool force,
+			 int (*run)(void *arg, const char *where, int argc, char **argv),
+			 int (*settle)(void *arg), const char **errors)
 {
 	char path[] = "/tmp/kesp-batch-XXXXXX";
 	int fd = mkstemp(path), ret;
@@ -88,13 +139,18 @@ static int run_text(const char *text, bool force, const char **errors)
 	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
 		abort();
 	close(fd);
-	ret = run_file(path, force, errors);
+	ret = run_file_with(path, force, run, settle, errors);
 	unlink(path);
 	for (err = (char *)*errors; (err = strstr(err, path));) {
 		*err = 'F';
 		memmove(err + 1, err + strlen(path), strlen(err + strlen(path)) + 1);
 	}
 	return ret;
+}
+
+static int run_text(const char *text, bool force, const char **errors)
+{
+	return run_text_with(text, force, fake_run, NULL, errors);
 }
 
 int main(void)
@@ -195,6 +251,20 @@ int main(void)
 		TAP_EQ_STR(err, "kespctl: F:1: too many words (see kespctl help)\n",
 			   "a line of more than BATCH_MAX_WORDS words is refused");
 	}
+
+	settles = nqueued = queued_status = 0;
+	ret = run_text_with("qok\nqfail\nfail2\nqfail\nbad 'q\nqok\nqfail\n", true,
+			    queue_run, settle_queued, &err);
+	TAP_EQ_INT(ret, 2, "pending lines: the status is the highest, theirs included");
+	TAP_EQ_STR(seen, "[qok][qfail][fail2][qfail][qok][qfail]", "pending lines: every line runs");
+	TAP_EQ_STR(err, "kespctl: F:2: command failed\nkespctl: F:3: command failed\n"
+		   "kespctl: F:4: command failed\nkespctl: F:5: unterminated ' quote (see kespctl help)\n"
+		   "kespctl: F:7: command failed\n",
+		   "pending lines: each failure named by its line, in the order of the lines");
+	TAP_EQ_INT(settles, 3, "pending lines: settled before another command, a line that does not split, and at the end");
+	settles = nqueued = queued_status = 0;
+	ret = run_text_with("qok\nqfail\n", true, queue_run, settle_queued, &err);
+	TAP_EQ_INT(ret, 1, "pending lines: a failure settled at the end sets the status");
 
 	ret = run_file("/nonexistent/batch", false, &err);
 	TAP_EQ_INT(ret, 2, "a file that cannot be read: exit 2");
