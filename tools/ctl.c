@@ -63,9 +63,17 @@ struct kesp_nl *ctl_nl(struct ctl *c)
 /* A queued line: what to name if it fails. */
 struct queued_line {
 	struct ctl *c;
+	struct queued_line *next, **prev;
 	char what[32];
 	char where[];
 };
+
+static void queued_unlink(struct queued_line *q)
+{
+	*q->prev = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+}
 
 static void on_queued_done(const struct kesp_nl_result *res, void *arg)
 {
@@ -81,6 +89,7 @@ static void on_queued_done(const struct kesp_nl_result *res, void *arg)
 		if (q->c->pipeline_status < EXIT_KERNEL)
 			q->c->pipeline_status = EXIT_KERNEL;
 	}
+	queued_unlink(q);
 	free(q);
 }
 
@@ -93,10 +102,17 @@ int ctl_queue(struct ctl *c, struct nl_msg *req, const char *what)
 		q->c = c;
 		snprintf(q->what, sizeof(q->what), "%s", what);
 		memcpy(q->where, c->where, where_size);
+		q->next = c->queued;
+		q->prev = &c->queued;
+		if (c->queued)
+			c->queued->prev = &q->next;
+		c->queued = q;
 	}
 	if (!q || kesp_nl_queue(&c->nl, req, NULL, on_queued_done, q) < 0) {
 		if (!q)
 			kesp_nl_free_request(req);
+		else
+			queued_unlink(q);
 		free(q);
 		ctl_settle(c);
 		ctl_error(what, "out of memory");
@@ -146,6 +162,13 @@ void ctl_end(struct ctl *c)
 	if (c->nl_open)
 		kesp_nl_close(&c->nl);
 	c->nl_open = false;
+	/* Lines whose answers never came: the socket failed (ctl_settle said so). */
+	while (c->queued) {
+		struct queued_line *q = c->queued;
+
+		queued_unlink(q);
+		free(q);
+	}
 }
 
 int ctl_enter_netns(const char *name)

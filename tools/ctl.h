@@ -37,6 +37,8 @@ struct ctl {
 	const char *where;
 	/* The highest exit status of the queued lines that have failed. */
 	int pipeline_status;
+	/* The queued lines not answered yet (freed by ctl_end if never). */
+	struct queued_line *queued;
 	bool nl_open;
 	struct kesp_nl nl;
 };
