@@ -557,6 +557,8 @@ meta cmdline "$(cat /proc/cmdline)"
 meta cpus "$(nproc)"
 meta mem_kib "$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)"
 meta cpu_model "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+# Set by run-vm.sh under KESP_BENCH_ICOUNT: figures are instruction costs.
+[ -z "${KESP_BENCH_CLOCK:-}" ] || meta clock "$KESP_BENCH_CLOCK"
 meta runs "$RUNS"
 meta tcp_seconds "$TCP_SECONDS"
 meta udp_seconds "$UDP_SECONDS"

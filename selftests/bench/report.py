@@ -423,7 +423,10 @@ def spread(l, stack):
 def table(results):
     head = "%-52s %-13s" % ("line", "unit")
     for r in results:
-        head += " | %-61s" % ("%s (%s)" % (r["kernel"], r["profile"]))
+        # icount: guest seconds count instructions (run-vm.sh), not time
+        clock = r.get("meta", {}).get("clock", "")
+        head += " | %-61s" % ("%s (%s%s)" % (r["kernel"], r["profile"],
+                                             ", " + clock if clock else ""))
     sub = "%-52s %-13s" % ("", "")
     for _ in results:
         sub += " | %14s %14s %14s %7s   %7s  " % ("kesp ok/n", "xfrm ok/n", "xfrmi ok/n", "k/xfrm", "k/xfrmi")

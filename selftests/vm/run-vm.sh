@@ -5,7 +5,8 @@
 # so a reader can see why. Writes "PASSED FAILED" to build/vm/KVER/result.
 # --bench runs selftests/bench/ instead (profile KESP_BENCH_PROFILE: full
 # or smoke), on a guest booted without the debugging that distorts timing,
-# and leaves its results in build/vm/KVER/out-bench/bench/.
+# and leaves its results in build/vm/KVER/out-bench/bench/;
+# KESP_BENCH_ICOUNT=1 makes its clock count instructions (see below).
 # Each mode keeps its own console log and output directory in
 # build/vm/KVER/ (console.log and out/ for the tests, console-bench.log and
 # out-bench/, console-demo.log and out-demo/), so that one run never wipes
@@ -57,6 +58,16 @@ if [ ! -f "$initrd" ] || [ "$ROOT/selftests/vm/initramfs-init" -nt "$initrd" ] |
 	[ "$ROOT/selftests/vm/mkinitramfs.sh" -nt "$initrd" ]; then
 	sh "$ROOT/selftests/vm/mkinitramfs.sh" "$KVER" "$initrd" || { result 0 1; exit 1; }
 fi
+# KESP_BENCH_ICOUNT=1 (bench only): the guest's clock follows the number
+# of instructions it executes (2^KESP_BENCH_ICOUNT_SHIFT ns each, default
+# 2) instead of the host's clock, and jumps over idle time, so what a
+# bench measures in guest seconds is an instruction cost that the host's
+# load does not move. Every emulated instruction costs the same, an AES
+# round as much as a mov: a measure of the code path, not of wall-clock
+# speed. icount needs the one-thread TCG.
+ICOUNT="" ICOUNT_SHIFT=${KESP_BENCH_ICOUNT_SHIFT:-2}
+[ "$MODE" = bench ] && [ "${KESP_BENCH_ICOUNT:-}" = 1 ] &&
+	ICOUNT="-icount shift=$ICOUNT_SHIFT,sleep=off"
 {
 	echo "MODE=$MODE"
 	echo "export KESP_TESTS='${KESP_TESTS:-}'"
@@ -67,6 +78,7 @@ fi
 	echo "export KESP_VM_EXECPROF='${KESP_VM_EXECPROF:-}'"
 	echo "export KESP_CLAIMS='${KESP_VM_CLAIMS:+1}'"
 	echo "export KESP_BENCH_DEADLINE='${KESP_BENCH_DEADLINE:-0}'"
+	echo "export KESP_BENCH_CLOCK='${ICOUNT:+icount shift=$ICOUNT_SHIFT}'"
 	echo "export KESP_TEST_TIMEOUT='${KESP_TEST_TIMEOUT:-900}'"
 } >"$OUT/job"
 
@@ -102,8 +114,10 @@ CMDLINE="$CMDLINE ${KESP_VM_CMDLINE_EXTRA:-}"
 THREAD=single
 [ "$MODE" = bench ] && [ "${KESP_BENCH_PROFILE:-full}" = full ] && THREAD=multi
 THREAD=${KESP_VM_TCG_THREAD:-$THREAD}
+[ -n "$ICOUNT" ] && THREAD=single
 start=$(date +%s)
-timeout "$TIMEOUT" qemu-system-x86_64 \
+# shellcheck disable=SC2086
+timeout "$TIMEOUT" qemu-system-x86_64 $ICOUNT \
 	-machine q35 -accel "tcg,thread=$THREAD" -cpu max,-pcid,-invpcid -smp 2 -m "$MEM" \
 	-display none -monitor none -serial stdio -no-reboot \
 	-kernel "$KERNEL" -initrd "$initrd" -append "$CMDLINE" \
@@ -145,7 +159,9 @@ fi
 
 if [ "$MODE" = bench ]; then
 	cat "$OUT/bench/log.txt" 2>/dev/null
-	if [ ! -f "$OUT/finished" ] || [ ! -s "$OUT/bench/result.json" ]; then
+	# A before/after run (base-ko=) leaves a result per pass.
+	if [ ! -f "$OUT/finished" ] || { [ ! -s "$OUT/bench/result.json" ] &&
+		[ ! -s "$OUT/bench/new/result.json" ]; }; then
 		echo "bench: the guest on $KVER did not finish (qemu status $qemu_rc after $elapsed s)"
 		show_guest_logs
 		exit 1
