@@ -323,6 +323,27 @@ void kesp_sa_new_mapping(struct kesp_sa *sa, u8 family,
 		kesp_sa_put(sa);
 }
 
+/**
+ * kesp_sa_endpoint_begin - start changing what SA's outer packets are routed by
+ * @sa: the SA whose family, addresses or ports change (MOBIKE, NAT-T)
+ *
+ * Takes sa->lock; kesp_sa_endpoint_end() releases it. Transmit copies the
+ * endpoint without the lock, again if a change overlapped its copy.
+ */
+void kesp_sa_endpoint_begin(struct kesp_sa *sa)
+	__acquires(&sa->lock)
+{
+	spin_lock_bh(&sa->lock);
+	write_seqcount_begin(&sa->endpoint_seq);
+}
+
+void kesp_sa_endpoint_end(struct kesp_sa *sa)
+	__releases(&sa->lock)
+{
+	write_seqcount_end(&sa->endpoint_seq);
+	spin_unlock_bh(&sa->lock);
+}
+
 /* Under sad_lock, after SA_UPDATE changed the limits: look again now. */
 void kesp_sa_lifetime_changed(struct kesp_sa *sa)
 {
@@ -627,6 +648,7 @@ struct kesp_sa *kesp_sa_alloc(struct kesp_device *kd,
 	/* Set before any table can show the SA: none sees it without them. */
 	RCU_INIT_POINTER(sa->sels, p->sels);
 	spin_lock_init(&sa->lock);
+	seqcount_spinlock_init(&sa->endpoint_seq, &sa->lock);
 	sa->dir = p->dir;
 	sa->mode = p->mode;
 	sa->family = p->family;

@@ -10,6 +10,7 @@
 #include <linux/llist.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
+#include <linux/seqlock.h>
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
 #include <linux/u64_stats_sync.h>
@@ -60,9 +61,10 @@ enum kesp_sa_error {
 };
 
 /*
- * Ordered to leave no holes: with its replay ring, an inbound SA with a
- * window of up to 448 packets (64 is the default) fits a 512-byte slab
- * object, as does every outbound SA (456 bytes with the IV salt).
+ * Ordered to leave no holes but what alignment makes (464 bytes): with
+ * its replay ring, a power of two of bits, an inbound SA with a window of
+ * up to 256 packets (64 is the default) fits a 512-byte slab object, as
+ * does every outbound SA.
  */
 struct kesp_sa {
 	refcount_t refcnt;
@@ -86,6 +88,12 @@ struct kesp_sa {
 	u16 encap_sport, encap_dport;
 
 	spinlock_t lock;	/* sequence numbers, replay state, addresses */
+	/*
+	 * Family, addresses and ports change under lock inside a write
+	 * section (kesp_sa_endpoint_begin), so transmit reads them without
+	 * the lock.
+	 */
+	seqcount_spinlock_t endpoint_seq;
 	union kesp_addr src, dst;
 
 	struct crypto_aead *aead;
@@ -198,6 +206,9 @@ bool kesp_sa_source_ok(struct kesp_device *kd, u8 dir, u8 family,
 		       const union kesp_addr *src, struct netlink_ext_ack *extack);
 int kesp_sa_set_selectors(struct kesp_sa *sa, struct kesp_sel_set *sels);
 bool kesp_sa_inbound_allowed(struct kesp_sa *sa, struct sk_buff *skb);
+
+void kesp_sa_endpoint_begin(struct kesp_sa *sa) __acquires(&sa->lock);
+void kesp_sa_endpoint_end(struct kesp_sa *sa) __releases(&sa->lock);
 
 u64 kesp_sa_seq(struct kesp_sa *sa);
 void kesp_sa_read_stats(const struct kesp_sa *sa, u64 *packets, u64 *bytes);
