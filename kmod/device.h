@@ -104,7 +104,11 @@ struct kesp_device {
 	 */
 	struct net *underlay_net;
 	struct list_head underlay_node;	/* in kesp_net(underlay_net) */
-	u32 fwmark;			/* of outer packets; READ_ONCE */
+	/*
+	 * Of outer packets: read with READ_ONCE, written under sad_lock and
+	 * followed by kesp_sad_device_reroute(), as routes depend on it.
+	 */
+	u32 fwmark;
 	/* The rest is protected by kesp_net(underlay_net)->sad_lock. */
 	struct xarray sas;		/* SA id -> SA */
 	u32 next_sa_id;			/* cyclic allocation hint */

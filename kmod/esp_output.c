@@ -36,10 +36,10 @@ static unsigned int encap_len(const struct esp_ctx *ctx)
 
 /*
  * A copy of SA's endpoint that no update tore, read without its lock:
- * SA_UPDATE (MOBIKE, NAT-T) changes it inside a write section of
- * endpoint_seq.
+ * SA_UPDATE (MOBIKE, NAT-T) and the device's fwmark change it inside a
+ * write section of endpoint_seq. Returns the count it was read at.
  */
-static void read_endpoint(struct kesp_sa *sa, struct esp_ctx *ctx)
+static unsigned int read_endpoint(struct kesp_sa *sa, struct esp_ctx *ctx)
 {
 	unsigned int seq;
 
@@ -55,9 +55,10 @@ static void read_endpoint(struct kesp_sa *sa, struct esp_ctx *ctx)
 		}
 		ctx->mark = READ_ONCE(sa->kd->fwmark);
 	} while (read_seqcount_retry(&sa->endpoint_seq, seq));
+	return seq;
 }
 
-static struct dst_entry *route_outer(struct kesp_sa *sa, struct esp_ctx *ctx)
+static struct dst_entry *lookup_outer(struct kesp_sa *sa, struct esp_ctx *ctx)
 {
 	struct net *net = sa->kd->underlay_net;
 
@@ -92,6 +93,40 @@ static struct dst_entry *route_outer(struct kesp_sa *sa, struct esp_ctx *ctx)
 		}
 		return dst;
 	}
+}
+
+/*
+ * The outer route for the endpoint in CTX, read at ENDPOINT_SEQ. The SA's
+ * cached route serves while the routing tables do not change under it:
+ * dst_cache asks dst_check(), which sees an IPv4 route made obsolete and
+ * an IPv6 route whose fib6 node moved past the cookie saved with it.
+ * Transmit runs with BH off, as dst_cache's per-CPU slots need.
+ */
+static struct dst_entry *route_outer(struct kesp_sa *sa, struct esp_ctx *ctx,
+				     unsigned int endpoint_seq)
+{
+	struct dst_entry *dst = dst_cache_get(&sa->route_cache);
+
+	if (dst)
+		return dst;
+	dst = lookup_outer(sa, ctx);
+	if (IS_ERR(dst))
+		return dst;
+	/*
+	 * Cached only if the endpoint did not change since it was read: a
+	 * change resets the cache under this lock, and a route found for
+	 * the old endpoint must not come back after that.
+	 */
+	spin_lock(&sa->lock);
+	if (!read_seqcount_retry(&sa->endpoint_seq, endpoint_seq)) {
+		if (ctx->outer_family == AF_INET)
+			dst_cache_set_ip4(&sa->route_cache, dst, ctx->saddr.ip4);
+		else
+			dst_cache_set_ip6(&sa->route_cache, dst,
+					  &ctx->saddr.ip6);
+	}
+	spin_unlock(&sa->lock);
+	return dst;
 }
 
 /* Wire length of the ESP packet carrying PAYLOAD bytes. */
@@ -363,6 +398,7 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
 	struct sk_buff *trailer;
 	struct aead_request *req;
 	struct scatterlist *sg;
+	unsigned int endpoint_seq;
 	struct dst_entry *route;
 	struct esp_ctx *ctx;
 	u8 *tail, *hdr;
@@ -375,7 +411,7 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
 	kesp_cb(skb)->ctx = ctx;
 
 	/* The one time a packet takes the SA's lock is take_seq(). */
-	read_endpoint(sa, ctx);
+	endpoint_seq = read_endpoint(sa, ctx);
 	if (ctx->encap &&
 	    kesp_encap_port(sa->kd, ctx->outer_family) != ntohs(ctx->sport)) {
 		/* No reply could reach the SA's port: see encap.c. */
@@ -385,7 +421,7 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
 		goto drop_ctx;
 	}
 
-	route = route_outer(sa, ctx);
+	route = route_outer(sa, ctx, endpoint_seq);
 	if (IS_ERR(route)) {
 		DEV_STATS_INC(dev, tx_carrier_errors);
 		goto drop_ctx;
