@@ -105,7 +105,11 @@ struct kesp_device {
 	 */
 	struct net *underlay_net;
 	struct list_head underlay_node;	/* in kesp_net(underlay_net) */
-	u32 fwmark;			/* of outer packets; READ_ONCE */
+	/*
+	 * Of outer packets: read with READ_ONCE, written under sad_lock and
+	 * followed by kesp_sad_device_reroute(), as routes depend on it.
+	 */
+	u32 fwmark;
 	/*
 	 * Decapsulated tunnel-mode packets enter the stack through GRO, as
 	 * ip_tunnel's and xfrmi's do, so inner TCP is coalesced. Made in

@@ -39,6 +39,7 @@ struct esp_ctx {
 	 */
 	bool encap;
 	__be16 sport, dport;
+	u32 mark;			/* output: the device's fwmark */
 	u64 seq;
 	unsigned int inner_len;		/* for statistics and lifetimes */
 	u8 outer_family;

@@ -34,7 +34,31 @@ static unsigned int encap_len(const struct esp_ctx *ctx)
 	return ctx->encap ? sizeof(struct udphdr) : 0;
 }
 
-static struct dst_entry *route_outer(struct kesp_sa *sa, struct esp_ctx *ctx)
+/*
+ * A copy of SA's endpoint that no update tore, read without its lock:
+ * SA_UPDATE (MOBIKE, NAT-T) and the device's fwmark change it inside a
+ * write section of endpoint_seq. Returns the count it was read at.
+ */
+static unsigned int read_endpoint(struct kesp_sa *sa, struct esp_ctx *ctx)
+{
+	unsigned int seq;
+
+	do {
+		seq = read_seqcount_begin(&sa->endpoint_seq);
+		ctx->outer_family = sa->family;
+		ctx->saddr = sa->src;
+		ctx->daddr = sa->dst;
+		if (sa->encap_type) {
+			ctx->encap = true;
+			ctx->sport = htons(sa->encap_sport);
+			ctx->dport = htons(sa->encap_dport);
+		}
+		ctx->mark = READ_ONCE(sa->kd->fwmark);
+	} while (read_seqcount_retry(&sa->endpoint_seq, seq));
+	return seq;
+}
+
+static struct dst_entry *lookup_outer(struct kesp_sa *sa, struct esp_ctx *ctx)
 {
 	struct net *net = sa->kd->underlay_net;
 
@@ -43,7 +67,7 @@ static struct dst_entry *route_outer(struct kesp_sa *sa, struct esp_ctx *ctx)
 			.daddr = ctx->daddr.ip4,
 			.saddr = ctx->saddr.ip4,
 			.flowi4_proto = ctx->encap ? IPPROTO_UDP : IPPROTO_ESP,
-			.flowi4_mark = READ_ONCE(sa->kd->fwmark),
+			.flowi4_mark = ctx->mark,
 			.fl4_sport = ctx->sport,
 			.fl4_dport = ctx->dport,
 		};
@@ -55,7 +79,7 @@ static struct dst_entry *route_outer(struct kesp_sa *sa, struct esp_ctx *ctx)
 			.daddr = ctx->daddr.ip6,
 			.saddr = ctx->saddr.ip6,
 			.flowi6_proto = ctx->encap ? IPPROTO_UDP : IPPROTO_ESP,
-			.flowi6_mark = READ_ONCE(sa->kd->fwmark),
+			.flowi6_mark = ctx->mark,
 			.fl6_sport = ctx->sport,
 			.fl6_dport = ctx->dport,
 		};
@@ -69,6 +93,40 @@ static struct dst_entry *route_outer(struct kesp_sa *sa, struct esp_ctx *ctx)
 		}
 		return dst;
 	}
+}
+
+/*
+ * The outer route for the endpoint in CTX, read at ENDPOINT_SEQ. The SA's
+ * cached route serves while the routing tables do not change under it:
+ * dst_cache asks dst_check(), which sees an IPv4 route made obsolete and
+ * an IPv6 route whose fib6 node moved past the cookie saved with it.
+ * Transmit runs with BH off, as dst_cache's per-CPU slots need.
+ */
+static struct dst_entry *route_outer(struct kesp_sa *sa, struct esp_ctx *ctx,
+				     unsigned int endpoint_seq)
+{
+	struct dst_entry *dst = dst_cache_get(&sa->route_cache);
+
+	if (dst)
+		return dst;
+	dst = lookup_outer(sa, ctx);
+	if (IS_ERR(dst))
+		return dst;
+	/*
+	 * Cached only if the endpoint did not change since it was read: a
+	 * change resets the cache under this lock, and a route found for
+	 * the old endpoint must not come back after that.
+	 */
+	spin_lock(&sa->lock);
+	if (!read_seqcount_retry(&sa->endpoint_seq, endpoint_seq)) {
+		if (ctx->outer_family == AF_INET)
+			dst_cache_set_ip4(&sa->route_cache, dst, ctx->saddr.ip4);
+		else
+			dst_cache_set_ip6(&sa->route_cache, dst,
+					  &ctx->saddr.ip6);
+	}
+	spin_unlock(&sa->lock);
+	return dst;
 }
 
 /* Wire length of the ESP packet carrying PAYLOAD bytes. */
@@ -221,7 +279,7 @@ static void send_outer(struct sk_buff *skb, struct esp_ctx *ctx)
 	ctx->route = NULL;
 	skb_scrub_packet(skb, !net_eq(net, dev_net(sa->kd->dev)));
 	skb_dst_set(skb, route);
-	skb->mark = READ_ONCE(sa->kd->fwmark);
+	skb->mark = ctx->mark;
 	/* Without DF the outer packet may be fragmented, IPv6 included. */
 	skb->ignore_df = !ctx->df;
 	if (ctx->encap)
@@ -305,14 +363,14 @@ static void esp_output_done(COMPAT_CRYPTO_DONE_ARG(arg), int err)
 /*
  * The packet's sequence number, if the SA may still send it: sequence
  * numbers never wrap (RFC 4303 3.3.3), so sending the last one expires
- * the SA, and lifetimes may have spent it already.
+ * the SA, and lifetimes may have spent it already. BH is off on transmit.
  */
 static bool take_seq(struct kesp_sa *sa, struct esp_ctx *ctx)
 {
 	u64 last = kesp_sa_esn(sa) ? U64_MAX : U32_MAX;
 	bool ok = false;
 
-	spin_lock_bh(&sa->lock);
+	spin_lock(&sa->lock);
 	if (sa->seq >= last)
 		kesp_sa_expire(sa, true, KESP_EXPIRE_SEQUENCE);
 	else if (kesp_sa_lifetime_use(sa, ctx->inner_len))
@@ -322,7 +380,7 @@ static bool take_seq(struct kesp_sa *sa, struct esp_ctx *ctx)
 		if (ctx->seq == last)
 			kesp_sa_expire(sa, true, KESP_EXPIRE_SEQUENCE);
 	}
-	spin_unlock_bh(&sa->lock);
+	spin_unlock(&sa->lock);
 	return ok;
 }
 
@@ -340,6 +398,7 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
 	struct sk_buff *trailer;
 	struct aead_request *req;
 	struct scatterlist *sg;
+	unsigned int endpoint_seq;
 	struct dst_entry *route;
 	struct esp_ctx *ctx;
 	u8 *tail, *hdr;
@@ -351,16 +410,8 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
 	ctx->sa = sa;
 	kesp_cb(skb)->ctx = ctx;
 
-	spin_lock_bh(&sa->lock);
-	ctx->outer_family = sa->family;
-	ctx->saddr = sa->src;
-	ctx->daddr = sa->dst;
-	if (sa->encap_type) {
-		ctx->encap = true;
-		ctx->sport = htons(sa->encap_sport);
-		ctx->dport = htons(sa->encap_dport);
-	}
-	spin_unlock_bh(&sa->lock);
+	/* The one time a packet takes the SA's lock is take_seq(). */
+	endpoint_seq = read_endpoint(sa, ctx);
 	if (ctx->encap &&
 	    kesp_encap_port(sa->kd, ctx->outer_family) != ntohs(ctx->sport)) {
 		/* No reply could reach the SA's port: see encap.c. */
@@ -370,7 +421,7 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
 		goto drop_ctx;
 	}
 
-	route = route_outer(sa, ctx);
+	route = route_outer(sa, ctx, endpoint_seq);
 	if (IS_ERR(route)) {
 		DEV_STATS_INC(dev, tx_carrier_errors);
 		goto drop_ctx;

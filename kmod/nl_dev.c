@@ -11,6 +11,7 @@
 #include "device.h"
 #include "encap.h"
 #include "netlink.h"
+#include "sad.h"
 #include "selector.h"
 
 static const struct nla_policy limit_policy[KESP_LIMIT_A_MAX + 1] = {
@@ -210,9 +211,11 @@ int kesp_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!ret) {
 		for (i = 0; i < KESP_LIMIT_COUNT; i++)
 			kesp_dev_set_limit(kd, i, limits[i]);
-		if (attrs[KESP_DEV_A_FWMARK])
+		if (attrs[KESP_DEV_A_FWMARK]) {
 			WRITE_ONCE(kd->fwmark,
 				   nla_get_u32(attrs[KESP_DEV_A_FWMARK]));
+			kesp_sad_device_reroute(kd);
+		}
 	}
 	mutex_unlock(&kesp_underlay(kd)->sad_lock);
 	if (!ret)

@@ -588,17 +588,19 @@ int kesp_nl_sa_update_doit(struct sk_buff *skb, struct genl_info *info)
 		kesp_sa_lifetime_changed(sa);
 	}
 	/* Addresses and ports together: no packet sees one without the other. */
-	spin_lock_bh(&sa->lock);
-	if (move) {
-		sa->family = family;
-		sa->src = src;
-		sa->dst = dst;
+	if (move || attrs[KESP_SA_A_ENCAP]) {
+		kesp_sa_endpoint_begin(sa);
+		if (move) {
+			sa->family = family;
+			sa->src = src;
+			sa->dst = dst;
+		}
+		if (attrs[KESP_SA_A_ENCAP]) {
+			sa->encap_sport = sport;
+			sa->encap_dport = dport;
+		}
+		kesp_sa_endpoint_end(sa);
 	}
-	if (attrs[KESP_SA_A_ENCAP]) {
-		sa->encap_sport = sport;
-		sa->encap_dport = dport;
-	}
-	spin_unlock_bh(&sa->lock);
 	ret = reply_sa(info, sa, &msg);
 out_unlock:
 	mutex_unlock(&kesp_underlay(kd)->sad_lock);

@@ -77,6 +77,7 @@ static void sa_free_all(struct work_struct *work)
 		synchronize_rcu();
 		llist_for_each_entry_safe(sa, next, list, free_node) {
 			crypto_free_aead(sa->aead);
+			dst_cache_destroy(&sa->route_cache);
 			free_percpu(sa->stats);
 			kfree(rcu_dereference_protected(sa->sels, true));
 			dev_put(sa->kd->dev);
@@ -321,6 +322,49 @@ void kesp_sa_new_mapping(struct kesp_sa *sa, u8 family,
 	refcount_inc(&sa->refcnt);
 	if (!queue_work(kesp_wq, &sa->mapping_work))
 		kesp_sa_put(sa);
+}
+
+/**
+ * kesp_sa_endpoint_begin - start changing what SA's outer packets are routed by
+ * @sa: the SA whose family, addresses or ports change (MOBIKE, NAT-T)
+ *
+ * Takes sa->lock; kesp_sa_endpoint_end() releases it. Transmit copies the
+ * endpoint without the lock and caches the route it finds only if no
+ * change began since, so a route found for the old endpoint never
+ * outlives the reset that kesp_sa_endpoint_end() does.
+ */
+void kesp_sa_endpoint_begin(struct kesp_sa *sa)
+	__acquires(&sa->lock)
+{
+	spin_lock_bh(&sa->lock);
+	write_seqcount_begin(&sa->endpoint_seq);
+}
+
+void kesp_sa_endpoint_end(struct kesp_sa *sa)
+	__releases(&sa->lock)
+{
+	dst_cache_reset(&sa->route_cache);
+	write_seqcount_end(&sa->endpoint_seq);
+	spin_unlock_bh(&sa->lock);
+}
+
+/*
+ * Under sad_lock, after the device's fwmark changed: routes its outbound
+ * SAs found with the old mark are not used again.
+ */
+void kesp_sad_device_reroute(struct kesp_device *kd)
+{
+	struct kesp_sa *sa;
+	unsigned long id;
+
+	lockdep_assert_held(&kesp_underlay(kd)->sad_lock);
+	xa_for_each(&kd->sas, id, sa) {
+		if (sa->dir != KESP_DIR_OUT)
+			continue;
+		kesp_sa_endpoint_begin(sa);
+		kesp_sa_endpoint_end(sa);
+		cond_resched();
+	}
 }
 
 /* Under sad_lock, after SA_UPDATE changed the limits: look again now. */
@@ -627,6 +671,7 @@ struct kesp_sa *kesp_sa_alloc(struct kesp_device *kd,
 	/* Set before any table can show the SA: none sees it without them. */
 	RCU_INIT_POINTER(sa->sels, p->sels);
 	spin_lock_init(&sa->lock);
+	seqcount_spinlock_init(&sa->endpoint_seq, &sa->lock);
 	sa->dir = p->dir;
 	sa->mode = p->mode;
 	sa->family = p->family;
@@ -648,7 +693,11 @@ struct kesp_sa *kesp_sa_alloc(struct kesp_device *kd,
 	kesp_replay_init(&sa->replay, p->replay_window,
 			 p->flags & KESP_SA_F_ESN, p->dir == KESP_DIR_IN ? p->seq : 0);
 	sa->stats = alloc_stats();
-	ret = sa->stats ? kesp_crypto_setup(sa, alg, extack) : -ENOMEM;
+	ret = sa->stats ? 0 : -ENOMEM;
+	if (!ret && sa->dir == KESP_DIR_OUT)
+		ret = dst_cache_init(&sa->route_cache, GFP_KERNEL_ACCOUNT);
+	if (!ret)
+		ret = kesp_crypto_setup(sa, alg, extack);
 	if (ret) {
 		kesp_sa_put(sa);
 		return ERR_PTR(ret);

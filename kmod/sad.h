@@ -10,10 +10,12 @@
 #include <linux/llist.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
+#include <linux/seqlock.h>
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
+#include <net/dst_cache.h>
 
 #include "device.h"
 #include "replay.h"
@@ -60,9 +62,10 @@ enum kesp_sa_error {
 };
 
 /*
- * Ordered to leave no holes: with its replay ring, an inbound SA with a
- * window of up to 448 packets (64 is the default) fits a 512-byte slab
- * object, as does every outbound SA (456 bytes with the IV salt).
+ * Ordered to leave no holes but what alignment makes (480 bytes): with
+ * its replay ring, a power of two of bits, an inbound SA with a window of
+ * up to 256 packets (64 is the default) fits a 512-byte slab object, as
+ * does every outbound SA.
  */
 struct kesp_sa {
 	refcount_t refcnt;
@@ -86,7 +89,16 @@ struct kesp_sa {
 	u16 encap_sport, encap_dport;
 
 	spinlock_t lock;	/* sequence numbers, replay state, addresses */
+	/*
+	 * What outer packets are routed by: family, addresses and ports, and
+	 * the device's fwmark. They change under lock inside a write section
+	 * (kesp_sa_endpoint_begin), so transmit reads them without the lock
+	 * and knows whether they changed since (esp_output.c).
+	 */
+	seqcount_spinlock_t endpoint_seq;
 	union kesp_addr src, dst;
+	/* Outbound: the outer route per CPU; reset by every endpoint change. */
+	struct dst_cache route_cache;
 
 	struct crypto_aead *aead;
 	/*
@@ -198,6 +210,10 @@ bool kesp_sa_source_ok(struct kesp_device *kd, u8 dir, u8 family,
 		       const union kesp_addr *src, struct netlink_ext_ack *extack);
 int kesp_sa_set_selectors(struct kesp_sa *sa, struct kesp_sel_set *sels);
 bool kesp_sa_inbound_allowed(struct kesp_sa *sa, struct sk_buff *skb);
+
+void kesp_sa_endpoint_begin(struct kesp_sa *sa) __acquires(&sa->lock);
+void kesp_sa_endpoint_end(struct kesp_sa *sa) __releases(&sa->lock);
+void kesp_sad_device_reroute(struct kesp_device *kd);
 
 u64 kesp_sa_seq(struct kesp_sa *sa);
 void kesp_sa_read_stats(const struct kesp_sa *sa, u64 *packets, u64 *bytes);

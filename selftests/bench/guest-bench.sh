@@ -185,9 +185,11 @@ wait_listen() {	# NS PORT
 
 # One iperf3 server per stack and topology for the whole benchmark, on
 # CPU 1 (clients run on CPU 0): starting one per run costs seconds here.
+# A one-vCPU guest (KESP_VM_SMP=1) has only CPU 0.
 SERVERS="hb:192.168.50.2 dst:10.10.2.2"
+SERVER_CPU=$(($(nproc) > 1 ? 1 : 0))
 server_start() {	# NS ADDR
-	ip netns exec "$1" iperf3 -s -B "$2" -A 1 >/dev/null 2>&1 &
+	ip netns exec "$1" iperf3 -s -B "$2" -A "$SERVER_CPU" >/dev/null 2>&1 &
 	echo $! >"$OUT/server-$1.pid"
 }
 servers_start() {
