@@ -34,12 +34,23 @@
  */
 #define KESP_ESP_PRIORITY 50
 
-static bool outer_matches(const struct kesp_sa *sa, struct sk_buff *skb)
+/* Read in an endpoint_seq section: SA_UPDATE (MOBIKE) may move the SA. */
+static bool outer_matches(struct kesp_sa *sa, struct sk_buff *skb)
 {
-	if (skb->protocol == htons(ETH_P_IP))
-		return sa->family == AF_INET && ip_hdr(skb)->daddr == sa->dst.ip4;
-	return sa->family == AF_INET6 &&
-	       ipv6_addr_equal(&ipv6_hdr(skb)->daddr, &sa->dst.ip6);
+	unsigned int seq;
+	bool match;
+
+	do {
+		seq = read_seqcount_begin(&sa->endpoint_seq);
+		if (skb->protocol == htons(ETH_P_IP))
+			match = sa->family == AF_INET &&
+				ip_hdr(skb)->daddr == sa->dst.ip4;
+		else
+			match = sa->family == AF_INET6 &&
+				ipv6_addr_equal(&ipv6_hdr(skb)->daddr,
+						&sa->dst.ip6);
+	} while (read_seqcount_retry(&sa->endpoint_seq, seq));
+	return match;
 }
 
 /* RFC 4303 2.4: padding bytes are 1, 2, 3, ... */
