@@ -65,8 +65,9 @@ ikehelper_start() {
 	ip netns exec "$1" ${IKEHELPER_WRAP:-} "$IKEHELPER" -f -d "${IH_DEBUG:-2}" -c "$ih_state/conf" \
 		-s "$ih_state/sock" -S "$ih_state/run" >>"$ih_log" 2>&1 &
 	echo $! >"$ih_state/pid"
-	ih_deadline=$(($(date +%s) + 60))
-	while [ "$(date +%s)" -lt "$ih_deadline" ]; do
+	clock_now
+	ih_deadline=$((NOW_S + 60))
+	while clock_now && [ "$NOW_S" -lt "$ih_deadline" ]; do
 		tail -n +"$ih_lines" "$ih_log" | grep -q 'ikehelper .* started' && return 0
 		ike_alive "$(cat "$ih_state/pid")" || break
 		sleep 0.2
@@ -90,11 +91,13 @@ ikehelper_cleanup() {
 }
 trap ikehelper_cleanup EXIT
 
+# ikectl NS NAME ARGS...: kespctl ARGS for the ikehelper NAME in NS. Its
+# socket is a path, so only netlink needs the namespace: kespctl -n enters
+# it, where "ip netns exec NS env" started two more processes a call.
 ikectl() {
 	ih_ns=$1 ih_name=$2
 	shift 2
-	ip netns exec "$ih_ns" env KESP_IKEHELPER_SOCKET="$IKE_STATE/ikehelper-$ih_name/sock" \
-		$KESPCTL "$@"
+	KESP_IKEHELPER_SOCKET="$IKE_STATE/ikehelper-$ih_name/sock" $KESPCTL -n "$ih_ns" "$@"
 }
 
 # json_values KEY: every value of KEY (a grep alternation, e.g.
@@ -133,11 +136,13 @@ kernel_sa_count() { $KESPCTL -n "$1" sa list | grep -c '^sa '; }
 log_has() { grep -Eq -- "$2" "$(ike_log ikehelper "$1")"; }
 
 wait_for() {
-	wf_end=$(($(date +%s) + $1))
+	clock_now
+	wf_end=$((NOW_S + $1))
 	shift
 	while :; do
 		"$@" && return 0
-		[ "$(date +%s)" -lt "$wf_end" ] || return 1
+		clock_now
+		[ "$NOW_S" -lt "$wf_end" ] || return 1
 		sleep "${WF_STEP:-0.5}"
 	done
 }
@@ -151,8 +156,9 @@ ike_monitor() {
 }
 
 wait_event() {
-	ih_deadline=$(($(date +%s) + ${3:-40}))
-	while [ "$(date +%s)" -lt "$ih_deadline" ]; do
+	clock_now
+	ih_deadline=$((NOW_S + ${3:-40}))
+	while clock_now && [ "$NOW_S" -lt "$ih_deadline" ]; do
 		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
 		sleep 0.2
 	done

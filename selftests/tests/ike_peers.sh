@@ -259,9 +259,10 @@ charon_start() {
 # ike_wait_ready KIND NS CMD...: until CMD succeeds (60 s at most), or
 # KIND's daemon in NS has died.
 ike_wait_ready() {
-	wr_kind=$1 wr_ns=$2 wr_deadline=$(($(date +%s) + 60))
+	clock_now
+	wr_kind=$1 wr_ns=$2 wr_deadline=$((NOW_S + 60))
 	shift 2
-	while [ "$(date +%s)" -lt "$wr_deadline" ]; do
+	while clock_now && [ "$NOW_S" -lt "$wr_deadline" ]; do
 		"$@" >/dev/null 2>&1 && return 0
 		ike_alive "$(cat "$IKE_STATE/$wr_kind-$wr_ns/pid")" || break
 		sleep 0.2
@@ -369,9 +370,10 @@ ike_stop() {
 		rm -f "$IKE_STATE/$st_d/pid"
 		kill "$st_pid" 2>/dev/null && st_pids="$st_pids $st_pid"
 	done
-	st_deadline=$(($(date +%s) + 10))
+	clock_now
+	st_deadline=$((NOW_S + 10))
 	for st_pid in $st_pids; do
-		while ike_alive "$st_pid" && [ "$(date +%s)" -lt "$st_deadline" ]; do sleep 0.2; done
+		while ike_alive "$st_pid" && clock_now && [ "$NOW_S" -lt "$st_deadline" ]; do sleep 0.2; done
 		kill -9 "$st_pid" 2>/dev/null
 		wait "$st_pid" 2>/dev/null
 	done
@@ -437,11 +439,12 @@ pluto_add() {
 # pluto established the IKE SA and then failed to install the child), so
 # success is a Child SA of CONN in --showstates.
 pluto_up() {
-	log=$(ike_log pluto "$1") deadline=$(($(date +%s) + ${3:-60}))
+	clock_now
+	log=$(ike_log pluto "$1") deadline=$((NOW_S + ${3:-60}))
 	echo "=== whack --initiate --name $2 $(date +%T)" >>"$log"
 	timeout "${3:-60}" ip netns exec "$1" "$IKE_BIN/whack" \
 		--ctlsocket "$IKE_STATE/pluto-$1/run/pluto.ctl" --initiate --name "$2" >>"$log" 2>&1
-	while [ "$(date +%s)" -lt "$deadline" ]; do
+	while clock_now && [ "$NOW_S" -lt "$deadline" ]; do
 		[ -n "$(pluto_child_spis "$1" "$2")" ] && return 0
 		sleep 0.2
 	done
