@@ -113,6 +113,26 @@ else
 	tap "not ok" "harness: the kernel-log splat check sees a planted WARNING"
 fi
 
+# slub_debug (run-vm.sh) names the caches kesp.ko's objects come from: one
+# the kernel did not take would leave them unchecked without a word.
+slub_debug=$(sed -n 's/.*slub_debug=\([^ ]*\).*/\1/p' /proc/cmdline)
+if [ -n "$slub_debug" ]; then
+	sd_wrong=""
+	for sd_cache in kmalloc-64 kmalloc-1k skbuff_head_cache UDP; do
+		for sd_flag in F:sanity_checks Z:red_zone P:poison; do
+			case ${slub_debug%%,*} in *"${sd_flag%%:*}"*) ;; *) continue ;; esac
+			[ "$(cat "/sys/kernel/slab/$sd_cache/${sd_flag#*:}" 2>/dev/null)" = 1 ] ||
+				sd_wrong="$sd_wrong $sd_cache/${sd_flag#*:}"
+		done
+	done
+	if [ -z "$sd_wrong" ]; then
+		tap ok "harness: slub_debug=$slub_debug is on for the caches kesp.ko allocates from"
+	else
+		tap "not ok" "harness: slub_debug=$slub_debug is on for the caches kesp.ko allocates from"
+		echo "# off:$sd_wrong"
+	fi
+fi
+
 # KESP_SHARD=I/N: this guest is the I-th of N that share the suite
 # (run-matrix.sh boots N guests per kernel). With KESP_CLAIMS the guests
 # share a directory of the host's: each test goes to the first guest to
