@@ -52,11 +52,11 @@ events() {
 	NR > seen && /}$/ && field("spi") == spi { printf "%s/%s ", field("kind"), field("reason") }' /tmp/events.json
 }
 
-uptime_s() { cut -d. -f1 /proc/uptime; }
+uptime_s() { clock_now; echo "$NOW_S"; }
 # await_events SPI WANT DEADLINE: polls until events(SPI) is WANT or the
 # guest's uptime reaches DEADLINE; prints what it last saw.
 await_events() {
-	while got=$(events "$1") && [ "$got" != "$2" ] && [ "$(uptime_s)" -lt "$3" ]; do
+	while got=$(events "$1") && [ "$got" != "$2" ] && clock_now && [ "$NOW_S" -lt "$3" ]; do
 		sleep 0.2
 	done
 	echo "$got"
