@@ -77,34 +77,48 @@ for kver in "$@"; do
 	fi
 	rm -rf "$DIR/$kver"
 	cp -r "$ROOT/build/vm/$kver/out-bench/bench" "$DIR/$kver" 2>/dev/null
-	# A guest that was stopped still left its raw runs: report those.
-	if [ ! -s "$DIR/$kver/result.json" ] && [ -s "$DIR/$kver/manifest" ]; then
-		echo "# the guest on $kver did not finish: the figures below are what it measured"
-		python3 "$ROOT/selftests/bench/report.py" guest "$DIR/$kver" --stopped | sed 's/^/# /'
-	fi
-	cp "$DIR/$kver/result.json" "$DIR/$kver.json" 2>/dev/null
-	results="$results $DIR/$kver.json"
 	bench_log_clean "$kver" >"$DIR/$kver.log.tap"
 	cat "$DIR/$kver.log.tap"
 	p=$(grep -c '^ok ' "$DIR/$kver.log.tap") f=$(grep -c '^not ok ' "$DIR/$kver.log.tap")
 	passed=$((passed + p)) failed=$((failed + f))
-	# Both profiles: report.py check must exit 0 and meet its plan.
-	# shellcheck disable=SC2046
-	python3 "$ROOT/selftests/bench/report.py" check "$DIR/$kver.json" \
-		$([ "$PROFILE" = smoke ] && echo --smoke) >"$DIR/$kver.tap" 2>&1
-	rc=$?
-	cat "$DIR/$kver.tap"
-	p=$(grep -c '^ok ' "$DIR/$kver.tap") f=$(grep -c '^not ok ' "$DIR/$kver.tap")
-	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$DIR/$kver.tap")
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "not ok - bench on $kver: report.py check exited $rc with no failed check"
-		f=1
-	fi
-	if [ "$((p + f))" -ne "${plan:-0}" ]; then
-		echo "not ok - bench on $kver: report.py check planned ${plan:-no} checks, ran $((p + f))"
-		failed=$((failed + 1))
-	fi
-	passed=$((passed + p)) failed=$((failed + f))
+	# A before/after run (base-ko=) measured two modules in turn, base/
+	# and new/, each with its own result: both are checked and tabled.
+	passes=.
+	[ -d "$DIR/$kver/new" ] && passes="base new"
+	for pass in $passes; do
+		src=$DIR/$kver/$pass name=$kver
+		[ "$pass" = . ] || name=$kver-$pass
+		# A guest that was stopped still left its raw runs: report those.
+		if [ ! -s "$src/result.json" ] && [ -s "$src/manifest" ]; then
+			echo "# the guest on $kver did not finish: the figures below are what it measured"
+			python3 "$ROOT/selftests/bench/report.py" guest "$src" --stopped | sed 's/^/# /'
+		fi
+		rm -f "$DIR/$name.json"
+		# the table's column names the pass
+		python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+if sys.argv[3] != ".":
+    r["kernel"] += " " + sys.argv[3]
+json.dump(r, open(sys.argv[2], "w"))' "$src/result.json" "$DIR/$name.json" "$pass" 2>/dev/null
+		results="$results $DIR/$name.json"
+		# Both profiles: report.py check must exit 0 and meet its plan.
+		# shellcheck disable=SC2046
+		python3 "$ROOT/selftests/bench/report.py" check "$DIR/$name.json" \
+			$([ "$PROFILE" = smoke ] && echo --smoke) >"$DIR/$name.tap" 2>&1
+		rc=$?
+		cat "$DIR/$name.tap"
+		p=$(grep -c '^ok ' "$DIR/$name.tap") f=$(grep -c '^not ok ' "$DIR/$name.tap")
+		plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$DIR/$name.tap")
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			echo "not ok - bench on $name: report.py check exited $rc with no failed check"
+			f=1
+		fi
+		if [ "$((p + f))" -ne "${plan:-0}" ]; then
+			echo "not ok - bench on $name: report.py check planned ${plan:-no} checks, ran $((p + f))"
+			failed=$((failed + 1))
+		fi
+		passed=$((passed + p)) failed=$((failed + f))
+	done
 done
 [ $# -gt 0 ] || { echo "not ok - bench: no kernel given"; failed=1; }
 # shellcheck disable=SC2086
