@@ -92,8 +92,9 @@ ICOUNT="" ICOUNT_SHIFT=${KESP_BENCH_ICOUNT_SHIFT:-2}
 # Not on the rest (tasks, memory maps, files): on every slab, each "ip -n"
 # a test starts took 140 ms instead of 90 (the debug-kernel tier's KASAN
 # covers every cache).
-# KESP_VM_SLUB_DEBUG sets the whole option: FZPU adds the owners' stack
-# traces, to read a report with; FZP alone debugs every slab. kfence samples
+# KESP_VM_SLUB_DEBUG replaces the whole option: FZP debugs every cache,
+# "FZPU,<the list below>" adds the owners' stack traces, to read a report
+# with, and the debug-kernel tier turns it off (-). kfence samples
 # allocations for use-after-free on 6.12 (the 6.1 image has no KFENCE and
 # ignores the parameter). Benchmarks boot without either (both slow every
 # allocation; KFENCE is off with 0) and with memory for 100,000 SAs of each
