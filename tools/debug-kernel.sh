@@ -25,6 +25,8 @@
 #   debug-kernel.sh build    build (nice -n 10) unless cached; print its KVER
 #   debug-kernel.sh kernel   print the cached kernel image's path
 #   debug-kernel.sh patches-id   print the hash KEY/patches must hold
+#   debug-kernel.sh forget-unfinished KEY   what build does before it goes
+#                            on with a stopped build in KEY (unit-tested)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HERE=$ROOT/tools/debug-kernel
@@ -204,6 +206,24 @@ EOF
 	[ -z "$bad" ] || die "the .config lacks what tools/debug-kernel/config asks for:$bad"
 }
 
+# forget_unfinished KEY: a build that was killed (its machine stopped, say)
+# may have left a target half written, newer than its sources: make would
+# take it as done. Objects are safe (kbuild rebuilds any without its .cmd
+# record), but not what kbuild generates with a plain command: a truncated
+# lib/oid_registry_data.c failed a resumed build. So the targets the log's
+# last lines name (make -j runs a few at a time) are removed to be made again.
+forget_unfinished() {
+	[ -s "$1/build.log" ] || return 0
+	tail -n 20 "$1/build.log" | sed -n 's/^  [A-Z0-9_]\{1,8\} \{1,\}\([^ ]\{1,\}\)$/\1/p' |
+		while read -r target; do
+			case $target in
+			/*) ;;
+			*) target=$1/obj/$target ;;
+			esac
+			case $target in "$1"/obj/*) rm -f "$target" ;; esac
+		done
+}
+
 build() {
 	deps
 	sv=$(srcver)
@@ -257,6 +277,7 @@ build() {
 	verify_fragment "$key/obj"
 	kver=$(make -s -C "$src" O="$key/obj" kernelrelease)
 	echo "$kver" >"$key/kver"
+	forget_unfinished "$key"
 	say "building $kver in $key (nice -n 10, -j$JOBS; log: $key/build.log)"
 	# The build time counts the time of earlier, stopped runs too.
 	start=$(date +%s)
@@ -306,6 +327,7 @@ deps) deps ;;
 status) status ;;
 build) build ;;
 patches-id) patches_id ;;
+forget-unfinished) forget_unfinished "${2:?KEY}" ;;
 kernel) d=$(cached) || die "no debug kernel built (make debug-kernel)"; echo "$d/vmlinuz" ;;
-*) echo "usage: debug-kernel.sh deps | status | build | kernel | patches-id" >&2; exit 2 ;;
+*) echo "usage: debug-kernel.sh deps | status | build | kernel | patches-id | forget-unfinished KEY" >&2; exit 2 ;;
 esac; exit	# (read whole before it runs: a build may outlast an edit of this file)

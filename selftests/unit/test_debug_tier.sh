@@ -65,6 +65,29 @@ skip_run KESP_DEBUG_TIER=auto
 t "debug tier, a cache not linked into /lib/modules: skipped, saying so" \
 	grep -q '^# tier debug: SKIPPED, not run: the debug kernel is not usable: /lib/modules/0.0.0-kesp-unit-test does not lead' "$tmp/out"
 
+# A build that was killed goes on where it stopped, without the targets its
+# log's last lines name: one may be half written (a 0-byte generated file
+# once failed a resumed build). What is older, or outside KEY/obj, stays.
+key=$tmp/cache/killed
+mkdir -p "$key/obj/lib" "$key/obj/kernel"
+: >"$key/obj/lib/oid_registry_data.c"
+echo done >"$key/obj/kernel/fork.o"
+echo done >"$key/obj/kernel/early.o"
+echo outside >"$tmp/outside.c"
+{
+	echo "  CC      kernel/early.o"
+	for i in $(seq 25); do echo "  CC      kernel/other$i.o"; done
+	echo "  CC      kernel/fork.o"
+	echo "  GEN     lib/oid_registry_data.c"
+	echo "  GEN     $tmp/outside.c"
+} >"$key/build.log"
+sh tools/debug-kernel.sh forget-unfinished "$key"
+t "a killed build: the targets its log ended with are removed, to be made again" \
+	sh -c "[ ! -e '$key/obj/lib/oid_registry_data.c' ] && [ ! -e '$key/obj/kernel/fork.o' ]"
+t "a killed build: what it finished before, and anything outside KEY/obj, stays" \
+	sh -c "[ -s '$key/obj/kernel/early.o' ] && [ -s '$tmp/outside.c' ]"
+rm -rf "$key"
+
 echo "0 0" >"$tmp/results/debug"
 skip_run KESP_DEBUG_TIER=skip
 rc=$?
