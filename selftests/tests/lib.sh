@@ -403,14 +403,14 @@ INTEROP_REPLAY_WINDOW=1024
 # or not; a lost or duplicated packet never agrees.
 counters() {
 	if [ "${1:-}" = --settle ]; then
-		read -r cs_up cs_idle </proc/uptime
-		cs_end=$((${cs_up%.*} + 7))
+		clock_now
+		cs_end=$((NOW_S + 7))
 		while :; do
 			counters_now=$(counters_sample)
 			# shellcheck disable=SC2086
 			counters_agree $counters_now && break
-			read -r cs_up cs_idle </proc/uptime
-			[ "${cs_up%.*}" -lt "$cs_end" ] || break
+			clock_now
+			[ "$NOW_S" -lt "$cs_end" ] || break
 			sleep 0.25
 		done
 		echo "$counters_now"
