@@ -117,12 +117,13 @@ fi
 # the kernel did not take would leave them unchecked without a word.
 # (None asked for, as on the debug kernel's slub_debug=-: nothing to check.)
 slub_debug=$(sed -n 's/.*slub_debug=\([^ ]*\).*/\1/p' /proc/cmdline)
-case ${slub_debug%%,*} in *[FZP]*) ;; *) slub_debug="" ;; esac
+sd_flags=${slub_debug%%,*}
+case $sd_flags in *[FZP]*) ;; *) slub_debug="" ;; esac
 if [ -n "$slub_debug" ]; then
 	sd_wrong=""
 	for sd_cache in kmalloc-64 kmalloc-1k skbuff_head_cache UDP; do
 		for sd_flag in F:sanity_checks Z:red_zone P:poison; do
-			case ${slub_debug%%,*} in *"${sd_flag%%:*}"*) ;; *) continue ;; esac
+			case $sd_flags in *"${sd_flag%%:*}"*) ;; *) continue ;; esac
 			[ "$(cat "/sys/kernel/slab/$sd_cache/${sd_flag#*:}" 2>/dev/null)" = 1 ] ||
 				sd_wrong="$sd_wrong $sd_cache/${sd_flag#*:}"
 		done
