@@ -168,6 +168,8 @@ static void kesp_xmit_one(struct sk_buff *skb, struct net_device *dev)
 		DEV_STATS_INC(dev, tx_errors);
 		goto drop;
 	}
+	/* Transmit runs with BH off, so the CPU stays this one throughout. */
+	flow.cpu = smp_processor_id();
 	sa = kesp_sa_select_out(kd, &flow);
 	if (!sa) {
 		dev_core_stats_tx_dropped_inc(dev);

@@ -3,6 +3,7 @@
  * KESP_CMD_SPI_ALLOC, SA_NEW, SA_UPDATE, SA_DEL, SA_GET and SA_FLUSH: the
  * SAs of a device, described the same way in replies, dumps and events.
  */
+#include <linux/cpumask.h>
 #include <linux/crypto.h>
 #include <linux/kesp.h>
 #include <net/genetlink.h>
@@ -44,6 +45,7 @@ const struct nla_policy kesp_nl_sa_policy[KESP_SA_A_MAX + 1] = {
 	[KESP_SA_A_ENCAP] = NLA_POLICY_NESTED(kesp_nl_encap_policy),
 	[KESP_SA_A_MAPPING_SRC] = { .type = NLA_REJECT },
 	[KESP_SA_A_MAPPING_SPORT] = { .type = NLA_REJECT },
+	[KESP_SA_A_CPU] = { .type = NLA_U32 },
 };
 
 static int put_counters(struct sk_buff *skb, const struct kesp_sa *sa)
@@ -117,8 +119,8 @@ static size_t sa_msg_size(u32 nsel, const char *alg0, const char *alg1)
 	size_t size, one_sel;
 	int i;
 
-	/* IFINDEX ID SPI REQID REPLAY_WINDOW FLAGS PRIORITY, DIR MODE */
-	size = 7 * nla_total_size(sizeof(u32)) + 2 * nla_total_size(sizeof(u8));
+	/* IFINDEX ID SPI REQID REPLAY_WINDOW FLAGS PRIORITY CPU, DIR MODE */
+	size = 8 * nla_total_size(sizeof(u32)) + 2 * nla_total_size(sizeof(u8));
 	/* SRC DST, SEQ ADD_TIME */
 	size += 2 * nla_total_size(16) + 2 * nla_total_size_64bit(sizeof(u64));
 	/* ENCAP */
@@ -190,6 +192,8 @@ int kesp_nl_put_sa(struct sk_buff *skb, const struct kesp_sa *sa)
 	    nla_put_u64_64bit(skb, KESP_SA_A_SEQ, sa_seq, KESP_SA_A_PAD) ||
 	    (sa->dir == KESP_DIR_OUT &&
 	     nla_put_u32(skb, KESP_SA_A_PRIORITY, sa->priority)) ||
+	    (sa->cpu != KESP_CPU_ANY &&
+	     nla_put_u32(skb, KESP_SA_A_CPU, sa->cpu)) ||
 	    put_selectors(skb, sa) ||
 	    put_encap(skb, sa) ||
 	    kesp_nl_put_lifetime(skb, &sa->lft) ||
@@ -221,6 +225,34 @@ static int fill_sa(struct sk_buff *skb, const struct kesp_sa *sa, u32 portid,
 static struct net_device *sa_dev(struct genl_info *info)
 {
 	return kesp_nl_ifindex_dev(info, KESP_SA_A_IFINDEX);
+}
+
+/*
+ * A per-CPU SA (RFC 9611): transmit picks it by smp_processor_id(), so a
+ * CPU the machine can never have would make an SA that nothing uses. An
+ * offline CPU is taken: it may come online.
+ */
+static int parse_cpu(const struct nlattr *attr, struct kesp_sa_params *p,
+		     struct netlink_ext_ack *extack)
+{
+	u32 cpu;
+
+	p->cpu = KESP_CPU_ANY;
+	if (!attr)
+		return 0;
+	if (p->dir != KESP_DIR_OUT) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "a CPU is for outbound SAs: inbound ones take packets from any CPU");
+		return -EINVAL;
+	}
+	cpu = nla_get_u32(attr);
+	if (cpu >= nr_cpu_ids || !cpu_possible(cpu)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "no such CPU on this machine (see /sys/devices/system/cpu/possible)");
+		return -EINVAL;
+	}
+	p->cpu = cpu;
+	return 0;
 }
 
 static int parse_sa_params(struct genl_info *info, struct kesp_sa_params *p)
@@ -275,6 +307,9 @@ static int parse_sa_params(struct genl_info *info, struct kesp_sa_params *p)
 	}
 	if (attrs[KESP_SA_A_PRIORITY])
 		p->priority = nla_get_u32(attrs[KESP_SA_A_PRIORITY]);
+	ret = parse_cpu(attrs[KESP_SA_A_CPU], p, extack);
+	if (ret)
+		return ret;
 	if (attrs[KESP_SA_A_SEQ]) {
 		p->seq = nla_get_u64(attrs[KESP_SA_A_SEQ]);
 		if (p->seq > U32_MAX && !(p->flags & KESP_SA_F_ESN)) {

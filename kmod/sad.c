@@ -403,16 +403,18 @@ static int seltab_add(struct kesp_sa *sa, const struct kesp_sel_set *sels)
 	 */
 	if (!sels && sa->mode != KESP_MODE_TRANSPORT) {
 		sel_any(&any, AF_INET);
-		ret = kesp_seltab_insert(tab, &any, sa->priority, sa);
+		ret = kesp_seltab_insert(tab, &any, sa->priority, sa->cpu, sa);
 		sel_any(&any, AF_INET6);
 		if (!ret)
-			ret = kesp_seltab_insert(tab, &any, sa->priority, sa);
+			ret = kesp_seltab_insert(tab, &any, sa->priority,
+						 sa->cpu, sa);
 	} else if (!sels) {
 		sel_any(&any, sa->family);
-		ret = kesp_seltab_insert(tab, &any, sa->priority, sa);
+		ret = kesp_seltab_insert(tab, &any, sa->priority, sa->cpu, sa);
 	}
 	for (i = 0; !ret && sels && i < sels->n; i++)
-		ret = kesp_seltab_insert(tab, &sels->sel[i], sa->priority, sa);
+		ret = kesp_seltab_insert(tab, &sels->sel[i], sa->priority,
+					 sa->cpu, sa);
 	if (ret)
 		kesp_seltab_remove_range(tab, sa, since, U64_MAX);
 	return ret;
@@ -678,6 +680,7 @@ struct kesp_sa *kesp_sa_alloc(struct kesp_device *kd,
 	sa->spi = p->spi;
 	sa->reqid = p->reqid;
 	sa->priority = p->priority;
+	sa->cpu = p->cpu;
 	sa->flags = p->flags;	/* ESN chooses the crypto template */
 	sa->seq = p->seq;
 	sa->iv_salt = get_random_u64();

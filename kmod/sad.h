@@ -74,6 +74,7 @@ struct kesp_sa {
 	u32 spi;
 	u32 reqid;
 	u32 priority;
+	u32 cpu;		/* outbound: the one CPU it serves, or KESP_CPU_ANY */
 	u32 flags;		/* enum kesp_sa_flags */
 	u8 dir;			/* enum kesp_dir */
 	u8 mode;		/* enum kesp_mode */
@@ -157,7 +158,7 @@ struct kesp_sa_params {
 	u8 dir, mode, family;
 	u8 encap_type;
 	u16 encap_sport, encap_dport;
-	u32 spi, reqid, priority, flags, replay_window;
+	u32 spi, reqid, priority, cpu, flags, replay_window;
 	u64 seq;
 	union kesp_addr src, dst;
 	struct kesp_lifetime lft;

@@ -11,9 +11,11 @@
  *   4. the smaller destination port range,
  *   5. the smaller source port range,
  *   6. the lower priority value (KESP_SA_A_PRIORITY),
- *   7. the earlier insertion,
+ *   7. an owner bound to one CPU over one for any CPU (KESP_SA_A_CPU),
+ *   8. the earlier insertion,
  * so the answer never depends on the layout of the table. This is
- * entry_cmp() below.
+ * entry_cmp() below. An owner bound to another CPU than the packet's does
+ * not match it at all.
  *
  * Layout. Per family, a path-compressed binary trie over the destination
  * address. Each destination range is split into the fewest prefixes that
@@ -92,6 +94,7 @@ struct sel_entry {
 	u16 dport_size;
 	u16 sport_size;
 	u32 priority;
+	u32 cpu;		/* KESP_CPU_ANY or the one CPU it serves */
 	u64 order;
 	void *owner;
 	/* Writer only: */
@@ -317,6 +320,8 @@ static int entry_cmp(const struct sel_entry *a, const struct sel_entry *b)
 		return a->sport_size < b->sport_size ? -1 : 1;
 	if (a->priority != b->priority)
 		return a->priority < b->priority ? -1 : 1;
+	if ((a->cpu == KESP_CPU_ANY) != (b->cpu == KESP_CPU_ANY))
+		return a->cpu != KESP_CPU_ANY ? -1 : 1;
 	if (a->order != b->order)
 		return a->order < b->order ? -1 : 1;
 	return 0;
@@ -637,6 +642,8 @@ u64 kesp_seltab_next_order(const struct kesp_seltab *tab)
  * @tab: the table; the caller holds the mutex serialising its writers
  * @sel: the selector, copied
  * @priority: breaks ties between equally specific selectors, lower wins
+ * @cpu: KESP_CPU_ANY, or the only CPU whose packets the selector matches
+ *	(it then beats an equal one for any CPU)
  * @owner: what a lookup returns for this selector (the SA); one owner may
  *	have many selectors
  *
@@ -648,7 +655,7 @@ u64 kesp_seltab_next_order(const struct kesp_seltab *tab)
  * of prefixes, or -ENOMEM.
  */
 int kesp_seltab_insert(struct kesp_seltab *tab, const struct kesp_sel *sel,
-		       u32 priority, void *owner)
+		       u32 priority, u32 cpu, void *owner)
 {
 	struct sel_entry *e, **bucket;
 	struct prefix_iter it;
@@ -673,6 +680,7 @@ int kesp_seltab_insert(struct kesp_seltab *tab, const struct kesp_sel *sel,
 	e->dport_size = sel->dport_end - sel->dport_start;
 	e->sport_size = sel->sport_end - sel->sport_start;
 	e->priority = priority;
+	e->cpu = cpu;
 	e->order = tab->next_order++;
 	e->owner = owner;
 
@@ -781,7 +789,9 @@ void *kesp_seltab_lookup(struct kesp_seltab *tab, const struct kesp_flow *flow)
 		     c = rcu_dereference(c->next)) {
 			if (best && entry_cmp(c->entry, best) > 0)
 				break;
-			if (match_rest(&c->entry->sel, flow, alen)) {
+			if ((c->entry->cpu == KESP_CPU_ANY ||
+			     c->entry->cpu == flow->cpu) &&
+			    match_rest(&c->entry->sel, flow, alen)) {
 				best = c->entry;
 				break;
 			}

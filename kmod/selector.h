@@ -36,6 +36,9 @@ struct kesp_sel {
 	u16 dport_end;
 };
 
+/* A selector's owner that carries packets from any CPU (not a per-CPU SA). */
+#define KESP_CPU_ANY 0xffffffffU
+
 /* What a packet offers to be matched, extracted by the transmit path. */
 struct kesp_flow {
 	u16 family;
@@ -50,6 +53,8 @@ struct kesp_flow {
 	u8 dst[16];
 	u16 sport;
 	u16 dport;
+	/* The sending CPU, for per-CPU owners; only the table looks at it. */
+	u32 cpu;
 };
 
 struct kesp_seltab;
@@ -62,7 +67,7 @@ void kesp_seltab_set_limit(struct kesp_seltab *tab, unsigned int limit);
 unsigned int kesp_seltab_prefixes(const struct kesp_seltab *tab);
 u64 kesp_seltab_next_order(const struct kesp_seltab *tab);
 int kesp_seltab_insert(struct kesp_seltab *tab, const struct kesp_sel *sel,
-		       u32 priority, void *owner);
+		       u32 priority, u32 cpu, void *owner);
 void kesp_seltab_remove_range(struct kesp_seltab *tab, void *owner, u64 from,
 			      u64 to);
 void kesp_seltab_remove(struct kesp_seltab *tab, void *owner);

@@ -76,7 +76,7 @@ struct kesp_trap *kesp_trap_add(struct kesp_device *kd,
 	}
 	/* Last: transmit may find the trap from the first prefix in. */
 	ret = kesp_seltab_insert(kd->seltab, &trap->sel, priority,
-				 trap_owner(trap));
+				 KESP_CPU_ANY, trap_owner(trap));
 	if (ret) {
 		if (ret == -ENOSPC)
 			NL_SET_ERR_MSG(extack,

@@ -23,7 +23,7 @@ enum kw {
 	KW_DEV, KW_DIR, KW_ID, KW_SRC, KW_DST, KW_PROTO, KW_SPI, KW_MODE,
 	KW_REQID, KW_REPLAY_WINDOW, KW_FLAG, KW_SEQ, KW_PRIORITY, KW_AEAD,
 	KW_ENC, KW_AUTH, KW_AUTH_TRUNC, KW_SEL, KW_LIMIT, KW_MIN, KW_MAX,
-	KW_ENCAP,
+	KW_ENCAP, KW_CPU,
 };
 
 static const struct {
@@ -45,6 +45,7 @@ static const struct {
 	{ "flag", KW_FLAG, V(ADD), true },
 	{ "seq", KW_SEQ, V(ADD), false },
 	{ "priority", KW_PRIORITY, V(ADD), false },
+	{ "cpu", KW_CPU, V(ADD), false },
 	{ "aead", KW_AEAD, V(ADD), false },
 	{ "enc", KW_ENC, V(ADD), false },
 	{ "auth", KW_AUTH, V(ADD), false },
@@ -412,6 +413,8 @@ static int check_add(struct sa_args *a, const char *seq_tok)
 		return fail(a, "\"replay-window\" is for inbound SAs");
 	if (a->has_priority && a->dir != KESP_DIR_OUT)
 		return fail(a, "\"priority\" is for outbound SAs");
+	if (a->has_cpu && a->dir != KESP_DIR_OUT)
+		return fail(a, "\"cpu\" is for outbound SAs");
 	if (a->has_seq && a->seq > UINT32_MAX && !(a->flags & KESP_SA_F_ESN))
 		return fail(a, "bad seq \"%s\": above 2^32 - 1 needs \"flag esn\"",
 			    seq_tok);
@@ -546,6 +549,11 @@ int sa_parse(enum sa_verb verb, int argc, char **argv, struct sa_args *a)
 			if (parse_u32(val, UINT32_MAX, &a->priority) < 0)
 				return bad(a, "priority", val);
 			a->has_priority = true;
+			break;
+		case KW_CPU:
+			if (parse_u32(val, UINT32_MAX - 1, &a->cpu) < 0)
+				return bad(a, "cpu", val);
+			a->has_cpu = true;
 			break;
 		case KW_AEAD:
 		case KW_ENC:
@@ -758,7 +766,8 @@ static int put_add(struct nl_msg *msg, const struct sa_args *a)
 	     nla_put_u32(msg, KESP_SA_A_REPLAY_WINDOW, a->replay_window) < 0) ||
 	    (a->flags && nla_put_u32(msg, KESP_SA_A_FLAGS, a->flags) < 0) ||
 	    (a->has_seq && nla_put_u64(msg, KESP_SA_A_SEQ, a->seq) < 0) ||
-	    (a->has_priority && nla_put_u32(msg, KESP_SA_A_PRIORITY, a->priority) < 0))
+	    (a->has_priority && nla_put_u32(msg, KESP_SA_A_PRIORITY, a->priority) < 0) ||
+	    (a->has_cpu && nla_put_u32(msg, KESP_SA_A_CPU, a->cpu) < 0))
 		return -1;
 	return 0;
 }

@@ -57,8 +57,8 @@ struct sa_args {
 	struct kesp_addr src, dst;
 
 	uint8_t mode;
-	bool has_reqid, has_replay_window, has_seq, has_priority;
-	uint32_t reqid, replay_window, flags, priority;
+	bool has_reqid, has_replay_window, has_seq, has_priority, has_cpu;
+	uint32_t reqid, replay_window, flags, priority, cpu;
 	uint64_t seq;
 	struct sa_alg aead, enc, auth;
 

@@ -459,6 +459,8 @@ static int print_sa(struct sa_printer *p, struct nl_msg *msg)
 		print_flags(p, tb[KESP_SA_A_FLAGS] ? nla_get_u32(tb[KESP_SA_A_FLAGS]) : 0);
 		if (tb[KESP_SA_A_PRIORITY])
 			json_uint(&p->j, "priority", nla_get_u32(tb[KESP_SA_A_PRIORITY]));
+		if (tb[KESP_SA_A_CPU])
+			json_uint(&p->j, "cpu", nla_get_u32(tb[KESP_SA_A_CPU]));
 	} else {
 		fputc('\t', p->out);
 		if (tb[KESP_SA_A_REPLAY_WINDOW])
@@ -470,6 +472,8 @@ static int print_sa(struct sa_printer *p, struct nl_msg *msg)
 			print_flags(p, nla_get_u32(tb[KESP_SA_A_FLAGS]));
 		if (tb[KESP_SA_A_PRIORITY])
 			fprintf(p->out, " priority %u", nla_get_u32(tb[KESP_SA_A_PRIORITY]));
+		if (tb[KESP_SA_A_CPU])
+			fprintf(p->out, " cpu %u", nla_get_u32(tb[KESP_SA_A_CPU]));
 		fputc('\n', p->out);
 	}
 	if (tb[KESP_SA_A_ENCAP] && print_encap(p, tb[KESP_SA_A_ENCAP]) < 0)

@@ -19,7 +19,8 @@ ip -n a addr add 10.1.1.1/32 dev kesp0
 K=$(hexkey 20)
 # b decrypts every SPI a sends on and delivers what comes out ("level use":
 # plain packets pass too) ...
-for spi in 0x1601 0x1624 0x1609 0x2000 0x2001 0x2002 0x3010 0x3020 0x4001; do
+for spi in 0x1601 0x1624 0x1609 0x2000 0x2001 0x2002 0x3010 0x3020 0x4001 \
+	0x7000 0x7100 0x7101; do
 	ip -n b xfrm state add src 192.168.100.1 dst 192.168.100.2 proto esp spi $spi \
 		mode tunnel aead 'rfc4106(gcm(aes))' "$K" 128
 done

@@ -311,6 +311,64 @@ configure("the priority-10 SA is deleted",
           "sa", "del", "dev", "kesp0", "dir", "out", "spi", "0x3010", "dst", "192.168.100.2")
 sends("then the priority-20 SA takes over", "0x3020=3", udp4(40000, 7100, 3))
 
+# ---- per-CPU SAs (RFC 9611) -------------------------------------------------
+# The fallback SA (no CPU) first, as RFC 9611 negotiates it; then one SA per
+# CPU with the same selector, CPU 1's before CPU 0's. Insertion order alone
+# would keep the fallback; the sending CPU picks its own SA.
+def on_cpu(cpu, send):
+    """SEND() from a thread bound to CPU: kesp0 has no queue, so the packets
+    are encrypted on it."""
+    def pinned():
+        mask = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, {cpu})
+        try:
+            send()
+        finally:
+            os.sched_setaffinity(0, mask)
+    return pinned
+
+
+p7300 = ("sel", "src", "10.1.0.0/24", "dst", "10.2.0.0/24", "proto", "udp", "dport", "7300")
+out_sa(0x7000, *p7300)
+out_sa(0x7101, "cpu", "1", *p7300)
+out_sa(0x7100, "cpu", "0", *p7300)
+report((sa_json(0x7100).get("cpu"), sa_json(0x7101).get("cpu"), "cpu" in sa_json(0x7000)) ==
+       (0, 1, False), "kespctl shows each per-CPU SA's CPU, and none for the fallback")
+if len(os.sched_getaffinity(0)) < 2:
+    report(False, "per-CPU SAs need a guest with two CPUs (KESP_VM_SMP)")
+else:
+    sends("UDP sent on CPU 0 takes CPU 0's SA", "0x7100=3", on_cpu(0, udp4(40000, 7300, 3)))
+    sends("UDP sent on CPU 1 takes CPU 1's SA", "0x7101=3", on_cpu(1, udp4(40000, 7300, 3)))
+    sends("other traffic sent on CPU 1 keeps its own selectors' SA", "0x2000=2",
+          on_cpu(1, udp4(40000, 7301, 2)))
+    configure("CPU 0's SA is deleted",
+              "sa", "del", "dev", "kesp0", "dir", "out", "spi", "0x7100", "dst", "192.168.100.2")
+    sends("then CPU 0's packets take the fallback SA", "0x7000=3", on_cpu(0, udp4(40000, 7300, 3)))
+    sends("and CPU 1's still its own", "0x7101=2", on_cpu(1, udp4(40000, 7300, 2)))
+    configure("the fallback SA is deleted",
+              "sa", "del", "dev", "kesp0", "dir", "out", "spi", "0x7000", "dst", "192.168.100.2")
+    sends("then CPU 0's packets find no SA for port 7300 and take the general one", "0x2000=2",
+          on_cpu(0, udp4(40000, 7300, 2)))
+r = kespctl("sa", "add", "dev", "kesp0", "dir", "out", "src", "192.168.100.1",
+            "dst", "192.168.100.2", "spi", "0x7102", "mode", "tunnel",
+            "aead", "rfc4106(gcm(aes))", KEY, "128", "cpu", "4096", *p7300)
+report(r.returncode != 0 and "no such CPU on this machine" in r.stderr,
+       "an SA for a CPU the machine cannot have is refused, and the error says why",
+       r.stdout + r.stderr)
+try:
+    Kesp().call("KESP_CMD_SA_NEW", u32(K["KESP_SA_A_IFINDEX"], socket.if_nametoindex("kesp0")),
+                u8(K["KESP_SA_A_DIR"], K["KESP_DIR_IN"]), u32(K["KESP_SA_A_SPI"], 0x7103),
+                u8(K["KESP_SA_A_MODE"], K["KESP_MODE_TUNNEL"]),
+                addr(K["KESP_SA_A_SRC"], "192.168.100.2"), addr(K["KESP_SA_A_DST"], "192.168.100.1"),
+                nest(K["KESP_SA_A_AEAD"], string(K["KESP_ALG_A_NAME"], "rfc4106(gcm(aes))"),
+                     attr(K["KESP_ALG_A_KEY"], bytes.fromhex(KEY[2:])), u32(K["KESP_ALG_A_ICV_BITS"], 128)),
+                u32(K["KESP_SA_A_CPU"], 0))
+    report(False, "SA_NEW refuses a CPU for an inbound SA")
+except Error as e:
+    report("for outbound SAs" in e.message, "SA_NEW refuses a CPU for an inbound SA, saying why", str(e))
+configure("the per-CPU SA is deleted",
+          "sa", "del", "dev", "kesp0", "dir", "out", "spi", "0x7101", "dst", "192.168.100.2")
+
 # ---- no match: dropped, counted, never ESP ----------------------------------
 sends("UDP into the /16 that no selector covers is dropped and counted", "dropped=3",
       udp("10.1.0.1", "10.2.5.1", 40000, 5005, 3))

@@ -76,6 +76,12 @@ static void good_forms(void)
 	TAP_EQ_INT(a.mode, KESP_MODE_TRANSPORT, "add: mode transport");
 	TAP_EQ_INT(a.priority, 5, "add: priority");
 	tap_ok(!a.has_reqid, "add: no reqid given, none sent");
+	tap_ok(!a.has_cpu, "add: no cpu given, none sent");
+	sa_args_wipe(&a);
+
+	TAP_EQ_INT(parse_line(SA_VERB_ADD, ADD_OUT AEAD " cpu 1", &a), 0,
+		   "add: a per-CPU outbound SA parses");
+	tap_ok(a.has_cpu && a.cpu == 1, "add: cpu 1");
 	sa_args_wipe(&a);
 
 	TAP_EQ_INT(parse_line(SA_VERB_ADD, ADD_OUT
@@ -232,6 +238,9 @@ static void bad_forms(void)
 		  "\"auth\" given twice" },
 		{ SA_VERB_ADD, ADD_OUT AEAD " replay-window 32", "\"replay-window\" is for inbound SAs" },
 		{ SA_VERB_ADD, ADD_IN AEAD " priority 1", "\"priority\" is for outbound SAs" },
+		{ SA_VERB_ADD, ADD_IN AEAD " cpu 0", "\"cpu\" is for outbound SAs" },
+		{ SA_VERB_ADD, ADD_OUT AEAD " cpu -1", "bad cpu \"-1\"" },
+		{ SA_VERB_ADD, ADD_OUT AEAD " cpu 4294967295", "bad cpu \"4294967295\"" },
 		{ SA_VERB_ADD, ADD_OUT AEAD " seq 4294967296",
 		  "bad seq \"4294967296\": above 2^32 - 1 needs \"flag esn\"" },
 		{ SA_VERB_DEL, "dev kesp0", "missing \"id\", or \"dir\" and \"spi\"" },
@@ -378,7 +387,7 @@ static void request_add_aead(void)
 	TAP_EQ_INT(tb[KESP_SA_A_REPLAY_WINDOW] ? nla_get_u32(tb[KESP_SA_A_REPLAY_WINDOW]) : 0, 128,
 		   "add: REPLAY_WINDOW");
 	tap_ok(!tb[KESP_SA_A_ENC] && !tb[KESP_SA_A_AUTH] && !tb[KESP_SA_A_PRIORITY] &&
-	       !tb[KESP_SA_A_ID], "add: no ENC, AUTH, PRIORITY or ID");
+	       !tb[KESP_SA_A_CPU] && !tb[KESP_SA_A_ID], "add: no ENC, AUTH, PRIORITY, CPU or ID");
 
 	tap_ok(nested_flag(tb[KESP_SA_A_AEAD]), "add: AEAD is a nest with NLA_F_NESTED");
 	if (tb[KESP_SA_A_AEAD] && nla_parse_nested(alg, KESP_ALG_A_MAX, tb[KESP_SA_A_AEAD], NULL) == 0) {
@@ -454,13 +463,14 @@ static void request_add_enc_auth(void)
 	memset(auth, 0, sizeof(auth));
 	msg = build(SA_VERB_ADD, "dev kesp0 dir out src 2001:db8::1 dst 2001:db8::2 spi 77 "
 		    "mode transport enc cipher_null 0x auth-trunc hmac(sha384) 0x0a0b 192 "
-		    "priority 3", 4);
+		    "priority 3 cpu 1", 4);
 	TAP_EQ_INT(top(msg, tb), KESP_CMD_SA_NEW, "add enc+auth: SA_NEW");
 	tap_ok(addr_is(tb[KESP_SA_A_SRC], "2001:db8::1") && addr_is(tb[KESP_SA_A_DST], "2001:db8::2"),
 	       "add enc+auth: 16-byte addresses");
 	TAP_EQ_INT(tb[KESP_SA_A_MODE] ? nla_get_u8(tb[KESP_SA_A_MODE]) : 0, KESP_MODE_TRANSPORT,
 		   "add enc+auth: MODE transport");
 	TAP_EQ_INT(tb[KESP_SA_A_PRIORITY] ? nla_get_u32(tb[KESP_SA_A_PRIORITY]) : 0, 3, "add: PRIORITY");
+	TAP_EQ_INT(tb[KESP_SA_A_CPU] ? (int)nla_get_u32(tb[KESP_SA_A_CPU]) : -1, 1, "add: CPU");
 	tap_ok(!tb[KESP_SA_A_AEAD] && !tb[KESP_SA_A_FLAGS] && !tb[KESP_SA_A_SEQ] &&
 	       !tb[KESP_SA_A_REQID] && !tb[KESP_SA_A_SELECTORS] && !tb[KESP_SA_A_LIFETIME] &&
 	       !tb[KESP_SA_A_REPLAY_WINDOW],
@@ -734,6 +744,7 @@ static struct nl_msg *reply(int kind)
 		nla_nest_end(m, nest);
 		nla_put_u64(m, KESP_SA_A_SEQ, 5);
 		nla_put_u32(m, KESP_SA_A_PRIORITY, 2);
+		nla_put_u32(m, KESP_SA_A_CPU, 1);
 		return m;
 	}
 	/* A buggy kernel that echoes the key must still not get it printed. */
@@ -836,7 +847,7 @@ static void replies(void)
 		"\tsrc 2001:db8::1 dst 2001:db8::2\n"
 		"\tenc cbc(aes)\n"
 		"\tauth-trunc hmac(sha256) 128\n"
-		"\tseq 5 priority 2\n";
+		"\tseq 5 priority 2 cpu 1\n";
 	static const char json_both[] =
 		"[{\"id\":17,\"ifindex\":9,\"dev\":\"kesp0\",\"dir\":\"in\",\"spi\":12648430,"
 		"\"reqid\":7,\"mode\":\"tunnel\",\"src\":\"192.0.2.1\",\"dst\":\"192.0.2.2\","
@@ -852,7 +863,7 @@ static void replies(void)
 		"{\"id\":17,\"ifindex\":33,\"dir\":\"out\",\"spi\":12648430,\"reqid\":7,"
 		"\"mode\":\"tunnel\",\"src\":\"2001:db8::1\",\"dst\":\"2001:db8::2\","
 		"\"enc\":{\"name\":\"cbc(aes)\"},\"auth\":{\"name\":\"hmac(sha256)\",\"icv_bits\":128},"
-		"\"seq\":5,\"flags\":[],\"priority\":2}]\n";
+		"\"seq\":5,\"flags\":[],\"priority\":2,\"cpu\":1}]\n";
 	static const int full[] = { R_FULL, -1 }, enc[] = { R_ENC_AUTH, -1 };
 	static const int both[] = { R_FULL, R_ENC_AUTH, -1 };
 	static const int no_id[] = { R_NO_ID, -1 }, bad_addr[] = { R_BAD_ADDR, -1 };

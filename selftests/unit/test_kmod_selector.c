@@ -194,16 +194,16 @@ static void test_order(void)
 
 	/* 1: everything; 2: 10/8; 3: 10.1/16; 4: non-prefix 10.1.0.5-250. */
 	s = sel_any(AF_INET);
-	TAP_EQ_INT(kesp_seltab_insert(t, &s, 0, OWNER(1)), 0, "insert any");
+	TAP_EQ_INT(kesp_seltab_insert(t, &s, 0, KESP_CPU_ANY, OWNER(1)), 0, "insert any");
 	s = sel_any(AF_INET6);
-	TAP_EQ_INT(kesp_seltab_insert(t, &s, 0, OWNER(1)), 0, "insert any6");
+	TAP_EQ_INT(kesp_seltab_insert(t, &s, 0, KESP_CPU_ANY, OWNER(1)), 0, "insert any6");
 	s = sel_any(AF_INET);
 	set_prefix(AF_INET, s.dst_start, s.dst_end, "10.0.0.0/8");
-	kesp_seltab_insert(t, &s, 0, OWNER(2));
+	kesp_seltab_insert(t, &s, 0, KESP_CPU_ANY, OWNER(2));
 	set_prefix(AF_INET, s.dst_start, s.dst_end, "10.1.0.0/16");
-	kesp_seltab_insert(t, &s, 0, OWNER(3));
+	kesp_seltab_insert(t, &s, 0, KESP_CPU_ANY, OWNER(3));
 	set_range(AF_INET, s.dst_start, s.dst_end, "10.1.0.5", "10.1.0.250");
-	kesp_seltab_insert(t, &s, 0, OWNER(4));
+	kesp_seltab_insert(t, &s, 0, KESP_CPU_ANY, OWNER(4));
 
 	f = flow(AF_INET, "1.1.1.1", "8.8.8.8", 6, 1, 2);
 	EXPECT_OWNER(t, f, 1, "outside all: match-everything selector");
@@ -225,11 +225,11 @@ static void test_order(void)
 	/* Equal destination: the smaller source wins, in either order. */
 	s = sel_any(AF_INET);
 	set_prefix(AF_INET, s.dst_start, s.dst_end, "172.16.0.0/24");
-	kesp_seltab_insert(t, &s, 0, OWNER(5));
+	kesp_seltab_insert(t, &s, 0, KESP_CPU_ANY, OWNER(5));
 	set_prefix(AF_INET, s.src_start, s.src_end, "192.168.0.0/16");
-	kesp_seltab_insert(t, &s, 0, OWNER(6));
+	kesp_seltab_insert(t, &s, 0, KESP_CPU_ANY, OWNER(6));
 	set_prefix(AF_INET, s.src_start, s.src_end, "192.168.7.0/24");
-	kesp_seltab_insert(t, &s, 0, OWNER(7));
+	kesp_seltab_insert(t, &s, 0, KESP_CPU_ANY, OWNER(7));
 	f = flow(AF_INET, "192.168.7.7", "172.16.0.1", 6, 1, 2);
 	EXPECT_OWNER(t, f, 7, "equal dst: src /24 beats /16 and any");
 	f = flow(AF_INET, "192.168.8.7", "172.16.0.1", 6, 1, 2);
@@ -240,22 +240,22 @@ static void test_order(void)
 	/* Destination before source: dst /25 any src beats dst /24 src /32. */
 	s = sel_any(AF_INET);
 	set_prefix(AF_INET, s.dst_start, s.dst_end, "172.16.0.0/25");
-	kesp_seltab_insert(t, &s, 0, OWNER(8));
+	kesp_seltab_insert(t, &s, 0, KESP_CPU_ANY, OWNER(8));
 	f = flow(AF_INET, "192.168.7.7", "172.16.0.1", 6, 1, 2);
 	EXPECT_OWNER(t, f, 8, "smaller dst beats smaller src");
 
 	/* Proto: specific beats any; then dport before sport. */
 	s = sel_any(AF_INET);
 	set_prefix(AF_INET, s.dst_start, s.dst_end, "172.17.0.0/24");
-	kesp_seltab_insert(t, &s, 0, OWNER(9));
+	kesp_seltab_insert(t, &s, 0, KESP_CPU_ANY, OWNER(9));
 	s.proto = 17;
-	kesp_seltab_insert(t, &s, 0, OWNER(10));
+	kesp_seltab_insert(t, &s, 0, KESP_CPU_ANY, OWNER(10));
 	s.sport_start = s.sport_end = 53;
-	kesp_seltab_insert(t, &s, 0, OWNER(11));
+	kesp_seltab_insert(t, &s, 0, KESP_CPU_ANY, OWNER(11));
 	s.sport_start = 0;
 	s.sport_end = 0xffff;
 	s.dport_start = s.dport_end = 53;
-	kesp_seltab_insert(t, &s, 0, OWNER(12));
+	kesp_seltab_insert(t, &s, 0, KESP_CPU_ANY, OWNER(12));
 	f = flow(AF_INET, "1.1.1.1", "172.17.0.1", 6, 53, 53);
 	EXPECT_OWNER(t, f, 9, "TCP: only proto any matches");
 	f = flow(AF_INET, "1.1.1.1", "172.17.0.1", 17, 1234, 1234);
@@ -268,10 +268,10 @@ static void test_order(void)
 	/* Priority, then insertion order. */
 	s = sel_any(AF_INET);
 	set_prefix(AF_INET, s.dst_start, s.dst_end, "172.18.0.0/24");
-	kesp_seltab_insert(t, &s, 5, OWNER(13));
-	kesp_seltab_insert(t, &s, 3, OWNER(14));
-	kesp_seltab_insert(t, &s, 3, OWNER(15));
-	kesp_seltab_insert(t, &s, 4, OWNER(16));
+	kesp_seltab_insert(t, &s, 5, KESP_CPU_ANY, OWNER(13));
+	kesp_seltab_insert(t, &s, 3, KESP_CPU_ANY, OWNER(14));
+	kesp_seltab_insert(t, &s, 3, KESP_CPU_ANY, OWNER(15));
+	kesp_seltab_insert(t, &s, 4, KESP_CPU_ANY, OWNER(16));
 	f = flow(AF_INET, "1.1.1.1", "172.18.0.1", 6, 1, 2);
 	EXPECT_OWNER(t, f, 14, "lowest priority, then earliest insertion");
 	kesp_seltab_remove(t, OWNER(14));
@@ -300,6 +300,50 @@ static void test_order(void)
 	kesp_seltab_free(t);
 }
 
+/* Per-CPU SAs (RFC 9611): each CPU's own, else the fallback for any CPU. */
+static void test_cpu(void)
+{
+	struct kesp_seltab *t = kesp_seltab_alloc();
+	struct kesp_sel s = sel_any(AF_INET), narrow = sel_any(AF_INET);
+	struct kesp_flow f = flow(AF_INET, "192.0.2.1", "10.9.0.1", 6, 1, 2);
+
+	set_prefix(AF_INET, s.dst_start, s.dst_end, "10.9.0.0/16");
+	kesp_seltab_insert(t, &s, 0, KESP_CPU_ANY, OWNER(1));
+	kesp_seltab_insert(t, &s, 0, 1, OWNER(2));
+	kesp_seltab_insert(t, &s, 0, 0, OWNER(3));
+	f.cpu = 0;
+	EXPECT_OWNER(t, f, 3, "cpu: CPU 0's SA on CPU 0, inserted after the fallback");
+	f.cpu = 1;
+	EXPECT_OWNER(t, f, 2, "cpu: CPU 1's SA on CPU 1");
+	f.cpu = 2;
+	EXPECT_OWNER(t, f, 1, "cpu: a CPU without its own SA takes the fallback");
+	kesp_seltab_insert(t, &s, 0, 1, OWNER(4));
+	f.cpu = 1;
+	EXPECT_OWNER(t, f, 2, "cpu: two SAs of one CPU: the earlier, as for any equals");
+	kesp_seltab_remove(t, OWNER(2));
+	EXPECT_OWNER(t, f, 4, "cpu: its rekeyed SA once the old one is gone");
+	kesp_seltab_remove(t, OWNER(4));
+	EXPECT_OWNER(t, f, 1, "cpu: then the fallback");
+
+	/* Specificity and priority come first: the CPU only breaks ties. */
+	set_prefix(AF_INET, narrow.dst_start, narrow.dst_end, "10.9.0.0/24");
+	kesp_seltab_insert(t, &narrow, 0, KESP_CPU_ANY, OWNER(5));
+	f.cpu = 0;
+	EXPECT_OWNER(t, f, 5, "cpu: a more specific SA for any CPU beats CPU 0's");
+	kesp_seltab_remove(t, OWNER(5));
+	kesp_seltab_insert(t, &s, 0, 0, OWNER(6));
+	kesp_seltab_remove(t, OWNER(3));
+	kesp_seltab_remove(t, OWNER(6));
+	kesp_seltab_insert(t, &s, 7, 0, OWNER(7));
+	EXPECT_OWNER(t, f, 1, "cpu: a lower priority value beats a per-CPU SA");
+	f.family = AF_INET6;
+	EXPECT_OWNER(t, f, -1, "cpu: no IPv4 selector matches IPv6");
+	kesp_seltab_remove(t, OWNER(1));
+	kesp_seltab_remove(t, OWNER(7));
+	TAP_EQ_INT(!t->root[0] && !t->root[1], 1, "cpu: empty again");
+	kesp_seltab_free(t);
+}
+
 static void test_ipv6(void)
 {
 	struct kesp_seltab *t = kesp_seltab_alloc();
@@ -307,15 +351,15 @@ static void test_ipv6(void)
 	struct kesp_flow f;
 
 	set_prefix(AF_INET6, s.dst_start, s.dst_end, "2001:db8::/32");
-	kesp_seltab_insert(t, &s, 0, OWNER(1));
+	kesp_seltab_insert(t, &s, 0, KESP_CPU_ANY, OWNER(1));
 	set_prefix(AF_INET6, s.dst_start, s.dst_end, "2001:db8:1::/48");
-	kesp_seltab_insert(t, &s, 0, OWNER(2));
+	kesp_seltab_insert(t, &s, 0, KESP_CPU_ANY, OWNER(2));
 	/* A range across the middle 64-bit boundary, not a prefix. */
 	set_range(AF_INET6, s.dst_start, s.dst_end,
 		  "2001:db8:1:0:ffff:ffff:ffff:fff0", "2001:db8:1:1::10");
-	kesp_seltab_insert(t, &s, 0, OWNER(3));
+	kesp_seltab_insert(t, &s, 0, KESP_CPU_ANY, OWNER(3));
 	set_prefix(AF_INET6, s.dst_start, s.dst_end, "2001:db8:1:1::7/128");
-	kesp_seltab_insert(t, &s, 0, OWNER(4));
+	kesp_seltab_insert(t, &s, 0, KESP_CPU_ANY, OWNER(4));
 
 	f = flow(AF_INET6, "::1", "2001:db8:2::1", 6, 1, 2);
 	EXPECT_OWNER(t, f, 1, "IPv6 /32");
@@ -352,9 +396,9 @@ static void test_nomem(void)
 	int k, before, bad = 0, ok = -1;
 
 	set_prefix(AF_INET6, s.dst_start, s.dst_end, "2001:db8::/32");
-	kesp_seltab_insert(t, &s, 0, OWNER(1));
+	kesp_seltab_insert(t, &s, 0, KESP_CPU_ANY, OWNER(1));
 	set_prefix(AF_INET6, s.dst_start, s.dst_end, "2001:db8:5::/48");
-	kesp_seltab_insert(t, &s, 0, OWNER(2));
+	kesp_seltab_insert(t, &s, 0, KESP_CPU_ANY, OWNER(2));
 	before = count_nodes(t->root[1]);
 	/* About 250 prefixes, many inside the existing ones. */
 	set_range(AF_INET6, big.dst_start, big.dst_end, "2001:db8::1",
@@ -363,7 +407,7 @@ static void test_nomem(void)
 		int err;
 
 		kshim_fail_after = k;
-		err = kesp_seltab_insert(t, &big, 0, OWNER(3));
+		err = kesp_seltab_insert(t, &big, 0, KESP_CPU_ANY, OWNER(3));
 		kshim_fail_after = -1;
 		if (!err) {
 			ok = k;
@@ -401,6 +445,7 @@ static u128 load128(const u8 *b)
 struct ref {
 	struct kesp_sel sel;
 	u32 prio;
+	u32 cpu;
 	int owner;
 	int order;
 	bool live;
@@ -430,6 +475,8 @@ static bool ref_better(const struct ref *a, const struct ref *b)
 		       b->sel.sport_end - b->sel.sport_start;
 	if (a->prio != b->prio)
 		return a->prio < b->prio;
+	if ((a->cpu == KESP_CPU_ANY) != (b->cpu == KESP_CPU_ANY))
+		return a->cpu != KESP_CPU_ANY;
 	return a->order < b->order;
 }
 
@@ -439,6 +486,7 @@ static int ref_lookup(const struct ref *r, int n, const struct kesp_flow *f)
 
 	for (int i = 0; i < n; i++)
 		if (r[i].live && kesp_sel_match(&r[i].sel, f) &&
+		    (r[i].cpu == KESP_CPU_ANY || r[i].cpu == f->cpu) &&
 		    (!best || ref_better(&r[i], best)))
 			best = &r[i];
 	return best ? best->owner : -1;
@@ -570,6 +618,7 @@ static struct kesp_flow rnd_flow(const struct ref *r, int n)
 	f.has_ports = f.proto != 47 && random() % 16;
 	f.sport = random() % 10;
 	f.dport = random() % 10;
+	f.cpu = random() % 2;
 	return f;
 }
 
@@ -586,9 +635,12 @@ static void test_random(void)
 		r[i].prio = random() % 3;
 		/* About three selectors per owner. */
 		r[i].owner = random() % (NSEL / 3);
+		/* As an SA: one CPU (or any) for all its selectors. */
+		r[i].cpu = r[i].owner % 4 < 2 ? (u32)r[i].owner % 4 :
+			   KESP_CPU_ANY;
 		r[i].order = i;
 		r[i].live = true;
-		err += kesp_seltab_insert(t, &r[i].sel, r[i].prio,
+		err += kesp_seltab_insert(t, &r[i].sel, r[i].prio, r[i].cpu,
 					  OWNER(r[i].owner)) != 0;
 	}
 	TAP_EQ_INT(err, 0, "2000 random selectors inserted");
@@ -626,7 +678,7 @@ static void test_random(void)
 			continue;
 		r[i].order = NSEL + i;
 		r[i].live = true;
-		err += kesp_seltab_insert(t, &r[i].sel, r[i].prio,
+		err += kesp_seltab_insert(t, &r[i].sel, r[i].prio, r[i].cpu,
 					  OWNER(r[i].owner)) != 0;
 	}
 	TAP_EQ_INT(err, 0, "removed selectors inserted again");
@@ -681,7 +733,7 @@ static double time_lookups(int nsa, int *hits)
 		if (len == 24)
 			s.dst_end[3] = 0xff;
 		memcpy(dsts[i], s.dst_start, 4);
-		kesp_seltab_insert(t, &s, 0, OWNER(i));
+		kesp_seltab_insert(t, &s, 0, KESP_CPU_ANY, OWNER(i));
 	}
 	/* Half the flows go to an SA, half anywhere. */
 	for (i = 0; i < NF; i++) {
@@ -745,7 +797,7 @@ static double time_equal_inserts(int n, struct kesp_seltab **out)
 	set_prefix(AF_INET, s.dst_start, s.dst_end, "10.9.0.0/16");
 	t0 = now_ns();
 	for (int i = 0; i < n; i++)
-		err += kesp_seltab_insert(t, &s, 0, OWNER(i)) != 0;
+		err += kesp_seltab_insert(t, &s, 0, KESP_CPU_ANY, OWNER(i)) != 0;
 	t0 = (now_ns() - t0) / n;
 	if (err)
 		printf("# %d inserts failed\n", err);
@@ -892,7 +944,7 @@ static int conc_toggle(bool *in, int j)
 	if (in[j])
 		kesp_seltab_remove(conc_tab, OWNER(j));
 	else
-		err = kesp_seltab_insert(conc_tab, &conc_sel[j], j % 2,
+		err = kesp_seltab_insert(conc_tab, &conc_sel[j], j % 2, KESP_CPU_ANY,
 					 OWNER(j));
 	in[j] = !in[j];
 	return err != 0;
@@ -944,7 +996,7 @@ static void test_concurrent(void)
 				s->dst_end[3]++;	/* C stays the best */
 		}
 		if (i < CONC_CHURN0) {
-			err += kesp_seltab_insert(conc_tab, s, 0, OWNER(i)) != 0;
+			err += kesp_seltab_insert(conc_tab, s, 0, KESP_CPU_ANY, OWNER(i)) != 0;
 			in[i] = true;
 		}
 	}
@@ -1010,10 +1062,10 @@ static void test_replace(void)
 	set_prefix(AF_INET, wide.dst_start, wide.dst_end, "10.0.0.0/8");
 	in_old = flow(AF_INET, "10.1.0.1", "10.2.0.9", 17, 1, 2);
 	in_new = flow(AF_INET, "10.1.0.1", "10.3.0.9", 17, 1, 2);
-	kesp_seltab_insert(t, &wide, 0, OWNER(9));
-	kesp_seltab_insert(t, &old_sel, 0, OWNER(1));
+	kesp_seltab_insert(t, &wide, 0, KESP_CPU_ANY, OWNER(9));
+	kesp_seltab_insert(t, &old_sel, 0, KESP_CPU_ANY, OWNER(1));
 	mark = kesp_seltab_next_order(t);
-	kesp_seltab_insert(t, &new_sel, 0, OWNER(1));
+	kesp_seltab_insert(t, &new_sel, 0, KESP_CPU_ANY, OWNER(1));
 	EXPECT_OWNER(t, in_old, 1, "replace: between insert and removal, the old selector still finds the SA");
 	EXPECT_OWNER(t, in_new, 1, "replace: and the new one does too");
 	kesp_seltab_remove_range(t, OWNER(1), 0, mark);
@@ -1023,7 +1075,7 @@ static void test_replace(void)
 
 	/* A failed insert of a second new selector takes back only itself. */
 	mark = kesp_seltab_next_order(t);
-	kesp_seltab_insert(t, &old_sel, 0, OWNER(1));
+	kesp_seltab_insert(t, &old_sel, 0, KESP_CPU_ANY, OWNER(1));
 	kesp_seltab_remove_range(t, OWNER(1), mark, U64_MAX);
 	EXPECT_OWNER(t, in_old, 9, "replace: undoing the new range removes the new selector");
 	EXPECT_OWNER(t, in_new, 1, "replace: and keeps the older one");
@@ -1045,14 +1097,14 @@ static void test_limit(void)
 	/* 2001:db8::1 .. 2001:db8::6: the prefixes ::1/128, ::2/127, ::4/127, ::6/128. */
 	set_range(AF_INET6, range.dst_start, range.dst_end, "2001:db8::1", "2001:db8::6");
 	kesp_seltab_set_limit(t, 3);
-	TAP_EQ_INT(kesp_seltab_insert(t, &one, 0, OWNER(1)), 0, "limit: a one-prefix selector fits a limit of 3");
+	TAP_EQ_INT(kesp_seltab_insert(t, &one, 0, KESP_CPU_ANY, OWNER(1)), 0, "limit: a one-prefix selector fits a limit of 3");
 	before = kesp_seltab_prefixes(t);
-	TAP_EQ_INT(kesp_seltab_insert(t, &range, 0, OWNER(2)), -ENOSPC,
+	TAP_EQ_INT(kesp_seltab_insert(t, &range, 0, KESP_CPU_ANY, OWNER(2)), -ENOSPC,
 		   "limit: a four-prefix selector does not fit what is left");
 	TAP_EQ_INT((int)kesp_seltab_prefixes(t), (int)before, "limit: and leaves nothing of itself");
 	EXPECT_OWNER(t, f, 1, "limit: lookups find what was there");
 	kesp_seltab_set_limit(t, 5);
-	TAP_EQ_INT(kesp_seltab_insert(t, &range, 0, OWNER(2)), 0, "limit: raised to 5, it fits");
+	TAP_EQ_INT(kesp_seltab_insert(t, &range, 0, KESP_CPU_ANY, OWNER(2)), 0, "limit: raised to 5, it fits");
 	TAP_EQ_INT((int)kesp_seltab_prefixes(t), 5, "limit: five prefixes are counted");
 	EXPECT_OWNER(t, f, 2, "limit: and the range wins inside it");
 	kesp_seltab_set_limit(t, 0);
@@ -1066,6 +1118,7 @@ int main(void)
 {
 	test_match();
 	test_order();
+	test_cpu();
 	test_ipv6();
 	test_nomem();
 	test_replace();

@@ -136,6 +136,11 @@
  *         KESP_SA_F_ESN.
  *     KESP_SA_A_PRIORITY: NLA_U32, outbound only; breaks ties between
  *         equally specific selectors, lower wins. Default 0.
+ *     KESP_SA_A_CPU: NLA_U32, outbound only: the SA carries only packets
+ *         sent from this CPU (a per-CPU SA, RFC 9611), and beats an
+ *         equally specific SA of the same priority that has no CPU, which
+ *         carries the other CPUs' packets (the fallback SA). Absent: any
+ *         CPU. A CPU the machine cannot have is refused.
  *     KESP_SA_A_SELECTORS: nest of KESP_SELECTORS_A_SELECTOR nests, each
  *         enum kesp_sel_attr; at most KESP_SELECTORS_MAX. Outbound: which
  *         packets routed into the device use this SA. Inbound: what a
@@ -172,8 +177,9 @@
  *   kesp device in the caller's namespace.
  *   Reply (one message per SA): IFINDEX, ID, DIR, SPI, MODE, REQID, SRC,
  *   DST, AEAD or ENC+AUTH (NAME and ICV_BITS, never KEY), REPLAY_WINDOW,
- *   FLAGS, SEQ, PRIORITY, SELECTORS, LIFETIME, ENCAP, KESP_SA_A_ADD_TIME (NLA_U64,
- *   seconds since boot), KESP_SA_A_COUNTERS (nest, enum kesp_cnt_attr).
+ *   FLAGS, SEQ, PRIORITY, CPU (when it has one), SELECTORS, LIFETIME, ENCAP,
+ *   KESP_SA_A_ADD_TIME (NLA_U64, seconds since boot), KESP_SA_A_COUNTERS
+ *   (nest, enum kesp_cnt_attr).
  *
  * KESP_CMD_SA_FLUSH
  *   Request: optionally KESP_SA_A_IFINDEX, KESP_SA_A_DIR and
@@ -395,6 +401,7 @@ enum kesp_sa_attr {
 	KESP_SA_A_ENCAP,
 	KESP_SA_A_MAPPING_SRC,
 	KESP_SA_A_MAPPING_SPORT,
+	KESP_SA_A_CPU,
 	__KESP_SA_A_LAST
 };
 #define KESP_SA_A_MAX (__KESP_SA_A_LAST - 1)
