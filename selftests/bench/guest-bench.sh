@@ -8,7 +8,7 @@
 # every run goes to $OUT/runs/ with a line in $OUT/manifest; report.py
 # turns them into result.json and the table at the end of log.txt.
 #   KESP_BENCH_PROFILE  full (make bench) or smoke (make check)
-#   KESP_BENCH_ONLY     sections to run, of: tcp udp latency scale handshake
+#   KESP_BENCH_ONLY     sections to run, of: tcp tcp2 udp latency scale handshake
 #                       (and install and profile, run only when named;
 #                       install may come with base-kespctl=PATH and
 #                       install-stacks=LIST, see bench_install). Two more words
@@ -117,8 +117,13 @@ stack_order() {
 pair_counters() {
 	case $1 in
 	kesp)
-		$KESPCTL -n kesp-$2 --json sa get dev kesp0 dir out spi $5 dst $4 &&
-		$KESPCTL -n kesp-$2 --json sa get dev kesp0 dir in spi $6
+		if [ "$PAIR_TOPO" = pcpu ]; then
+			# the fallback pair and one per CPU
+			$KESPCTL -n kesp-$2 --json sa list dev kesp0
+		else
+			$KESPCTL -n kesp-$2 --json sa get dev kesp0 dir out spi $5 dst $4 &&
+			$KESPCTL -n kesp-$2 --json sa get dev kesp0 dir in spi $6
+		fi
 		;;
 	xfrm*)
 		ip -n $1-$2 -s xfrm state get src $3 dst $4 proto esp spi $5 &&
@@ -132,7 +137,9 @@ pair_counters() {
 # carried the traffic and what it dropped, and for XFRM the growth of
 # /proc/net/xfrm_stat in both nodes since stat_mark. Only the pair:
 # listing 100,000 SAs takes minutes here.
+PAIR_TOPO=""
 counters() {
+	PAIR_TOPO=$3
 	if [ "$3" = transport ]; then
 		set -- "$1" "$2" ha 192.168.50.1 192.168.50.2 0x1001 0x1002 hb
 	else
@@ -185,19 +192,30 @@ wait_listen() {	# NS PORT
 
 # One iperf3 server per stack and topology for the whole benchmark, on
 # CPU 1 (clients run on CPU 0): starting one per run costs seconds here.
-# A one-vCPU guest (KESP_VM_SMP=1) has only CPU 0.
-SERVERS="hb:192.168.50.2 dst:10.10.2.2"
+# A one-vCPU guest (KESP_VM_SMP=1) has only CPU 0. The two-flow section's
+# second flow goes the other way round: its client on CPU 1, its server
+# (dst, port 5202) on CPU 0.
+SERVERS="hb:192.168.50.2:5201 dst:10.10.2.2:5201"
 SERVER_CPU=$(($(nproc) > 1 ? 1 : 0))
-server_start() {	# NS ADDR
-	ip netns exec "$1" iperf3 -s -B "$2" -A "$SERVER_CPU" >/dev/null 2>&1 &
-	echo $! >"$OUT/server-$1.pid"
+[ "$SERVER_CPU" = 1 ] && SERVERS="$SERVERS dst:10.10.2.2:5202"
+server_start() {	# NS ADDR PORT
+	ip netns exec "$1" iperf3 -s -B "$2" -p "$3" -A $((SERVER_CPU - ($3 - 5201))) \
+		>/dev/null 2>&1 &
+	echo $! >"$OUT/server-$1-$3.pid"
 }
 servers_start() {
 	for STACK in $STACKS; do
-		for ss_node in $SERVERS; do server_start $STACK-${ss_node%%:*} ${ss_node#*:}; done
+		for ss_node in $SERVERS; do
+			IFS=: read -r ss_ns ss_addr ss_port <<-EOF
+				$ss_node
+			EOF
+			server_start $STACK-$ss_ns $ss_addr $ss_port
+		done
 	done
 	for STACK in $STACKS; do
-		for ss_node in $SERVERS; do wait_listen $STACK-${ss_node%%:*} 5201 || return 1; done
+		for ss_node in $SERVERS; do
+			wait_listen $STACK-${ss_node%%:*} ${ss_node##*:} || return 1
+		done
 	done
 }
 servers_stop() {
@@ -207,17 +225,19 @@ servers_stop() {
 
 # iperf CLIENT SERVER SERVER-ADDR ARGS...: one iperf3 test between the
 # current stack's nodes, its JSON in $RUN.json. A server that saw a
-# failed test is restarted, so the next run finds it idle.
+# failed test is restarted, so the next run finds it idle. IPERF_PORT
+# and IPERF_CPU (the client's) choose the two-flow section's second flow.
+IPERF_PORT=5201 IPERF_CPU=0
 iperf() {
 	ip_client=$STACK-$1 ip_server=$STACK-$2 ip_addr=$3
 	shift 3
 	# iperf3's own timeouts instead of timeout(1): one program less to
 	# start per run.
-	if ! ip netns exec "$ip_client" iperf3 -c "$ip_addr" -A 0 -J --connect-timeout 5000 \
-			"$@" >"$RUN.json" 2>&1; then
-		kill "$(cat "$OUT/server-$ip_server.pid")" 2>/dev/null
-		server_start "$ip_server" "$ip_addr"
-		wait_listen "$ip_server" 5201
+	if ! ip netns exec "$ip_client" iperf3 -c "$ip_addr" -p $IPERF_PORT -A $IPERF_CPU -J \
+			--connect-timeout 5000 "$@" >"$RUN.json" 2>&1; then
+		kill "$(cat "$OUT/server-$ip_server-$IPERF_PORT.pid")" 2>/dev/null
+		server_start "$ip_server" "$ip_addr" $IPERF_PORT
+		wait_listen "$ip_server" $IPERF_PORT
 	fi
 }
 
@@ -266,7 +286,27 @@ configure() {
 	[ -n "$ACTIVE" ]
 }
 
+# rounds SECTION CASE MEASURE...: RUNS rounds of a case, the stacks taking
+# turns in each (stack_order); before each measurement a fresh $RUN, and
+# $i is the round, for MEASURE's manifest lines.
+rounds() {
+	ro_section=$1 ro_case=$2
+	shift 2
+	i=1
+	while [ $i -le "$RUNS" ]; do
+		for STACK in $(stack_order $i); do
+			new_run "$ro_section" "$ro_case"
+			"$@"
+		done
+		i=$((i + 1))
+	done
+}
+
 # ---- 1. TCP bulk, one flow ---------------------------------------------
+tcp_one() {	# CLIENT SERVER SERVER-ADDR
+	iperf "$@" -t "$TCP_SECONDS" --snd-timeout 10000
+	manifest iperf tcp "$case_" $STACK $i "$RUN"
+}
 bench_tcp() {
 	for topo in ${TCP_MODES:-transport tunnel}; do
 		if [ $topo = transport ]; then
@@ -282,53 +322,69 @@ bench_tcp() {
 			fi
 			log "tcp $case_"
 			configure tcp "$case_" $topo "$alg" || continue
-			i=1
-			while [ $i -le "$RUNS" ]; do
-				for STACK in $(stack_order $i); do
-					new_run tcp "$case_"
-					iperf $client $server $addr -t "$TCP_SECONDS" --snd-timeout 10000
-					manifest iperf tcp "$case_" $STACK $i "$RUN"
-				done
-				i=$((i + 1))
-			done
+			rounds tcp "$case_" tcp_one $client $server $addr
 			counters tcp "$case_" $topo
 		done
 	done
 }
 
+# ---- 1b. TCP bulk, two flows, one sent from each vCPU -------------------
+# Tunnel mode: src sends one flow from CPU 0 (to dst's server on CPU 1)
+# and one from CPU 1 (to the server on CPU 0) at once; the packets of each
+# are forwarded and encrypted on the CPU that sent them. kesp gets a
+# per-CPU SA pair for each CPU (RFC 9611) besides the fallback pair
+# ("pcpu" in sas_up); XFRM on these kernels has one SA pair that both CPUs
+# share (per-CPU SAs came to XFRM in Linux 6.13). A run is the two flows'
+# throughput added up; they start together (within the time one iperf3
+# takes to start) and each runs TCP_SECONDS.
+tcp_two() {
+	tcp2_run=$RUN
+	RUN=$tcp2_run-cpu1 IPERF_PORT=5202 IPERF_CPU=1
+	iperf src dst 10.10.2.2 -t "$TCP_SECONDS" --snd-timeout 10000 &
+	RUN=$tcp2_run-cpu0 IPERF_PORT=5201 IPERF_CPU=0
+	iperf src dst 10.10.2.2 -t "$TCP_SECONDS" --snd-timeout 10000
+	wait $!
+	manifest iperf2 tcp2 "$case_" $STACK $i "$tcp2_run"
+}
+bench_tcp2() {
+	if [ "$SERVER_CPU" != 1 ]; then
+		manifest skipped tcp2 all - - "not run: the guest has one vCPU"
+		return
+	fi
+	for alg in $ALGS; do
+		case_=tunnel/$alg
+		log "tcp2 $case_"
+		configure tcp2 "$case_" pcpu "$alg" || continue
+		rounds tcp2 "$case_" tcp_two
+		counters tcp2 "$case_" pcpu
+	done
+}
+
 # ---- 2. UDP datagrams per second through the tunnel --------------------
+udp_one() {
+	iperf src dst 10.10.2.2 -u -b 0 -l "$size" -t "$UDP_SECONDS"
+	manifest iperf udp "$size" $STACK $i "$RUN"
+}
 bench_udp() {
 	for size in $UDP_SIZES; do
 		log "udp $size"
 		configure udp "$size" tunnel aes-gcm-128 || continue
-		i=1
-		while [ $i -le "$RUNS" ]; do
-			for STACK in $(stack_order $i); do
-				new_run udp "$size"
-				iperf src dst 10.10.2.2 -u -b 0 -l "$size" -t "$UDP_SECONDS"
-				manifest iperf udp "$size" $STACK $i "$RUN"
-			done
-			i=$((i + 1))
-		done
+		rounds udp "$size" udp_one
 		counters udp "$size" tunnel
 	done
 }
 
 # ---- 3. latency: ping RTT, and round trips per second of a flood ping --
+pings() {
+	ip netns exec $STACK-src ping -c "$PINGS" -i 0.005 -W 2 10.10.2.2 >"$RUN.ping" 2>&1
+	manifest ping latency rtt $STACK $i "$RUN"
+	ip netns exec $STACK-src ping -f -c "$FLOOD" -W 2 -q 10.10.2.2 >"$RUN.flood" 2>&1
+	manifest flood latency rr $STACK $i "$RUN"
+}
 bench_latency() {
 	log "latency"
 	configure latency rtt tunnel aes-gcm-128 || return
-	i=1
-	while [ $i -le "$RUNS" ]; do
-		for STACK in $(stack_order $i); do
-			new_run latency rtt
-			ip netns exec $STACK-src ping -c "$PINGS" -i 0.005 -W 2 10.10.2.2 >"$RUN.ping" 2>&1
-			manifest ping latency rtt $STACK $i "$RUN"
-			ip netns exec $STACK-src ping -f -c "$FLOOD" -W 2 -q 10.10.2.2 >"$RUN.flood" 2>&1
-			manifest flood latency rr $STACK $i "$RUN"
-		done
-		i=$((i + 1))
-	done
+	rounds latency rtt pings
 	counters latency rtt tunnel
 }
 
@@ -660,7 +716,7 @@ python3 "$BENCH/netdev_features.py" kesp-ha:eth0 kesp-ha:kesp0 kesp-src:eth0 kes
 	xfrm-dst:eth0 >"$OUT/features" 2>&1
 
 servers_start || log "an iperf3 server did not start"
-for section in tcp udp latency scale handshake install profile; do
+for section in tcp tcp2 udp latency scale handshake install profile; do
 	# install and profile only when asked for by name.
 	case $section in
 	install | profile)

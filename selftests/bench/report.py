@@ -29,13 +29,14 @@ import sys
 
 STACKS = ("kesp", "xfrm", "xfrmi")
 # the lines every stack's data plane carries; the rest are kesp vs xfrm
-TRAFFIC = ("tcp", "udp", "rtt", "rr")
+TRAFFIC = ("tcp", "tcp2", "udp", "rtt", "rr")
 # the lines repeated a few times, whose spread decides a "<"
 SPREAD = ("install", "flush", "memory")
 
 # (section, case) -> (label, unit, better); the order of the table.
 UNITS = {
     "tcp": ("Mbit/s", "higher"),
+    "tcp2": ("Mbit/s", "higher"),
     "udp": ("datagrams/s", "higher"),
     "rtt": ("us", "lower"),
     "rr": ("round trips/s", "higher"),
@@ -87,9 +88,9 @@ def flood_rate(path):
 
 
 def sa_counters(path, stack):
-    """(packets the outbound SA sent, errors counted) from a counters
-    file: kespctl --json sa get (one document per SA), or ip -s xfrm
-    state get."""
+    """(packets the outbound SA sent, errors counted, {CPU: packets} of
+    kesp's per-CPU outbound SAs) from a counters file: kespctl --json sa
+    get (one document per SA) or sa list, or ip -s xfrm state get."""
     text = read(path)
     if stack == "kesp":
         sas, pos, dec = [], 0, json.JSONDecoder()
@@ -99,10 +100,10 @@ def sa_counters(path, stack):
                 pos += len(text[pos:]) - len(text[pos:].lstrip()) + end
                 sas += doc if isinstance(doc, list) else [doc]
         except ValueError:
-            return None, None
+            return None, None, {}
         out = sum(s["counters"]["packets"] for s in sas if s["dir"] == "out")
         errors = sum(v for s in sas for k, v in s["counters"].items() if k.endswith("errors"))
-        return out, errors
+        return out, errors, {s["cpu"]: s["counters"]["packets"] for s in sas if "cpu" in s}
     packets = errors = 0
     for block in re.split(r"\n(?=src )", text):
         m = re.search(r"(\d+)\(bytes\), (\d+)\(packets\)", block)
@@ -113,7 +114,7 @@ def sa_counters(path, stack):
         st = re.search(r"replay-window \d+ replay (\d+) failed (\d+)", block)
         if st:
             errors += int(st.group(1)) + int(st.group(2))
-    return packets, errors
+    return packets, errors, {}
 
 
 def xfrm_stat(path):
@@ -236,6 +237,13 @@ def guest(dirname, stopped=False):
             into = grown.setdefault((section, case), {}).setdefault(stack, {})
             for k, v in ({"no xfrm_stat read": 1} if g is None else g).items():
                 into[k] = into.get(k, 0) + v
+        elif kind == "iperf2":
+            # two flows at once: their sum, valid only if both ran
+            flows = [iperf_value(value + "-cpu%d" % cpu, "tcp") for cpu in (0, 1)]
+            ok = all(v is not None for v, _ in flows)
+            add((section, case), stack, sum(v for v, _ in flows) if ok else None,
+                retransmits=sum(rt for _, rt in flows) if ok and None not in
+                [rt for _, rt in flows] else None)
         elif kind == "iperf":
             v, retrans = iperf_value(value, section)
             if section == "udp":
@@ -273,10 +281,12 @@ def guest(dirname, stopped=False):
                 l[stack].update(more)
         section, sa_case = {"rtt": ("latency", "rtt"), "rr": ("latency", "rtt")}.get(
             metric, (metric, case))
-        for stack, (packets, errors) in counted.get((section, sa_case), {}).items():
+        for stack, (packets, errors, per_cpu) in counted.get((section, sa_case), {}).items():
             if stack in l:
                 peer = peer_errors.get((section, sa_case), {}).get(stack, 0)
                 l[stack]["sa_packets"] = packets
+                if per_cpu:
+                    l[stack]["cpu_sa_packets"] = per_cpu
                 l[stack]["sa_errors"] = None if errors is None or peer is None else errors + peer
         for stack, g in grown.get((section, sa_case), {}).items():
             if stack in l:
@@ -349,7 +359,7 @@ def guest(dirname, stopped=False):
                                 "%d times" % (n, mem[last]["SUnreclaim"] - mem[first]["SUnreclaim"],
                                               len(reps)))
 
-    order = ["tcp", "udp", "rtt", "rr", "scale", "install", "flush", "memory", "handshake", "hsrate"]
+    order = ["tcp", "tcp2", "udp", "rtt", "rr", "scale", "install", "flush", "memory", "handshake", "hsrate"]
     lines.sort(key=lambda l: (order.index(l["section"]), sort_key(l["case"])))
     result = {"kernel": meta.get("kernel"), "profile": meta.get("profile"), "meta": meta,
               "features": features, "lines": lines, "not_measured": not_measured,
@@ -381,7 +391,7 @@ def fmt(v):
     return "%.2f" % v
 
 
-LABELS = {"tcp": "TCP one flow", "udp": "UDP rx rate", "rtt": "ping RTT median",
+LABELS = {"tcp": "TCP one flow", "tcp2": "TCP two flows, one per vCPU,", "udp": "UDP rx rate", "rtt": "ping RTT median",
           "rr": "flood ping", "scale": "TCP tunnel with", "install": "install",
           "flush": "flush", "memory": "memory, installing",
           # the IKE daemons: ikehelper in the kesp column, charon in XFRM's
@@ -510,7 +520,7 @@ def check(path, smoke=False):
     the kernel does not support it there; no stack it could not
     configure); every stack's SAs carried the traffic of its runs; with
     --smoke, every section has figures. Returns 1 on a failure."""
-    want = ["tcp", "udp", "rtt", "rr", "scale", "install", "flush", "memory"]
+    want = ["tcp", "tcp2", "udp", "rtt", "rr", "scale", "install", "flush", "memory"]
     plan = 5 if smoke else 4
     print("1..%d" % plan)
     n = 0
@@ -552,10 +562,16 @@ def check(path, smoke=False):
         "; ".join(empty))
     idle = ["%s %s %s" % (l["section"], l["case"], s) for l in r["lines"] for s in STACKS
             if s in l and "sa_packets" in l[s] and not l[s]["sa_packets"]]
+    # the two-flow line measures kesp's per-CPU SAs only if each carried
+    # its CPU's flow (JSON keys: the CPUs as strings)
+    idle += ["%s %s kesp's SA for CPU %s" % (l["section"], l["case"], cpu)
+             for l in r["lines"] if l["section"] == "tcp2" and "kesp" in l
+             for cpu in ("0", "1")
+             if not {str(c): p for c, p in l["kesp"].get("cpu_sa_packets", {}).items()}.get(cpu)]
     tap(not idle and all(any("sa_packets" in l.get(s, {}) for l in r["lines"]) for s in STACKS),
         "[%s] bench: each stack's SAs carried the traffic of its runs" % k,
         "no packets on the outbound SA: " + "; ".join(idle))
-    tcp = [l for l in r["lines"] if l["section"] in ("tcp", "scale")]
+    tcp = [l for l in r["lines"] if l["section"] in ("tcp", "tcp2", "scale")]
     silent = ["%s %s %s" % (l["section"], l["case"], s) for l in tcp for s in STACKS if s in l
               for v, rt in zip(l[s]["runs"], l[s].get("retransmits", [])) if v is not None and rt is None]
     tap(bool(tcp) and not silent, "[%s] bench: every valid TCP run reports its retransmits" % k,

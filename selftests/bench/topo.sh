@@ -63,7 +63,7 @@ alg_line() {
 # inner_mtu MODE: XFRM's MTU for an IPv4 SA of the current algorithm over
 # a 1500-byte path. Every algorithm here pads to 4 bytes.
 inner_mtu() {
-	if [ "$1" = tunnel ]; then
+	if [ "$1" != transport ]; then
 		echo $(((1500 - 20 - 8 - ALG_IV - ALG_ICV) / 4 * 4 - 2))
 	else
 		echo $(((1500 - 8 - ALG_IV - ALG_ICV - 20) / 4 * 4 + 20 - 2))
@@ -187,11 +187,31 @@ xfrm_sas() {
 	} | ip -n $xs_ns -batch -
 }
 
+# kesp_pcpu_sas NS OUT-SPI IN-SPI MODE ME PEER HERE THERE: besides
+# kesp_sas' pair (the fallback), a pair for each CPU of the guest (RFC
+# 9611): the outbound SA bound to the CPU, SPIs 0x100 * (CPU + 1) above
+# the fallback's. The peer's inbound SAs are its own SAs' peers: any CPU
+# may decrypt any of them.
+kesp_pcpu_sas() {
+	kp_cpu=0
+	while [ $kp_cpu -lt "$(nproc)" ]; do
+		kp_add=$((0x100 * (kp_cpu + 1)))
+		with_alg ip netns exec $1 $KESPCTL sa add dev kesp0 dir out src $5 dst $6 \
+			proto esp spi $(($2 + kp_add)) mode $4 reqid 1 cpu $kp_cpu \
+			sel src $7 dst $8 >/dev/null &&
+		with_alg ip netns exec $1 $KESPCTL sa add dev kesp0 dir in src $6 dst $5 \
+			proto esp spi $(($3 + kp_add)) mode $4 reqid 1 replay-window $REPLAY \
+			sel src $8 dst $7 >/dev/null || return 1
+		kp_cpu=$((kp_cpu + 1))
+	done
+}
+
 # sas_up STACK TOPOLOGY ALG: the SA pairs of STACK for TOPOLOGY
-# (transport or tunnel) with ALG, replacing what was there.
+# (transport, tunnel, or pcpu: tunnel mode with kesp's per-CPU SAs) with
+# ALG, replacing what was there.
 sas_up() {
 	alg_words "$3" || return 1
-	su_stack=$1 su_mtu=$(inner_mtu "$2")
+	su_stack=$1 su_topo=$2 su_mtu=$(inner_mtu "$2")
 	if [ "$2" = transport ]; then
 		set -- "ha 0x1001 0x1002 192.168.50.1 192.168.50.2" \
 			"hb 0x1002 0x1001 192.168.50.2 192.168.50.1"
@@ -214,6 +234,9 @@ sas_up() {
 		kesp)
 			ip -n $su_ns link set kesp0 mtu "$su_mtu" &&
 			kesp_sas "$@" || return 1
+			if [ "$su_topo" = pcpu ]; then
+				kesp_pcpu_sas "$@" || return 1
+			fi
 			;;
 		xfrm)
 			# shellcheck disable=SC2086

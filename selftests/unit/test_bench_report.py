@@ -64,6 +64,23 @@ def guest_dir(tmp, name, mutate=None):
             if s == "kesp" and case.startswith("transport"):
                 files[f + "-hb"] = json.dumps({"dir": "in", "counters": {"packets": 10, "replay_errors": 5}})
                 manifest.append("peercounters tcp %s %s - %s" % (case, s, f + "-hb"))
+    # two flows at once, one from each vCPU: kesp's per-CPU SAs carry them
+    for i in (1, 2):
+        for s in stacks:
+            run += 1
+            f = "runs/%d-tcp2-%s" % (run, s)
+            files[f + "-cpu0.json"] = json.dumps(iperf_json(30, 1))
+            files[f + "-cpu1.json"] = json.dumps(iperf_json(20 + i, 2))
+            manifest.append("iperf2 tcp2 tunnel/aes-gcm-128 %s %d %s" % (s, i, f))
+    for s in stacks:
+        f = "runs/counters-tcp2-tunnel-aes-gcm-128-%s" % s
+        if s == "kesp":
+            files[f] = json.dumps([{"dir": "out", "counters": {"packets": 0}},
+                                   {"dir": "out", "cpu": 0, "counters": {"packets": 70}},
+                                   {"dir": "out", "cpu": 1, "counters": {"packets": 50}}])
+        else:
+            files[f] = "src 192.168.60.1 dst 192.168.60.2\n\t  100(bytes), 120(packets)\n"
+        manifest.append("counters tcp2 tunnel/aes-gcm-128 %s - %s" % (s, f))
     for s in stacks:
         iperf("udp", "64", s, 1, udp_json(9000))
         if s != "kesp":	# nothing grew: no errors, not "no xfrm_stat read"
@@ -155,6 +172,13 @@ def main():
     mem = next(l for l in res["lines"] if l["section"] == "memory" and l["case"] == "100 SAs")
     tap(mem["kesp"]["runs"] == [2560.0] * 3, "memory per SA, one figure per repetition", json.dumps(mem))
 
+    two = next(l for l in res["lines"] if l["section"] == "tcp2")
+    tap(two["kesp"]["runs"] == [51.0, 52.0] and two["kesp"]["retransmits"] == [3, 3] and
+        two["kesp"]["sa_packets"] == 120 and two["kesp"]["cpu_sa_packets"] == {"0": 70, "1": 50},
+        "two flows: a run is their sum, retransmits too; each per-CPU SA's packets", json.dumps(two))
+    tap("2/2" in row(table, "TCP two flows, one per vCPU, tunnel aes-gcm-128"),
+        "two flows: a line of its own in the table", table)
+
     def slower(files, manifest):
         for r in (1, 2, 3):
             files["runs/install-kesp-100-%d" % r] = "0 %.3f\n" % (2.5 + r / 10)
@@ -168,6 +192,13 @@ def main():
     rc, out, table, _ = judged(tmp, "one-failed", one_failed)
     tap(rc == 0 and "1/2" in row(table, "TCP one flow tunnel aes-gcm-128"),
         "one failed run of two: 1/2 shown, the cell still has a valid run", table + out)
+
+    def one_flow_failed(files, manifest):
+        first = next(l for l in manifest if l.startswith("iperf2 tcp2 tunnel/aes-gcm-128 kesp 1"))
+        files[first.split()[-1] + "-cpu1.json"] = json.dumps({"error": "unable to connect"})
+    rc, out, table, _ = judged(tmp, "one-flow-failed", one_flow_failed)
+    tap(rc == 0 and "1/2" in row(table, "TCP two flows, one per vCPU, tunnel aes-gcm-128"),
+        "two flows: a run whose second flow failed is not valid (1/2)", table + out)
 
     def cell_failed(files, manifest):
         for l in manifest:
@@ -204,6 +235,15 @@ def main():
     rc, out, _, _ = judged(tmp, "idle", idle)
     tap(rc == 1 and "tcp tunnel/aes-gcm-128 kesp" in out,
         "an outbound SA that carried nothing fails check", out)
+
+    def cpu_idle(files, manifest):
+        files["runs/counters-tcp2-tunnel-aes-gcm-128-kesp"] = json.dumps(
+            [{"dir": "out", "counters": {"packets": 120}},
+             {"dir": "out", "cpu": 0, "counters": {"packets": 0}},
+             {"dir": "out", "cpu": 1, "counters": {"packets": 0}}])
+    rc, out, _, _ = judged(tmp, "cpu-idle", cpu_idle)
+    tap(rc == 1 and "tcp2 tunnel/aes-gcm-128 kesp's SA for CPU 0" in out,
+        "two flows: the fallback SA carrying them, not the per-CPU SAs, fails check", out)
 
     rc, out, _, _ = judged(tmp, "stopped", stopped=True)
     tap(rc == 1 and "not ok 1 - [6.12-test] bench: the guest finished" in out,
