@@ -186,17 +186,19 @@ def main():
     tap(rc == 0 and row(table, "install 100 SAs ").count("<") == 1,
         "install: ranges apart (2.6-2.8 vs 1.9-2.3) are marked, once (no xfrmi there)", table)
 
-    def one_failed(files, manifest):
-        first = next(l for l in manifest if l.startswith("iperf tcp tunnel/aes-gcm-128 xfrm 1"))
-        files[first.split()[-1] + ".json"] = json.dumps({"error": "unable to connect"})
-    rc, out, table, _ = judged(tmp, "one-failed", one_failed)
+    def failing(run, suffix):
+        """A mutation: the iperf3 output of the manifest line starting
+        with RUN, file SUFFIX, says the connection failed."""
+        def mutate(files, manifest):
+            first = next(l for l in manifest if l.startswith(run))
+            files[first.split()[-1] + suffix] = json.dumps({"error": "unable to connect"})
+        return mutate
+    rc, out, table, _ = judged(tmp, "one-failed",
+                               failing("iperf tcp tunnel/aes-gcm-128 xfrm 1", ".json"))
     tap(rc == 0 and "1/2" in row(table, "TCP one flow tunnel aes-gcm-128"),
         "one failed run of two: 1/2 shown, the cell still has a valid run", table + out)
-
-    def one_flow_failed(files, manifest):
-        first = next(l for l in manifest if l.startswith("iperf2 tcp2 tunnel/aes-gcm-128 kesp 1"))
-        files[first.split()[-1] + "-cpu1.json"] = json.dumps({"error": "unable to connect"})
-    rc, out, table, _ = judged(tmp, "one-flow-failed", one_flow_failed)
+    rc, out, table, _ = judged(tmp, "one-flow-failed",
+                               failing("iperf2 tcp2 tunnel/aes-gcm-128 kesp 1", "-cpu1.json"))
     tap(rc == 0 and "1/2" in row(table, "TCP two flows, one per vCPU, tunnel aes-gcm-128"),
         "two flows: a run whose second flow failed is not valid (1/2)", table + out)
 
