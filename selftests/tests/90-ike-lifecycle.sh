@@ -121,16 +121,17 @@ mkdir -p east
 # so it ends within seconds, whatever step it is (with more backoff the
 # later steps waited ever longer); the budgets (charon 40 s, ikehelper
 # 35.7 s) outlast a loaded guest's slow steps, and DPD's verdict comes
-# within dpd_delay + 35.7 s (kd).
+# within dpd_delay + 35.7 s (kd). On a slower guest (TIME_SCALE) every
+# interval, and so every budget, is that many times longer.
 charon_spawn east east "delete_rekeyed_delay = 2
-	retransmit_timeout = 1
+	retransmit_timeout = $(scaled 1)
 	retransmit_base = 1.0
 	retransmit_tries = 40"
-SETTINGS='ikehelper {
-  retransmit_timeout = 1s
+SETTINGS="ikehelper {
+  retransmit_timeout = $(scaled 1)s
   retransmit_tries = 20
   retransmit_base = 1.05
-}'
+}"
 # ab_conns west|north: ab1 (west rekeys), ab2 (north rekeys) and bc (no
 # rekey_time) as that side writes them: west at 192.168.201.N with
 # 10.M.0.0/24 behind it, north at .N+1 with 10.M+1.0.0/24.
@@ -353,7 +354,7 @@ ikectl north peer ike down ab2 >/dev/null 2>&1
 
 # ---- 2. forced collisions (co with charon, bc between ikehelpers) ----
 # ---- meanwhile close_action against charon, and kd's DPD goes on ----
-swanctl_bg() { charon_swanctl east "$@" --timeout 30 >>"$CHARON_LOG" 2>&1 & }
+swanctl_bg() { charon_swanctl east "$@" --timeout "$(scaled 30)" >>"$CHARON_LOG" 2>&1 & }
 # ike_spis CONN: "SPIi SPIr" of each IKE SA of CONN in west's ikehelper
 ike_spis() {
 	ikectl west kesp --json ike list | grep -o '"\(name\|spi_i\|spi_r\)":"[^"]*"' |
@@ -598,8 +599,8 @@ wait $kd_watch
 t_dead=$(cat /tmp/l90.dead 2>/dev/null || echo never)
 echo "DPD: kd frozen at 0 s, found dead and restarting at $([ "$t_dead" != never ] && echo $((t_dead - t_frz)) || echo never) s, charon let through at $(($(cat /tmp/l90.thaw 2>/dev/null || echo "$t_frz") - t_frz)) s"
 check "DPD: kd failed, charon did not answer" grep -q 'kd\[[0-9]*\] failed: .* did not answer our' "$KA"
-same "DPD: kd's SAs gone from kesp.ko when ikehelper found charon dead, within dpd_delay + retransmissions (2 + 35.7 s; 55 allowed)" \
-	"$(cat /tmp/l90.kdsas 2>/dev/null) $([ "$t_dead" != never ] && [ $((t_dead - t_frz)) -le 55 ] && echo in-time)" "0 in-time"
+same "DPD: kd's SAs gone from kesp.ko when ikehelper found charon dead, within dpd_delay + retransmissions (2 + $(scaled 36) s; $(scaled 55) allowed)" \
+	"$(cat /tmp/l90.kdsas 2>/dev/null) $([ "$t_dead" != never ] && [ $((t_dead - t_frz)) -le "$(scaled 55)" ] && echo in-time)" "0 in-time"
 wait_for 30 log_has kesp 'kd\[[0-9]+\] restarted'
 t_back=$(date +%s)
 check "DPD: the restart brought kd back (logged restarted)" log_has kesp 'kd\[[0-9]+\] restarted'

@@ -66,7 +66,7 @@ ikehelper_start() {
 		-s "$ih_state/sock" -S "$ih_state/run" >>"$ih_log" 2>&1 &
 	echo $! >"$ih_state/pid"
 	clock_now
-	ih_deadline=$((NOW_S + 60))
+	ih_deadline=$((NOW_S + 60 * TIME_SCALE))
 	while clock_now && [ "$NOW_S" -lt "$ih_deadline" ]; do
 		tail -n +"$ih_lines" "$ih_log" | grep -q 'ikehelper .* started' && return 0
 		ike_alive "$(cat "$ih_state/pid")" || break
@@ -137,7 +137,7 @@ log_has() { grep -Eq -- "$2" "$(ike_log ikehelper "$1")"; }
 
 wait_for() {
 	clock_now
-	wf_end=$((NOW_S + $1))
+	wf_end=$((NOW_S + $1 * TIME_SCALE))
 	shift
 	while :; do
 		"$@" && return 0
@@ -157,7 +157,7 @@ ike_monitor() {
 
 wait_event() {
 	clock_now
-	ih_deadline=$((NOW_S + ${3:-40}))
+	ih_deadline=$((NOW_S + ${3:-40} * TIME_SCALE))
 	while clock_now && [ "$NOW_S" -lt "$ih_deadline" ]; do
 		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
 		sleep 0.2

@@ -260,7 +260,7 @@ charon_start() {
 # KIND's daemon in NS has died.
 ike_wait_ready() {
 	clock_now
-	wr_kind=$1 wr_ns=$2 wr_deadline=$((NOW_S + 60))
+	wr_kind=$1 wr_ns=$2 wr_deadline=$((NOW_S + 60 * TIME_SCALE))
 	shift 2
 	while clock_now && [ "$NOW_S" -lt "$wr_deadline" ]; do
 		"$@" >/dev/null 2>&1 && return 0
@@ -371,7 +371,7 @@ ike_stop() {
 		kill "$st_pid" 2>/dev/null && st_pids="$st_pids $st_pid"
 	done
 	clock_now
-	st_deadline=$((NOW_S + 10))
+	st_deadline=$((NOW_S + 10 * TIME_SCALE))
 	for st_pid in $st_pids; do
 		while ike_alive "$st_pid" && clock_now && [ "$NOW_S" -lt "$st_deadline" ]; do sleep 0.2; done
 		kill -9 "$st_pid" 2>/dev/null
@@ -440,7 +440,7 @@ pluto_add() {
 # success is a Child SA of CONN in --showstates.
 pluto_up() {
 	clock_now
-	log=$(ike_log pluto "$1") deadline=$((NOW_S + ${3:-60}))
+	log=$(ike_log pluto "$1") deadline=$((NOW_S + ${3:-60} * TIME_SCALE))
 	echo "=== whack --initiate --name $2 $(date +%T)" >>"$log"
 	timeout "${3:-60}" ip netns exec "$1" "$IKE_BIN/whack" \
 		--ctlsocket "$IKE_STATE/pluto-$1/run/pluto.ctl" --initiate --name "$2" >>"$log" 2>&1

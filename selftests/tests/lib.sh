@@ -136,6 +136,12 @@ check_stamp() {
 # clock_now: $NOW_S, the guest's uptime in whole seconds, for the deadlines
 # of wait loops: read by a builtin, where $(date +%s) starts a process
 # (about 70 ms under TCG) on every turn of the loop.
+# KESP_TIME_SCALE (a whole number, 1 by default): how many times slower
+# than Debian's kernel the guest runs, so that the tests' time budgets
+# (waits, retransmission timers, deadlines) stretch with it; the
+# debug-kernel tier sets it (KASAN and lockdep). No check is left out.
+TIME_SCALE=${KESP_TIME_SCALE:-1}
+scaled() { echo $(($1 * TIME_SCALE)); }	# SECONDS
 clock_now() {
 	read -r NOW_S cn_idle </proc/uptime
 	NOW_S=${NOW_S%.*}
@@ -404,7 +410,7 @@ INTEROP_REPLAY_WINDOW=1024
 counters() {
 	if [ "${1:-}" = --settle ]; then
 		clock_now
-		cs_end=$((NOW_S + 7))
+		cs_end=$((NOW_S + 7 * TIME_SCALE))
 		while :; do
 			counters_now=$(counters_sample)
 			# shellcheck disable=SC2086

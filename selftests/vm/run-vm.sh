@@ -83,6 +83,7 @@ ICOUNT="" ICOUNT_SHIFT=${KESP_BENCH_ICOUNT_SHIFT:-2}
 	echo "export KESP_BENCH_DEADLINE='${KESP_BENCH_DEADLINE:-0}'"
 	echo "export KESP_BENCH_CLOCK='${ICOUNT:+icount shift=$ICOUNT_SHIFT}'"
 	echo "export KESP_TEST_TIMEOUT='${KESP_TEST_TIMEOUT:-900}'"
+	echo "export KESP_TIME_SCALE='${KESP_TIME_SCALE:-1}'"
 } >"$OUT/job"
 
 # slub_debug: red zones, poisoning and sanity checks (FZP: what finds
