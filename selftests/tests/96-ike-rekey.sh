@@ -114,7 +114,7 @@ $(NAME=hx vr_conn 2 34 charon hx.kesp 52 51)
 }
 secrets { ike-1 { secret = $PSK } }
 EOF
-if ! charon_start east east "delete_rekeyed_delay = 2" || ! charon_swanctl east --load-all >/tmp/load.out 2>&1; then
+if ! charon_start east east "delete_rekeyed_delay = $(scaled 2)" || ! charon_swanctl east --load-all >/tmp/load.out 2>&1; then
 	fail "charon starts in east" "$(cat /tmp/load.out)"
 	finish
 fi
@@ -180,11 +180,11 @@ vr0=$(conn_spis west kesp vr)
 # tr: start_action = trap. Nothing until a packet hits the trap.
 tr_sas() { ikectl west kesp ike list | grep -c '^tr\['; }
 same "tr: trapped, no IKE SA before traffic" "$(tr_sas)" 0
-ip netns exec west ping -c 10 -i 0.5 -W 4 -I 10.41.0.1 10.42.0.1 >/tmp/ping-tr 2>&1
+ip netns exec west ping -c "$(scaled 10)" -i 0.5 -W 4 -I 10.41.0.1 10.42.0.1 >/tmp/ping-tr 2>&1
 tr_first=$(sed -n 's/.*icmp_seq=\([0-9]*\) .*/\1/p' /tmp/ping-tr | head -n 1)
-echo "tr: $(sed -n 's/.* \([0-9]*\) received.*/\1/p' /tmp/ping-tr) of 10 pings (every 0.5 s) answered, the first answer to icmp_seq ${tr_first:-none}"
-same "tr: the first pings to the trapped subnet bring the tunnel up, pings pass within 4 s" \
-	"$([ -n "$tr_first" ] && [ "$tr_first" -le 8 ] && echo yes)" yes
+echo "tr: $(sed -n 's/.* \([0-9]*\) received.*/\1/p' /tmp/ping-tr) of $(scaled 10) pings (every 0.5 s) answered, the first answer to icmp_seq ${tr_first:-none}"
+same "tr: the first pings to the trapped subnet bring the tunnel up, pings pass within $(scaled 4) s" \
+	"$([ -n "$tr_first" ] && [ "$tr_first" -le "$(scaled 8)" ] && echo yes)" yes
 same "tr: one ACQUIRE started one negotiation, one IKE SA" \
 	"$(grep -c 'ACQUIRE for CHILD_SA tr of connection tr' "$KLOG") $(tr_sas)" "1 1"
 tr_c=$(charon_child_spis east tr | awk '{print $2, $1}')
@@ -269,11 +269,11 @@ ikr=$!
 ip netns exec east iperf3 -c 10.21.0.1 -B 10.22.0.1 -p 5202 -t 20 -i 0.5 -b 2M -l 8K -J \
 	>/tmp/ip96-cr-c.json 2>&1 &
 icr=$!
-ip netns exec west ping -q -i 0.05 -c $PINGS -W 2 -I 10.11.0.1 10.12.0.1 >/tmp/ping-kr 2>&1 &
+ip netns exec west ping -q -i 0.05 -c $PINGS -W "$(scaled 2)" -I 10.11.0.1 10.12.0.1 >/tmp/ping-kr 2>&1 &
 pkr=$!
-ip netns exec west ping -q -i 0.05 -c $PINGS -W 2 -I 10.21.0.1 10.22.0.1 >/tmp/ping-cr 2>&1 &
+ip netns exec west ping -q -i 0.05 -c $PINGS -W "$(scaled 2)" -I 10.21.0.1 10.22.0.1 >/tmp/ping-cr 2>&1 &
 pcr=$!
-ip netns exec west ping -q -i 0.1 -c $VPINGS -W 2 -I 10.31.0.1 10.32.0.1 >/tmp/ping-vr 2>&1 &
+ip netns exec west ping -q -i 0.1 -c $VPINGS -W "$(scaled 2)" -I 10.31.0.1 10.32.0.1 >/tmp/ping-vr 2>&1 &
 pvr=$!
 wait $pkr $pcr $pvr
 end=$(date +%s)
