@@ -193,8 +193,8 @@ wait_listen() {	# NS PORT
 # One iperf3 server per stack and topology for the whole benchmark, on
 # CPU 1 (clients run on CPU 0): starting one per run costs seconds here.
 # A one-vCPU guest (KESP_VM_SMP=1) has only CPU 0. The two-flow section's
-# second flow goes the other way round: its client on CPU 1, its server
-# (dst, port 5202) on CPU 0.
+# flow from CPU 0 goes to a server on CPU 0 (dst, port 5202), so that each
+# of its flows stays on one CPU (its client's and server's, see bench_tcp2).
 SERVERS="hb:192.168.50.2:5201 dst:10.10.2.2:5201"
 SERVER_CPU=$(($(nproc) > 1 ? 1 : 0))
 [ "$SERVER_CPU" = 1 ] && SERVERS="$SERVERS dst:10.10.2.2:5202"
@@ -329,9 +329,13 @@ bench_tcp() {
 }
 
 # ---- 1b. TCP bulk, two flows, one sent from each vCPU -------------------
-# Tunnel mode: src sends one flow from CPU 0 (to dst's server on CPU 1)
-# and one from CPU 1 (to the server on CPU 0) at once; the packets of each
-# are forwarded and encrypted on the CPU that sent them. kesp gets a
+# Tunnel mode: src sends one flow from CPU 0 to a server on CPU 0 and one
+# from CPU 1 to a server on CPU 1, at once. Nothing here moves a packet to
+# another CPU (veths, no RPS), so each flow's data, forwarding, encryption
+# and decryption, and its ACKs, stay on one CPU, as a NIC's receive hashing
+# would keep them: with the server on the other CPU, TCP sent much of a
+# flow from the ACKs' CPU, and one flow's packets took both CPUs' SAs and
+# arrived out of order. kesp gets a
 # per-CPU SA pair for each CPU (RFC 9611) besides the fallback pair
 # ("pcpu" in sas_up); XFRM on these kernels has one SA pair that both CPUs
 # share (per-CPU SAs came to XFRM in Linux 6.13). A run is the two flows'
@@ -339,11 +343,12 @@ bench_tcp() {
 # takes to start) and each runs TCP_SECONDS.
 tcp_two() {
 	tcp2_run=$RUN
-	RUN=$tcp2_run-cpu1 IPERF_PORT=5202 IPERF_CPU=1
+	RUN=$tcp2_run-cpu1 IPERF_PORT=5201 IPERF_CPU=1
 	iperf src dst 10.10.2.2 -t "$TCP_SECONDS" --snd-timeout 10000 &
-	RUN=$tcp2_run-cpu0 IPERF_PORT=5201 IPERF_CPU=0
+	RUN=$tcp2_run-cpu0 IPERF_PORT=5202 IPERF_CPU=0
 	iperf src dst 10.10.2.2 -t "$TCP_SECONDS" --snd-timeout 10000
 	wait $!
+	IPERF_PORT=5201	# the other sections' server, on CPU 1
 	manifest iperf2 tcp2 "$case_" $STACK $i "$tcp2_run"
 }
 bench_tcp2() {
