@@ -230,6 +230,14 @@ static void on_readable(void *arg, int fd)
 				 endpoint_str(&remote, r, sizeof(r)), endpoint_str(&local, l, sizeof(l)));
 			log_hex(LOG_ENC, 3, what, p, (size_t)len);
 		}
+		/*
+		 * The loop set the clock when the batch began, but handling a
+		 * datagram can take long (installing SAs can load a crypto
+		 * module; a debug kernel took 21 s for one): timers armed for
+		 * this one must count from now, or an IKE SA established late
+		 * in a batch rekeyed and was deleted at once.
+		 */
+		n->d->now = loop_now_ms();
 		ike_receive(n->d, &local, &remote, p, (size_t)len);
 		daemon_reap(n->d);
 	}
