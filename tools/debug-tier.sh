@@ -49,7 +49,7 @@ fi
 # KASAN, lockdep and kmemleak's scans make the guest several times slower
 # and KASAN's shadow takes an eighth of its memory; slub_debug is left off
 # (KASAN finds what it would, and more). The tests' time budgets stretch
-# fourfold (KESP_TIME_SCALE, lib.sh): the tests take 4 to 8 times as long
+# fourfold (KESP_TIME_SCALE, lib.sh): the tests take 7 to 25 times as long
 # here, and a forced rekey collision or a DPD deadline that outlasts its
 # retransmission budget fails on time, not on a defect. One kernel only:
 # its suite is shared by one guest per host CPU (run-matrix.sh's claims).
