@@ -7,7 +7,8 @@
 # with nothing left. Then a flood of forged IKE_SA_INIT: the gateway
 # switches to COOKIEs after cookie_threshold half-open SAs, keeps no more
 # state than that, and a legitimate peer still gets through (with a
-# cookie); the gateway's memory stays put.
+# cookie, while the flood's half-open SAs last: half_open_timeout, 30 s,
+# stretched on a slow guest); the gateway's memory stays put.
 . "$KESP_SRC/selftests/tests/lib.sh"
 . "$KESP_SRC/selftests/tests/ike_peers.sh"
 . "$KESP_SRC/selftests/tests/ike_lib.sh"
@@ -63,7 +64,8 @@ secrets {
     ike-c { id = charon-c
         secret = $PSK_C }
 }
-ikehelper { cookie_threshold = 5 }
+ikehelper { cookie_threshold = 5
+    half_open_timeout = $(scaled 30)s }
 EOC
 )" || { fail "the gateway starts"; finish; }
 ikehelper_start a peer-a "$(cat <<EOC
