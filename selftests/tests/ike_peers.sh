@@ -284,7 +284,7 @@ charon_swanctl() {
 
 charon_up() {
 	echo "=== swanctl --initiate --child $2 $(date +%T)" >>"$(ike_log charon "$1")"
-	charon_swanctl "$1" --initiate --child "$2" --timeout "${3:-60}" >>"$(ike_log charon "$1")" 2>&1
+	charon_swanctl "$1" --initiate --child "$2" --timeout "$((${3:-60} * TIME_SCALE))" >>"$(ike_log charon "$1")" 2>&1
 }
 
 # swanctl --pretty puts every element on a line of its own ("key = value",
@@ -442,7 +442,7 @@ pluto_up() {
 	clock_now
 	log=$(ike_log pluto "$1") deadline=$((NOW_S + ${3:-60} * TIME_SCALE))
 	echo "=== whack --initiate --name $2 $(date +%T)" >>"$log"
-	timeout "${3:-60}" ip netns exec "$1" "$IKE_BIN/whack" \
+	timeout "$((${3:-60} * TIME_SCALE))" ip netns exec "$1" "$IKE_BIN/whack" \
 		--ctlsocket "$IKE_STATE/pluto-$1/run/pluto.ctl" --initiate --name "$2" >>"$log" 2>&1
 	while clock_now && [ "$NOW_S" -lt "$deadline" ]; do
 		[ -n "$(pluto_child_spis "$1" "$2")" ] && return 0

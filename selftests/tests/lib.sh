@@ -133,15 +133,15 @@ check_stamp() {
 	read -r cs_up cs_idle </proc/uptime
 	echo "# at ${cs_up}s"
 }
-# clock_now: $NOW_S, the guest's uptime in whole seconds, for the deadlines
-# of wait loops: read by a builtin, where $(date +%s) starts a process
-# (about 70 ms under TCG) on every turn of the loop.
 # KESP_TIME_SCALE (a whole number, 1 by default): how many times slower
 # than Debian's kernel the guest runs, so that the tests' time budgets
 # (waits, retransmission timers, deadlines) stretch with it; the
 # debug-kernel tier sets it (KASAN and lockdep). No check is left out.
 TIME_SCALE=${KESP_TIME_SCALE:-1}
 scaled() { echo $(($1 * TIME_SCALE)); }	# SECONDS
+# clock_now: $NOW_S, the guest's uptime in whole seconds, for the deadlines
+# of wait loops: read by a builtin, where $(date +%s) starts a process
+# (about 70 ms under TCG) on every turn of the loop.
 clock_now() {
 	read -r NOW_S cn_idle </proc/uptime
 	NOW_S=${NOW_S%.*}
