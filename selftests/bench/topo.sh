@@ -146,14 +146,23 @@ topo_teardown() {
 	done
 }
 
+# kesp_pair NS OUT-SPI IN-SPI MODE ME PEER HERE THERE [WORD...]: adds an
+# SA pair for the current algorithm to NS's kesp0; WORDs go to the
+# outbound SA (e.g. "cpu N").
+kesp_pair() {
+	kp_ns=$1 kp_out=$2 kp_in=$3 kp_mode=$4 kp_me=$5 kp_peer=$6 kp_here=$7 kp_there=$8
+	shift 8
+	with_alg ip netns exec $kp_ns $KESPCTL sa add dev kesp0 dir out src $kp_me dst $kp_peer \
+		proto esp spi $kp_out mode $kp_mode reqid 1 "$@" sel src $kp_here dst $kp_there >/dev/null &&
+	with_alg ip netns exec $kp_ns $KESPCTL sa add dev kesp0 dir in src $kp_peer dst $kp_me \
+		proto esp spi $kp_in mode $kp_mode reqid 1 replay-window $REPLAY \
+		sel src $kp_there dst $kp_here >/dev/null
+}
+
 # kesp_sas NS OUT-SPI IN-SPI MODE ME PEER HERE THERE: replaces
 # the SAs on NS's kesp0 with the pair for the current algorithm.
 kesp_sas() {
-	ip netns exec $1 $KESPCTL sa flush &&
-	with_alg ip netns exec $1 $KESPCTL sa add dev kesp0 dir out src $5 dst $6 \
-		proto esp spi $2 mode $4 reqid 1 sel src $7 dst $8 >/dev/null &&
-	with_alg ip netns exec $1 $KESPCTL sa add dev kesp0 dir in src $6 dst $5 \
-		proto esp spi $3 mode $4 reqid 1 replay-window $REPLAY sel src $8 dst $7 >/dev/null
+	ip netns exec $1 $KESPCTL sa flush && kesp_pair "$@"
 }
 
 # xfrm_sas NS OUT-SPI IN-SPI MODE ME PEER HERE THERE [if_id ID] POLICY-DIRS:
@@ -193,16 +202,12 @@ xfrm_sas() {
 # the fallback's. The peer's inbound SAs are its own SAs' peers: any CPU
 # may decrypt any of them.
 kesp_pcpu_sas() {
-	kp_cpu=0
-	while [ $kp_cpu -lt "$(nproc)" ]; do
-		kp_add=$((0x100 * (kp_cpu + 1)))
-		with_alg ip netns exec $1 $KESPCTL sa add dev kesp0 dir out src $5 dst $6 \
-			proto esp spi $(($2 + kp_add)) mode $4 reqid 1 cpu $kp_cpu \
-			sel src $7 dst $8 >/dev/null &&
-		with_alg ip netns exec $1 $KESPCTL sa add dev kesp0 dir in src $6 dst $5 \
-			proto esp spi $(($3 + kp_add)) mode $4 reqid 1 replay-window $REPLAY \
-			sel src $8 dst $7 >/dev/null || return 1
-		kp_cpu=$((kp_cpu + 1))
+	kc_cpu=0
+	while [ $kc_cpu -lt "$(nproc)" ]; do
+		kc_add=$((0x100 * (kc_cpu + 1)))
+		kesp_pair "$1" $(($2 + kc_add)) $(($3 + kc_add)) "$4" "$5" "$6" "$7" "$8" \
+			cpu $kc_cpu || return 1
+		kc_cpu=$((kc_cpu + 1))
 	done
 }
 
