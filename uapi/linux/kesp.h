@@ -232,6 +232,14 @@
  *   that was hit, and KESP_TRAP_A_PACKET: nest, enum kesp_sel_attr, the
  *   packet's family, addresses and protocol as single-value ranges, and
  *   its ports (ICMP type and code) likewise when it has any.
+ *   Per-CPU SAs (RFC 9611): an outbound SA with KESP_SA_F_PCPU_ACQUIRE
+ *   carries the packets of CPUs that have no SA of their own for its
+ *   selectors (it won the lookup on that CPU), and asks for one: the
+ *   packet is sent on it, and KESP_CMD_ACQUIRE carries
+ *   KESP_TRAP_A_IFINDEX, KESP_TRAP_A_SA_ID (the fallback SA's
+ *   KESP_SA_A_ID), KESP_TRAP_A_REQID (its reqid), KESP_TRAP_A_CPU (the
+ *   sending CPU) and KESP_TRAP_A_PACKET, without KESP_TRAP_A_ID; at most
+ *   once per second per CPU and SA.
  *
  * UDP encapsulation (RFC 3948)
  * ----------------------------
@@ -370,6 +378,10 @@ enum kesp_expire_reason {
 
 enum kesp_sa_flags {
 	KESP_SA_F_ESN = 1U << 0,	/* 64-bit extended sequence numbers */
+	/* Outbound, without KESP_SA_A_CPU: the fallback SA of per-CPU SAs
+	 * (RFC 9611). A packet it carries from a CPU that has no SA of its
+	 * own raises KESP_CMD_ACQUIRE for that CPU (see there). */
+	KESP_SA_F_PCPU_ACQUIRE = 1U << 1,
 };
 
 enum kesp_sa_attr {
@@ -456,6 +468,8 @@ enum kesp_trap_attr {
 	KESP_TRAP_A_HITS,		/* NLA_U64 */
 	KESP_TRAP_A_ACQUIRES,		/* NLA_U64 */
 	KESP_TRAP_A_PACKET,		/* nest, enum kesp_sel_attr */
+	KESP_TRAP_A_CPU,		/* NLA_U32, per-CPU ACQUIRE only */
+	KESP_TRAP_A_SA_ID,		/* NLA_U32, per-CPU ACQUIRE only */
 	__KESP_TRAP_A_LAST
 };
 #define KESP_TRAP_A_MAX (__KESP_TRAP_A_LAST - 1)
