@@ -82,13 +82,14 @@ void kesp_nl_notify_mapping(struct kesp_sa *sa, u8 family,
 }
 
 /*
- * KESP_CMD_ACQUIRE for a packet that hit TRAP, from the transmit path
- * (atomic context). The packet's values go out as single-value ranges.
+ * A KESP_CMD_ACQUIRE event from the transmit path (atomic context): a
+ * packet of FLOW on DEV asks for an SA of REQID. The packet's values go
+ * out as single-value ranges. NULL without memory; acquire_send() adds
+ * what asked.
  */
-void kesp_nl_notify_acquire(const struct kesp_trap *trap,
-			    const struct kesp_flow *flow)
+static struct sk_buff *acquire_new(struct net_device *dev, u32 reqid,
+				   const struct kesp_flow *flow, void **hdr)
 {
-	struct net_device *dev = trap->kd->dev;
 	struct kesp_sel pkt = {
 		.family = flow->family,
 		.proto = flow->proto,
@@ -98,7 +99,6 @@ void kesp_nl_notify_acquire(const struct kesp_trap *trap,
 		.dport_end = flow->has_ports ? flow->dport : U16_MAX,
 	};
 	struct sk_buff *msg;
-	void *hdr;
 
 	memcpy(pkt.src_start, flow->src, sizeof(pkt.src_start));
 	memcpy(pkt.src_end, flow->src, sizeof(pkt.src_end));
@@ -106,16 +106,40 @@ void kesp_nl_notify_acquire(const struct kesp_trap *trap,
 	memcpy(pkt.dst_end, flow->dst, sizeof(pkt.dst_end));
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
 	if (!msg)
-		return;
-	hdr = genlmsg_put(msg, 0, 0, &kesp_nl_family, 0, KESP_CMD_ACQUIRE);
-	if (!hdr || nla_put_u32(msg, KESP_TRAP_A_IFINDEX, dev->ifindex) ||
-	    nla_put_u32(msg, KESP_TRAP_A_ID, trap->id) ||
-	    nla_put_u32(msg, KESP_TRAP_A_REQID, trap->reqid) ||
+		return NULL;
+	*hdr = genlmsg_put(msg, 0, 0, &kesp_nl_family, 0, KESP_CMD_ACQUIRE);
+	if (!*hdr || nla_put_u32(msg, KESP_TRAP_A_IFINDEX, dev->ifindex) ||
+	    nla_put_u32(msg, KESP_TRAP_A_REQID, reqid) ||
 	    kesp_nl_put_one_selector(msg, KESP_TRAP_A_PACKET, &pkt)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* Sends an ACQUIRE of acquire_new() unless ERR: its last attribute failed. */
+static void acquire_send(struct net_device *dev, struct sk_buff *msg,
+			 void *hdr, int err)
+{
+	if (err) {
 		nlmsg_free(msg);
 		return;
 	}
 	genlmsg_end(msg, hdr);
 	genlmsg_multicast_netns(&kesp_nl_family, dev_net(dev), msg, 0, 0,
 				GFP_ATOMIC);
+}
+
+/* KESP_CMD_ACQUIRE for a packet that hit TRAP, from the transmit path. */
+void kesp_nl_notify_acquire(const struct kesp_trap *trap,
+			    const struct kesp_flow *flow)
+{
+	struct net_device *dev = trap->kd->dev;
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = acquire_new(dev, trap->reqid, flow, &hdr);
+	if (msg)
+		acquire_send(dev, msg, hdr,
+			     nla_put_u32(msg, KESP_TRAP_A_ID, trap->id));
 }
