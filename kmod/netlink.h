@@ -25,6 +25,8 @@ void kesp_nl_notify_mapping(struct kesp_sa *sa, u8 family,
 			    const union kesp_addr *addr, __be16 port);
 void kesp_nl_notify_acquire(const struct kesp_trap *trap,
 			    const struct kesp_flow *flow);
+void kesp_nl_notify_pcpu_acquire(const struct kesp_sa *sa,
+				 const struct kesp_flow *flow);
 
 /* ---- within the family -------------------------------------------------- */
 

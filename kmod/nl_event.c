@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The events group (KESP_MCGRP_EVENTS): SA_EXPIRE and SA_MAPPING from
- * process context under sad_lock, ACQUIRE from the transmit path.
+ * process context under sad_lock, ACQUIRE (for a trap, or for a CPU
+ * without a per-CPU SA) from the transmit path.
  */
 #include <linux/kesp.h>
 #include <net/genetlink.h>
@@ -85,7 +86,7 @@ void kesp_nl_notify_mapping(struct kesp_sa *sa, u8 family,
  * A KESP_CMD_ACQUIRE event from the transmit path (atomic context): a
  * packet of FLOW on DEV asks for an SA of REQID. The packet's values go
  * out as single-value ranges. NULL without memory; acquire_send() adds
- * what asked.
+ * what asked (a trap, or a fallback SA and the sending CPU).
  */
 static struct sk_buff *acquire_new(struct net_device *dev, u32 reqid,
 				   const struct kesp_flow *flow, void **hdr)
@@ -142,4 +143,23 @@ void kesp_nl_notify_acquire(const struct kesp_trap *trap,
 	if (msg)
 		acquire_send(dev, msg, hdr,
 			     nla_put_u32(msg, KESP_TRAP_A_ID, trap->id));
+}
+
+/*
+ * KESP_CMD_ACQUIRE for a packet of FLOW that SA, a fallback SA (RFC 9611),
+ * carried for a CPU without a per-CPU SA, from the transmit path. It names
+ * the SA and the CPU, and no trap.
+ */
+void kesp_nl_notify_pcpu_acquire(const struct kesp_sa *sa,
+				 const struct kesp_flow *flow)
+{
+	struct net_device *dev = sa->kd->dev;
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = acquire_new(dev, sa->reqid, flow, &hdr);
+	if (msg)
+		acquire_send(dev, msg, hdr,
+			     nla_put_u32(msg, KESP_TRAP_A_SA_ID, sa->id) ||
+			     nla_put_u32(msg, KESP_TRAP_A_CPU, flow->cpu));
 }

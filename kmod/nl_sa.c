@@ -255,6 +255,32 @@ static int parse_cpu(const struct nlattr *attr, struct kesp_sa_params *p,
 	return 0;
 }
 
+/*
+ * RFC 9611's fallback SA asks for the per-CPU SAs of the CPUs it carries
+ * packets for. Only an outbound SA for any CPU can be one: an inbound SA
+ * is not chosen by the sending CPU, and an SA with a CPU is what the
+ * ACQUIRE asks for, not what raises it. The flags cannot change later
+ * (SA_UPDATE refuses them), so this holds for the SA's life.
+ */
+static int check_pcpu_acquire(const struct nlattr *flags,
+			      const struct kesp_sa_params *p,
+			      struct netlink_ext_ack *extack)
+{
+	if (!(p->flags & KESP_SA_F_PCPU_ACQUIRE))
+		return 0;
+	if (p->dir != KESP_DIR_OUT) {
+		NL_SET_ERR_MSG_ATTR(extack, flags,
+				    "per-CPU ACQUIRE is for outbound SAs: inbound ones take packets from any CPU");
+		return -EINVAL;
+	}
+	if (p->cpu != KESP_CPU_ANY) {
+		NL_SET_ERR_MSG_ATTR(extack, flags,
+				    "per-CPU ACQUIRE marks the fallback SA, which has no CPU: an SA with a CPU is what it asks for");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_sa_params(struct genl_info *info, struct kesp_sa_params *p)
 {
 	struct netlink_ext_ack *extack = info->extack;
@@ -286,7 +312,7 @@ static int parse_sa_params(struct genl_info *info, struct kesp_sa_params *p)
 		p->reqid = nla_get_u32(attrs[KESP_SA_A_REQID]);
 	if (attrs[KESP_SA_A_FLAGS]) {
 		p->flags = nla_get_u32(attrs[KESP_SA_A_FLAGS]);
-		if (p->flags & ~KESP_SA_F_ESN) {
+		if (p->flags & ~(KESP_SA_F_ESN | KESP_SA_F_PCPU_ACQUIRE)) {
 			NL_SET_ERR_MSG_ATTR(extack, attrs[KESP_SA_A_FLAGS],
 					    "unknown SA flag bits");
 			return -EOPNOTSUPP;
@@ -308,6 +334,9 @@ static int parse_sa_params(struct genl_info *info, struct kesp_sa_params *p)
 	if (attrs[KESP_SA_A_PRIORITY])
 		p->priority = nla_get_u32(attrs[KESP_SA_A_PRIORITY]);
 	ret = parse_cpu(attrs[KESP_SA_A_CPU], p, extack);
+	if (ret)
+		return ret;
+	ret = check_pcpu_acquire(attrs[KESP_SA_A_FLAGS], p, extack);
 	if (ret)
 		return ret;
 	if (attrs[KESP_SA_A_SEQ]) {

@@ -17,6 +17,8 @@ const struct nla_policy kesp_nl_trap_policy[KESP_TRAP_A_MAX + 1] = {
 	[KESP_TRAP_A_HITS] = { .type = NLA_REJECT },
 	[KESP_TRAP_A_ACQUIRES] = { .type = NLA_REJECT },
 	[KESP_TRAP_A_PACKET] = { .type = NLA_REJECT },
+	[KESP_TRAP_A_CPU] = { .type = NLA_REJECT },
+	[KESP_TRAP_A_SA_ID] = { .type = NLA_REJECT },
 };
 
 static int fill_trap(struct sk_buff *skb, const struct kesp_trap *trap,

@@ -454,8 +454,28 @@ int kesp_sa_set_selectors(struct kesp_sa *sa, struct kesp_sel_set *sels)
 }
 
 /*
+ * RFC 9611: SA, a fallback SA, won the lookup for a packet of FLOW, so its
+ * CPU has no per-CPU SA of its own for these selectors and asks for one,
+ * at most once a second per CPU; the packet still leaves on SA. Transmit
+ * runs with BH off on the CPU that sends (flow->cpu), and only that CPU
+ * touches its own next_acquire: CPUs never contend for the rate limit,
+ * and one CPU's ACQUIRE does not hold back another's.
+ */
+static void pcpu_acquire(struct kesp_sa *sa, const struct kesp_flow *flow)
+{
+	struct kesp_sa_stats *s = this_cpu_ptr(sa->stats);
+
+	if (time_before(jiffies, s->next_acquire))
+		return;
+	s->next_acquire = jiffies + HZ;
+	kesp_dev_count(sa->kd, KESP_DEV_CNT_ACQUIRES);
+	kesp_nl_notify_pcpu_acquire(sa, flow);
+}
+
+/*
  * The best outbound SA for FLOW, with a reference, or NULL: no match, or
- * the best match is a trap (which then asks for an SA).
+ * the best match is a trap (which then asks for an SA). A fallback SA of
+ * per-CPU SAs is returned too, having asked for the sending CPU's own.
  */
 struct kesp_sa *kesp_sa_select_out(struct kesp_device *kd,
 				   const struct kesp_flow *flow)
@@ -473,6 +493,8 @@ struct kesp_sa *kesp_sa_select_out(struct kesp_device *kd,
 	else if (sa && !refcount_inc_not_zero(&sa->refcnt))
 		sa = NULL;
 	rcu_read_unlock();
+	if (sa && (sa->flags & KESP_SA_F_PCPU_ACQUIRE))
+		pcpu_acquire(sa, flow);
 	return sa;
 }
 
@@ -625,16 +647,25 @@ struct kesp_sa *kesp_sa_find(struct kesp_device *kd, u32 id, u8 dir, u32 spi,
 	return sa && sa->kd == kd ? sa : NULL;
 }
 
-/* Per-CPU counters, charged to the caller as the SA is. */
+/*
+ * Per-CPU counters, charged to the caller as the SA is. Every CPU may
+ * raise its first per-CPU ACQUIRE at once: jiffies starts near its wrap,
+ * so a zero would hold the first one back for minutes after boot.
+ */
 static struct kesp_sa_stats __percpu *alloc_stats(void)
 {
 	struct kesp_sa_stats __percpu *stats;
 	int cpu;
 
 	stats = alloc_percpu_gfp(struct kesp_sa_stats, GFP_KERNEL_ACCOUNT);
-	if (stats)
-		for_each_possible_cpu(cpu)
-			u64_stats_init(&per_cpu_ptr(stats, cpu)->syncp);
+	if (!stats)
+		return NULL;
+	for_each_possible_cpu(cpu) {
+		struct kesp_sa_stats *s = per_cpu_ptr(stats, cpu);
+
+		u64_stats_init(&s->syncp);
+		s->next_acquire = jiffies;
+	}
 	return stats;
 }
 

@@ -45,10 +45,19 @@ struct kesp_sel_set {
 	struct kesp_sel sel[];
 };
 
+/*
+ * Per CPU: each CPU writes only its own, with BH off, so no CPU waits for
+ * another's cache line.
+ */
 struct kesp_sa_stats {
 	struct u64_stats_sync syncp;
 	u64_stats_t packets;
 	u64_stats_t bytes;
+	/*
+	 * KESP_SA_F_PCPU_ACQUIRE: jiffies before which this CPU raises no
+	 * further ACQUIRE for the SA.
+	 */
+	unsigned long next_acquire;
 };
 
 enum kesp_sa_error {
