@@ -655,8 +655,8 @@ static const struct {
 			  "                       packets with MARK; 0 for none" },
 	{ "sa", cmd_sa,
 	  "sa add dev DEV dir in|out src ADDR dst ADDR [proto esp] spi SPI\n"
-	  "      mode tunnel|transport [reqid ID] [replay-window N] [flag esn]...\n"
-	  "      [seq N] [priority N] [cpu N]\n"
+	  "      mode tunnel|transport [reqid ID] [replay-window N] [seq N]\n"
+	  "      [priority N] [cpu N] [flag esn|pcpu-acquire]...\n"
 	  "      { aead NAME KEY ICV-BITS | enc NAME KEY { auth NAME KEY |\n"
 	  "        auth-trunc NAME KEY TRUNC-BITS } }\n"
 	  "      [sel SEL]... [limit LIMIT...]... [encap espinudp SPORT DPORT [OADDR]]\n"

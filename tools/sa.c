@@ -536,6 +536,8 @@ int sa_parse(enum sa_verb verb, int argc, char **argv, struct sa_args *a)
 		case KW_FLAG:
 			if (!strcmp(val, "esn"))
 				a->flags |= KESP_SA_F_ESN;
+			else if (!strcmp(val, "pcpu-acquire"))
+				a->flags |= KESP_SA_F_PCPU_ACQUIRE;
 			else
 				return bad(a, "flag", val);
 			break;

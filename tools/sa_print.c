@@ -359,12 +359,14 @@ static int print_encap(struct sa_printer *p, struct nlattr *nest)
 
 static void print_flags(struct sa_printer *p, uint32_t flags)
 {
-	uint32_t rest = flags & ~(uint32_t)KESP_SA_F_ESN;
+	uint32_t rest = flags & ~(uint32_t)(KESP_SA_F_ESN | KESP_SA_F_PCPU_ACQUIRE);
 
 	if (p->json) {
 		json_array_begin(&p->j, "flags");
 		if (flags & KESP_SA_F_ESN)
 			json_string(&p->j, NULL, "esn");
+		if (flags & KESP_SA_F_PCPU_ACQUIRE)
+			json_string(&p->j, NULL, "pcpu-acquire");
 		if (rest) {
 			char buf[16];
 
@@ -376,6 +378,8 @@ static void print_flags(struct sa_printer *p, uint32_t flags)
 	}
 	if (flags & KESP_SA_F_ESN)
 		fprintf(p->out, " flag esn");
+	if (flags & KESP_SA_F_PCPU_ACQUIRE)
+		fprintf(p->out, " flag pcpu-acquire");
 	if (rest)
 		fprintf(p->out, " flag 0x%x", rest);
 }

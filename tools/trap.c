@@ -152,6 +152,8 @@ static struct nla_policy trap_policy[KESP_TRAP_A_MAX + 1] = {
 	[KESP_TRAP_A_HITS] = { .type = NLA_U64 },
 	[KESP_TRAP_A_ACQUIRES] = { .type = NLA_U64 },
 	[KESP_TRAP_A_PACKET] = { .type = NLA_NESTED },
+	[KESP_TRAP_A_CPU] = { .type = NLA_U32 },
+	[KESP_TRAP_A_SA_ID] = { .type = NLA_U32 },
 };
 
 /* The device part of a trap or acquire message: "dev NAME" or the ifindex. */
@@ -213,20 +215,43 @@ int trap_print_reply(struct nl_msg *msg, void *arg)
 	return 0;
 }
 
+/*
+ * A trap's ACQUIRE names the trap; a per-CPU one (RFC 9611) names the
+ * fallback SA that carried the packet and the CPU that has no SA of its
+ * own. Returns -1 for an event that is neither.
+ */
+static int print_acquirer(struct sa_printer *p, struct nlattr **tb)
+{
+	bool pcpu = tb[KESP_TRAP_A_SA_ID];
+
+	if (pcpu ? !tb[KESP_TRAP_A_CPU] : !tb[KESP_TRAP_A_ID])
+		return -1;
+	if (p->json) {
+		json_object_begin(&p->j, NULL);
+		json_string(&p->j, "event", "acquire");
+		if (pcpu) {
+			json_uint(&p->j, "sa", nla_get_u32(tb[KESP_TRAP_A_SA_ID]));
+			json_uint(&p->j, "cpu", nla_get_u32(tb[KESP_TRAP_A_CPU]));
+		} else {
+			json_uint(&p->j, "trap", nla_get_u32(tb[KESP_TRAP_A_ID]));
+		}
+	} else if (pcpu) {
+		fprintf(p->out, "acquire sa %u cpu %u", nla_get_u32(tb[KESP_TRAP_A_SA_ID]),
+			nla_get_u32(tb[KESP_TRAP_A_CPU]));
+	} else {
+		fprintf(p->out, "acquire trap %u", nla_get_u32(tb[KESP_TRAP_A_ID]));
+	}
+	return 0;
+}
+
 int trap_print_acquire(struct nl_msg *msg, struct sa_printer *p)
 {
 	struct nlattr *tb[KESP_TRAP_A_MAX + 1];
 
 	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KESP_TRAP_A_MAX, trap_policy) < 0 ||
-	    !tb[KESP_TRAP_A_IFINDEX] || !tb[KESP_TRAP_A_ID] || !tb[KESP_TRAP_A_PACKET])
+	    !tb[KESP_TRAP_A_IFINDEX] || !tb[KESP_TRAP_A_PACKET] ||
+	    print_acquirer(p, tb) < 0)
 		return -1;
-	if (p->json) {
-		json_object_begin(&p->j, NULL);
-		json_string(&p->j, "event", "acquire");
-		json_uint(&p->j, "trap", nla_get_u32(tb[KESP_TRAP_A_ID]));
-	} else {
-		fprintf(p->out, "acquire trap %u", nla_get_u32(tb[KESP_TRAP_A_ID]));
-	}
 	print_dev(p, nla_get_u32(tb[KESP_TRAP_A_IFINDEX]));
 	if (p->json)
 		json_uint(&p->j, "reqid", tb[KESP_TRAP_A_REQID] ?

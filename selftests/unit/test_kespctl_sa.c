@@ -84,6 +84,16 @@ static void good_forms(void)
 	tap_ok(a.has_cpu && a.cpu == 1, "add: cpu 1");
 	sa_args_wipe(&a);
 
+	TAP_EQ_INT(parse_line(SA_VERB_ADD, ADD_OUT AEAD " flag pcpu-acquire flag esn", &a), 0,
+		   "add: the fallback of per-CPU SAs parses");
+	TAP_EQ_INT(a.flags, KESP_SA_F_PCPU_ACQUIRE | KESP_SA_F_ESN, "add: flag pcpu-acquire and esn");
+	tap_ok(!a.has_cpu, "add: the fallback has no cpu");
+	sa_args_wipe(&a);
+	/* Where it may go is the kernel's to say: its extack says why not. */
+	TAP_EQ_INT(parse_line(SA_VERB_ADD, ADD_IN AEAD " flag pcpu-acquire", &a), 0,
+		   "add: pcpu-acquire on an inbound SA is left to the kernel");
+	sa_args_wipe(&a);
+
 	TAP_EQ_INT(parse_line(SA_VERB_ADD, ADD_OUT
 			      "enc cipher_null 0x auth-trunc hmac(sha512) 0x0102 256 "
 			      "flag esn flag esn seq 0xfffffff0", &a), 0,
@@ -172,6 +182,7 @@ static void bad_forms(void)
 		  "dst \"2001:db8::1\" is not the address family of src" },
 		{ SA_VERB_ADD, "dev kesp0123456789abc", "bad device name \"kesp0123456789abc\"" },
 		{ SA_VERB_ADD, "dev kesp0 flag wrap", "bad flag \"wrap\"" },
+		{ SA_VERB_ADD, "dev kesp0 flag pcpu", "bad flag \"pcpu\"" },
 		{ SA_VERB_ADD, "dev kesp0 seq 1x", "bad seq \"1x\"" },
 		{ SA_VERB_ADD, "dev kesp0 replay-window 4097", "bad replay-window \"4097\"" },
 		{ SA_VERB_ADD, "dev kesp0 aead gcm(des) 0x00 128",
@@ -490,6 +501,13 @@ static void request_add_enc_auth(void)
 	TAP_EQ_INT(auth[KESP_ALG_A_ICV_BITS] ? nla_get_u32(auth[KESP_ALG_A_ICV_BITS]) : 0, 192,
 		   "AUTH ICV_BITS");
 	kesp_nl_free_request(msg);
+
+	msg = build(SA_VERB_ADD, ADD_OUT AEAD " flag pcpu-acquire", 4);
+	TAP_EQ_INT(top(msg, tb), KESP_CMD_SA_NEW, "add fallback: SA_NEW");
+	TAP_EQ_INT(tb[KESP_SA_A_FLAGS] ? nla_get_u32(tb[KESP_SA_A_FLAGS]) : 0, KESP_SA_F_PCPU_ACQUIRE,
+		   "add fallback: FLAGS pcpu-acquire");
+	tap_ok(!tb[KESP_SA_A_CPU], "add fallback: no CPU");
+	kesp_nl_free_request(msg);
 }
 
 static void request_others(void)
@@ -711,28 +729,30 @@ static void put_addr(struct nl_msg *m, int type, const char *text)
 
 #define SECRET "\xde\xad\xbe\xef\x5e\xc2\xe7\x00"
 
-enum { R_FULL, R_ENC_AUTH, R_NO_ID, R_BAD_ADDR, R_BAD_SEL };
+/* R_FALLBACK: R_ENC_AUTH as the fallback of per-CPU SAs, with no CPU. */
+enum { R_FULL, R_ENC_AUTH, R_FALLBACK, R_NO_ID, R_BAD_ADDR, R_BAD_SEL };
 
 /* A KESP_CMD_SA_GET reply as the kernel would lay it out (or mangled). */
 static struct nl_msg *reply(int kind)
 {
 	struct nl_msg *m = nlmsg_alloc();
 	struct nlattr *nest, *sels, *sel;
+	bool out = kind == R_ENC_AUTH || kind == R_FALLBACK;
 
 	genlmsg_put(m, 0, 0, FAMILY_ID, 0, 0, KESP_CMD_SA_GET, KESP_GENL_VERSION);
-	nla_put_u32(m, KESP_SA_A_IFINDEX, kind == R_ENC_AUTH ? 33 : 9);
+	nla_put_u32(m, KESP_SA_A_IFINDEX, out ? 33 : 9);
 	if (kind != R_NO_ID)
 		nla_put_u32(m, KESP_SA_A_ID, 17);
-	nla_put_u8(m, KESP_SA_A_DIR, kind == R_ENC_AUTH ? KESP_DIR_OUT : KESP_DIR_IN);
+	nla_put_u8(m, KESP_SA_A_DIR, out ? KESP_DIR_OUT : KESP_DIR_IN);
 	nla_put_u32(m, KESP_SA_A_SPI, 0xc0ffee);
 	nla_put_u8(m, KESP_SA_A_MODE, KESP_MODE_TUNNEL);
 	nla_put_u32(m, KESP_SA_A_REQID, 7);
 	if (kind == R_BAD_ADDR)
 		nla_put(m, KESP_SA_A_SRC, 5, "\x01\x02\x03\x04\x05");
 	else
-		put_addr(m, KESP_SA_A_SRC, kind == R_ENC_AUTH ? "2001:db8::1" : "192.0.2.1");
-	put_addr(m, KESP_SA_A_DST, kind == R_ENC_AUTH ? "2001:db8::2" : "192.0.2.2");
-	if (kind == R_ENC_AUTH) {
+		put_addr(m, KESP_SA_A_SRC, out ? "2001:db8::1" : "192.0.2.1");
+	put_addr(m, KESP_SA_A_DST, out ? "2001:db8::2" : "192.0.2.2");
+	if (out) {
 		nest = nla_nest_start(m, KESP_SA_A_ENC | NLA_F_NESTED);
 		nla_put_string(m, KESP_ALG_A_NAME, "cbc(aes)");
 		nla_put(m, KESP_ALG_A_KEY, 8, SECRET);
@@ -744,7 +764,12 @@ static struct nl_msg *reply(int kind)
 		nla_nest_end(m, nest);
 		nla_put_u64(m, KESP_SA_A_SEQ, 5);
 		nla_put_u32(m, KESP_SA_A_PRIORITY, 2);
-		nla_put_u32(m, KESP_SA_A_CPU, 1);
+		if (kind == R_FALLBACK)
+			/* With a bit kespctl has no name for. */
+			nla_put_u32(m, KESP_SA_A_FLAGS,
+				    KESP_SA_F_ESN | KESP_SA_F_PCPU_ACQUIRE | 0x80);
+		else
+			nla_put_u32(m, KESP_SA_A_CPU, 1);
 		return m;
 	}
 	/* A buggy kernel that echoes the key must still not get it printed. */
@@ -864,7 +889,19 @@ static void replies(void)
 		"\"mode\":\"tunnel\",\"src\":\"2001:db8::1\",\"dst\":\"2001:db8::2\","
 		"\"enc\":{\"name\":\"cbc(aes)\"},\"auth\":{\"name\":\"hmac(sha256)\",\"icv_bits\":128},"
 		"\"seq\":5,\"flags\":[],\"priority\":2,\"cpu\":1}]\n";
+	static const char human_fallback[] =
+		"sa 17 ifindex 33 dir out spi 0x00c0ffee reqid 7 mode tunnel\n"
+		"\tsrc 2001:db8::1 dst 2001:db8::2\n"
+		"\tenc cbc(aes)\n"
+		"\tauth-trunc hmac(sha256) 128\n"
+		"\tseq 5 flag esn flag pcpu-acquire flag 0x80 priority 2\n";
+	static const char json_fallback[] =
+		"[{\"id\":17,\"ifindex\":33,\"dir\":\"out\",\"spi\":12648430,\"reqid\":7,"
+		"\"mode\":\"tunnel\",\"src\":\"2001:db8::1\",\"dst\":\"2001:db8::2\","
+		"\"enc\":{\"name\":\"cbc(aes)\"},\"auth\":{\"name\":\"hmac(sha256)\",\"icv_bits\":128},"
+		"\"seq\":5,\"flags\":[\"esn\",\"pcpu-acquire\",\"0x80\"],\"priority\":2}]\n";
 	static const int full[] = { R_FULL, -1 }, enc[] = { R_ENC_AUTH, -1 };
+	static const int fallback[] = { R_FALLBACK, -1 };
 	static const int both[] = { R_FULL, R_ENC_AUTH, -1 };
 	static const int no_id[] = { R_NO_ID, -1 }, bad_addr[] = { R_BAD_ADDR, -1 };
 	static const int bad_sel[] = { R_FULL, R_BAD_SEL, -1 };
@@ -879,6 +916,12 @@ static void replies(void)
 	s = render(false, enc, &ret);
 	TAP_EQ_STR(s, human_enc, "print: enc+auth SA on an unknown ifindex");
 	tap_ok(!has_secret(s), "print: enc+auth form carries no key bytes");
+	free(s);
+	s = render(false, fallback, &ret);
+	TAP_EQ_STR(s, human_fallback, "print: the fallback SA's flags, as sa add takes them");
+	free(s);
+	s = render(true, fallback, &ret);
+	TAP_EQ_STR(s, json_fallback, "print: --json names the fallback's flags, the unknown bit in hex");
 	free(s);
 	s = render(true, both, &ret);
 	TAP_EQ_STR(s, json_both, "print: --json array of both, exact numbers");
@@ -1139,8 +1182,14 @@ static void events(void)
 	mapping_events();
 }
 
-/* An ACQUIRE event for a ping from 10.1.0.1 to 10.2.0.1 on trap 4. */
-static char *render_acquire(bool json, bool with_packet, int *ret)
+/*
+ * An ACQUIRE event for a ping from 10.1.0.1 to 10.2.0.1: on trap 4
+ * (A_TRAP, A_NO_PACKET without the packet), or per-CPU (RFC 9611) on the
+ * fallback SA 12 for CPU 1 (A_PCPU, A_PCPU_NO_CPU without the CPU).
+ */
+enum { A_TRAP, A_NO_PACKET, A_PCPU, A_PCPU_NO_CPU };
+
+static char *render_acquire(bool json, int form, int *ret)
 {
 	struct nl_msg *m = nlmsg_alloc();
 	struct sa_printer p;
@@ -1151,9 +1200,14 @@ static char *render_acquire(bool json, bool with_packet, int *ret)
 
 	genlmsg_put(m, 0, 0, FAMILY_ID, 0, 0, KESP_CMD_ACQUIRE, KESP_GENL_VERSION);
 	nla_put_u32(m, KESP_TRAP_A_IFINDEX, 9);
-	nla_put_u32(m, KESP_TRAP_A_ID, 4);
+	if (form == A_TRAP || form == A_NO_PACKET)
+		nla_put_u32(m, KESP_TRAP_A_ID, 4);
+	else
+		nla_put_u32(m, KESP_TRAP_A_SA_ID, 12);
+	if (form == A_PCPU)
+		nla_put_u32(m, KESP_TRAP_A_CPU, 1);
 	nla_put_u32(m, KESP_TRAP_A_REQID, 5);
-	if (with_packet) {
+	if (form != A_NO_PACKET) {
 		pkt = nla_nest_start(m, KESP_TRAP_A_PACKET | NLA_F_NESTED);
 		nla_put_u16(m, KESP_SEL_A_FAMILY, AF_INET);
 		put_addr(m, KESP_SEL_A_SRC_START, "10.1.0.1");
@@ -1175,25 +1229,43 @@ static char *render_acquire(bool json, bool with_packet, int *ret)
 	return buf;
 }
 
+/* How both forms of acquire end: device, reqid and the packet. */
+#define ACQ_HUMAN_TAIL " dev kesp0 reqid 5\n" \
+	"\tsel src 10.1.0.1/32 dst 10.2.0.1/32 proto icmp type 8 code 0\n"
+#define ACQ_JSON_TAIL "\"ifindex\":9,\"dev\":\"kesp0\",\"reqid\":5," \
+	"\"packet\":{\"family\":\"inet\",\"src\":\"10.1.0.1/32\",\"dst\":\"10.2.0.1/32\"," \
+	"\"proto\":1,\"sport\":[8,8],\"dport\":[0,0]}}\n"
+
 static void acquires(void)
 {
+	static const struct {
+		int form;
+		bool json;
+		const char *want, *what;
+	} good[] = {
+		{ A_TRAP, false, "acquire trap 4" ACQ_HUMAN_TAIL,
+		  "acquire: human form names trap, device, reqid and the packet" },
+		{ A_TRAP, true, "{\"event\":\"acquire\",\"trap\":4," ACQ_JSON_TAIL,
+		  "acquire: one JSON document per line" },
+		{ A_PCPU, false, "acquire sa 12 cpu 1" ACQ_HUMAN_TAIL,
+		  "acquire per-CPU: names the fallback SA and the CPU instead of a trap" },
+		{ A_PCPU, true, "{\"event\":\"acquire\",\"sa\":12,\"cpu\":1," ACQ_JSON_TAIL,
+		  "acquire per-CPU: JSON has sa and cpu, no trap" },
+	};
 	char *out;
 	int ret;
 
-	out = render_acquire(false, true, &ret);
-	TAP_EQ_STR(out, "acquire trap 4 dev kesp0 reqid 5\n"
-		   "\tsel src 10.1.0.1/32 dst 10.2.0.1/32 proto icmp type 8 code 0\n",
-		   "acquire: human form names trap, device, reqid and the packet");
-	TAP_EQ_INT(ret, 0, "acquire: prints");
-	free(out);
-	out = render_acquire(true, true, &ret);
-	TAP_EQ_STR(out, "{\"event\":\"acquire\",\"trap\":4,\"ifindex\":9,\"dev\":\"kesp0\","
-		   "\"reqid\":5,\"packet\":{\"family\":\"inet\",\"src\":\"10.1.0.1/32\","
-		   "\"dst\":\"10.2.0.1/32\",\"proto\":1,\"sport\":[8,8],\"dport\":[0,0]}}\n",
-		   "acquire: one JSON document per line");
-	free(out);
-	out = render_acquire(false, false, &ret);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		out = render_acquire(good[i].json, good[i].form, &ret);
+		TAP_EQ_STR(out, good[i].want, good[i].what);
+		tap_ok(ret == 0, "%s: returns 0", good[i].what);
+		free(out);
+	}
+	out = render_acquire(false, A_NO_PACKET, &ret);
 	TAP_EQ_INT(ret, -1, "acquire: without the packet it is malformed");
+	free(out);
+	out = render_acquire(false, A_PCPU_NO_CPU, &ret);
+	tap_ok(ret == -1 && !*out, "acquire per-CPU: without the CPU it is malformed, nothing printed");
 	free(out);
 }
 
