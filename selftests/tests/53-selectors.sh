@@ -5,7 +5,10 @@
 # to the lower priority value), or is dropped and counted when none does.
 # XFRM in namespace b decrypts every SA's packets, and per-SA counters on
 # both sides say which SA carried each one. SA_UPDATE of selectors takes
-# effect at once, outbound and inbound. The checks are in sel_choice.py.
+# effect at once, outbound and inbound. Per-CPU SAs (RFC 9611): the sending
+# CPU picks its own SA, and a fallback SA with flag pcpu-acquire carries
+# the packets of a CPU without one and raises an ACQUIRE for that CPU,
+# once a second at most. The checks are in sel_choice.py.
 . "$KESP_SRC/selftests/tests/lib.sh"
 
 two_sites

@@ -16,6 +16,7 @@ with what it wants; everything else must stay where it was. Its WANT:
 import collections
 import json
 import os
+import re
 import shlex
 import socket
 import struct
@@ -24,7 +25,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.environ["KESP_SRC"], "selftests/lib"))
-from kespnl import K, Kesp, Error, u8, u16, u32, string, nest, attr, addr  # noqa: E402
+from kespnl import K, Kesp, Error, u8, u16, u32, string, nest, attr, addr, get_u32, parse_attrs  # noqa: E402
 from netns import socket_in_netns  # noqa: E402
 from tap import report, finish  # noqa: E402
 
@@ -52,13 +53,21 @@ def configure(what, *args):
     report(r.returncode == 0, what, r.stdout + r.stderr)
 
 
+def sa_add(spi, *args, direction="out"):
+    """kespctl's result of adding an AES-GCM tunnel-mode SA of a over IPv4
+    (IPv6 for SPIs 0x6...) with ARGS: outbound, or inbound from b."""
+    ends = ["fd00:100::1", "fd00:100::2"] if spi >> 12 == 6 else ["192.168.100.1", "192.168.100.2"]
+    if direction == "in":
+        ends.reverse()
+    return kespctl("sa", "add", "dev", "kesp0", "dir", direction, "src", ends[0], "dst", ends[1],
+                   "proto", "esp", "spi", "%#x" % spi, "mode", "tunnel",
+                   "aead", "rfc4106(gcm(aes))", KEY, "128", *args)
+
+
 def out_sa(spi, *args):
-    """An outbound SA of a over IPv4 (IPv6 for SPIs 0x6...) with ARGS."""
-    ends = ("fd00:100::1", "fd00:100::2") if spi >> 12 == 6 else ("192.168.100.1", "192.168.100.2")
-    configure("outbound SA %#x: %s" % (spi, " ".join(args)),
-              "sa", "add", "dev", "kesp0", "dir", "out", "src", ends[0], "dst", ends[1],
-              "proto", "esp", "spi", "%#x" % spi, "mode", "tunnel",
-              "aead", "rfc4106(gcm(aes))", KEY, "128", *args)
+    """An outbound SA with ARGS (see sa_add), which must be added."""
+    r = sa_add(spi, *args)
+    report(r.returncode == 0, "outbound SA %#x: %s" % (spi, " ".join(args)), r.stdout + r.stderr)
 
 
 def count_wire():
@@ -358,9 +367,7 @@ else:
               "sa", "del", "dev", "kesp0", "dir", "out", "spi", "0x7000", "dst", "192.168.100.2")
     sends("then CPU 0's packets find no SA for port 7300 and take the general one", "0x2000=2",
           on_cpu(0, udp4(40000, 7300, 2)))
-r = kespctl("sa", "add", "dev", "kesp0", "dir", "out", "src", "192.168.100.1",
-            "dst", "192.168.100.2", "spi", "0x7102", "mode", "tunnel",
-            "aead", "rfc4106(gcm(aes))", KEY, "128", "cpu", "4096", *p7300)
+r = sa_add(0x7102, "cpu", "4096", *p7300)
 report(r.returncode != 0 and "no such CPU on this machine" in r.stderr,
        "an SA for a CPU the machine cannot have is refused, and the error says why",
        r.stdout + r.stderr)
@@ -371,6 +378,112 @@ except Error as e:
     report("for outbound SAs" in e.message, "SA_NEW refuses a CPU for an inbound SA, saying why", str(e))
 configure("the per-CPU SA is deleted",
           "sa", "del", "dev", "kesp0", "dir", "out", "spi", "0x7101", "dst", "192.168.100.2")
+
+# ---- per-CPU ACQUIRE (RFC 9611) ---------------------------------------------
+# A fallback SA with "flag pcpu-acquire" asks for the per-CPU SAs that CPUs
+# lack: a packet it carries for CPU 1, which has no SA of its own, still
+# leaves on it and raises an ACQUIRE naming the fallback SA and CPU 1, at
+# most once a second; CPU 0, which has its own SA, asks for nothing. The
+# events are read here over netlink, and by kespctl monitor.
+def acquires_seen(nl, quiet=1.0):
+    """The ACQUIRE events NL got until none came for QUIET seconds, as
+    attribute dicts."""
+    got = []
+    while True:
+        ev = nl.event(quiet)
+        if ev is None:
+            return got
+        if ev[0] == K["KESP_CMD_ACQUIRE"]:
+            got.append(ev[1])
+
+
+def acquire_fields(ev):
+    """What an ACQUIRE says, by name: its u32 attributes, whether it names a
+    trap, and the packet's destination, protocol and destination port."""
+    fields = {name: get_u32(ev, "KESP_TRAP_A_" + name) for name in ("IFINDEX", "SA_ID", "REQID", "CPU")
+              if K["KESP_TRAP_A_" + name] in ev}
+    fields["trap"] = K["KESP_TRAP_A_ID"] in ev
+    pkt = parse_attrs(ev.get(K["KESP_TRAP_A_PACKET"], [b""])[0])
+    if K["KESP_SEL_A_DST_START"] in pkt and K["KESP_SEL_A_DPORT_START"] in pkt:
+        fields["packet"] = (socket.inet_ntop(socket.AF_INET, pkt[K["KESP_SEL_A_DST_START"]][0][:4]),
+                            pkt[K["KESP_SEL_A_PROTO"]][0][0],
+                            struct.unpack("=H", pkt[K["KESP_SEL_A_DPORT_START"]][0][:2])[0])
+    return fields
+
+
+def dev_acquires():
+    """kesp0's count of the ACQUIREs it raised."""
+    m = re.search(r'"acquires":(\d+)', kespctl("--json", "dev", "show", "kesp0").stdout)
+    return int(m.group(1)) if m else -1
+
+
+def steady_flow(n, gap, took):
+    """N datagrams of udp4(40000, 7300) GAP seconds apart; how long that
+    took goes into took["seconds"]."""
+    def send():
+        start = time.monotonic()
+        for _ in range(n):
+            udp4(40000, 7300)()
+            time.sleep(gap)
+        took["seconds"] = time.monotonic() - start
+    return send
+
+
+if len(os.sched_getaffinity(0)) >= 2:
+    events = Kesp()
+    events.join()
+    monitor = subprocess.Popen(KESPCTL + ["monitor"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    acquires_before = dev_acquires()
+    out_sa(0x7000, "reqid", "73", "flag", "pcpu-acquire", *p7300)
+    out_sa(0x7100, "cpu", "0", *p7300)
+    fallback = sa_json(0x7000)
+    report("pcpu-acquire" in fallback.get("flags", []) and "cpu" not in fallback,
+           "kespctl shows the fallback's flag pcpu-acquire, and no CPU", json.dumps(fallback))
+    want = {"IFINDEX": socket.if_nametoindex("kesp0"), "SA_ID": fallback.get("id"), "REQID": 73,
+            "CPU": 1, "trap": False, "packet": ("10.2.0.1", socket.IPPROTO_UDP, 7300)}
+    sends("UDP sent on CPU 1, which has no SA of its own, leaves on the fallback SA", "0x7000=3",
+          on_cpu(1, udp4(40000, 7300, 3)))
+    seen = [acquire_fields(ev) for ev in acquires_seen(events)]
+    report(seen == [want], "and raises one ACQUIRE naming the fallback SA, its reqid, CPU 1 and the "
+           "packet, and no trap", "got %s, want [%s]" % (seen, want))
+    total = len(seen)
+    sends("UDP sent on CPU 0 takes CPU 0's SA", "0x7100=3", on_cpu(0, udp4(40000, 7300, 3)))
+    seen = [acquire_fields(ev) for ev in acquires_seen(events)]
+    report(not seen, "and raises no ACQUIRE", "got %s" % seen)
+    total += len(seen)
+    took = {}
+    sends("a steady flow on CPU 1 leaves on the fallback SA", "0x7000=30",
+          on_cpu(1, steady_flow(30, 0.1, took)))
+    seen = [acquire_fields(ev) for ev in acquires_seen(events)]
+    # Each event is at least a second after the one before: in S seconds
+    # at most S + 1, and at least two in about three.
+    most = int(took.get("seconds", 0)) + 1
+    report(2 <= len(seen) <= most and all(ev == want for ev in seen),
+           "and raises an ACQUIRE a second at most, each for CPU 1 (%d in %.1f s)" %
+           (len(seen), took.get("seconds", 0)), "got %s" % seen)
+    total += len(seen)
+    report(dev_acquires() - acquires_before == total, "kesp0 counts each of those %d ACQUIREs" % total,
+           "counted %d" % (dev_acquires() - acquires_before))
+    try:
+        Kesp().call("KESP_CMD_SA_UPDATE", u32(K["KESP_SA_A_IFINDEX"], want["IFINDEX"]),
+                    u32(K["KESP_SA_A_ID"], want["SA_ID"] or 0), u32(K["KESP_SA_A_FLAGS"], 0))
+        report(False, "SA_UPDATE cannot take the fallback's flag away")
+    except Error as e:
+        report("can change" in e.message, "SA_UPDATE cannot take the fallback's flag away", str(e))
+    monitor.terminate()
+    shown = monitor.communicate(timeout=10)[0]
+    line = "acquire sa %s cpu 1 dev kesp0 reqid 73" % want["SA_ID"]
+    report(line in shown.splitlines(), "kespctl monitor shows \"%s\"" % line, shown)
+    for spi in ("0x7000", "0x7100"):
+        configure("SA %s is deleted" % spi,
+                  "sa", "del", "dev", "kesp0", "dir", "out", "spi", spi, "dst", "192.168.100.2")
+r = sa_add(0x7104, "flag", "pcpu-acquire", direction="in")
+report(r.returncode != 0 and "per-CPU ACQUIRE is for outbound SAs" in r.stderr,
+       "an inbound SA with flag pcpu-acquire is refused, and the kernel says why", r.stdout + r.stderr)
+r = sa_add(0x7102, "cpu", "0", "flag", "pcpu-acquire", *p7300)
+report(r.returncode != 0 and "per-CPU ACQUIRE marks the fallback SA, which has no CPU" in r.stderr,
+       "a per-CPU SA with flag pcpu-acquire is refused, and the kernel says why", r.stdout + r.stderr)
 
 # ---- no match: dropped, counted, never ESP ----------------------------------
 sends("UDP into the /16 that no selector covers is dropped and counted", "dropped=3",
