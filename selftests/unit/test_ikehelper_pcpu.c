@@ -10,6 +10,8 @@
  * without per_cpu_sas (as strongSwan before 6.0) gets an ordinary
  * CHILD_SA and no ACQUIRE asks for more.
  */
+#include <unistd.h>
+
 #include "ike_harness.h"
 #include "tap.h"
 
@@ -182,6 +184,46 @@ static void test_peer_without(void)
 	h_reset();
 }
 
+/* kill -9 and a restart that adopts the tunnels: each keeps its place. */
+static void test_restart(void)
+{
+	char dir[] = "/tmp/kesp-pcpu.XXXXXX", path[64];
+	static struct h_wait w;
+	struct child_sa *fb = NULL, *a1;
+
+	if (!mkdtemp(dir)) {
+		tap_ok(false, "restart: a state directory");
+		return;
+	}
+	h_pair(&alice, &bob, h_nets_conf(0, "per_cpu_sas = yes"), h_nets_conf(1, "per_cpu_sas = yes"));
+	if (persist_open(alice->d, dir) || !h_up(alice, "peer", &w))
+		printf("# restart: setup failed\n");
+	h_run();
+	fb = h_only_child(alice);
+	if (fb)
+		pcpu_acquire_event(fb, 1);
+	h_run();
+	persist_flush(alice->d);
+	h_crash(alice);
+	h_restart(alice, h_nets_conf(0, "per_cpu_sas = yes"), dir);
+	fb = NULL;
+	for (struct child_sa *c = h_sa(alice) ? h_sa(alice)->children : NULL; c; c = c->next)
+		if (c->pcpu_fallback)
+			fb = c;
+	a1 = h_sa(alice) ? serving(alice, 1) : NULL;
+	tap_ok(fb && fb->pcpu_acquire && a1 && a1->pcpu && installed(alice) == 2,
+	       "a restart adopts the fallback (still asking) and CPU 1's CHILD_SA (still CPU 1's)");
+	if (fb)
+		pcpu_acquire_event(fb, 1);
+	tap_ok(fb && !h_wire, "after it, CPU 1's ACQUIRE asks nothing: it has its SA");
+	h_reset();
+	snprintf(path, sizeof(path), "%s/ikehelper.state", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/ikehelper.key", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	if (ike_crypto_init())
@@ -189,6 +231,7 @@ int main(void)
 	test_fallback_and_cpu_sas();
 	test_max_queued();
 	test_peer_without();
+	test_restart();
 	h_reset();
 	log_set_sink(NULL, NULL);
 	ike_crypto_deinit();
