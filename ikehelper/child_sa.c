@@ -422,6 +422,11 @@ int child_sa_install(struct child_sa *c, enum kernel_dir dir)
 	k->esn = a.esn;
 	selectors(c, dir, k);
 	volume_limits(c, k);
+	if (dir == KERNEL_OUT) {
+		k->has_cpu = c->has_cpu;
+		k->cpu = c->cpu;
+		k->pcpu_acquire = c->pcpu_acquire;
+	}
 	if (c->encap) {
 		k->encap = true;
 		/* Outbound: from our port to theirs; inbound: the peer's port
@@ -505,6 +510,10 @@ static void add_route(const struct addr *a, unsigned int bits, void *arg)
 void child_sa_add_routes(struct child_sa *c)
 {
 	struct daemon *d = c->ike->d;
+
+	/* A per-CPU SA's packets reach the device by its fallback's routes. */
+	if (c->pcpu && !c->pcpu_fallback)
+		return;
 
 	for (size_t i = 0; i < c->nts_remote; i++) {
 		struct route_ctx rc = { .c = c };
@@ -769,6 +778,7 @@ bool child_error_notify(uint16_t type)
 	case 39: /* INVALID_SELECTORS */
 	case 43: /* TEMPORARY_FAILURE */
 	case 44: /* CHILD_SA_NOT_FOUND */
+	case IKE_N_TS_MAX_QUEUED:
 		return true;
 	}
 	return false;

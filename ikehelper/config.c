@@ -1478,6 +1478,36 @@ static bool child_replay_window(struct parser *p, const struct node *n, void *ob
 	return true;
 }
 
+static bool child_per_cpu_sas(struct parser *p, const struct node *n, void *obj)
+{
+	struct child_cfg *ch = ((struct child_ctx *)obj)->ch;
+
+	if (!strcmp(n->value, "encap")) {
+		ERR(n, "per_cpu_sas = encap (a random UDP source port per CPU's SA) is not "
+		    "supported: kesp.ko's per-CPU SAs keep the IKE SA's ports; use yes");
+		return false;
+	}
+	if (!parse_bool(n->value, &ch->per_cpu_sas)) {
+		ERR(n, "per_cpu_sas '%s' must be yes or no", n->value);
+		return false;
+	}
+	return true;
+}
+
+static bool child_per_cpu_sas_max(struct parser *p, const struct node *n, void *obj)
+{
+	struct child_cfg *ch = ((struct child_ctx *)obj)->ch;
+	unsigned long v;
+
+	if (!parse_uint(n->value, PCPU_SAS_LIMIT, &v) || !v) {
+		ERR(n, "per_cpu_sas_max '%s' must be a number of SAs from 1 to %d", n->value,
+		    PCPU_SAS_LIMIT);
+		return false;
+	}
+	ch->per_cpu_sas_max = (uint32_t)v;
+	return true;
+}
+
 static bool child_rekey_time(struct parser *p, const struct node *n, void *obj)
 {
 	return set_secs(p, n, &((struct child_ctx *)obj)->ch->rekey_time, 0, LIFETIME_MAX);
@@ -1669,7 +1699,8 @@ static const struct key child_keys[] = {
 	{ "copy_df", NULL, "kesp.ko's fixed DF handling" },
 	{ "copy_ecn", NULL, "kesp.ko's fixed ECN handling (RFC 6040)" },
 	{ "copy_dscp", NULL, "kesp.ko copies DSCP" },
-	{ "per_cpu_sas", NULL, "per-CPU SAs" },
+	{ "per_cpu_sas", child_per_cpu_sas, NULL },
+	{ "per_cpu_sas_max", child_per_cpu_sas_max, NULL },
 	{ NULL, NULL, NULL },
 };
 
@@ -1706,6 +1737,7 @@ static void read_child(struct parser *p, struct conn *c, const struct node *n)
 	ch->line = n->line;
 	ch->mode = MODE_TUNNEL;
 	ch->replay_window = 32;
+	ch->per_cpu_sas_max = PCPU_SAS_DEFAULT;
 	ch->rekey_time = ch->life_time = ch->rand_time = LIFETIME_UNSET;
 	ch->rekey_bytes = ch->life_bytes = ch->rand_bytes = VOLUME_UNSET;
 	ch->rekey_packets = ch->life_packets = ch->rand_packets = VOLUME_UNSET;

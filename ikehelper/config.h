@@ -128,8 +128,16 @@ struct child_cfg {
 	enum child_action dpd_action;	/* default clear */
 	enum child_action close_action;	/* default none */
 	char updown[256];		/* updown = PATH, run when it comes and goes; "" none */
+	/* per_cpu_sas = yes (RFC 9611): the first CHILD_SA is the fallback and
+	 * each CPU that sends on it asks for one of its own; as responder, at
+	 * most per_cpu_sas_max of those beside the fallback (TS_MAX_QUEUED). */
+	bool per_cpu_sas;
+	uint32_t per_cpu_sas_max;
 	int line;
 };
+
+#define PCPU_SAS_DEFAULT 64
+#define PCPU_SAS_LIMIT 4096
 
 /* pools { NAME { addrs = CIDR|FROM-TO  dns = ADDR, ... } }: addresses a
  * gateway leases to its clients by configuration payload (cp.c). A CIDR's

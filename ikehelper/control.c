@@ -144,6 +144,13 @@ static void list_child(struct client *cl, struct child_sa *ch)
 	rec_putf(&r, "spi_out", "%08x", ch->spi_out);
 	rec_put(&r, "algs", child_sa_algs(ch, buf, sizeof(buf)));
 	rec_put(&r, "encap", ch->encap ? "yes" : "no");
+	/* Per-CPU SAs: the set's fallback, or the CPU our outbound SA serves. */
+	if (ch->pcpu_fallback)
+		rec_put(&r, "per_cpu", "fallback");
+	else if (ch->pcpu && ch->has_cpu)
+		rec_putf(&r, "per_cpu", "cpu %u", ch->cpu);
+	else if (ch->pcpu)
+		rec_put(&r, "per_cpu", "any cpu");
 	rec_put(&r, "local_ts", ts_list_str(ch->ts_local, ch->nts_local, buf, sizeof(buf)));
 	rec_put(&r, "remote_ts", ts_list_str(ch->ts_remote, ch->nts_remote, buf, sizeof(buf)));
 	rec_putf(&r, "bytes_in", "%llu", (unsigned long long)in.bytes);

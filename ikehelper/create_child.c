@@ -125,6 +125,9 @@ struct cc_task {
 	unsigned int ke_retries;
 	struct ts tsi[CONF_MAX_TS], tsr[CONF_MAX_TS];
 	size_t ntsi, ntsr;
+	/* A per-CPU SA (pcpu.c) for CPU beside the fallback FALLBACK_SPI_IN. */
+	bool pcpu;
+	uint32_t cpu, fallback_spi_in;
 };
 
 static struct child_sa *old_of(struct ike_sa *sa, const struct cc_task *ct)
@@ -137,10 +140,16 @@ static int cc_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 	struct cc_task *ct = (struct cc_task *)t;
 	const struct child_cfg *cc = ct->cfg;
 	struct child_sa *old = old_of(sa, ct);
+	struct child_sa *fallback = ct->pcpu ? child_sa_find_in(sa, ct->fallback_spi_in) : NULL;
 	struct ike_error err = { 0 };
 
 	if (ct->old_spi_in && !old) {
 		sa_log(sa, LOG_CHD, 0, "CHILD_SA %s: the pair to rekey is gone", cc->name);
+		return -1;
+	}
+	if (ct->pcpu && !fallback) {
+		sa_log(sa, LOG_CHD, 0, "CHILD_SA %s: the fallback SA CPU %u's SA was asked beside is "
+		       "gone", cc->name, ct->cpu);
 		return -1;
 	}
 	if (!ct->child) {
@@ -151,8 +160,14 @@ static int cc_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 		ct->child->ifindex = ifindex;
 		ct->child->spi_in = spi;
 		ct->child->we_initiated = true;
-		if (old)
+		if (old) {
 			ct->child->reqid = old->reqid;
+			pcpu_inherit(ct->child, old);
+		}
+		if (ct->pcpu) {
+			ct->child->has_cpu = true;
+			ct->child->cpu = ct->cpu;
+		}
 	}
 	if (!ct->ni_len) {
 		if (ike_nonce_new(sa->prf, ct->ni, IKE_NONCE_LEN))
@@ -168,7 +183,10 @@ static int cc_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 			return -1;
 		}
 	}
-	if (old) {
+	/* A rekey, or a per-CPU SA: the selectors of the pair it joins. */
+	if (!old)
+		old = fallback;
+	if (ct->old_spi_in) {
 		struct ike_payload *pl = msg_add(m, IKE_PL_NOTIFY);
 		uint8_t *spi = msg_alloc(m, 4);
 
@@ -179,6 +197,8 @@ static int cc_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 		pl->u.notify.protocol = IKE_PROTO_ESP;
 		pl->u.notify.spi.p = spi;
 		pl->u.notify.spi.len = 4;
+	}
+	if (old) {
 		/* The selectors it was narrowed to: they fit the peer again. */
 		memcpy(ct->tsi, old->ts_local, old->nts_local * sizeof(old->ts_local[0]));
 		ct->ntsi = old->nts_local;
@@ -196,6 +216,8 @@ static int cc_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 	child_add_ts(m, IKE_PL_TSR, ct->tsr, ct->ntsr);
 	if (cc->mode == MODE_TRANSPORT)
 		msg_add_notify(m, IKE_N_USE_TRANSPORT_MODE, NULL, 0);
+	if (!ct->old_spi_in)
+		pcpu_request(m, ct->child);
 	return m->overflow ? -1 : 0;
 }
 
@@ -309,7 +331,10 @@ static enum task_result cc_process(struct ike_sa *sa, struct task *t, const stru
 			}
 		}
 		ike_random(&rnd, sizeof(rnd));
-		if (type == N_TEMPORARY_FAILURE)
+		if (type == IKE_N_TS_MAX_QUEUED && ct->pcpu) {
+			pcpu_refused(sa, ct->fallback_spi_in, ct->cpu);
+			child_sa_drop_pending(&ct->child);
+		} else if (type == N_TEMPORARY_FAILURE)
 			cc_failed(sa, ct, 1000 + rnd % 2000, "the peer answered TEMPORARY_FAILURE");
 		else if (type == IKE_N_NO_PROPOSAL_CHOSEN)
 			cc_failed(sa, ct, REKEY_RETRY_MS, "the peer accepted none of our ESP proposals "
@@ -378,6 +403,8 @@ static enum task_result cc_process(struct ike_sa *sa, struct task *t, const stru
 		ike_wipe(gir, sizeof(gir));
 		return TASK_DONE;
 	}
+	if (!ct->old_spi_in)
+		pcpu_answered(c, m);
 	if (child_sa_derive(c, glen ? &g : NULL, &ni, &nr) || child_sa_install(c, KERNEL_IN) ||
 	    child_sa_install(c, KERNEL_OUT)) {
 		ike_wipe(gir, sizeof(gir));
@@ -449,6 +476,19 @@ static const struct task_ops cc_ops = {
 	.stale = cc_stale,
 	.free = cc_free,
 };
+
+struct task *create_child_task_pcpu(const struct child_cfg *cc, const struct child_sa *fallback,
+				    uint32_t cpu)
+{
+	struct cc_task *ct = (struct cc_task *)create_child_task_new(cc, NULL);
+
+	if (!ct)
+		return NULL;
+	ct->pcpu = true;
+	ct->cpu = cpu;
+	ct->fallback_spi_in = fallback->spi_in;
+	return &ct->t;
+}
 
 struct task *create_child_task_new(const struct child_cfg *cfg, struct child_sa *old)
 {
@@ -556,7 +596,8 @@ void create_child_respond(struct ike_sa *sa, const struct ike_msg *req, struct m
 		msg_add_notify(resp, IKE_N_INVALID_SYNTAX, NULL, 0);
 		return;
 	}
-	if (child_choose(sa, req, old ? old->cfg : NULL, 0, &ch, resp))
+	if (child_choose(sa, req, old ? old->cfg : NULL, 0, &ch, resp) ||
+	    (!old && pcpu_admit(sa, req, ch.cc, resp)))
 		return;
 	group = proposal_group(&ch.chosen);
 	if (group && (!ke || ke->u.ke.group != group)) {
@@ -606,9 +647,12 @@ void create_child_respond(struct ike_sa *sa, const struct ike_msg *req, struct m
 	child_add_ts(resp, IKE_PL_TSR, ch.local, ch.nlocal);
 	if (ch.transport)
 		msg_add_notify(resp, IKE_N_USE_TRANSPORT_MODE, NULL, 0);
+	if (!old)
+		pcpu_respond(child, req, resp);
 	if (old) {
 		/* Outbound stays on the old pair until the initiator deletes it. */
 		child->reqid = old->reqid;
+		pcpu_inherit(child, old);
 		child->replaces = old->spi_in;
 		timer_arm(sa->d, &child->t_grace, CHILD_SWITCH_MS);
 		sa_log(sa, LOG_CHD, 1, "CHILD_SA %s{%u}: rekey answered, inbound SA %08x installed; "

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "revoke.h"
@@ -18,6 +19,7 @@ struct daemon *daemon_new(struct config *cfg, struct kernel *k, const struct io_
 			  void *io_ctx, uint64_t now)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
+	long ncpus;
 
 	if (!d)
 		return NULL;
@@ -27,6 +29,8 @@ struct daemon *daemon_new(struct config *cfg, struct kernel *k, const struct io_
 	d->io_ctx = io_ctx;
 	d->now = now;
 	d->child_delete_delay_ms = CHILD_DELETE_DELAY_MS;
+	ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	d->ncpus = ncpus > 0 ? (unsigned int)ncpus : 1;
 	k->on_event = kernel_event;
 	k->event_arg = d;
 	/* Zeroed: a decoded message owns a store, which must start empty. */

@@ -126,6 +126,8 @@ struct sa_waiter {
 
 #define CHILD_ROUTES_MAX 64
 
+#define PCPU_ASKS 16
+
 struct child_sa {
 	struct child_sa *next;
 	struct ike_sa *ike;
@@ -163,6 +165,20 @@ struct child_sa {
 	/* Its inbound SA's packet count when DPD last looked (sa.c). */
 	uint64_t dpd_packets_in;
 	bool updown_up;			/* its updown program ran "up" (cp.c) */
+	/* Per-CPU SAs (RFC 9611, pcpu.c): one of a set of CHILD_SAs of the same
+	 * selectors the peer agreed to (SA_RESOURCE_INFO); the fallback (no
+	 * CPU), or one whose outbound SA serves CPU cpu (has_cpu). */
+	bool pcpu, pcpu_fallback, has_cpu;
+	uint32_t cpu;
+	/* A fallback that we asked for: its outbound SA raises per-CPU
+	 * ACQUIREs (the responder's waits for the peer's asks). */
+	bool pcpu_acquire;
+	/* The fallback of our own set: the CPUs it asked an SA for, and until
+	 * when it does not ask again (pending, or refused by TS_MAX_QUEUED). */
+	struct pcpu_ask {
+		uint32_t cpu;
+		uint64_t until;
+	} asks[PCPU_ASKS];
 	struct timer t_rekey;		/* rekey_time (less the jitter) */
 	struct timer t_expire;		/* life_time: the pair is deleted */
 	struct timer t_grace;		/* REKEYED/DELETING: inbound removed;
@@ -747,6 +763,32 @@ void trap_remove_all(struct daemon *d);
 /* A packet hit a trap: the negotiation starts unless one runs. */
 void trap_acquire(struct daemon *d, const struct kernel_event *ev);
 
+/* pcpu.c: per-CPU CHILD_SAs (RFC 9611), child config per_cpu_sas */
+/* Initiator: SA_RESOURCE_INFO in the request for new child C (its CPU as
+ * the resource's id when it has one); nothing unless per_cpu_sas. */
+void pcpu_request(struct msg_out *m, const struct child_sa *c);
+/* Initiator: the answer M for C, before its SAs are installed: the peer's
+ * SA_RESOURCE_INFO makes C one of a per-CPU set (the fallback, whose
+ * outbound SA asks for an SA per CPU, unless it serves a CPU). */
+void pcpu_answered(struct child_sa *c, const struct ike_msg *m);
+/* Initiator: the peer refused the SA for CPU of fallback FALLBACK_SPI_IN
+ * (TS_MAX_QUEUED); it is not asked again for a while. */
+void pcpu_refused(struct ike_sa *sa, uint32_t fallback_spi_in, uint32_t cpu);
+/* Responder: -1 with TS_MAX_QUEUED in RESP when request REQ for a child
+ * of CC would pass per_cpu_sas_max; else 0. */
+int pcpu_admit(struct ike_sa *sa, const struct ike_msg *req, const struct child_cfg *cc,
+	       struct msg_out *resp);
+/* Responder: new child C for request REQ: one of a per-CPU set when both
+ * want it (SA_RESOURCE_INFO in RESP, a local CPU chosen for its SA). */
+void pcpu_respond(struct child_sa *c, const struct ike_msg *req, struct msg_out *resp);
+/* A rekey's new pair C keeps OLD's place in the set. */
+void pcpu_inherit(struct child_sa *c, const struct child_sa *old);
+/* kesp.ko: CPU sent on fallback C's outbound SA (a per-CPU ACQUIRE). */
+void pcpu_acquire(struct child_sa *c, uint32_t cpu);
+/* A new child of CC for CPU beside FALLBACK (CREATE_CHILD_SA). */
+struct task *create_child_task_pcpu(const struct child_cfg *cc, const struct child_sa *fallback,
+				    uint32_t cpu);
+
 /* redirect.c: RFC 5685, both roles */
 /* Initiator: REDIRECT_SUPPORTED (or REDIRECTED_FROM) in IKE_SA_INIT. */
 void redirect_init_add(struct ike_sa *sa, struct msg_out *m);
@@ -1118,6 +1160,7 @@ struct daemon {
 	struct ike_sa *dead;
 	uint64_t next_sa_id;
 	uint32_t next_reqid;
+	unsigned int ncpus;		/* online CPUs: per-CPU SAs' resources */
 
 	uint8_t cookie_secret[32], cookie_prev[32];
 	uint8_t cookie_version;

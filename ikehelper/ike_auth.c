@@ -210,6 +210,7 @@ static int add_child(struct ike_sa *sa, struct auth_task *at, struct msg_out *m)
 	child_add_ts(m, IKE_PL_TSR, at->tsr, at->ntsr);
 	if (cc->mode == MODE_TRANSPORT)
 		msg_add_notify(m, IKE_N_USE_TRANSPORT_MODE, NULL, 0);
+	pcpu_request(m, at->child);
 	return m->overflow ? -1 : 0;
 }
 
@@ -284,6 +285,7 @@ static void process_child(struct ike_sa *sa, struct auth_task *at, const struct 
 		       "transport mode", cc->name);
 	child_sa_set_answer(c, &chosen, child_proposal_spi(&spl->u.sa.prop[0]), transport, tsi, ntsi,
 			    tsr, ntsr);
+	pcpu_answered(c, m);
 	if (child_sa_install(c, KERNEL_IN) || child_sa_install(c, KERNEL_OUT)) {
 		child_failed(sa, at, "kesp.ko refused the SAs (see the line before)");
 		return;
@@ -710,6 +712,7 @@ static void respond_child(struct ike_sa *sa, const struct ike_msg *req, struct m
 	child_add_ts(resp, IKE_PL_TSR, ch.local, ch.nlocal);
 	if (ch.transport)
 		msg_add_notify(resp, IKE_N_USE_TRANSPORT_MODE, NULL, 0);
+	pcpu_respond(child, req, resp);
 }
 
 /* RFC 5723 §4.3.3: the IKE_AUTH of a resumed IKE SA, IDi (and IDr) the

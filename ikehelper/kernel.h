@@ -52,6 +52,12 @@ struct kernel_sa {
 	uint16_t sport, dport;
 	/* KESP_SA_A_LIFETIME's volume limits; 0: none. */
 	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
+	/* Outbound, per-CPU SAs (RFC 9611): the one CPU it serves
+	 * (KESP_SA_A_CPU), or a fallback SA that asks for an SA for each CPU
+	 * it carries packets of (KESP_SA_F_PCPU_ACQUIRE). */
+	bool has_cpu;
+	uint32_t cpu;
+	bool pcpu_acquire;
 };
 
 /* ---- events: KESP_MCGRP_EVENTS ------------------------------------------- */
@@ -73,7 +79,8 @@ struct kernel_event {
 	enum kernel_event_type type;
 	uint32_t ifindex;
 	/* EXPIRE, MAPPING: the SA (its kernel id, direction, SPI, reqid);
-	 * ACQUIRE: the trap's id and reqid. */
+	 * ACQUIRE: the trap's id and reqid, or (has_cpu) the fallback SA's
+	 * reqid and its kernel id in sa_id. */
 	uint32_t id, reqid;
 	enum kernel_dir dir;
 	uint32_t spi;
@@ -85,6 +92,9 @@ struct kernel_event {
 	uint16_t new_sport;
 	/* ACQUIRE: the packet that hit the trap (single-value ranges). */
 	struct kernel_sel packet;
+	/* ACQUIRE of a fallback SA: the CPU that has no SA of its own. */
+	bool has_cpu;
+	uint32_t cpu, sa_id;
 };
 
 /* Gets each event (set by the daemon: kernel.on_event). */

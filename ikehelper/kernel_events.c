@@ -7,7 +7,8 @@
  *     rekey_time does; a hard one (the module removed that SA) deletes
  *     the CHILD_SA with a DELETE to the peer. A pair being rekeyed,
  *     replaced or deleted already is left alone.
- *   - ACQUIRE: traffic hit a trap of ours (start_action = trap).
+ *   - ACQUIRE: traffic hit a trap of ours (start_action = trap), or a CPU
+ *     sent on a fallback SA of ours that has no per-CPU SA yet (pcpu.c).
  *   - SA_MAPPING: the peer's NAT mapping changed (RFC 7296 §2.23).
  */
 #include "daemon.h"
@@ -78,6 +79,18 @@ static void on_mapping(struct daemon *d, const struct kernel_event *ev)
 	       addr_str(&ev->new_src, a, sizeof(a)), ev->new_sport);
 }
 
+static void on_pcpu_acquire(struct daemon *d, const struct kernel_event *ev)
+{
+	struct child_sa *c = child_by_kid(d, ev->ifindex, KERNEL_OUT, ev->sa_id);
+
+	if (!c) {
+		log_msg(LOG_KNL, 2, "per-CPU ACQUIRE of CPU %u from SA %u, which is not ours (any "
+			"more)", ev->cpu, ev->sa_id);
+		return;
+	}
+	pcpu_acquire(c, ev->cpu);
+}
+
 int child_sa_move(struct child_sa *c)
 {
 	struct ike_sa *sa = c->ike;
@@ -117,7 +130,10 @@ void kernel_event(void *arg, const struct kernel_event *ev)
 		on_expire(d, ev);
 		break;
 	case KERNEL_EV_ACQUIRE:
-		trap_acquire(d, ev);
+		if (ev->has_cpu)
+			on_pcpu_acquire(d, ev);
+		else
+			trap_acquire(d, ev);
 		break;
 	case KERNEL_EV_MAPPING:
 		on_mapping(d, ev);

@@ -229,6 +229,7 @@ static int put_sa(struct nl_msg *msg, const struct kernel_sa *sa)
 {
 	int alen = (int)addr_len(sa->src.family);
 	struct nlattr *nest;
+	uint32_t flags;
 
 	if (nla_put_u32(msg, KESP_SA_A_IFINDEX, sa->ifindex) < 0 ||
 	    nla_put_u8(msg, KESP_SA_A_DIR, (uint8_t)sa->dir) < 0 ||
@@ -247,9 +248,11 @@ static int put_sa(struct nl_msg *msg, const struct kernel_sa *sa)
 			   sa->icv_bits)) {
 		return -1;
 	}
+	flags = (sa->esn ? KESP_SA_F_ESN : 0) | (sa->pcpu_acquire ? KESP_SA_F_PCPU_ACQUIRE : 0);
 	if ((sa->dir == KERNEL_IN &&
 	     nla_put_u32(msg, KESP_SA_A_REPLAY_WINDOW, sa->replay_window) < 0) ||
-	    (sa->esn && nla_put_u32(msg, KESP_SA_A_FLAGS, KESP_SA_F_ESN) < 0))
+	    (flags && nla_put_u32(msg, KESP_SA_A_FLAGS, flags) < 0) ||
+	    (sa->has_cpu && nla_put_u32(msg, KESP_SA_A_CPU, sa->cpu) < 0))
 		return -1;
 	if (sa->nsel) {
 		nest = nla_nest_start(msg, KESP_SA_A_SELECTORS | NLA_F_NESTED);
@@ -614,13 +617,21 @@ static int on_event(struct nl_msg *msg, void *arg)
 	} else if (gh->cmd == KESP_CMD_ACQUIRE) {
 		struct nlattr *tb[KESP_TRAP_A_MAX + 1];
 
+		/* A trap's (its id) or a fallback SA's (the SA and the CPU). */
 		if (!attrs_of(msg, tb, KESP_TRAP_A_MAX) || !tb[KESP_TRAP_A_IFINDEX] ||
-		    !tb[KESP_TRAP_A_ID] || parse_sel(tb[KESP_TRAP_A_PACKET], &ev.packet))
+		    (!tb[KESP_TRAP_A_ID] && (!tb[KESP_TRAP_A_SA_ID] || !tb[KESP_TRAP_A_CPU])) ||
+		    parse_sel(tb[KESP_TRAP_A_PACKET], &ev.packet))
 			return -1;
 		ev.type = KERNEL_EV_ACQUIRE;
 		ev.ifindex = nla_get_u32(tb[KESP_TRAP_A_IFINDEX]);
-		ev.id = nla_get_u32(tb[KESP_TRAP_A_ID]);
 		ev.reqid = tb[KESP_TRAP_A_REQID] ? nla_get_u32(tb[KESP_TRAP_A_REQID]) : 0;
+		if (tb[KESP_TRAP_A_ID]) {
+			ev.id = nla_get_u32(tb[KESP_TRAP_A_ID]);
+		} else {
+			ev.has_cpu = true;
+			ev.sa_id = nla_get_u32(tb[KESP_TRAP_A_SA_ID]);
+			ev.cpu = nla_get_u32(tb[KESP_TRAP_A_CPU]);
+		}
 	} else {
 		return 0;	/* a command of a later module: not ours */
 	}

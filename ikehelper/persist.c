@@ -54,7 +54,7 @@
 #include "daemon.h"
 
 #define PERSIST_MAGIC "KESPIKE\n"
-#define PERSIST_VERSION 3
+#define PERSIST_VERSION 4
 #define PERSIST_FILE "ikehelper.state"
 #define PERSIST_KEY_FILE "ikehelper.key"
 #define PERSIST_MAC_LEN 32
@@ -441,6 +441,9 @@ static void put_child(struct wbuf *w, const struct daemon *d, const struct child
 	 * with only its inbound SA in: its KEYMAT installs the outbound one. */
 	put_bytes(w, c->keymat, c->state == CHILD_S_INSTALLING ? c->keymat_len : 0);
 	put_u8(w, c->updown_up);
+	put_u8(w, (uint8_t)(c->pcpu | c->pcpu_fallback << 1 | c->has_cpu << 2 |
+			    c->pcpu_acquire << 3));
+	put_u32(w, c->cpu);
 }
 
 static void put_addrs(struct wbuf *w, const struct addr *a, size_t n)
@@ -872,6 +875,8 @@ struct pchild {
 	uint8_t keymat[4 * KERNEL_KEY_MAX];
 	size_t keymat_len;
 	bool updown_up;
+	uint8_t pcpu;		/* pcpu, pcpu_fallback, has_cpu, pcpu_acquire */
+	uint32_t cpu;
 };
 
 struct pentry {
@@ -978,6 +983,8 @@ static void get_child(struct rbuf *r, struct pchild *c)
 	c->expire_at = (int64_t)get_u64(r);
 	c->keymat_len = get_bytes(r, c->keymat, sizeof(c->keymat));
 	c->updown_up = get_u8(r);
+	c->pcpu = get_u8(r);
+	c->cpu = get_u32(r);
 }
 
 static size_t get_addrs(struct rbuf *r, struct addr *a, size_t max)
@@ -1151,6 +1158,11 @@ static void adopt_child(struct ike_sa *sa, const struct pchild *pc)
 	c->soft_bytes = pc->soft_bytes;
 	c->soft_packets = pc->soft_packets;
 	c->updown_up = pc->updown_up;
+	c->pcpu = pc->pcpu & 1;
+	c->pcpu_fallback = pc->pcpu & 2;
+	c->has_cpu = pc->pcpu & 4;
+	c->pcpu_acquire = pc->pcpu & 8;
+	c->cpu = pc->cpu;
 	if (pc->installing) {
 		/* Waiting for the old pair's DELETE: CHILD_SWITCH_MS from now. */
 		memcpy(c->keymat, pc->keymat, pc->keymat_len);

@@ -334,6 +334,8 @@ void ike_print_human(FILE *f, const struct ike_listing *l)
 			when(r, "rekey_in", "rekeying in", w2, sizeof(w2)),
 			when(r, "expire_in", "expiring in", w3, sizeof(w3)));
 		fprintf(f, "    %s\n", ike_record_get(r, "algs"));
+		if (*ike_record_get(r, "per_cpu"))
+			fprintf(f, "    per-CPU SA: %s\n", ike_record_get(r, "per_cpu"));
 		fprintf(f, "    in  %s, %10s bytes, %8s packets\n", ike_record_get(r, "spi_in"),
 			ike_record_get(r, "bytes_in"), ike_record_get(r, "packets_in"));
 		fprintf(f, "    out %s, %10s bytes, %8s packets\n", ike_record_get(r, "spi_out"),

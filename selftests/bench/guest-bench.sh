@@ -223,23 +223,25 @@ servers_stop() {
 	wait
 }
 
-# iperf CLIENT SERVER SERVER-ADDR ARGS...: one iperf3 test between the
-# current stack's nodes, its JSON in $RUN.json. A server that saw a
-# failed test is restarted, so the next run finds it idle. IPERF_PORT
-# and IPERF_CPU (the client's) choose the two-flow section's second flow.
-IPERF_PORT=5201 IPERF_CPU=0
-iperf() {
-	ip_client=$STACK-$1 ip_server=$STACK-$2 ip_addr=$3
-	shift 3
+# iperf_on PORT CPU CLIENT SERVER SERVER-ADDR ARGS...: one iperf3 test
+# between the current stack's nodes, the client on CPU, to the server on
+# PORT, its JSON in $RUN.json. A server that saw a failed test is
+# restarted, so the next run finds it idle.
+iperf_on() {
+	ip_port=$1 ip_cpu=$2 ip_client=$STACK-$3 ip_server=$STACK-$4 ip_addr=$5
+	shift 5
 	# iperf3's own timeouts instead of timeout(1): one program less to
 	# start per run.
-	if ! ip netns exec "$ip_client" iperf3 -c "$ip_addr" -p $IPERF_PORT -A $IPERF_CPU -J \
+	if ! ip netns exec "$ip_client" iperf3 -c "$ip_addr" -p "$ip_port" -A "$ip_cpu" -J \
 			--connect-timeout 5000 "$@" >"$RUN.json" 2>&1; then
-		kill "$(cat "$OUT/server-$ip_server-$IPERF_PORT.pid")" 2>/dev/null
-		server_start "$ip_server" "$ip_addr" $IPERF_PORT
-		wait_listen "$ip_server" $IPERF_PORT
+		kill "$(cat "$OUT/server-$ip_server-$ip_port.pid")" 2>/dev/null
+		server_start "$ip_server" "$ip_addr" "$ip_port"
+		wait_listen "$ip_server" "$ip_port"
 	fi
 }
+# iperf CLIENT SERVER SERVER-ADDR ARGS...: the sections' flow, the client
+# on CPU 0 and the server (port 5201) on CPU 1.
+iperf() { iperf_on 5201 0 "$@"; }
 
 # configure SECTION CASE TOPOLOGY ALG [STACKS]: the stacks' SAs for a
 # case (default: all of $STACKS), then pings through each (neighbours,
@@ -343,12 +345,11 @@ bench_tcp() {
 # takes to start) and each runs TCP_SECONDS.
 tcp_two() {
 	tcp2_run=$RUN
-	RUN=$tcp2_run-cpu1 IPERF_PORT=5201 IPERF_CPU=1
-	iperf src dst 10.10.2.2 -t "$TCP_SECONDS" --snd-timeout 10000 &
-	RUN=$tcp2_run-cpu0 IPERF_PORT=5202 IPERF_CPU=0
-	iperf src dst 10.10.2.2 -t "$TCP_SECONDS" --snd-timeout 10000
+	RUN=$tcp2_run-cpu1
+	iperf_on 5201 1 src dst 10.10.2.2 -t "$TCP_SECONDS" --snd-timeout 10000 &
+	RUN=$tcp2_run-cpu0
+	iperf_on 5202 0 src dst 10.10.2.2 -t "$TCP_SECONDS" --snd-timeout 10000
 	wait $!
-	IPERF_PORT=5201	# the other sections' server, on CPU 1
 	manifest iperf2 tcp2 "$case_" $STACK $i "$tcp2_run"
 }
 bench_tcp2() {

@@ -397,6 +397,40 @@ static struct ike_sa *h_up(struct h_peer *p, const char *conn, struct h_wait *w)
 	return sa;
 }
 
+/* alice (192.0.2.1, 10.1.0.0/24) <-> bob (192.0.2.2, 10.2.0.0/24) by PSK,
+ * one child "net" (aes128gcm16); ME 0 is alice's config, 1 bob's; CHILD
+ * holds the child's extra keys of that side. */
+static char *h_nets_conf(int me, const char *child)
+{
+	static const char *ids[2] = { "alice@example.org", "bob.example.org" };
+	char buf[2048];
+
+	snprintf(buf, sizeof(buf),
+		 "connections { peer {\n%s\n proposals = aes128gcm16-prfsha256-x25519\n"
+		 " local { auth = psk\n id = %s }\n remote { auth = psk\n id = %s }\n"
+		 " children { net {\n  local_ts = 10.%d.0.0/24\n  remote_ts = 10.%d.0.0/24\n"
+		 "  esp_proposals = aes128gcm16\n  %s\n } }\n} }\n"
+		 "secrets { ike { secret = \"Ev3nts!kesp#Tq81zW0pL5\" } }\n",
+		 me ? "" : " remote_addrs = 192.0.2.2", ids[me], ids[!me], me + 1, 2 - me, child);
+	return strdup(buf);
+}
+
+/* h_nets_conf's pair with the extra child keys of each side, alice
+ * initiating: alice's child once up, or NULL. */
+static struct child_sa *h_nets_up(struct h_peer **alice, struct h_peer **bob, const char *ca,
+				  const char *cb)
+{
+	static struct h_wait w;
+
+	h_pair(alice, bob, h_nets_conf(0, ca), h_nets_conf(1, cb));
+	if (!h_up(*alice, "peer", &w))
+		return NULL;
+	h_run();
+	if (!w.ok)
+		printf("# up failed: %s\n", w.msg);
+	return w.ok ? h_only_child(*alice) : NULL;
+}
+
 /* The outbound SA kesp.ko would use among equal selectors: the first
  * installed. */
 static const struct kernel_sa *h_out_used(struct kernel *k)

@@ -366,6 +366,13 @@ static void test_bad(void)
 	bad("rekey_packets with a size suffix",
 	    CONN_HEAD "  children { x { rekey_packets = 2k } }\n" CONN_TAIL, 5,
 	    "rekey_packets '2k' must be a packet count");
+	bad("per_cpu_sas = encap (per-CPU UDP source ports)",
+	    CONN_HEAD "  children { x { per_cpu_sas = encap } }\n" CONN_TAIL, 5,
+	    "per_cpu_sas = encap (a random UDP source port per CPU's SA) is not supported");
+	bad("per_cpu_sas not a boolean", CONN_HEAD "  children { x { per_cpu_sas = maybe } }\n"
+	    CONN_TAIL, 5, "per_cpu_sas 'maybe' must be yes or no");
+	bad("per_cpu_sas_max 0", CONN_HEAD "  children { x { per_cpu_sas_max = 0 } }\n" CONN_TAIL,
+	    5, "per_cpu_sas_max '0' must be a number of SAs from 1 to 4096");
 	bad("life_packets negative", CONN_HEAD "  children { x { life_packets = -5 } }\n" CONN_TAIL,
 	    5, "life_packets '-5' must be a packet count");
 	bad("rekey_bytes beyond 2^64", CONN_HEAD "  children { x { rekey_bytes = 20000000T } }\n"

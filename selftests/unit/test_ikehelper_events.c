@@ -11,35 +11,10 @@
 
 static struct h_peer *alice, *bob;
 
-/* alice (192.0.2.1, 10.1.0.0/24) <-> bob (192.0.2.2, 10.2.0.0/24); CHILD
- * holds the child's extra keys of that side. */
-static char *side(int me, const char *child)
-{
-	static const char *ids[2] = { "alice@example.org", "bob.example.org" };
-	char buf[2048];
-
-	snprintf(buf, sizeof(buf),
-		 "connections { peer {\n%s\n proposals = aes128gcm16-prfsha256-x25519\n"
-		 " local { auth = psk\n id = %s }\n remote { auth = psk\n id = %s }\n"
-		 " children { net {\n  local_ts = 10.%d.0.0/24\n  remote_ts = 10.%d.0.0/24\n"
-		 "  esp_proposals = aes128gcm16\n  %s\n } }\n} }\n"
-		 "secrets { ike { secret = \"Ev3nts!kesp#Tq81zW0pL5\" } }\n",
-		 me ? "" : " remote_addrs = 192.0.2.2", ids[me], ids[!me], me + 1, 2 - me, child);
-	return strdup(buf);
-}
-
 /* Up with the extra child keys of each side; alice's child, or NULL. */
 static struct child_sa *start(const char *ca, const char *cb)
 {
-	static struct h_wait w;
-
-	h_pair(&alice, &bob, side(0, ca), side(1, cb));
-	if (!h_up(alice, "peer", &w))
-		return NULL;
-	h_run();
-	if (!w.ok)
-		printf("# up failed: %s\n", w.msg);
-	return w.ok ? h_only_child(alice) : NULL;
+	return h_nets_up(&alice, &bob, ca, cb);
 }
 
 /* Each side one pair, crossed SPIs, as the kernels hold them. */
@@ -203,7 +178,7 @@ static void test_trap(void)
 	char l[128], r[128];
 	size_t n;
 
-	h_pair(&alice, &bob, side(0, "start_action = trap"), side(1, ""));
+	h_pair(&alice, &bob, h_nets_conf(0, "start_action = trap"), h_nets_conf(1, ""));
 	daemon_start_all(alice->d);
 	sel = kernel_fake_trap_at(alice->k, 0, NULL);
 	tap_ok(kernel_fake_trap_count(alice->k) == 1 && sel &&
@@ -329,7 +304,7 @@ static void test_mapping(void)
 	struct kernel_event ev = { .type = KERNEL_EV_MAPPING };
 	uint32_t bin = 0, bout = 0;
 
-	h_pair(&alice, &bob, side(0, "rekey_time = 0"), side(1, "rekey_time = 0"));
+	h_pair(&alice, &bob, h_nets_conf(0, "rekey_time = 0"), h_nets_conf(1, "rekey_time = 0"));
 	h_nat_behind(alice, "203.0.113.5", 30000);
 	{
 		static struct h_wait w;
