@@ -55,23 +55,7 @@ EOF
 charon_spawn east east || { fail "charon starts in east"; finish; }
 
 # peer_conf NAME LOCAL REMOTE LTS RTS ID RID: a connection of ikehelper.
-peer_conf() {
-	cat <<EOF
-  $1 {
-    local_addrs = $2
-    remote_addrs = $3
-    proposals = aes256gcm16-prfsha256-x25519
-    local { auth = psk
-      id = $6 }
-    remote { auth = psk
-      id = $7 }
-    children { $1 { local_ts = $4
-      remote_ts = $5
-      esp_proposals = aes128gcm16
-      replay_window = 1024 } }
-  }
-EOF
-}
+peer_conf() { psk_conn "$1" "$2" "$3" "$6" "$7" "$4" "$5" "replay_window = 1024"; }
 WEST_CONF="connections {
 $(peer_conf cr 192.168.200.1 192.168.200.2 10.11.0.0/24 10.12.0.0/24 cr.kesp charon)
 $(peer_conf kp 192.168.201.1 192.168.201.2 10.21.0.0/24 10.22.0.0/24 kp.west kp.north)

@@ -77,6 +77,27 @@ ikehelper_start() {
 	return 1
 }
 
+# psk_conn NAME LOCAL REMOTE LOCAL-ID REMOTE-ID LOCAL-TS REMOTE-TS [CHILD-KEYS]:
+# a connection NAME with a child NAME, by PSK, in the syntax ikehelper and
+# swanctl share; CHILD-KEYS: more "key = value" lines of the child.
+psk_conn() {
+	cat <<EOF
+  $1 {
+    local_addrs = $2
+    remote_addrs = $3
+    proposals = aes256gcm16-prfsha256-x25519
+    local { auth = psk
+      id = $4 }
+    remote { auth = psk
+      id = $5 }
+    children { $1 { local_ts = $6
+      remote_ts = $7
+      esp_proposals = aes128gcm16
+      ${8:-} } }
+  }
+EOF
+}
+
 ikehelper_stop() {
 	for ih_n in "$@"; do set -- "$@" "ikehelper-$ih_n"; shift; done
 	ike_stop "$@"
