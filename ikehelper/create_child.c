@@ -148,8 +148,8 @@ static int cc_build(struct ike_sa *sa, struct task *t, struct msg_out *m)
 		return -1;
 	}
 	if (ct->pcpu && !fallback) {
-		sa_log(sa, LOG_CHD, 0, "CHILD_SA %s: the fallback SA CPU %u's SA was asked beside is "
-		       "gone", cc->name, ct->cpu);
+		sa_log(sa, LOG_CHD, 0, "CHILD_SA %s: its fallback SA is gone: not asking for CPU %u's "
+		       "SA", cc->name, ct->cpu);
 		return -1;
 	}
 	if (!ct->child) {
@@ -647,9 +647,9 @@ void create_child_respond(struct ike_sa *sa, const struct ike_msg *req, struct m
 	child_add_ts(resp, IKE_PL_TSR, ch.local, ch.nlocal);
 	if (ch.transport)
 		msg_add_notify(resp, IKE_N_USE_TRANSPORT_MODE, NULL, 0);
-	if (!old)
+	if (!old) {
 		pcpu_respond(child, req, resp);
-	if (old) {
+	} else {
 		/* Outbound stays on the old pair until the initiator deletes it. */
 		child->reqid = old->reqid;
 		pcpu_inherit(child, old);
