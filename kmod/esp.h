@@ -84,7 +84,15 @@ static inline struct scatterlist *esp_ctx_sg(struct esp_ctx *ctx,
 					   __alignof__(struct scatterlist));
 }
 
-/* One GFP_ATOMIC allocation per packet: context, request, NSG entries. */
+/*
+ * One GFP_ATOMIC allocation per packet: context, request, NSG entries.
+ * Only the context is zeroed: the aead_request_set_*() calls write every
+ * field of the request the crypto API reads, the algorithm initialises
+ * its own part of it (for rfc7539esp several hundred bytes), and
+ * sg_init_table() the entries a packet uses, so clearing the rest would
+ * cost a memset of most of the allocation per packet (as esp4.c, which
+ * kmallocs it too).
+ */
 static inline struct esp_ctx *esp_ctx_alloc(struct crypto_aead *aead,
 					    int nsg)
 {
@@ -95,9 +103,11 @@ static inline struct esp_ctx *esp_ctx_alloc(struct crypto_aead *aead,
 	len += sizeof(struct aead_request) + crypto_aead_reqsize(aead);
 	len = ALIGN(len, __alignof__(struct scatterlist));
 	len += sizeof(struct scatterlist) * nsg;
-	ctx = kzalloc(len, GFP_ATOMIC);
-	if (ctx)
-		kesp_obj_new(KESP_OBJ_PACKET);
+	ctx = kmalloc(len, GFP_ATOMIC);
+	if (!ctx)
+		return NULL;
+	memset(ctx, 0, sizeof(*ctx));
+	kesp_obj_new(KESP_OBJ_PACKET);
 	return ctx;
 }
 
