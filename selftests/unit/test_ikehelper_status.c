@@ -476,7 +476,13 @@ static void test_kespctl(void)
 		   "the listing as JSON: numbers as numbers, endpoints split, selectors as arrays, "
 		   "escapes undone and redone");
 	free(out);
+	add(&l, "name=net reqid=4 state=INSTALLED mode=tunnel spi_in=c0ffee05 spi_out=c0ffee06 "
+		"algs=aes128gcm16 encap=no per_cpu=cpu%201 local_ts=10.1.0.0/24 "
+		"remote_ts=10.2.0.0/24 bytes_in=0 packets_in=0 bytes_out=84 packets_out=1 age=3", true);
 	out = capture(print_listing_human, &l);
+	tap_ok(strstr(out, "    aes128gcm16\n    in  c0ffee01") &&
+	       strstr(out, "    aes128gcm16\n    per-CPU SA: cpu 1\n    in  c0ffee05"),
+	       "a per-CPU CHILD_SA says which CPU it serves, an ordinary one nothing");
 	tap_ok(strstr(out, "site-b[7]: ESTABLISHED 65 s ago, 192.0.2.1:500[a]...192.0.2.2:4500[CN=x, O=\"q\"]\n") &&
 	       strstr(out, "  initiator, SPIs 0011223344556677_i 8899aabbccddeeff_r, "
 			   "aes256gcm16-prfsha384-x25519, rekeying in 58 min\n") &&
