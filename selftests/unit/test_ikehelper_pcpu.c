@@ -8,7 +8,8 @@
  * ACQUIREs ask once; a rekey keeps the CPU; per_cpu_sas_max answers
  * TS_MAX_QUEUED and the initiator waits before asking again; a peer
  * without per_cpu_sas (as strongSwan before 6.0) gets an ordinary
- * CHILD_SA and no ACQUIRE asks for more.
+ * CHILD_SA and no ACQUIRE asks for more; with start_action = trap the
+ * trap brings the fallback; a restart keeps every CHILD_SA's place.
  */
 #include <unistd.h>
 
@@ -184,6 +185,29 @@ static void test_peer_without(void)
 	h_reset();
 }
 
+/* start_action = trap, as strongSwan 6 wants per_cpu_sas: the trap's
+ * ACQUIRE brings the fallback, per-CPU ACQUIREs the rest. */
+static void test_trap(void)
+{
+	struct child_sa *fb;
+
+	h_pair(&alice, &bob, h_nets_conf(0, "per_cpu_sas = yes\n  start_action = trap"),
+	       h_nets_conf(1, "per_cpu_sas = yes"));
+	daemon_start_all(alice->d);
+	h_acquire(alice, "10.1.0.1", "10.2.0.1");
+	h_run();
+	fb = h_sa(alice) ? h_only_child(alice) : NULL;
+	tap_ok(fb && fb->pcpu_fallback && fb->pcpu_acquire && kernel_fake_trap_count(alice->k) == 1,
+	       "start_action = trap: the trap's ACQUIRE brings the fallback; the trap stays");
+	if (fb) {
+		pcpu_acquire_event(fb, 1);
+		h_run();
+	}
+	tap_ok(fb && serving(alice, 1) && installed(alice) == 2 && kernel_fake_trap_count(alice->k) == 1,
+	       "then CPU 1's per-CPU ACQUIRE brings its CHILD_SA beside it");
+	h_reset();
+}
+
 /* kill -9 and a restart that adopts the tunnels: each keeps its place. */
 static void test_restart(void)
 {
@@ -231,6 +255,7 @@ int main(void)
 	test_fallback_and_cpu_sas();
 	test_max_queued();
 	test_peer_without();
+	test_trap();
 	test_restart();
 	h_reset();
 	log_set_sink(NULL, NULL);
