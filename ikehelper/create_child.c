@@ -61,7 +61,7 @@ static bool group_configured(const struct child_cfg *cc, uint16_t group)
 	return false;
 }
 
-static void put32(uint8_t *p, uint32_t v)
+void put32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24);
 	p[1] = (uint8_t)(v >> 16);

@@ -708,6 +708,8 @@ void ike_auth_initial_contact(struct ike_sa *sa);
 /* A further CHILD_SA of CFG (OLD NULL), or the rekey of OLD. */
 struct task *create_child_task_new(const struct child_cfg *cfg, struct child_sa *old);
 void create_child_respond(struct ike_sa *sa, const struct ike_msg *req, struct msg_out *resp);
+/* V into P[0..3] in network order (an SPI or a resource id on the wire). */
+void put32(uint8_t *p, uint32_t v);
 /* A Nonce payload with a copy of N / a KE payload of DH's public value. */
 void create_add_nonce(struct msg_out *m, const uint8_t *n, size_t len);
 int create_add_ke(struct msg_out *m, struct ike_dh *dh, uint16_t group);

@@ -46,10 +46,7 @@ static void add_resource_info(struct msg_out *m, const struct child_sa *c)
 		msg_add_notify(m, IKE_N_SA_RESOURCE_INFO, NULL, 0);
 		return;
 	}
-	id[0] = (uint8_t)(c->cpu >> 24);
-	id[1] = (uint8_t)(c->cpu >> 16);
-	id[2] = (uint8_t)(c->cpu >> 8);
-	id[3] = (uint8_t)c->cpu;
+	put32(id, c->cpu);
 	msg_add_notify(m, IKE_N_SA_RESOURCE_INFO, id, sizeof(id));
 }
 
