@@ -377,10 +377,10 @@ static void test_refresh(void)
 	h_run();
 	tap_ok(established(alice) && established(alice)->rekeyed_at && h_count_sas(alice) == 1,
 	       "refresh: alice rekeyed the IKE SA");
-	for (int i = 0; i < 330; i++) {
-		h_advance(10000);
-		h_run();
-	}
+	/* 330 DPD rounds log about 190 KB; the lines checked come from them. */
+	h_log_clear();
+	/* The CHILD_SA's rekey may fall in these 3300 s too (rand_time). */
+	h_pass(3300 * 1000);
 	left = resume_ticket_expires_in(alice->d, c);
 	tap_ok(bob->d->st.tickets_issued == 2 && left > 3000 &&
 	       h_log_has("alice", "expires in", "asking for a new one", NULL) &&
