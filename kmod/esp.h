@@ -23,6 +23,7 @@
 
 #include "device.h"
 #include "main.h"
+#include "parallel.h"
 #include "sad.h"
 
 #define ESP_HDR_LEN 8		/* SPI and sequence number */
@@ -54,6 +55,17 @@ struct esp_ctx {
 	u16 ip_hdr_len, nexthdr_off;
 	/* The 4 bytes before the ESP header that ESN's seq_hi borrows. */
 	u8 esn_saved[4];
+	/*
+	 * KESP_SA_F_PARALLEL, with the workers (parallel.c): its place in
+	 * the SA's order, its worker's CPU and what finishes it.
+	 */
+	bool parallel, par_encrypt, par_done;
+	int par_err;
+	u32 par_cpu;
+	struct esp_ctx *par_next;
+	struct llist_node par_node;
+	struct sk_buff *par_skb;
+	void (*par_finish)(struct sk_buff *skb, int err);
 	u8 iv[ESP_MAX_IV_LEN] __aligned(8);
 };
 

@@ -376,6 +376,11 @@ static void esp_input_sa(struct sk_buff *skb, struct kesp_sa *sa,
 	aead_request_set_callback(req, 0, esp_input_done, skb);
 	aead_request_set_crypt(req, sg, sg, payload + sa->icv_len, ctx->iv);
 	aead_request_set_ad(req, ad_len + sa->iv_len);
+	/* Last: from here on nothing fails before the crypto does. */
+	if (kesp_par_claim(sa, ctx, skb, payload, false, esp_input_finish)) {
+		kesp_par_submit(ctx);
+		return;
+	}
 	err = crypto_aead_decrypt(req);
 	if (err == -EINPROGRESS)
 		return;

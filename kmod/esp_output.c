@@ -364,8 +364,11 @@ static void esp_output_done(COMPAT_CRYPTO_DONE_ARG(arg), int err)
  * The packet's sequence number, if the SA may still send it: sequence
  * numbers never wrap (RFC 4303 3.3.3), so sending the last one expires
  * the SA, and lifetimes may have spent it already. BH is off on transmit.
+ * A packet of a parallel SA's burst takes its place in the SA's order
+ * with its number.
  */
-static bool take_seq(struct kesp_sa *sa, struct esp_ctx *ctx)
+static bool take_seq(struct kesp_sa *sa, struct esp_ctx *ctx,
+		     struct sk_buff *skb)
 {
 	u64 last = kesp_sa_esn(sa) ? U64_MAX : U32_MAX;
 	bool ok = false;
@@ -377,6 +380,8 @@ static bool take_seq(struct kesp_sa *sa, struct esp_ctx *ctx)
 		ok = true;
 	if (ok) {
 		ctx->seq = ++sa->seq;
+		kesp_par_claim(sa, ctx, skb, ctx->inner_len, true,
+			       esp_output_finish);
 		if (ctx->seq == last)
 			kesp_sa_expire(sa, true, KESP_EXPIRE_SEQUENCE);
 	}
@@ -475,7 +480,7 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
 	__skb_pull(skb, ctx->ip_hdr_len);
 	payload = skb->len;
 	ctx->inner_len = payload;
-	if (!take_seq(sa, ctx)) {
+	if (!take_seq(sa, ctx, skb)) {
 		DEV_STATS_INC(dev, tx_dropped);
 		goto drop_ctx_quiet;
 	}
@@ -483,7 +488,7 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
 	tailen = padlen + 2 + sa->icv_len;
 	nsg = skb_cow_data(skb, tailen, &trailer);
 	if (nsg < 0 || nsg > MAX_SKB_FRAGS + 1)
-		goto drop_ctx;
+		goto drop_numbered;
 
 	/* Trailer: monotonic padding (RFC 4303 2.4), pad length, next header. */
 	tail = pskb_put(skb, trailer, tailen);
@@ -528,17 +533,27 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
 	sg_init_table(sg, nsg + 1);
 	err = skb_to_sgvec(skb, sg, 0, skb->len);
 	if (unlikely(err < 0))
-		goto drop_ctx;
+		goto drop_numbered;
 	aead_request_set_tfm(req, sa->aead);
 	aead_request_set_callback(req, 0, esp_output_done, skb);
 	aead_request_set_crypt(req, sg, sg, payload + padlen + 2, ctx->iv);
 	aead_request_set_ad(req, ad_len + sa->iv_len);
+	if (ctx->parallel) {
+		kesp_par_submit(ctx);
+		return;
+	}
 	err = crypto_aead_encrypt(req);
 	if (err == -EINPROGRESS)
 		return;
 	esp_output_finish(skb, err);
 	return;
 
+drop_numbered:
+	/* In a parallel SA's order: finished there, as a failure. */
+	if (ctx->parallel) {
+		kesp_par_complete(ctx, -ENOMEM);
+		return;
+	}
 drop_ctx:
 	DEV_STATS_INC(dev, tx_errors);
 drop_ctx_quiet:

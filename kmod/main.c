@@ -8,6 +8,7 @@
 #include "esp.h"
 #include "main.h"
 #include "netlink.h"
+#include "parallel.h"
 #include "sad.h"
 
 DEFINE_PER_CPU(long [KESP_OBJ_COUNT], kesp_live_objs);
@@ -43,9 +44,12 @@ static int __init kesp_mod_init(void)
 	ret = kesp_sad_init();
 	if (ret)
 		return ret;
-	ret = kesp_device_init();
+	ret = kesp_par_init();
 	if (ret)
 		goto err_sad;
+	ret = kesp_device_init();
+	if (ret)
+		goto err_par;
 	ret = kesp_esp_input_init();
 	if (ret)
 		goto err_device;
@@ -60,6 +64,8 @@ err_input:
 	kesp_esp_input_uninit();
 err_device:
 	kesp_device_uninit();
+err_par:
+	kesp_par_uninit();
 err_sad:
 	kesp_sad_uninit();
 	return ret;
@@ -71,6 +77,7 @@ static void __exit kesp_mod_exit(void)
 	kesp_esp_input_uninit();
 	kesp_device_uninit();
 	/* After the devices (and with them every SA) are gone. */
+	kesp_par_uninit();
 	kesp_sad_uninit();
 	kesp_check_leaks();
 	pr_info("kesp unloaded\n");

@@ -13,6 +13,7 @@
 #include "crypto.h"
 #include "encap.h"
 #include "netlink.h"
+#include "parallel.h"
 #include "sad.h"
 #include "spi.h"
 
@@ -65,6 +66,9 @@ static int put_counters(struct sk_buff *skb, const struct kesp_sa *sa)
 				      atomic64_read(&sa->errors[i]),
 				      KESP_CNT_A_PAD))
 			return -EMSGSIZE;
+	if (sa->par && nla_put_u64_64bit(skb, KESP_CNT_A_PARALLEL,
+					 kesp_par_packets(sa), KESP_CNT_A_PAD))
+		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
 }
@@ -126,9 +130,9 @@ static size_t sa_msg_size(u32 nsel, const char *alg0, const char *alg1)
 	/* ENCAP */
 	size += nla_total_size(0) + nla_total_size(sizeof(u8)) +
 		2 * nla_total_size(sizeof(u16));
-	/* LIFETIME and COUNTERS */
+	/* LIFETIME and COUNTERS (with PARALLEL) */
 	size += 2 * nla_total_size(0) +
-		(6 + 2 + KESP_ERR_COUNT) * nla_total_size_64bit(sizeof(u64));
+		(6 + 2 + KESP_ERR_COUNT + 1) * nla_total_size_64bit(sizeof(u64));
 	/* ENC and AUTH, or AEAD */
 	for (i = 0; i < ARRAY_SIZE(names); i++)
 		size += nla_total_size(0) + nla_total_size(sizeof(u32)) +
@@ -281,6 +285,24 @@ static int check_pcpu_acquire(const struct nlattr *flags,
 	return 0;
 }
 
+/*
+ * A per-CPU SA exists to keep its flow's work on its CPU, while the other
+ * CPUs are busy with their own: handing its crypto to them would undo it
+ * (measured: two flows on two per-CPU SAs, each also spread, moved a third
+ * of what they did without).
+ */
+static int check_parallel(const struct nlattr *flags,
+			  const struct kesp_sa_params *p,
+			  struct netlink_ext_ack *extack)
+{
+	if ((p->flags & KESP_SA_F_PARALLEL) && p->cpu != KESP_CPU_ANY) {
+		NL_SET_ERR_MSG_ATTR(extack, flags,
+				    "a per-CPU SA keeps its crypto on its CPU: flag parallel is for SAs without one");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_sa_params(struct genl_info *info, struct kesp_sa_params *p)
 {
 	struct netlink_ext_ack *extack = info->extack;
@@ -312,7 +334,8 @@ static int parse_sa_params(struct genl_info *info, struct kesp_sa_params *p)
 		p->reqid = nla_get_u32(attrs[KESP_SA_A_REQID]);
 	if (attrs[KESP_SA_A_FLAGS]) {
 		p->flags = nla_get_u32(attrs[KESP_SA_A_FLAGS]);
-		if (p->flags & ~(KESP_SA_F_ESN | KESP_SA_F_PCPU_ACQUIRE)) {
+		if (p->flags & ~(KESP_SA_F_ESN | KESP_SA_F_PCPU_ACQUIRE |
+				 KESP_SA_F_PARALLEL)) {
 			NL_SET_ERR_MSG_ATTR(extack, attrs[KESP_SA_A_FLAGS],
 					    "unknown SA flag bits");
 			return -EOPNOTSUPP;
@@ -337,6 +360,8 @@ static int parse_sa_params(struct genl_info *info, struct kesp_sa_params *p)
 	if (ret)
 		return ret;
 	ret = check_pcpu_acquire(attrs[KESP_SA_A_FLAGS], p, extack);
+	if (!ret)
+		ret = check_parallel(attrs[KESP_SA_A_FLAGS], p, extack);
 	if (ret)
 		return ret;
 	if (attrs[KESP_SA_A_SEQ]) {

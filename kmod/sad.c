@@ -29,6 +29,7 @@
 #include <linux/kesp.h>
 
 #include "crypto.h"
+#include "parallel.h"
 #include "flow.h"
 #include "main.h"
 #include "netlink.h"
@@ -77,6 +78,7 @@ static void sa_free_all(struct work_struct *work)
 		synchronize_rcu();
 		llist_for_each_entry_safe(sa, next, list, free_node) {
 			crypto_free_aead(sa->aead);
+			kfree(sa->par);
 			dst_cache_destroy(&sa->route_cache);
 			free_percpu(sa->stats);
 			kfree(rcu_dereference_protected(sa->sels, true));
@@ -730,6 +732,8 @@ struct kesp_sa *kesp_sa_alloc(struct kesp_device *kd,
 	ret = sa->stats ? 0 : -ENOMEM;
 	if (!ret && sa->dir == KESP_DIR_OUT)
 		ret = dst_cache_init(&sa->route_cache, GFP_KERNEL_ACCOUNT);
+	if (!ret && (sa->flags & KESP_SA_F_PARALLEL))
+		ret = kesp_par_sa_init(sa);
 	if (!ret)
 		ret = kesp_crypto_setup(sa, alg, extack);
 	if (ret) {

@@ -70,10 +70,13 @@ enum kesp_sa_error {
 	KESP_ERR_COUNT
 };
 
+struct kesp_sa_parallel;	/* parallel.h */
+
+
 /*
- * Ordered to leave no holes but what alignment makes (480 bytes): with
+ * Ordered to leave no holes but what alignment makes (488 bytes): with
  * its replay ring, a power of two of bits, an inbound SA with a window of
- * up to 256 packets (64 is the default) fits a 512-byte slab object, as
+ * up to 128 packets (64 is the default) fits a 512-byte slab object, as
  * does every outbound SA.
  */
 struct kesp_sa {
@@ -111,6 +114,7 @@ struct kesp_sa {
 	struct dst_cache route_cache;
 
 	struct crypto_aead *aead;
+	struct kesp_sa_parallel *par;	/* KESP_SA_F_PARALLEL, else NULL */
 	/*
 	 * For replies: AEAD or cipher name, then HMAC name (or ""). Static
 	 * strings of crypto.c's tables, so an SA does not carry two

@@ -656,7 +656,7 @@ static const struct {
 	{ "sa", cmd_sa,
 	  "sa add dev DEV dir in|out src ADDR dst ADDR [proto esp] spi SPI\n"
 	  "      mode tunnel|transport [reqid ID] [replay-window N] [seq N]\n"
-	  "      [priority N] [cpu N] [flag esn|pcpu-acquire]...\n"
+	  "      [priority N] [cpu N] [flag esn|pcpu-acquire|parallel]...\n"
 	  "      { aead NAME KEY ICV-BITS | enc NAME KEY { auth NAME KEY |\n"
 	  "        auth-trunc NAME KEY TRUNC-BITS } }\n"
 	  "      [sel SEL]... [limit LIMIT...]... [encap espinudp SPORT DPORT [OADDR]]\n"

@@ -533,14 +533,16 @@ int sa_parse(enum sa_verb verb, int argc, char **argv, struct sa_args *a)
 				return bad(a, "replay-window", val);
 			a->has_replay_window = true;
 			break;
-		case KW_FLAG:
-			if (!strcmp(val, "esn"))
-				a->flags |= KESP_SA_F_ESN;
-			else if (!strcmp(val, "pcpu-acquire"))
-				a->flags |= KESP_SA_F_PCPU_ACQUIRE;
-			else
+		case KW_FLAG: {
+			const struct sa_flag_name *f = sa_flag_names;
+
+			while (f->name && strcmp(val, f->name))
+				f++;
+			if (!f->name)
 				return bad(a, "flag", val);
+			a->flags |= f->bit;
 			break;
+		}
 		case KW_SEQ:
 			if (parse_u64(val, &a->seq) < 0)
 				return bad(a, "seq", val);

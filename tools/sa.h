@@ -20,6 +20,13 @@
 #include "json.h"
 #include "parse.h"
 
+/* The SA flags by the names kespctl reads and prints. */
+struct sa_flag_name {
+	uint32_t bit;
+	const char *name;
+};
+extern const struct sa_flag_name sa_flag_names[];
+
 enum sa_verb {
 	SA_VERB_ADD,
 	SA_VERB_UPDATE,

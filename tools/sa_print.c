@@ -262,6 +262,7 @@ static const struct u64_field cnt_fields[] = {
 	{ KESP_CNT_A_PADDING_ERRORS, "padding-errors", "padding_errors" },
 	{ KESP_CNT_A_OTHER_ERRORS, "other-errors", "other_errors" },
 	{ KESP_CNT_A_ENCAP_ERRORS, "encap-errors", "encap_errors" },
+	{ KESP_CNT_A_PARALLEL, "parallel", "parallel" },
 };
 
 /* A nest of u64s; absent or 0 limits mean none and are left out. */
@@ -357,16 +358,25 @@ static int print_encap(struct sa_printer *p, struct nlattr *nest)
 	return 0;
 }
 
+const struct sa_flag_name sa_flag_names[] = {
+	{ KESP_SA_F_ESN, "esn" },
+	{ KESP_SA_F_PCPU_ACQUIRE, "pcpu-acquire" },
+	{ KESP_SA_F_PARALLEL, "parallel" },
+	{ 0, NULL },
+};
+
 static void print_flags(struct sa_printer *p, uint32_t flags)
 {
-	uint32_t rest = flags & ~(uint32_t)(KESP_SA_F_ESN | KESP_SA_F_PCPU_ACQUIRE);
+	const struct sa_flag_name *f;
+	uint32_t rest = flags;
 
+	for (f = sa_flag_names; f->name; f++)
+		rest &= ~f->bit;
 	if (p->json) {
 		json_array_begin(&p->j, "flags");
-		if (flags & KESP_SA_F_ESN)
-			json_string(&p->j, NULL, "esn");
-		if (flags & KESP_SA_F_PCPU_ACQUIRE)
-			json_string(&p->j, NULL, "pcpu-acquire");
+		for (f = sa_flag_names; f->name; f++)
+			if (flags & f->bit)
+				json_string(&p->j, NULL, f->name);
 		if (rest) {
 			char buf[16];
 
@@ -376,10 +386,9 @@ static void print_flags(struct sa_printer *p, uint32_t flags)
 		json_array_end(&p->j);
 		return;
 	}
-	if (flags & KESP_SA_F_ESN)
-		fprintf(p->out, " flag esn");
-	if (flags & KESP_SA_F_PCPU_ACQUIRE)
-		fprintf(p->out, " flag pcpu-acquire");
+	for (f = sa_flag_names; f->name; f++)
+		if (flags & f->bit)
+			fprintf(p->out, " flag %s", f->name);
 	if (rest)
 		fprintf(p->out, " flag 0x%x", rest);
 }

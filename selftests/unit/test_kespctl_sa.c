@@ -89,6 +89,13 @@ static void good_forms(void)
 	TAP_EQ_INT(a.flags, KESP_SA_F_PCPU_ACQUIRE | KESP_SA_F_ESN, "add: flag pcpu-acquire and esn");
 	tap_ok(!a.has_cpu, "add: the fallback has no cpu");
 	sa_args_wipe(&a);
+	TAP_EQ_INT(parse_line(SA_VERB_ADD, ADD_OUT AEAD " flag parallel", &a), 0,
+		   "add: flag parallel parses");
+	TAP_EQ_INT(a.flags, KESP_SA_F_PARALLEL, "add: flag parallel sets KESP_SA_F_PARALLEL");
+	sa_args_wipe(&a);
+	TAP_EQ_INT(parse_line(SA_VERB_ADD, ADD_OUT AEAD " flag parallel-crypto", &a), -1,
+		   "add: an unknown flag name is refused");
+	sa_args_wipe(&a);
 	/* Where it may go is the kernel's to say: its extack says why not. */
 	TAP_EQ_INT(parse_line(SA_VERB_ADD, ADD_IN AEAD " flag pcpu-acquire", &a), 0,
 		   "add: pcpu-acquire on an inbound SA is left to the kernel");
@@ -767,7 +774,8 @@ static struct nl_msg *reply(int kind)
 		if (kind == R_FALLBACK)
 			/* With a bit kespctl has no name for. */
 			nla_put_u32(m, KESP_SA_A_FLAGS,
-				    KESP_SA_F_ESN | KESP_SA_F_PCPU_ACQUIRE | 0x80);
+				    KESP_SA_F_ESN | KESP_SA_F_PCPU_ACQUIRE |
+				    KESP_SA_F_PARALLEL | 0x80);
 		else
 			nla_put_u32(m, KESP_SA_A_CPU, 1);
 		return m;
@@ -821,6 +829,7 @@ static struct nl_msg *reply(int kind)
 	nla_put_u64(m, KESP_CNT_A_SELECTOR_ERRORS, 3);
 	nla_put_u64(m, KESP_CNT_A_PADDING_ERRORS, 4);
 	nla_put_u64(m, KESP_CNT_A_OTHER_ERRORS, 5);
+	nla_put_u64(m, KESP_CNT_A_PARALLEL, 6);
 	nla_nest_end(m, nest);
 	nla_put_u64(m, KESP_SA_A_ADD_TIME, 1234);
 	return m;
@@ -865,7 +874,7 @@ static void replies(void)
 		"\tsel src 192.168.0.0/16 dst any proto icmp type 8\n"
 		"\tlimit time-soft 3000 time-hard 3600 byte-hard 18446744073709551615\n"
 		"\tstats packets 10 bytes 1400 replay-errors 1 auth-errors 2 selector-errors 3"
-		" padding-errors 4 other-errors 5\n"
+		" padding-errors 4 other-errors 5 parallel 6\n"
 		"\tadded 1234s after boot\n";
 	static const char human_enc[] =
 		"sa 17 ifindex 33 dir out spi 0x00c0ffee reqid 7 mode tunnel\n"
@@ -884,7 +893,8 @@ static void replies(void)
 		"\"sport\":[8,8],\"dport\":[0,65535]}],"
 		"\"limits\":{\"time_soft\":3000,\"time_hard\":3600,\"byte_hard\":18446744073709551615},"
 		"\"counters\":{\"packets\":10,\"bytes\":1400,\"replay_errors\":1,\"auth_errors\":2,"
-		"\"selector_errors\":3,\"padding_errors\":4,\"other_errors\":5},\"add_time\":1234},"
+		"\"selector_errors\":3,\"padding_errors\":4,\"other_errors\":5,\"parallel\":6},"
+		"\"add_time\":1234},"
 		"{\"id\":17,\"ifindex\":33,\"dir\":\"out\",\"spi\":12648430,\"reqid\":7,"
 		"\"mode\":\"tunnel\",\"src\":\"2001:db8::1\",\"dst\":\"2001:db8::2\","
 		"\"enc\":{\"name\":\"cbc(aes)\"},\"auth\":{\"name\":\"hmac(sha256)\",\"icv_bits\":128},"
@@ -894,12 +904,12 @@ static void replies(void)
 		"\tsrc 2001:db8::1 dst 2001:db8::2\n"
 		"\tenc cbc(aes)\n"
 		"\tauth-trunc hmac(sha256) 128\n"
-		"\tseq 5 flag esn flag pcpu-acquire flag 0x80 priority 2\n";
+		"\tseq 5 flag esn flag pcpu-acquire flag parallel flag 0x80 priority 2\n";
 	static const char json_fallback[] =
 		"[{\"id\":17,\"ifindex\":33,\"dir\":\"out\",\"spi\":12648430,\"reqid\":7,"
 		"\"mode\":\"tunnel\",\"src\":\"2001:db8::1\",\"dst\":\"2001:db8::2\","
 		"\"enc\":{\"name\":\"cbc(aes)\"},\"auth\":{\"name\":\"hmac(sha256)\",\"icv_bits\":128},"
-		"\"seq\":5,\"flags\":[\"esn\",\"pcpu-acquire\",\"0x80\"],\"priority\":2}]\n";
+		"\"seq\":5,\"flags\":[\"esn\",\"pcpu-acquire\",\"parallel\",\"0x80\"],\"priority\":2}]\n";
 	static const int full[] = { R_FULL, -1 }, enc[] = { R_ENC_AUTH, -1 };
 	static const int fallback[] = { R_FALLBACK, -1 };
 	static const int both[] = { R_FULL, R_ENC_AUTH, -1 };

@@ -382,6 +382,11 @@ enum kesp_sa_flags {
 	 * (RFC 9611). A packet it carries from a CPU that has no SA of its
 	 * own raises KESP_CMD_ACQUIRE for that CPU (see there). */
 	KESP_SA_F_PCPU_ACQUIRE = 1U << 1,
+	/* Bursts of large packets are encrypted or decrypted on all online
+	 * CPUs and leave (or are delivered) in their order; single and small
+	 * packets keep the CPU they came on. KESP_CNT_A_PARALLEL counts the
+	 * packets that went to other CPUs. */
+	KESP_SA_F_PARALLEL = 1U << 2,
 };
 
 enum kesp_sa_attr {
@@ -501,6 +506,8 @@ enum kesp_cnt_attr {
 	KESP_CNT_A_ENCAP_ERRORS,	/* raw ESP for an ESP-in-UDP SA, or
 					 * the other way round; outbound: no
 					 * socket on the SA's port */
+	KESP_CNT_A_PARALLEL,		/* KESP_SA_F_PARALLEL: packets whose
+					 * crypto ran on the CPUs' workers */
 	__KESP_CNT_A_LAST
 };
 #define KESP_CNT_A_MAX (__KESP_CNT_A_LAST - 1)
