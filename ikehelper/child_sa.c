@@ -420,6 +420,8 @@ int child_sa_install(struct child_sa *c, enum kernel_dir dir)
 	k->icv_bits = a.icv_bits;
 	k->replay_window = dir == KERNEL_IN ? c->cfg->replay_window : 0;
 	k->esn = a.esn;
+	/* A per-CPU CHILD_SA keeps its work on its CPU, both ways. */
+	k->parallel = c->cfg->parallel_crypto && !c->has_cpu;
 	selectors(c, dir, k);
 	volume_limits(c, k);
 	if (dir == KERNEL_OUT) {

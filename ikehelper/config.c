@@ -1494,6 +1494,17 @@ static bool child_per_cpu_sas(struct parser *p, const struct node *n, void *obj)
 	return true;
 }
 
+static bool child_parallel_crypto(struct parser *p, const struct node *n, void *obj)
+{
+	struct child_cfg *ch = ((struct child_ctx *)obj)->ch;
+
+	if (!parse_bool(n->value, &ch->parallel_crypto)) {
+		ERR(n, "parallel_crypto '%s' must be yes or no", n->value);
+		return false;
+	}
+	return true;
+}
+
 static bool child_per_cpu_sas_max(struct parser *p, const struct node *n, void *obj)
 {
 	struct child_cfg *ch = ((struct child_ctx *)obj)->ch;
@@ -1700,6 +1711,7 @@ static const struct key child_keys[] = {
 	{ "copy_ecn", NULL, "kesp.ko's fixed ECN handling (RFC 6040)" },
 	{ "copy_dscp", NULL, "kesp.ko copies DSCP" },
 	{ "per_cpu_sas", child_per_cpu_sas, NULL },
+	{ "parallel_crypto", child_parallel_crypto, NULL },
 	{ "per_cpu_sas_max", child_per_cpu_sas_max, NULL },
 	{ NULL, NULL, NULL },
 };

@@ -133,6 +133,9 @@ struct child_cfg {
 	 * most per_cpu_sas_max of those beside the fallback (TS_MAX_QUEUED). */
 	bool per_cpu_sas;
 	uint32_t per_cpu_sas_max;
+	/* parallel_crypto = yes: its SAs spread bursts' crypto over the CPUs
+	 * (KESP_SA_F_PARALLEL); not those of a per-CPU CHILD_SA. */
+	bool parallel_crypto;
 	int line;
 };
 

@@ -58,6 +58,7 @@ struct kernel_sa {
 	bool has_cpu;
 	uint32_t cpu;
 	bool pcpu_acquire;
+	bool parallel;		/* KESP_SA_F_PARALLEL */
 };
 
 /* ---- events: KESP_MCGRP_EVENTS ------------------------------------------- */

@@ -248,7 +248,8 @@ static int put_sa(struct nl_msg *msg, const struct kernel_sa *sa)
 			   sa->icv_bits)) {
 		return -1;
 	}
-	flags = (sa->esn ? KESP_SA_F_ESN : 0) | (sa->pcpu_acquire ? KESP_SA_F_PCPU_ACQUIRE : 0);
+	flags = (sa->esn ? KESP_SA_F_ESN : 0) | (sa->pcpu_acquire ? KESP_SA_F_PCPU_ACQUIRE : 0) |
+		(sa->parallel ? KESP_SA_F_PARALLEL : 0);
 	if ((sa->dir == KERNEL_IN &&
 	     nla_put_u32(msg, KESP_SA_A_REPLAY_WINDOW, sa->replay_window) < 0) ||
 	    (flags && nla_put_u32(msg, KESP_SA_A_FLAGS, flags) < 0) ||

@@ -369,6 +369,8 @@ static void test_bad(void)
 	bad("per_cpu_sas = encap (per-CPU UDP source ports)",
 	    CONN_HEAD "  children { x { per_cpu_sas = encap } }\n" CONN_TAIL, 5,
 	    "per_cpu_sas = encap (a random UDP source port per CPU's SA) is not supported");
+	bad("parallel_crypto not a boolean", CONN_HEAD "  children { x { parallel_crypto = 2 } }\n"
+	    CONN_TAIL, 5, "parallel_crypto '2' must be yes or no");
 	bad("per_cpu_sas not a boolean", CONN_HEAD "  children { x { per_cpu_sas = maybe } }\n"
 	    CONN_TAIL, 5, "per_cpu_sas 'maybe' must be yes or no");
 	bad("per_cpu_sas_max 0", CONN_HEAD "  children { x { per_cpu_sas_max = 0 } }\n" CONN_TAIL,

@@ -165,6 +165,33 @@ static void test_max_queued(void)
 	h_reset();
 }
 
+/* parallel_crypto = yes: the fallback's SAs spread their crypto over the
+ * CPUs (KESP_SA_F_PARALLEL); a per-CPU CHILD_SA's keep to their CPU. */
+static void test_parallel(void)
+{
+	struct child_sa *fb = start("per_cpu_sas = yes\n parallel_crypto = yes",
+				    "per_cpu_sas = yes\n parallel_crypto = yes");
+	const struct kernel_sa *out, *in;
+	struct child_sa *a1;
+
+	out = fb ? kernel_fake_sa(alice->k, KERNEL_OUT, fb->spi_out) : NULL;
+	in = fb ? kernel_fake_sa(alice->k, KERNEL_IN, fb->spi_in) : NULL;
+	tap_ok(out && out->parallel && in && in->parallel,
+	       "parallel_crypto: both of the fallback's SAs have parallel crypto");
+	if (!fb) {
+		h_reset();
+		return;
+	}
+	pcpu_acquire_event(fb, 1);
+	h_run();
+	a1 = serving(alice, 1);
+	out = a1 ? kernel_fake_sa(alice->k, KERNEL_OUT, a1->spi_out) : NULL;
+	in = a1 ? kernel_fake_sa(alice->k, KERNEL_IN, a1->spi_in) : NULL;
+	tap_ok(out && !out->parallel && out->has_cpu && in && !in->parallel,
+	       "parallel_crypto: CPU 1's CHILD_SA keeps its crypto on its CPU, both ways");
+	h_reset();
+}
+
 static void test_peer_without(void)
 {
 	struct child_sa *c = start("per_cpu_sas = yes", "");
@@ -254,6 +281,7 @@ int main(void)
 		return 1;
 	test_fallback_and_cpu_sas();
 	test_max_queued();
+	test_parallel();
 	test_peer_without();
 	test_trap();
 	test_restart();
