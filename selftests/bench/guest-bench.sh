@@ -703,6 +703,7 @@ meta tcp_seconds "$TCP_SECONDS"
 meta udp_seconds "$UDP_SECONDS"
 meta replay_window "$REPLAY"
 meta esn no
+meta kesp_sa_flags "$KESP_SA_FLAGS"
 topo_setup || { log "topology setup failed"; topo_teardown; rmmod kesp; exit 1; }
 log "topology ready"
 

@@ -27,6 +27,11 @@ REPLAY=64
 MARK=0x51
 STACKS="kesp xfrm xfrmi"
 IF_ID=0x33
+# Words kesp's traffic SAs carry besides the algorithm, none by default:
+# KESP_BENCH_SA_FLAGS="flag parallel" measures its parallel crypto
+# (kespctl(8)), which XFRM has only system-wide (a pcrypt instance
+# registered through crypto_user outranks the plain algorithm for all).
+KESP_SA_FLAGS=${KESP_BENCH_SA_FLAGS:-}
 NODES="ha hb src gw1 gw2 dst"
 
 # alg_words ALG: sets ALG_N and ALG_1..ALG_7, the words of ALG shared by
@@ -153,9 +158,10 @@ kesp_pair() {
 	kp_ns=$1 kp_out=$2 kp_in=$3 kp_mode=$4 kp_me=$5 kp_peer=$6 kp_here=$7 kp_there=$8
 	shift 8
 	with_alg ip netns exec $kp_ns $KESPCTL sa add dev kesp0 dir out src $kp_me dst $kp_peer \
-		proto esp spi $kp_out mode $kp_mode reqid 1 "$@" sel src $kp_here dst $kp_there >/dev/null &&
+		proto esp spi $kp_out mode $kp_mode reqid 1 $KESP_SA_FLAGS "$@" \
+		sel src $kp_here dst $kp_there >/dev/null &&
 	with_alg ip netns exec $kp_ns $KESPCTL sa add dev kesp0 dir in src $kp_peer dst $kp_me \
-		proto esp spi $kp_in mode $kp_mode reqid 1 replay-window $REPLAY \
+		proto esp spi $kp_in mode $kp_mode reqid 1 replay-window $REPLAY $KESP_SA_FLAGS \
 		sel src $kp_there dst $kp_here >/dev/null
 }
 
@@ -200,15 +206,18 @@ xfrm_sas() {
 # kesp_sas' pair (the fallback), a pair for each CPU of the guest (RFC
 # 9611): the outbound SA bound to the CPU, SPIs 0x100 * (CPU + 1) above
 # the fallback's. The peer's inbound SAs are its own SAs' peers: any CPU
-# may decrypt any of them.
+# may decrypt any of them. Without parallel crypto: kesp refuses it for an
+# SA with a CPU, which keeps its work on its CPU (and so do the peers).
 kesp_pcpu_sas() {
-	kc_cpu=0
+	kc_cpu=0 kc_flags=$KESP_SA_FLAGS KESP_SA_FLAGS=
 	while [ $kc_cpu -lt "$(nproc)" ]; do
 		kc_add=$((0x100 * (kc_cpu + 1)))
 		kesp_pair "$1" $(($2 + kc_add)) $(($3 + kc_add)) "$4" "$5" "$6" "$7" "$8" \
-			cpu $kc_cpu || return 1
+			cpu $kc_cpu || break
 		kc_cpu=$((kc_cpu + 1))
 	done
+	KESP_SA_FLAGS=$kc_flags
+	[ $kc_cpu -eq "$(nproc)" ]
 }
 
 # sas_up STACK TOPOLOGY ALG: the SA pairs of STACK for TOPOLOGY

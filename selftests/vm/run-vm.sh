@@ -77,6 +77,7 @@ ICOUNT="" ICOUNT_SHIFT=${KESP_BENCH_ICOUNT_SHIFT:-2}
 	echo "export KESP_SHARD='$SHARD'"
 	echo "export KESP_BENCH_PROFILE='${KESP_BENCH_PROFILE:-full}'"
 	echo "export KESP_BENCH_ONLY='${KESP_BENCH_ONLY:-}'"
+	echo "export KESP_BENCH_SA_FLAGS='${KESP_BENCH_SA_FLAGS:-}'"
 	echo "export KESP_BENCH_SCALE='${KESP_BENCH_SCALE:-}'"
 	echo "export KESP_VM_EXECPROF='${KESP_VM_EXECPROF:-}'"
 	echo "export KESP_CLAIMS='${KESP_VM_CLAIMS:+1}'"
