@@ -4,11 +4,13 @@
 # take the request (SA_RESOURCE_INFO is a status notify it ignores), and
 # ikehelper, not answered with the notify, keeps an ordinary CHILD_SA: no
 # pcpu-acquire flag on its outbound SA, and traffic from both CPUs leaves
-# no second CHILD_SA behind. Then ikehelper <-> ikehelper (no RFC 9611 peer
+# no second CHILD_SA behind; west's parallel_crypto = yes puts flag
+# parallel on both its SAs, and charon's TCP bulk is decrypted by kesp.ko's
+# workers without an error. Then ikehelper <-> ikehelper (no RFC 9611 peer
 # is packaged for Debian 12: strongSwan 6 and Linux 6.13 have it), east
 # taking one per-CPU SA beside the fallback (per_cpu_sas_max = 1):
 #   - the first CHILD_SA is the fallback, its outbound SA in kesp.ko has
-#     flag pcpu-acquire;
+#     flag pcpu-acquire; its SAs have flag parallel, CPU 0's do not;
 #   - pings pinned to CPU 0 raise kesp.ko's per-CPU ACQUIRE, ikehelper
 #     negotiates a CHILD_SA whose outbound SA serves CPU 0 (kesp.ko: cpu 0),
 #     east binds its side to its own CPU 0, and from then on CPU 0's pings
@@ -39,7 +41,8 @@ fi
 if ! ikehelper_start west kesp "$(
 	echo "connections {"
 	psk_conn pc 192.168.200.1 192.168.200.2 west.kesp east.peer 10.11.0.0/24 10.12.0.0/24 \
-		"per_cpu_sas = yes"
+		"per_cpu_sas = yes
+      parallel_crypto = yes"
 	echo "}"
 	echo "secrets { ike-east { id = east.peer
     secret = $PSK } }"
@@ -67,6 +70,7 @@ for ike in json.load(sys.stdin).get("ike_sas", []):
 out_packets() { children west kesp | awk -v p="$1" '$1 == p { print $3 }'; }
 serving_cpu0() { children west kesp | grep -q '^cpu_0 '; }
 flagged() { $KESPCTL -n "$1" sa list | grep -c 'flag pcpu-acquire'; }
+parallel_sas() { $KESPCTL -n west sa list | grep -c 'flag parallel'; }
 bound() { $KESPCTL -n "$1" sa list | grep -c " cpu $2$"; }
 
 # ---- against charon 5.9.8 (no RFC 9611) ----
@@ -81,7 +85,21 @@ check "charon: the IKE_AUTH request carried SA_RESOURCE_INFO (16444), unknown to
 check "charon: ikehelper says why it is an ordinary CHILD_SA" \
 	log_has kesp "pc.*the peer did not answer SA_RESOURCE_INFO: an ordinary CHILD_SA"
 same "charon: ikehelper's outbound SA does not ask for per-CPU ACQUIREs" "$(flagged west)" 0
+same "charon: parallel_crypto = yes: both of west's SAs have flag parallel in kesp.ko" \
+	"$(parallel_sas)" 2
 same "charon: pings from CPU 0 and CPU 1 pass" "$(pings 0 3) $(pings 1 3)" "3 3"
+iperf_server west 10.11.0.1
+check "charon: iperf3 TCP from east through west's parallel SAs" \
+	ip netns exec east iperf3 -c 10.11.0.1 -B 10.12.0.1 -t 2
+wait $iperf_server_pid
+# shellcheck disable=SC2016
+same "charon: west's workers decrypted charon's bulk" \
+	"$($KESPCTL -n west --json sa list | json_pairs dir parallel | tr ' ' '\n' |
+		awk -F= '$1 == "in" && $2 > 500 { print "yes" }')" yes
+same "charon: no auth, replay or other error on west's SAs" \
+	"$($KESPCTL -n west --json sa list | json_sorted auth_errors) $($KESPCTL -n west --json sa list |
+		json_sorted replay_errors) $($KESPCTL -n west --json sa list | json_sorted other_errors)" \
+	"0 0 0 0 0 0"
 sleep 1
 same "charon: still one CHILD_SA on each side" \
 	"$(children west kesp | wc -l) $(charon_get east child pc state | grep -c INSTALLED)" "1 1"
@@ -120,6 +138,8 @@ check "west asked for it on kesp.ko's ACQUIRE" \
 	log_has kesp "pc\{[0-9]+\}: CPU 0 sends on the fallback SA: asking the peer for a per-CPU SA"
 same "kesp.ko: an outbound SA bound to CPU 0 in west, and one in east (its own CPU 0)" \
 	"$(bound west 0) $(bound east 0)" "1 1"
+same "parallel_crypto: the fallback's two SAs have flag parallel, CPU 0's do not" \
+	"$(parallel_sas)" 2
 same "east lists a fallback and a CHILD_SA serving CPU 0" \
 	"$(children east peer | cut -d' ' -f1 | sort | tr '\n' ' ')" "cpu_0 fallback "
 f0=$(out_packets fallback) c0=$(out_packets cpu_0)

@@ -131,7 +131,7 @@ if ! WF_STEP=0.2 wait_for 60 both_up; then
 fi
 pass "the client's two tunnels come up"
 same "MOBIKE negotiated with both gateways, IKE on port 4500 without a NAT, ESP not in UDP" \
-	"$(ikectl c client --json ike list | json_values 'mobike\|local_port\|remote_port\|nat\|encap' | tr '\n' ' ')" \
+	"$(ikectl c client --json ike list | json_grep 'mobike\|local_port\|remote_port\|nat\|encap' | tr '\n' ' ')" \
 	"4500 4500 none client no 4500 4500 none client no "
 
 # Where a namespace's kesp.ko SAs go: "SPI SRC DST" per SA, sorted.

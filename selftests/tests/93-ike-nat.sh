@@ -62,9 +62,9 @@ only_conn() {
 	[ "$(echo "$oc" | grep -c '^[^ ].*\[')" = 1 ] && echo "$oc" | grep -q "^$3\[.*ESTABLISHED" &&
 		echo "$oc" | grep -q INSTALLED
 }
-# snap NS NAME: ikehelper's SAs as JSON, read by snap_get KEYS (json_values)
+# snap NS NAME: ikehelper's SAs as JSON, read by snap_get KEYS (json_grep)
 snap() { snapped=$(ikectl "$1" "$2" --json ike list); }
-snap_get() { printf '%s' "$snapped" | json_values "$1" | tr '\n' ' '; }
+snap_get() { printf '%s' "$snapped" | json_grep "$1" | tr '\n' ' '; }
 # charon's INFORMATIONAL requests without payloads (DPD) so far.
 charon_dpds() { grep -c 'parsed INFORMATIONAL request [0-9]* \[ \]' "$(ike_log charon "$1")"; }
 
@@ -143,13 +143,13 @@ through_nat() {
 		return
 	fi
 	same "$what: ikehelper saw the NAT and moved to port 4500, ESP in UDP" \
-		"$(ikectl x behind --json ike list | json_values 'nat\|local_port\|encap' | tr '\n' ' ')" \
+		"$(ikectl x behind --json ike list | json_grep 'nat\|local_port\|encap' | tr '\n' ' ')" \
 		"4500 local yes "
 	if [ "$PUBLIC" = charon ]; then
 		same "$what: charon's CHILD_SA is ESP in UDP too" "$(charon_get y child behind encap)" yes
 	else
 		same "$what: the public ikehelper saw its peer behind a NAT, ESP in UDP" \
-			"$(ikectl y public --json ike list | json_values 'nat\|encap' | tr '\n' ' ')" \
+			"$(ikectl y public --json ike list | json_grep 'nat\|encap' | tr '\n' ' ')" \
 			"remote yes "
 	fi
 	same "$what: the same SPIs on both sides" "$(spis x behind)" "$("$@" | awk '{print $2, $1}')"

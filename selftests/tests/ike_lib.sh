@@ -121,17 +121,17 @@ ikectl() {
 	KESP_IKEHELPER_SOCKET="$IKE_STATE/ikehelper-$ih_name/sock" $KESPCTL -n "$ih_ns" "$@"
 }
 
-# json_values KEY: every value of KEY (a grep alternation, e.g.
+# json_grep KEY: every value of KEY (a grep alternation, e.g.
 # 'nat\|encap') in the JSON on stdin, strings and numbers, in order.
-json_values() {
+json_grep() {
 	grep -o "\"\($1\)\":\(\"[^\"]*\"\|[0-9]*\)" | sed 's/^[^:]*://; s/"//g'
 }
 
-ike_get() { ikectl "$1" "$2" --json ike list | json_values "$3"; }
+ike_get() { ikectl "$1" "$2" --json ike list | json_grep "$3"; }
 
 spis() {
 	ih_json=$(ikectl "$1" "$2" --json ike list)
-	echo "$(echo "$ih_json" | json_values spi_in | head -n 1) $(echo "$ih_json" | json_values spi_out | head -n 1)"
+	echo "$(echo "$ih_json" | json_grep spi_in | head -n 1) $(echo "$ih_json" | json_grep spi_out | head -n 1)"
 }
 
 ike_sa_count() { ike_get "$1" "$2" role | wc -l; }
