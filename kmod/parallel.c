@@ -21,6 +21,7 @@
 #include <crypto/aead.h>
 #include <linux/cpumask.h>
 #include <linux/llist.h>
+#include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
 
@@ -31,6 +32,16 @@ struct par_worker {
 	struct llist_head todo;
 	struct work_struct work;
 };
+
+/*
+ * 1 sends every large packet to the workers: for a kernel too slow to see
+ * four in a jiffy (a debug kernel's tests), or a host whose flows are all
+ * bulk.
+ */
+static unsigned int parallel_burst = KESP_PAR_BURST;
+module_param(parallel_burst, uint, 0644);
+MODULE_PARM_DESC(parallel_burst,
+		 "large packets an SA with flag parallel must see in a jiffy before its crypto is spread (1-1000, default 4)");
 
 static DEFINE_PER_CPU(struct par_worker, par_workers);
 static struct workqueue_struct *par_wq;
@@ -122,20 +133,21 @@ bool kesp_par_claim(struct kesp_sa *sa, struct esp_ctx *ctx,
 {
 	struct kesp_sa_parallel *par = sa->par;
 	u16 now = (u16)jiffies;
-	unsigned int cpu;
+	unsigned int cpu, need;
 
 	if (!par)
 		return false;
+	need = clamp(READ_ONCE(parallel_burst), 1U, KESP_PAR_BURST_MAX);
 	spin_lock(&par->lock);
 	if (len >= KESP_PAR_MIN_LEN) {
 		if (par->burst_jiffy != now) {
 			par->burst_jiffy = now;
 			par->burst = 0;
 		}
-		if (par->burst < KESP_PAR_BURST)
+		if (par->burst < need)
 			par->burst++;
 	}
-	if (!par->head && (len < KESP_PAR_MIN_LEN || par->burst < KESP_PAR_BURST)) {
+	if (!par->head && (len < KESP_PAR_MIN_LEN || par->burst < need)) {
 		spin_unlock(&par->lock);
 		return false;
 	}

@@ -16,12 +16,14 @@ struct kesp_sa;
 struct sk_buff;
 
 /*
- * Packets this large (bytes ESP protects) that come KESP_PAR_BURST or
- * more in one jiffy go to the workers: bulk traffic, whose crypto is worth
- * the two hand-offs between CPUs. A ping or an ACK stays where it is.
+ * Packets this large (bytes ESP protects) that come parallel_burst (module
+ * parameter, 4) or more in one jiffy go to the workers: bulk traffic, whose
+ * crypto is worth the two hand-offs between CPUs. A ping or an ACK stays
+ * where it is.
  */
 #define KESP_PAR_MIN_LEN 1024
 #define KESP_PAR_BURST 4
+#define KESP_PAR_BURST_MAX 1000
 
 struct kesp_sa_parallel {
 	struct kesp_sa *sa;
