@@ -12,11 +12,11 @@
  * the plain algorithm for every user of the crypto API (XFRM's SAs and
  * kesp's without the flag too), and the SA's own transform is used.
  *
- * The order is fixed where the packet is numbered (output: under the SA's
- * lock with its sequence number) or received (input), by kesp_par_claim();
- * the caller then builds the request and calls kesp_par_submit(), or
- * kesp_par_complete() with an error if it cannot, so that no packet is
- * left in the order unfinished.
+ * The order is fixed by kesp_par_claim(): on output under the SA's lock
+ * with the sequence number, before the request is built, so the caller
+ * then calls kesp_par_submit(), or kesp_par_complete() with an error if
+ * it cannot, and no packet is left in the order unfinished; on input when
+ * the request is built, in the order packets get there.
  */
 #include <crypto/aead.h>
 #include <linux/cpumask.h>
@@ -55,11 +55,15 @@ void kesp_par_complete(struct esp_ctx *ctx, int err)
 {
 	struct kesp_sa *sa = ctx->sa;
 
+	/*
+	 * The serial step's reference, taken while the packet's own still
+	 * holds the SA: once the packet is done, a serial step already
+	 * running may finish it and let go of the SA before this returns.
+	 */
+	refcount_inc(&sa->refcnt);
 	ctx->par_err = err;
 	/* Pairs with par_serial(): the packet is written before it is done. */
 	smp_store_release(&ctx->par_done, true);
-	/* The packet's own reference keeps the SA until then. */
-	refcount_inc(&sa->refcnt);
 	if (!queue_work_on(sa->par->serial_cpu, par_wq, &sa->par->serial))
 		kesp_sa_put(sa);
 }
@@ -171,12 +175,16 @@ bool kesp_par_claim(struct kesp_sa *sa, struct esp_ctx *ctx,
 /* Hands a claimed packet, its request built, to its CPU's worker. */
 void kesp_par_submit(struct esp_ctx *ctx)
 {
-	struct par_worker *w = per_cpu_ptr(&par_workers, ctx->par_cpu);
+	unsigned int cpu = ctx->par_cpu;
+	struct par_worker *w = per_cpu_ptr(&par_workers, cpu);
 
 	aead_request_set_callback(esp_ctx_req(ctx), 0, par_crypto_done, ctx);
-	/* An empty list: the worker is idle or past its last llist_del_all(). */
+	/*
+	 * An empty list: the worker is idle or past its last llist_del_all().
+	 * CTX is not touched after it is on the list.
+	 */
 	if (llist_add(&ctx->par_node, &w->todo))
-		queue_work_on(ctx->par_cpu, par_wq, &w->work);
+		queue_work_on(cpu, par_wq, &w->work);
 }
 
 u64 kesp_par_packets(const struct kesp_sa *sa)
