@@ -55,18 +55,22 @@ struct esp_ctx {
 	u16 ip_hdr_len, nexthdr_off;
 	/* The 4 bytes before the ESP header that ESN's seq_hi borrows. */
 	u8 esn_saved[4];
+	bool parallel;			/* with the workers (parallel.c) */
+	/* Not cleared: only the IV's length is written and read. */
+	u8 iv[ESP_MAX_IV_LEN] __aligned(8);
 	/*
-	 * KESP_SA_F_PARALLEL, with the workers (parallel.c): its place in
-	 * the SA's order, its worker's CPU and what finishes it.
+	 * KESP_SA_F_PARALLEL: the packet's place in the SA's order, its
+	 * worker's CPU and what finishes it. Not cleared either:
+	 * kesp_par_claim() writes each field before any is read, and only
+	 * for a packet with the workers.
 	 */
-	bool parallel, par_encrypt, par_done;
+	bool par_encrypt, par_done;
 	int par_err;
 	u32 par_cpu;
 	struct esp_ctx *par_next;
 	struct llist_node par_node;
 	struct sk_buff *par_skb;
 	void (*par_finish)(struct sk_buff *skb, int err);
-	u8 iv[ESP_MAX_IV_LEN] __aligned(8);
 };
 
 /* skb->cb while a packet is in the crypto layer. */
@@ -98,12 +102,12 @@ static inline struct scatterlist *esp_ctx_sg(struct esp_ctx *ctx,
 
 /*
  * One GFP_ATOMIC allocation per packet: context, request, NSG entries.
- * Only the context is zeroed: the aead_request_set_*() calls write every
- * field of the request the crypto API reads, the algorithm initialises
- * its own part of it (for rfc7539esp several hundred bytes), and
- * sg_init_table() the entries a packet uses, so clearing the rest would
- * cost a memset of most of the allocation per packet (as esp4.c, which
- * kmallocs it too).
+ * Only the context's head is zeroed (see struct esp_ctx): the
+ * aead_request_set_*() calls write every field of the request the crypto
+ * API reads, the algorithm initialises its own part of it (for
+ * rfc7539esp several hundred bytes), and sg_init_table() the entries a
+ * packet uses, so clearing the rest would cost a memset of most of the
+ * allocation per packet (as esp4.c, which kmallocs it too).
  */
 static inline struct esp_ctx *esp_ctx_alloc(struct crypto_aead *aead,
 					    int nsg)
@@ -118,7 +122,7 @@ static inline struct esp_ctx *esp_ctx_alloc(struct crypto_aead *aead,
 	ctx = kmalloc(len, GFP_ATOMIC);
 	if (!ctx)
 		return NULL;
-	memset(ctx, 0, sizeof(*ctx));
+	memset(ctx, 0, offsetof(struct esp_ctx, iv));
 	kesp_obj_new(KESP_OBJ_PACKET);
 	return ctx;
 }

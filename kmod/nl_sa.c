@@ -334,8 +334,7 @@ static int parse_sa_params(struct genl_info *info, struct kesp_sa_params *p)
 		p->reqid = nla_get_u32(attrs[KESP_SA_A_REQID]);
 	if (attrs[KESP_SA_A_FLAGS]) {
 		p->flags = nla_get_u32(attrs[KESP_SA_A_FLAGS]);
-		if (p->flags & ~(KESP_SA_F_ESN | KESP_SA_F_PCPU_ACQUIRE |
-				 KESP_SA_F_PARALLEL)) {
+		if (p->flags & ~KESP_SA_F_KNOWN) {
 			NL_SET_ERR_MSG_ATTR(extack, attrs[KESP_SA_A_FLAGS],
 					    "unknown SA flag bits");
 			return -EOPNOTSUPP;

@@ -49,23 +49,31 @@ static atomic_t par_serial_next;
 
 /*
  * The packet's crypto is done (ERR its result): the serial step may
- * finish it once the packets before it are done too.
+ * finish it once the packets before it are done too. Only the head of the
+ * order wakes the serial step, and only when it is not queued or running
+ * already: it then goes on through every done packet behind the head. The
+ * decision is taken under the order's lock, where the serial step pops
+ * packets, so the SA is still held (by this packet) when its reference for
+ * the serial step is taken, and not touched after the lock is let go
+ * unless that reference was.
  */
 void kesp_par_complete(struct esp_ctx *ctx, int err)
 {
 	struct kesp_sa *sa = ctx->sa;
+	struct kesp_sa_parallel *par = sa->par;
+	bool wake;
 
-	/*
-	 * The serial step's reference, taken while the packet's own still
-	 * holds the SA: once the packet is done, a serial step already
-	 * running may finish it and let go of the SA before this returns.
-	 */
-	refcount_inc(&sa->refcnt);
+	spin_lock_bh(&par->lock);
 	ctx->par_err = err;
-	/* Pairs with par_serial(): the packet is written before it is done. */
-	smp_store_release(&ctx->par_done, true);
-	if (!queue_work_on(sa->par->serial_cpu, par_wq, &sa->par->serial))
-		kesp_sa_put(sa);
+	ctx->par_done = true;
+	wake = par->head == ctx && !par->serial_busy;
+	if (wake) {
+		par->serial_busy = true;
+		refcount_inc(&sa->refcnt);
+	}
+	spin_unlock_bh(&par->lock);
+	if (wake)
+		queue_work_on(par->serial_cpu, par_wq, &par->serial);
 }
 
 static void par_crypto_done(COMPAT_CRYPTO_DONE_ARG(arg), int err)
@@ -105,7 +113,9 @@ static void par_serial(struct work_struct *work)
 	for (;;) {
 		spin_lock_bh(&par->lock);
 		ctx = par->head;
-		if (!ctx || !smp_load_acquire(&ctx->par_done)) {
+		if (!ctx || !ctx->par_done) {
+			/* The next head to be done wakes this again. */
+			par->serial_busy = false;
 			spin_unlock_bh(&par->lock);
 			break;
 		}
@@ -120,7 +130,7 @@ static void par_serial(struct work_struct *work)
 		local_bh_enable();
 		cond_resched();
 	}
-	/* The reference kesp_par_complete() queued this with. */
+	/* The reference kesp_par_complete() woke this with. */
 	kesp_sa_put(par->sa);
 }
 

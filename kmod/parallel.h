@@ -31,8 +31,9 @@ struct kesp_sa_parallel {
 	/* Packets given to the workers, oldest first, done or not. */
 	struct esp_ctx *head, **tail;
 	/* Finishes the done packets at the head; holds an SA reference
-	 * while queued. */
+	 * while busy (queued or running). */
 	struct work_struct serial;
+	bool serial_busy;		/* under lock */
 	u64 packets;			/* finished by serial, its alone */
 	u16 burst;			/* large packets in burst_jiffy, capped */
 	u16 burst_jiffy;		/* low bits of jiffies */

@@ -27,6 +27,13 @@ struct kesp_alg_params;
 /* RFC 4303 2.1: SPIs 1 to 255 are reserved by IANA; 0 means none. */
 #define KESP_SPI_FIRST 256
 
+/*
+ * The flags of enum kesp_sa_flags this module implements; any other bit
+ * is refused. A flag added to the uapi header is added here with its code.
+ */
+#define KESP_SA_F_KNOWN \
+	(KESP_SA_F_ESN | KESP_SA_F_PCPU_ACQUIRE | KESP_SA_F_PARALLEL)
+
 union kesp_addr {
 	__be32 ip4;
 	struct in6_addr ip6;
