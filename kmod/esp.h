@@ -28,6 +28,7 @@
 
 #define ESP_HDR_LEN 8		/* SPI and sequence number */
 #define ESP_MAX_IV_LEN 16
+#define ESP_MAX_BLOCK 16	/* padding unit: AES's block */
 
 struct esp_ctx {
 	struct kesp_sa *sa;
@@ -56,8 +57,16 @@ struct esp_ctx {
 	/* The 4 bytes before the ESP header that ESN's seq_hi borrows. */
 	u8 esn_saved[4];
 	bool parallel;			/* with the workers (parallel.c) */
+	/*
+	 * Output encrypted out of place (esp_output.c): how many pages the
+	 * plaintext was in, held until the crypto is done.
+	 */
+	u8 src_pages;
 	/* Not cleared: only the IV's length is written and read. */
 	u8 iv[ESP_MAX_IV_LEN] __aligned(8);
+	/* Not cleared: out of place, the plaintext trailer (padding, pad
+	 * length, next header); written before it is read. */
+	u8 trailer[ESP_MAX_BLOCK + 1];
 	/*
 	 * KESP_SA_F_PARALLEL: the packet's place in the SA's order, its
 	 * worker's CPU and what finishes it. Not cleared either:
@@ -176,6 +185,7 @@ static inline void kesp_sa_error(struct kesp_sa *sa, enum kesp_sa_error e)
 /* esp_output.c */
 void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
 		     bool reassembled);
+void kesp_esp_output_uninit(void);
 /* esp_input.c */
 int kesp_esp_input_init(void);
 void kesp_esp_input_uninit(void);

@@ -277,6 +277,20 @@ static void esp_input_done(COMPAT_CRYPTO_DONE_ARG(arg), int err)
 }
 
 /*
+ * Whether SKB can be decrypted in place as it is, its pages included (as
+ * esp4.c does): head and fragment list are its own (not a clone's), and
+ * no page is shared with the page cache or a sender's memory (splice,
+ * zero copy). Otherwise skb_cow_data() copies it into a head of its own.
+ * A packet kesp (or esp4) sent from this host comes with one fragment,
+ * the ciphertext's page, which no one else writes.
+ */
+static bool writable_pages(struct sk_buff *skb)
+{
+	return !skb_cloned(skb) && !skb_has_frag_list(skb) &&
+	       !skb_has_shared_frag(skb) && !skb_zcopy(skb);
+}
+
+/*
  * SKB starts at the ESP header of a packet for SA (a reference the
  * function takes over); UDP_LEN bytes of UDP header (0 or 8) sit between
  * it and the IP header. Consumes the packet.
@@ -327,7 +341,8 @@ static void esp_input_sa(struct sk_buff *skb, struct kesp_sa *sa,
 		goto drop;
 	}
 
-	nsg = skb_cow_data(skb, 0, &trailer);
+	nsg = writable_pages(skb) ? skb_shinfo(skb)->nr_frags + 1 :
+				    skb_cow_data(skb, 0, &trailer);
 	if (nsg < 0)
 		goto drop_other;
 	ctx = esp_ctx_alloc(sa->aead, nsg);

@@ -78,6 +78,7 @@ static void __exit kesp_mod_exit(void)
 	kesp_device_uninit();
 	/* After the devices (and with them every SA) are gone. */
 	kesp_par_uninit();
+	kesp_esp_output_uninit();
 	kesp_sad_uninit();
 	kesp_check_leaks();
 	pr_info("kesp unloaded\n");

@@ -89,6 +89,13 @@ same "XFRM's inbound state: no replay-window, replay or integrity failures" \
 same "XFRM's counters: no out-of-window or integrity errors in b" \
 	"$(ip netns exec b awk '$1 ~ /^XfrmIn(StateSeqError|StateProtoError)$/ {s += $2} END {print s + 0}' /proc/net/xfrm_stat)" 0
 
+# What the workers encrypted and decrypted, retransmissions included, is
+# what was sent.
+echo 1 >$BURST
+tcp_intact "parallel SAs, kesp to XFRM" a 10.1.0.1 b 10.2.0.1
+tcp_intact "parallel SAs, XFRM to kesp" b 10.2.0.1 a 10.1.0.1
+echo 4 >$BURST
+
 # shellcheck disable=SC2086
 refuse "a per-CPU SA refuses flag parallel" 1 "per-CPU SA keeps its crypto on its CPU" \
 	$KESPCTL -n a sa add dev kesp0 dir out src 192.168.100.1 dst 192.168.100.2 proto esp \

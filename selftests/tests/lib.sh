@@ -531,6 +531,40 @@ iperf_agrees() {
 	rm -f /tmp/iperf.json
 }
 
+# tcp_intact WHAT FROM FROM_ADDR TO TO_ADDR: 4 MiB of random data over TCP
+# from namespace FROM to TO through the tunnel while TO's underlay drops
+# one ESP packet in 25, so the sender retransmits: what arrives must hash
+# as what was sent (a retransmitted segment's pages are encrypted again),
+# and the drops must have happened.
+tcp_intact() {
+	ip netns exec "$4" nft -f - <<-EOF
+		table inet kesp_loss {
+			chain in {
+				type filter hook input priority 0;
+				meta l4proto esp numgen random mod 25 == 0 counter drop
+			}
+		}
+	EOF
+	: >/tmp/blob-recv.out
+	timeout 60 ip netns exec "$4" python3 "$KESP_SRC/selftests/tests/tcp_blob.py" \
+		recv "$5" 5301 >/tmp/blob-recv.out 2>&1 &
+	ti_pid=$!
+	wait_line /tmp/blob-recv.out ready
+	ti_sent=$(timeout 60 ip netns exec "$2" python3 "$KESP_SRC/selftests/tests/tcp_blob.py" \
+		send "$5" 5301 "$3" 4194304 2>&1)
+	wait $ti_pid
+	ti_dropped=$(ip netns exec "$4" nft list table inet kesp_loss |
+		awk '/counter packets/ {print $(NF - 3); exit}')
+	ip netns exec "$4" nft delete table inet kesp_loss
+	same "$1: 4 MiB over TCP with one ESP packet in 25 dropped arrive intact" \
+		"$(sed -n 2p /tmp/blob-recv.out)" "$ti_sent"
+	if [ "${ti_dropped:-0}" -gt 0 ]; then
+		pass "$1: the transfer lost ESP packets and retransmitted ($ti_dropped dropped)"
+	else
+		fail "$1: the transfer lost ESP packets and retransmitted" "dropped: ${ti_dropped:-none}"
+	fi
+}
+
 # ---- through a NAT ----
 # x (10.9.1.2 / fd00:9:1::2, inner 10.3.0.1 / fd00:3::1) -- n -- y
 # (10.9.2.2 / fd00:9:2::2, inner 10.4.0.1 / fd00:4::1). n masquerades what
