@@ -186,10 +186,11 @@ drop:
  * The device takes GSO packets (KESP_DEV_FEATURES), so TCP through it is
  * built and routed in large packets; they are cut into packets of the
  * device's MTU only here, once, and each is encrypted on its own (every
- * ESP packet needs its own sequence number and IV). The segments keep
- * the payload in the GSO packet's pages (NETIF_F_SG), which ESP encrypts
- * from out of place, so it is never copied into a linear head first;
- * without checksum features their checksums are computed here.
+ * ESP packet needs its own sequence number and IV). The segments are
+ * linear, their payload copied and checksummed in one pass (as XFRM and
+ * WireGuard cut theirs): cheaper than keeping the sender's pages, which
+ * would need a checksum pass of their own and a new page to encrypt into,
+ * cleared first where init_on_alloc is on (Debian's kernels).
  */
 static netdev_tx_t kesp_xmit(struct sk_buff *skb, struct net_device *dev)
 {
@@ -199,7 +200,7 @@ static netdev_tx_t kesp_xmit(struct sk_buff *skb, struct net_device *dev)
 		kesp_xmit_one(skb, dev);
 		return NETDEV_TX_OK;
 	}
-	segs = skb_gso_segment(skb, NETIF_F_SG);
+	segs = skb_gso_segment(skb, 0);
 	if (IS_ERR_OR_NULL(segs)) {
 		DEV_STATS_INC(dev, tx_errors);
 		kfree_skb(skb);

@@ -28,7 +28,6 @@
 
 #define ESP_HDR_LEN 8		/* SPI and sequence number */
 #define ESP_MAX_IV_LEN 16
-#define ESP_MAX_BLOCK 16	/* padding unit: AES's block */
 
 struct esp_ctx {
 	struct kesp_sa *sa;
@@ -57,16 +56,8 @@ struct esp_ctx {
 	/* The 4 bytes before the ESP header that ESN's seq_hi borrows. */
 	u8 esn_saved[4];
 	bool parallel;			/* with the workers (parallel.c) */
-	/*
-	 * Output encrypted out of place (esp_output.c): how many pages the
-	 * plaintext was in, held until the crypto is done.
-	 */
-	u8 src_pages;
 	/* Not cleared: only the IV's length is written and read. */
 	u8 iv[ESP_MAX_IV_LEN] __aligned(8);
-	/* Not cleared: out of place, the plaintext trailer (padding, pad
-	 * length, next header); written before it is read. */
-	u8 trailer[ESP_MAX_BLOCK + 1];
 	/*
 	 * KESP_SA_F_PARALLEL: the packet's place in the SA's order, its
 	 * worker's CPU and what finishes it. Not cleared either:

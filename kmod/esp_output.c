@@ -315,88 +315,42 @@ static void send_outer(struct sk_buff *skb, struct esp_ctx *ctx)
 }
 
 /*
- * Out-of-place encryption. A TCP segment's payload sits in pages it
- * shares with the socket's retransmit queue; skb_cow_data() would copy
- * it into a new linear head (a kmalloc the size of the packet, cleared
- * first where init_on_alloc is on, as in Debian's kernels). Instead the
- * cipher reads the plaintext from those pages and writes the ciphertext
- * to a page fragment of this CPU's (as esp4.c does with its state's), and
- * the packet's fragments are swapped for it. Transmit runs with BH off,
- * which is all the per-CPU fragment cache needs.
+ * Trailers of linear packets short of tailroom (trailer_frag()) are put in
+ * slices of a page of this CPU's. Transmit runs with BH off, which is all
+ * this per-CPU cache needs.
  */
 static DEFINE_PER_CPU(struct page_frag, esp_out_frag);
 
 /*
- * Whether SKB can be encrypted out of place with a trailer of TAILEN
- * bytes: its fragment list is its own to rewrite (not a clone's shared
- * one), its pages' references are ordinary ones the packet holds (no
- * zero-copy or page-pool pages), and payload and trailer fit in a page.
+ * Whether the trailer of TAILEN bytes goes into a page fragment of its own
+ * rather than after SKB's data: SKB is linear and private (a GSO segment
+ * is) but lacks the tailroom, which skb_cow_data() would make by
+ * reallocating the whole head (as on 6.1, where the segments' heads end
+ * short). The trailer's slice of a page is small, so one page serves many
+ * packets. Encryption stays in place: head and slice are the packet's own.
  */
-static bool out_of_place_ok(struct sk_buff *skb, unsigned int tailen)
+static bool trailer_frag_ok(struct sk_buff *skb, unsigned int tailen)
 {
-	const struct skb_shared_info *shinfo = skb_shinfo(skb);
-	unsigned int i;
-
-	if (!shinfo->nr_frags || skb_cloned(skb) || skb_has_frag_list(skb) ||
-	    skb_zcopy(skb) || skb->pp_recycle ||
-	    skb->data_len + tailen > PAGE_SIZE)
-		return false;
-	for (i = 0; i < shinfo->nr_frags; i++)
-		if (!skb_frag_page(&shinfo->frags[i]))
-			return false;
-	return true;
+	return !skb_is_nonlinear(skb) && !skb_cloned(skb) &&
+	       skb_tailroom(skb) < tailen && tailen <= PAGE_SIZE;
 }
 
-/*
- * Builds SRC (the head from the ESP header on, the pages, the plaintext
- * trailer of CTX) and DST (the head, then a new page fragment for the
- * ciphertext, trailer and ICV), and gives SKB the new fragment in place
- * of its pages, whose references CTX keeps until the crypto is done.
- */
-static int out_of_place_sg(struct sk_buff *skb, struct esp_ctx *ctx,
-			   struct scatterlist *src, struct scatterlist *dst,
-			   unsigned int trailer_len, unsigned int tailen)
+/* Appends the trailer's page fragment to SKB; returns where it starts. */
+static u8 *trailer_frag(struct sk_buff *skb, unsigned int tailen)
 {
-	struct skb_shared_info *shinfo = skb_shinfo(skb);
-	unsigned int nr = shinfo->nr_frags, len = skb->data_len + tailen, i;
 	struct page_frag *pfrag = this_cpu_ptr(&esp_out_frag);
+	u8 *tail;
 
-	if (!skb_page_frag_refill(len, pfrag, GFP_ATOMIC))
-		return -ENOMEM;
-	sg_init_table(src, nr + 2);
-	sg_set_buf(&src[0], skb->data, skb_headlen(skb));
-	for (i = 0; i < nr; i++) {
-		const skb_frag_t *frag = &shinfo->frags[i];
-
-		sg_set_page(&src[i + 1], skb_frag_page(frag),
-			    skb_frag_size(frag), skb_frag_off(frag));
-	}
-	sg_set_buf(&src[nr + 1], ctx->trailer, trailer_len);
-
-	sg_init_table(dst, 2);
-	sg_set_buf(&dst[0], skb->data, skb_headlen(skb));
-	sg_set_page(&dst[1], pfrag->page, len, pfrag->offset);
-
+	if (!skb_page_frag_refill(tailen, pfrag, GFP_ATOMIC))
+		return NULL;
 	get_page(pfrag->page);
-	__skb_fill_page_desc(skb, 0, pfrag->page, pfrag->offset, len);
-	shinfo->nr_frags = 1;
-	/* The new page is the packet's alone, whatever the old ones were. */
-	shinfo->flags &= ~SKBFL_SHARED_FRAG;
-	pfrag->offset += ALIGN(len, L1_CACHE_BYTES);
+	tail = (u8 *)page_address(pfrag->page) + pfrag->offset;
+	__skb_fill_page_desc(skb, 0, pfrag->page, pfrag->offset, tailen);
+	skb_shinfo(skb)->nr_frags = 1;
+	pfrag->offset += ALIGN(tailen, L1_CACHE_BYTES);
 	skb->data_len += tailen;
 	skb->len += tailen;
-	ctx->src_pages = nr;
-	return 0;
-}
-
-/* The plaintext's pages, once the cipher no longer reads them. */
-static void out_of_place_release(struct esp_ctx *ctx)
-{
-	struct scatterlist *src = esp_ctx_sg(ctx, ctx->sa->aead);
-	unsigned int i;
-
-	for (i = 0; i < ctx->src_pages; i++)
-		put_page(sg_page(&src[i + 1]));
+	return tail;
 }
 
 void kesp_esp_output_uninit(void)
@@ -419,8 +373,6 @@ static void esp_output_finish(struct sk_buff *skb, int err)
 	struct kesp_sa *sa = ctx->sa;
 	struct net_device *dev = sa->kd->dev;
 
-	if (ctx->src_pages)
-		out_of_place_release(ctx);
 	if (err) {
 		net_dbg_ratelimited("kesp: %s: SA %u: encryption failed: %d\n",
 				    dev->name, sa->id, err);
@@ -500,19 +452,16 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
 	struct net_device *dev = sa->kd->dev;
 	unsigned int block = sa->block;
 	unsigned int payload, padlen, tailen, ad_len, wire_hdr_len, i;
-	struct scatterlist *sg, *dsg;
 	struct sk_buff *trailer;
 	struct aead_request *req;
-	bool in_place;
+	struct scatterlist *sg;
 	unsigned int endpoint_seq;
 	struct dst_entry *route;
 	struct esp_ctx *ctx;
 	u8 *tail, *hdr;
 	int nexthdr, nsg, err;
 
-	/* In place: up to MAX_SKB_FRAGS + 2 entries; out of place: the
-	 * source's as many, and two for the destination. */
-	ctx = esp_ctx_alloc(sa->aead, MAX_SKB_FRAGS + 4);
+	ctx = esp_ctx_alloc(sa->aead, MAX_SKB_FRAGS + 2);
 	if (!ctx)
 		goto drop;
 	ctx->sa = sa;
@@ -589,15 +538,16 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
 	}
 	padlen = ALIGN(payload + 2, block) - payload - 2;
 	tailen = padlen + 2 + sa->icv_len;
-	in_place = padlen + 2 > sizeof(ctx->trailer) ||
-		   !out_of_place_ok(skb, tailen);
-	if (in_place) {
+	if (trailer_frag_ok(skb, tailen)) {
+		tail = trailer_frag(skb, tailen);
+		if (!tail)
+			goto drop_numbered;
+		nsg = 2;
+	} else {
 		nsg = skb_cow_data(skb, tailen, &trailer);
 		if (nsg < 0 || nsg > MAX_SKB_FRAGS + 1)
 			goto drop_numbered;
 		tail = pskb_put(skb, trailer, tailen);
-	} else {
-		tail = ctx->trailer;
 	}
 
 	/* Trailer: monotonic padding (RFC 4303 2.4), pad length, next header. */
@@ -639,19 +589,13 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
 
 	req = esp_ctx_req(ctx);
 	sg = esp_ctx_sg(ctx, sa->aead);
-	if (in_place) {
-		sg_init_table(sg, nsg + 1);
-		err = skb_to_sgvec(skb, sg, 0, skb->len);
-		dsg = sg;
-	} else {
-		dsg = sg + skb_shinfo(skb)->nr_frags + 2;
-		err = out_of_place_sg(skb, ctx, sg, dsg, padlen + 2, tailen);
-	}
+	sg_init_table(sg, nsg + 1);
+	err = skb_to_sgvec(skb, sg, 0, skb->len);
 	if (unlikely(err < 0))
 		goto drop_numbered;
 	aead_request_set_tfm(req, sa->aead);
 	aead_request_set_callback(req, 0, esp_output_done, skb);
-	aead_request_set_crypt(req, sg, dsg, payload + padlen + 2, ctx->iv);
+	aead_request_set_crypt(req, sg, sg, payload + padlen + 2, ctx->iv);
 	aead_request_set_ad(req, ad_len + sa->iv_len);
 	if (ctx->parallel) {
 		kesp_par_submit(ctx);

@@ -45,9 +45,10 @@ xfrm_case() {
 	# segments of every size, the counters agreeing under load) does not
 	# depend on both at once, and each costs seconds under TCG.
 	[ -z "$IPERF" ] || iperf_agrees "$what" $hb $ha "$IPERF"
-	# Payload that survives retransmission (the pages TCP keeps are read,
-	# never written, by the out-of-place encryption), with CBC's padding:
-	# once, in the 4/4 case, each way.
+	# Payload that survives retransmission (the pages TCP keeps are only
+	# read) and in-place decryption of a packet's pages, with CBC's
+	# padding in the trailer's own page slice: once, in the 4/4 case, each
+	# way.
 	if [ -n "${INTACT:-}" ]; then
 		tcp_intact "$what, kesp to XFRM" a $ha b $hb
 		tcp_intact "$what, XFRM to kesp" b $hb a $ha
