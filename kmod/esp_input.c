@@ -281,8 +281,9 @@ static void esp_input_done(COMPAT_CRYPTO_DONE_ARG(arg), int err)
  * esp4.c does): head and fragment list are its own (not a clone's), and
  * no page is shared with the page cache or a sender's memory (splice,
  * zero copy). Otherwise skb_cow_data() copies it into a head of its own.
- * A packet kesp (or esp4) sent from this host comes with one fragment,
- * the ciphertext's page, which no one else writes.
+ * What kesp sends from this host is linear or carries its trailer in a
+ * page slice of its own (esp4's may carry its ciphertext in one too),
+ * which no one else writes.
  */
 static bool writable_pages(struct sk_buff *skb)
 {
