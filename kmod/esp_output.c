@@ -442,6 +442,19 @@ static bool take_seq(struct kesp_sa *sa, struct esp_ctx *ctx,
 }
 
 /*
+ * Scatterlist entries SKB's encryption can take, known before the trailer
+ * is placed: without a frag_list, skb_cow_data() leaves a packet linear
+ * (1) and trailer_frag() gives it one slice (2); one more, as
+ * sg_init_table() below is given. Room for MAX_SKB_FRAGS + 2 entries
+ * instead would add 512 bytes to every packet's context, which
+ * init_on_alloc (Debian's default) clears whole.
+ */
+static int esp_out_sg_max(const struct sk_buff *skb)
+{
+	return skb_has_frag_list(skb) ? MAX_SKB_FRAGS + 2 : 3;
+}
+
+/*
  * Encrypts SKB (an IP packet) with SA and sends it. Consumes the packet
  * and the caller's reference on SA. REASSEMBLED: SKB was put together
  * from fragments its sender made, so the ESP packet may be fragmented.
@@ -459,9 +472,10 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
 	struct dst_entry *route;
 	struct esp_ctx *ctx;
 	u8 *tail, *hdr;
-	int nexthdr, nsg, err;
+	int nexthdr, nsg, sg_max, err;
 
-	ctx = esp_ctx_alloc(sa->aead, MAX_SKB_FRAGS + 2);
+	sg_max = esp_out_sg_max(skb);
+	ctx = esp_ctx_alloc(sa->aead, sg_max);
 	if (!ctx)
 		goto drop;
 	ctx->sa = sa;
@@ -545,7 +559,7 @@ void kesp_esp_output(struct kesp_sa *sa, struct sk_buff *skb,
 		nsg = 2;
 	} else {
 		nsg = skb_cow_data(skb, tailen, &trailer);
-		if (nsg < 0 || nsg > MAX_SKB_FRAGS + 1)
+		if (nsg < 0 || nsg + 1 > sg_max)
 			goto drop_numbered;
 		tail = pskb_put(skb, trailer, tailen);
 	}
