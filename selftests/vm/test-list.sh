@@ -5,7 +5,10 @@
 # each ran once. KESP_TESTS_DIR: another directory of tests (run_tests.sh).
 set -u
 for test in "${KESP_TESTS_DIR:-$(dirname "$0")/../tests}"/[0-9]*.sh; do
-	name=$(basename "$test" .sh)
+	# Builtins: a process costs about 70 ms under TCG, and this runs
+	# once for each of the suite's tests.
+	name=${test##*/}
+	name=${name%.sh}
 	if [ -n "${KESP_TESTS:-}" ]; then
 		hit=0
 		for pattern in $KESP_TESTS; do
