@@ -335,7 +335,13 @@ static bool trailer_frag_ok(struct sk_buff *skb, unsigned int tailen)
 	       skb_tailroom(skb) < tailen && tailen <= PAGE_SIZE;
 }
 
-/* Appends the trailer's page fragment to SKB; returns where it starts. */
+/*
+ * Appends the trailer's page fragment to SKB; returns where it starts.
+ * Not skb_add_rx_frag(): that grows truesize, and a local sender's
+ * segment is still charged to its socket at that size (skb_scrub_packet()
+ * no longer orphans it), so its destructor would give back more than was
+ * charged. esp4.c charges the socket for its trailer page instead.
+ */
 static u8 *trailer_frag(struct sk_buff *skb, unsigned int tailen)
 {
 	struct page_frag *pfrag = this_cpu_ptr(&esp_out_frag);
