@@ -492,6 +492,14 @@ ike_round() {
 	ir_ok=0
 	wait_for 30 ike_settled "$1" "$ir_old" && ir_ok=1
 	echo "$ir_ok $(($(ike_lo "$1") - ir_lo)) $(($(ike_hi "$1") - ir_hi)) $(ike_role "$1")" >"/tmp/l90.$1"
+	[ "$ir_ok" = 1 ] || ike_unsettled "$1" "$ir_old" >"/tmp/l90.$1.why"
+}
+# ike_unsettled CONN OLD: what each side held when CONN did not settle, and
+# what both logged of CONN's IKE SAs, for the report of a failed round.
+ike_unsettled() {
+	echo "old IKE SA $2; ikehelper's: $(ike_spis "$1" | tr '\n' ';') charon's: $(ike_spis_c "$1" | tr '\n' ';')"
+	grep -i "$1\[[0-9]*\].*\(IKE SA\|delete\)" "$KA" | tail -n 15
+	grep "<$1|[0-9]*>.*\(IKE_SA\|delet\)" "$CHARON_LOG" | tail -n 15
 }
 # bc_round: the same between the two ikehelpers (both requests lost, then
 # answers only, then all). Leaves "OK" in /tmp/l90.bc.
@@ -509,7 +517,7 @@ bc_round() {
 # One round of each, side by side. With charon both nonce orders: on co
 # ikehelper's nonces make its own new pair the lowest, on cq charon's
 # (IKEHELPER_TEST_NONCES); between the ikehelpers one round covers both.
-rm -f /tmp/l90.co /tmp/l90.cq /tmp/l90.ci /tmp/l90.cj /tmp/l90.bc
+rm -f /tmp/l90.co /tmp/l90.cq /tmp/l90.ci /tmp/l90.cj /tmp/l90.bc /tmp/l90.ci.why /tmp/l90.cj.why
 # Five rounds side by side poll their logs once a second each (every poll
 # starts processes, and at 0.5 s they took a loaded guest's CPU).
 WF_STEP=1
@@ -546,6 +554,7 @@ ike_verdict() {
 	set -- "$@" $(cat "/tmp/l90.$1" 2>/dev/null || echo 0 0 0 none)
 	echo "$1 (charon, IKE SA; ikehelper's nonces $2): 1 forced collision, ikehelper logged $6 with its own new IKE SA lowest, $7 with charon's; charon logged: $(charon_verdict "$1"); one IKE SA on each side with the same new SPIs after: $5, ikehelper its $8"
 	same "$1: after the forced IKE SA rekey collision with charon one IKE SA on each side, the same new SPIs" "$5" 1
+	sed 's/^/  /' "/tmp/l90.$1.why" 2>/dev/null
 	same "$1: $4" "${8:-none}" "$3"
 }
 ike_verdict ci low responder "ikehelper's own new IKE SA had the lowest nonce: charon's survived (ikehelper is its responder)"
