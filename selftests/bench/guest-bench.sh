@@ -555,8 +555,9 @@ bench_scale() {
 # sa_flood.py install, 128 requests a send, the exchange alone timed, no
 # process start or parsing) and ip -batch of the XFRM states ("xfrm"),
 # taking turns; with the word base-kespctl=PATH (a path in the checkout)
-# that kespctl too ("base"). install-stacks=A,B,... runs only those.
-# Each install is flushed before the next.
+# that kespctl too ("base"). install-stacks=A,B,... runs only those,
+# install-reps=N that many turns. Each install is flushed before the next,
+# and the flush is timed too (kespctl sa flush, ip xfrm state flush).
 # The seconds go to the log and to $OUT/install, "N STACK REP STATUS
 # SECONDS" a line, and the medians per stack and their ratios to ip's
 # (kespctl/ip, raw/ip) to the log.
@@ -572,6 +573,7 @@ bench_install() {
 		# a loaded machine spreads them 2-3x.
 		reps=$((SCALE_REPS + 2))
 		[ "$n" -ge 100000 ] && reps=2
+		reps=$(only_word install-reps | grep . || echo $reps)
 		r=1
 		while [ $r -le "$reps" ]; do
 			for bi_stack in $(stack_order $r "$bi_stacks"); do
@@ -589,30 +591,37 @@ bench_install() {
 					;;
 				esac
 				case $bi_stack in
-				xfrm) ip -n xfrm-gw1 xfrm state flush ;;
-				*) $KESPCTL -n kesp-gw1 sa flush ;;
+				xfrm) timed "$bi_file.flush" ip -n xfrm-gw1 xfrm state flush ;;
+				*) timed "$bi_file.flush" $KESPCTL -n kesp-gw1 sa flush ;;
 				esac
 				echo "$n $bi_stack $r $(tail -n 1 "$bi_file")" >>"$OUT/install"
-				log "install: $n SAs, $bi_stack ($r): $(tail -n 1 "$bi_file")"
+				echo "$n $bi_stack $r $(tail -n 1 "$bi_file.flush")" >>"$OUT/flush"
+				log "install: $n SAs, $bi_stack ($r): $(tail -n 1 "$bi_file"), flush $(tail -n 1 "$bi_file.flush")"
 			done
 			r=$((r + 1))
 		done
-		# Medians of the runs that succeeded (status 0), and over ip's.
-		awk -v n="$n" '$1 == n && $4 == 0 { t[$2] = t[$2] " " $5 }
-			function median(list,   v, k, i, j, x) {
-				k = split(list, v, " ")
-				for (i = 2; i <= k; i++)
-					for (j = i; j > 1 && v[j - 1] > v[j]; j--) { x = v[j]; v[j] = v[j - 1]; v[j - 1] = x }
-				return k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
-			}
-			END {
-				ip = ("xfrm" in t) ? median(t["xfrm"]) : 0
-				for (s in t)
-					printf "install: %s SAs, %s: median %.3f s (%s), %s of ip -batch\n", n, s,
-						median(t[s]), substr(t[s], 2), ip ? sprintf("%.2f", median(t[s]) / ip) : "n/a"
-			}' "$OUT/install" | sort | while read -r line; do log "$line"; done
+		install_medians "$n" install "$OUT/install"
+		install_medians "$n" flush "$OUT/flush"
 		CONFIGURED=""
 	done
+}
+
+# install_medians N WHAT FILE: the medians per stack of FILE's runs of N
+# SAs that succeeded (status 0), and their ratios to XFRM's, to the log.
+install_medians() {
+	awk -v n="$1" -v what="$2" '$1 == n && $4 == 0 { t[$2] = t[$2] " " $5 }
+		function median(list,   v, k, i, j, x) {
+			k = split(list, v, " ")
+			for (i = 2; i <= k; i++)
+				for (j = i; j > 1 && v[j - 1] > v[j]; j--) { x = v[j]; v[j] = v[j - 1]; v[j - 1] = x }
+			return k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
+		}
+		END {
+			ip = ("xfrm" in t) ? median(t["xfrm"]) : 0
+			for (s in t)
+				printf "%s: %s SAs, %s: median %.3f s (%s), %s of ip\n", what, n, s,
+					median(t[s]), substr(t[s], 2), ip ? sprintf("%.2f", median(t[s]) / ip) : "n/a"
+		}' "$3" | sort | while read -r line; do log "$line"; done
 }
 
 # ---- where the time goes (KESP_BENCH_ONLY=profile, not part of make bench)
