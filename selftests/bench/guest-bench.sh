@@ -558,9 +558,9 @@ bench_scale() {
 # that kespctl too ("base"). install-stacks=A,B,... runs only those,
 # install-reps=N that many turns. Each install is flushed before the next,
 # and the flush is timed too (kespctl sa flush, ip xfrm state flush).
-# The seconds go to the log and to $OUT/install, "N STACK REP STATUS
-# SECONDS" a line, and the medians per stack and their ratios to ip's
-# (kespctl/ip, raw/ip) to the log.
+# The seconds go to the log and to $OUT/install (the flushes' to
+# $OUT/flush), "N STACK REP STATUS SECONDS" a line, and the medians per
+# stack and their ratios to ip's (kespctl/ip, raw/ip) to the log.
 bench_install() {
 	bi_base=$(only_word base-kespctl)
 	bi_stacks=$(only_word install-stacks | tr , ' ')
