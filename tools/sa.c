@@ -461,8 +461,10 @@ int sa_parse(enum sa_verb verb, int argc, char **argv, struct sa_args *a)
 		const char *kw = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		size_t k;
 
+		/* The first letter first: a -batch has many lines to parse. */
 		for (k = 0; k < sizeof(keywords) / sizeof(keywords[0]); k++)
-			if (!strcmp(kw, keywords[k].name))
+			if (kw[0] == keywords[k].name[0] &&
+			    !strcmp(kw, keywords[k].name))
 				break;
 		if (k == sizeof(keywords) / sizeof(keywords[0]) ||
 		    !(keywords[k].verbs & (1U << verb)))

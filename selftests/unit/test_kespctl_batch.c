@@ -170,6 +170,8 @@ int main(void)
 		{ "a \"b c\" 'd \"e'", "a|b c|d \"e" },
 		{ "x\"y z\"w", "xy zw" },
 		{ "a\\ b c", "a b|c" },
+		{ "a\vb\fc", "a|b|c" },
+		{ "plain\\ x 'q' \"r\"s", "plain x|q|rs" },
 		{ "'a\\b'", "a\\b" },
 		{ "\"a\\\"b\"", "a\"b" },
 		{ "a \"b", "error: unterminated \" quote" },
