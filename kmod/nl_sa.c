@@ -47,6 +47,7 @@ const struct nla_policy kesp_nl_sa_policy[KESP_SA_A_MAX + 1] = {
 	[KESP_SA_A_MAPPING_SRC] = { .type = NLA_REJECT },
 	[KESP_SA_A_MAPPING_SPORT] = { .type = NLA_REJECT },
 	[KESP_SA_A_CPU] = { .type = NLA_U32 },
+	[KESP_SA_A_BRIEF_REPLY] = { .type = NLA_FLAG },
 };
 
 static int put_counters(struct sk_buff *skb, const struct kesp_sa *sa)
@@ -388,12 +389,43 @@ static int parse_sa_params(struct genl_info *info, struct kesp_sa_params *p)
 	return ret;
 }
 
+/* SA_NEW and SA_UPDATE with KESP_SA_A_BRIEF_REPLY: what names the SA. */
+static int reply_sa_brief(struct genl_info *info, const struct kesp_sa *sa,
+			  struct sk_buff **msg)
+{
+	size_t size = 3 * nla_total_size(sizeof(u32)) +
+		      nla_total_size(sizeof(u8));
+	void *hdr;
+
+	*msg = genlmsg_new(size, GFP_KERNEL);
+	if (!*msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(*msg, info, &kesp_nl_family, 0,
+				KESP_CMD_SA_GET);
+	if (!hdr ||
+	    nla_put_u32(*msg, KESP_SA_A_IFINDEX, sa->kd->dev->ifindex) ||
+	    nla_put_u32(*msg, KESP_SA_A_ID, sa->id) ||
+	    nla_put_u8(*msg, KESP_SA_A_DIR, sa->dir) ||
+	    nla_put_u32(*msg, KESP_SA_A_SPI, sa->spi)) {
+		/* The size above is fixed: this is a bug, not the caller's. */
+		WARN_ON_ONCE(1);
+		nlmsg_free(*msg);
+		*msg = NULL;
+		return -EMSGSIZE;
+	}
+	genlmsg_end(*msg, hdr);
+	return 0;
+}
+
 static int reply_sa(struct genl_info *info, const struct kesp_sa *sa,
 		    struct sk_buff **msg)
 {
 	size_t size = kesp_nl_sa_size(sa);
 	int ret;
 
+	if (info->attrs[KESP_SA_A_BRIEF_REPLY] &&
+	    info->genlhdr->cmd != KESP_CMD_SA_GET)
+		return reply_sa_brief(info, sa, msg);
 	*msg = genlmsg_new(size, GFP_KERNEL);
 	if (!*msg)
 		return -ENOMEM;
@@ -554,7 +586,7 @@ int kesp_nl_sa_update_doit(struct sk_buff *skb, struct genl_info *info)
 				       KESP_SA_A_DIR, KESP_SA_A_SPI,
 				       KESP_SA_A_SRC, KESP_SA_A_DST,
 				       KESP_SA_A_LIFETIME, KESP_SA_A_SELECTORS,
-				       KESP_SA_A_ENCAP };
+				       KESP_SA_A_ENCAP, KESP_SA_A_BRIEF_REPLY };
 	struct nlattr **attrs = info->attrs;
 	struct kesp_lifetime lft;
 	union kesp_addr src, dst;

@@ -353,6 +353,8 @@ static int run_sa(struct ctl *c, enum sa_verb verb, const char *what, int argc,
 		sa_args_wipe(&a);
 		return EXIT_KERNEL;
 	}
+	/* Nothing of the SA is printed: its id is all the answer needs. */
+	a.brief_reply = c->output_discarded;
 	/* Queued when nothing is printed of the answer (ctl.pipeline). */
 	queued = c->pipeline && !sa_needs_check(&a) &&
 		 (verb == SA_VERB_DEL ||

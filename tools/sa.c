@@ -786,6 +786,15 @@ static int put_add(struct nl_msg *msg, const struct sa_args *a)
  * code (under 160). libnl's default, a page, is cleared for each request
  * and did not fit 64 IPv6 selectors.
  */
+/* A module older than family version 2 would refuse the attribute. */
+static int put_brief_reply(struct nl_msg *msg, const struct kesp_nl *nl,
+			   const struct sa_args *a)
+{
+	if (!a->brief_reply || nl->family_version < 2)
+		return 0;
+	return nla_put_flag(msg, KESP_SA_A_BRIEF_REPLY);
+}
+
 static size_t request_max_size(const struct sa_args *a)
 {
 	return 1024 + (size_t)a->nsel * 192;
@@ -813,11 +822,15 @@ struct nl_msg *sa_build_request(struct kesp_nl *nl, const struct sa_args *a)
 	switch (a->verb) {
 	case SA_VERB_ADD:
 		ret = put_add(msg, a);
+		if (!ret)
+			ret = put_brief_reply(msg, nl, a);
 		break;
 	case SA_VERB_UPDATE:
 		ret = put_key(msg, a);
 		if (!ret && a->has_src)
 			ret = put_addrs(msg, a, true, true);
+		if (!ret)
+			ret = put_brief_reply(msg, nl, a);
 		break;
 	case SA_VERB_DEL:
 	case SA_VERB_GET:

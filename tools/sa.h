@@ -82,6 +82,12 @@ struct sa_args {
 	bool has_encap;			/* encap espinudp SPORT DPORT */
 	uint16_t encap_sport, encap_dport;
 
+	/*
+	 * Set by the caller: add and update ask for a reply that names the
+	 * SA only (KESP_SA_A_BRIEF_REPLY), where the kernel has it.
+	 */
+	bool brief_reply;
+
 	/* Why parsing failed, naming the token, e.g. "bad spi \"0xzz\"". */
 	char err[160];
 

@@ -96,6 +96,15 @@ for i in range(500):
 ' "$KEY" >$BATCH
 check "a batch of 1000 SAs succeeds" sh -c "$KESPCTL -n a -batch $BATCH >/dev/null"
 same "and all 1000 are there" "$($KESPCTL -n a --json sa list dev kesp0 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 1001
+# Nothing printed: add and update ask for the brief answer (the SA's id
+# only); printed, the whole SA as before.
+printf 'sa update dev kesp0 dir in spi 0x20001 limit time-hard 3600\n' >$BATCH.upd
+check "sa update with its output discarded (the brief answer)" \
+	sh -c "$KESPCTL -n a -batch $BATCH.upd >/dev/null"
+same "took effect" "$($KESPCTL -n a --json sa get dev kesp0 dir in spi 0x20001 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["limits"])')" \
+	"{'time_hard': 3600}"
+same "sa update printed shows the whole SA" \
+	"$($KESPCTL -n a sa update dev kesp0 dir in spi 0x20001 limit time-hard 7200 | grep -c 'rfc4106(gcm(aes)).*128\|time-hard 7200')" 2
 # Each pair shares its reqid, so the reqid shows a pair together and
 # flushes it, as ip xfrm state list|deleteall reqid do.
 same "sa list reqid shows one pair, both halves" \

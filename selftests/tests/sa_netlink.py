@@ -419,4 +419,34 @@ report(nl.call("KESP_CMD_SA_GET", dump=True) == [], "SA_FLUSH removes them all")
 print("  %d SAs added in %.1f s (%.2f ms each: %.2f in Python, %.2f in the kernel), dumped in %.1f s, "
       "flushed in %.1f s" % (count, added, 1000 * added / count, 1000 * cpu[0] / count, 1000 * cpu[1] / count,
                              dump_time, time.time() - start))
+# ---- KESP_SA_A_BRIEF_REPLY: the answer names the SA, nothing else --------
+BRIEF = attr(K["KESP_SA_A_BRIEF_REPLY"], b"")
+NAMING = {K["KESP_SA_A_IFINDEX"], K["KESP_SA_A_ID"], K["KESP_SA_A_DIR"], K["KESP_SA_A_SPI"]}
+try:
+    brief = nl.call("KESP_CMD_SA_NEW", *sa_attrs(dev, 0x7000, direction="KESP_DIR_OUT",
+                                                 extra=(BRIEF,)))[0]
+    brief_id = get_u32(brief, "KESP_SA_A_ID")
+    report(set(brief) == NAMING and get_u32(brief, "KESP_SA_A_SPI") == 0x7000 and brief_id > 0 and
+           get_u32(brief, "KESP_SA_A_IFINDEX") == dev and brief[K["KESP_SA_A_DIR"]][0][0] == K["KESP_DIR_OUT"],
+           "SA_NEW with BRIEF_REPLY answers with the ifindex, id, direction and SPI only",
+           "got attributes %s" % sorted(brief))
+    full = nl.call("KESP_CMD_SA_GET", u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KESP_SA_A_ID"], brief_id),
+                   BRIEF)[0]
+    report(K["KESP_SA_A_AEAD"] in full and K["KESP_SA_A_COUNTERS"] in full and
+           get_u32(full, "KESP_SA_A_SPI") == 0x7000,
+           "the SA added with a brief answer is whole, and SA_GET ignores BRIEF_REPLY",
+           "got attributes %s" % sorted(full))
+    upd = nl.call("KESP_CMD_SA_UPDATE", u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KESP_SA_A_ID"], brief_id),
+                  nest(K["KESP_SA_A_LIFETIME"], u64(K["KESP_LFT_A_HARD_SECONDS"], 3600)), BRIEF)[0]
+    after = nl.call("KESP_CMD_SA_GET", u32(K["KESP_SA_A_IFINDEX"], dev), u32(K["KESP_SA_A_ID"], brief_id))[0]
+    report(set(upd) == NAMING and get_u32(upd, "KESP_SA_A_ID") == brief_id and
+           K["KESP_SA_A_LIFETIME"] in after,
+           "SA_UPDATE with BRIEF_REPLY answers briefly and still updates the SA",
+           "got attributes %s" % sorted(upd))
+except Error as e:
+    report(False, "SA_NEW and SA_UPDATE with BRIEF_REPLY", str(e))
+refused("SA_NEW with BRIEF_REPLY and an error still fails with its extack", errno.EINVAL,
+        "a selector priority is for outbound SAs",
+        "KESP_CMD_SA_NEW", *sa_attrs(dev, 0x7001, extra=(BRIEF, u32(K["KESP_SA_A_PRIORITY"], 1))))
+nl.call("KESP_CMD_SA_FLUSH")
 finish()

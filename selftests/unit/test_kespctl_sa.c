@@ -329,9 +329,11 @@ static void bad_forms(void)
 
 /* ---- requests ---------------------------------------------------------- */
 
-static struct nl_msg *build(enum sa_verb verb, const char *line, uint32_t ifindex)
+/* The request for LINE to a module of family VERSION, asking BRIEF. */
+static struct nl_msg *build_for(enum sa_verb verb, const char *line, uint32_t ifindex,
+				uint32_t version, bool brief)
 {
-	struct kesp_nl nl = { .family_id = FAMILY_ID };
+	struct kesp_nl nl = { .family_id = FAMILY_ID, .family_version = version };
 	struct nl_msg *msg;
 	struct sa_args a;
 
@@ -341,9 +343,15 @@ static struct nl_msg *build(enum sa_verb verb, const char *line, uint32_t ifinde
 		return NULL;
 	}
 	a.ifindex = ifindex;
+	a.brief_reply = brief;
 	msg = sa_build_request(&nl, &a);
 	sa_args_wipe(&a);
 	return msg;
+}
+
+static struct nl_msg *build(enum sa_verb verb, const char *line, uint32_t ifindex)
+{
+	return build_for(verb, line, ifindex, 1, false);
 }
 
 /* Parses MSG's top level; returns its genl command or -1. */
@@ -373,6 +381,42 @@ static bool addr_is(const struct nlattr *a, const char *text)
 static bool nested_flag(const struct nlattr *a)
 {
 	return a && (a->nla_type & NLA_F_NESTED);
+}
+
+/*
+ * With its output discarded kespctl asks for the brief reply, but only of
+ * a module that knows the attribute (family version 2): an older one
+ * refuses attributes it does not know.
+ */
+static void request_brief_reply(void)
+{
+	static const struct {
+		enum sa_verb verb;
+		const char *line;
+		uint32_t version;
+		bool brief, want;
+		const char *what;
+	} cases[] = {
+		{ SA_VERB_ADD, ADD_IN AEAD, 2, true, true, "add, version 2, discarded: BRIEF_REPLY" },
+		{ SA_VERB_ADD, ADD_IN AEAD, 2, false, false, "add, version 2, printed: no BRIEF_REPLY" },
+		{ SA_VERB_ADD, ADD_IN AEAD, 1, true, false, "add, version 1: no BRIEF_REPLY" },
+		{ SA_VERB_UPDATE, "dev kesp0 id 5 sel src 10.0.0.0/8", 2, true, true,
+		  "update, version 2, discarded: BRIEF_REPLY" },
+		{ SA_VERB_DEL, "dev kesp0 id 5", 2, true, false, "del: no BRIEF_REPLY" },
+		{ SA_VERB_GET, "dev kesp0 id 5", 2, true, false, "get: no BRIEF_REPLY" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct nlattr *tb[KESP_SA_A_MAX + 1];
+		struct nl_msg *msg = build_for(cases[i].verb, cases[i].line, 9,
+					       cases[i].version, cases[i].brief);
+
+		tap_ok(top(msg, tb) >= 0 && !!tb[KESP_SA_A_BRIEF_REPLY] == cases[i].want &&
+		       (!tb[KESP_SA_A_BRIEF_REPLY] || nla_len(tb[KESP_SA_A_BRIEF_REPLY]) == 0),
+		       "%s", cases[i].what);
+		if (msg)
+			kesp_nl_free_request(msg);
+	}
 }
 
 static void request_add_aead(void)
@@ -1285,6 +1329,7 @@ int main(void)
 	bad_forms();
 	xfrm_lines();
 	request_add_aead();
+	request_brief_reply();
 	request_add_enc_auth();
 	request_others();
 	replies();

@@ -13,7 +13,7 @@ int main(void)
 {
 	TAP_EQ_STR(KESP_GENL_NAME, "kesp", "family name");
 	tap_ok(sizeof(KESP_GENL_NAME) <= GENL_NAMSIZ, "family name fits GENL_NAMSIZ");
-	TAP_EQ_INT(KESP_GENL_VERSION, 1, "family version");
+	TAP_EQ_INT(KESP_GENL_VERSION, 2, "family version");
 	tap_ok(sizeof(KESP_MCGRP_EVENTS) <= GENL_NAMSIZ, "multicast group name fits GENL_NAMSIZ");
 	TAP_EQ_INT(KESP_CMD_DEV_GET, 1, "KESP_CMD_DEV_GET number");
 	TAP_EQ_INT(KESP_DEV_A_IFINDEX, 1, "KESP_DEV_A_IFINDEX number");

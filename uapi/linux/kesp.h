@@ -153,7 +153,13 @@
  *         ESP in UDP, see "UDP encapsulation" below. For an outbound SA
  *         the ports it sends from and to; for an inbound SA the peer's
  *         port (SPORT) and ours (DPORT).
- *   Reply: as KESP_CMD_SA_GET, so the caller learns KESP_SA_A_ID.
+ *     KESP_SA_A_BRIEF_REPLY: NLA_FLAG (family version 2 on): the reply
+ *         names the SA only, see below.
+ *   Reply: as KESP_CMD_SA_GET, so the caller learns KESP_SA_A_ID; with
+ *   KESP_SA_A_BRIEF_REPLY only KESP_SA_A_IFINDEX, KESP_SA_A_ID,
+ *   KESP_SA_A_DIR and KESP_SA_A_SPI (a key manager that needs the id
+ *   alone spares the kernel describing the whole SA, and itself reading
+ *   it: kespctl with its output discarded, ikehelper).
  *   An SA, and an outbound SA's selector prefixes, count against the
  *   device's limits (ENOSPC past one, see KESP_CMD_DEV_SET).
  *
@@ -164,8 +170,8 @@
  *            (replaces all limits), KESP_SA_A_ENCAP (new ports of an SA
  *            that has them, e.g. after KESP_CMD_SA_MAPPING). Anything else
  *            is refused: keys, algorithms, mode and SPI of an SA never
- *            change.
- *   Reply:   as KESP_CMD_SA_GET.
+ *            change. KESP_SA_A_BRIEF_REPLY as for KESP_CMD_SA_NEW.
+ *   Reply:   as KESP_CMD_SA_GET, or brief as for KESP_CMD_SA_NEW.
  *
  * KESP_CMD_SA_DEL
  *   Request: SA-KEY.
@@ -298,7 +304,7 @@
 #define _UAPI_LINUX_KESP_H
 
 #define KESP_GENL_NAME "kesp"
-#define KESP_GENL_VERSION 1
+#define KESP_GENL_VERSION 2
 
 #define KESP_MCGRP_EVENTS "events"
 
@@ -419,6 +425,7 @@ enum kesp_sa_attr {
 	KESP_SA_A_MAPPING_SRC,
 	KESP_SA_A_MAPPING_SPORT,
 	KESP_SA_A_CPU,
+	KESP_SA_A_BRIEF_REPLY,
 	__KESP_SA_A_LAST
 };
 #define KESP_SA_A_MAX (__KESP_SA_A_LAST - 1)
