@@ -11,7 +11,9 @@
 #   KESP_BENCH_ONLY     sections to run, of: tcp tcp2 udp latency scale handshake
 #                       (and install and profile, run only when named;
 #                       install may come with base-kespctl=PATH and
-#                       install-stacks=LIST, see bench_install). Two more words
+#                       install-stacks=LIST, see bench_install; profile
+#                       with profile-of=sas profiles installing and
+#                       flushing only, not TCP). Two more words
 #                       it may hold, for a before/after
 #                       comparison (not part of make bench):
 #                       tcp-mode=M   the TCP section in mode M only
@@ -638,7 +640,7 @@ perf_report() {
 # A system-wide perf profile of one TCP run per stack through the tunnel,
 # per algorithm: the top symbols, and the kesp/esp/xfrm ones.
 bench_profile() {
-	for alg in $ALGS; do
+	for alg in $([ "$(only_word profile-of)" = sas ] || echo $ALGS); do
 		configure profile "$alg" tunnel "$alg" || continue
 		for STACK in $ACTIVE; do
 			RUN=$OUT/runs/profile-$alg-$STACK
@@ -656,37 +658,51 @@ bench_profile() {
 	profile_flush
 }
 
-# profile_flush: where removing the largest scale size's SAs spends its
-# time, for each stack (its SAs in its own gw1, as in the scale section).
+# profile_flush: where installing the largest scale size's SAs, and then
+# removing them, spends its time, for each stack (its SAs in its own gw1,
+# as in the scale section; XFRM's install is its states, as the install
+# lines' first ratio).
 profile_flush() {
 	pf_n=$(echo "$SCALE" | awk '{print $NF}')
 	pf_dir=$SRC/build/bench/sas/$pf_n
 	[ -n "$pf_n" ] && [ -s "$pf_dir/kesp.batch" ] || return 0
 	configure profile flush tunnel aes-gcm-128 || return 0
 	for STACK in kesp xfrm; do
-		RUN=$OUT/runs/profile-flush-$pf_n-$STACK
 		case $STACK in
 		kesp)
-			$KESPCTL -n kesp-gw1 -batch "$pf_dir/kesp.batch" >/dev/null
-			set -- $KESPCTL -n kesp-gw1 sa flush
+			profile_one install-$pf_n $KESPCTL -n kesp-gw1 -batch "$pf_dir/kesp.batch"
+			profile_one flush-$pf_n $KESPCTL -n kesp-gw1 sa flush
 			;;
 		xfrm)
-			ip -n xfrm-gw1 -batch "$pf_dir/xfrm-states.batch"
+			profile_one install-$pf_n ip -n xfrm-gw1 -batch "$pf_dir/xfrm-states.batch"
 			ip -n xfrm-gw1 -batch "$pf_dir/xfrm-policies.batch"
-			set -- ip -n xfrm-gw1 -batch "$FLUSH_BATCH"
+			profile_one flush-$pf_n ip -n xfrm-gw1 -batch "$FLUSH_BATCH"
 			;;
-		*) continue ;;
 		esac
-		# The frees an RCU grace period or a work item defers count too.
-		perf record -a -g -e cpu-clock -F 2000 -o "$PERF_DATA" -- \
-			sh -c '"$@"; sleep 2' sh "$@" >"$RUN.out" 2>"$RUN.perf-err"
-		perf_report --no-children --sort comm,sym | head -n 40 >"$RUN.top"
-		perf_report --children --sort comm,sym | head -n 60 >"$RUN.esp"
-		rm -f "$PERF_DATA"
-		manifest profile profile "flush-$pf_n" $STACK 1 "$RUN"
-		log "profile flush $pf_n $STACK"
 	done
 	CONFIGURED=""
+}
+
+# profile_one CASE COMMAND...: a system-wide profile of COMMAND for $STACK,
+# with call graphs, in $OUT/runs/profile-CASE-$STACK: .top (symbols),
+# .esp (with their callees), .dso (programs and libraries) and .graph
+# (COMMAND's hottest symbols with their callers).
+profile_one() {
+	po_case=$1
+	RUN=$OUT/runs/profile-$po_case-$STACK
+	shift
+	# The frees an RCU grace period or a work item defers count too.
+	perf record -a -g -e cpu-clock -F 2000 -o "$PERF_DATA" -- \
+		sh -c '"$@" >/dev/null; sleep 2' sh "$@" >"$RUN.out" 2>"$RUN.perf-err"
+	perf_report --no-children --sort comm,sym | head -n 40 >"$RUN.top"
+	perf_report --children --sort comm,sym | head -n 60 >"$RUN.esp"
+	perf_report --no-children --sort comm,dso | head -n 12 >"$RUN.dso"
+	perf report -i "$PERF_DATA" --kallsyms=/proc/kallsyms --stdio --no-children \
+		--comm "$(basename "$1")" -g caller,0.5,callee,function,percent --percent-limit 0.4 \
+		2>/dev/null | grep -v '^#' | grep . | head -n 1500 >"$RUN.graph"
+	rm -f "$PERF_DATA"
+	manifest profile profile "$po_case" $STACK 1 "$RUN"
+	log "profile $po_case $STACK"
 }
 
 # ---- the run ------------------------------------------------------------
