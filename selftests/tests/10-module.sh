@@ -6,13 +6,13 @@
 
 want_version=$(cat "$KESP_SRC/VERSION")
 same "module reports its version in sysfs" "$(cat /sys/module/kesp/version 2>&1)" "$want_version"
-check "kernel log announces the load" sh -c "dmesg | grep -q 'kesp $want_version loaded (genl family kesp v1)'"
+check "kernel log announces the load" sh -c "dmesg | grep -q 'kesp $want_version loaded (genl family kesp v2)'"
 
 json=$($KESPCTL --json version 2>&1)
-same "genl family kesp is registered with version 1" \
-	"$(json_get "$json" 'd["family"], d["family_version"]' 2>&1)" "kesp 1"
+same "genl family kesp is registered with version 2" \
+	"$(json_get "$json" 'd["family"], d["family_version"]' 2>&1)" "kesp 2"
 check "kespctl version prints tool and family versions" \
-	sh -c "$KESPCTL version | grep -q 'genl family kesp version 1'"
+	sh -c "$KESPCTL version | grep -q 'genl family kesp version 2'"
 check "the kesp link type exists" ip link add ktest0 type kesp
 ip link del ktest0 2>/dev/null
 
