@@ -402,13 +402,13 @@ static int reply_sa_brief(struct genl_info *info, const struct kesp_sa *sa,
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(*msg, info, &kesp_nl_family, 0,
 				KESP_CMD_SA_GET);
-	if (!hdr ||
-	    nla_put_u32(*msg, KESP_SA_A_IFINDEX, sa->kd->dev->ifindex) ||
-	    nla_put_u32(*msg, KESP_SA_A_ID, sa->id) ||
-	    nla_put_u8(*msg, KESP_SA_A_DIR, sa->dir) ||
-	    nla_put_u32(*msg, KESP_SA_A_SPI, sa->spi)) {
-		/* The size above is fixed: this is a bug, not the caller's. */
-		WARN_ON_ONCE(1);
+	/* The size above is fixed: a failure is a bug, not the caller's. */
+	if (WARN_ON_ONCE(!hdr ||
+			 nla_put_u32(*msg, KESP_SA_A_IFINDEX,
+				     sa->kd->dev->ifindex) ||
+			 nla_put_u32(*msg, KESP_SA_A_ID, sa->id) ||
+			 nla_put_u8(*msg, KESP_SA_A_DIR, sa->dir) ||
+			 nla_put_u32(*msg, KESP_SA_A_SPI, sa->spi))) {
 		nlmsg_free(*msg);
 		*msg = NULL;
 		return -EMSGSIZE;

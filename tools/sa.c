@@ -778,14 +778,6 @@ static int put_add(struct nl_msg *msg, const struct sa_args *a)
 	return 0;
 }
 
-/*
- * More than a request for A can need: the headers and every scalar
- * attribute (under 300 bytes), three algorithms of at most a 64-byte name
- * and a KESP_KEY_MAX key each, the limits and the encapsulation, and per
- * selector its nest with two address ranges, ports, protocol, type and
- * code (under 160). libnl's default, a page, is cleared for each request
- * and did not fit 64 IPv6 selectors.
- */
 /* A module older than family version 2 would refuse the attribute. */
 static int put_brief_reply(struct nl_msg *msg, const struct kesp_nl *nl,
 			   const struct sa_args *a)
@@ -795,6 +787,14 @@ static int put_brief_reply(struct nl_msg *msg, const struct kesp_nl *nl,
 	return nla_put_flag(msg, KESP_SA_A_BRIEF_REPLY);
 }
 
+/*
+ * More than a request for A can need: the headers and every scalar
+ * attribute (under 300 bytes), three algorithms of at most a 64-byte name
+ * and a KESP_KEY_MAX key each, the limits and the encapsulation, and per
+ * selector its nest with two address ranges, ports, protocol, type and
+ * code (under 160). libnl's default, a page, is cleared for each request
+ * and did not fit 64 IPv6 selectors.
+ */
 static size_t request_max_size(const struct sa_args *a)
 {
 	return 1024 + (size_t)a->nsel * 192;
