@@ -160,12 +160,8 @@ static inline unsigned int esp_ad_len(const struct kesp_sa *sa)
 
 static inline void kesp_sa_count(struct kesp_sa *sa, unsigned int bytes)
 {
-	struct kesp_sa_stats *s = this_cpu_ptr(sa->stats);
-
-	u64_stats_update_begin(&s->syncp);
-	u64_stats_inc(&s->packets);
-	u64_stats_add(&s->bytes, bytes);
-	u64_stats_update_end(&s->syncp);
+	atomic64_inc(&sa->packets);
+	atomic64_add(bytes, &sa->bytes);
 }
 
 static inline void kesp_sa_error(struct kesp_sa *sa, enum kesp_sa_error e)

@@ -85,7 +85,7 @@ static void sa_free_all(struct work_struct *work)
 			crypto_free_aead(sa->aead);
 			kfree(sa->par);
 			dst_cache_destroy(&sa->route_cache);
-			free_percpu(sa->stats);
+			free_percpu(sa->next_acquire);
 			kfree(rcu_dereference_protected(sa->sels, true));
 			dev_put(sa->kd->dev);
 			kfree_sensitive(sa);
@@ -132,23 +132,8 @@ static void sa_batch_free(struct sa_batch *b)
 
 void kesp_sa_read_stats(const struct kesp_sa *sa, u64 *packets, u64 *bytes)
 {
-	int cpu;
-
-	*packets = 0;
-	*bytes = 0;
-	for_each_possible_cpu(cpu) {
-		const struct kesp_sa_stats *s = per_cpu_ptr(sa->stats, cpu);
-		unsigned int start;
-		u64 p, b;
-
-		do {
-			start = u64_stats_fetch_begin(&s->syncp);
-			p = u64_stats_read(&s->packets);
-			b = u64_stats_read(&s->bytes);
-		} while (u64_stats_fetch_retry(&s->syncp, start));
-		*packets += p;
-		*bytes += b;
-	}
+	*packets = atomic64_read(&sa->packets);
+	*bytes = atomic64_read(&sa->bytes);
 }
 
 /* The highest sequence number sent (outbound) or received (inbound). */
@@ -495,11 +480,11 @@ int kesp_sa_set_selectors(struct kesp_sa *sa, struct kesp_sel_set *sels)
  */
 static void pcpu_acquire(struct kesp_sa *sa, const struct kesp_flow *flow)
 {
-	struct kesp_sa_stats *s = this_cpu_ptr(sa->stats);
+	unsigned long *next = this_cpu_ptr(sa->next_acquire);
 
-	if (time_before(jiffies, s->next_acquire))
+	if (time_before(jiffies, *next))
 		return;
-	s->next_acquire = jiffies + HZ;
+	*next = jiffies + HZ;
 	kesp_dev_count(sa->kd, KESP_DEV_CNT_ACQUIRES);
 	kesp_nl_notify_pcpu_acquire(sa, flow);
 }
@@ -684,21 +669,17 @@ struct kesp_sa *kesp_sa_find(struct kesp_device *kd, u32 id, u8 dir, u32 spi,
  * raise its first per-CPU ACQUIRE at once: jiffies starts near its wrap,
  * so a zero would hold the first one back for minutes after boot.
  */
-static struct kesp_sa_stats __percpu *alloc_stats(void)
+/* KESP_SA_F_PCPU_ACQUIRE: each CPU may ask for its SA at once. */
+static int alloc_next_acquire(struct kesp_sa *sa)
 {
-	struct kesp_sa_stats __percpu *stats;
 	int cpu;
 
-	stats = alloc_percpu_gfp(struct kesp_sa_stats, GFP_KERNEL_ACCOUNT);
-	if (!stats)
-		return NULL;
-	for_each_possible_cpu(cpu) {
-		struct kesp_sa_stats *s = per_cpu_ptr(stats, cpu);
-
-		u64_stats_init(&s->syncp);
-		s->next_acquire = jiffies;
-	}
-	return stats;
+	sa->next_acquire = alloc_percpu_gfp(unsigned long, GFP_KERNEL_ACCOUNT);
+	if (!sa->next_acquire)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu)
+		*per_cpu_ptr(sa->next_acquire, cpu) = jiffies;
+	return 0;
 }
 
 /**
@@ -758,8 +739,9 @@ struct kesp_sa *kesp_sa_alloc(struct kesp_device *kd,
 	sa->encap_dport = p->encap_dport;
 	kesp_replay_init(&sa->replay, p->replay_window,
 			 p->flags & KESP_SA_F_ESN, p->dir == KESP_DIR_IN ? p->seq : 0);
-	sa->stats = alloc_stats();
-	ret = sa->stats ? 0 : -ENOMEM;
+	ret = 0;
+	if (sa->flags & KESP_SA_F_PCPU_ACQUIRE)
+		ret = alloc_next_acquire(sa);
 	if (!ret && sa->dir == KESP_DIR_OUT)
 		ret = dst_cache_init(&sa->route_cache, GFP_KERNEL_ACCOUNT);
 	if (!ret && (sa->flags & KESP_SA_F_PARALLEL))
