@@ -303,10 +303,8 @@ static int sa_add(struct kernel *k, const struct kernel_sa *sa, uint32_t *id)
 	struct nl_msg *req = kesp_nl_request(&kk->nl, KESP_CMD_SA_NEW, 0);
 
 	*id = 0;
-	/* The id is all ikehelper reads of the answer (family version 2 on). */
-	if (req && (put_sa(req, sa) ||
-		    (kk->nl.family_version >= 2 &&
-		     nla_put_flag(req, KESP_SA_A_BRIEF_REPLY) < 0))) {
+	/* The id is all ikehelper reads of the answer. */
+	if (req && (put_sa(req, sa) || kesp_nl_put_brief_reply(&kk->nl, req) < 0)) {
 		kesp_nl_free_request(req);
 		req = NULL;
 	}
@@ -357,8 +355,7 @@ static int sa_move(struct kernel *k, uint32_t ifindex, uint32_t id, const struct
 			nla_nest_end(req, nest);
 		}
 	}
-	if (req && kk->nl.family_version >= 2 &&
-	    nla_put_flag(req, KESP_SA_A_BRIEF_REPLY) < 0) {
+	if (req && kesp_nl_put_brief_reply(&kk->nl, req) < 0) {
 		kesp_nl_free_request(req);
 		req = NULL;
 	}

@@ -665,11 +665,11 @@ struct kesp_sa *kesp_sa_find(struct kesp_device *kd, u32 id, u8 dir, u32 spi,
 }
 
 /*
- * Per-CPU counters, charged to the caller as the SA is. Every CPU may
- * raise its first per-CPU ACQUIRE at once: jiffies starts near its wrap,
- * so a zero would hold the first one back for minutes after boot.
+ * KESP_SA_F_PCPU_ACQUIRE's rate limit, charged to the caller as the SA is.
+ * Every CPU may raise its first per-CPU ACQUIRE at once: jiffies starts
+ * near its wrap, so a zero would hold the first one back for minutes
+ * after boot.
  */
-/* KESP_SA_F_PCPU_ACQUIRE: each CPU may ask for its SA at once. */
 static int alloc_next_acquire(struct kesp_sa *sa)
 {
 	int cpu;

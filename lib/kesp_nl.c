@@ -171,6 +171,13 @@ struct nl_msg *kesp_nl_request(struct kesp_nl *nl, uint8_t cmd, int flags)
 	return kesp_nl_request_sized(nl, cmd, flags, 0);
 }
 
+int kesp_nl_put_brief_reply(const struct kesp_nl *nl, struct nl_msg *req)
+{
+	if (nl->family_version < 2)
+		return 0;
+	return nla_put_flag(req, KESP_SA_A_BRIEF_REPLY);
+}
+
 void kesp_nl_free_request(struct nl_msg *req)
 {
 	struct nlmsghdr *nlh;

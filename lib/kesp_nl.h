@@ -122,6 +122,13 @@ struct nl_msg *kesp_nl_request_sized(struct kesp_nl *nl, uint8_t cmd, int flags,
 				     size_t max_size);
 /* Wipes REQ (it may hold keys) and frees it. NULL is fine. */
 void kesp_nl_free_request(struct nl_msg *req);
+/*
+ * Asks, in an SA_NEW or SA_UPDATE request, for the answer that names the
+ * SA only (KESP_SA_A_BRIEF_REPLY), if the module knows it (family version
+ * 2 on: an older one refuses attributes it does not know). Returns 0, or
+ * a negative libnl error when REQ has no room.
+ */
+int kesp_nl_put_brief_reply(const struct kesp_nl *nl, struct nl_msg *req);
 
 /*
  * Takes REQ (consumed and wiped, also on failure; NULL counts as no

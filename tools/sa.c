@@ -778,15 +778,6 @@ static int put_add(struct nl_msg *msg, const struct sa_args *a)
 	return 0;
 }
 
-/* A module older than family version 2 would refuse the attribute. */
-static int put_brief_reply(struct nl_msg *msg, const struct kesp_nl *nl,
-			   const struct sa_args *a)
-{
-	if (!a->brief_reply || nl->family_version < 2)
-		return 0;
-	return nla_put_flag(msg, KESP_SA_A_BRIEF_REPLY);
-}
-
 /*
  * More than a request for A can need: the headers and every scalar
  * attribute (under 300 bytes), three algorithms of at most a 64-byte name
@@ -822,15 +813,15 @@ struct nl_msg *sa_build_request(struct kesp_nl *nl, const struct sa_args *a)
 	switch (a->verb) {
 	case SA_VERB_ADD:
 		ret = put_add(msg, a);
-		if (!ret)
-			ret = put_brief_reply(msg, nl, a);
+		if (!ret && a->brief_reply)
+			ret = kesp_nl_put_brief_reply(nl, msg);
 		break;
 	case SA_VERB_UPDATE:
 		ret = put_key(msg, a);
 		if (!ret && a->has_src)
 			ret = put_addrs(msg, a, true, true);
-		if (!ret)
-			ret = put_brief_reply(msg, nl, a);
+		if (!ret && a->brief_reply)
+			ret = kesp_nl_put_brief_reply(nl, msg);
 		break;
 	case SA_VERB_DEL:
 	case SA_VERB_GET:
